@@ -1,4 +1,9 @@
-"""Read the package's own YAML data files (laws, hardware, recipe constants) fast."""
+"""YAML: the package's own data files (fast, trusted) and a user's files (checked before they are built).
+
+A user's file is composed into a node tree first and walked once: duplicate keys, recursive aliases and alias
+"bombs" (a few lines that expand to billions of nodes) are refused there, with the file and line, before
+anything is constructed.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ except AttributeError:  # pragma: no cover
     Loader = yaml.SafeLoader
 
 DATA = Path(__file__).with_name("data")
+MAX_USER_BYTES = 1024 * 1024  # budget and law files are a few kB; a larger one is a mistake
+MAX_NODES = 100_000  # nodes after alias expansion
 
 
 def load(text: str):
@@ -27,12 +34,67 @@ def invalid(exc: yaml.YAMLError, path) -> ScaleplanError:
     return ScaleplanError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})")
 
 
-def load_user(text: str, path):
-    """Parse a user's YAML file, with a message naming the file and line instead of a traceback."""
+def _check_tree(root, path) -> None:
+    """Refuse duplicate keys, recursive aliases and expansion beyond MAX_NODES, walking the composed tree."""
+    count = 0
+    stack: list[tuple[yaml.Node, frozenset]] = [(root, frozenset())]
+    while stack:
+        node, ancestors = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ScaleplanError(f"{path}: more than {MAX_NODES:,} values once aliases are expanded; "
+                                 "a budget or law file needs a few dozen")
+        if id(node) in ancestors:
+            raise ScaleplanError(f"{path}:{node.start_mark.line + 1}: an alias refers to itself (recursive YAML)")
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            inner = ancestors | {id(node)}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    line = key.start_mark.line + 1
+                    if key.value in seen:
+                        raise ScaleplanError(f"{path}:{line}: duplicate key {key.value!r} "
+                                             f"(first on line {seen[key.value]}); give each key once")
+                    seen[key.value] = line
+                stack.append((key, inner))
+                stack.append((value, inner))
+        elif isinstance(node, yaml.SequenceNode):
+            inner = ancestors | {id(node)}
+            stack.extend((item, inner) for item in node.value)
+
+
+def compose_user(text: str, path):
+    """The checked node tree of a user's YAML text (None for an empty document)."""
+    try:
+        tree = yaml.compose(text, Loader=Loader)
+    except yaml.YAMLError as exc:
+        raise invalid(exc, path) from None
+    except RecursionError:
+        raise ScaleplanError(f"{path}: nested too deeply to be a budget or law file") from None
+    if tree is not None:
+        _check_tree(tree, path)
+    return tree
+
+
+def load_user(text: str, path, tree=None):
+    """Parse a user's YAML text, with a message naming the file and line instead of a traceback."""
+    if tree is None:
+        tree = compose_user(text, path)
     try:
         return load(text)
     except yaml.YAMLError as exc:
         raise invalid(exc, path) from None
+    except RecursionError:
+        raise ScaleplanError(f"{path}: nested too deeply to be a budget or law file") from None
+
+
+def read_user(path, kind: str) -> tuple[object, object]:
+    """(data, node tree) of a user's YAML file: `kind` names it in messages ('budget file', 'law file')."""
+    from .files import read_text
+
+    text = read_text(path, kind, max_bytes=MAX_USER_BYTES)
+    tree = compose_user(text, path)
+    return load_user(text, path, tree), tree
 
 
 def read(path: Path):

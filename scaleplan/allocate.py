@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import conventions, laws
+from . import conventions, laws, limits
 from .budget import Budget
 from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, get_hardware, training_cost
 from .errors import ScaleplanError
@@ -168,6 +168,10 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
     # Show the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law.
     others = {w for row in r.hparams if not row.default for w in row.warnings}
     own = tuple(w for w in r.warnings if w not in others)
+    if r.flops.ratio > limits.CONTEXT_FLOPS_RATIO:
+        own += (f"at context {r.shape.context:,} the exact FLOPs per token (App. F) are {r.flops.ratio:.3g}x 6N: "
+                f"the cost, on the model FLOPs 6ND, understates the work by {1 - 1 / r.flops.ratio:.0%} "
+                f"(exact: {fmt_sci(r.flops.flops_per_token * float(plan.tokens))} FLOPs)",)
     return replace(plan, recipe=r, warnings=plan.warnings + own)
 
 
@@ -200,8 +204,8 @@ def law_intervals(law: laws.Law, flops: float, level: float, draws: int = 4000, 
 def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None,
                 **recipe_options) -> Plan:
     """The plan for one validated budget (a CLI call or one scenario of a file), with its recipe."""
-    resolved = budget.resolve()
-    law = law or budget.law or laws.DEFAULT_LAW
+    resolved = budget.resolve(law)
+    law = budget.law_spec(law)
     serving = inference_spec = None
     if budget.serving_spec() is not None:
         from . import inference

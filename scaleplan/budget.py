@@ -7,15 +7,16 @@ file holds the same fields; top-level fields are defaults for every entry of an 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import yaml
 
-from . import _yaml
+from . import _yaml, limits
 from . import cost as cost_mod
 from .errors import ScaleplanError
-from .units import parse_fraction, parse_positive, parse_quantity
+from .units import parse_flops, parse_fraction, parse_positive, parse_quantity
 
 # field -> (parser, help); the same parsers serve flags and YAML, so "1e21" means the same everywhere.
 _FIELDS = {
@@ -70,8 +71,9 @@ class Budget:
         """
         unknown = set(raw) - set(_FIELDS)
         if unknown:
-            key = sorted(unknown)[0]
-            raise BudgetFieldError(where + key, f"{where + key}: unknown key; allowed: {', '.join(_FIELDS)}")
+            key = sorted(unknown, key=str)[0]
+            label = "--" + str(key).replace("_", "-") if flags else where + str(key)
+            raise BudgetFieldError(where + str(key), f"{label}: unknown key; allowed: {', '.join(_FIELDS)}")
         values = {}
         for key, value in raw.items():
             if value is None:
@@ -79,8 +81,8 @@ class Budget:
             label = "--" + key.replace("_", "-") if flags else where + key
             try:
                 values[key] = _parse_field(key, value, label)
-            except BudgetFieldError:
-                raise
+            except BudgetFieldError as exc:
+                raise BudgetFieldError(where + exc.path, exc.template) from None
             except ScaleplanError as exc:
                 raise BudgetFieldError(where + key, str(exc)) from None
         return cls(**values)
@@ -102,40 +104,56 @@ class Budget:
         return spec
 
     def hardware_spec(self) -> cost_mod.Hardware:
-        return cost_mod.get_hardware(self.hardware, self.peak_flops)
+        try:
+            return cost_mod.get_hardware(self.hardware, self.peak_flops)
+        except BudgetFieldError:
+            raise
+        except ScaleplanError as exc:
+            raise BudgetFieldError("hardware", str(exc)) from None
 
-    def resolve(self) -> Resolved:
-        """Training FLOPs and the cost assumptions, checking the budget is given exactly one way."""
+    def resolve(self, law=None) -> Resolved:
+        """Training FLOPs and the cost assumptions, checking the budget is given exactly one way.
+
+        `law` (default: the budget's own, else the default law) sets the smallest budget that can be planned.
+        Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
+        """
+        ways = [w for w, given in (("flops", self.flops is not None), ("days", self.days is not None),
+                                   ("dollars", self.dollars is not None)) if given]
+        if len(ways) != 1:
+            raise BudgetFieldError(
+                ways[1] if len(ways) > 1 else "flops",
+                "give the budget one way: <flops>, or <gpus> with <days>, or <dollars>"
+                + (f" (got {' and '.join(f'<{w}>' for w in ways)})" if ways else ""))
+        if self.days is not None and self.gpus is None:
+            raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = self.hardware_spec()
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
         price = self.price if self.price is not None else (hw.price_per_hour or 2.0)
-        ways = [w for w, given in (("flops", self.flops is not None), ("gpus x days", self.days is not None),
-                                   ("dollars", self.dollars is not None)) if given]
-        if len(ways) != 1:
-            raise ScaleplanError(
-                "give the budget one way: --flops, or --gpus with --days, or --dollars"
-                + (f" (got {' and '.join(ways)})" if ways else "")
-            )
-        if self.inference is not None and "tokens" not in self.serving_spec():
-            raise ScaleplanError("inference needs tokens: (how many tokens the model will serve)")
+        if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
+            raise BudgetFieldError("inference", "<inference> needs tokens: (how many tokens the model will serve)")
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
         if self.flops is not None:
             flops = self.flops
         elif self.days is not None:
-            if self.gpus is None:
-                raise ScaleplanError("--days needs --gpus: the budget is gpus x days at the given MFU")
             flops = self.gpus * self.days * 86400.0 * hw.peak_flops * mfu
         else:
             flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak_flops * mfu
-        if flops > 1e35:
-            raise ScaleplanError(f"a budget of {flops:.3g} FLOPs is absurd (more than 1e35); check the units")
-        warnings = []
-        if mfu > cost_mod.HIGHEST_REPORTED_MFU:
-            warnings.append(
-                f"MFU {mfu:.0%} is above the highest reported for large-scale training "
-                f"({cost_mod.HIGHEST_REPORTED_MFU:.1%}, MegaScale 2024)"
-            )
-        return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus, warnings=tuple(warnings))
+        law_obj = self.law_spec(law)
+        try:
+            limits.check_flops(flops, "budget", law_obj)
+        except ScaleplanError as exc:
+            raise BudgetFieldError(ways[0], str(exc).removeprefix("budget: ")) from None
+        return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus,
+                        warnings=tuple(limits.mfu_warnings(mfu)))
+
+    def law_spec(self, law=None):
+        """The law this budget plans with (an override, its own, or the default), checked to exist."""
+        from . import laws
+
+        try:
+            return laws.get(law or self.law or laws.DEFAULT_LAW)
+        except ScaleplanError as exc:
+            raise BudgetFieldError("law", str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -148,12 +166,28 @@ class Resolved:
     warnings: tuple[str, ...]
 
 
+_MARK = re.compile(r"<([a-z_.]+)>")
+
+
 class BudgetFieldError(ScaleplanError):
-    """A bad field; `path` locates it in a file (its message already names it)."""
+    """A bad field. `path` locates it ('mfu', 'scenarios.0.mfu', 'inference.tokens'); the message names fields as
+    <field> marks, shown as the plain key (files, Python) or as the flag (`for_flags()`, the CLI)."""
 
     def __init__(self, path: str, message: str):
-        super().__init__(message)
-        self.path, self.message = path, message
+        self.path, self.template = path, message
+        super().__init__(_MARK.sub(lambda m: m.group(1), message))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def for_flags(self) -> str:
+        def flag(name: str) -> str:
+            return "--" + name.replace("_", "-").replace(".", "-")
+
+        text = _MARK.sub(lambda m: flag(m.group(1)), self.template)
+        own = flag(self.path.split(".")[-1] if self.path.startswith("scenarios.") else self.path)
+        return text if "--" in text else f"{own}: {text}"
 
 
 def _parse_field(key: str, value, flag: str):
@@ -174,7 +208,11 @@ def _parse_field(key: str, value, flag: str):
         x = parse_positive(value, flag)
         if x != math.floor(x):
             raise ScaleplanError(f"{flag} must be a whole number, got {value!r}")
+        if x > 10_000_000:
+            raise ScaleplanError(f"{flag} {value!r} is more accelerators than exist; the limit is 10,000,000")
         return x
+    if key == "flops":
+        return parse_flops(value, flag, money="--dollars" if flag.startswith("--") else "dollars")
     return parse_positive(value, flag)
 
 
@@ -229,60 +267,73 @@ def _line_index(node, path: str = "", out: dict | None = None) -> dict:
     return out
 
 
-def load_budget_file(path: str | Path) -> list[Budget]:
-    """Scenarios from a YAML budget file; errors name the file, line and key."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScaleplanError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScaleplanError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    try:
-        tree = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _yaml.invalid(exc, path) from None
+def load_budget_file(path: str | Path, law=None) -> list[Budget]:
+    """Scenarios from a YAML budget file; errors name the file, the line of the key, the key and the scenario.
+
+    A law file named in the budget file is found relative to the budget file's folder. `law` overrides every
+    scenario's law (as `scaleplan plan FILE --law`).
+    """
+    raw, tree = _yaml.read_user(path, "budget file")
     lines = _line_index(tree) if tree is not None else {}
 
-    def fail(key_path: str, message: str):
+    def fail(key_path: str, message: str, scenario: str = ""):
         line = lines.get(key_path)
+        if line is None and "." in key_path:  # an inherited key: point at the top-level one
+            line = lines.get(key_path.split(".", 2)[-1])
         loc = f"{path}:{line}" if line else str(path)
-        if not message.startswith(key_path):
-            message = f"{key_path}: {message}"
-        raise ScaleplanError(f"{loc}: {message}")
+        if message.startswith(key_path):
+            scenario = ""  # the message names the key path, scenario index included
+        else:
+            key = key_path.split(".", 2)[-1] if key_path.startswith("scenarios.") else key_path
+            message = f"{key}: {message}" if key and not message.startswith(key) else message
+        raise ScaleplanError(f"{loc}: {scenario}{message}")
 
     if not isinstance(raw, dict):
-        raise ScaleplanError(f"{path}: a budget file must be a mapping of fields (flops:, scenarios:, ...)")
+        raise ScaleplanError(f"{path}: a budget file must be a mapping of fields (flops:, scenarios:, ...), "
+                             f"not {'a list' if isinstance(raw, list) else 'a single value'}")
     unknown = set(raw) - FILE_KEYS
     if unknown:
         key = sorted(unknown)[0]
         fail(key, f"unknown key {key!r}; allowed: {', '.join(sorted(FILE_KEYS))}")
     top = {k: v for k, v in raw.items() if k in _FIELDS}
     try:
-        defaults = Budget.from_mapping(top)
+        defaults = _relative_law(Budget.from_mapping(top), path)
     except BudgetFieldError as exc:
         fail(exc.path, exc.message)
     scenarios = raw.get("scenarios")
     if scenarios is None:
-        entries = [defaults if defaults.name else replace(defaults, name=path.stem)]
+        entries = [defaults if defaults.name else replace(defaults, name=Path(path).stem)]
+        owners = [""]
     else:
         if not isinstance(scenarios, list) or not scenarios:
             fail("scenarios", "must be a non-empty list of scenarios")
-        entries = []
+        if len(scenarios) > limits.MAX_SCENARIOS:
+            fail("scenarios", f"{len(scenarios):,} scenarios; the limit is {limits.MAX_SCENARIOS:,}")
+        entries, owners = [], []
         for i, item in enumerate(scenarios):
             if not isinstance(item, dict):
                 fail(f"scenarios.{i}", "each scenario must be a mapping of fields")
             try:
-                entry = Budget.from_mapping(item, where=f"scenarios.{i}.")
+                entry = _relative_law(Budget.from_mapping(item, where=f"scenarios.{i}."), path)
             except BudgetFieldError as exc:
                 fail(exc.path, exc.message)
             entry = entry.merged(defaults)
             entries.append(entry if entry.name else replace(entry, name=f"scenario {i + 1}"))
-    for i, entry in enumerate(entries):
+            owners.append(f"scenarios.{i}.")
+    for i, (entry, owner) in enumerate(zip(entries, owners)):
         try:
-            entry.resolve()
-        except ScaleplanError as exc:
-            key = f"scenarios.{i}" if scenarios is not None else next(iter(raw), "")
-            fail(key, str(exc))
+            entry.resolve(law)
+        except BudgetFieldError as exc:
+            field = exc.path.split(".")[0]
+            own = owner and field in scenarios[i]
+            where = f"{owner}{exc.path}" if own else exc.path
+            fail(where, str(exc), f"scenario {entry.name!r}: " if owner else "")
     return entries
+
+
+def _relative_law(budget: Budget, path) -> Budget:
+    """A law file named in a budget file is relative to the budget file, not to the current folder."""
+    law = budget.law
+    if law and law.endswith((".yaml", ".yml")) and not Path(law).is_absolute():
+        return replace(budget, law=str(Path(path).parent / law))
+    return budget

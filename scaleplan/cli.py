@@ -1,6 +1,7 @@
 """The `scaleplan` command line: parse, call one library function, render, map errors to exit codes."""
 
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -14,12 +15,14 @@ import scaleplan
 
 from . import laws as laws_mod
 from .allocate import compare as compare_laws, plan_budget
-from .budget import Budget, load_budget_file
+from . import limits
+from .budget import Budget, BudgetFieldError, load_budget_file
 from .errors import ScaleplanError
-from .files import write_atomic
+from .files import check_target, write_atomic
 from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
                      emit_moe, emit_overtrain, emit_plans, short_source)
-from .units import fmt_count, fmt_number, fmt_sci, parse_budgets, parse_fraction, parse_positive
+from .units import (fmt_count, fmt_number, fmt_sci, parse_budgets, parse_flops, parse_fraction, parse_positive,
+                    plural)
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
@@ -40,17 +43,49 @@ class _Group(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except BudgetFieldError as exc:
+            _fail(exc.for_flags())
         except ScaleplanError as exc:
-            err.print(f"scaleplan: error: {exc}", markup=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            _fail(str(exc))
         except _USAGE_ERROR as exc:
             _usage_error(exc)
+
+    def resolve_command(self, ctx, args):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if cmd is not None:
+            _refuse_repeats(cmd, rest)
+        return name, cmd, rest
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:  # options of the top level itself are parsed here, before invoke
             return super().make_context(info_name, args, parent=parent, **extra)
         except _USAGE_ERROR as exc:
             _usage_error(exc)
+
+
+def _fail(message: str):
+    """One line on stderr, exit 2: the single way a user's mistake ends a command."""
+    err.print(f"scaleplan: error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _refuse_repeats(cmd, args) -> None:
+    """A single-value option given twice is a mistake, not 'the last one wins' (click's default)."""
+    single = {}
+    for param in cmd.params:
+        if param.param_type_name == "option" and not (param.multiple or param.count or param.is_flag):
+            single.update({opt: param for opt in param.opts})
+    seen: dict[str, str] = {}
+    for arg in args:
+        if arg == "--":
+            break
+        opt = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        param = single.get(opt)
+        if param is None:
+            continue
+        if param.name in seen:
+            _fail(f"{opt} given twice; give it once (see '{cmd.name} -h')")
+        seen[param.name] = opt
 
 
 def _usage_error(exc):
@@ -98,7 +133,8 @@ GpusOpt = Annotated[Optional[str], typer.Option("--gpus", help="Number of accele
 PeakOpt = Annotated[Optional[str], typer.Option("--peak-flops", help="Peak FLOP/s per accelerator, instead of a preset's.")]
 
 
-PlotOpt = Annotated[Optional[str], typer.Option("--plot", help="Also draw the figure to this PNG file (needs matplotlib: pip install scaleplan[plot]).")]
+PlotOpt = Annotated[Optional[str], typer.Option("--plot", help="Also draw the figure to this new PNG file (needs matplotlib: pip install 'scaleplan\\[plot]').")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist (never an input).")]
 ContextOpt = Annotated[Optional[int], typer.Option("--context", help="Sequence length (default 2048).")]
 VocabOpt = Annotated[Optional[int], typer.Option("--vocab", help="Pin the vocabulary size (default: Tao et al. 2024's optimum).")]
 LayersOpt = Annotated[Optional[int], typer.Option("--layers", help="Pin the number of layers; the rest of the shape adapts.")]
@@ -136,6 +172,7 @@ def allocate(
     granularity: Annotated[Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")] = None,
     expansion: Annotated[Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")] = None,
     plot: PlotOpt = None,
+    force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
     """The compute-optimal model size and training tokens for a budget, with its cost.
@@ -152,31 +189,49 @@ def allocate(
             raise ScaleplanError("a fixed choice needs both --params and --tokens")
         if flops is not None or days is not None or dollars is not None:
             raise ScaleplanError("--params/--tokens set the budget (6ND); drop --flops, --days and --dollars")
-        flops = str(6.0 * parse_positive(params, "--params") * parse_positive(tokens, "--tokens"))
+        n, d = limits.check_model(parse_positive(params, "--params"), parse_positive(tokens, "--tokens"))
+        flops = str(6.0 * n * d)
     if moe and (fixed or unique_tokens is not None):
         raise ScaleplanError("--moe plans from a budget alone; it does not combine with --params/--tokens or --unique-tokens")
     if not moe and (granularity is not None or expansion is not None):
         raise ScaleplanError("--granularity and --expansion need --moe")
+    _check_sizes(context=context, vocab=vocab, layers=layers, d_model=d_model)
+    if ci is not None and not 0 < ci < 1:
+        raise ScaleplanError(f"--ci must be in (0, 1), e.g. 0.8, got {ci:g}")
     budget = Budget.from_mapping({
         "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
     }, flags=True)
-    for flag, value in (("--context", context), ("--vocab", vocab), ("--layers", layers), ("--d-model", d_model)):
-        if value is not None and value < 1:
-            raise ScaleplanError(f"{flag} must be a positive whole number, got {value}")
     if fixed or unique_tokens is not None or moe:
         if plot:
             raise ScaleplanError("--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "
                                  "--unique-tokens or --moe yet")
         _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granularity, expansion, fmt)
         return
-    plotter = _plotter(plot)
+    plotter = _plotter(plot, force=force)
     plan = plan_budget(budget, ci=ci, context=context, hparams_law=lr_law, vocab=vocab, layers=layers, d_model=d_model)
     _warn(plan.warnings)
     emit_plans(out, fmt, [plan])
     if plotter:
-        plotter.save_plan_figure(plan, plot, law=laws_mod.get(law or laws_mod.DEFAULT_LAW))
+        plotter.save_plan_figure(plan, plot, law=laws_mod.get(law or laws_mod.DEFAULT_LAW), force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+def _points(points: int) -> int:
+    if not 2 <= points <= limits.MAX_ROWS:
+        raise ScaleplanError(f"--points must be from 2 to {limits.MAX_ROWS:,}, got {points:,}")
+    return points
+
+
+def _check_sizes(**values) -> None:
+    """Shape and context pins: positive whole numbers under the caps of scaleplan.limits."""
+    for key, value in values.items():
+        if value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        cap = limits.MAX_CONTEXT if key == "context" else limits.MAX_SHAPE
+        if value < 1 or value > cap:
+            raise ScaleplanError(f"{flag} must be a whole number from 1 to {cap:,}, got {value:,}")
 
 
 @app.command()
@@ -185,6 +240,7 @@ def compare(
     flops: Annotated[list[str], typer.Option("--flops", help="Budget(s): repeat it, or give a range 1e18..1e25.")] = ["1e21"],
     points: Annotated[int, typer.Option("--points", help="Budgets per range, log-spaced.")] = 8,
     plot: PlotOpt = None,
+    force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
     """Compare laws side by side at each budget, in one parameter/FLOP convention.
@@ -192,13 +248,16 @@ def compare(
     Example: scaleplan compare chinchilla kaplan --flops 1e21
     Example: scaleplan compare epoch chinchilla kaplan porian deepseek --flops 1e18..1e25 --points 8
     """
-    budgets = parse_budgets(flops, "--flops", points)
-    plotter = _plotter(plot)
+    budgets = parse_budgets(flops, "--flops", _points(points), max_values=limits.MAX_ROWS)
+    limits.check_rows(budgets.size * len(law_names), f"{len(law_names)} law(s) x {budgets.size} budget(s)")
+    for name in law_names:
+        limits.check_flops(budgets, "--flops", laws_mod.get(name))
+    plotter = _plotter(plot, force=force)
     comparison = compare_laws(law_names, budgets)
     _warn(comparison.warnings)
     emit_comparison(out, fmt, comparison)
     if plotter:
-        plotter.save_comparison_figure(comparison, plot, law_specs=law_names)
+        plotter.save_comparison_figure(comparison, plot, law_specs=law_names, force=force)
         err.print(f"wrote {plot}", markup=False)
 
 
@@ -206,7 +265,8 @@ def compare(
 def plan(
     path: Annotated[str, typer.Argument(metavar="FILE", help="A YAML budget file (see configs/).")],
     law: LawOpt = None,
-    report: Annotated[Optional[str], typer.Option("--report", help="Also write a report folder (markdown tables and PNG figures) here.")] = None,
+    report: Annotated[Optional[str], typer.Option("--report", help="Also write a report folder (markdown tables and PNG figures) here: a new or empty folder.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --report write into a folder that has files (it replaces only its own file names).")] = False,
     fmt: FormatOpt = Format.table,
 ):
     """The full plan for every scenario in a YAML budget file.
@@ -214,11 +274,11 @@ def plan(
     Example: scaleplan plan configs/lab-1e23-h100.yaml
     Example: scaleplan plan configs/serving-2t-tokens.yaml --report design-doc/
     """
-    if report:
+    if report is not None:
         from .report import check_folder
 
-        check_folder(path, report)  # refuse a bad folder before any work
-    budgets = load_budget_file(path)
+        check_folder(path, report, force=force)  # refuse a bad folder before any work
+    budgets = load_budget_file(path, law)
     plans = [plan_budget(b, law) for b in budgets]
     _warn(w if not p.name else f"{p.name}: {w}" for p in plans for w in p.warnings)
     emit_plans(out, fmt, plans, title=f"Plans for {path}")
@@ -230,7 +290,7 @@ def plan(
                 out.print()
                 emit_inference(out, fmt, p.inference, describe_break_even(p.inference),
                                title=f"Inference-aware sizing: {p.name}")
-    if report:
+    if report is not None:
         from .report import write_report
 
         try:
@@ -240,7 +300,7 @@ def plan(
             figures = False
             _warn(["matplotlib is not installed, so the report has tables but no figures "
                    "(pip install 'scaleplan[plot]')"])
-        written = write_report(path, report, law=law, figures=figures)
+        written = write_report(path, report, law=law, figures=figures, force=force)
         n = len(written.files)
         err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
 
@@ -353,13 +413,11 @@ def hardware(fmt: FormatOpt = Format.table):
               "Sources: scaleplan/data/hardware.yaml (vendor data sheets; scaleplan hardware -f json lists them)")
 
 
-def _plotter(path: str | None, inputs=()):
+def _plotter(path: str | None, inputs=(), force: bool = False):
     """The plot module if --plot was given, checked before any work: matplotlib present, a writable .png path."""
     if path is None:
         return None
-    from .files import check_target
-
-    check_target(path, inputs, suffix=".png")
+    check_target(path, inputs, suffix=".png", force=force, what="--plot")
     try:
         import matplotlib  # noqa: F401  (only to give a clear message when it is missing)
     except ImportError:
@@ -367,6 +425,20 @@ def _plotter(path: str | None, inputs=()):
     from . import plot
 
     return plot
+
+
+def _model_size(value, flag: str) -> float | None:
+    """A parameter count from a flag, inside scaleplan's limits (None when not given)."""
+    if value is None:
+        return None
+    return limits.check_model(parse_positive(value, flag), what=flag)[0]
+
+
+def _flops(value, flag: str = "--flops") -> float | None:
+    """A FLOP budget from a flag, inside scaleplan's limits for the default law (None when not given)."""
+    if value is None:
+        return None
+    return float(limits.check_flops(parse_flops(value, flag), flag, laws_mod.DEFAULT_LAW))
 
 
 def _recipe():
@@ -391,10 +463,10 @@ def vocab(
     given = [x for x in (params, non_vocab_params, flops) if x is not None]
     if len(given) != 1:
         raise ScaleplanError("give one of --params, --non-vocab-params or --flops")
+    _check_sizes(d_model=d_model)
     result = _recipe().optimal_vocab(
-        non_vocab_params=None if non_vocab_params is None else parse_positive(non_vocab_params, "--non-vocab-params"),
-        flops=None if flops is None else parse_positive(flops, "--flops"),
-        params_total=None if params is None else parse_positive(params, "--params"), d_model=d_model)
+        non_vocab_params=_model_size(non_vocab_params, "--non-vocab-params"), flops=_flops(flops),
+        params_total=_model_size(params, "--params"), d_model=d_model)
     _warn(result.warnings)
     r = result.to_dict()
     rows = [["vocabulary", f"{r['vocab']:,}"], ["unrounded", fmt_number(r["vocab_exact"])],
@@ -421,10 +493,15 @@ def hparams(
     Example: scaleplan hparams --flops 1e21 --law deepseek
     """
     rec = _recipe()
+    _check_sizes(context=context)
+    if loss is not None and not (math.isfinite(loss) and loss > 0):
+        raise ScaleplanError(f"--loss must be a positive number of nats, got {loss}")
+    if tokens is not None and parse_positive(tokens, "--tokens") > limits.MAX_TOKENS:
+        raise ScaleplanError(f"--tokens: {tokens} is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)})")
     rows_ = rec.hyperparameters(
-        params=None if params is None else parse_positive(params, "--params"),
+        params=_model_size(params, "--params"),
         tokens=None if tokens is None else parse_positive(tokens, "--tokens"),
-        flops=None if flops is None else parse_positive(flops, "--flops"),
+        flops=_flops(flops),
         loss=loss, law=law, context=context or rec.constants()["conventions"]["context"])
     _warn(w for row in rows_ for w in row.warnings)
     records = [row.to_dict() for row in rows_]
@@ -451,6 +528,8 @@ def flops(
 
     Example: scaleplan flops --layers 80 --d-model 8192 --heads 64 --d-ff 32768 --vocab 32000 --context 2048
     """
+    _check_sizes(layers=layers, d_model=d_model, heads=heads, vocab=vocab, d_ff=d_ff, head_dim=head_dim,
+                 context=context)
     rec = _recipe()
     if head_dim is None:
         if heads <= 0 or d_model % heads:
@@ -488,6 +567,7 @@ def inference_aware_cmd(
     context: Annotated[Optional[str], typer.Option("--context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1).")] = None,
     points: Annotated[int, typer.Option("--points", help="Demands per range, log-spaced.")] = 8,
     plot: PlotOpt = None,
+    force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
@@ -498,8 +578,22 @@ def inference_aware_cmd(
     """
     from . import inference  # noqa: PLC0415 - serving model loads only for this command
 
-    tokens = parse_budgets(inference_tokens, "--inference-tokens", points, allow_zero=True)
-    plotter = _plotter(plot)
+    tokens = parse_budgets(inference_tokens, "--inference-tokens", _points(points), allow_zero=True,
+                           max_values=limits.MAX_ROWS, flops=False)
+    if tokens.max() > limits.MAX_TOKENS:
+        raise ScaleplanError(f"--inference-tokens: {fmt_sci(tokens.max())} tokens is beyond any plan (more than "
+                             f"{fmt_sci(limits.MAX_TOKENS)}); check the units")
+    law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    budget = None
+    if flops is not None:
+        budget = float(limits.check_flops(parse_flops(flops, "--flops"), "--flops", law_obj))
+    if target_loss is not None and not math.isfinite(target_loss):
+        raise ScaleplanError(f"--target-loss must be a finite number, got {target_loss}")
+    if context is not None:
+        ctx = parse_positive(context, "--context")
+        if ctx > limits.MAX_CONTEXT:
+            raise ScaleplanError(f"--context must be at most {limits.MAX_CONTEXT:,}, got {context}")
+    plotter = _plotter(plot, force=force)
     fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)  # noqa: E731
     costs = inference.serving_costs(
         hardware, fraction(mfu, "--mfu"), None if price is None else parse_positive(price, "--price"),
@@ -508,8 +602,8 @@ def inference_aware_cmd(
         fraction(prompt_share, "--prompt-share", False), inference_bits,
         peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"))
     plan = inference.inference_aware(
-        tokens if tokens.size > 1 else tokens[0], flops=None if flops is None else parse_positive(flops, "--flops"),
-        target_loss=target_loss, law=law or laws_mod.DEFAULT_LAW, objective=objective,
+        tokens if tokens.size > 1 else tokens[0], flops=budget,
+        target_loss=target_loss, law=law_obj, objective=objective,
         context=None if context is None else parse_positive(context, "--context"), costs=costs)
     _warn(plan.warnings)
     break_even = inference.describe_break_even(plan)
@@ -518,7 +612,7 @@ def inference_aware_cmd(
     else:
         emit_inference(out, fmt, plan, break_even)
     if plotter:
-        plotter.save_inference_figure(plan, plot, law=laws_mod.get(law or laws_mod.DEFAULT_LAW))
+        plotter.save_inference_figure(plan, plot, law=law_obj, force=force)
         err.print(f"wrote {plot}", markup=False)
 
 
@@ -543,8 +637,9 @@ def fit(
     budgets: Annotated[list[str], typer.Option("--budgets", help="Budgets for the implied allocation (default 1e21, 1e23, 1e25).")] = [],
     save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (a whole number >= 0).")] = 0,
     plot: PlotOpt = None,
+    force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
     """Fit L(N, D) = E + A/N^alpha + B/D^beta to your runs, as Hoffmann et al. and Epoch AI did.
@@ -558,9 +653,20 @@ def fit(
         raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
     if (n_bootstrap or plot) and approach == "isoflop":
         raise ScaleplanError("--bootstrap and --plot apply to the parametric fit; use --approach parametric or both")
-    plotter = _plotter(plot, inputs=[path])
+    if n_bootstrap != 0 and not 2 <= n_bootstrap <= limits.MAX_BOOTSTRAP:
+        raise ScaleplanError(f"--bootstrap must be 0 (none) or from 2 to {limits.MAX_BOOTSTRAP:,}, got {n_bootstrap:,}")
+    if not 0 <= seed < 2**63:
+        raise ScaleplanError(f"--seed must be a whole number >= 0, got {seed}")
+    if drop_worst < 0:
+        raise ScaleplanError(f"--drop-worst must be a whole number >= 0, got {drop_worst}")
+    if save is not None:
+        check_target(save, [path], force=force, what="--save")
+        if Path(save).suffix.lower() not in (".yaml", ".yml"):
+            raise ScaleplanError(f"--save {save}: give a file name ending in .yaml (so that --law can read it)")
+    plotter = _plotter(plot, inputs=[path], force=force)
+    chosen = (tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25))
+    limits.check_flops(chosen, "--budgets")
     runs = fit_mod.load_runs(path, _columns(columns) or None, drop_worst)
-    chosen = tuple(parse_budgets(budgets, "--budgets")) if budgets else (1e21, 1e23, 1e25)
     record, parametric, boot, iso = {"data": runs.summary()}, None, None, None
     if approach in ("parametric", "both"):
         parametric = fit_mod.fit_parametric(runs)
@@ -577,10 +683,10 @@ def fit(
 
         law = fit_mod.law_dict(parametric or iso, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)  # what we write must load
-        write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path])
+        write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
         err.print(f"saved {save}: use it with --law {save}", markup=False)
     if plotter:
-        plotter.save_fit_figure(runs, parametric, plot, boot=boot, inputs=[path])
+        plotter.save_fit_figure(runs, parametric, plot, boot=boot, inputs=[path], force=force)
         err.print(f"wrote {plot}", markup=False)
     if fmt != Format.table and fmt != Format.markdown:
         emit_grid(out, fmt, None, [], [], record)
@@ -645,7 +751,8 @@ def sweep(
     levels: Annotated[int, typer.Option("--levels", help="IsoFLOP levels.")] = 5,
     sizes: Annotated[int, typer.Option("--sizes", help="Model sizes per level.")] = 7,
     law: LawOpt = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the runs as a CSV to fill in with losses.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the runs as a new CSV file to fill in with losses.")] = None,
+    force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
     """Design the small runs (IsoFLOP levels x model sizes) to fit your own law before a big run.
@@ -654,12 +761,21 @@ def sweep(
     """
     from . import fit as fit_mod
 
-    design = fit_mod.design_sweep(parse_positive(target_flops, "--target-flops"),
-                                  parse_positive(budget_flops, "--budget-flops"), levels=levels,
-                                  sizes_per_level=sizes, law=law or laws_mod.DEFAULT_LAW)
+    law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    target = float(limits.check_flops(parse_flops(target_flops, "--target-flops"), "--target-flops", law_obj))
+    spend = float(limits.check_flops(parse_flops(budget_flops, "--budget-flops"), "--budget-flops", law_obj))
+    for flag, value in (("--levels", levels), ("--sizes", sizes)):
+        if not 1 <= value <= limits.MAX_ROWS:
+            raise ScaleplanError(f"{flag} must be a whole number from 1 to {limits.MAX_ROWS:,}, got {value:,}")
+    limits.check_rows(levels * sizes, f"--levels {levels} x --sizes {sizes}")
+    if output is not None:
+        check_target(output, force=force, what="--output")
+        if Path(output).suffix.lower() != ".csv":
+            raise ScaleplanError(f"--output {output}: give a file name ending in .csv (scaleplan fit reads it)")
+    design = fit_mod.design_sweep(target, spend, levels=levels, sizes_per_level=sizes, law=law_obj)
     _warn(design.warnings)
-    if output:
-        write_atomic(output, design.csv_text())
+    if output is not None:
+        write_atomic(output, design.csv_text(), force=force, what="--output")
         err.print(f"wrote {len(design.rows)} runs to {output}: train them, fill in the loss column, then "
                   f"scaleplan fit {output}", markup=False)
     rows = [[str(r.level), fmt_sci(r.flops), fmt_count(r.params), fmt_count(r.tokens), fmt_number(r.tokens / r.params)]

@@ -1,12 +1,24 @@
-"""Writing output files safely: never over an input, never half-written."""
+"""Files a user gives and files scaleplan writes: read defensively, written atomically, never over an input.
+
+Reading: a path must name a regular, non-empty UTF-8 text file under a size cap (a folder, a device, a binary
+file or a huge file is one clear line, before any parsing). Writing: every output path is checked before any long
+work (empty, name too long, parent missing or a file, not writable, an existing file without `force`, one of the
+command's inputs even with `force`); then the data goes to a temporary file in the same folder and is renamed into
+place, so a failed run leaves nothing behind.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ScaleplanError
+
+MAX_TEXT_BYTES = 50 * 1024 * 1024  # a runs file of ~1M rows; budget and law files are capped far lower by callers
 
 
 def _umask() -> int:
@@ -15,40 +27,171 @@ def _umask() -> int:
     return mask
 
 
-def check_target(path: str | Path, inputs=(), suffix: str | None = None) -> Path:
-    """Fail before any work: an existing folder, not one of the command's inputs, the expected suffix."""
-    path = Path(path)
-    if suffix and path.suffix.lower() != suffix:
-        raise ScaleplanError(f"give a file name ending in {suffix}, got {str(path)!r}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ScaleplanError(f"cannot write {path}: folder {folder} does not exist")
-    for source in inputs:
-        try:
-            same = path.exists() and Path(source).exists() and path.samefile(source)
-        except OSError:
-            same = False
-        if same:
-            raise ScaleplanError(f"refusing to write {path}: it is an input of this command")
-    return path
+def _label(what: str, path) -> str:
+    """'--plot out.png' or 'out.png': the flag (if any) and the path as the user typed it."""
+    return f"{what} {path}" if what else str(path)
 
 
-def write_atomic(path: str | Path, data: str | bytes, inputs=()) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder and an atomic rename.
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.0f} kB"
 
-    Refuses to write over any of `inputs` (the files the command read), so a typo cannot destroy data.
+
+def read_text(path: str | Path, kind: str = "file", max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """The text of a user's input file, or a ScaleplanError naming the path and what is wrong with it."""
+    if str(path).strip() == "":
+        raise ScaleplanError(f"empty path: give the {kind}'s name")
+    p = Path(path)
+    try:
+        info = p.stat()
+    except FileNotFoundError:
+        raise ScaleplanError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ScaleplanError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScaleplanError(f"{path}: is a folder; give a {kind}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScaleplanError(f"{path}: not a regular file; give a {kind}")
+    if info.st_size > max_bytes:
+        raise ScaleplanError(f"{path}: {_mb(info.st_size)} is larger than a {kind} may be ({_mb(max_bytes)})")
+    try:
+        raw = p.read_bytes()[: max_bytes + 1]
+    except OSError as exc:
+        raise ScaleplanError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise ScaleplanError(f"{path}: a binary file, not a text {kind}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScaleplanError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+    if not text.strip():
+        raise ScaleplanError(f"{path}: empty {kind}")
+    return text
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _probe_writable(folder: Path, shown) -> None:
+    """Create and remove a temporary file: the one check that sees read-only file systems, ACLs and quotas."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".scaleplan-probe-")
+    except OSError as exc:
+        raise ScaleplanError(f"{shown}: cannot write in folder {folder} ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def check_target(path: str | Path, inputs: Iterable = (), suffix: str | None = None, *, force: bool = False,
+                 what: str = "") -> Path:
+    """Fail before any work if `path` cannot or must not be written; return it as a Path.
+
+    `what` names the flag for messages ('--plot'); `inputs` are the files the command reads, never written over,
+    not even with `force`; an existing file is replaced only with `force`.
     """
-    path = check_target(path, inputs)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    text = str(path)
+    if not text.strip():
+        raise ScaleplanError(f"{what or 'output'}: empty path; give a file name")
+    shown = _label(what, text)
+    p = Path(text)
+    if suffix and p.suffix.lower() != suffix:
+        raise ScaleplanError(f"{shown}: give a file name ending in {suffix}")
+    if len(p.name.encode()) > 255 or len(os.fsencode(text)) > 4000:
+        raise ScaleplanError(f"{shown}: file name too long")
+    for source in inputs:
+        if source is not None and _same_file(p, Path(source)):
+            raise ScaleplanError(f"{shown}: refusing to write over {source}, an input of this command")
+    folder = p.parent if str(p.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise ScaleplanError(f"{shown}: {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise ScaleplanError(f"{shown}: folder {folder} does not exist")
+    if p.is_dir():
+        raise ScaleplanError(f"{shown}: is a folder; give a file name")
+    if p.exists() or p.is_symlink():
+        if not force:
+            raise ScaleplanError(f"{shown}: exists; pass --force to replace it")
+        if not p.is_file():
+            raise ScaleplanError(f"{shown}: exists and is not a regular file")
+    _probe_writable(folder, shown)
+    return p
+
+
+def _stage(path: Path, data: str | bytes) -> str:
+    """Write data to a temporary file beside `path`; return its name."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:200]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would have
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ScaleplanError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return tmp
+
+
+def _commit(tmp: str, path: Path, force: bool) -> None:
+    """Rename `tmp` to `path`; without `force`, never over a file that appeared meanwhile (link fails if it exists)."""
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise ScaleplanError(f"{path}: exists; pass --force to replace it") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if path.exists():  # a file system without hard links: check, then rename
+            raise ScaleplanError(f"{path}: exists; pass --force to replace it") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def write_files(items: dict, inputs: Iterable = (), *, force: bool = False, what: str = "") -> list[Path]:
+    """Write {path: data} all or nothing: every file staged first, then renamed into place.
+
+    If anything fails, the staged files and the files this call created are removed (files it replaced under
+    `force` stay replaced: their old contents are gone by then).
+    """
+    inputs = list(inputs)
+    paths = [check_target(p, inputs, force=force, what=what) for p in items]
+    staged: list[tuple[str, Path]] = []
+    created: list[Path] = []
+    try:
+        for p, data in zip(paths, items.values()):
+            staged.append((_stage(p, data), p))
+        for tmp, p in staged:
+            existed = p.exists()
+            _commit(tmp, p, force)
+            if not existed:
+                created.append(p)
+    except OSError as exc:
+        _rollback(staged, created)
+        raise ScaleplanError(f"{_label(what, p)}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        _rollback(staged, created)
+        raise
+    return paths
+
+
+def _rollback(staged, created) -> None:
+    for tmp, _ in staged:
+        Path(tmp).unlink(missing_ok=True)
+    for p in created:
+        p.unlink(missing_ok=True)
+
+
+def write_atomic(path: str | Path, data: str | bytes, inputs: Iterable = (), *, force: bool = False,
+                 what: str = "") -> Path:
+    """Write `data` to `path` through a temporary file in the same folder and an atomic rename.
+
+    Refuses any of `inputs` (the files the command read) and, without `force`, any existing file.
+    """
+    return write_files({path: data}, inputs, force=force, what=what)[0]

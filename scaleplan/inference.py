@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import conventions, laws
+from . import conventions, laws, limits
 from .cost import DEFAULT_MFU, Hardware, get_hardware
 from .errors import ScaleplanError
-from .units import fmt_sci
+from .units import fmt_count, fmt_sci
 from .values import check_positive, pick, plain
 
 # Sardana et al.'s repository defaults (cost_optimal.py): prefill MFU 0.5, decode MFU 0.01 (decoding is memory-
@@ -357,6 +357,13 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
     n_opt, d_opt = optimum_for_loss(law, target_loss, tokens * weight, context)
     base = costed_side(law, n_base, d_base, tokens, costs, context)
     best = costed_side(law, n_opt, d_opt, tokens, costs, context)
+    smallest = float(np.min(conventions.split_params(law, np.atleast_1d(np.asarray(n_opt, float)))[0]))
+    if smallest < limits.MIN_PARAMS:
+        warnings.append(
+            f"the inference-aware model has {fmt_count(smallest)} parameters, below the smallest model scaleplan "
+            f"plans ({fmt_count(limits.MIN_PARAMS)}) and far below anything published: "
+            + ("the target loss is higher than such tiny models already reach" if flops is None
+               else "the budget is tiny for this demand") + "; treat the numbers as an extrapolation")
     if np.any(np.asarray(d_opt) / n_opt > 10_000):
         warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
     plan = InferencePlan(law.name, float(target_loss), _scalar(tokens), objective, _squeeze(base), _squeeze(best),

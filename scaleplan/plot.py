@@ -708,72 +708,73 @@ def render_fit(series: FitSeries) -> bytes:
 # Writing
 
 
-def _check_png_path(path, inputs=()) -> Path:
-    """Fail before drawing: a .png name, an existing folder, not one of the command's inputs."""
+def _check_png_path(path, inputs=(), force: bool = False) -> Path:
+    """Fail before drawing: a .png name, an existing folder, not one of the command's inputs, not an existing
+    file unless `force`."""
     from .files import check_target
 
-    return check_target(path, inputs, suffix=".png")
+    return check_target(path, inputs, suffix=".png", force=force, what="--plot")
 
 
-def _write(path, data: bytes, inputs) -> Path:
+def _write(path, data: bytes, inputs, force: bool = False) -> Path:
     from .files import write_atomic
 
-    return write_atomic(path, data, inputs=inputs)
+    return write_atomic(path, data, inputs=inputs, force=force, what="--plot")
 
 
-def plot_allocation(series: AllocationSeries, path, isoflop: IsoflopSeries | None = None, inputs=()) -> Path:
-    return _write(_check_png_path(path, inputs), render_allocation(series, isoflop), inputs)
+def plot_allocation(series: AllocationSeries, path, isoflop: IsoflopSeries | None = None, inputs=(), force: bool = False) -> Path:
+    return _write(_check_png_path(path, inputs, force), render_allocation(series, isoflop), inputs, force)
 
 
-def plot_isoflop(series: IsoflopSeries, path, inputs=()) -> Path:
-    return _write(_check_png_path(path, inputs), render_isoflop(series), inputs)
+def plot_isoflop(series: IsoflopSeries, path, inputs=(), force: bool = False) -> Path:
+    return _write(_check_png_path(path, inputs, force), render_isoflop(series), inputs, force)
 
 
-def plot_inference(series: InferenceSeries, path, inputs=()) -> Path:
-    return _write(_check_png_path(path, inputs), render_inference(series), inputs)
+def plot_inference(series: InferenceSeries, path, inputs=(), force: bool = False) -> Path:
+    return _write(_check_png_path(path, inputs, force), render_inference(series), inputs, force)
 
 
-def plot_fit(series: FitSeries, path, inputs=()) -> Path:
-    return _write(_check_png_path(path, inputs), render_fit(series), inputs)
+def plot_fit(series: FitSeries, path, inputs=(), force: bool = False) -> Path:
+    return _write(_check_png_path(path, inputs, force), render_fit(series), inputs, force)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # From the library's results (the CLI's --plot FILE.png)
 
 
-def save_plan_figure(plan, path, law=None, inputs=(), points: int = 200) -> Path:
+def save_plan_figure(plan, path, law=None, inputs=(), points: int = 200, force: bool = False) -> Path:
     """`allocate --plot`: N_opt/D_opt against C for the plan's law with its budget marked, plus the IsoFLOP
     valley when the law predicts loss. `law` defaults to plan.law (pass the Law for a law file)."""
-    path = _check_png_path(path, inputs)
+    path = _check_png_path(path, inputs, force)
     law = laws.get(law if law is not None else plan.law)
     flops = np.atleast_1d(np.asarray(plan.flops, float))
     series = allocation_series([law], flops, points=points)
     iso = isoflop_series(law, flops[:1], points=points) if law.predicts_loss else None
-    return _write(path, render_allocation(series, iso), inputs)
+    return _write(path, render_allocation(series, iso), inputs, force)
 
 
-def save_comparison_figure(comparison, path, inputs=(), points: int = 200, law_specs=None) -> Path:
+def save_comparison_figure(comparison, path, inputs=(), points: int = 200, law_specs=None, force: bool = False) -> Path:
     """`compare --plot`: every law's N_opt/D_opt against C in the comparison's convention, its budgets marked.
 
     `law_specs` are the names as given (needed only for law files, whose rows carry the law's own name)."""
-    path = _check_png_path(path, inputs)
+    path = _check_png_path(path, inputs, force)
     names = law_specs or list(dict.fromkeys(r["law"] for r in comparison.rows))
     flops = list(dict.fromkeys(r["flops"] for r in comparison.rows))
-    return _write(path, render_allocation(allocation_series(names, flops, points=points, common=True)), inputs)
+    return _write(path, render_allocation(allocation_series(names, flops, points=points, common=True)), inputs, force)
 
 
-def save_inference_figure(plan, path, law=None, inputs=(), points: int = 200) -> Path:
+def save_inference_figure(plan, path, law=None, inputs=(), points: int = 200, force: bool = False) -> Path:
     """`inference-aware --plot`: total cost against N (both optima marked) and optimal N against demand."""
-    path = _check_png_path(path, inputs)
-    return _write(path, render_inference(inference_series(plan, law=law, points=points)), inputs)
+    path = _check_png_path(path, inputs, force)
+    return _write(path, render_inference(inference_series(plan, law=law, points=points)), inputs, force)
 
 
-def save_fit_figure(runs, fit, path, boot=None, inputs=()) -> Path:
+def save_fit_figure(runs, fit, path, boot=None, inputs=(), force: bool = False) -> Path:
     """`fit --plot`: runs coloured by FLOPs with the fitted isoFLOP curves, residuals, N_opt(C) with bootstrap band.
 
     Pass the runs file in `inputs` so the figure can never replace it."""
-    path = _check_png_path(path, inputs)
-    return _write(path, render_fit(fit_series(runs, fit, boot)), inputs)
+    path = _check_png_path(path, inputs, force)
+    return _write(path, render_fit(fit_series(runs, fit, boot)), inputs, force)
 
 
 __all__ = [

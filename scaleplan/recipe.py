@@ -469,15 +469,25 @@ def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff
                 f"no shape fits params_total = {target:.4g} with {_pins_text(**pins)}: the embeddings alone "
                 f"exceed the target, or heads/head_dim divide no allowed d_model; pin fewer values or raise params")
         err, d, n_layers = closest[:3]
+        layers_text = f"{n_layers} layer{'s' if n_layers != 1 else ''} × d_model {d}"
+        if not any(v is not None for v in pins.values()):
+            raise ScaleplanError(
+                f"no transformer shape has {target:.4g} parameters within {tol:.0%}: the closest ({layers_text}) is "
+                f"{err:.1%} off; the model is too small to design (give a larger budget or model)")
         raise ScaleplanError(
-            f"pins {_pins_text(**pins)} cannot reach params_total = {target:.4g} within {tol:.0%}: the closest "
-            f"shape ({n_layers} layers × d_model {d}) is {err:.1%} off; pin fewer values or change them")
+            f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol:.0%}: the closest "
+            f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them")
     lo, hi = constants()["shape"]["aspect_range"]
     if not lo <= shape.aspect_ratio <= hi:
         warnings.append(f"shape: d_model/layers = {shape.aspect_ratio:.3g} is outside [{lo}, {hi}], the range "
                         f"Kaplan et al. 2020 Fig. 5 shows with near-equal loss")
     if d_model is not None and d_model % int(constants()["conventions"]["d_model_multiple"]):
         warnings.append(f"shape: pinned d_model = {d_model} is not a multiple of 128 (slower matrix multiplies)")
+    if shape.d_model < 128:
+        warnings.append(f"shape: d_model = {shape.d_model} is below 128, narrower than any published scaling-law "
+                        "model (Kaplan et al. 2020's smallest widths)")
+    if shape.heads == 1:
+        warnings.append("shape: a single attention head; published models of this size use 4 or more")
     if vres is not None:
         warnings.extend(vres.warnings)
     return shape, vres, warnings

@@ -11,7 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .units import fmt_count, fmt_dollars, fmt_flops, fmt_number, fmt_sci
+from .units import fmt_count, fmt_dollars, fmt_flops, fmt_number, fmt_percent, fmt_ratio, fmt_sci
 
 
 class Format(str, Enum):
@@ -145,7 +145,7 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
     lines = [
         ("hardware", c.hardware),
         ("peak FLOP/s", fmt_sci(c.peak_flops)),
-        ("MFU", f"{c.mfu:.0%}"),
+        ("MFU", fmt_percent(c.mfu)),
         ("GPU-hours", fmt_number(c.gpu_hours)),
         (f"days on {int(c.gpus):,} GPUs", fmt_number(c.days)),
         ("$ per GPU-hour", fmt_dollars(c.price)),
@@ -196,7 +196,7 @@ def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute
 def emit_comparison(console: Console, fmt: Format, comparison) -> None:
     headers = ["budget", "law", "params", "tokens", "tokens/param", "params vs 1st", "tokens vs 1st", "loss"]
     rows = [[fmt_flops(r["flops"]), r["law"], fmt_count(r["params"]), fmt_count(r["tokens"]),
-             fmt_number(r["tokens_per_param"]), f"{r['params_ratio']:.2f}x", f"{r['tokens_ratio']:.2f}x",
+             fmt_number(r["tokens_per_param"]), fmt_ratio(r['params_ratio']), fmt_ratio(r['tokens_ratio']),
              _loss(r["loss"])] for r in comparison.rows]
     records = comparison.to_dict() if fmt == Format.json else list(comparison.rows)
     caption = (f"Convention: {comparison.convention}. Losses are each law's own units and data, not comparable "
@@ -217,7 +217,7 @@ def inference_rows(plan) -> tuple[list[str], list[list[str]]]:
     a, b = plan.compute_optimal, plan.inference_aware
 
     def row(label, x, y, fmt, change=True):
-        ratio = f"{float(y) / float(x):.2f}x" if change and float(x) else "-"
+        ratio = fmt_ratio(float(y) / float(x)) if change and float(x) else "-"
         return [label, fmt(x), fmt(y), ratio]
 
     rows = [
@@ -240,9 +240,9 @@ def inference_caption(plan, break_even: str) -> str:
     return (f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
             f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
             f"{plan.objective}. Saves {_pct(plan.flops_saving)} of FLOPs, {_pct(plan.dollars_saving)} of dollars.\n"
-            f"Training {c.train_hardware.key} at MFU {c.train_mfu:.0%}, {fmt_dollars(c.train_price)}/h; serving "
-            f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {c.prefill_mfu:.0%}, decode MFU "
-            f"{c.decode_mfu:.0%}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
+            f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, {fmt_dollars(c.train_price)}/h; serving "
+            f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
+            f"{fmt_percent(c.decode_mfu)}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
             f"{break_even}.\nSource: {plan.citation}")
 
 
@@ -296,13 +296,13 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     headers = ["law", "loss", "D/N", "optimal D/N", "over", "extra C", "top-1 err"]
     rows = [[r["law"], _loss(r["loss"]), fmt_number(r["tokens_per_param"]), fmt_number(r["optimal_tokens_per_param"]),
              fmt_number(r["overtraining"]),
-             "-" if r["extra_compute"] is None else f"{r['extra_compute']:.2f}x",
+             fmt_ratio(r["extra_compute"]),
              "-" if r["top1_error"] is None else f"{r['top1_error']:.1%}"] for r in report.to_dict()["rows"]]
     d = report.to_dict()
     epochs = "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
     caption = (f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
                f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
-               f"at MFU {cost.mfu:.0%}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
+               f"at MFU {fmt_percent(cost.mfu)}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
                "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
                "al. 2024's 17-task average.")
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)

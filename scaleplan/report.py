@@ -39,38 +39,57 @@ def _flops_slug(c: float) -> str:
     return f"{c:.3g}".replace("+", "").replace(".", "p")
 
 
-def check_folder(budget_path, out_dir) -> Path:
-    """The report folder, refusing the budget file itself, its own folder, or an existing non-folder."""
-    src, out = Path(budget_path), Path(out_dir)
+def check_folder(budget_path, out_dir, force: bool = False) -> Path:
+    """The report folder, checked before any work: a new folder (its parent must exist) or an empty one; with
+    `force`, a folder with files, of which the report replaces only its own names. Never the input's folder."""
+    from .files import _probe_writable
+
+    text = str(out_dir)
+    if not text.strip():
+        raise ScaleplanError("--report: empty path; give a folder name")
+    src, out = Path(budget_path), Path(text)
+    shown = f"--report {text}"
     if out.exists() and not out.is_dir():
-        raise ScaleplanError(f"--report {out}: exists and is not a folder; give a new or existing folder")
+        raise ScaleplanError(f"{shown}: exists and is not a folder; give a new or empty folder")
     if src.exists() and out.exists() and out.resolve() == src.resolve().parent:
-        raise ScaleplanError(f"--report {out}: refusing to write the report into the folder of the input file "
+        raise ScaleplanError(f"{shown}: refusing to write the report into the folder of the input file "
                              f"{src}; give a folder of its own, e.g. --report {src.stem}-report")
-    if src.exists() and out.resolve() == src.resolve():
-        raise ScaleplanError(f"--report {out}: that is the input file")
+    if out.is_dir():
+        entries = sum(1 for _ in out.iterdir())
+        if entries and not force:
+            raise ScaleplanError(f"{shown}: the folder is not empty ({entries} entr{'y' if entries == 1 else 'ies'}); "
+                                 "give a new or empty folder, or --force to replace only the report's own files")
+        _probe_writable(out, shown)
+    else:
+        parent = out.parent if str(out.parent) else Path(".")
+        if parent.exists() and not parent.is_dir():
+            raise ScaleplanError(f"{shown}: {parent} is a file, not a folder")
+        if not parent.is_dir():
+            raise ScaleplanError(f"{shown}: folder {parent} does not exist")
+        if len(out.name.encode()) > 255:
+            raise ScaleplanError(f"{shown}: folder name too long")
+        _probe_writable(parent, shown)
     return out
 
 
 def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool = True,
-                 points: int = 150) -> Report:
+                 points: int = 150, force: bool = False) -> Report:
     """Plan every scenario of a budget file and write the report folder. Returns what was written.
 
     `law` overrides every scenario's law (as `scaleplan plan FILE --law`); `figures=False` writes the markdown
-    only (no matplotlib needed).
+    only (no matplotlib needed). All files are written or none: a failure removes what this call created.
     """
     from . import laws
     from .allocate import plan_budget
     from .budget import load_budget_file
-    from .files import write_atomic
+    from .files import write_files
 
     src = Path(budget_path)
-    out = check_folder(src, out_dir)
-    budgets = load_budget_file(src)
+    out = check_folder(src, out_dir, force=force)
+    budgets = load_budget_file(src, law)
     plans = [plan_budget(b, law) for b in budgets]
-    specs = [law or b.law or laws.DEFAULT_LAW for b in budgets]
-    chosen = [laws.get(spec) for spec in specs]
-    inputs = [src] + [Path(s) for s in dict.fromkeys(specs) if str(s).endswith((".yaml", ".yml"))]
+    chosen = [b.law_spec(law) for b in budgets]
+    inputs = [src] + [Path(lw.source) for lw in chosen if str(lw.source).endswith((".yaml", ".yml"))]
     warnings = tuple(f"{p.name}: {w}" if p.name else w for p in plans for w in p.warnings)
 
     images: dict[str, bytes] = {}
@@ -101,9 +120,19 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
                 inference_of[i] = name
     text = report_markdown(src, plans, chosen, warnings, allocation_png, iso_of, inference_of)
 
-    out.mkdir(parents=True, exist_ok=True)
-    written = [write_atomic(out / name, data, inputs=inputs) for name, data in images.items()]
-    written.append(write_atomic(out / README, text, inputs=inputs))
+    created = not out.exists()
+    out.mkdir(exist_ok=True)
+    items: dict[Path, str | bytes] = {out / name: data for name, data in images.items()}
+    items[out / README] = text  # last, so a reader never finds a README pointing at missing figures
+    try:
+        written = write_files(items, inputs, force=force, what="--report")
+    except BaseException:
+        if created:
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+        raise
     return Report(folder=out, files=tuple(written), plans=tuple(plans), warnings=warnings)
 
 

@@ -37,6 +37,21 @@ def parse_quantity(value, what: str = "value") -> float:
     return x
 
 
+def parse_flops(value, what: str = "flops", money: str | None = None) -> float:
+    """A FLOP count: a plain number such as 1e21 or 5.76e23. Money ('$2M') and counts with a suffix ('70B') are
+    refused, since they are almost always the wrong flag; `money` names the flag or key that takes dollars."""
+    text = str(value).strip()
+    if not isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        if "$" in text:
+            hint = f"; did you mean {money}?" if money else "; this command takes FLOPs, such as 1e21"
+            raise ScaleplanError(f"{what} {text!r} is an amount of money, not FLOPs{hint}")
+        match = _NUMBER.match(text.replace(",", "").replace("_", ""))
+        if match is not None and match.group(2):
+            raise ScaleplanError(f"{what} {text!r} has a {match.group(2)!r} suffix, as a count of parameters or "
+                                 "tokens would; FLOPs are written as plain numbers such as 1e21")
+    return parse_positive(value, what)
+
+
 def parse_positive(value, what: str) -> float:
     x = parse_quantity(value, what)
     if x <= 0:
@@ -53,14 +68,26 @@ def parse_fraction(value, what: str, low_open: bool = True) -> float:
     return x
 
 
-def parse_budgets(values, what: str = "--flops", points: int = 8, allow_zero: bool = False) -> np.ndarray:
-    """Budgets from repeated values and ranges: ['1e19', '1e21'] or ['1e18..1e25'] (log-spaced, `points` each)."""
+def parse_budgets(values, what: str = "--flops", points: int = 8, allow_zero: bool = False,
+                  max_values: int | None = None, flops: bool = True) -> np.ndarray:
+    """Budgets from repeated values and ranges: ['1e19', '1e21'] or ['1e18..1e25'] (log-spaced, `points` each).
+
+    `max_values` caps how many values the list may expand to (checked before anything is computed); `flops`
+    refuses money and suffixed counts as parse_flops does.
+    """
+    one = parse_flops if flops else parse_positive
+    if max_values is not None:
+        ranges = sum(".." in str(v) for v in values)
+        total = len(values) - ranges + ranges * max(points, 0)
+        if total > max_values:
+            raise ScaleplanError(f"{what}: {len(values) - ranges} value(s) and {ranges} range(s) of --points {points} "
+                                 f"give {total:,} values; the limit is {max_values:,}")
     out = []
     for value in values:
         text = str(value)
         if ".." in text:
             low_text, high_text = text.split("..", 1)
-            low, high = parse_positive(low_text, what), parse_positive(high_text, what)
+            low, high = one(low_text, what), one(high_text, what)
             if high <= low:
                 raise ScaleplanError(f"{what} range {text!r} must go from low to high")
             if points < 2:
@@ -72,7 +99,7 @@ def parse_budgets(values, what: str = "--flops", points: int = 8, allow_zero: bo
                 raise ScaleplanError(f"{what} must be zero or positive, got {value!r}")
             out.append(x)
         else:
-            out.append(parse_positive(text, what))
+            out.append(one(text, what))
     return np.asarray(out, float)
 
 
@@ -120,6 +147,24 @@ def fmt_dollars(x) -> str:
     return f"${x:,.2f}"
 
 
+def fmt_ratio(x) -> str:
+    """1.52x, 2,400x, 1.3e20x: a ratio, never a 21-digit number."""
+    if x is None:
+        return "-"
+    x = float(x)
+    if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
+        return f"{fmt_sci(x)}x"
+    if abs(x) >= 100:
+        return f"{x:,.0f}x"
+    return f"{x:.2f}x"
+
+
+def plural(n: float, word: str, many: str | None = None) -> str:
+    """'1 token', '2 tokens', '1e12 tokens'."""
+    shown = f"{n:,}" if isinstance(n, int) else fmt_number(n)
+    return f"{shown} {word if n == 1 else (many or word + 's')}"
+
+
 def fmt_number(x, digits: int = 3) -> str:
     """21.6, 0.0286, 737,280, 1.2e12: plain where it reads well, scientific where it does not."""
     if x is None:
@@ -130,3 +175,13 @@ def fmt_number(x, digits: int = 3) -> str:
     if abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:.{digits}g}"
+
+
+def fmt_percent(x: float) -> str:
+    """40%, 55.2%, 0.01%, 1e-7%: a utilisation as a person writes it."""
+    p = 100.0 * float(x)
+    if p >= 10:
+        return f"{p:.3g}%"
+    if p >= 0.01:
+        return f"{p:.2g}%"
+    return f"{fmt_sci(p, 2)}%"

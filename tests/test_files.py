@@ -13,7 +13,7 @@ def test_write_atomic_writes_and_leaves_no_temporary_files(tmp_path):
 def test_write_atomic_never_overwrites_an_input(tmp_path):
     source = tmp_path / "runs.csv"
     source.write_text("keep me")
-    with pytest.raises(ScaleplanError, match="it is an input"):
+    with pytest.raises(ScaleplanError, match="an input of this command"):
         write_atomic(source, "gone", inputs=[source])
     assert source.read_text() == "keep me"
 
@@ -27,7 +27,7 @@ def test_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
 
     monkeypatch.setattr("os.replace", boom)
     with pytest.raises(ScaleplanError, match="No space left"):
-        write_atomic(path, "new")
+        write_atomic(path, "new", force=True)
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.md"]
 
 

@@ -226,5 +226,5 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr("os.replace", boom)
     with pytest.raises(ScaleplanError, match="No space left"):
-        plot.plot_isoflop(plot.isoflop_series("epoch", 1e21, points=5), old)
+        plot.plot_isoflop(plot.isoflop_series("epoch", 1e21, points=5), old, force=True)
     assert old.read_bytes() == b"old figure" and [p.name for p in tmp_path.iterdir()] == ["alloc.png"]

@@ -156,11 +156,25 @@ def law_from_dict(raw: dict, source: str = "<dict>") -> Law:
     if missing:
         raise ScaleplanError(f"{source}: form {form!r} needs constants {', '.join(missing)}")
     consts = {k: _check_number(source, k, v) for k, v in consts.items()}
+    for key in _REQUIRED[form]:
+        if key != "E" and consts[key] <= 0:
+            raise ScaleplanError(f"{source}: constant {key} must be positive, got {consts[key]:g}")
+    for key, kind in (("citation", dict), ("model", dict), ("fitted_range", dict), ("loss", dict),
+                      ("aliases", list), ("notes", list), ("intervals", dict), ("fit", dict)):
+        if raw.get(key) is not None and not isinstance(raw[key], kind):
+            raise ScaleplanError(f"{source}: {key} must be a {'mapping' if kind is dict else 'list'}")
+    for key, pair in (raw.get("fitted_range") or {}).items():
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
+                or not 0 < pair[0] < pair[1]):
+            raise ScaleplanError(f"{source}: fitted_range.{key} must be [low, high] with 0 < low < high")
     conv = raw.get("params_convention", "total")
     if conv not in PARAMS_CONVENTIONS:
         raise ScaleplanError(f"{source}: params_convention must be one of {', '.join(PARAMS_CONVENTIONS)}, got {conv!r}")
     loss_spec = raw.get("loss")
     if loss_spec is not None:
+        if not isinstance(loss_spec.get("constants"), dict):
+            raise ScaleplanError(f"{source}: loss needs a constants mapping")
         if loss_spec.get("form") not in forms.LOSS_FORMS:
             raise ScaleplanError(f"{source}: loss.form must be one of {', '.join(forms.LOSS_FORMS)}")
         loss_spec = dict(loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()})
@@ -217,12 +231,8 @@ def all_laws() -> list[Law]:
 
 
 def load_file(path: str | Path) -> Law:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScaleplanError(f"cannot read law file {path}: {exc.strerror}") from None
-    return law_from_dict(_yaml.load_user(text, path), str(path))
+    raw, _tree = _yaml.read_user(path, "law file")
+    return law_from_dict(raw, str(path))
 
 
 def get(name: str | Law) -> Law:

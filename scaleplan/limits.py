@@ -1,0 +1,131 @@
+"""One set of sanity limits, shared by every command: what scaleplan refuses, and what it answers with a warning.
+
+Refused (ScaleplanError): budgets outside [the smallest plannable budget, 1e35 FLOPs], epochs far beyond the
+data-constrained law, output sizes above the caps below. Warned: training MFU outside [10%, 55.2%], contexts whose
+exact FLOPs per token exceed 6N by more than 25%, shapes with one head or a width below 128.
+
+The caps on output sizes are the CLI's: the library keeps accepting large arrays (benchmarks call it on 1e6
+budgets).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ScaleplanError
+from .units import fmt_count, fmt_number, fmt_percent, fmt_sci
+
+# About 1e35 FLOPs is ~10 orders of magnitude beyond the largest training run published (~5e25, 2024): a larger
+# number is a unit mistake, not a plan.
+MAX_FLOPS = 1e35
+# The smallest model scaleplan plans: 1M parameters in total, a little above the smallest shape its recipe can
+# build (one layer of width 128 with a Tao et al. vocabulary). Kaplan et al. 2020 trained smaller models, but no
+# allocation law bundled here was fitted below ~1e7 parameters.
+MIN_PARAMS = 1e6
+# Training MFU outside this band is far from anything reported: PaLM 46.2% (arXiv 2204.02311), MegaScale 55.2%
+# at 12,288 GPUs (arXiv 2402.15627, the highest reported at scale); below 10% a run is mostly idle.
+MFU_LOW, MFU_HIGH = 0.10, 0.552
+# The exact App. F FLOPs per token above 6N by more than this: the 6ND cost understates the work.
+CONTEXT_FLOPS_RATIO = 1.25
+# Above 100 epochs Muennighoff et al. 2023's effective data D' is within 0.2% of its limit (1 + R_D*) U
+# (1 - exp(-99 / 15.39) = 0.9984): far past the ~16 epochs beyond which their Sec. 6 finds returns vanish.
+MAX_EPOCHS = 100.0
+# Caps on what one command produces (rows of a table or file, resamples). Chosen so that every command answers in
+# a few seconds in every format on a 2-core machine; benchmarks/bench.py measures the worst cases.
+MAX_ROWS = 2000
+MAX_BOOTSTRAP = 100_000
+MAX_SCENARIOS = 200
+# 2^24 tokens: above the longest context any published model claims (10M, Llama 4 Scout, 2025).
+MAX_CONTEXT = 2**24
+MAX_SHAPE = 1_000_000  # layers, width, heads, d_ff, vocabulary: a million of any is a typo
+
+
+_MIN_FLOPS: dict[tuple[str, str], float] = {}
+
+
+def min_flops(law) -> float:
+    """The smallest budget whose compute-optimal model under `law` (a Law or a name) has MIN_PARAMS in total."""
+    from . import conventions, laws
+
+    law = laws.get(law)
+    key = (law.name, law.source)
+    if key not in _MIN_FLOPS:
+        grid = np.geomspace(1.0, 1e24, 481)  # 20 points a decade; laws are monotone in C
+        n_native, _ = law.optimum(grid)
+        total, _ = conventions.split_params(law, n_native)
+        above = np.nonzero(np.asarray(total) >= MIN_PARAMS)[0]
+        c = float(grid[above[0]]) if above.size else float(grid[-1])
+        _MIN_FLOPS[key] = float(f"{c:.2g}")
+    return _MIN_FLOPS[key]
+
+
+def check_flops(flops, what: str = "flops", law=None) -> np.ndarray:
+    """Budgets as a float array inside [min_flops(law), MAX_FLOPS], or a ScaleplanError naming the bad one."""
+    from .values import check_positive
+
+    arr = check_positive(flops, what)
+    high = arr[arr > MAX_FLOPS]
+    if high.size:
+        raise ScaleplanError(f"{what}: {fmt_sci(high.flat[0])} FLOPs is beyond any plan (more than "
+                             f"{fmt_sci(MAX_FLOPS)}); check the units")
+    if law is not None:
+        name = getattr(law, "name", law)
+        floor = min_flops(law)
+        low = arr[arr < floor]
+        if low.size:
+            raise ScaleplanError(
+                f"{what}: budget too small: the smallest budget scaleplan can plan with {name} is "
+                f"{fmt_sci(floor)} FLOPs (a {fmt_count(MIN_PARAMS)}-parameter model); got {fmt_sci(low.flat[0])}")
+    return arr
+
+
+def check_params(params, what: str = "params") -> None:
+    """A model below MIN_PARAMS cannot be designed."""
+    arr = np.atleast_1d(np.asarray(params, float))
+    low = arr[arr < MIN_PARAMS]
+    if low.size:
+        raise ScaleplanError(f"{what}: {fmt_count(low[0])} parameters is below the smallest model scaleplan plans "
+                             f"({fmt_count(MIN_PARAMS)})")
+
+
+def check_rows(n: int, what: str) -> None:
+    if n > MAX_ROWS:
+        raise ScaleplanError(f"{what} would give {n:,} rows; the limit is {MAX_ROWS:,} (ask for fewer points or "
+                             "split the question)")
+
+
+def check_epochs(epochs, law_name: str = "muennighoff") -> None:
+    arr = np.atleast_1d(np.asarray(epochs, float))
+    high = arr[arr > MAX_EPOCHS]
+    if high.size:
+        raise ScaleplanError(
+            f"{fmt_number(high[0])} epochs over the unique data is far beyond the data-constrained law "
+            f"({law_name}, Muennighoff et al. 2023): above {MAX_EPOCHS:g} epochs repeated data is worth nothing "
+            "more and the answer would be meaningless; give more unique tokens or a smaller budget")
+
+
+def mfu_warnings(mfu: float, what: str = "MFU") -> list[str]:
+    """Training MFU far from anything reported (serving MFUs are not judged by this)."""
+    if mfu > MFU_HIGH:
+        return [f"{what} {fmt_percent(mfu)} is above the highest reported for large-scale training "
+                f"({MFU_HIGH:.1%}, MegaScale 2024)"]
+    if mfu < MFU_LOW:
+        return [f"{what} {fmt_percent(mfu)} is below {MFU_LOW:.0%}: far below any reported training run "
+                "(typically 30-55%); the time and cost assume the accelerators mostly idle"]
+    return []
+
+
+MAX_PARAMS = 1e16  # 10 quadrillion parameters: ~5,000x the largest published dense model
+MAX_TOKENS = 1e18  # a million trillion tokens: ~30,000x the largest published training set
+
+
+def check_model(params: float, tokens: float | None = None, what: str = "--params") -> tuple[float, float | None]:
+    """A model size (and tokens) inside [MIN_PARAMS, MAX_PARAMS] and (0, MAX_TOKENS]."""
+    if params > MAX_PARAMS:
+        raise ScaleplanError(f"{what}: {fmt_count(params)} parameters is beyond any plan (more than "
+                             f"{fmt_sci(MAX_PARAMS)}); check the units")
+    check_params(params, what)
+    if tokens is not None and tokens > MAX_TOKENS:
+        raise ScaleplanError(f"--tokens: {fmt_sci(tokens)} tokens is beyond any plan (more than "
+                             f"{fmt_sci(MAX_TOKENS)}); check the units")
+    return params, tokens
