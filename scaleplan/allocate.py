@@ -170,7 +170,9 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
     own = tuple(w for w in r.warnings if w not in others)
     if r.flops.ratio > limits.CONTEXT_FLOPS_RATIO:
         own += (f"at context {r.shape.context:,} the exact FLOPs per token (App. F) are {r.flops.ratio:.3g}x 6N: "
-                f"the cost, on the model FLOPs 6ND, understates the work by {1 - 1 / r.flops.ratio:.0%} "
+                "the cost, on the model FLOPs 6ND, understates the work "
+                + (f"{r.flops.ratio:.3g}-fold " if r.flops.ratio >= 2 else f"by {1 - 1 / r.flops.ratio:.0%} ")
+                +
                 f"(exact: {fmt_sci(r.flops.flops_per_token * float(plan.tokens))} FLOPs)",)
     return replace(plan, recipe=r, warnings=plan.warnings + own)
 

@@ -675,9 +675,15 @@ def fit(
         if n_bootstrap:
             boot = _bootstrap_with_progress(fit_mod, runs, n_bootstrap, seed, chosen, parametric)
             record["bootstrap"] = boot.to_dict()
-    if approach in ("isoflop", "both"):
+    if approach == "isoflop":
         iso = fit_mod.fit_isoflop(runs)
         record["isoflop"] = iso.to_dict()
+    elif approach == "both":
+        try:
+            iso = fit_mod.fit_isoflop(runs)
+            record["isoflop"] = iso.to_dict()
+        except ScaleplanError as exc:  # the parametric fit stands; say why the isoFLOP one is missing
+            _warn([f"no isoFLOP fit: {exc}"])
     if save:
         import yaml
 

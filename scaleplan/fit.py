@@ -162,15 +162,10 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise ScaleplanError(f"{path}: unknown file type {path.suffix!r}; allowed: {', '.join(sorted(_SUFFIXES))}")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScaleplanError(f"cannot read runs file {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ScaleplanError(f"{path}: not UTF-8 text") from None
-    digest = hashlib.sha256(raw).hexdigest()
+    from .files import read_text
+
+    text = read_text(path, "runs file")  # a folder, a device, a binary or huge file: one clear line
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if kind in ("csv", "tsv"):
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
         header = [h for h in (reader.fieldnames or []) if h is not None]
@@ -324,6 +319,9 @@ def _assemble(cols: dict, source: str, rows: np.ndarray, chosen: dict, drop_wors
         dropped_rows=tuple(int(r) for r in rows[worst]), columns=dict(chosen), tokens_from_flops=from_flops,
         sha256=digest,
     )
+    if np.ptp(runs.loss) <= 1e-12 * np.abs(runs.loss).max():
+        raise ScaleplanError(f"{source}: every run has the same loss ({runs.loss[0]:.4g}); a law cannot be fitted "
+                             "to losses that do not vary")
     for key, arr in (("params", runs.params), ("tokens", runs.tokens)):
         if np.unique(arr).size < 2:
             col = chosen.get(key, chosen.get("flops", key))
@@ -739,7 +737,16 @@ def fit_isoflop(runs: Runs, gap: float = 0.1, min_sizes: int = 3) -> IsoflopFit:
         raise ScaleplanError(f"min_sizes must be at least 3 (a parabola has three coefficients), got {min_sizes!r}")
     log10_c = np.log10(runs.flops)
     levels, skipped = [], []
-    for idx in group_levels(log10_c, gap):
+    groups = group_levels(log10_c, gap)
+    spread = [float(np.ptp(log10_c[idx])) for idx in groups]
+    if max(spread) > 3 * gap:  # gaps chained runs across decades: these are not isoFLOP levels
+        widest = groups[int(np.argmax(spread))]
+        raise ScaleplanError(
+            f"{runs.source}: the runs do not sit on distinct FLOP levels: grouping where sorted log10 C jumps by more "
+            f"than {gap:g} found {len(groups)} group(s), and one holds {widest.size} of {len(runs)} runs spread over "
+            f"{fmt_sci(10 ** log10_c[widest].min())}..{fmt_sci(10 ** log10_c[widest].max())} FLOPs; an isoFLOP "
+            "fit (Approach 2) needs runs trained at a few fixed budgets (see scaleplan sweep); use the parametric fit")
+    for idx in groups:
         c = float(10 ** log10_c[idx].mean())
         x = np.log(runs.params[idx])
         y = runs.loss[idx]

@@ -75,7 +75,7 @@ def check_flops(flops, what: str = "flops", law=None) -> np.ndarray:
         if low.size:
             raise ScaleplanError(
                 f"{what}: budget too small: the smallest budget scaleplan can plan with {name} is "
-                f"{fmt_sci(floor)} FLOPs (a {fmt_count(MIN_PARAMS)}-parameter model); got {fmt_sci(low.flat[0])}")
+                f"{fmt_sci(floor)} FLOPs (a {MIN_PARAMS:,.0f}-parameter model); got {fmt_sci(low.flat[0])}")
     return arr
 
 
