@@ -284,7 +284,8 @@ def load_budget_file(path: str | Path, law=None) -> list[Budget]:
         if message.startswith(key_path):
             scenario = ""  # the message names the key path, scenario index included
         else:
-            key = key_path.split(".", 2)[-1] if key_path.startswith("scenarios.") else key_path
+            parts = key_path.split(".", 2)
+            key = parts[2] if parts[0] == "scenarios" and len(parts) == 3 else key_path
             message = f"{key}: {message}" if key and not message.startswith(key) else message
         raise ScaleplanError(f"{loc}: {scenario}{message}")
 

@@ -21,7 +21,7 @@ from .errors import ScaleplanError
 from .files import check_target, write_atomic
 from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
                      emit_moe, emit_overtrain, emit_plans, short_source)
-from .units import (fmt_count, fmt_number, fmt_sci, parse_budgets, parse_flops, parse_fraction, parse_positive,
+from .units import (fmt_count, fmt_number, fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive,
                     plural)
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
@@ -189,7 +189,7 @@ def allocate(
             raise ScaleplanError("a fixed choice needs both --params and --tokens")
         if flops is not None or days is not None or dollars is not None:
             raise ScaleplanError("--params/--tokens set the budget (6ND); drop --flops, --days and --dollars")
-        n, d = limits.check_model(parse_positive(params, "--params"), parse_positive(tokens, "--tokens"))
+        n, d = limits.check_model(parse_count(params, "--params"), parse_count(tokens, "--tokens"))
         flops = str(6.0 * n * d)
     if moe and (fixed or unique_tokens is not None):
         raise ScaleplanError("--moe plans from a budget alone; it does not combine with --params/--tokens or --unique-tokens")
@@ -375,13 +375,13 @@ def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granu
     from .cost import training_cost
 
     resolved = budget.resolve()
-    unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
+    unique = None if unique_tokens is None else parse_count(unique_tokens, "--unique-tokens")
 
     def cost_of(flops):
         return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus)
 
     if params is not None:
-        report = constrained.fixed_allocation(parse_positive(params, "--params"), parse_positive(tokens, "--tokens"),
+        report = constrained.fixed_allocation(parse_count(params, "--params"), parse_count(tokens, "--tokens"),
                                               unique_tokens=unique, laws=None if law is None else [law])
         _warn(resolved.warnings + tuple(report.warnings))
         emit_overtrain(out, fmt, report, cost_of(report.flops))
@@ -431,7 +431,7 @@ def _model_size(value, flag: str) -> float | None:
     """A parameter count from a flag, inside scaleplan's limits (None when not given)."""
     if value is None:
         return None
-    return limits.check_model(parse_positive(value, flag), what=flag)[0]
+    return limits.check_model(parse_count(value, flag), what=flag)[0]
 
 
 def _flops(value, flag: str = "--flops") -> float | None:
@@ -496,11 +496,11 @@ def hparams(
     _check_sizes(context=context)
     if loss is not None and not (math.isfinite(loss) and loss > 0):
         raise ScaleplanError(f"--loss must be a positive number of nats, got {loss}")
-    if tokens is not None and parse_positive(tokens, "--tokens") > limits.MAX_TOKENS:
+    if tokens is not None and parse_count(tokens, "--tokens") > limits.MAX_TOKENS:
         raise ScaleplanError(f"--tokens: {tokens} is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)})")
     rows_ = rec.hyperparameters(
         params=_model_size(params, "--params"),
-        tokens=None if tokens is None else parse_positive(tokens, "--tokens"),
+        tokens=None if tokens is None else parse_count(tokens, "--tokens"),
         flops=_flops(flops),
         loss=loss, law=law, context=context or rec.constants()["conventions"]["context"])
     _warn(w for row in rows_ for w in row.warnings)
@@ -660,9 +660,7 @@ def fit(
     if drop_worst < 0:
         raise ScaleplanError(f"--drop-worst must be a whole number >= 0, got {drop_worst}")
     if save is not None:
-        check_target(save, [path], force=force, what="--save")
-        if Path(save).suffix.lower() not in (".yaml", ".yml"):
-            raise ScaleplanError(f"--save {save}: give a file name ending in .yaml (so that --law can read it)")
+        check_target(save, [path], suffix=(".yaml", ".yml"), force=force, what="--save")  # .yaml: --law reads it
     plotter = _plotter(plot, inputs=[path], force=force)
     chosen = (tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25))
     limits.check_flops(chosen, "--budgets")
@@ -774,14 +772,13 @@ def sweep(
         if not 1 <= value <= limits.MAX_ROWS:
             raise ScaleplanError(f"{flag} must be a whole number from 1 to {limits.MAX_ROWS:,}, got {value:,}")
     limits.check_rows(levels * sizes, f"--levels {levels} x --sizes {sizes}")
+    law_inputs = [law_obj.source] if str(law_obj.source).endswith((".yaml", ".yml")) else []
     if output is not None:
-        check_target(output, force=force, what="--output")
-        if Path(output).suffix.lower() != ".csv":
-            raise ScaleplanError(f"--output {output}: give a file name ending in .csv (scaleplan fit reads it)")
+        check_target(output, law_inputs, suffix=".csv", force=force, what="--output")  # .csv: fit reads it
     design = fit_mod.design_sweep(target, spend, levels=levels, sizes_per_level=sizes, law=law_obj)
     _warn(design.warnings)
     if output is not None:
-        write_atomic(output, design.csv_text(), force=force, what="--output")
+        write_atomic(output, design.csv_text(), law_inputs, force=force, what="--output")
         err.print(f"wrote {len(design.rows)} runs to {output}: train them, fill in the loss column, then "
                   f"scaleplan fit {output}", markup=False)
     rows = [[str(r.level), fmt_sci(r.flops), fmt_count(r.params), fmt_count(r.tokens), fmt_number(r.tokens / r.params)]

@@ -87,7 +87,8 @@ def _probe_writable(folder: Path, shown) -> None:
     os.unlink(tmp)
 
 
-def check_target(path: str | Path, inputs: Iterable = (), suffix: str | None = None, *, force: bool = False,
+def check_target(path: str | Path, inputs: Iterable = (), suffix: str | tuple[str, ...] | None = None, *,
+                 force: bool = False,
                  what: str = "") -> Path:
     """Fail before any work if `path` cannot or must not be written; return it as a Path.
 
@@ -99,9 +100,10 @@ def check_target(path: str | Path, inputs: Iterable = (), suffix: str | None = N
         raise ScaleplanError(f"{what or 'output'}: empty path; give a file name")
     shown = _label(what, text)
     p = Path(text)
-    if suffix and p.suffix.lower() != suffix:
-        raise ScaleplanError(f"{shown}: give a file name ending in {suffix}")
-    if len(p.name.encode()) > 255 or len(os.fsencode(text)) > 4000:
+    allowed = (suffix,) if isinstance(suffix, str) else suffix
+    if allowed and p.suffix.lower() not in allowed:
+        raise ScaleplanError(f"{shown}: give a file name ending in {allowed[0]}")
+    if any(len(part.encode()) > 255 for part in p.parts) or len(os.fsencode(text)) > 4000:
         raise ScaleplanError(f"{shown}: file name too long")
     for source in inputs:
         if source is not None and _same_file(p, Path(source)):

@@ -49,6 +49,8 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
         raise ScaleplanError("--report: empty path; give a folder name")
     src, out = Path(budget_path), Path(text)
     shown = f"--report {text}"
+    if any(len(part.encode()) > 255 for part in out.parts) or len(text.encode()) > 4000:
+        raise ScaleplanError(f"{shown}: folder name too long")
     if out.exists() and not out.is_dir():
         raise ScaleplanError(f"{shown}: exists and is not a folder; give a new or empty folder")
     if src.exists() and out.exists() and out.resolve() == src.resolve().parent:
@@ -66,8 +68,6 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
             raise ScaleplanError(f"{shown}: {parent} is a file, not a folder")
         if not parent.is_dir():
             raise ScaleplanError(f"{shown}: folder {parent} does not exist")
-        if len(out.name.encode()) > 255:
-            raise ScaleplanError(f"{shown}: folder name too long")
         _probe_writable(parent, shown)
     return out
 

@@ -52,6 +52,13 @@ def parse_flops(value, what: str = "flops", money: str | None = None) -> float:
     return parse_positive(value, what)
 
 
+def parse_count(value, what: str) -> float:
+    """A positive count of parameters or tokens ('70B', '1.4T', '7e9'); money is refused."""
+    if "$" in str(value):
+        raise ScaleplanError(f"{what} {str(value).strip()!r} is an amount of money, not a count")
+    return parse_positive(value, what)
+
+
 def parse_positive(value, what: str) -> float:
     x = parse_quantity(value, what)
     if x <= 0:
