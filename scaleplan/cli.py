@@ -381,6 +381,8 @@ def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granu
         return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus)
 
     if params is not None:
+        if unique is not None:
+            limits.check_epochs(parse_count(tokens, "--tokens") / unique)
         report = constrained.fixed_allocation(parse_count(params, "--params"), parse_count(tokens, "--tokens"),
                                               unique_tokens=unique, laws=None if law is None else [law])
         _warn(resolved.warnings + tuple(report.warnings))
@@ -391,6 +393,7 @@ def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granu
         emit_moe(out, fmt, plan, cost_of(plan.flops))
     else:
         plan = constrained.data_constrained_allocation(resolved.flops, unique, law=law or "muennighoff")
+        limits.check_epochs(plan.epochs, plan.law)
         _warn(resolved.warnings + tuple(plan.warnings))
         emit_constrained(out, fmt, plan, cost_of(plan.flops))
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import conventions, limits
+from . import conventions
 from . import laws as _laws
 from .errors import ScaleplanError
 from .units import fmt_number, fmt_sci
@@ -247,7 +247,6 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
     d = c_flat / (6.0 * n)
     loss = np.where(enough, loss0, loss)
     epochs = d / u_flat
-    limits.check_epochs(epochs, law.name)
     warnings = []
     if decay_constants(law)[2]:
         warnings.append(_borrow_warning(law))
@@ -449,7 +448,6 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
     warnings: list[str] = []
     epochs = None if u is None else d / u
     if epochs is not None:
-        limits.check_epochs(epochs)
         warnings += epoch_warnings(epochs)
     rows = []
     for law in chosen:

@@ -331,7 +331,7 @@ def test_fit_refuses_to_overwrite_its_input(epoch_runs, tmp_path):
     copy = tmp_path / "runs.csv"
     copy.write_text(epoch_runs.read_text())
     result = run("fit", copy, "--save", copy)
-    assert result.exit_code == 2 and "an input of this command" in result.stderr
+    assert result.exit_code == 2 and "give a file name ending in .yaml" in result.stderr
     assert copy.read_text() == epoch_runs.read_text()
 
 
