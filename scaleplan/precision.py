@@ -538,6 +538,8 @@ class QuantizationRow:
     relative: float
     kumar_ptq_delta: float
     kumar_relative: float
+    ouyang_critical_tokens_per_param: float   # D/N past which training longer, then quantizing, is worse (derived)
+    kumar_critical_tokens_per_param: float    # the same by Kumar et al. Eq. (13)
 
     def to_dict(self) -> dict:
         return {k: plain(v) for k, v in self.__dict__.items()}
@@ -572,7 +574,8 @@ def quantization_report(params, tokens, bits=(8, 4, 3, 2)) -> QuantizationReport
     rows = []
     for b in widths:
         q, k = float(ouyang_qid(n, d, b)), float(kumar_ptq_delta(n, d, b))
-        rows.append(QuantizationRow(b, q, base + q, q / base, k, k / kbase))
+        rows.append(QuantizationRow(b, q, base + q, q / base, k, k / kbase, ouyang_critical_tokens(n, b) / n,
+                                    float(kumar_critical_tokens(n, b)) / n))
     lo, hi = constants()["ouyang"]["fitted_range"]["bits"]
     warnings = [f"Ouyang et al. fitted {lo}-{hi} bits (GPTQ): the {b:g} bits row is an extrapolation"
                 for b in widths if not lo <= b <= hi]
@@ -652,3 +655,88 @@ def precision_report(flops=None, params=None, tokens=None, block_size=None,
     multipliers = {b: float(kumar_param_multiplier(b)) for b in (16, 8, 6, 4)}
     return PrecisionReport(c, n, d, block, opt, tuple(training), kumar_optimal_bits(), multipliers, quant,
                            tuple(dict.fromkeys(warnings)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The penalty block of a plan (library only: the planning pipeline can show it next to a plan)
+
+
+def ouyang_critical_tokens(params, bits) -> float:
+    """Tokens at which Ouyang et al.'s quantized loss Loss_16bit + QiD (Fig. 7: both in the Pythia loss of the same
+    paper) stops falling at fixed N: training longer, then quantizing to `bits`, makes the served model worse.
+    Derived from the printed laws (Fig. 6, Fig. 7), not printed; found by a search in log D."""
+    from .constrained import minimise_log
+
+    n, p = float(_params(params)), float(_bits(bits, low=1))
+    c = constants()["ouyang"]["loss_16bit"]["constants"]
+    q = constants()["ouyang"]["constants"]
+    a = (c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"])
+
+    def loss(log_d):
+        d = np.exp(log_d)
+        return (a + c["D_c"] / d) ** c["alpha_D"] + q["k"] * d ** q["beta"] / (n ** q["alpha"] * p ** q["gamma"])
+
+    x, _ = minimise_log(loss, [math.log(1e12)], span=30.0, points=601)
+    return float(min(math.exp(x[0]), MAX_TOKENS))
+
+
+@dataclass(frozen=True)
+class PenaltyBlock:
+    """What precision does to one plan (N, D): training in a low-precision format (Sun et al., Dolma loss) and
+    serving its weights at fewer bits (Ouyang et al., Pythia loss; Kumar et al., Dolma loss). Each penalty is a
+    difference in its own law's loss with its relative change there; none is added to the plan's own loss.
+
+    `*_critical_tokens_per_param`: the D/N beyond which training longer and then quantizing to the serving bits
+    makes the served model worse (Kumar Eq. 13; Ouyang derived from Figs. 6-7): past it, the smaller, longer-trained
+    model that inference-aware sizing recommends loses to quantization what its extra tokens bought.
+    """
+
+    params: float
+    tokens: float
+    tokens_per_param: float
+    training: TrainingPenalty | None
+    serving_bits: float | None
+    qid: float | None
+    qid_relative: float | None
+    kumar_ptq_delta: float | None
+    kumar_relative: float | None
+    ouyang_critical_tokens_per_param: float | None
+    kumar_critical_tokens_per_param: float | None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = {k: plain(v) for k, v in self.__dict__.items() if k not in ("training", "warnings")}
+        d["training"] = None if self.training is None else self.training.to_dict()
+        d["warnings"] = list(self.warnings)
+        d["citations"] = {law: citation(law) for law in ("sun", "ouyang", "kumar")}
+        return d
+
+
+def plan_penalties(params, tokens, training_precision: str | None = None, serving_bits=None,
+                   block_size=None) -> PenaltyBlock:
+    """The precision block a plan of N parameters and D tokens would show, for a training format and/or serving
+    weight bits (either may be None)."""
+    n, d = float(_params(params)), float(_tokens(tokens))
+    warnings = []
+    training = None
+    if training_precision is not None:
+        training = training_penalty(n, d, training_precision, block_size)
+        if training.exceeds_critical:
+            warnings.append(f"{training.format.name}: {fmt_count(d)} tokens exceed Sun et al.'s critical data size "
+                            f"{fmt_count(training.critical_tokens)} for {fmt_count(n)} parameters; more tokens make "
+                            f"this run worse")
+    qid = qrel = kd = krel = ocrit = kcrit = None
+    if serving_bits is not None:
+        b = float(_bits(serving_bits, "serving bits", low=1))
+        qid = float(ouyang_qid(n, d, b))
+        qrel = qid / float(ouyang_loss_16bit(n, d))
+        kd = float(kumar_ptq_delta(n, d, b))
+        krel = kd / float(kumar_loss(n, d, 16))
+        ocrit = ouyang_critical_tokens(n, b) / n
+        kcrit = float(kumar_critical_tokens(n, b)) / n
+        for who, crit in (("Ouyang et al.", ocrit), ("Kumar et al.", kcrit)):
+            if d / n > crit:
+                warnings.append(f"{d / n:.3g} tokens per parameter is past the {crit:.3g} at which, by {who}, "
+                                f"training longer and then serving at {b:g} bits makes the served model worse")
+    return PenaltyBlock(n, d, d / n, training, None if serving_bits is None else float(serving_bits), qid, qrel, kd,
+                        krel, ocrit, kcrit, tuple(warnings))

@@ -358,7 +358,8 @@ def precision_records(report) -> list[dict]:
         q = r["quantization"]
         rows += [{"table": "serving", "bits": row["bits"], "params": q["params"], "tokens": q["tokens"],
                   "loss": row["loss_quantized"], "penalty": row["qid"], "relative": row["relative"],
-                  "kumar_ptq_delta": row["kumar_ptq_delta"]} for row in q["rows"]]
+                  "kumar_ptq_delta": row["kumar_ptq_delta"],
+                  "critical_tokens_per_param": row["ouyang_critical_tokens_per_param"]} for row in q["rows"]]
     return rows
 
 
@@ -395,9 +396,14 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         return
     console.print() if fmt is Format.table else console.out("")
     rows = [[f"{row.bits:g}", f"{row.qid:.4f}", f"{row.loss_quantized:.4f}", _signed_pct(row.relative),
-             f"{row.kumar_ptq_delta:.4f}", _signed_pct(row.kumar_relative)] for row in q.rows]
+             f"{row.kumar_ptq_delta:.4f}", _signed_pct(row.kumar_relative),
+             fmt_number(row.ouyang_critical_tokens_per_param) + (" !" if q.tokens_per_param >
+                                                                 row.ouyang_critical_tokens_per_param else "")]
+            for row in q.rows]
     emit_grid(console, fmt, f"Serving the trained model at lower weight bits (D/N = {q.tokens_per_param:.3g})",
-              ["bits", "QiD", "loss", "change", "Kumar dPTQ", "change"], rows, {},
+              ["bits", "QiD", "loss", "change", "Kumar dPTQ", "change", "max D/N"], rows, {},
               f"Ouyang et al. 2024, arXiv:2411.17691, GPTQ (Fig. 6): QiD added to the 16-bit Pythia loss "
               f"{q.loss_16bit:.4f} (Fig. 7). Kumar et al. 2024 Eq. 2, in its own Dolma loss "
-              f"({q.kumar_loss_bf16:.4f} at 16 bits). Weight-only: memory and bandwidth change, compute does not.")
+              f"({q.kumar_loss_bf16:.4f} at 16 bits). Max D/N: past it, training longer and then quantizing makes "
+              f"the served model worse (derived from Ouyang's Figs. 6-7; ! = past). Weight-only: memory and "
+              f"bandwidth change, compute does not.")

@@ -291,3 +291,41 @@ def test_kumar_training_penalty_monotone(n, d, factor, bits):
 
     assert penalty(d, bits + 1) <= penalty(d, bits) + 1e-12
     assert penalty(d * factor, bits) >= penalty(d, bits) - 1e-12
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The penalty block of a plan
+
+
+def test_plan_penalties_block():
+    b = precision.plan_penalties(7e9, 2e12, training_precision="fp4", serving_bits=4)
+    # Sun Sec. 4.3 scaling: FP4's critical size for 7B is 0.614T (derived from Eq. 41), so 2T exceeds it.
+    assert b.training.exceeds_critical and b.training.critical_tokens == pytest.approx(6.14e11, rel=0.002)
+    assert b.qid == pytest.approx(precision.ouyang_qid(7e9, 2e12, 4))
+    assert b.qid_relative == pytest.approx(b.qid / precision.ouyang_loss_16bit(7e9, 2e12))
+    assert b.kumar_ptq_delta == pytest.approx(precision.kumar_ptq_delta(7e9, 2e12, 4))
+    assert b.tokens_per_param > b.ouyang_critical_tokens_per_param and len(b.warnings) == 3
+    d = b.to_dict()
+    assert d["training"]["format"]["layout"] == "E2M1" and set(d["citations"]) == {"sun", "ouyang", "kumar"}
+
+
+def test_plan_penalties_without_serving_bits_or_training_format():
+    b = precision.plan_penalties(1e9, 2e10)
+    assert b.training is None and b.qid is None and b.kumar_critical_tokens_per_param is None and not b.warnings
+
+
+def test_kumar_critical_tokens_per_param():
+    # Eq. (13) at N = 30M, P_post = 4: 8.86e10 tokens (reference sheet, derived) = 2952 tokens per parameter.
+    b = precision.plan_penalties(30e6, 1e9, serving_bits=4)
+    assert b.kumar_critical_tokens_per_param == pytest.approx(8.86e10 / 30e6, rel=0.005)
+
+
+@pytest.mark.parametrize("n, bits", [(1e9, 4), (7e9, 3), (70e9, 4)])
+def test_ouyang_critical_tokens_minimise_the_quantized_loss(n, bits):
+    # Loss_q = Loss_16bit + QiD (Fig. 7) is lowest at the critical D: more or fewer tokens both do worse.
+    d = precision.ouyang_critical_tokens(n, bits)
+
+    def lq(tokens):
+        return precision.ouyang_loss_16bit(n, tokens) + precision.ouyang_qid(n, tokens, bits)
+
+    assert lq(d) < lq(0.8 * d) and lq(d) < lq(1.25 * d)
