@@ -687,6 +687,7 @@ def precision_cmd(
     params: Annotated[Optional[str], typer.Option("--params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown.")] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="The model's training tokens (with --params).")] = None,
     train: Annotated[Optional[list[str]], typer.Option("--train-precision", help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).")] = None,
+    hardware_precision: Annotated[Optional[list[str]], typer.Option("--hardware-precision", help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).")] = None,
     block_size: Annotated[Optional[int], typer.Option("--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16).")] = None,
     serve_bits: Annotated[Optional[list[float]], typer.Option("--serve-bits", help="Weight bits to serve the trained model at (repeat; default 8 4 3 2).")] = None,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file.")] = None,
@@ -699,6 +700,7 @@ def precision_cmd(
 
     Example: scaleplan precision --flops 1e23
     Example: scaleplan precision --params 7B --tokens 2T --serve-bits 4 --serve-bits 3
+    Example: scaleplan precision --flops 1e24 --hardware-precision bf16 --hardware-precision fp8
     """
     from . import precision as prec
 
@@ -712,13 +714,15 @@ def precision_cmd(
         if not 1 <= b <= prec.BITS_RANGE[1]:
             raise ScaleplanError(f"--serve-bits must be from 1 to {prec.BITS_RANGE[1]}, got {b:g}")
     names = list(train or ("bf16", "fp8", "fp6", "fp4"))
-    if len(names) > 16 or len(serve_bits or ()) > 16:
-        raise ScaleplanError("give at most 16 --train-precision and 16 --serve-bits values")
-    for name in names:
-        try:
-            prec.parse_format(name, block_size)
-        except ScaleplanError as exc:
-            raise ScaleplanError(f"--train-precision: {exc}") from None
+    choices = list(hardware_precision or ("bf16", "fp8", "fp4"))
+    if max(len(names), len(choices), len(serve_bits or ())) > 16:
+        raise ScaleplanError("give at most 16 values of --train-precision, --hardware-precision and --serve-bits")
+    for flag, values in (("--train-precision", names), ("--hardware-precision", choices)):
+        for name in values:
+            try:
+                prec.parse_format(name, block_size)
+            except ScaleplanError as exc:
+                raise ScaleplanError(f"{flag}: {exc}") from None
     n = None if params is None else _capped(params, "--params", prec.MAX_PARAMS)
     d = None if tokens is None else _capped(tokens, "--tokens", prec.MAX_TOKENS)
     c = None if flops is None else _capped(flops, "--flops", prec.MAX_FLOPS)
@@ -727,7 +731,7 @@ def precision_cmd(
         if Path(plot).exists() and not force:
             raise ScaleplanError(f"--plot: {plot} exists; give --force to replace it")
     report = prec.precision_report(flops=c, params=n, tokens=d, block_size=block_size, formats=names,
-                                   serve_bits=tuple(serve_bits or (8, 4, 3, 2)))
+                                   serve_bits=tuple(serve_bits or (8, 4, 3, 2)), choices=choices)
     _warn(report.warnings)
     from .render import emit_precision
 
@@ -735,7 +739,7 @@ def precision_cmd(
     if plot is not None:
         from . import precision_plot
 
-        bf16 = report.cost_optimal.choices[0]
-        pn, pd = (n, d) if n is not None else (bf16.params, bf16.tokens)
+        first = report.cost_optimal.choices[0]  # a bare budget: draw at the first hardware precision's best N, D
+        pn, pd = (n, d) if n is not None else (first.params, first.tokens)
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)

@@ -329,3 +329,17 @@ def test_ouyang_critical_tokens_minimise_the_quantized_loss(n, bits):
         return precision.ouyang_loss_16bit(n, tokens) + precision.ouyang_qid(n, tokens, bits)
 
     assert lq(d) < lq(0.8 * d) and lq(d) < lq(1.25 * d)
+
+
+def test_ouyang_table_1_four_bit_column_is_another_power_law():
+    # Table 1, 4 bits (trillions of tokens for QiD 0.2..0.5; 1B, 7B, 70B, 405B): an exact power law in q and N whose
+    # exponents differ from Fig. 6 (beta 0.5251, alpha 0.2261): a per-bit fit the captions do not print.
+    table = {1e9: (1.4424, 2.6786, 4.1556, 5.8422), 7e9: (4.5066, 8.3689, 12.9836, 18.2531),
+             70e9: (17.3499, 32.2192, 49.9854, 70.2723), 405e9: (48.4861, 90.0398, 139.6892, 196.3829)}
+    x = np.array([[1.0, math.log(q), math.log(n)] for n in table for q in (0.2, 0.3, 0.4, 0.5)])
+    y = np.log([v for n in table for v in table[n]])
+    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    assert np.abs(x @ coef - y).max() < 1e-4
+    beta, alpha = 1 / coef[1], coef[2] / coef[1]
+    assert beta == pytest.approx(0.655, abs=0.001) and alpha == pytest.approx(0.384, abs=0.001)
+    assert abs(beta - 0.5251) > 0.1 and abs(alpha - 0.2261) > 0.1

@@ -117,3 +117,12 @@ def test_plot_series_is_the_librarys_numbers():
     assert s.sun_penalty[list(s.bits).index(4)] == pytest.approx(precision.training_penalty(7e9, 2e12, "fp4").penalty)
     assert s.ouyang_qid[list(s.ouyang_bits).index(3)] == pytest.approx(precision.ouyang_qid(7e9, 2e12, 3))
     assert s.critical_ratio["fp4"] == pytest.approx(precision.sun_critical_tokens(7e9, 2, 1) / 7e9)
+
+
+def test_hardware_precisions_limit_the_best_of_comparison():
+    data = json.loads(ok("precision", "--flops", "1e24", "--hardware-precision", "bf16", "--hardware-precision", "fp8",
+                         "-f", "json").stdout)
+    assert [c["format"]["name"] for c in data["cost_optimal"]["choices"]] == ["bf16", "fp8"]
+    assert data["cost_optimal"]["best"] == "fp8"     # Sun: 8 bits beats 16 at 1e24 (the optimum is 4-8 bits)
+    bad = run("precision", "--flops", "1e24", "--hardware-precision", "fp99")
+    assert bad.exit_code == 2 and "--hardware-precision" in bad.stderr
