@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,7 +153,7 @@ def parse_format(text: str, block_size=None) -> FloatFormat:
     default_block = constants()["sun"]["conventions"]["default_block"]
     if key in _NAMED:
         e, m, blk = _NAMED[key]
-    elif key.startswith("e") and "m" in key and key[1:].replace("m", "", 1).isdigit():
+    elif re.fullmatch(r"e\d{1,2}m\d{1,2}", key):
         e_text, m_text = key[1:].split("m", 1)
         e, m, blk = int(e_text), int(m_text), None
         if e < 1 or e + m + 1 > BITS_RANGE[1]:

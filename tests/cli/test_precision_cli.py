@@ -126,3 +126,16 @@ def test_hardware_precisions_limit_the_best_of_comparison():
     assert data["cost_optimal"]["best"] == "fp8"     # Sun: 8 bits beats 16 at 1e24 (the optimum is 4-8 bits)
     bad = run("precision", "--flops", "1e24", "--hardware-precision", "fp99")
     assert bad.exit_code == 2 and "--hardware-precision" in bad.stderr
+
+
+def test_precision_command_imports_neither_scipy_nor_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import io, contextlib, sys\nfrom scaleplan.cli import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "    try:\n        app(['precision', '--params', '7B', '--tokens', '2T'], standalone_mode=False)\n"
+            "    except SystemExit:\n        pass\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert "scaleplan" in loaded and not loaded & {"scipy", "matplotlib"}
