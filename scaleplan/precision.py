@@ -127,14 +127,14 @@ _NAMED = {
 
 
 def best_layout(bits: int) -> tuple[int, int]:
-    """Sun et al.'s best integer split of `bits` (sign included): the E >= 1, M = bits - 1 - E that maximises
+    """Sun et al.'s best integer split of `bits` (sign included): the E, M = bits - 1 - E that maximises
     (E + 0.5)^delta (M + 0.5)^nu (Sec. 4.2; Fig. 5 legend: E2M1, E4M3, E8M7 for 4, 8, 16 bits)."""
     ok = not isinstance(bits, bool) and np.ndim(bits) == 0 and isinstance(bits, (int, float, np.number))
     if not ok or not float(bits).is_integer() or not BITS_RANGE[0] <= bits <= BITS_RANGE[1]:
         raise ScaleplanError(f"bits must be a whole number from {BITS_RANGE[0]} to {BITS_RANGE[1]}, got {bits!r}")
     p = int(bits)
     c = constants()["sun"]["constants"]
-    return max(((e, p - 1 - e) for e in range(1, p)),
+    return max(((e, p - 1 - e) for e in range(p)),
                key=lambda em: c["delta"] * math.log(em[0] + 0.5) + c["nu"] * math.log(em[1] + 0.5))
 
 
@@ -156,8 +156,8 @@ def parse_format(text: str, block_size=None) -> FloatFormat:
     elif re.fullmatch(r"e\d{1,2}m\d{1,2}", key):
         e_text, m_text = key[1:].split("m", 1)
         e, m, blk = int(e_text), int(m_text), None
-        if e < 1 or e + m + 1 > BITS_RANGE[1]:
-            raise ScaleplanError(f"format {text!r}: need at least 1 exponent bit and at most {BITS_RANGE[1]} bits")
+        if e + m + 1 > BITS_RANGE[1]:
+            raise ScaleplanError(f"format {text!r}: at most {BITS_RANGE[1]} bits")
     elif key.startswith("fp") and key[2:].isdigit() and BITS_RANGE[0] <= int(key[2:]) <= BITS_RANGE[1]:
         (e, m), blk = best_layout(int(key[2:])), None
     else:
@@ -181,7 +181,7 @@ def sun_loss(params, tokens, exponent_bits, mantissa_bits, block_size=128, const
     """Sun et al. 2025 Eq. (1): Dolma loss of a run trained with E exponent and M mantissa bits, scaling blocks of B."""
     c = _law_constants("sun", constants_)
     n, d = _params(params), _tokens(tokens)
-    _check(exponent_bits, "exponent bits", 31, low=1, inclusive_low=True)
+    _check(exponent_bits, "exponent bits", 31, low=0, inclusive_low=True)
     _check(mantissa_bits, "mantissa bits", 31, low=0, inclusive_low=True)
     b = _block(block_size)
     na, db = n ** c["alpha"], d ** c["beta"]
