@@ -23,9 +23,11 @@ _LAZY = {
     "flops_per_token": "recipe", "Shape": "recipe",
     "load_runs": "fit", "fit_parametric": "fit", "fit_isoflop": "fit", "bootstrap": "fit", "design_sweep": "fit",
     "data_constrained_allocation": "constrained", "fixed_allocation": "constrained", "moe_allocation": "moe",
+    "precision_report": "precision", "plan_penalties": "precision", "cost_optimal_precision": "precision",
+    "training_penalty": "precision", "quantization_report": "precision",
 }
 
-_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report"}
+_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision"}
 
 
 def __getattr__(name: str):

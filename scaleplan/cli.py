@@ -790,3 +790,78 @@ def sweep(
               design.to_dict(), f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
               f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
               f"Sizes centred on {design.law}'s optimum.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# scaleplan precision: training precision for a budget (Sun, Kumar); serving bits for a trained model (Ouyang)
+
+
+def _capped(value: str, flag: str, cap: float) -> float:
+    x = parse_positive(value, flag)
+    if x > cap:
+        raise ScaleplanError(f"{flag} must be at most {cap:g}, got {value}")
+    return x
+
+
+@app.command("precision")
+def precision_cmd(
+    flops: Annotated[Optional[str], typer.Option("--flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")] = None,
+    params: Annotated[Optional[str], typer.Option("--params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown.")] = None,
+    tokens: Annotated[Optional[str], typer.Option("--tokens", help="The model's training tokens (with --params).")] = None,
+    train: Annotated[Optional[list[str]], typer.Option("--train-precision", help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).")] = None,
+    hardware_precision: Annotated[Optional[list[str]], typer.Option("--hardware-precision", help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).")] = None,
+    block_size: Annotated[Optional[int], typer.Option("--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16).")] = None,
+    serve_bits: Annotated[Optional[list[float]], typer.Option("--serve-bits", help="Weight bits to serve the trained model at (repeat; default 8 4 3 2).")] = None,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
+    fmt: FormatOpt = Format.table,
+):
+    """Precision-aware planning: the cost-optimal training precision (Sun et al. 2025), the compute-optimal
+    precision (Kumar et al. 2024), the critical data size per precision, and, for a trained model, the loss after
+    quantizing its weights to each bit width (Ouyang et al. 2024, GPTQ). Each law's penalty is shown in its own loss.
+
+    Example: scaleplan precision --flops 1e23
+    Example: scaleplan precision --params 7B --tokens 2T --serve-bits 4 --serve-bits 3
+    Example: scaleplan precision --flops 1e24 --hardware-precision bf16 --hardware-precision fp8
+    """
+    from . import precision as prec
+
+    if flops is not None and (params is not None or tokens is not None):
+        raise ScaleplanError("give --flops, or --params and --tokens, not both")
+    if flops is None and (params is None or tokens is None):
+        raise ScaleplanError("give --flops (a budget), or --params and --tokens (a model)")
+    if block_size is not None and not 2 <= block_size <= prec.MAX_BLOCK:
+        raise ScaleplanError(f"--block-size must be from 2 to {prec.MAX_BLOCK:g}, got {block_size}")
+    for b in serve_bits or ():
+        if not 1 <= b <= prec.BITS_RANGE[1]:
+            raise ScaleplanError(f"--serve-bits must be from 1 to {prec.BITS_RANGE[1]}, got {b:g}")
+    names = list(train or ("bf16", "fp8", "fp6", "fp4"))
+    choices = list(hardware_precision or ("bf16", "fp8", "fp4"))
+    if max(len(names), len(choices), len(serve_bits or ())) > 16:
+        raise ScaleplanError("give at most 16 values of --train-precision, --hardware-precision and --serve-bits")
+    for flag, values in (("--train-precision", names), ("--hardware-precision", choices)):
+        for name in values:
+            try:
+                prec.parse_format(name, block_size)
+            except ScaleplanError as exc:
+                raise ScaleplanError(f"{flag}: {exc}") from None
+    n = None if params is None else _capped(params, "--params", prec.MAX_PARAMS)
+    d = None if tokens is None else _capped(tokens, "--tokens", prec.MAX_TOKENS)
+    c = None if flops is None else _capped(flops, "--flops", prec.MAX_FLOPS)
+    if plot is not None:
+        _plotter(plot)  # matplotlib present and the path writable, before any work
+        if Path(plot).exists() and not force:
+            raise ScaleplanError(f"--plot: {plot} exists; give --force to replace it")
+    report = prec.precision_report(flops=c, params=n, tokens=d, block_size=block_size, formats=names,
+                                   serve_bits=tuple(serve_bits or (8, 4, 3, 2)), choices=choices)
+    _warn(report.warnings)
+    from .render import emit_precision
+
+    emit_precision(out, fmt, report)
+    if plot is not None:
+        from . import precision_plot
+
+        first = report.cost_optimal.choices[0]  # a bare budget: draw at the first hardware precision's best N, D
+        pn, pd = (n, d) if n is not None else (first.params, first.tokens)
+        precision_plot.save(pn, pd, plot, force=force)
+        err.print(f"wrote {plot}", markup=False)

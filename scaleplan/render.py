@@ -331,3 +331,79 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
     caption = f"Source: {short_source(plan.citation)}" + "".join(f"\nSee also: {short_source(x)}" for x in d["see_also"])
     emit_grid(console, fmt, "Fine-grained mixture-of-experts plan", ["", "value"], [list(x) for x in lines],
               {**d, "cost": cost.to_dict()}, caption)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Precision (scaleplan precision): each law's penalty in its own loss
+
+
+def _signed_pct(x) -> str:
+    return "-" if x is None else f"{100 * x:+.2f}%"
+
+
+def precision_records(report) -> list[dict]:
+    """CSV rows of a PrecisionReport: one per table row, tagged with its table."""
+    r = report.to_dict()
+    rows = [{"table": "cost_optimal", "precision": "continuous", "bits": r["cost_optimal"]["bits"],
+             "layout": r["cost_optimal"]["nearest_layout"], "params": r["cost_optimal"]["params"],
+             "tokens": r["cost_optimal"]["tokens"], "loss": r["cost_optimal"]["loss"]}]
+    rows += [{"table": "cost_optimal", "precision": ch["format"]["name"], "bits": ch["format"]["bits"],
+              "layout": ch["format"]["layout"], "params": ch["params"], "tokens": ch["tokens"], "loss": ch["loss"]}
+             for ch in r["cost_optimal"]["choices"]]
+    rows += [{"table": "training", "precision": t["format"]["name"], "bits": t["format"]["bits"],
+              "layout": t["format"]["layout"], "params": t["params"], "tokens": t["tokens"], "loss": t["loss"],
+              "penalty": t["penalty"], "relative": t["relative"], "critical_tokens": t["critical_tokens"]}
+             for t in r["training"]]
+    if r["quantization"]:
+        q = r["quantization"]
+        rows += [{"table": "serving", "bits": row["bits"], "params": q["params"], "tokens": q["tokens"],
+                  "loss": row["loss_quantized"], "penalty": row["qid"], "relative": row["relative"],
+                  "kumar_ptq_delta": row["kumar_ptq_delta"],
+                  "critical_tokens_per_param": row["ouyang_critical_tokens_per_param"]} for row in q["rows"]]
+    return rows
+
+
+def emit_precision(console: Console, fmt: Format, report) -> None:
+    """The three tables of `scaleplan precision` (json: the whole report; csv: every row tagged by table)."""
+    if fmt is Format.json:
+        return emit_grid(console, fmt, None, [], [], report.to_dict())
+    if fmt is Format.csv:
+        return emit_grid(console, fmt, None, [], [], precision_records(report))
+    opt = report.cost_optimal
+    rows = [["optimum", f"{opt.bits:.2f}", f"E{opt.exponent_bits:.2f}M{opt.mantissa_bits:.2f}",
+             fmt_count(opt.params), fmt_count(opt.tokens), f"{opt.loss:.4f}"]]
+    rows += [[ch.format.name + (" *" if ch.format.name == opt.best else ""), str(ch.format.bits), ch.format.layout,
+              fmt_count(ch.params), fmt_count(ch.tokens), f"{ch.loss:.4f}"] for ch in opt.choices]
+    kumar = ", ".join(f"{m:.2f} at {b}" for b, m in report.kumar_multipliers.items())
+    emit_grid(console, fmt, f"Cost-optimal training precision at {fmt_sci(report.flops)} FLOPs (16-bit 6ND)",
+              ["precision", "bits", "layout", "params", "tokens", "Sun loss"], rows, {},
+              f"Sun et al. 2025 (Dolma loss; cost (6/16) P N D, block {report.block_size:g}): the continuous "
+              f"optimum (Eq. 54, nearest layout {opt.nearest_layout}) and each hardware precision at its own best "
+              f"N, D; * lowest loss. Kumar et al. 2024 (integer training, Dolma): compute-optimal precision "
+              f"{report.kumar_optimal_bits:.2f} bits at any budget; N/N_eff {kumar} bits.")
+    console.print() if fmt is Format.table else console.out("")
+    where = ("at N = " + fmt_count(report.params) + ", D = " + fmt_count(report.tokens) if report.params
+             else "each at its cost-optimal N, D")
+    rows = [[t.format.name, t.format.layout, fmt_count(t.params), f"{t.loss:.4f}", f"{t.penalty:+.4f}",
+             _signed_pct(t.relative), fmt_count(t.critical_tokens) + (" !" if t.exceeds_critical else "")]
+            for t in report.training]
+    emit_grid(console, fmt, f"Training precision against BF16, {where}",
+              ["precision", "layout", "params", "Sun loss", "vs BF16", "change", "critical D"], rows, {},
+              "Sun et al. 2025, arXiv:2501.02423: loss on Dolma (nats/token); change = penalty / BF16 loss at the "
+              "same N, D. Critical D: beyond it more tokens make that precision worse (! = exceeded).")
+    q = report.quantization
+    if q is None:
+        return
+    console.print() if fmt is Format.table else console.out("")
+    rows = [[f"{row.bits:g}", f"{row.qid:.4f}", f"{row.loss_quantized:.4f}", _signed_pct(row.relative),
+             f"{row.kumar_ptq_delta:.4f}", _signed_pct(row.kumar_relative),
+             fmt_number(row.ouyang_critical_tokens_per_param) + (" !" if q.tokens_per_param >
+                                                                 row.ouyang_critical_tokens_per_param else "")]
+            for row in q.rows]
+    emit_grid(console, fmt, f"Serving the trained model at lower weight bits (D/N = {q.tokens_per_param:.3g})",
+              ["bits", "QiD", "loss", "change", "Kumar dPTQ", "change", "max D/N"], rows, {},
+              f"Ouyang et al. 2024, arXiv:2411.17691, GPTQ (Fig. 6): QiD added to the 16-bit Pythia loss "
+              f"{q.loss_16bit:.4f} (Fig. 7). Kumar et al. 2024 Eq. 2, in its own Dolma loss "
+              f"({q.kumar_loss_bf16:.4f} at 16 bits). Max D/N: past it, training longer and then quantizing makes "
+              f"the served model worse (derived from Ouyang's Figs. 6-7; ! = past). Weight-only: memory and "
+              f"bandwidth change, compute does not.")

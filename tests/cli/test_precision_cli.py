@@ -1,0 +1,141 @@
+"""`scaleplan precision`: the tables, formats agreeing with the library, bad input as one line with exit 2."""
+
+import csv
+import io
+import json
+import struct
+
+import pytest
+from typer.testing import CliRunner
+
+from scaleplan import precision
+from scaleplan.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def ok(*args):
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr + result.stdout
+    return result
+
+
+def test_budget_tables():
+    out = ok("precision", "--flops", "1e23").stdout
+    for text in ("Cost-optimal training precision", "E2M1", "E4M3", "E8M7", "fp4 *", "7.00 bits", "critical D",
+                 "Dolma"):
+        assert text in out
+    assert "Serving" not in out                       # no trained model, no serving table
+
+
+def test_model_tables_and_warning_for_an_exceeded_critical_size():
+    result = ok("precision", "--params", "7B", "--tokens", "2T")
+    assert "Serving the trained model" in result.stdout and "Pythia" in result.stdout
+    assert "614B !" in result.stdout                  # FP4's critical data size for 7B (Sun Eq. 41) is exceeded
+    assert "exceed Sun et al.'s critical data size" in result.stderr
+
+
+def test_json_is_the_library_report():
+    data = json.loads(ok("precision", "--params", "7B", "--tokens", "2T", "-f", "json").stdout)
+    lib = precision.precision_report(params=7e9, tokens=2e12).to_dict()
+    assert data["cost_optimal"]["bits"] == lib["cost_optimal"]["bits"]
+    assert [t["penalty"] for t in data["training"]] == [t["penalty"] for t in lib["training"]]
+    assert [r["qid"] for r in data["quantization"]["rows"]] == [r["qid"] for r in lib["quantization"]["rows"]]
+    assert data["kumar"]["optimal_bits"] == pytest.approx(7.0, abs=0.01)
+
+
+def test_csv_rows_tagged_by_table():
+    text = ok("precision", "--params", "1B", "--tokens", "100B", "--serve-bits", "4", "-f", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["table"] for r in rows} == {"cost_optimal", "training", "serving"}
+    serving = [r for r in rows if r["table"] == "serving"]
+    assert len(serving) == 1 and float(serving[0]["penalty"]) == pytest.approx(precision.ouyang_qid(1e9, 1e11, 4))
+
+
+def test_markdown_and_chosen_formats():
+    out = ok("precision", "--flops", "1e22", "--train-precision", "nvfp4", "--train-precision", "e5m2",
+             "-f", "markdown").stdout
+    assert "| precision |" in out and "| nvfp4 | E2M1 |" in out and "| e5m2 | E5M2 |" in out
+
+
+def test_tables_fit_80_columns():
+    from rich.console import Console
+
+    from scaleplan import cli
+
+    old = cli.out
+    cli.out = Console(width=80, record=True, highlight=False)
+    try:
+        ok("precision", "--params", "70B", "--tokens", "15T")
+        text = cli.out.export_text()
+    finally:
+        cli.out = old
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--flops", "-1"], "--flops"),
+    (["--flops", "1e40"], "--flops"),
+    (["--params", "7B"], "--tokens"),
+    (["--flops", "1e23", "--params", "7B", "--tokens", "1T"], "not both"),
+    (["--params", "1e16", "--tokens", "1T"], "--params"),
+    (["--params", "7B", "--tokens", "1e19"], "--tokens"),
+    (["--flops", "1e23", "--train-precision", "int4"], "--train-precision"),
+    (["--flops", "1e23", "--block-size", "1"], "--block-size"),
+    (["--params", "7B", "--tokens", "1T", "--serve-bits", "0"], "--serve-bits"),
+    (["--flops", "1e23", "--plot", "out.txt"], ".png"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, flag):
+    result = run("precision", *args)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and flag in line and "Traceback" not in line
+
+
+def png_size(data: bytes):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_plot_is_written_and_never_over_an_existing_file(tmp_path):
+    target = tmp_path / "precision.png"
+    ok("precision", "--params", "7B", "--tokens", "2T", "--plot", target)
+    assert png_size(target.read_bytes()) == (1600, 800)
+    again = run("precision", "--params", "7B", "--tokens", "2T", "--plot", target)
+    assert again.exit_code == 2 and "--force" in again.stderr
+    ok("precision", "--flops", "1e22", "--plot", target, "--force")
+
+
+def test_plot_series_is_the_librarys_numbers():
+    from scaleplan import precision_plot
+
+    s = precision_plot.penalty_series(7e9, 2e12, points=11)
+    assert s.sun_penalty[list(s.bits).index(4)] == pytest.approx(precision.training_penalty(7e9, 2e12, "fp4").penalty)
+    assert s.ouyang_qid[list(s.ouyang_bits).index(3)] == pytest.approx(precision.ouyang_qid(7e9, 2e12, 3))
+    assert s.critical_ratio["fp4"] == pytest.approx(precision.sun_critical_tokens(7e9, 2, 1) / 7e9)
+
+
+def test_hardware_precisions_limit_the_best_of_comparison():
+    data = json.loads(ok("precision", "--flops", "1e24", "--hardware-precision", "bf16", "--hardware-precision", "fp8",
+                         "-f", "json").stdout)
+    assert [c["format"]["name"] for c in data["cost_optimal"]["choices"]] == ["bf16", "fp8"]
+    assert data["cost_optimal"]["best"] == "fp8"     # Sun: 8 bits beats 16 at 1e24 (the optimum is 4-8 bits)
+    bad = run("precision", "--flops", "1e24", "--hardware-precision", "fp99")
+    assert bad.exit_code == 2 and "--hardware-precision" in bad.stderr
+
+
+def test_precision_command_imports_neither_scipy_nor_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import io, contextlib, sys\nfrom scaleplan.cli import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "    try:\n        app(['precision', '--params', '7B', '--tokens', '2T'], standalone_mode=False)\n"
+            "    except SystemExit:\n        pass\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert "scaleplan" in loaded and not loaded & {"scipy", "matplotlib"}
