@@ -121,14 +121,16 @@ def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | N
     loss = law.loss(n_native, d)
     hw = get_hardware(hardware, peak_flops)
     mfu = DEFAULT_MFU if mfu is None else mfu
-    price = (hw.price_per_hour or 2.0) if price is None else price
+    price = hw.price_per_hour if price is None else price  # None: no published price, no dollars
     inference_flops = inference_dollars = None
     if inference_tokens is not None:
-        from .inference import serving_costs  # prefill and decode priced at their own utilisation
-
-        serving = serving or serving_costs(hw.key if hw.key != "custom" else None, mfu, price, peak_flops=peak_flops)
         inference_flops = 2.0 * total * inference_tokens
-        inference_dollars = inference_flops * serving.dollars_per_inference_flop
+        if price is not None or serving is not None:
+            from .inference import serving_costs  # prefill and decode priced at their own utilisation
+
+            serving = serving or serving_costs(hw.key if hw.key != "custom" else None, mfu, price,
+                                               peak_flops=peak_flops)
+            inference_dollars = inference_flops * serving.dollars_per_inference_flop
     cost = training_cost(c, hw, mfu, price, DEFAULT_GPUS if gpus is None else gpus, inference_flops,
                          inference_dollars)
     shape_of = (lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float))

@@ -108,7 +108,7 @@ class Budget:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way."""
         hw = self.hardware_spec()
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
-        price = self.price if self.price is not None else (hw.price_per_hour or 2.0)
+        price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         ways = [w for w, given in (("flops", self.flops is not None), ("gpus x days", self.days is not None),
                                    ("dollars", self.dollars is not None)) if given]
         if len(ways) != 1:
@@ -126,6 +126,8 @@ class Budget:
                 raise ScaleplanError("--days needs --gpus: the budget is gpus x days at the given MFU")
             flops = self.gpus * self.days * 86400.0 * hw.peak_flops * mfu
         else:
+            if price is None:
+                raise ScaleplanError(f"--dollars needs --price: {cost_mod.price_label(hw, None)}")
             flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak_flops * mfu
         if flops > 1e35:
             raise ScaleplanError(f"a budget of {flops:.3g} FLOPs is absurd (more than 1e35); check the units")
@@ -143,7 +145,7 @@ class Resolved:
     flops: float
     hardware: cost_mod.Hardware
     mfu: float
-    price: float
+    price: float | None
     gpus: float
     warnings: tuple[str, ...]
 

@@ -92,9 +92,12 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
     """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share."""
     train_hw = get_hardware(hardware, peak_flops)
     infer_hw = get_hardware(inference_hardware) if inference_hardware else train_hw
-    train_price = price if price is not None else (train_hw.price_per_hour or 2.0)
+    train_price = price if price is not None else train_hw.price_per_hour
     if inference_price is None:
-        inference_price = train_price if inference_hardware is None else (infer_hw.price_per_hour or 2.0)
+        inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour
+    for flag, hw_, value in (("--price", train_hw, train_price), ("--inference-price", infer_hw, inference_price)):
+        if value is None:
+            raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
     bits = 16 if inference_bits is None else int(inference_bits)
     if bits not in BITS_SPEEDUP:
         raise ScaleplanError(f"--inference-bits must be 16 or 8, got {inference_bits!r}")

@@ -142,16 +142,32 @@ def plan_lines(plan, with_inference: bool | None = None) -> list[tuple[str, str]
 
 def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
     """The cost breakdown of any plan, with its assumptions next to it."""
+    precision = getattr(c, "precision", "bf16")
     lines = [
         ("hardware", c.hardware),
-        ("peak FLOP/s", fmt_sci(c.peak_flops)),
+        (f"peak FLOP/s, dense {precision.upper()}", fmt_sci(c.peak_flops)),
         ("MFU", f"{c.mfu:.0%}"),
+    ]
+    if getattr(c, "recompute", "none") != "none" and c.hfu is not None:
+        lines.append((f"HFU ({c.recompute} recompute)", f"{c.hfu:.1%}"))
+    lines += [
         ("GPU-hours", fmt_number(c.gpu_hours)),
         (f"days on {int(c.gpus):,} GPUs", fmt_number(c.days)),
-        ("$ per GPU-hour", fmt_dollars(c.price)),
+        ("$ per GPU-hour", getattr(c, "price_label", None) or fmt_dollars(c.price)),
         ("training cost", fmt_dollars(c.dollars)),
         ("energy, GPUs only", "-" if c.kwh is None else f"{fmt_number(c.kwh)} kWh"),
     ]
+    if getattr(c, "kwh_facility", None) is not None:
+        a = c.energy_assumptions
+        lines += [("energy, facility", f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server, "
+                                       f"{a['tdp_fraction']:g} of TDP, PUE {a['pue']:g})"),
+                  ("energy cost", f"{fmt_dollars(c.energy_dollars)} at ${a['dollars_per_kwh']:g}/kWh")]
+    elif getattr(c, "energy_note", None):
+        lines.append(("energy", c.energy_note))
+    if getattr(c, "owned_dollars", None) is not None:
+        o = c.owned_assumptions
+        lines.append(("owned: amortised + energy", f"{fmt_dollars(c.owned_dollars)} (cluster "
+                                                   f"{fmt_dollars(o['acquisition'])}, {o['age_years']:g} y old)"))
     if with_inference is None:
         with_inference = c.inference_flops is not None
     if with_inference:
