@@ -681,3 +681,72 @@ def sweep(
               design.to_dict(), f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
               f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
               f"Sizes centred on {design.law}'s optimum.")
+
+
+@app.command()
+def cluster(
+    params: Annotated[Optional[str], typer.Option("--params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
+    tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
+    flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs instead of --params/--tokens (no memory model).")] = None,
+    active_params: Annotated[Optional[str], typer.Option("--active-params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert).")] = None,
+    hardware: HardwareOpt = None,
+    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="YAML presets adding to or overriding the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).")] = None,
+    peak_flops: PeakOpt = None,
+    gpus: GpusOpt = None,
+    days: Annotated[Optional[str], typer.Option("--days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")] = None,
+    dollars: Annotated[Optional[str], typer.Option("--dollars", help="Money at --price: answers the MFU the plan needs.")] = None,
+    price: PriceOpt = None,
+    mfu: MfuOpt = None,
+    hfu: Annotated[Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu.")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (its dense peak).")] = "bf16",
+    recompute: Annotated[str, typer.Option("--recompute", help="Activation recompute: none, selective or full.")] = "none",
+    zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 (data-parallel sharding of model states).")] = 1,
+    micro_batch: Annotated[int, typer.Option("--micro-batch", help="Sequences per device per micro-batch.")] = 1,
+    context: ContextOpt = None,
+    flash: Annotated[bool, typer.Option("--flash/--no-flash", help="Flash attention (no s x s scores stored).")] = True,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
+    heads: Annotated[Optional[int], typer.Option("--heads", help="Pin the attention heads (tensor parallelism must divide them).")] = None,
+    pue: Annotated[Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")] = None,
+    hyperscale: Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")] = False,
+    kwh_price: Annotated[Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")] = None,
+    server_power: Annotated[Optional[float], typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8).")] = None,
+    tdp_fraction: Annotated[Optional[float], typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs).")] = None,
+    gpu_price: Annotated[Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")] = None,
+    chip_price: Annotated[Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")] = None,
+    age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
+    fmt: FormatOpt = Format.table,
+):
+    """A run on your cluster: MFU/HFU (given or implied), cost, energy, memory per device and a layout.
+
+    Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
+    Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
+    """
+    from . import cost as cost_mod
+    from .cluster import plan_cluster
+    from .render import emit_cluster
+
+    def pos(value, flag):
+        return None if value is None else parse_positive(value, flag)
+
+    owned = None
+    if age and gpu_price is None and chip_price is None:
+        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
+    if gpu_price is not None or chip_price is not None:
+        owned = cost_mod.Owned(server_price_per_gpu=pos(gpu_price, "--gpu-price"),
+                               chip_price=pos(chip_price, "--chip-price"), age_years=age)
+    gpus_n = pos(gpus, "--gpus")
+    result = plan_cluster(
+        params=pos(params, "--params"), tokens=pos(tokens, "--tokens"), flops=pos(flops, "--flops"),
+        active_params=pos(active_params, "--active-params"), hardware=hardware, hardware_file=hardware_file,
+        peak_flops=pos(peak_flops, "--peak-flops"), gpus=gpus_n,
+        days=pos(days, "--days"), dollars=pos(dollars, "--dollars"), price=pos(price, "--price"),
+        mfu=None if mfu is None else parse_fraction(mfu, "--mfu"), hfu=None if hfu is None else parse_fraction(hfu, "--hfu"),
+        precision=precision, recompute=recompute.strip().lower(), zero=zero, micro_batch=micro_batch,
+        context=context or 2048, flash=flash, layers=layers, d_model=d_model, heads=heads,
+        energy=cost_mod.Energy(server_power_x=server_power, tdp_fraction=tdp_fraction, pue=pue, hyperscale=hyperscale,
+                               dollars_per_kwh=kwh_price), owned=owned)
+    _warn(result.warnings)
+    emit_cluster(out, fmt, result)

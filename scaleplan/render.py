@@ -347,3 +347,54 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
     caption = f"Source: {short_source(plan.citation)}" + "".join(f"\nSee also: {short_source(x)}" for x in d["see_also"])
     emit_grid(console, fmt, "Fine-grained mixture-of-experts plan", ["", "value"], [list(x) for x in lines],
               {**d, "cost": cost.to_dict()}, caption)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A run on a cluster (scaleplan cluster)
+
+
+def _gb(x) -> str:
+    return f"{x / 1e9:,.1f} GB"
+
+
+def emit_cluster(console: Console, fmt: Format, plan) -> None:
+    """Utilisation, cost and energy, then memory per device for the fewest devices and for --gpus."""
+    c = plan.cost
+    rows = [["training FLOPs (6ND)", fmt_flops(plan.flops)]]
+    if plan.params is not None:
+        rows.append(["parameters", fmt_count(plan.params) + ("" if plan.params_active is None
+                                                             else f", {fmt_count(plan.params_active)} active")])
+        rows.append(["tokens", fmt_count(plan.tokens)])
+        s = plan.shape
+        rows.append(["shape (designed)", f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, "
+                                         f"d_ff {s['d_ff']:,}, context {s['context']:,}"])
+    rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
+    rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
+    rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
+    caption = ("MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
+               "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7).")
+    if c.energy_assumptions:
+        caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
+    record = plan.to_dict()
+    if fmt in (Format.json, Format.csv):
+        emit_grid(console, fmt, "", ["", "value"], rows, record)
+        return
+    emit_grid(console, fmt, "A training run on a cluster", ["", "value"], rows, record, caption)
+    lp = plan.layout
+    if lp is None:
+        return
+    layouts = [("fewest devices", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
+    mrows = [[label, "-" if m is None else f"{m.tp}x{m.pp}x{m.dp}", "-" if m is None else f"{m.devices:,}",
+              "-" if m is None else _gb(m.states_bytes), "-" if m is None else _gb(m.activation_bytes),
+              "-" if m is None else _gb(m.total_bytes), "-" if m is None else ("yes" if m.fits else "no")]
+             for label, m in layouts]
+    console.print()
+    usable = (lp.fewest or lp.suggested).usable_bytes if (lp.fewest or lp.suggested) else 0.0
+    recompute = "no" if lp.recompute == "none" else lp.recompute
+    emit_grid(console, fmt, f"Memory per device (ZeRO-{lp.zero}, micro-batch {lp.micro_batch}, "
+                            f"{recompute} recompute)",
+              ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"], mrows, {},
+              f"{c.hardware}: {_gb(usable)} usable per device (10% reserved); {lp.note}.\n"
+              "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
+              "Activations: Korthikanti et al. 2022 Table 2" + (", flash attention" if lp.flash else "")
+              + ".\nAll assumptions: -f json.")
