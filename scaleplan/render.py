@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from .cost import price_label
 from .units import fmt_count, fmt_dollars, fmt_flops, fmt_number, fmt_sci
 
 
@@ -256,7 +257,8 @@ def inference_caption(plan, break_even: str) -> str:
     return (f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
             f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
             f"{plan.objective}. Saves {_pct(plan.flops_saving)} of FLOPs, {_pct(plan.dollars_saving)} of dollars.\n"
-            f"Training {c.train_hardware.key} at MFU {c.train_mfu:.0%}, {fmt_dollars(c.train_price)}/h; serving "
+            f"Training {c.train_hardware.key} at MFU {c.train_mfu:.0%}, "
+            f"{price_label(c.train_hardware, c.train_price)}; serving "
             f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {c.prefill_mfu:.0%}, decode MFU "
             f"{c.decode_mfu:.0%}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
             f"{break_even}.\nSource: {plan.citation}")
@@ -318,7 +320,7 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     epochs = "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
     caption = (f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
                f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
-               f"at MFU {cost.mfu:.0%}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
+               f"at MFU {cost.mfu:.0%}; {cost.price_label}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
                "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
                "al. 2024's 17-task average.")
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)

@@ -123,3 +123,25 @@ def test_owned_hardware_epoch_method():
 def test_training_cost_old_signature_still_works():
     c = cost.training_cost(1e23, cost.get_hardware("h100"), 0.4, 2.0, 1024)
     assert c.gpu_hours == pytest.approx(1e23 / (989e12 * 0.4 * 3600)) and c.precision == "bf16" and c.hfu == 0.4
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.floats(1e20, 1e27), st.integers(1, 100_000), st.floats(1, 365),
+       st.sampled_from(["h100", "h800", "b200", "mi300x", "tpu-v6e"]), st.sampled_from(["bf16", "fp8"]),
+       st.sampled_from(["none", "full"]))
+def test_implied_utilisation_round_trips(flops, gpus, days, key, precision, recompute):
+    hw = cost.get_hardware(key)
+    implied = cost.implied_utilisation(flops, hw, gpus=gpus, days=days, precision=precision, recompute=recompute)
+    assert implied.hfu >= implied.mfu
+    c = cost.training_cost(flops, hw, implied.mfu, None, gpus, precision=precision, recompute=recompute)
+    assert c.days == pytest.approx(days, rel=1e-9)
+
+
+@given(st.floats(1e20, 1e27), st.floats(0.05, 0.6))
+def test_fp8_halves_h100_hours(flops, mfu):
+    h100 = cost.get_hardware("h100")
+    bf16 = cost.training_cost(flops, h100, mfu, 2.0, 64)
+    fp8 = cost.training_cost(flops, h100, mfu, 2.0, 64, precision="fp8")
+    assert fp8.gpu_hours == pytest.approx(bf16.gpu_hours * 989 / 1979)
