@@ -31,6 +31,7 @@ _FIELDS = {
     "mfu": "model FLOPs utilisation in (0, 1]",
     "inference_tokens": "tokens to be served over the model's life",
     "inference": "serving plan for inference-aware sizing (a mapping)",
+    "precision": "training precision: bf16, fp8 or fp4 (the preset's dense peak at it)",
 }
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
@@ -61,6 +62,7 @@ class Budget:
     mfu: float | None = None
     inference_tokens: float | None = None
     inference: dict | None = None
+    precision: str | None = None
 
     @classmethod
     def from_mapping(cls, raw: dict, where: str = "", flags: bool = False) -> Budget:
@@ -108,6 +110,8 @@ class Budget:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way."""
         hw = self.hardware_spec()
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
+        precision = self.precision or "bf16"
+        hw.peak(precision)  # a clear error where the chip has no such path
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         ways = [w for w, given in (("flops", self.flops is not None), ("gpus x days", self.days is not None),
                                    ("dollars", self.dollars is not None)) if given]
@@ -124,11 +128,11 @@ class Budget:
         elif self.days is not None:
             if self.gpus is None:
                 raise ScaleplanError("--days needs --gpus: the budget is gpus x days at the given MFU")
-            flops = self.gpus * self.days * 86400.0 * hw.peak_flops * mfu
+            flops = self.gpus * self.days * 86400.0 * hw.peak(precision) * mfu
         else:
             if price is None:
                 raise ScaleplanError(f"--dollars needs --price: {cost_mod.price_label(hw, None)}")
-            flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak_flops * mfu
+            flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
         if flops > 1e35:
             raise ScaleplanError(f"a budget of {flops:.3g} FLOPs is absurd (more than 1e35); check the units")
         warnings = []
@@ -137,7 +141,8 @@ class Budget:
                 f"MFU {mfu:.0%} is above the highest reported for large-scale training "
                 f"({cost_mod.HIGHEST_REPORTED_MFU:.1%}, MegaScale 2024)"
             )
-        return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus, warnings=tuple(warnings))
+        return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus, warnings=tuple(warnings),
+                        precision=precision)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ class Resolved:
     price: float | None
     gpus: float
     warnings: tuple[str, ...]
+    precision: str = "bf16"
 
 
 class BudgetFieldError(ScaleplanError):
@@ -165,6 +171,10 @@ def _parse_field(key: str, value, flag: str):
         return value.strip()
     if key == "inference":
         return _parse_inference(value, flag)
+    if key == "precision":
+        if str(value).strip().lower() not in cost_mod.PRECISIONS:
+            raise ScaleplanError(f"{flag} must be one of {', '.join(cost_mod.PRECISIONS)}, got {value!r}")
+        return str(value).strip().lower()
     if key == "mfu":
         return parse_fraction(value, flag)
     if key == "inference_tokens":

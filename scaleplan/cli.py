@@ -121,6 +121,7 @@ def allocate(
     hardware: HardwareOpt = None,
     peak_flops: PeakOpt = None,
     mfu: MfuOpt = None,
+    precision: Annotated[Optional[str], typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak.")] = None,
     law: LawOpt = None,
     inference_tokens: Annotated[Optional[str], typer.Option("--inference-tokens", help="Tokens to serve, for the inference cost.")] = None,
     context: ContextOpt = None,
@@ -160,6 +161,7 @@ def allocate(
     budget = Budget.from_mapping({
         "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
+        "precision": precision,
     }, flags=True)
     for flag, value in (("--context", context), ("--vocab", vocab), ("--layers", layers), ("--d-model", d_model)):
         if value is not None and value < 1:
@@ -318,7 +320,8 @@ def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granu
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
 
     def cost_of(flops):
-        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus)
+        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus,
+                             precision=resolved.precision)
 
     if params is not None:
         report = constrained.fixed_allocation(parse_positive(params, "--params"), parse_positive(tokens, "--tokens"),

@@ -145,3 +145,19 @@ def test_fp8_halves_h100_hours(flops, mfu):
     bf16 = cost.training_cost(flops, h100, mfu, 2.0, 64)
     fp8 = cost.training_cost(flops, h100, mfu, 2.0, 64, precision="fp8")
     assert fp8.gpu_hours == pytest.approx(bf16.gpu_hours * 989 / 1979)
+
+
+def test_budget_precision_sets_the_peak():
+    # DeepSeek-V3 (arXiv 2412.19437): 2,048 H800 for 2,664K GPU-hours (54.2 days) at FP8
+    import scaleplan
+    from scaleplan.budget import Budget
+
+    days = 2_664_000 / 2048 / 24
+    r = Budget.from_mapping({"gpus": 2048, "days": days, "hardware": "h800", "precision": "fp8", "mfu": 0.1731}).resolve()
+    assert r.flops == pytest.approx(6 * 37e9 * 14.8e12, rel=0.001)  # 3.2856e24 model FLOPs
+    plan = scaleplan.plan_budget(Budget.from_mapping({"flops": "1e23", "hardware": "h100", "precision": "fp8"}))
+    assert plan.cost.precision == "fp8" and plan.cost.peak_flops == 1.979e15
+    with pytest.raises(ScaleplanError, match="--precision must be one of"):
+        Budget.from_mapping({"flops": "1e23", "precision": "fp16"}, flags=True)
+    with pytest.raises(ScaleplanError, match="no dense FP8 peak"):
+        Budget.from_mapping({"flops": "1e23", "hardware": "a100", "precision": "fp8"}).resolve()
