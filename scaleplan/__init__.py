@@ -23,9 +23,11 @@ _LAZY = {
     "flops_per_token": "recipe", "Shape": "recipe",
     "load_runs": "fit", "fit_parametric": "fit", "fit_isoflop": "fit", "bootstrap": "fit", "design_sweep": "fit",
     "data_constrained_allocation": "constrained", "fixed_allocation": "constrained", "moe_allocation": "moe",
+    "plan_cluster": "cluster", "plan_layout": "memory", "device_memory": "memory", "ModelSpec": "memory",
+    "implied_utilisation": "cost",
 }
 
-_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report"}
+_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "memory", "cluster"}
 
 
 def __getattr__(name: str):
