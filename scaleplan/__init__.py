@@ -25,9 +25,11 @@ _LAZY = {
     "data_constrained_allocation": "constrained", "fixed_allocation": "constrained", "moe_allocation": "moe",
     "precision_report": "precision", "plan_penalties": "precision", "cost_optimal_precision": "precision",
     "training_penalty": "precision", "quantization_report": "precision",
+    "plan_cluster": "cluster", "plan_layout": "memory", "device_memory": "memory", "ModelSpec": "memory",
+    "implied_utilisation": "cost",
 }
 
-_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision"}
+_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision", "memory", "cluster"}
 
 
 def __getattr__(name: str):

@@ -102,7 +102,7 @@ def range_warnings(law: laws.Law, flops) -> list[str]:
 def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | None = None, mfu: float | None = None,
              price: float | None = None, gpus: float | None = None, peak_flops: float | None = None,
              inference_tokens: float | None = None, serving=None, name: str | None = None,
-             extra_warnings: tuple[str, ...] = ()) -> Plan:
+             extra_warnings: tuple[str, ...] = (), precision: str = "bf16") -> Plan:
     """The compute-optimal N and D for `flops` (a number or an array of budgets) under `law`.
 
     >>> plan = allocate(1e21, law="chinchilla")
@@ -121,16 +121,18 @@ def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | N
     loss = law.loss(n_native, d)
     hw = get_hardware(hardware, peak_flops)
     mfu = DEFAULT_MFU if mfu is None else mfu
-    price = (hw.price_per_hour or 2.0) if price is None else price
+    price = hw.price_per_hour if price is None else price  # None: no published price, no dollars
     inference_flops = inference_dollars = None
     if inference_tokens is not None:
-        from .inference import serving_costs  # prefill and decode priced at their own utilisation
-
-        serving = serving or serving_costs(hw.key if hw.key != "custom" else None, mfu, price, peak_flops=peak_flops)
         inference_flops = 2.0 * total * inference_tokens
-        inference_dollars = inference_flops * serving.dollars_per_inference_flop
+        if price is not None or serving is not None:
+            from .inference import serving_costs  # prefill and decode priced at their own utilisation
+
+            serving = serving or serving_costs(hw.key if hw.key != "custom" else None, mfu, price,
+                                               peak_flops=peak_flops)
+            inference_dollars = inference_flops * serving.dollars_per_inference_flop
     cost = training_cost(c, hw, mfu, price, DEFAULT_GPUS if gpus is None else gpus, inference_flops,
-                         inference_dollars)
+                         inference_dollars, precision=precision)
     shape_of = (lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float))
     return Plan(
         law=law.name,
@@ -221,7 +223,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         resolved.flops, law, hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         peak_flops=budget.peak_flops, mfu=resolved.mfu, price=resolved.price, gpus=resolved.gpus,
         inference_tokens=None if inference_spec is None else inference_spec["tokens"], serving=serving,
-        name=budget.name, extra_warnings=resolved.warnings,
+        name=budget.name, extra_warnings=resolved.warnings, precision=resolved.precision,
     )
     if inference_spec is not None and not laws.get(law).predicts_loss:
         plan = replace(plan, warnings=plan.warnings + (

@@ -32,6 +32,7 @@ _FIELDS = {
     "mfu": "model FLOPs utilisation in (0, 1]",
     "inference_tokens": "tokens to be served over the model's life",
     "inference": "serving plan for inference-aware sizing (a mapping)",
+    "precision": "training precision: bf16, fp8 or fp4 (the preset's dense peak at it)",
 }
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
@@ -62,6 +63,7 @@ class Budget:
     mfu: float | None = None
     inference_tokens: float | None = None
     inference: dict | None = None
+    precision: str | None = None
 
     @classmethod
     def from_mapping(cls, raw: dict, where: str = "", flags: bool = False) -> Budget:
@@ -128,23 +130,30 @@ class Budget:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = self.hardware_spec()
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
-        price = self.price if self.price is not None else (hw.price_per_hour or 2.0)
+        precision = self.precision or "bf16"
+        try:
+            hw.peak(precision)  # a clear error where the chip has no such path
+        except ScaleplanError as exc:
+            raise BudgetFieldError("precision", str(exc)) from None
+        price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
             raise BudgetFieldError("inference", "<inference> needs tokens: (how many tokens the model will serve)")
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
         if self.flops is not None:
             flops = self.flops
         elif self.days is not None:
-            flops = self.gpus * self.days * 86400.0 * hw.peak_flops * mfu
+            flops = self.gpus * self.days * 86400.0 * hw.peak(precision) * mfu
         else:
-            flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak_flops * mfu
+            if price is None:
+                raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
+            flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
         law_obj = self.law_spec(law)
         try:
             limits.check_flops(flops, "budget", law_obj)
         except ScaleplanError as exc:
             raise BudgetFieldError(ways[0], str(exc).removeprefix("budget: ")) from None
         return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus,
-                        warnings=tuple(limits.mfu_warnings(mfu)))
+                        warnings=tuple(limits.mfu_warnings(mfu)), precision=precision)
 
     def law_spec(self, law=None):
         """The law this budget plans with (an override, its own, or the default), checked to exist."""
@@ -161,9 +170,10 @@ class Resolved:
     flops: float
     hardware: cost_mod.Hardware
     mfu: float
-    price: float
+    price: float | None
     gpus: float
     warnings: tuple[str, ...]
+    precision: str = "bf16"
 
 
 _MARK = re.compile(r"<([a-z_.]+)>")
@@ -197,6 +207,10 @@ def _parse_field(key: str, value, flag: str):
         return value.strip()
     if key == "inference":
         return _parse_inference(value, flag)
+    if key == "precision":
+        if str(value).strip().lower() not in cost_mod.PRECISIONS:
+            raise ScaleplanError(f"{flag} must be one of {', '.join(cost_mod.PRECISIONS)}, got {value!r}")
+        return str(value).strip().lower()
     if key == "mfu":
         return parse_fraction(value, flag)
     if key == "inference_tokens":

@@ -157,6 +157,7 @@ def allocate(
     hardware: HardwareOpt = None,
     peak_flops: PeakOpt = None,
     mfu: MfuOpt = None,
+    precision: Annotated[Optional[str], typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak.")] = None,
     law: LawOpt = None,
     inference_tokens: Annotated[Optional[str], typer.Option("--inference-tokens", help="Tokens to serve, for the inference cost.")] = None,
     context: ContextOpt = None,
@@ -201,6 +202,7 @@ def allocate(
     budget = Budget.from_mapping({
         "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
+        "precision": precision,
     }, flags=True)
     if fixed or unique_tokens is not None or moe:
         if plot:
@@ -378,7 +380,8 @@ def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granu
     unique = None if unique_tokens is None else parse_count(unique_tokens, "--unique-tokens")
 
     def cost_of(flops):
-        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus)
+        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus,
+                             precision=resolved.precision)
 
     if params is not None:
         if unique is not None:
@@ -399,21 +402,34 @@ def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granu
 
 
 @app.command()
-def hardware(fmt: FormatOpt = Format.table):
-    """List the hardware presets: peak dense BF16 FLOP/s, board power, memory, default price and source.
+def hardware(
+    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="A YAML file of presets that adds to or overrides the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).")] = None,
+    fmt: FormatOpt = Format.table,
+):
+    """List the hardware presets: dense peak FLOP/s per precision, HBM, bandwidth, power, links, price.
 
     Example: scaleplan hardware
+    Example: scaleplan hardware -f json
     """
     from .cost import presets
 
-    chosen = list({hw.key: hw for hw in presets().values()}.values())
-    rows = [[hw.key, hw.name, fmt_sci(hw.peak_flops), "-" if hw.power_w is None else f"{hw.power_w:g} W",
-             "-" if hw.memory_gb is None else f"{hw.memory_gb:g} GB",
-             "-" if hw.price_per_hour is None else f"${hw.price_per_hour:.2f}"] for hw in chosen]
-    records = [dict(hw.__dict__) for hw in chosen]
-    emit_grid(out, fmt, "Hardware presets (peak dense BF16; price per GPU-hour is a default, set --price)",
-              ["preset", "name", "peak FLOP/s", "power", "memory", "$/hour"], rows, records,
-              "Sources: scaleplan/data/hardware.yaml (vendor data sheets; scaleplan hardware -f json lists them)")
+    chosen = list({hw.key: hw for hw in presets(hardware_file).values()}.values())
+
+    def num(v, f="{:g}"):
+        return "-" if v is None else f.format(v)
+
+    def tf(v):
+        return "-" if v is None else f"{v / 1e12:.0f}"
+
+    rows = [[hw.key, tf(hw.peak_flops), tf(hw.fp8_flops), tf(hw.fp4_flops), num(hw.memory_vendor, "{}"),
+             num(hw.hbm_tb_s, "{:.3g}"), num(hw.power_w), num(hw.scaleup_gb_s), num(hw.price_per_hour, "${:.2f}")]
+            for hw in chosen]
+    records = [hw.to_dict() for hw in chosen]
+    emit_grid(out, fmt, "Hardware presets (dense peak TFLOP/s, never sparse)",
+              ["preset", "BF16", "FP8", "FP4", "HBM", "TB/s", "W", "link", "$/h"], rows, records,
+              "TB/s: HBM bandwidth. link: scale-up GB/s per device. -: not published,\n"
+              "conflicting or no such path (the reason: -f json). $/h: a dated on-demand\n"
+              "listing or Sardana et al.'s default (sources: -f json), an assumption.")
 
 
 def _plotter(path: str | None, inputs=(), force: bool = False):
@@ -848,10 +864,13 @@ def precision_cmd(
     n = None if params is None else _capped(params, "--params", prec.MAX_PARAMS)
     d = None if tokens is None else _capped(tokens, "--tokens", prec.MAX_TOKENS)
     c = None if flops is None else _capped(flops, "--flops", prec.MAX_FLOPS)
+    if n is not None:
+        limits.check_model(parse_count(params, "--params"), what="--params")
+        parse_count(tokens, "--tokens")
+    if c is not None:
+        limits.check_flops(parse_flops(flops, "--flops"), "--flops", laws_mod.DEFAULT_LAW)
     if plot is not None:
-        _plotter(plot)  # matplotlib present and the path writable, before any work
-        if Path(plot).exists() and not force:
-            raise ScaleplanError(f"--plot: {plot} exists; give --force to replace it")
+        _plotter(plot, force=force)  # matplotlib present and the path writable, before any work
     report = prec.precision_report(flops=c, params=n, tokens=d, block_size=block_size, formats=names,
                                    serve_bits=tuple(serve_bits or (8, 4, 3, 2)), choices=choices)
     _warn(report.warnings)
@@ -865,3 +884,82 @@ def precision_cmd(
         pn, pd = (n, d) if n is not None else (first.params, first.tokens)
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+@app.command()
+def cluster(
+    params: Annotated[Optional[str], typer.Option("--params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
+    tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
+    flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs instead of --params/--tokens (no memory model).")] = None,
+    active_params: Annotated[Optional[str], typer.Option("--active-params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert).")] = None,
+    hardware: HardwareOpt = None,
+    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="YAML presets adding to or overriding the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).")] = None,
+    peak_flops: PeakOpt = None,
+    gpus: GpusOpt = None,
+    days: Annotated[Optional[str], typer.Option("--days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")] = None,
+    dollars: Annotated[Optional[str], typer.Option("--dollars", help="Money at --price: answers the MFU the plan needs.")] = None,
+    price: PriceOpt = None,
+    mfu: MfuOpt = None,
+    hfu: Annotated[Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu.")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (its dense peak).")] = "bf16",
+    recompute: Annotated[str, typer.Option("--recompute", help="Activation recompute: none, selective or full.")] = "none",
+    zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 (data-parallel sharding of model states).")] = 1,
+    micro_batch: Annotated[int, typer.Option("--micro-batch", help="Sequences per device per micro-batch.")] = 1,
+    context: ContextOpt = None,
+    flash: Annotated[bool, typer.Option("--flash/--no-flash", help="Flash attention (no s x s scores stored).")] = True,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
+    heads: Annotated[Optional[int], typer.Option("--heads", help="Pin the attention heads (tensor parallelism must divide them).")] = None,
+    pue: Annotated[Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")] = None,
+    hyperscale: Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")] = False,
+    kwh_price: Annotated[Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")] = None,
+    server_power: Annotated[Optional[float], typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8).")] = None,
+    tdp_fraction: Annotated[Optional[float], typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs).")] = None,
+    gpu_price: Annotated[Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")] = None,
+    chip_price: Annotated[Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")] = None,
+    age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
+    fmt: FormatOpt = Format.table,
+):
+    """A run on your cluster: MFU/HFU (given or implied), cost, energy, memory per device and a layout.
+
+    Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
+    Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
+    """
+    from . import cost as cost_mod
+    from .cluster import plan_cluster
+    from .render import emit_cluster
+
+    def pos(value, flag):
+        return None if value is None else parse_positive(value, flag)
+
+    _check_sizes(context=context, layers=layers, d_model=d_model, heads=heads)
+    if params is not None:
+        limits.check_model(parse_count(params, "--params"), what="--params")
+    if tokens is not None and parse_count(tokens, "--tokens") > limits.MAX_TOKENS:
+        raise ScaleplanError(f"--tokens: {tokens} is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)})")
+    if active_params is not None:
+        parse_count(active_params, "--active-params")
+    if flops is not None:
+        limits.check_flops(parse_flops(flops, "--flops"), "--flops")
+
+    owned = None
+    if age and gpu_price is None and chip_price is None:
+        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
+    if gpu_price is not None or chip_price is not None:
+        owned = cost_mod.Owned(server_price_per_gpu=pos(gpu_price, "--gpu-price"),
+                               chip_price=pos(chip_price, "--chip-price"), age_years=age)
+    gpus_n = pos(gpus, "--gpus")
+    result = plan_cluster(
+        params=pos(params, "--params"), tokens=pos(tokens, "--tokens"), flops=pos(flops, "--flops"),
+        active_params=pos(active_params, "--active-params"), hardware=hardware, hardware_file=hardware_file,
+        peak_flops=pos(peak_flops, "--peak-flops"), gpus=gpus_n,
+        days=pos(days, "--days"), dollars=pos(dollars, "--dollars"), price=pos(price, "--price"),
+        mfu=None if mfu is None else parse_fraction(mfu, "--mfu"), hfu=None if hfu is None else parse_fraction(hfu, "--hfu"),
+        precision=precision, recompute=recompute.strip().lower(), zero=zero, micro_batch=micro_batch,
+        context=context or 2048, flash=flash, layers=layers, d_model=d_model, heads=heads,
+        energy=cost_mod.Energy(server_power_x=server_power, tdp_fraction=tdp_fraction, pue=pue, hyperscale=hyperscale,
+                               dollars_per_kwh=kwh_price), owned=owned)
+    _warn(result.warnings)
+    emit_cluster(out, fmt, result)

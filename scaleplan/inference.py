@@ -92,9 +92,12 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
     """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share."""
     train_hw = get_hardware(hardware, peak_flops)
     infer_hw = get_hardware(inference_hardware) if inference_hardware else train_hw
-    train_price = price if price is not None else (train_hw.price_per_hour or 2.0)
+    train_price = price if price is not None else train_hw.price_per_hour
     if inference_price is None:
-        inference_price = train_price if inference_hardware is None else (infer_hw.price_per_hour or 2.0)
+        inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour
+    for flag, hw_, value in (("--price", train_hw, train_price), ("--inference-price", infer_hw, inference_price)):
+        if value is None:
+            raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
     bits = 16 if inference_bits is None else int(inference_bits)
     if bits not in BITS_SPEEDUP:
         raise ScaleplanError(f"--inference-bits must be 16 or 8, got {inference_bits!r}")
@@ -353,7 +356,14 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
     elif not np.isfinite(target_loss):
         raise ScaleplanError(f"--target-loss must be finite, got {target_loss!r}")
     weight = 1.0 if objective == "flops" else costs.inference_weight
-    n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
+    with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
+        n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
+    if not np.all(np.isfinite(n_base) & (np.asarray(n_base) >= 1.0)):
+        n_small, d_small = law.optimum(limits.min_flops(law))
+        raise ScaleplanError(
+            f"target loss {target_loss:g} is above the loss of any model under {law.name}: a compute-optimal model "
+            f"reaching it would have less than one parameter (the smallest model scaleplan plans reaches "
+            f"{float(law.loss(n_small, d_small)):.4g})")
     n_opt, d_opt = optimum_for_loss(law, target_loss, tokens * weight, context)
     base = costed_side(law, n_base, d_base, tokens, costs, context)
     best = costed_side(law, n_opt, d_opt, tokens, costs, context)

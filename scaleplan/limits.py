@@ -84,8 +84,9 @@ def check_params(params, what: str = "params") -> None:
     arr = np.atleast_1d(np.asarray(params, float))
     low = arr[arr < MIN_PARAMS]
     if low.size:
-        raise ScaleplanError(f"{what}: {fmt_count(low[0])} parameters is below the smallest model scaleplan plans "
-                             f"({fmt_count(MIN_PARAMS)})")
+        count = fmt_count(low[0])
+        raise ScaleplanError(f"{what}: {count} parameter{'' if count == '1' else 's'} is below the smallest model "
+                             f"scaleplan plans ({MIN_PARAMS:,.0f})")
 
 
 def check_rows(n: int, what: str) -> None:

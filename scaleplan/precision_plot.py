@@ -90,10 +90,7 @@ def render(s: PenaltySeries) -> bytes:
 
 def save(params: float, tokens: float, path, force: bool = False) -> Path:
     """Draw the figure for (N, D) to a new .png file (an existing file only with force)."""
-    from .errors import ScaleplanError
     from .files import check_target, write_atomic
 
-    target = check_target(path, suffix=".png")
-    if target.exists() and not force:
-        raise ScaleplanError(f"--plot: {target} exists; give --force to replace it")
-    return write_atomic(target, render(penalty_series(params, tokens)))
+    target = check_target(path, suffix=".png", force=force, what="--plot")
+    return write_atomic(target, render(penalty_series(params, tokens)), force=force, what="--plot")

@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from .cost import price_label
 from .units import fmt_count, fmt_dollars, fmt_flops, fmt_number, fmt_percent, fmt_ratio, fmt_sci
 
 
@@ -142,16 +143,32 @@ def plan_lines(plan, with_inference: bool | None = None) -> list[tuple[str, str]
 
 def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
     """The cost breakdown of any plan, with its assumptions next to it."""
+    precision = getattr(c, "precision", "bf16")
     lines = [
         ("hardware", c.hardware),
-        ("peak FLOP/s", fmt_sci(c.peak_flops)),
+        (f"peak FLOP/s, dense {precision.upper()}", fmt_sci(c.peak_flops)),
         ("MFU", fmt_percent(c.mfu)),
+    ]
+    if getattr(c, "recompute", "none") != "none" and c.hfu is not None:
+        lines.append((f"HFU ({c.recompute} recompute)", f"{c.hfu:.1%}"))
+    lines += [
         ("GPU-hours", fmt_number(c.gpu_hours)),
         (f"days on {int(c.gpus):,} GPUs", fmt_number(c.days)),
-        ("$ per GPU-hour", fmt_dollars(c.price)),
+        ("$ per GPU-hour", getattr(c, "price_label", None) or fmt_dollars(c.price)),
         ("training cost", fmt_dollars(c.dollars)),
         ("energy, GPUs only", "-" if c.kwh is None else f"{fmt_number(c.kwh)} kWh"),
     ]
+    if getattr(c, "kwh_facility", None) is not None:
+        a = c.energy_assumptions
+        lines += [("energy, facility", f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server, "
+                                       f"{a['tdp_fraction']:g} of TDP, PUE {a['pue']:g})"),
+                  ("energy cost", f"{fmt_dollars(c.energy_dollars)} at ${a['dollars_per_kwh']:g}/kWh")]
+    elif getattr(c, "energy_note", None):
+        lines.append(("energy", c.energy_note))
+    if getattr(c, "owned_dollars", None) is not None:
+        o = c.owned_assumptions
+        lines.append(("owned: amortised + energy", f"{fmt_dollars(c.owned_dollars)} (cluster "
+                                                   f"{fmt_dollars(o['acquisition'])}, {o['age_years']:g} y old)"))
     if with_inference is None:
         with_inference = c.inference_flops is not None
     if with_inference:
@@ -240,7 +257,8 @@ def inference_caption(plan, break_even: str) -> str:
     return (f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
             f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
             f"{plan.objective}. Saves {_pct(plan.flops_saving)} of FLOPs, {_pct(plan.dollars_saving)} of dollars.\n"
-            f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, {fmt_dollars(c.train_price)}/h; serving "
+            f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
+            f"{price_label(c.train_hardware, c.train_price)}; serving "
             f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
             f"{fmt_percent(c.decode_mfu)}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
             f"{break_even}.\nSource: {plan.citation}")
@@ -302,7 +320,7 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     epochs = "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
     caption = (f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
                f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
-               f"at MFU {fmt_percent(cost.mfu)}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
+               f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
                "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
                "al. 2024's 17-task average.")
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)
@@ -407,3 +425,54 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
               f"({q.kumar_loss_bf16:.4f} at 16 bits). Max D/N: past it, training longer and then quantizing makes "
               f"the served model worse (derived from Ouyang's Figs. 6-7; ! = past). Weight-only: memory and "
               f"bandwidth change, compute does not.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A run on a cluster (scaleplan cluster)
+
+
+def _gb(x) -> str:
+    return f"{x / 1e9:,.1f} GB"
+
+
+def emit_cluster(console: Console, fmt: Format, plan) -> None:
+    """Utilisation, cost and energy, then memory per device for the fewest devices and for --gpus."""
+    c = plan.cost
+    rows = [["training FLOPs (6ND)", fmt_flops(plan.flops)]]
+    if plan.params is not None:
+        rows.append(["parameters", fmt_count(plan.params) + ("" if plan.params_active is None
+                                                             else f", {fmt_count(plan.params_active)} active")])
+        rows.append(["tokens", fmt_count(plan.tokens)])
+        s = plan.shape
+        rows.append(["shape (designed)", f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, "
+                                         f"d_ff {s['d_ff']:,}, context {s['context']:,}"])
+    rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
+    rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
+    rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
+    caption = ("MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
+               "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7).")
+    if c.energy_assumptions:
+        caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
+    record = plan.to_dict()
+    if fmt in (Format.json, Format.csv):
+        emit_grid(console, fmt, "", ["", "value"], rows, record)
+        return
+    emit_grid(console, fmt, "A training run on a cluster", ["", "value"], rows, record, caption)
+    lp = plan.layout
+    if lp is None:
+        return
+    layouts = [("fewest devices", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
+    mrows = [[label, "-" if m is None else f"{m.tp}x{m.pp}x{m.dp}", "-" if m is None else f"{m.devices:,}",
+              "-" if m is None else _gb(m.states_bytes), "-" if m is None else _gb(m.activation_bytes),
+              "-" if m is None else _gb(m.total_bytes), "-" if m is None else ("yes" if m.fits else "no")]
+             for label, m in layouts]
+    console.print()
+    usable = (lp.fewest or lp.suggested).usable_bytes if (lp.fewest or lp.suggested) else 0.0
+    recompute = "no" if lp.recompute == "none" else lp.recompute
+    emit_grid(console, fmt, f"Memory per device (ZeRO-{lp.zero}, micro-batch {lp.micro_batch}, "
+                            f"{recompute} recompute)",
+              ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"], mrows, {},
+              f"{c.hardware}: {_gb(usable)} usable per device (10% reserved); {lp.note}.\n"
+              "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
+              "Activations: Korthikanti et al. 2022 Table 2" + (", flash attention" if lp.flash else "")
+              + ".\nAll assumptions: -f json.")

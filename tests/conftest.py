@@ -21,3 +21,9 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_user_hardware_file(tmp_path_factory, monkeypatch):
+    """The bundled hardware presets only: a developer's own $XDG_CONFIG_HOME/scaleplan/hardware.yaml stays out."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-config"))

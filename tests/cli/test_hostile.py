@@ -390,6 +390,39 @@ def _cases():
     case(["plan", "does-not-exist.yaml"], 2, "no such file")
     case(["plan"], 2, "Missing argument")
     case(["--version", "--bogus"], 2, "")
+    # --- cluster and precision
+    cl = ["cluster", "--params", "70B", "--tokens", "2T"]
+    for extra, text in [(["--gpus", "0"], "--gpus must be positive"), (["--gpus", "1e12"], "10,000,000"),
+                        (["--zero", "7"], "--zero must be 0, 1, 2 or 3"), (["--micro-batch", "0"], "--micro-batch"),
+                        (["--context", "0"], "--context must be"), (["--context", "1000000000"], "--context must be"),
+                        (["--recompute", "some"], "recompute must be one of"), (["--precision", "fp3"], "precision must be one of"),
+                        (["--hardware", "tpu-v4", "--precision", "fp4"], "no dense FP4 peak"), (["--pue", "0"], "PUE"),
+                        (["--pue", "nan"], "PUE"), (["--kwh-price", "-1"], "kWh"), (["--age", "-3"], "--age needs"),
+                        (["--age", "1e9", "--chip-price", "1"], "hardware age"), (["--hardware-file", "binary.yaml"], "a binary file"),
+                        (["--hardware-file", "recursive.yaml"], "recursive"), (["--hardware-file", "folder.yaml"], "is a folder"),
+                        (["--hardware-file", "missing.yaml"], "no such file"), (["--hardware-file", "empty.yaml"], "empty"),
+                        (["--gpus", "8", "--days", "1", "--mfu", "0.5"], "not both"), (["--layers", "0"], "--layers must be"),
+                        (["--heads", "0"], "--heads must be"), (["--tdp-fraction", "5"], "fraction of TDP"),
+                        (["--active-params", "100B"], "--active-params must be in"), (["--active-params", "$1"], "money")]:
+        case(cl + extra, 2, text)
+    case(["cluster"], 2, "give --params and --tokens, or --flops")
+    case(["cluster", "--flops", "$2M"], 2, "money")
+    case(["cluster", "--flops", "1e40"], 2, "beyond any plan")
+    case(["cluster", "--params", "$70B", "--tokens", "2T"], 2, "money")
+    case(["cluster", "--params", "1e30", "--tokens", "2T"], 2, "beyond any plan")
+    case(["cluster", "--params", "1", "--tokens", "1"], 2, "1 parameter is below the smallest model")
+    case(["precision"], 2, "give --flops (a budget), or --params and --tokens")
+    case(["precision", "--flops", "1"], 2, "budget too small")
+    case(["precision", "--flops", "$2M"], 2, "money")
+    case(["precision", "--params", "1", "--tokens", "1"], 2, "below the smallest model")
+    case(["precision", "--params", "7B", "--tokens", "2T", "--serve-bits", "0"], 2, "--serve-bits must be")
+    case(["precision", "--params", "7B", "--tokens", "2T", "--serve-bits", "nan"], 2, "--serve-bits must be")
+    case(["precision", "--flops", "1e23", "--train-precision", "e99m99"], 2, "at most 32 bits")
+    case(["precision", "--flops", "1e23", "--block-size", "0"], 2, "--block-size must be")
+    case(["precision", "--flops", "1e23", "--plot", "existing.png"], 2, "exists; pass --force")
+    case(["allocate", "--flops", "1e21", "--precision", "fp3"], 2, "--precision must be one of")
+    case(["allocate", "--flops", "1e21", "--hardware", "tpu-v4", "--precision", "fp4"], 2, "no dense FP4 peak")
+    case(["allocate", "--dollars", "1e6", "--hardware", "b200"], 2, "--dollars needs --price")
     return c
 
 

@@ -1,0 +1,293 @@
+"""Does a training plan fit in device memory, on how few devices, and in what tensor × pipeline × data layout?
+
+Model states: Rajbhandari et al. 2020 (ZeRO, arXiv 1910.02054) sec. 3.1 and 5: mixed-precision Adam holds 2Ψ bytes
+of 16-bit weights, 2Ψ of 16-bit gradients and KΨ = 12Ψ of FP32 master weights, momentum and variance. Per device,
+with data-parallel degree N_d: stage 0 16Ψ; stage 1 (optimizer states partitioned) 4Ψ + 12Ψ/N_d; stage 2 (+ gradients)
+2Ψ + 14Ψ/N_d; stage 3 (+ weights) 16Ψ/N_d. Tensor (t) and pipeline (p) parallelism first split Ψ over t·p devices.
+
+Activations: Korthikanti et al. 2022 (arXiv 2205.05198) sec. 4 and Table 2, bytes per layer for sequence s,
+micro-batch b, width h, heads a: s·b·h·(34 + 5·a·s/h) without parallelism, where 34 = attention 11 + MLP 19 +
+layer norms 4 and 5as/h is the attention-score term. Tensor parallelism divides all but 10 of the 34 by t (all of it
+with sequence parallelism) and the score term by t; selective recompute drops the score term; full recompute keeps
+only the layer input, 2·s·b·h (÷ t with sequence parallelism). Under the 1F1B pipeline schedule the first stage
+holds L layers' worth (p micro-batches × L/p layers, eq. 5), whatever p is.
+
+Assumptions (stated in every result, used consistently):
+- flash attention (default on) never stores the s × s scores: it removes the 5as/h term, as selective recompute does;
+- grouped-query attention with g key/value heads stores K and V at g/a of their size: attention is 7 + 4g/a (11 at
+  g = a); the MLP is 3 + 4·d_ff/h for GeLU (19 at d_ff = 4h) and 3 + 6·d_ff/h for SwiGLU (gate, up and their product
+  are stored: 19 at d_ff = 8h/3); dropout masks (1 byte) are counted as Korthikanti does;
+- full recompute also needs one layer's activations as working memory while it recomputes;
+- the embedding, the logits and the pipeline's extra stage memory are not counted (under 0.01% for 22B, sec. 4.2.3);
+- 10% of each device's memory is reserved (framework, communication buffers, fragmentation);
+- tensor parallelism stays within one node's scale-up domain and at most 8 (beyond that its all-reduces dominate);
+- a mixture of experts holds every expert: expert parameters (total − active unless given) are split over the
+  expert-parallel group (by default the whole data-parallel group); activations follow the active shape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cost import Hardware, RECOMPUTE
+from .errors import ScaleplanError
+
+WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0  # ZeRO sec. 3.1, mixed-precision Adam (K = 12)
+RESERVE_FRACTION = 0.10
+MAX_TP = 8
+MAX_DEVICES = 10_000_000
+
+ASSUMPTIONS = (
+    "model states 2 + 2 + 12 bytes per parameter (mixed-precision Adam, ZeRO sec. 3.1), partitioned per ZeRO stage",
+    "activations: Korthikanti et al. 2022 Table 2, 16-bit, with dropout masks; 1F1B: the first stage holds L layers",
+    "flash attention removes the 5as/h score term; GQA and SwiGLU change the coefficients (see scaleplan.memory)",
+    "embedding and logits activations not counted; 10% of device memory reserved",
+    "tensor parallel within one node's scale-up domain, at most 8, dividing the heads",
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the memory model needs: parameters held in memory (all experts), and the shape of one token's path."""
+
+    params: float
+    layers: int
+    d_model: int
+    heads: int
+    context: int
+    d_ff: int | None = None
+    kv_heads: int | None = None
+    glu: bool = False
+    expert_params: float = 0.0
+
+    def __post_init__(self):
+        if not (math.isfinite(self.params) and 0 < self.params <= 1e16):
+            raise ScaleplanError(f"params must be positive (at most 1e16), got {self.params!r}")
+        for name in ("layers", "d_model", "heads", "context"):
+            v = getattr(self, name)
+            if int(v) != v or not 0 < v <= 10_000_000:
+                raise ScaleplanError(f"{name} must be a positive whole number, got {v!r}")
+        if self.kv_heads is not None and (self.kv_heads <= 0 or self.heads % self.kv_heads):
+            raise ScaleplanError(f"kv_heads {self.kv_heads!r} must divide heads {self.heads}")
+        if not 0 <= self.expert_params < self.params:
+            raise ScaleplanError(f"expert parameters must be in [0, params), got {self.expert_params!r}")
+
+    @property
+    def ffn(self) -> float:
+        return float(self.d_ff if self.d_ff is not None else 4 * self.d_model)
+
+    def layer_coefficients(self) -> tuple[float, float]:
+        """(bytes per s·b·h that tensor parallelism divides, bytes it leaves whole without sequence parallelism)."""
+        g = (self.kv_heads or self.heads) / self.heads
+        attention = 7.0 + 4.0 * g
+        mlp = 3.0 + (6.0 if self.glu else 4.0) * self.ffn / self.d_model
+        total = attention + mlp + 4.0
+        return total - 10.0, 10.0
+
+    @property
+    def score_term(self) -> float:
+        """5·a·s/h (Korthikanti eq. 1): the attention scores, softmax and its dropout per s·b·h."""
+        return 5.0 * self.heads * self.context / self.d_model
+
+
+def model_state_bytes(params, zero: int = 0, dp=1):
+    """Per-device bytes of weights, gradients and Adam states for `params` parameters (ZeRO sec. 5).
+
+    >>> [round(model_state_bytes(7.5e9, s, 64) / 1e9, 1) for s in range(4)]
+    [120.0, 31.4, 16.6, 1.9]
+    """
+    if zero not in (0, 1, 2, 3):
+        raise ScaleplanError(f"ZeRO stage must be 0, 1, 2 or 3, got {zero!r}")
+    psi, nd = np.asarray(params, float), np.asarray(dp, float)
+    if zero == 0:
+        out = (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) * psi
+    elif zero == 1:
+        out = (WEIGHT_BYTES + GRAD_BYTES) * psi + OPTIMIZER_BYTES * psi / nd
+    elif zero == 2:
+        out = WEIGHT_BYTES * psi + (GRAD_BYTES + OPTIMIZER_BYTES) * psi / nd
+    else:
+        out = (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) * psi / nd
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def activation_bytes_per_layer(spec: ModelSpec, micro_batch=1, tp=1, *, sequence_parallel: bool | None = None,
+                               recompute: str = "none", flash: bool = True):
+    """Bytes of one layer's stored activations per device (Korthikanti et al. 2022 Table 2, with the assumptions
+    above). `sequence_parallel` defaults to on whenever tp > 1 (Megatron's practice)."""
+    if recompute not in RECOMPUTE:
+        raise ScaleplanError(f"recompute must be one of {', '.join(RECOMPUTE)}, got {recompute!r}")
+    t = np.asarray(tp, float)
+    sp = (t > 1) if sequence_parallel is None else np.full(t.shape, bool(sequence_parallel))
+    sbh = float(spec.context) * np.asarray(micro_batch, float) * spec.d_model
+    if recompute == "full":
+        return 2.0 * sbh / np.where(sp, t, 1.0)
+    split, whole = spec.layer_coefficients()
+    coef = np.where(sp, (split + whole) / t, whole + split / t)
+    if recompute == "none" and not flash:
+        coef = coef + spec.score_term / t
+    return sbh * coef
+
+
+@dataclass(frozen=True)
+class DeviceMemory:
+    """Memory per device of one layout: model states + activations against the device's usable memory."""
+
+    tp: int
+    pp: int
+    dp: int
+    ep: int
+    zero: int
+    micro_batch: int
+    recompute: str
+    states_bytes: float
+    activation_bytes: float
+    total_bytes: float
+    capacity_bytes: float
+    usable_bytes: float
+
+    @property
+    def devices(self) -> int:
+        return self.tp * self.pp * self.dp
+
+    @property
+    def fits(self) -> bool:
+        return self.total_bytes <= self.usable_bytes
+
+    @property
+    def shortfall_bytes(self) -> float:
+        return max(0.0, self.total_bytes - self.usable_bytes)
+
+    def to_dict(self) -> dict:
+        d = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in self.__dict__.items()}
+        return {**d, "devices": self.devices, "fits": self.fits, "shortfall_bytes": self.shortfall_bytes}
+
+
+def _capacity(hw: Hardware) -> float:
+    if hw.memory_gb is None:
+        raise ScaleplanError(f"{hw.key} has no memory figure ({hw.why_missing('memory')}); memory cannot be judged")
+    return hw.memory_gb * 1e9
+
+
+def _grid(spec: ModelSpec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, sequence_parallel):
+    """Per-device bytes (states, activations) for arrays of tp, pp, dp (broadcast together)."""
+    tp, pp, dp = (np.asarray(x, float) for x in (tp, pp, dp))
+    ep = np.asarray(dp if ep is None else ep, float)
+    stage_share = np.ceil(spec.layers / pp) / spec.layers  # the fullest pipeline stage
+    dense = (spec.params - spec.expert_params) * stage_share / tp
+    experts = spec.expert_params * stage_share / (tp * ep)
+    states = model_state_bytes(dense, zero, dp) + (
+        model_state_bytes(experts, zero, np.maximum(dp / ep, 1.0)) if spec.expert_params else 0.0)
+    per_layer = activation_bytes_per_layer(spec, micro_batch, tp, sequence_parallel=sequence_parallel,
+                                           recompute=recompute, flash=flash)
+    acts = per_layer * spec.layers
+    if recompute == "full":  # one layer rebuilt in full while its backward runs
+        acts = acts + activation_bytes_per_layer(spec, micro_batch, tp, sequence_parallel=sequence_parallel,
+                                                 recompute="none", flash=flash)
+    return np.asarray(states, float) * np.ones_like(tp * pp * dp), np.asarray(acts, float) * np.ones_like(tp * pp * dp)
+
+
+def device_memory(spec: ModelSpec, hw: Hardware, tp: int = 1, pp: int = 1, dp: int = 1, *, ep: int | None = None,
+                  zero: int = 0, micro_batch: int = 1, recompute: str = "none", flash: bool = True,
+                  sequence_parallel: bool | None = None) -> DeviceMemory:
+    """Memory per device of one given layout (e.g. a published one)."""
+    for name, v in (("tensor parallel", tp), ("pipeline parallel", pp), ("data parallel", dp),
+                    ("micro-batch", micro_batch)):
+        if int(v) != v or not 0 < v <= MAX_DEVICES:
+            raise ScaleplanError(f"{name} must be a positive whole number, got {v!r}")
+    if pp > spec.layers:
+        raise ScaleplanError(f"pipeline parallel {pp} exceeds the {spec.layers} layers")
+    if ep is not None and (ep < 1 or dp % ep):
+        raise ScaleplanError(f"expert parallel {ep} must divide data parallel {dp}")
+    states, acts = _grid(spec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, sequence_parallel)
+    cap = _capacity(hw)
+    return DeviceMemory(int(tp), int(pp), int(dp), int(dp if ep is None else ep), zero, int(micro_batch), recompute,
+                        float(states), float(acts), float(states + acts), cap, cap * (1 - RESERVE_FRACTION))
+
+
+def tp_choices(spec: ModelSpec, hw: Hardware) -> list[int]:
+    limit = min(MAX_TP, hw.scaleup_devices or 1)
+    return [t for t in (1, 2, 4, 8) if t <= limit and spec.heads % t == 0]
+
+
+@dataclass(frozen=True)
+class LayoutPlan:
+    """The fewest devices that hold the plan, and a layout for the devices given (if any)."""
+
+    hardware: str
+    zero: int
+    micro_batch: int
+    recompute: str
+    flash: bool
+    fewest: DeviceMemory | None
+    suggested: DeviceMemory | None
+    gpus: int | None
+    note: str
+    assumptions: tuple[str, ...] = ASSUMPTIONS
+
+    def to_dict(self) -> dict:
+        return {"hardware": self.hardware, "zero": self.zero, "micro_batch": self.micro_batch,
+                "recompute": self.recompute, "flash_attention": self.flash, "gpus": self.gpus,
+                "fewest": None if self.fewest is None else self.fewest.to_dict(),
+                "suggested": None if self.suggested is None else self.suggested.to_dict(),
+                "note": self.note, "assumptions": list(self.assumptions)}
+
+
+def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash):
+    """Among candidate (tp, pp, dp) arrays: the fitting one with the least model parallelism (then the larger tp),
+    else the one with the least memory per device."""
+    states, acts = _grid(spec, tps, pps, dps, None, zero, micro_batch, recompute, flash, None)
+    total = states + acts
+    usable = _capacity(hw) * (1 - RESERVE_FRACTION)
+    fits = total <= usable
+    if fits.any():
+        idx = np.flatnonzero(fits)
+        order = np.lexsort((-tps[idx], tps[idx] * pps[idx] * dps[idx], tps[idx] * pps[idx]))
+        i = idx[order[0]]
+    else:
+        i = int(np.argmin(total))
+    cap = _capacity(hw)
+    return DeviceMemory(int(tps[i]), int(pps[i]), int(dps[i]), int(dps[i]), zero, int(micro_batch), recompute,
+                        float(states[i]), float(acts[i]), float(total[i]), cap, usable)
+
+
+def plan_layout(spec: ModelSpec, hw: Hardware, gpus: int | None = None, *, zero: int = 1, micro_batch: int = 1,
+                recompute: str = "none", flash: bool = True) -> LayoutPlan:
+    """The fewest devices that hold `spec` (any tensor × pipeline × data layout) and, for `gpus` devices, the
+    layout with the least model parallelism that fits (tensor parallel first, within the node)."""
+    if gpus is not None and (int(gpus) != gpus or not 0 < gpus <= MAX_DEVICES):
+        raise ScaleplanError(f"gpus must be a whole number from 1 to {MAX_DEVICES:,}, got {gpus!r}")
+    if int(micro_batch) != micro_batch or not 0 < micro_batch <= 1_000_000:
+        raise ScaleplanError(f"micro-batch must be a positive whole number, got {micro_batch!r}")
+    tps = tp_choices(spec, hw)
+    pps = np.arange(1, spec.layers + 1)
+    dps = np.unique(np.concatenate([np.arange(1, 129), 2.0 ** np.arange(7, 24)])).astype(float)
+    t, p, d = (a.ravel() for a in np.meshgrid(np.array(tps, float), pps.astype(float), dps, indexing="ij"))
+    states, acts = _grid(spec, t, p, d, None, zero, micro_batch, recompute, flash, None)
+    usable = _capacity(hw) * (1 - RESERVE_FRACTION)
+    ok = states + acts <= usable
+    fewest = None
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        n = t[idx] * p[idx] * d[idx]
+        i = idx[np.lexsort((-t[idx], n))[0]]
+        fewest = DeviceMemory(int(t[i]), int(p[i]), int(d[i]), int(d[i]), zero, int(micro_batch), recompute,
+                              float(states[i]), float(acts[i]), float(states[i] + acts[i]), _capacity(hw), usable)
+    suggested, note = None, ""
+    if gpus is not None:
+        cand = [(tt, pp_, gpus // (tt * pp_)) for tt in tps for pp_ in range(1, spec.layers + 1)
+                if gpus % (tt * pp_) == 0]
+        arr = np.array(cand, float)
+        suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash)
+        if suggested.fits:
+            note = f"fits on {gpus:,} x {hw.key}"
+        else:
+            note = (f"does not fit on {gpus:,} x {hw.key}: {suggested.total_bytes / 1e9:,.1f} GB per device against "
+                    f"{suggested.usable_bytes / 1e9:,.1f} GB usable, {suggested.shortfall_bytes / 1e9:,.1f} GB short")
+    if fewest is None:
+        note = (note + "; " if note else "") + (f"no layout of up to {int(dps[-1] * spec.layers * max(tps)):,} "
+                                                f"{hw.key} holds it at ZeRO-{zero} (try --zero 3 or recompute)")
+    return LayoutPlan(hw.key, zero, int(micro_batch), recompute, flash, fewest, suggested,
+                      None if gpus is None else int(gpus), note)
