@@ -103,7 +103,7 @@ ContextOpt = Annotated[Optional[int], typer.Option("--context", help="Sequence l
 VocabOpt = Annotated[Optional[int], typer.Option("--vocab", help="Pin the vocabulary size (default: Tao et al. 2024's optimum).")]
 LayersOpt = Annotated[Optional[int], typer.Option("--layers", help="Pin the number of layers; the rest of the shape adapts.")]
 DModelOpt = Annotated[Optional[int], typer.Option("--d-model", help="Pin the model width; the rest of the shape adapts.")]
-LrLawOpt = Annotated[Optional[str], typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit.")]
+LrLawOpt = Annotated[Optional[str], typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")]
 
 
 def _warn(warnings) -> None:
@@ -411,7 +411,7 @@ def hparams(
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
     flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs (DeepSeek's laws use compute).")] = None,
     loss: Annotated[Optional[float], typer.Option("--loss", help="Predicted loss in nats, for Kaplan's critical batch.")] = None,
-    law: Annotated[Optional[str], typer.Option("--law", "-l", help="Which law is the default: steplaw, deepseek, porian, kaplan-bcrit.")] = None,
+    law: Annotated[Optional[str], typer.Option("--law", "-l", help="Which law is the default: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")] = None,
     context: ContextOpt = None,
     fmt: FormatOpt = Format.table,
 ):
