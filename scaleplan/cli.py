@@ -668,3 +668,26 @@ def sweep(
               design.to_dict(), f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
               f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
               f"Sizes centred on {design.law}'s optimum.")
+
+
+@laws_app.command("check")
+def laws_check(
+    name: Annotated[Optional[str], typer.Argument(metavar="[NAME]", help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with the authors' released runs (svg_extracted_data.csv) for the refit checks; skipped without it.")] = None,
+    fmt: FormatOpt = Format.table,
+):
+    """Recompute every published number the bundled laws, recipe and hardware presets must reproduce.
+
+    Prints claim | source | published | scaleplan | difference | verdict; exits 1 if any claim fails.
+
+    Example: scaleplan laws check
+
+    Example: scaleplan laws check epoch --data-dir ../shared/data
+    """
+    from . import checks
+    from .render import emit_checks
+
+    results = checks.run_checks(name, data_dir=data_dir)
+    emit_checks(out, fmt, results)
+    if any(r.verdict == "fail" for r in results):
+        raise typer.Exit(1)
