@@ -691,3 +691,27 @@ def laws_check(
     emit_checks(out, fmt, results)
     if any(r.verdict == "fail" for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    folder: Annotated[str, typer.Argument(metavar="[DIR]", help="Folder to write the example budget files into (created if missing).")] = "configs",
+    example: Annotated[Optional[list[str]], typer.Option("--example", "-e", help="Write only this example (repeatable); all when omitted.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite example files that already exist.")] = False,
+    list_only: Annotated[bool, typer.Option("--list", help="List the bundled examples and write nothing.")] = False,
+):
+    """Write the bundled example budget files, e.g. for the README's `scaleplan plan configs/...` examples.
+
+    Example: scaleplan init
+
+    Example: scaleplan init my-budgets --example academic-1e21
+    """
+    from .examples import example_names, write_examples
+
+    if list_only:
+        for name in example_names():
+            out.print(name, markup=False)
+        return
+    written = write_examples(folder, names=example, force=force)
+    err.print(f"wrote {len(written)} example{'s' if len(written) != 1 else ''} to {folder}: "
+              + ", ".join(p.name for p in written) + f". Try: scaleplan plan {written[0]}", markup=False, soft_wrap=True)
