@@ -26,7 +26,7 @@ from pathlib import Path
 from . import _yaml
 from .errors import ScaleplanError
 
-__all__ = ["Check", "CheckResult", "all_checks", "groups", "run_checks", "recompute", "gopher_params"]
+__all__ = ["Check", "CheckResult", "all_checks", "gopher_params", "groups", "recompute", "run_checks"]
 
 _FIELDS = {"id", "group", "claim", "where", "compute", "published", "tolerance", "compare", "note"}
 _COMPARES = ("equal", "at_least", "at_most")
@@ -220,9 +220,10 @@ def _inference(spec, law):
     costs = serving_costs(**spec["costs"]) if "costs" in spec else None
     plan = inference_aware(_f(spec, "inference_tokens"), target_loss=loss, law=law,
                            objective=spec.get("objective", "flops"), costs=costs)
-    a, b = plan.compute_optimal, plan.inference_aware
-    derived = {"params_pct": 100 * b.params / a.params, "tokens_pct": 100 * b.tokens / a.tokens,
-               "flops_pct": 100 * b.total_flops / a.total_flops, "saved_flops": a.total_flops - b.total_flops}
+    pa, pb = ([_attr(plan, f"{side}.{key}") for key in ("params", "tokens", "total_flops")]
+              for side in ("compute_optimal", "inference_aware"))
+    derived = {"params_pct": 100 * pb[0] / pa[0], "tokens_pct": 100 * pb[1] / pa[1], "flops_pct": 100 * pb[2] / pa[2],
+               "saved_flops": pa[2] - pb[2]}
     out = spec["output"]
     return float(derived[out]) if out in derived else _attr(plan, out)
 
@@ -290,7 +291,7 @@ def _table_a4_ratio(spec, law):
 
 
 def _training_run(spec, law):
-    from .cost import gpu_hours_for, get_hardware
+    from .cost import get_hardware, gpu_hours_for
 
     flops = _f(spec, "flops") if "flops" in spec else 6 * _f(spec, "params") * _f(spec, "tokens")
     hours = float(gpu_hours_for(flops, get_hardware(spec["hardware"]), _f(spec, "mfu")))
