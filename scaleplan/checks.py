@@ -196,6 +196,15 @@ def _loss_error_pct(spec, law):
     return 100.0 * abs(_loss(spec, law) - observed) / observed
 
 
+def _downstream_error_pct(spec, law):
+    """Gadre et al.'s top-1 error predicted from the law's predicted loss, relative to an observed error (%)."""
+    from .constrained import downstream_error
+
+    observed = _f(spec, "observed")
+    predicted = float(downstream_error(_loss(spec, law), law=law, metric=spec.get("metric")))
+    return 100.0 * abs(predicted - observed) / observed
+
+
 def _constrained_loss(spec, law):
     from .constrained import data_constrained_loss
 
@@ -341,6 +350,7 @@ def _refit_cached(path: str, drop_worst: int):
 
 _KINDS = {
     "allocate": _allocate, "exponent": _exponent, "loss": _loss, "loss_error_pct": _loss_error_pct,
+    "downstream_error_pct": _downstream_error_pct,
     "constrained_loss": _constrained_loss, "constrained_allocation": _constrained_allocation,
     "inference": _inference, "moe": _moe, "vocab": _vocab, "steplaw": _steplaw, "hparams": _hparams,
     "flops_per_token": _flops_per_token, "table_a4_ratio": _table_a4_ratio, "training_run": _training_run,
