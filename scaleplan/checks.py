@@ -335,9 +335,11 @@ class _NeedsData(Exception):
 
 
 def _refit(spec, law, data_dir=None):
-    path = Path(data_dir or "") / spec["data"]
-    if data_dir is None or not path.is_file():
+    if data_dir is None:
         raise _NeedsData(f"needs {spec['data']} (the authors' released runs): pass --data-dir")
+    path = Path(data_dir) / spec["data"]
+    if not path.is_file():
+        raise ScaleplanError(f"data folder {data_dir} has no {spec['data']} (the authors' released runs)")
     return float(getattr(_refit_cached(str(path.resolve()), int(spec.get("drop_worst", 0))), spec["output"]))
 
 

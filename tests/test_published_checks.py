@@ -147,7 +147,9 @@ def test_epoch_refit_reproduces_table_1(shared_data):
 
 
 def test_refit_without_data_is_skipped_not_failed(tmp_path):
-    results = checks.run_checks("epoch", data_dir=tmp_path)
+    with pytest.raises(ScaleplanError, match=r"has no svg_extracted_data\.csv"):
+        checks.run_checks("epoch", data_dir=tmp_path)  # a data folder was given, but not the runs
+    results = checks.run_checks("epoch")
     skipped = [r for r in results if r.verdict == "skipped"]
     assert {r.check.id for r in skipped} == NEEDS_DATA
     assert all(r.passed and "--data-dir" in r.reason for r in skipped)
