@@ -241,3 +241,38 @@ def test_cli_laws_check_exits_1_when_a_claim_fails(monkeypatch):
 def test_cli_laws_check_unknown_name_is_exit_2():
     result = runner.invoke(app, ["laws", "check", "zzz"])
     assert result.exit_code == 2 and "no published checks for 'zzz'" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# properties
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+finite = st.floats(min_value=1e-6, max_value=1e12)
+
+
+@given(finite, finite, st.floats(min_value=0.0, max_value=0.5))
+def test_equal_verdict_is_symmetric_about_the_published_value(published, value, rel):
+    base = replace(next(iter(checks.all_checks())), published=published, tolerance={"rel": rel}, compare="equal")
+    diff, ok = checks.verdict(base, value)
+    assert diff == pytest.approx(value / published - 1)
+    assert ok == (abs(value - published) <= rel * published)
+    mirrored = 2 * published - value
+    if mirrored > 0 and abs(abs(mirrored - published) - abs(value - published)) < 1e-9 * published:
+        assert checks.verdict(base, mirrored)[1] == ok
+
+
+@given(finite, finite, finite)
+def test_a_lower_bound_passes_everything_above_a_passing_value(published, value, more):
+    base = replace(next(iter(checks.all_checks())), published=published, tolerance={"abs": 0.0}, compare="at_least")
+    if checks.verdict(base, value)[1]:
+        assert checks.verdict(base, value + more)[1]
+
+
+def test_every_claim_says_where_and_why_its_tolerance():
+    for c in checks.all_checks():
+        tol = c.tolerance.get("rel", 0.0) if "rel" in c.tolerance else c.tolerance["abs"] / abs(c.published)
+        assert tol >= 0 and c.where and c.claim, c.id
+        if tol > 0.01:  # wider than 1%: a note must say why (printed rounding, a known discrepancy, an estimate)
+            assert c.note, f"{c.id}: tolerance {tol:.3g} needs a note"
