@@ -48,6 +48,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:  # the lazy names too, for help() and tab completion
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
+
 __all__ = [
     "Budget", "Comparison", "CostBreakdown", "DEFAULT_LAW", "Hardware", "Law", "Plan", "ScaleplanError",
     "allocate", "compare", "get_hardware", "get_law", "law_names", "load_budget_file", "plan_budget",

@@ -139,7 +139,7 @@ ContextOpt = Annotated[Optional[int], typer.Option("--context", help="Sequence l
 VocabOpt = Annotated[Optional[int], typer.Option("--vocab", help="Pin the vocabulary size (default: Tao et al. 2024's optimum).")]
 LayersOpt = Annotated[Optional[int], typer.Option("--layers", help="Pin the number of layers; the rest of the shape adapts.")]
 DModelOpt = Annotated[Optional[int], typer.Option("--d-model", help="Pin the model width; the rest of the shape adapts.")]
-LrLawOpt = Annotated[Optional[str], typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit.")]
+LrLawOpt = Annotated[Optional[str], typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")]
 
 
 def _warn(warnings) -> None:
@@ -502,7 +502,7 @@ def hparams(
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
     flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs (DeepSeek's laws use compute).")] = None,
     loss: Annotated[Optional[float], typer.Option("--loss", help="Predicted loss in nats, for Kaplan's critical batch.")] = None,
-    law: Annotated[Optional[str], typer.Option("--law", "-l", help="Which law is the default: steplaw, deepseek, porian, kaplan-bcrit.")] = None,
+    law: Annotated[Optional[str], typer.Option("--law", "-l", help="Which law is the default: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")] = None,
     context: ContextOpt = None,
     fmt: FormatOpt = Format.table,
 ):
@@ -963,3 +963,50 @@ def cluster(
                                dollars_per_kwh=kwh_price), owned=owned)
     _warn(result.warnings)
     emit_cluster(out, fmt, result)
+
+
+@laws_app.command("check")
+def laws_check(
+    name: Annotated[Optional[str], typer.Argument(metavar="[NAME]", help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with the authors' released runs (svg_extracted_data.csv) for the refit checks; skipped without it.")] = None,
+    fmt: FormatOpt = Format.table,
+):
+    """Recompute every published number the bundled laws, recipe and hardware presets must reproduce.
+
+    Prints claim | source | published | scaleplan | difference | verdict; exits 1 if any claim fails.
+
+    Example: scaleplan laws check
+
+    Example: scaleplan laws check epoch --data-dir ../shared/data
+    """
+    from . import checks
+    from .render import emit_checks
+
+    results = checks.run_checks(name, data_dir=data_dir)
+    emit_checks(out, fmt, results)
+    if any(r.verdict == "fail" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    folder: Annotated[str, typer.Argument(metavar="[DIR]", help="Folder to write the example budget files into (created if missing).")] = "configs",
+    example: Annotated[Optional[list[str]], typer.Option("--example", "-e", help="Write only this example (repeatable); all when omitted.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite example files that already exist.")] = False,
+    list_only: Annotated[bool, typer.Option("--list", help="List the bundled examples and write nothing.")] = False,
+):
+    """Write the bundled example budget files, e.g. for the README's `scaleplan plan configs/...` examples.
+
+    Example: scaleplan init
+
+    Example: scaleplan init my-budgets --example academic-1e21
+    """
+    from .examples import example_names, write_examples
+
+    if list_only:
+        for name in example_names():
+            out.print(name, markup=False)
+        return
+    written = write_examples(folder, names=example, force=force)
+    err.print(f"wrote {len(written)} example{'s' if len(written) != 1 else ''} to {folder}: "
+              + ", ".join(p.name for p in written) + f". Try: scaleplan plan {written[0]}", markup=False, soft_wrap=True)

@@ -28,7 +28,7 @@ d_ff=None, tied_embeddings=False, glu=False, tolerance=None) -> Shape``
     One row per applicable law: StepLaw (needs N, D), DeepSeek eq. 1 (needs C), Porian et al. (needs N), Kaplan's
     B_crit (needs a loss). ``params`` is total parameters (converted through ``design_shape``) unless ``shape`` is
     given. Exactly one row has ``default=True``: ``law`` if given, else the first applicable of
-    steplaw, deepseek, porian, kaplan-bcrit.
+    steplaw, deepseek, porian, kaplan-bcrit (steplaw-paper, the paper's rounded StepLaw constants, only by name).
 ``recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, context=2048, vocab=None, layers=None,
 d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=False, glu=False) -> Recipe``
     All of the above for one plan; warnings collected, never printed.
@@ -50,10 +50,11 @@ from .units import fmt_sci
 
 __all__ = [
     "Shape", "FlopCount", "VocabResult", "HParams", "Recipe", "HPARAM_LAWS",
-    "flops_per_token", "design_shape", "optimal_vocab", "hyperparameters", "recipe", "constants",
+    "flops_per_token", "design_shape", "optimal_vocab", "hyperparameters", "recipe", "constants", "steplaw",
 ]
 
-HPARAM_LAWS = ("steplaw", "deepseek", "porian", "kaplan-bcrit")
+# steplaw-paper (StepLaw with the paper's rounded constants) gives a row only when asked for by name.
+HPARAM_LAWS = ("steplaw", "deepseek", "porian", "kaplan-bcrit", "steplaw-paper")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -69,6 +70,7 @@ def _num(where: str, value) -> float:
 _REQUIRED_HPARAMS = {
     "deepseek": ("eta_coef", "eta_exp", "batch_coef", "batch_exp"),
     "steplaw": ("eta_coef", "eta_n_exp", "eta_d_exp", "batch_coef", "batch_d_exp"),
+    "steplaw-paper": ("eta_coef", "eta_n_exp", "eta_d_exp", "batch_coef", "batch_d_exp"),
     "porian": ("eta_coef", "n_ref", "eta_exp", "batch_seq_coef", "batch_exp", "batch_context"),
     "kaplan-bcrit": ("b_star", "alpha_b"),
 }
@@ -636,6 +638,24 @@ def _row(name: str, lr, tokens_raw: float, context: int, basis: str, warnings: l
                    warnings=tuple(warnings))
 
 
+def steplaw(non_embedding_params, tokens, *, law: str = "steplaw") -> tuple[float, float]:
+    """StepLaw's learning rate and batch size in tokens: eta = c N^a D^b, B = k D^e (Li et al. 2025).
+
+    ``law`` is ``steplaw`` (the authors' bootstrap-mean constants, as their fit_tool.py uses) or
+    ``steplaw-paper`` (the paper's rounded constants).
+
+    >>> lr, batch = steplaw(1.08e9, 1e11)
+    >>> f"{lr:.3e}", round(batch)
+    ('1.574e-03', 1107467)
+    """
+    name = _law_name(law)
+    if name not in ("steplaw", "steplaw-paper"):
+        raise ScaleplanError(f"steplaw: law must be steplaw or steplaw-paper, got {law!r}")
+    c = constants()["hparams"][name]
+    n, d = _pos_float("non_embedding_params", non_embedding_params), _pos_float("tokens", tokens)
+    return (c["eta_coef"] * n ** c["eta_n_exp"] * d ** c["eta_d_exp"], c["batch_coef"] * d ** c["batch_d_exp"])
+
+
 def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None, context=2048,
                     shape: Shape | None = None) -> list[HParams]:
     """Learning rate and batch size from every law that applies, one marked ``default``.
@@ -655,13 +675,13 @@ def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None
     rows: dict[str, HParams] = {}
 
     if shape is not None and tokens is not None:
-        c = hp["steplaw"]
-        n, d = float(shape.non_embedding_params), tokens
-        lr = c["eta_coef"] * n ** c["eta_n_exp"] * d ** c["eta_d_exp"]
-        b = c["batch_coef"] * d ** c["batch_d_exp"]
-        rows["steplaw"] = _row("steplaw", lr, b, context, f"N_non_embedding={n:.4g}, D={d:.4g}",
-                               _range_warning("N (non-embedding)", n, c.get("fitted_range", {}).get("params"),
-                                              "steplaw"))
+        for name in ("steplaw", "steplaw-paper") if chosen == "steplaw-paper" else ("steplaw",):
+            n, d = float(shape.non_embedding_params), tokens
+            lr, b = steplaw(n, d, law=name)
+            rng = hp[name].get("fitted_range", {})
+            rows[name] = _row(name, lr, b, context, f"N_non_embedding={n:.4g}, D={d:.4g}",
+                              _range_warning("N (non-embedding)", n, rng.get("params"), name)
+                              + _range_warning("D (tokens)", d, rng.get("tokens"), name))
     c_ds = None
     if shape is not None and tokens is not None:
         c_ds, basis = flops_per_token(shape).deepseek_m * tokens, "C = M·D (DeepSeek eq. 2 M from the shape)"
@@ -690,7 +710,7 @@ def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None
         raise ScaleplanError("hyperparameters needs params and tokens (StepLaw, DeepSeek, Porian), flops "
                              "(DeepSeek), params alone (Porian) or a loss (Kaplan B_crit); got none of these")
     if chosen is not None and chosen not in rows:
-        needs = {"steplaw": "params and tokens", "deepseek": "flops, or params and tokens",
+        needs = {"steplaw": "params and tokens", "steplaw-paper": "params and tokens", "deepseek": "flops, or params and tokens",
                  "porian": "params", "kaplan-bcrit": "a loss"}[chosen]
         raise ScaleplanError(f"law {chosen!r} needs {needs}; applicable here: {', '.join(rows)}")
     default = chosen or next(name for name in hp["default_order"] if name in rows)

@@ -476,3 +476,42 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
               "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
               "Activations: Korthikanti et al. 2022 Table 2" + (", flash attention" if lp.flash else "")
               + ".\nAll assumptions: -f json.")
+
+
+# Published checks (scaleplan laws check)
+
+
+def _check_number(x) -> str:
+    return "-" if x is None else f"{x:.6g}"
+
+
+def emit_checks(console: Console, fmt: Format, results: list) -> None:
+    """claim | source | published | scaleplan | difference | verdict, one row per published claim."""
+    import re
+    rows = []
+    for r in results:
+        c = r.check
+        diff = "-" if r.difference is None else f"{100 * r.difference:+.3g}%"
+        tol = c.tolerance
+        allowed = f"±{tol['abs']:g}" if "abs" in tol else f"±{100 * tol['rel']:g}%"
+        bound = {"at_least": "≥ ", "at_most": "≤ "}.get(c.compare, "")
+        source = re.sub(r" \(arXiv:[^)]*\)", "", short_source(c.where))
+        if source.count("(") > source.count(")"):  # cut at '; ' or ': ' inside a parenthesis
+            source = source[:source.rfind("(")].rstrip()
+        rows.append([c.claim, source, bound + _check_number(c.published), _check_number(r.value),
+                     f"{diff} ({allowed})", r.verdict])
+    counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail", "skipped")}
+    caption = (f"{len(results)} published claims: {counts['pass']} pass, {counts['fail']} fail, {counts['skipped']} "
+               "skipped. Difference: scaleplan / published - 1 (allowed: the tolerance the printed rounding allows).")
+    if counts["skipped"]:
+        caption += " " + next(r.reason for r in results if r.verdict == "skipped")
+    table = grid_table("Published claims, recomputed", ["claim", "source", "published", "scaleplan", "difference",
+                                                           "verdict"], rows, caption, first_column_style="")
+    if fmt is Format.table:
+        table.columns[0].no_wrap = False
+        table.columns[0].ratio, table.columns[1].ratio = 3, 2
+        console.print(table)
+        return
+    emit_grid(console, fmt, "Published claims, recomputed",
+              ["claim", "source", "published", "scaleplan", "difference", "verdict"], rows,
+              [r.to_dict() for r in results], caption)

@@ -10,11 +10,29 @@ CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"
 
 
 def test_example_configs_exist_and_load():
-    assert len(CONFIGS) >= 3
+    assert len(CONFIGS) >= 5
     for path in CONFIGS:
         for budget in load_budget_file(path):
             plan = scaleplan.plan_budget(budget)
-            assert plan.params > 0 and plan.cost.dollars > 0
+            # every scenario is the named law's compute-optimal plan at the budget's FLOPs, costed at its MFU
+            ref = scaleplan.allocate(plan.flops, law=plan.law)
+            assert plan.params == pytest.approx(ref.params, rel=1e-12)
+            assert plan.cost.gpu_hours == pytest.approx(plan.flops / (plan.cost.peak_flops * plan.cost.mfu * 3600))
+
+
+def test_example_configs_resolve_to_hand_computed_budgets():
+    configs = {path.stem: load_budget_file(path) for path in CONFIGS}
+    # academic-1e21.yaml: 1e21 FLOPs on A100-80GB (312 TFLOP/s) at MFU 0.4 and $1.50/h
+    plan = scaleplan.plan_budget(configs["academic-1e21"][0])
+    assert plan.cost.gpu_hours == pytest.approx(1e21 / (312e12 * 0.4 * 3600))  # 2,225.6 GPU-hours
+    assert plan.cost.dollars == pytest.approx(1.5 * 1e21 / (312e12 * 0.4 * 3600))
+    assert plan.cost.days == pytest.approx(1e21 / (312e12 * 0.4 * 3600) / 64 / 24)
+    # lab-1e23-h100.yaml: 1,024 H100s (989 TFLOP/s) for 30 days at MFU 0.4
+    lab = configs["lab-1e23-h100"][0].resolve()
+    assert lab.flops == pytest.approx(1024 * 30 * 86400 * 9.89e14 * 0.4)
+    # startup-2m-dollars.yaml: $2M at $2.50/h buys 800,000 H100-hours at MFU 0.35
+    startup = configs["startup-2m-dollars"][0].resolve()
+    assert startup.flops == pytest.approx(2e6 / 2.5 * 3600 * 9.89e14 * 0.35)
 
 
 def test_hardware_time_budget():

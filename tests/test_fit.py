@@ -33,7 +33,8 @@ def law_loss(c, n, d):
 
 
 @pytest.fixture(scope="module")
-def epoch_runs():
+def epoch_runs(shared_data):
+    # shared_data: skips without ../shared/data, and fails instead in CI (see conftest.py)
     if not EPOCH_DATA.exists():
         pytest.skip(f"Epoch data not found at {EPOCH_DATA}")
     return fit.load_runs(EPOCH_DATA, drop_worst=5)

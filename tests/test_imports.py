@@ -36,6 +36,18 @@ def test_allocate_command_does_not_import_scipy_or_matplotlib():
 def test_public_api_resolves_lazily():
     import scaleplan
 
+    import importlib
+
+    from scaleplan import constrained, fit, inference, moe, recipe
+
+    allocate = importlib.import_module("scaleplan.allocate")  # the attribute `scaleplan.allocate` is the function
+
     for name in scaleplan.__all__:
-        assert getattr(scaleplan, name) is not None, name
-    assert callable(scaleplan.recipe.recipe) and callable(scaleplan.inference.inference_aware)
+        obj = getattr(scaleplan, name)
+        assert getattr(obj, "__module__", "scaleplan").startswith("scaleplan"), name
+    # the lazy names are the modules' own objects, not copies
+    assert scaleplan.inference_aware is inference.inference_aware and scaleplan.Shape is recipe.Shape
+    assert scaleplan.fit_parametric is fit.fit_parametric and scaleplan.moe_allocation is moe.moe_allocation
+    assert scaleplan.fixed_allocation is constrained.fixed_allocation and scaleplan.allocate is allocate.allocate
+    assert scaleplan.DEFAULT_LAW == "epoch" and "epoch" in scaleplan.law_names()
+    assert set(dir(scaleplan)) >= set(scaleplan.__all__)

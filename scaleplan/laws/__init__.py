@@ -31,7 +31,7 @@ _REQUIRED = {
 }
 _KEYS = {
     "name", "aliases", "title", "citation", "form", "constants", "loss", "params_convention", "flop_convention",
-    "fitted_range", "model", "loss_units", "status", "notes", "intervals", "fit", "downstream",
+    "fitted_range", "model", "loss_units", "status", "notes", "intervals", "fit", "downstream", "published_checks",
 }
 
 

@@ -1,0 +1,83 @@
+"""The example budget files: shipped as package data, identical to configs/, written out by `scaleplan init`."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scaleplan import examples
+from scaleplan.budget import load_budget_file
+from scaleplan.cli import app
+from scaleplan.errors import ScaleplanError
+
+REPO = Path(__file__).resolve().parents[1]
+TOP = REPO / "configs"
+PACKAGED = REPO / "scaleplan" / "data" / "configs"
+runner = CliRunner()
+
+
+def test_packaged_examples_are_the_top_level_configs():
+    top = {p.name: p.read_bytes() for p in TOP.glob("*.yaml")}
+    packaged = {p.name: p.read_bytes() for p in PACKAGED.glob("*.yaml")}
+    assert len(top) >= 5
+    assert packaged == top, "copy configs/*.yaml to scaleplan/data/configs/ (the package ships those)"
+    assert examples.example_names() == sorted(Path(n).stem for n in top)
+
+
+def test_pyproject_ships_the_examples_license_and_py_typed():
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())
+    globs = meta["tool"]["setuptools"]["package-data"]["scaleplan"]
+    assert "data/configs/*.yaml" in globs and "py.typed" in globs and "data/*.yaml" in globs
+    assert (REPO / "scaleplan" / "py.typed").exists()
+    assert meta["project"]["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License")
+    assert "Typing :: Typed" in meta["project"]["classifiers"]
+    assert not any(c.startswith("License ::") for c in meta["project"]["classifiers"])  # SPDX string instead
+    assert meta["build-system"]["requires"] == ["setuptools>=77"]
+
+
+def test_init_writes_every_example_and_they_plan(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    written = sorted((tmp_path / "configs").glob("*.yaml"))
+    assert [p.name for p in written] == sorted(p.name for p in TOP.glob("*.yaml"))
+    for path in written:
+        assert path.read_bytes() == (TOP / path.name).read_bytes()
+        assert load_budget_file(path)  # each is a valid budget file
+    assert "wrote 5 examples to configs" in result.stderr
+    # the README's example runs from what init wrote
+    assert runner.invoke(app, ["plan", "configs/academic-1e21.yaml", "-f", "json"]).exit_code == 0
+
+
+def test_init_never_overwrites_without_force(tmp_path):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "academic-1e21.yaml").write_text("flops: 1e20\n")
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 2 and "refusing to overwrite" in result.stderr and "--force" in result.stderr
+    assert (target / "academic-1e21.yaml").read_text() == "flops: 1e20\n"
+    assert list(target.iterdir()) == [target / "academic-1e21.yaml"]  # nothing else written either
+    result = runner.invoke(app, ["init", str(target), "--force", "--example", "academic-1e21"])
+    assert result.exit_code == 0
+    assert (target / "academic-1e21.yaml").read_bytes() == (TOP / "academic-1e21.yaml").read_bytes()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--example", "acadmic"], "did you mean 'academic-1e21'"),
+    (["no/such/parent/dir"], "does not exist"),
+])
+def test_init_bad_input_is_one_line(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["init", *args])
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "configs").exists()
+
+
+def test_init_into_a_file_and_list(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(ScaleplanError, match="it is a file"):
+        examples.write_examples(path)
+    listed = runner.invoke(app, ["init", "--list"]).stdout.split()
+    assert listed == examples.example_names()
