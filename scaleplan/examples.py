@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import _yaml
 from .errors import ScaleplanError
-from .files import write_atomic
+from .files import write_files
 
 __all__ = ["example_names", "example_text", "write_examples"]
 
@@ -57,4 +57,4 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not force:
         raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
-    return [write_atomic(targets[name], text) for name, text in texts.items()]
+    return write_files({targets[name]: text for name, text in texts.items()}, force=force)

@@ -423,6 +423,11 @@ def _cases():
     case(["allocate", "--flops", "1e21", "--precision", "fp3"], 2, "--precision must be one of")
     case(["allocate", "--flops", "1e21", "--hardware", "tpu-v4", "--precision", "fp4"], 2, "no dense FP4 peak")
     case(["allocate", "--dollars", "1e6", "--hardware", "b200"], 2, "--dollars needs --price")
+    case(["init", "afile"], 2, "it is a file")
+    case(["init", "nowhere/deeper"], 2, "does not exist")
+    case(["init", "--example", "acadmic"], 2, "did you mean 'academic-1e21'")
+    case(["laws", "check", "--data-dir", "nowhere"], 2, "")
+    case(["laws", "check", "nope"], 2, "")
     return c
 
 
