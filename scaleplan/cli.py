@@ -281,6 +281,9 @@ def plan(
 
         check_folder(path, report, force=force)  # refuse a bad folder before any work
     budgets = load_budget_file(path, law)
+    if report is not None and len(budgets) > limits.MAX_REPORT_SCENARIOS:
+        raise ScaleplanError(f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
+                             f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
     plans = [plan_budget(b, law) for b in budgets]
     _warn(w if not p.name else f"{p.name}: {w}" for p in plans for w in p.warnings)
     emit_plans(out, fmt, plans, title=f"Plans for {path}")

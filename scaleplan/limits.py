@@ -34,7 +34,8 @@ MAX_EPOCHS = 100.0
 # a few seconds in every format on a 2-core machine; benchmarks/bench.py measures the worst cases.
 MAX_ROWS = 2000
 MAX_BOOTSTRAP = 100_000
-MAX_SCENARIOS = 200
+MAX_SCENARIOS = 200        # plan FILE: ~2.5 s for 200 serving scenarios in any format
+MAX_REPORT_SCENARIOS = 12  # plan FILE --report: up to ~25 figures at ~0.5 s each
 # 2^24 tokens: above the longest context any published model claims (10M, Llama 4 Scout, 2025).
 MAX_CONTEXT = 2**24
 MAX_SHAPE = 1_000_000  # layers, width, heads, d_ff, vocabulary: a million of any is a typo

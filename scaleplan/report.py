@@ -79,7 +79,7 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
     `law` overrides every scenario's law (as `scaleplan plan FILE --law`); `figures=False` writes the markdown
     only (no matplotlib needed). All files are written or none: a failure removes what this call created.
     """
-    from . import laws
+    from . import limits
     from .allocate import plan_budget
     from .budget import load_budget_file
     from .files import write_files
@@ -87,6 +87,9 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
     src = Path(budget_path)
     out = check_folder(src, out_dir, force=force)
     budgets = load_budget_file(src, law)
+    if figures and len(budgets) > limits.MAX_REPORT_SCENARIOS:
+        raise ScaleplanError(f"--report {out_dir}: {src} has {len(budgets)} scenarios; a report draws figures for at "
+                             f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
     plans = [plan_budget(b, law) for b in budgets]
     chosen = [b.law_spec(law) for b in budgets]
     inputs = [src] + [Path(lw.source) for lw in chosen if str(lw.source).endswith((".yaml", ".yml"))]

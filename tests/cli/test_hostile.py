@@ -26,6 +26,7 @@ BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
 FILES = {
     "budget.yaml": "flops: 1e21\n",
+    "thirteen.yaml": "scenarios:\n" + "  - flops: 1e21\n" * 13,
     "law.yaml": "name: mylaw\nform: parametric\nconstants: {E: 1.8, A: 480, B: 2100, alpha: 0.35, beta: 0.37}\n"
                 "citation: {authors: Me, year: 2026, title: mine}\n",
     "runs.csv": GOOD_RUNS,
@@ -423,6 +424,7 @@ def _cases():
     case(["allocate", "--flops", "1e21", "--precision", "fp3"], 2, "--precision must be one of")
     case(["allocate", "--flops", "1e21", "--hardware", "tpu-v4", "--precision", "fp4"], 2, "no dense FP4 peak")
     case(["allocate", "--dollars", "1e6", "--hardware", "b200"], 2, "--dollars needs --price")
+    case(["plan", "thirteen.yaml", "--report", "new"], 2, "thirteen.yaml has 13 scenarios; a report draws figures")
     case(["init", "afile"], 2, "it is a file")
     case(["init", "nowhere/deeper"], 2, "does not exist")
     case(["init", "--example", "acadmic"], 2, "did you mean 'academic-1e21'")
