@@ -84,6 +84,21 @@ def main() -> None:
         lambda: scaleplan.inference_aware(demands, flops=1e23, law="epoch", break_even=False)), None))
     rows.append(("inference_aware(10,000 demands), kaplan", best_of(
         lambda: scaleplan.inference_aware(demands, flops=1e23, law="kaplan", break_even=False)), None))
+    # The CLI's caps (scaleplan.limits): the largest output a user can ask for, in every format.
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        many = os.path.join(tmp, "many.yaml")
+        with open(many, "w") as handle:
+            handle.write("scenarios:\n" + "".join(
+                f"  - {{name: s{i}, flops: {10 ** (18 + i * 6 / 200):.3g}, inference_tokens: 1e12}}\n" for i in range(200)))
+        for fmt in ("table", "json", "csv"):
+            rows.append((f"CLI compare, 2 laws x 1,000 budgets, {fmt}", *wall(cli + [
+                "compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "1000", "-f", fmt], runs=3)))
+            rows.append((f"CLI inference-aware, 2,000 demands, {fmt}", *wall(cli + [
+                "inference-aware", "--flops", "1e22", "--inference-tokens", "1e9..1e15", "--points", "2000",
+                "-f", fmt], runs=3)))
+        rows.append(("CLI plan, 200 serving scenarios, json", *wall(cli + ["plan", many, "-f", "json"], runs=3)))
     width = max(len(r[0]) for r in rows)
     print(f"{'what':<{width}}  {'median':>10}  {'min':>10}")
     for name, med, low in rows:
