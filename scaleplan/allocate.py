@@ -11,7 +11,7 @@ from .budget import Budget
 from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, get_hardware, training_cost
 from .errors import ScaleplanError
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, check_positive, pick, plain
+from .values import PerBudget, check_positive, check_settings, pick, plain
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | N
     """
     law = laws.get(law)
     c = check_positive(flops)
+    check_settings(mfu=mfu, price=price, gpus=gpus, peak_flops=peak_flops, inference_tokens=inference_tokens)
     n_native, d = law.optimum(c)
     total, non_emb = conventions.split_params(law, n_native)
     m = None

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .cost import price_label
-from .units import fmt_count, fmt_dollars, fmt_flops, fmt_number, fmt_percent, fmt_ratio, fmt_sci
+from .units import fmt_count, fmt_dollars, fmt_duration, fmt_flops, fmt_number, fmt_percent, fmt_ratio, fmt_sci
 
 
 class Format(str, Enum):
@@ -153,7 +153,7 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
         lines.append((f"HFU ({c.recompute} recompute)", f"{c.hfu:.1%}"))
     lines += [
         ("GPU-hours", fmt_number(c.gpu_hours)),
-        (f"days on {int(c.gpus):,} GPUs", fmt_number(c.days)),
+        (f"wall-clock on {int(c.gpus):,} GPUs", fmt_duration(c.days)),
         ("$ per GPU-hour", getattr(c, "price_label", None) or fmt_dollars(c.price)),
         ("training cost", fmt_dollars(c.dollars)),
         ("energy, GPUs only", "-" if c.kwh is None else f"{fmt_number(c.kwh)} kWh"),

@@ -143,15 +143,35 @@ def fmt_flops(x) -> str:
 
 
 def fmt_dollars(x) -> str:
-    """$1.2M, $350K, $12.50."""
+    """$12.50, $1,404, $350,000, $1.40M, $2.10B: money as a person writes it (no '$1.40K')."""
     if x is None:
         return "-"
     x = float(x)
     if abs(x) >= 1e15:
         return f"${x:.3g}".replace("e+", "e")
-    if abs(x) >= 1e3:
+    if abs(x) >= 1e6:
         return "$" + _si(x)
+    if abs(x) >= 100:
+        return f"${x:,.0f}"
     return f"${x:,.2f}"
+
+
+def fmt_duration(days) -> str:
+    """41 min, 3.2 h, 2.5 days, 65 days, 3.4 years: a wall-clock time in the unit that reads best."""
+    if days is None:
+        return "-"
+    d = float(days)
+    minutes = d * 24 * 60
+    if minutes < 1:
+        return f"{minutes * 60:.2g} s"
+    if minutes < 90:
+        return f"{minutes:.2g} min" if minutes < 10 else f"{minutes:.0f} min"
+    if d < 2:
+        return f"{d * 24:.2g} h" if d * 24 < 10 else f"{d * 24:.0f} h"
+    if d < 2 * 365:
+        return f"{d:.2g} days" if d < 10 else f"{d:,.0f} days"
+    years = d / 365.25
+    return f"{years:.2g} years" if years < 1e4 else f"{fmt_sci(years)} years"
 
 
 def fmt_ratio(x) -> str:

@@ -22,8 +22,18 @@ def plain(v):
 
 
 def check_positive(values, what: str = "flops") -> np.ndarray:
-    """Budgets or counts as a float array, all positive and finite, or a message naming the bad one."""
-    arr = np.asarray(values, dtype=float)
+    """Budgets or counts as a float array, all positive and finite, or a message naming the bad one.
+
+    Strings ('70B') and booleans are refused: the library takes numbers; quantities are parsed at the edge
+    (scaleplan.units.parse_quantity).
+    """
+    if isinstance(values, (str, bytes, bool)) or values is None:
+        raise ScaleplanError(f"{what} must be a number or an array of numbers, got {values!r}"
+                             + (" (parse text with scaleplan.units.parse_quantity)" if isinstance(values, str) else ""))
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ScaleplanError(f"{what} must be a number or an array of numbers, got {values!r}") from None
     if arr.size == 0:
         raise ScaleplanError(f"{what}: no values given")
     bad = ~np.isfinite(arr) | (arr <= 0)
@@ -60,3 +70,24 @@ class PerBudget:
     def at(self, i: int):
         warns = tuple(w for w in self.warnings if not w.startswith("[") or w.startswith(f"[{i}]"))
         return replace(self, warnings=warns, **{k: pick(getattr(self, k), i) for k in self._per_budget})
+
+
+def check_settings(*, mfu=None, price=None, gpus=None, peak_flops=None, inference_tokens=None) -> None:
+    """The cost settings a library caller passes, each named by its argument: MFU in (0, 1], a positive price and
+    peak, a whole positive number of accelerators, zero or more tokens to serve."""
+    def number(name, value):
+        if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+            raise ScaleplanError(f"{name} must be a finite number, got {value!r}")
+        return float(value)
+
+    if mfu is not None and not 0 < number("mfu", mfu) <= 1:
+        raise ScaleplanError(f"mfu must be in (0, 1], got {mfu!r}")
+    for name, value in (("price", price), ("peak_flops", peak_flops)):
+        if value is not None and not number(name, value) > 0:
+            raise ScaleplanError(f"{name} must be positive, got {value!r}")
+    if gpus is not None and not (number("gpus", gpus) >= 1 and float(gpus).is_integer()):
+        raise ScaleplanError(f"gpus must be a whole number of at least 1, got {gpus!r}")
+    if inference_tokens is not None:
+        arr = np.asarray(inference_tokens, float)
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ScaleplanError(f"inference_tokens must be zero or more, got {inference_tokens!r}")
