@@ -9,7 +9,7 @@ The planner core is imported eagerly; the rest (inference-aware sizing, recipes,
 so `import scaleplan` and `scaleplan allocate` stay fast.
 """
 
-from .allocate import Comparison, Plan, allocate, compare, plan_budget, with_recipe
+from .allocate import Comparison, Plan, allocate, compare, plan, plan_budget, with_recipe
 from .budget import Budget, load_budget_file
 from .cost import CostBreakdown, Hardware, get_hardware, training_cost
 from .errors import ScaleplanError
@@ -54,6 +54,6 @@ def __dir__() -> list[str]:  # the lazy names too, for help() and tab completion
 
 __all__ = [
     "Budget", "Comparison", "CostBreakdown", "DEFAULT_LAW", "Hardware", "Law", "Plan", "ScaleplanError",
-    "allocate", "compare", "get_hardware", "get_law", "law_names", "load_budget_file", "plan_budget",
+    "allocate", "compare", "get_hardware", "get_law", "law_names", "load_budget_file", "plan", "plan_budget",
     "training_cost", "with_recipe", *_LAZY,
 ]

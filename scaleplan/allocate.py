@@ -207,8 +207,22 @@ def law_intervals(law: laws.Law, flops: float, level: float, draws: int = 4000, 
 
 
 def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None,
-                **recipe_options) -> Plan:
-    """The plan for one validated budget (a CLI call or one scenario of a file), with its recipe."""
+                **recipe_options):
+    """The plan for one validated budget (a CLI call, one scenario of a file, or Python), priced and, where a
+    dense network is designed, with its recipe.
+
+    The budget's mode picks the question: a fixed model (params and tokens: an OvertrainReport judged by every law,
+    or by `law`), a mixture of experts (a MoePlan), limited unique data (a ConstrainedPlan), or the compute-optimal
+    plan (a Plan, inference-aware sizing included when the budget serves tokens). Every result carries `cost`.
+    `recipe_options` (context, vocab, layers, d_model, lr_law / hparams_law) override the budget's.
+    """
+    options = {**budget.recipe_options(), **{k: v for k, v in recipe_options.items() if v is not None}}
+    if "lr_law" in options:
+        options["hparams_law"] = options.pop("lr_law")
+    ci = budget.ci if ci is None else ci
+    if budget.mode != "compute-optimal":
+        return _plan_special(budget, law, recipe, options)
+    recipe_options = options
     resolved = budget.resolve(law)
     law = budget.law_spec(law)
     serving = inference_spec = None
@@ -239,6 +253,69 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     if ci is not None:
         plan = replace(plan, intervals=law_intervals(laws.get(law), resolved.flops, ci))
     return with_recipe(plan, **recipe_options) if recipe else plan
+
+
+def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
+    """The complete plan for one question, as `scaleplan allocate` and `scaleplan plan FILE` answer it.
+
+    Give a Budget, or its fields as keywords with the same names as the YAML keys (flops, gpus, days, dollars,
+    price, hardware, mfu, precision, law, inference_tokens, params, tokens, unique_tokens, moe, context, vocab,
+    layers, d_model, lr_law, ci); quantities may be numbers or text such as '70B'.
+
+    >>> p = plan(flops=1e21)
+    >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
+    (2.78, True, True)
+    """
+    if budget is None:
+        budget = Budget.from_mapping({"law": law, **fields})
+    elif fields:
+        raise ScaleplanError("give a Budget or its fields, not both")
+    return plan_budget(budget, law)
+
+
+def _plan_special(budget: Budget, law, recipe: bool, options: dict):
+    """A fixed model, a mixture of experts or limited unique data: the mode's own result, priced (and for dense
+    models, with the recipe of the model it recommends)."""
+    from . import constrained
+    from . import moe as moe_mod
+
+    resolved = budget.resolve(law)
+    law = law or budget.law
+
+    def cost_of(flops):
+        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus,
+                             precision=resolved.precision)
+
+    def designed(result, params, tokens, loss=None):
+        if not recipe:
+            return result
+        from . import recipe as recipe_mod
+
+        opts = dict(options)
+        opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
+        r = recipe_mod.recipe(params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None),
+                              **opts)
+        others = {w for row in r.hparams if not row.default for w in row.warnings}
+        return replace(result, recipe=r, warnings=tuple(result.warnings) + tuple(
+            w for w in r.warnings if w not in others and w not in result.warnings))
+
+    if budget.mode == "fixed":
+        if budget.unique_tokens is not None:
+            limits.check_epochs(budget.tokens / budget.unique_tokens)
+        report = constrained.fixed_allocation(budget.params, budget.tokens, unique_tokens=budget.unique_tokens,
+                                              laws=None if law is None else [law])
+        report = replace(report, cost=cost_of(report.flops), name=budget.name,
+                         warnings=resolved.warnings + tuple(report.warnings))
+        return designed(report, budget.params, budget.tokens)
+    if budget.mode == "moe":
+        plan = moe_mod.moe_allocation(resolved.flops, granularity=(budget.moe or {}).get("granularity"),
+                                      expansion=(budget.moe or {}).get("expansion"))
+        return replace(plan, cost=cost_of(plan.flops), name=budget.name,
+                       warnings=resolved.warnings + tuple(plan.warnings))
+    plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
+    limits.check_epochs(plan.epochs, plan.law)
+    plan = replace(plan, cost=cost_of(plan.flops), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings))
+    return designed(plan, float(plan.params), float(plan.tokens), float(plan.loss))
 
 
 # ---------------------------------------------------------------------------------------------------------------

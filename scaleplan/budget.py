@@ -16,7 +16,7 @@ import yaml
 from . import _yaml, limits
 from . import cost as cost_mod
 from .errors import ScaleplanError
-from .units import parse_flops, parse_fraction, parse_positive, parse_quantity
+from .units import parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
 
 # field -> (parser, help); the same parsers serve flags and YAML, so "1e21" means the same everywhere.
 _FIELDS = {
@@ -33,7 +33,19 @@ _FIELDS = {
     "inference_tokens": "tokens to be served over the model's life",
     "inference": "serving plan for inference-aware sizing (a mapping)",
     "precision": "training precision: bf16, fp8 or fp4 (the preset's dense peak at it)",
+    "params": "a fixed model: parameters (with tokens; the budget is then 6ND)",
+    "tokens": "a fixed model: training tokens (with params)",
+    "unique_tokens": "unique training tokens available (data-constrained, Muennighoff et al. 2023)",
+    "moe": "plan a fine-grained mixture of experts: true, or a mapping of granularity and expansion",
+    "context": "sequence length for the shape, FLOPs per token and learning rate",
+    "vocab": "pin the vocabulary size",
+    "layers": "pin the number of layers",
+    "d_model": "pin the model width",
+    "lr_law": "learning-rate/batch law",
+    "ci": "interval level in (0, 1) for a law with bootstrap draws",
 }
+MOE_FIELDS = {"granularity": "MoE granularity G >= 1", "expansion": "expansion rate E (total/active experts)"}
+RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
 INFERENCE_FIELDS = {
@@ -64,6 +76,31 @@ class Budget:
     inference_tokens: float | None = None
     inference: dict | None = None
     precision: str | None = None
+    params: float | None = None
+    tokens: float | None = None
+    unique_tokens: float | None = None
+    moe: dict | None = None
+    context: int | None = None
+    vocab: int | None = None
+    layers: int | None = None
+    d_model: int | None = None
+    lr_law: str | None = None
+    ci: float | None = None
+
+    @property
+    def mode(self) -> str:
+        """Which question the budget asks: 'fixed' (params, tokens), 'moe', 'data-constrained' or
+        'compute-optimal' (inference-aware sizing joins the last when something is served)."""
+        if self.params is not None or self.tokens is not None:
+            return "fixed"
+        if self.moe is not None:
+            return "moe"
+        if self.unique_tokens is not None:
+            return "data-constrained"
+        return "compute-optimal"
+
+    def recipe_options(self) -> dict:
+        return {k: getattr(self, k) for k in RECIPE_FIELDS if getattr(self, k) is not None}
 
     @classmethod
     def from_mapping(cls, raw: dict, where: str = "", flags: bool = False) -> Budget:
@@ -119,6 +156,13 @@ class Budget:
         `law` (default: the budget's own, else the default law) sets the smallest budget that can be planned.
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
         """
+        self._check_mode()
+        if self.mode == "fixed":
+            try:
+                limits.check_model(self.params, self.tokens, what="<params>", what_tokens="<tokens>")
+            except ScaleplanError as exc:
+                raise BudgetFieldError("tokens" if "<tokens>" in str(exc) else "params", str(exc)) from None
+            return replace(self, flops=6.0 * self.params * self.tokens, params=None, tokens=None).resolve(law)
         ways = [w for w, given in (("flops", self.flops is not None), ("days", self.days is not None),
                                    ("dollars", self.dollars is not None)) if given]
         if len(ways) != 1:
@@ -154,6 +198,23 @@ class Budget:
             raise BudgetFieldError(ways[0], str(exc).removeprefix("budget: ")) from None
         return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus,
                         warnings=tuple(limits.mfu_warnings(mfu)), precision=precision)
+
+    def _check_mode(self) -> None:
+        """One question at a time: a fixed model, or a budget (optionally MoE, or with limited unique data)."""
+        if (self.params is None) != (self.tokens is None):
+            raise BudgetFieldError("params" if self.params is None else "tokens",
+                                   "a fixed model needs both <params> and <tokens>")
+        if self.params is not None:
+            given = [k for k in ("flops", "days", "dollars") if getattr(self, k) is not None]
+            if given:
+                raise BudgetFieldError(given[0], f"<params> and <tokens> set the budget (6ND); drop <{given[0]}>")
+            if self.moe is not None:
+                raise BudgetFieldError("moe", "<moe> plans from a budget alone; it does not combine with <params> "
+                                              "and <tokens>")
+        if self.moe is not None and self.unique_tokens is not None:
+            raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
+        if self.mode not in ("compute-optimal",) and self.ci is not None:
+            raise BudgetFieldError("ci", "<ci> gives intervals on the compute-optimal plan only")
 
     def law_spec(self, law=None):
         """The law this budget plans with (an override, its own, or the default), checked to exist."""
@@ -227,7 +288,56 @@ def _parse_field(key: str, value, flag: str):
         return x
     if key == "flops":
         return parse_flops(value, flag, money="--dollars" if flag.startswith("--") else "dollars")
+    if key in ("params", "tokens", "unique_tokens"):
+        return parse_count(value, flag)
+    if key in ("context", "vocab", "layers", "d_model"):
+        cap = limits.MAX_CONTEXT if key == "context" else limits.MAX_SHAPE
+        x = parse_quantity(value, flag)
+        if x != math.floor(x) or not 1 <= x <= cap:
+            raise ScaleplanError(f"{flag} must be a whole number from 1 to {cap:,}, got {value!r}")
+        return int(x)
+    if key == "lr_law":
+        if not isinstance(value, str) or not value.strip():
+            raise ScaleplanError(f"{flag} must be a non-empty string, got {value!r}")
+        return value.strip()
+    if key == "ci":
+        x = parse_quantity(value, flag)
+        if not 0 < x < 1:
+            raise ScaleplanError(f"{flag} must be in (0, 1), e.g. 0.8, got {value!r}")
+        return x
+    if key == "moe":
+        return _parse_moe(value, flag)
     return parse_positive(value, flag)
+
+
+def _parse_moe(raw, where: str) -> dict | None:
+    """`moe: true`, or a mapping of granularity and expansion (flags: --moe, --granularity, --expansion)."""
+    if raw is True:
+        return {}
+    if raw is False:
+        return None
+    if not isinstance(raw, dict):
+        raise ScaleplanError(f"{where} must be true or a mapping of {', '.join(MOE_FIELDS)}")
+    unknown = set(raw) - set(MOE_FIELDS)
+    if unknown:
+        key = sorted(unknown, key=str)[0]
+        raise BudgetFieldError(f"{where}.{key}", f"{where}.{key}: unknown key; allowed: {', '.join(MOE_FIELDS)}")
+    out = {}
+    for key, value in raw.items():
+        if value is None:
+            continue
+        label = f"--{key}" if where.startswith("--") else f"{where}.{key}"  # flags: --granularity, --expansion
+        try:
+            x = parse_quantity(value, label)
+        except ScaleplanError as exc:
+            raise BudgetFieldError(f"{where}.{key}", str(exc)) from None
+        if key == "granularity" and not 1 <= x <= 1024:
+            raise BudgetFieldError(f"{where}.{key}", f"{label} must be from 1 to 1,024, got {value!r}")
+        if key == "expansion" and x not in (16, 64):
+            raise BudgetFieldError(f"{where}.{key}", f"{label} must be 64 or 16 (Krajewski et al. fit those), "
+                                                     f"got {value!r}")
+        out[key] = x
+    return out
 
 
 def _parse_inference(raw, where: str) -> dict:

@@ -14,13 +14,13 @@ from typer.core import TyperGroup
 import scaleplan
 
 from . import laws as laws_mod
-from .allocate import compare as compare_laws, plan_budget
+from .allocate import Plan, compare as compare_laws, plan_budget
 from . import limits
 from .budget import Budget, BudgetFieldError, load_budget_file
 from .errors import ScaleplanError
 from .files import check_target, write_atomic
 from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
-                     emit_moe, emit_overtrain, emit_plans, short_source)
+                     emit_moe, emit_overtrain, emit_plans, short_source, SHORT_CONVENTION)
 from .units import (fmt_count, fmt_number, fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive,
                     plural)
 
@@ -184,39 +184,40 @@ def allocate(
     Example: scaleplan allocate --params 7e9 --tokens 2e12
     Example: scaleplan allocate --flops 1e23 --moe
     """
-    fixed = params is not None or tokens is not None
-    if fixed:
-        if params is None or tokens is None:
-            raise ScaleplanError("a fixed choice needs both --params and --tokens")
-        if flops is not None or days is not None or dollars is not None:
-            raise ScaleplanError("--params/--tokens set the budget (6ND); drop --flops, --days and --dollars")
-        n, d = limits.check_model(parse_count(params, "--params"), parse_count(tokens, "--tokens"))
-        flops = str(6.0 * n * d)
-    if moe and (fixed or unique_tokens is not None):
-        raise ScaleplanError("--moe plans from a budget alone; it does not combine with --params/--tokens or --unique-tokens")
-    if not moe and (granularity is not None or expansion is not None):
+    if granularity is not None and not moe or expansion is not None and not moe:
         raise ScaleplanError("--granularity and --expansion need --moe")
-    _check_sizes(context=context, vocab=vocab, layers=layers, d_model=d_model)
-    if ci is not None and not 0 < ci < 1:
-        raise ScaleplanError(f"--ci must be in (0, 1), e.g. 0.8, got {ci:g}")
+    moe_spec = {"granularity": granularity, "expansion": expansion} if moe else None
     budget = Budget.from_mapping({
         "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
-        "precision": precision,
+        "precision": precision, "params": params, "tokens": tokens, "unique_tokens": unique_tokens, "moe": moe_spec,
+        "context": context, "vocab": vocab, "layers": layers, "d_model": d_model, "lr_law": lr_law, "ci": ci,
     }, flags=True)
-    if fixed or unique_tokens is not None or moe:
-        if plot:
-            raise ScaleplanError("--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "
-                                 "--unique-tokens or --moe yet")
-        _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granularity, expansion, fmt)
-        return
+    if plot and budget.mode != "compute-optimal":
+        raise ScaleplanError("--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "
+                             "--unique-tokens or --moe yet")
     plotter = _plotter(plot, force=force)
-    plan = plan_budget(budget, ci=ci, context=context, hparams_law=lr_law, vocab=vocab, layers=layers, d_model=d_model)
-    _warn(plan.warnings)
-    emit_plans(out, fmt, [plan])
+    result = plan_budget(budget)
+    _warn(result.warnings)
+    _emit_result(result, fmt)
     if plotter:
-        plotter.save_plan_figure(plan, plot, law=laws_mod.get(law or laws_mod.DEFAULT_LAW), force=force)
+        plotter.save_plan_figure(result, plot, law=budget.law_spec(), force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+def _emit_result(result, fmt) -> None:
+    """One plan of any mode, rendered by its own table."""
+    from .constrained import ConstrainedPlan, OvertrainReport
+    from .moe import MoePlan
+
+    if isinstance(result, OvertrainReport):
+        emit_overtrain(out, fmt, result, result.cost)
+    elif isinstance(result, MoePlan):
+        emit_moe(out, fmt, result, result.cost)
+    elif isinstance(result, ConstrainedPlan):
+        emit_constrained(out, fmt, result, result.cost)
+    else:
+        emit_plans(out, fmt, [result])
 
 
 def _points(points: int) -> int:
@@ -281,12 +282,27 @@ def plan(
 
         check_folder(path, report, force=force)  # refuse a bad folder before any work
     budgets = load_budget_file(path, law)
+    if report is not None:
+        from .report import check_modes
+
+        check_modes(budgets, report)
     if report is not None and len(budgets) > limits.MAX_REPORT_SCENARIOS:
         raise ScaleplanError(f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
                              f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
-    plans = [plan_budget(b, law) for b in budgets]
-    _warn(w if not p.name else f"{p.name}: {w}" for p in plans for w in p.warnings)
-    emit_plans(out, fmt, plans, title=f"Plans for {path}")
+    results = [plan_budget(b, law) for b in budgets]
+    _warn(w if not p.name else f"{p.name}: {w}" for p in results for w in p.warnings)
+    plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
+    others = [p for p in results if not isinstance(p, Plan)]  # other modes: each its own table
+    if fmt in (Format.json, Format.csv) and others:
+        records = [p.to_dict() for p in results]
+        machine = records[0] if len(records) == 1 else {"plans": records}  # as for compute-optimal plans
+        emit_grid(out, fmt, None, [], [], records if fmt is Format.csv else machine)
+    else:
+        if plans:
+            emit_plans(out, fmt, plans, title=f"Plans for {path}")
+        for p in others:
+            out.print() if plans or p is not others[0] else None
+            _emit_result(p, fmt)
     if fmt in (Format.table, Format.markdown):  # the machine formats carry it inside each plan
         from .inference import describe_break_even
 
@@ -328,14 +344,11 @@ def laws_list(ctx: typer.Context, fmt: FormatOpt = Format.table):
                         "default": law.name == laws_mod.DEFAULT_LAW})
         who, _, arxiv = law.short_cite.partition(", arXiv:")
         rows.append([law.name + (" *" if law.name == laws_mod.DEFAULT_LAW else ""), f"{a:.3f}",
-                     _SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
+                     SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
                      f"{fmt_sci(low)}..{fmt_sci(high)}", who.replace(" et al.", ""), arxiv])
     emit_grid(out, fmt, "Bundled scaling laws", ["law", "a", "N counts", "fitted FLOPs", "source", "arXiv"], rows,
               records, "* the default. a: N_opt ~ C^a. Details: scaleplan laws show NAME")
 
-
-_SHORT_CONVENTION = {"total": "all", "non_embedding": "non-emb.", "non_embedding_with_head": "non-emb.+head",
-                     "flops_per_token": "M (FLOPs/tok)"}
 
 
 @laws_app.command("show")
@@ -372,36 +385,6 @@ def laws_show(
              ["where", str(law.citation.get("where", "-"))], ["status", law.status]]
     rows += [["note", n] for n in law.notes]
     emit_grid(out, fmt, f"Law: {law.name}", ["", "value"], rows, record)
-
-
-def _allocate_constrained(budget, law, unique_tokens, params, tokens, moe, granularity, expansion, fmt) -> None:
-    """allocate's three special cases: limited unique data, a fixed (over-trained) choice, mixture of experts."""
-    from . import constrained, moe as moe_mod
-    from .cost import training_cost
-
-    resolved = budget.resolve()
-    unique = None if unique_tokens is None else parse_count(unique_tokens, "--unique-tokens")
-
-    def cost_of(flops):
-        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus,
-                             precision=resolved.precision)
-
-    if params is not None:
-        if unique is not None:
-            limits.check_epochs(parse_count(tokens, "--tokens") / unique)
-        report = constrained.fixed_allocation(parse_count(params, "--params"), parse_count(tokens, "--tokens"),
-                                              unique_tokens=unique, laws=None if law is None else [law])
-        _warn(resolved.warnings + tuple(report.warnings))
-        emit_overtrain(out, fmt, report, cost_of(report.flops))
-    elif moe:
-        plan = moe_mod.moe_allocation(resolved.flops, granularity=granularity, expansion=expansion)
-        _warn(resolved.warnings + tuple(plan.warnings))
-        emit_moe(out, fmt, plan, cost_of(plan.flops))
-    else:
-        plan = constrained.data_constrained_allocation(resolved.flops, unique, law=law or "muennighoff")
-        limits.check_epochs(plan.epochs, plan.law)
-        _warn(resolved.warnings + tuple(plan.warnings))
-        emit_constrained(out, fmt, plan, cost_of(plan.flops))
 
 
 @app.command()

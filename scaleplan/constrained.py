@@ -179,18 +179,34 @@ class ConstrainedPlan(PerBudget):
     citation: str
     params_convention: str = "total"
     warnings: tuple[str, ...] = ()
+    cost: object | None = None     # a cost.CostBreakdown once the plan pipeline has priced it
+    recipe: object | None = None   # a recipe.Recipe once the plan pipeline has designed the network
+    name: str | None = None
 
     @property
     def _per_budget(self):
         return _CONSTRAINED_NUMBERS
 
     def to_dict(self) -> dict:
-        out = {"law": self.law}
+        out = {"name": self.name} if self.name else {}
+        out["law"] = self.law
         out.update({k: plain(getattr(self, k)) for k in _CONSTRAINED_NUMBERS})
         out["params_convention"] = self.params_convention
+        _pipeline_blocks(out, self)
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation
         return out
+
+
+def _pipeline_blocks(out: dict, result) -> None:
+    """The recipe and cost blocks every plan carries, under the same JSON names as a compute-optimal plan."""
+    if result.recipe is not None:
+        r = result.recipe.to_dict()
+        out.update(vocab=r["vocab"], learning_rate=r["learning_rate"], batch_tokens=r["batch_tokens"],
+                   batch_sequences=r["batch_sequences"], shape=r["shape"], flops_per_token=r["flops_per_token"],
+                   recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops")})
+    if result.cost is not None:
+        out["cost"] = result.cost.to_dict()
 
 
 _CONSTRAINED_NUMBERS = (
@@ -400,6 +416,9 @@ class OvertrainReport:
     epochs: float | None
     rows: tuple[OvertrainRow, ...]
     warnings: tuple[str, ...] = ()
+    cost: object | None = None     # a cost.CostBreakdown once the plan pipeline has priced it
+    recipe: object | None = None   # a recipe.Recipe once the plan pipeline has designed the network
+    name: str | None = None
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name
@@ -409,11 +428,15 @@ class OvertrainReport:
         raise ScaleplanError(f"no row for law {name!r}; rows: {', '.join(r.law for r in self.rows)}")
 
     def to_dict(self) -> dict:
-        return {
+        out = {"name": self.name} if self.name else {}
+        out.update({
             "params": self.params, "tokens": self.tokens, "flops": self.flops,
             "tokens_per_param": self.tokens_per_param, "unique_tokens": self.unique_tokens, "epochs": self.epochs,
-            "rows": [r.to_dict() for r in self.rows], "warnings": list(self.warnings),
-        }
+            "rows": [r.to_dict() for r in self.rows],
+        })
+        _pipeline_blocks(out, self)
+        out["warnings"] = list(self.warnings)
+        return out
 
 
 def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None) -> OvertrainReport:

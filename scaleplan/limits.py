@@ -121,13 +121,14 @@ MAX_PARAMS = 1e16  # 10 quadrillion parameters: ~5,000x the largest published de
 MAX_TOKENS = 1e18  # a million trillion tokens: ~30,000x the largest published training set
 
 
-def check_model(params: float, tokens: float | None = None, what: str = "--params") -> tuple[float, float | None]:
+def check_model(params: float, tokens: float | None = None, what: str = "--params",
+                what_tokens: str = "--tokens") -> tuple[float, float | None]:
     """A model size (and tokens) inside [MIN_PARAMS, MAX_PARAMS] and (0, MAX_TOKENS]."""
     if params > MAX_PARAMS:
         raise ScaleplanError(f"{what}: {fmt_count(params)} parameters is beyond any plan (more than "
                              f"{fmt_sci(MAX_PARAMS)}); check the units")
     check_params(params, what)
     if tokens is not None and tokens > MAX_TOKENS:
-        raise ScaleplanError(f"--tokens: {fmt_sci(tokens)} tokens is beyond any plan (more than "
+        raise ScaleplanError(f"{what_tokens}: {fmt_sci(tokens)} tokens is beyond any plan (more than "
                              f"{fmt_sci(MAX_TOKENS)}); check the units")
     return params, tokens

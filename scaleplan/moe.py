@@ -124,6 +124,8 @@ class MoePlan(PerBudget):
     warnings: tuple[str, ...] = ()
     law: str = "krajewski"
     see_also: tuple[str, ...] = ()
+    cost: object | None = None     # a cost.CostBreakdown (of the active parameters) once the pipeline has priced it
+    name: str | None = None
 
     @property
     def params(self):
@@ -136,6 +138,7 @@ class MoePlan(PerBudget):
     def to_dict(self) -> dict:
         p = plain
         return {
+            **({"name": self.name} if self.name else {}),
             "law": self.law, "flops": p(self.flops), "params": p(self.active_params),
             "params_convention": "active non-embedding parameters",
             "active_params": p(self.active_params), "total_params": p(self.total_params),
@@ -148,6 +151,7 @@ class MoePlan(PerBudget):
                       "tokens_per_param": p(np.asarray(self.dense_tokens) / self.dense_params),
                       "loss": p(self.dense_loss), "flops_for_same_loss": p(self.dense_flops_for_same_loss)},
             "loss_difference": p(self.loss_difference), "compute_multiplier": p(self.compute_multiplier),
+            **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
             "warnings": list(self.warnings), "citation": self.citation, "see_also": list(self.see_also),
         }
 

@@ -113,16 +113,26 @@ def _loss(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def plan_lines(plan, with_inference: bool | None = None) -> list[tuple[str, str]]:
-    """(label, formatted value) for one scalar plan: the rows of the human table and of markdown."""
+# What N counts, in a few letters (tables are 80 columns wide).
+SHORT_CONVENTION = {"total": "all", "non_embedding": "non-emb.", "non_embedding_with_head": "non-emb.+head",
+                    "flops_per_token": "M, FLOPs/tok"}
+
+
+def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False) -> list[tuple[str, str]]:
+    """(label, formatted value) for one scalar plan: the rows of the human table and of markdown.
+
+    A row that would repeat another (total parameters when the law counts all of them) is left out, unless
+    `all_rows` (plans side by side need the same rows)."""
     c = plan.cost
     lines = [
         ("law", plan.law),
         ("training FLOPs", fmt_flops(plan.flops)),
-        ("parameters", f"{fmt_count(plan.params)} ({plan.params_convention.replace('_', '-')})"),
-        ("params, total", fmt_count(plan.params_total)),
-        ("params, non-embedding", fmt_count(plan.params_non_embedding)),
+        ("parameters", f"{fmt_count(plan.params)} ({SHORT_CONVENTION.get(plan.params_convention, plan.params_convention)})"),
     ]
+    if all_rows or plan.params_convention != "total":  # no row repeats another
+        lines.append(("params, total", fmt_count(plan.params_total)))
+    if all_rows or plan.params_convention != "non_embedding":
+        lines.append(("params, non-embedding", fmt_count(plan.params_non_embedding)))
     if plan.flops_per_token_m is not None:
         lines.append(("FLOPs per token M", fmt_sci(plan.flops_per_token_m)))
     lines += [
@@ -196,7 +206,9 @@ def recipe_lines(r) -> list[tuple[str, str]]:
 def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute-optimal plan") -> None:
     records = [p.to_dict() for p in plans]
     with_inference = any(p.cost.inference_flops is not None for p in plans)
-    columns = [plan_lines(p, with_inference) for p in plans]
+    mixed = len({(p.params_convention, p.flops_per_token_m is None, p.recipe is None, p.intervals is None)
+                 for p in plans}) > 1
+    columns = [plan_lines(p, with_inference, all_rows=mixed) for p in plans]
     labels = [label for label, _ in columns[0]]
     headers = [""] + [p.name or f"plan {i + 1}" for i, p in enumerate(plans)] if len(plans) > 1 else ["", "value"]
     if len(plans) == 1 and plans[0].name:
@@ -303,6 +315,7 @@ def emit_constrained(console: Console, fmt: Format, plan, cost) -> None:
         ("with unlimited data", f"{fmt_count(plan.unconstrained_params)} params, "
                                 f"{fmt_count(plan.unconstrained_tokens)} tokens, loss {plan.unconstrained_loss:.3f}"),
         ("loss penalty", f"{plan.loss_penalty:+.4f}"),
+        *(recipe_lines(plan.recipe) if getattr(plan, "recipe", None) is not None else []),
         *cost_lines(cost),
     ]
     record = {**plan.to_dict(), "cost": cost.to_dict()}
@@ -324,6 +337,10 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
                "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
                "al. 2024's 17-task average.")
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)
+    if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
+        console.print() if fmt is Format.table else console.out("")
+        emit_grid(console, fmt, "Its recipe and cost", ["", "value"],
+                  [list(x) for x in recipe_lines(report.recipe) + cost_lines(cost)], {})
 
 
 def emit_moe(console: Console, fmt: Format, plan, cost) -> None:

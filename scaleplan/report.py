@@ -72,6 +72,14 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
     return out
 
 
+def check_modes(budgets, out_dir) -> None:
+    """A report draws compute-optimal plans (with their inference-aware sizing); other modes print as tables."""
+    other = next((b for b in budgets if b.mode != "compute-optimal"), None)
+    if other is not None:
+        raise ScaleplanError(f"--report {out_dir}: scenario {other.name!r} is a {other.mode} plan; a report covers "
+                             "compute-optimal scenarios (run plan without --report for the others)")
+
+
 def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool = True,
                  points: int = 150, force: bool = False) -> Report:
     """Plan every scenario of a budget file and write the report folder. Returns what was written.
@@ -90,6 +98,7 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
     if figures and len(budgets) > limits.MAX_REPORT_SCENARIOS:
         raise ScaleplanError(f"--report {out_dir}: {src} has {len(budgets)} scenarios; a report draws figures for at "
                              f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
+    check_modes(budgets, out_dir)
     plans = [plan_budget(b, law) for b in budgets]
     chosen = [b.law_spec(law) for b in budgets]
     inputs = [src] + [Path(lw.source) for lw in chosen if str(lw.source).endswith((".yaml", ".yml"))]
@@ -146,7 +155,7 @@ def report_markdown(src: Path, plans, chosen, warnings, allocation_png, iso_of, 
     from .units import fmt_count, fmt_sci
 
     with_inference = any(p.cost.inference_flops is not None for p in plans)
-    columns = [plan_lines(p, with_inference) for p in plans]
+    columns = [plan_lines(p, with_inference, all_rows=len({p.params_convention for p in plans}) > 1) for p in plans]
     labels = [label for label, _ in columns[0]]
     headers = [""] + [p.name or f"plan {i + 1}" for i, p in enumerate(plans)]
     rows = [[label] + [col[i][1] for col in columns] for i, label in enumerate(labels)]
@@ -192,4 +201,4 @@ def report_markdown(src: Path, plans, chosen, warnings, allocation_png, iso_of, 
     return "\n".join(parts)
 
 
-__all__ = ["README", "Report", "check_folder", "report_markdown", "write_report"]
+__all__ = ["README", "Report", "check_folder", "check_modes", "report_markdown", "write_report"]

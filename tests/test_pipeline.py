@@ -1,0 +1,88 @@
+"""One plan pipeline: the same question asked as `allocate` flags, as a `plan` file and from Python gives the same
+JSON, in every mode, and every result carries its cost (and, for a dense model, its recipe)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import scaleplan
+from scaleplan.cli import app
+
+runner = CliRunner()
+
+MODES = {
+    "compute-optimal": {"flops": "1e21"},
+    "money": {"dollars": "2e6", "hardware": "h100", "mfu": "0.35"},
+    "data-constrained": {"flops": "1e22", "unique_tokens": "5e10"},
+    "fixed": {"params": "7e9", "tokens": "2e12", "law": "epoch"},
+    "moe": {"flops": "1e22", "moe": {"expansion": 64}},
+    "recipe pins": {"flops": "1e21", "context": 4096, "lr_law": "deepseek", "vocab": 32000},
+    "serving": {"flops": "1e22", "inference_tokens": "2e12"},
+}
+
+
+def _flags(fields: dict) -> list[str]:
+    args = []
+    for key, value in fields.items():
+        if key == "moe":
+            args += ["--moe"] + [x for k, v in value.items() for x in (f"--{k}", str(v))]
+        else:
+            args += [f"--{key.replace('_', '-')}", str(value)]
+    return args
+
+
+def _yaml(fields: dict) -> str:
+    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items())
+
+
+def _strip(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k != "name"}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_flags_file_and_python_agree(mode, tmp_path):
+    fields = MODES[mode]
+    by_flags = runner.invoke(app, ["allocate", *_flags(fields), "-f", "json"])
+    assert by_flags.exit_code == 0, by_flags.stderr
+    path = tmp_path / "question.yaml"
+    path.write_text(_yaml(fields))
+    by_file = runner.invoke(app, ["plan", str(path), "-f", "json"])
+    assert by_file.exit_code == 0, by_file.stderr
+    by_python = scaleplan.plan(**fields).to_dict()
+    flags_json, file_json = json.loads(by_flags.stdout), json.loads(by_file.stdout)
+    assert _strip(flags_json) == _strip(file_json) == _strip(json.loads(json.dumps(by_python)))
+    assert "cost" in flags_json and flags_json["cost"]["gpu_hours"] > 0
+
+
+@pytest.mark.parametrize("mode", ["compute-optimal", "data-constrained", "fixed", "recipe pins"])
+def test_every_dense_plan_carries_its_recipe(mode):
+    record = scaleplan.plan(**MODES[mode]).to_dict()
+    for key in ("vocab", "learning_rate", "batch_tokens", "shape", "cost"):
+        assert key in record, key
+
+
+def test_a_fixed_model_costs_its_own_6nd():
+    # Llama 2 7B: 7e9 parameters on 2e12 tokens (Touvron et al. 2023) -> 6ND = 8.4e22 FLOPs
+    report = scaleplan.plan(params="7B", tokens="2T")
+    assert report.flops == pytest.approx(8.4e22)
+    assert report.cost.gpu_hours == pytest.approx(8.4e22 / (9.89e14 * 0.4 * 3600))
+
+
+def test_recipe_pins_reach_the_recipe():
+    p = scaleplan.plan(**MODES["recipe pins"])
+    assert p.recipe.shape.context == 4096 and p.recipe.shape.vocab == 32000
+    assert next(r for r in p.recipe.hparams if r.default).law == "deepseek"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"params": "7e9"}, "a fixed model needs both params and tokens"),
+    ({"params": "7e9", "tokens": "2e12", "flops": "1e21"}, "drop flops"),
+    ({"flops": "1e22", "moe": True, "unique_tokens": "1e10"}, "moe does not combine with unique_tokens"),
+    ({"flops": "1e22", "unique_tokens": "1e10", "ci": 0.8}, "ci gives intervals on the compute-optimal plan only"),
+    ({"flops": "1e22", "moe": {"expansion": 7}}, "must be 64 or 16"),
+    ({"flops": "1e22", "context": 0}, "context must be a whole number from 1"),
+])
+def test_one_question_at_a_time(fields, message):
+    with pytest.raises(scaleplan.ScaleplanError, match=message):
+        scaleplan.plan(**fields)
