@@ -1,0 +1,189 @@
+"""Variable projection (VPNLS): least-squares fits whose model is linear in all but one or two exponents.
+
+For L = E + A / N^alpha + B / D^beta and fixed (alpha, beta), (E, A, B) enter linearly, so the fit is a 2-D
+search over (alpha, beta) with a non-negative linear solve inside (Czech, "Problems with Chinchilla Approach 2",
+Open-Athena/scaling-law-analysis, results/paper/paper.tex section "Variable Projection (VPNLS)" and
+src/scaling_law_analysis/chinchilla.py): a coarse grid (32 x 32 over [0.05, 0.95] there), then Nelder-Mead
+from the best grid point. The objective is the residual sum of squares on the raw loss (Gaussian maximum
+likelihood), not Hoffmann's Huber on log loss: that objective is not linear in E, A, B, so it stays on
+`scaleplan.fit.fit_parametric`'s grid.
+
+Here the inner solve is exact non-negative least squares for three unknowns, vectorised over many exponent pairs
+at once: from the 3 x 3 Gram matrix of the (column-scaled) design, every one of the 7 non-empty supports is
+solved and the best feasible one kept (for three unknowns this *is* NNLS). The curve law of `scaleplan.curves`
+(L0 + A S1^-alpha - C S2) reuses it with one exponent.
+
+Public API: fit_vp(runs, grid=64, bounds=(0.01, 2.0)) -> VPFit;  nnls3(X, y) and nnls3_gram(G, h, yy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ScaleplanError
+
+__all__ = ["VPFit", "fit_vp", "nnls3", "nnls3_gram", "N_SCALE", "D_SCALE"]
+
+# Inputs are normalised as in the Open-Athena code (N / 1e6, D / 1e9): alpha, beta, E and the RSS do not depend on
+# it; A and B are reported for raw N and D.
+N_SCALE = 1e6
+D_SCALE = 1e9
+
+_SUPPORTS = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], bool)
+
+
+def nnls3_gram(G: np.ndarray, h: np.ndarray, yy: np.ndarray):
+    """Exact NNLS for three unknowns from Gram data, vectorised over a leading axis.
+
+    G (k, 3, 3) = X^T X, h (k, 3) = X^T y, yy (k,) = y^T y. Returns (coef (k, 3) >= 0, rss (k,)). The RSS is
+    yy - 2 h.b + b.G.b, accurate enough to rank candidates; recompute it from residuals for a final figure.
+    """
+    k = G.shape[0]
+    best = np.full(k, np.inf)
+    coef = np.zeros((k, 3))
+    for sup in _SUPPORTS:
+        idx = np.flatnonzero(sup)
+        g = G[:, idx[:, None], idx[None, :]]
+        r = h[:, idx]
+        det = np.linalg.det(g)
+        ok = np.abs(det) > 1e-300
+        b = np.zeros((k, idx.size))
+        if ok.any():
+            b[ok] = np.linalg.solve(g[ok], r[ok][..., None])[..., 0]
+        feasible = ok & np.all(b >= 0, axis=1)
+        full = np.zeros((k, 3))
+        full[:, idx] = b
+        rss = yy - 2 * np.einsum("ki,ki->k", h, full) + np.einsum("ki,kij,kj->k", full, G, full)
+        better = feasible & (rss < best)
+        best = np.where(better, rss, best)
+        coef[better] = full[better]
+    return coef, np.maximum(best, 0.0)
+
+
+def nnls3(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
+    """NNLS of y on the three columns of X (k, n, 3) or (n, 3), columns scaled for conditioning.
+
+    Returns (coef, rss) with the RSS computed from the residuals. `w` are per-row weights (sum of w r^2).
+    """
+    single = X.ndim == 2
+    Xk = X[None] if single else X
+    scale = np.sqrt(np.einsum("kni,kni->ki", Xk, Xk if w is None else Xk * w[None, :, None]))
+    scale = np.where(scale > 0, scale, 1.0)
+    Z = Xk / scale[:, None, :]
+    Zw = Z if w is None else Z * w[None, :, None]
+    G = np.einsum("kni,knj->kij", Zw, Z)
+    h = np.einsum("kni,n->ki", Zw, y)
+    yy = np.full(Xk.shape[0], float(y @ (y if w is None else w * y)))
+    b, _ = nnls3_gram(G, h, yy)
+    coef = b / scale
+    r = y[None, :] - np.einsum("kni,ki->kn", Xk, coef)
+    rss = np.einsum("kn,kn->k", r, r if w is None else r * w[None, :])
+    return (coef[0], float(rss[0])) if single else (coef, rss)
+
+
+@dataclass(frozen=True, eq=False)
+class VPFit:
+    """L(N, D) = E + A / N^alpha + B / D^beta by least squares on the loss (variable projection)."""
+
+    E: float
+    A: float            # for raw N (parameters)
+    B: float            # for raw D (tokens)
+    alpha: float
+    beta: float
+    rss: float          # sum of squared loss residuals (Epoch's runs, 217 points: 0.062414)
+    residuals: np.ndarray   # L_observed - L_fitted
+    n_runs: int
+    grid: int
+    method: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def a(self) -> float:
+        return self.beta / (self.alpha + self.beta)
+
+    @property
+    def b(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def constants(self) -> dict:
+        return {k: float(getattr(self, k)) for k in ("E", "A", "B", "alpha", "beta")}
+
+    def loss(self, n, d):
+        from .laws import forms
+
+        return forms.parametric_loss(self.constants, n, d)
+
+    def optimum(self, flops):
+        from .laws import forms
+
+        return forms.parametric_optimum(self.constants, flops)
+
+    def to_dict(self) -> dict:
+        r = self.residuals
+        return {**self.constants, "a": float(self.a), "b": float(self.b), "rss": float(self.rss),
+                "n_runs": int(self.n_runs), "method": self.method,
+                "residuals": {"rms": float(np.sqrt(np.mean(r * r))), "max_abs": float(np.max(np.abs(r)))},
+                "warnings": list(self.warnings)}
+
+
+def _design(x_n, x_d, alpha, beta):
+    """(k, n, 3) design [1, N^-alpha, D^-beta] for k exponent pairs."""
+    alpha = np.atleast_1d(alpha)[:, None]
+    beta = np.atleast_1d(beta)[:, None]
+    ones = np.ones((alpha.shape[0], x_n.size))
+    return np.stack([ones, np.exp(-alpha * np.log(x_n)), np.exp(-beta * np.log(x_d))], axis=-1)
+
+
+def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> VPFit:
+    """Fit E, A, B >= 0 and alpha, beta in `bounds` by variable projection on the raw loss.
+
+    A `grid` x `grid` search over (alpha, beta) (all pairs scored at once), then Nelder-Mead from the best pair
+    (xatol 1e-10, fatol 1e-15, as the Open-Athena code). `runs` is a `scaleplan.fit.Runs`.
+    """
+    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or not 4 <= grid <= 512:
+        raise ScaleplanError(f"grid must be a whole number of exponent values per axis in 4..512, got {grid!r}")
+    lo, hi = (float(x) for x in bounds)
+    if not (0 < lo < hi <= 10):
+        raise ScaleplanError(f"bounds must satisfy 0 < low < high <= 10, got {bounds!r}")
+    from scipy.optimize import minimize
+
+    x_n = runs.params / N_SCALE
+    x_d = runs.tokens / D_SCALE
+    y = np.asarray(runs.loss, float)
+    axis = np.linspace(lo, hi, int(grid))
+    ga, gb = (g.ravel() for g in np.meshgrid(axis, axis, indexing="ij"))
+    rss = np.empty(ga.size)
+    step = max(1, 2_000_000 // max(1, y.size * 3))
+    for i in range(0, ga.size, step):
+        _, rss[i:i + step] = nnls3(_design(x_n, x_d, ga[i:i + step], gb[i:i + step]), y)
+    start = int(np.argmin(rss))
+
+    def objective(p):
+        a, b = p
+        if not (lo <= a <= hi and lo <= b <= hi):
+            return 1e300
+        return nnls3(_design(x_n, x_d, a, b)[0], y)[1]
+
+    res = minimize(objective, np.array([ga[start], gb[start]]), method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-15, "maxiter": 10_000})
+    alpha, beta = (float(v) for v in res.x)
+    coef, final = nnls3(_design(x_n, x_d, alpha, beta)[0], y)
+    e, a_n, b_d = (float(v) for v in coef)
+    warnings = []
+    for name, v in (("alpha", alpha), ("beta", beta)):
+        if min(abs(v - lo), abs(v - hi)) < 1e-6:
+            warnings.append(f"{name} = {v:.4g} sits on the search bound {bounds}: the fit is not identified")
+    for name, v in (("E", e), ("A", a_n), ("B", b_d)):
+        if v == 0:
+            warnings.append(f"{name} = 0 (held at the non-negativity bound): the runs do not support that term")
+    return VPFit(
+        E=e, A=a_n * N_SCALE ** alpha, B=b_d * D_SCALE ** beta, alpha=alpha, beta=beta, rss=float(final),
+        residuals=y - (e + a_n * x_n ** -alpha + b_d * x_d ** -beta), n_runs=int(y.size), grid=int(grid),
+        method=(f"variable projection (Czech / Open-Athena): least squares on the loss; E, A, B >= 0 by exact NNLS "
+                f"for each (alpha, beta); {grid}x{grid} grid on [{lo:g}, {hi:g}], then Nelder-Mead"),
+        warnings=tuple(warnings),
+    )
+
