@@ -544,6 +544,8 @@ def fit(
     save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    method: Annotated[str, typer.Option("--method", help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.")] = "huber",
+    max_flops: Annotated[Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")] = None,
     plot: PlotOpt = None,
     fmt: FormatOpt = Format.table,
 ):
@@ -551,15 +553,25 @@ def fit(
 
     Example: scaleplan fit runs.csv --drop-worst 5 --bootstrap 1000 --save mylaw.yaml
     Example: scaleplan fit sweep.csv --approach both
+    Example: scaleplan fit runs.csv --drop-worst 5 --max-flops 1e21 --method vp
     """
     from . import fit as fit_mod
 
+    if method not in ("huber", "vp"):
+        raise ScaleplanError(f"--method must be huber or vp, got {method!r}")
+    if method == "vp":
+        _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt)
+        return
     if approach not in ("parametric", "isoflop", "both"):
         raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
     if (n_bootstrap or plot) and approach == "isoflop":
         raise ScaleplanError("--bootstrap and --plot apply to the parametric fit; use --approach parametric or both")
     plotter = _plotter(plot, inputs=[path])
     runs = fit_mod.load_runs(path, _columns(columns) or None, drop_worst)
+    if max_flops is not None:
+        from .fit_vp import below_flops
+
+        runs = below_flops(runs, parse_positive(max_flops, "--max-flops"))
     chosen = tuple(parse_budgets(budgets, "--budgets")) if budgets else (1e21, 1e23, 1e25)
     record, parametric, boot, iso = {"data": runs.summary()}, None, None, None
     if approach in ("parametric", "both"):
@@ -586,6 +598,45 @@ def fit(
         emit_grid(out, fmt, None, [], [], record)
         return
     _emit_fit_tables(fmt, runs, parametric, boot, iso)
+
+
+def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt) -> None:
+    """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
+    import numpy as np
+
+    from . import fit as fit_mod, fit_vp
+
+    if approach != "parametric" or n_bootstrap or plot:
+        raise ScaleplanError("--method vp fits the parametric law alone: drop --approach, --bootstrap and --plot")
+    runs = fit_mod.load_runs(path, _columns(columns) or None, drop_worst)
+    if max_flops is not None:
+        runs = fit_vp.below_flops(runs, parse_positive(max_flops, "--max-flops"))
+    vp = fit_vp.fit_vp(runs)
+    _warn(vp.warnings)
+    chosen = tuple(parse_budgets(budgets, "--budgets")) if budgets else (1e21, 1e23, 1e25)
+    n_opt, d_opt = vp.optimum(np.asarray(chosen))
+    alloc = [{"flops": c, "params": float(n_), "tokens": float(d_), "tokens_per_param": float(d_ / n_),
+              "loss": float(vp.loss(n_, d_))} for c, n_, d_ in zip(chosen, n_opt, d_opt)]
+    if save:
+        import yaml
+
+        law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem)
+        laws_mod.law_from_dict(law, save)
+        write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path])
+        err.print(f"saved {save}: use it with --law {save}", markup=False)
+    record = {"data": runs.summary(), "vp": {**vp.to_dict(), "allocation": alloc}}
+    if fmt not in (Format.table, Format.markdown):
+        emit_grid(out, fmt, None, [], [], record)
+        return
+    rows = [[k, f"{getattr(vp, k):.5g}"] for k in ("E", "A", "B", "alpha", "beta", "a", "b")]
+    rows += [["RSS", f"{vp.rss:.6g}"], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}"],
+             ["runs", f"{len(runs)}"]]
+    emit_grid(out, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta, least squares on the loss", ["constant", "estimate"],
+              rows, {}, f"Variable projection (E. Czech, Open-Athena). Runs: {runs.source}")
+    out.print()
+    emit_grid(out, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
+              [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]), fmt_number(a["tokens_per_param"]),
+                f"{a['loss']:.3f}"] for a in alloc], {})
 
 
 def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):

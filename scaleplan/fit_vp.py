@@ -13,18 +13,20 @@ at once: from the 3 x 3 Gram matrix of the (column-scaled) design, every one of 
 solved and the best feasible one kept (for three unknowns this *is* NNLS). The curve law of `scaleplan.curves`
 (L0 + A S1^-alpha - C S2) reuses it with one exponent.
 
-Public API: fit_vp(runs, grid=64, bounds=(0.01, 2.0)) -> VPFit;  nnls3(X, y) and nnls3_gram(G, h, yy).
+Public API: fit_vp(runs, grid=64, bounds=(0.01, 2.0)) -> VPFit; below_flops(runs, max_flops) -> Runs;
+law_dict(vp, runs, name) -> dict; nnls3(X, y) and nnls3_gram(G, h, yy).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ScaleplanError
 
-__all__ = ["VPFit", "fit_vp", "nnls3", "nnls3_gram", "N_SCALE", "D_SCALE"]
+__all__ = ["VPFit", "fit_vp", "below_flops", "law_dict", "nnls3", "nnls3_gram", "N_SCALE", "D_SCALE"]
 
 # Inputs are normalised as in the Open-Athena code (N / 1e6, D / 1e9): alpha, beta, E and the RSS do not depend on
 # it; A and B are reported for raw N and D.
@@ -187,3 +189,39 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
         warnings=tuple(warnings),
     )
 
+
+
+def below_flops(runs, max_flops: float):
+    """The runs with C < max_flops (Open-Athena's validation keeps C = 6ND < 1e21: 217 of Epoch's 240 runs)."""
+    from dataclasses import replace
+
+    c = float(max_flops)
+    if not (math.isfinite(c) and c > 0):
+        raise ScaleplanError(f"max flops must be a positive number, got {max_flops!r}")
+    keep = runs.flops < c
+    if keep.sum() < 5:
+        raise ScaleplanError(f"{runs.source}: {int(keep.sum())} run(s) below {c:.3g} FLOPs; the fit needs at least 5")
+    rows = None if runs.rows is None else runs.rows[keep]
+    return replace(runs, params=runs.params[keep], tokens=runs.tokens[keep], flops=runs.flops[keep],
+                   loss=runs.loss[keep], rows=rows)
+
+
+def law_dict(vp: VPFit, runs=None, name: str = "my-fit") -> dict:
+    """A law-file mapping (form: parametric) for a variable-projection fit, like `scaleplan.fit.law_dict`."""
+    from . import fit as fit_mod
+
+    shim = fit_mod.ParametricFit(
+        E=vp.E, A=vp.A, B=vp.B, alpha=vp.alpha, beta=vp.beta, objective=vp.rss,
+        residuals=np.log(runs.loss) - np.log(runs.loss - vp.residuals) if runs is not None else vp.residuals,
+        n_runs=vp.n_runs, delta=0.0, method=vp.method, n_starts=vp.grid * vp.grid, n_refined=1, converged=True,
+        warnings=vp.warnings)
+    raw = fit_mod.law_dict(shim, None, runs, name=name)
+    info = raw["fit"]
+    info.pop("delta", None)
+    info["objective"] = "sum of squared loss residuals"
+    info["rss"] = float(vp.rss)
+    info.pop("starts", None)
+    info.pop("refined", None)
+    raw["citation"]["method_source"] = ("variable projection: E. Czech, Open-Athena/scaling-law-analysis "
+                                        "(paper.tex, section 'Variable Projection (VPNLS)')")
+    return raw
