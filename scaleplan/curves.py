@@ -146,17 +146,20 @@ class Schedule:
             out[:w] = peak * n[:w] / w
         return out
 
-    def describe(self) -> str:
-        warm = f", {self.warmup:,} warm-up steps" if self.warmup else ""
+    def shape_text(self) -> str:
+        """'cosine to 0.1x peak', 'wsd, 1-sqrt cooldown 20%', 'constant', 'step x0.1 at 50%, 75%'."""
         if self.kind == "constant":
-            body = "constant"
-        elif self.kind == "cosine":
-            body = f"cosine to {self.final_fraction:g} x peak"
-        elif self.kind == "wsd":
-            body = f"warm-up-stable-decay, {self.shape} cooldown over {self.cooldown:.0%} of steps"
-        else:
-            body = f"step x{self.factor:g} at {', '.join(f'{m:.0%}' for m in self.milestones)} of steps"
-        return f"{body}, peak {self.peak_lr:.3g}, {self.steps:,} steps{warm}"
+            return "constant"
+        if self.kind == "cosine":
+            return f"cosine to {self.final_fraction:g}x peak"
+        if self.kind == "wsd":
+            end = f" to {self.final_fraction:g}x" if self.final_fraction else ""
+            return f"wsd, {self.shape} cooldown {self.cooldown:.0%}{end}"
+        return f"step x{self.factor:g} at {', '.join(f'{m:.0%}' for m in self.milestones)}"
+
+    def describe(self) -> str:
+        warm = f", {self.warmup:,} warm-up" if self.warmup else ""
+        return f"{self.shape_text()}, peak {self.peak_lr:.3g}, {self.steps:,} steps{warm}"
 
     def to_dict(self) -> dict:
         out = {"kind": self.kind, "steps": self.steps, "peak_lr": self.peak_lr, "warmup": self.warmup,
@@ -517,3 +520,122 @@ def cooldown_suite_cost(multiples=(10, 15, 20, 25), cooldown: float = 0.1) -> fl
     cooldown = _fraction("cooldown", cooldown)
     return float((m.max() + cooldown * (m.sum() - m.max())) / m.sum())
 
+
+
+# ------------------------------------------------------------------------------------------------ logs
+
+LOG_FIELDS = ("step", "lr", "loss")
+# Recognised column names, normalised (lower case, no spaces, '_' or '-'); the part after the last '/' and ' - '
+# also counts (W&B: 'run-1 - train/loss', 'trainer/global_step'; TensorBoard CSV export: 'Step', 'Value').
+LOG_ALIASES = {
+    "step": ("step", "steps", "globalstep", "iteration", "iter", "it", "trainerglobalstep", "_step"),
+    "lr": ("lr", "learningrate", "lr0", "lrpg0", "lrgroup0", "learningrategroup0"),
+    "loss": ("loss", "trainloss", "valloss", "evalloss", "validationloss", "lmloss", "value"),
+}
+MAX_LOG_ROWS = 5_000_000
+
+
+def _log_norm(name: str) -> str:
+    return "".join(ch for ch in str(name).strip().lower() if ch not in " _-")
+
+
+def _pick_column(path, header, field_name, given):
+    if given is not None:
+        if given in header:
+            return given
+        match = [h for h in header if _log_norm(h) == _log_norm(given)]
+        if not match:
+            raise ScaleplanError(f"{path}: no column {given!r} (for {field_name}); columns present: {', '.join(header)}")
+        return match[0]
+    norms = {h: _log_norm(h) for h in header}
+    for alias in LOG_ALIASES[field_name]:
+        for h, n in norms.items():
+            if n == alias:
+                return h
+    # W&B exports name columns 'RUN - group/metric': match the metric's own name
+    tails = [h for h in header if _log_norm(str(h).split(" - ")[-1].rsplit("/", 1)[-1]) in LOG_ALIASES[field_name]]
+    if len(tails) == 1:
+        return tails[0]
+    return None
+
+
+def _cell(value) -> float:
+    if value is None or isinstance(value, bool):
+        return math.nan
+    if isinstance(value, (int, float)):
+        return float(value)
+    s = str(value).strip()
+    if not s:
+        return math.nan
+    try:
+        return float(s.replace("_", ""))
+    except ValueError:
+        return math.inf  # marks text where a number belongs
+
+
+def load_log(path, columns: dict | None = None, warmup: int | None = None) -> Curve:
+    """A training curve from a .csv / .tsv / .jsonl / .json / .yaml log with step, learning rate and loss columns.
+
+    `columns` maps a field (step, lr, loss) to a column name, e.g. {"loss": "run-1 - train/loss"} for a W&B export.
+    Rows without a loss (a W&B export logs metrics at different steps) are skipped; the learning rate is
+    interpolated between the rows that have one. A TensorBoard scalar export (Wall time, Step, Value) holds one
+    metric: give the loss file and the learning rate as a schedule, or join them first.
+    """
+    from pathlib import Path
+
+    from .fit import _read_records
+
+    path = Path(path)
+    header, recs, _ = _read_records(path)
+    if len(recs) > MAX_LOG_ROWS:
+        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
+    columns = dict(columns or {})
+    for key in columns:
+        if key not in LOG_FIELDS:
+            raise ScaleplanError(f"columns: unknown field {key!r}; allowed: {', '.join(LOG_FIELDS)}")
+    chosen = {}
+    for key in LOG_FIELDS:
+        col = _pick_column(path, header, key, columns.get(key))
+        if col is None:
+            raise ScaleplanError(f"{path}: no column for {key} (looked for {', '.join(LOG_ALIASES[key][:4])}, ...); "
+                                 f"columns present: {', '.join(header) or 'none'}; map one with --columns {key}=NAME")
+        chosen[key] = col
+    data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}
+    for key, arr in data.items():
+        bad = np.flatnonzero(np.isinf(arr))
+        if bad.size:
+            where, rec = recs[int(bad[0])]
+            raise ScaleplanError(f"{path}, {where}: column {chosen[key]!r} must be a number, got {rec.get(chosen[key])!r}")
+    has_step = np.isfinite(data["step"])
+    with_loss = has_step & np.isfinite(data["loss"])
+    with_lr = has_step & np.isfinite(data["lr"])
+    if with_loss.sum() == 0 or with_lr.sum() == 0:
+        raise ScaleplanError(f"{path}: no row has both a step and a {'loss' if with_loss.sum() == 0 else 'learning rate'}")
+    lr_steps, lr = data["step"][with_lr], data["lr"][with_lr]
+    lr_steps, first = np.unique(lr_steps, return_index=True)
+    return Curve.from_log(data["step"][with_loss], data["loss"][with_loss], lr_steps, lr[first], warmup=warmup,
+                          source=str(path))
+
+
+def example_law() -> CurveLaw:
+    """The secondary example constants shipped in data/curve_laws.yaml (for demonstrations only)."""
+    from . import _yaml
+
+    raw = _yaml.read(_yaml.DATA / "curve_laws.yaml")
+    return CurveLaw.from_dict(raw["laws"]["tissue-example"], "curve_laws.yaml: tissue-example")
+
+
+def load_law(path) -> CurveLaw:
+    """A curve law from a YAML or JSON file written by `scaleplan curve fit --save` (or by hand: L0, A, alpha, C)."""
+    from pathlib import Path
+
+    from . import _yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScaleplanError(f"cannot read curve law {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScaleplanError(f"{path}: not UTF-8 text") from None
+    return CurveLaw.from_dict(_yaml.load_user(text, path), str(path))

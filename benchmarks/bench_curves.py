@@ -1,0 +1,69 @@
+"""Time the curve-law fit on a 100,000-step synthetic log and the variable-projection fit on Epoch's runs.
+
+Usage: python benchmarks/bench_curves.py [--steps 100000] [--repeat 5]
+
+Library time only: scipy is imported before the clock starts. Targets (issue 15): curve fit < 1 s on a
+100,000-step log; variable-projection fit < 0.2 s on Epoch's runs (5 worst dropped, C < 1e21: 217 points).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scaleplan import curves, fit, fit_vp  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    import scipy.optimize  # noqa: F401
+    import scipy.signal  # noqa: F401
+
+    law = curves.CurveLaw(3.057, 0.490, 0.497, 0.299)  # arXiv 2505.07796 Fig. 3 example constants
+    sched = curves.Schedule("wsd", args.steps, 2e-4, warmup=1000, cooldown=0.2)
+    c = law.curve(sched)
+    steps = np.arange(1, args.steps + 1)
+    loss = c["loss"] + np.random.default_rng(0).normal(0, 0.01, steps.size)
+
+    def curve_fit():
+        log = curves.Curve.from_log(steps, loss, steps, c["lr"])
+        return curves.fit_curves([log])
+
+    t, res = timed(curve_fit, args.repeat)
+    print(f"curve fit, {args.steps:,}-step log (every step logged, 30% held-out refit included): {t * 1e3:.0f} ms "
+          f"(alpha {res.law.alpha:.4f}, C {res.law.C:.4f})")
+    if DATA.exists():
+        runs = fit_vp.below_flops(fit.load_runs(DATA, drop_worst=5), 1e21)
+        t, vp = timed(lambda: fit_vp.fit_vp(runs), args.repeat)
+        print(f"variable-projection fit, Epoch's runs ({len(runs)} points): {t * 1e3:.0f} ms "
+              f"(E {vp.E:.4f}, alpha {vp.alpha:.4f}, beta {vp.beta:.4f}, RSS {vp.rss:.6f})")
+    else:
+        print(f"Epoch data not found at {DATA}: VP fit skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
