@@ -19,7 +19,7 @@ from .errors import ScaleplanError
 from .files import write_atomic
 from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
                      emit_moe, emit_overtrain, emit_plans, short_source)
-from .units import fmt_count, fmt_number, fmt_sci, parse_budgets, parse_fraction, parse_positive
+from .units import fmt_count, fmt_number, fmt_sci, parse_budgets, parse_fraction, parse_positive, parse_quantity
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
@@ -546,6 +546,9 @@ def fit(
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
     method: Annotated[str, typer.Option("--method", help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.")] = "huber",
     max_flops: Annotated[Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")] = None,
+    run_column: Annotated[Optional[str], typer.Option("--run-column", help="Checkpoints: the run-id column (default: run, run_id, name, ... when ids repeat).")] = None,
+    drop_early: Annotated[float, typer.Option("--drop-early", help="Checkpoints: drop each run's checkpoints at or below this fraction of its final tokens.")] = 0.1,
+    min_tokens: Annotated[Optional[str], typer.Option("--min-tokens", help="Checkpoints: drop those before this many tokens instead (Choshen et al.: 10B).")] = None,
     plot: PlotOpt = None,
     fmt: FormatOpt = Format.table,
 ):
@@ -554,20 +557,22 @@ def fit(
     Example: scaleplan fit runs.csv --drop-worst 5 --bootstrap 1000 --save mylaw.yaml
     Example: scaleplan fit sweep.csv --approach both
     Example: scaleplan fit runs.csv --drop-worst 5 --max-flops 1e21 --method vp
+    Example: scaleplan fit checkpoints.csv --run-column run --min-tokens 10B
     """
     from . import fit as fit_mod
 
     if method not in ("huber", "vp"):
         raise ScaleplanError(f"--method must be huber or vp, got {method!r}")
     if method == "vp":
-        _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt)
+        _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
+                (run_column, drop_early, min_tokens))
         return
     if approach not in ("parametric", "isoflop", "both"):
         raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
     if (n_bootstrap or plot) and approach == "isoflop":
         raise ScaleplanError("--bootstrap and --plot apply to the parametric fit; use --approach parametric or both")
     plotter = _plotter(plot, inputs=[path])
-    runs = fit_mod.load_runs(path, _columns(columns) or None, drop_worst)
+    runs = _load_fit_runs(path, columns, drop_worst, (run_column, drop_early, min_tokens))
     if max_flops is not None:
         from .fit_vp import below_flops
 
@@ -600,15 +605,32 @@ def fit(
     _emit_fit_tables(fmt, runs, parametric, boot, iso)
 
 
-def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt) -> None:
+def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
+    """Runs for `fit`: one row per run, or checkpoints (several rows per run, early ones dropped, runs weighted equally)."""
+    from .checkpoints import load_any
+
+    run_column, drop_early, min_tokens = checkpoint_options
+    runs = load_any(path, _columns(columns) or None, drop_worst, run_column, drop_early,
+                    None if min_tokens is None else parse_quantity(min_tokens, "--min-tokens"))
+    if runs.checkpoints:
+        info = runs.checkpoints
+        _warn(info["warnings"])
+        err.print(f"{info['checkpoints']:,} checkpoints of {info['runs']} runs ({info['model_sizes']} model sizes); "
+                  f"{info['dropped_early']:,} early ones dropped: {info['rule']}; each run weighs the same",
+                  markup=False, soft_wrap=True)
+    return runs
+
+
+def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
+            checkpoint_options=(None, 0.1, None)) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
     import numpy as np
 
-    from . import fit as fit_mod, fit_vp
+    from . import fit_vp
 
     if approach != "parametric" or n_bootstrap or plot:
         raise ScaleplanError("--method vp fits the parametric law alone: drop --approach, --bootstrap and --plot")
-    runs = fit_mod.load_runs(path, _columns(columns) or None, drop_worst)
+    runs = _load_fit_runs(path, columns, drop_worst, checkpoint_options)
     if max_flops is not None:
         runs = fit_vp.below_flops(runs, parse_positive(max_flops, "--max-flops"))
     vp = fit_vp.fit_vp(runs)

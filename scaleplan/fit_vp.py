@@ -155,24 +155,25 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
     x_n = runs.params / N_SCALE
     x_d = runs.tokens / D_SCALE
     y = np.asarray(runs.loss, float)
+    w = getattr(runs, "weights", None)  # checkpoints: each run weighs the same
     axis = np.linspace(lo, hi, int(grid))
     ga, gb = (g.ravel() for g in np.meshgrid(axis, axis, indexing="ij"))
     rss = np.empty(ga.size)
     step = max(1, 2_000_000 // max(1, y.size * 3))
     for i in range(0, ga.size, step):
-        _, rss[i:i + step] = nnls3(_design(x_n, x_d, ga[i:i + step], gb[i:i + step]), y)
+        _, rss[i:i + step] = nnls3(_design(x_n, x_d, ga[i:i + step], gb[i:i + step]), y, w)
     start = int(np.argmin(rss))
 
     def objective(p):
         a, b = p
         if not (lo <= a <= hi and lo <= b <= hi):
             return 1e300
-        return nnls3(_design(x_n, x_d, a, b)[0], y)[1]
+        return nnls3(_design(x_n, x_d, a, b)[0], y, w)[1]
 
     res = minimize(objective, np.array([ga[start], gb[start]]), method="Nelder-Mead",
                    options={"xatol": 1e-10, "fatol": 1e-15, "maxiter": 10_000})
     alpha, beta = (float(v) for v in res.x)
-    coef, final = nnls3(_design(x_n, x_d, alpha, beta)[0], y)
+    coef, final = nnls3(_design(x_n, x_d, alpha, beta)[0], y, w)
     e, a_n, b_d = (float(v) for v in coef)
     warnings = []
     for name, v in (("alpha", alpha), ("beta", beta)):
@@ -202,8 +203,12 @@ def below_flops(runs, max_flops: float):
     if keep.sum() < 5:
         raise ScaleplanError(f"{runs.source}: {int(keep.sum())} run(s) below {c:.3g} FLOPs; the fit needs at least 5")
     rows = None if runs.rows is None else runs.rows[keep]
+    extra = {}
+    if getattr(runs, "run_ids", None) is not None:  # checkpoints: renumber runs, each still weighs the same
+        _, rid = np.unique(runs.run_ids[keep], return_inverse=True)
+        extra = {"run_ids": rid, "weights": 1.0 / np.bincount(rid)[rid]}
     return replace(runs, params=runs.params[keep], tokens=runs.tokens[keep], flops=runs.flops[keep],
-                   loss=runs.loss[keep], rows=rows)
+                   loss=runs.loss[keep], rows=rows, **extra)
 
 
 def law_dict(vp: VPFit, runs=None, name: str = "my-fit") -> dict:

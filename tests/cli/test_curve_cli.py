@@ -146,3 +146,18 @@ def test_fit_method_vp_reproduces_open_athena():
     assert vp["alpha"] == pytest.approx(0.3511, abs=5e-5) and vp["rss"] == pytest.approx(0.062414, abs=5e-7)
     result = run("fit", EPOCH, "--method", "vp", "--bootstrap", 10)
     assert result.exit_code == 2 and "--method vp" in result.stderr
+
+
+def test_fit_checkpoints_file(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_checkpoints import write  # noqa: PLC0415 - the same synthetic checkpoints as the library test
+
+    path = write(tmp_path / "ck.csv")
+    result = ok("fit", path, "--method", "vp", "-f", "json")
+    assert "120 checkpoints of 6 runs" in result.stderr
+    assert json.loads(result.stdout)["data"]["checkpoints"]["weighting"] == "each run weighs the same"
+    bad = run("fit", path, "--min-tokens", "10B")
+    assert bad.exit_code == 2 and "2 model size(s)" in bad.stderr
+    assert run("fit", path, "--drop-worst", 5).exit_code == 2
