@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import ScaleplanError
+from .units import fmt_sci
 
 __all__ = [
     "Schedule", "CurveLaw", "Curve", "CurveFit", "areas", "per_step_lr", "fit_curves", "best_cooldown",
@@ -639,3 +640,53 @@ def load_law(path) -> CurveLaw:
     except UnicodeDecodeError:
         raise ScaleplanError(f"{path}: not UTF-8 text") from None
     return CurveLaw.from_dict(_yaml.load_user(text, path), str(path))
+
+
+# ------------------------------------------------------------------------------------------ plan schedule
+
+CONSTANT_FRACTION = 0.5   # Hagele et al. 2024 section 5: constant LR at half the cosine maximum, 20% cooldown
+PLAN_COOLDOWN = 0.2       # Hagele et al. 2024 section 3.2, Fig. 5: benefits plateau at ~20% of steps
+PLAN_SHAPE = "1-sqrt"     # Hagele et al. 2024 section 3.2, Fig. 4: 1-sqrt beats linear
+
+
+def plan_warmup(steps: int) -> int:
+    """Hagele et al. 2024 App. A.1: 300 warm-up steps; 1,000-3,000 above 100K steps (here 1% of steps, clipped)."""
+    if steps <= 100_000:
+        return min(300, max(steps // 10, 0))
+    return int(min(3000, max(1000, round(0.01 * steps))))
+
+
+@dataclass(frozen=True)
+class PlanSchedule:
+    """The learning-rate schedule a plan carries: warm-up-stable-decay at half the cosine-fitted peak."""
+
+    schedule: Schedule
+    cosine_peak_lr: float     # the LR law's value: fitted under cosine schedules (StepLaw, DeepSeek)
+    steps: int
+    note: str
+
+    def to_dict(self) -> dict:
+        return {**self.schedule.to_dict(), "cosine_peak_lr": self.cosine_peak_lr,
+                "alternative": {"kind": "cosine", "peak_lr": self.cosine_peak_lr, "final_fraction": 0.1},
+                "note": self.note}
+
+    def lines(self) -> list[tuple[str, str]]:
+        """Two short (label, value) rows for a plan table."""
+        s = self.schedule
+        return [("LR schedule", f"wsd, {s.steps:,} steps, {s.cooldown:.0%} {s.shape}"),
+                ("warm-up; wsd LR", f"{s.warmup:,}; {fmt_sci(s.peak_lr, always=True)} (peak / 2)")]
+
+
+def plan_schedule(peak_lr, tokens, batch_tokens) -> PlanSchedule | None:
+    """The schedule for a plan: steps = tokens / batch, Hagele et al.'s warm-up, a 20% 1-sqrt cooldown, and a
+    constant rate of half the LR law's peak (the laws were fitted under cosine; Hagele et al. section 5 ran the
+    constant rate at half the cosine maximum). None when the plan has no learning rate."""
+    if peak_lr is None or not batch_tokens or not math.isfinite(float(peak_lr)):
+        return None
+    steps = int(min(MAX_STEPS, max(10, math.ceil(float(tokens) / float(batch_tokens)))))
+    sched = Schedule("wsd", steps, CONSTANT_FRACTION * float(peak_lr), warmup=plan_warmup(steps),
+                     cooldown=PLAN_COOLDOWN, shape=PLAN_SHAPE)
+    note = ("Hagele et al. 2024 (arXiv 2405.18392): constant LR at half the cosine peak with a cooldown matches "
+            "cosine (section 5); a 20% cooldown is enough (section 3.2); 1-sqrt beats linear; warm-up as App. A.1. "
+            "The LR laws were fitted under cosine: with cosine (to 10%) use cosine_peak_lr.")
+    return PlanSchedule(schedule=sched, cosine_peak_lr=float(peak_lr), steps=steps, note=note)

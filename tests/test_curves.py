@@ -209,3 +209,25 @@ def test_law_round_trip_and_bad_law():
     with pytest.raises(ScaleplanError, match="alpha must be"):
         cv.CurveLaw.from_dict({"L0": 1, "A": 1, "alpha": "x", "C": 0})
     assert math.isfinite(EXAMPLE.final_loss(cv.Schedule("step", 1000, 1e-3)))
+
+
+def test_plan_schedule_follows_hagele():
+    # Hagele et al. 2024: constant LR at half the cosine maximum (section 5), 20% cooldown (section 3.2),
+    # warm-up 300 steps, 1,000-3,000 above 100K steps (App. A.1)
+    ps = cv.plan_schedule(8e-4, tokens=100e9, batch_tokens=1_000_000)
+    s = ps.schedule
+    assert s.steps == 100_000 and s.warmup == 300 and s.cooldown == 0.2 and s.shape == "1-sqrt"
+    assert s.peak_lr == pytest.approx(4e-4) and ps.cosine_peak_lr == 8e-4
+    assert cv.plan_schedule(8e-4, tokens=1e12, batch_tokens=1_000_000).schedule.warmup == 3000
+    assert cv.plan_schedule(8e-4, tokens=2e11, batch_tokens=1_000_000).schedule.warmup == 2000
+    assert cv.plan_schedule(None, tokens=1e9, batch_tokens=1000) is None
+
+
+def test_plans_carry_the_schedule():
+    from scaleplan.allocate import plan_budget
+    from scaleplan.budget import Budget
+
+    plan = plan_budget(Budget.from_mapping({"flops": "1e21"}, flags=True))
+    sched = plan.to_dict()["recipe"]["schedule"]
+    assert sched["steps"] == math.ceil(plan.tokens / plan.to_dict()["batch_tokens"])
+    assert sched["peak_lr"] == pytest.approx(plan.to_dict()["learning_rate"] / 2)
