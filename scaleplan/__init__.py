@@ -23,9 +23,12 @@ _LAZY = {
     "flops_per_token": "recipe", "Shape": "recipe",
     "load_runs": "fit", "fit_parametric": "fit", "fit_isoflop": "fit", "bootstrap": "fit", "design_sweep": "fit",
     "data_constrained_allocation": "constrained", "fixed_allocation": "constrained", "moe_allocation": "moe",
+    "fit_vp": "fit_vp", "load_checkpoints": "checkpoints",
+    "Schedule": "curves", "CurveLaw": "curves", "fit_curves": "curves", "load_log": "curves",
+    "best_cooldown": "curves", "steps_to_loss": "curves",
 }
 
-_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report"}
+_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "curves", "checkpoints"}
 
 
 def __getattr__(name: str):
