@@ -792,6 +792,7 @@ def curve_fit(
     logs: Annotated[list[str], typer.Argument(metavar="LOG...", help="Training logs (.csv, .tsv, .jsonl, .json, .yaml; W&B or TensorBoard CSV exports) with step, learning rate and loss; two or more: fit all but the last, predict the last.")],
     columns: Annotated[list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=train/loss,lr=lr-AdamW.")] = [],
     warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up steps (default: the steps before the learning rate first peaks).")] = None,
+    lr_log: Annotated[Optional[str], typer.Option("--lr-log", help="The learning rate from this second file (a TensorBoard export of the LR scalar: Step, Value); one LOG only.")] = None,
     holdout: Annotated[float, typer.Option("--holdout", help="Fraction of logged points held out for the check (one log).")] = 0.3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out draw.")] = 0,
     save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted curve law to this YAML file (for curve predict --law).")] = None,
@@ -804,18 +805,22 @@ def curve_fit(
     Example: scaleplan curve fit train_log.csv
     Example: scaleplan curve fit wandb_export.csv --columns "loss=run-1 - train/loss,lr=run-1 - lr" --save law.yaml
     Example: scaleplan curve fit wsd_run.csv cosine_run.csv
+    Example: scaleplan curve fit tb_loss.csv --lr-log tb_lr.csv
     """
     from . import curves
 
     if len(logs) > 64:
         raise ScaleplanError(f"at most 64 logs at once, got {len(logs)}")
+    if lr_log and len(logs) > 1:
+        raise ScaleplanError("--lr-log pairs with one LOG; join the learning rate into each log to fit several")
+    inputs = logs + ([lr_log] if lr_log else [])
     for target, suffix in ((save, None), (plot, ".png")):
         if target:
-            _refuse_existing(target, force, logs, suffix)
+            _refuse_existing(target, force, inputs, suffix)
     if plot:
-        _plotter(plot, logs)
+        _plotter(plot, inputs)
     mapping = _curve_columns(columns)
-    loaded = [curves.load_log(p, mapping or None, warmup) for p in logs]
+    loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
     result = curves.fit_curves(loaded, holdout=holdout, seed=seed,
                                name=Path(save).stem if save else "my-curve-law")
     _warn(result.warnings)
@@ -823,12 +828,12 @@ def curve_fit(
     if save:
         import yaml
 
-        write_atomic(save, yaml.safe_dump(record, sort_keys=False), inputs=logs)
+        write_atomic(save, yaml.safe_dump(record, sort_keys=False), inputs=inputs)
         err.print(f"saved {save}: use it with scaleplan curve predict --law {save}", markup=False)
     if plot:
         from . import plot_curves
 
-        plot_curves.save_fit_figure(loaded, result.law, plot, inputs=logs)
+        plot_curves.save_fit_figure(loaded, result.law, plot, inputs=inputs)
         err.print(f"wrote {plot}", markup=False)
     law, h = result.law, result.holdout
     hl = h.get("law", {})

@@ -299,8 +299,12 @@ class Curve:
                 raise ScaleplanError(f"{source}: no {name} values")
             if not np.all(np.isfinite(a)):
                 raise ScaleplanError(f"{source}: {name} must be finite numbers")
-        if np.any(steps < 1) or np.any(lr_steps < 1) or np.any(steps != np.round(steps)):
-            raise ScaleplanError(f"{source}: steps must be whole numbers >= 1")
+        if np.any(steps < 0) or np.any(lr_steps < 0) or np.any(steps != np.round(steps)):
+            raise ScaleplanError(f"{source}: steps must be whole numbers >= 0")
+        first = steps >= 1  # a loss logged at step 0 comes before any update: nothing to fit
+        if not first.any():
+            raise ScaleplanError(f"{source}: no loss logged after step 0")
+        steps, loss = steps[first], loss[first]
         if steps.max() > MAX_STEPS:
             raise ScaleplanError(f"{source}: steps go up to {steps.max():,.0f}; at most {MAX_STEPS:,} are supported")
         if np.any(lr < 0):
@@ -394,7 +398,7 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
     parts, info, warnings = [], [], []
     for c in curves:
         s1, s2 = c.areas(lam)
-        keep = c.steps > c.warmup
+        keep = (c.steps > c.warmup) & (s1 > 0)
         if keep.sum() < 5:
             raise ScaleplanError(f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps; "
                                  "the fit needs at least 5")
@@ -574,14 +578,9 @@ def _cell(value) -> float:
         return math.inf  # marks text where a number belongs
 
 
-def load_log(path, columns: dict | None = None, warmup: int | None = None) -> Curve:
-    """A training curve from a .csv / .tsv / .jsonl / .json / .yaml log with step, learning rate and loss columns.
-
-    `columns` maps a field (step, lr, loss) to a column name, e.g. {"loss": "run-1 - train/loss"} for a W&B export.
-    Rows without a loss (a W&B export logs metrics at different steps) are skipped; the learning rate is
-    interpolated between the rows that have one. A TensorBoard scalar export (Wall time, Step, Value) holds one
-    metric: give the loss file and the learning rate as a schedule, or join them first.
-    """
+def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
+    """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
+    `value_is`."""
     from pathlib import Path
 
     from .fit import _read_records
@@ -590,13 +589,11 @@ def load_log(path, columns: dict | None = None, warmup: int | None = None) -> Cu
     header, recs, _ = _read_records(path)
     if len(recs) > MAX_LOG_ROWS:
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
-    columns = dict(columns or {})
-    for key in columns:
-        if key not in LOG_FIELDS:
-            raise ScaleplanError(f"columns: unknown field {key!r}; allowed: {', '.join(LOG_FIELDS)}")
     chosen = {}
-    for key in LOG_FIELDS:
+    for key in fields:
         col = _pick_column(path, header, key, columns.get(key))
+        if col is None and key == value_is:
+            col = _pick_column(path, header, key, "Value") if any(_log_norm(h) == "value" for h in header) else None
         if col is None:
             raise ScaleplanError(f"{path}: no column for {key} (looked for {', '.join(LOG_ALIASES[key][:4])}, ...); "
                                  f"columns present: {', '.join(header) or 'none'}; map one with --columns {key}=NAME")
@@ -607,15 +604,36 @@ def load_log(path, columns: dict | None = None, warmup: int | None = None) -> Cu
         if bad.size:
             where, rec = recs[int(bad[0])]
             raise ScaleplanError(f"{path}, {where}: column {chosen[key]!r} must be a number, got {rec.get(chosen[key])!r}")
-    has_step = np.isfinite(data["step"])
-    with_loss = has_step & np.isfinite(data["loss"])
-    with_lr = has_step & np.isfinite(data["lr"])
-    if with_loss.sum() == 0 or with_lr.sum() == 0:
-        raise ScaleplanError(f"{path}: no row has both a step and a {'loss' if with_loss.sum() == 0 else 'learning rate'}")
-    lr_steps, lr = data["step"][with_lr], data["lr"][with_lr]
-    lr_steps, first = np.unique(lr_steps, return_index=True)
-    return Curve.from_log(data["step"][with_loss], data["loss"][with_loss], lr_steps, lr[first], warmup=warmup,
-                          source=str(path))
+    return data
+
+
+def load_log(path, columns: dict | None = None, warmup: int | None = None, lr_path=None) -> Curve:
+    """A training curve from a .csv / .tsv / .jsonl / .json / .yaml log with step, learning rate and loss columns.
+
+    `columns` maps a field (step, lr, loss) to a column name, e.g. {"loss": "run-1 - train/loss"} for a W&B export.
+    Rows without a loss (a W&B export logs metrics at different steps) are skipped; the learning rate is
+    interpolated between the rows that have one. A TensorBoard scalar export (Wall time, Step, Value) holds one
+    metric: give the loss export as `path` and the learning-rate export as `lr_path`.
+    """
+    columns = dict(columns or {})
+    for key in columns:
+        if key not in LOG_FIELDS:
+            raise ScaleplanError(f"columns: unknown field {key!r}; allowed: {', '.join(LOG_FIELDS)}")
+    if lr_path is None:
+        data = _read_fields(path, LOG_FIELDS, columns)
+        lr_data = data
+    else:
+        data = _read_fields(path, ("step", "loss"), columns)
+        lr_data = _read_fields(lr_path, ("step", "lr"), {k: v for k, v in columns.items() if k != "loss"}, "lr")
+    with_loss = np.isfinite(data["step"]) & np.isfinite(data["loss"])
+    with_lr = np.isfinite(lr_data["step"]) & np.isfinite(lr_data["lr"])
+    if with_loss.sum() == 0:
+        raise ScaleplanError(f"{path}: no row has both a step and a loss")
+    if with_lr.sum() == 0:
+        raise ScaleplanError(f"{lr_path or path}: no row has both a step and a learning rate")
+    lr_steps, first = np.unique(lr_data["step"][with_lr], return_index=True)
+    return Curve.from_log(data["step"][with_loss], data["loss"][with_loss], lr_steps, lr_data["lr"][with_lr][first],
+                          warmup=warmup, source=str(path))
 
 
 def example_law() -> CurveLaw:

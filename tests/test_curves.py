@@ -231,3 +231,13 @@ def test_plans_carry_the_schedule():
     sched = plan.to_dict()["recipe"]["schedule"]
     assert sched["steps"] == math.ceil(plan.tokens / plan.to_dict()["batch_tokens"])
     assert sched["peak_lr"] == pytest.approx(plan.to_dict()["learning_rate"] / 2)
+
+
+def test_step_zero_rows_are_allowed_and_skipped():
+    sched = cv.Schedule("wsd", 2000, 1e-3, warmup=100)
+    lr = sched.lr()
+    steps = np.arange(0, 2001, 10)
+    loss = np.concatenate([[11.0], EXAMPLE.curve(sched)["loss"][steps[1:] - 1]])
+    c = cv.Curve.from_log(steps, loss, steps, np.concatenate([[0.0], lr[steps[1:] - 1]]))
+    assert c.steps[0] == 10 and c.loss.size == 200
+    assert cv.fit_curves([c], holdout=0).law.alpha == pytest.approx(0.497, rel=0.05)

@@ -161,3 +161,17 @@ def test_fit_checkpoints_file(tmp_path):
     bad = run("fit", path, "--min-tokens", "10B")
     assert bad.exit_code == 2 and "2 model size(s)" in bad.stderr
     assert run("fit", path, "--drop-worst", 5).exit_code == 2
+
+
+def test_tensorboard_exports_loss_and_lr_in_two_files(tmp_path):
+    sched = cv.Schedule("wsd", 10_000, 2e-4, warmup=200, cooldown=0.2)
+    c = LAW.curve(sched)
+    steps = np.arange(10, 10_001, 10)
+    (tmp_path / "loss.csv").write_text("Wall time,Step,Value\n" + "".join(
+        f"{1.7e9 + s},{s},{c['loss'][s - 1]:.6f}\n" for s in steps))
+    (tmp_path / "lr.csv").write_text("Wall time,Step,Value\n" + "".join(
+        f"{1.7e9 + s},{s},{c['lr'][s - 1]:.9g}\n" for s in steps))
+    data = json.loads(ok("curve", "fit", tmp_path / "loss.csv", "--lr-log", tmp_path / "lr.csv", "-f", "json").stdout)
+    assert data["alpha"] == pytest.approx(0.497, rel=0.02) and data["C"] == pytest.approx(0.299, rel=0.02)
+    result = run("curve", "fit", tmp_path / "loss.csv", "--lr-log", tmp_path / "lr.csv", "--save", tmp_path / "lr.csv")
+    assert result.exit_code == 2 and "input" in result.stderr
