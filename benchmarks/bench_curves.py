@@ -3,7 +3,8 @@
 Usage: python benchmarks/bench_curves.py [--steps 100000] [--repeat 5]
 
 Library time only: scipy is imported before the clock starts. Targets (issue 15): curve fit < 1 s on a
-100,000-step log; variable-projection fit < 0.2 s on Epoch's runs (5 worst dropped, C < 1e21: 217 points).
+100,000-step log; variable-projection fit < 0.2 s on Epoch's runs (5 worst dropped, C < 1e21: 217 points);
+a checkpoint fit of 100,000 rows < 2 s (here: reading the CSV, dropping each run's first 10% of tokens, fitting).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scaleplan import curves, fit, fit_vp  # noqa: E402
+from scaleplan import checkpoints, curves, fit, fit_vp  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
 
@@ -62,6 +63,26 @@ def main() -> int:
               f"(E {vp.E:.4f}, alpha {vp.alpha:.4f}, beta {vp.beta:.4f}, RSS {vp.rss:.6f})")
     else:
         print(f"Epoch data not found at {DATA}: VP fit skipped")
+
+    # 100,000 checkpoint rows: 10 model sizes x 10,000 checkpoints each, Chinchilla's constants plus noise
+    import tempfile
+
+    rng = np.random.default_rng(0)
+    sizes = np.geomspace(5e7, 2e9, 10)
+    lines = ["run,params,tokens,loss"]
+    for k, n in enumerate(sizes):
+        d = np.geomspace(0.2 * n, 20 * n, 10_000)
+        loss = 1.69337 + 406.401 / n ** 0.33917 + 410.723 / d ** 0.28491 + rng.normal(0, 0.002, d.size)
+        lines += [f"run-{k},{n:.6g},{di:.6g},{li:.6f}" for di, li in zip(d, loss)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "checkpoints.csv"
+        path.write_text("\n".join(lines) + "\n")
+        t, runs = timed(lambda: checkpoints.load_checkpoints(path), args.repeat)
+        print(f"read 100,000 checkpoint rows, drop early ones ({runs.checkpoints['checkpoints']:,} kept): {t * 1e3:.0f} ms")
+        t, vp = timed(lambda: fit_vp.fit_vp(runs), args.repeat)
+        print(f"  variable-projection fit: {t * 1e3:.0f} ms (alpha {vp.alpha:.4f}, beta {vp.beta:.4f})")
+        t, hub = timed(lambda: fit.fit_parametric(runs), args.repeat)
+        print(f"  Huber fit (Epoch's grid): {t * 1e3:.0f} ms (alpha {hub.alpha:.4f}, beta {hub.beta:.4f})")
     return 0
 
 

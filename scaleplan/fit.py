@@ -481,6 +481,14 @@ class ParametricFit:
         }
 
 
+THIN_ABOVE = 4000  # rows; larger sets (checkpoints) are searched on an even subsample of this size
+
+
+def thin_index(n: int, size: int = THIN_ABOVE) -> np.ndarray | None:
+    """Evenly spaced row indices to search on when there are more than `size` rows (None: use them all)."""
+    return None if n <= size else np.unique(np.linspace(0, n - 1, size).round().astype(np.int64))
+
+
 def _logs(runs: Runs):
     return np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
 
@@ -506,7 +514,14 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
     if int(refine) < 1:
         raise ScaleplanError(f"refine must be at least 1, got {refine!r}")
     ln_n, ln_d, ln_l = _logs(runs)
-    scores = _grid_objective(starts, ln_n, ln_d, ln_l, delta, w=runs.weights)
+    full = (ln_n, ln_d, ln_l, runs.weights, float(delta))
+    sel = thin_index(runs.n)  # many checkpoints: search on an even subsample, polish on every row
+    sub = full if sel is None else (ln_n[sel], ln_d[sel], ln_l[sel],
+                                    None if runs.weights is None else runs.weights[sel], float(delta))
+    g = thin_index(runs.n, 1000)  # the grid only ranks starts: 1,000 evenly spaced rows are plenty
+    scores = (_grid_objective(starts, ln_n, ln_d, ln_l, delta, w=runs.weights) if g is None else
+              _grid_objective(starts, ln_n[g], ln_d[g], ln_l[g], delta,
+                              w=None if runs.weights is None else runs.weights[g]))
     scores = np.where(np.isfinite(scores), scores, np.inf)
     order = np.argsort(scores, kind="stable")
     pick = list(order[: int(refine)])
@@ -518,7 +533,7 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
             seen.add(key)
             if i not in pick:
                 pick.append(i)
-    args = (ln_n, ln_d, ln_l, runs.weights, float(delta))
+    args = sub
     best = None
     for i in pick:
         res = _minimize(starts[i], args, tight=False)
@@ -527,6 +542,9 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
     if best is None:
         raise ScaleplanError(f"{runs.source}: the fit failed from every start; check the runs for gross errors")
     converged = best.converged
+    if sel is not None:  # the subsample's optimum, scored and polished on all rows
+        best.fun = _objective(best.x, *full)[0]
+        args = full
     polished = _minimize(best.x, args, tight=True)
     if np.isfinite(polished.fun) and polished.fun <= best.fun:
         converged = converged or polished.converged
