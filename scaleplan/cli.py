@@ -565,7 +565,7 @@ def fit(
         raise ScaleplanError(f"--method must be huber or vp, got {method!r}")
     if method == "vp":
         _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
-                (run_column, drop_early, min_tokens))
+                (run_column, drop_early, min_tokens), seed)
         return
     if approach not in ("parametric", "isoflop", "both"):
         raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
@@ -622,43 +622,64 @@ def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
 
 
 def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
-            checkpoint_options=(None, 0.1, None)) -> None:
+            checkpoint_options=(None, 0.1, None), seed=0) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
     import numpy as np
 
     from . import fit_vp
 
-    if approach != "parametric" or n_bootstrap or plot:
-        raise ScaleplanError("--method vp fits the parametric law alone: drop --approach, --bootstrap and --plot")
+    if approach != "parametric" or plot:
+        raise ScaleplanError("--method vp fits the parametric law alone: drop --approach and --plot")
+    if not 0 <= n_bootstrap <= 100_000:
+        raise ScaleplanError(f"--bootstrap must be in 0..100,000, got {n_bootstrap:,}")
     runs = _load_fit_runs(path, columns, drop_worst, checkpoint_options)
     if max_flops is not None:
         runs = fit_vp.below_flops(runs, parse_positive(max_flops, "--max-flops"))
     vp = fit_vp.fit_vp(runs)
     _warn(vp.warnings)
     chosen = tuple(parse_budgets(budgets, "--budgets")) if budgets else (1e21, 1e23, 1e25)
+    boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
     n_opt, d_opt = vp.optimum(np.asarray(chosen))
     alloc = [{"flops": c, "params": float(n_), "tokens": float(d_), "tokens_per_param": float(d_ / n_),
               "loss": float(vp.loss(n_, d_))} for c, n_, d_ in zip(chosen, n_opt, d_opt)]
     if save:
         import yaml
 
-        law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem)
+        law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
         laws_mod.law_from_dict(law, save)
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path])
         err.print(f"saved {save}: use it with --law {save}", markup=False)
     record = {"data": runs.summary(), "vp": {**vp.to_dict(), "allocation": alloc}}
+    if boot is not None:
+        record["bootstrap"] = boot.to_dict()
     if fmt not in (Format.table, Format.markdown):
         emit_grid(out, fmt, None, [], [], record)
         return
-    rows = [[k, f"{getattr(vp, k):.5g}"] for k in ("E", "A", "B", "alpha", "beta", "a", "b")]
-    rows += [["RSS", f"{vp.rss:.6g}"], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}"],
-             ["runs", f"{len(runs)}"]]
-    emit_grid(out, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta, least squares on the loss", ["constant", "estimate"],
-              rows, {}, f"Variable projection (E. Czech, Open-Athena). Runs: {runs.source}")
+    rows = []
+    for k in ("E", "A", "B", "alpha", "beta", "a", "b"):
+        row = [k, f"{getattr(vp, k):.5g}"]
+        if boot is not None:
+            row += [f"{lo:.4g} .. {hi:.4g}" for lo, hi in boot.intervals[k].values()]
+        rows.append(row)
+    headers = ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else [])
+    emit_grid(out, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta, least squares on the loss", headers, rows, {},
+              f"{len(runs)} rows from {runs.source}; RSS {vp.rss:.6g}; residual RMS "
+              f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}. Variable projection (E. Czech, Open-Athena)"
+              + (f"; {boot.n} bootstrap refits" if boot else "") + ".")
     out.print()
     emit_grid(out, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
               [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]), fmt_number(a["tokens_per_param"]),
                 f"{a['loss']:.3f}"] for a in alloc], {})
+    if boot is not None:
+        out.print()
+        b_rows = []
+        for row in boot.to_dict()["allocation"]:
+            for level, (lo, hi) in row["intervals"]["params"].items():
+                t_lo, t_hi = row["intervals"]["tokens"][level]
+                b_rows.append([fmt_sci(row["flops"]), level, f"{fmt_count(lo)} .. {fmt_count(hi)}",
+                               f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}"])
+        emit_grid(out, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"],
+                  b_rows, {})
 
 
 def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):

@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import ScaleplanError
 
-__all__ = ["VPFit", "fit_vp", "below_flops", "law_dict", "nnls3", "nnls3_gram", "N_SCALE", "D_SCALE"]
+__all__ = ["VPFit", "fit_vp", "bootstrap_vp", "below_flops", "law_dict", "nnls3", "nnls3_gram", "N_SCALE", "D_SCALE"]
 
 # Inputs are normalised as in the Open-Athena code (N / 1e6, D / 1e9): alpha, beta, E and the RSS do not depend on
 # it; A and B are reported for raw N and D.
@@ -67,21 +67,23 @@ def nnls3_gram(G: np.ndarray, h: np.ndarray, yy: np.ndarray):
 def nnls3(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
     """NNLS of y on the three columns of X (k, n, 3) or (n, 3), columns scaled for conditioning.
 
-    Returns (coef, rss) with the RSS computed from the residuals. `w` are per-row weights (sum of w r^2).
+    Returns (coef, rss) with the RSS computed from the residuals. `w` are per-row weights (sum of w r^2): shape
+    (n,) shared by every design, or (k, n), one row of weights per design (bootstrap refits).
     """
     single = X.ndim == 2
     Xk = X[None] if single else X
-    Xw = Xk if w is None else Xk * w[None, :, None]
+    wk = None if w is None else (w[None, :] if w.ndim == 1 else w)   # (1, n) shared or (k, n) per design
+    Xw = Xk if wk is None else Xk * wk[:, :, None]
     G0 = np.matmul(Xw.transpose(0, 2, 1), Xk)           # batched BLAS, far faster than einsum for long data
     scale = np.sqrt(np.maximum(np.einsum("kii->ki", G0), 0))
     scale = np.where(scale > 0, scale, 1.0)
     G = G0 / (scale[:, :, None] * scale[:, None, :])     # Gram of the column-scaled design (conditioning)
     h = np.matmul(Xw.transpose(0, 2, 1), y) / scale
-    yy = np.full(Xk.shape[0], float(y @ (y if w is None else w * y)))
+    yy = np.full(Xk.shape[0], float(y @ y)) if wk is None else (wk * y * y).sum(axis=1) * np.ones(Xk.shape[0])
     b, _ = nnls3_gram(G, h, yy)
     coef = b / scale
     r = y[None, :] - np.matmul(Xk, coef[:, :, None])[..., 0]
-    rss = np.einsum("kn,kn->k", r, r if w is None else r * w[None, :])
+    rss = np.einsum("kn,kn->k", r, r if wk is None else r * wk)
     return (coef[0], float(rss[0])) if single else (coef, rss)
 
 
@@ -224,7 +226,7 @@ def below_flops(runs, max_flops: float):
                    loss=runs.loss[keep], rows=rows, **extra)
 
 
-def law_dict(vp: VPFit, runs=None, name: str = "my-fit") -> dict:
+def law_dict(vp: VPFit, runs=None, name: str = "my-fit", boot=None) -> dict:
     """A law-file mapping (form: parametric) for a variable-projection fit, like `scaleplan.fit.law_dict`."""
     from . import fit as fit_mod
 
@@ -233,7 +235,7 @@ def law_dict(vp: VPFit, runs=None, name: str = "my-fit") -> dict:
         residuals=np.log(runs.loss) - np.log(runs.loss - vp.residuals) if runs is not None else vp.residuals,
         n_runs=vp.n_runs, delta=0.0, method=vp.method, n_starts=vp.grid * vp.grid, n_refined=1, converged=True,
         warnings=vp.warnings)
-    raw = fit_mod.law_dict(shim, None, runs, name=name)
+    raw = fit_mod.law_dict(shim, boot, runs, name=name)
     info = raw["fit"]
     info.pop("delta", None)
     info["objective"] = "sum of squared loss residuals"
@@ -243,3 +245,107 @@ def law_dict(vp: VPFit, runs=None, name: str = "my-fit") -> dict:
     raw["citation"]["method_source"] = ("variable projection: E. Czech, Open-Athena/scaling-law-analysis "
                                         "(paper.tex, section 'Variable Projection (VPNLS)')")
     return raw
+
+
+def _vp_grad(p, ln_n, ln_d, y, W):
+    """RSS and its gradient in (alpha, beta) for each row of p (B, 2), weights W (B, n), by the envelope theorem:
+    dRSS/dalpha = 2 A sum(w r ln N N^-alpha), dRSS/dbeta = 2 B sum(w r ln D D^-beta) (Czech, paper.tex VPNLS)."""
+    tn = np.exp(-p[:, :1] * ln_n[None, :])
+    td = np.exp(-p[:, 1:] * ln_d[None, :])
+    X = np.stack([np.ones_like(tn), tn, td], axis=-1)
+    coef, rss = nnls3(X, y, W)
+    r = (y[None, :] - np.matmul(X, coef[:, :, None])[..., 0]) * W
+    g = np.stack([2 * coef[:, 1] * (r * ln_n * tn).sum(axis=1), 2 * coef[:, 2] * (r * ln_d * td).sum(axis=1)], axis=1)
+    return rss, g, coef
+
+
+def bootstrap_vp(runs, vp: VPFit, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e25), levels=(0.8, 0.95),
+                 bounds: tuple[float, float] = (0.01, 2.0)):
+    """Bootstrap of a variable-projection fit: all `n` refits at once, each a damped Newton iteration in
+    (alpha, beta) from the full-data optimum (analytic gradient, finite-difference Hessian, backtracking).
+    Rows are resampled with replacement (checkpoints: whole runs). Returns a `scaleplan.fit.Bootstrap`."""
+    from . import fit as fit_mod
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 100_000:
+        raise ScaleplanError(f"bootstrap needs a whole number of resamples in 2..100,000, got {n!r}")
+    levels = fit_mod._check_levels(levels)
+    budgets = fit_mod._check_budgets(budgets)
+    lo, hi = bounds
+    ln_n = np.log(runs.params / N_SCALE)
+    ln_d = np.log(runs.tokens / D_SCALE)
+    y = np.asarray(runs.loss, float)
+    rng = np.random.default_rng(seed)
+    base = np.ones(y.size) if runs.weights is None else runs.weights
+    if runs.run_ids is not None:
+        k = int(runs.run_ids.max()) + 1
+        W = rng.multinomial(k, np.full(k, 1.0 / k), size=n)[:, runs.run_ids] * base
+    else:
+        W = rng.multinomial(y.size, np.full(y.size, 1.0 / y.size), size=n) * base
+    W = W.astype(float)
+    p = np.tile([vp.alpha, vp.beta], (n, 1))
+    rss, g, coef = _vp_grad(p, ln_n, ln_d, y, W)
+    eps = 1e-6
+    active = np.ones(n, bool)
+    for _ in range(60):
+        if not active.any():
+            break
+        a = np.flatnonzero(active)
+        pa, ga, Wa = p[a], g[a], W[a]
+        _, g1, _ = _vp_grad(pa + [eps, 0], ln_n, ln_d, y, Wa)
+        _, g2, _ = _vp_grad(pa + [0, eps], ln_n, ln_d, y, Wa)
+        H = np.stack([(g1 - ga) / eps, (g2 - ga) / eps], axis=1)
+        H = 0.5 * (H + H.transpose(0, 2, 1))
+        det = H[:, 0, 0] * H[:, 1, 1] - H[:, 0, 1] ** 2
+        ok = (det > 0) & (H[:, 0, 0] > 0)
+        step = np.zeros_like(pa)
+        if ok.any():
+            step[ok] = -np.linalg.solve(H[ok], ga[ok][..., None])[..., 0]
+        gn = np.linalg.norm(ga, axis=1, keepdims=True)
+        step[~ok] = -0.01 * ga[~ok] / np.maximum(gn[~ok], 1e-300)
+        norm = np.linalg.norm(step, axis=1, keepdims=True)
+        step *= np.minimum(1.0, 0.1 / np.maximum(norm, 1e-300))
+        t = np.ones(a.size)
+        new_p, new_rss, new_g, new_c = pa.copy(), rss[a].copy(), ga.copy(), coef[a].copy()
+        todo = np.ones(a.size, bool)
+        for _ in range(12):  # backtracking, vectorised over the refits still looking
+            j = np.flatnonzero(todo)
+            if not j.size:
+                break
+            cand = np.clip(pa[j] + t[j, None] * step[j], lo, hi)
+            r_c, g_c, c_c = _vp_grad(cand, ln_n, ln_d, y, Wa[j])
+            better = r_c <= rss[a][j]
+            acc = j[better]
+            new_p[acc], new_rss[acc], new_g[acc], new_c[acc] = cand[better], r_c[better], g_c[better], c_c[better]
+            todo[acc] = False
+            t[j[~better]] *= 0.5
+        moved = np.linalg.norm(new_p - pa, axis=1)
+        p[a], rss[a], g[a], coef[a] = new_p, new_rss, new_g, new_c
+        active[a] = (moved > 1e-10) & ~todo
+    alpha, beta = p[:, 0], p[:, 1]
+    e, a_n, b_d = coef[:, 0], coef[:, 1] * N_SCALE ** alpha, coef[:, 2] * D_SCALE ** beta
+    samples = np.column_stack([e, a_n, b_d, alpha, beta])
+    named = {k: samples[:, j] for j, k in enumerate(("E", "A", "B", "alpha", "beta"))}
+    s_ab = alpha + beta
+    named["a"] = beta / s_ab
+    named["b"] = alpha / s_ab
+    alloc = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gg = (alpha * a_n / (beta * b_d)) ** (1.0 / s_ab)
+        for c in budgets:
+            x = c / 6.0
+            n_s, d_s = gg * x ** named["a"], x ** named["b"] / gg
+            n0, d0 = vp.optimum(c)
+            fine = np.isfinite(n_s) & np.isfinite(d_s) & (n_s > 0)
+            alloc.append({"flops": c, "params": float(n0), "tokens": float(d0), "tokens_per_param": float(d0 / n0),
+                          "intervals": {"params": fit_mod._intervals(n_s[fine], levels),
+                                        "tokens": fit_mod._intervals(d_s[fine], levels),
+                                        "tokens_per_param": fit_mod._intervals((d_s / n_s)[fine], levels)}})
+    tiny = np.finfo(float).tiny
+    thetas = np.column_stack([np.log(np.maximum(a_n, tiny)), np.log(np.maximum(b_d, tiny)),
+                              np.log(np.maximum(e, tiny)), alpha, beta])
+    return fit_mod.Bootstrap(
+        n=int(n), seed=int(seed), levels=levels, budgets=budgets, samples=samples,
+        point={**vp.constants, "a": vp.a, "b": vp.b}, se={k: float(np.std(v, ddof=1)) for k, v in named.items()},
+        intervals={k: fit_mod._intervals(v, levels) for k, v in named.items()}, allocation=tuple(alloc),
+        log_mean=thetas.mean(axis=0), log_cov=np.cov(thetas, rowvar=False), n_unconverged=int(active.sum()),
+    )

@@ -118,3 +118,23 @@ def test_bad_arguments(epoch_217):
         fit_vp.fit_vp(epoch_217, bounds=(0.5, 0.1))
     with pytest.raises(ScaleplanError, match="at least 5"):
         fit_vp.below_flops(epoch_217, 1e18)
+
+
+def test_vectorised_bootstrap_matches_independent_refits(epoch_217):
+    from dataclasses import replace
+
+    vp = fit_vp.fit_vp(epoch_217)
+    boot = fit_vp.bootstrap_vp(epoch_217, vp, n=200, seed=3)
+    assert boot.n_unconverged == 0 and boot.samples.shape == (200, 5)
+    rng = np.random.default_rng(3)  # the same resamples: multinomial counts as row weights
+    counts = rng.multinomial(217, np.full(217, 1 / 217), size=200).astype(float)
+    for i in (0, 1, 2):
+        ref = fit_vp.fit_vp(replace(epoch_217, weights=counts[i]))
+        assert boot.samples[i, 3] == pytest.approx(ref.alpha, abs=1e-6)
+        assert boot.samples[i, 4] == pytest.approx(ref.beta, abs=1e-6)
+        assert boot.samples[i, 0] == pytest.approx(ref.E, abs=1e-6)
+    lo, hi = boot.intervals["alpha"]["95%"]
+    assert lo < vp.alpha < hi
+    raw = fit_vp.law_dict(vp, epoch_217, name="vp-boot", boot=boot)
+    assert law_from_dict(raw, "vp-boot.yaml").constants["beta"] == pytest.approx(vp.beta)
+    assert "intervals" in raw
