@@ -144,7 +144,11 @@ def test_fit_method_vp_reproduces_open_athena():
     vp = data["vp"]
     assert vp["n_runs"] == 217 and vp["E"] == pytest.approx(1.9051, abs=5e-5)
     assert vp["alpha"] == pytest.approx(0.3511, abs=5e-5) and vp["rss"] == pytest.approx(0.062414, abs=5e-7)
-    result = run("fit", EPOCH, "--method", "vp", "--bootstrap", 10)
+    boot = json.loads(ok("fit", EPOCH, "--drop-worst", 5, "--max-flops", "1e21", "--method", "vp", "--bootstrap", 50,
+                         "-f", "json").stdout)["bootstrap"]
+    lo, hi = boot["intervals"]["alpha"]["95%"]
+    assert boot["n"] == 50 and lo < vp["alpha"] < hi
+    result = run("fit", EPOCH, "--method", "vp", "--approach", "both")
     assert result.exit_code == 2 and "--method vp" in result.stderr
 
 
