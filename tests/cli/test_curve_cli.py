@@ -179,3 +179,28 @@ def test_tensorboard_exports_loss_and_lr_in_two_files(tmp_path):
     assert data["alpha"] == pytest.approx(0.497, rel=0.02) and data["C"] == pytest.approx(0.299, rel=0.02)
     result = run("curve", "fit", tmp_path / "loss.csv", "--lr-log", tmp_path / "lr.csv", "--save", tmp_path / "lr.csv")
     assert result.exit_code == 2 and "input" in result.stderr
+
+
+def test_approach_two_reports_its_bias_against_the_parametric_fit(tmp_path):
+    import csv
+
+    import scaleplan
+
+    path = tmp_path / "sweep.csv"
+    ok("sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", path)
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    law = scaleplan.get_law("chinchilla")
+    with path.open("w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for r in rows:
+            r["loss"] = repr(float(law.loss(float(r["params"]), float(r["tokens"]))))
+            writer.writerow(r)
+    data = json.loads(ok("fit", path, "--approach", "both", "-f", "json").stdout)
+    bias = data["isoflop"]["vs_parametric"]
+    assert [b["flops"] for b in bias] == [1e21, 1e23, 1e25]
+    for b in bias:  # noise-free runs from one law: both approaches agree within a few percent at the sweep's scale
+        assert b["tokens_ratio"] == pytest.approx(b["tokens_isoflop"] / b["tokens_parametric"])
+        assert 0.8 < b["tokens_ratio"] < 1.25
+    assert "Approach 2 against the parametric fit" in ok("fit", path, "--approach", "both").stdout
