@@ -127,12 +127,17 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
     warnings = []
     if sizes.size < SAFE_SIZES:
         warnings.append(f"only {sizes.size} model sizes: Choshen et al. 2024 (section 8) found 5 a safe bet")
+    per_size = np.bincount(np.unique(np.column_stack([np.searchsorted(sizes, params[keep]), rid]), axis=0)[:, 0])
+    repeated = int(np.sum(per_size >= 2))  # sizes trained more than once (seeds): resampling runs covers their noise
     if lost:
         warnings.append(f"{len(lost)} run(s) had no checkpoint left after the early cut: {', '.join(lost[:5])}"
                         + (" ..." if len(lost) > 5 else ""))
     info = {"run_column": run_col, "runs": int(kept_runs.size), "checkpoints": int(keep.sum()),
             "dropped_early": int((~keep).sum()), "rule": how, "weighting": "each run weighs the same",
-            "model_sizes": int(sizes.size), "warnings": warnings}
+            "model_sizes": int(sizes.size), "sizes_with_repeated_runs": repeated,
+            "seed_noise": ("the bootstrap resamples whole runs, so its intervals include the spread between runs of "
+                           "one size (seeds)") if repeated else "one run per size: no seed noise measured",
+            "warnings": warnings}
     rows = np.arange(1, n + 1)[keep]
     return fit_mod.Runs(params=params[keep], tokens=tokens[keep], flops=flops[keep], loss=loss[keep],
                         source=str(path), rows=rows, columns={**chosen, "run": run_col},

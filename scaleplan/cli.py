@@ -786,6 +786,7 @@ app.add_typer(curve_app, name="curve")
 
 MAX_ROWS = 10_000           # rows of any printed table
 MAX_OUTPUT_STEPS = 2_000_000  # rows of a per-step schedule file
+MAX_PREDICT_STEPS = 2_000_000  # steps of a predicted curve (several per-step arrays per schedule in memory)
 
 
 @curve_app.callback()
@@ -927,8 +928,8 @@ def curve_predict(
     from . import curves
 
     n_steps = parse_positive(steps, "--steps")
-    if not n_steps.is_integer() or n_steps > curves.MAX_STEPS:
-        raise ScaleplanError(f"--steps must be a whole number in 1..{curves.MAX_STEPS:,}, got {steps}")
+    if not n_steps.is_integer() or n_steps > MAX_PREDICT_STEPS:
+        raise ScaleplanError(f"--steps must be a whole number in 1..{MAX_PREDICT_STEPS:,}, got {steps}")
     n_steps = int(n_steps)
     _whole_option(rows, "--rows", 2, MAX_ROWS)
     _whole_option(warmup, "--warmup", 0, n_steps - 1)
@@ -952,11 +953,12 @@ def curve_predict(
     for s, c, f in zip(built, curves_out, finals):
         entry = {"schedule": s.to_dict(), "describe": s.describe(), "final_loss": f, "final_lr": float(c["lr"][-1])}
         if target_loss is not None:
-            entry["steps_to_target"] = curves.steps_to_loss(law, target_loss, s)
+            entry["steps_to_target"] = curves.steps_to_loss(law, target_loss, s, max_steps=MAX_PREDICT_STEPS)
         record["schedules"].append(entry)
     choice = None
     if best_cooldown:
-        base = next((s for s in built if s.kind == "wsd"), replace(built[0], kind="wsd"))
+        base = next((s for s in built if s.kind == "wsd"),
+                    replace(built[0], kind="wsd", final_fraction=0.0 if final is None else final))
         choice = curves.best_cooldown(law, base)
         record["best_cooldown"] = choice.to_dict()
     first = min(n_steps, max(warmup + 1, round(n_steps / rows)))  # the law says little inside warm-up

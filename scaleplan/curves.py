@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 LAMBDA = 0.999          # 2505.07796 section 3.1: "decay factor" of the annealing momentum
-MAX_STEPS = 10_000_000  # cap on any step count a user can type (a schedule is an array of this length)
+MAX_STEPS = 5_000_000  # cap on any step count (a schedule is a float array of this length: 40 MB)
 KINDS = ("constant", "cosine", "wsd", "step")
 SHAPES = ("linear", "1-sqrt", "cosine")
 DEFINITIONS = {

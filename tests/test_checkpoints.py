@@ -87,3 +87,12 @@ def test_bad_checkpoint_files(tmp_path):
         checkpoints.load_checkpoints(bad, drop_fraction=1.5)
     with pytest.raises(ScaleplanError, match="no run column"):
         checkpoints.load_checkpoints(bad, run_column="seed")
+
+
+def test_repeated_seeds_are_counted(tmp_path):
+    path = write(tmp_path / "ck.csv")
+    text = path.read_text().splitlines()
+    extra = [line.replace("run-2,", "run-2b,", 1) for line in text if line.startswith("run-2,")]
+    path.write_text("\n".join(text + extra) + "\n")
+    info = checkpoints.load_checkpoints(path).checkpoints
+    assert info["runs"] == 7 and info["sizes_with_repeated_runs"] == 1 and "seeds" in info["seed_noise"]

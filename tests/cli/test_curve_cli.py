@@ -107,6 +107,7 @@ def test_plots(wsd_log, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["curve", "predict", "--steps", "1e12"], "--steps must be"),
+    (["curve", "predict", "--steps", "3M"], "--steps must be"),
     (["curve", "predict", "--rows", "100000"], "--rows must be"),
     (["curve", "predict", "--schedule", "linear"], "schedule must be one of"),
     (["curve", "predict", "--shape", "square"], "cooldown shape"),
