@@ -578,6 +578,21 @@ def _cell(value) -> float:
         return math.inf  # marks text where a number belongs
 
 
+def _trainer_state(path):
+    """(header, records) of a Hugging Face Trainer `trainer_state.json` (its `log_history`), else (None, None)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None, None  # the general reader gives the message
+    if not isinstance(data, dict) or not isinstance(data.get("log_history"), list):
+        return None, None
+    recs = [(f"log_history[{i}]", r) for i, r in enumerate(data["log_history"]) if isinstance(r, dict)]
+    header = list(dict.fromkeys(str(k) for _, r in recs for k in r))
+    return header, recs
+
+
 def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
     """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
     `value_is`."""
@@ -586,7 +601,9 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
     from .fit import _read_records
 
     path = Path(path)
-    header, recs, _ = _read_records(path)
+    header, recs = _trainer_state(path) if path.suffix.lower() == ".json" else (None, None)
+    if header is None:
+        header, recs, _ = _read_records(path)
     if len(recs) > MAX_LOG_ROWS:
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
     chosen = {}
@@ -608,7 +625,8 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
 
 
 def load_log(path, columns: dict | None = None, warmup: int | None = None, lr_path=None) -> Curve:
-    """A training curve from a .csv / .tsv / .jsonl / .json / .yaml log with step, learning rate and loss columns.
+    """A training curve from a .csv / .tsv / .jsonl / .json / .yaml log with step, learning rate and loss columns,
+    or a Hugging Face Trainer `trainer_state.json` (its log_history: step, learning_rate, loss).
 
     `columns` maps a field (step, lr, loss) to a column name, e.g. {"loss": "run-1 - train/loss"} for a W&B export.
     Rows without a loss (a W&B export logs metrics at different steps) are skipped; the learning rate is

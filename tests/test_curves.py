@@ -241,3 +241,13 @@ def test_step_zero_rows_are_allowed_and_skipped():
     c = cv.Curve.from_log(steps, loss, steps, np.concatenate([[0.0], lr[steps[1:] - 1]]))
     assert c.steps[0] == 10 and c.loss.size == 200
     assert cv.fit_curves([c], holdout=0).law.alpha == pytest.approx(0.497, rel=0.05)
+
+
+def test_shipped_definitions_say_which_s2():
+    from scaleplan import _yaml
+
+    raw = _yaml.read(_yaml.DATA / "curve_laws.yaml")
+    assert raw["definitions"]["lambda"] == cv.LAMBDA == 0.999
+    assert "secondary" in raw["definitions"]["status"] and "peak rate" in raw["definitions"]["warmup"]
+    law = cv.example_law()
+    assert (law.L0, law.A, law.alpha, law.C) == (3.057, 0.490, 0.497, 0.299)  # arXiv 2505.07796 Fig. 3

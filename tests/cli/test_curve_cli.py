@@ -205,3 +205,18 @@ def test_approach_two_reports_its_bias_against_the_parametric_fit(tmp_path):
         assert b["tokens_ratio"] == pytest.approx(b["tokens_isoflop"] / b["tokens_parametric"])
         assert 0.8 < b["tokens_ratio"] < 1.25
     assert "Approach 2 against the parametric fit" in ok("fit", path, "--approach", "both").stdout
+
+
+def test_hugging_face_trainer_state(tmp_path):
+    sched = cv.Schedule("cosine", 5000, 3e-4, warmup=100, final_fraction=0.1)
+    c = LAW.curve(sched)
+    history = []
+    for s in range(10, 5001, 10):
+        history.append({"epoch": s / 5000, "grad_norm": 1.0, "learning_rate": float(c["lr"][s - 1]),
+                        "loss": round(float(c["loss"][s - 1]), 5), "step": s})
+        if s % 500 == 0:
+            history.append({"eval_loss": 9.9, "step": s})  # evaluation entries carry no training loss
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"global_step": 5000, "log_history": history}))
+    data = json.loads(ok("curve", "fit", path, "-f", "json").stdout)
+    assert data["n_points"] == 491 and data["alpha"] == pytest.approx(0.497, rel=0.02)
