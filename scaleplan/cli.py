@@ -977,7 +977,13 @@ def curve_predict(
 
         plot_curves.save_predict_figure(built, curves_out, plot, inputs=inputs)
         err.print(f"wrote {plot}", markup=False)
-    if fmt not in (Format.table, Format.markdown):
+    if fmt == Format.csv:  # one row per schedule, as the table
+        emit_grid(out, fmt, None, [], [], [{"schedule": e["schedule"]["kind"], "final_loss": e["final_loss"],
+                                            "final_lr": e["final_lr"], "steps_to_target": e.get("steps_to_target"),
+                                            **{k: v for k, v in e["schedule"].items() if k != "kind"}}
+                                           for e in record["schedules"]])
+        return
+    if fmt != Format.table and fmt != Format.markdown:
         emit_grid(out, fmt, None, [], [], record)
         return
     best = min(finals)

@@ -258,8 +258,9 @@ class CurveLaw:
 
     @classmethod
     def from_dict(cls, raw: dict, where: str = "law") -> CurveLaw:
-        if not isinstance(raw, dict):
-            raise ScaleplanError(f"{where}: expected a mapping with L0, A, alpha, C")
+        if not isinstance(raw, dict) or "L0" not in raw and "L0" not in (raw.get("constants") or {}):
+            raise ScaleplanError(f"{where}: not a curve law (expected L0, A, alpha, C; write one with "
+                                 "scaleplan curve fit LOG --save FILE)")
         vals = {}
         for key in ("L0", "A", "alpha", "C"):
             v = raw.get(key, raw.get("constants", {}).get(key) if isinstance(raw.get("constants"), dict) else None)

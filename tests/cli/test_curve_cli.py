@@ -220,3 +220,16 @@ def test_hugging_face_trainer_state(tmp_path):
     path.write_text(json.dumps({"global_step": 5000, "log_history": history}))
     data = json.loads(ok("curve", "fit", path, "-f", "json").stdout)
     assert data["n_points"] == 491 and data["alpha"] == pytest.approx(0.497, rel=0.02)
+
+
+def test_predict_csv_is_one_row_per_schedule_and_laws_are_checked(tmp_path):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(ok("curve", "predict", "-f", "csv").stdout)))
+    assert [r["schedule"] for r in rows] == ["cosine", "wsd", "constant"]
+    assert float(rows[1]["final_loss"]) < float(rows[2]["final_loss"])  # a cooldown beats no cooldown
+    not_a_curve_law = tmp_path / "law.yaml"
+    not_a_curve_law.write_text("form: parametric\nconstants: {E: 1.8, A: 400, B: 400, alpha: 0.3, beta: 0.3}\n")
+    result = run("curve", "predict", "--law", not_a_curve_law)
+    assert result.exit_code == 2 and "not a curve law" in result.stderr
