@@ -56,6 +56,9 @@ def main() -> int:
     t, res = timed(curve_fit, args.repeat)
     print(f"curve fit, {args.steps:,}-step log (every step logged, 30% held-out refit included): {t * 1e3:.0f} ms "
           f"(alpha {res.law.alpha:.4f}, C {res.law.C:.4f})")
+    log = curves.Curve.from_log(steps, loss, steps, c["lr"])
+    t, res = timed(lambda: curves.fit_curves([log], robust=True), args.repeat)
+    print(f"  --robust (Huber on log loss, reweighted): {t * 1e3:.0f} ms (alpha {res.law.alpha:.4f}, C {res.law.C:.4f})")
     if DATA.exists():
         runs = fit_vp.below_flops(fit.load_runs(DATA, drop_worst=5), 1e21)
         t, vp = timed(lambda: fit_vp.fit_vp(runs), args.repeat)

@@ -341,17 +341,20 @@ class CurveFit:
     holdout: dict                 # how, n_points, rmse, mean_rel_error, max_rel_error, (law)
     curves: tuple[dict, ...]      # per curve: source, points, warmup, steps
     warnings: tuple[str, ...] = ()
+    robust: bool = False
 
     def to_dict(self) -> dict:
+        objective = ("Huber(1e-3) on log-loss residuals by iteratively reweighted least squares" if self.robust
+                     else "least squares on the loss")
         return {**self.law.to_dict(), "n_points": self.n_points, "rmse": self.rmse, "r2": self.r2,
                 "max_rel_error": self.max_rel_error, "holdout": self.holdout, "curves": list(self.curves),
-                "method": "least squares on the loss; (L0, A, C) >= 0 by exact NNLS for each alpha (variable "
-                          "projection), alpha by a log grid on [0.01, 3] then a bounded scalar search",
+                "method": f"{objective}; (L0, A, C) >= 0 by exact NNLS for each alpha (variable projection), alpha "
+                          "by a log grid on [0.01, 3] then a bounded scalar search",
                 "warnings": list(self.warnings)}
 
 
-def _solve(s1, s2, y, alphas):
-    """Best (coef (k,3), rss (k,)) for each alpha: columns [1, S1^-alpha, -S2]."""
+def _solve(s1, s2, y, alphas, w=None):
+    """Best (coef (k,3), rss (k,)) for each alpha: columns [1, S1^-alpha, -S2]; `w` per-point weights."""
     from .fit_vp import nnls3
 
     alphas = np.atleast_1d(np.asarray(alphas, float))
@@ -360,23 +363,46 @@ def _solve(s1, s2, y, alphas):
     X[..., 0] = 1.0
     X[..., 1] = np.exp(-alphas[:, None] * ln1[None, :])
     X[..., 2] = -s2[None, :]
-    return nnls3(X, y)
+    return nnls3(X, y, w)
 
 
-def _fit_arrays(s1, s2, y, lo: float = 0.01, hi: float = 3.0):
+def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
     from scipy.optimize import minimize_scalar
 
     # grid on a thinned copy for long logs (the grid only brackets alpha), the bounded search on all points
     thin = max(1, y.size // 5000)
     grid = np.geomspace(lo, hi, 48)
-    _, rss = _solve(s1[::thin], s2[::thin], y[::thin], grid)
+    _, rss = _solve(s1[::thin], s2[::thin], y[::thin], grid, None if w is None else w[::thin])
     j = int(np.argmin(rss))
     a_lo, a_hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
-    res = minimize_scalar(lambda a: float(_solve(s1, s2, y, a)[1][0]), bounds=(a_lo, a_hi), method="bounded",
+    res = minimize_scalar(lambda a: float(_solve(s1, s2, y, a, w)[1][0]), bounds=(a_lo, a_hi), method="bounded",
                           options={"xatol": 1e-9})
     alpha = float(res.x)
-    coef, rss = _solve(s1, s2, y, alpha)
+    coef, rss = _solve(s1, s2, y, alpha, w)
     return alpha, coef[0], float(rss[0])
+
+
+HUBER_DELTA = 1e-3  # on log-loss residuals, as Hoffmann et al. / Epoch, and the re-implementations of Tissue et al.
+
+
+def _fit_arrays(s1, s2, y, robust: bool = False):
+    """(alpha, (L0, A, C), rss). robust: Huber(1e-3) on log-loss residuals by iteratively reweighted least squares
+    (weight psi(r)/r on each log residual r, divided by L^2 for the raw-loss design), so loss spikes count little."""
+    alpha, coef, rss = _fit_weighted(s1, s2, y)
+    if not robust:
+        return alpha, coef, rss
+    for _ in range(30):
+        pred = coef[0] + coef[1] * s1 ** -alpha - coef[2] * s2
+        if np.any(pred <= 0):
+            break
+        r = np.abs(np.log(y) - np.log(pred))
+        w = np.where(r <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(r, 1e-300)) / (y * y)
+        new_alpha, coef, rss = _fit_weighted(s1, s2, y, w / w.mean())
+        done = abs(new_alpha - alpha) < 1e-8
+        alpha = new_alpha
+        if done:
+            break
+    return alpha, coef, rss
 
 
 def _quality(pred, y) -> dict:
@@ -385,8 +411,10 @@ def _quality(pred, y) -> dict:
             "mean_rel_error": float(np.mean(np.abs(r) / y)), "max_rel_error": float(np.max(np.abs(r) / y))}
 
 
-def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0, name: str = "my-curve-law") -> CurveFit:
-    """Fit L0, A, alpha, C to one or more logged curves (points after each curve's warm-up).
+def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0, name: str = "my-curve-law",
+               robust: bool = False) -> CurveFit:
+    """Fit L0, A, alpha, C to one or more logged curves (points after each curve's warm-up): least squares on the
+    loss, or with robust=True Huber(1e-3) on log-loss residuals (loss spikes count little).
 
     Held-out check: with one curve, refit on a random (1 - holdout) of its points and score the rest; with two or
     more, fit all but the last curve and predict the last (a cut in time would leave no annealing to fit C).
@@ -411,7 +439,7 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
     y = np.concatenate([p[2] for p in parts])
     if y.size < 5:
         raise ScaleplanError("the fit needs at least 5 logged points after warm-up")
-    alpha, coef, rss = _fit_arrays(s1, s2, y)
+    alpha, coef, rss = _fit_arrays(s1, s2, y, robust)
     l0, a, c_ = (float(v) for v in coef)
     law = CurveLaw(L0=l0, A=a, alpha=alpha, C=c_, lam=lam, name=name,
                    source="fitted by scaleplan: " + ", ".join(i["source"] for i in info))
@@ -428,7 +456,7 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
     hold: dict = {}
     if len(parts) >= 2:
         fs1, fs2, fy = (np.concatenate([p[k] for p in parts[:-1]]) for k in range(3))
-        h_alpha, h_coef, _ = _fit_arrays(fs1, fs2, fy)
+        h_alpha, h_coef, _ = _fit_arrays(fs1, fs2, fy, robust)
         h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
         hold = {"how": f"fit on the other {len(parts) - 1} curve(s), predict {info[-1]['source']}",
                 **_quality(h.loss_at(parts[-1][0], parts[-1][1]), parts[-1][2]),
@@ -438,12 +466,12 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
         test = np.zeros(y.size, bool)
         test[rng.choice(y.size, size=max(1, int(round(holdout * y.size))), replace=False)] = True
         if (~test).sum() >= 5:
-            h_alpha, h_coef, _ = _fit_arrays(s1[~test], s2[~test], y[~test])
+            h_alpha, h_coef, _ = _fit_arrays(s1[~test], s2[~test], y[~test], robust)
             h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
             hold = {"how": f"random {holdout:.0%} of logged points held out (seed {seed})",
                     **_quality(h.loss_at(s1[test], s2[test]), y[test]),
                     "law": {k: float(v) for k, v in h.constants.items()}}
-    return CurveFit(law=law, n_points=int(y.size), rmse=float(np.sqrt(rss / y.size)),
+    return CurveFit(law=law, n_points=int(y.size), rmse=float(np.sqrt(np.mean(r * r))), robust=bool(robust),
                     r2=float(1 - np.sum(r * r) / sst) if sst > 0 else math.nan,
                     max_rel_error=float(np.max(np.abs(r) / y)), holdout=hold, curves=tuple(info),
                     warnings=tuple(warnings))

@@ -251,3 +251,19 @@ def test_shipped_definitions_say_which_s2():
     assert "secondary" in raw["definitions"]["status"] and "peak rate" in raw["definitions"]["warmup"]
     law = cv.example_law()
     assert (law.L0, law.A, law.alpha, law.C) == (3.057, 0.490, 0.497, 0.299)  # arXiv 2505.07796 Fig. 3
+
+
+def test_robust_fit_ignores_loss_spikes():
+    sched = cv.Schedule("wsd", 20_000, 2e-4, warmup=500, cooldown=0.2)
+    c = EXAMPLE.curve(sched)
+    rng = np.random.default_rng(0)
+    steps = np.arange(10, 20_001, 10)
+    loss = c["loss"][steps - 1] + rng.normal(0, 0.003, steps.size)
+    spikes = rng.choice(steps.size, 40, replace=False)
+    loss[spikes] += rng.uniform(0.3, 1.5, spikes.size)  # 2% of points are loss spikes
+    log = cv.Curve.from_log(steps, loss, steps, c["lr"][steps - 1])
+    plain = cv.fit_curves([log], holdout=0).law
+    robust = cv.fit_curves([log], holdout=0, robust=True)
+    assert robust.law.C == pytest.approx(0.299, rel=0.05) and robust.law.alpha == pytest.approx(0.497, rel=0.05)
+    assert abs(plain.C - 0.299) > 5 * abs(robust.law.C - 0.299)
+    assert "Huber" in robust.to_dict()["method"]
