@@ -132,7 +132,9 @@ class Runs:
         }
         if self.sha256:
             out["sha256"] = self.sha256
-        if self.checkpoints:
+        if self.checkpoints:  # several rows per run: count runs, and rows (checkpoints) apart
+            out["n_runs"] = int(self.checkpoints["runs"])
+            out["n_rows"] = self.n
             out["checkpoints"] = dict(self.checkpoints)
         return out
 
