@@ -27,7 +27,19 @@ x = (n - (N - N_decay)) / N_decay. Steps are numbered 1..N.
 
 The fit is least squares on the loss by variable projection: for fixed alpha, (L0, A, C) >= 0 are an exact
 non-negative linear solve (`scaleplan.fit_vp.nnls3`), so only alpha is searched (a log grid, then a bounded
-scalar search). scipy is imported inside the functions that need it.
+scalar search); robust=True makes it Huber(1e-3) on log-loss residuals by reweighting. scipy is imported inside
+the functions that need it.
+
+Public API (plain floats and numpy arrays; every user mistake raises ScaleplanError):
+
+    Schedule(kind, steps, peak_lr, warmup=0, final_fraction=0, cooldown=0.2, shape="1-sqrt", ...).lr()
+    areas(lr, warmup=0, lam=0.999) -> (S1, S2) per step
+    load_log(path, columns=None, warmup=None, lr_path=None) -> Curve;  Curve.from_log(steps, loss, lr_steps, lr)
+    fit_curves(curves, holdout=0.3, seed=0, robust=False) -> CurveFit (.law is a CurveLaw)
+    CurveLaw(L0, A, alpha, C).curve(schedule) / .final_loss(schedule);  load_law(path);  example_law()
+    best_cooldown(law, schedule) -> CooldownChoice;  steps_to_loss(law, target, schedule) -> steps or None
+    plan_schedule(peak_lr, tokens, batch_tokens) -> PlanSchedule (what a plan's recipe carries)
+    cooldown_suite_cost(multiples, cooldown) -> Hagele et al.'s suite saving ratio
 """
 
 from __future__ import annotations
@@ -41,8 +53,9 @@ from .errors import ScaleplanError
 from .units import fmt_sci
 
 __all__ = [
-    "Schedule", "CurveLaw", "Curve", "CurveFit", "areas", "per_step_lr", "fit_curves", "best_cooldown",
-    "steps_to_loss", "cooldown_suite_cost", "LAMBDA", "MAX_STEPS", "SHAPES", "KINDS",
+    "Schedule", "CurveLaw", "Curve", "CurveFit", "CooldownChoice", "PlanSchedule", "areas", "per_step_lr",
+    "load_log", "load_law", "example_law", "fit_curves", "best_cooldown", "steps_to_loss", "plan_schedule",
+    "cooldown_suite_cost", "LAMBDA", "MAX_STEPS", "SHAPES", "KINDS",
 ]
 
 LAMBDA = 0.999          # 2505.07796 section 3.1: "decay factor" of the annealing momentum
