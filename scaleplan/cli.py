@@ -829,6 +829,7 @@ def curve_fit(
     columns: Annotated[list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=train/loss,lr=lr-AdamW.")] = [],
     warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up steps (default: the steps before the learning rate first peaks).")] = None,
     lr_log: Annotated[Optional[str], typer.Option("--lr-log", help="The learning rate from this second file (a TensorBoard export of the LR scalar: Step, Value); one LOG only.")] = None,
+    from_step: Annotated[int, typer.Option("--from-step", help="Fit only logged points at or after this step (early steps often follow no power law).")] = 0,
     robust: Annotated[bool, typer.Option("--robust", help="Huber (delta 1e-3) on log-loss residuals instead of least squares: loss spikes count little.")] = False,
     holdout: Annotated[float, typer.Option("--holdout", help="Fraction of logged points held out for the check (one log).")] = 0.3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out draw.")] = 0,
@@ -843,7 +844,7 @@ def curve_fit(
     Example: scaleplan curve fit wandb_export.csv --columns "loss=run-1 - train/loss,lr=run-1 - lr" --save law.yaml
     Example: scaleplan curve fit wsd_run.csv cosine_run.csv
     Example: scaleplan curve fit tb_loss.csv --lr-log tb_lr.csv
-    Example: scaleplan curve fit spiky_log.csv --robust
+    Example: scaleplan curve fit spiky_log.csv --robust --from-step 500
     """
     from . import curves
 
@@ -859,7 +860,7 @@ def curve_fit(
         _plotter(plot, inputs)
     mapping = _curve_columns(columns)
     loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
-    result = curves.fit_curves(loaded, holdout=holdout, seed=seed, robust=robust,
+    result = curves.fit_curves(loaded, holdout=holdout, seed=seed, robust=robust, from_step=from_step,
                                name=Path(save).stem if save else "my-curve-law")
     _warn(result.warnings)
     record = result.to_dict()

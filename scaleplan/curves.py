@@ -425,8 +425,9 @@ def _quality(pred, y) -> dict:
 
 
 def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0, name: str = "my-curve-law",
-               robust: bool = False) -> CurveFit:
-    """Fit L0, A, alpha, C to one or more logged curves (points after each curve's warm-up): least squares on the
+               robust: bool = False, from_step: int = 0) -> CurveFit:
+    """Fit L0, A, alpha, C to one or more logged curves (points after each curve's warm-up, and at or after
+    `from_step`: the first few hundred steps of a real run often follow no power law in S1): least squares on the
     loss, or with robust=True Huber(1e-3) on log-loss residuals (loss spikes count little).
 
     Held-out check: with one curve, refit on a random (1 - holdout) of its points and score the rest; with two or
@@ -437,15 +438,16 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
         raise ScaleplanError("no curves to fit")
     holdout = _fraction("holdout", holdout, 0.0, 0.9)
     lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
+    from_step = _whole("from step", from_step, 0)
     parts, info, warnings = [], [], []
     for c in curves:
         s1, s2 = c.areas(lam)
-        keep = (c.steps > c.warmup) & (s1 > 0)
+        keep = (c.steps > c.warmup) & (c.steps >= from_step) & (s1 > 0)
         if keep.sum() < 5:
-            raise ScaleplanError(f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps; "
-                                 "the fit needs at least 5")
+            raise ScaleplanError(f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps"
+                                 f"{f' and from step {from_step:,}' if from_step else ''}; the fit needs at least 5")
         parts.append((s1[keep], s2[keep], c.loss[keep]))
-        info.append({"source": c.source, "points": int(keep.sum()), "warmup": int(c.warmup),
+        info.append({"source": c.source, "points": int(keep.sum()), "warmup": int(c.warmup), "from_step": from_step,
                      "steps": int(c.steps.max()), "peak_lr": float(c.lr.max()), "final_lr": float(c.lr[-1])})
     s1 = np.concatenate([p[0] for p in parts])
     s2 = np.concatenate([p[1] for p in parts])

@@ -278,15 +278,14 @@ def test_real_released_curve_modded_nanogpt():
     0.1x. Its log prints val_loss 2.9166 at step 7500. Fitted after step 500 (early points follow no power law in
     S1), the law describes the whole curve, and fitted on steps <= 7000 it predicts the final loss within 1%
     (it over-predicts the late cooldown's gain: -0.5% here, -1.2% from steps <= 6000)."""
-    log = cv.load_log(REAL, warmup=500)
-    assert log.steps[-1] == 7500 and log.loss[-1] == 2.9166
-    fit = cv.fit_curves([log])
+    log = cv.load_log(REAL)
+    assert log.steps[-1] == 7500 and log.loss[-1] == 2.9166 and log.warmup == 0
+    fit = cv.fit_curves([log], from_step=501)
     assert fit.rmse < 0.006 and fit.max_rel_error < 0.005 and fit.law.C > 0
     assert fit.holdout["mean_rel_error"] < 0.003
     early = log.steps <= 7000
-    part = cv.Curve.from_log(log.steps[early], log.loss[early], log.steps[early], log.lr[log.steps[early] - 1],
-                             warmup=500)
-    law = cv.fit_curves([part], holdout=0).law
+    part = cv.Curve.from_log(log.steps[early], log.loss[early], log.steps[early], log.lr[log.steps[early] - 1])
+    law = cv.fit_curves([part], holdout=0, from_step=501).law
     n = np.arange(1, 7501)
     w = np.minimum((1 - (n - 1) / 7500) / 0.4, 1.0)
     final = law.curve(w + (1 - w) * 0.1)["loss"][-1]

@@ -233,3 +233,13 @@ def test_predict_csv_is_one_row_per_schedule_and_laws_are_checked(tmp_path):
     not_a_curve_law.write_text("form: parametric\nconstants: {E: 1.8, A: 400, B: 400, alpha: 0.3, beta: 0.3}\n")
     result = run("curve", "predict", "--law", not_a_curve_law)
     assert result.exit_code == 2 and "not a curve law" in result.stderr
+
+
+def test_real_curve_from_step():
+    path = Path(__file__).resolve().parents[1] / "data" / "modded-nanogpt-gpt2-medium-2025-01-18.csv"
+    late = json.loads(ok("curve", "fit", path, "--from-step", 501, "-f", "json").stdout)
+    everything = json.loads(ok("curve", "fit", path, "-f", "json").stdout)
+    assert late["n_points"] == 56 and everything["n_points"] == 60
+    assert late["rmse"] < 0.25 * everything["rmse"]  # early points follow no power law in S1
+    result = run("curve", "fit", path, "--from-step", 7400)
+    assert result.exit_code == 2 and "at least 5" in result.stderr
