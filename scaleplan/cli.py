@@ -666,9 +666,11 @@ def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, b
             row += [f"{lo:.4g} .. {hi:.4g}" for lo, hi in boot.intervals[k].values()]
         rows.append(row)
     headers = ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else [])
-    emit_grid(out, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta, least squares on the loss", headers, rows, {},
-              f"{len(runs)} rows from {runs.source}; RSS {vp.rss:.6g}; residual RMS "
-              f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}. Variable projection (E. Czech, Open-Athena)"
+    pad = [""] * (len(headers) - 2)
+    rows += [["RSS", f"{vp.rss:.6g}", *pad], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}", *pad],
+             ["rows fitted", f"{len(runs):,}", *pad]]
+    emit_grid(out, fmt, "Fitted law, least squares on the loss", headers, rows, {},
+              "L = E + A/N^alpha + B/D^beta by variable projection (E. Czech, Open-Athena)"
               + (f"; {boot.n} bootstrap refits" if boot else "") + ".")
     out.print()
     emit_grid(out, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
