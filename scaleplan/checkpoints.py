@@ -152,6 +152,12 @@ def load_any(path, columns: dict | None = None, drop_worst: int = 0, run_column:
     from . import fit as fit_mod
 
     path = Path(path)
+    try:
+        frac = float(drop_fraction)
+    except (TypeError, ValueError):
+        frac = math.nan
+    if not (math.isfinite(frac) and 0 <= frac < 1):
+        raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
     if run_column is None:
         header, recs, _ = fit_mod._read_records(path)
         col = find_run_column(header)

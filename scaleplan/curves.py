@@ -439,6 +439,7 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
     holdout = _fraction("holdout", holdout, 0.0, 0.9)
     lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
     from_step = _whole("from step", from_step, 0)
+    seed = _whole("seed", seed, 0, 2**63 - 1)
     parts, info, warnings = [], [], []
     for c in curves:
         s1, s2 = c.areas(lam)

@@ -651,6 +651,8 @@ def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e2
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ScaleplanError(f"bootstrap needs a whole number of resamples >= 2, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ScaleplanError(f"seed must be a whole number >= 0, got {seed!r}")
     levels = _check_levels(levels)
     budgets = _check_budgets(budgets)
     if fit is None:

@@ -268,6 +268,8 @@ def bootstrap_vp(runs, vp: VPFit, n: int = 1000, seed: int = 0, budgets=(1e21, 1
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 100_000:
         raise ScaleplanError(f"bootstrap needs a whole number of resamples in 2..100,000, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ScaleplanError(f"seed must be a whole number >= 0, got {seed!r}")
     levels = fit_mod._check_levels(levels)
     budgets = fit_mod._check_budgets(budgets)
     lo, hi = bounds

@@ -117,6 +117,11 @@ def test_plots(wsd_log, tmp_path):
     (["curve", "predict", "--law", "missing.yaml"], "cannot read curve law"),
     (["curve", "fit", "missing.csv"], "cannot read"),
     (["curve", "fit", "x.csv", "--columns", "loss"], "FIELD=COLUMN"),
+    (["curve", "fit", "x.csv", "--seed", "-1"], "seed must be"),
+    (["curve", "fit", "x.csv", "--holdout", "0.95"], "holdout must be"),
+    (["curve", "predict", "--warmup", "20000"], "--warmup must be"),
+    (["curve", "predict", "--schedule", "step", "--milestone", "2"], "milestone must be"),
+    (["fit", "x.csv", "--drop-early", "2"], "drop_fraction must be"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
