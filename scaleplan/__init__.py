@@ -27,9 +27,13 @@ _LAZY = {
     "training_penalty": "precision", "quantization_report": "precision",
     "plan_cluster": "cluster", "plan_layout": "memory", "device_memory": "memory", "ModelSpec": "memory",
     "implied_utilisation": "cost",
+    "fit_vp": "fit_vp", "load_checkpoints": "checkpoints",
+    "Schedule": "curves", "CurveLaw": "curves", "fit_curves": "curves", "load_log": "curves",
+    "best_cooldown": "curves", "steps_to_loss": "curves",
 }
 
-_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision", "memory", "cluster"}
+_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision", "memory", "cluster",
+               "curves", "checkpoints"}
 
 
 def __getattr__(name: str):

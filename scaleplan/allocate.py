@@ -66,7 +66,7 @@ class Plan(PerBudget):
             out.update(vocab=r["vocab"], learning_rate=r["learning_rate"], batch_tokens=r["batch_tokens"],
                        batch_sequences=r["batch_sequences"], shape=r["shape"], flops_per_token=r["flops_per_token"],
                        flops_exact=r["flops_per_token"] * float(self.tokens),
-                       recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops")})
+                       recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops", "schedule")})
         out["cost"] = self.cost.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals

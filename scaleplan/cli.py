@@ -22,7 +22,7 @@ from .files import check_target, write_atomic
 from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
                      emit_moe, emit_overtrain, emit_plans, short_source, SHORT_CONVENTION)
 from .units import (fmt_count, fmt_number, fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive,
-                    plural)
+                    parse_quantity, plural)
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
@@ -643,6 +643,11 @@ def fit(
     save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (a whole number >= 0).")] = 0,
+    method: Annotated[str, typer.Option("--method", help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.")] = "huber",
+    max_flops: Annotated[Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")] = None,
+    run_column: Annotated[Optional[str], typer.Option("--run-column", help="Checkpoints: the run-id column (default: run, run_id, name, ... when ids repeat).")] = None,
+    drop_early: Annotated[float, typer.Option("--drop-early", help="Checkpoints: drop each run's checkpoints at or below this fraction of its final tokens.")] = 0.1,
+    min_tokens: Annotated[Optional[str], typer.Option("--min-tokens", help="Checkpoints: drop those before this many tokens instead (Choshen et al.: 10B).")] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -651,9 +656,13 @@ def fit(
 
     Example: scaleplan fit runs.csv --drop-worst 5 --bootstrap 1000 --save mylaw.yaml
     Example: scaleplan fit sweep.csv --approach both
+    Example: scaleplan fit runs.csv --drop-worst 5 --max-flops 1e21 --method vp
+    Example: scaleplan fit checkpoints.csv --run-column run --min-tokens 10B
     """
     from . import fit as fit_mod
 
+    if method not in ("huber", "vp"):
+        raise ScaleplanError(f"--method must be huber or vp, got {method!r}")
     if approach not in ("parametric", "isoflop", "both"):
         raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
     if (n_bootstrap or plot) and approach == "isoflop":
@@ -666,10 +675,18 @@ def fit(
         raise ScaleplanError(f"--drop-worst must be a whole number >= 0, got {drop_worst}")
     if save is not None:
         check_target(save, [path], suffix=(".yaml", ".yml"), force=force, what="--save")  # .yaml: --law reads it
+    if method == "vp":
+        _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
+                (run_column, drop_early, min_tokens), seed, force)
+        return
     plotter = _plotter(plot, inputs=[path], force=force)
     chosen = (tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25))
     limits.check_flops(chosen, "--budgets")
-    runs = fit_mod.load_runs(path, _columns(columns) or None, drop_worst)
+    runs = _load_fit_runs(path, columns, drop_worst, (run_column, drop_early, min_tokens))
+    if max_flops is not None:
+        from .fit_vp import below_flops
+
+        runs = below_flops(runs, parse_flops(max_flops, "--max-flops"))
     record, parametric, boot, iso = {"data": runs.summary()}, None, None, None
     if approach in ("parametric", "both"):
         parametric = fit_mod.fit_parametric(runs)
@@ -687,6 +704,10 @@ def fit(
             record["isoflop"] = iso.to_dict()
         except ScaleplanError as exc:  # the parametric fit stands; say why the isoFLOP one is missing
             _warn([f"no isoFLOP fit: {exc}"])
+    if iso is not None and parametric is not None:
+        from .fit_vp import approach2_bias
+
+        record["isoflop"]["vs_parametric"] = approach2_bias(iso, parametric, chosen)
     if save:
         import yaml
 
@@ -701,6 +722,86 @@ def fit(
         emit_grid(out, fmt, None, [], [], record)
         return
     _emit_fit_tables(fmt, runs, parametric, boot, iso)
+
+
+def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
+    """Runs for `fit`: one row per run, or checkpoints (several rows per run, early ones dropped, runs weighted equally)."""
+    from .checkpoints import load_any
+
+    run_column, drop_early, min_tokens = checkpoint_options
+    runs = load_any(path, _columns(columns) or None, drop_worst, run_column, drop_early,
+                    None if min_tokens is None else parse_quantity(min_tokens, "--min-tokens"))
+    if runs.checkpoints:
+        info = runs.checkpoints
+        _warn(info["warnings"])
+        err.print(f"{info['checkpoints']:,} checkpoints of {info['runs']} runs ({info['model_sizes']} model sizes); "
+                  f"{info['dropped_early']:,} early ones dropped: {info['rule']}; each run weighs the same",
+                  markup=False, soft_wrap=True)
+    return runs
+
+
+def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
+            checkpoint_options=(None, 0.1, None), seed=0, force: bool = False) -> None:
+    """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
+    import numpy as np
+
+    from . import fit_vp
+
+    if approach != "parametric" or plot:
+        raise ScaleplanError("--method vp fits the parametric law alone: drop --approach and --plot")
+    if not 0 <= n_bootstrap <= 100_000:
+        raise ScaleplanError(f"--bootstrap must be in 0..100,000, got {n_bootstrap:,}")
+    chosen = (tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25))
+    limits.check_flops(chosen, "--budgets")
+    runs = _load_fit_runs(path, columns, drop_worst, checkpoint_options)
+    if max_flops is not None:
+        runs = fit_vp.below_flops(runs, parse_flops(max_flops, "--max-flops"))
+    vp = fit_vp.fit_vp(runs)
+    _warn(vp.warnings)
+    boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
+    n_opt, d_opt = vp.optimum(np.asarray(chosen))
+    alloc = [{"flops": c, "params": float(n_), "tokens": float(d_), "tokens_per_param": float(d_ / n_),
+              "loss": float(vp.loss(n_, d_))} for c, n_, d_ in zip(chosen, n_opt, d_opt)]
+    if save:
+        import yaml
+
+        law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
+        laws_mod.law_from_dict(law, save)
+        write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
+        err.print(f"saved {save}: use it with --law {save}", markup=False)
+    record = {"data": runs.summary(), "vp": {**vp.to_dict(), "allocation": alloc}}
+    if boot is not None:
+        record["bootstrap"] = boot.to_dict()
+    if fmt not in (Format.table, Format.markdown):
+        emit_grid(out, fmt, None, [], [], record)
+        return
+    rows = []
+    for k in ("E", "A", "B", "alpha", "beta", "a", "b"):
+        row = [k, f"{getattr(vp, k):.5g}"]
+        if boot is not None:
+            row += [f"{lo:.4g} .. {hi:.4g}" for lo, hi in boot.intervals[k].values()]
+        rows.append(row)
+    headers = ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else [])
+    pad = [""] * (len(headers) - 2)
+    rows += [["RSS", f"{vp.rss:.6g}", *pad], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}", *pad],
+             ["rows fitted", f"{len(runs):,}", *pad]]
+    emit_grid(out, fmt, "Fitted law, least squares on the loss", headers, rows, {},
+              "L = E + A/N^alpha + B/D^beta by variable projection (E. Czech, Open-Athena)"
+              + (f"; {boot.n} bootstrap refits" if boot else "") + ".")
+    out.print()
+    emit_grid(out, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
+              [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]), fmt_number(a["tokens_per_param"]),
+                f"{a['loss']:.3f}"] for a in alloc], {})
+    if boot is not None:
+        out.print()
+        b_rows = []
+        for row in boot.to_dict()["allocation"]:
+            for level, (lo, hi) in row["intervals"]["params"].items():
+                t_lo, t_hi = row["intervals"]["tokens"][level]
+                b_rows.append([fmt_sci(row["flops"]), level, f"{fmt_count(lo)} .. {fmt_count(hi)}",
+                               f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}"])
+        emit_grid(out, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"],
+                  b_rows, {})
 
 
 def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):
@@ -751,6 +852,16 @@ def _emit_fit_tables(fmt, runs, parametric, boot, iso) -> None:
                 for lv in iso.levels]
         emit_grid(out, fmt, "IsoFLOP minima (Approach 2)", ["FLOPs", "params", "tokens", "runs"], rows, {},
                   f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}; D_opt = {iso.d_coef:.4g} C^{iso.b:.4f}")
+        if parametric is not None:
+            from .fit_vp import approach2_bias
+
+            out.print()
+            bias = approach2_bias(iso, parametric, [a["flops"] for a in parametric.allocation()])
+            emit_grid(out, fmt, "Approach 2 against the parametric fit", ["budget", "tokens (A2)", "tokens (A3)",
+                      "A2 / A3"], [[fmt_sci(b["flops"]), fmt_count(b["tokens_isoflop"]), fmt_count(b["tokens_parametric"]),
+                                    f"{b['tokens_ratio']:.2f}"] for b in bias], {},
+                      "Czech (Open-Athena) finds Approach 2 over-estimating compute-optimal tokens (58-75% on Llama 3's "
+                      "isoFLOP data).")
 
 
 @app.command()
@@ -996,3 +1107,237 @@ def init(
     written = write_examples(folder, names=example, force=force)
     err.print(f"wrote {len(written)} example{'s' if len(written) != 1 else ''} to {folder}: "
               + ", ".join(p.name for p in written) + f". Try: scaleplan plan {written[0]}", markup=False, soft_wrap=True)
+
+
+# scaleplan curve: training curves (Tissue et al. 2024 law; Hagele et al. 2024 schedules)
+
+curve_app = typer.Typer(cls=_Group, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(curve_app, name="curve")
+
+MAX_ROWS = 10_000           # rows of any printed table
+MAX_OUTPUT_STEPS = 2_000_000  # rows of a per-step schedule file
+MAX_PREDICT_STEPS = 2_000_000  # steps of a predicted curve (several per-step arrays per schedule in memory)
+
+
+@curve_app.callback()
+def curve_main():
+    """Fit and forecast training curves: the loss at every step under any learning-rate schedule.
+
+    Example: scaleplan curve fit train_log.csv --save curve-law.yaml
+    Example: scaleplan curve predict --law curve-law.yaml --steps 20000 --peak-lr 3e-4 --best-cooldown
+    """
+
+
+def _curve_columns(spec: list[str]) -> dict:
+    out = {}
+    for item in (part for value in spec for part in value.split(",")):
+        key, sep, column = item.partition("=")
+        if not sep or not key.strip() or not column.strip():
+            raise ScaleplanError(f"--columns takes FIELD=COLUMN pairs (fields: step, lr, loss), got {item!r}")
+        out[key.strip()] = column.strip()
+    return out
+
+
+def _refuse_existing(path: str, force: bool, inputs=(), suffix: str | None = None) -> None:
+    """Before any work: never over an input, never over an existing file without --force."""
+    from .files import check_target
+
+    check_target(path, inputs, suffix=suffix, force=force)
+
+
+def _whole_option(value: int, flag: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise ScaleplanError(f"{flag} must be in {low:,}..{high:,}, got {value:,}")
+    return value
+
+
+@curve_app.command("fit")
+def curve_fit(
+    logs: Annotated[list[str], typer.Argument(metavar="LOG...", help="Training logs (.csv, .tsv, .jsonl, .json, .yaml; W&B or TensorBoard CSV exports) with step, learning rate and loss; two or more: fit all but the last, predict the last.")],
+    columns: Annotated[list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=train/loss,lr=lr-AdamW.")] = [],
+    warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up steps (default: the steps before the learning rate first peaks).")] = None,
+    lr_log: Annotated[Optional[str], typer.Option("--lr-log", help="The learning rate from this second file (a TensorBoard export of the LR scalar: Step, Value); one LOG only.")] = None,
+    from_step: Annotated[int, typer.Option("--from-step", help="Fit only logged points at or after this step (early steps often follow no power law).")] = 0,
+    robust: Annotated[bool, typer.Option("--robust", help="Huber (delta 1e-3) on log-loss residuals instead of least squares: loss spikes count little.")] = False,
+    holdout: Annotated[float, typer.Option("--holdout", help="Fraction of logged points held out for the check (one log).")] = 0.3,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out draw.")] = 0,
+    save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted curve law to this YAML file (for curve predict --law).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --save or --plot file.")] = False,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the logged and fitted curves to this PNG file (needs matplotlib).")] = None,
+    fmt: FormatOpt = Format.table,
+):
+    """Fit L(s) = L0 + A S1^-alpha - C S2 (Tissue et al. 2024) to training logs, with a held-out check.
+
+    Example: scaleplan curve fit train_log.csv
+    Example: scaleplan curve fit wandb_export.csv --columns "loss=run-1 - train/loss,lr=run-1 - lr" --save law.yaml
+    Example: scaleplan curve fit wsd_run.csv cosine_run.csv
+    Example: scaleplan curve fit tb_loss.csv --lr-log tb_lr.csv
+    Example: scaleplan curve fit spiky_log.csv --robust --from-step 500
+    """
+    from . import curves
+
+    if len(logs) > 64:
+        raise ScaleplanError(f"at most 64 logs at once, got {len(logs)}")
+    if lr_log and len(logs) > 1:
+        raise ScaleplanError("--lr-log pairs with one LOG; join the learning rate into each log to fit several")
+    inputs = logs + ([lr_log] if lr_log else [])
+    for target, suffix in ((save, None), (plot, ".png")):
+        if target:
+            _refuse_existing(target, force, inputs, suffix)
+    if plot:
+        _plotter(plot, inputs)
+    mapping = _curve_columns(columns)
+    loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
+    result = curves.fit_curves(loaded, holdout=holdout, seed=seed, robust=robust, from_step=from_step,
+                               name=Path(save).stem if save else "my-curve-law")
+    _warn(result.warnings)
+    record = result.to_dict()
+    if save:
+        import yaml
+
+        write_atomic(save, yaml.safe_dump(record, sort_keys=False), inputs=inputs, force=force, what="--save")
+        err.print(f"saved {save}: use it with scaleplan curve predict --law {save}", markup=False)
+    if plot:
+        from . import plot_curves
+
+        plot_curves.save_fit_figure(loaded, result.law, plot, inputs=inputs, force=force)
+        err.print(f"wrote {plot}", markup=False)
+    law, h = result.law, result.holdout
+    hl = h.get("law", {})
+    rows = [[k, f"{v:.5g}", f"{hl[k]:.5g}" if k in hl else "-"] for k, v in
+            (("L0", law.L0), ("A", law.A), ("alpha", law.alpha), ("C", law.C))]
+    rows += [["points", f"{result.n_points:,} fitted", f"{h['n_points']:,} predicted" if h else "-"],
+             ["RMSE", f"{result.rmse:.4g}", f"{h['rmse']:.4g}" if h else "-"],
+             ["max error", f"{result.max_rel_error:.2%}", f"{h['max_rel_error']:.2%}" if h else "-"],
+             ["R^2", f"{result.r2:.5f}", "-"]]
+    caption = (f"Held-out check: {h['how']}. " if h else "") + (
+        "S1, S2 summed over every step (LR interpolated between logged steps; warm-up at the peak rate; "
+        "lambda 0.999), as defined in arXiv 2505.07796 (secondary).")
+    emit_grid(out, fmt, "Curve law: L = L0 + A S1^-alpha - C S2 (Tissue et al. 2024)",
+              ["", "all points", "held-out check"], rows, record, caption)
+
+
+def _schedule(kind, steps, peak_lr, warmup, cooldown, shape, final, milestones, factor):
+    from .curves import Schedule
+
+    return Schedule(kind, steps, peak_lr, warmup=warmup, cooldown=cooldown, shape=shape,
+                    final_fraction=(0.1 if kind == "cosine" else 0.0) if final is None else final,
+                    milestones=tuple(milestones) or (0.5, 0.75), factor=factor)
+
+
+@curve_app.command("predict")
+def curve_predict(
+    law_file: Annotated[Optional[str], typer.Option("--law", help="A curve law from curve fit --save (default: the secondary example law of arXiv 2505.07796).")] = None,
+    steps: Annotated[str, typer.Option("--steps", help="Total training steps, e.g. 20000 or 20K.")] = "20000",
+    peak_lr: Annotated[str, typer.Option("--peak-lr", help="Peak learning rate, in the units of the law's logs.")] = "2e-4",
+    warmup: Annotated[int, typer.Option("--warmup", help="Linear warm-up steps.")] = 0,
+    schedules: Annotated[list[str], typer.Option("--schedule", help="Schedule(s) to compare: cosine, wsd, constant, step (repeat it).")] = [],
+    cooldown: Annotated[float, typer.Option("--cooldown", help="wsd: fraction of steps spent decaying.")] = 0.2,
+    shape: Annotated[str, typer.Option("--shape", help="wsd cooldown shape: linear, 1-sqrt, cosine.")] = "1-sqrt",
+    final: Annotated[Optional[float], typer.Option("--final", help="Last LR as a fraction of the peak (default: cosine 0.1, others 0).")] = None,
+    milestones: Annotated[list[float], typer.Option("--milestone", help="step: fraction of steps after which the LR is multiplied by --factor (repeat; default 0.5, 0.75).")] = [],
+    factor: Annotated[float, typer.Option("--factor", help="step: the factor at each milestone.")] = 0.1,
+    best_cooldown: Annotated[bool, typer.Option("--best-cooldown", help="Also find the wsd cooldown fraction with the lowest final loss.")] = False,
+    target_loss: Annotated[Optional[float], typer.Option("--target-loss", help="Also find the steps each schedule needs to reach this loss.")] = None,
+    rows: Annotated[int, typer.Option("--rows", help="Steps shown in the loss-curve table (2..10000).")] = 11,
+    schedule_table: Annotated[bool, typer.Option("--schedule-table", help="Print the first schedule as a per-step (step, lr) table for a trainer, --rows rows.")] = False,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the first schedule's learning rate at every step to this CSV file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --output or --plot file.")] = False,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the LR and loss curves to this PNG file (needs matplotlib).")] = None,
+    fmt: FormatOpt = Format.table,
+):
+    """The loss at every step under learning-rate schedules, from a fitted curve law.
+
+    Example: scaleplan curve predict --steps 20000 --peak-lr 2e-4 --warmup 500
+    Example: scaleplan curve predict --law law.yaml --schedule wsd --best-cooldown --target-loss 3.3
+    Example: scaleplan curve predict --schedule wsd --cooldown 0.2 --shape 1-sqrt --output lr.csv
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from . import curves
+
+    n_steps = parse_positive(steps, "--steps")
+    if not n_steps.is_integer() or n_steps > MAX_PREDICT_STEPS:
+        raise ScaleplanError(f"--steps must be a whole number in 1..{MAX_PREDICT_STEPS:,}, got {steps}")
+    n_steps = int(n_steps)
+    _whole_option(rows, "--rows", 2, MAX_ROWS)
+    _whole_option(warmup, "--warmup", 0, n_steps - 1)
+    inputs = [law_file] if law_file else []
+    if output:
+        if n_steps > MAX_OUTPUT_STEPS:
+            raise ScaleplanError(f"--output writes one row per step: at most {MAX_OUTPUT_STEPS:,} steps, got {n_steps:,}")
+        _refuse_existing(output, force, inputs)
+    if plot:
+        _refuse_existing(plot, force, inputs, ".png")
+        _plotter(plot, inputs)
+    law = curves.load_law(law_file) if law_file else curves.example_law()
+    kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
+    if len(kinds) > 8:
+        raise ScaleplanError("at most 8 schedules at once")
+    lr_peak = parse_positive(peak_lr, "--peak-lr")
+    built = [_schedule(k, n_steps, lr_peak, warmup, cooldown, shape, final, milestones, factor) for k in kinds]
+    curves_out = [law.curve(s) for s in built]
+    finals = [float(c["loss"][-1]) for c in curves_out]
+    record: dict = {"law": law.to_dict(), "schedules": []}
+    for s, c, f in zip(built, curves_out, finals):
+        entry = {"schedule": s.to_dict(), "describe": s.describe(), "final_loss": f, "final_lr": float(c["lr"][-1])}
+        if target_loss is not None:
+            entry["steps_to_target"] = curves.steps_to_loss(law, target_loss, s, max_steps=MAX_PREDICT_STEPS)
+        record["schedules"].append(entry)
+    choice = None
+    if best_cooldown:
+        base = next((s for s in built if s.kind == "wsd"),
+                    replace(built[0], kind="wsd", final_fraction=0.0 if final is None else final))
+        choice = curves.best_cooldown(law, base)
+        record["best_cooldown"] = choice.to_dict()
+    first = min(n_steps, max(warmup + 1, round(n_steps / rows)))  # the law says little inside warm-up
+    step_rows = np.unique(np.linspace(first, n_steps, min(rows, n_steps - first + 1)).round().astype(int))
+    record["curve"] = [{"step": int(st), **{f"loss_{s.kind}": float(c["loss"][st - 1]) for s, c in zip(built, curves_out)}}
+                       for st in step_rows]
+    if schedule_table:
+        record["schedule_table"] = built[0].table(rows)
+    if output:
+        lr = built[0].lr()
+        text = "step,lr\n" + "".join(f"{i},{v:.9g}\n" for i, v in enumerate(lr, start=1))
+        write_atomic(output, text, inputs=inputs, force=force, what="--output")
+        err.print(f"wrote {n_steps:,} steps of {built[0].describe()} to {output}", markup=False)
+    if plot:
+        from . import plot_curves
+
+        plot_curves.save_predict_figure(built, curves_out, plot, inputs=inputs, force=force)
+        err.print(f"wrote {plot}", markup=False)
+    if fmt == Format.csv:  # one row per schedule, as the table
+        emit_grid(out, fmt, None, [], [], [{"schedule": e["schedule"]["kind"], "final_loss": e["final_loss"],
+                                            "final_lr": e["final_lr"], "steps_to_target": e.get("steps_to_target"),
+                                            **{k: v for k, v in e["schedule"].items() if k != "kind"}}
+                                           for e in record["schedules"]])
+        return
+    if fmt != Format.table and fmt != Format.markdown:
+        emit_grid(out, fmt, None, [], [], record)
+        return
+    best = min(finals)
+    table = [[s.kind, s.shape_text(), f"{f:.4f}", f"{f - best:+.4f}"] for s, f in zip(built, finals)]
+    headers = ["schedule", "shape", "final loss", "vs best"]
+    if target_loss is not None:
+        headers.append(f"steps to {target_loss:g}")
+        table = [row + ["not reached" if e["steps_to_target"] is None else f"{e['steps_to_target']:,}"]
+                 for row, e in zip(table, record["schedules"])]
+    emit_grid(out, fmt, f"Predicted final loss after {n_steps:,} steps (peak LR {lr_peak:g})", headers, table, {},
+              f"Law: {law.name} (L0 {law.L0:.4g}, A {law.A:.4g}, alpha {law.alpha:.4g}, C {law.C:.4g}).")
+    out.print()
+    emit_grid(out, fmt, "Predicted loss curve", ["step"] + [s.kind for s in built],
+              [[f"{r['step']:,}"] + [f"{r[f'loss_{s.kind}']:.4f}" for s in built] for r in record["curve"]], {})
+    if choice is not None:
+        out.print()
+        picks = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, choice.best]
+        shown = sorted({min(choice.fractions, key=lambda f: abs(f - p)) for p in picks})
+        emit_grid(out, fmt, f"Best cooldown: {choice.best:.0%}",
+                  ["cooldown", "final loss"],
+                  [[f"{f:.0%}", f"{choice.final_losses[list(choice.fractions).index(f)]:.4f}"] for f in shown], {},
+                  f"wsd, {choice.schedule.shape} cooldown. Hagele et al. 2024: ~20% is enough; 1-sqrt beats linear.")
+    if schedule_table:
+        out.print()
+        emit_grid(out, fmt, "Learning rate by step", ["step", "learning rate"],
+                  [[f"{r['step']:,}", f"{r['lr']:.4g}"] for r in record["schedule_table"]], {}, built[0].describe())

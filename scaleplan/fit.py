@@ -102,6 +102,9 @@ class Runs:
     columns: dict = field(default_factory=dict)  # field -> column name used
     tokens_from_flops: bool = False        # D was derived as C / (6N)
     sha256: str | None = None
+    weights: np.ndarray | None = None      # per-row weights (checkpoints: 1 / checkpoints of the row's run)
+    run_ids: np.ndarray | None = None      # checkpoints: index of each row's run (bootstrap resamples runs)
+    checkpoints: dict | None = None        # checkpoints: how early ones were dropped, counts per run
 
     def __len__(self) -> int:
         return int(self.loss.size)
@@ -129,6 +132,10 @@ class Runs:
         }
         if self.sha256:
             out["sha256"] = self.sha256
+        if self.checkpoints:  # several rows per run: count runs, and rows (checkpoints) apart
+            out["n_runs"] = int(self.checkpoints["runs"])
+            out["n_rows"] = self.n
+            out["checkpoints"] = dict(self.checkpoints)
         return out
 
     @classmethod
@@ -361,7 +368,7 @@ def _objective(theta, ln_n, ln_d, ln_l, w, delta):
     return h.sum() / delta, grad / delta
 
 
-def _grid_objective(grid, ln_n, ln_d, ln_l, delta, chunk_elems: int = 2_000_000) -> np.ndarray:
+def _grid_objective(grid, ln_n, ln_d, ln_l, delta, chunk_elems: int = 2_000_000, w=None) -> np.ndarray:
     """Huber sum at every start of `grid` at once (rows (a, b, e, alpha, beta)), in chunks to bound memory."""
     out = np.empty(len(grid))
     step = max(1, chunk_elems // max(1, ln_n.size))
@@ -370,7 +377,8 @@ def _grid_objective(grid, ln_n, ln_d, ln_l, delta, chunk_elems: int = 2_000_000)
         lse = np.logaddexp(np.logaddexp(g[:, 0:1] - g[:, 3:4] * ln_n, g[:, 1:2] - g[:, 4:5] * ln_d), g[:, 2:3])
         r = lse - ln_l
         psi = np.clip(r, -delta, delta)
-        out[lo:lo + step] = (psi * (r - 0.5 * psi)).sum(axis=1)
+        h = psi * (r - 0.5 * psi)
+        out[lo:lo + step] = (h if w is None else h * w).sum(axis=1)
     return out
 
 
@@ -473,6 +481,14 @@ class ParametricFit:
         }
 
 
+THIN_ABOVE = 4000  # rows; larger sets (checkpoints) are searched on an even subsample of this size
+
+
+def thin_index(n: int, size: int = THIN_ABOVE) -> np.ndarray | None:
+    """Evenly spaced row indices to search on when there are more than `size` rows (None: use them all)."""
+    return None if n <= size else np.unique(np.linspace(0, n - 1, size).round().astype(np.int64))
+
+
 def _logs(runs: Runs):
     return np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
 
@@ -498,7 +514,14 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
     if int(refine) < 1:
         raise ScaleplanError(f"refine must be at least 1, got {refine!r}")
     ln_n, ln_d, ln_l = _logs(runs)
-    scores = _grid_objective(starts, ln_n, ln_d, ln_l, delta)
+    full = (ln_n, ln_d, ln_l, runs.weights, float(delta))
+    sel = thin_index(runs.n)  # many checkpoints: search on an even subsample, polish on every row
+    sub = full if sel is None else (ln_n[sel], ln_d[sel], ln_l[sel],
+                                    None if runs.weights is None else runs.weights[sel], float(delta))
+    g = thin_index(runs.n, 1000)  # the grid only ranks starts: 1,000 evenly spaced rows are plenty
+    scores = (_grid_objective(starts, ln_n, ln_d, ln_l, delta, w=runs.weights) if g is None else
+              _grid_objective(starts, ln_n[g], ln_d[g], ln_l[g], delta,
+                              w=None if runs.weights is None else runs.weights[g]))
     scores = np.where(np.isfinite(scores), scores, np.inf)
     order = np.argsort(scores, kind="stable")
     pick = list(order[: int(refine)])
@@ -510,7 +533,7 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
             seen.add(key)
             if i not in pick:
                 pick.append(i)
-    args = (ln_n, ln_d, ln_l, None, float(delta))
+    args = sub
     best = None
     for i in pick:
         res = _minimize(starts[i], args, tight=False)
@@ -519,6 +542,9 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
     if best is None:
         raise ScaleplanError(f"{runs.source}: the fit failed from every start; check the runs for gross errors")
     converged = best.converged
+    if sel is not None:  # the subsample's optimum, scored and polished on all rows
+        best.fun = _objective(best.x, *full)[0]
+        args = full
     polished = _minimize(best.x, args, tight=True)
     if np.isfinite(polished.fun) and polished.fun <= best.fun:
         converged = converged or polished.converged
@@ -623,6 +649,8 @@ def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e2
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ScaleplanError(f"bootstrap needs a whole number of resamples >= 2, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ScaleplanError(f"seed must be a whole number >= 0, got {seed!r}")
     levels = _check_levels(levels)
     budgets = _check_budgets(budgets)
     if fit is None:
@@ -634,8 +662,14 @@ def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e2
     theta0 = fit.theta
     thetas = np.empty((n, 5))
     unconverged = 0
+    clusters = runs.run_ids is not None  # checkpoints: resample whole runs, keep each run's weights
+    if clusters:
+        m = int(runs.run_ids.max()) + 1
+        p = np.full(m, 1.0 / m)
     for i in range(n):
         w = rng.multinomial(m, p).astype(float)
+        if clusters:
+            w = w[runs.run_ids] * runs.weights
         res = _minimize(theta0, (ln_n, ln_d, ln_l, w, fit.delta), tight=False)
         x = res.x
         if not np.all(np.isfinite(x)):  # pragma: no cover - a resample too degenerate to fit

@@ -747,8 +747,16 @@ class Recipe:
     def batch_sequences(self) -> int:
         return self.default_hparams.batch_sequences
 
+    @property
+    def schedule(self):
+        """The learning-rate schedule (warm-up, wsd cooldown, steps) the plan carries; None without a rate."""
+        from .curves import plan_schedule
+
+        return plan_schedule(self.learning_rate, self.tokens, self.batch_tokens)
+
     def to_dict(self) -> dict:
         d = self.default_hparams
+        sched = self.schedule
         return {
             "vocab": self.shape.vocab,
             "learning_rate": d.learning_rate,
@@ -764,6 +772,7 @@ class Recipe:
             "vocab_detail": None if self.vocab is None else self.vocab.to_dict(),
             "vocab_pinned": self.vocab_pinned,
             "hparams": [h.to_dict() for h in self.hparams],
+            "schedule": None if sched is None else sched.to_dict(),
             "warnings": list(self.warnings),
         }
 

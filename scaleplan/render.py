@@ -200,7 +200,7 @@ def recipe_lines(r) -> list[tuple[str, str]]:
         ("peak learning rate", lr),
         ("batch", f"{fmt_count(default.batch_tokens)} tokens = {default.batch_sequences:,} seqs"),
         ("FLOPs/token, App. F", f"{fmt_sci(r.flops.flops_per_token)} = {r.flops.ratio:.3f} x 6N"),
-    ]
+    ] + ([] if r.schedule is None else r.schedule.lines())
 
 
 def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute-optimal plan") -> None:

@@ -1,0 +1,773 @@
+"""Training curves: learning-rate schedules, the loss at every step under any schedule, fitted from logs.
+
+The law is Tissue, Wang & Wang 2024, "Scaling Law with Learning Rate Annealing" (arXiv 2408.11029, abstract):
+
+    L(s) = L0 + A * S1(s)^(-alpha) - C * S2(s)
+
+with S1 the area under the learning-rate curve ("forward area") and S2 the learning-rate annealing area with
+momentum. The sums used here are those of the same first author's later paper (Wang, Tissue, Wang, Li, Zeng,
+"Learning Dynamics in Continual Pre-Training for LLMs", arXiv 2505.07796, section 3.1, Eq. 1), because no full
+text of 2408.11029's body and no code of its authors in a public repository could be found (the paper's footnote
+puts its code on its alphaXiv / Hugging Face discussion pages; searched 2026-11-25: only third-party
+re-implementations on GitHub, which use the same recursion):
+
+    S1(s) = sum_{i=1..s} eta_i
+    m_i   = lam * m_{i-1} + (eta_{i-1} - eta_i),  m_0 = 0,  eta_0 := eta_1   (so m_1 = 0)
+    S2(s) = sum_{i=1..s} m_i,  lam = 0.999
+
+Un-normalised: a sudden drop by d raises S2 towards d / (1 - lam) = 1000 d, not d. Warm-up, whose rising rate
+would make S2 negative, is handled as the reference's secondary source says (a student re-implementation
+"following the official code"): the warm-up steps count at the peak rate in S1 and S2. Status of all three
+(normalisation, eta_0, warm-up): **secondary**, stated again in every fit's `definitions`.
+
+Schedules follow Hagele et al. 2024 (arXiv 2405.18392, section 3, Eq. 1 and the (1-sqrt) cooldown): linear
+warm-up from eta_max / W at step 1 to eta_max at step W, then the schedule; a warm-up-stable-decay cooldown over
+the last `cooldown` fraction of steps with f(x) = 1 - x (linear), 1 - sqrt(x), or (1 + cos(pi x)) / 2, where
+x = (n - (N - N_decay)) / N_decay. Steps are numbered 1..N.
+
+The fit is least squares on the loss by variable projection: for fixed alpha, (L0, A, C) >= 0 are an exact
+non-negative linear solve (`scaleplan.fit_vp.nnls3`), so only alpha is searched (a log grid, then a bounded
+scalar search); robust=True makes it Huber(1e-3) on log-loss residuals by reweighting. scipy is imported inside
+the functions that need it.
+
+Public API (plain floats and numpy arrays; every user mistake raises ScaleplanError):
+
+    Schedule(kind, steps, peak_lr, warmup=0, final_fraction=0, cooldown=0.2, shape="1-sqrt", ...).lr()
+    areas(lr, warmup=0, lam=0.999) -> (S1, S2) per step
+    load_log(path, columns=None, warmup=None, lr_path=None) -> Curve;  Curve.from_log(steps, loss, lr_steps, lr)
+    fit_curves(curves, holdout=0.3, seed=0, robust=False) -> CurveFit (.law is a CurveLaw)
+    CurveLaw(L0, A, alpha, C).curve(schedule) / .final_loss(schedule);  load_law(path);  example_law()
+    best_cooldown(law, schedule) -> CooldownChoice;  steps_to_loss(law, target, schedule) -> steps or None
+    plan_schedule(peak_lr, tokens, batch_tokens) -> PlanSchedule (what a plan's recipe carries)
+    cooldown_suite_cost(multiples, cooldown) -> Hagele et al.'s suite saving ratio
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .errors import ScaleplanError
+from .units import fmt_sci
+
+__all__ = [
+    "Schedule", "CurveLaw", "Curve", "CurveFit", "CooldownChoice", "PlanSchedule", "areas", "per_step_lr",
+    "load_log", "load_law", "example_law", "fit_curves", "best_cooldown", "steps_to_loss", "plan_schedule",
+    "cooldown_suite_cost", "LAMBDA", "MAX_STEPS", "SHAPES", "KINDS",
+]
+
+LAMBDA = 0.999          # 2505.07796 section 3.1: "decay factor" of the annealing momentum
+MAX_STEPS = 5_000_000  # cap on any step count (a schedule is a float array of this length: 40 MB)
+KINDS = ("constant", "cosine", "wsd", "step")
+SHAPES = ("linear", "1-sqrt", "cosine")
+DEFINITIONS = {
+    "S1": "sum of the learning rate over steps 1..s (warm-up steps counted at the peak rate)",
+    "S2": "sum of m_i, m_i = lambda m_(i-1) + (eta_(i-1) - eta_i), m_0 = 0, eta_0 = eta_1, not normalised",
+    "lambda": LAMBDA,
+    "warmup": "counted at the peak rate (secondary: re-implementation said to follow the authors' code)",
+    "source": "Tissue et al. 2024 (arXiv 2408.11029) law; sums from Wang, Tissue et al. 2025 (arXiv 2505.07796) "
+              "section 3.1 Eq. 1 (secondary: the authors' code was not found in a public repository)",
+}
+
+
+def _whole(name: str, v, low: int = 0, high: int = MAX_STEPS) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) and not (isinstance(v, float) and v.is_integer()):
+        raise ScaleplanError(f"{name} must be a whole number, got {v!r}")
+    v = int(v)
+    if not low <= v <= high:
+        raise ScaleplanError(f"{name} must be in {low:,}..{high:,}, got {v:,}")
+    return v
+
+
+def _fraction(name: str, v, low: float = 0.0, high: float = 1.0) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        x = math.nan
+    if isinstance(v, bool) or not (math.isfinite(x) and low <= x <= high):
+        raise ScaleplanError(f"{name} must be a number in [{low:g}, {high:g}], got {v!r}")
+    return x
+
+
+# ------------------------------------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A learning-rate schedule over steps 1..steps; `lr()` gives the per-step rates as one numpy array.
+
+    kind: constant | cosine (to final_fraction x peak) | wsd (cooldown fraction, shape, to final_fraction x peak)
+    | step (multiply by `factor` after each fraction in `milestones`). All start with `warmup` linear steps.
+    """
+
+    kind: str
+    steps: int
+    peak_lr: float
+    warmup: int = 0
+    final_fraction: float = 0.0     # last LR / peak (cosine: Hagele's baseline uses 0.1)
+    cooldown: float = 0.2           # wsd: fraction of all steps spent decaying (Hagele: ~20% is enough)
+    shape: str = "1-sqrt"           # wsd decay shape
+    milestones: tuple[float, ...] = (0.5, 0.75)
+    factor: float = 0.1
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ScaleplanError(f"schedule must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        object.__setattr__(self, "steps", _whole("steps", self.steps, 1))
+        object.__setattr__(self, "warmup", _whole("warmup", self.warmup, 0, self.steps - 1))
+        try:
+            peak = float(self.peak_lr)
+        except (TypeError, ValueError):
+            peak = math.nan
+        if not (math.isfinite(peak) and 0 < peak < 10):
+            raise ScaleplanError(f"peak learning rate must be a positive number below 10, got {self.peak_lr!r}")
+        object.__setattr__(self, "peak_lr", peak)
+        object.__setattr__(self, "final_fraction", _fraction("final fraction", self.final_fraction))
+        object.__setattr__(self, "cooldown", _fraction("cooldown fraction", self.cooldown))
+        object.__setattr__(self, "factor", _fraction("step factor", self.factor))
+        if self.shape not in SHAPES:
+            raise ScaleplanError(f"cooldown shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
+        ms = tuple(_fraction("milestone", m, 0.0, 1.0) for m in self.milestones)
+        object.__setattr__(self, "milestones", tuple(sorted(ms)))
+        if self.kind == "wsd" and round(self.cooldown * self.steps) > self.steps - self.warmup:
+            raise ScaleplanError(f"cooldown of {self.cooldown:g} x {self.steps:,} steps overlaps the "
+                                 f"{self.warmup:,} warm-up steps")
+
+    @property
+    def decay_steps(self) -> int:
+        """wsd: steps in the cooldown (round(cooldown x steps))."""
+        return int(round(self.cooldown * self.steps)) if self.kind == "wsd" else 0
+
+    def lr(self) -> np.ndarray:
+        n = np.arange(1, self.steps + 1, dtype=float)
+        peak, f, w, big_n = self.peak_lr, self.final_fraction, self.warmup, self.steps
+        if self.kind == "constant":
+            g = np.ones_like(n)
+        elif self.kind == "cosine":
+            p = np.clip((n - w) / max(big_n - w, 1), 0.0, 1.0)
+            g = f + (1 - f) * 0.5 * (1 + np.cos(np.pi * p))
+        elif self.kind == "wsd":
+            k = self.decay_steps
+            x = np.clip((n - (big_n - k)) / max(k, 1), 0.0, 1.0)
+            shape = {"linear": 1 - x, "1-sqrt": 1 - np.sqrt(x), "cosine": 0.5 * (1 + np.cos(np.pi * x))}[self.shape]
+            g = f + (1 - f) * shape if k else np.ones_like(n)
+        else:
+            g = self.factor ** np.sum(n[:, None] > np.asarray(self.milestones)[None, :] * big_n, axis=1)
+        out = peak * g
+        if w:
+            out[:w] = peak * n[:w] / w
+        return out
+
+    def shape_text(self) -> str:
+        """'cosine to 0.1x peak', 'wsd, 1-sqrt cooldown 20%', 'constant', 'step x0.1 at 50%, 75%'."""
+        if self.kind == "constant":
+            return "constant"
+        if self.kind == "cosine":
+            return f"cosine to {self.final_fraction:g}x peak"
+        if self.kind == "wsd":
+            end = f" to {self.final_fraction:g}x" if self.final_fraction else ""
+            return f"wsd, {self.shape} cooldown {self.cooldown:.0%}{end}"
+        return f"step x{self.factor:g} at {', '.join(f'{m:.0%}' for m in self.milestones)}"
+
+    def describe(self) -> str:
+        warm = f", {self.warmup:,} warm-up" if self.warmup else ""
+        return f"{self.shape_text()}, peak {self.peak_lr:.3g}, {self.steps:,} steps{warm}"
+
+    def to_dict(self) -> dict:
+        out = {"kind": self.kind, "steps": self.steps, "peak_lr": self.peak_lr, "warmup": self.warmup,
+               "final_fraction": self.final_fraction}
+        if self.kind == "wsd":
+            out.update(cooldown=self.cooldown, shape=self.shape, decay_steps=self.decay_steps)
+        if self.kind == "step":
+            out.update(milestones=list(self.milestones), factor=self.factor)
+        return out
+
+    def table(self, rows: int = 20) -> list[dict]:
+        """At most `rows` (step, lr) rows: evenly spaced steps plus the warm-up end, the cooldown start and the end."""
+        rows = _whole("rows", rows, 2, 10_000)
+        lr = self.lr()
+        pick = set(np.linspace(1, self.steps, min(rows, self.steps)).round().astype(int).tolist())
+        marks = {1, self.steps, self.warmup, self.steps - self.decay_steps}
+        pick |= {m for m in marks if 1 <= m <= self.steps}
+        chosen = sorted(pick)
+        while len(chosen) > rows:  # drop evenly spaced points, never the marks
+            inner = [s for s in chosen if s not in marks]
+            chosen.remove(inner[len(inner) // 2])
+        return [{"step": s, "lr": float(lr[s - 1])} for s in chosen]
+
+
+# --------------------------------------------------------------------------------------------- areas
+
+
+def _momentum(d: np.ndarray, lam: float) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    return lfilter([1.0], [1.0, -lam], d)
+
+
+def areas(lr, warmup: int = 0, lam: float = LAMBDA) -> tuple[np.ndarray, np.ndarray]:
+    """(S1, S2) after every step for per-step rates `lr` (eta_1..eta_T); the first `warmup` steps count at max(lr)."""
+    eta = np.array(lr, dtype=float, copy=True).ravel()
+    if eta.size == 0 or not np.all(np.isfinite(eta)) or np.any(eta < 0):
+        raise ScaleplanError("learning rates must be finite and >= 0 (and at least one step)")
+    lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
+    w = _whole("warmup", warmup, 0, eta.size)
+    if w:
+        eta[:w] = eta.max()
+    d = np.empty_like(eta)
+    d[0] = 0.0
+    np.subtract(eta[:-1], eta[1:], out=d[1:])
+    return np.cumsum(eta), np.cumsum(_momentum(d, lam))
+
+
+def per_step_lr(steps, lr, last: int | None = None) -> np.ndarray:
+    """Per-step rates for steps 1..last from rates logged at some steps (linear interpolation; flat outside)."""
+    steps = np.asarray(steps, float)
+    lr = np.asarray(lr, float)
+    last = int(steps.max()) if last is None else int(last)
+    return np.interp(np.arange(1, last + 1, dtype=float), steps, lr)
+
+
+# ------------------------------------------------------------------------------------------------ law
+
+
+@dataclass(frozen=True)
+class CurveLaw:
+    """L(s) = L0 + A S1^-alpha - C S2 (Tissue et al. 2024), S1, S2 in raw learning-rate units."""
+
+    L0: float
+    A: float
+    alpha: float
+    C: float
+    lam: float = LAMBDA
+    name: str = "curve law"
+    source: str = ""
+
+    def loss_at(self, s1, s2):
+        s1 = np.asarray(s1, float)
+        return self.L0 + self.A * s1 ** -self.alpha - self.C * np.asarray(s2, float)
+
+    def curve(self, schedule: Schedule | np.ndarray, warmup: int | None = None) -> dict:
+        """Per-step arrays lr, s1, s2, loss under a schedule (or an array of per-step rates)."""
+        if isinstance(schedule, Schedule):
+            lr, w = schedule.lr(), schedule.warmup if warmup is None else warmup
+        else:
+            lr, w = np.asarray(schedule, float), warmup or 0
+        s1, s2 = areas(lr, w, self.lam)
+        return {"lr": lr, "s1": s1, "s2": s2, "loss": self.loss_at(s1, s2)}
+
+    def final_loss(self, schedule: Schedule) -> float:
+        return float(self.curve(schedule)["loss"][-1])
+
+    @property
+    def constants(self) -> dict:
+        return {"L0": self.L0, "A": self.A, "alpha": self.alpha, "C": self.C, "lambda": self.lam}
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "form": "tissue-2024", **{k: float(v) for k, v in self.constants.items()},
+                "definitions": dict(DEFINITIONS), "source": self.source}
+
+    @classmethod
+    def from_dict(cls, raw: dict, where: str = "law") -> CurveLaw:
+        if not isinstance(raw, dict) or "L0" not in raw and "L0" not in (raw.get("constants") or {}):
+            raise ScaleplanError(f"{where}: not a curve law (expected L0, A, alpha, C; write one with "
+                                 "scaleplan curve fit LOG --save FILE)")
+        vals = {}
+        for key in ("L0", "A", "alpha", "C"):
+            v = raw.get(key, raw.get("constants", {}).get(key) if isinstance(raw.get("constants"), dict) else None)
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                raise ScaleplanError(f"{where}: {key} must be a number, got {v!r}") from None
+            if not math.isfinite(x) or (key != "L0" and x < 0):
+                raise ScaleplanError(f"{where}: {key} must be a finite number{'' if key == 'L0' else ' >= 0'}, got {v!r}")
+            vals[key] = x
+        lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
+        return cls(**vals, lam=lam, name=str(raw.get("name", "curve law")), source=str(raw.get("source", "")))
+
+
+# ---------------------------------------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True, eq=False)
+class Curve:
+    """One logged training curve: losses (and learning rates) at logged steps, in increasing step order."""
+
+    steps: np.ndarray      # logged steps with a loss
+    loss: np.ndarray
+    lr: np.ndarray         # per-step rates for steps 1..steps.max() (interpolated between logged rates)
+    warmup: int            # steps counted at the peak rate; fitted points start after them
+    source: str = "<arrays>"
+
+    @classmethod
+    def from_log(cls, steps, loss, lr_steps, lr, warmup: int | None = None, source: str = "<arrays>") -> Curve:
+        """From logged (step, loss) and (step, lr) pairs. warmup=None: up to the first step at the peak rate."""
+        steps = np.asarray(steps, float)
+        loss = np.asarray(loss, float)
+        lr_steps = np.asarray(lr_steps, float)
+        lr = np.asarray(lr, float)
+        for name, a in (("steps", steps), ("loss", loss), ("lr steps", lr_steps), ("lr", lr)):
+            if a.size == 0:
+                raise ScaleplanError(f"{source}: no {name} values")
+            if not np.all(np.isfinite(a)):
+                raise ScaleplanError(f"{source}: {name} must be finite numbers")
+        if np.any(steps < 0) or np.any(lr_steps < 0) or np.any(steps != np.round(steps)):
+            raise ScaleplanError(f"{source}: steps must be whole numbers >= 0")
+        first = steps >= 1  # a loss logged at step 0 comes before any update: nothing to fit
+        if not first.any():
+            raise ScaleplanError(f"{source}: no loss logged after step 0")
+        steps, loss = steps[first], loss[first]
+        if steps.max() > MAX_STEPS:
+            raise ScaleplanError(f"{source}: steps go up to {steps.max():,.0f}; at most {MAX_STEPS:,} are supported")
+        if np.any(lr < 0):
+            raise ScaleplanError(f"{source}: learning rates must be >= 0")
+        if np.any(loss <= 0):
+            raise ScaleplanError(f"{source}: losses must be positive")
+        o = np.argsort(steps, kind="stable")
+        steps, loss = steps[o], loss[o]
+        if np.any(np.diff(steps) == 0):
+            raise ScaleplanError(f"{source}: step {int(steps[np.flatnonzero(np.diff(steps) == 0)[0]]):,} is logged twice")
+        o = np.argsort(lr_steps, kind="stable")
+        rates = per_step_lr(lr_steps[o], lr[o], int(steps.max()))
+        if rates.max() <= 0:
+            raise ScaleplanError(f"{source}: every learning rate is 0")
+        if warmup is None:
+            warmup = int(np.argmax(rates >= rates.max() * (1 - 1e-9)))  # steps before the first peak
+        warmup = _whole("warmup", warmup, 0, rates.size)
+        return cls(steps=steps.astype(np.int64), loss=loss, lr=rates, warmup=warmup, source=source)
+
+    def areas(self, lam: float = LAMBDA):
+        s1, s2 = areas(self.lr, self.warmup, lam)
+        i = self.steps - 1
+        return s1[i], s2[i]
+
+
+@dataclass(frozen=True, eq=False)
+class CurveFit:
+    law: CurveLaw
+    n_points: int
+    rmse: float
+    r2: float
+    max_rel_error: float
+    holdout: dict                 # how, n_points, rmse, mean_rel_error, max_rel_error, (law)
+    curves: tuple[dict, ...]      # per curve: source, points, warmup, steps
+    warnings: tuple[str, ...] = ()
+    robust: bool = False
+
+    def to_dict(self) -> dict:
+        objective = ("Huber(1e-3) on log-loss residuals by iteratively reweighted least squares" if self.robust
+                     else "least squares on the loss")
+        return {**self.law.to_dict(), "n_points": self.n_points, "rmse": self.rmse, "r2": self.r2,
+                "max_rel_error": self.max_rel_error, "holdout": self.holdout, "curves": list(self.curves),
+                "method": f"{objective}; (L0, A, C) >= 0 by exact NNLS for each alpha (variable projection), alpha "
+                          "by a log grid on [0.01, 3] then a bounded scalar search",
+                "warnings": list(self.warnings)}
+
+
+def _solve(s1, s2, y, alphas, w=None):
+    """Best (coef (k,3), rss (k,)) for each alpha: columns [1, S1^-alpha, -S2]; `w` per-point weights."""
+    from .fit_vp import nnls3
+
+    alphas = np.atleast_1d(np.asarray(alphas, float))
+    ln1 = np.log(s1)
+    X = np.empty((alphas.size, y.size, 3))
+    X[..., 0] = 1.0
+    X[..., 1] = np.exp(-alphas[:, None] * ln1[None, :])
+    X[..., 2] = -s2[None, :]
+    return nnls3(X, y, w)
+
+
+def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
+    from scipy.optimize import minimize_scalar
+
+    # grid on a thinned copy for long logs (the grid only brackets alpha), the bounded search on all points
+    thin = max(1, y.size // 5000)
+    grid = np.geomspace(lo, hi, 48)
+    _, rss = _solve(s1[::thin], s2[::thin], y[::thin], grid, None if w is None else w[::thin])
+    j = int(np.argmin(rss))
+    a_lo, a_hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+    res = minimize_scalar(lambda a: float(_solve(s1, s2, y, a, w)[1][0]), bounds=(a_lo, a_hi), method="bounded",
+                          options={"xatol": 1e-9})
+    alpha = float(res.x)
+    coef, rss = _solve(s1, s2, y, alpha, w)
+    return alpha, coef[0], float(rss[0])
+
+
+HUBER_DELTA = 1e-3  # on log-loss residuals, as Hoffmann et al. / Epoch, and the re-implementations of Tissue et al.
+
+
+def _fit_arrays(s1, s2, y, robust: bool = False):
+    """(alpha, (L0, A, C), rss). robust: Huber(1e-3) on log-loss residuals by iteratively reweighted least squares
+    (weight psi(r)/r on each log residual r, divided by L^2 for the raw-loss design), so loss spikes count little."""
+    alpha, coef, rss = _fit_weighted(s1, s2, y)
+    if not robust:
+        return alpha, coef, rss
+    for _ in range(30):
+        pred = coef[0] + coef[1] * s1 ** -alpha - coef[2] * s2
+        if np.any(pred <= 0):
+            break
+        r = np.abs(np.log(y) - np.log(pred))
+        w = np.where(r <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(r, 1e-300)) / (y * y)
+        new_alpha, coef, rss = _fit_weighted(s1, s2, y, w / w.mean())
+        done = abs(new_alpha - alpha) < 1e-8
+        alpha = new_alpha
+        if done:
+            break
+    return alpha, coef, rss
+
+
+def _quality(pred, y) -> dict:
+    r = y - pred
+    return {"n_points": int(y.size), "rmse": float(np.sqrt(np.mean(r * r))),
+            "mean_rel_error": float(np.mean(np.abs(r) / y)), "max_rel_error": float(np.max(np.abs(r) / y))}
+
+
+def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0, name: str = "my-curve-law",
+               robust: bool = False, from_step: int = 0) -> CurveFit:
+    """Fit L0, A, alpha, C to one or more logged curves (points after each curve's warm-up, and at or after
+    `from_step`: the first few hundred steps of a real run often follow no power law in S1): least squares on the
+    loss, or with robust=True Huber(1e-3) on log-loss residuals (loss spikes count little).
+
+    Held-out check: with one curve, refit on a random (1 - holdout) of its points and score the rest; with two or
+    more, fit all but the last curve and predict the last (a cut in time would leave no annealing to fit C).
+    """
+    curves = list(curves)
+    if not curves:
+        raise ScaleplanError("no curves to fit")
+    holdout = _fraction("holdout", holdout, 0.0, 0.9)
+    lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
+    from_step = _whole("from step", from_step, 0)
+    seed = _whole("seed", seed, 0, 2**63 - 1)
+    parts, info, warnings = [], [], []
+    for c in curves:
+        s1, s2 = c.areas(lam)
+        keep = (c.steps > c.warmup) & (c.steps >= from_step) & (s1 > 0)
+        if keep.sum() < 5:
+            raise ScaleplanError(f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps"
+                                 f"{f' and from step {from_step:,}' if from_step else ''}; the fit needs at least 5")
+        parts.append((s1[keep], s2[keep], c.loss[keep]))
+        info.append({"source": c.source, "points": int(keep.sum()), "warmup": int(c.warmup), "from_step": from_step,
+                     "steps": int(c.steps.max()), "peak_lr": float(c.lr.max()), "final_lr": float(c.lr[-1])})
+    s1 = np.concatenate([p[0] for p in parts])
+    s2 = np.concatenate([p[1] for p in parts])
+    y = np.concatenate([p[2] for p in parts])
+    if y.size < 5:
+        raise ScaleplanError("the fit needs at least 5 logged points after warm-up")
+    alpha, coef, rss = _fit_arrays(s1, s2, y, robust)
+    l0, a, c_ = (float(v) for v in coef)
+    law = CurveLaw(L0=l0, A=a, alpha=alpha, C=c_, lam=lam, name=name,
+                   source="fitted by scaleplan: " + ", ".join(i["source"] for i in info))
+    pred = law.loss_at(s1, s2)
+    r = y - pred
+    sst = float(np.sum((y - y.mean()) ** 2))
+    if np.max(s2) < 1e-12:
+        warnings.append("the learning rate never falls in the fitted steps, so C (the annealing term) cannot be "
+                        "fitted; predictions for decaying schedules are not meaningful")
+    if c_ == 0 and np.max(s2) >= 1e-12:
+        warnings.append("C = 0: the loss did not fall faster when the learning rate decayed in these steps")
+    if min(abs(alpha - 0.01), abs(alpha - 3.0)) < 1e-6:
+        warnings.append(f"alpha = {alpha:.3g} sits on the search bound [0.01, 3]")
+    hold: dict = {}
+    if len(parts) >= 2:
+        fs1, fs2, fy = (np.concatenate([p[k] for p in parts[:-1]]) for k in range(3))
+        h_alpha, h_coef, _ = _fit_arrays(fs1, fs2, fy, robust)
+        h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
+        hold = {"how": f"fit on the other {len(parts) - 1} curve(s), predict {info[-1]['source']}",
+                **_quality(h.loss_at(parts[-1][0], parts[-1][1]), parts[-1][2]),
+                "law": {k: float(v) for k, v in h.constants.items()}}
+    elif holdout > 0:
+        rng = np.random.default_rng(seed)
+        test = np.zeros(y.size, bool)
+        test[rng.choice(y.size, size=max(1, int(round(holdout * y.size))), replace=False)] = True
+        if (~test).sum() >= 5:
+            h_alpha, h_coef, _ = _fit_arrays(s1[~test], s2[~test], y[~test], robust)
+            h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
+            hold = {"how": f"random {holdout:.0%} of logged points held out (seed {seed})",
+                    **_quality(h.loss_at(s1[test], s2[test]), y[test]),
+                    "law": {k: float(v) for k, v in h.constants.items()}}
+    return CurveFit(law=law, n_points=int(y.size), rmse=float(np.sqrt(np.mean(r * r))), robust=bool(robust),
+                    r2=float(1 - np.sum(r * r) / sst) if sst > 0 else math.nan,
+                    max_rel_error=float(np.max(np.abs(r) / y)), holdout=hold, curves=tuple(info),
+                    warnings=tuple(warnings))
+
+
+# ------------------------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class CooldownChoice:
+    best: float                     # cooldown fraction with the lowest final loss
+    best_loss: float
+    fractions: np.ndarray
+    final_losses: np.ndarray
+    schedule: Schedule              # the best schedule
+
+    def to_dict(self) -> dict:
+        return {"best_cooldown": self.best, "final_loss": self.best_loss, "schedule": self.schedule.to_dict(),
+                "candidates": [{"cooldown": float(f), "final_loss": float(v)}
+                               for f, v in zip(self.fractions, self.final_losses)]}
+
+
+def best_cooldown(law: CurveLaw, schedule: Schedule, fractions=None) -> CooldownChoice:
+    """The wsd cooldown fraction (of `schedule`'s steps, shape and warm-up) with the lowest predicted final loss."""
+    base = replace(schedule, kind="wsd")
+    top = (base.steps - base.warmup) / base.steps
+    fr = np.linspace(0.0, min(0.6, top), 61) if fractions is None else np.asarray(fractions, float)
+    fr = np.unique(np.clip(fr, 0.0, top))
+    losses = np.array([law.final_loss(replace(base, cooldown=float(f))) for f in fr])
+    j = int(np.argmin(losses))
+    return CooldownChoice(best=float(fr[j]), best_loss=float(losses[j]), fractions=fr, final_losses=losses,
+                          schedule=replace(base, cooldown=float(fr[j])))
+
+
+def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: int = MAX_STEPS) -> int | None:
+    """Fewest total steps for which `schedule` (its shape, warm-up and fractions, stretched) ends at <= target.
+
+    None when even `max_steps` does not reach it. Geometric growth then bisection on the final loss (assumed to
+    fall with length), to within 0.1% of the step count.
+    """
+    target = float(target)
+    max_steps = _whole("max steps", max_steps, 2)
+    if not math.isfinite(target):
+        raise ScaleplanError(f"target loss must be a finite number, got {target!r}")
+    if target <= law.L0:
+        raise ScaleplanError(f"target loss {target:g} is at or below L0 = {law.L0:.4g}, which no run length reaches "
+                             "under this law")
+
+    def final(n: int) -> float:
+        return law.final_loss(replace(schedule, steps=n, warmup=min(schedule.warmup, n - 1)))
+
+    lo = max(schedule.warmup + 1, 2)
+    if schedule.kind == "wsd" and schedule.cooldown < 1:  # the cooldown must fit after the warm-up
+        lo = max(lo, int(math.ceil((schedule.warmup + 1) / (1 - schedule.cooldown))) + 1)
+    if lo > max_steps:
+        raise ScaleplanError(f"the warm-up ({schedule.warmup:,} steps) and cooldown leave no room below {max_steps:,} steps")
+    if final(lo) <= target:
+        return lo
+    hi = max(lo + 1, min(schedule.steps, max_steps))
+    while final(hi) > target:  # grow geometrically: cost stays proportional to the answer, not to max_steps
+        if hi >= max_steps:
+            return None
+        lo, hi = hi, min(2 * hi, max_steps)
+    while hi - lo > max(1, lo // 1000):
+        mid = (lo + hi) // 2
+        if final(mid) <= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def cooldown_suite_cost(multiples=(10, 15, 20, 25), cooldown: float = 0.1) -> float:
+    """Cost of a Chinchilla-style suite of runs at D/N = `multiples` from one run with cooldowns, as a fraction
+    of training each from scratch (Hagele et al. 2024, section 5): (M_max + cooldown x sum of the others) / sum.
+    With 6ND FLOPs this is 0.4214; the paper prints 2.36e23 / 5.59e23 = 0.4222 from exact FLOPs."""
+    m = np.asarray(multiples, float)
+    if m.size < 1 or np.any(~np.isfinite(m)) or np.any(m <= 0):
+        raise ScaleplanError("multiples must be positive numbers")
+    cooldown = _fraction("cooldown", cooldown)
+    return float((m.max() + cooldown * (m.sum() - m.max())) / m.sum())
+
+
+
+# ------------------------------------------------------------------------------------------------ logs
+
+LOG_FIELDS = ("step", "lr", "loss")
+# Recognised column names, normalised (lower case, no spaces, '_' or '-'); the part after the last '/' and ' - '
+# also counts (W&B: 'run-1 - train/loss', 'trainer/global_step'; TensorBoard CSV export: 'Step', 'Value').
+LOG_ALIASES = {
+    "step": ("step", "steps", "globalstep", "iteration", "iter", "it", "trainerglobalstep", "_step"),
+    "lr": ("lr", "learningrate", "lr0", "lrpg0", "lrgroup0", "learningrategroup0"),
+    "loss": ("loss", "trainloss", "valloss", "evalloss", "validationloss", "lmloss", "value"),
+}
+MAX_LOG_ROWS = 5_000_000
+
+
+def _log_norm(name: str) -> str:
+    return "".join(ch for ch in str(name).strip().lower() if ch not in " _-")
+
+
+def _pick_column(path, header, field_name, given):
+    if given is not None:
+        if given in header:
+            return given
+        match = [h for h in header if _log_norm(h) == _log_norm(given)]
+        if not match:
+            raise ScaleplanError(f"{path}: no column {given!r} (for {field_name}); columns present: {', '.join(header)}")
+        return match[0]
+    norms = {h: _log_norm(h) for h in header}
+    for alias in LOG_ALIASES[field_name]:
+        for h, n in norms.items():
+            if n == alias:
+                return h
+    # W&B exports name columns 'RUN - group/metric': match the metric's own name
+    tails = [h for h in header if _log_norm(str(h).split(" - ")[-1].rsplit("/", 1)[-1]) in LOG_ALIASES[field_name]]
+    if len(tails) == 1:
+        return tails[0]
+    return None
+
+
+def _cell(value) -> float:
+    if value is None or isinstance(value, bool):
+        return math.nan
+    if isinstance(value, (int, float)):
+        return float(value)
+    s = str(value).strip()
+    if not s:
+        return math.nan
+    try:
+        return float(s.replace("_", ""))
+    except ValueError:
+        return math.inf  # marks text where a number belongs
+
+
+def _trainer_state(path):
+    """(header, records) of a Hugging Face Trainer `trainer_state.json` (its `log_history`), else (None, None)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None, None  # the general reader gives the message
+    if not isinstance(data, dict) or not isinstance(data.get("log_history"), list):
+        return None, None
+    recs = [(f"log_history[{i}]", r) for i, r in enumerate(data["log_history"]) if isinstance(r, dict)]
+    header = list(dict.fromkeys(str(k) for _, r in recs for k in r))
+    return header, recs
+
+
+def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
+    """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
+    `value_is`."""
+    from pathlib import Path
+
+    from .fit import _read_records
+
+    path = Path(path)
+    header, recs = _trainer_state(path) if path.suffix.lower() == ".json" else (None, None)
+    if header is None:
+        header, recs, _ = _read_records(path)
+    if len(recs) > MAX_LOG_ROWS:
+        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
+    chosen = {}
+    for key in fields:
+        col = _pick_column(path, header, key, columns.get(key))
+        if col is None and key == value_is:
+            col = _pick_column(path, header, key, "Value") if any(_log_norm(h) == "value" for h in header) else None
+        if col is None:
+            raise ScaleplanError(f"{path}: no column for {key} (looked for {', '.join(LOG_ALIASES[key][:4])}, ...); "
+                                 f"columns present: {', '.join(header) or 'none'}; map one with --columns {key}=NAME")
+        chosen[key] = col
+    data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}
+    for key, arr in data.items():
+        bad = np.flatnonzero(np.isinf(arr))
+        if bad.size:
+            where, rec = recs[int(bad[0])]
+            raise ScaleplanError(f"{path}, {where}: column {chosen[key]!r} must be a number, got {rec.get(chosen[key])!r}")
+    return data
+
+
+def load_log(path, columns: dict | None = None, warmup: int | None = None, lr_path=None) -> Curve:
+    """A training curve from a .csv / .tsv / .jsonl / .json / .yaml log with step, learning rate and loss columns,
+    or a Hugging Face Trainer `trainer_state.json` (its log_history: step, learning_rate, loss).
+
+    `columns` maps a field (step, lr, loss) to a column name, e.g. {"loss": "run-1 - train/loss"} for a W&B export.
+    Rows without a loss (a W&B export logs metrics at different steps) are skipped; the learning rate is
+    interpolated between the rows that have one. A TensorBoard scalar export (Wall time, Step, Value) holds one
+    metric: give the loss export as `path` and the learning-rate export as `lr_path`.
+    """
+    columns = dict(columns or {})
+    for key in columns:
+        if key not in LOG_FIELDS:
+            raise ScaleplanError(f"columns: unknown field {key!r}; allowed: {', '.join(LOG_FIELDS)}")
+    if lr_path is None:
+        data = _read_fields(path, LOG_FIELDS, columns)
+        lr_data = data
+    else:
+        data = _read_fields(path, ("step", "loss"), columns)
+        lr_data = _read_fields(lr_path, ("step", "lr"), {k: v for k, v in columns.items() if k != "loss"}, "lr")
+    with_loss = np.isfinite(data["step"]) & np.isfinite(data["loss"])
+    with_lr = np.isfinite(lr_data["step"]) & np.isfinite(lr_data["lr"])
+    if with_loss.sum() == 0:
+        raise ScaleplanError(f"{path}: no row has both a step and a loss")
+    if with_lr.sum() == 0:
+        raise ScaleplanError(f"{lr_path or path}: no row has both a step and a learning rate")
+    lr_steps, first = np.unique(lr_data["step"][with_lr], return_index=True)
+    return Curve.from_log(data["step"][with_loss], data["loss"][with_loss], lr_steps, lr_data["lr"][with_lr][first],
+                          warmup=warmup, source=str(path))
+
+
+def example_law() -> CurveLaw:
+    """The secondary example constants shipped in data/curve_laws.yaml (for demonstrations only)."""
+    from . import _yaml
+
+    raw = _yaml.read(_yaml.DATA / "curve_laws.yaml")
+    return CurveLaw.from_dict(raw["laws"]["tissue-example"], "curve_laws.yaml: tissue-example")
+
+
+def load_law(path) -> CurveLaw:
+    """A curve law from a YAML or JSON file written by `scaleplan curve fit --save` (or by hand: L0, A, alpha, C)."""
+    from pathlib import Path
+
+    from . import _yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScaleplanError(f"cannot read curve law {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScaleplanError(f"{path}: not UTF-8 text") from None
+    return CurveLaw.from_dict(_yaml.load_user(text, path), str(path))
+
+
+# ------------------------------------------------------------------------------------------ plan schedule
+
+CONSTANT_FRACTION = 0.5   # Hagele et al. 2024 section 5: constant LR at half the cosine maximum, 20% cooldown
+PLAN_COOLDOWN = 0.2       # Hagele et al. 2024 section 3.2, Fig. 5: benefits plateau at ~20% of steps
+PLAN_SHAPE = "1-sqrt"     # Hagele et al. 2024 section 3.2, Fig. 4: 1-sqrt beats linear
+
+
+def plan_warmup(steps: int) -> int:
+    """Hagele et al. 2024 App. A.1: 300 warm-up steps; 1,000-3,000 above 100K steps (here 1% of steps, clipped)."""
+    if steps <= 100_000:
+        return min(300, max(steps // 10, 0))
+    return int(min(3000, max(1000, round(0.01 * steps))))
+
+
+@dataclass(frozen=True)
+class PlanSchedule:
+    """The learning-rate schedule a plan carries: warm-up-stable-decay at half the cosine-fitted peak."""
+
+    schedule: Schedule
+    cosine_peak_lr: float     # the LR law's value: fitted under cosine schedules (StepLaw, DeepSeek)
+    steps: int
+    note: str
+
+    def to_dict(self) -> dict:
+        return {**self.schedule.to_dict(), "cosine_peak_lr": self.cosine_peak_lr,
+                "alternative": {"kind": "cosine", "peak_lr": self.cosine_peak_lr, "final_fraction": 0.1},
+                "note": self.note}
+
+    def lines(self) -> list[tuple[str, str]]:
+        """Two short (label, value) rows for a plan table."""
+        s = self.schedule
+        return [("LR schedule", f"wsd, {s.steps:,} steps, {s.cooldown:.0%} {s.shape}"),
+                ("warm-up; wsd LR", f"{s.warmup:,}; {fmt_sci(s.peak_lr, always=True)} (peak / 2)")]
+
+
+def plan_schedule(peak_lr, tokens, batch_tokens) -> PlanSchedule | None:
+    """The schedule for a plan: steps = tokens / batch, Hagele et al.'s warm-up, a 20% 1-sqrt cooldown, and a
+    constant rate of half the LR law's peak (the laws were fitted under cosine; Hagele et al. section 5 ran the
+    constant rate at half the cosine maximum). None when the plan has no learning rate."""
+    if peak_lr is None or not batch_tokens or not math.isfinite(float(peak_lr)):
+        return None
+    steps = int(min(MAX_STEPS, max(10, math.ceil(float(tokens) / float(batch_tokens)))))
+    sched = Schedule("wsd", steps, CONSTANT_FRACTION * float(peak_lr), warmup=plan_warmup(steps),
+                     cooldown=PLAN_COOLDOWN, shape=PLAN_SHAPE)
+    note = ("Hagele et al. 2024 (arXiv 2405.18392): constant LR at half the cosine peak with a cooldown matches "
+            "cosine (section 5); a 20% cooldown is enough (section 3.2); 1-sqrt beats linear; warm-up as App. A.1. "
+            "The LR laws were fitted under cosine: with cosine (to 10%) use cosine_peak_lr.")
+    return PlanSchedule(schedule=sched, cosine_peak_lr=float(peak_lr), steps=steps, note=note)
