@@ -165,7 +165,7 @@ def allocate(
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
     lr_law: LrLawOpt = None,
-    ci: Annotated[Optional[float], typer.Option("--ci", help="Interval on N, D and loss, e.g. 0.8, for a law fitted with --bootstrap.")] = None,
+    ci: Annotated[Optional[float], typer.Option("--ci", help="Interval level, e.g. 0.8: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).")] = None,
     unique_tokens: Annotated[Optional[str], typer.Option("--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023.")] = None,
     params: Annotated[Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")] = None,
@@ -199,6 +199,9 @@ def allocate(
     _check_sizes(context=context, vocab=vocab, layers=layers, d_model=d_model)
     if ci is not None and not 0 < ci < 1:
         raise ScaleplanError(f"--ci must be in (0, 1), e.g. 0.8, got {ci:g}")
+    if ci is not None and (fixed or unique_tokens is not None or moe):
+        raise ScaleplanError("--ci gives intervals on the compute-optimal plan; it does not combine with "
+                             "--params/--tokens, --unique-tokens or --moe yet")
     budget = Budget.from_mapping({
         "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
