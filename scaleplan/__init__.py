@@ -26,10 +26,11 @@ _LAZY = {
     "precision_report": "precision", "plan_penalties": "precision", "cost_optimal_precision": "precision",
     "training_penalty": "precision", "quantization_report": "precision",
     "plan_cluster": "cluster", "plan_layout": "memory", "device_memory": "memory", "ModelSpec": "memory",
-    "implied_utilisation": "cost",
+    "implied_utilisation": "cost", "plan_intervals": "intervals",
 }
 
-_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision", "memory", "cluster"}
+_SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision", "memory", "cluster",
+               "intervals"}
 
 
 def __getattr__(name: str):

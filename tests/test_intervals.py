@@ -179,3 +179,17 @@ def test_json_names_are_plain_and_stable():
         lo, hi = iv[key]
         assert isinstance(lo, float) and isinstance(hi, float) and lo <= hi
     json.dumps(iv, allow_nan=False)
+
+
+def test_the_regeneration_entry_point_writes_and_never_overwrites(shared_data, tmp_path, capsys):
+    out = tmp_path / "draws.csv"
+    runs = str(shared_data / "svg_extracted_data.csv")
+    assert intervals.main([runs, "--n", "3", "--out", str(out)]) == 0
+    draws, meta = intervals._read_draws(str(out))
+    assert draws.shape == (3, 5) and meta["n"] == 3 and meta["seed"] == 0 and meta["data_sha256"] == RUNS_SHA256
+    assert "not published" in meta["what"]
+    assert intervals.main([runs, "--n", "3", "--out", str(out)]) == 2  # exists: needs --force
+    assert "exists" in capsys.readouterr().out
+    assert intervals.main([runs, "--n", "3", "--out", str(out), "--force"]) == 0
+    assert intervals.main([runs, "--n", "1", "--out", str(out), "--force"]) == 2
+    assert intervals.main([str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x.csv")]) == 2
