@@ -33,6 +33,7 @@ import numpy as np
 
 from . import conventions, laws
 from .errors import ScaleplanError
+from .values import check_positive
 
 __all__ = ["RECIPE_DRAWS", "NORMAL_DRAWS", "law_draws", "plan_intervals", "draws_text", "main"]
 
@@ -114,7 +115,7 @@ def plan_intervals(law: str | laws.Law, flops: float, level: float, *, hardware=
                    hparams_law: str | None = None, recipe_draws: int = RECIPE_DRAWS, **pins) -> dict:
     """Central `level` intervals on a compute-optimal plan's N, D, loss, learning rate, batch, GPU-hours, dollars.
 
-    `hardware` is a cost.Hardware (default: the default preset); mfu, price, gpus, precision as in the plan;
+    `hardware` is a cost.Hardware or a preset name (default: the default preset); mfu, price, gpus, precision as in the plan;
     `serving` a inference.ServingCosts when `inference_tokens` are served (adds serving and total dollars).
     `context`, `hparams_law` and `pins` (vocab, layers, d_model, ...) are the plan's recipe options.
     """
@@ -122,18 +123,22 @@ def plan_intervals(law: str | laws.Law, flops: float, level: float, *, hardware=
 
     level = _check_level(level)
     law = laws.get(law)
-    c = float(flops)
+    if isinstance(flops, (bool, str, bytes)) or not isinstance(flops, (int, float, np.number)):
+        raise ScaleplanError(f"flops must be one number of FLOPs (intervals are for one budget at a time), "
+                             f"got {flops!r}")
+    c = float(check_positive(flops))
+    if isinstance(recipe_draws, bool) or not isinstance(recipe_draws, (int, np.integer)) or recipe_draws < 1:
+        raise ScaleplanError(f"recipe_draws must be a whole number >= 1, got {recipe_draws!r}")
     consts, method, meta = law_draws(law)
     from .laws import forms
 
     n_native, d = forms.parametric_optimum(consts, c)
     loss = forms.parametric_loss(consts, n_native, d)
     total, _ = conventions.split_params(law, n_native)
-    trained = 6.0 * np.asarray(total) * d  # = C for every draw of a total-parameter law
-    fixed = bool(np.allclose(trained, c, rtol=1e-9))
-    if fixed:
-        trained = np.full_like(trained, c)  # exactly the plan's FLOPs, not C to the last bit of 6·N·D
-    hw = hardware if hardware is not None else cost.get_hardware()
+    # Every draw spends the plan's budget (6·N·D = C up to rounding for a law counting total parameters); the plan
+    # is costed on its budget, so each draw is too.
+    trained = np.full(n_native.shape, c)
+    hw = cost.get_hardware(hardware) if hardware is None or isinstance(hardware, str) else hardware
     mfu = cost.DEFAULT_MFU if mfu is None else mfu
     price = hw.price_per_hour if price is None else price
     inf_flops = inf_dollars = None
@@ -168,9 +173,8 @@ def plan_intervals(law: str | laws.Law, flops: float, level: float, *, hardware=
         out["total_dollars"] = _span(bill.total_dollars, level) if bill.total_dollars is not None else None
     notes = [f"learning rate and batch from the first {k:,} draws" + (f" ({failed} could not hold the pinned shape)"
                                                                       if failed else "")]
-    if fixed:
-        notes.append("the budget fixes the training FLOPs (6ND = C for every draw), so GPU-hours and training "
-                     "dollars do not vary")
+    notes.append("the budget fixes the training FLOPs (6ND = C for every draw), so GPU-hours and training "
+                 "dollars do not vary")
     out["note"] = "; ".join(notes)
     if meta.get("data_sha256"):
         out["source"] = {key: meta[key] for key in ("data", "data_sha256", "n", "seed", "date") if key in meta}

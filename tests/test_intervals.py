@@ -150,6 +150,13 @@ def test_a_law_without_draws_gives_the_clear_error():
     for bad in (0, 1, 1.5, -0.2, True, "0.8"):
         with pytest.raises(ScaleplanError, match="between 0 and 1"):
             intervals.plan_intervals("epoch", 1e21, bad)
+    for flops in (-1e21, 0, "lots", [1e21, 1e22]):
+        with pytest.raises(ScaleplanError, match="flops|one budget"):
+            intervals.plan_intervals("epoch", flops, 0.8)
+    with pytest.raises(ScaleplanError, match="recipe_draws"):
+        intervals.plan_intervals("epoch", 1e21, 0.8, recipe_draws=0)
+    with pytest.raises(ScaleplanError, match="unknown hardware"):
+        intervals.plan_intervals("epoch", 1e21, 0.8, hardware="h1000", recipe_draws=2)
 
 
 def test_a_fitted_law_file_with_covariance_or_draws(tmp_path):
