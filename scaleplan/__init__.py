@@ -26,14 +26,14 @@ _LAZY = {
     "precision_report": "precision", "plan_penalties": "precision", "cost_optimal_precision": "precision",
     "training_penalty": "precision", "quantization_report": "precision",
     "plan_cluster": "cluster", "plan_layout": "memory", "device_memory": "memory", "ModelSpec": "memory",
-    "implied_utilisation": "cost",
+    "implied_utilisation": "cost", "plan_intervals": "intervals",
     "fit_vp": "fit_vp", "load_checkpoints": "checkpoints",
     "Schedule": "curves", "CurveLaw": "curves", "fit_curves": "curves", "load_log": "curves",
     "best_cooldown": "curves", "steps_to_loss": "curves",
 }
 
 _SUBMODULES = {"recipe", "inference", "fit", "constrained", "moe", "plot", "report", "precision", "memory", "cluster",
-               "curves", "checkpoints"}
+               "curves", "checkpoints", "intervals"}
 
 
 def __getattr__(name: str):

@@ -37,7 +37,7 @@ class Plan(PerBudget):
     flops_per_token_m: float | None = None
     recipe: object | None = None  # a recipe.Recipe once with_recipe() has designed the network
     inference: object | None = None  # an inference.InferencePlan when the budget says what will be served
-    intervals: dict | None = None  # {"level": 0.8, "params": [lo, hi], ...} from a fitted law's bootstrap
+    intervals: dict | None = None  # scaleplan.intervals.plan_intervals: {"level": 0.8, "params": [lo, hi], ...}
 
     def at(self, i: int) -> Plan:
         """The plan for budget i, its cost included."""
@@ -180,32 +180,6 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
     return replace(plan, recipe=r, warnings=plan.warnings + own)
 
 
-def law_intervals(law: laws.Law, flops: float, level: float, draws: int = 4000, seed: int = 0) -> dict:
-    """Intervals on N, D and loss at a budget from a fitted law's bootstrap covariance (scaleplan fit --save).
-
-    Draws (ln A, ln B, ln E, alpha, beta) from the normal with the bootstrap mean and covariance, as Epoch AI did
-    for their Fig. 5, and takes central percentile intervals of the resulting optima.
-    """
-    if not 0 < level < 1:
-        raise ScaleplanError(f"--ci must be in (0, 1), e.g. 0.8, got {level!r}")
-    boot = (law.fit or {}).get("bootstrap") or {}
-    if law.form != "parametric" or "covariance" not in boot:
-        raise ScaleplanError(f"--ci needs a law with bootstrap uncertainty; {law.name} has none (fit one with "
-                             "scaleplan fit RUNS --bootstrap 1000 --save FILE)")
-    rng = np.random.default_rng(seed)
-    theta = rng.multivariate_normal(np.asarray(boot["mean"], float), np.asarray(boot["covariance"], float), draws)
-    theta = theta[(theta[:, 3] > 0) & (theta[:, 4] > 0)]
-    c = {"A": np.exp(theta[:, 0]), "B": np.exp(theta[:, 1]), "E": np.exp(theta[:, 2]), "alpha": theta[:, 3],
-         "beta": theta[:, 4]}
-    from .laws import forms
-
-    n, d = forms.parametric_optimum(c, flops)
-    loss = forms.parametric_loss(c, n, d)
-    q = [50 * (1 - level), 50 * (1 + level)]
-    return {"level": level, "draws": int(theta.shape[0]), "params": np.percentile(n, q).tolist(),
-            "tokens": np.percentile(d, q).tolist(), "loss": np.percentile(loss, q).tolist()}
-
-
 def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None,
                 **recipe_options):
     """The plan for one validated budget (a CLI call, one scenario of a file, or Python), priced and, where a
@@ -250,9 +224,15 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
                                           context=inference_spec.get("context"), costs=serving)
         plan = replace(plan, inference=sized, warnings=plan.warnings + tuple(w for w in sized.warnings
                                                                              if w not in plan.warnings))
-    if ci is not None:
-        plan = replace(plan, intervals=law_intervals(laws.get(law), resolved.flops, ci))
-    return with_recipe(plan, **recipe_options) if recipe else plan
+    plan = with_recipe(plan, **recipe_options) if recipe else plan
+    if ci is not None:  # each bootstrap draw's N, D through the same loss, recipe and cost (scaleplan.intervals)
+        from .intervals import plan_intervals
+
+        plan = replace(plan, intervals=plan_intervals(
+            law, resolved.flops, ci, hardware=resolved.hardware, mfu=resolved.mfu, price=resolved.price,
+            gpus=resolved.gpus, precision=resolved.precision, serving=serving,
+            inference_tokens=None if inference_spec is None else inference_spec["tokens"], **recipe_options))
+    return plan
 
 
 def plan(budget: Budget | None = None, *, law: str | None = None, **fields):

@@ -165,7 +165,7 @@ def allocate(
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
     lr_law: LrLawOpt = None,
-    ci: Annotated[Optional[float], typer.Option("--ci", help="Interval on N, D and loss, e.g. 0.8, for a law fitted with --bootstrap.")] = None,
+    ci: Annotated[Optional[float], typer.Option("--ci", help="Interval level, e.g. 0.8: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).")] = None,
     unique_tokens: Annotated[Optional[str], typer.Option("--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023.")] = None,
     params: Annotated[Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")] = None,

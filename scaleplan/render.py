@@ -140,14 +140,11 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
         ("tokens per param", fmt_number(plan.tokens_per_param)),
         ("predicted loss", _loss(plan.loss)),
     ]
-    if plan.intervals is not None:
-        iv, pct = plan.intervals, f"{plan.intervals['level']:.0%}"
-        lines += [(f"params, {pct} interval", f"{fmt_count(iv['params'][0])} .. {fmt_count(iv['params'][1])}"),
-                  (f"tokens, {pct} interval", f"{fmt_count(iv['tokens'][0])} .. {fmt_count(iv['tokens'][1])}"),
-                  (f"loss, {pct} interval", f"{iv['loss'][0]:.3f} .. {iv['loss'][1]:.3f}")]
     if plan.recipe is not None:
         lines += recipe_lines(plan.recipe)
     lines += cost_lines(c, with_inference)
+    if plan.intervals is not None:
+        lines += interval_lines(plan.intervals)
     return lines
 
 
@@ -532,3 +529,30 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     emit_grid(console, fmt, "Published claims, recomputed",
               ["claim", "source", "published", "scaleplan", "difference", "verdict"], rows,
               [r.to_dict() for r in results], caption)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Intervals (scaleplan.intervals): one row per quantity
+
+
+def _interval_text(pair, fmt) -> str:
+    if pair is None:
+        return "-"
+    lo, hi = pair
+    if lo == hi or abs(hi - lo) <= 1e-9 * abs(hi):
+        return f"{fmt(lo)} (set by the budget)"
+    return f"{fmt(lo)} .. {fmt(hi)}"
+
+
+def interval_lines(iv: dict) -> list[tuple[str, str]]:
+    """'params, 80% interval  24.4B .. 37.8B' rows for the plan table, N to dollars."""
+    pct = f"{iv['level']:.0%}" if round(iv["level"] * 100, 6) == round(iv["level"] * 100) else f"{iv['level']:.1%}"
+    lr = lambda x: fmt_sci(x, always=True)  # noqa: E731
+    rows = [("params", fmt_count), ("tokens", fmt_count), ("loss", lambda x: f"{x:.3f}"), ("learning_rate", lr),
+            ("batch_tokens", fmt_count), ("gpu_hours", fmt_number), ("dollars", fmt_dollars),
+            ("serving_dollars", fmt_dollars), ("total_dollars", fmt_dollars)]
+    names = {"learning_rate": "learning rate", "batch_tokens": "batch tokens", "gpu_hours": "GPU-hours",
+             "dollars": "training cost", "serving_dollars": "serving cost", "total_dollars": "total cost"}
+    out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
+    out.append(("interval draws", f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"))
+    return out

@@ -362,7 +362,7 @@ def test_sweep_then_fit_round_trip(tmp_path):
     (["fit", "x.csv", "--approach", "magic"], "--approach must be parametric, isoflop or both"),
     (["fit", "x.csv", "--columns", "loss"], "--columns takes FIELD=COLUMN"),
     (["sweep", "--target-flops", "1e20", "--budget-flops", "1e21"], "must be smaller than target_flops"),
-    (["allocate", "--flops", "1e21", "--ci", "0.8"], "--ci needs a law with bootstrap uncertainty"),
+    (["allocate", "--flops", "1e21", "--law", "chinchilla", "--ci", "0.8"], "needs a law with bootstrap uncertainty"),
 ])
 def test_fit_and_sweep_bad_input(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
