@@ -38,6 +38,8 @@ class Plan(PerBudget):
     recipe: object | None = None  # a recipe.Recipe once with_recipe() has designed the network
     inference: object | None = None  # an inference.InferencePlan when the budget says what will be served
     intervals: dict | None = None  # scaleplan.intervals.plan_intervals: {"level": 0.8, "params": [lo, hi], ...}
+    budget_flops: float | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
+    compute_optimal: object | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
 
     def at(self, i: int) -> Plan:
         """The plan for budget i, its cost included."""
@@ -70,6 +72,13 @@ class Plan(PerBudget):
         out["cost"] = self.cost.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals
+        if self.budget_flops is not None:
+            out["budget_flops"] = plain(self.budget_flops)
+        if self.compute_optimal is not None:
+            co = self.compute_optimal
+            out["compute_optimal"] = {"params": plain(co.params), "params_total": plain(co.params_total),
+                                      "tokens": plain(co.tokens), "flops": plain(co.flops), "loss": plain(co.loss),
+                                      "cost": co.cost.to_dict()}
         if self.inference is not None:
             out["inference_aware"] = self.inference.to_dict()
         out["warnings"] = list(self.warnings)
@@ -113,6 +122,14 @@ def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | N
     c = check_positive(flops)
     check_settings(mfu=mfu, price=price, gpus=gpus, peak_flops=peak_flops, inference_tokens=inference_tokens)
     n_native, d = law.optimum(c)
+    return _assemble(law, c, n_native, d, hardware=hardware, mfu=mfu, price=price, gpus=gpus, peak_flops=peak_flops,
+                     inference_tokens=inference_tokens, serving=serving, name=name, extra_warnings=extra_warnings,
+                     precision=precision)
+
+
+def _assemble(law: laws.Law, c, n_native, d, *, hardware, mfu, price, gpus, peak_flops, inference_tokens, serving,
+              name, extra_warnings, precision) -> Plan:
+    """A Plan for the model (N in the law's convention, D) trained on C FLOPs, priced on the given hardware."""
     total, non_emb = conventions.split_params(law, n_native)
     m = None
     if law.params_convention == "flops_per_token":
@@ -222,8 +239,17 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         sized = inference.inference_aware(inference_spec["tokens"], flops=resolved.flops, law=law,
                                           objective=inference_spec.get("objective", "flops"),
                                           context=inference_spec.get("context"), costs=serving)
-        plan = replace(plan, inference=sized, warnings=plan.warnings + tuple(w for w in sized.warnings
-                                                                             if w not in plan.warnings))
+        # The recommendation is the inference-aware model: it reaches the budget's compute-optimal loss and costs
+        # least over training and serving. The compute-optimal model stays beside it for comparison.
+        n_ia, d_ia = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
+        recommended = _assemble(
+            law, 6.0 * n_ia * d_ia, n_ia, d_ia, hardware=resolved.hardware.key if resolved.hardware.key != "custom"
+            else None, peak_flops=budget.peak_flops, mfu=resolved.mfu, price=resolved.price, gpus=resolved.gpus,
+            inference_tokens=inference_spec["tokens"], serving=serving, name=budget.name, extra_warnings=(),
+            precision=resolved.precision)
+        warnings = tuple(dict.fromkeys(plan.warnings + recommended.warnings + tuple(sized.warnings)))
+        plan = replace(recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan,
+                       warnings=warnings)
     plan = with_recipe(plan, **recipe_options) if recipe else plan
     if ci is not None:  # each bootstrap draw's N, D through the same loss, recipe and cost (scaleplan.intervals)
         from .intervals import plan_intervals

@@ -215,6 +215,9 @@ class Budget:
             raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
         if self.mode not in ("compute-optimal",) and self.ci is not None:
             raise BudgetFieldError("ci", "<ci> gives intervals on the compute-optimal plan only")
+        if self.ci is not None and self.serving_spec() is not None:
+            raise BudgetFieldError("ci", "<ci> gives intervals on the compute-optimal plan; with tokens to serve the "
+                                         "recommendation is the inference-aware model, which has none yet")
 
     def law_spec(self, law=None):
         """The law this budget plans with (an override, its own, or the default), checked to exist."""

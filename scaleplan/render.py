@@ -140,6 +140,12 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
         ("tokens per param", fmt_number(plan.tokens_per_param)),
         ("predicted loss", _loss(plan.loss)),
     ]
+    if getattr(plan, "budget_flops", None) is not None:
+        co = plan.compute_optimal
+        lines.append(("quality set by", f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"))
+        lines.append(("compute-optimal model", f"{fmt_count(co.params)}, {fmt_count(co.tokens)} tokens"))
+    elif all_rows:
+        lines += [("quality set by", "-"), ("compute-optimal model", "-")]
     if plan.recipe is not None:
         lines += recipe_lines(plan.recipe)
     lines += cost_lines(c, with_inference)
@@ -203,8 +209,8 @@ def recipe_lines(r) -> list[tuple[str, str]]:
 def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute-optimal plan") -> None:
     records = [p.to_dict() for p in plans]
     with_inference = any(p.cost.inference_flops is not None for p in plans)
-    mixed = len({(p.params_convention, p.flops_per_token_m is None, p.recipe is None, p.intervals is None)
-                 for p in plans}) > 1
+    mixed = len({(p.params_convention, p.flops_per_token_m is None, p.recipe is None, p.intervals is None,
+                  p.budget_flops is None) for p in plans}) > 1
     columns = [plan_lines(p, with_inference, all_rows=mixed) for p in plans]
     labels = [label for label, _ in columns[0]]
     headers = [""] + [p.name or f"plan {i + 1}" for i, p in enumerate(plans)] if len(plans) > 1 else ["", "value"]

@@ -35,6 +35,11 @@ def _slug(text: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-") or "scenario"
 
 
+def _budget(plan) -> float:
+    """The FLOP budget a scenario gave (a serving plan recommends a model that trains on more)."""
+    return float(plan.budget_flops if getattr(plan, "budget_flops", None) is not None else plan.flops)
+
+
 def _flops_slug(c: float) -> str:
     return f"{c:.3g}".replace("+", "").replace(".", "p")
 
@@ -112,17 +117,17 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
         from . import plot
 
         unique_laws = list({lw.name: lw for lw in chosen}.values())
-        budgets_c = sorted({float(p.flops) for p in plans})
+        budgets_c = sorted({_budget(p) for p in plans})
         allocation_png = "allocation.png"
         images[allocation_png] = plot.render_allocation(
             plot.allocation_series(unique_laws, budgets_c, points=points))
         seen: dict[tuple[str, float], tuple[str, object]] = {}
         for i, (p, lw) in enumerate(zip(plans, chosen)):
             if lw.predicts_loss:
-                key = (lw.name, float(p.flops))
+                key = (lw.name, _budget(p))
                 if key not in seen:
-                    series = plot.isoflop_series(lw, p.flops, points=points)
-                    name = f"isoflop-{_slug(lw.name)}-{_flops_slug(float(p.flops))}.png"
+                    series = plot.isoflop_series(lw, _budget(p), points=points)
+                    name = f"isoflop-{_slug(lw.name)}-{_flops_slug(_budget(p))}.png"
                     images[name] = plot.render_isoflop(series)
                     seen[key] = (name, series)
                 iso_of[i] = seen[key]
@@ -186,7 +191,7 @@ def report_markdown(src: Path, plans, chosen, warnings, allocation_png, iso_of, 
             r_lo, r_hi = s.band_ratio[0]
             parts.append(f"![IsoFLOP valley of {name}]({png})\n")
             parts.append(
-                f"How flat the optimum is at {fmt_sci(p.flops)} FLOPs under {s.law}: any N from {fmt_count(lo)} to "
+                f"How flat the optimum is at {fmt_sci(_budget(p))} FLOPs under {s.law}: any N from {fmt_count(lo)} to "
                 f"{fmt_count(hi)} ({100 * (r_lo - 1):+.0f}% / {100 * (r_hi - 1):+.0f}% of the optimal "
                 f"{fmt_count(s.params_opt[0])}), trained on D = C / 6N tokens, predicts a loss within "
                 f"{100 * s.within:g}% of the optimum ({s.loss_opt[0]:.4f} -> {s.band_loss[0]:.4f}).\n")
