@@ -14,14 +14,19 @@ Public API
     Hoffmann et al. 2022 Appendix F training FLOPs per token (3 × forward) with the per-term breakdown, next to
     6·N (N = ``shape.total_params``) and the ratio; also DeepSeek's M (non-embedding FLOPs/token, eq. 2).
 ``design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model=None, heads=None, head_dim=None,
-d_ff=None, tied_embeddings=False, glu=False, tolerance=None) -> Shape``
-    Layers, d_model (a multiple of 128), heads, d_ff (≈ 4·d_model, a multiple of 128) that hit ``params_total``
-    within ``tolerance`` (3 %) with the aspect ratio of Chinchilla's Table A9 shapes; pinned values are kept, the rest adapt; ``vocab=None`` uses
-    Tao et al.'s optimum for the resulting shape. Impossible pins raise ``ScaleplanError``.
+d_ff=None, tied_embeddings=False, glu=False, tolerance=None, convention="total") -> Shape``
+    Layers, d_model (a multiple of 128; of 64 below 512), heads, d_ff (≈ 4·d_model) whose size in the law's
+    ``convention`` (total, non_embedding, non_embedding_with_head, or flops_per_token = DeepSeek's M at
+    ``context``) is ``params_total`` within ``tolerance`` (3 %), near the aspect ratio of Chinchilla's Table A9
+    shapes. Unpinned, a monotone ladder: width and Tao's N_v never fall as the target grows, layers fall only
+    where the width rises. Pinned values are kept, the rest adapt. Impossible pins raise ``ScaleplanError``.
+``measure(shape, convention="total") -> float``
+    The shape's size in a law's convention.
 ``optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_model=None, tied_embeddings=False)
 -> VocabResult``
     Tao et al. 2024: approach 2 (derivative-based power law N_v ∝ N_nv^0.835) from non-vocabulary parameters (or
-    from total parameters, split consistently), approach 1 (IsoFLOPs) from a FLOP budget; V = N_v / d_model
+    from total parameters, split consistently and with the width a plan of that size gets), approach 1 (IsoFLOPs)
+    from a FLOP budget; V = N_v / d_model
     rounded to a multiple of 128.
 ``hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None, context=2048, shape=None)
 -> list[HParams]``
@@ -30,7 +35,8 @@ d_ff=None, tied_embeddings=False, glu=False, tolerance=None) -> Shape``
     given. Exactly one row has ``default=True``: ``law`` if given, else the first applicable of
     steplaw, deepseek, porian, kaplan-bcrit (steplaw-paper, the paper's rounded StepLaw constants, only by name).
 ``recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, context=2048, vocab=None, layers=None,
-d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=False, glu=False) -> Recipe``
+d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=False, glu=False, convention="total")
+-> Recipe``
     All of the above for one plan; warnings collected, never printed.
 
 Conventions: parameters, FLOPs and tokens are plain floats; batch sizes are reported in tokens and in sequences of
@@ -50,7 +56,7 @@ from .units import fmt_sci
 
 __all__ = [
     "Shape", "FlopCount", "VocabResult", "HParams", "Recipe", "HPARAM_LAWS",
-    "flops_per_token", "design_shape", "optimal_vocab", "hyperparameters", "recipe", "constants", "steplaw",
+    "flops_per_token", "design_shape", "measure", "optimal_vocab", "hyperparameters", "recipe", "constants", "steplaw",
 ]
 
 # steplaw-paper (StepLaw with the paper's rounded constants) gives a row only when asked for by name.
@@ -471,6 +477,13 @@ def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool
     return nnv, d, emb
 
 
+def _on_width_grid(x: float, rounding) -> int:
+    """``x`` rounded onto the widths a design may take: multiples of 64 below 512 (Table A9 has 576, 640 and 896
+    among its small models), of 128 from 512 up. Monotone in ``x``, so the ladder's width never falls."""
+    fine, coarse = 64, int(constants()["conventions"]["d_model_multiple"])
+    return int(fine * rounding(x / fine)) if x < 512 - fine / 2 else max(512, int(coarse * rounding(x / coarse)))
+
+
 def _min_layers(convention: str, context: int, glu: bool, tol: float) -> int:
     """Fewest whole layers whose rounding the d_ff swing absorbs, at the narrowest width (128, the worst case).
 
@@ -508,7 +521,7 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
         d_l = (-b + math.sqrt(b * b + 4.0 * 72.0 * l_min * target)) / (2.0 * 72.0 * l_min)
     else:
         d_l = math.sqrt(nnv / (12.0 * l_min))
-    d = max(step, min(step * round(d_smooth / step), step * math.floor(d_l / step)))
+    d = max(step, min(_on_width_grid(d_smooth, round), _on_width_grid(d_l, math.floor)))
     h, hd = _heads_for(d, None, None, conv)
     v = vocab if vocab is not None else _round_multiple(emb / d, mult)
     ff0 = _default_d_ff(d, glu, conv)
@@ -566,12 +579,13 @@ def design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model
 
     Unpinned (only vocab, context, tied_embeddings, glu given), the shape is a monotone ladder in the target: the
     width is the smooth model's d_model at the d_model/n_layer of Chinchilla's Table A9 (64 below 250M parameters
-    rising to ~100 at 10B+), rounded to a multiple of 128, and never falls as the target grows; at one width the
-    layer count never falls, so layers drop only where the width steps up; at least 3 layers (9 for M at 2,048
-    context), which at the smallest sizes (below ~30M parameters, d_model 128-384) pulls d_model/n_layer down to
-    about 10. Over 1e6..3e13 parameters the ratio stays within [10, 130] and from 1e8 up within about ±30 % of
-    Table A9's. d_ff = 4·d_model (8/3·d_model rounded to 128 if ``glu``), moved by up to 1/4 in multiples of 128
-    (32 below d_model 512) to absorb what whole layers cannot. head_dim is 64 up to d_model 1024 and 128 above
+    rising to ~100 at 10B+), rounded to a multiple of 64 below 512 and of 128 above (at least 128), and never
+    falls as the target grows; at one width the layer count never falls, so layers drop only where the width
+    steps up; at least 3 layers (9 for M at 2,048 context), which at the smallest sizes pulls d_model/n_layer
+    down. The stated band: d_model/n_layer stays within [18, 120] over 1e6..3e13 parameters, and from 1e8
+    parameters within 0.8-1.3x Table A9's; DeepSeek's M goes down to ~8.5 below ~1e17 FLOPs (under its fitted
+    range), where attention dominates M. d_ff = 4·d_model (8/3·d_model rounded to 128 if ``glu``), moved by up
+    to 1/4 in multiples of 128 (32 below d_model 512) to absorb what whole layers cannot. head_dim is 64 up to d_model 1024 and 128 above
     (Table A9). ``vocab=None``: V = N_v / d_model with Tao et al.'s N_v for the smooth model's non-vocabulary
     parameters, so N_v never falls as the target grows, while V may step down where the width steps up.
 
@@ -702,7 +716,8 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
     Give exactly one of ``non_vocab_params`` (N_nv; approach 2: N_v = 3,145,728·(N_nv/33M)^0.8354),
     ``params_total`` (split as total = N_nv + N_v·(1 if tied else 2), then approach 2), or ``flops`` (approach 1,
     IsoFLOPs: N_v = e^-1.589·C^0.4164 at N_nv = e^-2.485·C^0.5). V = N_v / d_model; ``d_model`` defaults to the
-    authors' lookup table from N_nv (utils.py Nnv_to_d).
+    width ``design_shape`` gives a model of ``params_total`` parameters (so the answer is the vocabulary of a plan
+    of that size), else to the authors' lookup table from N_nv (utils.py Nnv_to_d).
     """
     given = [x is not None for x in (non_vocab_params, flops, params_total)]
     if sum(given) != 1:

@@ -432,10 +432,10 @@ log_params = st.floats(min_value=7.0, max_value=13.0, allow_nan=False).map(lambd
 def test_design_shape_hits_target_within_3_percent(n):
     s = R.design_shape(n)
     assert abs(s.total_params / n - 1) <= 0.03
-    assert s.d_model % 128 == 0 and s.heads * s.head_dim == s.d_model
+    assert s.d_model % (128 if s.d_model >= 512 else 64) == 0 and s.heads * s.head_dim == s.d_model
     assert s.vocab % 128 == 0 and s.layers >= 3
     assert s.d_ff % (128 if s.d_model >= 512 else 32) == 0 and abs(s.d_ff / (4 * s.d_model) - 1) <= 0.25
-    assert 10 <= s.aspect_ratio <= 130  # the band design_shape's docstring and the README state
+    assert 18 <= s.aspect_ratio <= 120  # the band design_shape's docstring and the README state
 
 
 @given(st.floats(min_value=9.0, max_value=12.4), st.floats(min_value=0.6, max_value=1.0))
