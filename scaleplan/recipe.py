@@ -594,7 +594,7 @@ def design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model
     parameters through the smooth model.
     """
     shape, _vocab, _warnings = _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff,
-                                       bool(tied_embeddings), bool(glu), tolerance, convention)
+                                       bool(tied_embeddings), bool(glu), tolerance, convention, strict=True)
     return shape
 
 
@@ -604,8 +604,12 @@ _CONVENTION_WORDS = {"total": "parameters", "non_embedding": "non-embedding para
 
 
 def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tolerance,
-            convention="total"):
-    """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe."""
+            convention="total", strict=False):
+    """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe.
+
+    ``strict`` (design_shape) raises when no shape is within tolerance; a recipe warns instead, so a plan at a
+    tiny budget still gets its numbers.
+    """
     convention = _check_convention(convention)
     target, vocab, context, layers, d_model, heads, head_dim, d_ff, tol = _check_pins(
         params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance)
@@ -623,10 +627,17 @@ def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff
                 "pin a smaller vocab or raise params")
         err = measure(shape, convention) / target - 1.0
         if abs(err) > tol:
+            layers_text = f"{shape.layers} layer{'s' if shape.layers != 1 else ''} × d_model {shape.d_model}"
+            if strict:
+                raise ScaleplanError(
+                    f"no transformer shape has {target:.4g} {_CONVENTION_WORDS[convention]} within {tol:.0%}: the "
+                    f"closest ({layers_text}) is {err:+.1%} off; the model is too small to design (give a larger "
+                    "budget or model)")
             warnings.append(
-                f"shape: {shape.layers} layers × d_model {shape.d_model} has {measure(shape, convention):.4g} "
-                f"{_CONVENTION_WORDS[convention]}, {err:+.1%} from the target {target:.4g}: whole layers this narrow "
-                f"are too coarse at context {context:,}")
+                f"shape: {layers_text} has {measure(shape, convention):.4g} {_CONVENTION_WORDS[convention]}, "
+                f"{err:+.1%} from the law's {target:.4g}: "
+                + ("no transformer is that small" if err > 0 and shape.layers == 1 and shape.d_model == 128
+                   else f"whole layers this narrow are too coarse at context {context:,}"))
         if vocab is None:
             nnv, _d, _nv = _smooth_size(target, convention, context, None, tied)
             vres = optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied)

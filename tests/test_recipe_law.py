@@ -170,3 +170,20 @@ def test_ladder_pairs(convention, lo, gap, context, tied, glu):
     assert b.d_model >= a.d_model and (b.layers >= a.layers or b.d_model > a.d_model)
     nv = [R._smooth_size(t, convention, context, None, tied)[2] for t in (small_t, big_t)]
     assert nv[1] >= nv[0]
+
+
+def test_too_small_to_design():
+    from scaleplan.errors import ScaleplanError
+
+    with pytest.raises(ScaleplanError, match="too small to design"):
+        R.design_shape(1e4, convention="non_embedding")
+    with pytest.raises(ScaleplanError, match="convention must be one of"):
+        R.design_shape(1e9, convention="active")
+    # a plan still gets its numbers, with one line saying the law's N is below any transformer
+    plan = with_recipe(allocate(5e11, "kaplan"))
+    assert any("no transformer is that small" in w for w in plan.warnings)
+
+
+def test_pins_in_another_convention_keep_the_pins():
+    s = R.design_shape(4.68e9, convention="non_embedding", layers=32)
+    assert s.layers == 32 and abs(s.non_embedding_params / 4.68e9 - 1) <= 0.05
