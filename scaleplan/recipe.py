@@ -445,6 +445,7 @@ def measure(shape: Shape, convention: str = "total") -> float:
     return float(flops_per_token(shape).deepseek_m)
 
 
+@functools.lru_cache(maxsize=512)
 def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool) -> tuple[float, float, float]:
     """(N_nv, d_model, N_v) of the smooth model that has ``target`` in ``convention`` at the Table A9 aspect ratio.
 
@@ -469,7 +470,7 @@ def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool
         return size, d, emb
 
     lo, hi = math.log(1.0), math.log(max(target, 2.0))
-    for _ in range(100):  # bisection in log N_nv: size(N_nv) increases strictly
+    for _ in range(64):  # bisection in log N_nv (size(N_nv) increases strictly) to ~1e-18 of the log range
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if parts(math.exp(mid))[0] < target else (lo, mid)
     nnv = math.exp(0.5 * (lo + hi))
