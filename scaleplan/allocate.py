@@ -182,9 +182,15 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
     if np.ndim(plan.flops):
         raise ScaleplanError("a recipe is designed for one budget at a time")
     pins = {k: v for k, v in pins.items() if v is not None}
-    r = recipe_mod.recipe(plan.params_total, plan.tokens, plan.flops, loss=plan.loss, law=hparams_law,
-                          context=recipe_mod.constants()["conventions"]["context"] if context is None else context,
-                          **pins)
+    context = conventions.DEFAULT_CONTEXT if context is None else context
+    if plan.flops_per_token_m is not None and context != conventions.DEFAULT_CONTEXT:
+        plan = conventions.recontext_plan(plan, context)  # DeepSeek's M -> N at the recipe's context
+    # The shape is designed in the law's own count (DeepSeek's M, Kaplan's non-embedding N, ...), not a total
+    # converted with another vocabulary.
+    target, convention = ((plan.flops_per_token_m, "flops_per_token") if plan.flops_per_token_m is not None
+                          else (plan.params, plan.params_convention))
+    r = recipe_mod.recipe(target, plan.tokens, plan.flops, loss=plan.loss, law=hparams_law, context=context,
+                          convention=convention, **pins)
     # Show the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law.
     others = {w for row in r.hparams if not row.default for w in row.warnings}
     own = tuple(w for w in r.warnings if w not in others)

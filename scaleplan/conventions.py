@@ -13,6 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 ASPECT_RATIO = 128.0  # d_model / n_layer
+# The plan's one context length: DeepSeek's M -> N here, the recipe's shape and its FLOPs per token all use it
+# (scaleplan/data/recipe.yaml conventions.context holds the same number; tests/test_recipe_law.py checks they agree).
+DEFAULT_CONTEXT = 2048
 
 
 def d_model_for(non_embedding, aspect: float = ASPECT_RATIO):
@@ -50,8 +53,30 @@ def embedding_matrices(law) -> float:
     return 1.0 if law.model.get("tied_embeddings") else 2.0
 
 
-def split_params(law, n_native):
-    """(total, non_embedding) parameters for N in the law's own convention."""
+def recontext_plan(plan, context: float):
+    """A DeepSeek plan (``flops_per_token_m`` set) with its M -> N conversion redone at ``context``.
+
+    N_non-embedding = 12 d^3 / aspect with d from M at the new context; the embeddings k V d scale with d, so the
+    total follows without the law's vocabulary.
+    """
+    from dataclasses import replace
+
+    m = np.asarray(plan.flops_per_token_m, float)
+    old_ne = np.asarray(plan.params_non_embedding, float)
+    d = _width_from_flops_per_token(m, float(context))
+    non_emb = 12.0 * d**3 / ASPECT_RATIO
+    total = non_emb + (np.asarray(plan.params_total, float) - old_ne) * np.cbrt(non_emb / old_ne)
+    as_plan = (lambda v: float(v) if np.ndim(plan.flops) == 0 else v)
+    return replace(plan, params=as_plan(non_emb), params_non_embedding=as_plan(non_emb), params_total=as_plan(total),
+                   tokens_per_param=as_plan(np.asarray(plan.tokens, float) / non_emb))
+
+
+def split_params(law, n_native, context: float | None = None):
+    """(total, non_embedding) parameters for N in the law's own convention.
+
+    ``context`` is the plan's sequence length (default ``DEFAULT_CONTEXT``), used for DeepSeek's M = 72 L d^2 +
+    12 L d l_seq; the same length must design the recipe's shape (allocate.with_recipe passes it on).
+    """
     vocab = float(law.model.get("vocab", 32000))
     k = embedding_matrices(law)
     conv = law.params_convention
@@ -66,12 +91,12 @@ def split_params(law, n_native):
         d = _width_from_params(n_native, 1.0, vocab)
         non_emb = 12.0 * d**3 / ASPECT_RATIO
     else:  # flops_per_token
-        d = _width_from_flops_per_token(n_native, float(law.model.get("context", 4096)))
+        d = _width_from_flops_per_token(n_native, float(DEFAULT_CONTEXT if context is None else context))
         non_emb = 12.0 * d**3 / ASPECT_RATIO
     return non_emb + k * vocab * d, non_emb
 
 
 CONVENTION_NOTE = (
-    "parameters counted with embeddings (total); C = 6 N_total D; conversions assume n_layer = d_model/128 "
-    "and each law's own vocabulary"
+    "parameters counted with embeddings (total); C = 6 N_total D; conversions assume n_layer = d_model/128, "
+    "each law's own vocabulary and DeepSeek's M at a 2,048-token context"
 )

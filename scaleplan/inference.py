@@ -287,6 +287,7 @@ class InferencePlan:
     flops: float | None = None
     break_even_tokens: float | None = None
     warnings: tuple[str, ...] = field(default=())
+    frontier: dict | None = None  # for a frontier law (Kaplan): its frontier against its loss surface's minimum
 
     @property
     def flops_saving(self):
@@ -314,7 +315,7 @@ class InferencePlan:
             "flops_saving": plain(self.flops_saving), "dollars_saving": plain(self.dollars_saving),
             "break_even_tokens": self.break_even_tokens, "assumptions": self.costs.to_dict(),
             "warnings": list(self.warnings), "citation": self.citation,
-        }
+        } | ({"frontier_vs_surface": self.frontier} if self.frontier is not None else {})
 
 
 SARDANA = "Sardana et al. 2024, arXiv:2401.00448"
@@ -376,11 +377,31 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
                else "the budget is tiny for this demand") + "; treat the numbers as an extrapolation")
     if np.any(np.asarray(d_opt) / n_opt > 10_000):
         warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
+    frontier = None
+    if law.form != "parametric":  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
+        frontier = _frontier_vs_surface(law, float(np.ravel(n_base)[0]), float(np.ravel(d_base)[0]))
+        warnings.append(frontier["note"])
     plan = InferencePlan(law.name, float(target_loss), _scalar(tokens), objective, _squeeze(base), _squeeze(best),
-                         costs, f"{SARDANA} (method); {law.cite} (law)", context, flops, None, tuple(warnings))
+                         costs, f"{SARDANA} (method); {law.cite} (law)", context, flops, None, tuple(warnings),
+                         frontier)
     if break_even:
         plan = replace(plan, break_even_tokens=break_even_tokens(law, target_loss, objective, costs, context))
     return plan
+
+
+def _frontier_vs_surface(law: laws.Law, n_surface: float, d_surface: float) -> dict:
+    """How far the law's published frontier is from the minimum of its loss surface at the same budget."""
+    c = 6.0 * n_surface * d_surface
+    n_front, d_front = (float(x) for x in law.optimum(c))
+    ratio = n_surface / n_front
+    note = (f"{law.name}: the compute-optimal column is the minimum of the law's loss surface L(N, D), "
+            f"{fmt_count(n_surface)} parameters at {fmt_sci(c)} FLOPs, {abs(ratio - 1):.0%} "
+            f"{'below' if ratio < 1 else 'above'} its published frontier's {fmt_count(n_front)} (the compute-optimal "
+            "answer of every other command); inference-aware sizing needs the surface")
+    return {"flops": c, "frontier_params": n_front, "frontier_tokens": d_front, "surface_params": n_surface,
+            "surface_tokens": d_surface, "surface_vs_frontier_params": ratio,
+            "frontier_loss": float(law.loss(n_front, d_front)), "surface_loss": float(law.loss(n_surface, d_surface)),
+            "note": note}
 
 
 def _optimum_at_budget(law: laws.Law, flops: float):

@@ -14,14 +14,19 @@ Public API
     Hoffmann et al. 2022 Appendix F training FLOPs per token (3 × forward) with the per-term breakdown, next to
     6·N (N = ``shape.total_params``) and the ratio; also DeepSeek's M (non-embedding FLOPs/token, eq. 2).
 ``design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model=None, heads=None, head_dim=None,
-d_ff=None, tied_embeddings=False, glu=False, tolerance=None) -> Shape``
-    Layers, d_model (a multiple of 128), heads, d_ff (≈ 4·d_model, a multiple of 128) that hit ``params_total``
-    within ``tolerance`` (3 %) with the aspect ratio of Chinchilla's Table A9 shapes; pinned values are kept, the rest adapt; ``vocab=None`` uses
-    Tao et al.'s optimum for the resulting shape. Impossible pins raise ``ScaleplanError``.
+d_ff=None, tied_embeddings=False, glu=False, tolerance=None, convention="total") -> Shape``
+    Layers, d_model (a multiple of 128; of 64 below 512), heads, d_ff (≈ 4·d_model) whose size in the law's
+    ``convention`` (total, non_embedding, non_embedding_with_head, or flops_per_token = DeepSeek's M at
+    ``context``) is ``params_total`` within ``tolerance`` (3 %), near the aspect ratio of Chinchilla's Table A9
+    shapes. Unpinned, a monotone ladder: width and Tao's N_v never fall as the target grows, layers fall only
+    where the width rises. Pinned values are kept, the rest adapt. Impossible pins raise ``ScaleplanError``.
+``measure(shape, convention="total") -> float``
+    The shape's size in a law's convention.
 ``optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_model=None, tied_embeddings=False)
 -> VocabResult``
     Tao et al. 2024: approach 2 (derivative-based power law N_v ∝ N_nv^0.835) from non-vocabulary parameters (or
-    from total parameters, split consistently), approach 1 (IsoFLOPs) from a FLOP budget; V = N_v / d_model
+    from total parameters, split consistently and with the width a plan of that size gets), approach 1 (IsoFLOPs)
+    from a FLOP budget; V = N_v / d_model
     rounded to a multiple of 128.
 ``hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None, context=2048, shape=None)
 -> list[HParams]``
@@ -30,7 +35,8 @@ d_ff=None, tied_embeddings=False, glu=False, tolerance=None) -> Shape``
     given. Exactly one row has ``default=True``: ``law`` if given, else the first applicable of
     steplaw, deepseek, porian, kaplan-bcrit (steplaw-paper, the paper's rounded StepLaw constants, only by name).
 ``recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, context=2048, vocab=None, layers=None,
-d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=False, glu=False) -> Recipe``
+d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=False, glu=False, convention="total")
+-> Recipe``
     All of the above for one plan; warnings collected, never printed.
 
 Conventions: parameters, FLOPs and tokens are plain floats; batch sizes are reported in tokens and in sequences of
@@ -50,7 +56,7 @@ from .units import fmt_sci
 
 __all__ = [
     "Shape", "FlopCount", "VocabResult", "HParams", "Recipe", "HPARAM_LAWS",
-    "flops_per_token", "design_shape", "optimal_vocab", "hyperparameters", "recipe", "constants", "steplaw",
+    "flops_per_token", "design_shape", "measure", "optimal_vocab", "hyperparameters", "recipe", "constants", "steplaw",
 ]
 
 # steplaw-paper (StepLaw with the paper's rounded constants) gives a row only when asked for by name.
@@ -413,6 +419,130 @@ def _fit_shape(target: float, vocab, context: int, layers, d_model, heads, head_
     return Shape(n_layers, d, h, hd, ff, context, v, tied, glu), closest
 
 
+# --------------------------------------------------------------------------------------------------------------
+# the unpinned shape: a monotone ladder in the law's own parameter convention
+# --------------------------------------------------------------------------------------------------------------
+
+CONVENTIONS = ("total", "non_embedding", "non_embedding_with_head", "flops_per_token")
+_FF_SWING = 0.25  # d_ff may move up to 1/4 from its default to absorb what whole layers cannot
+
+
+def _check_convention(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ScaleplanError(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
+    return convention
+
+
+def measure(shape: Shape, convention: str = "total") -> float:
+    """The shape's size in a law's convention: total, non-embedding, non-embedding + head, or DeepSeek's M."""
+    convention = _check_convention(convention)
+    if convention == "total":
+        return float(shape.total_params)
+    if convention == "non_embedding":
+        return float(shape.non_embedding_params)
+    if convention == "non_embedding_with_head":
+        return float(shape.non_embedding_params + shape.vocab_params)
+    return float(flops_per_token(shape).deepseek_m)
+
+
+@functools.lru_cache(maxsize=512)
+def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool) -> tuple[float, float, float]:
+    """(N_nv, d_model, N_v) of the smooth model that has ``target`` in ``convention`` at the Table A9 aspect ratio.
+
+    Every quantity here increases with the target, which is what makes the designed ladder monotone: the width is
+    this d_model rounded, the layers this N_nv divided by the per-layer size, Tao's N_v this N_v.
+    """
+    k = 1 if tied else 2
+
+    def parts(nnv):
+        nv = _tao_nv_approach2(nnv)
+        aim = _target_aspect(nnv + k * nv)
+        d = (nnv * aim / 12.0) ** (1.0 / 3.0)
+        emb = nv if vocab is None else vocab * d
+        if convention == "total":
+            size = nnv + k * emb
+        elif convention == "non_embedding":
+            size = nnv
+        elif convention == "non_embedding_with_head":
+            size = nnv + emb
+        else:  # DeepSeek eq. 2: M = 6 N_nv + 12 n_layer d l_seq with n_layer = N_nv / (12 d^2)
+            size = 6.0 * nnv + nnv * context / d
+        return size, d, emb
+
+    lo, hi = math.log(1.0), math.log(max(target, 2.0))
+    for _ in range(64):  # bisection in log N_nv (size(N_nv) increases strictly) to ~1e-18 of the log range
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if parts(math.exp(mid))[0] < target else (lo, mid)
+    nnv = math.exp(0.5 * (lo + hi))
+    _, d, emb = parts(nnv)
+    return nnv, d, emb
+
+
+def _on_width_grid(x: float, rounding) -> int:
+    """``x`` rounded onto the widths a design may take: multiples of 64 below 512 (Table A9 has 576, 640 and 896
+    among its small models), of 128 from 512 up. Monotone in ``x``, so the ladder's width never falls."""
+    fine, coarse = 64, int(constants()["conventions"]["d_model_multiple"])
+    return int(fine * rounding(x / fine)) if x < 512 - fine / 2 else max(512, int(coarse * rounding(x / coarse)))
+
+
+def _min_layers(convention: str, context: int, glu: bool, tol: float) -> int:
+    """Fewest whole layers whose rounding the d_ff swing absorbs, at the narrowest width (128, the worst case).
+
+    Changing d_ff by 1/4 moves a layer's weights by s = 1/6 (2 d^2 of 12 d^2); in DeepSeek's M the attention
+    term 12 l_seq d does not move, so s = d / (6 d + l_seq). Rounding to whole layers is off by up to 1/(2L);
+    L >= 1 / (2 (s + tol/2)) leaves at most half the tolerance for the rest (d_ff's own rounding).
+    """
+    d = float(constants()["conventions"]["d_model_multiple"])
+    s = _FF_SWING * 8.0 * d * d / (12.0 * d * d)
+    if convention == "flops_per_token":
+        s = _FF_SWING * 48.0 * d * d / (72.0 * d * d + 12.0 * d * context)
+    return max(1, math.ceil(1.0 / (2.0 * (s + tol / 2.0)) - 1e-9))
+
+
+def _ladder_shape(target: float, convention: str, vocab, context: int, tied: bool, glu: bool) -> Shape:
+    """The unpinned design: width from the smooth size, whole layers from it at that width, d_ff absorbs the rest.
+
+    d_model = the smooth width rounded to a multiple of 128 (at least 128), so it never falls as the target grows;
+    layers = the smooth size at that width over the per-layer size, rounded, so at one width they never fall;
+    Tao's N_v is the smooth model's (never falls) and V = N_v / d_model rounded to 128 (it may step down where the
+    width steps up); d_ff moves from 4·d_model (8/3 if glu) by up to 1/4, in multiples of 128 (32 below d_model
+    512), to hit the target.
+    """
+    conv = constants()["conventions"]
+    step = int(conv["d_model_multiple"])
+    mult = int(conv["vocab_multiple"])
+    k = 1 if tied else 2
+    m = 3 if glu else 2
+    nnv, d_smooth, emb = _smooth_size(target, convention, context, vocab, tied)
+    # Few layers cannot be rounded within tolerance by d_ff alone: keep at least l_min (the width where the
+    # smooth model has l_min layers also rises with the target, so the minimum of the two widths does too).
+    l_min = _min_layers(convention, context, glu, float(conv["shape_tolerance"]))
+    if convention == "flops_per_token":  # 72 L d^2 + 12 L l_seq d = M at L = l_min
+        b = 12.0 * l_min * context
+        d_l = (-b + math.sqrt(b * b + 4.0 * 72.0 * l_min * target)) / (2.0 * 72.0 * l_min)
+    else:
+        d_l = math.sqrt(nnv / (12.0 * l_min))
+    d = max(step, min(_on_width_grid(d_smooth, round), _on_width_grid(d_l, math.floor)))
+    h, hd = _heads_for(d, None, None, conv)
+    v = vocab if vocab is not None else _round_multiple(emb / d, mult)
+    ff0 = _default_d_ff(d, glu, conv)
+    attn = 4 * d * h * hd
+    ds = 6.0 if convention == "flops_per_token" else 1.0  # M counts 6 per weight
+    per_layer = ds * (attn + m * d * ff0) + (12.0 * h * hd * context if ds == 6.0 else 0.0)
+    # whole layers from the smooth (unrounded) embeddings, so the count depends on the target only through
+    # quantities that increase with it
+    smooth_emb = {"total": k * emb if vocab is None else k * vocab * d, "non_embedding": 0.0,
+                  "non_embedding_with_head": emb if vocab is None else vocab * d, "flops_per_token": 0.0}[convention]
+    n_layers = max(1, round((target - smooth_emb) / per_layer))
+    real_emb = {"total": k * v * d, "non_embedding": 0.0, "non_embedding_with_head": v * d,
+                "flops_per_token": 0.0}[convention]
+    want = ff0 + ((target - real_emb) / n_layers - per_layer) / (ds * m * d)
+    q = 128 if d >= 512 else 32
+    lo, hi = -(-int(ff0 * (1 - _FF_SWING)) // q) * q, int(ff0 * (1 + _FF_SWING)) // q * q
+    ff = min(max(q * round(want / q), lo), hi)
+    return Shape(n_layers, d, h, hd, max(q, ff), context, v, tied, glu)
+
+
 def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance):
     target = _pos_float("params_total", params_total)
     context = _pos_int("context", context)
@@ -441,44 +571,95 @@ def _pins_text(**pins) -> str:
 
 
 def design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model=None, heads=None, head_dim=None,
-                 d_ff=None, tied_embeddings: bool = False, glu: bool = False, tolerance=None) -> Shape:
-    """Layers, d_model, heads, d_ff for ``params_total`` (all parameters) within ``tolerance`` (default 3 %).
+                 d_ff=None, tied_embeddings: bool = False, glu: bool = False, tolerance=None,
+                 convention: str = "total") -> Shape:
+    """Layers, d_model, heads, d_ff whose size in ``convention`` is ``params_total`` within ``tolerance`` (3 %).
 
-    Among shapes within tolerance the one closest to the d_model/n_layer of Chinchilla's Table A9 at that size is
-    chosen (64 below 250M parameters rising to ~100 at 10B+). d_model is a multiple of 128 unless pinned; head_dim
-    is 64 up to d_model 1024 and 128 above (Table A9); d_ff = 4·d_model (8/3·d_model rounded to 128 if ``glu``),
-    moved by up to 1/8 in steps of 128 to absorb what whole layers cannot (unless ``d_ff`` is pinned).
-    ``vocab=None`` picks Tao et al.'s optimum for the shape found (iterated to consistency).
+    ``convention`` is the law's own count: ``total`` (all parameters), ``non_embedding``, ``non_embedding_with_head``
+    (Porian et al.) or ``flops_per_token`` (DeepSeek's M = 6 N_non-embedding + 12 n_layer d l_seq at ``context``).
+
+    Unpinned (only vocab, context, tied_embeddings, glu given), the shape is a monotone ladder in the target: the
+    width is the smooth model's d_model at the d_model/n_layer of Chinchilla's Table A9 (64 below 250M parameters
+    rising to ~100 at 10B+), rounded to a multiple of 64 below 512 and of 128 above (at least 128), and never
+    falls as the target grows; at one width the layer count never falls, so layers drop only where the width
+    steps up; at least 3 layers (9 for M at 2,048 context), which at the smallest sizes pulls d_model/n_layer
+    down. The stated band: d_model/n_layer stays within [18, 120] over 1e6..3e13 parameters, and from 1e8
+    parameters within 0.8-1.3x Table A9's; DeepSeek's M goes down to ~8.5 below ~1e17 FLOPs (under its fitted
+    range), where attention dominates M. d_ff = 4·d_model (8/3·d_model rounded to 128 if ``glu``), moved by up
+    to 1/4 in multiples of 128 (32 below d_model 512) to absorb what whole layers cannot. head_dim is 64 up to d_model 1024 and 128 above
+    (Table A9). ``vocab=None``: V = N_v / d_model with Tao et al.'s N_v for the smooth model's non-vocabulary
+    parameters, so N_v never falls as the target grows, while V may step down where the width steps up.
+
+    With pins (layers, d_model, heads, head_dim or d_ff) the shape closest to Table A9's ratio among those within
+    tolerance of the total parameters is searched; a target in another convention is first converted to total
+    parameters through the smooth model.
     """
     shape, _vocab, _warnings = _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff,
-                                       bool(tied_embeddings), bool(glu), tolerance)
+                                       bool(tied_embeddings), bool(glu), tolerance, convention, strict=True)
     return shape
 
 
-def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tolerance):
-    """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe."""
+_CONVENTION_WORDS = {"total": "parameters", "non_embedding": "non-embedding parameters",
+                     "non_embedding_with_head": "non-embedding + head parameters",
+                     "flops_per_token": "non-embedding FLOPs per token (DeepSeek's M)"}
+
+
+def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tolerance,
+            convention="total", strict=False):
+    """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe.
+
+    ``strict`` (design_shape) raises when no shape is within tolerance; a recipe warns instead, so a plan at a
+    tiny budget still gets its numbers.
+    """
+    convention = _check_convention(convention)
     target, vocab, context, layers, d_model, heads, head_dim, d_ff, tol = _check_pins(
         params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance)
     pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
     warnings: list[str] = []
-    shape, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tol)
     vres = None
-    if shape is not None and vocab is None:
-        vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model, tied_embeddings=tied)
-    if shape is None:
-        if closest is None:
+    if all(v is None for v in (layers, d_model, heads, head_dim, d_ff)):
+        shape = _ladder_shape(target, convention, vocab, context, tied, glu)
+        k = 1 if tied else 2
+        if vocab is not None and k * vocab * shape.d_model >= target and convention in ("total",
+                                                                                        "non_embedding_with_head"):
             raise ScaleplanError(
-                f"no shape fits params_total = {target:.4g} with {_pins_text(**pins)}: the embeddings alone "
-                f"exceed the target, or heads/head_dim divide no allowed d_model; pin fewer values or raise params")
-        err, d, n_layers = closest[:3]
-        layers_text = f"{n_layers} layer{'s' if n_layers != 1 else ''} × d_model {d}"
-        if not any(v is not None for v in pins.values()):
+                f"no shape fits {target:.4g} {_CONVENTION_WORDS[convention]} with {_pins_text(**pins)}: the "
+                f"embeddings alone ({k * vocab * shape.d_model:.4g} at d_model {shape.d_model}) exceed the target; "
+                "pin a smaller vocab or raise params")
+        err = measure(shape, convention) / target - 1.0
+        if abs(err) > tol:
+            layers_text = f"{shape.layers} layer{'s' if shape.layers != 1 else ''} × d_model {shape.d_model}"
+            if strict:
+                raise ScaleplanError(
+                    f"no transformer shape has {target:.4g} {_CONVENTION_WORDS[convention]} within {tol:.0%}: the "
+                    f"closest ({layers_text}) is {err:+.1%} off; the model is too small to design (give a larger "
+                    "budget or model)")
+            warnings.append(
+                f"shape: {layers_text} has {measure(shape, convention):.4g} {_CONVENTION_WORDS[convention]}, "
+                f"{err:+.1%} from the law's {target:.4g}: "
+                + ("no transformer is that small" if err > 0 and shape.layers == 1 and shape.d_model == 128
+                   else f"whole layers this narrow are too coarse at context {context:,}"))
+        if vocab is None:
+            nnv, _d, _nv = _smooth_size(target, convention, context, None, tied)
+            vres = optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied)
+    else:
+        if convention != "total":
+            nnv, d_s, emb = _smooth_size(target, convention, context, vocab, tied)
+            target = nnv + (1 if tied else 2) * (emb if vocab is None else vocab * d_s)
+        shape, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tol)
+        if shape is not None and vocab is None:
+            vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model,
+                                 tied_embeddings=tied)
+        if shape is None:
+            if closest is None:
+                raise ScaleplanError(
+                    f"no shape fits params_total = {target:.4g} with {_pins_text(**pins)}: the embeddings alone "
+                    f"exceed the target, or heads/head_dim divide no allowed d_model; pin fewer values or raise params")
+            err, d, n_layers = closest[:3]
+            layers_text = f"{n_layers} layer{'s' if n_layers != 1 else ''} × d_model {d}"
             raise ScaleplanError(
-                f"no transformer shape has {target:.4g} parameters within {tol:.0%}: the closest ({layers_text}) is "
-                f"{err:.1%} off; the model is too small to design (give a larger budget or model)")
-        raise ScaleplanError(
-            f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol:.0%}: the closest "
-            f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them")
+                f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol:.0%}: the closest "
+                f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them")
     lo, hi = constants()["shape"]["aspect_range"]
     if not lo <= shape.aspect_ratio <= hi:
         warnings.append(f"shape: d_model/layers = {shape.aspect_ratio:.3g} is outside [{lo}, {hi}], the range "
@@ -547,7 +728,8 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
     Give exactly one of ``non_vocab_params`` (N_nv; approach 2: N_v = 3,145,728·(N_nv/33M)^0.8354),
     ``params_total`` (split as total = N_nv + N_v·(1 if tied else 2), then approach 2), or ``flops`` (approach 1,
     IsoFLOPs: N_v = e^-1.589·C^0.4164 at N_nv = e^-2.485·C^0.5). V = N_v / d_model; ``d_model`` defaults to the
-    authors' lookup table from N_nv (utils.py Nnv_to_d).
+    width ``design_shape`` gives a model of ``params_total`` parameters (so the answer is the vocabulary of a plan
+    of that size), else to the authors' lookup table from N_nv (utils.py Nnv_to_d).
     """
     given = [x is not None for x in (non_vocab_params, flops, params_total)]
     if sum(given) != 1:
@@ -559,6 +741,16 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
         nnv, nv = _tao_approach1(c)
         approach = "approach1-isoflops"
     else:
+        if params_total is not None and d_model is None:
+            # the same path as a plan of this many parameters: the designed shape's width and smooth split
+            total = _pos_float("params_total", params_total)
+            if total < 1e5:
+                raise ScaleplanError(f"params_total = {total:.4g} is too small to split into vocabulary and "
+                                     f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)")
+            shape = _ladder_shape(total, "total", None, int(constants()["conventions"]["context"]),
+                                  bool(tied_embeddings), False)
+            nnv, _d, _nv = _smooth_size(total, "total", shape.context, None, bool(tied_embeddings))
+            return optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied_embeddings)
         if params_total is not None:
             total = _pos_float("params_total", params_total)
             k = 1 if tied_embeddings else 2
@@ -657,12 +849,13 @@ def steplaw(non_embedding_params, tokens, *, law: str = "steplaw") -> tuple[floa
 
 
 def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None, context=2048,
-                    shape: Shape | None = None) -> list[HParams]:
+                    shape: Shape | None = None, deepseek_flops=None) -> list[HParams]:
     """Learning rate and batch size from every law that applies, one marked ``default``.
 
     ``params`` is total parameters (turned into a shape with ``design_shape`` for the non-embedding count and
-    DeepSeek's M) unless ``shape`` is given. DeepSeek's C is M·D when the shape and ``tokens`` are known, else
-    ``flops`` as given (read as DeepSeek's M·D). Raises ``ScaleplanError`` when nothing applies or ``law`` does not.
+    DeepSeek's M) unless ``shape`` is given. DeepSeek's C is ``deepseek_flops`` when given (a DeepSeek plan's own
+    M·D), else M·D when the shape and ``tokens`` are known, else ``flops`` as given (read as DeepSeek's M·D).
+    Raises ``ScaleplanError`` when nothing applies or ``law`` does not.
     """
     context = _pos_int("context", shape.context if shape is not None else context)
     tokens = None if tokens is None else _pos_float("tokens", tokens)
@@ -683,7 +876,9 @@ def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None
                               _range_warning("N (non-embedding)", n, rng.get("params"), name)
                               + _range_warning("D (tokens)", d, rng.get("tokens"), name))
     c_ds = None
-    if shape is not None and tokens is not None:
+    if deepseek_flops is not None:
+        c_ds, basis = _pos_float("deepseek_flops", deepseek_flops), "C = M·D of the DeepSeek plan"
+    elif shape is not None and tokens is not None:
         c_ds, basis = flops_per_token(shape).deepseek_m * tokens, "C = M·D (DeepSeek eq. 2 M from the shape)"
     elif flops is not None:
         c_ds, basis = flops, "C = flops as given (read as DeepSeek's M·D)"
@@ -779,22 +974,28 @@ class Recipe:
 
 def recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, context=2048, vocab=None, layers=None,
            d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings: bool = False,
-           glu: bool = False) -> Recipe:
+           glu: bool = False, convention: str = "total") -> Recipe:
     """Vocabulary, shape, FLOPs per token and learning rate / batch size for one plan.
 
-    ``tokens`` defaults to ``flops / (6·params_total)``. Pinned values (vocab, layers, d_model, heads, head_dim,
+    ``params_total`` is the model size in ``convention`` (the allocating law's own count, see ``design_shape``;
+    for ``flops_per_token`` it is DeepSeek's M and ``flops`` is read as M·D). ``tokens`` defaults to
+    ``flops / (6·params_total)`` (``flops / M`` for M). Pinned values (vocab, layers, d_model, heads, head_dim,
     d_ff, context) are kept and the rest adapt. Every warning of every part is collected in ``warnings``.
     """
     total = _pos_float("params_total", params_total)
+    convention = _check_convention(convention)
     if tokens is None:
         if flops is None:
             raise ScaleplanError("recipe needs tokens or flops")
-        tokens = _pos_float("flops", flops) / (6.0 * total)
+        tokens = _pos_float("flops", flops) / ((1.0 if convention == "flops_per_token" else 6.0) * total)
     tokens = _pos_float("tokens", tokens)
     shape, vres, warnings = _design(total, vocab, context, layers, d_model, heads, head_dim, d_ff,
-                                    bool(tied_embeddings), bool(glu), None)
+                                    bool(tied_embeddings), bool(glu), None, convention)
     count = flops_per_token(shape)
-    rows = hyperparameters(tokens=tokens, flops=flops, loss=loss, law=law, shape=shape)
+    # A DeepSeek plan's budget is M·D by construction; other plans' C = 6 N D is not DeepSeek's C, so M comes
+    # from the shape.
+    m_flops = flops if convention == "flops_per_token" and flops is not None else None
+    rows = hyperparameters(tokens=tokens, flops=flops, loss=loss, law=law, shape=shape, deepseek_flops=m_flops)
     for row in rows:
         warnings.extend(row.warnings)
     return Recipe(shape=shape, vocab=vres, flops=count, hparams=tuple(rows), tokens=tokens,

@@ -330,8 +330,11 @@ def test_design_shape_respects_pins():
 
 def test_design_shape_vocab_is_tao_optimum_for_the_shape():
     s = R.design_shape(7e9)
+    # N_v is Tao's optimum for the smooth model's N_nv (so it never falls with the target); the shape's own N_nv
+    # is within the 3 % tolerance of it, and N_v ~ N_nv^0.835 moves by less
     v = R.optimal_vocab(non_vocab_params=s.non_vocab_params, d_model=s.d_model)
-    assert s.vocab == v.vocab
+    assert abs(s.vocab / v.vocab_exact - 1) <= 0.03
+    assert s.vocab == R.optimal_vocab(params_total=7e9).vocab  # `vocab --params` takes the same path
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -426,13 +429,13 @@ log_params = st.floats(min_value=7.0, max_value=13.0, allow_nan=False).map(lambd
 
 
 @given(log_params)
-def test_design_shape_hits_target_within_5_percent(n):
+def test_design_shape_hits_target_within_3_percent(n):
     s = R.design_shape(n)
-    assert abs(s.total_params / n - 1) <= 0.05
-    assert s.d_model % 128 == 0 and s.heads * s.head_dim == s.d_model
-    assert s.vocab % 128 == 0 and s.layers >= 1
-    assert s.d_ff % 128 == 0 and abs(s.d_ff / (4 * s.d_model) - 1) <= 0.125
-    assert 16 <= s.aspect_ratio <= 256
+    assert abs(s.total_params / n - 1) <= 0.03
+    assert s.d_model % (128 if s.d_model >= 512 else 64) == 0 and s.heads * s.head_dim == s.d_model
+    assert s.vocab % 128 == 0 and s.layers >= 3
+    assert s.d_ff % (128 if s.d_model >= 512 else 32) == 0 and abs(s.d_ff / (4 * s.d_model) - 1) <= 0.25
+    assert 18 <= s.aspect_ratio <= 120  # the band design_shape's docstring and the README state
 
 
 @given(st.floats(min_value=9.0, max_value=12.4), st.floats(min_value=0.6, max_value=1.0))
