@@ -319,6 +319,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         report = replace(report, cost=cost_of(report.flops), name=budget.name,
                          warnings=resolved.warnings + tuple(report.warnings))
         return designed(report, budget.params, budget.tokens)
+    if budget.mode == "fixed-moe":
+        spec = budget.moe or {}
+        given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
+        return replace(given, cost=cost_of(given.flops), name=budget.name, warnings=resolved.warnings)
     if budget.mode == "moe":
         plan = moe_mod.moe_allocation(resolved.flops, granularity=(budget.moe or {}).get("granularity"),
                                       expansion=(budget.moe or {}).get("expansion"))

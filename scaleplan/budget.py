@@ -44,7 +44,9 @@ _FIELDS = {
     "lr_law": "learning-rate/batch law",
     "ci": "interval level in (0, 1) for a law with bootstrap draws",
 }
-MOE_FIELDS = {"granularity": "MoE granularity G >= 1", "expansion": "expansion rate E (total/active experts)"}
+MOE_FIELDS = {"granularity": "MoE granularity G >= 1", "expansion": "expansion rate E (total/active experts)",
+              "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
+              "active_params": "a given MoE: the parameters one token passes through"}
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
@@ -91,6 +93,8 @@ class Budget:
     def mode(self) -> str:
         """Which question the budget asks: 'fixed' (params, tokens), 'moe', 'data-constrained' or
         'compute-optimal' (inference-aware sizing joins the last when something is served)."""
+        if self.moe is not None and ("total_params" in self.moe or "active_params" in self.moe):
+            return "fixed-moe"
         if self.params is not None or self.tokens is not None:
             return "fixed"
         if self.moe is not None:
@@ -157,6 +161,13 @@ class Budget:
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
         """
         self._check_mode()
+        if self.mode == "fixed-moe":
+            spec = self.moe or {}
+            try:
+                limits.check_model(spec["total_params"], self.tokens, what="<moe.total_params>", what_tokens="<tokens>")
+            except ScaleplanError as exc:
+                raise BudgetFieldError("moe", str(exc)) from None
+            return replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
         if self.mode == "fixed":
             try:
                 limits.check_model(self.params, self.tokens, what="<params>", what_tokens="<tokens>")
@@ -201,6 +212,16 @@ class Budget:
 
     def _check_mode(self) -> None:
         """One question at a time: a fixed model, or a budget (optionally MoE, or with limited unique data)."""
+        if self.mode == "fixed-moe":
+            spec = self.moe or {}
+            if "total_params" not in spec or "active_params" not in spec or self.tokens is None:
+                raise BudgetFieldError("moe", "a given MoE needs <moe.total_params>, <moe.active_params> and <tokens>")
+            if spec["active_params"] > spec["total_params"]:
+                raise BudgetFieldError("moe", "<moe.active_params> cannot exceed <moe.total_params>")
+            given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
+            if given:
+                raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
+            return
         if (self.params is None) != (self.tokens is None):
             raise BudgetFieldError("params" if self.params is None else "tokens",
                                    "a fixed model needs both <params> and <tokens>")
@@ -257,6 +278,7 @@ class BudgetFieldError(ScaleplanError):
 
     def for_flags(self) -> str:
         def flag(name: str) -> str:
+            name = name.removeprefix("moe.")  # the moe block's keys are flags of their own (--active-params)
             return "--" + name.replace("_", "-").replace(".", "-")
 
         text = _MARK.sub(lambda m: flag(m.group(1)), self.template)
@@ -334,6 +356,9 @@ def _parse_moe(raw, where: str) -> dict | None:
             x = parse_quantity(value, label)
         except ScaleplanError as exc:
             raise BudgetFieldError(f"{where}.{key}", str(exc)) from None
+        if key in ("total_params", "active_params"):
+            if "$" in str(value) or not x > 0:
+                raise BudgetFieldError(f"{where}.{key}", f"{label} must be a positive count of parameters, got {value!r}")
         if key == "granularity" and not 1 <= x <= 1024:
             raise BudgetFieldError(f"{where}.{key}", f"{label} must be from 1 to 1,024, got {value!r}")
         if key == "expansion" and x not in (16, 64):

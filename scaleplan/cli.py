@@ -172,6 +172,8 @@ def allocate(
     moe: Annotated[bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")] = False,
     granularity: Annotated[Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")] = None,
     expansion: Annotated[Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")] = None,
+    total_params: Annotated[Optional[str], typer.Option("--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B.")] = None,
+    active_params: Annotated[Optional[str], typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B.")] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -183,10 +185,12 @@ def allocate(
     Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
     Example: scaleplan allocate --params 7e9 --tokens 2e12
     Example: scaleplan allocate --flops 1e23 --moe
+    Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
-    if granularity is not None and not moe or expansion is not None and not moe:
-        raise ScaleplanError("--granularity and --expansion need --moe")
-    moe_spec = {"granularity": granularity, "expansion": expansion} if moe else None
+    if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
+        raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
+    moe_spec = ({"granularity": granularity, "expansion": expansion, "total_params": total_params,
+                 "active_params": active_params} if moe else None)
     budget = Budget.from_mapping({
         "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
@@ -208,9 +212,12 @@ def allocate(
 def _emit_result(result, fmt) -> None:
     """One plan of any mode, rendered by its own table."""
     from .constrained import ConstrainedPlan, OvertrainReport
-    from .moe import MoePlan
+    from .moe import FixedMoePlan, MoePlan
+    from .render import emit_fixed_moe
 
-    if isinstance(result, OvertrainReport):
+    if isinstance(result, FixedMoePlan):
+        emit_fixed_moe(out, fmt, result)
+    elif isinstance(result, OvertrainReport):
         emit_overtrain(out, fmt, result, result.cost)
     elif isinstance(result, MoePlan):
         emit_moe(out, fmt, result, result.cost)
@@ -1105,7 +1112,10 @@ def init(
             out.print(name, markup=False)
         return
     written = write_examples(folder, names=example, force=force)
-    err.print(f"wrote {len(written)} example{'s' if len(written) != 1 else ''} to {folder}: "
+    budgets = [p for p in written if p.parent.name != "laws"]
+    law_files = len(written) - len(budgets)
+    err.print(f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
+              + (f" and {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "") + f" to {folder}: "
               + ", ".join(p.name for p in written) + f". Try: scaleplan plan {written[0]}", markup=False, soft_wrap=True)
 
 

@@ -57,4 +57,10 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not force:
         raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
-    return write_files({targets[name]: text for name, text in texts.items()}, force=force)
+    items = {targets[name]: text for name, text in texts.items()}
+    # An example that plans with a law file of its own (laws/NAME.yaml, relative to it) brings that file along.
+    for law in sorted((_FOLDER / "laws").glob("*.yaml")):
+        if any(f"laws/{law.name}" in text for text in texts.values()):
+            (folder / "laws").mkdir(exist_ok=True)
+            items[folder / "laws" / law.name] = law.read_text(encoding="utf-8")
+    return write_files(items, force=force)

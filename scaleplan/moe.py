@@ -263,3 +263,58 @@ def _warnings(flops, g, d_model, expansion) -> list[str]:
         out.append(f"krajewski: expansion rate {fmt_number(expansion)} uses the paper's App. D fit (Table 8), made "
                    "from fewer and shorter runs than the main E = 64 fit; its intervals are wider")
     return out
+
+
+@dataclass(frozen=True)
+class FixedMoePlan:
+    """A given mixture of experts (total and active parameters, training tokens), priced from its active
+    parameters: a token passes through the active ones only, so C = 6 N_active D (router FLOPs neglected).
+
+    Every expert is held in memory (scaleplan cluster --active-params sizes that); Krajewski et al.'s loss needs the
+    granularity, which a total/active pair does not give, so no loss is predicted.
+    """
+
+    total_params: float
+    active_params: float
+    tokens: float
+    flops: float
+    warnings: tuple[str, ...] = ()
+    cost: object | None = None
+    name: str | None = None
+    law: str = "fixed MoE"
+    citation: str = ("C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
+                     "parameters as in Krajewski et al. 2024, arXiv:2402.07871, Sec. 6")
+
+    @property
+    def params(self) -> float:
+        return self.active_params
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.active_params
+
+    def to_dict(self) -> dict:
+        out = {"name": self.name} if self.name else {}
+        out.update({"law": self.law, "flops": plain(self.flops), "params": plain(self.active_params),
+                    "params_convention": "active parameters", "params_active": plain(self.active_params),
+                    "params_total": plain(self.total_params), "tokens": plain(self.tokens),
+                    "tokens_per_param": plain(self.tokens_per_param), "loss": None})
+        if self.cost is not None:
+            out["cost"] = self.cost.to_dict()
+        out["warnings"] = list(self.warnings)
+        out["citation"] = self.citation
+        return out
+
+
+def fixed_moe(total_params: float, active_params: float, tokens: float) -> FixedMoePlan:
+    """A given MoE, e.g. DeepSeek-V3 (671B total, 37B active, 14.8T tokens: 6 x 37e9 x 14.8e12 = 3.29e24 FLOPs).
+
+    >>> round(fixed_moe(671e9, 37e9, 14.8e12).flops / 1e24, 2)
+    3.29
+    """
+    n_total = float(check_positive(total_params, "total_params"))
+    n_active = float(check_positive(active_params, "active_params"))
+    d = float(check_positive(tokens, "tokens"))
+    if n_active > n_total:
+        raise ScaleplanError(f"active_params ({n_active:.4g}) cannot exceed total_params ({n_total:.4g})")
+    return FixedMoePlan(total_params=n_total, active_params=n_active, tokens=d, flops=6.0 * n_active * d)

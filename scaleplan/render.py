@@ -371,6 +371,21 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
               {**d, "cost": cost.to_dict()}, caption)
 
 
+def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
+    """A given mixture of experts, priced from its active parameters."""
+    lines = [
+        ("training FLOPs (6 N_active D)", fmt_flops(plan.flops)),
+        ("active parameters", fmt_count(plan.active_params)),
+        ("total parameters", fmt_count(plan.total_params)),
+        ("training tokens", fmt_count(plan.tokens)),
+        ("tokens per active param", fmt_number(plan.tokens_per_param)),
+        *cost_lines(plan.cost),
+    ]
+    emit_grid(console, fmt, "A given mixture of experts", ["", "value"], [list(x) for x in lines], plan.to_dict(),
+              f"Source: {plan.citation}. Every expert is held in memory: scaleplan cluster --params TOTAL "
+              "--active-params ACTIVE sizes that.")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Precision (scaleplan precision): each law's penalty in its own loss
 

@@ -22,6 +22,8 @@ def test_packaged_examples_are_the_top_level_configs():
     packaged = {p.name: p.read_bytes() for p in PACKAGED.glob("*.yaml")}
     assert len(top) >= 5
     assert packaged == top, "copy configs/*.yaml to scaleplan/data/configs/ (the package ships those)"
+    top_laws = {p.name: p.read_bytes() for p in (TOP / "laws").glob("*.yaml")}
+    assert top_laws and top_laws == {p.name: p.read_bytes() for p in (PACKAGED / "laws").glob("*.yaml")}
     assert examples.example_names() == sorted(Path(n).stem for n in top)
 
 
@@ -45,7 +47,7 @@ def test_init_writes_every_example_and_they_plan(tmp_path, monkeypatch):
     for path in written:
         assert path.read_bytes() == (TOP / path.name).read_bytes()
         assert load_budget_file(path)  # each is a valid budget file
-    assert "wrote 5 examples to configs" in result.stderr
+    assert "wrote 8 examples and 1 law file to configs" in result.stderr
     # the README's example runs from what init wrote
     assert runner.invoke(app, ["plan", "configs/academic-1e21.yaml", "-f", "json"]).exit_code == 0
 
