@@ -86,3 +86,24 @@ def test_recipe_pins_reach_the_recipe():
 def test_one_question_at_a_time(fields, message):
     with pytest.raises(scaleplan.ScaleplanError, match=message):
         scaleplan.plan(**fields)
+
+
+def test_a_given_moe_is_priced_from_its_active_parameters():
+    # DeepSeek-V3 (arXiv 2412.19437): 671B total, 37B active, 14.8T tokens -> 6 x 37e9 x 14.8e12 = 3.29e24 FLOPs;
+    # Table 1 reports 2,664K H800-hours for pre-training, which an MFU of 0.173 at FP8 reproduces.
+    p = scaleplan.plan(moe={"total_params": "671B", "active_params": "37B"}, tokens="14.8T", hardware="h800",
+                       precision="fp8", mfu=0.173, gpus=2048)
+    assert p.flops == pytest.approx(6 * 37e9 * 14.8e12) and round(p.flops / 1e24, 2) == 3.29
+    assert p.cost.gpu_hours == pytest.approx(2.664e6, rel=0.01)
+    record = p.to_dict()
+    assert record["params_active"] == 37e9 and record["params_total"] == 671e9
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"moe": {"total_params": "671B"}, "tokens": "14.8T"}, "needs moe.total_params, moe.active_params and tokens"),
+    ({"moe": {"total_params": "37B", "active_params": "671B"}, "tokens": "1T"}, "cannot exceed"),
+    ({"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "1T", "flops": "1e24"}, "drop flops"),
+])
+def test_a_given_moe_is_one_question(fields, message):
+    with pytest.raises(scaleplan.ScaleplanError, match=message):
+        scaleplan.plan(**fields)
