@@ -142,6 +142,18 @@ DModelOpt = Annotated[Optional[int], typer.Option("--d-model", help="Pin the mod
 LrLawOpt = Annotated[Optional[str], typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")]
 
 
+def scenario_warnings(results) -> list[str]:
+    """Each warning once: plain when every scenario shares it, else prefixed with the scenarios it concerns."""
+    by_text: dict[str, list[str]] = {}
+    for i, p in enumerate(results):
+        for w in p.warnings:
+            names = by_text.setdefault(w, [])
+            name = p.name or f"scenario {i + 1}"
+            if name not in names:
+                names.append(name)
+    return [w if len(names) == len(results) else f"{', '.join(names)}: {w}" for w, names in by_text.items()]
+
+
 def _warn(warnings) -> None:
     for w in dict.fromkeys(warnings):
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
@@ -297,7 +309,7 @@ def plan(
         raise ScaleplanError(f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
                              f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
     results = [plan_budget(b, law) for b in budgets]
-    _warn(w if not p.name else f"{p.name}: {w}" for p in results for w in p.warnings)
+    _warn(scenario_warnings(results))
     plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
     others = [p for p in results if not isinstance(p, Plan)]  # other modes: each its own table
     if fmt in (Format.json, Format.csv) and others:
