@@ -78,13 +78,19 @@ def short_source(citation: str) -> str:
 
 
 def grid_table(title: str | None, headers: list[str], rows: list[list[str]], caption: str | None = None,
-               first_column_style: str = "bold") -> Table:
+               first_column_style: str = "bold", width: int | None = None) -> Table:
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
-    for i, header in enumerate(headers):
-        cells = [str(row[i]) for row in rows if i < len(row)]
+    columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
+    # Wrap between words, never inside one: each column at least as wide as its longest word (up to 24), when the
+    # table still fits the console that way; otherwise rich folds the longest words rather than drop columns.
+    longest = [min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
+               for h, cells in zip(headers, columns)]
+    whole_words = width is None or sum(longest) + 3 * len(headers) <= width
+    for i, (header, cells) in enumerate(zip(headers, columns)):
         numeric = sum(c[:1].isdigit() or c[:1] in "$-+." for c in cells) * 2 >= len(cells)
         table.add_column(header, style=first_column_style if i == 0 else None,
-                         justify="right" if i and numeric else "left", overflow="fold", no_wrap=i == 0)
+                         justify="right" if i and numeric else "left", overflow="fold", no_wrap=i == 0,
+                         min_width=longest[i] if whole_words else None)
     for row in rows:
         table.add_row(*row)
     return table
@@ -102,7 +108,7 @@ def emit_grid(console: Console, fmt: Format, title: str | None, headers: list[st
             text = (f"**{title}**\n\n" if title else "") + to_markdown(headers, rows)
             console.out(text + (f"\n{caption}\n" if caption else ""), end="", highlight=False)
         case Format.table:
-            console.print(grid_table(title, headers, rows, caption))
+            console.print(grid_table(title, headers, rows, caption, width=console.width))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -222,7 +228,20 @@ def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute
     machine = records[0] if len(records) == 1 else {"plans": records}
     if fmt == Format.csv:
         machine = records
+    if fmt is Format.table and len(plans) > 1 and not _fits_whole_words(headers, rows, console.width):
+        # Too many plans side by side for the terminal: stack them, one two-column table each.
+        console.print(title)
+        for p, col in zip(plans, columns):
+            console.print(grid_table(None, ["", p.name or "plan"], [list(x) for x in col], width=console.width))
+        console.print(caption)
+        return
     emit_grid(console, fmt, title, headers, rows, machine, caption)
+
+
+def _fits_whole_words(headers, rows, width: int) -> bool:
+    longest = [max((len(w) for c in [str(h)] + [str(r[i]) for r in rows] for w in c.split()), default=1)
+               for i, h in enumerate(headers)]
+    return sum(min(x, 24) for x in longest) + 3 * len(headers) <= width
 
 
 def emit_comparison(console: Console, fmt: Format, comparison) -> None:
