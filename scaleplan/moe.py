@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _yaml
-from .constrained import compute_for_loss_constants, minimise_log
 from .errors import ScaleplanError
 from .laws import forms
+from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
 from .values import PerBudget, check_positive, plain
 
@@ -208,10 +208,10 @@ def moe_allocation(flops, granularity=None, expansion=None) -> MoePlan:
     active, total = shape_params(d_model, e)
     tokens = c_flat / flops_per_token(d_model, g_best, e)
 
-    dense = _dense_constants()
-    dense_n, dense_d = forms.parametric_optimum(dense, c_flat)
-    dense_loss = forms.parametric_loss(dense, dense_n, dense_d)
-    dense_c = compute_for_loss_constants(dense, loss)
+    dense = forms.ParametricForm(_dense_constants())
+    dense_n, dense_d = dense.optimum(c_flat)
+    dense_loss = dense.loss(dense_n, dense_d)
+    dense_c = dense.compute_for_loss(loss)
 
     warnings = _warnings(c_flat, g_best, d_model, e)
 
