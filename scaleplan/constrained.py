@@ -88,8 +88,7 @@ def effective_data(tokens, unique_tokens, r_star: float | None = None):
     d = check_positive(tokens, "tokens")
     u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
     r_star = decay_constants()[0] if r_star is None else r_star
-    repeats = d / u - 1.0
-    return u + u * r_star * -np.expm1(-repeats / r_star)
+    return _decayed(u, d / u - 1.0, r_star)
 
 
 def effective_params(params, tokens, unique_tokens, law=DEFAULT_LAW):
@@ -102,8 +101,12 @@ def effective_params(params, tokens, unique_tokens, law=DEFAULT_LAW):
     u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
     r_star = decay_constants(law)[1]
     u_n = np.minimum(n, optimal_params_for_tokens(u, law))
-    repeats = n / u_n - 1.0
-    return u_n + u_n * r_star * -np.expm1(-repeats / r_star)
+    return _decayed(u_n, n / u_n - 1.0, r_star)
+
+
+def _decayed(unique, repeats, r_star):
+    """U + U R* (1 - exp(-R / R*)): what R repetitions beyond U are worth (Muennighoff et al. eqs. 5 and 6)."""
+    return unique + unique * r_star * -np.expm1(-repeats / r_star)
 
 
 def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):

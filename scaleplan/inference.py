@@ -12,8 +12,8 @@ decode at their own MFU (Sardana et al.'s cost formulation). The compute-optimal
 For the Chinchilla form with f(N) = 2N the optimum solves Sardana et al.'s stationarity equation in D,
     (beta B / alpha + B) D^-beta + (w T beta B / (3 alpha)) D^(-beta-1) + E - l = 0,
 whose left side falls monotonically in D, so a bracketed bisection in log D finds it to machine precision; then N
-follows from the loss. Other loss forms (Kaplan's) and the attention term go through a bracketed golden-section
-search over log N with D(N) from the loss. Both are vectorised over T.
+follows from the loss (the parametric form's own maths, laws/forms.py). Other loss forms (Kaplan's) and the attention term go through a bracketed golden-section
+search over log N with D(N) from the loss. Both are vectorised over T (scaleplan/solvers.py).
 """
 
 from __future__ import annotations

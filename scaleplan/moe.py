@@ -68,7 +68,11 @@ def moe_loss(total_params, tokens, granularity, expansion=None):
     _, f = _fit(expansion)
     n = check_positive(total_params, "total params")
     d = check_positive(tokens, "tokens")
-    g = _check_granularity(granularity)
+    return _loss(f, n, d, _check_granularity(granularity))
+
+
+def _loss(f: dict, n, d, g):
+    """Eq. (9) on validated arrays: c + (g / G^gamma + a) / N^alpha + b / D^beta."""
     return f["c"] + (f["g"] / g ** f["gamma"] + f["a"]) / n ** f["alpha"] + f["b"] / d ** f["beta"]
 
 
@@ -169,7 +173,7 @@ def _best_width(flops, granularity, expansion):
         g = granularity[:, None]
         tokens = flops[:, None] / flops_per_token(d, g, e)
         total = d * d * (8.0 * e + 4.0) * d / per_block
-        return f["c"] + (f["g"] / g ** f["gamma"] + f["a"]) / total ** f["alpha"] + f["b"] / tokens ** f["beta"]
+        return _loss(f, total, tokens, g)
 
     # d_model from 64 (one block) to 1e6; the grid step is 2% in d_model before refinement.
     low, high = math.log(per_block), math.log(1e6)

@@ -197,7 +197,7 @@ def _band_edge(law: laws.Law, log_n_opt, flops, target, direction: float):
         return _isoflop_loss(law, log_n, flops) < target
 
     inner, outer = solvers.bracket(below, log_n_opt, direction * 0.05, max_steps=80)
-    inner, outer = solvers.bisect(below, inner, outer, iterations=200)
+    inner, outer = solvers.bisect(below, inner, outer, rtol=4 * np.finfo(float).eps)  # to a few ulps of ln N
     # the side whose loss is closer to the target (both within an ulp of ln N of it)
     f_in = np.abs(_isoflop_loss(law, inner, flops) - target)
     f_out = np.abs(_isoflop_loss(law, outer, flops) - target)

@@ -4,7 +4,7 @@
 * `scan_minimum(fun, grid)`: a grid scan finds the basin (robust to kinks), golden section refines between the
   grid neighbours of the best point. `minimise_log` is the same over a symmetric grid about a centre.
 * `bracket(on_low_side, start, step)` and `bisect(on_low_side, lo, hi)`: the point where a predicate flips (a root
-  of a monotone function), first bracketed by growing steps, then halved to a tolerance.
+  of a monotone function), first bracketed by growing steps, then halved to a tolerance or a number of steps.
 
 Bracketing, tolerance and the maximum number of iterations are parameters; nothing here knows about laws. A loop
 runs a fixed small number of numpy operations per iteration over the whole array, never a Python loop over
@@ -86,16 +86,17 @@ def bracket(on_low_side, start, step, *, grow: float = 2.0, max_steps: int = 200
 def bisect(on_low_side, lo, hi, *, iterations: int = 200, xtol: float = 0.0, rtol: float = 0.0):
     """Halve [lo, hi] (either order) towards where `on_low_side` flips from true (at lo) to false (at hi).
 
-    Returns the final (lo, hi). Stops after `iterations` halvings, or once every bracket is within `xtol`,
-    `rtol` |hi|, or four floating-point spacings (no further halving can help).
+    Returns the final (lo, hi). Stops after `iterations` halvings, or once every bracket is within
+    max(`xtol`, `rtol` times the larger magnitude of its starting ends); with neither, it runs all `iterations`.
     """
     lo, hi = np.broadcast_arrays(np.asarray(lo, float), np.asarray(hi, float))
+    tol = np.maximum(xtol, rtol * np.maximum(np.abs(lo), np.abs(hi)))  # once: the check below stays cheap
+    check = bool(xtol or rtol)
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
         low = on_low_side(mid)
         lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
-        width = np.abs(hi - lo)
-        if np.all((width <= xtol) | (width <= rtol * np.abs(hi)) | (width <= 4 * np.spacing(np.abs(hi)))):
+        if check and np.all(np.abs(hi - lo) <= tol):
             break
     return lo, hi
 
