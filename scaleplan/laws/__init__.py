@@ -1,7 +1,9 @@
 """The registry of published scaling laws: data files in `data/`, a few generic forms in `forms.py`.
 
 A law file is YAML with its constants, citation, conventions and fitted range. `get("epoch")` returns a `Law`;
-a path to a YAML file in the same schema (e.g. one written by `scaleplan fit --save`) works too.
+a path to a YAML file in the same schema (e.g. one written by `scaleplan fit --save`) works too. A `Law` delegates
+its maths (loss, optimum, tokens for a loss, ...) to its form object, `law.maths`; the fitted-range warnings and
+the optimum in the common convention (total parameters, C = 6 N_total D) live here too.
 """
 
 from __future__ import annotations

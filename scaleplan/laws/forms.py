@@ -278,6 +278,3 @@ def make(form: str, constants: dict, loss_spec: dict | None = None):
         return ParametricForm(constants)
     loss_form = None if loss_spec is None else LOSS_FORMS[loss_spec["form"]](loss_spec["constants"])
     return PowerForm(constants, loss_form)
-
-
-FORMS = {"parametric": ParametricForm, "power": PowerForm}
