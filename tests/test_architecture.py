@@ -4,13 +4,15 @@
     `loss_spec[...]` keys;
 (b) imports only go down the layers cli -> render/plot/report -> pipeline -> laws -> solvers, units, values (at
     module level and inside functions alike: no lazy back-imports, no cycles);
-(c) the golden-section and bisection loops exist only in scaleplan/solvers.py.
+(c) the golden-section and bisection loops exist only in scaleplan/solvers.py;
+(d) Hoffmann's G = (alpha A / (beta B))^(1/(alpha+beta)) is written once, in scaleplan/laws/forms.py.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,9 @@ RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
 # Scalar root-finding loops outside this refactor's files (precision.py's kumar_optimal_bits bisects one number).
 BISECTION_ELSEWHERE = {"precision"}
+# fit.py (being split by job in another branch) still writes G itself; it should call laws.forms.growth.
+GROWTH_ELSEWHERE = {"fit"}
+GROWTH = re.compile(r'\*\s*\w+\["A"\]\s*/\s*\(\s*\w+(\["beta"\])?\s*\*\s*\w+\["B"\]')  # alpha A / (beta B)
 
 
 def modules() -> dict[str, Path]:
@@ -168,3 +173,8 @@ def test_solvers_is_where_they_live():
     module = tree("solvers")
     assert any(_golden_constant(n) for n in ast.walk(module))
     assert any(_midpoint(n) for n in ast.walk(module))
+
+
+def test_hoffmanns_g_is_written_once():
+    where = sorted(name for name, path in MODULES.items() if GROWTH.search(path.read_text(encoding="utf-8")))
+    assert set(where) - GROWTH_ELSEWHERE == {"laws.forms"}, where
