@@ -10,7 +10,8 @@ from . import conventions, laws, limits
 from .budget import Budget
 from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, get_hardware, training_cost
 from .errors import ScaleplanError
-from .units import fmt_number, fmt_sci
+from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
+from .units import fmt_sci
 from .values import PerBudget, check_positive, check_settings, pick, plain
 
 
@@ -89,23 +90,6 @@ class Plan(PerBudget):
 
 
 check_budgets = check_positive  # the name the planner's callers know
-
-
-def range_warnings(law: laws.Law, flops) -> list[str]:
-    """Say how far outside the law's fitted compute range the budgets are (extrapolation still answers)."""
-    low, high = law.fitted_range.get("flops", (0.0, np.inf))
-    arr = np.atleast_1d(np.asarray(flops, float))
-    out = []
-    above, below = arr[arr > high], arr[arr < low]
-    if above.size:
-        worst = above.max()
-        out.append(f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(worst / high)}x above the largest budget "
-                   f"it was fitted on ({fmt_sci(high)}); extrapolating")
-    if below.size:
-        worst = below.min()
-        out.append(f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(low / worst)}x below the smallest budget "
-                   f"it was fitted on ({fmt_sci(low)}); extrapolating")
-    return out
 
 
 def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | None = None, mfu: float | None = None,
@@ -346,24 +330,6 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return {"convention": self.convention, "rows": [dict(r) for r in self.rows], "warnings": list(self.warnings)}
-
-
-def common_convention_optimum(law: laws.Law, flops, iterations: int = 60):
-    """(N_total, D, N_native) such that 6 N_total D equals `flops`, for a law stated in another convention.
-
-    The law's own budget C' differs from C by the ratio of its parameter count (or M/6) to N_total; that ratio
-    varies slowly with scale, so the fixed point C' <- C' * C / (6 N_total D) converges in a few steps.
-    """
-    c = np.asarray(flops, float)
-    native_budget = c.copy()
-    for _ in range(iterations):
-        n_native, d = law.optimum(native_budget)
-        total, _ = conventions.split_params(law, n_native)
-        spent = 6.0 * total * d
-        if np.allclose(spent, c, rtol=1e-12, atol=0):
-            break
-        native_budget = native_budget * c / spent
-    return total, d, n_native
 
 
 def compare(law_names, flops) -> Comparison:

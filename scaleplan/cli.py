@@ -381,8 +381,7 @@ def laws_show(
     """
     law = laws_mod.get(name)
     a, b = law.exponents
-    form = ("L(N, D) = E + A / N^alpha + B / D^beta; optimum N = G (C/6)^a, D = G^-1 (C/6)^b"
-            if law.form == "parametric" else "N_opt = n_coef (f C / unit)^a; D_opt = d_coef (...)^b or C / (6 N)")
+    form = law.equation
     record = {
         "law": law.name, "title": law.title, "aliases": list(law.aliases), "form": law.form, "equation": form,
         "constants": law.constants, "a": a, "b": b, "loss": law.loss_spec, "loss_units": law.loss_units,
@@ -394,7 +393,7 @@ def laws_show(
             ["constants", ", ".join(f"{k} = {v:g}" for k, v in law.constants.items())],
             ["exponents", f"a = {a:.4f} (N ~ C^a), b = {b:.4f} (D ~ C^b)"]]
     if law.loss_spec:
-        rows.append(["loss law", f"{law.loss_spec['form']}: " + ", ".join(f"{k} = {v:g}" for k, v in law.loss_spec["constants"].items())])
+        rows.append(["loss law", law.loss_description])
     rows += [["loss units", law.loss_units or "predicts no loss"],
              ["N counts", laws_mod.PARAMS_CONVENTIONS[law.params_convention]],
              ["FLOPs", law.flop_convention]]

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import conventions
+from . import conventions, solvers
 from . import laws as _laws
 from .errors import ScaleplanError
+from .solvers import minimise_log  # precision.py imports it from here too
 from .units import fmt_number, fmt_sci
 from .values import PerBudget, check_positive, plain
 
@@ -38,44 +39,6 @@ DEFAULT_LAW = "muennighoff"
 # extremely fast".
 EPOCHS_NEGLIGIBLE = 4.0
 EPOCHS_DIMINISHING = 16.0
-_INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Numerics shared with moe.py
-
-
-def minimise_log(fun, centre, span: float, points: int = 401, iterations: int = 90):
-    """Minimise fun over x in [centre - span, centre + span] for each row, vectorised.
-
-    `fun` maps an array x of shape (m, k) to losses of the same shape (row i belongs to problem i). A log grid finds the
-    basin (robust to kinks such as Muennighoff's min(N, U_N)), then golden-section search refines between the grid
-    neighbours of the best point. Returns (x_best, f_best), each of shape (m,).
-    """
-    centre = np.asarray(centre, float).reshape(-1)
-    offsets = np.linspace(-span, span, points)
-    grid = centre[:, None] + offsets[None, :]
-    values = fun(grid)
-    i = np.argmin(values, axis=1)
-    rows = np.arange(centre.size)
-    a = grid[rows, np.clip(i - 1, 0, points - 1)]
-    b = grid[rows, np.clip(i + 1, 0, points - 1)]
-    for _ in range(iterations):
-        c = b - _INV_PHI * (b - a)
-        d = a + _INV_PHI * (b - a)
-        fc, fd = fun(np.stack([c, d], axis=1)).T
-        left = fc <= fd
-        b = np.where(left, d, b)
-        a = np.where(left, a, c)
-    x = (a + b) / 2.0
-    fx = fun(x[:, None])[:, 0]
-    grid_best = values[rows, i]
-    better = grid_best < fx  # only at a bracket edge, or on a plateau
-    return np.where(better, grid[rows, i], x), np.where(better, grid_best, fx)
-
-
-def _shape_like(ref, v):
-    return float(v) if np.ndim(ref) == 0 else np.broadcast_to(v, np.shape(ref)).astype(float)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -84,7 +47,7 @@ def _shape_like(ref, v):
 
 def _parametric(law) -> _laws.Law:
     law = _laws.get(law)
-    if law.form != "parametric":
+    if not law.is_parametric:
         raise ScaleplanError(f"data-constrained planning needs a parametric law (L = E + A/N^alpha + B/D^beta); "
                              f"{law.name!r} has form {law.form!r} (try muennighoff, epoch, chinchilla)")
     if law.params_convention != "total":
@@ -114,9 +77,7 @@ def optimal_params_for_tokens(tokens, law=DEFAULT_LAW):
     This is U_N, the number of parameters U_D unique tokens can use without decay; with alpha = beta it is
     G^2 D = D / 19.613 for Muennighoff's constants.
     """
-    c = _parametric(law).constants
-    g = (c["alpha"] * c["A"] / (c["beta"] * c["B"])) ** (1.0 / (c["alpha"] + c["beta"]))
-    return g * (np.asarray(tokens, float) * g) ** (c["beta"] / c["alpha"])
+    return _parametric(law).maths.params_for_tokens(tokens)
 
 
 def effective_data(tokens, unique_tokens, r_star: float | None = None):
@@ -127,8 +88,7 @@ def effective_data(tokens, unique_tokens, r_star: float | None = None):
     d = check_positive(tokens, "tokens")
     u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
     r_star = decay_constants()[0] if r_star is None else r_star
-    repeats = d / u - 1.0
-    return u + u * r_star * -np.expm1(-repeats / r_star)
+    return _decayed(u, d / u - 1.0, r_star)
 
 
 def effective_params(params, tokens, unique_tokens, law=DEFAULT_LAW):
@@ -141,8 +101,12 @@ def effective_params(params, tokens, unique_tokens, law=DEFAULT_LAW):
     u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
     r_star = decay_constants(law)[1]
     u_n = np.minimum(n, optimal_params_for_tokens(u, law))
-    repeats = n / u_n - 1.0
-    return u_n + u_n * r_star * -np.expm1(-repeats / r_star)
+    return _decayed(u_n, n / u_n - 1.0, r_star)
+
+
+def _decayed(unique, repeats, r_star):
+    """U + U R* (1 - exp(-R / R*)): what R repetitions beyond U are worth (Muennighoff et al. eqs. 5 and 6)."""
+    return unique + unique * r_star * -np.expm1(-repeats / r_star)
 
 
 def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
@@ -243,8 +207,6 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
     >>> round(plan.params / 1e9, 2), round(plan.epochs, 1)
     (7.03, 9.5)
     """
-    from .allocate import range_warnings  # allocate imports the cost tables; keep them off this module's import
-
     law = _parametric(law)
     c, u = np.broadcast_arrays(check_positive(flops, "flops"), check_positive(unique_tokens, "unique tokens"))
     c_flat, u_flat = c.reshape(-1).astype(float), u.reshape(-1).astype(float)
@@ -267,7 +229,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
     if decay_constants(law)[2]:
         warnings.append(_borrow_warning(law))
     warnings += epoch_warnings(epochs.reshape(c.shape) if c.ndim else epochs[0], law.name)
-    warnings += range_warnings(law, c_flat)
+    warnings += law.range_warnings(c_flat)
 
     def out(v):
         v = np.asarray(v, float).reshape(c.shape)
@@ -288,53 +250,15 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
 # Over-training: what each law says about a fixed (N, D)
 
 
-def optimal_loss_curve_constants(constants: dict) -> tuple[float, float, float]:
-    """(E, K, p) with L*(C) = E + K (C/6)^-p along the compute-optimal frontier of L = E + A/N^alpha + B/D^beta.
-
-    At Hoffmann et al.'s eq. (4) optimum both terms scale as (C/6)^-p with p = alpha beta / (alpha + beta):
-    K = A G^-alpha + B G^beta, G = (alpha A / (beta B))^(1/(alpha+beta)).
-    """
-    a, b = constants["alpha"], constants["beta"]
-    g = (a * constants["A"] / (b * constants["B"])) ** (1.0 / (a + b))
-    return constants["E"], constants["A"] * g**-a + constants["B"] * g**b, a * b / (a + b)
-
-
-def compute_for_loss_constants(constants: dict, loss):
-    """FLOPs C = 6ND of the compute-optimal model that reaches `loss` (inf if loss <= E, which no model reaches)."""
-    e, k, p = optimal_loss_curve_constants(constants)
-    gap = np.asarray(loss, float) - e
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(gap > 0, 6.0 * (k / np.where(gap > 0, gap, 1.0)) ** (1.0 / p), np.inf)
-
-
 def compute_for_loss(law, loss):
-    """Training FLOPs (C = 6 N_total D) of the compute-optimal model that reaches `loss` under `law`.
+    """Training FLOPs (C = 6 N_total D) of the compute-optimal model that reaches `loss` under `law` (inf if none).
 
-    Closed form for parametric laws counting all parameters; otherwise a bisection in log C along the law's own
-    frontier (Kaplan's frontier is not the minimum of Kaplan's loss, so there the answer is 'on the frontier').
-    Returns inf where the frontier never reaches the loss.
+    Kaplan's frontier is not the minimum of Kaplan's loss, so there the answer is 'on the frontier'.
     """
     law = _laws.get(law)
-    if law.form == "parametric" and law.params_convention == "total":
-        return compute_for_loss_constants(law.constants, loss)
     if not law.predicts_loss:
         raise ScaleplanError(f"law {law.name!r} predicts no loss")
-    from .allocate import common_convention_optimum
-
-    target = np.atleast_1d(np.asarray(loss, float))
-    lo, hi = np.full(target.shape, math.log(1e6)), np.full(target.shape, math.log(1e40))
-
-    def frontier_loss(log_c):
-        _, d, n_native = common_convention_optimum(law, np.exp(log_c))
-        return law.loss(n_native, d)
-
-    reachable = frontier_loss(hi) <= target
-    for _ in range(80):
-        mid = (lo + hi) / 2.0
-        above = frontier_loss(mid) > target
-        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-    out = np.where(reachable, np.exp(hi), np.inf)
-    return float(out[0]) if np.ndim(loss) == 0 else out
+    return law.compute_for_loss(loss)
 
 
 def _native_params(law: _laws.Law, total):
@@ -342,12 +266,11 @@ def _native_params(law: _laws.Law, total):
     if law.params_convention == "total":
         return np.asarray(total, float)
     target = np.atleast_1d(np.asarray(total, float))
-    lo, hi = np.log(target) - math.log(1e3), np.log(target) + math.log(1e3)
-    for _ in range(100):
-        mid = (lo + hi) / 2.0
-        got, _ = conventions.split_params(law, np.exp(mid))
-        small = got < target
-        lo, hi = np.where(small, mid, lo), np.where(small, hi, mid)
+
+    def small(log_n):
+        return conventions.split_params(law, np.exp(log_n))[0] < target
+
+    lo, hi = solvers.bisect(small, np.log(target) - math.log(1e3), np.log(target) + math.log(1e3), iterations=100)
     out = np.exp((lo + hi) / 2.0)
     return float(out[0]) if np.ndim(total) == 0 else out
 
@@ -448,8 +371,6 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
     With `unique_tokens`, parametric laws discount repeated data (Muennighoff et al. 2023; other laws borrow its decay
     constants, with a warning) and each row carries the loss penalty.
     """
-    from .allocate import common_convention_optimum, range_warnings
-
     chosen_names = laws
     if np.ndim(params) or np.ndim(tokens) or np.ndim(unique_tokens):
         raise ScaleplanError("fixed_allocation judges one model at a time: give one params and one tokens value")
@@ -478,7 +399,7 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
         plain_loss = float(law.loss(native, d))
         loss, penalty = plain_loss, None
         if u is not None:
-            if law.form == "parametric" and law.params_convention == "total":
+            if law.is_parametric and law.params_convention == "total":
                 loss = float(data_constrained_loss(n, d, u, law))
                 penalty = loss - plain_loss
                 if decay_constants(law)[2]:
@@ -486,7 +407,7 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
             else:
                 warnings.append(f"{law.name}: repeated data not discounted (the data-constrained correction needs a "
                                 "parametric law counting all parameters)")
-        total_opt, d_opt, _ = common_convention_optimum(law, np.array([flops]))
+        total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
         m_opt = float(d_opt[0] / total_opt[0])
         c_same = float(np.asarray(compute_for_loss(law, loss)).reshape(-1)[0])
         err, err_metric = None, None
@@ -501,12 +422,12 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
             loss_units=law.loss_units or "", citation=law.short_cite, loss_penalty=penalty,
             top1_error=err, top1_error_metric=err_metric,
         ))
-        warnings += range_warnings(law, flops)
+        warnings += law.range_warnings(flops)
         m_range = law.fitted_range.get("tokens_per_param")
         if m_range and not m_range[0] <= d / n <= m_range[1]:
             warnings.append(f"{law.name}: {fmt_number(d / n)} tokens per parameter is outside the token multipliers "
                             f"it was fitted on ({fmt_number(m_range[0])} to {fmt_number(m_range[1])})")
-        if law.form != "parametric":
+        if not law.frontier_is_loss_minimum:
             warnings.append(f"{law.name}: its compute-optimal frontier is not the minimum of its own loss, so "
                             f"extra_compute compares with the frontier model ({fmt_sci(c_same)} FLOPs)")
     return OvertrainReport(params=n, tokens=d, flops=flops, tokens_per_param=d / n, unique_tokens=u, epochs=epochs,

@@ -12,8 +12,8 @@ decode at their own MFU (Sardana et al.'s cost formulation). The compute-optimal
 For the Chinchilla form with f(N) = 2N the optimum solves Sardana et al.'s stationarity equation in D,
     (beta B / alpha + B) D^-beta + (w T beta B / (3 alpha)) D^(-beta-1) + E - l = 0,
 whose left side falls monotonically in D, so a bracketed bisection in log D finds it to machine precision; then N
-follows from the loss. Other loss forms (Kaplan's) and the attention term go through a bracketed golden-section
-search over log N with D(N) from the loss. Both are vectorised over T.
+follows from the loss (the parametric form's own maths, laws/forms.py). Other loss forms (Kaplan's) and the attention term go through a bracketed golden-section
+search over log N with D(N) from the loss. Both are vectorised over T (scaleplan/solvers.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import conventions, laws, limits
+from . import conventions, laws, limits, solvers
 from .cost import DEFAULT_MFU, Hardware, get_hardware
 from .errors import ScaleplanError
 from .units import fmt_count, fmt_sci
@@ -123,57 +123,10 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
 
 def tokens_for_loss(law: laws.Law, n, loss):
     """D such that L(N, D) = loss (inf where N alone cannot reach it)."""
-    n = np.asarray(n, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if law.form == "parametric":
-            c = law.constants
-            rest = loss - c["E"] - c["A"] / n ** c["alpha"]
-            return np.where(rest > 0, (c["B"] / rest) ** (1.0 / c["beta"]), np.inf)
-        if law.loss_spec and law.loss_spec["form"] == "kaplan":
-            c = law.loss_spec["constants"]
-            rest = loss ** (1.0 / c["alpha_D"]) - (c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"])
-            return np.where(rest > 0, c["D_c"] / rest, np.inf)
-    raise ScaleplanError(f"law {law.name!r} gives N_opt(C) only; inference-aware planning needs a law that predicts "
-                         "loss from (N, D), e.g. epoch, chinchilla, chinchilla-sardana or kaplan")
-
-
-def min_params_for_loss(law: laws.Law, loss: float) -> float:
-    """The N below which no amount of data reaches `loss`."""
-    if law.form == "parametric":
-        c = law.constants
-        return (c["A"] / (loss - c["E"])) ** (1.0 / c["alpha"])
-    c = law.loss_spec["constants"]
-    return c["N_c"] / loss ** (1.0 / c["alpha_N"])
-
-
-def irreducible_loss(law: laws.Law) -> float:
-    return law.constants["E"] if law.form == "parametric" else 0.0
-
-
-def _parametric_optimum(c: dict, loss: float, weighted_tokens):
-    """Sardana et al.'s stationarity equation in D, solved by bisection in log D (vectorised over T)."""
-    t = np.asarray(weighted_tokens, float)
-    a, b = c["alpha"], c["beta"]
-    first, second = (b * c["B"] / a + c["B"]), t * b * c["B"] / (3.0 * a)
-
-    def g(log_d):
-        d = np.exp(log_d)
-        return first * d**-b + second * d ** (-b - 1.0) + c["E"] - loss
-
-    # At T = 0 the root is closed form; it brackets the root from below for every T > 0.
-    lo = np.full(t.shape, np.log(first / (loss - c["E"])) / b)
-    hi = lo + 1.0
-    while np.any(g(hi) > 0):  # widen until bracketed (T raises the root)
-        hi = np.where(g(hi) > 0, hi + 2.0 * (hi - lo), hi)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        above = g(mid) > 0
-        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-        if np.all(hi - lo < 1e-15 * np.abs(hi)):
-            break
-    d = np.exp(np.where(t == 0, np.log(first / (loss - c["E"])) / b, 0.5 * (lo + hi)))
-    n = (c["A"] / (loss - c["E"] - c["B"] * d**-b)) ** (1.0 / a)
-    return n, d
+    if not law.predicts_loss:
+        raise ScaleplanError(f"law {law.name!r} gives N_opt(C) only; inference-aware planning needs a law that "
+                             "predicts loss from (N, D), e.g. epoch, chinchilla, chinchilla-sardana or kaplan")
+    return law.tokens_for_loss(n, loss)
 
 
 def _inference_flops_per_token(law: laws.Law, n, context: float | None):
@@ -189,40 +142,26 @@ def _inference_flops_per_token(law: laws.Law, n, context: float | None):
 def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float | None):
     """Minimise 6 N D(N) + T f(N) over log N by golden-section search (vectorised over T)."""
     t = np.asarray(weighted_tokens, float)
-    n_min = min_params_for_loss(law, loss)
+    log_n_min = np.log(law.smallest_params_for_loss(loss))
 
     def cost(log_n):
         n = np.exp(log_n)
-        return 6.0 * n * tokens_for_loss(law, n, loss) + t * _inference_flops_per_token(law, n, context)
+        return 6.0 * n * law.tokens_for_loss(n, loss) + t * _inference_flops_per_token(law, n, context)
 
-    lo = np.full(t.shape, np.log(n_min) + 1e-9)
-    hi = np.full(t.shape, np.log(n_min) + 40.0)
-    ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    f1, f2 = cost(x1), cost(x2)
-    for _ in range(200):
-        left = f1 <= f2
-        hi = np.where(left, x2, hi)
-        lo = np.where(left, lo, x1)
-        x2n = np.where(left, x1, lo + ratio * (hi - lo))
-        x1n = np.where(left, hi - ratio * (hi - lo), x2)
-        x1, x2 = x1n, x2n
-        f1, f2 = cost(x1), cost(x2)
-        if np.all(hi - lo < 1e-12):
-            break
-    n = np.exp(0.5 * (lo + hi))
-    return n, tokens_for_loss(law, n, loss)
+    log_n = solvers.golden_section(cost, np.full(t.shape, log_n_min + 1e-9), np.full(t.shape, log_n_min + 40.0),
+                                   iterations=200, xtol=1e-12)
+    n = np.exp(log_n)
+    return n, law.tokens_for_loss(n, loss)
 
 
 def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float | None = None):
     """(N, D) minimising training FLOPs + weighted inference FLOPs at fixed loss; vectorised over tokens."""
     tokens_for_loss(law, 1.0, loss)  # raises the clear error for laws without a loss
-    if not loss > irreducible_loss(law):
+    if not loss > law.irreducible_loss:
         raise ScaleplanError(f"target loss {loss:g} is not reachable under {law.name}: the irreducible loss is "
-                             f"E = {irreducible_loss(law):g}; give a loss above it")
-    if law.form == "parametric" and not context:
-        return _parametric_optimum(law.constants, loss, weighted_tokens)
-    return _golden_optimum(law, loss, weighted_tokens, context)
+                             f"E = {law.irreducible_loss:g}; give a loss above it")
+    found = None if context else law.inference_optimum(loss, weighted_tokens)  # Sardana et al.'s equation, if any
+    return found if found is not None else _golden_optimum(law, loss, weighted_tokens, context)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -344,15 +283,11 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
                              "--target-loss")
     warnings = []
     if flops is not None:
-        from .allocate import range_warnings
-
         check_positive(flops, "--flops")
         tokens_for_loss(law, 1.0, 1.0)  # the clear error for laws without a loss, before anything else
-        warnings += range_warnings(law, flops)
-        if law.form == "parametric":
-            n0, d0 = law.optimum(flops)
-        else:  # Kaplan's frontier is not the minimum of its own L(N, D); take the loss law's optimum at C
-            n0, d0 = _optimum_at_budget(law, flops)
+        warnings += law.range_warnings(flops)
+        # Kaplan's frontier is not the minimum of its own L(N, D); the quality is the loss law's optimum at C
+        n0, d0 = law.loss_optimum(flops)
         target_loss = float(law.loss(n0, d0))
     elif not np.isfinite(target_loss):
         raise ScaleplanError(f"--target-loss must be finite, got {target_loss!r}")
@@ -378,7 +313,7 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
     if np.any(np.asarray(d_opt) / n_opt > 10_000):
         warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
     frontier = None
-    if law.form != "parametric":  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
+    if not law.is_parametric:  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
         frontier = _frontier_vs_surface(law, float(np.ravel(n_base)[0]), float(np.ravel(d_base)[0]))
         warnings.append(frontier["note"])
     plan = InferencePlan(law.name, float(target_loss), _scalar(tokens), objective, _squeeze(base), _squeeze(best),
@@ -402,24 +337,6 @@ def _frontier_vs_surface(law: laws.Law, n_surface: float, d_surface: float) -> d
             "surface_tokens": d_surface, "surface_vs_frontier_params": ratio,
             "frontier_loss": float(law.loss(n_front, d_front)), "surface_loss": float(law.loss(n_surface, d_surface)),
             "note": note}
-
-
-def _optimum_at_budget(law: laws.Law, flops: float):
-    """Minimise a loss law over N at 6ND = C (for laws whose optimum has no closed form)."""
-    # A coarse scan over a wide bracket of N (D from 1e2 to 1e14 tokens), then golden-section around its minimum.
-    log_n = np.linspace(np.log(flops / 6e14), np.log(flops / 6e2), 4001)
-    n = np.exp(log_n)
-    losses = law.loss(n, flops / (6.0 * n))
-    i = int(np.argmin(losses))
-    lo, hi = log_n[max(i - 1, 0)], log_n[min(i + 1, log_n.size - 1)]
-    ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    for _ in range(100):
-        x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        f1 = law.loss(np.exp(x1), flops / (6 * np.exp(x1)))
-        f2 = law.loss(np.exp(x2), flops / (6 * np.exp(x2)))
-        lo, hi = (lo, x2) if f1 <= f2 else (x1, hi)
-    n = float(np.exp(0.5 * (lo + hi)))
-    return n, flops / (6.0 * n)
 
 
 def _scalar(v):

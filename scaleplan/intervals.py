@@ -76,7 +76,7 @@ def law_draws(law: str | laws.Law) -> tuple[dict, str, dict]:
     """({E, A, B, alpha, beta: arrays}, method, metadata) of a law's bootstrap; ScaleplanError if it has none."""
     law = laws.get(law)
     boot = (law.fit or {}).get("bootstrap") or {}
-    if law.form != "parametric" or not ("draws" in boot or "covariance" in boot):
+    if not law.is_parametric or not ("draws" in boot or "covariance" in boot):
         raise ScaleplanError(f"an interval needs a law with bootstrap uncertainty; {law.name} has none (the bundled "
                              "epoch law ships bootstrap draws; or fit your own: scaleplan fit RUNS --bootstrap 1000 "
                              "--save FILE)")

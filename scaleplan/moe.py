@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _yaml
-from .constrained import compute_for_loss_constants, minimise_log
 from .errors import ScaleplanError
 from .laws import forms
+from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
 from .values import PerBudget, check_positive, plain
 
@@ -68,7 +68,11 @@ def moe_loss(total_params, tokens, granularity, expansion=None):
     _, f = _fit(expansion)
     n = check_positive(total_params, "total params")
     d = check_positive(tokens, "tokens")
-    g = _check_granularity(granularity)
+    return _loss(f, n, d, _check_granularity(granularity))
+
+
+def _loss(f: dict, n, d, g):
+    """Eq. (9) on validated arrays: c + (g / G^gamma + a) / N^alpha + b / D^beta."""
     return f["c"] + (f["g"] / g ** f["gamma"] + f["a"]) / n ** f["alpha"] + f["b"] / d ** f["beta"]
 
 
@@ -173,7 +177,7 @@ def _best_width(flops, granularity, expansion):
         g = granularity[:, None]
         tokens = flops[:, None] / flops_per_token(d, g, e)
         total = d * d * (8.0 * e + 4.0) * d / per_block
-        return f["c"] + (f["g"] / g ** f["gamma"] + f["a"]) / total ** f["alpha"] + f["b"] / tokens ** f["beta"]
+        return _loss(f, total, tokens, g)
 
     # d_model from 64 (one block) to 1e6; the grid step is 2% in d_model before refinement.
     low, high = math.log(per_block), math.log(1e6)
@@ -212,10 +216,10 @@ def moe_allocation(flops, granularity=None, expansion=None) -> MoePlan:
     active, total = shape_params(d_model, e)
     tokens = c_flat / flops_per_token(d_model, g_best, e)
 
-    dense = _dense_constants()
-    dense_n, dense_d = forms.parametric_optimum(dense, c_flat)
-    dense_loss = forms.parametric_loss(dense, dense_n, dense_d)
-    dense_c = compute_for_loss_constants(dense, loss)
+    dense = forms.ParametricForm(_dense_constants())
+    dense_n, dense_d = dense.optimum(c_flat)
+    dense_loss = dense.loss(dense_n, dense_d)
+    dense_c = dense.compute_for_loss(loss)
 
     warnings = _warnings(c_flat, g_best, d_model, e)
 

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import laws
+from . import laws, solvers
 from .errors import ScaleplanError
+from .laws import forms
 from .units import fmt_count, fmt_dollars, fmt_sci
 
 DPI = 100
@@ -190,40 +191,13 @@ def _isoflop_loss(law: laws.Law, log_n, flops):
     return law.loss(n, flops / (6.0 * n))
 
 
-def _valley_minimum(law: laws.Law, flops: np.ndarray) -> np.ndarray:
-    """ln N minimising L(N, C/6N): closed form for the parametric form, else scan + golden section (vectorised)."""
-    if law.form == "parametric":
-        return np.log(law.optimum(flops)[0])
-    c = flops[:, None]
-    log_n = np.linspace(np.log(flops / 6e14), np.log(flops / 6e2), 2001, axis=1)  # D from 1e2 to 1e14 tokens
-    i = np.argmin(_isoflop_loss(law, log_n, c), axis=1)
-    rows = np.arange(flops.size)
-    lo, hi = log_n[rows, np.maximum(i - 1, 0)], log_n[rows, np.minimum(i + 1, log_n.shape[1] - 1)]
-    ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    for _ in range(200):
-        x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        left = _isoflop_loss(law, x1, flops) <= _isoflop_loss(law, x2, flops)
-        lo, hi = np.where(left, lo, x1), np.where(left, x2, hi)
-        if np.all(hi - lo < 1e-13):
-            break
-    return 0.5 * (lo + hi)
-
-
 def _band_edge(law: laws.Law, log_n_opt, flops, target, direction: float):
     """ln N on one side of the minimum where the isoFLOP loss equals `target` (bisection; the loss is unimodal)."""
-    width = np.full_like(log_n_opt, 0.05)
-    for _ in range(80):  # widen until the far end is above the target
-        short = _isoflop_loss(law, log_n_opt + direction * width, flops) < target
-        if not short.any():
-            break
-        width = np.where(short, 2.0 * width, width)
-    inner, outer = log_n_opt.copy(), log_n_opt + direction * width
-    for _ in range(200):
-        mid = 0.5 * (inner + outer)
-        below = _isoflop_loss(law, mid, flops) < target
-        inner, outer = np.where(below, mid, inner), np.where(below, outer, mid)
-        if np.all(np.abs(outer - inner) <= 4 * np.spacing(np.abs(outer))):
-            break
+    def below(log_n):
+        return _isoflop_loss(law, log_n, flops) < target
+
+    inner, outer = solvers.bracket(below, log_n_opt, direction * 0.05, max_steps=80)
+    inner, outer = solvers.bisect(below, inner, outer, rtol=4 * np.finfo(float).eps)  # to a few ulps of ln N
     # the side whose loss is closer to the target (both within an ulp of ln N of it)
     f_in = np.abs(_isoflop_loss(law, inner, flops) - target)
     f_out = np.abs(_isoflop_loss(law, outer, flops) - target)
@@ -246,7 +220,7 @@ def isoflop_series(law, flops, within: float = WITHIN, points: int = 200) -> Iso
         raise ScaleplanError(f"within must be a fraction in (0, 1), e.g. 0.005, got {within!r}")
     c = np.atleast_1d(check_budgets(flops)).ravel()
     plan = allocate(c, law)
-    log_opt = _valley_minimum(law, c)
+    log_opt = np.log(law.loss_optimum(c)[0])
     loss_opt = _isoflop_loss(law, log_opt, c)
     target = (1.0 + within) * loss_opt
     edges = np.stack([_band_edge(law, log_opt, c, target, -1.0), _band_edge(law, log_opt, c, target, 1.0)], axis=1)
@@ -307,7 +281,7 @@ def inference_series(plan, law=None, points: int = 200, demand_points: int = 60,
     demand = np.atleast_1d(np.asarray(plan.inference_tokens, float))
     base = np.atleast_1d(np.asarray(plan.compute_optimal.params, float))
     aware = np.atleast_1d(np.asarray(plan.inference_aware.params, float))
-    n_min = inf.min_params_for_loss(law, plan.loss)
+    n_min = law.smallest_params_for_loss(plan.loss)
     lo = np.maximum(np.minimum(base, aware) / 4.0, n_min * 1.05)
     hi = np.maximum(base, aware) * 4.0
     n = np.exp(np.log(lo)[:, None] + np.log(hi / lo)[:, None] * np.linspace(0.0, 1.0, int(points))[None, :])
@@ -380,9 +354,8 @@ def nopt_band(samples: np.ndarray, flops, levels=(0.8, 0.95)) -> dict:
     from .fit import level_label
 
     s = np.asarray(samples, float)
-    alpha, beta, a_, b_ = s[:, 3:4], s[:, 4:5], s[:, 1:2], s[:, 2:3]
-    g = (alpha * a_ / (beta * b_)) ** (1.0 / (alpha + beta))
-    n = g * (np.asarray(flops, float)[None, :] / 6.0) ** (beta / (alpha + beta))
+    constants = {"A": s[:, 1:2], "B": s[:, 2:3], "alpha": s[:, 3:4], "beta": s[:, 4:5]}
+    n, _ = forms.parametric_optimum(constants, np.asarray(flops, float)[None, :])
     return {level_label(lv): np.percentile(n, [50 * (1 - lv), 50 * (1 + lv)], axis=0) for lv in levels}
 
 

@@ -469,11 +469,12 @@ def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool
             size = 6.0 * nnv + nnv * context / d
         return size, d, emb
 
-    lo, hi = math.log(1.0), math.log(max(target, 2.0))
-    for _ in range(64):  # bisection in log N_nv (size(N_nv) increases strictly) to ~1e-18 of the log range
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if parts(math.exp(mid))[0] < target else (lo, mid)
-    nnv = math.exp(0.5 * (lo + hi))
+    from .solvers import bisect
+
+    # bisection in log N_nv (size(N_nv) increases strictly) to ~1e-18 of the log range
+    lo, hi = bisect(lambda x: parts(math.exp(float(x)))[0] < target, math.log(1.0), math.log(max(target, 2.0)),
+                    iterations=64)
+    nnv = math.exp(0.5 * (float(lo) + float(hi)))
     _, d, emb = parts(nnv)
     return nnv, d, emb
 

@@ -1,7 +1,9 @@
 """The registry of published scaling laws: data files in `data/`, a few generic forms in `forms.py`.
 
 A law file is YAML with its constants, citation, conventions and fitted range. `get("epoch")` returns a `Law`;
-a path to a YAML file in the same schema (e.g. one written by `scaleplan fit --save`) works too.
+a path to a YAML file in the same schema (e.g. one written by `scaleplan fit --save`) works too. A `Law` delegates
+its maths (loss, optimum, tokens for a loss, ...) to its form object, `law.maths`; the fitted-range warnings and
+the optimum in the common convention (total parameters, C = 6 N_total D) live here too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _yaml
+from .. import _yaml, conventions, solvers
 from ..errors import ScaleplanError
+from ..units import fmt_number, fmt_sci
 from . import forms
 
 DEFAULT_LAW = "epoch"
@@ -70,38 +73,131 @@ class Law:
         arxiv = f", arXiv:{c['arxiv']}" if c.get("arxiv") else ""
         return f"{who} {c.get('year', '')}{arxiv}"
 
+    @functools.cached_property
+    def maths(self):
+        """The form object (laws/forms.py) that owns this law's equations; everything below delegates to it."""
+        return forms.make(self.form, self.constants, self.loss_spec)
+
+    @property
+    def equation(self) -> str:
+        """The form's equations as text, for `laws show`."""
+        return self.maths.equation
+
+    @property
+    def loss_description(self) -> str | None:
+        """'kaplan: N_c = ..., ...' for a separate loss law, or None."""
+        if self.loss_spec is None:
+            return None
+        constants = ", ".join(f"{k} = {v:g}" for k, v in self.loss_spec["constants"].items())
+        return f"{self.maths.loss_form.name}: {constants}"
+
     @property
     def predicts_loss(self) -> bool:
-        return self.form == "parametric" or self.loss_spec is not None
+        return self.maths.predicts_loss
+
+    @property
+    def is_parametric(self) -> bool:
+        """L = E + A/N^alpha + B/D^beta with its closed-form optimum (what data-constrained planning modifies)."""
+        return isinstance(self.maths, forms.ParametricForm)
+
+    @property
+    def frontier_is_loss_minimum(self) -> bool:
+        """False for laws (Kaplan) whose published frontier is not the minimum of their own loss law."""
+        return self.maths.frontier_is_loss_minimum
 
     def optimum(self, flops):
         """Compute-optimal (N in this law's own convention, D) for training budgets C (scalar or array)."""
-        if self.form == "parametric":
-            return forms.parametric_optimum(self.constants, flops)
-        n, d = forms.power_optimum(self.constants, flops)
-        if d is None:  # the law gives N only; D closes the budget C = 6ND
-            d = np.asarray(flops, float) / (6.0 * n)
-        return n, d
+        return self.maths.optimum(flops)
 
     def loss(self, n, d):
         """Predicted loss for N (this law's convention) and D tokens, or None if the law predicts none."""
-        if self.form == "parametric":
-            return forms.parametric_loss(self.constants, n, d)
-        if self.loss_spec is not None:
-            return forms.LOSS_FORMS[self.loss_spec["form"]](self.loss_spec["constants"], n, d)
-        return None
+        return self.maths.loss(n, d)
+
+    def loss_optimum(self, flops):
+        """(N, D) minimising the law's loss at 6ND = C (the frontier itself where that is the loss minimum)."""
+        return self.maths.loss_optimum(flops)
+
+    def tokens_for_loss(self, n, loss):
+        """D such that L(N, D) = loss (inf where N alone cannot reach it)."""
+        return self.maths.tokens_for_loss(n, loss)
+
+    def smallest_params_for_loss(self, loss):
+        """The N below which no amount of data reaches `loss`."""
+        return self.maths.smallest_params_for_loss(loss)
+
+    def inference_optimum(self, loss, weighted_tokens):
+        """(N, D) minimising 6ND + 2NT at a fixed loss where the form solves it directly, else None."""
+        return self.maths.inference_optimum(loss, weighted_tokens)
 
     @property
     def irreducible_loss(self) -> float | None:
-        return self.constants["E"] if self.form == "parametric" else None
+        """E of the loss law (0 for Kaplan's), or None if the law predicts no loss."""
+        return self.maths.irreducible_loss
 
     @property
     def exponents(self) -> tuple[float, float]:
         """(a, b) with N_opt ~ C^a, D_opt ~ C^b."""
-        if self.form == "parametric":
-            return forms.parametric_exponents(self.constants)
-        a = self.constants["a"]
-        return a, self.constants.get("b", 1.0 - a)
+        return self.maths.exponents
+
+    def range_warnings(self, flops) -> list[str]:
+        return range_warnings(self, flops)
+
+    def compute_for_loss(self, loss):
+        """Training FLOPs (C = 6 N_total D) of the compute-optimal model that reaches `loss`; inf where none does.
+
+        Closed form where the form has one and the law counts all parameters; otherwise a bisection in log C along
+        the law's own frontier (Kaplan's frontier is not the minimum of Kaplan's loss: the answer is 'on the
+        frontier').
+        """
+        closed = self.maths.compute_for_loss(loss) if self.params_convention == "total" else None
+        if closed is not None:
+            return closed
+        target = np.atleast_1d(np.asarray(loss, float))
+
+        def frontier_above(log_c):
+            _, d, n_native = common_convention_optimum(self, np.exp(log_c))
+            return self.loss(n_native, d) > target
+
+        lo, hi = np.full(target.shape, math.log(1e6)), np.full(target.shape, math.log(1e40))
+        reachable = ~frontier_above(hi)
+        lo, hi = solvers.bisect(frontier_above, lo, hi, iterations=80)
+        out = np.where(reachable, np.exp(hi), np.inf)
+        return float(out[0]) if np.ndim(loss) == 0 else out
+
+
+def range_warnings(law: Law, flops) -> list[str]:
+    """Say how far outside the law's fitted compute range the budgets are (extrapolation still answers)."""
+    low, high = law.fitted_range.get("flops", (0.0, np.inf))
+    arr = np.atleast_1d(np.asarray(flops, float))
+    out = []
+    above, below = arr[arr > high], arr[arr < low]
+    if above.size:
+        worst = above.max()
+        out.append(f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(worst / high)}x above the largest budget "
+                   f"it was fitted on ({fmt_sci(high)}); extrapolating")
+    if below.size:
+        worst = below.min()
+        out.append(f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(low / worst)}x below the smallest budget "
+                   f"it was fitted on ({fmt_sci(low)}); extrapolating")
+    return out
+
+
+def common_convention_optimum(law: Law, flops, iterations: int = 60):
+    """(N_total, D, N_native) such that 6 N_total D equals `flops`, for a law stated in another convention.
+
+    The law's own budget C' differs from C by the ratio of its parameter count (or M/6) to N_total; that ratio
+    varies slowly with scale, so the fixed point C' <- C' * C / (6 N_total D) converges in a few steps.
+    """
+    c = np.asarray(flops, float)
+    native_budget = c.copy()
+    for _ in range(iterations):
+        n_native, d = law.optimum(native_budget)
+        total, _ = conventions.split_params(law, n_native)
+        spent = 6.0 * total * d
+        if np.allclose(spent, c, rtol=1e-12, atol=0):
+            break
+        native_budget = native_budget * c / spent
+    return total, d, n_native
 
 
 def _data_dir() -> Path:

@@ -1,0 +1,180 @@
+"""The house rules of ../DESIGN.md, read from the source with `ast` (no module is imported or run).
+
+(a) law forms own their maths: no module outside scaleplan/laws/ compares a `.form` to a name or reads
+    `loss_spec[...]` keys;
+(b) imports only go down the layers cli -> render/plot/report -> pipeline -> laws -> solvers, units, values (at
+    module level and inside functions alike: no lazy back-imports, no cycles);
+(c) the golden-section and bisection loops exist only in scaleplan/solvers.py;
+(d) Hoffmann's G = (alpha A / (beta B))^(1/(alpha+beta)) is written once, in scaleplan/laws/forms.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "scaleplan"
+
+# Top to bottom. A module may import from its own layer or any layer below it, never from one above.
+LAYERS = [
+    ["__init__", "__main__", "cli"],
+    ["report", "checks", "plot", "precision_plot", "plot_curves", "render"],
+    # the pipeline, in the order the plan flows through it
+    # (precision imports minimise_log through constrained, which re-exports it from solvers)
+    ["allocate"], ["intervals"], ["budget"], ["inference"], ["precision"], ["constrained"], ["moe"], ["cluster"],
+    ["recipe"], ["memory"], ["cost"], ["curves"], ["checkpoints"], ["fit_vp"], ["fit"], ["limits"], ["examples"],
+    ["laws", "laws.forms"],
+    ["conventions"], ["solvers"], ["units", "values"], ["_yaml"], ["files"], ["errors"],
+]
+RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+
+# Scalar root-finding loops outside this refactor's files (precision.py's kumar_optimal_bits bisects one number).
+BISECTION_ELSEWHERE = {"precision", "fit_vp"}  # fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
+# fit.py (being split by job in another branch) still writes G itself; it should call laws.forms.growth.
+GROWTH_ELSEWHERE = {"fit"}
+GROWTH = re.compile(r'\*\s*\w+\["A"\]\s*/\s*\(\s*\w+(\["beta"\])?\s*\*\s*\w+\["B"\]')  # alpha A / (beta B)
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        name = ".".join(parts[:-1]) if parts[-1] == "__init__" and len(parts) > 1 else ".".join(parts)
+        out[name] = path
+    return out
+
+
+MODULES = modules()
+
+
+def tree(name: str) -> ast.Module:
+    return ast.parse(MODULES[name].read_text(encoding="utf-8"), filename=str(MODULES[name]))
+
+
+def imported(name: str) -> list[tuple[str, int]]:
+    """(module imported, line) for every import of a scaleplan module in `name`, at any depth."""
+    package = name.split(".")[:-1] if MODULES[name].name != "__init__.py" or name == "__init__" else name.split(".")
+    if name == "__init__":
+        package = []
+    out = []
+    for node in ast.walk(tree(name)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else list(package)
+            elif (node.module or "").split(".")[0] == "scaleplan":
+                base, node = [], ast.ImportFrom(module=node.module.partition(".")[2] or None, names=node.names,
+                                                level=1, lineno=node.lineno)
+            else:
+                continue
+            stem = base + (node.module.split(".") if node.module else [])
+            for alias in node.names:
+                as_module = ".".join([*stem, alias.name])
+                out.append((as_module if as_module in MODULES else ".".join(stem) or "__init__", node.lineno))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "scaleplan":
+                    out.append((alias.name.partition(".")[2] or "__init__", node.lineno))
+    return out
+
+
+def test_every_module_has_a_layer():
+    missing = sorted(set(MODULES) - set(RANK))
+    assert not missing, f"place {missing} in LAYERS of tests/test_architecture.py (which layer may it import?)"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_only_go_down(name):
+    upward = [f"{name}:{line} imports {target}" for target, line in imported(name)
+              if target in RANK and name in RANK and RANK[target] < RANK[name]]
+    assert not upward, upward
+
+
+def test_import_resolution_sees_the_known_edges():
+    """Guard the checker itself: edges that exist must be found (else the test above could never fail)."""
+    assert "laws" in {t for t, _ in imported("inference")}
+    assert "solvers" in {t for t, _ in imported("laws")}
+    assert "laws.forms" in {t for t, _ in imported("laws")}
+    assert "inference" in {t for t, _ in imported("allocate")}  # a function-level import, downwards
+    assert RANK["inference"] > RANK["allocate"]  # so inference importing allocate would be flagged
+
+
+def _is_form_name_comparison(node: ast.Compare) -> bool:
+    sides = [node.left, *node.comparators]
+    touches_form = any(isinstance(s, ast.Attribute) and s.attr == "form" for s in sides)
+
+    def names(s):
+        if isinstance(s, ast.Constant) and isinstance(s.value, str):
+            return True
+        return isinstance(s, (ast.Tuple, ast.List, ast.Set)) and any(names(e) for e in s.elts)
+
+    return touches_form and any(names(s) for s in sides)
+
+
+def _reads_loss_spec(node: ast.Subscript) -> bool:
+    v = node.value
+    return (isinstance(v, ast.Attribute) and v.attr == "loss_spec") or (isinstance(v, ast.Name) and v.id == "loss_spec")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "laws" and not n.startswith("laws.")))
+def test_no_branching_on_the_form_outside_laws(name):
+    bad = [f"{name}:{node.lineno}" for node in ast.walk(tree(name))
+           if (isinstance(node, ast.Compare) and _is_form_name_comparison(node))
+           or (isinstance(node, ast.Subscript) and _reads_loss_spec(node))]
+    assert not bad, f"ask the law (laws/forms.py) instead of testing its form: {bad}"
+
+
+def test_the_form_checker_catches_what_it_should():
+    code = 'if law.form == "parametric": pass\nx = law.loss_spec["form"]\ny = law.form in ("power", "kaplan")\n'
+    nodes = list(ast.walk(ast.parse(code)))
+    assert sum(isinstance(n, ast.Compare) and _is_form_name_comparison(n) for n in nodes) == 2
+    assert sum(isinstance(n, ast.Subscript) and _reads_loss_spec(n) for n in nodes) == 1
+
+
+def _golden_constant(node) -> bool:
+    """(sqrt(5) - 1) / 2 = 0.6180..., its complement 0.3819... or phi = 1.618... written in any way."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        return any(abs(node.value - g) < 1e-3 for g in ((math.sqrt(5) - 1) / 2, (3 - math.sqrt(5)) / 2,
+                                                         (1 + math.sqrt(5)) / 2))
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        return func == "sqrt" and node.args[0].value == 5
+    return False
+
+
+def _midpoint(node) -> bool:
+    """0.5 * (x + y) or (x + y) / 2: the step of a bisection."""
+    if not isinstance(node, ast.BinOp):
+        return False
+    if isinstance(node.op, ast.Mult):
+        pair = (node.left, node.right)
+        return any(isinstance(a, ast.Constant) and a.value == 0.5 and isinstance(b, ast.BinOp)
+                   and isinstance(b.op, ast.Add) for a, b in (pair, pair[::-1]))
+    return (isinstance(node.op, ast.Div) and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Add)
+            and isinstance(node.right, ast.Constant) and node.right.value == 2)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "solvers"))
+def test_golden_section_and_bisection_only_in_solvers(name):
+    module = tree(name)
+    golden = [n.lineno for n in ast.walk(module) if _golden_constant(n)]
+    assert not golden, f"{name}:{golden}: golden-section search belongs in scaleplan/solvers.py"
+    if name in BISECTION_ELSEWHERE:
+        return
+    loops = [n for n in ast.walk(module) if isinstance(n, (ast.For, ast.While))]
+    halving = sorted({m.lineno for loop in loops for m in ast.walk(loop) if _midpoint(m)})
+    assert not halving, f"{name}:{halving}: a bisection loop; use scaleplan.solvers.bisect"
+
+
+def test_solvers_is_where_they_live():
+    module = tree("solvers")
+    assert any(_golden_constant(n) for n in ast.walk(module))
+    assert any(_midpoint(n) for n in ast.walk(module))
+
+
+def test_hoffmanns_g_is_written_once():
+    where = sorted(name for name, path in MODULES.items() if GROWTH.search(path.read_text(encoding="utf-8")))
+    assert set(where) - GROWTH_ELSEWHERE == {"laws.forms"}, where
