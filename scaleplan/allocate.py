@@ -251,6 +251,36 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     return plan
 
 
+def recommended_plan(sized, *, gpus: float | None = None, precision: str = "bf16", name: str | None = None,
+                     recipe: bool = True, **recipe_options) -> Plan:
+    """The inference-aware model of an InferencePlan (one demand) as a complete Plan: its recipe and its cost of
+    training and serving, on the training hardware, MFU and price the sizing used.
+
+    >>> from scaleplan.inference import inference_aware
+    >>> p = recommended_plan(inference_aware(2e12, flops=1e23))
+    >>> round(p.params / 1e9, 1), round(p.budget_flops / 1e23, 2), p.recipe is not None
+    (16.7, 1.0, True)
+    """
+    if np.ndim(sized.inference_tokens):
+        raise ScaleplanError("a recommended plan is for one demand; give a single number of inference tokens")
+    law = laws.get(sized.law)
+    c = sized.costs
+    n, d = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
+    hw = c.train_hardware
+    rec = _assemble(law, 6.0 * n * d, n, d, hardware=hw.key if hw.key != "custom" else None,
+                    peak_flops=None if hw.key != "custom" else hw.peak_flops, mfu=c.train_mfu, price=c.train_price,
+                    gpus=gpus, inference_tokens=float(sized.inference_tokens), serving=c, name=name,
+                    extra_warnings=(), precision=precision)
+    base_n, base_d = float(sized.compute_optimal.params), float(sized.compute_optimal.tokens)
+    base = _assemble(law, 6.0 * base_n * base_d, base_n, base_d, hardware=hw.key if hw.key != "custom" else None,
+                     peak_flops=None if hw.key != "custom" else hw.peak_flops, mfu=c.train_mfu, price=c.train_price,
+                     gpus=gpus, inference_tokens=float(sized.inference_tokens), serving=c, name=None,
+                     extra_warnings=(), precision=precision)
+    rec = replace(rec, inference=sized, budget_flops=sized.flops if sized.flops is not None else base.flops,
+                  compute_optimal=base, warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))))
+    return with_recipe(rec, **recipe_options) if recipe else rec
+
+
 def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
     """The complete plan for one question, as `scaleplan allocate` and `scaleplan plan FILE` answer it.
 

@@ -628,12 +628,21 @@ def inference_aware_cmd(
         tokens if tokens.size > 1 else tokens[0], flops=budget,
         target_loss=target_loss, law=law_obj, objective=objective,
         context=None if context is None else parse_positive(context, "--context"), costs=costs)
-    _warn(plan.warnings)
     break_even = inference.describe_break_even(plan)
     if tokens.size > 1:
+        _warn(plan.warnings)
         emit_inference_sweep(out, fmt, list(plan), break_even)
-    else:
-        emit_inference(out, fmt, plan, break_even)
+    else:  # one demand: the recommended model in full, its recipe and cost, after the comparison
+        from .allocate import recommended_plan
+
+        recommended = recommended_plan(plan, context=None if context is None else int(parse_positive(context, "--context")))
+        _warn(recommended.warnings)
+        if fmt in (Format.json, Format.csv):
+            emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
+        else:
+            emit_inference(out, fmt, plan, break_even)
+            out.print() if fmt is Format.table else out.out("")
+            emit_plans(out, fmt, [recommended], title="The recommended model: recipe and cost")
     if plotter:
         plotter.save_inference_figure(plan, plot, law=law_obj, force=force)
         err.print(f"wrote {plot}", markup=False)

@@ -107,3 +107,20 @@ def test_a_given_moe_is_priced_from_its_active_parameters():
 def test_a_given_moe_is_one_question(fields, message):
     with pytest.raises(scaleplan.ScaleplanError, match=message):
         scaleplan.plan(**fields)
+
+
+def test_inference_aware_gives_the_recommended_model_in_full():
+    # Issue 11's example: at 1e23 FLOPs serving 2e12 tokens, Sardana et al.'s FLOP-optimal model is 16.7B on 1.15T
+    # tokens (1.16e23 training FLOPs) where the compute-optimal one is 29.4B on 566B (epoch law).
+    result = CliRunner().invoke(app, ["inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    rec = json.loads(result.stdout)["recommended"]
+    assert round(rec["params"] / 1e9, 1) == 16.7 and round(rec["tokens"] / 1e12, 2) == 1.15
+    assert round(rec["flops"] / 1e23, 2) == 1.16 and rec["budget_flops"] == 1e23
+    assert round(rec["compute_optimal"]["params"] / 1e9, 1) == 29.4
+    for key in ("vocab", "learning_rate", "batch_tokens", "shape", "cost"):
+        assert key in rec
+    assert rec["cost"]["gpu_hours"] > 0 and rec["cost"]["inference_flops"] > 0
+    # the same recommendation as a budget file or allocate flags would give
+    same = scaleplan.plan(flops=1e23, inference_tokens=2e12).to_dict()
+    assert same["params"] == rec["params"] and same["tokens"] == rec["tokens"]
