@@ -39,6 +39,7 @@ class Plan(PerBudget):
     recipe: object | None = None  # a recipe.Recipe once with_recipe() has designed the network
     inference: object | None = None  # an inference.InferencePlan when the budget says what will be served
     intervals: dict | None = None  # scaleplan.intervals.plan_intervals: {"level": 0.8, "params": [lo, hi], ...}
+    cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
     budget_flops: float | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: object | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
 
@@ -73,6 +74,8 @@ class Plan(PerBudget):
         out["cost"] = self.cost.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals
+        if self.cluster is not None:
+            out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
         if self.budget_flops is not None:
             out["budget_flops"] = plain(self.budget_flops)
         if self.compute_optimal is not None:
@@ -241,6 +244,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         plan = replace(recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan,
                        warnings=warnings)
     plan = with_recipe(plan, **recipe_options) if recipe else plan
+    if budget.on_cluster:
+        plan = _on_cluster(plan, budget, resolved, float(plan.params_total), float(plan.tokens))
     if ci is not None:  # each bootstrap draw's N, D through the same loss, recipe and cost (scaleplan.intervals)
         from .intervals import plan_intervals
 
@@ -299,6 +304,26 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
     return plan_budget(budget, law)
 
 
+def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):
+    """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
+    the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
+    from .cluster import plan_cluster
+
+    shape = result.recipe.shape if getattr(result, "recipe", None) is not None else None
+    c = plan_cluster(params=params_total, tokens=tokens, hardware=resolved.hardware.key
+                     if resolved.hardware.key != "custom" else None, hardware_file=budget.hardware_file,
+                     peak_flops=budget.peak_flops, gpus=int(resolved.gpus), mfu=resolved.mfu, price=resolved.price,
+                     precision=resolved.precision, recompute=budget.recompute or "none",
+                     zero=1 if budget.zero is None else budget.zero, micro_batch=budget.micro_batch or 1,
+                     context=shape.context if shape is not None else 2048,
+                     layers=None if shape is None else shape.layers, d_model=None if shape is None else shape.d_model,
+                     heads=None if shape is None else shape.heads)
+    # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
+    cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
+    warnings = tuple(dict.fromkeys(tuple(result.warnings) + tuple(c.warnings)))
+    return replace(result, cluster=c, cost=cost, warnings=warnings)
+
+
 def _plan_special(budget: Budget, law, recipe: bool, options: dict):
     """A fixed model, a mixture of experts or limited unique data: the mode's own result, priced (and for dense
     models, with the recipe of the model it recommends)."""
@@ -332,7 +357,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
                                               laws=None if law is None else [law])
         report = replace(report, cost=cost_of(report.flops), name=budget.name,
                          warnings=resolved.warnings + tuple(report.warnings))
-        return designed(report, budget.params, budget.tokens)
+        report = designed(report, budget.params, budget.tokens)
+        if budget.on_cluster or budget.days is not None or budget.dollars is not None:
+            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
+        return report
     if budget.mode == "fixed-moe":
         spec = budget.moe or {}
         given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)

@@ -43,7 +43,13 @@ _FIELDS = {
     "d_model": "pin the model width",
     "lr_law": "learning-rate/batch law",
     "ci": "interval level in (0, 1) for a law with bootstrap draws",
+    "hfu": "hardware FLOPs utilisation in (0, 1], instead of mfu (recompute counted)",
+    "recompute": "activation recompute: none, selective or full (hardware FLOPs, memory)",
+    "zero": "ZeRO stage 0-3 for the memory model",
+    "micro_batch": "sequences per device per micro-batch, for the memory model",
+    "hardware_file": "a YAML file of hardware presets adding to or overriding the bundled ones",
 }
+CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
 MOE_FIELDS = {"granularity": "MoE granularity G >= 1", "expansion": "expansion rate E (total/active experts)",
               "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
               "active_params": "a given MoE: the parameters one token passes through"}
@@ -88,6 +94,11 @@ class Budget:
     d_model: int | None = None
     lr_law: str | None = None
     ci: float | None = None
+    hfu: float | None = None
+    recompute: str | None = None
+    zero: int | None = None
+    micro_batch: int | None = None
+    hardware_file: str | None = None
 
     @property
     def mode(self) -> str:
@@ -146,9 +157,14 @@ class Budget:
             spec.setdefault("tokens", self.inference_tokens)
         return spec
 
+    @property
+    def on_cluster(self) -> bool:
+        """Whether the plan is asked about a cluster: memory, layout, recompute or utilisation from the run."""
+        return any(getattr(self, k) is not None for k in (*CLUSTER_FIELDS, "gpus"))
+
     def hardware_spec(self) -> cost_mod.Hardware:
         try:
-            return cost_mod.get_hardware(self.hardware, self.peak_flops)
+            return cost_mod.get_hardware(self.hardware, self.peak_flops, hardware_file=self.hardware_file)
         except BudgetFieldError:
             raise
         except ScaleplanError as exc:
@@ -168,6 +184,9 @@ class Budget:
             except ScaleplanError as exc:
                 raise BudgetFieldError("moe", str(exc)) from None
             return replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+        if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
+            implied = self.implied_utilisation()
+            return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
         if self.mode == "fixed":
             try:
                 limits.check_model(self.params, self.tokens, what="<params>", what_tokens="<tokens>")
@@ -185,6 +204,10 @@ class Budget:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = self.hardware_spec()
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
+        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs; selective recompute adds only a few per cent
+            if self.mfu is not None:
+                raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
+            mfu = self.hfu / (4.0 / 3.0 if self.recompute == "full" else 1.0)
         precision = self.precision or "bf16"
         try:
             hw.peak(precision)  # a clear error where the chip has no such path
@@ -210,6 +233,25 @@ class Budget:
         return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus,
                         warnings=tuple(limits.mfu_warnings(mfu)), precision=precision)
 
+    def implied_utilisation(self):
+        """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
+        if self.days is not None and self.gpus is None:
+            raise BudgetFieldError("days", "<days> needs <gpus>: the MFU is 6ND over gpus x days x peak")
+        hw = self.hardware_spec()
+        price = self.price if self.price is not None else hw.price_per_hour
+        if self.dollars is not None and price is None:
+            raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
+        try:
+            implied = cost_mod.implied_utilisation(
+                6.0 * self.params * self.tokens, hw, gpus=self.gpus, days=self.days, dollars=self.dollars,
+                price=price, precision=self.precision or "bf16", recompute=self.recompute or "none")
+        except ScaleplanError as exc:
+            raise BudgetFieldError("days" if self.days is not None else "dollars", str(exc)) from None
+        if not 0 < implied.mfu <= 1:
+            raise BudgetFieldError("days" if self.days is not None else "dollars",
+                                   f"the run cannot finish: it would need an MFU of {implied.mfu:.0%} (more than 100%)")
+        return implied
+
     def _check_mode(self) -> None:
         """One question at a time: a fixed model, or a budget (optionally MoE, or with limited unique data)."""
         if self.mode == "fixed-moe":
@@ -226,9 +268,15 @@ class Budget:
             raise BudgetFieldError("params" if self.params is None else "tokens",
                                    "a fixed model needs both <params> and <tokens>")
         if self.params is not None:
-            given = [k for k in ("flops", "days", "dollars") if getattr(self, k) is not None]
-            if given:
-                raise BudgetFieldError(given[0], f"<params> and <tokens> set the budget (6ND); drop <{given[0]}>")
+            if self.flops is not None:
+                raise BudgetFieldError("flops", "<params> and <tokens> set the budget (6ND); drop <flops>")
+            if self.days is not None and self.dollars is not None:
+                raise BudgetFieldError("dollars", "give the run's time (<gpus> and <days>) or its money (<dollars>), "
+                                                  "not both: either implies the MFU")
+            if (self.days is not None or self.dollars is not None) and (self.mfu or self.hfu) is not None:
+                raise BudgetFieldError("mfu" if self.mfu is not None else "hfu",
+                                       "<days> or <dollars> with a fixed model imply the utilisation; drop "
+                                       + ("<mfu>" if self.mfu is not None else "<hfu>"))
             if self.moe is not None:
                 raise BudgetFieldError("moe", "<moe> plans from a budget alone; it does not combine with <params> "
                                               "and <tokens>")
@@ -332,6 +380,24 @@ def _parse_field(key: str, value, flag: str):
         return x
     if key == "moe":
         return _parse_moe(value, flag)
+    if key == "hfu":
+        return parse_fraction(value, flag)
+    if key == "recompute":
+        choice = str(value).strip().lower()
+        if choice not in ("none", "selective", "full"):
+            raise ScaleplanError(f"{flag} must be none, selective or full, got {value!r}")
+        return choice
+    if key in ("zero", "micro_batch"):
+        x = parse_quantity(value, flag)
+        if key == "zero" and x not in (0, 1, 2, 3):
+            raise ScaleplanError(f"{flag} must be 0, 1, 2 or 3, got {value!r}")
+        if key == "micro_batch" and (x != math.floor(x) or not 1 <= x <= 65536):
+            raise ScaleplanError(f"{flag} must be a whole number from 1 to 65,536, got {value!r}")
+        return int(x)
+    if key == "hardware_file":
+        if not isinstance(value, str) or not value.strip():
+            raise ScaleplanError(f"{flag} must be a file name, got {value!r}")
+        return value.strip()
     return parse_positive(value, flag)
 
 
@@ -486,7 +552,9 @@ def load_budget_file(path: str | Path, law=None) -> list[Budget]:
 
 def _relative_law(budget: Budget, path) -> Budget:
     """A law file named in a budget file is relative to the budget file, not to the current folder."""
-    law = budget.law
+    law, hw_file = budget.law, budget.hardware_file
     if law and law.endswith((".yaml", ".yml")) and not Path(law).is_absolute():
-        return replace(budget, law=str(Path(path).parent / law))
+        budget = replace(budget, law=str(Path(path).parent / law))
+    if hw_file and not Path(hw_file).is_absolute():  # so is a hardware file
+        budget = replace(budget, hardware_file=str(Path(path).parent / hw_file))
     return budget

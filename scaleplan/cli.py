@@ -184,6 +184,11 @@ def allocate(
     moe: Annotated[bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")] = False,
     granularity: Annotated[Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")] = None,
     expansion: Annotated[Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")] = None,
+    hfu: Annotated[Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu (counts recomputed work).")] = None,
+    recompute: Annotated[Optional[str], typer.Option("--recompute", help="Activation recompute: none, selective or full (HFU beside MFU; memory).")] = None,
+    zero: Annotated[Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")] = None,
+    micro_batch: Annotated[Optional[int], typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1).")] = None,
+    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones.")] = None,
     total_params: Annotated[Optional[str], typer.Option("--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B.")] = None,
     active_params: Annotated[Optional[str], typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B.")] = None,
     plot: PlotOpt = None,
@@ -196,6 +201,8 @@ def allocate(
     Example: scaleplan allocate --gpus 1024 --days 30 --hardware h100 --mfu 0.4 --law chinchilla-approach1
     Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
     Example: scaleplan allocate --params 7e9 --tokens 2e12
+    Example: scaleplan allocate --params 70B --tokens 2T --hardware a100-80gb --gpus 2048 --days 35
+    Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
     Example: scaleplan allocate --flops 1e23 --moe
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
@@ -208,6 +215,7 @@ def allocate(
         "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
         "precision": precision, "params": params, "tokens": tokens, "unique_tokens": unique_tokens, "moe": moe_spec,
         "context": context, "vocab": vocab, "layers": layers, "d_model": d_model, "lr_law": lr_law, "ci": ci,
+        "hfu": hfu, "recompute": recompute, "zero": zero, "micro_batch": micro_batch, "hardware_file": hardware_file,
     }, flags=True)
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError("--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "

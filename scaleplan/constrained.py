@@ -342,6 +342,7 @@ class OvertrainReport:
     cost: object | None = None     # a cost.CostBreakdown once the plan pipeline has priced it
     recipe: object | None = None   # a recipe.Recipe once the plan pipeline has designed the network
     name: str | None = None
+    cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name
@@ -358,6 +359,8 @@ class OvertrainReport:
             "rows": [r.to_dict() for r in self.rows],
         })
         _pipeline_blocks(out, self)
+        if self.cluster is not None:
+            out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
         out["warnings"] = list(self.warnings)
         return out
 

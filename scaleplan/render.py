@@ -157,7 +157,26 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     lines += cost_lines(c, with_inference)
     if plan.intervals is not None:
         lines += interval_lines(plan.intervals)
+    if getattr(plan, "cluster", None) is not None:
+        lines += cluster_lines(plan.cluster)
+    elif all_rows:
+        lines += [("layout", "-"), ("memory per device", "-")]
     return lines
+
+
+def cluster_lines(cluster) -> list[tuple[str, str]]:
+    """Memory per device and the suggested layout of a plan on its cluster (scaleplan.memory)."""
+    lp = cluster.layout
+    if lp is None:
+        return [("layout", "-"), ("memory per device", "not judged: the hardware has no memory figure")]
+    m = lp.suggested or lp.fewest
+    if m is None:
+        return [("layout", "-"), ("memory per device", lp.note)]
+    where = f"on {lp.gpus:,} GPUs" if lp.suggested is not None else "fewest devices"
+    fewest = "" if lp.fewest is None else f"; fewest devices {lp.fewest.devices:,}"
+    return [("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}, ZeRO-{lp.zero}{fewest}"),
+            ("memory per device", f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
+                                  + ("" if m.fits else f": does not fit, {m.shortfall_bytes / 1e9:,.1f} GB over"))]
 
 
 def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
@@ -361,8 +380,9 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)
     if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
         console.print() if fmt is Format.table else console.out("")
+        extra = cluster_lines(report.cluster) if getattr(report, "cluster", None) is not None else []
         emit_grid(console, fmt, "Its recipe and cost", ["", "value"],
-                  [list(x) for x in recipe_lines(report.recipe) + cost_lines(cost)], {})
+                  [list(x) for x in recipe_lines(report.recipe) + cost_lines(cost) + extra], {})
 
 
 def emit_moe(console: Console, fmt: Format, plan, cost) -> None:

@@ -124,3 +124,32 @@ def test_inference_aware_gives_the_recommended_model_in_full():
     # the same recommendation as a budget file or allocate flags would give
     same = scaleplan.plan(flops=1e23, inference_tokens=2e12).to_dict()
     assert same["params"] == rec["params"] and same["tokens"] == rec["tokens"]
+
+
+def test_implied_mfu_of_a_fixed_model_on_a_cluster():
+    # Llama 2 70B (Touvron et al. 2023, Table 2): 1,720,320 A100-80GB GPU-hours for 2T tokens; as 2,048 GPUs for
+    # 1,720,320 / 2,048 / 24 = 35 days, 6ND = 8.4e23 FLOPs implies MFU 8.4e23 / (1,720,320 h x 3600 x 312e12) = 0.435.
+    p = scaleplan.plan(params="70B", tokens="2T", hardware="a100-80gb", gpus=2048, days=1_720_320 / 2048 / 24)
+    assert p.cost.mfu == pytest.approx(0.4347, abs=5e-4)
+    assert p.cost.gpu_hours == pytest.approx(1_720_320, rel=1e-9)
+    assert p.cluster.layout.suggested.fits  # and it fits on them
+
+
+def test_a_run_that_cannot_finish_is_refused():
+    with pytest.raises(scaleplan.ScaleplanError, match="cannot finish"):
+        scaleplan.plan(params="70B", tokens="2T", hardware="a100-80gb", gpus=8, days=1)
+
+
+def test_bloom_on_its_cluster():
+    # BLOOM-176B (bigscience tr11 README): 384 A100-80GB, full recompute, 366B tokens; laid out TP4 x PP12 x DP8
+    # with ZeRO-1 and checkpointing it fitted, so the memory model must find a fitting layout on 384 devices.
+    p = scaleplan.plan(params="176B", tokens="366B", hardware="a100-80gb", gpus=384, recompute="full", zero=1)
+    assert p.cluster.layout.suggested.fits and p.cluster.layout.suggested.devices == 384
+    assert p.cost.hfu == pytest.approx(p.cost.mfu * 4 / 3)  # full recompute: 8ND of hardware FLOPs for 6ND
+
+
+def test_a_plan_that_does_not_fit_says_by_how_much():
+    p = scaleplan.plan(flops=1e25, gpus=16, hardware="a100-80gb")
+    m = p.cluster.layout.suggested
+    assert not m.fits and m.shortfall_bytes > 0
+    assert any("does not fit on 16" in w for w in p.warnings)
