@@ -217,7 +217,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         serving = inference.serving_costs(
             budget.hardware, resolved.mfu, resolved.price, inference_spec.get("hardware"),
             inference_spec.get("price"), inference_spec.get("prefill_mfu"), inference_spec.get("decode_mfu"),
-            inference_spec.get("prompt_share"), inference_spec.get("bits"), peak_flops=budget.peak_flops)
+            inference_spec.get("prompt_share"), inference_spec.get("bits"), peak_flops=budget.peak_flops,
+            precision=resolved.precision)
     plan = allocate(
         resolved.flops, law, hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         peak_flops=budget.peak_flops, mfu=resolved.mfu, price=resolved.price, gpus=resolved.gpus,
@@ -272,6 +273,7 @@ def recommended_plan(sized, *, gpus: float | None = None, precision: str = "bf16
     c = sized.costs
     n, d = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
     hw = c.train_hardware
+    precision = c.train_precision
     rec = _assemble(law, 6.0 * n * d, n, d, hardware=hw.key if hw.key != "custom" else None,
                     peak_flops=None if hw.key != "custom" else hw.peak_flops, mfu=c.train_mfu, price=c.train_price,
                     gpus=gpus, inference_tokens=float(sized.inference_tokens), serving=c, name=name,

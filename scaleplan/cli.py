@@ -247,6 +247,15 @@ def _emit_result(result, fmt) -> None:
         emit_plans(out, fmt, [result])
 
 
+def _precision(value: str | None) -> str:
+    if value is None:
+        return "bf16"
+    choice = value.strip().lower()
+    if choice not in ("bf16", "fp8", "fp4"):
+        raise ScaleplanError(f"--precision must be one of bf16, fp8, fp4, got {value!r}")
+    return choice
+
+
 def _points(points: int) -> int:
     if not 2 <= points <= limits.MAX_ROWS:
         raise ScaleplanError(f"--points must be from 2 to {limits.MAX_ROWS:,}, got {points:,}")
@@ -597,6 +606,7 @@ def inference_aware_cmd(
     prompt_share: Annotated[Optional[str], typer.Option("--prompt-share", help="Fraction of served tokens that are prompt, in [0, 1] (default 70/285).")] = None,
     context: Annotated[Optional[str], typer.Option("--context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1).")] = None,
     points: Annotated[int, typer.Option("--points", help="Demands per range, log-spaced.")] = 8,
+    precision: Annotated[Optional[str], typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (the preset's dense peak at it).")] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -631,7 +641,8 @@ def inference_aware_cmd(
         inference_hardware, None if inference_price is None else parse_positive(inference_price, "--inference-price"),
         fraction(prefill_mfu, "--prefill-mfu"), fraction(decode_mfu, "--decode-mfu"),
         fraction(prompt_share, "--prompt-share", False), inference_bits,
-        peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"))
+        peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"),
+        precision=_precision(precision))
     plan = inference.inference_aware(
         tokens if tokens.size > 1 else tokens[0], flops=budget,
         target_loss=target_loss, law=law_obj, objective=objective,

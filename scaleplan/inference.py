@@ -51,14 +51,15 @@ class ServingCosts:
     decode_mfu: float = DEFAULT_DECODE_MFU
     prompt_share: float = DEFAULT_PROMPT_SHARE
     inference_bits: int = 16
+    train_precision: str = "bf16"
 
     @property
     def dollars_per_training_flop(self) -> float:
-        return self.train_price / (3600.0 * self.train_hardware.peak_flops * self.train_mfu)
+        return self.train_price / (3600.0 * self.train_hardware.peak(self.train_precision) * self.train_mfu)
 
     @property
     def inference_peak(self) -> float:
-        return self.inference_hardware.peak_flops * BITS_SPEEDUP[self.inference_bits]
+        return serving_peak(self.inference_hardware, self.inference_bits)
 
     def dollars_per_prefill_flop(self) -> float:
         return self.inference_price / (3600.0 * self.inference_peak * self.prefill_mfu)
@@ -86,9 +87,18 @@ class ServingCosts:
         }
 
 
+def serving_peak(hw: Hardware, bits: int) -> float:
+    """Dense serving compute peak: 16-bit is the BF16 peak; 8-bit is the chip's FP8 path, or its INT8 path where it
+    has no FP8 (an A100's INT8 doubles its BF16), from the hardware presets; without either, twice BF16 (Sardana et
+    al. 2024's assumption)."""
+    if bits == 16:
+        return hw.peak_flops
+    return float(hw.fp8_flops or hw.int8_flops or BITS_SPEEDUP[bits] * hw.peak_flops)
+
+
 def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, inference_price=None,
                   prefill_mfu=None, decode_mfu=None, prompt_share=None, inference_bits=None,
-                  peak_flops=None) -> ServingCosts:
+                  peak_flops=None, precision: str = "bf16") -> ServingCosts:
     """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share."""
     train_hw = get_hardware(hardware, peak_flops)
     infer_hw = get_hardware(inference_hardware) if inference_hardware else train_hw
@@ -98,6 +108,7 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
     for flag, hw_, value in (("--price", train_hw, train_price), ("--inference-price", infer_hw, inference_price)):
         if value is None:
             raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
+    train_hw.peak(precision)  # a clear error where the training chip has no such path
     bits = 16 if inference_bits is None else int(inference_bits)
     if bits not in BITS_SPEEDUP:
         raise ScaleplanError(f"--inference-bits must be 16 or 8, got {inference_bits!r}")
@@ -113,7 +124,7 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
         train_hw, DEFAULT_MFU if mfu is None else mfu, train_price, infer_hw, inference_price,
         DEFAULT_PREFILL_MFU if prefill_mfu is None else prefill_mfu,
         DEFAULT_DECODE_MFU if decode_mfu is None else decode_mfu,
-        DEFAULT_PROMPT_SHARE if prompt_share is None else prompt_share, bits,
+        DEFAULT_PROMPT_SHARE if prompt_share is None else prompt_share, bits, precision,
     )
 
 
@@ -209,7 +220,8 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
     decode = infer * (1.0 - costs.prompt_share) * costs.dollars_per_decode_flop()
     train_dollars = train * costs.dollars_per_training_flop
     return Side(n, d, d / n, train, infer, train + infer, train_dollars, prefill, decode,
-                train_dollars + prefill + decode, train / (costs.train_hardware.peak_flops * costs.train_mfu * 3600))
+                train_dollars + prefill + decode,
+                train / (costs.train_hardware.peak(costs.train_precision) * costs.train_mfu * 3600))
 
 
 @dataclass(frozen=True)

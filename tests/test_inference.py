@@ -141,3 +141,21 @@ def test_tokens_for_loss_inverts_the_law():
     law = laws.get("kaplan")
     d = tokens_for_loss(law, 1e9, 2.5)
     assert float(law.loss(1e9, d)) == pytest.approx(2.5, rel=1e-12)
+
+
+def test_8_bit_serving_takes_the_chips_own_8_bit_path():
+    # Presets (vendor data sheets, via shared/reference/hardware-memory-cost.md): A100 has no FP8 but INT8 624 TOPS
+    # dense (2 x 312 BF16); H100 SXM FP8 1,979 TFLOP/s dense (2 x 989.4).
+    from scaleplan.cost import get_hardware
+    from scaleplan.inference import serving_peak
+
+    assert serving_peak(get_hardware("a100-80gb"), 8) == pytest.approx(624e12)
+    assert serving_peak(get_hardware("h100"), 8) == pytest.approx(1.979e15, rel=1e-3)
+    assert serving_peak(get_hardware("h100"), 16) == pytest.approx(9.89e14, rel=1e-3)
+
+
+def test_training_precision_halves_training_hours_on_fp8():
+    from scaleplan.inference import serving_costs
+
+    bf16, fp8 = serving_costs("h100"), serving_costs("h100", precision="fp8")
+    assert fp8.dollars_per_training_flop == pytest.approx(bf16.dollars_per_training_flop / 2, rel=1e-3)
