@@ -96,3 +96,25 @@ def test_repeated_seeds_are_counted(tmp_path):
     path.write_text("\n".join(text + extra) + "\n")
     info = checkpoints.load_checkpoints(path).checkpoints
     assert info["runs"] == 7 and info["sizes_with_repeated_runs"] == 1 and "seeds" in info["seed_noise"]
+
+
+def test_seed_noise_widens_the_intervals(tmp_path):
+    # Two seeds of every size. When the seeds agree, resampling whole runs changes little; when each seed sits
+    # 0.02 nats off the other (run-to-run noise of that order, Choshen et al. 2024 Sec. 5), the same bootstrap
+    # gives wider intervals: the spread between seeds reaches the decision.
+    def with_seeds(offset):
+        base = write(tmp_path / f"ck-{offset}.csv").read_text().splitlines()
+        twin = []
+        for line in base[1:]:
+            run, n, d, loss = line.split(",")
+            twin.append(f"{run}b,{n},{d},{float(loss) + offset:.6f}")
+        path = tmp_path / f"seeds-{offset}.csv"
+        path.write_text("\n".join(base + twin) + "\n")
+        runs = checkpoints.load_checkpoints(path)
+        assert runs.checkpoints["sizes_with_repeated_runs"] == 6
+        boot = fit_vp.bootstrap_vp(runs, fit_vp.fit_vp(runs), n=200, seed=0)
+        lo, hi = boot.intervals["alpha"]["95%"] if "95%" in boot.intervals["alpha"] else next(
+            iter(boot.intervals["alpha"].values()))
+        return hi - lo
+
+    assert with_seeds(0.02) > 1.5 * with_seeds(0.0)
