@@ -96,17 +96,22 @@ def grid_table(title: str | None, headers: list[str], rows: list[list[str]], cap
     return table
 
 
+def _write_raw(console: Console, text: str) -> None:
+    console.file.write(text)
+    console.file.flush()
+
+
 def emit_grid(console: Console, fmt: Format, title: str | None, headers: list[str], rows: list[list[str]],
               records: list[dict] | dict, caption: str | None = None) -> None:
     """One result in the asked format: a table from (headers, rows), or the machine form from `records`."""
     match fmt:
-        case Format.json:
-            console.out(to_json(records), highlight=False)
+        case Format.json:  # machine formats go to the file as they are: no wrapping, no markup (and fast)
+            _write_raw(console, to_json(records) + "\n")
         case Format.csv:
-            console.out(to_csv(records if isinstance(records, list) else [records]), end="", highlight=False)
+            _write_raw(console, to_csv(records if isinstance(records, list) else [records]))
         case Format.markdown:
             text = (f"**{title}**\n\n" if title else "") + to_markdown(headers, rows)
-            console.out(text + (f"\n{caption}\n" if caption else ""), end="", highlight=False)
+            _write_raw(console, text + (f"\n{caption}\n" if caption else ""))
         case Format.table:
             console.print(grid_table(title, headers, rows, caption, width=console.width))
 
