@@ -1400,7 +1400,7 @@ def _command_name(info) -> str:
     return info.name or info.callback.__name__.replace("_", "-")
 
 
-def main() -> None:
+def run() -> None:
     """`scaleplan ...`: typer builds every command's options up front (~15 ms for all of them), so register only
     the command named on the line; help, --version and unknown names get the whole app."""
     argv = sys.argv[1:]
