@@ -40,6 +40,7 @@ class Plan(PerBudget):
     inference: object | None = None  # an inference.InferencePlan when the budget says what will be served
     intervals: dict | None = None  # scaleplan.intervals.plan_intervals: {"level": 0.8, "params": [lo, hi], ...}
     cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
+    precision: object | None = None  # precision.PenaltyBlock: low-precision training or serving bits (own losses)
     budget_flops: float | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: object | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
 
@@ -76,6 +77,8 @@ class Plan(PerBudget):
             out["intervals"] = self.intervals
         if self.cluster is not None:
             out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
+        if self.precision is not None:
+            out["precision"] = self.precision.to_dict()
         if self.budget_flops is not None:
             out["budget_flops"] = plain(self.budget_flops)
         if self.compute_optimal is not None:
@@ -247,6 +250,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     plan = with_recipe(plan, **recipe_options) if recipe else plan
     if budget.on_cluster:
         plan = _on_cluster(plan, budget, resolved, float(plan.params_total), float(plan.tokens))
+    if resolved.precision != "bf16" or budget.serve_bits is not None:
+        plan = _with_precision(plan, budget, resolved)
     if ci is not None:  # each bootstrap draw's N, D through the same loss, recipe and cost (scaleplan.intervals)
         from .intervals import plan_intervals
 
@@ -306,6 +311,20 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
     return plan_budget(budget, law)
 
 
+def _with_precision(plan, budget: Budget, resolved, params: float | None = None, tokens: float | None = None):
+    """What the plan's numeric precision does (scaleplan.precision): the loss penalty of training in FP8/FP4 against
+    BF16 and its critical data size (Sun et al. 2025), the penalty of serving the weights at fewer bits (Ouyang et
+    al. 2024; Kumar et al. 2024), each in its own law's loss; and the hours the faster tensor cores save."""
+    from . import precision as precision_mod
+
+    n = float(plan.params_total) if params is None else float(params)
+    block = precision_mod.plan_penalties(n, float(plan.tokens if tokens is None else tokens),
+                                         None if resolved.precision == "bf16" else resolved.precision,
+                                         budget.serve_bits)
+    warnings = tuple(dict.fromkeys(plan.warnings + tuple(block.warnings)))
+    return replace(plan, precision=block, warnings=warnings)
+
+
 def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):
     """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
     the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
@@ -362,6 +381,8 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
             report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
+        if resolved.precision != "bf16" or budget.serve_bits is not None:
+            report = _with_precision(report, budget, resolved, budget.params, budget.tokens)
         return report
     if budget.mode == "fixed-moe":
         spec = budget.moe or {}

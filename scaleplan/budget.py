@@ -48,6 +48,7 @@ _FIELDS = {
     "zero": "ZeRO stage 0-3 for the memory model",
     "micro_batch": "sequences per device per micro-batch, for the memory model",
     "hardware_file": "a YAML file of hardware presets adding to or overriding the bundled ones",
+    "serve_bits": "weight bits the model is served at (weight-only quantization: 8, 4, 3...), for its loss penalty",
 }
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
 MOE_FIELDS = {"granularity": "MoE granularity G >= 1", "expansion": "expansion rate E (total/active experts)",
@@ -99,6 +100,7 @@ class Budget:
     zero: int | None = None
     micro_batch: int | None = None
     hardware_file: str | None = None
+    serve_bits: float | None = None
 
     @property
     def mode(self) -> str:
@@ -394,6 +396,11 @@ def _parse_field(key: str, value, flag: str):
         if key == "micro_batch" and (x != math.floor(x) or not 1 <= x <= 65536):
             raise ScaleplanError(f"{flag} must be a whole number from 1 to 65,536, got {value!r}")
         return int(x)
+    if key == "serve_bits":
+        x = parse_quantity(value, flag)
+        if not 2 <= x <= 16:
+            raise ScaleplanError(f"{flag} must be from 2 to 16 bits, got {value!r}")
+        return x
     if key == "hardware_file":
         if not isinstance(value, str) or not value.strip():
             raise ScaleplanError(f"{flag} must be a file name, got {value!r}")

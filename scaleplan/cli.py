@@ -189,6 +189,7 @@ def allocate(
     zero: Annotated[Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")] = None,
     micro_batch: Annotated[Optional[int], typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1).")] = None,
     hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones.")] = None,
+    serve_bits: Annotated[Optional[str], typer.Option("--serve-bits", help="Weight bits to serve at (8, 4, 3): the quantization penalty of the trained model.")] = None,
     total_params: Annotated[Optional[str], typer.Option("--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B.")] = None,
     active_params: Annotated[Optional[str], typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B.")] = None,
     plot: PlotOpt = None,
@@ -216,6 +217,7 @@ def allocate(
         "precision": precision, "params": params, "tokens": tokens, "unique_tokens": unique_tokens, "moe": moe_spec,
         "context": context, "vocab": vocab, "layers": layers, "d_model": d_model, "lr_law": lr_law, "ci": ci,
         "hfu": hfu, "recompute": recompute, "zero": zero, "micro_batch": micro_batch, "hardware_file": hardware_file,
+        "serve_bits": serve_bits,
     }, flags=True)
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError("--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "

@@ -343,6 +343,7 @@ class OvertrainReport:
     recipe: object | None = None   # a recipe.Recipe once the plan pipeline has designed the network
     name: str | None = None
     cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
+    precision: object | None = None  # precision.PenaltyBlock: low-precision training or serving bits (own losses)
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name
@@ -361,6 +362,8 @@ class OvertrainReport:
         _pipeline_blocks(out, self)
         if self.cluster is not None:
             out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
+        if self.precision is not None:
+            out["precision"] = self.precision.to_dict()
         out["warnings"] = list(self.warnings)
         return out
 

@@ -166,7 +166,41 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
         lines += cluster_lines(plan.cluster)
     elif all_rows:
         lines += [("layout", "-"), ("memory per device", "-")]
+    if getattr(plan, "precision", None) is not None:
+        lines += precision_lines(plan.precision, c)
     return lines
+
+
+def precision_lines(block, cost) -> list[tuple[str, str]]:
+    """The plan's precision block: each penalty in its own law's loss, never added to the plan's loss."""
+    out = []
+    t = block.training
+    if t is not None:
+        out.append((f"{t.format.name} training penalty", f"{t.penalty:+.4f} ({100 * t.relative:+.2f}%, Sun et al., "
+                                                         "Dolma loss)"))
+        if cost is not None and getattr(cost, "precision", "bf16") != "bf16":
+            from .cost import get_hardware
+
+            try:
+                bf16 = get_hardware(cost.hardware).peak_flops
+            except Exception:  # a custom accelerator: no BF16 figure to compare with
+                bf16 = None
+            if bf16:
+                hours_bf16 = cost.gpu_hours * cost.peak_flops / bf16
+                saved = f"{fmt_number(hours_bf16 - cost.gpu_hours)} GPU-hours"
+                if cost.dollars is not None:
+                    saved += f", {fmt_dollars(cost.dollars * (cost.peak_flops / bf16 - 1))}"
+                out.append((f"saved by {cost.precision.upper()} vs BF16", f"{saved} (peak x{cost.peak_flops / bf16:.2g} "
+                                                                         "at the same MFU)"))
+        out.append((f"{t.format.name} critical data size", fmt_count(t.critical_tokens)
+                    + (" (exceeded)" if t.exceeds_critical else "")))
+    if block.serving_bits is not None:
+        out.append((f"serving at {block.serving_bits:g} bits", f"{block.qid:+.4f} ({100 * block.qid_relative:+.2f}%, "
+                                                               "Ouyang et al., Pythia loss)"))
+        out.append(("quantization erases the gain past",
+                    f"{fmt_number(block.ouyang_critical_tokens_per_param)} tokens/param (Ouyang); "
+                    f"{fmt_number(block.kumar_critical_tokens_per_param)} (Kumar)"))
+    return out
 
 
 def cluster_lines(cluster) -> list[tuple[str, str]]:
@@ -386,6 +420,8 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
         console.print() if fmt is Format.table else console.out("")
         extra = cluster_lines(report.cluster) if getattr(report, "cluster", None) is not None else []
+        if getattr(report, "precision", None) is not None:
+            extra += precision_lines(report.precision, cost)
         emit_grid(console, fmt, "Its recipe and cost", ["", "value"],
                   [list(x) for x in recipe_lines(report.recipe) + cost_lines(cost) + extra], {})
 

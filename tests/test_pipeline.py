@@ -153,3 +153,21 @@ def test_a_plan_that_does_not_fit_says_by_how_much():
     m = p.cluster.layout.suggested
     assert not m.fits and m.shortfall_bytes > 0
     assert any("does not fit on 16" in w for w in p.warnings)
+
+
+def test_a_plan_in_fp8_shows_suns_penalty_and_its_critical_data_size():
+    # Sun et al. 2025 (arXiv 2501.02423) §4.3: FP8 E4M3's critical data size for a 1B model at block 128 is 27T;
+    # the plan reports the penalty in Sun's own Dolma loss, never added to the plan's own loss.
+    p = scaleplan.plan(params="1B", tokens="30T", precision="fp8")
+    t = p.precision.training
+    assert t.format.name == "fp8" and round(t.critical_tokens / 1e12) == 27 and t.exceeds_critical
+    assert any("exceed Sun et al.'s critical data size" in w for w in p.warnings)
+    record = p.to_dict()
+    assert record["precision"]["training"]["penalty"] > 0
+
+
+def test_serving_bits_add_ouyangs_quantization_penalty():
+    p = scaleplan.plan(flops=1e23, serve_bits=4)
+    assert p.precision.serving_bits == 4 and p.precision.qid > 0
+    with pytest.raises(scaleplan.ScaleplanError, match="serve_bits must be from 2 to 16"):
+        scaleplan.plan(flops=1e23, serve_bits=1)

@@ -424,6 +424,8 @@ def _cases():
     case(["allocate", "--flops", "1e21", "--hardware", "tpu-v4", "--precision", "fp4"], 2, "no dense FP4 peak")
     case(["allocate", "--dollars", "1e6", "--hardware", "b200"], 2, "--dollars needs --price")
     case(["allocate", "--flops", "1e21", "--recompute", "some"], 2, "--recompute must be none, selective or full")
+    case(["allocate", "--flops", "1e21", "--serve-bits", "1"], 2, "--serve-bits must be from 2 to 16 bits")
+    case(["allocate", "--flops", "1e21", "--serve-bits", "four"], 2, "--serve-bits must be a number")
     case(["allocate", "--flops", "1e21", "--zero", "5"], 2, "--zero must be 0, 1, 2 or 3")
     case(["allocate", "--flops", "1e21", "--micro-batch", "0"], 2, "--micro-batch must be a whole number")
     case(["allocate", "--flops", "1e21", "--hfu", "2"], 2, "--hfu must be in (0, 1]")
