@@ -20,9 +20,9 @@ from .budget import Budget, BudgetFieldError, load_budget_file
 from .errors import ScaleplanError
 from .files import check_target, write_atomic
 from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
-                     emit_moe, emit_overtrain, emit_plans, short_source, SHORT_CONVENTION)
-from .units import (fmt_count, fmt_number, fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive,
-                    parse_quantity, plural)
+                     emit_moe, emit_overtrain, emit_plans)
+from .units import (fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive,
+                    parse_quantity)
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
@@ -372,21 +372,9 @@ def laws_list(ctx: typer.Context, fmt: FormatOpt = Format.table):
     """
     if ctx.invoked_subcommand is not None:
         return
-    records, rows = [], []
-    for law in laws_mod.all_laws():
-        low, high = law.fitted_range.get("flops", (None, None))
-        a, b = law.exponents
-        records.append({"law": law.name, "aliases": list(law.aliases), "title": law.title, "form": law.form,
-                        "params_convention": law.params_convention, "a": a, "b": b,
-                        "fitted_flops": [low, high], "predicts_loss": law.predicts_loss, "citation": law.short_cite,
-                        "default": law.name == laws_mod.DEFAULT_LAW})
-        who, _, arxiv = law.short_cite.partition(", arXiv:")
-        rows.append([law.name + (" *" if law.name == laws_mod.DEFAULT_LAW else ""), f"{a:.3f}",
-                     SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
-                     f"{fmt_sci(low)}..{fmt_sci(high)}", who.replace(" et al.", ""), arxiv])
-    emit_grid(out, fmt, "Bundled scaling laws", ["law", "a", "N counts", "fitted FLOPs", "source", "arXiv"], rows,
-              records, "* the default. a: N_opt ~ C^a. Details: scaleplan laws show NAME")
+    from .render import emit_laws
 
+    emit_laws(out, fmt, laws_mod.all_laws(), laws_mod.DEFAULT_LAW)
 
 
 @laws_app.command("show")
@@ -398,30 +386,9 @@ def laws_show(
 
     Example: scaleplan laws show epoch
     """
-    law = laws_mod.get(name)
-    a, b = law.exponents
-    form = law.equation
-    record = {
-        "law": law.name, "title": law.title, "aliases": list(law.aliases), "form": law.form, "equation": form,
-        "constants": law.constants, "a": a, "b": b, "loss": law.loss_spec, "loss_units": law.loss_units,
-        "params_convention": law.params_convention, "flop_convention": law.flop_convention,
-        "fitted_range": {k: list(v) for k, v in law.fitted_range.items()}, "model": law.model,
-        "citation": law.citation, "status": law.status, "notes": list(law.notes),
-    }
-    rows = [["title", law.title], ["aliases", ", ".join(law.aliases) or "-"], ["form", form],
-            ["constants", ", ".join(f"{k} = {v:g}" for k, v in law.constants.items())],
-            ["exponents", f"a = {a:.4f} (N ~ C^a), b = {b:.4f} (D ~ C^b)"]]
-    if law.loss_spec:
-        rows.append(["loss law", law.loss_description])
-    rows += [["loss units", law.loss_units or "predicts no loss"],
-             ["N counts", laws_mod.PARAMS_CONVENTIONS[law.params_convention]],
-             ["FLOPs", law.flop_convention]]
-    rows += [[f"fitted {k}", f"{fmt_sci(v[0])} .. {fmt_sci(v[1])}"] for k, v in law.fitted_range.items()]
-    rows += [["citation", f"{law.citation.get('authors')} ({law.citation.get('year')}). {law.citation.get('title')}. "
-                          f"arXiv:{law.citation.get('arxiv')}"],
-             ["where", str(law.citation.get("where", "-"))], ["status", law.status]]
-    rows += [["note", n] for n in law.notes]
-    emit_grid(out, fmt, f"Law: {law.name}", ["", "value"], rows, record)
+    from .render import emit_law
+
+    emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
 
 
 @app.command()
@@ -436,23 +403,9 @@ def hardware(
     """
     from .cost import presets
 
-    chosen = list({hw.key: hw for hw in presets(hardware_file).values()}.values())
+    from .render import emit_hardware
 
-    def num(v, f="{:g}"):
-        return "-" if v is None else f.format(v)
-
-    def tf(v):
-        return "-" if v is None else f"{v / 1e12:.0f}"
-
-    rows = [[hw.key, tf(hw.peak_flops), tf(hw.fp8_flops), tf(hw.fp4_flops), num(hw.memory_vendor, "{}"),
-             num(hw.hbm_tb_s, "{:.3g}"), num(hw.power_w), num(hw.scaleup_gb_s), num(hw.price_per_hour, "${:.2f}")]
-            for hw in chosen]
-    records = [hw.to_dict() for hw in chosen]
-    emit_grid(out, fmt, "Hardware presets (dense peak TFLOP/s, never sparse)",
-              ["preset", "BF16", "FP8", "FP4", "HBM", "TB/s", "W", "link", "$/h"], rows, records,
-              "TB/s: HBM bandwidth. link: scale-up GB/s per device. -: not published,\n"
-              "conflicting or no such path (the reason: -f json). $/h: a dated on-demand\n"
-              "listing or Sardana et al.'s default (sources: -f json), an assumption.")
+    emit_hardware(out, fmt, list({hw.key: hw for hw in presets(hardware_file).values()}.values()))
 
 
 def _plotter(path: str | None, inputs=(), force: bool = False):
@@ -510,13 +463,9 @@ def vocab(
         non_vocab_params=_model_size(non_vocab_params, "--non-vocab-params"), flops=_flops(flops),
         params_total=_model_size(params, "--params"), d_model=d_model)
     _warn(result.warnings)
-    r = result.to_dict()
-    rows = [["vocabulary", f"{r['vocab']:,}"], ["unrounded", fmt_number(r["vocab_exact"])],
-            ["rounded to a multiple of", str(r["multiple"])], ["vocabulary params (V x d)", fmt_count(r["vocab_params"])],
-            ["non-vocabulary params", fmt_count(r["non_vocab_params"])], ["d_model", f"{r['d_model']:,}"],
-            ["approach", r["approach"]]]
-    rows += [[f"also: {k}", f"{v:,}"] for k, v in r["alternatives"].items()]
-    emit_grid(out, fmt, "Optimal vocabulary", ["", "value"], rows, r, f"Source: {short_source(r['citation'])}")
+    from .render import emit_vocab
+
+    emit_vocab(out, fmt, result)
 
 
 @app.command()
@@ -546,13 +495,9 @@ def hparams(
         flops=_flops(flops),
         loss=loss, law=law, context=context or rec.constants()["conventions"]["context"])
     _warn(w for row in rows_ for w in row.warnings)
-    records = [row.to_dict() for row in rows_]
-    rows = [[row.law + (" (default)" if row.default else ""),
-             "-" if row.learning_rate is None else fmt_sci(row.learning_rate, always=True),
-             fmt_count(row.batch_tokens), f"{row.batch_sequences:,}"] for row in rows_]
-    caption = "\n".join(f"{row.law}: {short_source(row.citation)}" for row in rows_)
-    emit_grid(out, fmt, f"Learning rate and batch size (sequences of {rows_[0].context:,} tokens)",
-              ["law", "learning rate", "batch tokens", "batch seqs"], rows, records, caption)
+    from .render import emit_hparams
+
+    emit_hparams(out, fmt, rows_)
 
 
 @app.command()
@@ -579,14 +524,9 @@ def flops(
         head_dim = d_model // heads
     shape = rec.Shape(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim,
                       d_ff=4 * d_model if d_ff is None else d_ff, context=context, vocab=vocab)
-    count = rec.flops_per_token(shape)
-    record = {"shape": shape.to_dict(), **count.to_dict()}
-    rows = [[k.replace("_", " "), fmt_sci(v)] for k, v in count.to_dict()["breakdown"].items()]
-    rows += [["forward, per token", fmt_sci(count.forward)], ["training (3 x forward)", fmt_sci(count.flops_per_token)],
-             ["parameters N", fmt_count(count.params)], ["6N", fmt_sci(count.six_n)], ["ratio to 6N", f"{count.ratio:.4f}"],
-             ["DeepSeek M", fmt_sci(count.deepseek_m)]]
-    emit_grid(out, fmt, "FLOPs per token (training = forward + backward)", ["term", "FLOPs/token"], rows, record,
-              f"Source: {short_source(count.citation)}")
+    from .render import emit_flops
+
+    emit_flops(out, fmt, shape, rec.flops_per_token(shape))
 
 
 @app.command("inference-aware")
@@ -769,7 +709,10 @@ def fit(
     if fmt != Format.table and fmt != Format.markdown:
         emit_grid(out, fmt, None, [], [], record)
         return
-    _emit_fit_tables(fmt, runs, parametric, boot, iso)
+    from .render import emit_fit
+
+    bias = record.get("isoflop", {}).get("vs_parametric") if iso is not None and parametric is not None else None
+    emit_fit(out, fmt, runs, parametric, boot, iso, bias)
 
 
 def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
@@ -823,33 +766,9 @@ def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, b
     if fmt not in (Format.table, Format.markdown):
         emit_grid(out, fmt, None, [], [], record)
         return
-    rows = []
-    for k in ("E", "A", "B", "alpha", "beta", "a", "b"):
-        row = [k, f"{getattr(vp, k):.5g}"]
-        if boot is not None:
-            row += [f"{lo:.4g} .. {hi:.4g}" for lo, hi in boot.intervals[k].values()]
-        rows.append(row)
-    headers = ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else [])
-    pad = [""] * (len(headers) - 2)
-    rows += [["RSS", f"{vp.rss:.6g}", *pad], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}", *pad],
-             ["rows fitted", f"{len(runs):,}", *pad]]
-    emit_grid(out, fmt, "Fitted law, least squares on the loss", headers, rows, {},
-              "L = E + A/N^alpha + B/D^beta by variable projection (E. Czech, Open-Athena)"
-              + (f"; {boot.n} bootstrap refits" if boot else "") + ".")
-    out.print()
-    emit_grid(out, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
-              [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]), fmt_number(a["tokens_per_param"]),
-                f"{a['loss']:.3f}"] for a in alloc], {})
-    if boot is not None:
-        out.print()
-        b_rows = []
-        for row in boot.to_dict()["allocation"]:
-            for level, (lo, hi) in row["intervals"]["params"].items():
-                t_lo, t_hi = row["intervals"]["tokens"][level]
-                b_rows.append([fmt_sci(row["flops"]), level, f"{fmt_count(lo)} .. {fmt_count(hi)}",
-                               f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}"])
-        emit_grid(out, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"],
-                  b_rows, {})
+    from .render import emit_fit_vp
+
+    emit_fit_vp(out, fmt, runs, vp, boot, alloc)
 
 
 def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):
@@ -859,57 +778,6 @@ def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):
         task = progress.add_task(f"bootstrap ({n} refits)", total=n)
         return fit_mod.bootstrap(runs, n=n, seed=seed, budgets=budgets, fit=parametric,
                                  progress=lambda i, total: progress.update(task, completed=i))
-
-
-def _emit_fit_tables(fmt, runs, parametric, boot, iso) -> None:
-    summary = runs.summary()
-    caption = f"{summary.get('n_runs', len(runs))} runs from {runs.source}"
-    if parametric is not None:
-        rows = []
-        for key in ("E", "A", "B", "alpha", "beta", "a", "b"):
-            value = getattr(parametric, key)
-            row = [key, f"{value:.5g}"]
-            if boot is not None:
-                row += [f"{lo:.4g} .. {hi:.4g}" for lo, hi in boot.intervals[key].values()]
-            rows.append(row)
-        headers = ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else [])
-        r = parametric.residuals
-        emit_grid(out, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta (Huber, delta 1e-3, on log loss)", headers,
-                  rows, {}, f"{caption}; residual RMS {float((r * r).mean() ** 0.5):.4f} in log loss; "
-                  f"objective {parametric.objective:.6g}. Method: Hoffmann et al. 2022 App. D.2, Besiroglu et al. 2024.")
-        out.print()
-        alloc_rows = [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]),
-                       fmt_number(a["tokens_per_param"]), f"{a['loss']:.3f}"] for a in parametric.allocation(
-                           [a["flops"] for a in boot.to_dict()["allocation"]] if boot else (1e21, 1e23, 1e25))]
-        emit_grid(out, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
-                  alloc_rows, {})
-        if boot is not None:
-            out.print()
-            b_rows = []
-            for row in boot.to_dict()["allocation"]:
-                for level, (lo, hi) in row["intervals"]["params"].items():
-                    t_lo, t_hi = row["intervals"]["tokens"][level]
-                    b_rows.append([fmt_sci(row["flops"]), level, f"{fmt_count(lo)} .. {fmt_count(hi)}",
-                                   f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}"])
-            emit_grid(out, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"],
-                      b_rows, {})
-    if iso is not None:
-        if parametric is not None:
-            out.print()
-        rows = [[fmt_sci(lv.flops), fmt_count(lv.params_opt), fmt_count(lv.tokens_opt), str(lv.n_runs)]
-                for lv in iso.levels]
-        emit_grid(out, fmt, "IsoFLOP minima (Approach 2)", ["FLOPs", "params", "tokens", "runs"], rows, {},
-                  f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}; D_opt = {iso.d_coef:.4g} C^{iso.b:.4f}")
-        if parametric is not None:
-            from .fit_vp import approach2_bias
-
-            out.print()
-            bias = approach2_bias(iso, parametric, [a["flops"] for a in parametric.allocation()])
-            emit_grid(out, fmt, "Approach 2 against the parametric fit", ["budget", "tokens (A2)", "tokens (A3)",
-                      "A2 / A3"], [[fmt_sci(b["flops"]), fmt_count(b["tokens_isoflop"]), fmt_count(b["tokens_parametric"]),
-                                    f"{b['tokens_ratio']:.2f}"] for b in bias], {},
-                      "Czech (Open-Athena) finds Approach 2 over-estimating compute-optimal tokens (58-75% on Llama 3's "
-                      "isoFLOP data).")
 
 
 @app.command()
@@ -945,12 +813,9 @@ def sweep(
         write_atomic(output, design.csv_text(), law_inputs, force=force, what="--output")
         err.print(f"wrote {len(design.rows)} runs to {output}: train them, fill in the loss column, then "
                   f"scaleplan fit {output}", markup=False)
-    rows = [[str(r.level), fmt_sci(r.flops), fmt_count(r.params), fmt_count(r.tokens), fmt_number(r.tokens / r.params)]
-            for r in design.rows]
-    emit_grid(out, fmt, "IsoFLOP sweep design", ["level", "FLOPs", "params", "tokens", "tokens/param"], rows,
-              design.to_dict(), f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
-              f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
-              f"Sizes centred on {design.law}'s optimum.")
+    from .render import emit_sweep
+
+    emit_sweep(out, fmt, design)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -657,3 +657,181 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
     out.append(("interval draws", f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"))
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The reference commands' tables: laws, hardware, vocab, hparams, flops, fit, sweep
+
+
+def emit_laws(console: Console, fmt: Format, laws: list, default: str) -> None:
+    records, rows = [], []
+    for law in laws:
+        low, high = law.fitted_range.get("flops", (None, None))
+        a, b = law.exponents
+        records.append({"law": law.name, "aliases": list(law.aliases), "title": law.title, "form": law.form,
+                        "params_convention": law.params_convention, "a": a, "b": b,
+                        "fitted_flops": [low, high], "predicts_loss": law.predicts_loss, "citation": law.short_cite,
+                        "default": law.name == default})
+        who, _, arxiv = law.short_cite.partition(", arXiv:")
+        rows.append([law.name + (" *" if law.name == default else ""), f"{a:.3f}",
+                     SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
+                     f"{fmt_sci(low)}..{fmt_sci(high)}", who.replace(" et al.", ""), arxiv])
+    emit_grid(console, fmt, "Bundled scaling laws", ["law", "a", "N counts", "fitted FLOPs", "source", "arXiv"], rows,
+              records, "* the default. a: N_opt ~ C^a. Details: scaleplan laws show NAME")
+
+
+def emit_law(console: Console, fmt: Format, law, conventions: dict) -> None:
+    a, b = law.exponents
+    record = {
+        "law": law.name, "title": law.title, "aliases": list(law.aliases), "form": law.form, "equation": law.equation,
+        "constants": law.constants, "a": a, "b": b, "loss": law.loss_spec, "loss_units": law.loss_units,
+        "params_convention": law.params_convention, "flop_convention": law.flop_convention,
+        "fitted_range": {k: list(v) for k, v in law.fitted_range.items()}, "model": law.model,
+        "citation": law.citation, "status": law.status, "notes": list(law.notes),
+    }
+    rows = [["title", law.title], ["aliases", ", ".join(law.aliases) or "-"], ["form", law.equation],
+            ["constants", ", ".join(f"{k} = {v:g}" for k, v in law.constants.items())],
+            ["exponents", f"a = {a:.4f} (N ~ C^a), b = {b:.4f} (D ~ C^b)"]]
+    if law.loss_spec:
+        rows.append(["loss law", law.loss_description])
+    rows += [["loss units", law.loss_units or "predicts no loss"],
+             ["N counts", conventions[law.params_convention]],
+             ["FLOPs", law.flop_convention]]
+    rows += [[f"fitted {k}", f"{fmt_sci(v[0])} .. {fmt_sci(v[1])}"] for k, v in law.fitted_range.items()]
+    rows += [["citation", f"{law.citation.get('authors')} ({law.citation.get('year')}). {law.citation.get('title')}. "
+                          f"arXiv:{law.citation.get('arxiv')}"],
+             ["where", str(law.citation.get("where", "-"))], ["status", law.status]]
+    rows += [["note", n] for n in law.notes]
+    emit_grid(console, fmt, f"Law: {law.name}", ["", "value"], rows, record)
+
+
+def emit_hardware(console: Console, fmt: Format, presets: list) -> None:
+    def num(v, f="{:g}"):
+        return "-" if v is None else f.format(v)
+
+    def tf(v):
+        return "-" if v is None else f"{v / 1e12:.0f}"
+
+    rows = [[hw.key, tf(hw.peak_flops), tf(hw.fp8_flops), tf(hw.fp4_flops), num(hw.memory_vendor, "{}"),
+             num(hw.hbm_tb_s, "{:.3g}"), num(hw.power_w), num(hw.scaleup_gb_s), num(hw.price_per_hour, "${:.2f}")]
+            for hw in presets]
+    emit_grid(console, fmt, "Hardware presets (dense peak TFLOP/s, never sparse)",
+              ["preset", "BF16", "FP8", "FP4", "HBM", "TB/s", "W", "link", "$/h"], rows,
+              [hw.to_dict() for hw in presets],
+              "TB/s: HBM bandwidth. link: scale-up GB/s per device. -: not published,\n"
+              "conflicting or no such path (the reason: -f json). $/h: a dated on-demand\n"
+              "listing or Sardana et al.'s default (sources: -f json), an assumption.")
+
+
+def emit_vocab(console: Console, fmt: Format, result) -> None:
+    r = result.to_dict()
+    rows = [["vocabulary", f"{r['vocab']:,}"], ["unrounded", fmt_number(r["vocab_exact"])],
+            ["rounded to a multiple of", str(r["multiple"])], ["vocabulary params (V x d)", fmt_count(r["vocab_params"])],
+            ["non-vocabulary params", fmt_count(r["non_vocab_params"])], ["d_model", f"{r['d_model']:,}"],
+            ["approach", r["approach"]]]
+    rows += [[f"also: {k}", f"{v:,}"] for k, v in r["alternatives"].items()]
+    emit_grid(console, fmt, "Optimal vocabulary", ["", "value"], rows, r, f"Source: {short_source(r['citation'])}")
+
+
+def emit_hparams(console: Console, fmt: Format, rows_: list) -> None:
+    rows = [[row.law + (" (default)" if row.default else ""),
+             "-" if row.learning_rate is None else fmt_sci(row.learning_rate, always=True),
+             fmt_count(row.batch_tokens), f"{row.batch_sequences:,}"] for row in rows_]
+    caption = "\n".join(f"{row.law}: {short_source(row.citation)}" for row in rows_)
+    emit_grid(console, fmt, f"Learning rate and batch size (sequences of {rows_[0].context:,} tokens)",
+              ["law", "learning rate", "batch tokens", "batch seqs"], rows, [row.to_dict() for row in rows_], caption)
+
+
+def emit_flops(console: Console, fmt: Format, shape, count) -> None:
+    record = {"shape": shape.to_dict(), **count.to_dict()}
+    rows = [[k.replace("_", " "), fmt_sci(v)] for k, v in count.to_dict()["breakdown"].items()]
+    rows += [["forward, per token", fmt_sci(count.forward)], ["training (3 x forward)", fmt_sci(count.flops_per_token)],
+             ["parameters N", fmt_count(count.params)], ["6N", fmt_sci(count.six_n)], ["ratio to 6N", f"{count.ratio:.4f}"],
+             ["DeepSeek M", fmt_sci(count.deepseek_m)]]
+    emit_grid(console, fmt, "FLOPs per token (training = forward + backward)", ["term", "FLOPs/token"], rows, record,
+              f"Source: {short_source(count.citation)}")
+
+
+def emit_sweep(console: Console, fmt: Format, design) -> None:
+    rows = [[str(r.level), fmt_sci(r.flops), fmt_count(r.params), fmt_count(r.tokens), fmt_number(r.tokens / r.params)]
+            for r in design.rows]
+    emit_grid(console, fmt, "IsoFLOP sweep design", ["level", "FLOPs", "params", "tokens", "tokens/param"], rows,
+              design.to_dict(), f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
+              f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
+              f"Sizes centred on {design.law}'s optimum.")
+
+
+def _constant_rows(fit, boot) -> tuple[list[str], list[list[str]]]:
+    """The fitted constants with their bootstrap intervals, as (headers, rows)."""
+    rows = []
+    for key in ("E", "A", "B", "alpha", "beta", "a", "b"):
+        row = [key, f"{getattr(fit, key):.5g}"]
+        if boot is not None:
+            row += [f"{lo:.4g} .. {hi:.4g}" for lo, hi in boot.intervals[key].values()]
+        rows.append(row)
+    return ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else []), rows
+
+
+def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], boot) -> None:
+    """The implied compute-optimal allocation of a fitted law, and its bootstrap intervals."""
+    _gap(console, fmt)
+    emit_grid(console, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
+              [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]), fmt_number(a["tokens_per_param"]),
+                f"{a['loss']:.3f}"] for a in allocation], {})
+    if boot is None:
+        return
+    _gap(console, fmt)
+    rows = []
+    for row in boot.to_dict()["allocation"]:
+        for level, (lo, hi) in row["intervals"]["params"].items():
+            t_lo, t_hi = row["intervals"]["tokens"][level]
+            rows.append([fmt_sci(row["flops"]), level, f"{fmt_count(lo)} .. {fmt_count(hi)}",
+                         f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}"])
+    emit_grid(console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"],
+              rows, {})
+
+
+def _gap(console: Console, fmt: Format) -> None:
+    console.print() if fmt is Format.table else console.out("")
+
+
+def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None) -> None:
+    """`scaleplan fit` (Huber on log loss): the constants, the implied allocation, the isoFLOP minima."""
+    summary = runs.summary()
+    caption = f"{summary.get('n_runs', len(runs))} runs from {runs.source}"
+    if parametric is not None:
+        headers, rows = _constant_rows(parametric, boot)
+        r = parametric.residuals
+        emit_grid(console, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta (Huber, delta 1e-3, on log loss)", headers,
+                  rows, {}, f"{caption}; residual RMS {float((r * r).mean() ** 0.5):.4f} in log loss; "
+                  f"objective {parametric.objective:.6g}. Method: Hoffmann et al. 2022 App. D.2, Besiroglu et al. 2024.")
+        budgets = [a["flops"] for a in boot.to_dict()["allocation"]] if boot else (1e21, 1e23, 1e25)
+        _allocation_tables(console, fmt, parametric.allocation(budgets), boot)
+    if iso is not None:
+        if parametric is not None:
+            _gap(console, fmt)
+        rows = [[fmt_sci(lv.flops), fmt_count(lv.params_opt), fmt_count(lv.tokens_opt), str(lv.n_runs)]
+                for lv in iso.levels]
+        emit_grid(console, fmt, "IsoFLOP minima (Approach 2)", ["FLOPs", "params", "tokens", "runs"], rows, {},
+                  f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}; D_opt = {iso.d_coef:.4g} C^{iso.b:.4f}")
+        if bias is not None:
+            _gap(console, fmt)
+            emit_grid(console, fmt, "Approach 2 against the parametric fit", ["budget", "tokens (A2)", "tokens (A3)",
+                      "A2 / A3"], [[fmt_sci(b["flops"]), fmt_count(b["tokens_isoflop"]), fmt_count(b["tokens_parametric"]),
+                                    f"{b['tokens_ratio']:.2f}"] for b in bias], {},
+                      "Czech (Open-Athena) finds Approach 2 over-estimating compute-optimal tokens (58-75% on Llama 3's "
+                      "isoFLOP data).")
+
+
+def emit_fit_vp(console: Console, fmt: Format, runs, vp, boot, allocation: list[dict]) -> None:
+    """`scaleplan fit --method vp` (least squares on the loss): the constants and the implied allocation."""
+    import numpy as np
+
+    headers, rows = _constant_rows(vp, boot)
+    pad = [""] * (len(headers) - 2)
+    rows += [["RSS", f"{vp.rss:.6g}", *pad], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}", *pad],
+             ["rows fitted", f"{len(runs):,}", *pad]]
+    emit_grid(console, fmt, "Fitted law, least squares on the loss", headers, rows, {},
+              "L = E + A/N^alpha + B/D^beta by variable projection (E. Czech, Open-Athena)"
+              + (f"; {boot.n} bootstrap refits" if boot else "") + ".")
+    _allocation_tables(console, fmt, allocation, boot)
