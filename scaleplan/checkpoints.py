@@ -54,7 +54,7 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
     drop_fraction: drop checkpoints at or below this fraction of their run's largest token count (default 0.1).
     min_tokens: instead, drop checkpoints below this many tokens (Choshen et al.: 10e9).
     """
-    from . import fit as fit_mod
+    from . import runs as runs_mod  # the runs I/O (read, columns, cells)
 
     path = Path(path)
     if min_tokens is not None:
@@ -71,14 +71,14 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
             frac = math.nan
         if not (math.isfinite(frac) and 0 <= frac < 1):
             raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
-    header, recs, digest = fit_mod._read_records(path)
+    header, recs, digest = runs_mod._read_records(path)
     if len(recs) > MAX_ROWS:
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_ROWS:,} are read")
     run_col = find_run_column(header, run_column)
     if run_col is None:
         raise ScaleplanError(f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); "
                              f"name one with --run-column")
-    chosen = fit_mod._resolve_columns(path, [h for h in header if h != run_col], columns)
+    chosen = runs_mod._resolve_columns(path, [h for h in header if h != run_col], columns)
     n = len(recs)
     cols = {k: np.empty(n) for k in chosen}
     ids = []
@@ -90,7 +90,7 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
         for key, col in chosen.items():
             if col not in rec or rec[col] is None:
                 raise ScaleplanError(f"{path}, {where}: missing value for column {col!r} ({key})")
-            cols[key][i] = fit_mod._number(path, where, col, rec[col])
+            cols[key][i] = runs_mod._number(path, where, col, rec[col])
     params = cols["params"]
     tokens = cols["tokens"] if "tokens" in cols else cols["flops"] / (6.0 * params)
     flops = cols["flops"] if "flops" in cols else 6.0 * params * tokens
@@ -115,9 +115,9 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
     if sizes.size < MIN_SIZES:
         raise ScaleplanError(f"{path}: {sizes.size} model size(s) left after dropping early checkpoints; a law needs "
                              f"at least {MIN_SIZES} (Choshen et al. 2024 use families of >= 3 models; 5 is safer)")
-    if keep.sum() < fit_mod.MIN_RUNS:
+    if keep.sum() < runs_mod.MIN_RUNS:
         raise ScaleplanError(f"{path}: {int(keep.sum())} checkpoint(s) left; a fit of five constants needs "
-                             f"at least {fit_mod.MIN_RUNS}")
+                             f"at least {runs_mod.MIN_RUNS}")
     # renumber the surviving runs 0..R-1 and weight each run equally (weights sum to R)
     remap = -np.ones(names.size, dtype=np.int64)
     remap[kept_runs] = np.arange(kept_runs.size)
@@ -139,7 +139,7 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
                            "one size (seeds)") if repeated else "one run per size: no seed noise measured",
             "warnings": warnings}
     rows = np.arange(1, n + 1)[keep]
-    return fit_mod.Runs(params=params[keep], tokens=tokens[keep], flops=flops[keep], loss=loss[keep],
+    return runs_mod.Runs(params=params[keep], tokens=tokens[keep], flops=flops[keep], loss=loss[keep],
                         source=str(path), rows=rows, columns={**chosen, "run": run_col},
                         tokens_from_flops="tokens" not in cols, sha256=digest, weights=weights, run_ids=rid,
                         checkpoints=info)
@@ -149,7 +149,7 @@ def load_any(path, columns: dict | None = None, drop_worst: int = 0, run_column:
              drop_fraction: float = 0.1, min_tokens: float | None = None):
     """A runs file as `scaleplan.fit.load_runs` reads it, or as checkpoints when `run_column` is given or a
     recognised run-id column repeats (several rows per run)."""
-    from . import fit as fit_mod
+    from . import runs as runs_mod  # the runs I/O (read, columns, cells)
 
     path = Path(path)
     try:
@@ -159,14 +159,14 @@ def load_any(path, columns: dict | None = None, drop_worst: int = 0, run_column:
     if not (math.isfinite(frac) and 0 <= frac < 1):
         raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
     if run_column is None:
-        header, recs, _ = fit_mod._read_records(path)
+        header, recs, _ = runs_mod._read_records(path)
         col = find_run_column(header)
         repeated = col is not None and len({str(r.get(col)) for _, r in recs}) < len(recs)
         if not repeated:
             if min_tokens is not None:
                 raise ScaleplanError(f"{path}: min_tokens applies to checkpoints (several rows per run, with a "
                                      "run-id column)")
-            return fit_mod.load_runs(path, columns, drop_worst)
+            return runs_mod.load_runs(path, columns, drop_worst)
     if drop_worst:
         raise ScaleplanError("drop_worst applies to one row per run; checkpoints drop early rows instead")
     return load_checkpoints(path, columns, run_column, drop_fraction, min_tokens)

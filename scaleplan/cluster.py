@@ -47,7 +47,7 @@ def plan_cluster(*, params: float | None = None, tokens: float | None = None, fl
     gpus × days (or dollars at a price); otherwise the default MFU 0.4."""
     hw = cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file)
     precision = cost_mod.check_precision(precision)
-    peak = hw.peak(precision)
+    hw.peak(precision)  # a clear error where the chip has no such path
     if (params is None) != (tokens is None):
         raise ScaleplanError("give --params with --tokens (or --flops alone)")
     if params is not None and flops is not None:

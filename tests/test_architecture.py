@@ -26,7 +26,8 @@ LAYERS = [
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
     ["allocate"], ["intervals"], ["budget"], ["inference"], ["precision"], ["constrained"], ["moe"], ["cluster"],
-    ["recipe"], ["memory"], ["cost"], ["curves"], ["checkpoints"], ["fit_vp"], ["fit"], ["limits"], ["examples"],
+    ["recipe"], ["memory"], ["cost"], ["curves"], ["checkpoints"], ["fit_vp"], ["fit"], ["sweep"], ["runs"], ["limits"],
+    ["examples"],
     ["laws", "laws.forms"],
     ["conventions"], ["solvers"], ["units", "values"], ["_yaml"], ["files"], ["errors"],
 ]
