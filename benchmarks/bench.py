@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 
-
 FLOOR = """
 import numpy, typer, rich.table
 from rich.console import Console
@@ -76,35 +75,78 @@ def main() -> None:
     thousand = np.geomspace(1e18, 1e26, 1_000)
     scaleplan.allocate(million[:10])
     rows.append(("allocate(1,000,000 budgets), epoch", best_of(lambda: scaleplan.allocate(million)), None))
-    rows.append(("allocate(1,000,000 budgets), deepseek", best_of(lambda: scaleplan.allocate(million, law="deepseek")), None))
+    rows.append(
+        ("allocate(1,000,000 budgets), deepseek", best_of(lambda: scaleplan.allocate(million, law="deepseek")), None)
+    )
     laws = ["epoch", "chinchilla", "kaplan", "porian", "deepseek"]
     rows.append(("compare(5 laws x 1,000 budgets)", best_of(lambda: scaleplan.compare(laws, thousand)), None))
     demands = np.geomspace(1e9, 1e16, 10_000)
-    rows.append(("inference_aware(10,000 demands), epoch", best_of(
-        lambda: scaleplan.inference_aware(demands, flops=1e23, law="epoch", break_even=False)), None))
-    rows.append(("inference_aware(10,000 demands), kaplan", best_of(
-        lambda: scaleplan.inference_aware(demands, flops=1e23, law="kaplan", break_even=False)), None))
+    rows.append(
+        (
+            "inference_aware(10,000 demands), epoch",
+            best_of(lambda: scaleplan.inference_aware(demands, flops=1e23, law="epoch", break_even=False)),
+            None,
+        )
+    )
+    rows.append(
+        (
+            "inference_aware(10,000 demands), kaplan",
+            best_of(lambda: scaleplan.inference_aware(demands, flops=1e23, law="kaplan", break_even=False)),
+            None,
+        )
+    )
     # The CLI's caps (scaleplan.limits): the largest output a user can ask for, in every format.
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         many = os.path.join(tmp, "many.yaml")
         with open(many, "w") as handle:
-            handle.write("scenarios:\n" + "".join(
-                f"  - {{name: s{i}, flops: {10 ** (18 + i * 6 / 200):.3g}, inference_tokens: 1e12}}\n" for i in range(200)))
+            handle.write(
+                "scenarios:\n"
+                + "".join(
+                    f"  - {{name: s{i}, flops: {10 ** (18 + i * 6 / 200):.3g}, inference_tokens: 1e12}}\n"
+                    for i in range(200)
+                )
+            )
         for fmt in ("table", "json", "csv"):
-            rows.append((f"CLI compare, 2 laws x 1,000 budgets, {fmt}", *wall(cli + [
-                "compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "1000", "-f", fmt], runs=3)))
-            rows.append((f"CLI inference-aware, 2,000 demands, {fmt}", *wall(cli + [
-                "inference-aware", "--flops", "1e22", "--inference-tokens", "1e9..1e15", "--points", "2000",
-                "-f", fmt], runs=3)))
+            rows.append(
+                (
+                    f"CLI compare, 2 laws x 1,000 budgets, {fmt}",
+                    *wall(
+                        cli + ["compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "1000", "-f", fmt],
+                        runs=3,
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    f"CLI inference-aware, 2,000 demands, {fmt}",
+                    *wall(
+                        cli
+                        + [
+                            "inference-aware",
+                            "--flops",
+                            "1e22",
+                            "--inference-tokens",
+                            "1e9..1e15",
+                            "--points",
+                            "2000",
+                            "-f",
+                            fmt,
+                        ],
+                        runs=3,
+                    ),
+                )
+            )
         rows.append(("CLI plan, 200 serving scenarios, json", *wall(cli + ["plan", many, "-f", "json"], runs=3)))
     width = max(len(r[0]) for r in rows)
     print(f"{'what':<{width}}  {'median':>10}  {'min':>10}")
     for name, med, low in rows:
         print(f"{name:<{width}}  {med * 1e3:>8.1f}ms  {'' if low is None else f'{low * 1e3:>8.1f}ms':>10}")
-    print(f"allocate start-up / baseline (median): {alloc_med / baseline_med:.2f}x; "
-          f"minimal typer app / baseline: {floor[0] / baseline_med:.2f}x")
+    print(
+        f"allocate start-up / baseline (median): {alloc_med / baseline_med:.2f}x; "
+        f"minimal typer app / baseline: {floor[0] / baseline_med:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scaleplan import checkpoints, curves, fit, fit_vp  # noqa: E402
+from scaleplan import checkpoints, curves, fit, fit_vp
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
 
@@ -40,7 +40,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    import scipy.optimize  # noqa: F401
+    import scipy.optimize
     import scipy.signal  # noqa: F401
 
     law = curves.CurveLaw(3.057, 0.490, 0.497, 0.299)  # arXiv 2505.07796 Fig. 3 example constants
@@ -54,16 +54,22 @@ def main() -> int:
         return curves.fit_curves([log])
 
     t, res = timed(curve_fit, args.repeat)
-    print(f"curve fit, {args.steps:,}-step log (every step logged, 30% held-out refit included): {t * 1e3:.0f} ms "
-          f"(alpha {res.law.alpha:.4f}, C {res.law.C:.4f})")
+    print(
+        f"curve fit, {args.steps:,}-step log (every step logged, 30% held-out refit included): {t * 1e3:.0f} ms "
+        f"(alpha {res.law.alpha:.4f}, C {res.law.C:.4f})"
+    )
     log = curves.Curve.from_log(steps, loss, steps, c["lr"])
     t, res = timed(lambda: curves.fit_curves([log], robust=True), args.repeat)
-    print(f"  --robust (Huber on log loss, reweighted): {t * 1e3:.0f} ms (alpha {res.law.alpha:.4f}, C {res.law.C:.4f})")
+    print(
+        f"  --robust (Huber on log loss, reweighted): {t * 1e3:.0f} ms (alpha {res.law.alpha:.4f}, C {res.law.C:.4f})"
+    )
     if DATA.exists():
         runs = fit_vp.below_flops(fit.load_runs(DATA, drop_worst=5), 1e21)
         t, vp = timed(lambda: fit_vp.fit_vp(runs), args.repeat)
-        print(f"variable-projection fit, Epoch's runs ({len(runs)} points): {t * 1e3:.0f} ms "
-              f"(E {vp.E:.4f}, alpha {vp.alpha:.4f}, beta {vp.beta:.4f}, RSS {vp.rss:.6f})")
+        print(
+            f"variable-projection fit, Epoch's runs ({len(runs)} points): {t * 1e3:.0f} ms "
+            f"(E {vp.E:.4f}, alpha {vp.alpha:.4f}, beta {vp.beta:.4f}, RSS {vp.rss:.6f})"
+        )
         t, boot = timed(lambda: fit_vp.bootstrap_vp(runs, vp, n=1000), args.repeat)
         lo, hi = boot.intervals["alpha"]["95%"]
         print(f"  + 1,000 bootstrap refits (all at once): {t * 1e3:.0f} ms (alpha 95% {lo:.4f} .. {hi:.4f})")
@@ -78,13 +84,16 @@ def main() -> int:
     lines = ["run,params,tokens,loss"]
     for k, n in enumerate(sizes):
         d = np.geomspace(0.2 * n, 20 * n, 10_000)
-        loss = 1.69337 + 406.401 / n ** 0.33917 + 410.723 / d ** 0.28491 + rng.normal(0, 0.002, d.size)
+        loss = 1.69337 + 406.401 / n**0.33917 + 410.723 / d**0.28491 + rng.normal(0, 0.002, d.size)
         lines += [f"run-{k},{n:.6g},{di:.6g},{li:.6f}" for di, li in zip(d, loss)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "checkpoints.csv"
         path.write_text("\n".join(lines) + "\n")
         t, runs = timed(lambda: checkpoints.load_checkpoints(path), args.repeat)
-        print(f"read 100,000 checkpoint rows, drop early ones ({runs.checkpoints['checkpoints']:,} kept): {t * 1e3:.0f} ms")
+        print(
+            f"read 100,000 checkpoint rows, drop early ones ({runs.checkpoints['checkpoints']:,} kept): "
+            f"{t * 1e3:.0f} ms"
+        )
         t, vp = timed(lambda: fit_vp.fit_vp(runs), args.repeat)
         print(f"  variable-projection fit: {t * 1e3:.0f} ms (alpha {vp.alpha:.4f}, beta {vp.beta:.4f})")
         t, hub = timed(lambda: fit.fit_parametric(runs), args.repeat)

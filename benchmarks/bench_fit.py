@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scaleplan import fit  # noqa: E402
+from scaleplan import fit
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
 EPOCH_CELL_18 = {"E": 1.81724, "A": 477.84, "B": 2143.86, "alpha": 0.34731, "beta": 0.36718}
@@ -38,6 +38,7 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     t0 = time.perf_counter()
     import scipy.optimize  # noqa: F401  (timed separately so the first fit is not charged for it)
+
     t_scipy = time.perf_counter() - t0
 
     totals = []
@@ -50,26 +51,34 @@ def main() -> int:
         boot = fit.bootstrap(runs, n=args.boot, seed=0, fit=f)
         t3 = time.perf_counter()
         totals.append(t3 - t0)
-        print(f"run {rep + 1}: load {t1 - t0:6.3f} s | grid fit ({f.n_starts} starts scored, {f.n_refined} refined) "
-              f"{t2 - t1:6.3f} s | bootstrap x{args.boot} {t3 - t2:6.3f} s ({(t3 - t2) / args.boot * 1e3:.2f} ms/refit)"
-              f" | total {t3 - t0:6.3f} s")
+        print(
+            f"run {rep + 1}: load {t1 - t0:6.3f} s | grid fit ({f.n_starts} starts scored, {f.n_refined} refined) "
+            f"{t2 - t1:6.3f} s | bootstrap x{args.boot} {t3 - t2:6.3f} s ({(t3 - t2) / args.boot * 1e3:.2f} ms/refit)"
+            f" | total {t3 - t0:6.3f} s"
+        )
     median = sorted(totals)[len(totals) // 2]
-    print(f"scipy.optimize import {t_scipy:.3f} s (once); best total {min(totals):.3f} s, median {median:.3f} s"
-          " (target < 10 s; baseline ~85 s for the grid alone)")
+    print(
+        f"scipy.optimize import {t_scipy:.3f} s (once); best total {min(totals):.3f} s, median {median:.3f} s"
+        " (target < 10 s; baseline ~85 s for the grid alone)"
+    )
 
     print("\nconstant   this fit      Epoch cell 18   rel diff   95% CI (bootstrap)")
     for key, ref in EPOCH_CELL_18.items():
         v = getattr(f, key)
         lo, hi = boot.intervals[key]["95%"]
         print(f"{key:<8} {v:12.6g}  {ref:12.6g}   {abs(v - ref) / ref:9.2e}   ({lo:.4g}, {hi:.4g})")
-    print(f"objective {f.objective:.8g} (Epoch 0.00101827); a = {f.a:.4f}, b = {f.b:.4f}; "
-          f"refits not converged: {boot.n_unconverged}")
+    print(
+        f"objective {f.objective:.8g} (Epoch 0.00101827); a = {f.a:.4f}, b = {f.b:.4f}; "
+        f"refits not converged: {boot.n_unconverged}"
+    )
 
     if args.exhaustive:
         t0 = time.perf_counter()
         full = fit.fit_parametric(runs, refine=len(fit.EPOCH_GRID))
-        print(f"\nexhaustive (all {full.n_refined} starts refined): {time.perf_counter() - t0:.1f} s, "
-              f"objective {full.objective:.10g} vs fast {f.objective:.10g}")
+        print(
+            f"\nexhaustive (all {full.n_refined} starts refined): {time.perf_counter() - t0:.1f} s, "
+            f"objective {full.objective:.10g} vs fast {f.objective:.10g}"
+        )
     return 0
 
 

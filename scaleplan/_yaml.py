@@ -42,8 +42,10 @@ def _check_tree(root, path) -> None:
         node, ancestors = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise ScaleplanError(f"{path}: more than {MAX_NODES:,} values once aliases are expanded; "
-                                 "a budget or law file needs a few dozen")
+            raise ScaleplanError(
+                f"{path}: more than {MAX_NODES:,} values once aliases are expanded; "
+                "a budget or law file needs a few dozen"
+            )
         if id(node) in ancestors:
             raise ScaleplanError(f"{path}:{node.start_mark.line + 1}: an alias refers to itself (recursive YAML)")
         if isinstance(node, yaml.MappingNode):
@@ -53,8 +55,10 @@ def _check_tree(root, path) -> None:
                 if isinstance(key, yaml.ScalarNode) and key.value != "<<":
                     line = key.start_mark.line + 1
                     if key.value in seen:
-                        raise ScaleplanError(f"{path}:{line}: duplicate key {key.value!r} "
-                                             f"(first on line {seen[key.value]}); give each key once")
+                        raise ScaleplanError(
+                            f"{path}:{line}: duplicate key {key.value!r} "
+                            f"(first on line {seen[key.value]}); give each key once"
+                        )
                     seen[key.value] = line
                 stack.append((key, inner))
                 stack.append((value, inner))

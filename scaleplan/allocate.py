@@ -19,8 +19,16 @@ from .values import PerBudget, check_positive, check_settings, pick, plain
 class Plan(PerBudget):
     """A compute-optimal plan. Numeric fields are floats, or arrays shaped like the budgets given."""
 
-    _per_budget = ("flops", "params", "params_total", "params_non_embedding", "tokens", "tokens_per_param", "loss",
-                   "flops_per_token_m")
+    _per_budget = (
+        "flops",
+        "params",
+        "params_total",
+        "params_non_embedding",
+        "tokens",
+        "tokens_per_param",
+        "loss",
+        "flops_per_token_m",
+    )
 
     law: str
     flops: float
@@ -68,10 +76,16 @@ class Plan(PerBudget):
         out["flops_6nd"] = plain(6.0 * np.asarray(self.params_total) * self.tokens)
         if self.recipe is not None:
             r = self.recipe.to_dict()
-            out.update(vocab=r["vocab"], learning_rate=r["learning_rate"], batch_tokens=r["batch_tokens"],
-                       batch_sequences=r["batch_sequences"], shape=r["shape"], flops_per_token=r["flops_per_token"],
-                       flops_exact=r["flops_per_token"] * float(self.tokens),
-                       recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops", "schedule")})
+            out.update(
+                vocab=r["vocab"],
+                learning_rate=r["learning_rate"],
+                batch_tokens=r["batch_tokens"],
+                batch_sequences=r["batch_sequences"],
+                shape=r["shape"],
+                flops_per_token=r["flops_per_token"],
+                flops_exact=r["flops_per_token"] * float(self.tokens),
+                recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops", "schedule")},
+            )
         out["cost"] = self.cost.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals
@@ -83,9 +97,14 @@ class Plan(PerBudget):
             out["budget_flops"] = plain(self.budget_flops)
         if self.compute_optimal is not None:
             co = self.compute_optimal
-            out["compute_optimal"] = {"params": plain(co.params), "params_total": plain(co.params_total),
-                                      "tokens": plain(co.tokens), "flops": plain(co.flops), "loss": plain(co.loss),
-                                      "cost": co.cost.to_dict()}
+            out["compute_optimal"] = {
+                "params": plain(co.params),
+                "params_total": plain(co.params_total),
+                "tokens": plain(co.tokens),
+                "flops": plain(co.flops),
+                "loss": plain(co.loss),
+                "cost": co.cost.to_dict(),
+            }
         if self.inference is not None:
             out["inference_aware"] = self.inference.to_dict()
         out["warnings"] = list(self.warnings)
@@ -93,15 +112,24 @@ class Plan(PerBudget):
         return out
 
 
-
-
 check_budgets = check_positive  # the name the planner's callers know
 
 
-def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | None = None, mfu: float | None = None,
-             price: float | None = None, gpus: float | None = None, peak_flops: float | None = None,
-             inference_tokens: float | None = None, serving=None, name: str | None = None,
-             extra_warnings: tuple[str, ...] = (), precision: str = "bf16") -> Plan:
+def allocate(
+    flops,
+    law: str | laws.Law = laws.DEFAULT_LAW,
+    *,
+    hardware: str | None = None,
+    mfu: float | None = None,
+    price: float | None = None,
+    gpus: float | None = None,
+    peak_flops: float | None = None,
+    inference_tokens: float | None = None,
+    serving=None,
+    name: str | None = None,
+    extra_warnings: tuple[str, ...] = (),
+    precision: str = "bf16",
+) -> Plan:
     """The compute-optimal N and D for `flops` (a number or an array of budgets) under `law`.
 
     >>> plan = allocate(1e21, law="chinchilla")
@@ -112,13 +140,41 @@ def allocate(flops, law: str | laws.Law = laws.DEFAULT_LAW, *, hardware: str | N
     c = check_positive(flops)
     check_settings(mfu=mfu, price=price, gpus=gpus, peak_flops=peak_flops, inference_tokens=inference_tokens)
     n_native, d = law.optimum(c)
-    return _assemble(law, c, n_native, d, hardware=hardware, mfu=mfu, price=price, gpus=gpus, peak_flops=peak_flops,
-                     inference_tokens=inference_tokens, serving=serving, name=name, extra_warnings=extra_warnings,
-                     precision=precision)
+    return _assemble(
+        law,
+        c,
+        n_native,
+        d,
+        hardware=hardware,
+        mfu=mfu,
+        price=price,
+        gpus=gpus,
+        peak_flops=peak_flops,
+        inference_tokens=inference_tokens,
+        serving=serving,
+        name=name,
+        extra_warnings=extra_warnings,
+        precision=precision,
+    )
 
 
-def _assemble(law: laws.Law, c, n_native, d, *, hardware, mfu, price, gpus, peak_flops, inference_tokens, serving,
-              name, extra_warnings, precision) -> Plan:
+def _assemble(
+    law: laws.Law,
+    c,
+    n_native,
+    d,
+    *,
+    hardware,
+    mfu,
+    price,
+    gpus,
+    peak_flops,
+    inference_tokens,
+    serving,
+    name,
+    extra_warnings,
+    precision,
+) -> Plan:
     """A Plan for the model (N in the law's convention, D) trained on C FLOPs, priced on the given hardware."""
     total, non_emb = conventions.split_params(law, n_native)
     m = None
@@ -136,12 +192,21 @@ def _assemble(law: laws.Law, c, n_native, d, *, hardware, mfu, price, gpus, peak
         if price is not None or serving is not None:
             from .inference import serving_costs  # prefill and decode priced at their own utilisation
 
-            serving = serving or serving_costs(hw.key if hw.key != "custom" else None, mfu, price,
-                                               peak_flops=peak_flops)
+            serving = serving or serving_costs(
+                hw.key if hw.key != "custom" else None, mfu, price, peak_flops=peak_flops
+            )
             inference_dollars = inference_flops * serving.dollars_per_inference_flop
-    cost = training_cost(c, hw, mfu, price, DEFAULT_GPUS if gpus is None else gpus, inference_flops,
-                         inference_dollars, precision=precision)
-    shape_of = (lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float))
+    cost = training_cost(
+        c,
+        hw,
+        mfu,
+        price,
+        DEFAULT_GPUS if gpus is None else gpus,
+        inference_flops,
+        inference_dollars,
+        precision=precision,
+    )
+    shape_of = lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float)
     return Plan(
         law=law.name,
         flops=shape_of(c),
@@ -177,24 +242,28 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
         plan = conventions.recontext_plan(plan, context)  # DeepSeek's M -> N at the recipe's context
     # The shape is designed in the law's own count (DeepSeek's M, Kaplan's non-embedding N, ...), not a total
     # converted with another vocabulary.
-    target, convention = ((plan.flops_per_token_m, "flops_per_token") if plan.flops_per_token_m is not None
-                          else (plan.params, plan.params_convention))
-    r = recipe_mod.recipe(target, plan.tokens, plan.flops, loss=plan.loss, law=hparams_law, context=context,
-                          convention=convention, **pins)
+    target, convention = (
+        (plan.flops_per_token_m, "flops_per_token")
+        if plan.flops_per_token_m is not None
+        else (plan.params, plan.params_convention)
+    )
+    r = recipe_mod.recipe(
+        target, plan.tokens, plan.flops, loss=plan.loss, law=hparams_law, context=context, convention=convention, **pins
+    )
     # Show the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law.
     others = {w for row in r.hparams if not row.default for w in row.warnings}
     own = tuple(w for w in r.warnings if w not in others)
     if r.flops.ratio > limits.CONTEXT_FLOPS_RATIO:
-        own += (f"at context {r.shape.context:,} the exact FLOPs per token (App. F) are {r.flops.ratio:.3g}x 6N: "
-                "the cost, on the model FLOPs 6ND, understates the work "
-                + (f"{r.flops.ratio:.3g}-fold " if r.flops.ratio >= 2 else f"by {1 - 1 / r.flops.ratio:.0%} ")
-                +
-                f"(exact: {fmt_sci(r.flops.flops_per_token * float(plan.tokens))} FLOPs)",)
+        own += (
+            f"at context {r.shape.context:,} the exact FLOPs per token (App. F) are {r.flops.ratio:.3g}x 6N: "
+            "the cost, on the model FLOPs 6ND, understates the work "
+            + (f"{r.flops.ratio:.3g}-fold " if r.flops.ratio >= 2 else f"by {1 - 1 / r.flops.ratio:.0%} ")
+            + f"(exact: {fmt_sci(r.flops.flops_per_token * float(plan.tokens))} FLOPs)",
+        )
     return replace(plan, recipe=r, warnings=plan.warnings + own)
 
 
-def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None,
-                **recipe_options):
+def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None, **recipe_options):
     """The plan for one validated budget (a CLI call, one scenario of a file, or Python), priced and, where a
     dense network is designed, with its recipe.
 
@@ -218,35 +287,73 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
 
         inference_spec = budget.serving_spec()
         serving = inference.serving_costs(
-            budget.hardware, resolved.mfu, resolved.price, inference_spec.get("hardware"),
-            inference_spec.get("price"), inference_spec.get("prefill_mfu"), inference_spec.get("decode_mfu"),
-            inference_spec.get("prompt_share"), inference_spec.get("bits"), peak_flops=budget.peak_flops,
-            precision=resolved.precision)
+            budget.hardware,
+            resolved.mfu,
+            resolved.price,
+            inference_spec.get("hardware"),
+            inference_spec.get("price"),
+            inference_spec.get("prefill_mfu"),
+            inference_spec.get("decode_mfu"),
+            inference_spec.get("prompt_share"),
+            inference_spec.get("bits"),
+            peak_flops=budget.peak_flops,
+            precision=resolved.precision,
+        )
     plan = allocate(
-        resolved.flops, law, hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
-        peak_flops=budget.peak_flops, mfu=resolved.mfu, price=resolved.price, gpus=resolved.gpus,
-        inference_tokens=None if inference_spec is None else inference_spec["tokens"], serving=serving,
-        name=budget.name, extra_warnings=resolved.warnings, precision=resolved.precision,
+        resolved.flops,
+        law,
+        hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
+        peak_flops=budget.peak_flops,
+        mfu=resolved.mfu,
+        price=resolved.price,
+        gpus=resolved.gpus,
+        inference_tokens=None if inference_spec is None else inference_spec["tokens"],
+        serving=serving,
+        name=budget.name,
+        extra_warnings=resolved.warnings,
+        precision=resolved.precision,
     )
     if inference_spec is not None and not laws.get(law).predicts_loss:
-        plan = replace(plan, warnings=plan.warnings + (
-            f"{laws.get(law).name} predicts no loss, so the serving plan is costed but not sized inference-aware; "
-            "use a law such as epoch or chinchilla for that",))
+        plan = replace(
+            plan,
+            warnings=plan.warnings
+            + (
+                f"{laws.get(law).name} predicts no loss, so the serving plan is costed but not sized inference-aware; "
+                "use a law such as epoch or chinchilla for that",
+            ),
+        )
     elif inference_spec is not None:
-        sized = inference.inference_aware(inference_spec["tokens"], flops=resolved.flops, law=law,
-                                          objective=inference_spec.get("objective", "flops"),
-                                          context=inference_spec.get("context"), costs=serving)
+        sized = inference.inference_aware(
+            inference_spec["tokens"],
+            flops=resolved.flops,
+            law=law,
+            objective=inference_spec.get("objective", "flops"),
+            context=inference_spec.get("context"),
+            costs=serving,
+        )
         # The recommendation is the inference-aware model: it reaches the budget's compute-optimal loss and costs
         # least over training and serving. The compute-optimal model stays beside it for comparison.
         n_ia, d_ia = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
         recommended = _assemble(
-            law, 6.0 * n_ia * d_ia, n_ia, d_ia, hardware=resolved.hardware.key if resolved.hardware.key != "custom"
-            else None, peak_flops=budget.peak_flops, mfu=resolved.mfu, price=resolved.price, gpus=resolved.gpus,
-            inference_tokens=inference_spec["tokens"], serving=serving, name=budget.name, extra_warnings=(),
-            precision=resolved.precision)
+            law,
+            6.0 * n_ia * d_ia,
+            n_ia,
+            d_ia,
+            hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
+            peak_flops=budget.peak_flops,
+            mfu=resolved.mfu,
+            price=resolved.price,
+            gpus=resolved.gpus,
+            inference_tokens=inference_spec["tokens"],
+            serving=serving,
+            name=budget.name,
+            extra_warnings=(),
+            precision=resolved.precision,
+        )
         warnings = tuple(dict.fromkeys(plan.warnings + recommended.warnings + tuple(sized.warnings)))
-        plan = replace(recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan,
-                       warnings=warnings)
+        plan = replace(
+            recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan, warnings=warnings
+        )
     plan = with_recipe(plan, **recipe_options) if recipe else plan
     if budget.on_cluster:
         plan = _on_cluster(plan, budget, resolved, float(plan.params_total), float(plan.tokens))
@@ -255,15 +362,34 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     if ci is not None:  # each bootstrap draw's N, D through the same loss, recipe and cost (scaleplan.intervals)
         from .intervals import plan_intervals
 
-        plan = replace(plan, intervals=plan_intervals(
-            law, resolved.flops, ci, hardware=resolved.hardware, mfu=resolved.mfu, price=resolved.price,
-            gpus=resolved.gpus, precision=resolved.precision, serving=serving,
-            inference_tokens=None if inference_spec is None else inference_spec["tokens"], **recipe_options))
+        plan = replace(
+            plan,
+            intervals=plan_intervals(
+                law,
+                resolved.flops,
+                ci,
+                hardware=resolved.hardware,
+                mfu=resolved.mfu,
+                price=resolved.price,
+                gpus=resolved.gpus,
+                precision=resolved.precision,
+                serving=serving,
+                inference_tokens=None if inference_spec is None else inference_spec["tokens"],
+                **recipe_options,
+            ),
+        )
     return plan
 
 
-def recommended_plan(sized, *, gpus: float | None = None, precision: str = "bf16", name: str | None = None,
-                     recipe: bool = True, **recipe_options) -> Plan:
+def recommended_plan(
+    sized,
+    *,
+    gpus: float | None = None,
+    precision: str = "bf16",
+    name: str | None = None,
+    recipe: bool = True,
+    **recipe_options,
+) -> Plan:
     """The inference-aware model of an InferencePlan (one demand) as a complete Plan: its recipe and its cost of
     training and serving, on the training hardware, MFU and price the sizing used.
 
@@ -279,17 +405,46 @@ def recommended_plan(sized, *, gpus: float | None = None, precision: str = "bf16
     n, d = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
     hw = c.train_hardware
     precision = c.train_precision
-    rec = _assemble(law, 6.0 * n * d, n, d, hardware=hw.key if hw.key != "custom" else None,
-                    peak_flops=None if hw.key != "custom" else hw.peak_flops, mfu=c.train_mfu, price=c.train_price,
-                    gpus=gpus, inference_tokens=float(sized.inference_tokens), serving=c, name=name,
-                    extra_warnings=(), precision=precision)
+    rec = _assemble(
+        law,
+        6.0 * n * d,
+        n,
+        d,
+        hardware=hw.key if hw.key != "custom" else None,
+        peak_flops=None if hw.key != "custom" else hw.peak_flops,
+        mfu=c.train_mfu,
+        price=c.train_price,
+        gpus=gpus,
+        inference_tokens=float(sized.inference_tokens),
+        serving=c,
+        name=name,
+        extra_warnings=(),
+        precision=precision,
+    )
     base_n, base_d = float(sized.compute_optimal.params), float(sized.compute_optimal.tokens)
-    base = _assemble(law, 6.0 * base_n * base_d, base_n, base_d, hardware=hw.key if hw.key != "custom" else None,
-                     peak_flops=None if hw.key != "custom" else hw.peak_flops, mfu=c.train_mfu, price=c.train_price,
-                     gpus=gpus, inference_tokens=float(sized.inference_tokens), serving=c, name=None,
-                     extra_warnings=(), precision=precision)
-    rec = replace(rec, inference=sized, budget_flops=sized.flops if sized.flops is not None else base.flops,
-                  compute_optimal=base, warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))))
+    base = _assemble(
+        law,
+        6.0 * base_n * base_d,
+        base_n,
+        base_d,
+        hardware=hw.key if hw.key != "custom" else None,
+        peak_flops=None if hw.key != "custom" else hw.peak_flops,
+        mfu=c.train_mfu,
+        price=c.train_price,
+        gpus=gpus,
+        inference_tokens=float(sized.inference_tokens),
+        serving=c,
+        name=None,
+        extra_warnings=(),
+        precision=precision,
+    )
+    rec = replace(
+        rec,
+        inference=sized,
+        budget_flops=sized.flops if sized.flops is not None else base.flops,
+        compute_optimal=base,
+        warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))),
+    )
     return with_recipe(rec, **recipe_options) if recipe else rec
 
 
@@ -318,9 +473,12 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
     from . import precision as precision_mod
 
     n = float(plan.params_total) if params is None else float(params)
-    block = precision_mod.plan_penalties(n, float(plan.tokens if tokens is None else tokens),
-                                         None if resolved.precision == "bf16" else resolved.precision,
-                                         budget.serve_bits)
+    block = precision_mod.plan_penalties(
+        n,
+        float(plan.tokens if tokens is None else tokens),
+        None if resolved.precision == "bf16" else resolved.precision,
+        budget.serve_bits,
+    )
     warnings = tuple(dict.fromkeys(plan.warnings + tuple(block.warnings)))
     return replace(plan, precision=block, warnings=warnings)
 
@@ -331,14 +489,24 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
     from .cluster import plan_cluster
 
     shape = result.recipe.shape if getattr(result, "recipe", None) is not None else None
-    c = plan_cluster(params=params_total, tokens=tokens, hardware=resolved.hardware.key
-                     if resolved.hardware.key != "custom" else None, hardware_file=budget.hardware_file,
-                     peak_flops=budget.peak_flops, gpus=int(resolved.gpus), mfu=resolved.mfu, price=resolved.price,
-                     precision=resolved.precision, recompute=budget.recompute or "none",
-                     zero=1 if budget.zero is None else budget.zero, micro_batch=budget.micro_batch or 1,
-                     context=shape.context if shape is not None else 2048,
-                     layers=None if shape is None else shape.layers, d_model=None if shape is None else shape.d_model,
-                     heads=None if shape is None else shape.heads)
+    c = plan_cluster(
+        params=params_total,
+        tokens=tokens,
+        hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
+        hardware_file=budget.hardware_file,
+        peak_flops=budget.peak_flops,
+        gpus=int(resolved.gpus),
+        mfu=resolved.mfu,
+        price=resolved.price,
+        precision=resolved.precision,
+        recompute=budget.recompute or "none",
+        zero=1 if budget.zero is None else budget.zero,
+        micro_batch=budget.micro_batch or 1,
+        context=shape.context if shape is not None else 2048,
+        layers=None if shape is None else shape.layers,
+        d_model=None if shape is None else shape.d_model,
+        heads=None if shape is None else shape.heads,
+    )
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
     warnings = tuple(dict.fromkeys(tuple(result.warnings) + tuple(c.warnings)))
@@ -355,8 +523,9 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
     law = law or budget.law
 
     def cost_of(flops):
-        return training_cost(flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus,
-                             precision=resolved.precision)
+        return training_cost(
+            flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus, precision=resolved.precision
+        )
 
     def designed(result, params, tokens, loss=None):
         if not recipe:
@@ -365,19 +534,26 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
 
         opts = dict(options)
         opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-        r = recipe_mod.recipe(params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None),
-                              **opts)
+        r = recipe_mod.recipe(
+            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
+        )
         others = {w for row in r.hparams if not row.default for w in row.warnings}
-        return replace(result, recipe=r, warnings=tuple(result.warnings) + tuple(
-            w for w in r.warnings if w not in others and w not in result.warnings))
+        return replace(
+            result,
+            recipe=r,
+            warnings=tuple(result.warnings)
+            + tuple(w for w in r.warnings if w not in others and w not in result.warnings),
+        )
 
     if budget.mode == "fixed":
         if budget.unique_tokens is not None:
             limits.check_epochs(budget.tokens / budget.unique_tokens)
-        report = constrained.fixed_allocation(budget.params, budget.tokens, unique_tokens=budget.unique_tokens,
-                                              laws=None if law is None else [law])
-        report = replace(report, cost=cost_of(report.flops), name=budget.name,
-                         warnings=resolved.warnings + tuple(report.warnings))
+        report = constrained.fixed_allocation(
+            budget.params, budget.tokens, unique_tokens=budget.unique_tokens, laws=None if law is None else [law]
+        )
+        report = replace(
+            report, cost=cost_of(report.flops), name=budget.name, warnings=resolved.warnings + tuple(report.warnings)
+        )
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
             report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
@@ -389,10 +565,14 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
         return replace(given, cost=cost_of(given.flops), name=budget.name, warnings=resolved.warnings)
     if budget.mode == "moe":
-        plan = moe_mod.moe_allocation(resolved.flops, granularity=(budget.moe or {}).get("granularity"),
-                                      expansion=(budget.moe or {}).get("expansion"))
-        return replace(plan, cost=cost_of(plan.flops), name=budget.name,
-                       warnings=resolved.warnings + tuple(plan.warnings))
+        plan = moe_mod.moe_allocation(
+            resolved.flops,
+            granularity=(budget.moe or {}).get("granularity"),
+            expansion=(budget.moe or {}).get("expansion"),
+        )
+        return replace(
+            plan, cost=cost_of(plan.flops), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings)
+        )
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
     plan = replace(plan, cost=cost_of(plan.flops), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings))
@@ -429,17 +609,19 @@ def compare(law_names, flops) -> Comparison:
     rows = []
     for j in range(c.size):
         for law, total, d, n_native, loss in per_law:
-            rows.append({
-                "law": law.name,
-                "flops": float(c[j]),
-                "params": float(total[j]),
-                "params_native": float(n_native[j]),
-                "params_convention": law.params_convention,
-                "tokens": float(d[j]),
-                "tokens_per_param": float(d[j] / total[j]),
-                "params_ratio": float(total[j] / base_total[j]),
-                "tokens_ratio": float(d[j] / base_tokens[j]),
-                "loss": None if loss is None else float(loss[j]),
-                "citation": law.short_cite,
-            })
+            rows.append(
+                {
+                    "law": law.name,
+                    "flops": float(c[j]),
+                    "params": float(total[j]),
+                    "params_native": float(n_native[j]),
+                    "params_convention": law.params_convention,
+                    "tokens": float(d[j]),
+                    "tokens_per_param": float(d[j] / total[j]),
+                    "params_ratio": float(total[j] / base_total[j]),
+                    "tokens_ratio": float(d[j] / base_tokens[j]),
+                    "loss": None if loss is None else float(loss[j]),
+                    "citation": law.short_cite,
+                }
+            )
     return Comparison(conventions.CONVENTION_NOTE, tuple(rows), tuple(warnings))

@@ -51,9 +51,12 @@ _FIELDS = {
     "serve_bits": "weight bits the model is served at (weight-only quantization: 8, 4, 3...), for its loss penalty",
 }
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
-MOE_FIELDS = {"granularity": "MoE granularity G >= 1", "expansion": "expansion rate E (total/active experts)",
-              "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
-              "active_params": "a given MoE: the parameters one token passes through"}
+MOE_FIELDS = {
+    "granularity": "MoE granularity G >= 1",
+    "expansion": "expansion rate E (total/active experts)",
+    "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
+    "active_params": "a given MoE: the parameters one token passes through",
+}
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
@@ -195,13 +198,21 @@ class Budget:
             except ScaleplanError as exc:
                 raise BudgetFieldError("tokens" if "<tokens>" in str(exc) else "params", str(exc)) from None
             return replace(self, flops=6.0 * self.params * self.tokens, params=None, tokens=None).resolve(law)
-        ways = [w for w, given in (("flops", self.flops is not None), ("days", self.days is not None),
-                                   ("dollars", self.dollars is not None)) if given]
+        ways = [
+            w
+            for w, given in (
+                ("flops", self.flops is not None),
+                ("days", self.days is not None),
+                ("dollars", self.dollars is not None),
+            )
+            if given
+        ]
         if len(ways) != 1:
             raise BudgetFieldError(
                 ways[1] if len(ways) > 1 else "flops",
                 "give the budget one way: <flops>, or <gpus> with <days>, or <dollars>"
-                + (f" (got {' and '.join(f'<{w}>' for w in ways)})" if ways else ""))
+                + (f" (got {' and '.join(f'<{w}>' for w in ways)})" if ways else ""),
+            )
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = self.hardware_spec()
@@ -232,8 +243,15 @@ class Budget:
             limits.check_flops(flops, "budget", law_obj)
         except ScaleplanError as exc:
             raise BudgetFieldError(ways[0], str(exc).removeprefix("budget: ")) from None
-        return Resolved(flops=flops, hardware=hw, mfu=mfu, price=price, gpus=gpus,
-                        warnings=tuple(limits.mfu_warnings(mfu)), precision=precision)
+        return Resolved(
+            flops=flops,
+            hardware=hw,
+            mfu=mfu,
+            price=price,
+            gpus=gpus,
+            warnings=tuple(limits.mfu_warnings(mfu)),
+            precision=precision,
+        )
 
     def implied_utilisation(self):
         """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
@@ -245,13 +263,22 @@ class Budget:
             raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
         try:
             implied = cost_mod.implied_utilisation(
-                6.0 * self.params * self.tokens, hw, gpus=self.gpus, days=self.days, dollars=self.dollars,
-                price=price, precision=self.precision or "bf16", recompute=self.recompute or "none")
+                6.0 * self.params * self.tokens,
+                hw,
+                gpus=self.gpus,
+                days=self.days,
+                dollars=self.dollars,
+                price=price,
+                precision=self.precision or "bf16",
+                recompute=self.recompute or "none",
+            )
         except ScaleplanError as exc:
             raise BudgetFieldError("days" if self.days is not None else "dollars", str(exc)) from None
         if not 0 < implied.mfu <= 1:
-            raise BudgetFieldError("days" if self.days is not None else "dollars",
-                                   f"the run cannot finish: it would need an MFU of {implied.mfu:.0%} (more than 100%)")
+            raise BudgetFieldError(
+                "days" if self.days is not None else "dollars",
+                f"the run cannot finish: it would need an MFU of {implied.mfu:.0%} (more than 100%)",
+            )
         return implied
 
     def _check_mode(self) -> None:
@@ -267,28 +294,38 @@ class Budget:
                 raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
             return
         if (self.params is None) != (self.tokens is None):
-            raise BudgetFieldError("params" if self.params is None else "tokens",
-                                   "a fixed model needs both <params> and <tokens>")
+            raise BudgetFieldError(
+                "params" if self.params is None else "tokens", "a fixed model needs both <params> and <tokens>"
+            )
         if self.params is not None:
             if self.flops is not None:
                 raise BudgetFieldError("flops", "<params> and <tokens> set the budget (6ND); drop <flops>")
             if self.days is not None and self.dollars is not None:
-                raise BudgetFieldError("dollars", "give the run's time (<gpus> and <days>) or its money (<dollars>), "
-                                                  "not both: either implies the MFU")
+                raise BudgetFieldError(
+                    "dollars",
+                    "give the run's time (<gpus> and <days>) or its money (<dollars>), "
+                    "not both: either implies the MFU",
+                )
             if (self.days is not None or self.dollars is not None) and (self.mfu or self.hfu) is not None:
-                raise BudgetFieldError("mfu" if self.mfu is not None else "hfu",
-                                       "<days> or <dollars> with a fixed model imply the utilisation; drop "
-                                       + ("<mfu>" if self.mfu is not None else "<hfu>"))
+                raise BudgetFieldError(
+                    "mfu" if self.mfu is not None else "hfu",
+                    "<days> or <dollars> with a fixed model imply the utilisation; drop "
+                    + ("<mfu>" if self.mfu is not None else "<hfu>"),
+                )
             if self.moe is not None:
-                raise BudgetFieldError("moe", "<moe> plans from a budget alone; it does not combine with <params> "
-                                              "and <tokens>")
+                raise BudgetFieldError(
+                    "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
+                )
         if self.moe is not None and self.unique_tokens is not None:
             raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
         if self.mode not in ("compute-optimal",) and self.ci is not None:
             raise BudgetFieldError("ci", "<ci> gives intervals on the compute-optimal plan only")
         if self.ci is not None and self.serving_spec() is not None:
-            raise BudgetFieldError("ci", "<ci> gives intervals on the compute-optimal plan; with tokens to serve the "
-                                         "recommendation is the inference-aware model, which has none yet")
+            raise BudgetFieldError(
+                "ci",
+                "<ci> gives intervals on the compute-optimal plan; with tokens to serve the "
+                "recommendation is the inference-aware model, which has none yet",
+            )
 
     def law_spec(self, law=None):
         """The law this budget plans with (an override, its own, or the default), checked to exist."""
@@ -431,12 +468,15 @@ def _parse_moe(raw, where: str) -> dict | None:
             raise BudgetFieldError(f"{where}.{key}", str(exc)) from None
         if key in ("total_params", "active_params"):
             if "$" in str(value) or not x > 0:
-                raise BudgetFieldError(f"{where}.{key}", f"{label} must be a positive count of parameters, got {value!r}")
+                raise BudgetFieldError(
+                    f"{where}.{key}", f"{label} must be a positive count of parameters, got {value!r}"
+                )
         if key == "granularity" and not 1 <= x <= 1024:
             raise BudgetFieldError(f"{where}.{key}", f"{label} must be from 1 to 1,024, got {value!r}")
         if key == "expansion" and x not in (16, 64):
-            raise BudgetFieldError(f"{where}.{key}", f"{label} must be 64 or 16 (Krajewski et al. fit those), "
-                                                     f"got {value!r}")
+            raise BudgetFieldError(
+                f"{where}.{key}", f"{label} must be 64 or 16 (Krajewski et al. fit those), got {value!r}"
+            )
         out[key] = x
     return out
 
@@ -515,8 +555,10 @@ def load_budget_file(path: str | Path, law=None) -> list[Budget]:
         raise ScaleplanError(f"{loc}: {scenario}{message}")
 
     if not isinstance(raw, dict):
-        raise ScaleplanError(f"{path}: a budget file must be a mapping of fields (flops:, scenarios:, ...), "
-                             f"not {'a list' if isinstance(raw, list) else 'a single value'}")
+        raise ScaleplanError(
+            f"{path}: a budget file must be a mapping of fields (flops:, scenarios:, ...), "
+            f"not {'a list' if isinstance(raw, list) else 'a single value'}"
+        )
     unknown = set(raw) - FILE_KEYS
     if unknown:
         key = sorted(unknown)[0]

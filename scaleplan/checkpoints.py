@@ -21,11 +21,11 @@ import numpy as np
 
 from .errors import ScaleplanError
 
-__all__ = ["load_checkpoints", "load_any", "find_run_column", "RUN_ALIASES", "MIN_SIZES", "SAFE_SIZES", "MAX_ROWS"]
+__all__ = ["MAX_ROWS", "MIN_SIZES", "RUN_ALIASES", "SAFE_SIZES", "find_run_column", "load_any", "load_checkpoints"]
 
 RUN_ALIASES = ("run", "runid", "runname", "run_id", "model", "modelname", "name", "id")
-MIN_SIZES = 3      # Choshen et al. section 3: families with at least 3 models
-SAFE_SIZES = 5     # Choshen et al. section 8: "5 models is a safe bet"
+MIN_SIZES = 3  # Choshen et al. section 3: families with at least 3 models
+SAFE_SIZES = 5  # Choshen et al. section 8: "5 models is a safe bet"
 MAX_ROWS = 5_000_000
 
 
@@ -47,8 +47,13 @@ def find_run_column(header: list[str], given: str | None = None) -> str | None:
     return None
 
 
-def load_checkpoints(path, columns: dict | None = None, run_column: str | None = None, drop_fraction: float = 0.1,
-                     min_tokens: float | None = None):
+def load_checkpoints(
+    path,
+    columns: dict | None = None,
+    run_column: str | None = None,
+    drop_fraction: float = 0.1,
+    min_tokens: float | None = None,
+):
     """Checkpoints from a runs file with a run-id column; early checkpoints dropped per run; runs weighted equally.
 
     drop_fraction: drop checkpoints at or below this fraction of their run's largest token count (default 0.1).
@@ -76,8 +81,9 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_ROWS:,} are read")
     run_col = find_run_column(header, run_column)
     if run_col is None:
-        raise ScaleplanError(f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); "
-                             f"name one with --run-column")
+        raise ScaleplanError(
+            f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); name one with --run-column"
+        )
     chosen = runs_mod._resolve_columns(path, [h for h in header if h != run_col], columns)
     n = len(recs)
     cols = {k: np.empty(n) for k in chosen}
@@ -99,8 +105,10 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
     for r in range(names.size):  # a run is one model: its size must not change between checkpoints
         sizes = np.unique(params[run_idx == r])
         if sizes.size > 1:
-            raise ScaleplanError(f"{path}: run {names[r]!r} has {sizes.size} different params values "
-                                 f"({sizes[0]:.4g}, {sizes[1]:.4g}, ...); one run is one model size")
+            raise ScaleplanError(
+                f"{path}: run {names[r]!r} has {sizes.size} different params values "
+                f"({sizes[0]:.4g}, {sizes[1]:.4g}, ...); one run is one model size"
+            )
     run_max = np.zeros(names.size)
     np.maximum.at(run_max, run_idx, tokens)
     if min_tokens is not None:
@@ -113,11 +121,14 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
     lost = [str(names[r]) for r in range(names.size) if r not in set(kept_runs.tolist())]
     sizes = np.unique(params[keep])
     if sizes.size < MIN_SIZES:
-        raise ScaleplanError(f"{path}: {sizes.size} model size(s) left after dropping early checkpoints; a law needs "
-                             f"at least {MIN_SIZES} (Choshen et al. 2024 use families of >= 3 models; 5 is safer)")
+        raise ScaleplanError(
+            f"{path}: {sizes.size} model size(s) left after dropping early checkpoints; a law needs "
+            f"at least {MIN_SIZES} (Choshen et al. 2024 use families of >= 3 models; 5 is safer)"
+        )
     if keep.sum() < runs_mod.MIN_RUNS:
-        raise ScaleplanError(f"{path}: {int(keep.sum())} checkpoint(s) left; a fit of five constants needs "
-                             f"at least {runs_mod.MIN_RUNS}")
+        raise ScaleplanError(
+            f"{path}: {int(keep.sum())} checkpoint(s) left; a fit of five constants needs at least {runs_mod.MIN_RUNS}"
+        )
     # renumber the surviving runs 0..R-1 and weight each run equally (weights sum to R)
     remap = -np.ones(names.size, dtype=np.int64)
     remap[kept_runs] = np.arange(kept_runs.size)
@@ -130,23 +141,51 @@ def load_checkpoints(path, columns: dict | None = None, run_column: str | None =
     per_size = np.bincount(np.unique(np.column_stack([np.searchsorted(sizes, params[keep]), rid]), axis=0)[:, 0])
     repeated = int(np.sum(per_size >= 2))  # sizes trained more than once (seeds): resampling runs covers their noise
     if lost:
-        warnings.append(f"{len(lost)} run(s) had no checkpoint left after the early cut: {', '.join(lost[:5])}"
-                        + (" ..." if len(lost) > 5 else ""))
-    info = {"run_column": run_col, "runs": int(kept_runs.size), "checkpoints": int(keep.sum()),
-            "dropped_early": int((~keep).sum()), "rule": how, "weighting": "each run weighs the same",
-            "model_sizes": int(sizes.size), "sizes_with_repeated_runs": repeated,
-            "seed_noise": ("the bootstrap resamples whole runs, so its intervals include the spread between runs of "
-                           "one size (seeds)") if repeated else "one run per size: no seed noise measured",
-            "warnings": warnings}
+        warnings.append(
+            f"{len(lost)} run(s) had no checkpoint left after the early cut: {', '.join(lost[:5])}"
+            + (" ..." if len(lost) > 5 else "")
+        )
+    info = {
+        "run_column": run_col,
+        "runs": int(kept_runs.size),
+        "checkpoints": int(keep.sum()),
+        "dropped_early": int((~keep).sum()),
+        "rule": how,
+        "weighting": "each run weighs the same",
+        "model_sizes": int(sizes.size),
+        "sizes_with_repeated_runs": repeated,
+        "seed_noise": (
+            "the bootstrap resamples whole runs, so its intervals include the spread between runs of one size (seeds)"
+        )
+        if repeated
+        else "one run per size: no seed noise measured",
+        "warnings": warnings,
+    }
     rows = np.arange(1, n + 1)[keep]
-    return runs_mod.Runs(params=params[keep], tokens=tokens[keep], flops=flops[keep], loss=loss[keep],
-                        source=str(path), rows=rows, columns={**chosen, "run": run_col},
-                        tokens_from_flops="tokens" not in cols, sha256=digest, weights=weights, run_ids=rid,
-                        checkpoints=info)
+    return runs_mod.Runs(
+        params=params[keep],
+        tokens=tokens[keep],
+        flops=flops[keep],
+        loss=loss[keep],
+        source=str(path),
+        rows=rows,
+        columns={**chosen, "run": run_col},
+        tokens_from_flops="tokens" not in cols,
+        sha256=digest,
+        weights=weights,
+        run_ids=rid,
+        checkpoints=info,
+    )
 
 
-def load_any(path, columns: dict | None = None, drop_worst: int = 0, run_column: str | None = None,
-             drop_fraction: float = 0.1, min_tokens: float | None = None):
+def load_any(
+    path,
+    columns: dict | None = None,
+    drop_worst: int = 0,
+    run_column: str | None = None,
+    drop_fraction: float = 0.1,
+    min_tokens: float | None = None,
+):
     """A runs file as `scaleplan.fit.load_runs` reads it, or as checkpoints when `run_column` is given or a
     recognised run-id column repeats (several rows per run)."""
     from . import runs as runs_mod  # the runs I/O (read, columns, cells)
@@ -164,8 +203,9 @@ def load_any(path, columns: dict | None = None, drop_worst: int = 0, run_column:
         repeated = col is not None and len({str(r.get(col)) for _, r in recs}) < len(recs)
         if not repeated:
             if min_tokens is not None:
-                raise ScaleplanError(f"{path}: min_tokens applies to checkpoints (several rows per run, with a "
-                                     "run-id column)")
+                raise ScaleplanError(
+                    f"{path}: min_tokens applies to checkpoints (several rows per run, with a run-id column)"
+                )
             return runs_mod.load_runs(path, columns, drop_worst)
     if drop_worst:
         raise ScaleplanError("drop_worst applies to one row per run; checkpoints drop early rows instead")

@@ -35,7 +35,7 @@ _COMPARES = ("equal", "at_least", "at_most")
 @dataclass(frozen=True)
 class Check:
     id: str
-    group: str          # the law (law files), the recipe law, 'krajewski', or 'published-runs'
+    group: str  # the law (law files), the recipe law, 'krajewski', or 'published-runs'
     file: str
     claim: str
     where: str
@@ -49,9 +49,9 @@ class Check:
 @dataclass(frozen=True)
 class CheckResult:
     check: Check
-    value: float | None          # None when skipped
-    difference: float | None     # value / published - 1
-    verdict: str                 # pass, fail, skipped
+    value: float | None  # None when skipped
+    difference: float | None  # value / published - 1
+    verdict: str  # pass, fail, skipped
     reason: str = ""
 
     @property
@@ -60,10 +60,21 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         c = self.check
-        return {"id": c.id, "group": c.group, "file": c.file, "claim": c.claim, "where": c.where,
-                "published": c.published, "scaleplan": self.value, "difference": self.difference,
-                "tolerance": dict(c.tolerance), "compare": c.compare, "verdict": self.verdict, "reason": self.reason,
-                "note": c.note}
+        return {
+            "id": c.id,
+            "group": c.group,
+            "file": c.file,
+            "claim": c.claim,
+            "where": c.where,
+            "published": c.published,
+            "scaleplan": self.value,
+            "difference": self.difference,
+            "tolerance": dict(c.tolerance),
+            "compare": c.compare,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "note": c.note,
+        }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -94,10 +105,20 @@ def _parse(raw: list, group: str, file: str) -> list[Check]:
         if kind not in _KINDS:
             raise ScaleplanError(f"{where}: compute.kind must be one of {', '.join(sorted(_KINDS))}, got {kind!r}")
         group_here = str(entry.get("group", group))
-        out.append(Check(id=str(entry["id"]), group=group_here, file=file, claim=str(entry["claim"]),
-                         where=str(entry["where"]), compute=dict(entry["compute"]), published=float(entry["published"]),
-                         tolerance={k: float(v) for k, v in tol.items()}, compare=compare,
-                         note=" ".join(str(entry.get("note", "")).split())))
+        out.append(
+            Check(
+                id=str(entry["id"]),
+                group=group_here,
+                file=file,
+                claim=str(entry["claim"]),
+                where=str(entry["where"]),
+                compute=dict(entry["compute"]),
+                published=float(entry["published"]),
+                tolerance={k: float(v) for k, v in tol.items()},
+                compare=compare,
+                note=" ".join(str(entry.get("note", "")).split()),
+            )
+        )
     return out
 
 
@@ -227,12 +248,19 @@ def _inference(spec, law):
     else:
         loss = _f(spec, "target_loss")
     costs = serving_costs(**spec["costs"]) if "costs" in spec else None
-    plan = inference_aware(_f(spec, "inference_tokens"), target_loss=loss, law=law,
-                           objective=spec.get("objective", "flops"), costs=costs)
-    pa, pb = ([_attr(plan, f"{side}.{key}") for key in ("params", "tokens", "total_flops")]
-              for side in ("compute_optimal", "inference_aware"))
-    derived = {"params_pct": 100 * pb[0] / pa[0], "tokens_pct": 100 * pb[1] / pa[1], "flops_pct": 100 * pb[2] / pa[2],
-               "saved_flops": pa[2] - pb[2]}
+    plan = inference_aware(
+        _f(spec, "inference_tokens"), target_loss=loss, law=law, objective=spec.get("objective", "flops"), costs=costs
+    )
+    pa, pb = (
+        [_attr(plan, f"{side}.{key}") for key in ("params", "tokens", "total_flops")]
+        for side in ("compute_optimal", "inference_aware")
+    )
+    derived = {
+        "params_pct": 100 * pb[0] / pa[0],
+        "tokens_pct": 100 * pb[1] / pa[1],
+        "flops_pct": 100 * pb[2] / pa[2],
+        "saved_flops": pa[2] - pb[2],
+    }
     out = spec["output"]
     return float(derived[out]) if out in derived else _attr(plan, out)
 
@@ -262,16 +290,24 @@ def _shape(spec):
 
     d = int(spec["d_model"])
     head_dim = int(spec.get("head_dim", 128))
-    return Shape(int(spec["layers"]), d, int(spec.get("heads", d // head_dim)), head_dim,
-                 int(spec.get("d_ff", 4 * d)), int(spec.get("context", 2048)), int(spec.get("vocab", 32000)))
+    return Shape(
+        int(spec["layers"]),
+        d,
+        int(spec.get("heads", d // head_dim)),
+        head_dim,
+        int(spec.get("d_ff", 4 * d)),
+        int(spec.get("context", 2048)),
+        int(spec.get("vocab", 32000)),
+    )
 
 
 def _hparams(spec, law):
     from .recipe import hyperparameters
 
     shape = _shape(spec) if "layers" in spec else None
-    rows = hyperparameters(tokens=spec.get("tokens"), flops=spec.get("flops"), loss=spec.get("loss"),
-                           law=spec["law"], shape=shape)
+    rows = hyperparameters(
+        tokens=spec.get("tokens"), flops=spec.get("flops"), loss=spec.get("loss"), law=spec["law"], shape=shape
+    )
     (row,) = [r for r in rows if r.default]
     return _attr(row, spec["output"])
 
@@ -351,12 +387,23 @@ def _refit_cached(path: str, drop_worst: int):
 
 
 _KINDS = {
-    "allocate": _allocate, "exponent": _exponent, "loss": _loss, "loss_error_pct": _loss_error_pct,
+    "allocate": _allocate,
+    "exponent": _exponent,
+    "loss": _loss,
+    "loss_error_pct": _loss_error_pct,
     "downstream_error_pct": _downstream_error_pct,
-    "constrained_loss": _constrained_loss, "constrained_allocation": _constrained_allocation,
-    "inference": _inference, "moe": _moe, "vocab": _vocab, "steplaw": _steplaw, "hparams": _hparams,
-    "flops_per_token": _flops_per_token, "table_a4_ratio": _table_a4_ratio, "training_run": _training_run,
-    "refit": _refit, "constant": _constant,
+    "constrained_loss": _constrained_loss,
+    "constrained_allocation": _constrained_allocation,
+    "inference": _inference,
+    "moe": _moe,
+    "vocab": _vocab,
+    "steplaw": _steplaw,
+    "hparams": _hparams,
+    "flops_per_token": _flops_per_token,
+    "table_a4_ratio": _table_a4_ratio,
+    "training_run": _training_run,
+    "refit": _refit,
+    "constant": _constant,
 }
 
 

@@ -1,6 +1,5 @@
 """The `scaleplan` command line: parse, call one library function, render, map errors to exit codes."""
 
-
 import math
 import os
 import sys
@@ -14,15 +13,24 @@ from typer.core import TyperGroup
 import scaleplan
 
 from . import laws as laws_mod
-from .allocate import Plan, compare as compare_laws, plan_budget
 from . import limits
+from .allocate import Plan, plan_budget
+from .allocate import compare as compare_laws
 from .budget import Budget, BudgetFieldError, load_budget_file
 from .errors import ScaleplanError
 from .files import check_target, write_atomic
-from .render import (Format, emit_comparison, emit_constrained, emit_grid, emit_inference, emit_inference_sweep,
-                     emit_moe, emit_overtrain, emit_plans)
-from .units import (fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive,
-                    parse_quantity)
+from .render import (
+    Format,
+    emit_comparison,
+    emit_constrained,
+    emit_grid,
+    emit_inference,
+    emit_inference_sweep,
+    emit_moe,
+    emit_overtrain,
+    emit_plans,
+)
+from .units import fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
@@ -74,7 +82,7 @@ def _refuse_repeats(cmd, args) -> None:
     single = {}
     for param in cmd.params:
         if param.param_type_name == "option" and not (param.multiple or param.count or param.is_flag):
-            single.update({opt: param for opt in param.opts})
+            single.update(dict.fromkeys(param.opts, param))
     seen: dict[str, str] = {}
     for arg in args:
         if arg == "--":
@@ -105,8 +113,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
     add_completion=False,
 )
-laws_app = typer.Typer(cls=_Group, invoke_without_command=True,
-                       context_settings={"help_option_names": ["-h", "--help"]})
+laws_app = typer.Typer(
+    cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 app.add_typer(laws_app, name="laws")
 
 
@@ -118,28 +127,50 @@ def _version(value: bool):
 
 @app.callback()
 def main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Show the version and exit.")] = None,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
 ):
     """Plan LLM pre-training compute with the published scaling laws."""
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
-LawOpt = Annotated[Optional[str], typer.Option("--law", "-l", help=f"Law name or law file (default {laws_mod.DEFAULT_LAW}); see `scaleplan laws`.")]
-HardwareOpt = Annotated[Optional[str], typer.Option("--hardware", help="Hardware preset (h100, a100, b200, mi300x, tpu-v5p, ...).")]
+LawOpt = Annotated[
+    Optional[str],
+    typer.Option("--law", "-l", help=f"Law name or law file (default {laws_mod.DEFAULT_LAW}); see `scaleplan laws`."),
+]
+HardwareOpt = Annotated[
+    Optional[str], typer.Option("--hardware", help="Hardware preset (h100, a100, b200, mi300x, tpu-v5p, ...).")
+]
 MfuOpt = Annotated[Optional[str], typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1] (default 0.4).")]
 PriceOpt = Annotated[Optional[str], typer.Option("--price", help="Dollars per GPU-hour (default: the preset's).")]
 GpusOpt = Annotated[Optional[str], typer.Option("--gpus", help="Number of accelerators (default 1024).")]
-PeakOpt = Annotated[Optional[str], typer.Option("--peak-flops", help="Peak FLOP/s per accelerator, instead of a preset's.")]
+PeakOpt = Annotated[
+    Optional[str], typer.Option("--peak-flops", help="Peak FLOP/s per accelerator, instead of a preset's.")
+]
 
 
-PlotOpt = Annotated[Optional[str], typer.Option("--plot", help="Also draw the figure to this new PNG file (needs matplotlib: pip install 'scaleplan\\[plot]').")]
+PlotOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--plot", help="Also draw the figure to this new PNG file (needs matplotlib: pip install 'scaleplan\\[plot]')."
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist (never an input).")]
 ContextOpt = Annotated[Optional[int], typer.Option("--context", help="Sequence length (default 2048).")]
-VocabOpt = Annotated[Optional[int], typer.Option("--vocab", help="Pin the vocabulary size (default: Tao et al. 2024's optimum).")]
-LayersOpt = Annotated[Optional[int], typer.Option("--layers", help="Pin the number of layers; the rest of the shape adapts.")]
-DModelOpt = Annotated[Optional[int], typer.Option("--d-model", help="Pin the model width; the rest of the shape adapts.")]
-LrLawOpt = Annotated[Optional[str], typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")]
+VocabOpt = Annotated[
+    Optional[int], typer.Option("--vocab", help="Pin the vocabulary size (default: Tao et al. 2024's optimum).")
+]
+LayersOpt = Annotated[
+    Optional[int], typer.Option("--layers", help="Pin the number of layers; the rest of the shape adapts.")
+]
+DModelOpt = Annotated[
+    Optional[int], typer.Option("--d-model", help="Pin the model width; the rest of the shape adapts.")
+]
+LrLawOpt = Annotated[
+    Optional[str],
+    typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper."),
+]
 
 
 def scenario_warnings(results) -> list[str]:
@@ -163,35 +194,95 @@ def _warn(warnings) -> None:
 def allocate(
     flops: Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 1e21.")] = None,
     gpus: GpusOpt = None,
-    days: Annotated[Optional[str], typer.Option("--days", help="Wall-clock days on --gpus (budget = gpus x days x peak x MFU).")] = None,
-    dollars: Annotated[Optional[str], typer.Option("--dollars", help="Money for training, e.g. 2e6 or 2M (quote '$2M' in a shell); the budget at --price.")] = None,
+    days: Annotated[
+        Optional[str], typer.Option("--days", help="Wall-clock days on --gpus (budget = gpus x days x peak x MFU).")
+    ] = None,
+    dollars: Annotated[
+        Optional[str],
+        typer.Option(
+            "--dollars", help="Money for training, e.g. 2e6 or 2M (quote '$2M' in a shell); the budget at --price."
+        ),
+    ] = None,
     price: PriceOpt = None,
     hardware: HardwareOpt = None,
     peak_flops: PeakOpt = None,
     mfu: MfuOpt = None,
-    precision: Annotated[Optional[str], typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak.")] = None,
+    precision: Annotated[
+        Optional[str],
+        typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak."),
+    ] = None,
     law: LawOpt = None,
-    inference_tokens: Annotated[Optional[str], typer.Option("--inference-tokens", help="Tokens to serve, for the inference cost.")] = None,
+    inference_tokens: Annotated[
+        Optional[str], typer.Option("--inference-tokens", help="Tokens to serve, for the inference cost.")
+    ] = None,
     context: ContextOpt = None,
     vocab: VocabOpt = None,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
     lr_law: LrLawOpt = None,
-    ci: Annotated[Optional[float], typer.Option("--ci", help="Interval level, e.g. 0.8: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).")] = None,
-    unique_tokens: Annotated[Optional[str], typer.Option("--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023.")] = None,
-    params: Annotated[Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")] = None,
-    tokens: Annotated[Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")] = None,
-    moe: Annotated[bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")] = False,
-    granularity: Annotated[Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")] = None,
-    expansion: Annotated[Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")] = None,
-    hfu: Annotated[Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu (counts recomputed work).")] = None,
-    recompute: Annotated[Optional[str], typer.Option("--recompute", help="Activation recompute: none, selective or full (HFU beside MFU; memory).")] = None,
-    zero: Annotated[Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")] = None,
-    micro_batch: Annotated[Optional[int], typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1).")] = None,
-    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones.")] = None,
-    serve_bits: Annotated[Optional[str], typer.Option("--serve-bits", help="Weight bits to serve at (8, 4, 3): the quantization penalty of the trained model.")] = None,
-    total_params: Annotated[Optional[str], typer.Option("--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B.")] = None,
-    active_params: Annotated[Optional[str], typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B.")] = None,
+    ci: Annotated[
+        Optional[float],
+        typer.Option(
+            "--ci",
+            help="Interval level, e.g. 0.8: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).",
+        ),
+    ] = None,
+    unique_tokens: Annotated[
+        Optional[str],
+        typer.Option(
+            "--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023."
+        ),
+    ] = None,
+    params: Annotated[
+        Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")
+    ] = None,
+    tokens: Annotated[
+        Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")
+    ] = None,
+    moe: Annotated[
+        bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")
+    ] = False,
+    granularity: Annotated[
+        Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")
+    ] = None,
+    expansion: Annotated[
+        Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")
+    ] = None,
+    hfu: Annotated[
+        Optional[str],
+        typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu (counts recomputed work)."),
+    ] = None,
+    recompute: Annotated[
+        Optional[str],
+        typer.Option("--recompute", help="Activation recompute: none, selective or full (HFU beside MFU; memory)."),
+    ] = None,
+    zero: Annotated[
+        Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")
+    ] = None,
+    micro_batch: Annotated[
+        Optional[int],
+        typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1)."),
+    ] = None,
+    hardware_file: Annotated[
+        Optional[str],
+        typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones."),
+    ] = None,
+    serve_bits: Annotated[
+        Optional[str],
+        typer.Option(
+            "--serve-bits", help="Weight bits to serve at (8, 4, 3): the quantization penalty of the trained model."
+        ),
+    ] = None,
+    total_params: Annotated[
+        Optional[str],
+        typer.Option(
+            "--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B."
+        ),
+    ] = None,
+    active_params: Annotated[
+        Optional[str],
+        typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B."),
+    ] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -209,19 +300,53 @@ def allocate(
     """
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
-    moe_spec = ({"granularity": granularity, "expansion": expansion, "total_params": total_params,
-                 "active_params": active_params} if moe else None)
-    budget = Budget.from_mapping({
-        "flops": flops, "gpus": gpus, "days": days, "dollars": dollars, "price": price, "hardware": hardware,
-        "peak_flops": peak_flops, "mfu": mfu, "law": law, "inference_tokens": inference_tokens,
-        "precision": precision, "params": params, "tokens": tokens, "unique_tokens": unique_tokens, "moe": moe_spec,
-        "context": context, "vocab": vocab, "layers": layers, "d_model": d_model, "lr_law": lr_law, "ci": ci,
-        "hfu": hfu, "recompute": recompute, "zero": zero, "micro_batch": micro_batch, "hardware_file": hardware_file,
-        "serve_bits": serve_bits,
-    }, flags=True)
+    moe_spec = (
+        {
+            "granularity": granularity,
+            "expansion": expansion,
+            "total_params": total_params,
+            "active_params": active_params,
+        }
+        if moe
+        else None
+    )
+    budget = Budget.from_mapping(
+        {
+            "flops": flops,
+            "gpus": gpus,
+            "days": days,
+            "dollars": dollars,
+            "price": price,
+            "hardware": hardware,
+            "peak_flops": peak_flops,
+            "mfu": mfu,
+            "law": law,
+            "inference_tokens": inference_tokens,
+            "precision": precision,
+            "params": params,
+            "tokens": tokens,
+            "unique_tokens": unique_tokens,
+            "moe": moe_spec,
+            "context": context,
+            "vocab": vocab,
+            "layers": layers,
+            "d_model": d_model,
+            "lr_law": lr_law,
+            "ci": ci,
+            "hfu": hfu,
+            "recompute": recompute,
+            "zero": zero,
+            "micro_batch": micro_batch,
+            "hardware_file": hardware_file,
+            "serve_bits": serve_bits,
+        },
+        flags=True,
+    )
     if plot and budget.mode != "compute-optimal":
-        raise ScaleplanError("--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "
-                             "--unique-tokens or --moe yet")
+        raise ScaleplanError(
+            "--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "
+            "--unique-tokens or --moe yet"
+        )
     plotter = _plotter(plot, force=force)
     result = plan_budget(budget)
     _warn(result.warnings)
@@ -277,8 +402,12 @@ def _check_sizes(**values) -> None:
 
 @app.command()
 def compare(
-    law_names: Annotated[list[str], typer.Argument(metavar="LAW...", help="Laws to compare, e.g. chinchilla kaplan epoch.")],
-    flops: Annotated[list[str], typer.Option("--flops", help="Budget(s): repeat it, or give a range 1e18..1e25.")] = ["1e21"],
+    law_names: Annotated[
+        list[str], typer.Argument(metavar="LAW...", help="Laws to compare, e.g. chinchilla kaplan epoch.")
+    ],
+    flops: Annotated[list[str], typer.Option("--flops", help="Budget(s): repeat it, or give a range 1e18..1e25.")] = [
+        "1e21"
+    ],
     points: Annotated[int, typer.Option("--points", help="Budgets per range, log-spaced.")] = 8,
     plot: PlotOpt = None,
     force: ForceOpt = False,
@@ -306,8 +435,18 @@ def compare(
 def plan(
     path: Annotated[str, typer.Argument(metavar="FILE", help="A YAML budget file (see configs/).")],
     law: LawOpt = None,
-    report: Annotated[Optional[str], typer.Option("--report", help="Also write a report folder (markdown tables and PNG figures) here: a new or empty folder.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Let --report write into a folder that has files (it replaces only its own file names).")] = False,
+    report: Annotated[
+        Optional[str],
+        typer.Option(
+            "--report", help="Also write a report folder (markdown tables and PNG figures) here: a new or empty folder."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Let --report write into a folder that has files (it replaces only its own file names)."
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ):
     """The full plan for every scenario in a YAML budget file.
@@ -325,8 +464,10 @@ def plan(
 
         check_modes(budgets, report)
     if report is not None and len(budgets) > limits.MAX_REPORT_SCENARIOS:
-        raise ScaleplanError(f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
-                             f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
+        raise ScaleplanError(
+            f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
+            f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)"
+        )
     results = [plan_budget(b, law) for b in budgets]
     _warn(scenario_warnings(results))
     plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
@@ -347,18 +488,21 @@ def plan(
         for p in plans:
             if p.inference is not None:
                 out.print()
-                emit_inference(out, fmt, p.inference, describe_break_even(p.inference),
-                               title=f"Inference-aware sizing: {p.name}")
+                emit_inference(
+                    out, fmt, p.inference, describe_break_even(p.inference), title=f"Inference-aware sizing: {p.name}"
+                )
     if report is not None:
         from .report import write_report
 
         try:
             import matplotlib  # noqa: F401
+
             figures = True
         except ImportError:
             figures = False
-            _warn(["matplotlib is not installed, so the report has tables but no figures "
-                   "(pip install 'scaleplan[plot]')"])
+            _warn(
+                ["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"]
+            )
         written = write_report(path, report, law=law, figures=figures, force=force)
         n = len(written.files)
         err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
@@ -393,7 +537,13 @@ def laws_show(
 
 @app.command()
 def hardware(
-    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="A YAML file of presets that adds to or overrides the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).")] = None,
+    hardware_file: Annotated[
+        Optional[str],
+        typer.Option(
+            "--hardware-file",
+            help="A YAML file of presets that adds to or overrides the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ):
     """List the hardware presets: dense peak FLOP/s per precision, HBM, bandwidth, power, links, price.
@@ -402,7 +552,6 @@ def hardware(
     Example: scaleplan hardware -f json
     """
     from .cost import presets
-
     from .render import emit_hardware
 
     emit_hardware(out, fmt, list({hw.key: hw for hw in presets(hardware_file).values()}.values()))
@@ -445,8 +594,12 @@ def _recipe():
 @app.command()
 def vocab(
     params: Annotated[Optional[str], typer.Option("--params", help="Total parameters, e.g. 70e9 or 7B.")] = None,
-    non_vocab_params: Annotated[Optional[str], typer.Option("--non-vocab-params", help="Non-vocabulary parameters (Tao et al.'s N_nv).")] = None,
-    flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs (Tao et al.'s IsoFLOP approach).")] = None,
+    non_vocab_params: Annotated[
+        Optional[str], typer.Option("--non-vocab-params", help="Non-vocabulary parameters (Tao et al.'s N_nv).")
+    ] = None,
+    flops: Annotated[
+        Optional[str], typer.Option("--flops", help="Training FLOPs (Tao et al.'s IsoFLOP approach).")
+    ] = None,
     d_model: DModelOpt = None,
     fmt: FormatOpt = Format.table,
 ):
@@ -460,8 +613,11 @@ def vocab(
         raise ScaleplanError("give one of --params, --non-vocab-params or --flops")
     _check_sizes(d_model=d_model)
     result = _recipe().optimal_vocab(
-        non_vocab_params=_model_size(non_vocab_params, "--non-vocab-params"), flops=_flops(flops),
-        params_total=_model_size(params, "--params"), d_model=d_model)
+        non_vocab_params=_model_size(non_vocab_params, "--non-vocab-params"),
+        flops=_flops(flops),
+        params_total=_model_size(params, "--params"),
+        d_model=d_model,
+    )
     _warn(result.warnings)
     from .render import emit_vocab
 
@@ -472,9 +628,18 @@ def vocab(
 def hparams(
     params: Annotated[Optional[str], typer.Option("--params", help="Total parameters, e.g. 7B.")] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
-    flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs (DeepSeek's laws use compute).")] = None,
-    loss: Annotated[Optional[float], typer.Option("--loss", help="Predicted loss in nats, for Kaplan's critical batch.")] = None,
-    law: Annotated[Optional[str], typer.Option("--law", "-l", help="Which law is the default: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.")] = None,
+    flops: Annotated[
+        Optional[str], typer.Option("--flops", help="Training FLOPs (DeepSeek's laws use compute).")
+    ] = None,
+    loss: Annotated[
+        Optional[float], typer.Option("--loss", help="Predicted loss in nats, for Kaplan's critical batch.")
+    ] = None,
+    law: Annotated[
+        Optional[str],
+        typer.Option(
+            "--law", "-l", help="Which law is the default: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper."
+        ),
+    ] = None,
     context: ContextOpt = None,
     fmt: FormatOpt = Format.table,
 ):
@@ -493,7 +658,10 @@ def hparams(
         params=_model_size(params, "--params"),
         tokens=None if tokens is None else parse_count(tokens, "--tokens"),
         flops=_flops(flops),
-        loss=loss, law=law, context=context or rec.constants()["conventions"]["context"])
+        loss=loss,
+        law=law,
+        context=context or rec.constants()["conventions"]["context"],
+    )
     _warn(w for row in rows_ for w in row.warnings)
     from .render import emit_hparams
 
@@ -507,7 +675,9 @@ def flops(
     heads: Annotated[int, typer.Option("--heads", help="Attention heads.")],
     vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary size.")],
     d_ff: Annotated[Optional[int], typer.Option("--d-ff", help="Feed-forward width (default 4 x d_model).")] = None,
-    head_dim: Annotated[Optional[int], typer.Option("--head-dim", help="Per-head width (default d_model / heads).")] = None,
+    head_dim: Annotated[
+        Optional[int], typer.Option("--head-dim", help="Per-head width (default d_model / heads).")
+    ] = None,
     context: Annotated[int, typer.Option("--context", help="Sequence length.")] = 2048,
     fmt: FormatOpt = Format.table,
 ):
@@ -515,15 +685,23 @@ def flops(
 
     Example: scaleplan flops --layers 80 --d-model 8192 --heads 64 --d-ff 32768 --vocab 32000 --context 2048
     """
-    _check_sizes(layers=layers, d_model=d_model, heads=heads, vocab=vocab, d_ff=d_ff, head_dim=head_dim,
-                 context=context)
+    _check_sizes(
+        layers=layers, d_model=d_model, heads=heads, vocab=vocab, d_ff=d_ff, head_dim=head_dim, context=context
+    )
     rec = _recipe()
     if head_dim is None:
         if heads <= 0 or d_model % heads:
             raise ScaleplanError(f"--heads {heads} must divide --d-model {d_model} (or give --head-dim)")
         head_dim = d_model // heads
-    shape = rec.Shape(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim,
-                      d_ff=4 * d_model if d_ff is None else d_ff, context=context, vocab=vocab)
+    shape = rec.Shape(
+        layers=layers,
+        d_model=d_model,
+        heads=heads,
+        head_dim=head_dim,
+        d_ff=4 * d_model if d_ff is None else d_ff,
+        context=context,
+        vocab=vocab,
+    )
     from .render import emit_flops
 
     emit_flops(out, fmt, shape, rec.flops_per_token(shape))
@@ -531,24 +709,60 @@ def flops(
 
 @app.command("inference-aware")
 def inference_aware_cmd(
-    inference_tokens: Annotated[list[str], typer.Option("--inference-tokens", help="Tokens to serve over the model's life; repeat it or give a range 1e10..1e14 for a sweep.")],
-    flops: Annotated[Optional[str], typer.Option("--flops", help="Quality = the loss of the compute-optimal model at this budget.")] = None,
-    target_loss: Annotated[Optional[float], typer.Option("--target-loss", help="Quality as a loss (the paper's formulation).")] = None,
+    inference_tokens: Annotated[
+        list[str],
+        typer.Option(
+            "--inference-tokens",
+            help="Tokens to serve over the model's life; repeat it or give a range 1e10..1e14 for a sweep.",
+        ),
+    ],
+    flops: Annotated[
+        Optional[str], typer.Option("--flops", help="Quality = the loss of the compute-optimal model at this budget.")
+    ] = None,
+    target_loss: Annotated[
+        Optional[float], typer.Option("--target-loss", help="Quality as a loss (the paper's formulation).")
+    ] = None,
     law: LawOpt = None,
-    objective: Annotated[str, typer.Option("--objective", help="Minimise total 'flops' or total 'cost' (dollars).")] = "flops",
+    objective: Annotated[
+        str, typer.Option("--objective", help="Minimise total 'flops' or total 'cost' (dollars).")
+    ] = "flops",
     hardware: HardwareOpt = None,
     mfu: MfuOpt = None,
     price: PriceOpt = None,
     peak_flops: PeakOpt = None,
-    inference_hardware: Annotated[Optional[str], typer.Option("--inference-hardware", help="Serving hardware preset (default: the training hardware).")] = None,
-    inference_price: Annotated[Optional[str], typer.Option("--inference-price", help="Dollars per serving GPU-hour (default: the training price).")] = None,
-    inference_bits: Annotated[Optional[int], typer.Option("--inference-bits", help="Serving precision, 16 or 8 (8-bit doubles the tensor peak).")] = None,
-    prefill_mfu: Annotated[Optional[str], typer.Option("--prefill-mfu", help="MFU of prefill (default 0.5, Sardana et al.'s).")] = None,
-    decode_mfu: Annotated[Optional[str], typer.Option("--decode-mfu", help="MFU of decoding (default 0.01, Sardana et al.'s).")] = None,
-    prompt_share: Annotated[Optional[str], typer.Option("--prompt-share", help="Fraction of served tokens that are prompt, in [0, 1] (default 70/285).")] = None,
-    context: Annotated[Optional[str], typer.Option("--context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1).")] = None,
+    inference_hardware: Annotated[
+        Optional[str],
+        typer.Option("--inference-hardware", help="Serving hardware preset (default: the training hardware)."),
+    ] = None,
+    inference_price: Annotated[
+        Optional[str],
+        typer.Option("--inference-price", help="Dollars per serving GPU-hour (default: the training price)."),
+    ] = None,
+    inference_bits: Annotated[
+        Optional[int],
+        typer.Option("--inference-bits", help="Serving precision, 16 or 8 (8-bit doubles the tensor peak)."),
+    ] = None,
+    prefill_mfu: Annotated[
+        Optional[str], typer.Option("--prefill-mfu", help="MFU of prefill (default 0.5, Sardana et al.'s).")
+    ] = None,
+    decode_mfu: Annotated[
+        Optional[str], typer.Option("--decode-mfu", help="MFU of decoding (default 0.01, Sardana et al.'s).")
+    ] = None,
+    prompt_share: Annotated[
+        Optional[str],
+        typer.Option("--prompt-share", help="Fraction of served tokens that are prompt, in [0, 1] (default 70/285)."),
+    ] = None,
+    context: Annotated[
+        Optional[str],
+        typer.Option(
+            "--context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1)."
+        ),
+    ] = None,
     points: Annotated[int, typer.Option("--points", help="Demands per range, log-spaced.")] = 8,
-    precision: Annotated[Optional[str], typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (the preset's dense peak at it).")] = None,
+    precision: Annotated[
+        Optional[str],
+        typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (the preset's dense peak at it)."),
+    ] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -559,13 +773,21 @@ def inference_aware_cmd(
     Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --decode-mfu 0.1
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 1e10..1e15 --points 6
     """
-    from . import inference  # noqa: PLC0415 - serving model loads only for this command
+    from . import inference
 
-    tokens = parse_budgets(inference_tokens, "--inference-tokens", _points(points), allow_zero=True,
-                           max_values=limits.MAX_ROWS, flops=False)
+    tokens = parse_budgets(
+        inference_tokens,
+        "--inference-tokens",
+        _points(points),
+        allow_zero=True,
+        max_values=limits.MAX_ROWS,
+        flops=False,
+    )
     if tokens.max() > limits.MAX_TOKENS:
-        raise ScaleplanError(f"--inference-tokens: {fmt_sci(tokens.max())} tokens is beyond any plan (more than "
-                             f"{fmt_sci(limits.MAX_TOKENS)}); check the units")
+        raise ScaleplanError(
+            f"--inference-tokens: {fmt_sci(tokens.max())} tokens is beyond any plan (more than "
+            f"{fmt_sci(limits.MAX_TOKENS)}); check the units"
+        )
     law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
     budget = None
     if flops is not None:
@@ -577,18 +799,29 @@ def inference_aware_cmd(
         if ctx > limits.MAX_CONTEXT:
             raise ScaleplanError(f"--context must be at most {limits.MAX_CONTEXT:,}, got {context}")
     plotter = _plotter(plot, force=force)
-    fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)  # noqa: E731
+    fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)
     costs = inference.serving_costs(
-        hardware, fraction(mfu, "--mfu"), None if price is None else parse_positive(price, "--price"),
-        inference_hardware, None if inference_price is None else parse_positive(inference_price, "--inference-price"),
-        fraction(prefill_mfu, "--prefill-mfu"), fraction(decode_mfu, "--decode-mfu"),
-        fraction(prompt_share, "--prompt-share", False), inference_bits,
+        hardware,
+        fraction(mfu, "--mfu"),
+        None if price is None else parse_positive(price, "--price"),
+        inference_hardware,
+        None if inference_price is None else parse_positive(inference_price, "--inference-price"),
+        fraction(prefill_mfu, "--prefill-mfu"),
+        fraction(decode_mfu, "--decode-mfu"),
+        fraction(prompt_share, "--prompt-share", False),
+        inference_bits,
         peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"),
-        precision=_precision(precision))
+        precision=_precision(precision),
+    )
     plan = inference.inference_aware(
-        tokens if tokens.size > 1 else tokens[0], flops=budget,
-        target_loss=target_loss, law=law_obj, objective=objective,
-        context=None if context is None else parse_positive(context, "--context"), costs=costs)
+        tokens if tokens.size > 1 else tokens[0],
+        flops=budget,
+        target_loss=target_loss,
+        law=law_obj,
+        objective=objective,
+        context=None if context is None else parse_positive(context, "--context"),
+        costs=costs,
+    )
     break_even = inference.describe_break_even(plan)
     if tokens.size > 1:
         _warn(plan.warnings)
@@ -596,7 +829,9 @@ def inference_aware_cmd(
     else:  # one demand: the recommended model in full, its recipe and cost, after the comparison
         from .allocate import recommended_plan
 
-        recommended = recommended_plan(plan, context=None if context is None else int(parse_positive(context, "--context")))
+        recommended = recommended_plan(
+            plan, context=None if context is None else int(parse_positive(context, "--context"))
+        )
         _warn(recommended.warnings)
         if fmt in (Format.json, Format.csv):
             emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
@@ -615,7 +850,9 @@ def _columns(spec: list[str]) -> dict:
     for item in (part for value in spec for part in value.split(",")):
         field, sep, column = item.partition("=")
         if not sep or not field.strip() or not column.strip():
-            raise ScaleplanError(f"--columns takes FIELD=COLUMN pairs (fields: params, tokens, flops, loss), got {item!r}")
+            raise ScaleplanError(
+                f"--columns takes FIELD=COLUMN pairs (fields: params, tokens, flops, loss), got {item!r}"
+            )
         out[field.strip()] = column.strip()
     return out
 
@@ -623,19 +860,55 @@ def _columns(spec: list[str]) -> dict:
 @app.command()
 def fit(
     path: Annotated[str, typer.Argument(metavar="RUNS", help="Your runs: .csv, .tsv, .jsonl, .json or .yaml.")],
-    columns: Annotated[list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=val_loss.")] = [],
+    columns: Annotated[
+        list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=val_loss.")
+    ] = [],
     drop_worst: Annotated[int, typer.Option("--drop-worst", help="Leave out the K highest-loss runs (Epoch: 5).")] = 0,
-    n_bootstrap: Annotated[int, typer.Option("--bootstrap", help="Resample the runs N times for confidence intervals.")] = 0,
-    approach: Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or both.")] = "parametric",
-    budgets: Annotated[list[str], typer.Option("--budgets", help="Budgets for the implied allocation (default 1e21, 1e23, 1e25).")] = [],
-    save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")] = None,
+    n_bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Resample the runs N times for confidence intervals.")
+    ] = 0,
+    approach: Annotated[
+        str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or both.")
+    ] = "parametric",
+    budgets: Annotated[
+        list[str], typer.Option("--budgets", help="Budgets for the implied allocation (default 1e21, 1e23, 1e25).")
+    ] = [],
+    save: Annotated[
+        Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")
+    ] = None,
+    name: Annotated[
+        Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (a whole number >= 0).")] = 0,
-    method: Annotated[str, typer.Option("--method", help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.")] = "huber",
-    max_flops: Annotated[Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")] = None,
-    run_column: Annotated[Optional[str], typer.Option("--run-column", help="Checkpoints: the run-id column (default: run, run_id, name, ... when ids repeat).")] = None,
-    drop_early: Annotated[float, typer.Option("--drop-early", help="Checkpoints: drop each run's checkpoints at or below this fraction of its final tokens.")] = 0.1,
-    min_tokens: Annotated[Optional[str], typer.Option("--min-tokens", help="Checkpoints: drop those before this many tokens instead (Choshen et al.: 10B).")] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.",
+        ),
+    ] = "huber",
+    max_flops: Annotated[
+        Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")
+    ] = None,
+    run_column: Annotated[
+        Optional[str],
+        typer.Option(
+            "--run-column", help="Checkpoints: the run-id column (default: run, run_id, name, ... when ids repeat)."
+        ),
+    ] = None,
+    drop_early: Annotated[
+        float,
+        typer.Option(
+            "--drop-early",
+            help="Checkpoints: drop each run's checkpoints at or below this fraction of its final tokens.",
+        ),
+    ] = 0.1,
+    min_tokens: Annotated[
+        Optional[str],
+        typer.Option(
+            "--min-tokens", help="Checkpoints: drop those before this many tokens instead (Choshen et al.: 10B)."
+        ),
+    ] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -664,11 +937,25 @@ def fit(
     if save is not None:
         check_target(save, [path], suffix=(".yaml", ".yml"), force=force, what="--save")  # .yaml: --law reads it
     if method == "vp":
-        _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
-                (run_column, drop_early, min_tokens), seed, force)
+        _fit_vp(
+            path,
+            columns,
+            drop_worst,
+            approach,
+            n_bootstrap,
+            plot,
+            max_flops,
+            budgets,
+            save,
+            name,
+            fmt,
+            (run_column, drop_early, min_tokens),
+            seed,
+            force,
+        )
         return
     plotter = _plotter(plot, inputs=[path], force=force)
-    chosen = (tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25))
+    chosen = tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25)
     limits.check_flops(chosen, "--budgets")
     runs = _load_fit_runs(path, columns, drop_worst, (run_column, drop_early, min_tokens))
     if max_flops is not None:
@@ -720,19 +1007,42 @@ def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
     from .checkpoints import load_any
 
     run_column, drop_early, min_tokens = checkpoint_options
-    runs = load_any(path, _columns(columns) or None, drop_worst, run_column, drop_early,
-                    None if min_tokens is None else parse_quantity(min_tokens, "--min-tokens"))
+    runs = load_any(
+        path,
+        _columns(columns) or None,
+        drop_worst,
+        run_column,
+        drop_early,
+        None if min_tokens is None else parse_quantity(min_tokens, "--min-tokens"),
+    )
     if runs.checkpoints:
         info = runs.checkpoints
         _warn(info["warnings"])
-        err.print(f"{info['checkpoints']:,} checkpoints of {info['runs']} runs ({info['model_sizes']} model sizes); "
-                  f"{info['dropped_early']:,} early ones dropped: {info['rule']}; each run weighs the same",
-                  markup=False, soft_wrap=True)
+        err.print(
+            f"{info['checkpoints']:,} checkpoints of {info['runs']} runs ({info['model_sizes']} model sizes); "
+            f"{info['dropped_early']:,} early ones dropped: {info['rule']}; each run weighs the same",
+            markup=False,
+            soft_wrap=True,
+        )
     return runs
 
 
-def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, budgets, save, name, fmt,
-            checkpoint_options=(None, 0.1, None), seed=0, force: bool = False) -> None:
+def _fit_vp(
+    path,
+    columns,
+    drop_worst,
+    approach,
+    n_bootstrap,
+    plot,
+    max_flops,
+    budgets,
+    save,
+    name,
+    fmt,
+    checkpoint_options=(None, 0.1, None),
+    seed=0,
+    force: bool = False,
+) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
     import numpy as np
 
@@ -742,7 +1052,7 @@ def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, b
         raise ScaleplanError("--method vp fits the parametric law alone: drop --approach and --plot")
     if not 0 <= n_bootstrap <= 100_000:
         raise ScaleplanError(f"--bootstrap must be in 0..100,000, got {n_bootstrap:,}")
-    chosen = (tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25))
+    chosen = tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25)
     limits.check_flops(chosen, "--budgets")
     runs = _load_fit_runs(path, columns, drop_worst, checkpoint_options)
     if max_flops is not None:
@@ -751,8 +1061,16 @@ def _fit_vp(path, columns, drop_worst, approach, n_bootstrap, plot, max_flops, b
     _warn(vp.warnings)
     boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
     n_opt, d_opt = vp.optimum(np.asarray(chosen))
-    alloc = [{"flops": c, "params": float(n_), "tokens": float(d_), "tokens_per_param": float(d_ / n_),
-              "loss": float(vp.loss(n_, d_))} for c, n_, d_ in zip(chosen, n_opt, d_opt)]
+    alloc = [
+        {
+            "flops": c,
+            "params": float(n_),
+            "tokens": float(d_),
+            "tokens_per_param": float(d_ / n_),
+            "loss": float(vp.loss(n_, d_)),
+        }
+        for c, n_, d_ in zip(chosen, n_opt, d_opt)
+    ]
     if save:
         import yaml
 
@@ -776,8 +1094,14 @@ def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):
 
     with Progress(console=err, transient=True, disable=n < 200) as progress:
         task = progress.add_task(f"bootstrap ({n} refits)", total=n)
-        return fit_mod.bootstrap(runs, n=n, seed=seed, budgets=budgets, fit=parametric,
-                                 progress=lambda i, total: progress.update(task, completed=i))
+        return fit_mod.bootstrap(
+            runs,
+            n=n,
+            seed=seed,
+            budgets=budgets,
+            fit=parametric,
+            progress=lambda i, total: progress.update(task, completed=i),
+        )
 
 
 @app.command()
@@ -787,7 +1111,9 @@ def sweep(
     levels: Annotated[int, typer.Option("--levels", help="IsoFLOP levels.")] = 5,
     sizes: Annotated[int, typer.Option("--sizes", help="Model sizes per level.")] = 7,
     law: LawOpt = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the runs as a new CSV file to fill in with losses.")] = None,
+    output: Annotated[
+        Optional[str], typer.Option("--output", "-o", help="Write the runs as a new CSV file to fill in with losses.")
+    ] = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
@@ -811,8 +1137,11 @@ def sweep(
     _warn(design.warnings)
     if output is not None:
         write_atomic(output, design.csv_text(), law_inputs, force=force, what="--output")
-        err.print(f"wrote {len(design.rows)} runs to {output}: train them, fill in the loss column, then "
-                  f"scaleplan fit {output}", markup=False)
+        err.print(
+            f"wrote {len(design.rows)} runs to {output}: train them, fill in the loss column, then "
+            f"scaleplan fit {output}",
+            markup=False,
+        )
     from .render import emit_sweep
 
     emit_sweep(out, fmt, design)
@@ -831,14 +1160,49 @@ def _capped(value: str, flag: str, cap: float) -> float:
 
 @app.command("precision")
 def precision_cmd(
-    flops: Annotated[Optional[str], typer.Option("--flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")] = None,
-    params: Annotated[Optional[str], typer.Option("--params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown.")] = None,
-    tokens: Annotated[Optional[str], typer.Option("--tokens", help="The model's training tokens (with --params).")] = None,
-    train: Annotated[Optional[list[str]], typer.Option("--train-precision", help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).")] = None,
-    hardware_precision: Annotated[Optional[list[str]], typer.Option("--hardware-precision", help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).")] = None,
-    block_size: Annotated[Optional[int], typer.Option("--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16).")] = None,
-    serve_bits: Annotated[Optional[list[float]], typer.Option("--serve-bits", help="Weight bits to serve the trained model at (repeat; default 8 4 3 2).")] = None,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file.")] = None,
+    flops: Annotated[
+        Optional[str],
+        typer.Option("--flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D."),
+    ] = None,
+    params: Annotated[
+        Optional[str],
+        typer.Option(
+            "--params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."
+        ),
+    ] = None,
+    tokens: Annotated[
+        Optional[str], typer.Option("--tokens", help="The model's training tokens (with --params).")
+    ] = None,
+    train: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--train-precision",
+            help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).",
+        ),
+    ] = None,
+    hardware_precision: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--hardware-precision",
+            help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).",
+        ),
+    ] = None,
+    block_size: Annotated[
+        Optional[int],
+        typer.Option(
+            "--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16)."
+        ),
+    ] = None,
+    serve_bits: Annotated[
+        Optional[list[float]],
+        typer.Option("--serve-bits", help="Weight bits to serve the trained model at (repeat; default 8 4 3 2)."),
+    ] = None,
+    plot: Annotated[
+        Optional[str],
+        typer.Option(
+            "--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
     fmt: FormatOpt = Format.table,
 ):
@@ -881,8 +1245,15 @@ def precision_cmd(
         limits.check_flops(parse_flops(flops, "--flops"), "--flops", laws_mod.DEFAULT_LAW)
     if plot is not None:
         _plotter(plot, force=force)  # matplotlib present and the path writable, before any work
-    report = prec.precision_report(flops=c, params=n, tokens=d, block_size=block_size, formats=names,
-                                   serve_bits=tuple(serve_bits or (8, 4, 3, 2)), choices=choices)
+    report = prec.precision_report(
+        flops=c,
+        params=n,
+        tokens=d,
+        block_size=block_size,
+        formats=names,
+        serve_bits=tuple(serve_bits or (8, 4, 3, 2)),
+        choices=choices,
+    )
     _warn(report.warnings)
     from .render import emit_precision
 
@@ -898,35 +1269,76 @@ def precision_cmd(
 
 @app.command()
 def cluster(
-    params: Annotated[Optional[str], typer.Option("--params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
+    params: Annotated[
+        Optional[str], typer.Option("--params", help="Total parameters (all experts for MoE), e.g. 70B.")
+    ] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
-    flops: Annotated[Optional[str], typer.Option("--flops", help="Training FLOPs instead of --params/--tokens (no memory model).")] = None,
-    active_params: Annotated[Optional[str], typer.Option("--active-params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert).")] = None,
+    flops: Annotated[
+        Optional[str], typer.Option("--flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
+    ] = None,
+    active_params: Annotated[
+        Optional[str],
+        typer.Option(
+            "--active-params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."
+        ),
+    ] = None,
     hardware: HardwareOpt = None,
-    hardware_file: Annotated[Optional[str], typer.Option("--hardware-file", help="YAML presets adding to or overriding the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).")] = None,
+    hardware_file: Annotated[
+        Optional[str],
+        typer.Option(
+            "--hardware-file",
+            help="YAML presets adding to or overriding the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).",
+        ),
+    ] = None,
     peak_flops: PeakOpt = None,
     gpus: GpusOpt = None,
-    days: Annotated[Optional[str], typer.Option("--days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")] = None,
-    dollars: Annotated[Optional[str], typer.Option("--dollars", help="Money at --price: answers the MFU the plan needs.")] = None,
+    days: Annotated[
+        Optional[str], typer.Option("--days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
+    ] = None,
+    dollars: Annotated[
+        Optional[str], typer.Option("--dollars", help="Money at --price: answers the MFU the plan needs.")
+    ] = None,
     price: PriceOpt = None,
     mfu: MfuOpt = None,
-    hfu: Annotated[Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu.")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (its dense peak).")] = "bf16",
-    recompute: Annotated[str, typer.Option("--recompute", help="Activation recompute: none, selective or full.")] = "none",
+    hfu: Annotated[
+        Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu.")
+    ] = None,
+    precision: Annotated[
+        str, typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (its dense peak).")
+    ] = "bf16",
+    recompute: Annotated[
+        str, typer.Option("--recompute", help="Activation recompute: none, selective or full.")
+    ] = "none",
     zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 (data-parallel sharding of model states).")] = 1,
     micro_batch: Annotated[int, typer.Option("--micro-batch", help="Sequences per device per micro-batch.")] = 1,
     context: ContextOpt = None,
     flash: Annotated[bool, typer.Option("--flash/--no-flash", help="Flash attention (no s x s scores stored).")] = True,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
-    heads: Annotated[Optional[int], typer.Option("--heads", help="Pin the attention heads (tensor parallelism must divide them).")] = None,
-    pue: Annotated[Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")] = None,
+    heads: Annotated[
+        Optional[int], typer.Option("--heads", help="Pin the attention heads (tensor parallelism must divide them).")
+    ] = None,
+    pue: Annotated[
+        Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
+    ] = None,
     hyperscale: Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")] = False,
-    kwh_price: Annotated[Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")] = None,
-    server_power: Annotated[Optional[float], typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8).")] = None,
-    tdp_fraction: Annotated[Optional[float], typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs).")] = None,
-    gpu_price: Annotated[Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")] = None,
-    chip_price: Annotated[Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")] = None,
+    kwh_price: Annotated[
+        Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")
+    ] = None,
+    server_power: Annotated[
+        Optional[float],
+        typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8)."),
+    ] = None,
+    tdp_fraction: Annotated[
+        Optional[float],
+        typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs)."),
+    ] = None,
+    gpu_price: Annotated[
+        Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")
+    ] = None,
+    chip_price: Annotated[
+        Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")
+    ] = None,
     age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
     fmt: FormatOpt = Format.table,
 ):
@@ -958,27 +1370,64 @@ def cluster(
     if age and gpu_price is None and chip_price is None:
         raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
     if gpu_price is not None or chip_price is not None:
-        owned = cost_mod.Owned(server_price_per_gpu=pos(gpu_price, "--gpu-price"),
-                               chip_price=pos(chip_price, "--chip-price"), age_years=age)
+        owned = cost_mod.Owned(
+            server_price_per_gpu=pos(gpu_price, "--gpu-price"),
+            chip_price=pos(chip_price, "--chip-price"),
+            age_years=age,
+        )
     gpus_n = pos(gpus, "--gpus")
     result = plan_cluster(
-        params=pos(params, "--params"), tokens=pos(tokens, "--tokens"), flops=pos(flops, "--flops"),
-        active_params=pos(active_params, "--active-params"), hardware=hardware, hardware_file=hardware_file,
-        peak_flops=pos(peak_flops, "--peak-flops"), gpus=gpus_n,
-        days=pos(days, "--days"), dollars=pos(dollars, "--dollars"), price=pos(price, "--price"),
-        mfu=None if mfu is None else parse_fraction(mfu, "--mfu"), hfu=None if hfu is None else parse_fraction(hfu, "--hfu"),
-        precision=precision, recompute=recompute.strip().lower(), zero=zero, micro_batch=micro_batch,
-        context=context or 2048, flash=flash, layers=layers, d_model=d_model, heads=heads,
-        energy=cost_mod.Energy(server_power_x=server_power, tdp_fraction=tdp_fraction, pue=pue, hyperscale=hyperscale,
-                               dollars_per_kwh=kwh_price), owned=owned)
+        params=pos(params, "--params"),
+        tokens=pos(tokens, "--tokens"),
+        flops=pos(flops, "--flops"),
+        active_params=pos(active_params, "--active-params"),
+        hardware=hardware,
+        hardware_file=hardware_file,
+        peak_flops=pos(peak_flops, "--peak-flops"),
+        gpus=gpus_n,
+        days=pos(days, "--days"),
+        dollars=pos(dollars, "--dollars"),
+        price=pos(price, "--price"),
+        mfu=None if mfu is None else parse_fraction(mfu, "--mfu"),
+        hfu=None if hfu is None else parse_fraction(hfu, "--hfu"),
+        precision=precision,
+        recompute=recompute.strip().lower(),
+        zero=zero,
+        micro_batch=micro_batch,
+        context=context or 2048,
+        flash=flash,
+        layers=layers,
+        d_model=d_model,
+        heads=heads,
+        energy=cost_mod.Energy(
+            server_power_x=server_power,
+            tdp_fraction=tdp_fraction,
+            pue=pue,
+            hyperscale=hyperscale,
+            dollars_per_kwh=kwh_price,
+        ),
+        owned=owned,
+    )
     _warn(result.warnings)
     emit_cluster(out, fmt, result)
 
 
 @laws_app.command("check")
 def laws_check(
-    name: Annotated[Optional[str], typer.Argument(metavar="[NAME]", help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with the authors' released runs (svg_extracted_data.csv) for the refit checks; skipped without it.")] = None,
+    name: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="[NAME]",
+            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--data-dir",
+            help="Folder with the authors' released runs (svg_extracted_data.csv) for the refit checks; skipped without it.",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ):
     """Recompute every published number the bundled laws, recipe and hardware presets must reproduce.
@@ -1000,8 +1449,13 @@ def laws_check(
 
 @app.command()
 def init(
-    folder: Annotated[str, typer.Argument(metavar="[DIR]", help="Folder to write the example budget files into (created if missing).")] = "configs",
-    example: Annotated[Optional[list[str]], typer.Option("--example", "-e", help="Write only this example (repeatable); all when omitted.")] = None,
+    folder: Annotated[
+        str, typer.Argument(metavar="[DIR]", help="Folder to write the example budget files into (created if missing).")
+    ] = "configs",
+    example: Annotated[
+        Optional[list[str]],
+        typer.Option("--example", "-e", help="Write only this example (repeatable); all when omitted."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite example files that already exist.")] = False,
     list_only: Annotated[bool, typer.Option("--list", help="List the bundled examples and write nothing.")] = False,
 ):
@@ -1020,9 +1474,15 @@ def init(
     written = write_examples(folder, names=example, force=force)
     budgets = [p for p in written if p.parent.name != "laws"]
     law_files = len(written) - len(budgets)
-    err.print(f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
-              + (f" and {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "") + f" to {folder}: "
-              + ", ".join(p.name for p in written) + f". Try: scaleplan plan {written[0]}", markup=False, soft_wrap=True)
+    err.print(
+        f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
+        + (f" and {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "")
+        + f" to {folder}: "
+        + ", ".join(p.name for p in written)
+        + f". Try: scaleplan plan {written[0]}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 # scaleplan curve: training curves (Tissue et al. 2024 law; Hagele et al. 2024 schedules)
@@ -1030,7 +1490,7 @@ def init(
 curve_app = typer.Typer(cls=_Group, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(curve_app, name="curve")
 
-MAX_ROWS = 10_000           # rows of any printed table
+MAX_ROWS = 10_000  # rows of any printed table
 MAX_OUTPUT_STEPS = 2_000_000  # rows of a per-step schedule file
 MAX_PREDICT_STEPS = 2_000_000  # steps of a predicted curve (several per-step arrays per schedule in memory)
 
@@ -1069,17 +1529,53 @@ def _whole_option(value: int, flag: str, low: int, high: int) -> int:
 
 @curve_app.command("fit")
 def curve_fit(
-    logs: Annotated[list[str], typer.Argument(metavar="LOG...", help="Training logs (.csv, .tsv, .jsonl, .json, .yaml; W&B or TensorBoard CSV exports) with step, learning rate and loss; two or more: fit all but the last, predict the last.")],
-    columns: Annotated[list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=train/loss,lr=lr-AdamW.")] = [],
-    warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up steps (default: the steps before the learning rate first peaks).")] = None,
-    lr_log: Annotated[Optional[str], typer.Option("--lr-log", help="The learning rate from this second file (a TensorBoard export of the LR scalar: Step, Value); one LOG only.")] = None,
-    from_step: Annotated[int, typer.Option("--from-step", help="Fit only logged points at or after this step (early steps often follow no power law).")] = 0,
-    robust: Annotated[bool, typer.Option("--robust", help="Huber (delta 1e-3) on log-loss residuals instead of least squares: loss spikes count little.")] = False,
-    holdout: Annotated[float, typer.Option("--holdout", help="Fraction of logged points held out for the check (one log).")] = 0.3,
+    logs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="LOG...",
+            help="Training logs (.csv, .tsv, .jsonl, .json, .yaml; W&B or TensorBoard CSV exports) with step, learning rate and loss; two or more: fit all but the last, predict the last.",
+        ),
+    ],
+    columns: Annotated[
+        list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=train/loss,lr=lr-AdamW.")
+    ] = [],
+    warmup: Annotated[
+        Optional[int],
+        typer.Option("--warmup", help="Warm-up steps (default: the steps before the learning rate first peaks)."),
+    ] = None,
+    lr_log: Annotated[
+        Optional[str],
+        typer.Option(
+            "--lr-log",
+            help="The learning rate from this second file (a TensorBoard export of the LR scalar: Step, Value); one LOG only.",
+        ),
+    ] = None,
+    from_step: Annotated[
+        int,
+        typer.Option(
+            "--from-step", help="Fit only logged points at or after this step (early steps often follow no power law)."
+        ),
+    ] = 0,
+    robust: Annotated[
+        bool,
+        typer.Option(
+            "--robust",
+            help="Huber (delta 1e-3) on log-loss residuals instead of least squares: loss spikes count little.",
+        ),
+    ] = False,
+    holdout: Annotated[
+        float, typer.Option("--holdout", help="Fraction of logged points held out for the check (one log).")
+    ] = 0.3,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out draw.")] = 0,
-    save: Annotated[Optional[str], typer.Option("--save", help="Write the fitted curve law to this YAML file (for curve predict --law).")] = None,
+    save: Annotated[
+        Optional[str],
+        typer.Option("--save", help="Write the fitted curve law to this YAML file (for curve predict --law)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --save or --plot file.")] = False,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the logged and fitted curves to this PNG file (needs matplotlib).")] = None,
+    plot: Annotated[
+        Optional[str],
+        typer.Option("--plot", help="Also draw the logged and fitted curves to this PNG file (needs matplotlib)."),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ):
     """Fit L(s) = L0 + A S1^-alpha - C S2 (Tissue et al. 2024) to training logs, with a held-out check.
@@ -1104,8 +1600,14 @@ def curve_fit(
         _plotter(plot, inputs)
     mapping = _curve_columns(columns)
     loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
-    result = curves.fit_curves(loaded, holdout=holdout, seed=seed, robust=robust, from_step=from_step,
-                               name=Path(save).stem if save else "my-curve-law")
+    result = curves.fit_curves(
+        loaded,
+        holdout=holdout,
+        seed=seed,
+        robust=robust,
+        from_step=from_step,
+        name=Path(save).stem if save else "my-curve-law",
+    )
     _warn(result.warnings)
     record = result.to_dict()
     if save:
@@ -1120,46 +1622,101 @@ def curve_fit(
         err.print(f"wrote {plot}", markup=False)
     law, h = result.law, result.holdout
     hl = h.get("law", {})
-    rows = [[k, f"{v:.5g}", f"{hl[k]:.5g}" if k in hl else "-"] for k, v in
-            (("L0", law.L0), ("A", law.A), ("alpha", law.alpha), ("C", law.C))]
-    rows += [["points", f"{result.n_points:,} fitted", f"{h['n_points']:,} predicted" if h else "-"],
-             ["RMSE", f"{result.rmse:.4g}", f"{h['rmse']:.4g}" if h else "-"],
-             ["max error", f"{result.max_rel_error:.2%}", f"{h['max_rel_error']:.2%}" if h else "-"],
-             ["R^2", f"{result.r2:.5f}", "-"]]
+    rows = [
+        [k, f"{v:.5g}", f"{hl[k]:.5g}" if k in hl else "-"]
+        for k, v in (("L0", law.L0), ("A", law.A), ("alpha", law.alpha), ("C", law.C))
+    ]
+    rows += [
+        ["points", f"{result.n_points:,} fitted", f"{h['n_points']:,} predicted" if h else "-"],
+        ["RMSE", f"{result.rmse:.4g}", f"{h['rmse']:.4g}" if h else "-"],
+        ["max error", f"{result.max_rel_error:.2%}", f"{h['max_rel_error']:.2%}" if h else "-"],
+        ["R^2", f"{result.r2:.5f}", "-"],
+    ]
     caption = (f"Held-out check: {h['how']}. " if h else "") + (
         "S1, S2 summed over every step (LR interpolated between logged steps; warm-up at the peak rate; "
-        "lambda 0.999), as defined in arXiv 2505.07796 (secondary).")
-    emit_grid(out, fmt, "Curve law: L = L0 + A S1^-alpha - C S2 (Tissue et al. 2024)",
-              ["", "all points", "held-out check"], rows, record, caption)
+        "lambda 0.999), as defined in arXiv 2505.07796 (secondary)."
+    )
+    emit_grid(
+        out,
+        fmt,
+        "Curve law: L = L0 + A S1^-alpha - C S2 (Tissue et al. 2024)",
+        ["", "all points", "held-out check"],
+        rows,
+        record,
+        caption,
+    )
 
 
 def _schedule(kind, steps, peak_lr, warmup, cooldown, shape, final, milestones, factor):
     from .curves import Schedule
 
-    return Schedule(kind, steps, peak_lr, warmup=warmup, cooldown=cooldown, shape=shape,
-                    final_fraction=(0.1 if kind == "cosine" else 0.0) if final is None else final,
-                    milestones=tuple(milestones) or (0.5, 0.75), factor=factor)
+    return Schedule(
+        kind,
+        steps,
+        peak_lr,
+        warmup=warmup,
+        cooldown=cooldown,
+        shape=shape,
+        final_fraction=(0.1 if kind == "cosine" else 0.0) if final is None else final,
+        milestones=tuple(milestones) or (0.5, 0.75),
+        factor=factor,
+    )
 
 
 @curve_app.command("predict")
 def curve_predict(
-    law_file: Annotated[Optional[str], typer.Option("--law", help="A curve law from curve fit --save (default: the secondary example law of arXiv 2505.07796).")] = None,
+    law_file: Annotated[
+        Optional[str],
+        typer.Option(
+            "--law", help="A curve law from curve fit --save (default: the secondary example law of arXiv 2505.07796)."
+        ),
+    ] = None,
     steps: Annotated[str, typer.Option("--steps", help="Total training steps, e.g. 20000 or 20K.")] = "20000",
-    peak_lr: Annotated[str, typer.Option("--peak-lr", help="Peak learning rate, in the units of the law's logs.")] = "2e-4",
+    peak_lr: Annotated[
+        str, typer.Option("--peak-lr", help="Peak learning rate, in the units of the law's logs.")
+    ] = "2e-4",
     warmup: Annotated[int, typer.Option("--warmup", help="Linear warm-up steps.")] = 0,
-    schedules: Annotated[list[str], typer.Option("--schedule", help="Schedule(s) to compare: cosine, wsd, constant, step (repeat it).")] = [],
+    schedules: Annotated[
+        list[str], typer.Option("--schedule", help="Schedule(s) to compare: cosine, wsd, constant, step (repeat it).")
+    ] = [],
     cooldown: Annotated[float, typer.Option("--cooldown", help="wsd: fraction of steps spent decaying.")] = 0.2,
     shape: Annotated[str, typer.Option("--shape", help="wsd cooldown shape: linear, 1-sqrt, cosine.")] = "1-sqrt",
-    final: Annotated[Optional[float], typer.Option("--final", help="Last LR as a fraction of the peak (default: cosine 0.1, others 0).")] = None,
-    milestones: Annotated[list[float], typer.Option("--milestone", help="step: fraction of steps after which the LR is multiplied by --factor (repeat; default 0.5, 0.75).")] = [],
+    final: Annotated[
+        Optional[float],
+        typer.Option("--final", help="Last LR as a fraction of the peak (default: cosine 0.1, others 0)."),
+    ] = None,
+    milestones: Annotated[
+        list[float],
+        typer.Option(
+            "--milestone",
+            help="step: fraction of steps after which the LR is multiplied by --factor (repeat; default 0.5, 0.75).",
+        ),
+    ] = [],
     factor: Annotated[float, typer.Option("--factor", help="step: the factor at each milestone.")] = 0.1,
-    best_cooldown: Annotated[bool, typer.Option("--best-cooldown", help="Also find the wsd cooldown fraction with the lowest final loss.")] = False,
-    target_loss: Annotated[Optional[float], typer.Option("--target-loss", help="Also find the steps each schedule needs to reach this loss.")] = None,
+    best_cooldown: Annotated[
+        bool, typer.Option("--best-cooldown", help="Also find the wsd cooldown fraction with the lowest final loss.")
+    ] = False,
+    target_loss: Annotated[
+        Optional[float],
+        typer.Option("--target-loss", help="Also find the steps each schedule needs to reach this loss."),
+    ] = None,
     rows: Annotated[int, typer.Option("--rows", help="Steps shown in the loss-curve table (2..10000).")] = 11,
-    schedule_table: Annotated[bool, typer.Option("--schedule-table", help="Print the first schedule as a per-step (step, lr) table for a trainer, --rows rows.")] = False,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the first schedule's learning rate at every step to this CSV file.")] = None,
+    schedule_table: Annotated[
+        bool,
+        typer.Option(
+            "--schedule-table",
+            help="Print the first schedule as a per-step (step, lr) table for a trainer, --rows rows.",
+        ),
+    ] = False,
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", help="Write the first schedule's learning rate at every step to this CSV file."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --output or --plot file.")] = False,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the LR and loss curves to this PNG file (needs matplotlib).")] = None,
+    plot: Annotated[
+        Optional[str],
+        typer.Option("--plot", help="Also draw the LR and loss curves to this PNG file (needs matplotlib)."),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ):
     """The loss at every step under learning-rate schedules, from a fitted curve law.
@@ -1183,7 +1740,9 @@ def curve_predict(
     inputs = [law_file] if law_file else []
     if output:
         if n_steps > MAX_OUTPUT_STEPS:
-            raise ScaleplanError(f"--output writes one row per step: at most {MAX_OUTPUT_STEPS:,} steps, got {n_steps:,}")
+            raise ScaleplanError(
+                f"--output writes one row per step: at most {MAX_OUTPUT_STEPS:,} steps, got {n_steps:,}"
+            )
         _refuse_existing(output, force, inputs)
     if plot:
         _refuse_existing(plot, force, inputs, ".png")
@@ -1204,14 +1763,18 @@ def curve_predict(
         record["schedules"].append(entry)
     choice = None
     if best_cooldown:
-        base = next((s for s in built if s.kind == "wsd"),
-                    replace(built[0], kind="wsd", final_fraction=0.0 if final is None else final))
+        base = next(
+            (s for s in built if s.kind == "wsd"),
+            replace(built[0], kind="wsd", final_fraction=0.0 if final is None else final),
+        )
         choice = curves.best_cooldown(law, base)
         record["best_cooldown"] = choice.to_dict()
     first = min(n_steps, max(warmup + 1, round(n_steps / rows)))  # the law says little inside warm-up
     step_rows = np.unique(np.linspace(first, n_steps, min(rows, n_steps - first + 1)).round().astype(int))
-    record["curve"] = [{"step": int(st), **{f"loss_{s.kind}": float(c["loss"][st - 1]) for s, c in zip(built, curves_out)}}
-                       for st in step_rows]
+    record["curve"] = [
+        {"step": int(st), **{f"loss_{s.kind}": float(c["loss"][st - 1]) for s, c in zip(built, curves_out)}}
+        for st in step_rows
+    ]
     if schedule_table:
         record["schedule_table"] = built[0].table(rows)
     if output:
@@ -1225,10 +1788,23 @@ def curve_predict(
         plot_curves.save_predict_figure(built, curves_out, plot, inputs=inputs, force=force)
         err.print(f"wrote {plot}", markup=False)
     if fmt == Format.csv:  # one row per schedule, as the table
-        emit_grid(out, fmt, None, [], [], [{"schedule": e["schedule"]["kind"], "final_loss": e["final_loss"],
-                                            "final_lr": e["final_lr"], "steps_to_target": e.get("steps_to_target"),
-                                            **{k: v for k, v in e["schedule"].items() if k != "kind"}}
-                                           for e in record["schedules"]])
+        emit_grid(
+            out,
+            fmt,
+            None,
+            [],
+            [],
+            [
+                {
+                    "schedule": e["schedule"]["kind"],
+                    "final_loss": e["final_loss"],
+                    "final_lr": e["final_lr"],
+                    "steps_to_target": e.get("steps_to_target"),
+                    **{k: v for k, v in e["schedule"].items() if k != "kind"},
+                }
+                for e in record["schedules"]
+            ],
+        )
         return
     if fmt != Format.table and fmt != Format.markdown:
         emit_grid(out, fmt, None, [], [], record)
@@ -1238,25 +1814,52 @@ def curve_predict(
     headers = ["schedule", "shape", "final loss", "vs best"]
     if target_loss is not None:
         headers.append(f"steps to {target_loss:g}")
-        table = [row + ["not reached" if e["steps_to_target"] is None else f"{e['steps_to_target']:,}"]
-                 for row, e in zip(table, record["schedules"])]
-    emit_grid(out, fmt, f"Predicted final loss after {n_steps:,} steps (peak LR {lr_peak:g})", headers, table, {},
-              f"Law: {law.name} (L0 {law.L0:.4g}, A {law.A:.4g}, alpha {law.alpha:.4g}, C {law.C:.4g}).")
+        table = [
+            row + ["not reached" if e["steps_to_target"] is None else f"{e['steps_to_target']:,}"]
+            for row, e in zip(table, record["schedules"])
+        ]
+    emit_grid(
+        out,
+        fmt,
+        f"Predicted final loss after {n_steps:,} steps (peak LR {lr_peak:g})",
+        headers,
+        table,
+        {},
+        f"Law: {law.name} (L0 {law.L0:.4g}, A {law.A:.4g}, alpha {law.alpha:.4g}, C {law.C:.4g}).",
+    )
     out.print()
-    emit_grid(out, fmt, "Predicted loss curve", ["step"] + [s.kind for s in built],
-              [[f"{r['step']:,}"] + [f"{r[f'loss_{s.kind}']:.4f}" for s in built] for r in record["curve"]], {})
+    emit_grid(
+        out,
+        fmt,
+        "Predicted loss curve",
+        ["step"] + [s.kind for s in built],
+        [[f"{r['step']:,}"] + [f"{r[f'loss_{s.kind}']:.4f}" for s in built] for r in record["curve"]],
+        {},
+    )
     if choice is not None:
         out.print()
         picks = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, choice.best]
         shown = sorted({min(choice.fractions, key=lambda f: abs(f - p)) for p in picks})
-        emit_grid(out, fmt, f"Best cooldown: {choice.best:.0%}",
-                  ["cooldown", "final loss"],
-                  [[f"{f:.0%}", f"{choice.final_losses[list(choice.fractions).index(f)]:.4f}"] for f in shown], {},
-                  f"wsd, {choice.schedule.shape} cooldown. Hagele et al. 2024: ~20% is enough; 1-sqrt beats linear.")
+        emit_grid(
+            out,
+            fmt,
+            f"Best cooldown: {choice.best:.0%}",
+            ["cooldown", "final loss"],
+            [[f"{f:.0%}", f"{choice.final_losses[list(choice.fractions).index(f)]:.4f}"] for f in shown],
+            {},
+            f"wsd, {choice.schedule.shape} cooldown. Hagele et al. 2024: ~20% is enough; 1-sqrt beats linear.",
+        )
     if schedule_table:
         out.print()
-        emit_grid(out, fmt, "Learning rate by step", ["step", "learning rate"],
-                  [[f"{r['step']:,}", f"{r['lr']:.4g}"] for r in record["schedule_table"]], {}, built[0].describe())
+        emit_grid(
+            out,
+            fmt,
+            "Learning rate by step",
+            ["step", "learning rate"],
+            [[f"{r['step']:,}", f"{r['lr']:.4g}"] for r in record["schedule_table"]],
+            {},
+            built[0].describe(),
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -28,20 +28,48 @@ class ClusterPlan:
     warnings: tuple[str, ...]
 
     def to_dict(self) -> dict:
-        return {"flops": plain(self.flops), "params": plain(self.params), "params_active": plain(self.params_active),
-                "tokens": plain(self.tokens), "shape": self.shape, "mfu": plain(self.mfu), "hfu": plain(self.hfu),
-                "utilisation": self.utilisation_source, "cost": self.cost.to_dict(),
-                "memory": None if self.layout is None else self.layout.to_dict(), "warnings": list(self.warnings)}
+        return {
+            "flops": plain(self.flops),
+            "params": plain(self.params),
+            "params_active": plain(self.params_active),
+            "tokens": plain(self.tokens),
+            "shape": self.shape,
+            "mfu": plain(self.mfu),
+            "hfu": plain(self.hfu),
+            "utilisation": self.utilisation_source,
+            "cost": self.cost.to_dict(),
+            "memory": None if self.layout is None else self.layout.to_dict(),
+            "warnings": list(self.warnings),
+        }
 
 
-def plan_cluster(*, params: float | None = None, tokens: float | None = None, flops: float | None = None,
-                 active_params: float | None = None, hardware: str | None = None, hardware_file=None,
-                 peak_flops: float | None = None, gpus: int | None = None, days: float | None = None,
-                 dollars: float | None = None, price: float | None = None, mfu: float | None = None,
-                 hfu: float | None = None, precision: str = "bf16", recompute: str = "none", zero: int = 1,
-                 micro_batch: int = 1, context: int = 2048, flash: bool = True, layers: int | None = None,
-                 d_model: int | None = None, heads: int | None = None,
-                 energy: cost_mod.Energy | None = None, owned: cost_mod.Owned | None = None) -> ClusterPlan:
+def plan_cluster(
+    *,
+    params: float | None = None,
+    tokens: float | None = None,
+    flops: float | None = None,
+    active_params: float | None = None,
+    hardware: str | None = None,
+    hardware_file=None,
+    peak_flops: float | None = None,
+    gpus: int | None = None,
+    days: float | None = None,
+    dollars: float | None = None,
+    price: float | None = None,
+    mfu: float | None = None,
+    hfu: float | None = None,
+    precision: str = "bf16",
+    recompute: str = "none",
+    zero: int = 1,
+    micro_batch: int = 1,
+    context: int = 2048,
+    flash: bool = True,
+    layers: int | None = None,
+    d_model: int | None = None,
+    heads: int | None = None,
+    energy: cost_mod.Energy | None = None,
+    owned: cost_mod.Owned | None = None,
+) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
     gpus × days (or dollars at a price); otherwise the default MFU 0.4."""
@@ -76,21 +104,35 @@ def plan_cluster(*, params: float | None = None, tokens: float | None = None, fl
         from . import memory, recipe
 
         shape = recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
-        spec = memory.ModelSpec(params, shape.layers, shape.d_model, shape.heads, shape.context, d_ff=shape.d_ff,
-                                glu=shape.glu, expert_params=0.0 if active_params is None else params - active)
+        spec = memory.ModelSpec(
+            params,
+            shape.layers,
+            shape.d_model,
+            shape.heads,
+            shape.context,
+            d_ff=shape.d_ff,
+            glu=shape.glu,
+            expert_params=0.0 if active_params is None else params - active,
+        )
     if recompute == "selective" and shape is None:
         raise ScaleplanError("--recompute selective needs the model's shape: give --params and --tokens")
-    ratio = (cost_mod.recompute_ratio(recompute) if recompute != "selective" else
-             cost_mod.recompute_ratio(recompute, context=shape.context, d_model=shape.d_model, layers=shape.layers,
-                                      vocab=shape.vocab))
+    ratio = (
+        cost_mod.recompute_ratio(recompute)
+        if recompute != "selective"
+        else cost_mod.recompute_ratio(
+            recompute, context=shape.context, d_model=shape.d_model, layers=shape.layers, vocab=shape.vocab
+        )
+    )
 
     timed = days is not None or dollars is not None
     for name, v in (("--mfu", mfu), ("--hfu", hfu)):
         if v is not None and not 0 < v <= 1:
             raise ScaleplanError(f"{name} must be in (0, 1], got {v!r}")
     if timed and (mfu is not None or hfu is not None):
-        raise ScaleplanError("give the utilisation (--mfu or --hfu) or the time (--days or --dollars), not both: "
-                             "the time implies the utilisation")
+        raise ScaleplanError(
+            "give the utilisation (--mfu or --hfu) or the time (--days or --dollars), not both: "
+            "the time implies the utilisation"
+        )
     if mfu is not None and hfu is not None:
         raise ScaleplanError("give --mfu or --hfu, not both")
     if days is not None and gpus is None:
@@ -100,29 +142,66 @@ def plan_cluster(*, params: float | None = None, tokens: float | None = None, fl
     price = hw.price_per_hour if price is None else price
     gpus_used = cost_mod.DEFAULT_GPUS if gpus is None else int(gpus)
     if timed:
-        implied = cost_mod.implied_utilisation(model_flops, hw, gpus=gpus, days=days, dollars=dollars, price=price,
-                                               precision=precision, recompute=recompute, hardware_ratio=ratio)
-        mfu_used, source = implied.mfu, ("implied by " + (f"{gpus:,} GPUs x {days:g} days" if days is not None
-                                                           else f"${dollars:,.0f} at ${price:.2f}/h"))
+        implied = cost_mod.implied_utilisation(
+            model_flops,
+            hw,
+            gpus=gpus,
+            days=days,
+            dollars=dollars,
+            price=price,
+            precision=precision,
+            recompute=recompute,
+            hardware_ratio=ratio,
+        )
+        mfu_used, source = (
+            implied.mfu,
+            (
+                "implied by "
+                + (f"{gpus:,} GPUs x {days:g} days" if days is not None else f"${dollars:,.0f} at ${price:.2f}/h")
+            ),
+        )
     elif hfu is not None:
         mfu_used, source = hfu / ratio, f"from HFU {hfu:.1%} with {recompute} recompute"
     else:
         mfu_used, source = (cost_mod.DEFAULT_MFU, "default") if mfu is None else (mfu, "given")
     if mfu_used * ratio > 1:
-        raise ScaleplanError(f"the plan needs HFU {mfu_used * ratio:.0%} (MFU {mfu_used:.0%}): above the peak; "
-                             "more GPUs or more days")
+        raise ScaleplanError(
+            f"the plan needs HFU {mfu_used * ratio:.0%} (MFU {mfu_used:.0%}): above the peak; more GPUs or more days"
+        )
     warnings = list(cost_mod.utilisation_warnings(mfu_used))
-    c = cost_mod.training_cost(model_flops, hw, mfu_used, price, gpus_used, precision=precision, recompute=recompute,
-                               hardware_ratio=ratio, energy=energy, owned=owned)
+    c = cost_mod.training_cost(
+        model_flops,
+        hw,
+        mfu_used,
+        price,
+        gpus_used,
+        precision=precision,
+        recompute=recompute,
+        hardware_ratio=ratio,
+        energy=energy,
+        owned=owned,
+    )
     if peak_flops is not None:
         warnings.append(f"peak {peak_flops:.3g} FLOP/s given; memory, power and links are {hw.key}'s")
     layout = None
     if spec is not None and hw.memory_gb is not None:
         from . import memory
 
-        layout = memory.plan_layout(spec, hw, gpus, zero=zero, micro_batch=micro_batch, recompute=recompute,
-                                    flash=flash)
+        layout = memory.plan_layout(
+            spec, hw, gpus, zero=zero, micro_batch=micro_batch, recompute=recompute, flash=flash
+        )
         if gpus is not None and layout.suggested is not None and not layout.suggested.fits:
             warnings.append(layout.note)
-    return ClusterPlan(model_flops, params, active_params, tokens, None if shape is None else shape.to_dict(),
-                       mfu_used, mfu_used * ratio, source, c, layout, tuple(warnings))
+    return ClusterPlan(
+        model_flops,
+        params,
+        active_params,
+        tokens,
+        None if shape is None else shape.to_dict(),
+        mfu_used,
+        mfu_used * ratio,
+        source,
+        c,
+        layout,
+        tuple(warnings),
+    )

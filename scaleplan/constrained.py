@@ -48,11 +48,15 @@ EPOCHS_DIMINISHING = 16.0
 def _parametric(law) -> _laws.Law:
     law = _laws.get(law)
     if not law.is_parametric:
-        raise ScaleplanError(f"data-constrained planning needs a parametric law (L = E + A/N^alpha + B/D^beta); "
-                             f"{law.name!r} has form {law.form!r} (try muennighoff, epoch, chinchilla)")
+        raise ScaleplanError(
+            f"data-constrained planning needs a parametric law (L = E + A/N^alpha + B/D^beta); "
+            f"{law.name!r} has form {law.form!r} (try muennighoff, epoch, chinchilla)"
+        )
     if law.params_convention != "total":
-        raise ScaleplanError(f"data-constrained planning needs a law that counts all parameters; {law.name!r} counts "
-                             f"{law.params_convention}")
+        raise ScaleplanError(
+            f"data-constrained planning needs a law that counts all parameters; {law.name!r} counts "
+            f"{law.params_convention}"
+        )
     return law
 
 
@@ -67,8 +71,10 @@ def decay_constants(law=DEFAULT_LAW) -> tuple[float, float, bool]:
 
 def _borrow_warning(law: _laws.Law) -> str:
     r_d, r_n, _ = decay_constants(DEFAULT_LAW)
-    return (f"{law.name}: has no data-constrained fit of its own; repeated tokens and excess parameters are "
-            f"discounted with Muennighoff et al. 2023's R_D* = {r_d:.4g}, R_N* = {r_n:.4g}")
+    return (
+        f"{law.name}: has no data-constrained fit of its own; repeated tokens and excess parameters are "
+        f"discounted with Muennighoff et al. 2023's R_D* = {r_d:.4g}, R_N* = {r_n:.4g}"
+    )
 
 
 def optimal_params_for_tokens(tokens, law=DEFAULT_LAW):
@@ -132,19 +138,19 @@ class ConstrainedPlan(PerBudget):
     params: float
     tokens: float
     tokens_per_param: float
-    epochs: float                 # D / U: passes over the unique data (below 1: not all of it is needed)
-    loss: float                   # predicted by the data-constrained law
-    effective_params: float       # N'
-    effective_tokens: float       # D'
-    unconstrained_params: float   # the law's compute-optimal N with unlimited unique data
+    epochs: float  # D / U: passes over the unique data (below 1: not all of it is needed)
+    loss: float  # predicted by the data-constrained law
+    effective_params: float  # N'
+    effective_tokens: float  # D'
+    unconstrained_params: float  # the law's compute-optimal N with unlimited unique data
     unconstrained_tokens: float
     unconstrained_loss: float
-    loss_penalty: float           # loss - unconstrained_loss (>= 0)
+    loss_penalty: float  # loss - unconstrained_loss (>= 0)
     citation: str
     params_convention: str = "total"
     warnings: tuple[str, ...] = ()
-    cost: object | None = None     # a cost.CostBreakdown once the plan pipeline has priced it
-    recipe: object | None = None   # a recipe.Recipe once the plan pipeline has designed the network
+    cost: object | None = None  # a cost.CostBreakdown once the plan pipeline has priced it
+    recipe: object | None = None  # a recipe.Recipe once the plan pipeline has designed the network
     name: str | None = None
 
     @property
@@ -166,16 +172,33 @@ def _pipeline_blocks(out: dict, result) -> None:
     """The recipe and cost blocks every plan carries, under the same JSON names as a compute-optimal plan."""
     if result.recipe is not None:
         r = result.recipe.to_dict()
-        out.update(vocab=r["vocab"], learning_rate=r["learning_rate"], batch_tokens=r["batch_tokens"],
-                   batch_sequences=r["batch_sequences"], shape=r["shape"], flops_per_token=r["flops_per_token"],
-                   recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops")})
+        out.update(
+            vocab=r["vocab"],
+            learning_rate=r["learning_rate"],
+            batch_tokens=r["batch_tokens"],
+            batch_sequences=r["batch_sequences"],
+            shape=r["shape"],
+            flops_per_token=r["flops_per_token"],
+            recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops")},
+        )
     if result.cost is not None:
         out["cost"] = result.cost.to_dict()
 
 
 _CONSTRAINED_NUMBERS = (
-    "flops", "params", "tokens", "tokens_per_param", "unique_tokens", "epochs", "loss", "loss_penalty",
-    "effective_params", "effective_tokens", "unconstrained_params", "unconstrained_tokens", "unconstrained_loss",
+    "flops",
+    "params",
+    "tokens",
+    "tokens_per_param",
+    "unique_tokens",
+    "epochs",
+    "loss",
+    "loss_penalty",
+    "effective_params",
+    "effective_tokens",
+    "unconstrained_params",
+    "unconstrained_tokens",
+    "unconstrained_loss",
 )
 
 
@@ -186,13 +209,17 @@ def epoch_warnings(epochs, law_name: str = DEFAULT_LAW) -> list[str]:
     out = []
     for i, e in enumerate(arr):
         if e > EPOCHS_DIMINISHING:
-            out.append(f"{prefix(i)}{law_name}: {fmt_number(e)} epochs over the unique data; beyond about 16 epochs "
-                       "returns diminish extremely fast and more compute buys almost nothing (Muennighoff et al. "
-                       "2023, Sec. 6); find more data")
+            out.append(
+                f"{prefix(i)}{law_name}: {fmt_number(e)} epochs over the unique data; beyond about 16 epochs "
+                "returns diminish extremely fast and more compute buys almost nothing (Muennighoff et al. "
+                "2023, Sec. 6); find more data"
+            )
         elif e > EPOCHS_NEGLIGIBLE:
-            out.append(f"{prefix(i)}{law_name}: {fmt_number(e)} epochs over the unique data; up to about 4 epochs "
-                       "cost almost nothing (Muennighoff et al. 2023), beyond that repeated tokens are worth "
-                       "noticeably less than fresh ones")
+            out.append(
+                f"{prefix(i)}{law_name}: {fmt_number(e)} epochs over the unique data; up to about 4 epochs "
+                "cost almost nothing (Muennighoff et al. 2023), beyond that repeated tokens are worth "
+                "noticeably less than fresh ones"
+            )
     return out
 
 
@@ -236,12 +263,22 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
         return float(v) if c.ndim == 0 else v
 
     return ConstrainedPlan(
-        law=law.name, flops=out(c_flat), unique_tokens=out(u_flat), params=out(n), tokens=out(d),
-        tokens_per_param=out(d / n), epochs=out(epochs), loss=out(loss),
-        effective_params=out(effective_params(n, d, u_flat, law)), effective_tokens=out(
-            effective_data(d, u_flat, decay_constants(law)[0])),
-        unconstrained_params=out(n0), unconstrained_tokens=out(d0), unconstrained_loss=out(loss0),
-        loss_penalty=out(np.maximum(loss - loss0, 0.0)), citation=law.cite, params_convention=law.params_convention,
+        law=law.name,
+        flops=out(c_flat),
+        unique_tokens=out(u_flat),
+        params=out(n),
+        tokens=out(d),
+        tokens_per_param=out(d / n),
+        epochs=out(epochs),
+        loss=out(loss),
+        effective_params=out(effective_params(n, d, u_flat, law)),
+        effective_tokens=out(effective_data(d, u_flat, decay_constants(law)[0])),
+        unconstrained_params=out(n0),
+        unconstrained_tokens=out(d0),
+        unconstrained_loss=out(loss0),
+        loss_penalty=out(np.maximum(loss - loss0, 0.0)),
+        citation=law.cite,
+        params_convention=law.params_convention,
         warnings=tuple(warnings),
     )
 
@@ -301,14 +338,14 @@ class OvertrainRow:
     """What one law predicts for the fixed model."""
 
     law: str
-    params: float                      # N in the law's own convention
+    params: float  # N in the law's own convention
     params_convention: str
     loss: float
-    tokens_per_param: float            # M = D / N_total
-    optimal_tokens_per_param: float    # the law's compute-optimal D/N at the same compute
-    overtraining: float                # M / optimal M (above 1: over-trained)
-    compute_optimal_flops: float       # C of the compute-optimal model with the same loss (unlimited data)
-    extra_compute: float               # C / compute_optimal_flops (1 = compute-optimal)
+    tokens_per_param: float  # M = D / N_total
+    optimal_tokens_per_param: float  # the law's compute-optimal D/N at the same compute
+    overtraining: float  # M / optimal M (above 1: over-trained)
+    compute_optimal_flops: float  # C of the compute-optimal model with the same loss (unlimited data)
+    extra_compute: float  # C / compute_optimal_flops (1 = compute-optimal)
     loss_units: str
     citation: str
     loss_penalty: float | None = None  # loss increase from repeating the unique data, when unique_tokens is given
@@ -317,13 +354,20 @@ class OvertrainRow:
 
     def to_dict(self) -> dict:
         return {
-            "law": self.law, "params": plain(self.params), "params_convention": self.params_convention,
-            "loss": plain(self.loss), "tokens_per_param": plain(self.tokens_per_param),
+            "law": self.law,
+            "params": plain(self.params),
+            "params_convention": self.params_convention,
+            "loss": plain(self.loss),
+            "tokens_per_param": plain(self.tokens_per_param),
             "optimal_tokens_per_param": plain(self.optimal_tokens_per_param),
-            "overtraining": plain(self.overtraining), "compute_optimal_flops": plain(self.compute_optimal_flops),
-            "extra_compute": plain(self.extra_compute), "loss_penalty": plain(self.loss_penalty),
-            "top1_error": plain(self.top1_error), "top1_error_metric": self.top1_error_metric,
-            "loss_units": self.loss_units, "citation": self.citation,
+            "overtraining": plain(self.overtraining),
+            "compute_optimal_flops": plain(self.compute_optimal_flops),
+            "extra_compute": plain(self.extra_compute),
+            "loss_penalty": plain(self.loss_penalty),
+            "top1_error": plain(self.top1_error),
+            "top1_error_metric": self.top1_error_metric,
+            "loss_units": self.loss_units,
+            "citation": self.citation,
         }
 
 
@@ -339,8 +383,8 @@ class OvertrainReport:
     epochs: float | None
     rows: tuple[OvertrainRow, ...]
     warnings: tuple[str, ...] = ()
-    cost: object | None = None     # a cost.CostBreakdown once the plan pipeline has priced it
-    recipe: object | None = None   # a recipe.Recipe once the plan pipeline has designed the network
+    cost: object | None = None  # a cost.CostBreakdown once the plan pipeline has priced it
+    recipe: object | None = None  # a recipe.Recipe once the plan pipeline has designed the network
     name: str | None = None
     cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
     precision: object | None = None  # precision.PenaltyBlock: low-precision training or serving bits (own losses)
@@ -354,11 +398,17 @@ class OvertrainReport:
 
     def to_dict(self) -> dict:
         out = {"name": self.name} if self.name else {}
-        out.update({
-            "params": self.params, "tokens": self.tokens, "flops": self.flops,
-            "tokens_per_param": self.tokens_per_param, "unique_tokens": self.unique_tokens, "epochs": self.epochs,
-            "rows": [r.to_dict() for r in self.rows],
-        })
+        out.update(
+            {
+                "params": self.params,
+                "tokens": self.tokens,
+                "flops": self.flops,
+                "tokens_per_param": self.tokens_per_param,
+                "unique_tokens": self.unique_tokens,
+                "epochs": self.epochs,
+                "rows": [r.to_dict() for r in self.rows],
+            }
+        )
         _pipeline_blocks(out, self)
         if self.cluster is not None:
             out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
@@ -387,14 +437,17 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
     if chosen_names is None:
         chosen = [law for law in _laws.all_laws() if law.predicts_loss]
     else:
-        chosen = [_laws.get(name) for name in ([chosen_names] if isinstance(chosen_names, (str, _laws.Law))
-                                              else chosen_names)]
+        chosen = [
+            _laws.get(name) for name in ([chosen_names] if isinstance(chosen_names, (str, _laws.Law)) else chosen_names)
+        ]
         if not chosen:
             raise ScaleplanError("fixed_allocation needs at least one law name")
         silent = [law.name for law in chosen if not law.predicts_loss]
         if silent:
-            raise ScaleplanError(f"law(s) {', '.join(silent)} predict no loss; pick laws that do, e.g. epoch, "
-                                 "chinchilla, muennighoff, gadre, kaplan")
+            raise ScaleplanError(
+                f"law(s) {', '.join(silent)} predict no loss; pick laws that do, e.g. epoch, "
+                "chinchilla, muennighoff, gadre, kaplan"
+            )
     warnings: list[str] = []
     epochs = None if u is None else d / u
     if epochs is not None:
@@ -411,8 +464,10 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
                 if decay_constants(law)[2]:
                     warnings.append(_borrow_warning(law))
             else:
-                warnings.append(f"{law.name}: repeated data not discounted (the data-constrained correction needs a "
-                                "parametric law counting all parameters)")
+                warnings.append(
+                    f"{law.name}: repeated data not discounted (the data-constrained correction needs a "
+                    "parametric law counting all parameters)"
+                )
         total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
         m_opt = float(d_opt[0] / total_opt[0])
         c_same = float(np.asarray(compute_for_loss(law, loss)).reshape(-1)[0])
@@ -421,20 +476,43 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
         if block is not None:
             err_metric = metric or block.get("default") or next(iter(block["metrics"]))
             err = float(downstream_error(loss, law, err_metric))
-        rows.append(OvertrainRow(
-            law=law.name, params=native, params_convention=law.params_convention, loss=loss,
-            tokens_per_param=d / n, optimal_tokens_per_param=m_opt, overtraining=(d / n) / m_opt,
-            compute_optimal_flops=c_same, extra_compute=flops / c_same if math.isfinite(c_same) else math.inf,
-            loss_units=law.loss_units or "", citation=law.short_cite, loss_penalty=penalty,
-            top1_error=err, top1_error_metric=err_metric,
-        ))
+        rows.append(
+            OvertrainRow(
+                law=law.name,
+                params=native,
+                params_convention=law.params_convention,
+                loss=loss,
+                tokens_per_param=d / n,
+                optimal_tokens_per_param=m_opt,
+                overtraining=(d / n) / m_opt,
+                compute_optimal_flops=c_same,
+                extra_compute=flops / c_same if math.isfinite(c_same) else math.inf,
+                loss_units=law.loss_units or "",
+                citation=law.short_cite,
+                loss_penalty=penalty,
+                top1_error=err,
+                top1_error_metric=err_metric,
+            )
+        )
         warnings += law.range_warnings(flops)
         m_range = law.fitted_range.get("tokens_per_param")
         if m_range and not m_range[0] <= d / n <= m_range[1]:
-            warnings.append(f"{law.name}: {fmt_number(d / n)} tokens per parameter is outside the token multipliers "
-                            f"it was fitted on ({fmt_number(m_range[0])} to {fmt_number(m_range[1])})")
+            warnings.append(
+                f"{law.name}: {fmt_number(d / n)} tokens per parameter is outside the token multipliers "
+                f"it was fitted on ({fmt_number(m_range[0])} to {fmt_number(m_range[1])})"
+            )
         if not law.frontier_is_loss_minimum:
-            warnings.append(f"{law.name}: its compute-optimal frontier is not the minimum of its own loss, so "
-                            f"extra_compute compares with the frontier model ({fmt_sci(c_same)} FLOPs)")
-    return OvertrainReport(params=n, tokens=d, flops=flops, tokens_per_param=d / n, unique_tokens=u, epochs=epochs,
-                           rows=tuple(rows), warnings=tuple(dict.fromkeys(warnings)))
+            warnings.append(
+                f"{law.name}: its compute-optimal frontier is not the minimum of its own loss, so "
+                f"extra_compute compares with the frontier model ({fmt_sci(c_same)} FLOPs)"
+            )
+    return OvertrainReport(
+        params=n,
+        tokens=d,
+        flops=flops,
+        tokens_per_param=d / n,
+        unique_tokens=u,
+        epochs=epochs,
+        rows=tuple(rows),
+        warnings=tuple(dict.fromkeys(warnings)),
+    )

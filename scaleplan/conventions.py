@@ -66,9 +66,14 @@ def recontext_plan(plan, context: float):
     d = _width_from_flops_per_token(m, float(context))
     non_emb = 12.0 * d**3 / ASPECT_RATIO
     total = non_emb + (np.asarray(plan.params_total, float) - old_ne) * np.cbrt(non_emb / old_ne)
-    as_plan = (lambda v: float(v) if np.ndim(plan.flops) == 0 else v)
-    return replace(plan, params=as_plan(non_emb), params_non_embedding=as_plan(non_emb), params_total=as_plan(total),
-                   tokens_per_param=as_plan(np.asarray(plan.tokens, float) / non_emb))
+    as_plan = lambda v: float(v) if np.ndim(plan.flops) == 0 else v
+    return replace(
+        plan,
+        params=as_plan(non_emb),
+        params_non_embedding=as_plan(non_emb),
+        params_total=as_plan(total),
+        tokens_per_param=as_plan(np.asarray(plan.tokens, float) / non_emb),
+    )
 
 
 def split_params(law, n_native, context: float | None = None):

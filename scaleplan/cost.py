@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
 from . import _yaml
 from .errors import ScaleplanError
 from .values import plain
@@ -29,14 +30,18 @@ LOWEST_SENSIBLE_MFU = 0.10
 SECONDS_PER_HOUR = 3600.0
 PRECISIONS = ("bf16", "fp8", "fp4")
 RECOMPUTE = ("none", "selective", "full")
-GIB = 1024 ** 3 / 1e9  # GB per GiB
+GIB = 1024**3 / 1e9  # GB per GiB
 
 # hardware.yaml schema: figure fields must be present (a number, or null with a reason under `missing`)
 _FIGURES = ("peak_flops", "fp8_flops", "fp4_flops", "memory", "hbm_tb_s", "power_w", "scaleup_gb_s", "price_per_hour")
 _STRINGS = ("name", "source", "date", "status")
 _OPTIONAL_NUMBERS = ("int8_flops", "scaleup_devices", "server_power_x")
-_KEYS = set(_FIGURES) | set(_STRINGS) | set(_OPTIONAL_NUMBERS) | {"memory_unit", "kind", "price_source", "missing",
-                                                                    "aliases"}
+_KEYS = (
+    set(_FIGURES)
+    | set(_STRINGS)
+    | set(_OPTIONAL_NUMBERS)
+    | {"memory_unit", "kind", "price_source", "missing", "aliases"}
+)
 _KINDS = ("gpu", "tpu", "asic")
 _UNITS = {"GB": 1.0, "GiB": GIB}
 
@@ -76,8 +81,10 @@ class Hardware:
         value = {"bf16": self.peak_flops, "fp8": self.fp8_flops, "fp4": self.fp4_flops}[precision]
         if value is None:
             field = {"bf16": "peak_flops", "fp8": "fp8_flops", "fp4": "fp4_flops"}[precision]
-            raise ScaleplanError(f"{self.key} has no dense {precision.upper()} peak ({self.why_missing(field)}); "
-                                 f"choose another --precision or give --peak-flops")
+            raise ScaleplanError(
+                f"{self.key} has no dense {precision.upper()} peak ({self.why_missing(field)}); "
+                f"choose another --precision or give --peak-flops"
+            )
         return float(value)
 
     @property
@@ -88,8 +95,7 @@ class Hardware:
         return f"${self.price_per_hour:.2f}/h, assumed: {self.price_source or 'no source given'}"
 
     def to_dict(self) -> dict:
-        d = {k: (plain(v) if isinstance(v, float) else v)
-             for k, v in self.__dict__.items()}
+        d = {k: (plain(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
         d["missing"] = dict(self.missing)
         return d
 
@@ -115,8 +121,9 @@ def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
         if not isinstance(spec.get(f), str) or not spec[f].strip():
             raise ScaleplanError(f"{at}: {f} must be a non-empty text")
     missing = spec.get("missing") or {}
-    if not isinstance(missing, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                                for k, v in missing.items()):
+    if not isinstance(missing, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in missing.items()
+    ):
         raise ScaleplanError(f"{at}: missing must map a field to the reason it is empty")
     for f, _reason in missing.items():
         if f not in _FIGURES and f not in _OPTIONAL_NUMBERS:
@@ -131,13 +138,14 @@ def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
         value = spec[f]
         if value is None:
             if f in _FIGURES and f not in missing:
-                raise ScaleplanError(f"{at}: {f} is empty; say why under missing: {{{f}: \"...\"}}")
+                raise ScaleplanError(f'{at}: {f} is empty; say why under missing: {{{f}: "..."}}')
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise ScaleplanError(f"{at}: {f} must be a positive number or null, got {value!r}")
     if spec.get("memory") is not None and spec.get("memory_unit") not in _UNITS:
-        raise ScaleplanError(f"{at}: memory_unit must be GB or GiB (as the vendor prints it), "
-                             f"got {spec.get('memory_unit')!r}")
+        raise ScaleplanError(
+            f"{at}: memory_unit must be GB or GiB (as the vendor prints it), got {spec.get('memory_unit')!r}"
+        )
     if spec.get("kind", "gpu") not in _KINDS:
         raise ScaleplanError(f"{at}: kind must be one of {', '.join(_KINDS)}, got {spec.get('kind')!r}")
     if spec.get("scaleup_devices") is not None and int(spec["scaleup_devices"]) != spec["scaleup_devices"]:
@@ -152,22 +160,35 @@ def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
 def _build(key: str, spec: dict, origin: str) -> Hardware:
     mem = spec.get("memory")
     unit = spec.get("memory_unit", "GB")
-    num = (lambda v: None if v is None else float(v))
+    num = lambda v: None if v is None else float(v)
     return Hardware(
-        key=key, name=spec["name"], peak_flops=float(spec["peak_flops"]), power_w=num(spec.get("power_w")),
-        memory_gb=None if mem is None else float(mem) * _UNITS[unit], price_per_hour=num(spec.get("price_per_hour")),
-        source=spec["source"], fp8_flops=num(spec.get("fp8_flops")), fp4_flops=num(spec.get("fp4_flops")),
-        int8_flops=num(spec.get("int8_flops")), hbm_tb_s=num(spec.get("hbm_tb_s")),
+        key=key,
+        name=spec["name"],
+        peak_flops=float(spec["peak_flops"]),
+        power_w=num(spec.get("power_w")),
+        memory_gb=None if mem is None else float(mem) * _UNITS[unit],
+        price_per_hour=num(spec.get("price_per_hour")),
+        source=spec["source"],
+        fp8_flops=num(spec.get("fp8_flops")),
+        fp4_flops=num(spec.get("fp4_flops")),
+        int8_flops=num(spec.get("int8_flops")),
+        hbm_tb_s=num(spec.get("hbm_tb_s")),
         scaleup_gb_s=num(spec.get("scaleup_gb_s")),
         scaleup_devices=None if spec.get("scaleup_devices") is None else int(spec["scaleup_devices"]),
-        memory_vendor=None if mem is None else f"{mem:g} {unit}", kind=spec.get("kind", "gpu"),
-        server_power_x=num(spec.get("server_power_x")), price_source=spec.get("price_source"),
-        date=spec.get("date"), status=spec.get("status"),
-        missing=tuple(sorted((spec.get("missing") or {}).items())), origin=origin)
+        memory_vendor=None if mem is None else f"{mem:g} {unit}",
+        kind=spec.get("kind", "gpu"),
+        server_power_x=num(spec.get("server_power_x")),
+        price_source=spec.get("price_source"),
+        date=spec.get("date"),
+        status=spec.get("status"),
+        missing=tuple(sorted((spec.get("missing") or {}).items())),
+        origin=origin,
+    )
 
 
-def _table(specs: dict, where: str, origin: str, base: dict[str, Hardware] | None = None,
-           base_specs: dict | None = None) -> tuple[dict[str, Hardware], dict]:
+def _table(
+    specs: dict, where: str, origin: str, base: dict[str, Hardware] | None = None, base_specs: dict | None = None
+) -> tuple[dict[str, Hardware], dict]:
     """Validated presets by name and alias; a user's partial preset is merged over the bundled one of that key."""
     if not isinstance(specs, dict):
         raise ScaleplanError(f"{where}: expected a mapping of preset name to fields")
@@ -231,8 +252,9 @@ def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardwar
     return _bundled()[0]
 
 
-def get_hardware(name: str | None = None, peak_flops: float | None = None, *,
-                 hardware_file: str | os.PathLike | None = None) -> Hardware:
+def get_hardware(
+    name: str | None = None, peak_flops: float | None = None, *, hardware_file: str | os.PathLike | None = None
+) -> Hardware:
     """A preset by name (or alias); `peak_flops` replaces its peak and keeps its other figures (power, memory...).
 
     With only `peak_flops`, the default preset's other figures stand (and the result says so in its name).
@@ -248,8 +270,14 @@ def get_hardware(name: str | None = None, peak_flops: float | None = None, *,
     if peak_flops is not None:
         peak = float(peak_flops)
         # the user's peak stands for every precision: it is the peak they train at
-        hw = replace(hw, name=f"{hw.name}, peak given by the user", peak_flops=peak, fp8_flops=peak, fp4_flops=peak,
-                     source=f"peak {peak:.3g} FLOP/s given by the user; other figures: {hw.source}")
+        hw = replace(
+            hw,
+            name=f"{hw.name}, peak given by the user",
+            peak_flops=peak,
+            fp8_flops=peak,
+            fp4_flops=peak,
+            source=f"peak {peak:.3g} FLOP/s given by the user; other figures: {hw.source}",
+        )
     return hw
 
 
@@ -303,8 +331,11 @@ class Energy:
 
     def resolved(self, hw: Hardware) -> dict:
         e = cost_model()["energy"]
-        for name, value in (("server power multiple", self.server_power_x), ("PUE", self.pue),
-                            ("$ per kWh", self.dollars_per_kwh)):
+        for name, value in (
+            ("server power multiple", self.server_power_x),
+            ("PUE", self.pue),
+            ("$ per kWh", self.dollars_per_kwh),
+        ):
             if value is not None and not (math.isfinite(value) and 0 < value <= 100):
                 raise ScaleplanError(f"{name} must be a positive number (at most 100), got {value!r}")
         if self.tdp_fraction is not None and not 0 < self.tdp_fraction <= 1.5:
@@ -336,8 +367,10 @@ class Owned:
 
     def __post_init__(self):
         if (self.server_price_per_gpu is None) == (self.chip_price is None):
-            raise ScaleplanError("owned hardware needs exactly one of a price per GPU as part of a server "
-                                 "or a chip price (which is multiplied by the 1.64 server factor), not both")
+            raise ScaleplanError(
+                "owned hardware needs exactly one of a price per GPU as part of a server "
+                "or a chip price (which is multiplied by the 1.64 server factor), not both"
+            )
         for name, v in (("price per GPU", self.server_price_per_gpu), ("chip price", self.chip_price)):
             if v is not None and not (math.isfinite(v) and 0 < v <= 1e8):
                 raise ScaleplanError(f"{name} must be positive dollars (at most $100M), got {v!r}")
@@ -346,12 +379,17 @@ class Owned:
 
     def cluster_value(self, gpus: float) -> dict:
         o = cost_model()["owned"]
-        per_gpu = (self.server_price_per_gpu if self.server_price_per_gpu is not None
-                   else self.chip_price * o["server_factor"])
+        per_gpu = (
+            self.server_price_per_gpu if self.server_price_per_gpu is not None else self.chip_price * o["server_factor"]
+        )
         acquisition = per_gpu * gpus / (1.0 - o["interconnect_fraction"])
         value = acquisition * 10.0 ** (-o["depreciation_ooms_per_year"] * self.age_years)
-        return {"per_gpu_in_server": per_gpu, "acquisition": acquisition, "value_at_start": value,
-                "amortisation_per_year": o["depreciation_ooms_per_year"] * math.log(10.0)}
+        return {
+            "per_gpu_in_server": per_gpu,
+            "acquisition": acquisition,
+            "value_at_start": value,
+            "amortisation_per_year": o["depreciation_ooms_per_year"] * math.log(10.0),
+        }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -404,10 +442,21 @@ def price_label(hw: Hardware, price: float | None) -> str:
     return f"${price:.2f}/h, given"
 
 
-def training_cost(flops, hw: Hardware, mfu: float, price: float | None, gpus: float,
-                  inference_flops=None, inference_dollars=None, *, precision: str = "bf16", recompute: str = "none",
-                  hardware_ratio: float | None = None, energy: Energy | None = None,
-                  owned: Owned | None = None) -> CostBreakdown:
+def training_cost(
+    flops,
+    hw: Hardware,
+    mfu: float,
+    price: float | None,
+    gpus: float,
+    inference_flops=None,
+    inference_dollars=None,
+    *,
+    precision: str = "bf16",
+    recompute: str = "none",
+    hardware_ratio: float | None = None,
+    energy: Energy | None = None,
+    owned: Owned | None = None,
+) -> CostBreakdown:
     """Cost breakdown, vectorised over `flops` (model FLOPs). `kwh` is board power only; `kwh_facility` adds the
     server, average draw and PUE (see Energy). `hardware_ratio` is hardware/model FLOPs (default: from `recompute`,
     which for selective recompute needs the shape: pass recompute_ratio(...) instead). Price None: no dollars.
@@ -439,20 +488,41 @@ def training_cost(flops, hw: Hardware, mfu: float, price: float | None, gpus: fl
         if energy_dollars is not None:
             owned_dollars = owned_dollars + energy_dollars
         owned_info = {**owned_info, "age_years": owned.age_years, "includes_energy": energy_dollars is not None}
-    return CostBreakdown(hw.key, peak, mfu, price, float(gpus), _num(hours), _num(hours / gpus / 24.0),
-                         _num(dollars), _num(kwh), hw.power_w, _num(inference_flops), _num(inf_dollars), _num(total),
-                         precision=precision, recompute=str(recompute).strip().lower(), hfu=mfu * ratio,
-                         hardware_flops=_num(np.asarray(flops, float) * ratio), price_label=price_label(hw, price),
-                         kwh_facility=_num(kwh_fac), energy_dollars=_num(energy_dollars),
-                         energy_assumptions=assumptions, energy_note=note, owned_dollars=_num(owned_dollars),
-                         owned_assumptions=owned_info)
+    return CostBreakdown(
+        hw.key,
+        peak,
+        mfu,
+        price,
+        float(gpus),
+        _num(hours),
+        _num(hours / gpus / 24.0),
+        _num(dollars),
+        _num(kwh),
+        hw.power_w,
+        _num(inference_flops),
+        _num(inf_dollars),
+        _num(total),
+        precision=precision,
+        recompute=str(recompute).strip().lower(),
+        hfu=mfu * ratio,
+        hardware_flops=_num(np.asarray(flops, float) * ratio),
+        price_label=price_label(hw, price),
+        kwh_facility=_num(kwh_fac),
+        energy_dollars=_num(energy_dollars),
+        energy_assumptions=assumptions,
+        energy_note=note,
+        owned_dollars=_num(owned_dollars),
+        owned_assumptions=owned_info,
+    )
 
 
 def utilisation_warnings(mfu: float) -> list[str]:
     """Only training MFU is judged: below 10% or above MegaScale's 55.2%."""
     if mfu > HIGHEST_REPORTED_MFU:
-        return [f"MFU {mfu:.1%} is above the highest reported for large-scale training "
-                f"({HIGHEST_REPORTED_MFU:.1%}, MegaScale 2024)"]
+        return [
+            f"MFU {mfu:.1%} is above the highest reported for large-scale training "
+            f"({HIGHEST_REPORTED_MFU:.1%}, MegaScale 2024)"
+        ]
     if mfu < LOWEST_SENSIBLE_MFU:
         return [f"MFU {mfu:.1%} is below {LOWEST_SENSIBLE_MFU:.0%}: the plan leaves most of the hardware idle"]
     return []
@@ -476,21 +546,38 @@ class Implied:
         return {k: (list(v) if isinstance(v, tuple) else plain(v)) for k, v in self.__dict__.items()}
 
 
-def implied_utilisation(flops: float, hw: Hardware, *, gpus: float | None = None, days: float | None = None,
-                        gpu_hours: float | None = None, dollars: float | None = None, price: float | None = None,
-                        precision: str = "bf16", recompute: str = "none",
-                        hardware_ratio: float | None = None) -> Implied:
+def implied_utilisation(
+    flops: float,
+    hw: Hardware,
+    *,
+    gpus: float | None = None,
+    days: float | None = None,
+    gpu_hours: float | None = None,
+    dollars: float | None = None,
+    price: float | None = None,
+    precision: str = "bf16",
+    recompute: str = "none",
+    hardware_ratio: float | None = None,
+) -> Implied:
     """MFU = model FLOPs / (devices × time × dense peak at the precision); HFU adds the recomputed work.
 
     Time is gpus × days, or device-hours directly, or dollars / price.
     """
     precision = check_precision(precision)
     peak = hw.peak(precision)
-    ways = [w for w, ok in (("gpus and days", gpus is not None and days is not None),
-                            ("gpu_hours", gpu_hours is not None), ("dollars", dollars is not None)) if ok]
+    ways = [
+        w
+        for w, ok in (
+            ("gpus and days", gpus is not None and days is not None),
+            ("gpu_hours", gpu_hours is not None),
+            ("dollars", dollars is not None),
+        )
+        if ok
+    ]
     if len(ways) != 1:
-        raise ScaleplanError("the implied MFU needs the time one way: gpus with days, device-hours, or dollars "
-                             "(with a price)")
+        raise ScaleplanError(
+            "the implied MFU needs the time one way: gpus with days, device-hours, or dollars (with a price)"
+        )
     if dollars is not None:
         if price is None:
             raise ScaleplanError(f"--dollars needs --price here: {price_label(hw, None)}")
@@ -502,8 +589,17 @@ def implied_utilisation(flops: float, hw: Hardware, *, gpus: float | None = None
             raise ScaleplanError(f"{name} must be positive and finite, got {v!r}")
     ratio = recompute_ratio(recompute) if hardware_ratio is None else float(hardware_ratio)
     mfu = float(flops) / (gpu_hours * SECONDS_PER_HOUR * peak)
-    return Implied(float(flops), hw.key, precision, peak, float(gpu_hours), mfu, mfu * ratio,
-                   str(recompute).strip().lower(), tuple(utilisation_warnings(mfu)))
+    return Implied(
+        float(flops),
+        hw.key,
+        precision,
+        peak,
+        float(gpu_hours),
+        mfu,
+        mfu * ratio,
+        str(recompute).strip().lower(),
+        tuple(utilisation_warnings(mfu)),
+    )
 
 
 def _num(v):

@@ -53,12 +53,29 @@ from .errors import ScaleplanError
 from .units import fmt_sci
 
 __all__ = [
-    "Schedule", "CurveLaw", "Curve", "CurveFit", "CooldownChoice", "PlanSchedule", "areas", "per_step_lr",
-    "load_log", "load_law", "example_law", "fit_curves", "best_cooldown", "steps_to_loss", "plan_schedule",
-    "cooldown_suite_cost", "LAMBDA", "MAX_STEPS", "SHAPES", "KINDS",
+    "KINDS",
+    "LAMBDA",
+    "MAX_STEPS",
+    "SHAPES",
+    "CooldownChoice",
+    "Curve",
+    "CurveFit",
+    "CurveLaw",
+    "PlanSchedule",
+    "Schedule",
+    "areas",
+    "best_cooldown",
+    "cooldown_suite_cost",
+    "example_law",
+    "fit_curves",
+    "load_law",
+    "load_log",
+    "per_step_lr",
+    "plan_schedule",
+    "steps_to_loss",
 ]
 
-LAMBDA = 0.999          # 2505.07796 section 3.1: "decay factor" of the annealing momentum
+LAMBDA = 0.999  # 2505.07796 section 3.1: "decay factor" of the annealing momentum
 MAX_STEPS = 5_000_000  # cap on any step count (a schedule is a float array of this length: 40 MB)
 KINDS = ("constant", "cosine", "wsd", "step")
 SHAPES = ("linear", "1-sqrt", "cosine")
@@ -68,12 +85,12 @@ DEFINITIONS = {
     "lambda": LAMBDA,
     "warmup": "counted at the peak rate (secondary: re-implementation said to follow the authors' code)",
     "source": "Tissue et al. 2024 (arXiv 2408.11029) law; sums from Wang, Tissue et al. 2025 (arXiv 2505.07796) "
-              "section 3.1 Eq. 1 (secondary: the authors' code was not found in a public repository)",
+    "section 3.1 Eq. 1 (secondary: the authors' code was not found in a public repository)",
 }
 
 
 def _whole(name: str, v, low: int = 0, high: int = MAX_STEPS) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) and not (isinstance(v, float) and v.is_integer()):
+    if isinstance(v, bool) or (not isinstance(v, (int, np.integer)) and not (isinstance(v, float) and v.is_integer())):
         raise ScaleplanError(f"{name} must be a whole number, got {v!r}")
     v = int(v)
     if not low <= v <= high:
@@ -106,9 +123,9 @@ class Schedule:
     steps: int
     peak_lr: float
     warmup: int = 0
-    final_fraction: float = 0.0     # last LR / peak (cosine: Hagele's baseline uses 0.1)
-    cooldown: float = 0.2           # wsd: fraction of all steps spent decaying (Hagele: ~20% is enough)
-    shape: str = "1-sqrt"           # wsd decay shape
+    final_fraction: float = 0.0  # last LR / peak (cosine: Hagele's baseline uses 0.1)
+    cooldown: float = 0.2  # wsd: fraction of all steps spent decaying (Hagele: ~20% is enough)
+    shape: str = "1-sqrt"  # wsd decay shape
     milestones: tuple[float, ...] = (0.5, 0.75)
     factor: float = 0.1
 
@@ -132,8 +149,9 @@ class Schedule:
         ms = tuple(_fraction("milestone", m, 0.0, 1.0) for m in self.milestones)
         object.__setattr__(self, "milestones", tuple(sorted(ms)))
         if self.kind == "wsd" and round(self.cooldown * self.steps) > self.steps - self.warmup:
-            raise ScaleplanError(f"cooldown of {self.cooldown:g} x {self.steps:,} steps overlaps the "
-                                 f"{self.warmup:,} warm-up steps")
+            raise ScaleplanError(
+                f"cooldown of {self.cooldown:g} x {self.steps:,} steps overlaps the {self.warmup:,} warm-up steps"
+            )
 
     @property
     def decay_steps(self) -> int:
@@ -176,8 +194,13 @@ class Schedule:
         return f"{self.shape_text()}, peak {self.peak_lr:.3g}, {self.steps:,} steps{warm}"
 
     def to_dict(self) -> dict:
-        out = {"kind": self.kind, "steps": self.steps, "peak_lr": self.peak_lr, "warmup": self.warmup,
-               "final_fraction": self.final_fraction}
+        out = {
+            "kind": self.kind,
+            "steps": self.steps,
+            "peak_lr": self.peak_lr,
+            "warmup": self.warmup,
+            "final_fraction": self.final_fraction,
+        }
         if self.kind == "wsd":
             out.update(cooldown=self.cooldown, shape=self.shape, decay_steps=self.decay_steps)
         if self.kind == "step":
@@ -247,7 +270,7 @@ class CurveLaw:
 
     def loss_at(self, s1, s2):
         s1 = np.asarray(s1, float)
-        return self.L0 + self.A * s1 ** -self.alpha - self.C * np.asarray(s2, float)
+        return self.L0 + self.A * s1**-self.alpha - self.C * np.asarray(s2, float)
 
     def curve(self, schedule: Schedule | np.ndarray, warmup: int | None = None) -> dict:
         """Per-step arrays lr, s1, s2, loss under a schedule (or an array of per-step rates)."""
@@ -266,14 +289,21 @@ class CurveLaw:
         return {"L0": self.L0, "A": self.A, "alpha": self.alpha, "C": self.C, "lambda": self.lam}
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "form": "tissue-2024", **{k: float(v) for k, v in self.constants.items()},
-                "definitions": dict(DEFINITIONS), "source": self.source}
+        return {
+            "name": self.name,
+            "form": "tissue-2024",
+            **{k: float(v) for k, v in self.constants.items()},
+            "definitions": dict(DEFINITIONS),
+            "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict, where: str = "law") -> CurveLaw:
-        if not isinstance(raw, dict) or "L0" not in raw and "L0" not in (raw.get("constants") or {}):
-            raise ScaleplanError(f"{where}: not a curve law (expected L0, A, alpha, C; write one with "
-                                 "scaleplan curve fit LOG --save FILE)")
+        if not isinstance(raw, dict) or ("L0" not in raw and "L0" not in (raw.get("constants") or {})):
+            raise ScaleplanError(
+                f"{where}: not a curve law (expected L0, A, alpha, C; write one with "
+                "scaleplan curve fit LOG --save FILE)"
+            )
         vals = {}
         for key in ("L0", "A", "alpha", "C"):
             v = raw.get(key, raw.get("constants", {}).get(key) if isinstance(raw.get("constants"), dict) else None)
@@ -282,7 +312,9 @@ class CurveLaw:
             except (TypeError, ValueError):
                 raise ScaleplanError(f"{where}: {key} must be a number, got {v!r}") from None
             if not math.isfinite(x) or (key != "L0" and x < 0):
-                raise ScaleplanError(f"{where}: {key} must be a finite number{'' if key == 'L0' else ' >= 0'}, got {v!r}")
+                raise ScaleplanError(
+                    f"{where}: {key} must be a finite number{'' if key == 'L0' else ' >= 0'}, got {v!r}"
+                )
             vals[key] = x
         lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
         return cls(**vals, lam=lam, name=str(raw.get("name", "curve law")), source=str(raw.get("source", "")))
@@ -295,10 +327,10 @@ class CurveLaw:
 class Curve:
     """One logged training curve: losses (and learning rates) at logged steps, in increasing step order."""
 
-    steps: np.ndarray      # logged steps with a loss
+    steps: np.ndarray  # logged steps with a loss
     loss: np.ndarray
-    lr: np.ndarray         # per-step rates for steps 1..steps.max() (interpolated between logged rates)
-    warmup: int            # steps counted at the peak rate; fitted points start after them
+    lr: np.ndarray  # per-step rates for steps 1..steps.max() (interpolated between logged rates)
+    warmup: int  # steps counted at the peak rate; fitted points start after them
     source: str = "<arrays>"
 
     @classmethod
@@ -328,7 +360,9 @@ class Curve:
         o = np.argsort(steps, kind="stable")
         steps, loss = steps[o], loss[o]
         if np.any(np.diff(steps) == 0):
-            raise ScaleplanError(f"{source}: step {int(steps[np.flatnonzero(np.diff(steps) == 0)[0]]):,} is logged twice")
+            raise ScaleplanError(
+                f"{source}: step {int(steps[np.flatnonzero(np.diff(steps) == 0)[0]]):,} is logged twice"
+            )
         o = np.argsort(lr_steps, kind="stable")
         rates = per_step_lr(lr_steps[o], lr[o], int(steps.max()))
         if rates.max() <= 0:
@@ -351,19 +385,29 @@ class CurveFit:
     rmse: float
     r2: float
     max_rel_error: float
-    holdout: dict                 # how, n_points, rmse, mean_rel_error, max_rel_error, (law)
-    curves: tuple[dict, ...]      # per curve: source, points, warmup, steps
+    holdout: dict  # how, n_points, rmse, mean_rel_error, max_rel_error, (law)
+    curves: tuple[dict, ...]  # per curve: source, points, warmup, steps
     warnings: tuple[str, ...] = ()
     robust: bool = False
 
     def to_dict(self) -> dict:
-        objective = ("Huber(1e-3) on log-loss residuals by iteratively reweighted least squares" if self.robust
-                     else "least squares on the loss")
-        return {**self.law.to_dict(), "n_points": self.n_points, "rmse": self.rmse, "r2": self.r2,
-                "max_rel_error": self.max_rel_error, "holdout": self.holdout, "curves": list(self.curves),
-                "method": f"{objective}; (L0, A, C) >= 0 by exact NNLS for each alpha (variable projection), alpha "
-                          "by a log grid on [0.01, 3] then a bounded scalar search",
-                "warnings": list(self.warnings)}
+        objective = (
+            "Huber(1e-3) on log-loss residuals by iteratively reweighted least squares"
+            if self.robust
+            else "least squares on the loss"
+        )
+        return {
+            **self.law.to_dict(),
+            "n_points": self.n_points,
+            "rmse": self.rmse,
+            "r2": self.r2,
+            "max_rel_error": self.max_rel_error,
+            "holdout": self.holdout,
+            "curves": list(self.curves),
+            "method": f"{objective}; (L0, A, C) >= 0 by exact NNLS for each alpha (variable projection), alpha "
+            "by a log grid on [0.01, 3] then a bounded scalar search",
+            "warnings": list(self.warnings),
+        }
 
 
 def _solve(s1, s2, y, alphas, w=None):
@@ -388,8 +432,9 @@ def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
     _, rss = _solve(s1[::thin], s2[::thin], y[::thin], grid, None if w is None else w[::thin])
     j = int(np.argmin(rss))
     a_lo, a_hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
-    res = minimize_scalar(lambda a: float(_solve(s1, s2, y, a, w)[1][0]), bounds=(a_lo, a_hi), method="bounded",
-                          options={"xatol": 1e-9})
+    res = minimize_scalar(
+        lambda a: float(_solve(s1, s2, y, a, w)[1][0]), bounds=(a_lo, a_hi), method="bounded", options={"xatol": 1e-9}
+    )
     alpha = float(res.x)
     coef, rss = _solve(s1, s2, y, alpha, w)
     return alpha, coef[0], float(rss[0])
@@ -405,7 +450,7 @@ def _fit_arrays(s1, s2, y, robust: bool = False):
     if not robust:
         return alpha, coef, rss
     for _ in range(30):
-        pred = coef[0] + coef[1] * s1 ** -alpha - coef[2] * s2
+        pred = coef[0] + coef[1] * s1**-alpha - coef[2] * s2
         if np.any(pred <= 0):
             break
         r = np.abs(np.log(y) - np.log(pred))
@@ -420,12 +465,23 @@ def _fit_arrays(s1, s2, y, robust: bool = False):
 
 def _quality(pred, y) -> dict:
     r = y - pred
-    return {"n_points": int(y.size), "rmse": float(np.sqrt(np.mean(r * r))),
-            "mean_rel_error": float(np.mean(np.abs(r) / y)), "max_rel_error": float(np.max(np.abs(r) / y))}
+    return {
+        "n_points": int(y.size),
+        "rmse": float(np.sqrt(np.mean(r * r))),
+        "mean_rel_error": float(np.mean(np.abs(r) / y)),
+        "max_rel_error": float(np.max(np.abs(r) / y)),
+    }
 
 
-def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0, name: str = "my-curve-law",
-               robust: bool = False, from_step: int = 0) -> CurveFit:
+def fit_curves(
+    curves,
+    lam: float = LAMBDA,
+    holdout: float = 0.3,
+    seed: int = 0,
+    name: str = "my-curve-law",
+    robust: bool = False,
+    from_step: int = 0,
+) -> CurveFit:
     """Fit L0, A, alpha, C to one or more logged curves (points after each curve's warm-up, and at or after
     `from_step`: the first few hundred steps of a real run often follow no power law in S1): least squares on the
     loss, or with robust=True Huber(1e-3) on log-loss residuals (loss spikes count little).
@@ -445,26 +501,46 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
         s1, s2 = c.areas(lam)
         keep = (c.steps > c.warmup) & (c.steps >= from_step) & (s1 > 0)
         if keep.sum() < 5:
-            raise ScaleplanError(f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps"
-                                 f"{f' and from step {from_step:,}' if from_step else ''}; the fit needs at least 5")
+            raise ScaleplanError(
+                f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps"
+                f"{f' and from step {from_step:,}' if from_step else ''}; the fit needs at least 5"
+            )
         parts.append((s1[keep], s2[keep], c.loss[keep]))
-        info.append({"source": c.source, "points": int(keep.sum()), "warmup": int(c.warmup), "from_step": from_step,
-                     "steps": int(c.steps.max()), "peak_lr": float(c.lr.max()), "final_lr": float(c.lr[-1])})
+        info.append(
+            {
+                "source": c.source,
+                "points": int(keep.sum()),
+                "warmup": int(c.warmup),
+                "from_step": from_step,
+                "steps": int(c.steps.max()),
+                "peak_lr": float(c.lr.max()),
+                "final_lr": float(c.lr[-1]),
+            }
+        )
     s1 = np.concatenate([p[0] for p in parts])
     s2 = np.concatenate([p[1] for p in parts])
     y = np.concatenate([p[2] for p in parts])
     if y.size < 5:
         raise ScaleplanError("the fit needs at least 5 logged points after warm-up")
-    alpha, coef, rss = _fit_arrays(s1, s2, y, robust)
+    alpha, coef, _rss = _fit_arrays(s1, s2, y, robust)
     l0, a, c_ = (float(v) for v in coef)
-    law = CurveLaw(L0=l0, A=a, alpha=alpha, C=c_, lam=lam, name=name,
-                   source="fitted by scaleplan: " + ", ".join(i["source"] for i in info))
+    law = CurveLaw(
+        L0=l0,
+        A=a,
+        alpha=alpha,
+        C=c_,
+        lam=lam,
+        name=name,
+        source="fitted by scaleplan: " + ", ".join(i["source"] for i in info),
+    )
     pred = law.loss_at(s1, s2)
     r = y - pred
     sst = float(np.sum((y - y.mean()) ** 2))
     if np.max(s2) < 1e-12:
-        warnings.append("the learning rate never falls in the fitted steps, so C (the annealing term) cannot be "
-                        "fitted; predictions for decaying schedules are not meaningful")
+        warnings.append(
+            "the learning rate never falls in the fitted steps, so C (the annealing term) cannot be "
+            "fitted; predictions for decaying schedules are not meaningful"
+        )
     if c_ == 0 and np.max(s2) >= 1e-12:
         warnings.append("C = 0: the loss did not fall faster when the learning rate decayed in these steps")
     if min(abs(alpha - 0.01), abs(alpha - 3.0)) < 1e-6:
@@ -474,9 +550,11 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
         fs1, fs2, fy = (np.concatenate([p[k] for p in parts[:-1]]) for k in range(3))
         h_alpha, h_coef, _ = _fit_arrays(fs1, fs2, fy, robust)
         h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
-        hold = {"how": f"fit on the other {len(parts) - 1} curve(s), predict {info[-1]['source']}",
-                **_quality(h.loss_at(parts[-1][0], parts[-1][1]), parts[-1][2]),
-                "law": {k: float(v) for k, v in h.constants.items()}}
+        hold = {
+            "how": f"fit on the other {len(parts) - 1} curve(s), predict {info[-1]['source']}",
+            **_quality(h.loss_at(parts[-1][0], parts[-1][1]), parts[-1][2]),
+            "law": {k: float(v) for k, v in h.constants.items()},
+        }
     elif holdout > 0:
         rng = np.random.default_rng(seed)
         test = np.zeros(y.size, bool)
@@ -484,13 +562,22 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
         if (~test).sum() >= 5:
             h_alpha, h_coef, _ = _fit_arrays(s1[~test], s2[~test], y[~test], robust)
             h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
-            hold = {"how": f"random {holdout:.0%} of logged points held out (seed {seed})",
-                    **_quality(h.loss_at(s1[test], s2[test]), y[test]),
-                    "law": {k: float(v) for k, v in h.constants.items()}}
-    return CurveFit(law=law, n_points=int(y.size), rmse=float(np.sqrt(np.mean(r * r))), robust=bool(robust),
-                    r2=float(1 - np.sum(r * r) / sst) if sst > 0 else math.nan,
-                    max_rel_error=float(np.max(np.abs(r) / y)), holdout=hold, curves=tuple(info),
-                    warnings=tuple(warnings))
+            hold = {
+                "how": f"random {holdout:.0%} of logged points held out (seed {seed})",
+                **_quality(h.loss_at(s1[test], s2[test]), y[test]),
+                "law": {k: float(v) for k, v in h.constants.items()},
+            }
+    return CurveFit(
+        law=law,
+        n_points=int(y.size),
+        rmse=float(np.sqrt(np.mean(r * r))),
+        robust=bool(robust),
+        r2=float(1 - np.sum(r * r) / sst) if sst > 0 else math.nan,
+        max_rel_error=float(np.max(np.abs(r) / y)),
+        holdout=hold,
+        curves=tuple(info),
+        warnings=tuple(warnings),
+    )
 
 
 # ------------------------------------------------------------------------------------------- decisions
@@ -498,16 +585,21 @@ def fit_curves(curves, lam: float = LAMBDA, holdout: float = 0.3, seed: int = 0,
 
 @dataclass(frozen=True)
 class CooldownChoice:
-    best: float                     # cooldown fraction with the lowest final loss
+    best: float  # cooldown fraction with the lowest final loss
     best_loss: float
     fractions: np.ndarray
     final_losses: np.ndarray
-    schedule: Schedule              # the best schedule
+    schedule: Schedule  # the best schedule
 
     def to_dict(self) -> dict:
-        return {"best_cooldown": self.best, "final_loss": self.best_loss, "schedule": self.schedule.to_dict(),
-                "candidates": [{"cooldown": float(f), "final_loss": float(v)}
-                               for f, v in zip(self.fractions, self.final_losses)]}
+        return {
+            "best_cooldown": self.best,
+            "final_loss": self.best_loss,
+            "schedule": self.schedule.to_dict(),
+            "candidates": [
+                {"cooldown": float(f), "final_loss": float(v)} for f, v in zip(self.fractions, self.final_losses)
+            ],
+        }
 
 
 def best_cooldown(law: CurveLaw, schedule: Schedule, fractions=None) -> CooldownChoice:
@@ -518,8 +610,13 @@ def best_cooldown(law: CurveLaw, schedule: Schedule, fractions=None) -> Cooldown
     fr = np.unique(np.clip(fr, 0.0, top))
     losses = np.array([law.final_loss(replace(base, cooldown=float(f))) for f in fr])
     j = int(np.argmin(losses))
-    return CooldownChoice(best=float(fr[j]), best_loss=float(losses[j]), fractions=fr, final_losses=losses,
-                          schedule=replace(base, cooldown=float(fr[j])))
+    return CooldownChoice(
+        best=float(fr[j]),
+        best_loss=float(losses[j]),
+        fractions=fr,
+        final_losses=losses,
+        schedule=replace(base, cooldown=float(fr[j])),
+    )
 
 
 def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: int = MAX_STEPS) -> int | None:
@@ -533,8 +630,9 @@ def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: i
     if not math.isfinite(target):
         raise ScaleplanError(f"target loss must be a finite number, got {target!r}")
     if target <= law.L0:
-        raise ScaleplanError(f"target loss {target:g} is at or below L0 = {law.L0:.4g}, which no run length reaches "
-                             "under this law")
+        raise ScaleplanError(
+            f"target loss {target:g} is at or below L0 = {law.L0:.4g}, which no run length reaches under this law"
+        )
 
     def final(n: int) -> float:
         return law.final_loss(replace(schedule, steps=n, warmup=min(schedule.warmup, n - 1)))
@@ -543,7 +641,9 @@ def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: i
     if schedule.kind == "wsd" and schedule.cooldown < 1:  # the cooldown must fit after the warm-up
         lo = max(lo, int(math.ceil((schedule.warmup + 1) / (1 - schedule.cooldown))) + 1)
     if lo > max_steps:
-        raise ScaleplanError(f"the warm-up ({schedule.warmup:,} steps) and cooldown leave no room below {max_steps:,} steps")
+        raise ScaleplanError(
+            f"the warm-up ({schedule.warmup:,} steps) and cooldown leave no room below {max_steps:,} steps"
+        )
     if final(lo) <= target:
         return lo
     hi = max(lo + 1, min(schedule.steps, max_steps))
@@ -571,7 +671,6 @@ def cooldown_suite_cost(multiples=(10, 15, 20, 25), cooldown: float = 0.1) -> fl
     return float((m.max() + cooldown * (m.sum() - m.max())) / m.sum())
 
 
-
 # ------------------------------------------------------------------------------------------------ logs
 
 LOG_FIELDS = ("step", "lr", "loss")
@@ -595,7 +694,9 @@ def _pick_column(path, header, field_name, given):
             return given
         match = [h for h in header if _log_norm(h) == _log_norm(given)]
         if not match:
-            raise ScaleplanError(f"{path}: no column {given!r} (for {field_name}); columns present: {', '.join(header)}")
+            raise ScaleplanError(
+                f"{path}: no column {given!r} (for {field_name}); columns present: {', '.join(header)}"
+            )
         return match[0]
     norms = {h: _log_norm(h) for h in header}
     for alias in LOG_ALIASES[field_name]:
@@ -657,15 +758,19 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
         if col is None and key == value_is:
             col = _pick_column(path, header, key, "Value") if any(_log_norm(h) == "value" for h in header) else None
         if col is None:
-            raise ScaleplanError(f"{path}: no column for {key} (looked for {', '.join(LOG_ALIASES[key][:4])}, ...); "
-                                 f"columns present: {', '.join(header) or 'none'}; map one with --columns {key}=NAME")
+            raise ScaleplanError(
+                f"{path}: no column for {key} (looked for {', '.join(LOG_ALIASES[key][:4])}, ...); "
+                f"columns present: {', '.join(header) or 'none'}; map one with --columns {key}=NAME"
+            )
         chosen[key] = col
     data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}
     for key, arr in data.items():
         bad = np.flatnonzero(np.isinf(arr))
         if bad.size:
             where, rec = recs[int(bad[0])]
-            raise ScaleplanError(f"{path}, {where}: column {chosen[key]!r} must be a number, got {rec.get(chosen[key])!r}")
+            raise ScaleplanError(
+                f"{path}, {where}: column {chosen[key]!r} must be a number, got {rec.get(chosen[key])!r}"
+            )
     return data
 
 
@@ -695,8 +800,14 @@ def load_log(path, columns: dict | None = None, warmup: int | None = None, lr_pa
     if with_lr.sum() == 0:
         raise ScaleplanError(f"{lr_path or path}: no row has both a step and a learning rate")
     lr_steps, first = np.unique(lr_data["step"][with_lr], return_index=True)
-    return Curve.from_log(data["step"][with_loss], data["loss"][with_loss], lr_steps, lr_data["lr"][with_lr][first],
-                          warmup=warmup, source=str(path))
+    return Curve.from_log(
+        data["step"][with_loss],
+        data["loss"][with_loss],
+        lr_steps,
+        lr_data["lr"][with_lr][first],
+        warmup=warmup,
+        source=str(path),
+    )
 
 
 def example_law() -> CurveLaw:
@@ -725,9 +836,9 @@ def load_law(path) -> CurveLaw:
 
 # ------------------------------------------------------------------------------------------ plan schedule
 
-CONSTANT_FRACTION = 0.5   # Hagele et al. 2024 section 5: constant LR at half the cosine maximum, 20% cooldown
-PLAN_COOLDOWN = 0.2       # Hagele et al. 2024 section 3.2, Fig. 5: benefits plateau at ~20% of steps
-PLAN_SHAPE = "1-sqrt"     # Hagele et al. 2024 section 3.2, Fig. 4: 1-sqrt beats linear
+CONSTANT_FRACTION = 0.5  # Hagele et al. 2024 section 5: constant LR at half the cosine maximum, 20% cooldown
+PLAN_COOLDOWN = 0.2  # Hagele et al. 2024 section 3.2, Fig. 5: benefits plateau at ~20% of steps
+PLAN_SHAPE = "1-sqrt"  # Hagele et al. 2024 section 3.2, Fig. 4: 1-sqrt beats linear
 
 
 def plan_warmup(steps: int) -> int:
@@ -742,20 +853,25 @@ class PlanSchedule:
     """The learning-rate schedule a plan carries: warm-up-stable-decay at half the cosine-fitted peak."""
 
     schedule: Schedule
-    cosine_peak_lr: float     # the LR law's value: fitted under cosine schedules (StepLaw, DeepSeek)
+    cosine_peak_lr: float  # the LR law's value: fitted under cosine schedules (StepLaw, DeepSeek)
     steps: int
     note: str
 
     def to_dict(self) -> dict:
-        return {**self.schedule.to_dict(), "cosine_peak_lr": self.cosine_peak_lr,
-                "alternative": {"kind": "cosine", "peak_lr": self.cosine_peak_lr, "final_fraction": 0.1},
-                "note": self.note}
+        return {
+            **self.schedule.to_dict(),
+            "cosine_peak_lr": self.cosine_peak_lr,
+            "alternative": {"kind": "cosine", "peak_lr": self.cosine_peak_lr, "final_fraction": 0.1},
+            "note": self.note,
+        }
 
     def lines(self) -> list[tuple[str, str]]:
         """Two short (label, value) rows for a plan table."""
         s = self.schedule
-        return [("LR schedule", f"wsd, {s.steps:,} steps, {s.cooldown:.0%} {s.shape}"),
-                ("warm-up; wsd LR", f"{s.warmup:,}; {fmt_sci(s.peak_lr, always=True)} (peak / 2)")]
+        return [
+            ("LR schedule", f"wsd, {s.steps:,} steps, {s.cooldown:.0%} {s.shape}"),
+            ("warm-up; wsd LR", f"{s.warmup:,}; {fmt_sci(s.peak_lr, always=True)} (peak / 2)"),
+        ]
 
 
 def plan_schedule(peak_lr, tokens, batch_tokens) -> PlanSchedule | None:
@@ -765,9 +881,17 @@ def plan_schedule(peak_lr, tokens, batch_tokens) -> PlanSchedule | None:
     if peak_lr is None or not batch_tokens or not math.isfinite(float(peak_lr)):
         return None
     steps = int(min(MAX_STEPS, max(10, math.ceil(float(tokens) / float(batch_tokens)))))
-    sched = Schedule("wsd", steps, CONSTANT_FRACTION * float(peak_lr), warmup=plan_warmup(steps),
-                     cooldown=PLAN_COOLDOWN, shape=PLAN_SHAPE)
-    note = ("Hagele et al. 2024 (arXiv 2405.18392): constant LR at half the cosine peak with a cooldown matches "
-            "cosine (section 5); a 20% cooldown is enough (section 3.2); 1-sqrt beats linear; warm-up as App. A.1. "
-            "The LR laws were fitted under cosine: with cosine (to 10%) use cosine_peak_lr.")
+    sched = Schedule(
+        "wsd",
+        steps,
+        CONSTANT_FRACTION * float(peak_lr),
+        warmup=plan_warmup(steps),
+        cooldown=PLAN_COOLDOWN,
+        shape=PLAN_SHAPE,
+    )
+    note = (
+        "Hagele et al. 2024 (arXiv 2405.18392): constant LR at half the cosine peak with a cooldown matches "
+        "cosine (section 5); a 20% cooldown is enough (section 3.2); 1-sqrt beats linear; warm-up as App. A.1. "
+        "The LR laws were fitted under cosine: with cosine (to 10%) use cosine_peak_lr."
+    )
     return PlanSchedule(schedule=sched, cosine_peak_lr=float(peak_lr), steps=steps, note=note)

@@ -87,9 +87,14 @@ def _probe_writable(folder: Path, shown) -> None:
     os.unlink(tmp)
 
 
-def check_target(path: str | Path, inputs: Iterable = (), suffix: str | tuple[str, ...] | None = None, *,
-                 force: bool = False,
-                 what: str = "") -> Path:
+def check_target(
+    path: str | Path,
+    inputs: Iterable = (),
+    suffix: str | tuple[str, ...] | None = None,
+    *,
+    force: bool = False,
+    what: str = "",
+) -> Path:
     """Fail before any work if `path` cannot or must not be written; return it as a Path.
 
     `what` names the flag for messages ('--plot'); `inputs` are the files the command reads, never written over,
@@ -190,8 +195,9 @@ def _rollback(staged, created) -> None:
         p.unlink(missing_ok=True)
 
 
-def write_atomic(path: str | Path, data: str | bytes, inputs: Iterable = (), *, force: bool = False,
-                 what: str = "") -> Path:
+def write_atomic(
+    path: str | Path, data: str | bytes, inputs: Iterable = (), *, force: bool = False, what: str = ""
+) -> Path:
     """Write `data` to `path` through a temporary file in the same folder and an atomic rename.
 
     Refuses any of `inputs` (the files the command read) and, without `force`, any existing file.

@@ -48,13 +48,25 @@ from .errors import ScaleplanError
 from .units import fmt_sci
 
 __all__ = [
-    "Runs", "ParametricFit", "Bootstrap", "IsoflopFit", "IsoflopLevel", "Sweep", "SweepRow",
-    "load_runs", "fit_parametric", "bootstrap", "fit_isoflop", "law_dict", "design_sweep",
-    "EPOCH_GRID", "MIN_RUNS",
+    "EPOCH_GRID",
+    "MIN_RUNS",
+    "Bootstrap",
+    "IsoflopFit",
+    "IsoflopLevel",
+    "ParametricFit",
+    "Runs",
+    "Sweep",
+    "SweepRow",
+    "bootstrap",
+    "design_sweep",
+    "fit_isoflop",
+    "fit_parametric",
+    "law_dict",
+    "load_runs",
 ]
 
 from .runs import ALIASES, FIELDS, MIN_RUNS, Runs, _read_records, load_runs  # noqa: F401 (re-exported)
-from .sweep import Sweep, SweepRow, design_sweep  # noqa: F401 (re-exported)
+from .sweep import Sweep, SweepRow, design_sweep
 
 _CONSTANTS = ("E", "A", "B", "alpha", "beta")
 _THETA = ("log_A", "log_B", "log_E", "alpha", "beta")  # internal order, as in Epoch's code: (a, b, e, alpha, beta)
@@ -89,8 +101,8 @@ def _objective(theta, ln_n, ln_d, ln_l, w, delta):
     t3 = np.exp(e - m)
     s = t1 + t2 + t3
     r = m + np.log(s) - ln_l
-    psi = np.clip(r, -delta, delta)          # Huber'(r)
-    h = psi * (r - 0.5 * psi)                # = r^2/2 if |r| <= delta else delta (|r| - delta/2)
+    psi = np.clip(r, -delta, delta)  # Huber'(r)
+    h = psi * (r - 0.5 * psi)  # = r^2/2 if |r| <= delta else delta (|r| - delta/2)
     q = psi / s
     if w is not None:
         h = h * w
@@ -106,12 +118,12 @@ def _grid_objective(grid, ln_n, ln_d, ln_l, delta, chunk_elems: int = 2_000_000,
     out = np.empty(len(grid))
     step = max(1, chunk_elems // max(1, ln_n.size))
     for lo in range(0, len(grid), step):
-        g = grid[lo:lo + step]
+        g = grid[lo : lo + step]
         lse = np.logaddexp(np.logaddexp(g[:, 0:1] - g[:, 3:4] * ln_n, g[:, 1:2] - g[:, 4:5] * ln_d), g[:, 2:3])
         r = lse - ln_l
         psi = np.clip(r, -delta, delta)
         h = psi * (r - 0.5 * psi)
-        out[lo:lo + step] = (h if w is None else h * w).sum(axis=1)
+        out[lo : lo + step] = (h if w is None else h * w).sum(axis=1)
     return out
 
 
@@ -142,8 +154,8 @@ class ParametricFit:
     B: float
     alpha: float
     beta: float
-    objective: float            # sum of Huber_delta over runs (Epoch's data: 0.00101827)
-    residuals: np.ndarray       # ln L_observed - ln L_fitted, one per run
+    objective: float  # sum of Huber_delta over runs (Epoch's data: 0.00101827)
+    residuals: np.ndarray  # ln L_observed - ln L_fitted, one per run
     n_runs: int
     delta: float
     method: str
@@ -187,8 +199,13 @@ class ParametricFit:
         n, d = self.optimum(c)
         lo = self.loss(n, d)
         return [
-            {"flops": float(ci), "params": float(ni), "tokens": float(di), "tokens_per_param": float(di / ni),
-             "loss": float(li)}
+            {
+                "flops": float(ci),
+                "params": float(ni),
+                "tokens": float(di),
+                "tokens_per_param": float(di / ni),
+                "loss": float(li),
+            }
             for ci, ni, di, li in zip(c, n, d, lo)
         ]
 
@@ -249,12 +266,19 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
     ln_n, ln_d, ln_l = _logs(runs)
     full = (ln_n, ln_d, ln_l, runs.weights, float(delta))
     sel = thin_index(runs.n)  # many checkpoints: search on an even subsample, polish on every row
-    sub = full if sel is None else (ln_n[sel], ln_d[sel], ln_l[sel],
-                                    None if runs.weights is None else runs.weights[sel], float(delta))
+    sub = (
+        full
+        if sel is None
+        else (ln_n[sel], ln_d[sel], ln_l[sel], None if runs.weights is None else runs.weights[sel], float(delta))
+    )
     g = thin_index(runs.n, 1000)  # the grid only ranks starts: 1,000 evenly spaced rows are plenty
-    scores = (_grid_objective(starts, ln_n, ln_d, ln_l, delta, w=runs.weights) if g is None else
-              _grid_objective(starts, ln_n[g], ln_d[g], ln_l[g], delta,
-                              w=None if runs.weights is None else runs.weights[g]))
+    scores = (
+        _grid_objective(starts, ln_n, ln_d, ln_l, delta, w=runs.weights)
+        if g is None
+        else _grid_objective(
+            starts, ln_n[g], ln_d[g], ln_l[g], delta, w=None if runs.weights is None else runs.weights[g]
+        )
+    )
     scores = np.where(np.isfinite(scores), scores, np.inf)
     order = np.argsort(scores, kind="stable")
     pick = list(order[: int(refine)])
@@ -299,9 +323,19 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
         f"residuals, BFGS with analytic gradient from the best {n_refined} of {len(starts)} grid starts"
     )
     return ParametricFit(
-        E=math.exp(le), A=math.exp(la), B=math.exp(lb), alpha=alpha, beta=beta,
-        objective=float(best.fun * delta), residuals=ln_l - fitted, n_runs=runs.n, delta=float(delta),
-        method=method, n_starts=len(starts), n_refined=n_refined, converged=converged,
+        E=math.exp(le),
+        A=math.exp(la),
+        B=math.exp(lb),
+        alpha=alpha,
+        beta=beta,
+        objective=float(best.fun * delta),
+        residuals=ln_l - fitted,
+        n_runs=runs.n,
+        delta=float(delta),
+        method=method,
+        n_starts=len(starts),
+        n_refined=n_refined,
+        converged=converged,
         warnings=tuple(warnings),
     )
 
@@ -329,18 +363,19 @@ class Bootstrap:
     seed: int
     levels: tuple[float, ...]
     budgets: tuple[float, ...]
-    samples: np.ndarray            # (n, 5) columns E, A, B, alpha, beta
-    point: dict                    # full-data estimates
-    se: dict                       # bootstrap standard deviations
-    intervals: dict                # name -> {"95%": (lo, hi), ...} for E, A, B, alpha, beta, a, b
-    allocation: tuple[dict, ...]   # per budget: flops, params, tokens, tokens_per_param, intervals
-    log_mean: np.ndarray           # mean of (ln A, ln B, ln E, alpha, beta) over samples
-    log_cov: np.ndarray            # their 5x5 covariance
+    samples: np.ndarray  # (n, 5) columns E, A, B, alpha, beta
+    point: dict  # full-data estimates
+    se: dict  # bootstrap standard deviations
+    intervals: dict  # name -> {"95%": (lo, hi), ...} for E, A, B, alpha, beta, a, b
+    allocation: tuple[dict, ...]  # per budget: flops, params, tokens, tokens_per_param, intervals
+    log_mean: np.ndarray  # mean of (ln A, ln B, ln E, alpha, beta) over samples
+    log_cov: np.ndarray  # their 5x5 covariance
     n_unconverged: int
 
     def to_dict(self) -> dict:
         def iv(d):
             return {k: [float(v[0]), float(v[1])] for k, v in d.items()}
+
         return {
             "n": self.n,
             "seed": self.seed,
@@ -349,8 +384,10 @@ class Bootstrap:
             "se": {k: float(v) for k, v in self.se.items()},
             "intervals": {k: iv(v) for k, v in self.intervals.items()},
             "allocation": [
-                {**{k: float(v) for k, v in row.items() if k != "intervals"},
-                 "intervals": {k: iv(v) for k, v in row["intervals"].items()}}
+                {
+                    **{k: float(v) for k, v in row.items() if k != "intervals"},
+                    "intervals": {k: iv(v) for k, v in row["intervals"].items()},
+                }
                 for row in self.allocation
             ],
             "n_unconverged": self.n_unconverged,
@@ -373,8 +410,15 @@ def _check_budgets(budgets) -> tuple[float, ...]:
     return out
 
 
-def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e25), levels=(0.8, 0.95),
-              fit: ParametricFit | None = None, progress=None) -> Bootstrap:
+def bootstrap(
+    runs: Runs,
+    n: int = 1000,
+    seed: int = 0,
+    budgets=(1e21, 1e23, 1e25),
+    levels=(0.8, 0.95),
+    fit: ParametricFit | None = None,
+    progress=None,
+) -> Bootstrap:
     """Resample the runs with replacement `n` times and refit each (warm-started from the full-data fit).
 
     Percentile intervals at `levels` for E, A, B, alpha, beta, a, b and for N_opt, D_opt and D/N at
@@ -414,8 +458,9 @@ def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e2
     thetas = thetas[np.all(np.isfinite(thetas), axis=1)]
     if len(thetas) < 2:  # pragma: no cover
         raise ScaleplanError(f"{runs.source}: the bootstrap refits all failed")
-    samples = np.column_stack([np.exp(thetas[:, 2]), np.exp(thetas[:, 0]), np.exp(thetas[:, 1]),
-                               thetas[:, 3], thetas[:, 4]])
+    samples = np.column_stack(
+        [np.exp(thetas[:, 2]), np.exp(thetas[:, 0]), np.exp(thetas[:, 1]), thetas[:, 3], thetas[:, 4]]
+    )
     named = {k: samples[:, j] for j, k in enumerate(_CONSTANTS)}
     s = named["alpha"] + named["beta"]
     named["a"] = named["beta"] / s
@@ -428,16 +473,31 @@ def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e2
         n_s = g * x ** named["a"]
         d_s = x ** named["b"] / g
         n0, d0 = fit.optimum(c)
-        alloc.append({
-            "flops": c, "params": float(n0), "tokens": float(d0), "tokens_per_param": float(d0 / n0),
-            "intervals": {"params": _intervals(n_s, levels), "tokens": _intervals(d_s, levels),
-                          "tokens_per_param": _intervals(d_s / n_s, levels)},
-        })
+        alloc.append(
+            {
+                "flops": c,
+                "params": float(n0),
+                "tokens": float(d0),
+                "tokens_per_param": float(d0 / n0),
+                "intervals": {
+                    "params": _intervals(n_s, levels),
+                    "tokens": _intervals(d_s, levels),
+                    "tokens_per_param": _intervals(d_s / n_s, levels),
+                },
+            }
+        )
     return Bootstrap(
-        n=int(n), seed=int(seed), levels=levels, budgets=budgets, samples=samples, point=point,
+        n=int(n),
+        seed=int(seed),
+        levels=levels,
+        budgets=budgets,
+        samples=samples,
+        point=point,
         se={k: float(np.std(v, ddof=1)) for k, v in named.items()},
         intervals={k: _intervals(v, levels) for k, v in named.items()},
-        allocation=tuple(alloc), log_mean=thetas.mean(axis=0), log_cov=np.cov(thetas, rowvar=False),
+        allocation=tuple(alloc),
+        log_mean=thetas.mean(axis=0),
+        log_cov=np.cov(thetas, rowvar=False),
         n_unconverged=int(unconverged),
     )
 
@@ -447,12 +507,12 @@ def bootstrap(runs: Runs, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e2
 
 @dataclass(frozen=True)
 class IsoflopLevel:
-    flops: float          # geometric mean of the level's budgets
+    flops: float  # geometric mean of the level's budgets
     n_runs: int
-    params_opt: float     # minimum of the parabola of loss against ln N
-    tokens_opt: float     # flops / (6 params_opt)
+    params_opt: float  # minimum of the parabola of loss against ln N
+    tokens_opt: float  # flops / (6 params_opt)
     loss_opt: float
-    curvature: float      # second-order coefficient of the parabola in ln N
+    curvature: float  # second-order coefficient of the parabola in ln N
 
 
 @dataclass(frozen=True)
@@ -460,7 +520,7 @@ class IsoflopFit:
     """Hoffmann Approach 2: N_opt = n_coef C^a and D_opt = d_coef C^b from isoFLOP minima."""
 
     levels: tuple[IsoflopLevel, ...]
-    skipped: tuple[tuple[float, str], ...]   # (flops, reason) of levels left out
+    skipped: tuple[tuple[float, str], ...]  # (flops, reason) of levels left out
     a: float
     b: float
     n_coef: float
@@ -469,11 +529,14 @@ class IsoflopFit:
 
     def optimum(self, flops):
         c = np.asarray(flops, float)
-        return self.n_coef * c ** self.a, self.d_coef * c ** self.b
+        return self.n_coef * c**self.a, self.d_coef * c**self.b
 
     def to_dict(self) -> dict:
         return {
-            "a": float(self.a), "b": float(self.b), "n_coef": float(self.n_coef), "d_coef": float(self.d_coef),
+            "a": float(self.a),
+            "b": float(self.b),
+            "n_coef": float(self.n_coef),
+            "d_coef": float(self.d_coef),
             "method": self.method,
             "levels": [{k: (int(v) if k == "n_runs" else float(v)) for k, v in vars(lv).items()} for lv in self.levels],
             "skipped": [{"flops": float(c), "reason": r} for c, r in self.skipped],
@@ -512,7 +575,8 @@ def fit_isoflop(runs: Runs, gap: float = 0.1, min_sizes: int = 3) -> IsoflopFit:
             f"{runs.source}: the runs do not sit on distinct FLOP levels: grouping where sorted log10 C jumps by more "
             f"than {gap:g} found {len(groups)} group(s), and one holds {widest.size} of {len(runs)} runs spread over "
             f"{fmt_sci(10 ** log10_c[widest].min())}..{fmt_sci(10 ** log10_c[widest].max())} FLOPs; an isoFLOP "
-            "fit (Approach 2) needs runs trained at a few fixed budgets (see scaleplan sweep); use the parametric fit")
+            "fit (Approach 2) needs runs trained at a few fixed budgets (see scaleplan sweep); use the parametric fit"
+        )
     for idx in groups:
         c = float(10 ** log10_c[idx].mean())
         x = np.log(runs.params[idx])
@@ -526,12 +590,25 @@ def fit_isoflop(runs: Runs, gap: float = 0.1, min_sizes: int = 3) -> IsoflopFit:
             continue
         x_opt = -k1 / (2 * k2)
         if not x.min() <= x_opt <= x.max():
-            skipped.append((c, f"minimum at N = {math.exp(x_opt):.3g} lies outside the sizes tried "
-                               f"({math.exp(x.min()):.3g} .. {math.exp(x.max()):.3g})"))
+            skipped.append(
+                (
+                    c,
+                    f"minimum at N = {math.exp(x_opt):.3g} lies outside the sizes tried "
+                    f"({math.exp(x.min()):.3g} .. {math.exp(x.max()):.3g})",
+                )
+            )
             continue
         n_opt = math.exp(x_opt)
-        levels.append(IsoflopLevel(flops=c, n_runs=int(idx.size), params_opt=n_opt, tokens_opt=c / (6 * n_opt),
-                                   loss_opt=float(k0 + k1 * x_opt + k2 * x_opt**2), curvature=float(k2)))
+        levels.append(
+            IsoflopLevel(
+                flops=c,
+                n_runs=int(idx.size),
+                params_opt=n_opt,
+                tokens_opt=c / (6 * n_opt),
+                loss_opt=float(k0 + k1 * x_opt + k2 * x_opt**2),
+                curvature=float(k2),
+            )
+        )
     if len(levels) < 2:
         why = "; ".join(f"{c:.3g} FLOPs: {r}" for c, r in skipped) or "all runs share one FLOP level"
         raise ScaleplanError(
@@ -542,10 +619,16 @@ def fit_isoflop(runs: Runs, gap: float = 0.1, min_sizes: int = 3) -> IsoflopFit:
     a, ln_kn = np.polyfit(lc, np.log([lv.params_opt for lv in levels]), 1)
     b, ln_kd = np.polyfit(lc, np.log([lv.tokens_opt for lv in levels]), 1)
     return IsoflopFit(
-        levels=tuple(levels), skipped=tuple(skipped), a=float(a), b=float(b),
-        n_coef=math.exp(ln_kn), d_coef=math.exp(ln_kd),
-        method=(f"Hoffmann et al. 2022 Approach 2: parabola of loss in ln N per FLOP level ({len(levels)} levels), "
-                "least squares of ln N_opt, ln D_opt on ln C"),
+        levels=tuple(levels),
+        skipped=tuple(skipped),
+        a=float(a),
+        b=float(b),
+        n_coef=math.exp(ln_kn),
+        d_coef=math.exp(ln_kd),
+        method=(
+            f"Hoffmann et al. 2022 Approach 2: parabola of loss in ln N per FLOP level ({len(levels)} levels), "
+            "least squares of ln N_opt, ln D_opt on ln C"
+        ),
     )
 
 
@@ -565,8 +648,13 @@ def _plain(x):
     return x
 
 
-def law_dict(fit: ParametricFit | IsoflopFit, boot: Bootstrap | None = None, runs: Runs | None = None,
-             name: str = "my-fit", today: _dt.date | None = None) -> dict:
+def law_dict(
+    fit: ParametricFit | IsoflopFit,
+    boot: Bootstrap | None = None,
+    runs: Runs | None = None,
+    name: str = "my-fit",
+    today: _dt.date | None = None,
+) -> dict:
     """A law-file mapping for a fit (write it with yaml.safe_dump; `scaleplan.laws.law_from_dict` accepts it).
 
     A parametric fit becomes `form: parametric`; an isoFLOP fit `form: power` (n_coef, a, d_coef, b).
@@ -592,11 +680,18 @@ def law_dict(fit: ParametricFit | IsoflopFit, boot: Bootstrap | None = None, run
         form = "parametric"
         constants = fit.constants
         r = fit.residuals
-        info.update({
-            "delta": fit.delta, "objective": fit.objective, "starts": fit.n_starts, "refined": fit.n_refined,
-            "converged": fit.converged, "a": fit.a, "b": fit.b,
-            "residuals": {"rms": float(np.sqrt(np.mean(r * r))), "max_abs": float(np.max(np.abs(r)))},
-        })
+        info.update(
+            {
+                "delta": fit.delta,
+                "objective": fit.objective,
+                "starts": fit.n_starts,
+                "refined": fit.n_refined,
+                "converged": fit.converged,
+                "a": fit.a,
+                "b": fit.b,
+                "residuals": {"rms": float(np.sqrt(np.mean(r * r))), "max_abs": float(np.max(np.abs(r)))},
+            }
+        )
         notes.append(f"a = beta/(alpha+beta) = {fit.a:.4f}; b = {fit.b:.4f}.")
         notes.extend(fit.warnings)
     else:
@@ -628,8 +723,13 @@ def law_dict(fit: ParametricFit | IsoflopFit, boot: Bootstrap | None = None, run
     if boot is not None:
         raw["intervals"] = {k: {lv: list(v) for lv, v in d.items()} for k, d in boot.intervals.items()}
         info["bootstrap"] = {
-            "n": boot.n, "seed": boot.seed, "n_unconverged": boot.n_unconverged, "se": boot.se,
-            "parameters": list(_THETA), "mean": boot.log_mean, "covariance": boot.log_cov,
+            "n": boot.n,
+            "seed": boot.seed,
+            "n_unconverged": boot.n_unconverged,
+            "se": boot.se,
+            "parameters": list(_THETA),
+            "mean": boot.log_mean,
+            "covariance": boot.log_cov,
             "allocation": boot.to_dict()["allocation"],
         }
     raw["fit"] = info

@@ -26,7 +26,18 @@ import numpy as np
 
 from .errors import ScaleplanError
 
-__all__ = ["VPFit", "fit_vp", "bootstrap_vp", "approach2_bias", "below_flops", "law_dict", "nnls3", "nnls3_gram", "N_SCALE", "D_SCALE"]
+__all__ = [
+    "D_SCALE",
+    "N_SCALE",
+    "VPFit",
+    "approach2_bias",
+    "below_flops",
+    "bootstrap_vp",
+    "fit_vp",
+    "law_dict",
+    "nnls3",
+    "nnls3_gram",
+]
 
 # Inputs are normalised as in the Open-Athena code (N / 1e6, D / 1e9): alpha, beta, E and the RSS do not depend on
 # it; A and B are reported for raw N and D.
@@ -72,12 +83,12 @@ def nnls3(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
     """
     single = X.ndim == 2
     Xk = X[None] if single else X
-    wk = None if w is None else (w[None, :] if w.ndim == 1 else w)   # (1, n) shared or (k, n) per design
+    wk = None if w is None else (w[None, :] if w.ndim == 1 else w)  # (1, n) shared or (k, n) per design
     Xw = Xk if wk is None else Xk * wk[:, :, None]
-    G0 = np.matmul(Xw.transpose(0, 2, 1), Xk)           # batched BLAS, far faster than einsum for long data
+    G0 = np.matmul(Xw.transpose(0, 2, 1), Xk)  # batched BLAS, far faster than einsum for long data
     scale = np.sqrt(np.maximum(np.einsum("kii->ki", G0), 0))
     scale = np.where(scale > 0, scale, 1.0)
-    G = G0 / (scale[:, :, None] * scale[:, None, :])     # Gram of the column-scaled design (conditioning)
+    G = G0 / (scale[:, :, None] * scale[:, None, :])  # Gram of the column-scaled design (conditioning)
     h = np.matmul(Xw.transpose(0, 2, 1), y) / scale
     yy = np.full(Xk.shape[0], float(y @ y)) if wk is None else (wk * y * y).sum(axis=1) * np.ones(Xk.shape[0])
     b, _ = nnls3_gram(G, h, yy)
@@ -92,12 +103,12 @@ class VPFit:
     """L(N, D) = E + A / N^alpha + B / D^beta by least squares on the loss (variable projection)."""
 
     E: float
-    A: float            # for raw N (parameters)
-    B: float            # for raw D (tokens)
+    A: float  # for raw N (parameters)
+    B: float  # for raw D (tokens)
     alpha: float
     beta: float
-    rss: float          # sum of squared loss residuals (Epoch's runs, 217 points: 0.062414)
-    residuals: np.ndarray   # L_observed - L_fitted
+    rss: float  # sum of squared loss residuals (Epoch's runs, 217 points: 0.062414)
+    residuals: np.ndarray  # L_observed - L_fitted
     n_runs: int
     grid: int
     method: str
@@ -127,10 +138,16 @@ class VPFit:
 
     def to_dict(self) -> dict:
         r = self.residuals
-        return {**self.constants, "a": float(self.a), "b": float(self.b), "rss": float(self.rss),
-                "n_runs": int(self.n_runs), "method": self.method,
-                "residuals": {"rms": float(np.sqrt(np.mean(r * r))), "max_abs": float(np.max(np.abs(r)))},
-                "warnings": list(self.warnings)}
+        return {
+            **self.constants,
+            "a": float(self.a),
+            "b": float(self.b),
+            "rss": float(self.rss),
+            "n_runs": int(self.n_runs),
+            "method": self.method,
+            "residuals": {"rms": float(np.sqrt(np.mean(r * r))), "max_abs": float(np.max(np.abs(r)))},
+            "warnings": list(self.warnings),
+        }
 
 
 def _design(x_n, x_d, alpha, beta):
@@ -172,7 +189,7 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
     gx_n, gx_d, gy, gw = subset(sel)
     step = max(1, 2_000_000 // max(1, g_y.size * 3))
     for i in range(0, ga.size, step):
-        _, rss[i:i + step] = nnls3(_design(g_n, g_d, ga[i:i + step], gb[i:i + step]), g_y, g_w)
+        _, rss[i : i + step] = nnls3(_design(g_n, g_d, ga[i : i + step], gb[i : i + step]), g_y, g_w)
     start = int(np.argmin(rss))
 
     def objective(p, xn, xd, yy, ww):
@@ -198,13 +215,21 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
         if v == 0:
             warnings.append(f"{name} = 0 (held at the non-negativity bound): the runs do not support that term")
     return VPFit(
-        E=e, A=a_n * N_SCALE ** alpha, B=b_d * D_SCALE ** beta, alpha=alpha, beta=beta, rss=float(final),
-        residuals=y - (e + a_n * x_n ** -alpha + b_d * x_d ** -beta), n_runs=int(y.size), grid=int(grid),
-        method=(f"variable projection (Czech / Open-Athena): least squares on the loss; E, A, B >= 0 by exact NNLS "
-                f"for each (alpha, beta); {grid}x{grid} grid on [{lo:g}, {hi:g}], then Nelder-Mead"),
+        E=e,
+        A=a_n * N_SCALE**alpha,
+        B=b_d * D_SCALE**beta,
+        alpha=alpha,
+        beta=beta,
+        rss=float(final),
+        residuals=y - (e + a_n * x_n**-alpha + b_d * x_d**-beta),
+        n_runs=int(y.size),
+        grid=int(grid),
+        method=(
+            f"variable projection (Czech / Open-Athena): least squares on the loss; E, A, B >= 0 by exact NNLS "
+            f"for each (alpha, beta); {grid}x{grid} grid on [{lo:g}, {hi:g}], then Nelder-Mead"
+        ),
         warnings=tuple(warnings),
     )
-
 
 
 def below_flops(runs, max_flops: float):
@@ -222,8 +247,15 @@ def below_flops(runs, max_flops: float):
     if getattr(runs, "run_ids", None) is not None:  # checkpoints: renumber runs, each still weighs the same
         _, rid = np.unique(runs.run_ids[keep], return_inverse=True)
         extra = {"run_ids": rid, "weights": 1.0 / np.bincount(rid)[rid]}
-    return replace(runs, params=runs.params[keep], tokens=runs.tokens[keep], flops=runs.flops[keep],
-                   loss=runs.loss[keep], rows=rows, **extra)
+    return replace(
+        runs,
+        params=runs.params[keep],
+        tokens=runs.tokens[keep],
+        flops=runs.flops[keep],
+        loss=runs.loss[keep],
+        rows=rows,
+        **extra,
+    )
 
 
 def law_dict(vp: VPFit, runs=None, name: str = "my-fit", boot=None) -> dict:
@@ -231,10 +263,21 @@ def law_dict(vp: VPFit, runs=None, name: str = "my-fit", boot=None) -> dict:
     from . import fit as fit_mod
 
     shim = fit_mod.ParametricFit(
-        E=vp.E, A=vp.A, B=vp.B, alpha=vp.alpha, beta=vp.beta, objective=vp.rss,
+        E=vp.E,
+        A=vp.A,
+        B=vp.B,
+        alpha=vp.alpha,
+        beta=vp.beta,
+        objective=vp.rss,
         residuals=np.log(runs.loss) - np.log(runs.loss - vp.residuals) if runs is not None else vp.residuals,
-        n_runs=vp.n_runs, delta=0.0, method=vp.method, n_starts=vp.grid * vp.grid, n_refined=1, converged=True,
-        warnings=vp.warnings)
+        n_runs=vp.n_runs,
+        delta=0.0,
+        method=vp.method,
+        n_starts=vp.grid * vp.grid,
+        n_refined=1,
+        converged=True,
+        warnings=vp.warnings,
+    )
     raw = fit_mod.law_dict(shim, boot, runs, name=name)
     info = raw["fit"]
     info.pop("delta", None)
@@ -242,8 +285,10 @@ def law_dict(vp: VPFit, runs=None, name: str = "my-fit", boot=None) -> dict:
     info["rss"] = float(vp.rss)
     info.pop("starts", None)
     info.pop("refined", None)
-    raw["citation"]["method_source"] = ("variable projection: E. Czech, Open-Athena/scaling-law-analysis "
-                                        "(paper.tex, section 'Variable Projection (VPNLS)')")
+    raw["citation"]["method_source"] = (
+        "variable projection: E. Czech, Open-Athena/scaling-law-analysis "
+        "(paper.tex, section 'Variable Projection (VPNLS)')"
+    )
     return raw
 
 
@@ -259,8 +304,15 @@ def _vp_grad(p, ln_n, ln_d, y, W):
     return rss, g, coef
 
 
-def bootstrap_vp(runs, vp: VPFit, n: int = 1000, seed: int = 0, budgets=(1e21, 1e23, 1e25), levels=(0.8, 0.95),
-                 bounds: tuple[float, float] = (0.01, 2.0)):
+def bootstrap_vp(
+    runs,
+    vp: VPFit,
+    n: int = 1000,
+    seed: int = 0,
+    budgets=(1e21, 1e23, 1e25),
+    levels=(0.8, 0.95),
+    bounds: tuple[float, float] = (0.01, 2.0),
+):
     """Bootstrap of a variable-projection fit: all `n` refits at once, each a damped Newton iteration in
     (alpha, beta) from the full-data optimum (analytic gradient, finite-difference Hessian, backtracking).
     Rows are resampled with replacement (checkpoints: whole runs). Returns a `scaleplan.fit.Bootstrap`."""
@@ -324,7 +376,7 @@ def bootstrap_vp(runs, vp: VPFit, n: int = 1000, seed: int = 0, budgets=(1e21, 1
         p[a], rss[a], g[a], coef[a] = new_p, new_rss, new_g, new_c
         active[a] = (moved > 1e-10) & ~todo
     alpha, beta = p[:, 0], p[:, 1]
-    e, a_n, b_d = coef[:, 0], coef[:, 1] * N_SCALE ** alpha, coef[:, 2] * D_SCALE ** beta
+    e, a_n, b_d = coef[:, 0], coef[:, 1] * N_SCALE**alpha, coef[:, 2] * D_SCALE**beta
     samples = np.column_stack([e, a_n, b_d, alpha, beta])
     named = {k: samples[:, j] for j, k in enumerate(("E", "A", "B", "alpha", "beta"))}
     s_ab = alpha + beta
@@ -338,18 +390,36 @@ def bootstrap_vp(runs, vp: VPFit, n: int = 1000, seed: int = 0, budgets=(1e21, 1
             n_s, d_s = gg * x ** named["a"], x ** named["b"] / gg
             n0, d0 = vp.optimum(c)
             fine = np.isfinite(n_s) & np.isfinite(d_s) & (n_s > 0)
-            alloc.append({"flops": c, "params": float(n0), "tokens": float(d0), "tokens_per_param": float(d0 / n0),
-                          "intervals": {"params": fit_mod._intervals(n_s[fine], levels),
-                                        "tokens": fit_mod._intervals(d_s[fine], levels),
-                                        "tokens_per_param": fit_mod._intervals((d_s / n_s)[fine], levels)}})
+            alloc.append(
+                {
+                    "flops": c,
+                    "params": float(n0),
+                    "tokens": float(d0),
+                    "tokens_per_param": float(d0 / n0),
+                    "intervals": {
+                        "params": fit_mod._intervals(n_s[fine], levels),
+                        "tokens": fit_mod._intervals(d_s[fine], levels),
+                        "tokens_per_param": fit_mod._intervals((d_s / n_s)[fine], levels),
+                    },
+                }
+            )
     tiny = np.finfo(float).tiny
-    thetas = np.column_stack([np.log(np.maximum(a_n, tiny)), np.log(np.maximum(b_d, tiny)),
-                              np.log(np.maximum(e, tiny)), alpha, beta])
+    thetas = np.column_stack(
+        [np.log(np.maximum(a_n, tiny)), np.log(np.maximum(b_d, tiny)), np.log(np.maximum(e, tiny)), alpha, beta]
+    )
     return fit_mod.Bootstrap(
-        n=int(n), seed=int(seed), levels=levels, budgets=budgets, samples=samples,
-        point={**vp.constants, "a": vp.a, "b": vp.b}, se={k: float(np.std(v, ddof=1)) for k, v in named.items()},
-        intervals={k: fit_mod._intervals(v, levels) for k, v in named.items()}, allocation=tuple(alloc),
-        log_mean=thetas.mean(axis=0), log_cov=np.cov(thetas, rowvar=False), n_unconverged=int(active.sum()),
+        n=int(n),
+        seed=int(seed),
+        levels=levels,
+        budgets=budgets,
+        samples=samples,
+        point={**vp.constants, "a": vp.a, "b": vp.b},
+        se={k: float(np.std(v, ddof=1)) for k, v in named.items()},
+        intervals={k: fit_mod._intervals(v, levels) for k, v in named.items()},
+        allocation=tuple(alloc),
+        log_mean=thetas.mean(axis=0),
+        log_cov=np.cov(thetas, rowvar=False),
+        n_unconverged=int(active.sum()),
     )
 
 
@@ -361,6 +431,15 @@ def approach2_bias(iso, parametric, budgets=(1e21, 1e23, 1e25)) -> list[dict]:
     for c in budgets:
         n_i, d_i = (float(v) for v in iso.optimum(c))
         n_p, d_p = (float(v) for v in parametric.optimum(c))
-        out.append({"flops": float(c), "tokens_isoflop": d_i, "tokens_parametric": d_p, "tokens_ratio": d_i / d_p,
-                    "params_isoflop": n_i, "params_parametric": n_p, "params_ratio": n_i / n_p})
+        out.append(
+            {
+                "flops": float(c),
+                "tokens_isoflop": d_i,
+                "tokens_parametric": d_p,
+                "tokens_ratio": d_i / d_p,
+                "params_isoflop": n_i,
+                "params_parametric": n_p,
+                "params_ratio": n_i / n_p,
+            }
+        )
     return out

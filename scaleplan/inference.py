@@ -12,7 +12,8 @@ decode at their own MFU (Sardana et al.'s cost formulation). The compute-optimal
 For the Chinchilla form with f(N) = 2N the optimum solves Sardana et al.'s stationarity equation in D,
     (beta B / alpha + B) D^-beta + (w T beta B / (3 alpha)) D^(-beta-1) + E - l = 0,
 whose left side falls monotonically in D, so a bracketed bisection in log D finds it to machine precision; then N
-follows from the loss (the parametric form's own maths, laws/forms.py). Other loss forms (Kaplan's) and the attention term go through a bracketed golden-section
+follows from the loss (the parametric form's own maths, laws/forms.py). Other loss forms (Kaplan's) and the attention
+term go through a bracketed golden-section
 search over log N with D(N) from the loss. Both are vectorised over T (scaleplan/solvers.py).
 """
 
@@ -70,8 +71,10 @@ class ServingCosts:
     @property
     def dollars_per_inference_flop(self) -> float:
         """Prompt and generated tokens blended by their share."""
-        return (self.prompt_share * self.dollars_per_prefill_flop()
-                + (1.0 - self.prompt_share) * self.dollars_per_decode_flop())
+        return (
+            self.prompt_share * self.dollars_per_prefill_flop()
+            + (1.0 - self.prompt_share) * self.dollars_per_decode_flop()
+        )
 
     @property
     def inference_weight(self) -> float:
@@ -80,9 +83,14 @@ class ServingCosts:
 
     def to_dict(self) -> dict:
         return {
-            "hardware": self.train_hardware.key, "mfu": self.train_mfu, "price": self.train_price,
-            "inference_hardware": self.inference_hardware.key, "inference_price": self.inference_price,
-            "inference_bits": self.inference_bits, "prefill_mfu": self.prefill_mfu, "decode_mfu": self.decode_mfu,
+            "hardware": self.train_hardware.key,
+            "mfu": self.train_mfu,
+            "price": self.train_price,
+            "inference_hardware": self.inference_hardware.key,
+            "inference_price": self.inference_price,
+            "inference_bits": self.inference_bits,
+            "prefill_mfu": self.prefill_mfu,
+            "decode_mfu": self.decode_mfu,
             "prompt_share": self.prompt_share,
         }
 
@@ -96,9 +104,19 @@ def serving_peak(hw: Hardware, bits: int) -> float:
     return float(hw.fp8_flops or hw.int8_flops or BITS_SPEEDUP[bits] * hw.peak_flops)
 
 
-def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, inference_price=None,
-                  prefill_mfu=None, decode_mfu=None, prompt_share=None, inference_bits=None,
-                  peak_flops=None, precision: str = "bf16") -> ServingCosts:
+def serving_costs(
+    hardware=None,
+    mfu=None,
+    price=None,
+    inference_hardware=None,
+    inference_price=None,
+    prefill_mfu=None,
+    decode_mfu=None,
+    prompt_share=None,
+    inference_bits=None,
+    peak_flops=None,
+    precision: str = "bf16",
+) -> ServingCosts:
     """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share."""
     train_hw = get_hardware(hardware, peak_flops)
     infer_hw = get_hardware(inference_hardware) if inference_hardware else train_hw
@@ -121,10 +139,16 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
         if not value > 0:
             raise ScaleplanError(f"{name} must be positive, got {value!r}")
     return ServingCosts(
-        train_hw, DEFAULT_MFU if mfu is None else mfu, train_price, infer_hw, inference_price,
+        train_hw,
+        DEFAULT_MFU if mfu is None else mfu,
+        train_price,
+        infer_hw,
+        inference_price,
         DEFAULT_PREFILL_MFU if prefill_mfu is None else prefill_mfu,
         DEFAULT_DECODE_MFU if decode_mfu is None else decode_mfu,
-        DEFAULT_PROMPT_SHARE if prompt_share is None else prompt_share, bits, precision,
+        DEFAULT_PROMPT_SHARE if prompt_share is None else prompt_share,
+        bits,
+        precision,
     )
 
 
@@ -135,8 +159,10 @@ def serving_costs(hardware=None, mfu=None, price=None, inference_hardware=None, 
 def tokens_for_loss(law: laws.Law, n, loss):
     """D such that L(N, D) = loss (inf where N alone cannot reach it)."""
     if not law.predicts_loss:
-        raise ScaleplanError(f"law {law.name!r} gives N_opt(C) only; inference-aware planning needs a law that "
-                             "predicts loss from (N, D), e.g. epoch, chinchilla, chinchilla-sardana or kaplan")
+        raise ScaleplanError(
+            f"law {law.name!r} gives N_opt(C) only; inference-aware planning needs a law that "
+            "predicts loss from (N, D), e.g. epoch, chinchilla, chinchilla-sardana or kaplan"
+        )
     return law.tokens_for_loss(n, loss)
 
 
@@ -159,8 +185,9 @@ def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float 
         n = np.exp(log_n)
         return 6.0 * n * law.tokens_for_loss(n, loss) + t * _inference_flops_per_token(law, n, context)
 
-    log_n = solvers.golden_section(cost, np.full(t.shape, log_n_min + 1e-9), np.full(t.shape, log_n_min + 40.0),
-                                   iterations=200, xtol=1e-12)
+    log_n = solvers.golden_section(
+        cost, np.full(t.shape, log_n_min + 1e-9), np.full(t.shape, log_n_min + 40.0), iterations=200, xtol=1e-12
+    )
     n = np.exp(log_n)
     return n, law.tokens_for_loss(n, loss)
 
@@ -169,8 +196,10 @@ def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float
     """(N, D) minimising training FLOPs + weighted inference FLOPs at fixed loss; vectorised over tokens."""
     tokens_for_loss(law, 1.0, loss)  # raises the clear error for laws without a loss
     if not loss > law.irreducible_loss:
-        raise ScaleplanError(f"target loss {loss:g} is not reachable under {law.name}: the irreducible loss is "
-                             f"E = {law.irreducible_loss:g}; give a loss above it")
+        raise ScaleplanError(
+            f"target loss {loss:g} is not reachable under {law.name}: the irreducible loss is "
+            f"E = {law.irreducible_loss:g}; give a loss above it"
+        )
     found = None if context else law.inference_optimum(loss, weighted_tokens)  # Sardana et al.'s equation, if any
     return found if found is not None else _golden_optimum(law, loss, weighted_tokens, context)
 
@@ -200,12 +229,17 @@ class Side:
 
     def to_dict(self) -> dict:
         return {
-            "params": plain(self.params), "tokens": plain(self.tokens),
-            "tokens_per_param": plain(self.tokens_per_param), "flops": plain(self.training_flops),
-            "inference_flops": plain(self.inference_flops), "total_flops": plain(self.total_flops),
+            "params": plain(self.params),
+            "tokens": plain(self.tokens),
+            "tokens_per_param": plain(self.tokens_per_param),
+            "flops": plain(self.training_flops),
+            "inference_flops": plain(self.inference_flops),
+            "total_flops": plain(self.total_flops),
             "cost": {
-                "gpu_hours": plain(self.gpu_hours), "training_dollars": plain(self.training_dollars),
-                "prefill_dollars": plain(self.prefill_dollars), "decode_dollars": plain(self.decode_dollars),
+                "gpu_hours": plain(self.gpu_hours),
+                "training_dollars": plain(self.training_dollars),
+                "prefill_dollars": plain(self.prefill_dollars),
+                "decode_dollars": plain(self.decode_dollars),
                 "inference_dollars": plain(np.asarray(self.prefill_dollars) + self.decode_dollars),
                 "total_dollars": plain(self.total_dollars),
             },
@@ -219,9 +253,19 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
     prefill = infer * costs.prompt_share * costs.dollars_per_prefill_flop()
     decode = infer * (1.0 - costs.prompt_share) * costs.dollars_per_decode_flop()
     train_dollars = train * costs.dollars_per_training_flop
-    return Side(n, d, d / n, train, infer, train + infer, train_dollars, prefill, decode,
-                train_dollars + prefill + decode,
-                train / (costs.train_hardware.peak(costs.train_precision) * costs.train_mfu * 3600))
+    return Side(
+        n,
+        d,
+        d / n,
+        train,
+        infer,
+        train + infer,
+        train_dollars,
+        prefill,
+        decode,
+        train_dollars + prefill + decode,
+        train / (costs.train_hardware.peak(costs.train_precision) * costs.train_mfu * 3600),
+    )
 
 
 @dataclass(frozen=True)
@@ -254,27 +298,46 @@ class InferencePlan:
             yield self
             return
         for i in range(np.size(self.inference_tokens)):
-            yield replace(self, inference_tokens=float(self.inference_tokens[i]),
-                          compute_optimal=self.compute_optimal.at(i), inference_aware=self.inference_aware.at(i))
+            yield replace(
+                self,
+                inference_tokens=float(self.inference_tokens[i]),
+                compute_optimal=self.compute_optimal.at(i),
+                inference_aware=self.inference_aware.at(i),
+            )
 
     def to_dict(self) -> dict:
         return {
-            "law": self.law, "loss": self.loss, "flops_budget": self.flops,
-            "inference_tokens": plain(self.inference_tokens), "objective": self.objective,
+            "law": self.law,
+            "loss": self.loss,
+            "flops_budget": self.flops,
+            "inference_tokens": plain(self.inference_tokens),
+            "objective": self.objective,
             "inference_flops_per_token": "2N" if not self.context else f"2N + 2 n_layer {self.context:g} d_model",
-            "compute_optimal": self.compute_optimal.to_dict(), "inference_aware": self.inference_aware.to_dict(),
-            "flops_saving": plain(self.flops_saving), "dollars_saving": plain(self.dollars_saving),
-            "break_even_tokens": self.break_even_tokens, "assumptions": self.costs.to_dict(),
-            "warnings": list(self.warnings), "citation": self.citation,
+            "compute_optimal": self.compute_optimal.to_dict(),
+            "inference_aware": self.inference_aware.to_dict(),
+            "flops_saving": plain(self.flops_saving),
+            "dollars_saving": plain(self.dollars_saving),
+            "break_even_tokens": self.break_even_tokens,
+            "assumptions": self.costs.to_dict(),
+            "warnings": list(self.warnings),
+            "citation": self.citation,
         } | ({"frontier_vs_surface": self.frontier} if self.frontier is not None else {})
 
 
 SARDANA = "Sardana et al. 2024, arXiv:2401.00448"
 
 
-def inference_aware(inference_tokens, *, flops: float | None = None, target_loss: float | None = None,
-                    law: str | laws.Law = laws.DEFAULT_LAW, objective: str = "flops", context: float | None = None,
-                    costs: ServingCosts | None = None, break_even: bool = True) -> InferencePlan:
+def inference_aware(
+    inference_tokens,
+    *,
+    flops: float | None = None,
+    target_loss: float | None = None,
+    law: str | laws.Law = laws.DEFAULT_LAW,
+    objective: str = "flops",
+    context: float | None = None,
+    costs: ServingCosts | None = None,
+    break_even: bool = True,
+) -> InferencePlan:
     """Compute-optimal vs inference-aware model for a quality (a FLOP budget's optimal loss, or a target loss).
 
     `inference_tokens` may be an array (a sweep over demand); the solvers are vectorised over it.
@@ -287,12 +350,15 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
     costs = costs or serving_costs()
     tokens = np.asarray(inference_tokens, float)
     if tokens.size == 0 or not np.all(np.isfinite(tokens)) or np.any(tokens < 0):
-        raise ScaleplanError(f"--inference-tokens must be zero or positive and finite, got {tokens.ravel()[:3].tolist()}")
+        raise ScaleplanError(
+            f"--inference-tokens must be zero or positive and finite, got {tokens.ravel()[:3].tolist()}"
+        )
     if objective not in ("flops", "cost"):
         raise ScaleplanError(f"--objective must be 'flops' or 'cost', got {objective!r}")
     if (flops is None) == (target_loss is None):
-        raise ScaleplanError("give the quality one way: --flops (the loss its compute-optimal model reaches) or "
-                             "--target-loss")
+        raise ScaleplanError(
+            "give the quality one way: --flops (the loss its compute-optimal model reaches) or --target-loss"
+        )
     warnings = []
     if flops is not None:
         check_positive(flops, "--flops")
@@ -311,7 +377,8 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
         raise ScaleplanError(
             f"target loss {target_loss:g} is above the loss of any model under {law.name}: a compute-optimal model "
             f"reaching it would have less than one parameter (the smallest model scaleplan plans reaches "
-            f"{float(law.loss(n_small, d_small)):.4g})")
+            f"{float(law.loss(n_small, d_small)):.4g})"
+        )
     n_opt, d_opt = optimum_for_loss(law, target_loss, tokens * weight, context)
     base = costed_side(law, n_base, d_base, tokens, costs, context)
     best = costed_side(law, n_opt, d_opt, tokens, costs, context)
@@ -320,17 +387,34 @@ def inference_aware(inference_tokens, *, flops: float | None = None, target_loss
         warnings.append(
             f"the inference-aware model has {fmt_count(smallest)} parameters, below the smallest model scaleplan "
             f"plans ({fmt_count(limits.MIN_PARAMS)}) and far below anything published: "
-            + ("the target loss is higher than such tiny models already reach" if flops is None
-               else "the budget is tiny for this demand") + "; treat the numbers as an extrapolation")
+            + (
+                "the target loss is higher than such tiny models already reach"
+                if flops is None
+                else "the budget is tiny for this demand"
+            )
+            + "; treat the numbers as an extrapolation"
+        )
     if np.any(np.asarray(d_opt) / n_opt > 10_000):
         warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
     frontier = None
     if not law.is_parametric:  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
         frontier = _frontier_vs_surface(law, float(np.ravel(n_base)[0]), float(np.ravel(d_base)[0]))
         warnings.append(frontier["note"])
-    plan = InferencePlan(law.name, float(target_loss), _scalar(tokens), objective, _squeeze(base), _squeeze(best),
-                         costs, f"{SARDANA} (method); {law.cite} (law)", context, flops, None, tuple(warnings),
-                         frontier)
+    plan = InferencePlan(
+        law.name,
+        float(target_loss),
+        _scalar(tokens),
+        objective,
+        _squeeze(base),
+        _squeeze(best),
+        costs,
+        f"{SARDANA} (method); {law.cite} (law)",
+        context,
+        flops,
+        None,
+        tuple(warnings),
+        frontier,
+    )
     if break_even:
         plan = replace(plan, break_even_tokens=break_even_tokens(law, target_loss, objective, costs, context))
     return plan
@@ -341,14 +425,23 @@ def _frontier_vs_surface(law: laws.Law, n_surface: float, d_surface: float) -> d
     c = 6.0 * n_surface * d_surface
     n_front, d_front = (float(x) for x in law.optimum(c))
     ratio = n_surface / n_front
-    note = (f"{law.name}: the compute-optimal column is the minimum of the law's loss surface L(N, D), "
-            f"{fmt_count(n_surface)} parameters at {fmt_sci(c)} FLOPs, {abs(ratio - 1):.0%} "
-            f"{'below' if ratio < 1 else 'above'} its published frontier's {fmt_count(n_front)} (the compute-optimal "
-            "answer of every other command); inference-aware sizing needs the surface")
-    return {"flops": c, "frontier_params": n_front, "frontier_tokens": d_front, "surface_params": n_surface,
-            "surface_tokens": d_surface, "surface_vs_frontier_params": ratio,
-            "frontier_loss": float(law.loss(n_front, d_front)), "surface_loss": float(law.loss(n_surface, d_surface)),
-            "note": note}
+    note = (
+        f"{law.name}: the compute-optimal column is the minimum of the law's loss surface L(N, D), "
+        f"{fmt_count(n_surface)} parameters at {fmt_sci(c)} FLOPs, {abs(ratio - 1):.0%} "
+        f"{'below' if ratio < 1 else 'above'} its published frontier's {fmt_count(n_front)} (the compute-optimal "
+        "answer of every other command); inference-aware sizing needs the surface"
+    )
+    return {
+        "flops": c,
+        "frontier_params": n_front,
+        "frontier_tokens": d_front,
+        "surface_params": n_surface,
+        "surface_tokens": d_surface,
+        "surface_vs_frontier_params": ratio,
+        "frontier_loss": float(law.loss(n_front, d_front)),
+        "surface_loss": float(law.loss(n_surface, d_surface)),
+        "note": note,
+    }
 
 
 def _scalar(v):
@@ -394,9 +487,19 @@ def describe_break_even(plan: InferencePlan) -> str:
     measure = "FLOPs" if plan.objective == "flops" else "dollars"
     if plan.break_even_tokens is None:
         return f"No demand up to 1e20 tokens saves more than 1% of {measure}"
-    return (f"Above {fmt_sci(plan.break_even_tokens)} inference tokens the inference-aware model saves more than 1% "
-            f"of total {measure}")
+    return (
+        f"Above {fmt_sci(plan.break_even_tokens)} inference tokens the inference-aware model saves more than 1% "
+        f"of total {measure}"
+    )
 
 
-__all__ = ["InferencePlan", "ServingCosts", "Side", "break_even_tokens", "inference_aware", "optimum_for_loss",
-           "serving_costs", "tokens_for_loss"]
+__all__ = [
+    "InferencePlan",
+    "ServingCosts",
+    "Side",
+    "break_even_tokens",
+    "inference_aware",
+    "optimum_for_loss",
+    "serving_costs",
+    "tokens_for_loss",
+]

@@ -35,10 +35,10 @@ from . import conventions, laws
 from .errors import ScaleplanError
 from .values import check_positive
 
-__all__ = ["RECIPE_DRAWS", "NORMAL_DRAWS", "law_draws", "plan_intervals", "draws_text", "main"]
+__all__ = ["NORMAL_DRAWS", "RECIPE_DRAWS", "draws_text", "law_draws", "main", "plan_intervals"]
 
-RECIPE_DRAWS = 200     # recipes designed per interval (~4 ms each): the learning rate and batch use these draws
-NORMAL_DRAWS = 4000    # draws from a fitted law's bootstrap normal
+RECIPE_DRAWS = 200  # recipes designed per interval (~4 ms each): the learning rate and batch use these draws
+NORMAL_DRAWS = 4000  # draws from a fitted law's bootstrap normal
 COLUMNS = ("E", "A", "B", "alpha", "beta")
 NAMES = ("params", "tokens", "loss", "learning_rate", "batch_tokens", "gpu_hours", "dollars")
 
@@ -65,7 +65,7 @@ def _read_draws(path: str) -> tuple[np.ndarray, dict]:
         if tuple(body[0].split(",")) != COLUMNS:
             raise ValueError(f"columns must be {','.join(COLUMNS)}")
         draws = np.loadtxt(io.StringIO("\n".join(body[1:])), delimiter=",", ndmin=2)
-    except Exception as exc:  # noqa: BLE001 - any malformed file is one clear line
+    except Exception as exc:
         raise ScaleplanError(f"{path}: not a bootstrap draws file ({exc})") from None
     if draws.shape[0] < 2 or draws.shape[1] != 5 or not np.all(np.isfinite(draws)):
         raise ScaleplanError(f"{path}: bootstrap draws must be at least 2 finite rows of {','.join(COLUMNS)}")
@@ -77,25 +77,37 @@ def law_draws(law: str | laws.Law) -> tuple[dict, str, dict]:
     law = laws.get(law)
     boot = (law.fit or {}).get("bootstrap") or {}
     if not law.is_parametric or not ("draws" in boot or "covariance" in boot):
-        raise ScaleplanError(f"an interval needs a law with bootstrap uncertainty; {law.name} has none (the bundled "
-                             "epoch law ships bootstrap draws; or fit your own: scaleplan fit RUNS --bootstrap 1000 "
-                             "--save FILE)")
+        raise ScaleplanError(
+            f"an interval needs a law with bootstrap uncertainty; {law.name} has none (the bundled "
+            "epoch law ships bootstrap draws; or fit your own: scaleplan fit RUNS --bootstrap 1000 "
+            "--save FILE)"
+        )
     if "draws" in boot:
         bundled = laws._bundled().get(law.name) is law
         base = laws._data_dir() if bundled else Path(law.source).parent
         draws, meta = _read_draws(str(base / str(boot["draws"])))
         c = dict(zip(COLUMNS, draws.T))
-        method = (f"bootstrap percentiles over {len(draws):,} refits of resampled runs (scaleplan.fit.bootstrap, "
-                  f"seed {meta.get('seed', '?')}; {boot['draws']})")
+        method = (
+            f"bootstrap percentiles over {len(draws):,} refits of resampled runs (scaleplan.fit.bootstrap, "
+            f"seed {meta.get('seed', '?')}; {boot['draws']})"
+        )
         return c, method, meta
     rng = np.random.default_rng(0)
-    theta = rng.multivariate_normal(np.asarray(boot["mean"], float), np.asarray(boot["covariance"], float),
-                                    NORMAL_DRAWS)
+    theta = rng.multivariate_normal(
+        np.asarray(boot["mean"], float), np.asarray(boot["covariance"], float), NORMAL_DRAWS
+    )
     theta = theta[(theta[:, 3] > 0) & (theta[:, 4] > 0)]
-    c = {"A": np.exp(theta[:, 0]), "B": np.exp(theta[:, 1]), "E": np.exp(theta[:, 2]), "alpha": theta[:, 3],
-         "beta": theta[:, 4]}
-    method = (f"percentiles over {len(theta):,} draws from the normal of the bootstrap mean and covariance of "
-              "(ln A, ln B, ln E, alpha, beta), as Epoch AI's Fig. 5 (seed 0)")
+    c = {
+        "A": np.exp(theta[:, 0]),
+        "B": np.exp(theta[:, 1]),
+        "E": np.exp(theta[:, 2]),
+        "alpha": theta[:, 3],
+        "beta": theta[:, 4],
+    }
+    method = (
+        f"percentiles over {len(theta):,} draws from the normal of the bootstrap mean and covariance of "
+        "(ln A, ln B, ln E, alpha, beta), as Epoch AI's Fig. 5 (seed 0)"
+    )
     return c, method, {"n": boot.get("n"), "seed": boot.get("seed")}
 
 
@@ -109,23 +121,39 @@ def _span(x, level: float, method: str = "linear") -> list[float] | None:
     return [float(lo), float(hi)]
 
 
-def plan_intervals(law: str | laws.Law, flops: float, level: float, *, hardware=None, mfu: float | None = None,
-                   price: float | None = None, gpus: float | None = None, precision: str = "bf16",
-                   inference_tokens: float | None = None, serving=None, context: int | None = None,
-                   hparams_law: str | None = None, recipe_draws: int = RECIPE_DRAWS, **pins) -> dict:
+def plan_intervals(
+    law: str | laws.Law,
+    flops: float,
+    level: float,
+    *,
+    hardware=None,
+    mfu: float | None = None,
+    price: float | None = None,
+    gpus: float | None = None,
+    precision: str = "bf16",
+    inference_tokens: float | None = None,
+    serving=None,
+    context: int | None = None,
+    hparams_law: str | None = None,
+    recipe_draws: int = RECIPE_DRAWS,
+    **pins,
+) -> dict:
     """Central `level` intervals on a compute-optimal plan's N, D, loss, learning rate, batch, GPU-hours, dollars.
 
-    `hardware` is a cost.Hardware or a preset name (default: the default preset); mfu, price, gpus, precision as in the plan;
+    `hardware` is a cost.Hardware or a preset name (default: the default preset); mfu, price, gpus, precision as in the
+    plan;
     `serving` a inference.ServingCosts when `inference_tokens` are served (adds serving and total dollars).
     `context`, `hparams_law` and `pins` (vocab, layers, d_model, ...) are the plan's recipe options.
     """
-    from . import cost, recipe as recipe_mod
+    from . import cost
+    from . import recipe as recipe_mod
 
     level = _check_level(level)
     law = laws.get(law)
     if isinstance(flops, (bool, str, bytes)) or not isinstance(flops, (int, float, np.number)):
-        raise ScaleplanError(f"flops must be one number of FLOPs (intervals are for one budget at a time), "
-                             f"got {flops!r}")
+        raise ScaleplanError(
+            f"flops must be one number of FLOPs (intervals are for one budget at a time), got {flops!r}"
+        )
     c = float(check_positive(flops))
     if isinstance(recipe_draws, bool) or not isinstance(recipe_draws, (int, np.integer)) or recipe_draws < 1:
         raise ScaleplanError(f"recipe_draws must be a whole number >= 1, got {recipe_draws!r}")
@@ -146,8 +174,16 @@ def plan_intervals(law: str | laws.Law, flops: float, level: float, *, hardware=
         inf_flops = 2.0 * total * float(inference_tokens)
         if serving is not None:
             inf_dollars = inf_flops * serving.dollars_per_inference_flop
-    bill = cost.training_cost(trained, hw, mfu, price, cost.DEFAULT_GPUS if gpus is None else gpus, inf_flops,
-                              inf_dollars, precision=precision)
+    bill = cost.training_cost(
+        trained,
+        hw,
+        mfu,
+        price,
+        cost.DEFAULT_GPUS if gpus is None else gpus,
+        inf_flops,
+        inf_dollars,
+        precision=precision,
+    )
 
     k = max(1, min(int(recipe_draws), n_native.size))
     ctx = recipe_mod.constants()["conventions"]["context"] if context is None else context
@@ -155,26 +191,44 @@ def plan_intervals(law: str | laws.Law, flops: float, level: float, *, hardware=
     lr, batch, failed = [], [], 0
     for i in range(k):
         try:
-            r = recipe_mod.recipe(float(total[i]), float(d[i]), float(trained[i]), loss=float(loss[i]),
-                                  law=hparams_law, context=ctx, **pins)
+            r = recipe_mod.recipe(
+                float(total[i]),
+                float(d[i]),
+                float(trained[i]),
+                loss=float(loss[i]),
+                law=hparams_law,
+                context=ctx,
+                **pins,
+            )
         except ScaleplanError:  # a pinned shape that cannot reach this draw's N: leave the draw out
             failed += 1
             continue
         lr.append(np.nan if r.learning_rate is None else r.learning_rate)
         batch.append(r.batch_tokens)
 
-    out = {"level": level, "draws": int(n_native.size), "recipe_draws": k - failed, "method": method,
-           "params": _span(n_native, level), "tokens": _span(d, level), "loss": _span(loss, level),
-           "learning_rate": _span(lr, level), "batch_tokens": _span(batch, level, "nearest"),
-           "gpu_hours": _span(bill.gpu_hours, level), "dollars": _span(bill.dollars, level) if price is not None
-           else None}
+    out = {
+        "level": level,
+        "draws": int(n_native.size),
+        "recipe_draws": k - failed,
+        "method": method,
+        "params": _span(n_native, level),
+        "tokens": _span(d, level),
+        "loss": _span(loss, level),
+        "learning_rate": _span(lr, level),
+        "batch_tokens": _span(batch, level, "nearest"),
+        "gpu_hours": _span(bill.gpu_hours, level),
+        "dollars": _span(bill.dollars, level) if price is not None else None,
+    }
     if bill.inference_dollars is not None:
         out["serving_dollars"] = _span(bill.inference_dollars, level)
         out["total_dollars"] = _span(bill.total_dollars, level) if bill.total_dollars is not None else None
-    notes = [f"learning rate and batch from the first {k:,} draws" + (f" ({failed} could not hold the pinned shape)"
-                                                                      if failed else "")]
-    notes.append("the budget fixes the training FLOPs (6ND = C for every draw), so GPU-hours and training "
-                 "dollars do not vary")
+    notes = [
+        f"learning rate and batch from the first {k:,} draws"
+        + (f" ({failed} could not hold the pinned shape)" if failed else "")
+    ]
+    notes.append(
+        "the budget fixes the training FLOPs (6ND = C for every draw), so GPU-hours and training dollars do not vary"
+    )
     out["note"] = "; ".join(notes)
     if meta.get("data_sha256"):
         out["source"] = {key: meta[key] for key in ("data", "data_sha256", "n", "seed", "date") if key in meta}
@@ -207,15 +261,19 @@ def epoch_draws(data_path: str | Path, n: int = 4000, seed: int = 0, today: _dt.
     boot = fit.bootstrap(runs, n=n, seed=seed, fit=full)
     meta = {
         "what": "bootstrap draws of the epoch law's constants, derived by scaleplan (not published numbers)",
-        "method": (f"scaleplan.fit.bootstrap: {n} nonparametric resamples of the 240 runs kept (the 5 highest-loss "
-                   "runs dropped, as Epoch did), each refitted by the Huber-sum fit (delta 1e-3) warm-started "
-                   "from the full-data fit"),
+        "method": (
+            f"scaleplan.fit.bootstrap: {n} nonparametric resamples of the 240 runs kept (the 5 highest-loss "
+            "runs dropped, as Epoch did), each refitted by the Huber-sum fit (delta 1e-3) warm-started "
+            "from the full-data fit"
+        ),
         "n": n,
         "seed": seed,
         "n_unconverged": boot.n_unconverged,
         "full_fit": {k: float(f"{v:.6g}") for k, v in full.constants.items()},
-        "data": ("svg_extracted_data.csv of epoch-research/analyzing-chinchilla (commit 92258837), "
-                 "Besiroglu et al. 2024, arXiv 2404.10102"),
+        "data": (
+            "svg_extracted_data.csv of epoch-research/analyzing-chinchilla (commit 92258837), "
+            "Besiroglu et al. 2024, arXiv 2404.10102"
+        ),
         "data_sha256": digest,
         "date": (today or _dt.date.today()).isoformat(),
         "regenerate": "python -m scaleplan.intervals ../shared/data/svg_extracted_data.csv --force",
@@ -229,8 +287,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from .files import write_atomic
 
-    parser = argparse.ArgumentParser(prog="python -m scaleplan.intervals",
-                                     description="Regenerate the epoch law's bootstrap draws from Epoch's runs.")
+    parser = argparse.ArgumentParser(
+        prog="python -m scaleplan.intervals",
+        description="Regenerate the epoch law's bootstrap draws from Epoch's runs.",
+    )
     parser.add_argument("runs", help="svg_extracted_data.csv of epoch-research/analyzing-chinchilla")
     parser.add_argument("--n", type=int, default=4000, help="resamples (Epoch used 4,000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")

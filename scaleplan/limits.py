@@ -34,7 +34,7 @@ MAX_EPOCHS = 100.0
 # a few seconds in every format on a 2-core machine; benchmarks/bench.py measures the worst cases.
 MAX_ROWS = 2000
 MAX_BOOTSTRAP = 100_000
-MAX_SCENARIOS = 200        # plan FILE: ~2.5 s for 200 serving scenarios in any format
+MAX_SCENARIOS = 200  # plan FILE: ~2.5 s for 200 serving scenarios in any format
 MAX_REPORT_SCENARIOS = 12  # plan FILE --report: up to ~25 figures at ~0.5 s each
 # 2^24 tokens: above the longest context any published model claims (10M, Llama 4 Scout, 2025).
 MAX_CONTEXT = 2**24
@@ -67,8 +67,10 @@ def check_flops(flops, what: str = "flops", law=None) -> np.ndarray:
     arr = check_positive(flops, what)
     high = arr[arr > MAX_FLOPS]
     if high.size:
-        raise ScaleplanError(f"{what}: {fmt_sci(high.flat[0])} FLOPs is beyond any plan (more than "
-                             f"{fmt_sci(MAX_FLOPS)}); check the units")
+        raise ScaleplanError(
+            f"{what}: {fmt_sci(high.flat[0])} FLOPs is beyond any plan (more than "
+            f"{fmt_sci(MAX_FLOPS)}); check the units"
+        )
     if law is not None:
         name = getattr(law, "name", law)
         floor = min_flops(law)
@@ -76,7 +78,8 @@ def check_flops(flops, what: str = "flops", law=None) -> np.ndarray:
         if low.size:
             raise ScaleplanError(
                 f"{what}: budget too small: the smallest budget scaleplan can plan with {name} is "
-                f"{fmt_sci(floor)} FLOPs (a {MIN_PARAMS:,.0f}-parameter model); got {fmt_sci(low.flat[0])}")
+                f"{fmt_sci(floor)} FLOPs (a {MIN_PARAMS:,.0f}-parameter model); got {fmt_sci(low.flat[0])}"
+            )
     return arr
 
 
@@ -86,14 +89,17 @@ def check_params(params, what: str = "params") -> None:
     low = arr[arr < MIN_PARAMS]
     if low.size:
         count = fmt_count(low[0])
-        raise ScaleplanError(f"{what}: {count} parameter{'' if count == '1' else 's'} is below the smallest model "
-                             f"scaleplan plans ({MIN_PARAMS:,.0f})")
+        raise ScaleplanError(
+            f"{what}: {count} parameter{'' if count == '1' else 's'} is below the smallest model "
+            f"scaleplan plans ({MIN_PARAMS:,.0f})"
+        )
 
 
 def check_rows(n: int, what: str) -> None:
     if n > MAX_ROWS:
-        raise ScaleplanError(f"{what} would give {n:,} rows; the limit is {MAX_ROWS:,} (ask for fewer points or "
-                             "split the question)")
+        raise ScaleplanError(
+            f"{what} would give {n:,} rows; the limit is {MAX_ROWS:,} (ask for fewer points or split the question)"
+        )
 
 
 def check_epochs(epochs, law_name: str = "muennighoff") -> None:
@@ -103,17 +109,22 @@ def check_epochs(epochs, law_name: str = "muennighoff") -> None:
         raise ScaleplanError(
             f"{fmt_number(high[0])} epochs over the unique data is far beyond the data-constrained law "
             f"({law_name}, Muennighoff et al. 2023): above {MAX_EPOCHS:g} epochs repeated data is worth nothing "
-            "more and the answer would be meaningless; give more unique tokens or a smaller budget")
+            "more and the answer would be meaningless; give more unique tokens or a smaller budget"
+        )
 
 
 def mfu_warnings(mfu: float, what: str = "MFU") -> list[str]:
     """Training MFU far from anything reported (serving MFUs are not judged by this)."""
     if mfu > MFU_HIGH:
-        return [f"{what} {fmt_percent(mfu)} is above the highest reported for large-scale training "
-                f"({MFU_HIGH:.1%}, MegaScale 2024)"]
+        return [
+            f"{what} {fmt_percent(mfu)} is above the highest reported for large-scale training "
+            f"({MFU_HIGH:.1%}, MegaScale 2024)"
+        ]
     if mfu < MFU_LOW:
-        return [f"{what} {fmt_percent(mfu)} is below {MFU_LOW:.0%}: far below any reported training run "
-                "(typically 30-55%); the time and cost assume the accelerators mostly idle"]
+        return [
+            f"{what} {fmt_percent(mfu)} is below {MFU_LOW:.0%}: far below any reported training run "
+            "(typically 30-55%); the time and cost assume the accelerators mostly idle"
+        ]
     return []
 
 
@@ -121,14 +132,19 @@ MAX_PARAMS = 1e16  # 10 quadrillion parameters: ~5,000x the largest published de
 MAX_TOKENS = 1e18  # a million trillion tokens: ~30,000x the largest published training set
 
 
-def check_model(params: float, tokens: float | None = None, what: str = "--params",
-                what_tokens: str = "--tokens") -> tuple[float, float | None]:
+def check_model(
+    params: float, tokens: float | None = None, what: str = "--params", what_tokens: str = "--tokens"
+) -> tuple[float, float | None]:
     """A model size (and tokens) inside [MIN_PARAMS, MAX_PARAMS] and (0, MAX_TOKENS]."""
     if params > MAX_PARAMS:
-        raise ScaleplanError(f"{what}: {fmt_count(params)} parameters is beyond any plan (more than "
-                             f"{fmt_sci(MAX_PARAMS)}); check the units")
+        raise ScaleplanError(
+            f"{what}: {fmt_count(params)} parameters is beyond any plan (more than "
+            f"{fmt_sci(MAX_PARAMS)}); check the units"
+        )
     check_params(params, what)
     if tokens is not None and tokens > MAX_TOKENS:
-        raise ScaleplanError(f"{what_tokens}: {fmt_sci(tokens)} tokens is beyond any plan (more than "
-                             f"{fmt_sci(MAX_TOKENS)}); check the units")
+        raise ScaleplanError(
+            f"{what_tokens}: {fmt_sci(tokens)} tokens is beyond any plan (more than "
+            f"{fmt_sci(MAX_TOKENS)}); check the units"
+        )
     return params, tokens

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cost import Hardware, RECOMPUTE
+from .cost import RECOMPUTE, Hardware
 from .errors import ScaleplanError
 
 WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0  # ZeRO sec. 3.1, mixed-precision Adam (K = 12)
@@ -113,8 +113,15 @@ def model_state_bytes(params, zero: int = 0, dp=1):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def activation_bytes_per_layer(spec: ModelSpec, micro_batch=1, tp=1, *, sequence_parallel: bool | None = None,
-                               recompute: str = "none", flash: bool = True):
+def activation_bytes_per_layer(
+    spec: ModelSpec,
+    micro_batch=1,
+    tp=1,
+    *,
+    sequence_parallel: bool | None = None,
+    recompute: str = "none",
+    flash: bool = True,
+):
     """Bytes of one layer's stored activations per device (Korthikanti et al. 2022 Table 2, with the assumptions
     above). `sequence_parallel` defaults to on whenever tp > 1 (Megatron's practice)."""
     if recompute not in RECOMPUTE:
@@ -179,22 +186,40 @@ def _grid(spec: ModelSpec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, 
     dense = (spec.params - spec.expert_params) * stage_share / tp
     experts = spec.expert_params * stage_share / (tp * ep)
     states = model_state_bytes(dense, zero, dp) + (
-        model_state_bytes(experts, zero, np.maximum(dp / ep, 1.0)) if spec.expert_params else 0.0)
-    per_layer = activation_bytes_per_layer(spec, micro_batch, tp, sequence_parallel=sequence_parallel,
-                                           recompute=recompute, flash=flash)
+        model_state_bytes(experts, zero, np.maximum(dp / ep, 1.0)) if spec.expert_params else 0.0
+    )
+    per_layer = activation_bytes_per_layer(
+        spec, micro_batch, tp, sequence_parallel=sequence_parallel, recompute=recompute, flash=flash
+    )
     acts = per_layer * spec.layers
     if recompute == "full":  # one layer rebuilt in full while its backward runs
-        acts = acts + activation_bytes_per_layer(spec, micro_batch, tp, sequence_parallel=sequence_parallel,
-                                                 recompute="none", flash=flash)
+        acts = acts + activation_bytes_per_layer(
+            spec, micro_batch, tp, sequence_parallel=sequence_parallel, recompute="none", flash=flash
+        )
     return np.asarray(states, float) * np.ones_like(tp * pp * dp), np.asarray(acts, float) * np.ones_like(tp * pp * dp)
 
 
-def device_memory(spec: ModelSpec, hw: Hardware, tp: int = 1, pp: int = 1, dp: int = 1, *, ep: int | None = None,
-                  zero: int = 0, micro_batch: int = 1, recompute: str = "none", flash: bool = True,
-                  sequence_parallel: bool | None = None) -> DeviceMemory:
+def device_memory(
+    spec: ModelSpec,
+    hw: Hardware,
+    tp: int = 1,
+    pp: int = 1,
+    dp: int = 1,
+    *,
+    ep: int | None = None,
+    zero: int = 0,
+    micro_batch: int = 1,
+    recompute: str = "none",
+    flash: bool = True,
+    sequence_parallel: bool | None = None,
+) -> DeviceMemory:
     """Memory per device of one given layout (e.g. a published one)."""
-    for name, v in (("tensor parallel", tp), ("pipeline parallel", pp), ("data parallel", dp),
-                    ("micro-batch", micro_batch)):
+    for name, v in (
+        ("tensor parallel", tp),
+        ("pipeline parallel", pp),
+        ("data parallel", dp),
+        ("micro-batch", micro_batch),
+    ):
         if int(v) != v or not 0 < v <= MAX_DEVICES:
             raise ScaleplanError(f"{name} must be a positive whole number, got {v!r}")
     if pp > spec.layers:
@@ -203,8 +228,20 @@ def device_memory(spec: ModelSpec, hw: Hardware, tp: int = 1, pp: int = 1, dp: i
         raise ScaleplanError(f"expert parallel {ep} must divide data parallel {dp}")
     states, acts = _grid(spec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, sequence_parallel)
     cap = _capacity(hw)
-    return DeviceMemory(int(tp), int(pp), int(dp), int(dp if ep is None else ep), zero, int(micro_batch), recompute,
-                        float(states), float(acts), float(states + acts), cap, cap * (1 - RESERVE_FRACTION))
+    return DeviceMemory(
+        int(tp),
+        int(pp),
+        int(dp),
+        int(dp if ep is None else ep),
+        zero,
+        int(micro_batch),
+        recompute,
+        float(states),
+        float(acts),
+        float(states + acts),
+        cap,
+        cap * (1 - RESERVE_FRACTION),
+    )
 
 
 def tp_choices(spec: ModelSpec, hw: Hardware) -> list[int]:
@@ -228,11 +265,18 @@ class LayoutPlan:
     assumptions: tuple[str, ...] = ASSUMPTIONS
 
     def to_dict(self) -> dict:
-        return {"hardware": self.hardware, "zero": self.zero, "micro_batch": self.micro_batch,
-                "recompute": self.recompute, "flash_attention": self.flash, "gpus": self.gpus,
-                "fewest": None if self.fewest is None else self.fewest.to_dict(),
-                "suggested": None if self.suggested is None else self.suggested.to_dict(),
-                "note": self.note, "assumptions": list(self.assumptions)}
+        return {
+            "hardware": self.hardware,
+            "zero": self.zero,
+            "micro_batch": self.micro_batch,
+            "recompute": self.recompute,
+            "flash_attention": self.flash,
+            "gpus": self.gpus,
+            "fewest": None if self.fewest is None else self.fewest.to_dict(),
+            "suggested": None if self.suggested is None else self.suggested.to_dict(),
+            "note": self.note,
+            "assumptions": list(self.assumptions),
+        }
 
 
 def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash):
@@ -249,12 +293,32 @@ def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash):
     else:
         i = int(np.argmin(total))
     cap = _capacity(hw)
-    return DeviceMemory(int(tps[i]), int(pps[i]), int(dps[i]), int(dps[i]), zero, int(micro_batch), recompute,
-                        float(states[i]), float(acts[i]), float(total[i]), cap, usable)
+    return DeviceMemory(
+        int(tps[i]),
+        int(pps[i]),
+        int(dps[i]),
+        int(dps[i]),
+        zero,
+        int(micro_batch),
+        recompute,
+        float(states[i]),
+        float(acts[i]),
+        float(total[i]),
+        cap,
+        usable,
+    )
 
 
-def plan_layout(spec: ModelSpec, hw: Hardware, gpus: int | None = None, *, zero: int = 1, micro_batch: int = 1,
-                recompute: str = "none", flash: bool = True) -> LayoutPlan:
+def plan_layout(
+    spec: ModelSpec,
+    hw: Hardware,
+    gpus: int | None = None,
+    *,
+    zero: int = 1,
+    micro_batch: int = 1,
+    recompute: str = "none",
+    flash: bool = True,
+) -> LayoutPlan:
     """The fewest devices that hold `spec` (any tensor × pipeline × data layout) and, for `gpus` devices, the
     layout with the least model parallelism that fits (tensor parallel first, within the node)."""
     if gpus is not None and (int(gpus) != gpus or not 0 < gpus <= MAX_DEVICES):
@@ -273,21 +337,39 @@ def plan_layout(spec: ModelSpec, hw: Hardware, gpus: int | None = None, *, zero:
         idx = np.flatnonzero(ok)
         n = t[idx] * p[idx] * d[idx]
         i = idx[np.lexsort((-t[idx], n))[0]]
-        fewest = DeviceMemory(int(t[i]), int(p[i]), int(d[i]), int(d[i]), zero, int(micro_batch), recompute,
-                              float(states[i]), float(acts[i]), float(states[i] + acts[i]), _capacity(hw), usable)
+        fewest = DeviceMemory(
+            int(t[i]),
+            int(p[i]),
+            int(d[i]),
+            int(d[i]),
+            zero,
+            int(micro_batch),
+            recompute,
+            float(states[i]),
+            float(acts[i]),
+            float(states[i] + acts[i]),
+            _capacity(hw),
+            usable,
+        )
     suggested, note = None, ""
     if gpus is not None:
-        cand = [(tt, pp_, gpus // (tt * pp_)) for tt in tps for pp_ in range(1, spec.layers + 1)
-                if gpus % (tt * pp_) == 0]
+        cand = [
+            (tt, pp_, gpus // (tt * pp_)) for tt in tps for pp_ in range(1, spec.layers + 1) if gpus % (tt * pp_) == 0
+        ]
         arr = np.array(cand, float)
         suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash)
         if suggested.fits:
             note = f"fits on {gpus:,} x {hw.key}"
         else:
-            note = (f"does not fit on {gpus:,} x {hw.key}: {suggested.total_bytes / 1e9:,.1f} GB per device against "
-                    f"{suggested.usable_bytes / 1e9:,.1f} GB usable, {suggested.shortfall_bytes / 1e9:,.1f} GB short")
+            note = (
+                f"does not fit on {gpus:,} x {hw.key}: {suggested.total_bytes / 1e9:,.1f} GB per device against "
+                f"{suggested.usable_bytes / 1e9:,.1f} GB usable, {suggested.shortfall_bytes / 1e9:,.1f} GB short"
+            )
     if fewest is None:
-        note = (note + "; " if note else "") + (f"no layout of up to {int(dps[-1] * spec.layers * max(tps)):,} "
-                                                f"{hw.key} holds it at ZeRO-{zero} (try --zero 3 or recompute)")
-    return LayoutPlan(hw.key, zero, int(micro_batch), recompute, flash, fewest, suggested,
-                      None if gpus is None else int(gpus), note)
+        note = (note + "; " if note else "") + (
+            f"no layout of up to {int(dps[-1] * spec.layers * max(tps)):,} "
+            f"{hw.key} holds it at ZeRO-{zero} (try --zero 3 or recompute)"
+        )
+    return LayoutPlan(
+        hw.key, zero, int(micro_batch), recompute, flash, fewest, suggested, None if gpus is None else int(gpus), note
+    )

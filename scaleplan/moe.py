@@ -48,8 +48,9 @@ def _fit(expansion) -> tuple[float, dict]:
     e = float(constants()["default_expansion"] if expansion is None else expansion)
     if e not in fits:
         allowed = ", ".join(fmt_number(k) for k in sorted(fits))
-        raise ScaleplanError(f"expansion rate must be one of {allowed} (the rates Krajewski et al. 2024 fitted), "
-                             f"got {expansion!r}")
+        raise ScaleplanError(
+            f"expansion rate must be one of {allowed} (the rates Krajewski et al. 2024 fitted), got {expansion!r}"
+        )
     return e, fits[e]
 
 
@@ -58,8 +59,10 @@ def _check_granularity(granularity) -> np.ndarray:
     bad = ~np.isfinite(g) | (g < 1)
     if g.size == 0 or bad.any():
         value = g[bad].flat[0] if g.size else granularity
-        raise ScaleplanError(f"granularity must be at least 1 (G = d_ff / d_expert; 1 is a standard MoE with experts "
-                             f"as large as the feed-forward layer), got {value!r}")
+        raise ScaleplanError(
+            f"granularity must be at least 1 (G = d_ff / d_expert; 1 is a standard MoE with experts "
+            f"as large as the feed-forward layer), got {value!r}"
+        )
     return g
 
 
@@ -109,26 +112,26 @@ class MoePlan(PerBudget):
     flops: float
     granularity: float
     expansion: float
-    experts: float                 # N_expert = G E (eq. 3)
+    experts: float  # N_expert = G E (eq. 3)
     active_params: float
     total_params: float
     tokens: float
-    tokens_per_param: float        # D / active params
+    tokens_per_param: float  # D / active params
     loss: float
-    d_model: float                 # continuous optimum; round to a multiple of the head size when designing
-    layers: float                  # d_model / 64
-    d_expert: float                # 4 d_model / G
+    d_model: float  # continuous optimum; round to a multiple of the head size when designing
+    layers: float  # d_model / 64
+    d_expert: float  # 4 d_model / G
     dense_params: float
     dense_tokens: float
     dense_loss: float
-    loss_difference: float         # loss - dense_loss (negative: the MoE is better)
+    loss_difference: float  # loss - dense_loss (negative: the MoE is better)
     dense_flops_for_same_loss: float
-    compute_multiplier: float      # dense_flops_for_same_loss / flops (Fig. 1b)
+    compute_multiplier: float  # dense_flops_for_same_loss / flops (Fig. 1b)
     citation: str
     warnings: tuple[str, ...] = ()
     law: str = "krajewski"
     see_also: tuple[str, ...] = ()
-    cost: object | None = None     # a cost.CostBreakdown (of the active parameters) once the pipeline has priced it
+    cost: object | None = None  # a cost.CostBreakdown (of the active parameters) once the pipeline has priced it
     name: str | None = None
 
     @property
@@ -143,27 +146,60 @@ class MoePlan(PerBudget):
         p = plain
         return {
             **({"name": self.name} if self.name else {}),
-            "law": self.law, "flops": p(self.flops), "params": p(self.active_params),
+            "law": self.law,
+            "flops": p(self.flops),
+            "params": p(self.active_params),
             "params_convention": "active non-embedding parameters",
-            "active_params": p(self.active_params), "total_params": p(self.total_params),
-            "tokens": p(self.tokens), "tokens_per_param": p(self.tokens_per_param),
-            "granularity": p(self.granularity), "expansion": p(self.expansion), "experts": p(self.experts),
+            "active_params": p(self.active_params),
+            "total_params": p(self.total_params),
+            "tokens": p(self.tokens),
+            "tokens_per_param": p(self.tokens_per_param),
+            "granularity": p(self.granularity),
+            "expansion": p(self.expansion),
+            "experts": p(self.experts),
             "loss": p(self.loss),
-            "shape": {"layers": p(self.layers), "d_model": p(self.d_model), "d_ff": p(4.0 * np.asarray(self.d_model)),
-                      "d_expert": p(self.d_expert)},
-            "dense": {"law": "krajewski-dense", "params": p(self.dense_params), "tokens": p(self.dense_tokens),
-                      "tokens_per_param": p(np.asarray(self.dense_tokens) / self.dense_params),
-                      "loss": p(self.dense_loss), "flops_for_same_loss": p(self.dense_flops_for_same_loss)},
-            "loss_difference": p(self.loss_difference), "compute_multiplier": p(self.compute_multiplier),
+            "shape": {
+                "layers": p(self.layers),
+                "d_model": p(self.d_model),
+                "d_ff": p(4.0 * np.asarray(self.d_model)),
+                "d_expert": p(self.d_expert),
+            },
+            "dense": {
+                "law": "krajewski-dense",
+                "params": p(self.dense_params),
+                "tokens": p(self.dense_tokens),
+                "tokens_per_param": p(np.asarray(self.dense_tokens) / self.dense_params),
+                "loss": p(self.dense_loss),
+                "flops_for_same_loss": p(self.dense_flops_for_same_loss),
+            },
+            "loss_difference": p(self.loss_difference),
+            "compute_multiplier": p(self.compute_multiplier),
             **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
-            "warnings": list(self.warnings), "citation": self.citation, "see_also": list(self.see_also),
+            "warnings": list(self.warnings),
+            "citation": self.citation,
+            "see_also": list(self.see_also),
         }
 
 
 _MOE_NUMBERS = (
-    "flops", "granularity", "expansion", "experts", "active_params", "total_params", "tokens", "tokens_per_param",
-    "loss", "d_model", "layers", "d_expert", "dense_params", "dense_tokens", "dense_loss", "loss_difference",
-    "dense_flops_for_same_loss", "compute_multiplier",
+    "flops",
+    "granularity",
+    "expansion",
+    "experts",
+    "active_params",
+    "total_params",
+    "tokens",
+    "tokens_per_param",
+    "loss",
+    "d_model",
+    "layers",
+    "d_expert",
+    "dense_params",
+    "dense_tokens",
+    "dense_loss",
+    "loss_difference",
+    "dense_flops_for_same_loss",
+    "compute_multiplier",
 )
 
 
@@ -197,7 +233,7 @@ def moe_allocation(flops, granularity=None, expansion=None) -> MoePlan:
     (16, 1.02, 28.3)
     """
 
-    e, fit = _fit(expansion)
+    e, _fit_constants = _fit(expansion)
     c = check_positive(flops, "flops")
     c_flat = c.reshape(-1).astype(float)
     if granularity is None:
@@ -228,13 +264,26 @@ def moe_allocation(flops, granularity=None, expansion=None) -> MoePlan:
         return float(v) if c.ndim == 0 else v
 
     return MoePlan(
-        flops=out(c_flat), granularity=out(g_best), expansion=out(np.full(c_flat.shape, e)),
-        experts=out(g_best * e), active_params=out(active), total_params=out(total), tokens=out(tokens),
-        tokens_per_param=out(tokens / active), loss=out(loss), d_model=out(d_model),
-        layers=out(d_model / constants()["conventions"]["d_model_per_block"]), d_expert=out(4.0 * d_model / g_best),
-        dense_params=out(dense_n), dense_tokens=out(dense_d), dense_loss=out(dense_loss),
-        loss_difference=out(loss - dense_loss), dense_flops_for_same_loss=out(dense_c),
-        compute_multiplier=out(dense_c / c_flat), citation=citation(), warnings=tuple(warnings),
+        flops=out(c_flat),
+        granularity=out(g_best),
+        expansion=out(np.full(c_flat.shape, e)),
+        experts=out(g_best * e),
+        active_params=out(active),
+        total_params=out(total),
+        tokens=out(tokens),
+        tokens_per_param=out(tokens / active),
+        loss=out(loss),
+        d_model=out(d_model),
+        layers=out(d_model / constants()["conventions"]["d_model_per_block"]),
+        d_expert=out(4.0 * d_model / g_best),
+        dense_params=out(dense_n),
+        dense_tokens=out(dense_d),
+        dense_loss=out(dense_loss),
+        loss_difference=out(loss - dense_loss),
+        dense_flops_for_same_loss=out(dense_c),
+        compute_multiplier=out(dense_c / c_flat),
+        citation=citation(),
+        warnings=tuple(warnings),
         see_also=tuple(f"{r['citation']}: {' '.join(r['note'].split())}" for r in constants().get("related", ())),
     )
 
@@ -244,28 +293,40 @@ def _warnings(flops, g, d_model, expansion) -> list[str]:
     out = []
     low, high = rng["flops"]
     if flops.max() > high:
-        out.append(f"krajewski: {fmt_sci(flops.max())} FLOPs is {fmt_number(flops.max() / high)}x above the largest "
-                   f"runs it was fitted on (about {fmt_sci(high)}); extrapolating (the paper's own Table 2 goes to 5e25)")
+        out.append(
+            f"krajewski: {fmt_sci(flops.max())} FLOPs is {fmt_number(flops.max() / high)}x above the largest "
+            f"runs it was fitted on (about {fmt_sci(high)}); extrapolating (the paper's own Table 2 goes to 5e25)"
+        )
     if flops.min() < low:
-        out.append(f"krajewski: {fmt_sci(flops.min())} FLOPs is below the smallest runs it was fitted on "
-                   f"(about {fmt_sci(low)}); extrapolating")
+        out.append(
+            f"krajewski: {fmt_sci(flops.min())} FLOPs is below the smallest runs it was fitted on "
+            f"(about {fmt_sci(low)}); extrapolating"
+        )
     prefix = (lambda i: f"[{i}] ") if flops.size > 1 else (lambda i: "")
     g_high = rng["granularity"][1]
     for i in range(flops.size):
         if g[i] > g_high:
-            out.append(f"{prefix(i)}krajewski: granularity {fmt_number(g[i])} is beyond the granularities fitted "
-                       f"(1 to {fmt_number(g_high)}); the paper extrapolates the same way in Table 2")
+            out.append(
+                f"{prefix(i)}krajewski: granularity {fmt_number(g[i])} is beyond the granularities fitted "
+                f"(1 to {fmt_number(g_high)}); the paper extrapolates the same way in Table 2"
+            )
         # Sec. 7: performance declines when the router (d_model x G E weights) outweighs the active experts (8 d^2).
         if expansion * g[i] > 8.0 * d_model[i]:
-            out.append(f"{prefix(i)}krajewski: the router ({fmt_number(expansion * g[i])} experts of width "
-                       f"{fmt_number(4 * d_model[i] / g[i])}) has more parameters than the active experts; the paper "
-                       "(Sec. 7) sees performance decline at such extreme granularity")
+            out.append(
+                f"{prefix(i)}krajewski: the router ({fmt_number(expansion * g[i])} experts of width "
+                f"{fmt_number(4 * d_model[i] / g[i])}) has more parameters than the active experts; the paper "
+                "(Sec. 7) sees performance decline at such extreme granularity"
+            )
         if d_model[i] <= constants()["conventions"]["d_model_per_block"] * 1.0001:
-            out.append(f"{prefix(i)}krajewski: the budget is too small for the model family (d_model = 64 n_blocks "
-                       "needs at least one block of width 64)")
+            out.append(
+                f"{prefix(i)}krajewski: the budget is too small for the model family (d_model = 64 n_blocks "
+                "needs at least one block of width 64)"
+            )
     if expansion != float(constants()["default_expansion"]):
-        out.append(f"krajewski: expansion rate {fmt_number(expansion)} uses the paper's App. D fit (Table 8), made "
-                   "from fewer and shorter runs than the main E = 64 fit; its intervals are wider")
+        out.append(
+            f"krajewski: expansion rate {fmt_number(expansion)} uses the paper's App. D fit (Table 8), made "
+            "from fewer and shorter runs than the main E = 64 fit; its intervals are wider"
+        )
     return out
 
 
@@ -286,8 +347,10 @@ class FixedMoePlan:
     cost: object | None = None
     name: str | None = None
     law: str = "fixed MoE"
-    citation: str = ("C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
-                     "parameters as in Krajewski et al. 2024, arXiv:2402.07871, Sec. 6")
+    citation: str = (
+        "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
+        "parameters as in Krajewski et al. 2024, arXiv:2402.07871, Sec. 6"
+    )
 
     @property
     def params(self) -> float:
@@ -299,10 +362,19 @@ class FixedMoePlan:
 
     def to_dict(self) -> dict:
         out = {"name": self.name} if self.name else {}
-        out.update({"law": self.law, "flops": plain(self.flops), "params": plain(self.active_params),
-                    "params_convention": "active parameters", "params_active": plain(self.active_params),
-                    "params_total": plain(self.total_params), "tokens": plain(self.tokens),
-                    "tokens_per_param": plain(self.tokens_per_param), "loss": None})
+        out.update(
+            {
+                "law": self.law,
+                "flops": plain(self.flops),
+                "params": plain(self.active_params),
+                "params_convention": "active parameters",
+                "params_active": plain(self.active_params),
+                "params_total": plain(self.total_params),
+                "tokens": plain(self.tokens),
+                "tokens_per_param": plain(self.tokens_per_param),
+                "loss": None,
+            }
+        )
         if self.cost is not None:
             out["cost"] = self.cost.to_dict()
         out["warnings"] = list(self.warnings)

@@ -36,11 +36,11 @@ from .units import fmt_count, fmt_dollars, fmt_sci
 DPI = 100
 # Pixel sizes (width, height) of each figure; tests assert them from the PNG header.
 SIZES = {
-    "allocation": (1600, 800),               # N_opt(C) | D_opt(C)
-    "allocation+isoflop": (1600, 1400),      # N_opt(C) | D_opt(C) over the IsoFLOP valley (full width)
+    "allocation": (1600, 800),  # N_opt(C) | D_opt(C)
+    "allocation+isoflop": (1600, 1400),  # N_opt(C) | D_opt(C) over the IsoFLOP valley (full width)
     "isoflop": (1400, 800),
-    "inference": (1600, 800),                # total cost vs N | optimal N vs demand
-    "fit": (1600, 1300),                     # runs + isoFLOP curves (full width) over residuals | N_opt band
+    "inference": (1600, 800),  # total cost vs N | optimal N vs demand
+    "fit": (1600, 1300),  # runs + isoFLOP curves (full width) over residuals | N_opt band
 }
 WITHIN = 0.005  # the loss tolerance of the IsoFLOP band: 0.5% above the optimum
 
@@ -95,18 +95,19 @@ class AllocationSeries:
     labels: tuple[str, ...]
     convention: str
     params_axis: str
-    flops: np.ndarray            # (points,) grid of budgets
-    params: np.ndarray           # (n_laws, points)
-    tokens: np.ndarray           # (n_laws, points)
-    in_range: np.ndarray         # (n_laws, points) bool: inside the law's fitted FLOP range
-    fitted_flops: tuple          # per law (low, high) or None
-    budgets: np.ndarray          # (n_budgets,) the user's budgets
-    budget_params: np.ndarray    # (n_laws, n_budgets)
-    budget_tokens: np.ndarray    # (n_laws, n_budgets)
+    flops: np.ndarray  # (points,) grid of budgets
+    params: np.ndarray  # (n_laws, points)
+    tokens: np.ndarray  # (n_laws, points)
+    in_range: np.ndarray  # (n_laws, points) bool: inside the law's fitted FLOP range
+    fitted_flops: tuple  # per law (low, high) or None
+    budgets: np.ndarray  # (n_budgets,) the user's budgets
+    budget_params: np.ndarray  # (n_laws, n_budgets)
+    budget_tokens: np.ndarray  # (n_laws, n_budgets)
 
 
-def allocation_series(law_names, flops, points: int = 200, common: bool | None = None,
-                      span: float = 1e3) -> AllocationSeries:
+def allocation_series(
+    law_names, flops, points: int = 200, common: bool | None = None, span: float = 1e3
+) -> AllocationSeries:
     """Curves of N_opt and D_opt over budgets from min(flops)/span to max(flops)*span, for every law.
 
     One law (or common=False): the law's own convention, marks equal `allocate(flops, law).params/.tokens`.
@@ -124,8 +125,9 @@ def allocation_series(law_names, flops, points: int = 200, common: bool | None =
         raise ScaleplanError(f"span must be at least 1, got {span!r}")
     common = len(chosen) > 1 if common is None else bool(common)
     if not common and len({law.params_convention for law in chosen}) > 1:
-        raise ScaleplanError("laws that count parameters differently can only be plotted in one convention "
-                             "(common=True)")
+        raise ScaleplanError(
+            "laws that count parameters differently can only be plotted in one convention (common=True)"
+        )
     grid = np.geomspace(budgets.min() / span, budgets.max() * span, int(points))
     params, tokens, marks_n, marks_d = [], [], [], []
     if common:
@@ -149,10 +151,18 @@ def allocation_series(law_names, flops, points: int = 200, common: bool | None =
     ranges = tuple(law.fitted_range.get("flops") for law in chosen)
     in_range = np.array([np.ones_like(grid, bool) if r is None else (grid >= r[0]) & (grid <= r[1]) for r in ranges])
     return AllocationSeries(
-        laws=tuple(law.name for law in chosen), labels=tuple(law_label(law) for law in chosen),
-        convention="total" if common else "native", params_axis=axis, flops=grid,
-        params=np.array(params, float), tokens=np.array(tokens, float), in_range=in_range, fitted_flops=ranges,
-        budgets=budgets, budget_params=np.array(marks_n, float), budget_tokens=np.array(marks_d, float),
+        laws=tuple(law.name for law in chosen),
+        labels=tuple(law_label(law) for law in chosen),
+        convention="total" if common else "native",
+        params_axis=axis,
+        flops=grid,
+        params=np.array(params, float),
+        tokens=np.array(tokens, float),
+        in_range=in_range,
+        fitted_flops=ranges,
+        budgets=budgets,
+        budget_params=np.array(marks_n, float),
+        budget_tokens=np.array(marks_d, float),
     )
 
 
@@ -170,20 +180,20 @@ class IsoflopSeries:
     params_axis: str
     loss_units: str
     within: float
-    flops: np.ndarray          # (k,)
-    params: np.ndarray         # (k, points)
-    tokens: np.ndarray         # (k, points)
-    loss: np.ndarray           # (k, points)
-    params_opt: np.ndarray     # (k,)
+    flops: np.ndarray  # (k,)
+    params: np.ndarray  # (k, points)
+    tokens: np.ndarray  # (k, points)
+    loss: np.ndarray  # (k, points)
+    params_opt: np.ndarray  # (k,)
     tokens_opt: np.ndarray
     loss_opt: np.ndarray
-    plan_params: np.ndarray    # (k,) allocate(flops, law).params
+    plan_params: np.ndarray  # (k,) allocate(flops, law).params
     plan_tokens: np.ndarray
     plan_loss: np.ndarray
-    band_params: np.ndarray    # (k, 2) low and high edge
-    band_tokens: np.ndarray    # (k, 2)
-    band_loss: np.ndarray      # (k,) = (1 + within) * loss_opt
-    band_ratio: np.ndarray     # (k, 2)
+    band_params: np.ndarray  # (k, 2) low and high edge
+    band_tokens: np.ndarray  # (k, 2)
+    band_loss: np.ndarray  # (k,) = (1 + within) * loss_opt
+    band_ratio: np.ndarray  # (k, 2)
 
 
 def _isoflop_loss(law: laws.Law, log_n, flops):
@@ -193,6 +203,7 @@ def _isoflop_loss(law: laws.Law, log_n, flops):
 
 def _band_edge(law: laws.Law, log_n_opt, flops, target, direction: float):
     """ln N on one side of the minimum where the isoFLOP loss equals `target` (bisection; the loss is unimodal)."""
+
     def below(log_n):
         return _isoflop_loss(law, log_n, flops) < target
 
@@ -214,8 +225,10 @@ def isoflop_series(law, flops, within: float = WITHIN, points: int = 200) -> Iso
 
     law = laws.get(law)
     if not law.predicts_loss:
-        raise ScaleplanError(f"law {law.name!r} gives N_opt(C) only, no loss, so it has no IsoFLOP curve; "
-                             "use a law that predicts loss, e.g. epoch, chinchilla or kaplan")
+        raise ScaleplanError(
+            f"law {law.name!r} gives N_opt(C) only, no loss, so it has no IsoFLOP curve; "
+            "use a law that predicts loss, e.g. epoch, chinchilla or kaplan"
+        )
     if not (isinstance(within, (int, float)) and 0 < within < 1):
         raise ScaleplanError(f"within must be a fraction in (0, 1), e.g. 0.005, got {within!r}")
     c = np.atleast_1d(check_budgets(flops)).ravel()
@@ -231,12 +244,25 @@ def isoflop_series(law, flops, within: float = WITHIN, points: int = 200) -> Iso
     n = np.exp(log_n)
     n_opt, band = np.exp(log_opt), np.exp(edges)
     return IsoflopSeries(
-        law=law.name, label=law_label(law), params_axis=_params_axis(law.params_convention),
-        loss_units=law.loss_units or "nats/token", within=float(within), flops=c, params=n,
-        tokens=c[:, None] / (6.0 * n), loss=law.loss(n, c[:, None] / (6.0 * n)), params_opt=n_opt,
-        tokens_opt=c / (6.0 * n_opt), loss_opt=loss_opt, plan_params=np.asarray(plan.params, float),
-        plan_tokens=np.asarray(plan.tokens, float), plan_loss=np.asarray(plan.loss, float), band_params=band,
-        band_tokens=c[:, None] / (6.0 * band), band_loss=target, band_ratio=band / n_opt[:, None],
+        law=law.name,
+        label=law_label(law),
+        params_axis=_params_axis(law.params_convention),
+        loss_units=law.loss_units or "nats/token",
+        within=float(within),
+        flops=c,
+        params=n,
+        tokens=c[:, None] / (6.0 * n),
+        loss=law.loss(n, c[:, None] / (6.0 * n)),
+        params_opt=n_opt,
+        tokens_opt=c / (6.0 * n_opt),
+        loss_opt=loss_opt,
+        plan_params=np.asarray(plan.params, float),
+        plan_tokens=np.asarray(plan.tokens, float),
+        plan_loss=np.asarray(plan.loss, float),
+        band_params=band,
+        band_tokens=c[:, None] / (6.0 * band),
+        band_loss=target,
+        band_ratio=band / n_opt[:, None],
     )
 
 
@@ -253,25 +279,26 @@ class InferenceSeries:
     loss: float
     objective: str
     measure: str
-    demand: np.ndarray               # (k,) tokens served
-    params: np.ndarray               # (k, points)
-    tokens: np.ndarray               # (k, points) training tokens reaching the loss
-    training: np.ndarray             # (k, points) in `measure`
-    inference: np.ndarray            # (k, points)
-    total: np.ndarray                # (k, points)
+    demand: np.ndarray  # (k,) tokens served
+    params: np.ndarray  # (k, points)
+    tokens: np.ndarray  # (k, points) training tokens reaching the loss
+    training: np.ndarray  # (k, points) in `measure`
+    inference: np.ndarray  # (k, points)
+    total: np.ndarray  # (k, points)
     compute_optimal_params: np.ndarray  # (k,)
     compute_optimal_total: np.ndarray
     aware_params: np.ndarray
     aware_total: np.ndarray
-    sweep_demand: np.ndarray         # (m,)
-    sweep_params: np.ndarray         # (m,) inference-aware N at each demand
-    sweep_saving: np.ndarray         # (m,) fraction of `measure` saved vs the compute-optimal model
+    sweep_demand: np.ndarray  # (m,)
+    sweep_params: np.ndarray  # (m,) inference-aware N at each demand
+    sweep_saving: np.ndarray  # (m,) fraction of `measure` saved vs the compute-optimal model
     break_even: float | None
     citation: str
 
 
-def inference_series(plan, law=None, points: int = 200, demand_points: int = 60,
-                     demand_span: float = 1e3) -> InferenceSeries:
+def inference_series(
+    plan, law=None, points: int = 200, demand_points: int = 60, demand_span: float = 1e3
+) -> InferenceSeries:
     """Series for an `inference.inference_aware` plan (one demand or a sweep). `law` defaults to plan.law;
     pass the Law for a law loaded from a file."""
     from . import inference as inf
@@ -294,18 +321,37 @@ def inference_series(plan, law=None, points: int = 200, demand_points: int = 60,
     positive = demand[demand > 0]
     centre = positive if positive.size else np.array([1e12])
     grid = np.geomspace(centre.min() / demand_span, centre.max() * demand_span, int(demand_points))
-    sweep = inf.inference_aware(grid, target_loss=plan.loss, law=law, objective=plan.objective,
-                                context=plan.context, costs=plan.costs, break_even=False)
+    sweep = inf.inference_aware(
+        grid,
+        target_loss=plan.loss,
+        law=law,
+        objective=plan.objective,
+        context=plan.context,
+        costs=plan.costs,
+        break_even=False,
+    )
     saving = sweep.flops_saving if plan.objective == "flops" else sweep.dollars_saving
     return InferenceSeries(
-        law=law.name, label=law_label(law), loss=float(plan.loss), objective=plan.objective,
-        measure="FLOPs" if plan.objective == "flops" else "dollars", demand=demand, params=n, tokens=d,
-        training=np.asarray(training, float), inference=np.asarray(inference, float),
-        total=np.asarray(getattr(side, key), float), compute_optimal_params=base,
+        law=law.name,
+        label=law_label(law),
+        loss=float(plan.loss),
+        objective=plan.objective,
+        measure="FLOPs" if plan.objective == "flops" else "dollars",
+        demand=demand,
+        params=n,
+        tokens=d,
+        training=np.asarray(training, float),
+        inference=np.asarray(inference, float),
+        total=np.asarray(getattr(side, key), float),
+        compute_optimal_params=base,
         compute_optimal_total=np.atleast_1d(np.asarray(getattr(plan.compute_optimal, key), float)),
-        aware_params=aware, aware_total=np.atleast_1d(np.asarray(getattr(plan.inference_aware, key), float)),
-        sweep_demand=grid, sweep_params=np.asarray(sweep.inference_aware.params, float),
-        sweep_saving=np.asarray(saving, float), break_even=plan.break_even_tokens, citation=plan.citation,
+        aware_params=aware,
+        aware_total=np.atleast_1d(np.asarray(getattr(plan.inference_aware, key), float)),
+        sweep_demand=grid,
+        sweep_params=np.asarray(sweep.inference_aware.params, float),
+        sweep_saving=np.asarray(saving, float),
+        break_even=plan.break_even_tokens,
+        citation=plan.citation,
     )
 
 
@@ -315,22 +361,22 @@ class FitSeries:
 
     source: str
     label: str
-    params: np.ndarray          # (n_runs,)
+    params: np.ndarray  # (n_runs,)
     tokens: np.ndarray
     flops: np.ndarray
     loss: np.ndarray
-    residuals: np.ndarray       # fit.residuals: ln L_observed - ln L_fitted
-    level: np.ndarray           # (n_runs,) index of each run's FLOP level
-    level_flops: np.ndarray     # (k,) geometric mean budget of each level
-    curve_params: np.ndarray    # (k, points)
-    curve_loss: np.ndarray      # (k, points) fit.loss(N, C/6N)
+    residuals: np.ndarray  # fit.residuals: ln L_observed - ln L_fitted
+    level: np.ndarray  # (n_runs,) index of each run's FLOP level
+    level_flops: np.ndarray  # (k,) geometric mean budget of each level
+    curve_params: np.ndarray  # (k, points)
+    curve_loss: np.ndarray  # (k, points) fit.loss(N, C/6N)
     curve_opt_params: np.ndarray  # (k,) fit.optimum(C)
     curve_opt_loss: np.ndarray
-    flops_grid: np.ndarray      # (p,)
-    params_opt: np.ndarray      # (p,) point estimate N_opt(C)
-    band: dict                  # "80%" -> (2, p) percentile band of N_opt(C) over bootstrap samples
+    flops_grid: np.ndarray  # (p,)
+    params_opt: np.ndarray  # (p,) point estimate N_opt(C)
+    band: dict  # "80%" -> (2, p) percentile band of N_opt(C) over bootstrap samples
     boot_n: int
-    marks: tuple                # bootstrap allocation rows (the JSON's): flops, params, intervals
+    marks: tuple  # bootstrap allocation rows (the JSON's): flops, params, intervals
 
 
 def _flop_levels(log10_c: np.ndarray, max_levels: int = 8) -> np.ndarray:
@@ -377,11 +423,21 @@ def fit_series(runs, fit, boot=None, points: int = 120, grid_points: int = 120) 
     return FitSeries(
         source=runs.source,
         label=f"fit: L = {fit.E:.3g} + {fit.A:.4g}/N^{fit.alpha:.3f} + {fit.B:.4g}/D^{fit.beta:.3f}",
-        params=runs.params, tokens=runs.tokens, flops=runs.flops, loss=runs.loss,
-        residuals=np.asarray(fit.residuals, float), level=level, level_flops=level_flops, curve_params=curve_n,
-        curve_loss=np.asarray(curve_loss, float), curve_opt_params=np.asarray(n_opt, float),
-        curve_opt_loss=np.asarray(fit.loss(n_opt, d_opt), float), flops_grid=grid,
-        params_opt=np.asarray(fit.optimum(grid)[0], float), band=band, boot_n=0 if boot is None else boot.n,
+        params=runs.params,
+        tokens=runs.tokens,
+        flops=runs.flops,
+        loss=runs.loss,
+        residuals=np.asarray(fit.residuals, float),
+        level=level,
+        level_flops=level_flops,
+        curve_params=curve_n,
+        curve_loss=np.asarray(curve_loss, float),
+        curve_opt_params=np.asarray(n_opt, float),
+        curve_opt_loss=np.asarray(fit.loss(n_opt, d_opt), float),
+        flops_grid=grid,
+        params_opt=np.asarray(fit.optimum(grid)[0], float),
+        band=band,
+        boot_n=0 if boot is None else boot.n,
         marks=tuple(boot.to_dict()["allocation"]) if boot is not None else (),
     )
 
@@ -391,9 +447,19 @@ def fit_series(runs, fit, boot=None, points: int = 120, grid_points: int = 120) 
 
 
 _RC = {
-    "font.size": 12, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 11, "xtick.labelsize": 11,
-    "ytick.labelsize": 11, "figure.titlesize": 16, "axes.grid": True, "grid.alpha": 0.3, "grid.linestyle": "-",
-    "axes.spines.top": False, "axes.spines.right": False, "legend.framealpha": 0.9,
+    "font.size": 12,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "legend.fontsize": 11,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "figure.titlesize": 16,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linestyle": "-",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.framealpha": 0.9,
 }
 
 
@@ -457,16 +523,24 @@ def _allocation_panels(fig, axes, s: AllocationSeries):
 
     colors = [f"C{i % 10}" for i in range(len(s.laws))]
     annotate = len(s.laws) * s.budgets.size <= 4
-    for ax, curves, marks, what, unit in ((axes[0], s.params, s.budget_params, "model size N_opt(C)", s.params_axis),
-                                          (axes[1], s.tokens, s.budget_tokens, "training tokens D_opt(C)",
-                                           "training tokens D")):
+    for ax, curves, marks, what, unit in (
+        (axes[0], s.params, s.budget_params, "model size N_opt(C)", s.params_axis),
+        (axes[1], s.tokens, s.budget_tokens, "training tokens D_opt(C)", "training tokens D"),
+    ):
         for i, label in enumerate(s.labels):
             _solid_and_dashed(ax, s.flops, curves[i], s.in_range[i], colors[i], label)
             ax.scatter(s.budgets, marks[i], s=90, color=colors[i], edgecolor="black", zorder=5)
             if annotate:
                 for c, v in zip(s.budgets, marks[i]):
-                    ax.annotate(fmt_count(v), (c, v), xytext=(10, -18), textcoords="offset points", fontsize=12,
-                                fontweight="bold", color=colors[i])
+                    ax.annotate(
+                        fmt_count(v),
+                        (c, v),
+                        xytext=(10, -18),
+                        textcoords="offset points",
+                        fontsize=12,
+                        fontweight="bold",
+                        color=colors[i],
+                    )
         for c in s.budgets:
             ax.axvline(c, color="0.35", ls=":", lw=1.5)
         ax.set_xscale("log")
@@ -476,11 +550,17 @@ def _allocation_panels(fig, axes, s: AllocationSeries):
         ax.set_ylabel(unit)
         ax.set_title(f"Compute-optimal {what}")
         handles, labels = ax.get_legend_handles_labels()
-        handles += [Line2D([], [], color="0.3", lw=2.4), Line2D([], [], color="0.3", lw=2.0, ls=(0, (5, 3))),
-                    Line2D([], [], color="0.35", ls=":", marker="o", markeredgecolor="black", markersize=8)]
+        handles += [
+            Line2D([], [], color="0.3", lw=2.4),
+            Line2D([], [], color="0.3", lw=2.0, ls=(0, (5, 3))),
+            Line2D([], [], color="0.35", ls=":", marker="o", markeredgecolor="black", markersize=8),
+        ]
         shown = ", ".join(fmt_sci(c) for c in s.budgets[:4]) + (" ..." if s.budgets.size > 4 else "")
-        labels += ["within fitted FLOP range", "extrapolated",
-                   f"your budget{'s' if s.budgets.size > 1 else ''}: {shown} FLOPs"]
+        labels += [
+            "within fitted FLOP range",
+            "extrapolated",
+            f"your budget{'s' if s.budgets.size > 1 else ''}: {shown} FLOPs",
+        ]
         ax.legend(handles, labels, loc="upper left")
 
 
@@ -488,18 +568,43 @@ def _isoflop_panel(ax, s: IsoflopSeries, j: int = 0):
     n, loss = s.params[j], s.loss[j]
     lo, hi = s.band_params[j]
     ax.plot(n, loss, color="C0", lw=2.4, label=f"{s.label} at C = {fmt_sci(s.flops[j])} FLOPs")
-    ax.axvspan(lo, hi, color="C2", alpha=0.18,
-               label=(f"loss within {100 * s.within:g}% of optimum: N = {fmt_count(lo)} .. {fmt_count(hi)} "
-                      f"({_pct(s.band_ratio[j, 0] - 1)} / {_pct(s.band_ratio[j, 1] - 1)}), "
-                      f"D = {fmt_count(s.band_tokens[j, 1])} .. {fmt_count(s.band_tokens[j, 0])}"))
-    ax.axhline(s.band_loss[j], color="C2", ls="--", lw=1.5,
-               label=f"(1 + {s.within:g}) x optimal loss = {s.band_loss[j]:.4f}")
-    ax.scatter([s.params_opt[j]], [s.loss_opt[j]], marker="*", s=320, color="C3", edgecolor="black", zorder=5,
-               label=(f"minimum: N = {fmt_count(s.params_opt[j])}, D = {fmt_count(s.tokens_opt[j])}, "
-                      f"loss {s.loss_opt[j]:.4f}"))
+    ax.axvspan(
+        lo,
+        hi,
+        color="C2",
+        alpha=0.18,
+        label=(
+            f"loss within {100 * s.within:g}% of optimum: N = {fmt_count(lo)} .. {fmt_count(hi)} "
+            f"({_pct(s.band_ratio[j, 0] - 1)} / {_pct(s.band_ratio[j, 1] - 1)}), "
+            f"D = {fmt_count(s.band_tokens[j, 1])} .. {fmt_count(s.band_tokens[j, 0])}"
+        ),
+    )
+    ax.axhline(
+        s.band_loss[j], color="C2", ls="--", lw=1.5, label=f"(1 + {s.within:g}) x optimal loss = {s.band_loss[j]:.4f}"
+    )
+    ax.scatter(
+        [s.params_opt[j]],
+        [s.loss_opt[j]],
+        marker="*",
+        s=320,
+        color="C3",
+        edgecolor="black",
+        zorder=5,
+        label=(
+            f"minimum: N = {fmt_count(s.params_opt[j])}, D = {fmt_count(s.tokens_opt[j])}, loss {s.loss_opt[j]:.4f}"
+        ),
+    )
     if not np.isclose(s.plan_params[j], s.params_opt[j], rtol=1e-6):
-        ax.scatter([s.plan_params[j]], [s.plan_loss[j]], marker="D", s=90, color="C1", edgecolor="black", zorder=5,
-                   label=f"{s.law}'s N_opt(C) (allocate): N = {fmt_count(s.plan_params[j])}, loss {s.plan_loss[j]:.4f}")
+        ax.scatter(
+            [s.plan_params[j]],
+            [s.plan_loss[j]],
+            marker="D",
+            s=90,
+            color="C1",
+            edgecolor="black",
+            zorder=5,
+            label=f"{s.law}'s N_opt(C) (allocate): N = {fmt_count(s.plan_params[j])}, loss {s.plan_loss[j]:.4f}",
+        )
     ax.set_xscale("log")
     _ticks(ax.xaxis, fmt_count)
     ax.set_xlabel(f"{s.params_axis} (D = C / 6N)")
@@ -512,6 +617,7 @@ def _isoflop_panel(ax, s: IsoflopSeries, j: int = 0):
 
 def render_allocation(series: AllocationSeries, isoflop: IsoflopSeries | None = None) -> bytes:
     """PNG bytes: N_opt(C) | D_opt(C) (1600x800), with the IsoFLOP valley below at full width (1600x1400)."""
+
     def body(fig):
         if isoflop is None:
             axes = fig.subplots(1, 2)
@@ -520,10 +626,16 @@ def render_allocation(series: AllocationSeries, isoflop: IsoflopSeries | None = 
             axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
             _isoflop_panel(fig.add_subplot(grid[1, :]), isoflop)
         _allocation_panels(fig, axes, series)
-        conv = ("each law's own parameter count" if series.convention == "native"
-                else "total parameters, C = 6 N_total D (laws converted to one convention)")
-        named = (", ".join(series.labels) if len(series.labels) <= 3
-                 else f"{len(series.labels)} laws compared (named in the legends)")
+        conv = (
+            "each law's own parameter count"
+            if series.convention == "native"
+            else "total parameters, C = 6 N_total D (laws converted to one convention)"
+        )
+        named = (
+            ", ".join(series.labels)
+            if len(series.labels) <= 3
+            else f"{len(series.labels)} laws compared (named in the legends)"
+        )
         fig.suptitle(_title(f"Compute-optimal allocation: {named}") + f"\n{conv}", fontsize=15)
 
     return _draw("allocation+isoflop" if isoflop is not None else "allocation", body)
@@ -531,6 +643,7 @@ def render_allocation(series: AllocationSeries, isoflop: IsoflopSeries | None = 
 
 def render_isoflop(series: IsoflopSeries) -> bytes:
     """PNG bytes (1400x800): the IsoFLOP valley at the first budget of the series."""
+
     def body(fig):
         _isoflop_panel(fig.subplots(), series)
 
@@ -548,20 +661,43 @@ def render_inference(series: InferenceSeries) -> bytes:
         single = s.demand.size == 1
         for j in range(s.demand.size):
             color = "C0" if single else f"C{j % 10}"
-            ax.plot(s.params[j], s.total[j], color=color, lw=2.6,
-                    label="total (training + inference)" if single else f"total, {fmt_sci(s.demand[j])} tokens served")
+            ax.plot(
+                s.params[j],
+                s.total[j],
+                color=color,
+                lw=2.6,
+                label="total (training + inference)" if single else f"total, {fmt_sci(s.demand[j])} tokens served",
+            )
             if single:
                 ax.plot(s.params[j], s.training[j], color="C7", lw=1.8, ls="--", label="training")
                 ax.plot(s.params[j], s.inference[j], color="C4", lw=1.8, ls=":", label="inference")
-            ax.scatter([s.compute_optimal_params[j]], [s.compute_optimal_total[j]], s=110, color="white",
-                       edgecolor="black", lw=1.8, zorder=5,
-                       label=(f"compute-optimal: N = {fmt_count(s.compute_optimal_params[j])}, "
-                              f"{fmt_cost(s.compute_optimal_total[j])}") if single else
-                       ("compute-optimal model" if j == 0 else None))
-            ax.scatter([s.aware_params[j]], [s.aware_total[j]], marker="*", s=320, color="C3", edgecolor="black",
-                       zorder=6, label=(f"inference-aware: N = {fmt_count(s.aware_params[j])}, "
-                                        f"{fmt_cost(s.aware_total[j])}") if single else
-                       ("inference-aware optimum" if j == 0 else None))
+            ax.scatter(
+                [s.compute_optimal_params[j]],
+                [s.compute_optimal_total[j]],
+                s=110,
+                color="white",
+                edgecolor="black",
+                lw=1.8,
+                zorder=5,
+                label=(
+                    f"compute-optimal: N = {fmt_count(s.compute_optimal_params[j])}, "
+                    f"{fmt_cost(s.compute_optimal_total[j])}"
+                )
+                if single
+                else ("compute-optimal model" if j == 0 else None),
+            )
+            ax.scatter(
+                [s.aware_params[j]],
+                [s.aware_total[j]],
+                marker="*",
+                s=320,
+                color="C3",
+                edgecolor="black",
+                zorder=6,
+                label=(f"inference-aware: N = {fmt_count(s.aware_params[j])}, {fmt_cost(s.aware_total[j])}")
+                if single
+                else ("inference-aware optimum" if j == 0 else None),
+            )
         ax.set_xscale("log")
         if single:
             peak = max(s.compute_optimal_total[0], s.aware_total[0])
@@ -583,13 +719,20 @@ def render_inference(series: InferenceSeries) -> bytes:
         ax.legend(loc="upper center" if single else "best")
 
         right.plot(s.sweep_demand, s.sweep_params, color="C3", lw=2.6, label="inference-aware N")
-        right.axhline(s.compute_optimal_params[0], color="0.3", ls="--", lw=1.8,
-                      label=f"compute-optimal N = {fmt_count(s.compute_optimal_params[0])}")
-        right.scatter(s.demand, s.aware_params, marker="*", s=320, color="C3", edgecolor="black", zorder=5,
-                      label="your demand")
+        right.axhline(
+            s.compute_optimal_params[0],
+            color="0.3",
+            ls="--",
+            lw=1.8,
+            label=f"compute-optimal N = {fmt_count(s.compute_optimal_params[0])}",
+        )
+        right.scatter(
+            s.demand, s.aware_params, marker="*", s=320, color="C3", edgecolor="black", zorder=5, label="your demand"
+        )
         if s.break_even is not None:
-            right.axvline(s.break_even, color="C2", ls=":", lw=2,
-                          label=f"saves > 1% above {fmt_sci(s.break_even)} tokens")
+            right.axvline(
+                s.break_even, color="C2", ls=":", lw=2, label=f"saves > 1% above {fmt_sci(s.break_even)} tokens"
+            )
         right.set_xscale("log")
         right.set_yscale("log")
         _ticks(right.yaxis, fmt_count)
@@ -597,8 +740,9 @@ def render_inference(series: InferenceSeries) -> bytes:
         right.set_ylabel("parameters N (total)")
         right.set_title("Optimal model size against inference demand")
         twin = right.twinx()
-        twin.plot(s.sweep_demand, 100 * s.sweep_saving, color="C0", lw=1.8, ls="-.",
-                  label=f"{s.measure} saved (right axis)")
+        twin.plot(
+            s.sweep_demand, 100 * s.sweep_saving, color="C0", lw=1.8, ls="-.", label=f"{s.measure} saved (right axis)"
+        )
         twin.set_ylabel(f"{s.measure} saved vs compute-optimal (%)", color="C0")
         twin.tick_params(axis="y", colors="C0")
         twin.grid(False)
@@ -607,8 +751,13 @@ def render_inference(series: InferenceSeries) -> bytes:
         h1, l1 = right.get_legend_handles_labels()
         h2, l2 = twin.get_legend_handles_labels()
         right.legend(h1 + h2, l1 + l2, loc="lower left")
-        fig.suptitle(_title(f"Inference-aware sizing (Sardana et al. 2024) with {s.label}, minimising "
-                            f"{'dollars' if money else 'FLOPs'}"), fontsize=15)
+        fig.suptitle(
+            _title(
+                f"Inference-aware sizing (Sardana et al. 2024) with {s.label}, minimising "
+                f"{'dollars' if money else 'FLOPs'}"
+            ),
+            fontsize=15,
+        )
 
     return _draw("inference", body)
 
@@ -624,16 +773,39 @@ def render_fit(series: FitSeries) -> bytes:
         top, resid, nopt = fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
         norm = LogNorm(s.flops.min(), s.flops.max() * (1.0001 if s.flops.min() == s.flops.max() else 1.0))
         cmap = "viridis"
-        points = top.scatter(s.params, s.loss, c=s.flops, cmap=cmap, norm=norm, s=30, edgecolor="black", lw=0.4,
-                             zorder=3, label=f"runs ({s.params.size}), coloured by training FLOPs")
+        points = top.scatter(
+            s.params,
+            s.loss,
+            c=s.flops,
+            cmap=cmap,
+            norm=norm,
+            s=30,
+            edgecolor="black",
+            lw=0.4,
+            zorder=3,
+            label=f"runs ({s.params.size}), coloured by training FLOPs",
+        )
         import matplotlib
 
         colormap = matplotlib.colormaps[cmap]
         for j, c in enumerate(s.level_flops):
-            top.plot(s.curve_params[j], s.curve_loss[j], color=colormap(norm(c)), lw=2.2,
-                     label="fitted law along each FLOP level (C = 6ND)" if j == 0 else None)
-        top.scatter(s.curve_opt_params, s.curve_opt_loss, marker="*", s=220, color="C3", edgecolor="black", zorder=4,
-                    label="fitted optimum per level")
+            top.plot(
+                s.curve_params[j],
+                s.curve_loss[j],
+                color=colormap(norm(c)),
+                lw=2.2,
+                label="fitted law along each FLOP level (C = 6ND)" if j == 0 else None,
+            )
+        top.scatter(
+            s.curve_opt_params,
+            s.curve_opt_loss,
+            marker="*",
+            s=220,
+            color="C3",
+            edgecolor="black",
+            zorder=4,
+            label="fitted optimum per level",
+        )
         top.set_xscale("log")
         _ticks(top.xaxis, fmt_count)
         top.set_xlabel("parameters N")
@@ -654,16 +826,37 @@ def render_fit(series: FitSeries) -> bytes:
         nopt.plot(s.flops_grid, s.params_opt, color="C3", lw=2.4, label="N_opt(C), full-data fit")
         shades = sorted(s.band.items(), key=lambda kv: -float(kv[0].rstrip("%")))
         for (label, band), alpha in zip(shades, (0.15, 0.3, 0.45)):
-            nopt.fill_between(s.flops_grid, band[0], band[1], color="C3", alpha=alpha, lw=0,
-                              label=f"{label} bootstrap band ({s.boot_n} resamples)")
+            nopt.fill_between(
+                s.flops_grid,
+                band[0],
+                band[1],
+                color="C3",
+                alpha=alpha,
+                lw=0,
+                label=f"{label} bootstrap band ({s.boot_n} resamples)",
+            )
         for i, row in enumerate(s.marks):
             level = max(row["intervals"]["params"], key=lambda k: float(k.rstrip("%")))
             lo, hi = row["intervals"]["params"][level]
-            nopt.errorbar([row["flops"]], [row["params"]], yerr=[[row["params"] - lo], [hi - row["params"]]],
-                          fmt="o", color="black", capsize=5, ms=6, zorder=5,
-                          label=f"N_opt and {level} interval at the fit's budgets" if i == 0 else None)
-            nopt.annotate(f"{fmt_count(row['params'])}\n({fmt_count(lo)} .. {fmt_count(hi)})", (row["flops"], hi),
-                          xytext=(0, 6), textcoords="offset points", ha="center", fontsize=10)
+            nopt.errorbar(
+                [row["flops"]],
+                [row["params"]],
+                yerr=[[row["params"] - lo], [hi - row["params"]]],
+                fmt="o",
+                color="black",
+                capsize=5,
+                ms=6,
+                zorder=5,
+                label=f"N_opt and {level} interval at the fit's budgets" if i == 0 else None,
+            )
+            nopt.annotate(
+                f"{fmt_count(row['params'])}\n({fmt_count(lo)} .. {fmt_count(hi)})",
+                (row["flops"], hi),
+                xytext=(0, 6),
+                textcoords="offset points",
+                ha="center",
+                fontsize=10,
+            )
         nopt.axvspan(s.flops.min(), s.flops.max(), color="0.5", alpha=0.12, label="FLOPs of the runs")
         nopt.set_xscale("log")
         nopt.set_yscale("log")
@@ -695,7 +888,9 @@ def _write(path, data: bytes, inputs, force: bool = False) -> Path:
     return write_atomic(path, data, inputs=inputs, force=force, what="--plot")
 
 
-def plot_allocation(series: AllocationSeries, path, isoflop: IsoflopSeries | None = None, inputs=(), force: bool = False) -> Path:
+def plot_allocation(
+    series: AllocationSeries, path, isoflop: IsoflopSeries | None = None, inputs=(), force: bool = False
+) -> Path:
     return _write(_check_png_path(path, inputs, force), render_allocation(series, isoflop), inputs, force)
 
 
@@ -751,8 +946,27 @@ def save_fit_figure(runs, fit, path, boot=None, inputs=(), force: bool = False) 
 
 
 __all__ = [
-    "AllocationSeries", "FitSeries", "InferenceSeries", "IsoflopSeries", "SIZES", "allocation_series", "fit_series",
-    "inference_series", "isoflop_series", "law_label", "nopt_band", "plot_allocation", "plot_fit", "plot_inference",
-    "plot_isoflop", "render_allocation", "render_fit", "render_inference", "render_isoflop", "save_comparison_figure",
-    "save_fit_figure", "save_inference_figure", "save_plan_figure",
+    "SIZES",
+    "AllocationSeries",
+    "FitSeries",
+    "InferenceSeries",
+    "IsoflopSeries",
+    "allocation_series",
+    "fit_series",
+    "inference_series",
+    "isoflop_series",
+    "law_label",
+    "nopt_band",
+    "plot_allocation",
+    "plot_fit",
+    "plot_inference",
+    "plot_isoflop",
+    "render_allocation",
+    "render_fit",
+    "render_inference",
+    "render_isoflop",
+    "save_comparison_figure",
+    "save_fit_figure",
+    "save_inference_figure",
+    "save_plan_figure",
 ]

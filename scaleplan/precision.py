@@ -9,7 +9,8 @@ Three published laws, constants in data/precision.yaml, each in its own loss (ne
 * Ouyang et al. 2024 (arXiv:2411.17691), loss added by GPTQ weight-only quantization of a trained model (Pythia):
       QiD = k D^beta / (N^alpha P^gamma)
 * Kumar et al. 2024 (arXiv:2411.04330), integer training precision as effective parameters and post-training
-  quantization:  N_eff = N prod_x (1 - exp(n_x - P_x/gamma_x)),  delta_PTQ = C_T D^gamma_D / N^gamma_N exp(-P/gamma_post)
+  quantization:  N_eff = N prod_x (1 - exp(n_x - P_x/gamma_x)),
+                 delta_PTQ = C_T D^gamma_D / N^gamma_N exp(-P/gamma_post)
   with the offset sign inferred (the only reading that gives the printed 7-8 bit optimum).
 
 Penalties are reported as a difference in the source's own loss and as a relative change of that loss at the same N
@@ -33,7 +34,7 @@ from .values import plain
 MAX_FLOPS = 1e35
 MAX_PARAMS = 1e15
 MAX_TOKENS = 1e18
-MAX_BLOCK = 2.0 ** 24
+MAX_BLOCK = 2.0**24
 BITS_RANGE = (2, 32)
 
 
@@ -114,15 +115,28 @@ class FloatFormat:
         return f"E{self.exponent_bits}M{self.mantissa_bits}"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "layout": self.layout, "bits": self.bits, "exponent_bits": self.exponent_bits,
-                "mantissa_bits": self.mantissa_bits, "block_size": float(self.block_size)}
+        return {
+            "name": self.name,
+            "layout": self.layout,
+            "bits": self.bits,
+            "exponent_bits": self.exponent_bits,
+            "mantissa_bits": self.mantissa_bits,
+            "block_size": float(self.block_size),
+        }
 
 
 # Named formats: (E, M, block size or None for the default). FP16 is IEEE half (E5M10); BF16 is E8M7.
 _NAMED = {
-    "bf16": (8, 7, None), "fp16": (5, 10, None), "fp32": (8, 23, None),
-    "fp8": (4, 3, None), "fp6": (3, 2, None), "fp4": (2, 1, None),
-    "mxfp8": (4, 3, 32), "mxfp6": (3, 2, 32), "mxfp4": (2, 1, 32), "nvfp4": (2, 1, 16),
+    "bf16": (8, 7, None),
+    "fp16": (5, 10, None),
+    "fp32": (8, 23, None),
+    "fp8": (4, 3, None),
+    "fp6": (3, 2, None),
+    "fp4": (2, 1, None),
+    "mxfp8": (4, 3, 32),
+    "mxfp6": (3, 2, 32),
+    "mxfp4": (2, 1, 32),
+    "nvfp4": (2, 1, 16),
 }
 
 
@@ -134,8 +148,10 @@ def best_layout(bits: int) -> tuple[int, int]:
         raise ScaleplanError(f"bits must be a whole number from {BITS_RANGE[0]} to {BITS_RANGE[1]}, got {bits!r}")
     p = int(bits)
     c = constants()["sun"]["constants"]
-    return max(((e, p - 1 - e) for e in range(p)),
-               key=lambda em: c["delta"] * math.log(em[0] + 0.5) + c["nu"] * math.log(em[1] + 0.5))
+    return max(
+        ((e, p - 1 - e) for e in range(p)),
+        key=lambda em: c["delta"] * math.log(em[0] + 0.5) + c["nu"] * math.log(em[1] + 0.5),
+    )
 
 
 def continuous_layout(bits, constants_: dict | None = None):
@@ -161,8 +177,10 @@ def parse_format(text: str, block_size=None) -> FloatFormat:
     elif key.startswith("fp") and key[2:].isdigit() and BITS_RANGE[0] <= int(key[2:]) <= BITS_RANGE[1]:
         (e, m), blk = best_layout(int(key[2:])), None
     else:
-        raise ScaleplanError(f"unknown precision {text!r}; use bf16, fp16, fp8, fp6, fp4, mxfp8, mxfp6, mxfp4, nvfp4, "
-                             f"fpN (N = 2..{BITS_RANGE[1]}) or a layout such as e4m3")
+        raise ScaleplanError(
+            f"unknown precision {text!r}; use bf16, fp16, fp8, fp6, fp4, mxfp8, mxfp6, mxfp4, nvfp4, "
+            f"fpN (N = 2..{BITS_RANGE[1]}) or a layout such as e4m3"
+        )
     block = (blk or default_block) if block_size is None else float(_block(block_size))
     return FloatFormat(key, e, m, float(block))
 
@@ -173,8 +191,9 @@ def parse_format(text: str, block_size=None) -> FloatFormat:
 
 def _sun_term(c: dict, e, m, block) -> np.ndarray:
     """log2(B) / (gamma (E+0.5)^delta (M+0.5)^nu): the precision factor of the last term."""
-    return np.log2(block) / (c["gamma"] * (np.asarray(e, float) + 0.5) ** c["delta"]
-                             * (np.asarray(m, float) + 0.5) ** c["nu"])
+    return np.log2(block) / (
+        c["gamma"] * (np.asarray(e, float) + 0.5) ** c["delta"] * (np.asarray(m, float) + 0.5) ** c["nu"]
+    )
 
 
 def sun_loss(params, tokens, exponent_bits, mantissa_bits, block_size=128, constants_: dict | None = None):
@@ -200,7 +219,7 @@ def sun_critical_tokens(params, exponent_bits, mantissa_bits, block_size=128, co
 
 def _gamma_rho(c: dict) -> float:
     s = c["delta"] + c["nu"]
-    return c["gamma"] * c["delta"] ** c["delta"] * c["nu"] ** c["nu"] / s ** s
+    return c["gamma"] * c["delta"] ** c["delta"] * c["nu"] ** c["nu"] / s**s
 
 
 def sun_optimal_bits(flops, block_size=128, cost_k=None, constants_: dict | None = None):
@@ -213,7 +232,7 @@ def sun_optimal_bits(flops, block_size=128, cost_k=None, constants_: dict | None
     lb = np.log2(_block(block_size))
     a, b, s = c["alpha"], c["beta"], c["delta"] + c["nu"]
     gamma_d = (s - a) / (c["n"] * a * _gamma_rho(c))
-    rhs = ((gamma_d * lb) ** ((a + b) / b) * (s - a) / (s + b) * (c["d"] * b) / (c["n"] * a) * (cc / k) ** a)
+    rhs = (gamma_d * lb) ** ((a + b) / b) * (s - a) / (s + b) * (c["d"] * b) / (c["n"] * a) * (cc / k) ** a
     return _out(rhs ** (1.0 / (s * (a + b) / b + a)))
 
 
@@ -249,31 +268,49 @@ class TrainingPenalty:
     loss_bf16: float
     penalty: float
     relative: float
-    critical_tokens: float        # Eq. (41) at this N: beyond it more tokens raise the loss
+    critical_tokens: float  # Eq. (41) at this N: beyond it more tokens raise the loss
     exceeds_critical: bool
     law: str = "sun"
 
     def to_dict(self) -> dict:
-        return {"law": self.law, "format": self.format.to_dict(), "params": plain(self.params),
-                "tokens": plain(self.tokens), "loss": plain(self.loss), "loss_bf16": plain(self.loss_bf16),
-                "penalty": plain(self.penalty), "relative": plain(self.relative),
-                "critical_tokens": plain(self.critical_tokens),
-                "exceeds_critical": np.asarray(self.exceeds_critical).tolist(),
-                "loss_units": constants()["sun"]["conventions"]["loss"], "citation": citation("sun")}
+        return {
+            "law": self.law,
+            "format": self.format.to_dict(),
+            "params": plain(self.params),
+            "tokens": plain(self.tokens),
+            "loss": plain(self.loss),
+            "loss_bf16": plain(self.loss_bf16),
+            "penalty": plain(self.penalty),
+            "relative": plain(self.relative),
+            "critical_tokens": plain(self.critical_tokens),
+            "exceeds_critical": np.asarray(self.exceeds_critical).tolist(),
+            "loss_units": constants()["sun"]["conventions"]["loss"],
+            "citation": citation("sun"),
+        }
 
 
-def training_penalty(params, tokens, fmt: str | FloatFormat = "fp8", block_size=None,
-                     constants_: dict | None = None) -> TrainingPenalty:
-    """Sun et al.'s loss penalty of training in `fmt` instead of BF16 at N, D (vectorised), with the critical data size."""
+def training_penalty(
+    params, tokens, fmt: str | FloatFormat = "fp8", block_size=None, constants_: dict | None = None
+) -> TrainingPenalty:
+    """Sun et al.'s loss penalty of training in `fmt` instead of BF16 at N, D (vectorised), with the critical data
+    size."""
     f = fmt if isinstance(fmt, FloatFormat) else parse_format(fmt, block_size)
     loss = sun_loss(params, tokens, f.exponent_bits, f.mantissa_bits, f.block_size, constants_)
     bf16 = sun_loss(params, tokens, 8, 7, f.block_size, constants_)
     crit = sun_critical_tokens(params, f.exponent_bits, f.mantissa_bits, f.block_size, constants_)
     penalty = np.asarray(loss) - np.asarray(bf16)
     exceeds = np.asarray(tokens, float) > np.asarray(crit)
-    return TrainingPenalty(f, _out(np.asarray(params, float)), _out(np.asarray(tokens, float)), loss, bf16,
-                           _out(penalty), _out(penalty / np.asarray(bf16)), crit,
-                           bool(exceeds) if exceeds.ndim == 0 else exceeds)
+    return TrainingPenalty(
+        f,
+        _out(np.asarray(params, float)),
+        _out(np.asarray(tokens, float)),
+        loss,
+        bf16,
+        _out(penalty),
+        _out(penalty / np.asarray(bf16)),
+        crit,
+        bool(exceeds) if exceeds.ndim == 0 else exceeds,
+    )
 
 
 @dataclass(frozen=True)
@@ -287,9 +324,15 @@ class PrecisionChoice:
     critical_tokens: float
 
     def to_dict(self) -> dict:
-        return {"format": self.format.to_dict(), "params": self.params, "tokens": self.tokens, "loss": self.loss,
-                "tokens_per_param": self.tokens / self.params, "critical_tokens": self.critical_tokens,
-                "exceeds_critical": self.tokens > self.critical_tokens}
+        return {
+            "format": self.format.to_dict(),
+            "params": self.params,
+            "tokens": self.tokens,
+            "loss": self.loss,
+            "tokens_per_param": self.tokens / self.params,
+            "critical_tokens": self.critical_tokens,
+            "exceeds_critical": self.tokens > self.critical_tokens,
+        }
 
 
 @dataclass(frozen=True)
@@ -315,16 +358,29 @@ class CostOptimalPrecision:
     best: str
 
     def to_dict(self) -> dict:
-        return {"law": "sun", "flops": self.flops, "block_size": self.block_size, "cost_k": self.cost_k,
-                "bits": self.bits, "exponent_bits": self.exponent_bits, "mantissa_bits": self.mantissa_bits,
-                "nearest_layout": self.nearest_layout, "params": self.params, "tokens": self.tokens,
-                "tokens_per_param": self.tokens / self.params, "loss": self.loss,
-                "choices": [ch.to_dict() for ch in self.choices], "best": self.best,
-                "loss_units": constants()["sun"]["conventions"]["loss"], "citation": citation("sun")}
+        return {
+            "law": "sun",
+            "flops": self.flops,
+            "block_size": self.block_size,
+            "cost_k": self.cost_k,
+            "bits": self.bits,
+            "exponent_bits": self.exponent_bits,
+            "mantissa_bits": self.mantissa_bits,
+            "nearest_layout": self.nearest_layout,
+            "params": self.params,
+            "tokens": self.tokens,
+            "tokens_per_param": self.tokens / self.params,
+            "loss": self.loss,
+            "choices": [ch.to_dict() for ch in self.choices],
+            "best": self.best,
+            "loss_units": constants()["sun"]["conventions"]["loss"],
+            "citation": citation("sun"),
+        }
 
 
-def cost_optimal_precision(flops, block_size=None, choices=("bf16", "fp8", "fp4"), cost_k=None,
-                           constants_: dict | None = None) -> CostOptimalPrecision:
+def cost_optimal_precision(
+    flops, block_size=None, choices=("bf16", "fp8", "fp4"), cost_k=None, constants_: dict | None = None
+) -> CostOptimalPrecision:
     """Sun et al.'s cost-optimal precision for one budget: the continuous optimum and the best of `choices`."""
     c = _law_constants("sun", constants_)
     conv = constants()["sun"]["conventions"]
@@ -339,11 +395,15 @@ def cost_optimal_precision(flops, block_size=None, choices=("bf16", "fp8", "fp4"
     for name in choices:
         f = parse_format(name, block)
         fn, fd, fl = _sun_best_params(cc, f.exponent_bits, f.mantissa_bits, f.bits, block, k, c)
-        rows.append(PrecisionChoice(f, fn, fd, fl, float(sun_critical_tokens(fn, f.exponent_bits, f.mantissa_bits,
-                                                                             block, constants_))))
+        rows.append(
+            PrecisionChoice(
+                f, fn, fd, fl, float(sun_critical_tokens(fn, f.exponent_bits, f.mantissa_bits, block, constants_))
+            )
+        )
     best = min(rows, key=lambda r: r.loss).format.name if rows else ""
-    return CostOptimalPrecision(cc, block, k, p, float(e), float(m), f"E{nearest[0]}M{nearest[1]}", n, d, loss,
-                                tuple(rows), best)
+    return CostOptimalPrecision(
+        cc, block, k, p, float(e), float(m), f"E{nearest[0]}M{nearest[1]}", n, d, loss, tuple(rows), best
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -391,8 +451,10 @@ def kumar_effective_params(params, weight_bits, activation_bits=None, kv_bits=No
     pk = pw if kv_bits is None else _bits(kv_bits, "KV-cache bits")
     u = _kumar_factor(c, "w", pw) * _kumar_factor(c, "a", pa) * _kumar_factor(c, "kv", pk)
     if np.any(u <= 0):
-        raise ScaleplanError("Kumar et al.'s effective-parameter factor is not positive below about 3.2 bits "
-                             "(activations: gamma_a n_a = 3.11); use at least 4 bits")
+        raise ScaleplanError(
+            "Kumar et al.'s effective-parameter factor is not positive below about 3.2 bits "
+            "(activations: gamma_a n_a = 3.11); use at least 4 bits"
+        )
     return _out(n * u)
 
 
@@ -402,8 +464,9 @@ def kumar_param_multiplier(bits, constants_: dict | None = None):
     return _out(1.0 / np.asarray(kumar_effective_params(1.0, bits, constants_=constants_)))
 
 
-def kumar_loss(params, tokens, weight_bits=16, activation_bits=None, kv_bits=None, post_bits=None,
-               constants_: dict | None = None):
+def kumar_loss(
+    params, tokens, weight_bits=16, activation_bits=None, kv_bits=None, post_bits=None, constants_: dict | None = None
+):
     """Eq. (1)/(11): A N_eff^-alpha + B D^-beta + E (+ delta_PTQ of Eq. 2 when post_bits is given; BF16 training)."""
     c = _law_constants("kumar", constants_)
     neff = np.asarray(kumar_effective_params(params, weight_bits, activation_bits, kv_bits, constants_))
@@ -427,8 +490,10 @@ def kumar_critical_tokens(params, post_bits, constants_: dict | None = None):
     (beta B N^gamma_N exp(P_post/gamma_post) / (gamma_D C_T))^(1/(gamma_D + beta))."""
     c = _law_constants("kumar", constants_)
     n, p = _params(params), _bits(post_bits, "post-training bits", low=1)
-    return _out((c["beta"] * c["B"] * n ** c["gamma_N"] * np.exp(p / c["gamma_post"]) / (c["gamma_D"] * c["C_T"]))
-                ** (1.0 / (c["gamma_D"] + c["beta"])))
+    return _out(
+        (c["beta"] * c["B"] * n ** c["gamma_N"] * np.exp(p / c["gamma_post"]) / (c["gamma_D"] * c["C_T"]))
+        ** (1.0 / (c["gamma_D"] + c["beta"]))
+    )
 
 
 def kumar_optimal_bits(constants_: dict | None = None) -> float:
@@ -501,8 +566,16 @@ def published_checks() -> list[dict]:
     for law in ("sun", "ouyang", "kumar"):
         for check in constants()[law].get("published_checks", []):
             got, ok = run_check(check)
-            rows.append({"law": law, "claim": check["claim"], "where": check["where"], "printed": check["value"],
-                         "computed": plain(got) if not isinstance(got, list) else got, "passed": ok})
+            rows.append(
+                {
+                    "law": law,
+                    "claim": check["claim"],
+                    "where": check["where"],
+                    "printed": check["value"],
+                    "computed": plain(got) if not isinstance(got, list) else got,
+                    "passed": ok,
+                }
+            )
     return rows
 
 
@@ -517,8 +590,10 @@ def _range_warning(law: str, who: str, params: float, tokens: float | None = Non
         outside |= not r["tokens"][0] <= tokens <= r["tokens"][1]
     if not outside:
         return []
-    span = f"{fmt_count(r['params'][0])}-{fmt_count(r['params'][1])} parameters, {fmt_count(r['tokens'][0])}-" \
-           f"{fmt_count(r['tokens'][1])} tokens"
+    span = (
+        f"{fmt_count(r['params'][0])}-{fmt_count(r['params'][1])} parameters, {fmt_count(r['tokens'][0])}-"
+        f"{fmt_count(r['tokens'][1])} tokens"
+    )
     if "validated_params" in r:
         span += f" (validated to {fmt_count(r['validated_params'][1])} parameters)"
     at = f"N = {fmt_count(params)}" + ("" if tokens is None else f", D = {fmt_count(tokens)}")
@@ -539,8 +614,8 @@ class QuantizationRow:
     relative: float
     kumar_ptq_delta: float
     kumar_relative: float
-    ouyang_critical_tokens_per_param: float   # D/N past which training longer, then quantizing, is worse (derived)
-    kumar_critical_tokens_per_param: float    # the same by Kumar et al. Eq. (13)
+    ouyang_critical_tokens_per_param: float  # D/N past which training longer, then quantizing, is worse (derived)
+    kumar_critical_tokens_per_param: float  # the same by Kumar et al. Eq. (13)
 
     def to_dict(self) -> dict:
         return {k: plain(v) for k, v in self.__dict__.items()}
@@ -553,18 +628,26 @@ class QuantizationReport:
     params: float
     tokens: float
     tokens_per_param: float
-    loss_16bit: float           # Ouyang et al. Fig. 7 (Pythia)
-    kumar_loss_bf16: float      # Kumar et al. Eq. 1 at 16 bits (Dolma)
+    loss_16bit: float  # Ouyang et al. Fig. 7 (Pythia)
+    kumar_loss_bf16: float  # Kumar et al. Eq. 1 at 16 bits (Dolma)
     rows: tuple[QuantizationRow, ...]
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"law": "ouyang", "params": self.params, "tokens": self.tokens,
-                "tokens_per_param": self.tokens_per_param, "loss_16bit": self.loss_16bit,
-                "kumar_loss_bf16": self.kumar_loss_bf16, "rows": [r.to_dict() for r in self.rows],
-                "loss_units": constants()["ouyang"]["conventions"]["loss"],
-                "kumar_loss_units": constants()["kumar"]["conventions"]["loss"],
-                "citation": citation("ouyang"), "kumar_citation": citation("kumar"), "warnings": list(self.warnings)}
+        return {
+            "law": "ouyang",
+            "params": self.params,
+            "tokens": self.tokens,
+            "tokens_per_param": self.tokens_per_param,
+            "loss_16bit": self.loss_16bit,
+            "kumar_loss_bf16": self.kumar_loss_bf16,
+            "rows": [r.to_dict() for r in self.rows],
+            "loss_units": constants()["ouyang"]["conventions"]["loss"],
+            "kumar_loss_units": constants()["kumar"]["conventions"]["loss"],
+            "citation": citation("ouyang"),
+            "kumar_citation": citation("kumar"),
+            "warnings": list(self.warnings),
+        }
 
 
 def quantization_report(params, tokens, bits=(8, 4, 3, 2)) -> QuantizationReport:
@@ -575,11 +658,24 @@ def quantization_report(params, tokens, bits=(8, 4, 3, 2)) -> QuantizationReport
     rows = []
     for b in widths:
         q, k = float(ouyang_qid(n, d, b)), float(kumar_ptq_delta(n, d, b))
-        rows.append(QuantizationRow(b, q, base + q, q / base, k, k / kbase, ouyang_critical_tokens(n, b) / n,
-                                    float(kumar_critical_tokens(n, b)) / n))
+        rows.append(
+            QuantizationRow(
+                b,
+                q,
+                base + q,
+                q / base,
+                k,
+                k / kbase,
+                ouyang_critical_tokens(n, b) / n,
+                float(kumar_critical_tokens(n, b)) / n,
+            )
+        )
     lo, hi = constants()["ouyang"]["fitted_range"]["bits"]
-    warnings = [f"Ouyang et al. fitted {lo}-{hi} bits (GPTQ): the {b:g} bits row is an extrapolation"
-                for b in widths if not lo <= b <= hi]
+    warnings = [
+        f"Ouyang et al. fitted {lo}-{hi} bits (GPTQ): the {b:g} bits row is an extrapolation"
+        for b in widths
+        if not lo <= b <= hi
+    ]
     warnings += _range_warning("ouyang", "Ouyang et al. (Pythia checkpoints)", n, d)
     warnings += _range_warning("kumar", "Kumar et al. (constants 'unlikely to be useful' beyond their setup)", n, d)
     return QuantizationReport(n, d, d / n, base, kbase, tuple(rows), tuple(warnings))
@@ -605,18 +701,33 @@ class PrecisionReport:
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"flops": self.flops, "params": self.params, "tokens": self.tokens, "block_size": self.block_size,
-                "cost_optimal": self.cost_optimal.to_dict(), "training": [t.to_dict() for t in self.training],
-                "kumar": {"optimal_bits": self.kumar_optimal_bits,
-                          "param_multiplier": {str(k): v for k, v in self.kumar_multipliers.items()},
-                          "loss_units": constants()["kumar"]["conventions"]["loss"], "citation": citation("kumar")},
-                "quantization": None if self.quantization is None else self.quantization.to_dict(),
-                "warnings": list(self.warnings)}
+        return {
+            "flops": self.flops,
+            "params": self.params,
+            "tokens": self.tokens,
+            "block_size": self.block_size,
+            "cost_optimal": self.cost_optimal.to_dict(),
+            "training": [t.to_dict() for t in self.training],
+            "kumar": {
+                "optimal_bits": self.kumar_optimal_bits,
+                "param_multiplier": {str(k): v for k, v in self.kumar_multipliers.items()},
+                "loss_units": constants()["kumar"]["conventions"]["loss"],
+                "citation": citation("kumar"),
+            },
+            "quantization": None if self.quantization is None else self.quantization.to_dict(),
+            "warnings": list(self.warnings),
+        }
 
 
-def precision_report(flops=None, params=None, tokens=None, block_size=None,
-                     formats=("bf16", "fp8", "fp6", "fp4"), serve_bits=(8, 4, 3, 2),
-                     choices=("bf16", "fp8", "fp4")) -> PrecisionReport:
+def precision_report(
+    flops=None,
+    params=None,
+    tokens=None,
+    block_size=None,
+    formats=("bf16", "fp8", "fp6", "fp4"),
+    serve_bits=(8, 4, 3, 2),
+    choices=("bf16", "fp8", "fp4"),
+) -> PrecisionReport:
     """Everything `scaleplan precision` shows: give `flops` (a budget; 16-bit cost 6ND), or `params` and `tokens`
     (a model; its budget is 6ND and the serving table is added)."""
     if (params is None) != (tokens is None):
@@ -636,16 +747,19 @@ def precision_report(flops=None, params=None, tokens=None, block_size=None,
     for name in formats:
         f = parse_format(name, block)
         if n is None:
-            fn, fd, _ = _sun_best_params(c, f.exponent_bits, f.mantissa_bits, f.bits, block, conv["cost_k"],
-                                         _law_constants("sun", None))
+            fn, fd, _ = _sun_best_params(
+                c, f.exponent_bits, f.mantissa_bits, f.bits, block, conv["cost_k"], _law_constants("sun", None)
+            )
             training.append(training_penalty(fn, fd, f))
         else:
             training.append(training_penalty(n, d, f))
     for t in training:
         if t.exceeds_critical:
-            warnings.append(f"{t.format.name} ({t.format.layout}): {fmt_count(t.tokens)} tokens exceed Sun et al.'s "
-                            f"critical data size {fmt_count(t.critical_tokens)} for {fmt_count(t.params)} parameters; "
-                            f"more tokens make this run worse")
+            warnings.append(
+                f"{t.format.name} ({t.format.layout}): {fmt_count(t.tokens)} tokens exceed Sun et al.'s "
+                f"critical data size {fmt_count(t.critical_tokens)} for {fmt_count(t.params)} parameters; "
+                f"more tokens make this run worse"
+            )
     if n is not None:
         warnings += _range_warning("sun", "Sun et al.", n, d)
     else:
@@ -654,8 +768,9 @@ def precision_report(flops=None, params=None, tokens=None, block_size=None,
     if quant is not None:
         warnings += list(quant.warnings)
     multipliers = {b: float(kumar_param_multiplier(b)) for b in (16, 8, 6, 4)}
-    return PrecisionReport(c, n, d, block, opt, tuple(training), kumar_optimal_bits(), multipliers, quant,
-                           tuple(dict.fromkeys(warnings)))
+    return PrecisionReport(
+        c, n, d, block, opt, tuple(training), kumar_optimal_bits(), multipliers, quant, tuple(dict.fromkeys(warnings))
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -713,8 +828,9 @@ class PenaltyBlock:
         return d
 
 
-def plan_penalties(params, tokens, training_precision: str | None = None, serving_bits=None,
-                   block_size=None) -> PenaltyBlock:
+def plan_penalties(
+    params, tokens, training_precision: str | None = None, serving_bits=None, block_size=None
+) -> PenaltyBlock:
     """The precision block a plan of N parameters and D tokens would show, for a training format and/or serving
     weight bits (either may be None)."""
     n, d = float(_params(params)), float(_tokens(tokens))
@@ -723,9 +839,11 @@ def plan_penalties(params, tokens, training_precision: str | None = None, servin
     if training_precision is not None:
         training = training_penalty(n, d, training_precision, block_size)
         if training.exceeds_critical:
-            warnings.append(f"{training.format.name}: {fmt_count(d)} tokens exceed Sun et al.'s critical data size "
-                            f"{fmt_count(training.critical_tokens)} for {fmt_count(n)} parameters; more tokens make "
-                            f"this run worse")
+            warnings.append(
+                f"{training.format.name}: {fmt_count(d)} tokens exceed Sun et al.'s critical data size "
+                f"{fmt_count(training.critical_tokens)} for {fmt_count(n)} parameters; more tokens make "
+                f"this run worse"
+            )
     qid = qrel = kd = krel = ocrit = kcrit = None
     if serving_bits is not None:
         b = float(_bits(serving_bits, "serving bits", low=1))
@@ -737,7 +855,21 @@ def plan_penalties(params, tokens, training_precision: str | None = None, servin
         kcrit = float(kumar_critical_tokens(n, b)) / n
         for who, crit in (("Ouyang et al.", ocrit), ("Kumar et al.", kcrit)):
             if d / n > crit:
-                warnings.append(f"{d / n:.3g} tokens per parameter is past the {crit:.3g} at which, by {who}, "
-                                f"training longer and then serving at {b:g} bits makes the served model worse")
-    return PenaltyBlock(n, d, d / n, training, None if serving_bits is None else float(serving_bits), qid, qrel, kd,
-                        krel, ocrit, kcrit, tuple(warnings))
+                warnings.append(
+                    f"{d / n:.3g} tokens per parameter is past the {crit:.3g} at which, by {who}, "
+                    f"training longer and then serving at {b:g} bits makes the served model worse"
+                )
+    return PenaltyBlock(
+        n,
+        d,
+        d / n,
+        training,
+        None if serving_bits is None else float(serving_bits),
+        qid,
+        qrel,
+        kd,
+        krel,
+        ocrit,
+        kcrit,
+        tuple(warnings),
+    )

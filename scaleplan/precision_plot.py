@@ -22,14 +22,14 @@ DPI = 100
 class PenaltySeries:
     params: float
     tokens: float
-    bits: np.ndarray                    # 2..16
-    sun_penalty: np.ndarray             # Sun, best layout per bit width, vs BF16 at (params, tokens)
-    ouyang_bits: np.ndarray             # 2..8
-    ouyang_qid: np.ndarray              # Ouyang QiD at (params, tokens)
-    tokens_per_param: np.ndarray        # x axis of the right panel
-    sun_by_ratio: dict                  # format name -> Sun penalty along tokens_per_param at fixed params
-    critical_ratio: dict                # format name -> critical D / N
-    ouyang_by_ratio: dict               # bits -> Ouyang QiD along tokens_per_param
+    bits: np.ndarray  # 2..16
+    sun_penalty: np.ndarray  # Sun, best layout per bit width, vs BF16 at (params, tokens)
+    ouyang_bits: np.ndarray  # 2..8
+    ouyang_qid: np.ndarray  # Ouyang QiD at (params, tokens)
+    tokens_per_param: np.ndarray  # x axis of the right panel
+    sun_by_ratio: dict  # format name -> Sun penalty along tokens_per_param at fixed params
+    critical_ratio: dict  # format name -> critical D / N
+    ouyang_by_ratio: dict  # bits -> Ouyang QiD along tokens_per_param
 
 
 def penalty_series(params: float, tokens: float, points: int = 121) -> PenaltySeries:
@@ -61,10 +61,20 @@ def render(s: PenaltySeries) -> bytes:
         fig = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         left, right = fig.subplots(1, 2)
-        left.plot(s.bits, s.sun_penalty, "o-", color="C0",
-                  label="Sun et al. 2025: training in FP (best layout) vs BF16, Dolma loss")
-        left.plot(s.ouyang_bits, s.ouyang_qid, "s-", color="C3",
-                  label="Ouyang et al. 2024: GPTQ weight quantization of the trained model, Pythia loss")
+        left.plot(
+            s.bits,
+            s.sun_penalty,
+            "o-",
+            color="C0",
+            label="Sun et al. 2025: training in FP (best layout) vs BF16, Dolma loss",
+        )
+        left.plot(
+            s.ouyang_bits,
+            s.ouyang_qid,
+            "s-",
+            color="C3",
+            label="Ouyang et al. 2024: GPTQ weight quantization of the trained model, Pythia loss",
+        )
         left.set_yscale("symlog", linthresh=1e-3)
         left.set_xlabel("bits")
         left.set_ylabel("loss penalty (nats/token, each law's own loss)")
@@ -72,8 +82,13 @@ def render(s: PenaltySeries) -> bytes:
         left.legend(loc="upper right", fontsize=10)
         for i, (name, pen) in enumerate(s.sun_by_ratio.items()):
             right.plot(s.tokens_per_param, pen, color=f"C{i}", label=f"Sun: train in {name}")
-            right.axvline(s.critical_ratio[name], color=f"C{i}", ls=":", lw=1.5,
-                          label=f"{name} critical D/N = {s.critical_ratio[name]:.3g}")
+            right.axvline(
+                s.critical_ratio[name],
+                color=f"C{i}",
+                ls=":",
+                lw=1.5,
+                label=f"{name} critical D/N = {s.critical_ratio[name]:.3g}",
+            )
         for j, (b, qid) in enumerate(s.ouyang_by_ratio.items()):
             right.plot(s.tokens_per_param, qid, color=f"C{3 + j}", ls="--", label=f"Ouyang: serve at {b} bits")
         right.axvline(s.tokens / s.params, color="0.3", lw=2, label=f"this model: D/N = {s.tokens / s.params:.3g}")

@@ -55,8 +55,20 @@ from .errors import ScaleplanError
 from .units import fmt_sci
 
 __all__ = [
-    "Shape", "FlopCount", "VocabResult", "HParams", "Recipe", "HPARAM_LAWS",
-    "flops_per_token", "design_shape", "measure", "optimal_vocab", "hyperparameters", "recipe", "constants", "steplaw",
+    "HPARAM_LAWS",
+    "FlopCount",
+    "HParams",
+    "Recipe",
+    "Shape",
+    "VocabResult",
+    "constants",
+    "design_shape",
+    "flops_per_token",
+    "hyperparameters",
+    "measure",
+    "optimal_vocab",
+    "recipe",
+    "steplaw",
 ]
 
 # steplaw-paper (StepLaw with the paper's rounded constants) gives a row only when asked for by name.
@@ -66,6 +78,7 @@ HPARAM_LAWS = ("steplaw", "deepseek", "porian", "kaplan-bcrit", "steplaw-paper")
 # --------------------------------------------------------------------------------------------------------------
 # data file
 # --------------------------------------------------------------------------------------------------------------
+
 
 def _num(where: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
@@ -90,8 +103,18 @@ def constants() -> dict:
         if not isinstance(raw.get(key), dict):
             raise ScaleplanError(f"recipe.yaml: missing section {key!r}")
     conv = raw["conventions"]
-    for key in ("context", "vocab_multiple", "batch_sequence_multiple", "d_model_multiple", "shape_tolerance",
-                "ffw_ratio", "glu_ffw_ratio", "head_dim_small", "head_dim_large", "head_dim_switch"):
+    for key in (
+        "context",
+        "vocab_multiple",
+        "batch_sequence_multiple",
+        "d_model_multiple",
+        "shape_tolerance",
+        "ffw_ratio",
+        "glu_ffw_ratio",
+        "head_dim_small",
+        "head_dim_large",
+        "head_dim_switch",
+    ):
         _num(f"conventions.{key}", conv.get(key))
     v = raw["vocab"]
     for sub, keys in (("approach2", ("nv_ref", "nnv_ref", "gamma")), ("approach1", ("k_nnv", "e_nnv", "k_nv", "e_nv"))):
@@ -122,7 +145,7 @@ def _cite(c: dict) -> str:
     return f"{c.get('short', '')} {c.get('year', '')}{arxiv}{where}".strip()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _aliases() -> dict[str, str]:
     hp = constants()["hparams"]
     out = {}
@@ -147,9 +170,15 @@ def _law_name(law: str) -> str:
 # input checks
 # --------------------------------------------------------------------------------------------------------------
 
+
 def _pos_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value != int(value) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value != int(value)
+        or value < 1
+    ):
         raise ScaleplanError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
 
@@ -171,13 +200,13 @@ def _range_warning(what: str, value: float, rng, law: str) -> list[str]:
     if lo <= value <= hi:
         return []
     side = "below" if value < lo else "above"
-    return [f"{law}: {what} = {fmt_sci(value)} is {side} the fitted range [{fmt_sci(lo)}, {fmt_sci(hi)}]; "
-            "extrapolated"]
+    return [f"{law}: {what} = {fmt_sci(value)} is {side} the fitted range [{fmt_sci(lo)}, {fmt_sci(hi)}]; extrapolated"]
 
 
 # --------------------------------------------------------------------------------------------------------------
 # shape and FLOPs
 # --------------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -239,11 +268,19 @@ class Shape:
 
     def to_dict(self) -> dict:
         return {
-            "layers": self.layers, "d_model": self.d_model, "heads": self.heads, "head_dim": self.head_dim,
-            "d_ff": self.d_ff, "context": self.context, "vocab": self.vocab,
-            "tied_embeddings": self.tied_embeddings, "glu": self.glu,
-            "params_total": self.total_params, "params_non_embedding": self.non_embedding_params,
-            "params_embedding": self.embedding_params, "aspect_ratio": self.aspect_ratio,
+            "layers": self.layers,
+            "d_model": self.d_model,
+            "heads": self.heads,
+            "head_dim": self.head_dim,
+            "d_ff": self.d_ff,
+            "context": self.context,
+            "vocab": self.vocab,
+            "tied_embeddings": self.tied_embeddings,
+            "glu": self.glu,
+            "params_total": self.total_params,
+            "params_non_embedding": self.non_embedding_params,
+            "params_embedding": self.embedding_params,
+            "aspect_ratio": self.aspect_ratio,
         }
 
 
@@ -260,11 +297,11 @@ class FlopCount:
     feed_forward: float
     final_logits: float
     forward: float
-    flops_per_token: float      # training: forward + backward = 3 × forward
-    params: float               # N used for 6·N (shape.total_params)
+    flops_per_token: float  # training: forward + backward = 3 × forward
+    params: float  # N used for 6·N (shape.total_params)
     six_n: float
-    ratio: float                # flops_per_token / six_n
-    deepseek_m: float           # DeepSeek eq. 2 M: 6·N_non-embedding + 12·n_layer·(k·h)·l_seq
+    ratio: float  # flops_per_token / six_n
+    deepseek_m: float  # DeepSeek eq. 2 M: 6·N_non-embedding + 12·n_layer·(k·h)·l_seq
     citation: str = ""
 
     @property
@@ -274,11 +311,25 @@ class FlopCount:
 
     def to_dict(self) -> dict:
         return {
-            "flops_per_token": self.flops_per_token, "six_n": self.six_n, "ratio": self.ratio,
-            "params": self.params, "forward": self.forward, "deepseek_m": self.deepseek_m,
-            "breakdown": {k: getattr(self, k) for k in (
-                "embeddings", "qkv", "attention_logits", "softmax", "attention_values", "attention_output",
-                "feed_forward", "final_logits")},
+            "flops_per_token": self.flops_per_token,
+            "six_n": self.six_n,
+            "ratio": self.ratio,
+            "params": self.params,
+            "forward": self.forward,
+            "deepseek_m": self.deepseek_m,
+            "breakdown": {
+                k: getattr(self, k)
+                for k in (
+                    "embeddings",
+                    "qkv",
+                    "attention_logits",
+                    "softmax",
+                    "attention_values",
+                    "attention_output",
+                    "feed_forward",
+                    "final_logits",
+                )
+            },
             "citation": self.citation,
         }
 
@@ -292,8 +343,15 @@ def flops_per_token(shape: Shape) -> FlopCount:
     """
     if not isinstance(shape, Shape):
         raise ScaleplanError(f"flops_per_token needs a Shape, got {type(shape).__name__}")
-    s, d, kh, h, f, v, n_layers = (shape.context, shape.d_model, shape.attn_dim, shape.heads, shape.d_ff,
-                                   shape.vocab, shape.layers)
+    s, d, kh, h, f, v, n_layers = (
+        shape.context,
+        shape.d_model,
+        shape.attn_dim,
+        shape.heads,
+        shape.d_ff,
+        shape.vocab,
+        shape.layers,
+    )
     emb = 2.0 * v * d
     qkv = n_layers * 2.0 * 3 * d * kh
     logits = n_layers * 2.0 * s * kh
@@ -307,9 +365,21 @@ def flops_per_token(shape: Shape) -> FlopCount:
     n = float(shape.total_params)
     m = 6.0 * shape.non_embedding_params + 12.0 * n_layers * kh * s
     return FlopCount(
-        embeddings=emb, qkv=qkv, attention_logits=logits, softmax=softmax, attention_values=values,
-        attention_output=out, feed_forward=ffn, final_logits=final, forward=fwd, flops_per_token=train,
-        params=n, six_n=6.0 * n, ratio=train / (6.0 * n), deepseek_m=m, citation=_cite(constants()["flops"]["citation"]),
+        embeddings=emb,
+        qkv=qkv,
+        attention_logits=logits,
+        softmax=softmax,
+        attention_values=values,
+        attention_output=out,
+        feed_forward=ffn,
+        final_logits=final,
+        forward=fwd,
+        flops_per_token=train,
+        params=n,
+        six_n=6.0 * n,
+        ratio=train / (6.0 * n),
+        deepseek_m=m,
+        citation=_cite(constants()["flops"]["citation"]),
     )
 
 
@@ -364,8 +434,9 @@ def _candidates(target: float, layers, d_model, aim: float, step: int, loose: bo
     return range(lo * step, (hi + 1) * step, step)
 
 
-def _fit_shape(target: float, vocab, context: int, layers, d_model, heads, head_dim, d_ff, tied: bool,
-               glu: bool, tol: float) -> tuple[Shape | None, tuple | None]:
+def _fit_shape(
+    target: float, vocab, context: int, layers, d_model, heads, head_dim, d_ff, tied: bool, glu: bool, tol: float
+) -> tuple[Shape | None, tuple | None]:
     """Best shape within tolerance, or (None, closest). ``vocab=None``: Tao's optimum, consistent per candidate."""
     conv = constants()["conventions"]
     step = int(conv["d_model_multiple"])
@@ -472,8 +543,9 @@ def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool
     from .solvers import bisect
 
     # bisection in log N_nv (size(N_nv) increases strictly) to ~1e-18 of the log range
-    lo, hi = bisect(lambda x: parts(math.exp(float(x)))[0] < target, math.log(1.0), math.log(max(target, 2.0)),
-                    iterations=64)
+    lo, hi = bisect(
+        lambda x: parts(math.exp(float(x)))[0] < target, math.log(1.0), math.log(max(target, 2.0)), iterations=64
+    )
     nnv = math.exp(0.5 * (float(lo) + float(hi)))
     _, d, emb = parts(nnv)
     return nnv, d, emb
@@ -532,11 +604,16 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
     per_layer = ds * (attn + m * d * ff0) + (12.0 * h * hd * context if ds == 6.0 else 0.0)
     # whole layers from the smooth (unrounded) embeddings, so the count depends on the target only through
     # quantities that increase with it
-    smooth_emb = {"total": k * emb if vocab is None else k * vocab * d, "non_embedding": 0.0,
-                  "non_embedding_with_head": emb if vocab is None else vocab * d, "flops_per_token": 0.0}[convention]
+    smooth_emb = {
+        "total": k * emb if vocab is None else k * vocab * d,
+        "non_embedding": 0.0,
+        "non_embedding_with_head": emb if vocab is None else vocab * d,
+        "flops_per_token": 0.0,
+    }[convention]
     n_layers = max(1, round((target - smooth_emb) / per_layer))
-    real_emb = {"total": k * v * d, "non_embedding": 0.0, "non_embedding_with_head": v * d,
-                "flops_per_token": 0.0}[convention]
+    real_emb = {"total": k * v * d, "non_embedding": 0.0, "non_embedding_with_head": v * d, "flops_per_token": 0.0}[
+        convention
+    ]
     want = ff0 + ((target - real_emb) / n_layers - per_layer) / (ds * m * d)
     q = 128 if d >= 512 else 32
     lo, hi = -(-int(ff0 * (1 - _FF_SWING)) // q) * q, int(ff0 * (1 + _FF_SWING)) // q * q
@@ -571,9 +648,21 @@ def _pins_text(**pins) -> str:
     return ", ".join(given) if given else "no pins"
 
 
-def design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model=None, heads=None, head_dim=None,
-                 d_ff=None, tied_embeddings: bool = False, glu: bool = False, tolerance=None,
-                 convention: str = "total") -> Shape:
+def design_shape(
+    params_total,
+    *,
+    vocab=None,
+    context=2048,
+    layers=None,
+    d_model=None,
+    heads=None,
+    head_dim=None,
+    d_ff=None,
+    tied_embeddings: bool = False,
+    glu: bool = False,
+    tolerance=None,
+    convention: str = "total",
+) -> Shape:
     """Layers, d_model, heads, d_ff whose size in ``convention`` is ``params_total`` within ``tolerance`` (3 %).
 
     ``convention`` is the law's own count: ``total`` (all parameters), ``non_embedding``, ``non_embedding_with_head``
@@ -587,7 +676,8 @@ def design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model
     down. The stated band: d_model/n_layer stays within [18, 120] over 1e6..3e13 parameters, and from 1e8
     parameters within 0.8-1.3x Table A9's; DeepSeek's M goes down to ~8.5 below ~1e17 FLOPs (under its fitted
     range), where attention dominates M. d_ff = 4·d_model (8/3·d_model rounded to 128 if ``glu``), moved by up
-    to 1/4 in multiples of 128 (32 below d_model 512) to absorb what whole layers cannot. head_dim is 64 up to d_model 1024 and 128 above
+    to 1/4 in multiples of 128 (32 below d_model 512) to absorb what whole layers cannot. head_dim is 64 up to d_model
+    1024 and 128 above
     (Table A9). ``vocab=None``: V = N_v / d_model with Tao et al.'s N_v for the smooth model's non-vocabulary
     parameters, so N_v never falls as the target grows, while V may step down where the width steps up.
 
@@ -595,18 +685,47 @@ def design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model
     tolerance of the total parameters is searched; a target in another convention is first converted to total
     parameters through the smooth model.
     """
-    shape, _vocab, _warnings = _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff,
-                                       bool(tied_embeddings), bool(glu), tolerance, convention, strict=True)
+    shape, _vocab, _warnings = _design(
+        params_total,
+        vocab,
+        context,
+        layers,
+        d_model,
+        heads,
+        head_dim,
+        d_ff,
+        bool(tied_embeddings),
+        bool(glu),
+        tolerance,
+        convention,
+        strict=True,
+    )
     return shape
 
 
-_CONVENTION_WORDS = {"total": "parameters", "non_embedding": "non-embedding parameters",
-                     "non_embedding_with_head": "non-embedding + head parameters",
-                     "flops_per_token": "non-embedding FLOPs per token (DeepSeek's M)"}
+_CONVENTION_WORDS = {
+    "total": "parameters",
+    "non_embedding": "non-embedding parameters",
+    "non_embedding_with_head": "non-embedding + head parameters",
+    "flops_per_token": "non-embedding FLOPs per token (DeepSeek's M)",
+}
 
 
-def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tolerance,
-            convention="total", strict=False):
+def _design(
+    params_total,
+    vocab,
+    context,
+    layers,
+    d_model,
+    heads,
+    head_dim,
+    d_ff,
+    tied,
+    glu,
+    tolerance,
+    convention="total",
+    strict=False,
+):
     """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe.
 
     ``strict`` (design_shape) raises when no shape is within tolerance; a recipe warns instead, so a plan at a
@@ -614,19 +733,24 @@ def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff
     """
     convention = _check_convention(convention)
     target, vocab, context, layers, d_model, heads, head_dim, d_ff, tol = _check_pins(
-        params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance)
+        params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance
+    )
     pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
     warnings: list[str] = []
     vres = None
     if all(v is None for v in (layers, d_model, heads, head_dim, d_ff)):
         shape = _ladder_shape(target, convention, vocab, context, tied, glu)
         k = 1 if tied else 2
-        if vocab is not None and k * vocab * shape.d_model >= target and convention in ("total",
-                                                                                        "non_embedding_with_head"):
+        if (
+            vocab is not None
+            and k * vocab * shape.d_model >= target
+            and convention in ("total", "non_embedding_with_head")
+        ):
             raise ScaleplanError(
                 f"no shape fits {target:.4g} {_CONVENTION_WORDS[convention]} with {_pins_text(**pins)}: the "
                 f"embeddings alone ({k * vocab * shape.d_model:.4g} at d_model {shape.d_model}) exceed the target; "
-                "pin a smaller vocab or raise params")
+                "pin a smaller vocab or raise params"
+            )
         err = measure(shape, convention) / target - 1.0
         if abs(err) > tol:
             layers_text = f"{shape.layers} layer{'s' if shape.layers != 1 else ''} × d_model {shape.d_model}"
@@ -634,12 +758,17 @@ def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff
                 raise ScaleplanError(
                     f"no transformer shape has {target:.4g} {_CONVENTION_WORDS[convention]} within {tol:.0%}: the "
                     f"closest ({layers_text}) is {err:+.1%} off; the model is too small to design (give a larger "
-                    "budget or model)")
+                    "budget or model)"
+                )
             warnings.append(
                 f"shape: {layers_text} has {measure(shape, convention):.4g} {_CONVENTION_WORDS[convention]}, "
                 f"{err:+.1%} from the law's {target:.4g}: "
-                + ("no transformer is that small" if err > 0 and shape.layers == 1 and shape.d_model == 128
-                   else f"whole layers this narrow are too coarse at context {context:,}"))
+                + (
+                    "no transformer is that small"
+                    if err > 0 and shape.layers == 1 and shape.d_model == 128
+                    else f"whole layers this narrow are too coarse at context {context:,}"
+                )
+            )
         if vocab is None:
             nnv, _d, _nv = _smooth_size(target, convention, context, None, tied)
             vres = optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied)
@@ -649,27 +778,32 @@ def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff
             target = nnv + (1 if tied else 2) * (emb if vocab is None else vocab * d_s)
         shape, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tol)
         if shape is not None and vocab is None:
-            vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model,
-                                 tied_embeddings=tied)
+            vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model, tied_embeddings=tied)
         if shape is None:
             if closest is None:
                 raise ScaleplanError(
                     f"no shape fits params_total = {target:.4g} with {_pins_text(**pins)}: the embeddings alone "
-                    f"exceed the target, or heads/head_dim divide no allowed d_model; pin fewer values or raise params")
+                    f"exceed the target, or heads/head_dim divide no allowed d_model; pin fewer values or raise params"
+                )
             err, d, n_layers = closest[:3]
             layers_text = f"{n_layers} layer{'s' if n_layers != 1 else ''} × d_model {d}"
             raise ScaleplanError(
                 f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol:.0%}: the closest "
-                f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them")
+                f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them"
+            )
     lo, hi = constants()["shape"]["aspect_range"]
     if not lo <= shape.aspect_ratio <= hi:
-        warnings.append(f"shape: d_model/layers = {shape.aspect_ratio:.3g} is outside [{lo}, {hi}], the range "
-                        f"Kaplan et al. 2020 Fig. 5 shows with near-equal loss")
+        warnings.append(
+            f"shape: d_model/layers = {shape.aspect_ratio:.3g} is outside [{lo}, {hi}], the range "
+            f"Kaplan et al. 2020 Fig. 5 shows with near-equal loss"
+        )
     if d_model is not None and d_model % int(constants()["conventions"]["d_model_multiple"]):
         warnings.append(f"shape: pinned d_model = {d_model} is not a multiple of 128 (slower matrix multiplies)")
     if shape.d_model < 128:
-        warnings.append(f"shape: d_model = {shape.d_model} is below 128, narrower than any published scaling-law "
-                        "model (Kaplan et al. 2020's smallest widths)")
+        warnings.append(
+            f"shape: d_model = {shape.d_model} is below 128, narrower than any published scaling-law "
+            "model (Kaplan et al. 2020's smallest widths)"
+        )
     if shape.heads == 1:
         warnings.append("shape: a single attention head; published models of this size use 4 or more")
     if vres is not None:
@@ -681,15 +815,16 @@ def _design(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff
 # vocabulary (Tao et al. 2024)
 # --------------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class VocabResult:
-    vocab: int                   # rounded to ``multiple``
-    vocab_exact: float           # N_v / d_model before rounding
+    vocab: int  # rounded to ``multiple``
+    vocab_exact: float  # N_v / d_model before rounding
     multiple: int
-    vocab_params: float          # Tao's N_v = V·d_model (one matrix), optimal
-    non_vocab_params: float      # Tao's N_nv
+    vocab_params: float  # Tao's N_v = V·d_model (one matrix), optimal
+    non_vocab_params: float  # Tao's N_nv
     d_model: int
-    approach: str                # 'approach2-derivative' or 'approach1-isoflops'
+    approach: str  # 'approach2-derivative' or 'approach1-isoflops'
     law: str
     citation: str
     alternatives: tuple[tuple[str, int], ...] = ()
@@ -697,10 +832,17 @@ class VocabResult:
 
     def to_dict(self) -> dict:
         return {
-            "vocab": self.vocab, "vocab_exact": self.vocab_exact, "multiple": self.multiple,
-            "vocab_params": self.vocab_params, "non_vocab_params": self.non_vocab_params, "d_model": self.d_model,
-            "approach": self.approach, "law": self.law, "citation": self.citation,
-            "alternatives": dict(self.alternatives), "warnings": list(self.warnings),
+            "vocab": self.vocab,
+            "vocab_exact": self.vocab_exact,
+            "multiple": self.multiple,
+            "vocab_params": self.vocab_params,
+            "non_vocab_params": self.non_vocab_params,
+            "d_model": self.d_model,
+            "approach": self.approach,
+            "law": self.law,
+            "citation": self.citation,
+            "alternatives": dict(self.alternatives),
+            "warnings": list(self.warnings),
         }
 
 
@@ -722,8 +864,9 @@ def _tao_d_model(nnv: float) -> int:
     return int(constants()["vocab"]["d_model_table"][-1][1])  # pragma: no cover
 
 
-def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_model=None,
-                  tied_embeddings: bool = False) -> VocabResult:
+def optimal_vocab(
+    non_vocab_params=None, *, flops=None, params_total=None, d_model=None, tied_embeddings: bool = False
+) -> VocabResult:
     """Tao et al. 2024 compute-optimal vocabulary, rounded to the nearest multiple of 128.
 
     Give exactly one of ``non_vocab_params`` (N_nv; approach 2: N_v = 3,145,728·(N_nv/33M)^0.8354),
@@ -746,10 +889,13 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
             # the same path as a plan of this many parameters: the designed shape's width and smooth split
             total = _pos_float("params_total", params_total)
             if total < 1e5:
-                raise ScaleplanError(f"params_total = {total:.4g} is too small to split into vocabulary and "
-                                     f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)")
-            shape = _ladder_shape(total, "total", None, int(constants()["conventions"]["context"]),
-                                  bool(tied_embeddings), False)
+                raise ScaleplanError(
+                    f"params_total = {total:.4g} is too small to split into vocabulary and "
+                    f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)"
+                )
+            shape = _ladder_shape(
+                total, "total", None, int(constants()["conventions"]["context"]), bool(tied_embeddings), False
+            )
             nnv, _d, _nv = _smooth_size(total, "total", shape.context, None, bool(tied_embeddings))
             return optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied_embeddings)
         if params_total is not None:
@@ -759,8 +905,10 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
             for _ in range(60):  # fixed point of nnv = total - k * N_v(nnv); contraction since N_v grows sublinearly
                 new = total - k * _tao_nv_approach2(nnv)
                 if new <= 0:
-                    raise ScaleplanError(f"params_total = {total:.4g} is too small to split into vocabulary and "
-                                         f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)")
+                    raise ScaleplanError(
+                        f"params_total = {total:.4g} is too small to split into vocabulary and "
+                        f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)"
+                    )
                 if abs(new - nnv) <= 1e-12 * total:
                     nnv = new
                     break
@@ -779,8 +927,16 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
         alternatives = [("approach2-derivative", _round_multiple(_tao_nv_approach2(nnv) / d, mult))]
     warnings = _range_warning("non-vocabulary parameters", nnv, cv["fitted_range"]["non_vocab_params"], "tao2024")
     return VocabResult(
-        vocab=vocab, vocab_exact=exact, multiple=mult, vocab_params=nv, non_vocab_params=nnv, d_model=d,
-        approach=approach, law=cv["name"], citation=_cite(cv["citation"]), alternatives=tuple(alternatives),
+        vocab=vocab,
+        vocab_exact=exact,
+        multiple=mult,
+        vocab_params=nv,
+        non_vocab_params=nnv,
+        d_model=d,
+        approach=approach,
+        law=cv["name"],
+        citation=_cite(cv["citation"]),
+        alternatives=tuple(alternatives),
         warnings=tuple(warnings),
     )
 
@@ -789,17 +945,18 @@ def optimal_vocab(non_vocab_params=None, *, flops=None, params_total=None, d_mod
 # learning rate and batch size
 # --------------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class HParams:
     law: str
     title: str
     citation: str
     learning_rate: float | None
-    batch_tokens: int            # batch_sequences × context
+    batch_tokens: int  # batch_sequences × context
     batch_sequences: int
-    batch_tokens_raw: float      # the law's value before rounding
+    batch_tokens_raw: float  # the law's value before rounding
     context: int
-    basis: str                   # the inputs the law was evaluated at
+    basis: str  # the inputs the law was evaluated at
     status: str
     default: bool = False
     note: str = ""
@@ -807,10 +964,19 @@ class HParams:
 
     def to_dict(self) -> dict:
         return {
-            "law": self.law, "title": self.title, "citation": self.citation, "learning_rate": self.learning_rate,
-            "batch_tokens": self.batch_tokens, "batch_sequences": self.batch_sequences,
-            "batch_tokens_raw": self.batch_tokens_raw, "context": self.context, "basis": self.basis,
-            "status": self.status, "default": self.default, "note": self.note, "warnings": list(self.warnings),
+            "law": self.law,
+            "title": self.title,
+            "citation": self.citation,
+            "learning_rate": self.learning_rate,
+            "batch_tokens": self.batch_tokens,
+            "batch_sequences": self.batch_sequences,
+            "batch_tokens_raw": self.batch_tokens_raw,
+            "context": self.context,
+            "basis": self.basis,
+            "status": self.status,
+            "default": self.default,
+            "note": self.note,
+            "warnings": list(self.warnings),
         }
 
 
@@ -824,11 +990,20 @@ def _batch(tokens_raw: float, context: int) -> tuple[int, int]:
 def _row(name: str, lr, tokens_raw: float, context: int, basis: str, warnings: list[str]) -> HParams:
     c = constants()["hparams"][name]
     bt, bs = _batch(tokens_raw, context)
-    return HParams(law=name, title=c.get("title", name), citation=_cite(c["citation"]),
-                   learning_rate=None if lr is None else float(lr), batch_tokens=bt, batch_sequences=bs,
-                   batch_tokens_raw=float(tokens_raw), context=context, basis=basis,
-                   status=str(c.get("status", "")), note=" ".join(str(c.get("note", "")).split()),
-                   warnings=tuple(warnings))
+    return HParams(
+        law=name,
+        title=c.get("title", name),
+        citation=_cite(c["citation"]),
+        learning_rate=None if lr is None else float(lr),
+        batch_tokens=bt,
+        batch_sequences=bs,
+        batch_tokens_raw=float(tokens_raw),
+        context=context,
+        basis=basis,
+        status=str(c.get("status", "")),
+        note=" ".join(str(c.get("note", "")).split()),
+        warnings=tuple(warnings),
+    )
 
 
 def steplaw(non_embedding_params, tokens, *, law: str = "steplaw") -> tuple[float, float]:
@@ -849,8 +1024,17 @@ def steplaw(non_embedding_params, tokens, *, law: str = "steplaw") -> tuple[floa
     return (c["eta_coef"] * n ** c["eta_n_exp"] * d ** c["eta_d_exp"], c["batch_coef"] * d ** c["batch_d_exp"])
 
 
-def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None, context=2048,
-                    shape: Shape | None = None, deepseek_flops=None) -> list[HParams]:
+def hyperparameters(
+    params=None,
+    tokens=None,
+    flops=None,
+    *,
+    loss=None,
+    law=None,
+    context=2048,
+    shape: Shape | None = None,
+    deepseek_flops=None,
+) -> list[HParams]:
     """Learning rate and batch size from every law that applies, one marked ``default``.
 
     ``params`` is total parameters (turned into a shape with ``design_shape`` for the non-embedding count and
@@ -873,9 +1057,15 @@ def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None
             n, d = float(shape.non_embedding_params), tokens
             lr, b = steplaw(n, d, law=name)
             rng = hp[name].get("fitted_range", {})
-            rows[name] = _row(name, lr, b, context, f"N_non_embedding={n:.4g}, D={d:.4g}",
-                              _range_warning("N (non-embedding)", n, rng.get("params"), name)
-                              + _range_warning("D (tokens)", d, rng.get("tokens"), name))
+            rows[name] = _row(
+                name,
+                lr,
+                b,
+                context,
+                f"N_non_embedding={n:.4g}, D={d:.4g}",
+                _range_warning("N (non-embedding)", n, rng.get("params"), name)
+                + _range_warning("D (tokens)", d, rng.get("tokens"), name),
+            )
     c_ds = None
     if deepseek_flops is not None:
         c_ds, basis = _pos_float("deepseek_flops", deepseek_flops), "C = M·D of the DeepSeek plan"
@@ -887,27 +1077,46 @@ def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None
         c = hp["deepseek"]
         lr = c["eta_coef"] * c_ds ** c["eta_exp"]
         b = c["batch_coef"] * c_ds ** c["batch_exp"]
-        rows["deepseek"] = _row("deepseek", lr, b, context, f"{basis}, C={c_ds:.4g}",
-                                _range_warning("C", c_ds, c["fitted_range"]["flops"], "deepseek"))
+        rows["deepseek"] = _row(
+            "deepseek",
+            lr,
+            b,
+            context,
+            f"{basis}, C={c_ds:.4g}",
+            _range_warning("C", c_ds, c["fitted_range"]["flops"], "deepseek"),
+        )
     if shape is not None:
         c = hp["porian"]
         n = float(shape.non_embedding_params + shape.vocab_params)  # non-embedding + output head
         x = n / c["n_ref"]
         lr = c["eta_coef"] * x ** c["eta_exp"]
         b = c["batch_seq_coef"] * x ** c["batch_exp"] * c["batch_context"]
-        rows["porian"] = _row("porian", lr, b, context, f"N (non-embedding + head)={n:.4g}",
-                              _range_warning("N", n, c["fitted_range"]["params"], "porian"))
+        rows["porian"] = _row(
+            "porian",
+            lr,
+            b,
+            context,
+            f"N (non-embedding + head)={n:.4g}",
+            _range_warning("N", n, c["fitted_range"]["params"], "porian"),
+        )
     if loss is not None:
         c = hp["kaplan-bcrit"]
         b = c["b_star"] / loss ** (1.0 / c["alpha_b"])
         rows["kaplan-bcrit"] = _row("kaplan-bcrit", None, b, context, f"L={loss:.4g} nats/token", [])
 
     if not rows:
-        raise ScaleplanError("hyperparameters needs params and tokens (StepLaw, DeepSeek, Porian), flops "
-                             "(DeepSeek), params alone (Porian) or a loss (Kaplan B_crit); got none of these")
+        raise ScaleplanError(
+            "hyperparameters needs params and tokens (StepLaw, DeepSeek, Porian), flops "
+            "(DeepSeek), params alone (Porian) or a loss (Kaplan B_crit); got none of these"
+        )
     if chosen is not None and chosen not in rows:
-        needs = {"steplaw": "params and tokens", "steplaw-paper": "params and tokens", "deepseek": "flops, or params and tokens",
-                 "porian": "params", "kaplan-bcrit": "a loss"}[chosen]
+        needs = {
+            "steplaw": "params and tokens",
+            "steplaw-paper": "params and tokens",
+            "deepseek": "flops, or params and tokens",
+            "porian": "params",
+            "kaplan-bcrit": "a loss",
+        }[chosen]
         raise ScaleplanError(f"law {chosen!r} needs {needs}; applicable here: {', '.join(rows)}")
     default = chosen or next(name for name in hp["default_order"] if name in rows)
     return [replace(rows[name], default=(name == default)) for name in HPARAM_LAWS if name in rows]
@@ -917,10 +1126,11 @@ def hyperparameters(params=None, tokens=None, flops=None, *, loss=None, law=None
 # the whole recipe
 # --------------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Recipe:
     shape: Shape
-    vocab: VocabResult | None          # None when the vocabulary was pinned
+    vocab: VocabResult | None  # None when the vocabulary was pinned
     flops: FlopCount
     hparams: tuple[HParams, ...]
     tokens: float
@@ -973,9 +1183,24 @@ class Recipe:
         }
 
 
-def recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, context=2048, vocab=None, layers=None,
-           d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings: bool = False,
-           glu: bool = False, convention: str = "total") -> Recipe:
+def recipe(
+    params_total,
+    tokens=None,
+    flops=None,
+    *,
+    loss=None,
+    law=None,
+    context=2048,
+    vocab=None,
+    layers=None,
+    d_model=None,
+    heads=None,
+    head_dim=None,
+    d_ff=None,
+    tied_embeddings: bool = False,
+    glu: bool = False,
+    convention: str = "total",
+) -> Recipe:
     """Vocabulary, shape, FLOPs per token and learning rate / batch size for one plan.
 
     ``params_total`` is the model size in ``convention`` (the allocating law's own count, see ``design_shape``;
@@ -990,8 +1215,20 @@ def recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, contex
             raise ScaleplanError("recipe needs tokens or flops")
         tokens = _pos_float("flops", flops) / ((1.0 if convention == "flops_per_token" else 6.0) * total)
     tokens = _pos_float("tokens", tokens)
-    shape, vres, warnings = _design(total, vocab, context, layers, d_model, heads, head_dim, d_ff,
-                                    bool(tied_embeddings), bool(glu), None, convention)
+    shape, vres, warnings = _design(
+        total,
+        vocab,
+        context,
+        layers,
+        d_model,
+        heads,
+        head_dim,
+        d_ff,
+        bool(tied_embeddings),
+        bool(glu),
+        None,
+        convention,
+    )
     count = flops_per_token(shape)
     # A DeepSeek plan's budget is M·D by construction; other plans' C = 6 N D is not DeepSeek's C, so M comes
     # from the shape.
@@ -999,5 +1236,12 @@ def recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, contex
     rows = hyperparameters(tokens=tokens, flops=flops, loss=loss, law=law, shape=shape, deepseek_flops=m_flops)
     for row in rows:
         warnings.extend(row.warnings)
-    return Recipe(shape=shape, vocab=vres, flops=count, hparams=tuple(rows), tokens=tokens,
-                  warnings=tuple(dict.fromkeys(warnings)), vocab_pinned=vocab is not None)
+    return Recipe(
+        shape=shape,
+        vocab=vres,
+        flops=count,
+        hparams=tuple(rows),
+        tokens=tokens,
+        warnings=tuple(dict.fromkeys(warnings)),
+        vocab_pinned=vocab is not None,
+    )

@@ -77,20 +77,33 @@ def short_source(citation: str) -> str:
     return citation
 
 
-def grid_table(title: str | None, headers: list[str], rows: list[list[str]], caption: str | None = None,
-               first_column_style: str = "bold", width: int | None = None) -> Table:
+def grid_table(
+    title: str | None,
+    headers: list[str],
+    rows: list[list[str]],
+    caption: str | None = None,
+    first_column_style: str = "bold",
+    width: int | None = None,
+) -> Table:
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
     # Wrap between words, never inside one: each column at least as wide as its longest word (up to 24), when the
     # table still fits the console that way; otherwise rich folds the longest words rather than drop columns.
-    longest = [min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
-               for h, cells in zip(headers, columns)]
+    longest = [
+        min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
+        for h, cells in zip(headers, columns)
+    ]
     whole_words = width is None or sum(longest) + 3 * len(headers) <= width
     for i, (header, cells) in enumerate(zip(headers, columns)):
         numeric = sum(c[:1].isdigit() or c[:1] in "$-+." for c in cells) * 2 >= len(cells)
-        table.add_column(header, style=first_column_style if i == 0 else None,
-                         justify="right" if i and numeric else "left", overflow="fold", no_wrap=i == 0,
-                         min_width=longest[i] if whole_words else None)
+        table.add_column(
+            header,
+            style=first_column_style if i == 0 else None,
+            justify="right" if i and numeric else "left",
+            overflow="fold",
+            no_wrap=i == 0,
+            min_width=longest[i] if whole_words else None,
+        )
     for row in rows:
         table.add_row(*row)
     return table
@@ -101,8 +114,15 @@ def _write_raw(console: Console, text: str) -> None:
     console.file.flush()
 
 
-def emit_grid(console: Console, fmt: Format, title: str | None, headers: list[str], rows: list[list[str]],
-              records: list[dict] | dict, caption: str | None = None) -> None:
+def emit_grid(
+    console: Console,
+    fmt: Format,
+    title: str | None,
+    headers: list[str],
+    rows: list[list[str]],
+    records: list[dict] | dict,
+    caption: str | None = None,
+) -> None:
     """One result in the asked format: a table from (headers, rows), or the machine form from `records`."""
     match fmt:
         case Format.json:  # machine formats go to the file as they are: no wrapping, no markup (and fast)
@@ -125,8 +145,12 @@ def _loss(value) -> str:
 
 
 # What N counts, in a few letters (tables are 80 columns wide).
-SHORT_CONVENTION = {"total": "all", "non_embedding": "non-emb.", "non_embedding_with_head": "non-emb.+head",
-                    "flops_per_token": "M, FLOPs/tok"}
+SHORT_CONVENTION = {
+    "total": "all",
+    "non_embedding": "non-emb.",
+    "non_embedding_with_head": "non-emb.+head",
+    "flops_per_token": "M, FLOPs/tok",
+}
 
 
 def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False) -> list[tuple[str, str]]:
@@ -138,7 +162,10 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     lines = [
         ("law", plan.law),
         ("training FLOPs", fmt_flops(plan.flops)),
-        ("parameters", f"{fmt_count(plan.params)} ({SHORT_CONVENTION.get(plan.params_convention, plan.params_convention)})"),
+        (
+            "parameters",
+            f"{fmt_count(plan.params)} ({SHORT_CONVENTION.get(plan.params_convention, plan.params_convention)})",
+        ),
     ]
     if all_rows or plan.params_convention != "total":  # no row repeats another
         lines.append(("params, total", fmt_count(plan.params_total)))
@@ -176,8 +203,12 @@ def precision_lines(block, cost) -> list[tuple[str, str]]:
     out = []
     t = block.training
     if t is not None:
-        out.append((f"{t.format.name} training penalty", f"{t.penalty:+.4f} ({100 * t.relative:+.2f}%, Sun et al., "
-                                                         "Dolma loss)"))
+        out.append(
+            (
+                f"{t.format.name} training penalty",
+                f"{t.penalty:+.4f} ({100 * t.relative:+.2f}%, Sun et al., Dolma loss)",
+            )
+        )
         if cost is not None and getattr(cost, "precision", "bf16") != "bf16":
             from .cost import get_hardware
 
@@ -190,16 +221,32 @@ def precision_lines(block, cost) -> list[tuple[str, str]]:
                 saved = f"{fmt_number(hours_bf16 - cost.gpu_hours)} GPU-hours"
                 if cost.dollars is not None:
                     saved += f", {fmt_dollars(cost.dollars * (cost.peak_flops / bf16 - 1))}"
-                out.append((f"saved by {cost.precision.upper()} vs BF16", f"{saved} (peak x{cost.peak_flops / bf16:.2g} "
-                                                                         "at the same MFU)"))
-        out.append((f"{t.format.name} critical data size", fmt_count(t.critical_tokens)
-                    + (" (exceeded)" if t.exceeds_critical else "")))
+                out.append(
+                    (
+                        f"saved by {cost.precision.upper()} vs BF16",
+                        f"{saved} (peak x{cost.peak_flops / bf16:.2g} at the same MFU)",
+                    )
+                )
+        out.append(
+            (
+                f"{t.format.name} critical data size",
+                fmt_count(t.critical_tokens) + (" (exceeded)" if t.exceeds_critical else ""),
+            )
+        )
     if block.serving_bits is not None:
-        out.append((f"serving at {block.serving_bits:g} bits", f"{block.qid:+.4f} ({100 * block.qid_relative:+.2f}%, "
-                                                               "Ouyang et al., Pythia loss)"))
-        out.append(("quantization erases the gain past",
-                    f"{fmt_number(block.ouyang_critical_tokens_per_param)} tokens/param (Ouyang); "
-                    f"{fmt_number(block.kumar_critical_tokens_per_param)} (Kumar)"))
+        out.append(
+            (
+                f"serving at {block.serving_bits:g} bits",
+                f"{block.qid:+.4f} ({100 * block.qid_relative:+.2f}%, Ouyang et al., Pythia loss)",
+            )
+        )
+        out.append(
+            (
+                "quantization erases the gain past",
+                f"{fmt_number(block.ouyang_critical_tokens_per_param)} tokens/param (Ouyang); "
+                f"{fmt_number(block.kumar_critical_tokens_per_param)} (Kumar)",
+            )
+        )
     return out
 
 
@@ -213,9 +260,14 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
         return [("layout", "-"), ("memory per device", lp.note)]
     where = f"on {lp.gpus:,} GPUs" if lp.suggested is not None else "fewest devices"
     fewest = "" if lp.fewest is None else f"; fewest devices {lp.fewest.devices:,}"
-    return [("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}, ZeRO-{lp.zero}{fewest}"),
-            ("memory per device", f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
-                                  + ("" if m.fits else f": does not fit, {m.shortfall_bytes / 1e9:,.1f} GB over"))]
+    return [
+        ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}, ZeRO-{lp.zero}{fewest}"),
+        (
+            "memory per device",
+            f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
+            + ("" if m.fits else f": does not fit, {m.shortfall_bytes / 1e9:,.1f} GB over"),
+        ),
+    ]
 
 
 def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
@@ -237,15 +289,24 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
     ]
     if getattr(c, "kwh_facility", None) is not None:
         a = c.energy_assumptions
-        lines += [("energy, facility", f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server, "
-                                       f"{a['tdp_fraction']:g} of TDP, PUE {a['pue']:g})"),
-                  ("energy cost", f"{fmt_dollars(c.energy_dollars)} at ${a['dollars_per_kwh']:g}/kWh")]
+        lines += [
+            (
+                "energy, facility",
+                f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server, "
+                f"{a['tdp_fraction']:g} of TDP, PUE {a['pue']:g})",
+            ),
+            ("energy cost", f"{fmt_dollars(c.energy_dollars)} at ${a['dollars_per_kwh']:g}/kWh"),
+        ]
     elif getattr(c, "energy_note", None):
         lines.append(("energy", c.energy_note))
     if getattr(c, "owned_dollars", None) is not None:
         o = c.owned_assumptions
-        lines.append(("owned: amortised + energy", f"{fmt_dollars(c.owned_dollars)} (cluster "
-                                                   f"{fmt_dollars(o['acquisition'])}, {o['age_years']:g} y old)"))
+        lines.append(
+            (
+                "owned: amortised + energy",
+                f"{fmt_dollars(c.owned_dollars)} (cluster {fmt_dollars(o['acquisition'])}, {o['age_years']:g} y old)",
+            )
+        )
     if with_inference is None:
         with_inference = c.inference_flops is not None
     if with_inference:
@@ -273,8 +334,21 @@ def recipe_lines(r) -> list[tuple[str, str]]:
 def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute-optimal plan") -> None:
     records = [p.to_dict() for p in plans]
     with_inference = any(p.cost.inference_flops is not None for p in plans)
-    mixed = len({(p.params_convention, p.flops_per_token_m is None, p.recipe is None, p.intervals is None,
-                  p.budget_flops is None) for p in plans}) > 1
+    mixed = (
+        len(
+            {
+                (
+                    p.params_convention,
+                    p.flops_per_token_m is None,
+                    p.recipe is None,
+                    p.intervals is None,
+                    p.budget_flops is None,
+                )
+                for p in plans
+            }
+        )
+        > 1
+    )
     columns = [plan_lines(p, with_inference, all_rows=mixed) for p in plans]
     labels = [label for label, _ in columns[0]]
     headers = [""] + [p.name or f"plan {i + 1}" for i, p in enumerate(plans)] if len(plans) > 1 else ["", "value"]
@@ -297,19 +371,32 @@ def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute
 
 
 def _fits_whole_words(headers, rows, width: int) -> bool:
-    longest = [max((len(w) for c in [str(h)] + [str(r[i]) for r in rows] for w in c.split()), default=1)
-               for i, h in enumerate(headers)]
+    longest = [
+        max((len(w) for c in [str(h)] + [str(r[i]) for r in rows] for w in c.split()), default=1)
+        for i, h in enumerate(headers)
+    ]
     return sum(min(x, 24) for x in longest) + 3 * len(headers) <= width
 
 
 def emit_comparison(console: Console, fmt: Format, comparison) -> None:
     headers = ["budget", "law", "params", "tokens", "tokens/param", "params vs 1st", "tokens vs 1st", "loss"]
-    rows = [[fmt_flops(r["flops"]), r["law"], fmt_count(r["params"]), fmt_count(r["tokens"]),
-             fmt_number(r["tokens_per_param"]), fmt_ratio(r['params_ratio']), fmt_ratio(r['tokens_ratio']),
-             _loss(r["loss"])] for r in comparison.rows]
+    rows = [
+        [
+            fmt_flops(r["flops"]),
+            r["law"],
+            fmt_count(r["params"]),
+            fmt_count(r["tokens"]),
+            fmt_number(r["tokens_per_param"]),
+            fmt_ratio(r["params_ratio"]),
+            fmt_ratio(r["tokens_ratio"]),
+            _loss(r["loss"]),
+        ]
+        for r in comparison.rows
+    ]
     records = comparison.to_dict() if fmt == Format.json else list(comparison.rows)
-    caption = (f"Convention: {comparison.convention}. Losses are each law's own units and data, not comparable "
-               "across laws.")
+    caption = (
+        f"Convention: {comparison.convention}. Losses are each law's own units and data, not comparable across laws."
+    )
     emit_grid(console, fmt, "Compute-optimal allocations compared", headers, rows, records, caption)
 
 
@@ -346,14 +433,16 @@ def inference_rows(plan) -> tuple[list[str], list[list[str]]]:
 
 def inference_caption(plan, break_even: str) -> str:
     c = plan.costs
-    return (f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
-            f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
-            f"{plan.objective}. Saves {_pct(plan.flops_saving)} of FLOPs, {_pct(plan.dollars_saving)} of dollars.\n"
-            f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
-            f"{price_label(c.train_hardware, c.train_price)}; serving "
-            f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
-            f"{fmt_percent(c.decode_mfu)}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
-            f"{break_even}.\nSource: {plan.citation}")
+    return (
+        f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
+        f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
+        f"{plan.objective}. Saves {_pct(plan.flops_saving)} of FLOPs, {_pct(plan.dollars_saving)} of dollars.\n"
+        f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
+        f"{price_label(c.train_hardware, c.train_price)}; serving "
+        f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
+        f"{fmt_percent(c.decode_mfu)}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
+        f"{break_even}.\nSource: {plan.citation}"
+    )
 
 
 def emit_inference(console: Console, fmt: Format, plan, break_even: str, title: str = "Inference-aware sizing") -> None:
@@ -363,16 +452,34 @@ def emit_inference(console: Console, fmt: Format, plan, break_even: str, title: 
 
 def emit_inference_sweep(console: Console, fmt: Format, plans: list, break_even: str) -> None:
     headers = ["inference tokens", "params", "train tokens", "tokens/param", "FLOPs saved", "$ saved"]
-    rows = [[fmt_sci(p.inference_tokens), fmt_count(p.inference_aware.params), fmt_count(p.inference_aware.tokens),
-             fmt_number(p.inference_aware.tokens_per_param), _pct(p.flops_saving), _pct(p.dollars_saving)]
-            for p in plans]
+    rows = [
+        [
+            fmt_sci(p.inference_tokens),
+            fmt_count(p.inference_aware.params),
+            fmt_count(p.inference_aware.tokens),
+            fmt_number(p.inference_aware.tokens_per_param),
+            _pct(p.flops_saving),
+            _pct(p.dollars_saving),
+        ]
+        for p in plans
+    ]
     first = plans[0]
-    caption = (f"Compute-optimal at the same loss {first.loss:.4f}: {fmt_count(first.compute_optimal.params)} "
-               f"parameters on {fmt_count(first.compute_optimal.tokens)} tokens ({first.law}). {break_even}.\n"
-               f"Source: {first.citation}")
-    records = {"plans": [p.to_dict() for p in plans]} if fmt == Format.json else [
-        {"inference_tokens": p.inference_tokens, **{k: v for k, v in p.to_dict().items() if k != "inference_tokens"}}
-        for p in plans]
+    caption = (
+        f"Compute-optimal at the same loss {first.loss:.4f}: {fmt_count(first.compute_optimal.params)} "
+        f"parameters on {fmt_count(first.compute_optimal.tokens)} tokens ({first.law}). {break_even}.\n"
+        f"Source: {first.citation}"
+    )
+    records = (
+        {"plans": [p.to_dict() for p in plans]}
+        if fmt == Format.json
+        else [
+            {
+                "inference_tokens": p.inference_tokens,
+                **{k: v for k, v in p.to_dict().items() if k != "inference_tokens"},
+            }
+            for p in plans
+        ]
+    )
     emit_grid(console, fmt, "Inference-aware sizing against demand", headers, rows, records, caption)
 
 
@@ -392,38 +499,67 @@ def emit_constrained(console: Console, fmt: Format, plan, cost) -> None:
         ("effective params N'", fmt_count(plan.effective_params)),
         ("effective tokens D'", fmt_count(plan.effective_tokens)),
         ("predicted loss", _loss(plan.loss)),
-        ("with unlimited data", f"{fmt_count(plan.unconstrained_params)} params, "
-                                f"{fmt_count(plan.unconstrained_tokens)} tokens, loss {plan.unconstrained_loss:.3f}"),
+        (
+            "with unlimited data",
+            f"{fmt_count(plan.unconstrained_params)} params, "
+            f"{fmt_count(plan.unconstrained_tokens)} tokens, loss {plan.unconstrained_loss:.3f}",
+        ),
         ("loss penalty", f"{plan.loss_penalty:+.4f}"),
         *(recipe_lines(plan.recipe) if getattr(plan, "recipe", None) is not None else []),
         *cost_lines(cost),
     ]
     record = {**plan.to_dict(), "cost": cost.to_dict()}
-    emit_grid(console, fmt, "Data-constrained plan", ["", "value"], [list(x) for x in lines], record,
-              f"Source: {short_source(plan.citation)}")
+    emit_grid(
+        console,
+        fmt,
+        "Data-constrained plan",
+        ["", "value"],
+        [list(x) for x in lines],
+        record,
+        f"Source: {short_source(plan.citation)}",
+    )
 
 
 def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     headers = ["law", "loss", "D/N", "optimal D/N", "over", "extra C", "top-1 err"]
-    rows = [[r["law"], _loss(r["loss"]), fmt_number(r["tokens_per_param"]), fmt_number(r["optimal_tokens_per_param"]),
-             fmt_number(r["overtraining"]),
-             fmt_ratio(r["extra_compute"]),
-             "-" if r["top1_error"] is None else f"{r['top1_error']:.1%}"] for r in report.to_dict()["rows"]]
+    rows = [
+        [
+            r["law"],
+            _loss(r["loss"]),
+            fmt_number(r["tokens_per_param"]),
+            fmt_number(r["optimal_tokens_per_param"]),
+            fmt_number(r["overtraining"]),
+            fmt_ratio(r["extra_compute"]),
+            "-" if r["top1_error"] is None else f"{r['top1_error']:.1%}",
+        ]
+        for r in report.to_dict()["rows"]
+    ]
     d = report.to_dict()
-    epochs = "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
-    caption = (f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
-               f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
-               f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label}). Losses are each law's own units. 'over' = D/N over the law's optimal D/N; "
-               "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
-               "al. 2024's 17-task average.")
+    epochs = (
+        "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
+    )
+    caption = (
+        f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
+        f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
+        f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label}). Losses are each law's own units. "
+        "'over' = D/N over the law's optimal D/N; "
+        "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
+        "al. 2024's 17-task average."
+    )
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)
     if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
         console.print() if fmt is Format.table else console.out("")
         extra = cluster_lines(report.cluster) if getattr(report, "cluster", None) is not None else []
         if getattr(report, "precision", None) is not None:
             extra += precision_lines(report.precision, cost)
-        emit_grid(console, fmt, "Its recipe and cost", ["", "value"],
-                  [list(x) for x in recipe_lines(report.recipe) + cost_lines(cost) + extra], {})
+        emit_grid(
+            console,
+            fmt,
+            "Its recipe and cost",
+            ["", "value"],
+            [list(x) for x in recipe_lines(report.recipe) + cost_lines(cost) + extra],
+            {},
+        )
 
 
 def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
@@ -440,15 +576,26 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         ("expansion rate E", fmt_number(plan.expansion)),
         ("experts (G x E)", fmt_number(plan.experts)),
         ("predicted loss", _loss(plan.loss)),
-        ("dense model", f"{fmt_count(dense['params'])} params, {fmt_count(dense['tokens'])} tokens, "
-                        f"loss {dense['loss']:.3f}"),
+        (
+            "dense model",
+            f"{fmt_count(dense['params'])} params, {fmt_count(dense['tokens'])} tokens, loss {dense['loss']:.3f}",
+        ),
         ("loss difference", f"{d['loss_difference']:+.3f}"),
         ("dense FLOPs for same loss", f"{fmt_sci(dense['flops_for_same_loss'])} ({d['compute_multiplier']:.1f}x)"),
         *cost_lines(cost),
     ]
-    caption = f"Source: {short_source(plan.citation)}" + "".join(f"\nSee also: {short_source(x)}" for x in d["see_also"])
-    emit_grid(console, fmt, "Fine-grained mixture-of-experts plan", ["", "value"], [list(x) for x in lines],
-              {**d, "cost": cost.to_dict()}, caption)
+    caption = f"Source: {short_source(plan.citation)}" + "".join(
+        f"\nSee also: {short_source(x)}" for x in d["see_also"]
+    )
+    emit_grid(
+        console,
+        fmt,
+        "Fine-grained mixture-of-experts plan",
+        ["", "value"],
+        [list(x) for x in lines],
+        {**d, "cost": cost.to_dict()},
+        caption,
+    )
 
 
 def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
@@ -461,9 +608,16 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         ("tokens per active param", fmt_number(plan.tokens_per_param)),
         *cost_lines(plan.cost),
     ]
-    emit_grid(console, fmt, "A given mixture of experts", ["", "value"], [list(x) for x in lines], plan.to_dict(),
-              f"Source: {plan.citation}. Every expert is held in memory: scaleplan cluster --params TOTAL "
-              "--active-params ACTIVE sizes that.")
+    emit_grid(
+        console,
+        fmt,
+        "A given mixture of experts",
+        ["", "value"],
+        [list(x) for x in lines],
+        plan.to_dict(),
+        f"Source: {plan.citation}. Every expert is held in memory: scaleplan cluster --params TOTAL "
+        "--active-params ACTIVE sizes that.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -477,22 +631,60 @@ def _signed_pct(x) -> str:
 def precision_records(report) -> list[dict]:
     """CSV rows of a PrecisionReport: one per table row, tagged with its table."""
     r = report.to_dict()
-    rows = [{"table": "cost_optimal", "precision": "continuous", "bits": r["cost_optimal"]["bits"],
-             "layout": r["cost_optimal"]["nearest_layout"], "params": r["cost_optimal"]["params"],
-             "tokens": r["cost_optimal"]["tokens"], "loss": r["cost_optimal"]["loss"]}]
-    rows += [{"table": "cost_optimal", "precision": ch["format"]["name"], "bits": ch["format"]["bits"],
-              "layout": ch["format"]["layout"], "params": ch["params"], "tokens": ch["tokens"], "loss": ch["loss"]}
-             for ch in r["cost_optimal"]["choices"]]
-    rows += [{"table": "training", "precision": t["format"]["name"], "bits": t["format"]["bits"],
-              "layout": t["format"]["layout"], "params": t["params"], "tokens": t["tokens"], "loss": t["loss"],
-              "penalty": t["penalty"], "relative": t["relative"], "critical_tokens": t["critical_tokens"]}
-             for t in r["training"]]
+    rows = [
+        {
+            "table": "cost_optimal",
+            "precision": "continuous",
+            "bits": r["cost_optimal"]["bits"],
+            "layout": r["cost_optimal"]["nearest_layout"],
+            "params": r["cost_optimal"]["params"],
+            "tokens": r["cost_optimal"]["tokens"],
+            "loss": r["cost_optimal"]["loss"],
+        }
+    ]
+    rows += [
+        {
+            "table": "cost_optimal",
+            "precision": ch["format"]["name"],
+            "bits": ch["format"]["bits"],
+            "layout": ch["format"]["layout"],
+            "params": ch["params"],
+            "tokens": ch["tokens"],
+            "loss": ch["loss"],
+        }
+        for ch in r["cost_optimal"]["choices"]
+    ]
+    rows += [
+        {
+            "table": "training",
+            "precision": t["format"]["name"],
+            "bits": t["format"]["bits"],
+            "layout": t["format"]["layout"],
+            "params": t["params"],
+            "tokens": t["tokens"],
+            "loss": t["loss"],
+            "penalty": t["penalty"],
+            "relative": t["relative"],
+            "critical_tokens": t["critical_tokens"],
+        }
+        for t in r["training"]
+    ]
     if r["quantization"]:
         q = r["quantization"]
-        rows += [{"table": "serving", "bits": row["bits"], "params": q["params"], "tokens": q["tokens"],
-                  "loss": row["loss_quantized"], "penalty": row["qid"], "relative": row["relative"],
-                  "kumar_ptq_delta": row["kumar_ptq_delta"],
-                  "critical_tokens_per_param": row["ouyang_critical_tokens_per_param"]} for row in q["rows"]]
+        rows += [
+            {
+                "table": "serving",
+                "bits": row["bits"],
+                "params": q["params"],
+                "tokens": q["tokens"],
+                "loss": row["loss_quantized"],
+                "penalty": row["qid"],
+                "relative": row["relative"],
+                "kumar_ptq_delta": row["kumar_ptq_delta"],
+                "critical_tokens_per_param": row["ouyang_critical_tokens_per_param"],
+            }
+            for row in q["rows"]
+        ]
     return rows
 
 
@@ -503,43 +695,98 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
     if fmt is Format.csv:
         return emit_grid(console, fmt, None, [], [], precision_records(report))
     opt = report.cost_optimal
-    rows = [["optimum", f"{opt.bits:.2f}", f"E{opt.exponent_bits:.2f}M{opt.mantissa_bits:.2f}",
-             fmt_count(opt.params), fmt_count(opt.tokens), f"{opt.loss:.4f}"]]
-    rows += [[ch.format.name + (" *" if ch.format.name == opt.best else ""), str(ch.format.bits), ch.format.layout,
-              fmt_count(ch.params), fmt_count(ch.tokens), f"{ch.loss:.4f}"] for ch in opt.choices]
+    rows = [
+        [
+            "optimum",
+            f"{opt.bits:.2f}",
+            f"E{opt.exponent_bits:.2f}M{opt.mantissa_bits:.2f}",
+            fmt_count(opt.params),
+            fmt_count(opt.tokens),
+            f"{opt.loss:.4f}",
+        ]
+    ]
+    rows += [
+        [
+            ch.format.name + (" *" if ch.format.name == opt.best else ""),
+            str(ch.format.bits),
+            ch.format.layout,
+            fmt_count(ch.params),
+            fmt_count(ch.tokens),
+            f"{ch.loss:.4f}",
+        ]
+        for ch in opt.choices
+    ]
     kumar = ", ".join(f"{m:.2f} at {b}" for b, m in report.kumar_multipliers.items())
-    emit_grid(console, fmt, f"Cost-optimal training precision at {fmt_sci(report.flops)} FLOPs (16-bit 6ND)",
-              ["precision", "bits", "layout", "params", "tokens", "Sun loss"], rows, {},
-              f"Sun et al. 2025 (Dolma loss; cost (6/16) P N D, block {report.block_size:g}): the continuous "
-              f"optimum (Eq. 54, nearest layout {opt.nearest_layout}) and each hardware precision at its own best "
-              f"N, D; * lowest loss. Kumar et al. 2024 (integer training, Dolma): compute-optimal precision "
-              f"{report.kumar_optimal_bits:.2f} bits at any budget; N/N_eff {kumar} bits.")
+    emit_grid(
+        console,
+        fmt,
+        f"Cost-optimal training precision at {fmt_sci(report.flops)} FLOPs (16-bit 6ND)",
+        ["precision", "bits", "layout", "params", "tokens", "Sun loss"],
+        rows,
+        {},
+        f"Sun et al. 2025 (Dolma loss; cost (6/16) P N D, block {report.block_size:g}): the continuous "
+        f"optimum (Eq. 54, nearest layout {opt.nearest_layout}) and each hardware precision at its own best "
+        f"N, D; * lowest loss. Kumar et al. 2024 (integer training, Dolma): compute-optimal precision "
+        f"{report.kumar_optimal_bits:.2f} bits at any budget; N/N_eff {kumar} bits.",
+    )
     console.print() if fmt is Format.table else console.out("")
-    where = ("at N = " + fmt_count(report.params) + ", D = " + fmt_count(report.tokens) if report.params
-             else "each at its cost-optimal N, D")
-    rows = [[t.format.name, t.format.layout, fmt_count(t.params), f"{t.loss:.4f}", f"{t.penalty:+.4f}",
-             _signed_pct(t.relative), fmt_count(t.critical_tokens) + (" !" if t.exceeds_critical else "")]
-            for t in report.training]
-    emit_grid(console, fmt, f"Training precision against BF16, {where}",
-              ["precision", "layout", "params", "Sun loss", "vs BF16", "change", "critical D"], rows, {},
-              "Sun et al. 2025, arXiv:2501.02423: loss on Dolma (nats/token); change = penalty / BF16 loss at the "
-              "same N, D. Critical D: beyond it more tokens make that precision worse (! = exceeded).")
+    where = (
+        "at N = " + fmt_count(report.params) + ", D = " + fmt_count(report.tokens)
+        if report.params
+        else "each at its cost-optimal N, D"
+    )
+    rows = [
+        [
+            t.format.name,
+            t.format.layout,
+            fmt_count(t.params),
+            f"{t.loss:.4f}",
+            f"{t.penalty:+.4f}",
+            _signed_pct(t.relative),
+            fmt_count(t.critical_tokens) + (" !" if t.exceeds_critical else ""),
+        ]
+        for t in report.training
+    ]
+    emit_grid(
+        console,
+        fmt,
+        f"Training precision against BF16, {where}",
+        ["precision", "layout", "params", "Sun loss", "vs BF16", "change", "critical D"],
+        rows,
+        {},
+        "Sun et al. 2025, arXiv:2501.02423: loss on Dolma (nats/token); change = penalty / BF16 loss at the "
+        "same N, D. Critical D: beyond it more tokens make that precision worse (! = exceeded).",
+    )
     q = report.quantization
     if q is None:
         return
     console.print() if fmt is Format.table else console.out("")
-    rows = [[f"{row.bits:g}", f"{row.qid:.4f}", f"{row.loss_quantized:.4f}", _signed_pct(row.relative),
-             f"{row.kumar_ptq_delta:.4f}", _signed_pct(row.kumar_relative),
-             fmt_number(row.ouyang_critical_tokens_per_param) + (" !" if q.tokens_per_param >
-                                                                 row.ouyang_critical_tokens_per_param else "")]
-            for row in q.rows]
-    emit_grid(console, fmt, f"Serving the trained model at lower weight bits (D/N = {q.tokens_per_param:.3g})",
-              ["bits", "QiD", "loss", "change", "Kumar dPTQ", "change", "max D/N"], rows, {},
-              f"Ouyang et al. 2024, arXiv:2411.17691, GPTQ (Fig. 6): QiD added to the 16-bit Pythia loss "
-              f"{q.loss_16bit:.4f} (Fig. 7). Kumar et al. 2024 Eq. 2, in its own Dolma loss "
-              f"({q.kumar_loss_bf16:.4f} at 16 bits). Max D/N: past it, training longer and then quantizing makes "
-              f"the served model worse (derived from Ouyang's Figs. 6-7; ! = past). Weight-only: memory and "
-              f"bandwidth change, compute does not.")
+    rows = [
+        [
+            f"{row.bits:g}",
+            f"{row.qid:.4f}",
+            f"{row.loss_quantized:.4f}",
+            _signed_pct(row.relative),
+            f"{row.kumar_ptq_delta:.4f}",
+            _signed_pct(row.kumar_relative),
+            fmt_number(row.ouyang_critical_tokens_per_param)
+            + (" !" if q.tokens_per_param > row.ouyang_critical_tokens_per_param else ""),
+        ]
+        for row in q.rows
+    ]
+    emit_grid(
+        console,
+        fmt,
+        f"Serving the trained model at lower weight bits (D/N = {q.tokens_per_param:.3g})",
+        ["bits", "QiD", "loss", "change", "Kumar dPTQ", "change", "max D/N"],
+        rows,
+        {},
+        f"Ouyang et al. 2024, arXiv:2411.17691, GPTQ (Fig. 6): QiD added to the 16-bit Pythia loss "
+        f"{q.loss_16bit:.4f} (Fig. 7). Kumar et al. 2024 Eq. 2, in its own Dolma loss "
+        f"({q.kumar_loss_bf16:.4f} at 16 bits). Max D/N: past it, training longer and then quantizing makes "
+        f"the served model worse (derived from Ouyang's Figs. 6-7; ! = past). Weight-only: memory and "
+        f"bandwidth change, compute does not.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -555,17 +802,28 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
     c = plan.cost
     rows = [["training FLOPs (6ND)", fmt_flops(plan.flops)]]
     if plan.params is not None:
-        rows.append(["parameters", fmt_count(plan.params) + ("" if plan.params_active is None
-                                                             else f", {fmt_count(plan.params_active)} active")])
+        rows.append(
+            [
+                "parameters",
+                fmt_count(plan.params)
+                + ("" if plan.params_active is None else f", {fmt_count(plan.params_active)} active"),
+            ]
+        )
         rows.append(["tokens", fmt_count(plan.tokens)])
         s = plan.shape
-        rows.append(["shape (designed)", f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, "
-                                         f"d_ff {s['d_ff']:,}, context {s['context']:,}"])
+        rows.append(
+            [
+                "shape (designed)",
+                f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, context {s['context']:,}",
+            ]
+        )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
     rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
     rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
-    caption = ("MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
-               "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7).")
+    caption = (
+        "MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
+        "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7)."
+    )
     if c.energy_assumptions:
         caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
     record = plan.to_dict()
@@ -577,20 +835,34 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
     if lp is None:
         return
     layouts = [("fewest devices", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
-    mrows = [[label, "-" if m is None else f"{m.tp}x{m.pp}x{m.dp}", "-" if m is None else f"{m.devices:,}",
-              "-" if m is None else _gb(m.states_bytes), "-" if m is None else _gb(m.activation_bytes),
-              "-" if m is None else _gb(m.total_bytes), "-" if m is None else ("yes" if m.fits else "no")]
-             for label, m in layouts]
+    mrows = [
+        [
+            label,
+            "-" if m is None else f"{m.tp}x{m.pp}x{m.dp}",
+            "-" if m is None else f"{m.devices:,}",
+            "-" if m is None else _gb(m.states_bytes),
+            "-" if m is None else _gb(m.activation_bytes),
+            "-" if m is None else _gb(m.total_bytes),
+            "-" if m is None else ("yes" if m.fits else "no"),
+        ]
+        for label, m in layouts
+    ]
     console.print()
     usable = (lp.fewest or lp.suggested).usable_bytes if (lp.fewest or lp.suggested) else 0.0
     recompute = "no" if lp.recompute == "none" else lp.recompute
-    emit_grid(console, fmt, f"Memory per device (ZeRO-{lp.zero}, micro-batch {lp.micro_batch}, "
-                            f"{recompute} recompute)",
-              ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"], mrows, {},
-              f"{c.hardware}: {_gb(usable)} usable per device (10% reserved); {lp.note}.\n"
-              "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
-              "Activations: Korthikanti et al. 2022 Table 2" + (", flash attention" if lp.flash else "")
-              + ".\nAll assumptions: -f json.")
+    emit_grid(
+        console,
+        fmt,
+        f"Memory per device (ZeRO-{lp.zero}, micro-batch {lp.micro_batch}, {recompute} recompute)",
+        ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"],
+        mrows,
+        {},
+        f"{c.hardware}: {_gb(usable)} usable per device (10% reserved); {lp.note}.\n"
+        "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
+        "Activations: Korthikanti et al. 2022 Table 2"
+        + (", flash attention" if lp.flash else "")
+        + ".\nAll assumptions: -f json.",
+    )
 
 
 # Published checks (scaleplan laws check)
@@ -603,6 +875,7 @@ def _check_number(x) -> str:
 def emit_checks(console: Console, fmt: Format, results: list) -> None:
     """claim | source | published | scaleplan | difference | verdict, one row per published claim."""
     import re
+
     rows = []
     for r in results:
         c = r.check
@@ -612,24 +885,45 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
         bound = {"at_least": "≥ ", "at_most": "≤ "}.get(c.compare, "")
         source = re.sub(r" \(arXiv:[^)]*\)", "", short_source(c.where))
         if source.count("(") > source.count(")"):  # cut at '; ' or ': ' inside a parenthesis
-            source = source[:source.rfind("(")].rstrip()
-        rows.append([c.claim, source, bound + _check_number(c.published), _check_number(r.value),
-                     f"{diff} ({allowed})", r.verdict])
+            source = source[: source.rfind("(")].rstrip()
+        rows.append(
+            [
+                c.claim,
+                source,
+                bound + _check_number(c.published),
+                _check_number(r.value),
+                f"{diff} ({allowed})",
+                r.verdict,
+            ]
+        )
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail", "skipped")}
-    caption = (f"{len(results)} published claims: {counts['pass']} pass, {counts['fail']} fail, {counts['skipped']} "
-               "skipped. Difference: scaleplan / published - 1 (allowed: the tolerance the printed rounding allows).")
+    caption = (
+        f"{len(results)} published claims: {counts['pass']} pass, {counts['fail']} fail, {counts['skipped']} "
+        "skipped. Difference: scaleplan / published - 1 (allowed: the tolerance the printed rounding allows)."
+    )
     if counts["skipped"]:
         caption += " " + next(r.reason for r in results if r.verdict == "skipped")
-    table = grid_table("Published claims, recomputed", ["claim", "source", "published", "scaleplan", "difference",
-                                                           "verdict"], rows, caption, first_column_style="")
+    table = grid_table(
+        "Published claims, recomputed",
+        ["claim", "source", "published", "scaleplan", "difference", "verdict"],
+        rows,
+        caption,
+        first_column_style="",
+    )
     if fmt is Format.table:
         table.columns[0].no_wrap = False
         table.columns[0].ratio, table.columns[1].ratio = 3, 2
         console.print(table)
         return
-    emit_grid(console, fmt, "Published claims, recomputed",
-              ["claim", "source", "published", "scaleplan", "difference", "verdict"], rows,
-              [r.to_dict() for r in results], caption)
+    emit_grid(
+        console,
+        fmt,
+        "Published claims, recomputed",
+        ["claim", "source", "published", "scaleplan", "difference", "verdict"],
+        rows,
+        [r.to_dict() for r in results],
+        caption,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -648,12 +942,26 @@ def _interval_text(pair, fmt) -> str:
 def interval_lines(iv: dict) -> list[tuple[str, str]]:
     """'params, 80% interval  24.4B .. 37.8B' rows for the plan table, N to dollars."""
     pct = f"{iv['level']:.0%}" if round(iv["level"] * 100, 6) == round(iv["level"] * 100) else f"{iv['level']:.1%}"
-    lr = lambda x: fmt_sci(x, always=True)  # noqa: E731
-    rows = [("params", fmt_count), ("tokens", fmt_count), ("loss", lambda x: f"{x:.3f}"), ("learning_rate", lr),
-            ("batch_tokens", fmt_count), ("gpu_hours", fmt_number), ("dollars", fmt_dollars),
-            ("serving_dollars", fmt_dollars), ("total_dollars", fmt_dollars)]
-    names = {"learning_rate": "learning rate", "batch_tokens": "batch tokens", "gpu_hours": "GPU-hours",
-             "dollars": "training cost", "serving_dollars": "serving cost", "total_dollars": "total cost"}
+    lr = lambda x: fmt_sci(x, always=True)
+    rows = [
+        ("params", fmt_count),
+        ("tokens", fmt_count),
+        ("loss", lambda x: f"{x:.3f}"),
+        ("learning_rate", lr),
+        ("batch_tokens", fmt_count),
+        ("gpu_hours", fmt_number),
+        ("dollars", fmt_dollars),
+        ("serving_dollars", fmt_dollars),
+        ("total_dollars", fmt_dollars),
+    ]
+    names = {
+        "learning_rate": "learning rate",
+        "batch_tokens": "batch tokens",
+        "gpu_hours": "GPU-hours",
+        "dollars": "training cost",
+        "serving_dollars": "serving cost",
+        "total_dollars": "total cost",
+    }
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
     out.append(("interval draws", f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"))
     return out
@@ -668,39 +976,88 @@ def emit_laws(console: Console, fmt: Format, laws: list, default: str) -> None:
     for law in laws:
         low, high = law.fitted_range.get("flops", (None, None))
         a, b = law.exponents
-        records.append({"law": law.name, "aliases": list(law.aliases), "title": law.title, "form": law.form,
-                        "params_convention": law.params_convention, "a": a, "b": b,
-                        "fitted_flops": [low, high], "predicts_loss": law.predicts_loss, "citation": law.short_cite,
-                        "default": law.name == default})
+        records.append(
+            {
+                "law": law.name,
+                "aliases": list(law.aliases),
+                "title": law.title,
+                "form": law.form,
+                "params_convention": law.params_convention,
+                "a": a,
+                "b": b,
+                "fitted_flops": [low, high],
+                "predicts_loss": law.predicts_loss,
+                "citation": law.short_cite,
+                "default": law.name == default,
+            }
+        )
         who, _, arxiv = law.short_cite.partition(", arXiv:")
-        rows.append([law.name + (" *" if law.name == default else ""), f"{a:.3f}",
-                     SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
-                     f"{fmt_sci(low)}..{fmt_sci(high)}", who.replace(" et al.", ""), arxiv])
-    emit_grid(console, fmt, "Bundled scaling laws", ["law", "a", "N counts", "fitted FLOPs", "source", "arXiv"], rows,
-              records, "* the default. a: N_opt ~ C^a. Details: scaleplan laws show NAME")
+        rows.append(
+            [
+                law.name + (" *" if law.name == default else ""),
+                f"{a:.3f}",
+                SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
+                f"{fmt_sci(low)}..{fmt_sci(high)}",
+                who.replace(" et al.", ""),
+                arxiv,
+            ]
+        )
+    emit_grid(
+        console,
+        fmt,
+        "Bundled scaling laws",
+        ["law", "a", "N counts", "fitted FLOPs", "source", "arXiv"],
+        rows,
+        records,
+        "* the default. a: N_opt ~ C^a. Details: scaleplan laws show NAME",
+    )
 
 
 def emit_law(console: Console, fmt: Format, law, conventions: dict) -> None:
     a, b = law.exponents
     record = {
-        "law": law.name, "title": law.title, "aliases": list(law.aliases), "form": law.form, "equation": law.equation,
-        "constants": law.constants, "a": a, "b": b, "loss": law.loss_spec, "loss_units": law.loss_units,
-        "params_convention": law.params_convention, "flop_convention": law.flop_convention,
-        "fitted_range": {k: list(v) for k, v in law.fitted_range.items()}, "model": law.model,
-        "citation": law.citation, "status": law.status, "notes": list(law.notes),
+        "law": law.name,
+        "title": law.title,
+        "aliases": list(law.aliases),
+        "form": law.form,
+        "equation": law.equation,
+        "constants": law.constants,
+        "a": a,
+        "b": b,
+        "loss": law.loss_spec,
+        "loss_units": law.loss_units,
+        "params_convention": law.params_convention,
+        "flop_convention": law.flop_convention,
+        "fitted_range": {k: list(v) for k, v in law.fitted_range.items()},
+        "model": law.model,
+        "citation": law.citation,
+        "status": law.status,
+        "notes": list(law.notes),
     }
-    rows = [["title", law.title], ["aliases", ", ".join(law.aliases) or "-"], ["form", law.equation],
-            ["constants", ", ".join(f"{k} = {v:g}" for k, v in law.constants.items())],
-            ["exponents", f"a = {a:.4f} (N ~ C^a), b = {b:.4f} (D ~ C^b)"]]
+    rows = [
+        ["title", law.title],
+        ["aliases", ", ".join(law.aliases) or "-"],
+        ["form", law.equation],
+        ["constants", ", ".join(f"{k} = {v:g}" for k, v in law.constants.items())],
+        ["exponents", f"a = {a:.4f} (N ~ C^a), b = {b:.4f} (D ~ C^b)"],
+    ]
     if law.loss_spec:
         rows.append(["loss law", law.loss_description])
-    rows += [["loss units", law.loss_units or "predicts no loss"],
-             ["N counts", conventions[law.params_convention]],
-             ["FLOPs", law.flop_convention]]
+    rows += [
+        ["loss units", law.loss_units or "predicts no loss"],
+        ["N counts", conventions[law.params_convention]],
+        ["FLOPs", law.flop_convention],
+    ]
     rows += [[f"fitted {k}", f"{fmt_sci(v[0])} .. {fmt_sci(v[1])}"] for k, v in law.fitted_range.items()]
-    rows += [["citation", f"{law.citation.get('authors')} ({law.citation.get('year')}). {law.citation.get('title')}. "
-                          f"arXiv:{law.citation.get('arxiv')}"],
-             ["where", str(law.citation.get("where", "-"))], ["status", law.status]]
+    rows += [
+        [
+            "citation",
+            f"{law.citation.get('authors')} ({law.citation.get('year')}). {law.citation.get('title')}. "
+            f"arXiv:{law.citation.get('arxiv')}",
+        ],
+        ["where", str(law.citation.get("where", "-"))],
+        ["status", law.status],
+    ]
     rows += [["note", n] for n in law.notes]
     emit_grid(console, fmt, f"Law: {law.name}", ["", "value"], rows, record)
 
@@ -712,53 +1069,108 @@ def emit_hardware(console: Console, fmt: Format, presets: list) -> None:
     def tf(v):
         return "-" if v is None else f"{v / 1e12:.0f}"
 
-    rows = [[hw.key, tf(hw.peak_flops), tf(hw.fp8_flops), tf(hw.fp4_flops), num(hw.memory_vendor, "{}"),
-             num(hw.hbm_tb_s, "{:.3g}"), num(hw.power_w), num(hw.scaleup_gb_s), num(hw.price_per_hour, "${:.2f}")]
-            for hw in presets]
-    emit_grid(console, fmt, "Hardware presets (dense peak TFLOP/s, never sparse)",
-              ["preset", "BF16", "FP8", "FP4", "HBM", "TB/s", "W", "link", "$/h"], rows,
-              [hw.to_dict() for hw in presets],
-              "TB/s: HBM bandwidth. link: scale-up GB/s per device. -: not published,\n"
-              "conflicting or no such path (the reason: -f json). $/h: a dated on-demand\n"
-              "listing or Sardana et al.'s default (sources: -f json), an assumption.")
+    rows = [
+        [
+            hw.key,
+            tf(hw.peak_flops),
+            tf(hw.fp8_flops),
+            tf(hw.fp4_flops),
+            num(hw.memory_vendor, "{}"),
+            num(hw.hbm_tb_s, "{:.3g}"),
+            num(hw.power_w),
+            num(hw.scaleup_gb_s),
+            num(hw.price_per_hour, "${:.2f}"),
+        ]
+        for hw in presets
+    ]
+    emit_grid(
+        console,
+        fmt,
+        "Hardware presets (dense peak TFLOP/s, never sparse)",
+        ["preset", "BF16", "FP8", "FP4", "HBM", "TB/s", "W", "link", "$/h"],
+        rows,
+        [hw.to_dict() for hw in presets],
+        "TB/s: HBM bandwidth. link: scale-up GB/s per device. -: not published,\n"
+        "conflicting or no such path (the reason: -f json). $/h: a dated on-demand\n"
+        "listing or Sardana et al.'s default (sources: -f json), an assumption.",
+    )
 
 
 def emit_vocab(console: Console, fmt: Format, result) -> None:
     r = result.to_dict()
-    rows = [["vocabulary", f"{r['vocab']:,}"], ["unrounded", fmt_number(r["vocab_exact"])],
-            ["rounded to a multiple of", str(r["multiple"])], ["vocabulary params (V x d)", fmt_count(r["vocab_params"])],
-            ["non-vocabulary params", fmt_count(r["non_vocab_params"])], ["d_model", f"{r['d_model']:,}"],
-            ["approach", r["approach"]]]
+    rows = [
+        ["vocabulary", f"{r['vocab']:,}"],
+        ["unrounded", fmt_number(r["vocab_exact"])],
+        ["rounded to a multiple of", str(r["multiple"])],
+        ["vocabulary params (V x d)", fmt_count(r["vocab_params"])],
+        ["non-vocabulary params", fmt_count(r["non_vocab_params"])],
+        ["d_model", f"{r['d_model']:,}"],
+        ["approach", r["approach"]],
+    ]
     rows += [[f"also: {k}", f"{v:,}"] for k, v in r["alternatives"].items()]
     emit_grid(console, fmt, "Optimal vocabulary", ["", "value"], rows, r, f"Source: {short_source(r['citation'])}")
 
 
 def emit_hparams(console: Console, fmt: Format, rows_: list) -> None:
-    rows = [[row.law + (" (default)" if row.default else ""),
-             "-" if row.learning_rate is None else fmt_sci(row.learning_rate, always=True),
-             fmt_count(row.batch_tokens), f"{row.batch_sequences:,}"] for row in rows_]
+    rows = [
+        [
+            row.law + (" (default)" if row.default else ""),
+            "-" if row.learning_rate is None else fmt_sci(row.learning_rate, always=True),
+            fmt_count(row.batch_tokens),
+            f"{row.batch_sequences:,}",
+        ]
+        for row in rows_
+    ]
     caption = "\n".join(f"{row.law}: {short_source(row.citation)}" for row in rows_)
-    emit_grid(console, fmt, f"Learning rate and batch size (sequences of {rows_[0].context:,} tokens)",
-              ["law", "learning rate", "batch tokens", "batch seqs"], rows, [row.to_dict() for row in rows_], caption)
+    emit_grid(
+        console,
+        fmt,
+        f"Learning rate and batch size (sequences of {rows_[0].context:,} tokens)",
+        ["law", "learning rate", "batch tokens", "batch seqs"],
+        rows,
+        [row.to_dict() for row in rows_],
+        caption,
+    )
 
 
 def emit_flops(console: Console, fmt: Format, shape, count) -> None:
     record = {"shape": shape.to_dict(), **count.to_dict()}
     rows = [[k.replace("_", " "), fmt_sci(v)] for k, v in count.to_dict()["breakdown"].items()]
-    rows += [["forward, per token", fmt_sci(count.forward)], ["training (3 x forward)", fmt_sci(count.flops_per_token)],
-             ["parameters N", fmt_count(count.params)], ["6N", fmt_sci(count.six_n)], ["ratio to 6N", f"{count.ratio:.4f}"],
-             ["DeepSeek M", fmt_sci(count.deepseek_m)]]
-    emit_grid(console, fmt, "FLOPs per token (training = forward + backward)", ["term", "FLOPs/token"], rows, record,
-              f"Source: {short_source(count.citation)}")
+    rows += [
+        ["forward, per token", fmt_sci(count.forward)],
+        ["training (3 x forward)", fmt_sci(count.flops_per_token)],
+        ["parameters N", fmt_count(count.params)],
+        ["6N", fmt_sci(count.six_n)],
+        ["ratio to 6N", f"{count.ratio:.4f}"],
+        ["DeepSeek M", fmt_sci(count.deepseek_m)],
+    ]
+    emit_grid(
+        console,
+        fmt,
+        "FLOPs per token (training = forward + backward)",
+        ["term", "FLOPs/token"],
+        rows,
+        record,
+        f"Source: {short_source(count.citation)}",
+    )
 
 
 def emit_sweep(console: Console, fmt: Format, design) -> None:
-    rows = [[str(r.level), fmt_sci(r.flops), fmt_count(r.params), fmt_count(r.tokens), fmt_number(r.tokens / r.params)]
-            for r in design.rows]
-    emit_grid(console, fmt, "IsoFLOP sweep design", ["level", "FLOPs", "params", "tokens", "tokens/param"], rows,
-              design.to_dict(), f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
-              f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
-              f"Sizes centred on {design.law}'s optimum.")
+    rows = [
+        [str(r.level), fmt_sci(r.flops), fmt_count(r.params), fmt_count(r.tokens), fmt_number(r.tokens / r.params)]
+        for r in design.rows
+    ]
+    emit_grid(
+        console,
+        fmt,
+        "IsoFLOP sweep design",
+        ["level", "FLOPs", "params", "tokens", "tokens/param"],
+        rows,
+        design.to_dict(),
+        f"Total {fmt_sci(design.total_flops)} FLOPs of a {fmt_sci(design.budget_flops)} budget; "
+        f"target {fmt_sci(design.target_flops)} is {fmt_number(design.extrapolation)}x the largest level. "
+        f"Sizes centred on {design.law}'s optimum.",
+    )
 
 
 def _constant_rows(fit, boot) -> tuple[list[str], list[list[str]]]:
@@ -775,9 +1187,23 @@ def _constant_rows(fit, boot) -> tuple[list[str], list[list[str]]]:
 def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], boot) -> None:
     """The implied compute-optimal allocation of a fitted law, and its bootstrap intervals."""
     _gap(console, fmt)
-    emit_grid(console, fmt, "Implied compute-optimal allocation", ["budget", "params", "tokens", "tokens/param", "loss"],
-              [[fmt_sci(a["flops"]), fmt_count(a["params"]), fmt_count(a["tokens"]), fmt_number(a["tokens_per_param"]),
-                f"{a['loss']:.3f}"] for a in allocation], {})
+    emit_grid(
+        console,
+        fmt,
+        "Implied compute-optimal allocation",
+        ["budget", "params", "tokens", "tokens/param", "loss"],
+        [
+            [
+                fmt_sci(a["flops"]),
+                fmt_count(a["params"]),
+                fmt_count(a["tokens"]),
+                fmt_number(a["tokens_per_param"]),
+                f"{a['loss']:.3f}",
+            ]
+            for a in allocation
+        ],
+        {},
+    )
     if boot is None:
         return
     _gap(console, fmt)
@@ -785,10 +1211,17 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
     for row in boot.to_dict()["allocation"]:
         for level, (lo, hi) in row["intervals"]["params"].items():
             t_lo, t_hi = row["intervals"]["tokens"][level]
-            rows.append([fmt_sci(row["flops"]), level, f"{fmt_count(lo)} .. {fmt_count(hi)}",
-                         f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}"])
-    emit_grid(console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"],
-              rows, {})
+            rows.append(
+                [
+                    fmt_sci(row["flops"]),
+                    level,
+                    f"{fmt_count(lo)} .. {fmt_count(hi)}",
+                    f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}",
+                ]
+            )
+    emit_grid(
+        console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"], rows, {}
+    )
 
 
 def _gap(console: Console, fmt: Format) -> None:
@@ -802,25 +1235,53 @@ def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=No
     if parametric is not None:
         headers, rows = _constant_rows(parametric, boot)
         r = parametric.residuals
-        emit_grid(console, fmt, "Fitted law: L = E + A/N^alpha + B/D^beta (Huber, delta 1e-3, on log loss)", headers,
-                  rows, {}, f"{caption}; residual RMS {float((r * r).mean() ** 0.5):.4f} in log loss; "
-                  f"objective {parametric.objective:.6g}. Method: Hoffmann et al. 2022 App. D.2, Besiroglu et al. 2024.")
+        emit_grid(
+            console,
+            fmt,
+            "Fitted law: L = E + A/N^alpha + B/D^beta (Huber, delta 1e-3, on log loss)",
+            headers,
+            rows,
+            {},
+            f"{caption}; residual RMS {float((r * r).mean() ** 0.5):.4f} in log loss; "
+            f"objective {parametric.objective:.6g}. Method: Hoffmann et al. 2022 App. D.2, Besiroglu et al. 2024.",
+        )
         budgets = [a["flops"] for a in boot.to_dict()["allocation"]] if boot else (1e21, 1e23, 1e25)
         _allocation_tables(console, fmt, parametric.allocation(budgets), boot)
     if iso is not None:
         if parametric is not None:
             _gap(console, fmt)
-        rows = [[fmt_sci(lv.flops), fmt_count(lv.params_opt), fmt_count(lv.tokens_opt), str(lv.n_runs)]
-                for lv in iso.levels]
-        emit_grid(console, fmt, "IsoFLOP minima (Approach 2)", ["FLOPs", "params", "tokens", "runs"], rows, {},
-                  f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}; D_opt = {iso.d_coef:.4g} C^{iso.b:.4f}")
+        rows = [
+            [fmt_sci(lv.flops), fmt_count(lv.params_opt), fmt_count(lv.tokens_opt), str(lv.n_runs)] for lv in iso.levels
+        ]
+        emit_grid(
+            console,
+            fmt,
+            "IsoFLOP minima (Approach 2)",
+            ["FLOPs", "params", "tokens", "runs"],
+            rows,
+            {},
+            f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}; D_opt = {iso.d_coef:.4g} C^{iso.b:.4f}",
+        )
         if bias is not None:
             _gap(console, fmt)
-            emit_grid(console, fmt, "Approach 2 against the parametric fit", ["budget", "tokens (A2)", "tokens (A3)",
-                      "A2 / A3"], [[fmt_sci(b["flops"]), fmt_count(b["tokens_isoflop"]), fmt_count(b["tokens_parametric"]),
-                                    f"{b['tokens_ratio']:.2f}"] for b in bias], {},
-                      "Czech (Open-Athena) finds Approach 2 over-estimating compute-optimal tokens (58-75% on Llama 3's "
-                      "isoFLOP data).")
+            emit_grid(
+                console,
+                fmt,
+                "Approach 2 against the parametric fit",
+                ["budget", "tokens (A2)", "tokens (A3)", "A2 / A3"],
+                [
+                    [
+                        fmt_sci(b["flops"]),
+                        fmt_count(b["tokens_isoflop"]),
+                        fmt_count(b["tokens_parametric"]),
+                        f"{b['tokens_ratio']:.2f}",
+                    ]
+                    for b in bias
+                ],
+                {},
+                "Czech (Open-Athena) finds Approach 2 over-estimating compute-optimal tokens (58-75% on Llama 3's "
+                "isoFLOP data).",
+            )
 
 
 def emit_fit_vp(console: Console, fmt: Format, runs, vp, boot, allocation: list[dict]) -> None:
@@ -829,9 +1290,20 @@ def emit_fit_vp(console: Console, fmt: Format, runs, vp, boot, allocation: list[
 
     headers, rows = _constant_rows(vp, boot)
     pad = [""] * (len(headers) - 2)
-    rows += [["RSS", f"{vp.rss:.6g}", *pad], ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals ** 2))):.4f}", *pad],
-             ["rows fitted", f"{len(runs):,}", *pad]]
-    emit_grid(console, fmt, "Fitted law, least squares on the loss", headers, rows, {},
-              "L = E + A/N^alpha + B/D^beta by variable projection (E. Czech, Open-Athena)"
-              + (f"; {boot.n} bootstrap refits" if boot else "") + ".")
+    rows += [
+        ["RSS", f"{vp.rss:.6g}", *pad],
+        ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals**2))):.4f}", *pad],
+        ["rows fitted", f"{len(runs):,}", *pad],
+    ]
+    emit_grid(
+        console,
+        fmt,
+        "Fitted law, least squares on the loss",
+        headers,
+        rows,
+        {},
+        "L = E + A/N^alpha + B/D^beta by variable projection (E. Czech, Open-Athena)"
+        + (f"; {boot.n} bootstrap refits" if boot else "")
+        + ".",
+    )
     _allocation_tables(console, fmt, allocation, boot)

@@ -25,9 +25,9 @@ README = "README.md"
 @dataclass(frozen=True)
 class Report:
     folder: Path
-    files: tuple[Path, ...]      # in the order written; README.md last
-    plans: tuple                 # one Plan per scenario, as `scaleplan plan FILE` computes them
-    warnings: tuple[str, ...]    # "scenario: warning", as the CLI prints them
+    files: tuple[Path, ...]  # in the order written; README.md last
+    plans: tuple  # one Plan per scenario, as `scaleplan plan FILE` computes them
+    warnings: tuple[str, ...]  # "scenario: warning", as the CLI prints them
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -59,13 +59,17 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
     if out.exists() and not out.is_dir():
         raise ScaleplanError(f"{shown}: exists and is not a folder; give a new or empty folder")
     if src.exists() and out.exists() and out.resolve() == src.resolve().parent:
-        raise ScaleplanError(f"{shown}: refusing to write the report into the folder of the input file "
-                             f"{src}; give a folder of its own, e.g. --report {src.stem}-report")
+        raise ScaleplanError(
+            f"{shown}: refusing to write the report into the folder of the input file "
+            f"{src}; give a folder of its own, e.g. --report {src.stem}-report"
+        )
     if out.is_dir():
         entries = sum(1 for _ in out.iterdir())
         if entries and not force:
-            raise ScaleplanError(f"{shown}: the folder is not empty ({entries} entr{'y' if entries == 1 else 'ies'}); "
-                                 "give a new or empty folder, or --force to replace only the report's own files")
+            raise ScaleplanError(
+                f"{shown}: the folder is not empty ({entries} entr{'y' if entries == 1 else 'ies'}); "
+                "give a new or empty folder, or --force to replace only the report's own files"
+            )
         _probe_writable(out, shown)
     else:
         parent = out.parent if str(out.parent) else Path(".")
@@ -81,12 +85,15 @@ def check_modes(budgets, out_dir) -> None:
     """A report draws compute-optimal plans (with their inference-aware sizing); other modes print as tables."""
     other = next((b for b in budgets if b.mode != "compute-optimal"), None)
     if other is not None:
-        raise ScaleplanError(f"--report {out_dir}: scenario {other.name!r} is a {other.mode} plan; a report covers "
-                             "compute-optimal scenarios (run plan without --report for the others)")
+        raise ScaleplanError(
+            f"--report {out_dir}: scenario {other.name!r} is a {other.mode} plan; a report covers "
+            "compute-optimal scenarios (run plan without --report for the others)"
+        )
 
 
-def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool = True,
-                 points: int = 150, force: bool = False) -> Report:
+def write_report(
+    budget_path, out_dir, law: str | None = None, *, figures: bool = True, points: int = 150, force: bool = False
+) -> Report:
     """Plan every scenario of a budget file and write the report folder. Returns what was written.
 
     `law` overrides every scenario's law (as `scaleplan plan FILE --law`); `figures=False` writes the markdown
@@ -101,8 +108,10 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
     out = check_folder(src, out_dir, force=force)
     budgets = load_budget_file(src, law)
     if figures and len(budgets) > limits.MAX_REPORT_SCENARIOS:
-        raise ScaleplanError(f"--report {out_dir}: {src} has {len(budgets)} scenarios; a report draws figures for at "
-                             f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)")
+        raise ScaleplanError(
+            f"--report {out_dir}: {src} has {len(budgets)} scenarios; a report draws figures for at "
+            f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)"
+        )
     check_modes(budgets, out_dir)
     plans = [plan_budget(b, law) for b in budgets]
     chosen = [b.law_spec(law) for b in budgets]
@@ -110,7 +119,7 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
     warnings = tuple(f"{p.name}: {w}" if p.name else w for p in plans for w in p.warnings)
 
     images: dict[str, bytes] = {}
-    iso_of: dict[int, tuple[str, object]] = {}   # scenario index -> (file name, IsoflopSeries)
+    iso_of: dict[int, tuple[str, object]] = {}  # scenario index -> (file name, IsoflopSeries)
     inference_of: dict[int, str] = {}
     allocation_png = None
     if figures:
@@ -119,8 +128,7 @@ def write_report(budget_path, out_dir, law: str | None = None, *, figures: bool 
         unique_laws = list({lw.name: lw for lw in chosen}.values())
         budgets_c = sorted({_budget(p) for p in plans})
         allocation_png = "allocation.png"
-        images[allocation_png] = plot.render_allocation(
-            plot.allocation_series(unique_laws, budgets_c, points=points))
+        images[allocation_png] = plot.render_allocation(plot.allocation_series(unique_laws, budgets_c, points=points))
         seen: dict[tuple[str, float], tuple[str, object]] = {}
         for i, (p, lw) in enumerate(zip(plans, chosen)):
             if lw.predicts_loss:
@@ -164,22 +172,32 @@ def report_markdown(src: Path, plans, chosen, warnings, allocation_png, iso_of, 
     labels = [label for label, _ in columns[0]]
     headers = [""] + [p.name or f"plan {i + 1}" for i, p in enumerate(plans)]
     rows = [[label] + [col[i][1] for col in columns] for i, label in enumerate(labels)]
-    parts = [f"# Training plan: {src.name}\n",
-             f"Written by `scaleplan plan {src.name} --report`: {len(plans)} scenario(s), compute-optimal "
-             "allocation under each scenario's scaling law, with the recipe and cost.\n",
-             "## Plans\n", to_markdown(headers, rows)]
+    parts = [
+        f"# Training plan: {src.name}\n",
+        f"Written by `scaleplan plan {src.name} --report`: {len(plans)} scenario(s), compute-optimal "
+        "allocation under each scenario's scaling law, with the recipe and cost.\n",
+        "## Plans\n",
+        to_markdown(headers, rows),
+    ]
     parts.append("\n".join(f"Source: {c}  " for c in dict.fromkeys(p.citation for p in plans)) + "\n")
     if warnings:
         parts.append("## Warnings\n")
         parts.append("\n".join(f"- {w}" for w in warnings) + "\n")
     if allocation_png:
-        parts += ["## Compute-optimal allocation\n", f"![N_opt(C) and D_opt(C)]({allocation_png})\n",
-                  "N_opt and D_opt against training compute for "
-                  + ", ".join(dict.fromkeys(lw.name for lw in chosen))
-                  + "; dots mark the scenarios' budgets. Solid lines lie within each law's fitted compute range, "
-                  "dashed lines extrapolate."
-                  + (" Several laws: parameters are converted to one convention (total, C = 6 N_total D)."
-                     if len({lw.name for lw in chosen}) > 1 else "") + "\n"]
+        parts += [
+            "## Compute-optimal allocation\n",
+            f"![N_opt(C) and D_opt(C)]({allocation_png})\n",
+            "N_opt and D_opt against training compute for "
+            + ", ".join(dict.fromkeys(lw.name for lw in chosen))
+            + "; dots mark the scenarios' budgets. Solid lines lie within each law's fitted compute range, "
+            "dashed lines extrapolate."
+            + (
+                " Several laws: parameters are converted to one convention (total, C = 6 N_total D)."
+                if len({lw.name for lw in chosen}) > 1
+                else ""
+            )
+            + "\n",
+        ]
     for i, p in enumerate(plans):
         name = p.name or f"plan {i + 1}"
         if i not in iso_of and i not in inference_of:
@@ -194,13 +212,13 @@ def report_markdown(src: Path, plans, chosen, warnings, allocation_png, iso_of, 
                 f"How flat the optimum is at {fmt_sci(_budget(p))} FLOPs under {s.law}: any N from {fmt_count(lo)} to "
                 f"{fmt_count(hi)} ({100 * (r_lo - 1):+.0f}% / {100 * (r_hi - 1):+.0f}% of the optimal "
                 f"{fmt_count(s.params_opt[0])}), trained on D = C / 6N tokens, predicts a loss within "
-                f"{100 * s.within:g}% of the optimum ({s.loss_opt[0]:.4f} -> {s.band_loss[0]:.4f}).\n")
+                f"{100 * s.within:g}% of the optimum ({s.loss_opt[0]:.4f} -> {s.band_loss[0]:.4f}).\n"
+            )
         if p.inference is not None:
             heads, inf_rows = inference_rows(p.inference)
             parts.append(f"**Inference-aware sizing** ({p.inference.objective})\n")
             parts.append(to_markdown(heads, inf_rows))
-            parts.append(inference_caption(p.inference, describe_break_even(p.inference)).replace("\n", "  \n")
-                         + "\n")
+            parts.append(inference_caption(p.inference, describe_break_even(p.inference)).replace("\n", "  \n") + "\n")
             if i in inference_of:
                 parts.append(f"![Inference-aware sizing of {name}]({inference_of[i]})\n")
     return "\n".join(parts)

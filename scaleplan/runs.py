@@ -24,14 +24,31 @@ MIN_RUNS = 5  # five free constants
 FIELDS = ("params", "tokens", "flops", "loss")
 # Recognised column names, normalised (lower case, no spaces, '_' or '-'); first match wins.
 ALIASES = {
-    "params": ("params", "n", "parameters", "modelsize", "nparams", "numparams", "paramcount", "nparameters",
-               "totalparams", "size"),
+    "params": (
+        "params",
+        "n",
+        "parameters",
+        "modelsize",
+        "nparams",
+        "numparams",
+        "paramcount",
+        "nparameters",
+        "totalparams",
+        "size",
+    ),
     "tokens": ("tokens", "d", "trainingtokens", "ntokens", "numtokens", "datasize", "data"),
     "flops": ("flops", "c", "trainingflop", "trainingflops", "flop", "compute", "trainingcompute", "totalflops"),
     "loss": ("loss", "l", "finalloss", "evalloss", "valloss", "validationloss", "testloss", "trainloss"),
 }
-_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
-             ".yaml": "yaml", ".yml": "yaml"}
+_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
 
 # ----------------------------------------------------------------------------------------------- runs
 
@@ -45,14 +62,14 @@ class Runs:
     flops: np.ndarray
     loss: np.ndarray
     source: str = "<arrays>"
-    rows: np.ndarray | None = None          # 1-based row number of each run in the source
-    dropped_rows: tuple[int, ...] = ()     # rows left out by drop_worst
+    rows: np.ndarray | None = None  # 1-based row number of each run in the source
+    dropped_rows: tuple[int, ...] = ()  # rows left out by drop_worst
     columns: dict = field(default_factory=dict)  # field -> column name used
-    tokens_from_flops: bool = False        # D was derived as C / (6N)
+    tokens_from_flops: bool = False  # D was derived as C / (6N)
     sha256: str | None = None
-    weights: np.ndarray | None = None      # per-row weights (checkpoints: 1 / checkpoints of the row's run)
-    run_ids: np.ndarray | None = None      # checkpoints: index of each row's run (bootstrap resamples runs)
-    checkpoints: dict | None = None        # checkpoints: how early ones were dropped, counts per run
+    weights: np.ndarray | None = None  # per-row weights (checkpoints: 1 / checkpoints of the row's run)
+    run_ids: np.ndarray | None = None  # checkpoints: index of each row's run (bootstrap resamples runs)
+    checkpoints: dict | None = None  # checkpoints: how early ones were dropped, counts per run
 
     def __len__(self) -> int:
         return int(self.loss.size)
@@ -63,8 +80,10 @@ class Runs:
 
     def summary(self) -> dict:
         """Counts and ranges, as plain floats (used in a saved law's `fit.data`)."""
+
         def rng(x):
             return [float(np.min(x)), float(np.max(x))]
+
         out = {
             "source": self.source,
             "n_runs": self.n,
@@ -270,13 +289,22 @@ def _assemble(cols: dict, source: str, rows: np.ndarray, chosen: dict, drop_wors
     worst = np.sort(order[:drop_worst])
     keep = np.sort(order[drop_worst:])
     runs = Runs(
-        params=n[keep], tokens=d[keep], flops=c[keep], loss=loss[keep], source=source, rows=rows[keep],
-        dropped_rows=tuple(int(r) for r in rows[worst]), columns=dict(chosen), tokens_from_flops=from_flops,
+        params=n[keep],
+        tokens=d[keep],
+        flops=c[keep],
+        loss=loss[keep],
+        source=source,
+        rows=rows[keep],
+        dropped_rows=tuple(int(r) for r in rows[worst]),
+        columns=dict(chosen),
+        tokens_from_flops=from_flops,
         sha256=digest,
     )
     if np.ptp(runs.loss) <= 1e-12 * np.abs(runs.loss).max():
-        raise ScaleplanError(f"{source}: every run has the same loss ({runs.loss[0]:.4g}); a law cannot be fitted "
-                             "to losses that do not vary")
+        raise ScaleplanError(
+            f"{source}: every run has the same loss ({runs.loss[0]:.4g}); a law cannot be fitted "
+            "to losses that do not vary"
+        )
     for key, arr in (("params", runs.params), ("tokens", runs.tokens)):
         if np.unique(arr).size < 2:
             col = chosen.get(key, chosen.get("flops", key))

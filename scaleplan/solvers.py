@@ -47,8 +47,13 @@ def scan_minimum(fun, grid, *, iterations: int = 200, xtol: float = 0.0):
     i = np.argmin(values, axis=1)
     rows = np.arange(grid.shape[0])
     last = grid.shape[1] - 1
-    x = golden_section(lambda v: fun(v[:, None])[:, 0], grid[rows, np.clip(i - 1, 0, last)],
-                       grid[rows, np.clip(i + 1, 0, last)], iterations=iterations, xtol=xtol)
+    x = golden_section(
+        lambda v: fun(v[:, None])[:, 0],
+        grid[rows, np.clip(i - 1, 0, last)],
+        grid[rows, np.clip(i + 1, 0, last)],
+        iterations=iterations,
+        xtol=xtol,
+    )
     fx = fun(x[:, None])[:, 0]
     grid_best = values[rows, i]
     better = grid_best < fx

@@ -35,9 +35,9 @@ class Sweep:
     rows: tuple[SweepRow, ...]
     target_flops: float
     budget_flops: float
-    total_flops: float       # sum of 6 N D over rows, <= budget_flops
+    total_flops: float  # sum of 6 N D over rows, <= budget_flops
     levels: tuple[float, ...]
-    law: str                 # the law whose optimum centres the model sizes
+    law: str  # the law whose optimum centres the model sizes
     warnings: tuple[str, ...]
 
     @property
@@ -47,10 +47,22 @@ class Sweep:
 
     def to_dict(self) -> dict:
         return {
-            "target_flops": self.target_flops, "budget_flops": self.budget_flops, "total_flops": self.total_flops,
-            "levels": list(self.levels), "extrapolation": self.extrapolation, "law": self.law,
-            "rows": [{"level": r.level, "flops": r.flops, "params": r.params, "tokens": r.tokens,
-                      "tokens_per_param": r.tokens / r.params} for r in self.rows],
+            "target_flops": self.target_flops,
+            "budget_flops": self.budget_flops,
+            "total_flops": self.total_flops,
+            "levels": list(self.levels),
+            "extrapolation": self.extrapolation,
+            "law": self.law,
+            "rows": [
+                {
+                    "level": r.level,
+                    "flops": r.flops,
+                    "params": r.params,
+                    "tokens": r.tokens,
+                    "tokens_per_param": r.tokens / r.params,
+                }
+                for r in self.rows
+            ],
             "warnings": list(self.warnings),
         }
 
@@ -78,8 +90,15 @@ def _round_sig(x: float, sig: int = 3) -> int:
     return int(round(x, sig - 1 - int(math.floor(math.log10(x)))))
 
 
-def design_sweep(target_flops, budget_flops, levels: int = 5, sizes_per_level: int = 7, span: float = 100.0,
-                 size_range: float = 16.0, law="epoch") -> Sweep:
+def design_sweep(
+    target_flops,
+    budget_flops,
+    levels: int = 5,
+    sizes_per_level: int = 7,
+    span: float = 100.0,
+    size_range: float = 16.0,
+    law="epoch",
+) -> Sweep:
     """IsoFLOP levels and model sizes to train, costing at most `budget_flops` (6ND per run) in total.
 
     `levels` FLOP levels are spaced geometrically over a factor `span` (Chinchilla: 9 levels, 6e18..3e21);
@@ -102,7 +121,7 @@ def design_sweep(target_flops, budget_flops, levels: int = 5, sizes_per_level: i
     from . import laws
 
     ref = laws.get(law)
-    rel = float(span) ** (-np.arange(levels - 1, -1, -1) / (levels - 1))   # smallest .. 1
+    rel = float(span) ** (-np.arange(levels - 1, -1, -1) / (levels - 1))  # smallest .. 1
     top = budget / (sizes_per_level * rel.sum())
     level_flops = top * rel
     k = np.arange(sizes_per_level) - (sizes_per_level - 1) / 2
@@ -130,5 +149,12 @@ def design_sweep(target_flops, budget_flops, levels: int = 5, sizes_per_level: i
         )
     if min(r.tokens for r in rows) < 1:
         warnings.append("some runs get less than one token: raise the budget or reduce levels/sizes")
-    return Sweep(rows=tuple(rows), target_flops=target, budget_flops=budget, total_flops=total,
-                 levels=tuple(float(c) for c in level_flops), law=ref.name, warnings=tuple(warnings))
+    return Sweep(
+        rows=tuple(rows),
+        target_flops=target,
+        budget_flops=budget,
+        total_flops=total,
+        levels=tuple(float(c) for c in level_flops),
+        law=ref.name,
+        warnings=tuple(warnings),
+    )

@@ -28,9 +28,7 @@ def parse_quantity(value, what: str = "value") -> float:
         if match is None:
             if text.strip().lower().lstrip("+-") in {"nan", "inf", "infinity"}:
                 raise ScaleplanError(f"{what} must be finite, got {value!r}")
-            raise ScaleplanError(
-                f"{what} must be a number such as 1e21, 70B, 1.4T or $2M, got {value!r}"
-            )
+            raise ScaleplanError(f"{what} must be a number such as 1e21, 70B, 1.4T or $2M, got {value!r}")
         x = float(match.group(1)) * SUFFIXES[match.group(2).upper()]
     if not math.isfinite(x):
         raise ScaleplanError(f"{what} must be finite, got {value!r}")
@@ -47,8 +45,10 @@ def parse_flops(value, what: str = "flops", money: str | None = None) -> float:
             raise ScaleplanError(f"{what} {text!r} is an amount of money, not FLOPs{hint}")
         match = _NUMBER.match(text.replace(",", "").replace("_", ""))
         if match is not None and match.group(2):
-            raise ScaleplanError(f"{what} {text!r} has a {match.group(2)!r} suffix, as a count of parameters or "
-                                 "tokens would; FLOPs are written as plain numbers such as 1e21")
+            raise ScaleplanError(
+                f"{what} {text!r} has a {match.group(2)!r} suffix, as a count of parameters or "
+                "tokens would; FLOPs are written as plain numbers such as 1e21"
+            )
     return parse_positive(value, what)
 
 
@@ -75,8 +75,14 @@ def parse_fraction(value, what: str, low_open: bool = True) -> float:
     return x
 
 
-def parse_budgets(values, what: str = "--flops", points: int = 8, allow_zero: bool = False,
-                  max_values: int | None = None, flops: bool = True) -> np.ndarray:
+def parse_budgets(
+    values,
+    what: str = "--flops",
+    points: int = 8,
+    allow_zero: bool = False,
+    max_values: int | None = None,
+    flops: bool = True,
+) -> np.ndarray:
     """Budgets from repeated values and ranges: ['1e19', '1e21'] or ['1e18..1e25'] (log-spaced, `points` each).
 
     `max_values` caps how many values the list may expand to (checked before anything is computed); `flops`
@@ -87,8 +93,10 @@ def parse_budgets(values, what: str = "--flops", points: int = 8, allow_zero: bo
         ranges = sum(".." in str(v) for v in values)
         total = len(values) - ranges + ranges * max(points, 0)
         if total > max_values:
-            raise ScaleplanError(f"{what}: {len(values) - ranges} value(s) and {ranges} range(s) of --points {points} "
-                                 f"give {total:,} values; the limit is {max_values:,}")
+            raise ScaleplanError(
+                f"{what}: {len(values) - ranges} value(s) and {ranges} range(s) of --points {points} "
+                f"give {total:,} values; the limit is {max_values:,}"
+            )
     out = []
     for value in values:
         text = str(value)

@@ -28,8 +28,10 @@ def check_positive(values, what: str = "flops") -> np.ndarray:
     (scaleplan.units.parse_quantity).
     """
     if isinstance(values, (str, bytes, bool)) or values is None:
-        raise ScaleplanError(f"{what} must be a number or an array of numbers, got {values!r}"
-                             + (" (parse text with scaleplan.units.parse_quantity)" if isinstance(values, str) else ""))
+        raise ScaleplanError(
+            f"{what} must be a number or an array of numbers, got {values!r}"
+            + (" (parse text with scaleplan.units.parse_quantity)" if isinstance(values, str) else "")
+        )
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -75,6 +77,7 @@ class PerBudget:
 def check_settings(*, mfu=None, price=None, gpus=None, peak_flops=None, inference_tokens=None) -> None:
     """The cost settings a library caller passes, each named by its argument: MFU in (0, 1], a positive price and
     peak, a whole positive number of accelerators, zero or more tokens to serve."""
+
     def number(name, value):
         if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
             raise ScaleplanError(f"{name} must be a finite number, got {value!r}")

@@ -5,8 +5,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # Reproducible property tests in CI; a few more examples locally.
-settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
@@ -47,5 +48,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if REQUIRE_SHARED and report.skipped and item.get_closest_marker("shared_data") is not None:
         report.outcome = "failed"
-        report.longrepr = (f"{item.nodeid} needs ../shared/data but was skipped ({report.longrepr}); "
-                           "SCALEPLAN_REQUIRE_SHARED is set, so a data-backed test may not skip")
+        report.longrepr = (
+            f"{item.nodeid} needs ../shared/data but was skipped ({report.longrepr}); "
+            "SCALEPLAN_REQUIRE_SHARED is set, so a data-backed test may not skip"
+        )

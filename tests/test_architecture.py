@@ -25,11 +25,32 @@ LAYERS = [
     ["report", "checks", "plot", "precision_plot", "plot_curves", "render"],
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
-    ["allocate"], ["intervals"], ["budget"], ["inference"], ["precision"], ["constrained"], ["moe"], ["cluster"],
-    ["recipe"], ["memory"], ["cost"], ["curves"], ["checkpoints"], ["fit_vp"], ["fit"], ["sweep"], ["runs"], ["limits"],
+    ["allocate"],
+    ["intervals"],
+    ["budget"],
+    ["inference"],
+    ["precision"],
+    ["constrained"],
+    ["moe"],
+    ["cluster"],
+    ["recipe"],
+    ["memory"],
+    ["cost"],
+    ["curves"],
+    ["checkpoints"],
+    ["fit_vp"],
+    ["fit"],
+    ["sweep"],
+    ["runs"],
+    ["limits"],
     ["examples"],
     ["laws", "laws.forms"],
-    ["conventions"], ["solvers"], ["units", "values"], ["_yaml"], ["files"], ["errors"],
+    ["conventions"],
+    ["solvers"],
+    ["units", "values"],
+    ["_yaml"],
+    ["files"],
+    ["errors"],
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
@@ -67,8 +88,12 @@ def imported(name: str) -> list[tuple[str, int]]:
             if node.level:
                 base = package[: len(package) - (node.level - 1)] if node.level > 1 else list(package)
             elif (node.module or "").split(".")[0] == "scaleplan":
-                base, node = [], ast.ImportFrom(module=node.module.partition(".")[2] or None, names=node.names,
-                                                level=1, lineno=node.lineno)
+                base, node = (
+                    [],
+                    ast.ImportFrom(
+                        module=node.module.partition(".")[2] or None, names=node.names, level=1, lineno=node.lineno
+                    ),
+                )
             else:
                 continue
             stem = base + (node.module.split(".") if node.module else [])
@@ -89,8 +114,11 @@ def test_every_module_has_a_layer():
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_imports_only_go_down(name):
-    upward = [f"{name}:{line} imports {target}" for target, line in imported(name)
-              if target in RANK and name in RANK and RANK[target] < RANK[name]]
+    upward = [
+        f"{name}:{line} imports {target}"
+        for target, line in imported(name)
+        if target in RANK and name in RANK and RANK[target] < RANK[name]
+    ]
     assert not upward, upward
 
 
@@ -122,9 +150,12 @@ def _reads_loss_spec(node: ast.Subscript) -> bool:
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "laws" and not n.startswith("laws.")))
 def test_no_branching_on_the_form_outside_laws(name):
-    bad = [f"{name}:{node.lineno}" for node in ast.walk(tree(name))
-           if (isinstance(node, ast.Compare) and _is_form_name_comparison(node))
-           or (isinstance(node, ast.Subscript) and _reads_loss_spec(node))]
+    bad = [
+        f"{name}:{node.lineno}"
+        for node in ast.walk(tree(name))
+        if (isinstance(node, ast.Compare) and _is_form_name_comparison(node))
+        or (isinstance(node, ast.Subscript) and _reads_loss_spec(node))
+    ]
     assert not bad, f"ask the law (laws/forms.py) instead of testing its form: {bad}"
 
 
@@ -138,8 +169,9 @@ def test_the_form_checker_catches_what_it_should():
 def _golden_constant(node) -> bool:
     """(sqrt(5) - 1) / 2 = 0.6180..., its complement 0.3819... or phi = 1.618... written in any way."""
     if isinstance(node, ast.Constant) and isinstance(node.value, float):
-        return any(abs(node.value - g) < 1e-3 for g in ((math.sqrt(5) - 1) / 2, (3 - math.sqrt(5)) / 2,
-                                                         (1 + math.sqrt(5)) / 2))
+        return any(
+            abs(node.value - g) < 1e-3 for g in ((math.sqrt(5) - 1) / 2, (3 - math.sqrt(5)) / 2, (1 + math.sqrt(5)) / 2)
+        )
     if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
         func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         return func == "sqrt" and node.args[0].value == 5
@@ -152,10 +184,17 @@ def _midpoint(node) -> bool:
         return False
     if isinstance(node.op, ast.Mult):
         pair = (node.left, node.right)
-        return any(isinstance(a, ast.Constant) and a.value == 0.5 and isinstance(b, ast.BinOp)
-                   and isinstance(b.op, ast.Add) for a, b in (pair, pair[::-1]))
-    return (isinstance(node.op, ast.Div) and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Add)
-            and isinstance(node.right, ast.Constant) and node.right.value == 2)
+        return any(
+            isinstance(a, ast.Constant) and a.value == 0.5 and isinstance(b, ast.BinOp) and isinstance(b.op, ast.Add)
+            for a, b in (pair, pair[::-1])
+        )
+    return (
+        isinstance(node.op, ast.Div)
+        and isinstance(node.left, ast.BinOp)
+        and isinstance(node.left.op, ast.Add)
+        and isinstance(node.right, ast.Constant)
+        and node.right.value == 2
+    )
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "solvers"))

@@ -66,13 +66,16 @@ def test_high_mfu_warns():
     assert any("MFU 90%" in w for w in plan.warnings)
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({}, "give the budget one way"),
-    ({"flops": 1e21, "dollars": 5}, "got flops and dollars"),
-    ({"days": 3}, "days needs gpus"),
-    ({"flops": "1e40"}, "beyond any plan"),
-    ({"flops": 1e21, "hardware": "h10"}, "did you mean 'h100'"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({}, "give the budget one way"),
+        ({"flops": 1e21, "dollars": 5}, "got flops and dollars"),
+        ({"days": 3}, "days needs gpus"),
+        ({"flops": "1e40"}, "beyond any plan"),
+        ({"flops": 1e21, "hardware": "h10"}, "did you mean 'h100'"),
+    ],
+)
 def test_budget_errors(fields, message):
     with pytest.raises(ScaleplanError, match=message):
         Budget.from_mapping(fields).resolve()
@@ -84,18 +87,24 @@ def write(tmp_path, text):
     return path
 
 
-@pytest.mark.parametrize("text, message", [
-    ("flops: 1e21\nfoo: 3\n", r"budget.yaml:2: foo: unknown key"),
-    ("scenarios:\n  - flops: 1e21\n  - flops: 1e21\n    mfu: 1.5\n", r"budget.yaml:4: scenarios.1.mfu must be in \(0, 1\]"),
-    ("scenarios:\n  - flops: -3\n", r"budget.yaml:2: scenarios.0.flops must be positive"),
-    ("scenarios:\n  - flops: abc\n", r"budget.yaml:2: scenarios.0.flops must be a number"),
-    ("scenarios:\n  - flops: 1e21\n    gpus: [1, 2]\n", r"budget.yaml:3: scenarios.0.gpus must be a number"),
-    ("flops: [1e21\n", r"budget.yaml:2: not valid YAML"),
-    ("- 1\n- 2\n", "must be a mapping"),
-    ("scenarios: 3\n", r"budget.yaml:1: scenarios: must be a non-empty list"),
-    ("scenarios:\n  - flops: 1e21\n    bogus: 1\n", r"budget.yaml:3: scenarios.0.bogus: unknown key"),
-    ("scenarios:\n  - name: 3\n    flops: 1e21\n", r"scenarios.0.name must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("flops: 1e21\nfoo: 3\n", r"budget.yaml:2: foo: unknown key"),
+        (
+            "scenarios:\n  - flops: 1e21\n  - flops: 1e21\n    mfu: 1.5\n",
+            r"budget.yaml:4: scenarios.1.mfu must be in \(0, 1\]",
+        ),
+        ("scenarios:\n  - flops: -3\n", r"budget.yaml:2: scenarios.0.flops must be positive"),
+        ("scenarios:\n  - flops: abc\n", r"budget.yaml:2: scenarios.0.flops must be a number"),
+        ("scenarios:\n  - flops: 1e21\n    gpus: [1, 2]\n", r"budget.yaml:3: scenarios.0.gpus must be a number"),
+        ("flops: [1e21\n", r"budget.yaml:2: not valid YAML"),
+        ("- 1\n- 2\n", "must be a mapping"),
+        ("scenarios: 3\n", r"budget.yaml:1: scenarios: must be a non-empty list"),
+        ("scenarios:\n  - flops: 1e21\n    bogus: 1\n", r"budget.yaml:3: scenarios.0.bogus: unknown key"),
+        ("scenarios:\n  - name: 3\n    flops: 1e21\n", r"scenarios.0.name must be a non-empty string"),
+    ],
+)
 def test_budget_file_errors_name_file_line_and_key(tmp_path, text, message):
     with pytest.raises(ScaleplanError, match=message):
         load_budget_file(write(tmp_path, text))
@@ -107,7 +116,10 @@ def test_missing_file(tmp_path):
 
 
 def test_top_level_fields_are_defaults(tmp_path):
-    path = write(tmp_path, "hardware: a100\nmfu: 0.5\nscenarios:\n  - {name: x, flops: 1e21}\n  - {name: y, flops: 1e21, mfu: 0.3}\n")
+    path = write(
+        tmp_path,
+        "hardware: a100\nmfu: 0.5\nscenarios:\n  - {name: x, flops: 1e21}\n  - {name: y, flops: 1e21, mfu: 0.3}\n",
+    )
     x, y = load_budget_file(path)
     assert (x.hardware, x.mfu, y.mfu) == ("a100", 0.5, 0.3)
 

@@ -72,9 +72,13 @@ def test_load_any_switches_on_repeated_run_ids(tmp_path):
     path = write(tmp_path / "ck.csv")
     assert checkpoints.load_any(path).checkpoints is not None
     plain = tmp_path / "plain.csv"
-    plain.write_text("name,params,tokens,loss\n" + "".join(
-        f"r{i},{n:.4g},{d:.4g},{law(n, d):.5f}\n" for i, (n, d) in enumerate(
-            [(1e8, 2e9), (2e8, 4e9), (4e8, 8e9), (8e8, 1.6e10), (1.6e9, 3.2e10), (1e8, 8e9)])))
+    plain.write_text(
+        "name,params,tokens,loss\n"
+        + "".join(
+            f"r{i},{n:.4g},{d:.4g},{law(n, d):.5f}\n"
+            for i, (n, d) in enumerate([(1e8, 2e9), (2e8, 4e9), (4e8, 8e9), (8e8, 1.6e10), (1.6e9, 3.2e10), (1e8, 8e9)])
+        )
+    )
     assert checkpoints.load_any(plain).checkpoints is None
 
 
@@ -113,8 +117,11 @@ def test_seed_noise_widens_the_intervals(tmp_path):
         runs = checkpoints.load_checkpoints(path)
         assert runs.checkpoints["sizes_with_repeated_runs"] == 6
         boot = fit_vp.bootstrap_vp(runs, fit_vp.fit_vp(runs), n=200, seed=0)
-        lo, hi = boot.intervals["alpha"]["95%"] if "95%" in boot.intervals["alpha"] else next(
-            iter(boot.intervals["alpha"].values()))
+        lo, hi = (
+            boot.intervals["alpha"]["95%"]
+            if "95%" in boot.intervals["alpha"]
+            else next(iter(boot.intervals["alpha"].values()))
+        )
         return hi - lo
 
     assert with_seeds(0.02) > 1.5 * with_seeds(0.0)

@@ -10,10 +10,10 @@ from scaleplan.errors import ScaleplanError
 # Korthikanti et al. 2022 (arXiv 2205.05198) Table 3 shapes (s = 2048, V = 51,200) and the MFU / HFU of Table 5
 # (also in the NVIDIA/Megatron-LM README): the paper's MFU uses its eq. 7 FLOPs, so compare HFU/MFU ratios.
 KORTHIKANTI = [  # (h, L, MFU %, HFU %)
-    (6144, 48, 41.5, 43.7),     # 22B
-    (12288, 96, 51.4, 52.8),    # 175B
-    (20480, 105, 56.0, 57.0),   # 530B
-    (25600, 128, 56.3, 57.0),   # 1T
+    (6144, 48, 41.5, 43.7),  # 22B
+    (12288, 96, 51.4, 52.8),  # 175B
+    (20480, 105, 56.0, 57.0),  # 530B
+    (25600, 128, 56.3, 57.0),  # 1T
 ]
 
 
@@ -79,8 +79,9 @@ def test_implied_from_days_and_dollars():
     assert a.mfu == pytest.approx(1e24 / (1024 * 30 * 86400 * 989e12))
     b = cost.implied_utilisation(1e24, h100, dollars=a.gpu_hours * 2.0, price=2.0)
     assert b.mfu == pytest.approx(a.mfu)
-    assert any("above the highest reported" in w for w in cost.implied_utilisation(1e25, h100, gpus=1024,
-                                                                                    days=30).warnings)
+    assert any(
+        "above the highest reported" in w for w in cost.implied_utilisation(1e25, h100, gpus=1024, days=30).warnings
+    )
     assert any("below 10%" in w for w in cost.implied_utilisation(1e22, h100, gpus=1024, days=30).warnings)
     with pytest.raises(ScaleplanError, match="needs --price"):
         cost.implied_utilisation(1e24, cost.get_hardware("b200"), dollars=1e6)
@@ -112,8 +113,9 @@ def test_owned_hardware_epoch_method():
     assert old["value_at_start"] / old["acquisition"] == pytest.approx(0.724, abs=0.001)
     c = cost.training_cost(1e24, cost.get_hardware("h100"), 0.4, 2.0, 1000, owned=owned)
     run_hours = c.gpu_hours / 1000
-    assert c.owned_dollars == pytest.approx(v["value_at_start"] * run_hours / 8760 * 0.14 * math.log(10)
-                                            + c.energy_dollars)
+    assert c.owned_dollars == pytest.approx(
+        v["value_at_start"] * run_hours / 8760 * 0.14 * math.log(10) + c.energy_dollars
+    )
     with pytest.raises(ScaleplanError, match="not both"):
         cost.Owned(chip_price=1, server_price_per_gpu=2)
     with pytest.raises(ScaleplanError, match="not both"):
@@ -125,12 +127,18 @@ def test_training_cost_old_signature_still_works():
     assert c.gpu_hours == pytest.approx(1e23 / (989e12 * 0.4 * 3600)) and c.precision == "bf16" and c.hfu == 0.4
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
-@given(st.floats(1e20, 1e27), st.integers(1, 100_000), st.floats(1, 365),
-       st.sampled_from(["h100", "h800", "b200", "mi300x", "tpu-v6e"]), st.sampled_from(["bf16", "fp8"]),
-       st.sampled_from(["none", "full"]))
+@given(
+    st.floats(1e20, 1e27),
+    st.integers(1, 100_000),
+    st.floats(1, 365),
+    st.sampled_from(["h100", "h800", "b200", "mi300x", "tpu-v6e"]),
+    st.sampled_from(["bf16", "fp8"]),
+    st.sampled_from(["none", "full"]),
+)
 def test_implied_utilisation_round_trips(flops, gpus, days, key, precision, recompute):
     hw = cost.get_hardware(key)
     implied = cost.implied_utilisation(flops, hw, gpus=gpus, days=days, precision=precision, recompute=recompute)
@@ -153,7 +161,9 @@ def test_budget_precision_sets_the_peak():
     from scaleplan.budget import Budget
 
     days = 2_664_000 / 2048 / 24
-    r = Budget.from_mapping({"gpus": 2048, "days": days, "hardware": "h800", "precision": "fp8", "mfu": 0.1731}).resolve()
+    r = Budget.from_mapping(
+        {"gpus": 2048, "days": days, "hardware": "h800", "precision": "fp8", "mfu": 0.1731}
+    ).resolve()
     assert r.flops == pytest.approx(6 * 37e9 * 14.8e12, rel=0.001)  # 3.2856e24 model FLOPs
     plan = scaleplan.plan_budget(Budget.from_mapping({"flops": "1e23", "hardware": "h100", "precision": "fp8"}))
     assert plan.cost.precision == "fp8" and plan.cost.peak_flops == 1.979e15

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scaleplan import constrained, laws
 from scaleplan.errors import ScaleplanError
@@ -87,8 +88,11 @@ def test_four_epochs_are_nearly_as_good_as_fresh_data():
     assert (d_eff - 1e11) / 3e11 == pytest.approx(0.9086, abs=5e-4)
     # Paper Sec. 6 (Fig. 4): the 8.7B model trained 4 epochs on 44B unique tokens ends "with only 0.5% higher
     # validation loss" than on 178B unique tokens; the law predicts 0.68%.
-    penalty = constrained.data_constrained_loss(8.7e9, 178e9, 178e9 / 4) / constrained.data_constrained_loss(
-        8.7e9, 178e9, 178e9) - 1
+    penalty = (
+        constrained.data_constrained_loss(8.7e9, 178e9, 178e9 / 4)
+        / constrained.data_constrained_loss(8.7e9, 178e9, 178e9)
+        - 1
+    )
     assert 0.003 < penalty < 0.01
 
 
@@ -133,8 +137,19 @@ def test_vector_budgets_and_iteration():
 
 def test_to_dict_keys_and_plain_values():
     d = constrained.data_constrained_allocation(1e23, 5e11).to_dict()
-    for key in ("law", "flops", "params", "tokens", "tokens_per_param", "loss", "epochs", "unique_tokens",
-                "loss_penalty", "warnings", "citation"):
+    for key in (
+        "law",
+        "flops",
+        "params",
+        "tokens",
+        "tokens_per_param",
+        "loss",
+        "epochs",
+        "unique_tokens",
+        "loss_penalty",
+        "warnings",
+        "citation",
+    ):
         assert key in d
     assert all(type(d[k]) is float for k in ("flops", "params", "tokens", "epochs", "loss", "loss_penalty"))
     json.dumps(d, allow_nan=False)
@@ -191,8 +206,11 @@ def test_plenty_of_unique_data_gives_the_unconstrained_answer(c, factor):
     assert plan.loss_penalty == 0.0
 
 
-@given(st.floats(min_value=1e8, max_value=1e13), st.floats(min_value=1.0, max_value=1e4),
-       st.floats(min_value=1.0, max_value=10.0))
+@given(
+    st.floats(min_value=1e8, max_value=1e13),
+    st.floats(min_value=1.0, max_value=1e4),
+    st.floats(min_value=1.0, max_value=10.0),
+)
 def test_effective_data_is_bounded_and_increasing(u, epochs, more):
     d = u * epochs
     d_eff = float(constrained.effective_data(d, u))
@@ -206,8 +224,7 @@ def test_effective_data_is_bounded_and_increasing(u, epochs, more):
 GADRE_REDPAJAMA = {"eta": 0.13643, "a": 212.236, "b": 366.687, "E": 1.83665}  # laws-compute.md Sec. 7 (rounded)
 # What fit_ds (scaling/shared.py, mlfoundations/scaling a003c49) returns for RedPajama / C4 eval, in the repository's
 # form L(N, M) = alpha N^b + beta 6^(b/2) (M N)^b + E (scaling/laws.py powlaw_ours); rerun here on exp_data.
-GADRE_FIT_DS = {"alpha": 166.210992120337, "beta": 366.6871979615622, "b": -0.2728507061786173,
-                "E": 1.836648408738623}
+GADRE_FIT_DS = {"alpha": 166.210992120337, "beta": 366.6871979615622, "b": -0.2728507061786173, "E": 1.836648408738623}
 
 
 def test_gadre_file_is_the_repository_fit_rewritten():
@@ -230,22 +247,25 @@ def test_gadre_compute_form_equals_the_parametric_form(n, m):
     # The paper's L(C, M) = E + (a M^eta + b M^-eta) C^-eta and the repository's powlaw_ours, with fit_ds's constants
     r = GADRE_FIT_DS
     eta = -r["b"] / 2
-    a = r["alpha"] * 6 ** eta
+    a = r["alpha"] * 6**eta
     d = m * n
     cflops = 6 * n * d
-    paper = r["E"] + (a * m ** eta + r["beta"] * m ** -eta) * cflops ** -eta
+    paper = r["E"] + (a * m**eta + r["beta"] * m**-eta) * cflops**-eta
     repo = r["alpha"] * n ** r["b"] + r["beta"] * 6 ** (r["b"] / 2) * (m * n) ** r["b"] + r["E"]
     assert float(laws.get("gadre").loss(n, d)) == pytest.approx(paper, rel=1e-9)
     assert float(laws.get("gadre").loss(n, d)) == pytest.approx(repo, rel=1e-9)
 
 
-@pytest.mark.parametrize("n, d, predicted, observed, error_pct", [
-    # scaling_explorer.ipynb, printed: relative error predicting (open_lm_1b, M=640) C4 eval loss 0.7103%,
-    # (open_lm_7b, M=20) 0.7320% (gadre-pred-1p4B-M640, gadre-pred-6p9B-M20). Observed losses at the precision of
-    # exp_data/models/rpj-open_lm_1b-32.0.json and rpj-open_lm_7b-1.0.json (results, c4_val).
-    (1.4397952e9, 9.21468928e11, 2.519827, 2.502053562117363, 0.7103),
-    (6.88941056e9, 1.377882112e11, 2.442745, 2.424993099368689, 0.7320),
-])
+@pytest.mark.parametrize(
+    "n, d, predicted, observed, error_pct",
+    [
+        # scaling_explorer.ipynb, printed: relative error predicting (open_lm_1b, M=640) C4 eval loss 0.7103%,
+        # (open_lm_7b, M=20) 0.7320% (gadre-pred-1p4B-M640, gadre-pred-6p9B-M20). Observed losses at the precision of
+        # exp_data/models/rpj-open_lm_1b-32.0.json and rpj-open_lm_7b-1.0.json (results, c4_val).
+        (1.4397952e9, 9.21468928e11, 2.519827, 2.502053562117363, 0.7103),
+        (6.88941056e9, 1.377882112e11, 2.442745, 2.424993099368689, 0.7320),
+    ],
+)
 def test_gadre_reproduces_the_repository_predictions(n, d, predicted, observed, error_pct):
     loss = float(laws.get("gadre").loss(n, d))
     # At the full precision of fit_ds the prediction matches the notebook to its printed 4 decimals.
@@ -261,9 +281,11 @@ def test_gadre_downstream_error_law():
     expected = 0.8569919276135063 - 2.2064900914623826 * math.exp(-0.7145905530490234 * loss)
     assert float(constrained.downstream_error(loss)) == pytest.approx(expected, rel=1e-12)
     assert float(constrained.downstream_error(loss)) == pytest.approx(
-        0.856992 - 2.20649 * math.exp(-0.714591 * loss), abs=2e-6)
+        0.856992 - 2.20649 * math.exp(-0.714591 * loss), abs=2e-6
+    )
     assert float(constrained.downstream_error(loss, metric="top1_error_46")) == pytest.approx(
-        0.7608495100309004 - 1.3228988873526577 * math.exp(-0.8907078482827041 * loss), rel=1e-12)
+        0.7608495100309004 - 1.3228988873526577 * math.exp(-0.8907078482827041 * loss), rel=1e-12
+    )
     losses = np.linspace(2.0, 4.0, 21)
     errors = constrained.downstream_error(losses)
     assert np.all(np.diff(errors) > 0) and np.all((errors > 0) & (errors < 1))
@@ -274,8 +296,10 @@ def test_gadre_downstream_error_law():
 
 
 def test_law_file_downstream_block_is_validated(tmp_path):
-    base = ("name: x\nform: parametric\ncitation: {arxiv: '1', year: 2024, where: t}\n"
-            "constants: {E: 1, A: 1, B: 1, alpha: 0.3, beta: 0.3}\n")
+    base = (
+        "name: x\nform: parametric\ncitation: {arxiv: '1', year: 2024, where: t}\n"
+        "constants: {E: 1, A: 1, B: 1, alpha: 0.3, beta: 0.3}\n"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(base + "downstream: {form: linear}\n")
     with pytest.raises(ScaleplanError, match="downstream must be a mapping with form: exponential"):
@@ -303,7 +327,8 @@ def test_fixed_allocation_of_an_over_trained_7b_model():
     r = GADRE_FIT_DS  # (b/a)^(1/(2 eta)) with a = alpha 6^eta, eta = -b_repo/2
     eta = -r["b"] / 2
     assert gadre.optimal_tokens_per_param == pytest.approx(
-        (r["beta"] / (r["alpha"] * 6 ** eta)) ** (1 / (2 * eta)), rel=1e-9)
+        (r["beta"] / (r["alpha"] * 6**eta)) ** (1 / (2 * eta)), rel=1e-9
+    )
     assert gadre.optimal_tokens_per_param == pytest.approx(7.42, abs=0.005)
     for row in report.rows:
         assert row.overtraining == pytest.approx(row.tokens_per_param / row.optimal_tokens_per_param)
@@ -329,8 +354,10 @@ def test_fixed_allocation_with_limited_unique_data():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(["chinchilla", "chinchilla-tex", "epoch", "gadre", "muennighoff"]),
-       st.floats(min_value=1e19, max_value=1e26))
+@given(
+    st.sampled_from(["chinchilla", "chinchilla-tex", "epoch", "gadre", "muennighoff"]),
+    st.floats(min_value=1e19, max_value=1e26),
+)
 def test_a_compute_optimal_model_is_neither_over_trained_nor_wasteful(name, c):
     n, d = laws.get(name).optimum(c)
     row = constrained.fixed_allocation(float(n), float(d), laws=[name]).rows[0]
@@ -340,8 +367,11 @@ def test_a_compute_optimal_model_is_neither_over_trained_nor_wasteful(name, c):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(["chinchilla", "epoch", "gadre", "muennighoff"]), st.floats(min_value=1e8, max_value=1e12),
-       st.floats(min_value=1e9, max_value=1e14))
+@given(
+    st.sampled_from(["chinchilla", "epoch", "gadre", "muennighoff"]),
+    st.floats(min_value=1e8, max_value=1e12),
+    st.floats(min_value=1e9, max_value=1e14),
+)
 def test_no_model_beats_the_compute_optimal_one(name, n, d):
     row = constrained.fixed_allocation(n, d, laws=[name]).rows[0]
     assert row.extra_compute >= 1 - 1e-9

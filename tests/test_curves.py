@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scaleplan import curves as cv
 from scaleplan.errors import ScaleplanError
@@ -39,7 +40,7 @@ def test_closed_form_areas_of_the_issue():
 
 def test_drop_gives_unnormalised_momentum():
     # a drop of 1 at step 2: m = 1, then lambda^k: S2 = (1 - lambda^k) / (1 - lambda) after k momentum steps
-    s1, s2 = cv.areas([1.0, 0.0])
+    _s1, s2 = cv.areas([1.0, 0.0])
     assert s2[-1] == 1.0
     _, s2 = cv.areas([1.0, 0, 0, 0, 0, 0])
     assert s2[-1] == pytest.approx(4.990010, abs=1e-6)  # reference section 4 (1 + .999 + ... + .999^4)
@@ -71,7 +72,11 @@ def test_hagele_suite_saving_ratio():
 
 def test_other_schedules():
     cos = cv.Schedule("cosine", 1000, 1.0, final_fraction=0.1).lr()
-    assert cos[0] == pytest.approx(1.0, abs=1e-5) and cos[-1] == pytest.approx(0.1) and cos[499] == pytest.approx(0.55, abs=2e-3)
+    assert (
+        cos[0] == pytest.approx(1.0, abs=1e-5)
+        and cos[-1] == pytest.approx(0.1)
+        and cos[499] == pytest.approx(0.55, abs=2e-3)
+    )
     step = cv.Schedule("step", 100, 1.0, milestones=(0.5, 0.75), factor=0.1).lr()
     assert step[49] == 1.0 and step[50] == 0.1 and step[75] == pytest.approx(0.01)
     wsd_cos = cv.Schedule("wsd", 100, 1.0, cooldown=0.5, shape="cosine").lr()
@@ -144,16 +149,19 @@ def test_schedule_table_is_capped_and_keeps_the_marks():
     assert len(rows) <= 12 and {1, 1000, 80_000, 100_000} <= set(steps) and steps == sorted(steps)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"kind": "linear"}, "schedule must be one of"),
-    ({"steps": 0}, "steps must be in"),
-    ({"steps": 10**9}, "steps must be in"),
-    ({"peak_lr": -1}, "peak learning rate"),
-    ({"cooldown": 1.5}, "cooldown fraction"),
-    ({"shape": "square"}, "cooldown shape"),
-    ({"warmup": 100}, "warmup must be in"),
-    ({"warmup": 90, "cooldown": 0.5}, "overlaps"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"kind": "linear"}, "schedule must be one of"),
+        ({"steps": 0}, "steps must be in"),
+        ({"steps": 10**9}, "steps must be in"),
+        ({"peak_lr": -1}, "peak learning rate"),
+        ({"cooldown": 1.5}, "cooldown fraction"),
+        ({"shape": "square"}, "cooldown shape"),
+        ({"warmup": 100}, "warmup must be in"),
+        ({"warmup": 90, "cooldown": 0.5}, "overlaps"),
+    ],
+)
 def test_bad_schedules(kwargs, message):
     args = {"kind": "wsd", "steps": 100, "peak_lr": 1e-3, **kwargs}
     with pytest.raises(ScaleplanError, match=message):
@@ -169,17 +177,24 @@ def test_bad_logs():
         cv.fit_curves([cv.Curve.from_log([1, 2, 3], [3, 2.9, 2.8], [1, 3], [1e-3, 1e-3])])
 
 
-@given(kind=st.sampled_from(cv.KINDS), steps=st.integers(2, 3000), warm=st.floats(0, 0.5),
-       cool=st.floats(0, 0.5), shape=st.sampled_from(cv.SHAPES), final=st.floats(0, 1))
+@given(
+    kind=st.sampled_from(cv.KINDS),
+    steps=st.integers(2, 3000),
+    warm=st.floats(0, 0.5),
+    cool=st.floats(0, 0.5),
+    shape=st.sampled_from(cv.SHAPES),
+    final=st.floats(0, 1),
+)
 def test_schedule_properties(kind, steps, warm, cool, shape, final):
-    sched = cv.Schedule(kind, steps, 1e-3, warmup=int(warm * (steps - 1)), cooldown=cool, shape=shape,
-                        final_fraction=final)
+    sched = cv.Schedule(
+        kind, steps, 1e-3, warmup=int(warm * (steps - 1)), cooldown=cool, shape=shape, final_fraction=final
+    )
     lr = sched.lr()
     assert lr.shape == (steps,) and np.all(lr >= 0) and np.all(lr <= 1e-3 * (1 + 1e-12))
     s1, s2 = cv.areas(lr, sched.warmup)
     assert np.all(np.diff(s1) >= 0) and s1[-1] > 0
     assert np.all(s2 >= -1e-15)  # non-increasing after warm-up: S2 never negative
-    after = lr[sched.warmup:]
+    after = lr[sched.warmup :]
     assert np.all(np.diff(after) <= 1e-15)  # every schedule here only decays after warm-up
     # S2 is bounded by the total drop / (1 - lambda) times the steps it can accumulate over
     assert s2[-1] <= (lr.max() - lr[-1]) * steps * (1 + 1e-9)
@@ -190,7 +205,7 @@ def test_single_drop_closed_form(drop, at, tail):
     lr = np.concatenate([np.full(at, 1e-2), np.full(tail, 1e-2 - drop)])
     _, s2 = cv.areas(lr)
     lam = cv.LAMBDA
-    assert s2[-1] == pytest.approx(drop * (1 - lam ** tail) / (1 - lam), rel=1e-9)
+    assert s2[-1] == pytest.approx(drop * (1 - lam**tail) / (1 - lam), rel=1e-9)
 
 
 @given(l0=st.floats(1.5, 4), a=st.floats(0.2, 2), alpha=st.floats(0.2, 0.8), c=st.floats(0.05, 1.0))
@@ -201,7 +216,8 @@ def test_noise_free_fit_recovers_constants(l0, a, alpha, c):
     assert got.alpha == pytest.approx(alpha, rel=1e-3)
     assert got.C == pytest.approx(c, rel=1e-3)
     assert got.final_loss(cv.Schedule("cosine", 4000, 3e-4, warmup=100)) == pytest.approx(
-        law.final_loss(cv.Schedule("cosine", 4000, 3e-4, warmup=100)), rel=1e-5)
+        law.final_loss(cv.Schedule("cosine", 4000, 3e-4, warmup=100)), rel=1e-5
+    )
 
 
 def test_law_round_trip_and_bad_law():

@@ -81,8 +81,13 @@ def test_epoch_huber_grid_fit(epoch_fit):
     assert round(epoch_fit.E, 4) == 1.8172
     # paper Table 1 (1.8172, 482.01, 2085.43, 0.3478, 0.3658; SEs 0.03, 124.58, 1293.23, 0.02, 0.02):
     # the Huber-sum fit lies well inside a tenth of a standard error of each
-    paper = {"E": (1.8172, 0.03), "A": (482.01, 124.58), "B": (2085.43, 1293.23), "alpha": (0.3478, 0.02),
-             "beta": (0.3658, 0.02)}
+    paper = {
+        "E": (1.8172, 0.03),
+        "A": (482.01, 124.58),
+        "B": (2085.43, 1293.23),
+        "alpha": (0.3478, 0.02),
+        "beta": (0.3658, 0.02),
+    }
     for key, (value, se) in paper.items():
         assert abs(getattr(epoch_fit, key) - value) < 0.1 * se, key
     assert epoch_fit.a == pytest.approx(0.5126, abs=0.002)  # paper: a = 0.5126 (SE 0.02)
@@ -226,15 +231,23 @@ def test_good_small_file_loads(tmp_path):
     [
         (GOOD[:4], "params,tokens,loss", {}, r"4 run\(s\).*at least 5 runs"),
         (GOOD, "params,tokens,loss", {"drop_worst": 2}, r"after dropping the 2 worst.*at least 5"),
-        ([f"1e9,{2e9 * (i + 1)},{3 - 0.1 * i}" for i in range(6)], "params,tokens,loss", {},
-         r"same params.*column 'params'"),
+        (
+            [f"1e9,{2e9 * (i + 1)},{3 - 0.1 * i}" for i in range(6)],
+            "params,tokens,loss",
+            {},
+            r"same params.*column 'params'",
+        ),
         (GOOD[:3] + ["8e8,1.6e10,-2.5"] + GOOD[4:], "params,tokens,loss", {}, r"row 4 \(line 5\): column 'loss'.*-2.5"),
         (GOOD[:2] + ["4e8,8e9,nan"] + GOOD[3:], "params,tokens,loss", {}, r"row 3 \(line 4\): column 'loss'"),
         (GOOD[:2] + ["4e8,8e9,inf"] + GOOD[3:], "params,tokens,loss", {}, r"row 3 .*column 'loss'"),
         (GOOD[:1] + ["2e8,,2.9"] + GOOD[2:], "params,tokens,loss", {}, r"row 2 .*column 'tokens' is empty"),
         (GOOD[:1] + ["abc,4e9,2.9"] + GOOD[2:], "params,tokens,loss", {}, r"row 2 .*column 'params'.*'abc'"),
-        ([r.rsplit(",", 1)[0] for r in GOOD], "params,tokens", {},
-         r"missing column for loss.*columns present: params, tokens"),
+        (
+            [r.rsplit(",", 1)[0] for r in GOOD],
+            "params,tokens",
+            {},
+            r"missing column for loss.*columns present: params, tokens",
+        ),
         ([r.split(",", 1)[1] for r in GOOD], "tokens,loss", {}, r"missing column for params"),
         ([",".join(r.split(",")[::2]) for r in GOOD], "params,loss", {}, r"missing column for tokens or flops"),
         (GOOD, "params,tokens,loss", {"columns": {"loss": "val"}}, r"no column 'val' \(for loss\)"),
@@ -248,7 +261,7 @@ def test_bad_input_names_the_row_or_column(tmp_path, rows, header, kwargs, patte
 
 
 def test_bad_files(tmp_path):
-    with pytest.raises(ScaleplanError, match="unknown file type '.txt'"):
+    with pytest.raises(ScaleplanError, match=r"unknown file type '\.txt'"):
         fit.load_runs(write_csv(tmp_path, GOOD, name="runs.txt"))
     with pytest.raises(ScaleplanError, match="no such file"):
         fit.load_runs(tmp_path / "absent.csv")
@@ -267,8 +280,9 @@ def test_bad_files(tmp_path):
 def test_formats_and_column_names_agree(tmp_path):
     """csv with Epoch-style names, jsonl, yaml (PyYAML reads 1e8 as a string) and a --columns mapping."""
     recs = [dict(zip(("n", "d", "l"), map(float, r.split(",")))) for r in GOOD]
-    csv_path = write_csv(tmp_path, [f"{r['n']},{6 * r['n'] * r['d']},{r['l']}" for r in recs],
-                         header="Model Size,Training FLOP,loss")
+    csv_path = write_csv(
+        tmp_path, [f"{r['n']},{6 * r['n'] * r['d']},{r['l']}" for r in recs], header="Model Size,Training FLOP,loss"
+    )
     jsonl = tmp_path / "runs.jsonl"
     jsonl.write_text("".join(json.dumps({"N": r["n"], "D": r["d"], "final_loss": r["l"]}) + "\n" for r in recs))
     yml = tmp_path / "runs.yaml"
@@ -288,8 +302,10 @@ def test_formats_and_column_names_agree(tmp_path):
 # -------------------------------------------------------------------------------------------- sweep
 
 
-@pytest.mark.parametrize(("target", "budget", "levels", "sizes"),
-                         [(1e23, 1e20, 5, 7), (1e25, 3e22, 9, 5), (5e21, 1e21, 2, 3), (1e24, 1e19, 4, 9)])
+@pytest.mark.parametrize(
+    ("target", "budget", "levels", "sizes"),
+    [(1e23, 1e20, 5, 7), (1e25, 3e22, 9, 5), (5e21, 1e21, 2, 3), (1e24, 1e19, 4, 9)],
+)
 def test_design_sweep_stays_within_budget(target, budget, levels, sizes):
     sweep = fit.design_sweep(target, budget, levels=levels, sizes_per_level=sizes)
     assert len(sweep.rows) == levels * sizes and len(sweep.levels) == levels

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scaleplan import fit, fit_vp
 from scaleplan.errors import ScaleplanError
@@ -38,8 +39,8 @@ def test_open_athena_numbers_on_epoch_runs(epoch_217):
     assert vp.beta == pytest.approx(0.4587, abs=5e-5)
     assert vp.rss == pytest.approx(0.062414, abs=5e-7)
     assert vp.a == pytest.approx(0.5665, abs=5e-5)
-    assert vp.A / fit_vp.N_SCALE ** vp.alpha == pytest.approx(4.0005, abs=5e-4)   # normalised units
-    assert vp.B / fit_vp.D_SCALE ** vp.beta == pytest.approx(1.0509, abs=5e-4)
+    assert vp.A / fit_vp.N_SCALE**vp.alpha == pytest.approx(4.0005, abs=5e-4)  # normalised units
+    assert vp.B / fit_vp.D_SCALE**vp.beta == pytest.approx(1.0509, abs=5e-4)
     assert not vp.warnings
 
 
@@ -64,7 +65,7 @@ def test_vp_matches_the_five_parameter_least_squares_optimum(epoch_217):
         return np.exp(t[2]) + np.exp(t[0] - t[3] * ln_n) + np.exp(t[1] - t[4] * ln_d) - y
 
     g = fit.EPOCH_GRID
-    pred = (np.exp(g[:, 2:3]) + np.exp(g[:, 0:1] - g[:, 3:4] * ln_n) + np.exp(g[:, 1:2] - g[:, 4:5] * ln_d))
+    pred = np.exp(g[:, 2:3]) + np.exp(g[:, 0:1] - g[:, 3:4] * ln_n) + np.exp(g[:, 1:2] - g[:, 4:5] * ln_d)
     with np.errstate(over="ignore", invalid="ignore"):
         score = np.nansum((pred - y) ** 2, axis=1)
     best = None
@@ -91,7 +92,7 @@ def test_saved_law_loads(epoch_217):
 def test_noise_free_recovery(alpha, beta, e):
     n = np.geomspace(1e7, 1e10, 6).repeat(6)
     d = np.tile(np.geomspace(1e9, 1e12, 6), 6)
-    loss = e + 400 * n ** -alpha + 2000 * d ** -beta
+    loss = e + 400 * n**-alpha + 2000 * d**-beta
     vp = fit_vp.fit_vp(fit.Runs.from_arrays(n, loss, tokens=d), grid=16)
     assert vp.alpha == pytest.approx(alpha, rel=1e-4)
     assert vp.beta == pytest.approx(beta, rel=1e-4)
@@ -108,7 +109,7 @@ def test_nnls3_matches_scipy_nnls(data):
     from scipy.optimize import nnls
 
     _, rnorm = nnls(X, y)
-    assert rss == pytest.approx(rnorm ** 2, rel=1e-7, abs=1e-10)
+    assert rss == pytest.approx(rnorm**2, rel=1e-7, abs=1e-10)
 
 
 def test_bad_arguments(epoch_217):

@@ -122,8 +122,15 @@ def test_data_constrained_refuses_a_non_parametric_law():
 def test_numeric_isoflop_minimum_agrees_with_the_closed_form(c):
     # A power-form law carrying Hoffmann's parametric loss: its loss minimum is found by the grid + golden search,
     # which must land on eq. (4)'s closed form (golden section on a flat valley resolves ln N to ~1e-8).
-    law = laws.law_from_dict({"name": "mixed", "form": "power", "constants": {"n_coef": 1.0, "a": 0.5},
-                              "loss": {"form": "parametric", "constants": HOFFMANN}, "citation": {}})
+    law = laws.law_from_dict(
+        {
+            "name": "mixed",
+            "form": "power",
+            "constants": {"n_coef": 1.0, "a": 0.5},
+            "loss": {"form": "parametric", "constants": HOFFMANN},
+            "citation": {},
+        }
+    )
     assert law.irreducible_loss == 1.69 and law.predicts_loss
     n, d = law.loss_optimum(c)
     assert n == pytest.approx(forms.parametric_optimum(HOFFMANN, c)[0], rel=1e-6)

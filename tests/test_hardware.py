@@ -6,7 +6,7 @@ import pytest
 from scaleplan import cost
 from scaleplan.errors import ScaleplanError
 
-GIB = 1024 ** 3 / 1e9
+GIB = 1024**3 / 1e9
 
 # preset: (dense BF16, dense FP8 or None, dense FP4 or None) in TFLOP/s; HBM in GB (1e9 B); HBM TB/s; board W.
 # Values from the vendor documents named in the reference table: NVIDIA datasheets halved from sparse (via
@@ -22,12 +22,12 @@ REFERENCE = {
     "h200": (989, 1979, None, 141, 4.8, 700),
     "b200": (2250, 4500, 9000, 180, 8.0, 1000),
     "gb200": (2500, 5000, 10000, 186, 8.0, 1200),
-    "b300": (2250, 4500, None, 288, 8.0, None),            # FP4 and power conflicting
-    "mi250x": (383, None, None, 128 * GIB, 3.2768, 500),   # ROCm lists GiB
+    "b300": (2250, 4500, None, 288, 8.0, None),  # FP4 and power conflicting
+    "mi250x": (383, None, None, 128 * GIB, 3.2768, 500),  # ROCm lists GiB
     "mi300x": (1307.4, 2614.9, None, 192 * GIB, 5.3, 750),
     "mi325x": (1307.4, 2614.9, None, 256 * GIB, 6.0, 1000),
     "mi355x": (2516.6, 5000, None, 288 * GIB, 8.0, 1400),  # FP4 sparse/dense labelling conflicts
-    "tpu-v4": (275, None, None, 32 * GIB, 1.2, 192),       # 192 W: measured max, not a TDP
+    "tpu-v4": (275, None, None, 32 * GIB, 1.2, 192),  # 192 W: measured max, not a TDP
     "tpu-v5e": (197, None, None, 16 * GIB, 0.819, None),
     "tpu-v5p": (459, 459, None, 95 * GIB, 2.765, None),
     "tpu-v6e": (918, 918, None, 32 * GIB, 1.638, None),
@@ -106,24 +106,40 @@ def test_energy_not_published_is_said():
     assert c.kwh is None and c.energy_note == "board power of tpu-v6e: not published"
 
 
-BASE = dict(name="X", peak_flops=1e15, fp8_flops=2e15, fp4_flops=None, memory=100, memory_unit="GB", hbm_tb_s=4,
-            power_w=800, scaleup_gb_s=900, price_per_hour=None, source="s", date="2026", status="made up",
-            missing={"fp4_flops": "none", "price_per_hour": "no published price"})
+BASE = dict(
+    name="X",
+    peak_flops=1e15,
+    fp8_flops=2e15,
+    fp4_flops=None,
+    memory=100,
+    memory_unit="GB",
+    hbm_tb_s=4,
+    power_w=800,
+    scaleup_gb_s=900,
+    price_per_hour=None,
+    source="s",
+    date="2026",
+    status="made up",
+    missing={"fp4_flops": "none", "price_per_hour": "no published price"},
+)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"peak_flop": 1}, "unknown field 'peak_flop' .did you mean 'peak_flops'"),
-    ({"power_w": "700 W"}, "power_w must be a positive number or null"),
-    ({"power_w": True}, "power_w must be a positive number"),
-    ({"power_w": None}, "power_w is empty; say why under missing"),
-    ({"missing": {"fp4_flops": "none"}}, "price_per_hour is empty"),
-    ({"missing": {"fp4_flops": "x", "price_per_hour": "x", "fp8_flops": "y"}}, "fp8_flops is given"),
-    ({"memory_unit": "TB"}, "memory_unit must be GB or GiB"),
-    ({"price_per_hour": 3.0, "missing": {"fp4_flops": "x"}}, "a price needs price_source"),
-    ({"aliases": "x"}, "aliases must be a list"),
-    ({"kind": "fpga"}, "kind must be one of"),
-    ({"name": ""}, "name must be a non-empty text"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"peak_flop": 1}, "unknown field 'peak_flop' .did you mean 'peak_flops'"),
+        ({"power_w": "700 W"}, "power_w must be a positive number or null"),
+        ({"power_w": True}, "power_w must be a positive number"),
+        ({"power_w": None}, "power_w is empty; say why under missing"),
+        ({"missing": {"fp4_flops": "none"}}, "price_per_hour is empty"),
+        ({"missing": {"fp4_flops": "x", "price_per_hour": "x", "fp8_flops": "y"}}, "fp8_flops is given"),
+        ({"memory_unit": "TB"}, "memory_unit must be GB or GiB"),
+        ({"price_per_hour": 3.0, "missing": {"fp4_flops": "x"}}, "a price needs price_source"),
+        ({"aliases": "x"}, "aliases must be a list"),
+        ({"kind": "fpga"}, "kind must be one of"),
+        ({"name": ""}, "name must be a non-empty text"),
+    ],
+)
 def test_schema_errors(change, message):
     with pytest.raises(ScaleplanError, match=message):
         cost.check_hardware_spec("x", {**BASE, **change})
@@ -138,10 +154,14 @@ def test_bundled_file_passes_the_schema():
 def test_user_file_adds_and_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "none"))
     path = tmp_path / "hw.yaml"
-    path.write_text("mychip:\n" + "".join(f"  {k}: {v!r}\n" if not isinstance(v, dict) else f"  {k}: {v}\n"
-                                          for k, v in BASE.items()).replace("None", "null")
-                    + "  aliases: [mine]\n"
-                    + "h100:\n  price_per_hour: 2.85\n  price_source: our contract, 2026-01\n")
+    path.write_text(
+        "mychip:\n"
+        + "".join(f"  {k}: {v!r}\n" if not isinstance(v, dict) else f"  {k}: {v}\n" for k, v in BASE.items()).replace(
+            "None", "null"
+        )
+        + "  aliases: [mine]\n"
+        + "h100:\n  price_per_hour: 2.85\n  price_source: our contract, 2026-01\n"
+    )
     table = cost.presets(path)
     assert table["mine"].key == "mychip" and table["mychip"].origin == str(path)
     h100 = cost.get_hardware("h100-sxm", hardware_file=path)
@@ -157,14 +177,17 @@ def test_user_file_in_config_folder(tmp_path, monkeypatch):
     assert hw.price_per_hour == 4.2 and "price_per_hour" not in dict(hw.missing)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("h100:\n  price_per_hour: 3.0\n", "a price needs price_source"),
-    ("x:\n  aliases: [h100]\n", "name must be a non-empty text"),
-    ("h200:\n  aliases: [h100-sxm]\n", "the name 'h100-sxm' is already taken by h100"),
-    ("h100:\n  bogus: 1\n", "unknown field 'bogus'"),
-    ("- a\n- b\n", "expected a mapping"),
-    ("h100: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("h100:\n  price_per_hour: 3.0\n", "a price needs price_source"),
+        ("x:\n  aliases: [h100]\n", "name must be a non-empty text"),
+        ("h200:\n  aliases: [h100-sxm]\n", "the name 'h100-sxm' is already taken by h100"),
+        ("h100:\n  bogus: 1\n", "unknown field 'bogus'"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("h100: [\n", "not valid YAML"),
+    ],
+)
 def test_user_file_errors(tmp_path, text, message):
     path = tmp_path / "hw.yaml"
     path.write_text(text)

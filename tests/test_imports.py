@@ -34,10 +34,9 @@ def test_allocate_command_does_not_import_scipy_or_matplotlib():
 
 
 def test_public_api_resolves_lazily():
-    import scaleplan
-
     import importlib
 
+    import scaleplan
     from scaleplan import constrained, fit, inference, moe, recipe
 
     allocate = importlib.import_module("scaleplan.allocate")  # the attribute `scaleplan.allocate` is the function

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scaleplan
 from scaleplan import laws
@@ -42,8 +43,17 @@ def test_repository_cost_optimal_example():
     # Sardana et al. repository README (cost_optimal.py): loss 1.947, 1e10 requests of 1000 prompt + 250 generated
     # tokens; training A100-80GB bf16 at $1.40/h, MFU 0.5; serving A100-40GB int8 at $0.60/h, prefill MFU 0.4,
     # decode MFU 0.2 -> optimal 20.53B / 3.302T; Chinchilla-style total $1,605,531.94, optimal $1,425,059.70.
-    costs = serving_costs(hardware="a100-80gb", mfu=0.5, price=1.40, inference_hardware="a100-40gb",
-                          inference_price=0.60, prefill_mfu=0.4, decode_mfu=0.2, prompt_share=0.8, inference_bits=8)
+    costs = serving_costs(
+        hardware="a100-80gb",
+        mfu=0.5,
+        price=1.40,
+        inference_hardware="a100-40gb",
+        inference_price=0.60,
+        prefill_mfu=0.4,
+        decode_mfu=0.2,
+        prompt_share=0.8,
+        inference_bits=8,
+    )
     plan = inference_aware(1e10 * 1250, target_loss=1.947, law=SARDANA, objective="cost", costs=costs)
     assert plan.inference_aware.params == pytest.approx(2.053e10, rel=1e-3)
     assert plan.inference_aware.tokens == pytest.approx(3.302e12, rel=1e-3)
@@ -119,14 +129,19 @@ def test_laws_without_a_loss_are_a_clear_error():
 
 
 def test_target_loss_at_or_below_irreducible_is_a_clear_error():
-    with pytest.raises(ScaleplanError, match="irreducible loss is E = 1.8172"):
+    with pytest.raises(ScaleplanError, match=r"irreducible loss is E = 1\.8172"):
         inference_aware(1e12, target_loss=1.8, law="epoch")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"prefill_mfu": 0.0}, "--prefill-mfu must be in"), ({"decode_mfu": 1.5}, "--decode-mfu must be in"),
-    ({"prompt_share": 1.2}, "--prompt-share must be in"), ({"inference_bits": 4}, "--inference-bits must be 16 or 8"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"prefill_mfu": 0.0}, "--prefill-mfu must be in"),
+        ({"decode_mfu": 1.5}, "--decode-mfu must be in"),
+        ({"prompt_share": 1.2}, "--prompt-share must be in"),
+        ({"inference_bits": 4}, "--inference-bits must be 16 or 8"),
+    ],
+)
 def test_serving_assumptions_are_validated(kwargs, message):
     with pytest.raises(ScaleplanError, match=message):
         serving_costs(**kwargs)

@@ -65,10 +65,13 @@ def test_init_never_overwrites_without_force(tmp_path):
     assert (target / "academic-1e21.yaml").read_bytes() == (TOP / "academic-1e21.yaml").read_bytes()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--example", "acadmic"], "did you mean 'academic-1e21'"),
-    (["no/such/parent/dir"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--example", "acadmic"], "did you mean 'academic-1e21'"),
+        (["no/such/parent/dir"], "does not exist"),
+    ],
+)
 def test_init_bad_input_is_one_line(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["init", *args])

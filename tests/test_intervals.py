@@ -41,7 +41,7 @@ def _monte_carlo_tolerance(se: float, n_ours: int, p: float = 0.025) -> float:
     resamples and ours from n_ours."""
     z = 1.959964
     phi = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-    sd = lambda n: math.sqrt(p * (1 - p) / n) / phi * se  # noqa: E731
+    sd = lambda n: math.sqrt(p * (1 - p) / n) / phi * se
     return 0.0005 + 2 * math.hypot(sd(EPOCH_RESAMPLES), sd(n_ours))
 
 
@@ -87,9 +87,15 @@ def test_intervals_contain_the_point_estimate(flops, level):
     # 0.3478), so at narrow levels (e.g. 0.3) the point can sit just outside; at 0.8 and above it is inside.
     plan = with_recipe(allocate(flops, "epoch"))
     iv = intervals.plan_intervals("epoch", flops, level, recipe_draws=100)
-    points = {"params": plan.params, "tokens": plan.tokens, "loss": plan.loss,
-              "learning_rate": plan.recipe.learning_rate, "batch_tokens": plan.recipe.batch_tokens,
-              "gpu_hours": plan.cost.gpu_hours, "dollars": plan.cost.dollars}
+    points = {
+        "params": plan.params,
+        "tokens": plan.tokens,
+        "loss": plan.loss,
+        "learning_rate": plan.recipe.learning_rate,
+        "batch_tokens": plan.recipe.batch_tokens,
+        "gpu_hours": plan.cost.gpu_hours,
+        "dollars": plan.cost.dollars,
+    }
     for key, point in points.items():
         lo, hi = iv[key]
         assert lo <= point * (1 + 1e-12) and point <= hi * (1 + 1e-12), (key, lo, point, hi)
@@ -101,7 +107,7 @@ def test_intervals_contain_the_point_estimate(flops, level):
 @given(flops_exp=st.floats(18, 26), a=st.floats(0.05, 0.98), b=st.floats(0.05, 0.98))
 def test_a_wider_level_gives_a_wider_interval(flops_exp, a, b):
     narrow, wide = sorted((a, b))
-    flops = 10.0 ** flops_exp
+    flops = 10.0**flops_exp
     small = intervals.plan_intervals("epoch", flops, narrow, recipe_draws=20)
     large = intervals.plan_intervals("epoch", flops, wide, recipe_draws=20)
     for key in intervals.NAMES:
@@ -110,12 +116,11 @@ def test_a_wider_level_gives_a_wider_interval(flops_exp, a, b):
 
 def test_learning_rate_batch_and_cost_follow_the_direction_of_n_and_d(epoch_draws):
     flops, level, k = 1e23, 0.8, 200
-    iv = intervals.plan_intervals("epoch", flops, level, recipe_draws=k, inference_tokens=2e12,
-                                  serving=_serving())
+    iv = intervals.plan_intervals("epoch", flops, level, recipe_draws=k, inference_tokens=2e12, serving=_serving())
     consts = {key: v[:k] for key, v in epoch_draws[0].items()}
     from scaleplan.laws import forms
 
-    n, d = forms.parametric_optimum(consts, flops)
+    n, _d = forms.parametric_optimum(consts, flops)
     n_lo, n_hi = np.percentile(n, [10, 90])
     # at a fixed budget D = C/6N: the larger model trains on fewer tokens
     lr_big = recipe.recipe(n_hi, flops / (6 * n_hi), flops).learning_rate
@@ -151,7 +156,7 @@ def test_a_law_without_draws_gives_the_clear_error():
         with pytest.raises(ScaleplanError, match="between 0 and 1"):
             intervals.plan_intervals("epoch", 1e21, bad)
     for flops in (-1e21, 0, "lots", [1e21, 1e22]):
-        with pytest.raises(ScaleplanError, match="flops|one budget"):
+        with pytest.raises(ScaleplanError, match=r"flops|one budget"):
             intervals.plan_intervals("epoch", flops, 0.8)
     with pytest.raises(ScaleplanError, match="recipe_draws"):
         intervals.plan_intervals("epoch", 1e21, 0.8, recipe_draws=0)
@@ -161,8 +166,9 @@ def test_a_law_without_draws_gives_the_clear_error():
 
 def test_a_fitted_law_file_with_covariance_or_draws(tmp_path):
     consts, _, _ = intervals.law_draws("epoch")
-    theta = np.column_stack([np.log(consts["A"]), np.log(consts["B"]), np.log(consts["E"]), consts["alpha"],
-                             consts["beta"]])
+    theta = np.column_stack(
+        [np.log(consts["A"]), np.log(consts["B"]), np.log(consts["E"]), consts["alpha"], consts["beta"]]
+    )
     raw = yaml.safe_load((laws._data_dir() / "epoch.yaml").read_text())
     raw.pop("published_checks")
     raw["name"] = "mine"

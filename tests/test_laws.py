@@ -20,8 +20,14 @@ def rel(x, y):
 
 # Hoffmann et al. 2022, Table 3 (Approach 1): parameters -> FLOPs, tokens.
 TABLE_3 = [
-    (400e6, 1.92e19, 8.0e9), (1e9, 1.21e20, 20.2e9), (10e9, 1.23e22, 205.1e9), (67e9, 5.76e23, 1.5e12),
-    (175e9, 3.85e24, 3.7e12), (280e9, 9.90e24, 5.9e12), (520e9, 3.43e25, 11.0e12), (1e12, 1.27e26, 21.2e12),
+    (400e6, 1.92e19, 8.0e9),
+    (1e9, 1.21e20, 20.2e9),
+    (10e9, 1.23e22, 205.1e9),
+    (67e9, 5.76e23, 1.5e12),
+    (175e9, 3.85e24, 3.7e12),
+    (280e9, 9.90e24, 5.9e12),
+    (520e9, 3.43e25, 11.0e12),
+    (1e12, 1.27e26, 21.2e12),
     (10e12, 1.30e28, 216.2e12),
 ]
 
@@ -49,8 +55,14 @@ def test_chinchilla_approach1_appendix_d4():
 
 
 TABLE_A3_APPROACH_2 = [
-    (400e6, 1.84e19, 7.7e9), (1e9, 1.20e20, 20.0e9), (10e9, 1.32e22, 219.5e9), (67e9, 6.88e23, 1.7e12),
-    (175e9, 4.54e24, 4.3e12), (280e9, 1.18e25, 7.1e12), (520e9, 4.19e25, 13.4e12), (1e12, 1.59e26, 26.5e12),
+    (400e6, 1.84e19, 7.7e9),
+    (1e9, 1.20e20, 20.0e9),
+    (10e9, 1.32e22, 219.5e9),
+    (67e9, 6.88e23, 1.7e12),
+    (175e9, 4.54e24, 4.3e12),
+    (280e9, 1.18e25, 7.1e12),
+    (520e9, 4.19e25, 13.4e12),
+    (1e12, 1.59e26, 26.5e12),
     (10e12, 1.75e28, 292.0e12),
 ]
 
@@ -145,8 +157,9 @@ def test_deepseek_equation_4():
     assert plan.flops_per_token_m * plan.tokens / 1e20 == pytest.approx(1.00012, abs=1e-4)
 
 
-@pytest.mark.parametrize("layers, d_model, m", [(8, 512, 3.52e8), (24, 1024, 3.02e9), (32, 4096, 4.51e10),
-                                                 (80, 8192, 4.19e11)])
+@pytest.mark.parametrize(
+    "layers, d_model, m", [(8, 512, 3.52e8), (24, 1024, 3.02e9), (32, 4096, 4.51e10), (80, 8192, 4.19e11)]
+)
 def test_deepseek_table_3_flops_per_token(layers, d_model, m):
     # DeepSeek LLM 2024 Table 3: M = 72 n_layer d_model^2 + 12 n_layer d_model l_seq with l_seq = 4096.
     assert rel(72 * layers * d_model**2 + 12 * layers * d_model * 4096, m) < 0.005
@@ -168,8 +181,12 @@ def test_closed_form_matches_numeric_minimum(name):
     law = laws.get(name)
     for c in (1e19, 1e22, 1e25):
         n, d = law.optimum(c)
-        res = minimize_scalar(lambda log_n, c=c: float(law.loss(np.exp(log_n), c / (6 * np.exp(log_n)))),
-                              bounds=(np.log(1e6), np.log(1e14)), method="bounded", options={"xatol": 1e-10})
+        res = minimize_scalar(
+            lambda log_n, c=c: float(law.loss(np.exp(log_n), c / (6 * np.exp(log_n)))),
+            bounds=(np.log(1e6), np.log(1e14)),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
         assert np.exp(res.x) == pytest.approx(n, rel=1e-4)
         assert float(law.loss(n, d)) <= res.fun + 1e-12
 

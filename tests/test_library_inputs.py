@@ -9,16 +9,19 @@ from scaleplan.errors import ScaleplanError
 from scaleplan.units import fmt_dollars, fmt_duration
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"mfu": -0.5}, "mfu must be in (0, 1]"),
-    ({"mfu": 1.5}, "mfu must be in (0, 1]"),
-    ({"mfu": float("nan")}, "mfu must be a finite number"),
-    ({"price": -3}, "price must be positive"),
-    ({"gpus": 0}, "gpus must be a whole number of at least 1"),
-    ({"gpus": 2.5}, "gpus must be a whole number"),
-    ({"peak_flops": 0}, "peak_flops must be positive"),
-    ({"inference_tokens": -1}, "inference_tokens must be zero or more"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mfu": -0.5}, "mfu must be in (0, 1]"),
+        ({"mfu": 1.5}, "mfu must be in (0, 1]"),
+        ({"mfu": float("nan")}, "mfu must be a finite number"),
+        ({"price": -3}, "price must be positive"),
+        ({"gpus": 0}, "gpus must be a whole number of at least 1"),
+        ({"gpus": 2.5}, "gpus must be a whole number"),
+        ({"peak_flops": 0}, "peak_flops must be positive"),
+        ({"inference_tokens": -1}, "inference_tokens must be zero or more"),
+    ],
+)
 def test_allocate_names_the_bad_argument(kwargs, message):
     with pytest.raises(ScaleplanError) as info:
         scaleplan.allocate(1e21, **kwargs)
@@ -33,9 +36,19 @@ def test_allocate_takes_numbers_not_text(flops):
 
 def test_money_and_time_as_a_person_writes_them():
     assert [fmt_dollars(x) for x in (12.5, 1404, 350_000, 1.4e6, 2.1e9)] == [
-        "$12.50", "$1,404", "$350,000", "$1.40M", "$2.10B"]
+        "$12.50",
+        "$1,404",
+        "$350,000",
+        "$1.40M",
+        "$2.10B",
+    ]
     assert [fmt_duration(d) for d in (0.0286, 0.2, 1.5, 65.1, 800)] == [
-        "41 min", "4.8 h", "36 h", "65 days", "2.2 years"]
+        "41 min",
+        "4.8 h",
+        "36 h",
+        "65 days",
+        "2.2 years",
+    ]
 
 
 @given(st.floats(min_value=2e-5, max_value=1e9))  # from about 2 s

@@ -1,9 +1,11 @@
 """Memory feasibility against the papers' own numbers (ZeRO, Korthikanti et al.) and BLOOM's published layout."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from scaleplan import cost, memory as M
+from scaleplan import cost
+from scaleplan import memory as M
 from scaleplan.errors import ScaleplanError
 
 
@@ -40,9 +42,9 @@ def test_korthikanti_table2():
     def per(**kw):
         return M.activation_bytes_per_layer(GPT3, b, kw.pop("tp", t), flash=False, **kw) / sbh
 
-    assert per(tp=1, sequence_parallel=False) == pytest.approx(34 + 80)               # eq. 1
-    assert per(sequence_parallel=False) == pytest.approx(10 + 24 / t + 80 / t)        # eq. 2
-    assert per(sequence_parallel=True) == pytest.approx(34 / t + 80 / t)              # eq. 4
+    assert per(tp=1, sequence_parallel=False) == pytest.approx(34 + 80)  # eq. 1
+    assert per(sequence_parallel=False) == pytest.approx(10 + 24 / t + 80 / t)  # eq. 2
+    assert per(sequence_parallel=True) == pytest.approx(34 / t + 80 / t)  # eq. 4
     assert per(sequence_parallel=False, recompute="selective") == pytest.approx(10 + 24 / t)
     assert per(sequence_parallel=True, recompute="selective") == pytest.approx(34 / t)
     assert per(tp=1, sequence_parallel=False, recompute="full") == pytest.approx(2)
@@ -76,14 +78,25 @@ BLOOM = M.ModelSpec(176e9, layers=70, d_model=14336, heads=112, context=2048)
 def test_bloom_layout_is_feasible():
     # bigscience tr11-176B-ml README: 384 A100 80GB, TP 4 x PP 12 x DP 8, MBS 2, seq 2048, ZeRO-1 (BF16_Optimizer),
     # activation checkpointing on
-    r = M.device_memory(BLOOM, cost.get_hardware("a100-80gb"), 4, 12, 8, zero=1, micro_batch=2, recompute="full",
-                        flash=False, sequence_parallel=False)
+    r = M.device_memory(
+        BLOOM,
+        cost.get_hardware("a100-80gb"),
+        4,
+        12,
+        8,
+        zero=1,
+        micro_batch=2,
+        recompute="full",
+        flash=False,
+        sequence_parallel=False,
+    )
     assert r.devices == 384 and r.fits
     # states: the fullest stage holds 6 of the 70 layers, / t = 3.77e9 parameters, 4 + 12/8 bytes each = 20.7 GB
     assert r.states_bytes / 1e9 == pytest.approx(176e9 * 6 / 70 / 4 * 5.5 / 1e9)
     # without checkpointing or ZeRO the same layout would not fit
-    assert not M.device_memory(BLOOM, cost.get_hardware("a100-80gb"), 4, 12, 8, zero=0, micro_batch=2,
-                               flash=False, sequence_parallel=False).fits
+    assert not M.device_memory(
+        BLOOM, cost.get_hardware("a100-80gb"), 4, 12, 8, zero=0, micro_batch=2, flash=False, sequence_parallel=False
+    ).fits
 
 
 def test_plan_layout_for_bloom_cluster():
@@ -109,14 +122,20 @@ def test_moe_holds_every_expert():
     b = M.device_memory(dense_only, h800, 1, 16, 128, ep=64, zero=1)
     assert a.states_bytes > b.states_bytes
     share = 4 / 61  # the fullest of 16 stages holds 4 of the 61 layers
-    assert a.states_bytes == pytest.approx(M.model_state_bytes(37e9 * share, 1, 128)
-                                           + M.model_state_bytes(634e9 * share / 64, 1, 2))
+    assert a.states_bytes == pytest.approx(
+        M.model_state_bytes(37e9 * share, 1, 128) + M.model_state_bytes(634e9 * share / 64, 1, 2)
+    )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"zero": 4}, "ZeRO stage"), ({"tp": 0}, "tensor parallel"), ({"pp": 71}, "exceeds the 70 layers"),
-    ({"recompute": "some"}, "recompute must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"zero": 4}, "ZeRO stage"),
+        ({"tp": 0}, "tensor parallel"),
+        ({"pp": 71}, "exceeds the 70 layers"),
+        ({"recompute": "some"}, "recompute must be one of"),
+    ],
+)
 def test_bad_layouts(kwargs, message):
     with pytest.raises(ScaleplanError, match=message):
         M.device_memory(BLOOM, cost.get_hardware("a100"), **kwargs)

@@ -10,7 +10,8 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scaleplan import moe
 from scaleplan.errors import ScaleplanError
@@ -23,10 +24,25 @@ def rel(x, y):
 
 def test_constants_are_table_1_and_table_8():
     fits = moe.constants()["fits"]
-    assert fits[64.0] == {"where": "Table 1", "a": 18.1, "alpha": 0.115, "b": 30.8, "beta": 0.147, "g": 2.1,
-                               "gamma": 0.58, "c": 0.47}
+    assert fits[64.0] == {
+        "where": "Table 1",
+        "a": 18.1,
+        "alpha": 0.115,
+        "b": 30.8,
+        "beta": 0.147,
+        "g": 2.1,
+        "gamma": 0.58,
+        "c": 0.47,
+    }
     assert {k: fits[16.0][k] for k in ("a", "alpha", "b", "beta", "g", "gamma", "c")} == {
-        "a": 19.64, "alpha": 0.124, "b": 57.07, "beta": 0.169, "g": 1.18, "gamma": 0.986, "c": 0.472}
+        "a": 19.64,
+        "alpha": 0.124,
+        "b": 57.07,
+        "beta": 0.169,
+        "g": 1.18,
+        "gamma": 0.986,
+        "c": 0.472,
+    }
     dense = moe.constants()["dense"]
     assert (dense["a"], dense["alpha"], dense["b"], dense["beta"], dense["c"]) == (16.3, 0.126, 26.7, 0.127, 0.47)
     conv = moe.constants()["conventions"]
@@ -80,8 +96,9 @@ def test_dense_comparison_figure_1b():
     assert 25 < moe.moe_allocation(1e25).compute_multiplier < 45
     # Sec. 6.3: MoE "can be always considered more efficient than dense Transformers, regardless of the model size".
     assert np.all(plan.loss_difference < 0)
-    dense_loss = forms.parametric_loss({"E": 0.47, "A": 16.3, "B": 26.7, "alpha": 0.126, "beta": 0.127},
-                                       plan.dense_params, plan.dense_tokens)
+    dense_loss = forms.parametric_loss(
+        {"E": 0.47, "A": 16.3, "B": 26.7, "alpha": 0.126, "beta": 0.127}, plan.dense_params, plan.dense_tokens
+    )
     np.testing.assert_allclose(plan.dense_loss, dense_loss, rtol=1e-12)
     np.testing.assert_allclose(6 * plan.dense_params * plan.dense_tokens, budgets, rtol=1e-12)
 
@@ -125,8 +142,23 @@ def test_unfitted_expansion_and_bad_budget_are_user_errors():
 
 def test_json_contract():
     d = moe.moe_allocation(1e23).to_dict()
-    for key in ("law", "flops", "params", "tokens", "tokens_per_param", "loss", "granularity", "active_params",
-                "total_params", "experts", "warnings", "citation", "dense", "loss_difference", "compute_multiplier"):
+    for key in (
+        "law",
+        "flops",
+        "params",
+        "tokens",
+        "tokens_per_param",
+        "loss",
+        "granularity",
+        "active_params",
+        "total_params",
+        "experts",
+        "warnings",
+        "citation",
+        "dense",
+        "loss_difference",
+        "compute_multiplier",
+    ):
         assert key in d
     assert d["params"] == d["active_params"] < d["total_params"]
     assert "2407.04153" in d["see_also"][0]  # PEER (He 2024) noted, not modelled
@@ -144,16 +176,21 @@ def test_granularity_one_is_the_chinchilla_form_with_a_plus_g(n, d):
     # Eq. (9) at G = 1 is eq. (1) with a -> a + g (a standard MoE, experts as large as the FFN). It does not reduce to
     # the dense fit of Table 1, which is a separate law (a 16.3, alpha 0.126, ...).
     f = moe.constants()["fits"][64.0]
-    chinchilla = forms.parametric_loss({"E": f["c"], "A": f["a"] + f["g"], "B": f["b"], "alpha": f["alpha"],
-                                        "beta": f["beta"]}, n, d)
+    chinchilla = forms.parametric_loss(
+        {"E": f["c"], "A": f["a"] + f["g"], "B": f["b"], "alpha": f["alpha"], "beta": f["beta"]}, n, d
+    )
     assert float(moe.moe_loss(n, d, 1.0)) == pytest.approx(float(chinchilla), rel=1e-12)
     # and G -> infinity approaches a alone (Sec. 5.3: the constant a bounds the gain from granularity)
     limit = forms.parametric_loss({"E": f["c"], "A": f["a"], "B": f["b"], "alpha": f["alpha"], "beta": f["beta"]}, n, d)
     assert float(moe.moe_loss(n, d, 1e12)) == pytest.approx(float(limit), rel=1e-6)
 
 
-@given(st.floats(min_value=1e7, max_value=1e13), st.floats(min_value=1e9, max_value=1e14),
-       st.floats(min_value=1.0, max_value=1e3), st.floats(min_value=1.0, max_value=10.0))
+@given(
+    st.floats(min_value=1e7, max_value=1e13),
+    st.floats(min_value=1e9, max_value=1e14),
+    st.floats(min_value=1.0, max_value=1e3),
+    st.floats(min_value=1.0, max_value=10.0),
+)
 def test_finer_experts_never_raise_the_predicted_loss(n, d, g, more):
     assert float(moe.moe_loss(n, d, g * more)) <= float(moe.moe_loss(n, d, g)) + 1e-12
 
@@ -167,8 +204,9 @@ def test_the_optimum_spends_the_budget_and_beats_fixed_granularity(c, g):
     for plan in (best, fixed):
         spent = moe.flops_per_token(plan.d_model, plan.granularity) * plan.tokens
         assert spent == pytest.approx(c, rel=1e-9)
-        assert plan.loss == pytest.approx(float(moe.moe_loss(plan.total_params, plan.tokens, plan.granularity)),
-                                          rel=1e-12)
+        assert plan.loss == pytest.approx(
+            float(moe.moe_loss(plan.total_params, plan.tokens, plan.granularity)), rel=1e-12
+        )
         for f in (0.9, 1.1):  # no neighbouring width does better at this granularity
             d = plan.d_model * f
             tokens = c / moe.flops_per_token(d, plan.granularity)
@@ -194,8 +232,10 @@ def test_vectorised_equals_scalar(cs):
 
 
 def test_importing_the_planners_stays_light():
-    code = ("import sys, scaleplan.constrained, scaleplan.moe\n"
-            "scaleplan.moe.moe_allocation(1e21); scaleplan.constrained.data_constrained_allocation(1e21, 1e10)\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'pandas', 'typer'}))")
+    code = (
+        "import sys, scaleplan.constrained, scaleplan.moe\n"
+        "scaleplan.moe.moe_allocation(1e21); scaleplan.constrained.data_constrained_allocation(1e21, 1e10)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'pandas', 'typer'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

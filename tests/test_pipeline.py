@@ -75,14 +75,17 @@ def test_recipe_pins_reach_the_recipe():
     assert next(r for r in p.recipe.hparams if r.default).law == "deepseek"
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"params": "7e9"}, "a fixed model needs both params and tokens"),
-    ({"params": "7e9", "tokens": "2e12", "flops": "1e21"}, "drop flops"),
-    ({"flops": "1e22", "moe": True, "unique_tokens": "1e10"}, "moe does not combine with unique_tokens"),
-    ({"flops": "1e22", "unique_tokens": "1e10", "ci": 0.8}, "ci gives intervals on the compute-optimal plan only"),
-    ({"flops": "1e22", "moe": {"expansion": 7}}, "must be 64 or 16"),
-    ({"flops": "1e22", "context": 0}, "context must be a whole number from 1"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"params": "7e9"}, "a fixed model needs both params and tokens"),
+        ({"params": "7e9", "tokens": "2e12", "flops": "1e21"}, "drop flops"),
+        ({"flops": "1e22", "moe": True, "unique_tokens": "1e10"}, "moe does not combine with unique_tokens"),
+        ({"flops": "1e22", "unique_tokens": "1e10", "ci": 0.8}, "ci gives intervals on the compute-optimal plan only"),
+        ({"flops": "1e22", "moe": {"expansion": 7}}, "must be 64 or 16"),
+        ({"flops": "1e22", "context": 0}, "context must be a whole number from 1"),
+    ],
+)
 def test_one_question_at_a_time(fields, message):
     with pytest.raises(scaleplan.ScaleplanError, match=message):
         scaleplan.plan(**fields)
@@ -91,19 +94,28 @@ def test_one_question_at_a_time(fields, message):
 def test_a_given_moe_is_priced_from_its_active_parameters():
     # DeepSeek-V3 (arXiv 2412.19437): 671B total, 37B active, 14.8T tokens -> 6 x 37e9 x 14.8e12 = 3.29e24 FLOPs;
     # Table 1 reports 2,664K H800-hours for pre-training, which an MFU of 0.173 at FP8 reproduces.
-    p = scaleplan.plan(moe={"total_params": "671B", "active_params": "37B"}, tokens="14.8T", hardware="h800",
-                       precision="fp8", mfu=0.173, gpus=2048)
+    p = scaleplan.plan(
+        moe={"total_params": "671B", "active_params": "37B"},
+        tokens="14.8T",
+        hardware="h800",
+        precision="fp8",
+        mfu=0.173,
+        gpus=2048,
+    )
     assert p.flops == pytest.approx(6 * 37e9 * 14.8e12) and round(p.flops / 1e24, 2) == 3.29
     assert p.cost.gpu_hours == pytest.approx(2.664e6, rel=0.01)
     record = p.to_dict()
     assert record["params_active"] == 37e9 and record["params_total"] == 671e9
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"moe": {"total_params": "671B"}, "tokens": "14.8T"}, "needs moe.total_params, moe.active_params and tokens"),
-    ({"moe": {"total_params": "37B", "active_params": "671B"}, "tokens": "1T"}, "cannot exceed"),
-    ({"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "1T", "flops": "1e24"}, "drop flops"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"moe": {"total_params": "671B"}, "tokens": "14.8T"}, "needs moe.total_params, moe.active_params and tokens"),
+        ({"moe": {"total_params": "37B", "active_params": "671B"}, "tokens": "1T"}, "cannot exceed"),
+        ({"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "1T", "flops": "1e24"}, "drop flops"),
+    ],
+)
 def test_a_given_moe_is_one_question(fields, message):
     with pytest.raises(scaleplan.ScaleplanError, match=message):
         scaleplan.plan(**fields)

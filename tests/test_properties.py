@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scaleplan
 from scaleplan import laws
@@ -62,8 +63,11 @@ def test_array_in_array_out():
     assert len(list(plan)) == 7
 
 
-@given(st.sampled_from([n for n in laws.names() if laws.get(n).form == "parametric"]), budgets,
-       st.floats(min_value=0.2, max_value=5.0).filter(lambda f: abs(f - 1) > 1e-3))
+@given(
+    st.sampled_from([n for n in laws.names() if laws.get(n).form == "parametric"]),
+    budgets,
+    st.floats(min_value=0.2, max_value=5.0).filter(lambda f: abs(f - 1) > 1e-3),
+)
 def test_optimum_has_the_lowest_loss_on_its_isoflop_curve(name, c, f):
     # Only for the parametric laws: Kaplan's frontier is famously not the minimum of Kaplan's own L(N, D).
     law = laws.get(name)

@@ -26,65 +26,148 @@ def claims(prefix: str, rows):
 
 
 # Hoffmann et al. 2022 (arXiv:2203.15556), Table 3 (Approach 1): parameters, FLOPs, tokens.
-for tag, n, d in [("400m", 400e6, 8.0e9), ("1b", 1e9, 20.2e9), ("10b", 10e9, 205.1e9), ("67b", 67e9, 1.5e12),
-                  ("175b", 175e9, 3.7e12), ("280b", 280e9, 5.9e12), ("520b", 520e9, 11.0e12), ("1t", 1e12, 21.2e12),
-                  ("10t", 10e12, 216.2e12)]:
+for tag, n, d in [
+    ("400m", 400e6, 8.0e9),
+    ("1b", 1e9, 20.2e9),
+    ("10b", 10e9, 205.1e9),
+    ("67b", 67e9, 1.5e12),
+    ("175b", 175e9, 3.7e12),
+    ("280b", 280e9, 5.9e12),
+    ("520b", 520e9, 11.0e12),
+    ("1t", 1e12, 21.2e12),
+    ("10t", 10e12, 216.2e12),
+]:
     claims(f"chinchilla-a1-table3-{tag}-", [("params", n), ("tokens", d)])
 # Table 2 exponents a (Approaches 1, 2, 3); App. D.4: 2.86B (Approach 1) and Kaplan's 4.68B at 1e21 FLOPs.
-claims("chinchilla-", [("a1-table2-a", 0.50), ("a2-table2-a", 0.49), ("tex-table2-a", 0.46),
-                       ("a1-appd4-1e21", 2.86e9)])
+claims("chinchilla-", [("a1-table2-a", 0.50), ("a2-table2-a", 0.49), ("tex-table2-a", 0.46), ("a1-appd4-1e21", 2.86e9)])
 # Table A3, Approach 2 column.
-for tag, n, d in [("400m", 400e6, 7.7e9), ("1b", 1e9, 20.0e9), ("10b", 10e9, 219.5e9), ("67b", 67e9, 1.7e12),
-                  ("175b", 175e9, 4.3e12), ("280b", 280e9, 7.1e12), ("520b", 520e9, 13.4e12), ("1t", 1e12, 26.5e12),
-                  ("10t", 10e12, 292.0e12)]:
+for tag, n, d in [
+    ("400m", 400e6, 7.7e9),
+    ("1b", 1e9, 20.0e9),
+    ("10b", 10e9, 219.5e9),
+    ("67b", 67e9, 1.7e12),
+    ("175b", 175e9, 4.3e12),
+    ("280b", 280e9, 7.1e12),
+    ("520b", 520e9, 13.4e12),
+    ("1t", 1e12, 26.5e12),
+    ("10t", 10e12, 292.0e12),
+]:
     claims(f"chinchilla-a2-tablea3-{tag}-", [("params", n), ("tokens", d)])
 # Fig. 3: Approach 2 projects 63B at Gopher's 5.76e23 FLOPs; Fig. 4: Approach 3 (TeX constants) projects 40B.
 claims("chinchilla-", [("a2-fig3-gopher", 63e9), ("tex-fig4-gopher", 40e9)])
 # Table A4 "FLOP Ratio (Ours/6ND)": 73M 1.03, 305M 1.10, 552M 1.08, 1.1B 1.04, 1.6B 1.03, 6.8B 0.99.
-claims("chinchilla-tablea4-", [("73m", 1.03), ("305m", 1.10), ("552m", 1.08), ("1p1b", 1.04), ("1p6b", 1.03),
-                               ("6p8b", 0.99)])
+claims(
+    "chinchilla-tablea4-",
+    [("73m", 1.03), ("305m", 1.10), ("552m", 1.08), ("1p1b", 1.04), ("1p6b", 1.03), ("6p8b", 0.99)],
+)
 
 # Kaplan et al. 2020 (arXiv:2001.08361): Table 6 (N_opt = 1.3e9, D_opt = 2e10 at 1 PF-day), Table 2 joint fit
 # (alpha_N 0.076, alpha_D 0.103, N_c 6.4e13, D_c 1.8e13), eq. 1.4 with Table 5 (B* 2.1e8, alpha_B 0.21) at L = 3.
-claims("kaplan-", [("table6-nopt", 1.3e9), ("table6-dopt", 2e10), ("appd4-1e21", 4.68e9), ("table2-alpha-n", 0.076),
-                   ("table2-alpha-d", 0.103), ("table2-n-c", 6.4e13), ("table2-d-c", 1.8e13),
-                   ("table5-bcrit-l3", 1.1226e6)])
+claims(
+    "kaplan-",
+    [
+        ("table6-nopt", 1.3e9),
+        ("table6-dopt", 2e10),
+        ("appd4-1e21", 4.68e9),
+        ("table2-alpha-n", 0.076),
+        ("table2-alpha-d", 0.103),
+        ("table2-n-c", 6.4e13),
+        ("table2-d-c", 1.8e13),
+        ("table5-bcrit-l3", 1.1226e6),
+    ],
+)
 
 # Besiroglu et al. 2024 (arXiv:2404.10102), Table 1: E 1.8172, A 482.01, B 2085.43, alpha 0.3478, beta 0.3658;
 # a = beta / (alpha + beta) = 0.5126.
-claims("epoch-table1-", [("refit-e", 1.8172), ("refit-a", 482.01), ("refit-b", 2085.43), ("refit-alpha", 0.3478),
-                         ("refit-beta", 0.3658), ("a", 0.5126)])
+claims(
+    "epoch-table1-",
+    [
+        ("refit-e", 1.8172),
+        ("refit-a", 482.01),
+        ("refit-b", 2085.43),
+        ("refit-alpha", 0.3478),
+        ("refit-beta", 0.3658),
+        ("a", 0.5126),
+    ],
+)
 
 # Porian et al. 2024 (arXiv:2406.19146), repository summary_df: N* 7.694e10, D* 1.2737e12 at 5.88e23 FLOPs;
 # plotting.py: eta* 0.0047 and 160 sequences at N = 108M.
-claims("porian-", [("fit-chinchilla-params", 7.694e10), ("fit-chinchilla-tokens", 1.2737e12),
-                   ("lr-108m", 0.0047), ("batch-108m", 160)])
+claims(
+    "porian-",
+    [
+        ("fit-chinchilla-params", 7.694e10),
+        ("fit-chinchilla-tokens", 1.2737e12),
+        ("lr-108m", 0.0047),
+        ("batch-108m", 160),
+    ],
+)
 
 # DeepSeek-AI 2024 (arXiv:2401.02954): eq. 4 at 1e20 (M 5.2513e9, D 1.9045e10), eq. 1 at 1e20 (eta 9.860e-4,
 # B 1.0171e6 tokens), Table 2 (7B: 4.2e-4, 2,304 seqs; 67B: 3.2e-4, 4,608 seqs), Table 3 M at l_seq 4,096.
-claims("deepseek-", [("eq4-m-1e20", 5.2513e9), ("eq4-d-1e20", 1.9045e10), ("eq1-1e20-lr", 9.860e-4),
-                     ("eq1-1e20-batch", 1.0171e6), ("table2-7b-lr", 4.2e-4), ("table2-7b-batch", 2304),
-                     ("table2-67b-lr", 3.2e-4), ("table2-67b-batch", 4608)])
-claims("deepseek-table3-m-", [("8x512", 3.52e8), ("12x768", 9.63e8), ("24x1024", 3.02e9), ("24x2048", 9.66e9),
-                              ("32x4096", 4.51e10), ("40x5120", 8.56e10), ("80x8192", 4.19e11)])
+claims(
+    "deepseek-",
+    [
+        ("eq4-m-1e20", 5.2513e9),
+        ("eq4-d-1e20", 1.9045e10),
+        ("eq1-1e20-lr", 9.860e-4),
+        ("eq1-1e20-batch", 1.0171e6),
+        ("table2-7b-lr", 4.2e-4),
+        ("table2-7b-batch", 2304),
+        ("table2-67b-lr", 3.2e-4),
+        ("table2-67b-batch", 4608),
+    ],
+)
+claims(
+    "deepseek-table3-m-",
+    [
+        ("8x512", 3.52e8),
+        ("12x768", 9.63e8),
+        ("24x1024", 3.02e9),
+        ("24x2048", 9.66e9),
+        ("32x4096", 4.51e10),
+        ("40x5120", 8.56e10),
+        ("80x8192", 4.19e11),
+    ],
+)
 
 # Muennighoff et al. 2023 (arXiv:2305.16264), huggingface/datablations README and parametric_fit.ipynb cell 8.
-claims("muennighoff-", [("readme-loss-a", 2.2256440889984477), ("readme-loss-b", 2.2269634075087867),
-                        ("readme-alloc-tokens", 227e9), ("readme-alloc-epochs", 9.1), ("readme-alloc-params", 6.8e9),
-                        ("gopher-params", 6.996217331352132e10)])
+claims(
+    "muennighoff-",
+    [
+        ("readme-loss-a", 2.2256440889984477),
+        ("readme-loss-b", 2.2269634075087867),
+        ("readme-alloc-tokens", 227e9),
+        ("readme-alloc-epochs", 9.1),
+        ("readme-alloc-params", 6.8e9),
+        ("gopher-params", 6.996217331352132e10),
+    ],
+)
 
 # Gadre et al. 2024 (arXiv:2403.08540), mlfoundations/scaling scaling_explorer.ipynb printed relative errors
 # (C4 eval loss 0.7103% and 0.7320%; 17-task top-1 error 3.6365% and 0.0464%).
-claims("gadre-notebook-", [("1p4b-m640", 0.7103), ("6p9b-m20", 0.7320), ("1p4b-m640-top1", 3.6365),
-                           ("6p9b-m20-top1", 0.0464)])
+claims(
+    "gadre-notebook-",
+    [("1p4b-m640", 0.7103), ("6p9b-m20", 0.7320), ("1p4b-m640-top1", 3.6365), ("6p9b-m20-top1", 0.0464)],
+)
 
 # Sardana et al. 2024 (arXiv:2401.00448): Fig. 1 (6.9686e9 params, 1.2478e12 tokens, 1.7e22 FLOPs saved) and the
 # repository README's compute_optimal.py (70.96%, 146.77%, 95.22%) and cost_optimal.py (20.53B, $1,425,059.70,
 # $1,605,531.94) examples.
-claims("sardana-", [("fig1-params", 6.9686e9), ("fig1-tokens", 1.2478e12), ("fig1-saving", 1.7e22),
-                    ("readme-compute-params-pct", 70.96), ("readme-compute-tokens-pct", 146.77),
-                    ("readme-compute-flops-pct", 95.22), ("readme-cost-params", 20.53e9),
-                    ("readme-cost-dollars", 1425059.70), ("readme-cost-chinchilla-dollars", 1605531.94)])
+claims(
+    "sardana-",
+    [
+        ("fig1-params", 6.9686e9),
+        ("fig1-tokens", 1.2478e12),
+        ("fig1-saving", 1.7e22),
+        ("readme-compute-params-pct", 70.96),
+        ("readme-compute-tokens-pct", 146.77),
+        ("readme-compute-flops-pct", 95.22),
+        ("readme-cost-params", 20.53e9),
+        ("readme-cost-dollars", 1425059.70),
+        ("readme-cost-chinchilla-dollars", 1605531.94),
+    ],
+)
 
 # Tao et al. 2024 (arXiv:2407.13623), abstract: Llama2-70B's optimal vocabulary at least 216K; 3B model about 43K.
 claims("tao-", [("llama2-70b-216k", 216000), ("3b-43k", 43000)])
@@ -94,16 +177,30 @@ claims("tao-", [("llama2-70b-216k", 216000), ("3b-43k", 43000)])
 claims("steplaw-", [("tool-lr", 1.574e-3), ("tool-batch", 1107467), ("paper-lr", 1.545e-3)])
 
 # Krajewski et al. 2024 (arXiv:2402.07871), Table 2: active N, D, G at each FLOPs budget.
-for tag, n, d, g in [("100m", 100e6, 4.37e9, 8), ("1b", 1e9, 28.94e9, 16), ("3b", 3e9, 72.90e9, 16),
-                     ("7b", 7e9, 137.60e9, 32), ("70b", 70e9, 941.07e9, 32), ("300b", 300e9, 2.96e12, 64),
-                     ("1t", 1e12, 7.94e12, 64)]:
+for tag, n, d, g in [
+    ("100m", 100e6, 4.37e9, 8),
+    ("1b", 1e9, 28.94e9, 16),
+    ("3b", 3e9, 72.90e9, 16),
+    ("7b", 7e9, 137.60e9, 32),
+    ("70b", 70e9, 941.07e9, 32),
+    ("300b", 300e9, 2.96e12, 64),
+    ("1t", 1e12, 7.94e12, 64),
+]:
     claims(f"krajewski-table2-{tag}-", [("granularity", g), ("active", n), ("tokens", d)])
 
 # Training runs the hardware presets must reproduce within 15% at MFU 0.40: Llama 2 (arXiv:2307.09288, Table 2)
 # 184,320 / 368,640 / 1,720,320 A100-80GB GPU-hours; Llama 3.1 405B model card 30.84M H100 GPU-hours; MPT-7B
 # (MosaicML, 2023) 9.5 days on 440 A100-40GB.
-claims("", [("llama2-7b-gpu-hours", 184320), ("llama2-13b-gpu-hours", 368640), ("llama2-70b-gpu-hours", 1720320),
-            ("llama31-405b-gpu-hours", 30.84e6), ("mpt-7b-days", 9.5)])
+claims(
+    "",
+    [
+        ("llama2-7b-gpu-hours", 184320),
+        ("llama2-13b-gpu-hours", 368640),
+        ("llama2-70b-gpu-hours", 1720320),
+        ("llama31-405b-gpu-hours", 30.84e6),
+        ("mpt-7b-days", 9.5),
+    ],
+)
 
 NEEDS_DATA = {k for k in PUBLISHED if k.startswith("epoch-table1-refit-")}
 
@@ -123,9 +220,21 @@ def test_the_data_files_carry_exactly_these_claims():
 
 def test_every_data_file_carries_claims():
     files = {c.file for c in checks.all_checks()}
-    assert {"recipe.yaml", "moe.yaml", "published_runs.yaml", "epoch.yaml", "gadre.yaml", "kaplan.yaml",
-            "chinchilla-approach1.yaml", "chinchilla-approach2.yaml", "chinchilla-tex.yaml", "deepseek.yaml",
-            "muennighoff.yaml", "porian.yaml", "chinchilla-sardana.yaml"} <= files
+    assert {
+        "recipe.yaml",
+        "moe.yaml",
+        "published_runs.yaml",
+        "epoch.yaml",
+        "gadre.yaml",
+        "kaplan.yaml",
+        "chinchilla-approach1.yaml",
+        "chinchilla-approach2.yaml",
+        "chinchilla-tex.yaml",
+        "deepseek.yaml",
+        "muennighoff.yaml",
+        "porian.yaml",
+        "chinchilla-sardana.yaml",
+    } <= files
 
 
 @pytest.mark.parametrize("key", sorted(set(PUBLISHED) - NEEDS_DATA))
@@ -182,18 +291,67 @@ def test_verdicts_and_bounds():
     assert not checks.verdict(eq, math.nan)[1]
 
 
-@pytest.mark.parametrize("entry, message", [
-    ([{"id": "x"}], "missing 'claim'"),
-    ("nope", "must be a list"),
-    ([{"id": "x", "claim": "c", "where": "w", "compute": {"kind": "magic"}, "published": 1, "tolerance": {"rel": 1}}],
-     "compute.kind must be one of"),
-    ([{"id": "x", "claim": "c", "where": "w", "compute": {"kind": "loss"}, "published": 1, "tolerance": {"x": 1}}],
-     "tolerance must be"),
-    ([{"id": "x", "claim": "c", "where": "w", "compute": {"kind": "loss"}, "published": 1, "tolerance": {"rel": 1},
-       "compare": "roughly"}], "compare must be one of"),
-    ([{"id": "x", "claim": "c", "where": "w", "compute": {"kind": "loss"}, "published": 1, "tolerance": {"rel": 1},
-       "colour": "red"}], "unknown key"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ([{"id": "x"}], "missing 'claim'"),
+        ("nope", "must be a list"),
+        (
+            [
+                {
+                    "id": "x",
+                    "claim": "c",
+                    "where": "w",
+                    "compute": {"kind": "magic"},
+                    "published": 1,
+                    "tolerance": {"rel": 1},
+                }
+            ],
+            "compute.kind must be one of",
+        ),
+        (
+            [
+                {
+                    "id": "x",
+                    "claim": "c",
+                    "where": "w",
+                    "compute": {"kind": "loss"},
+                    "published": 1,
+                    "tolerance": {"x": 1},
+                }
+            ],
+            "tolerance must be",
+        ),
+        (
+            [
+                {
+                    "id": "x",
+                    "claim": "c",
+                    "where": "w",
+                    "compute": {"kind": "loss"},
+                    "published": 1,
+                    "tolerance": {"rel": 1},
+                    "compare": "roughly",
+                }
+            ],
+            "compare must be one of",
+        ),
+        (
+            [
+                {
+                    "id": "x",
+                    "claim": "c",
+                    "where": "w",
+                    "compute": {"kind": "loss"},
+                    "published": 1,
+                    "tolerance": {"rel": 1},
+                    "colour": "red",
+                }
+            ],
+            "unknown key",
+        ),
+    ],
+)
 def test_bad_check_entries_are_one_clear_line(entry, message):
     with pytest.raises(ScaleplanError, match=message):
         checks._parse(entry, "law", "law.yaml")
@@ -230,8 +388,9 @@ def test_cli_laws_check_passes_and_prints_the_columns():
 
 
 def test_cli_laws_check_exits_1_when_a_claim_fails(monkeypatch):
-    wrong = tuple(replace(c, published=c.published * 2) if c.id == "kaplan-appd4-1e21" else c
-                  for c in checks.all_checks())
+    wrong = tuple(
+        replace(c, published=c.published * 2) if c.id == "kaplan-appd4-1e21" else c for c in checks.all_checks()
+    )
     monkeypatch.setattr(checks, "all_checks", lambda: wrong)
     result = runner.invoke(app, ["laws", "check", "kaplan", "-f", "markdown"])
     assert result.exit_code == 1

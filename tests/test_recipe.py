@@ -29,6 +29,7 @@ def std_shape(layers, d_model, *, context=2048, vocab=32000, head_dim=128, heads
 # data file
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_constants_load_once_and_carry_citations():
     c = R.constants()
     assert c is R.constants()  # cached
@@ -42,6 +43,7 @@ def test_constants_load_once_and_carry_citations():
 # ---------------------------------------------------------------------------------------------------------------
 # Tao et al. 2024, "Scaling Laws with Vocabulary", arXiv:2407.13623 (constants: sail-sg/scaling-with-vocab)
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_tao_llama2_70b_at_least_216k():
     # Abstract: "the optimal vocabulary size of Llama2-70B should have been at least 216K, 7 times larger than its
@@ -75,7 +77,7 @@ def test_tao_repository_formulas():
     assert dict(v.alternatives)["approach1-isoflops"] == rel(62_281, abs=128)
     # gamma < 1: vocabulary parameters grow slower than non-vocabulary parameters ("scaled slower", abstract)
     v10 = R.optimal_vocab(non_vocab_params=7e10)
-    assert v10.vocab_params / v.vocab_params == rel(10 ** 0.8353974035228025)
+    assert v10.vocab_params / v.vocab_params == rel(10**0.8353974035228025)
 
 
 def test_tao_from_flops_uses_isoflops_fit():
@@ -84,8 +86,8 @@ def test_tao_from_flops_uses_isoflops_fit():
     # N_v = 1.1311e8 and N_nv = 2.6359e9 (d_model 3200 from utils.py Nnv_to_d: 42,496 after rounding to 128 ... 35,328).
     v = R.optimal_vocab(flops=1e21)
     assert v.approach == "approach1-isoflops"
-    assert v.vocab_params == rel(math.exp(-1.589031299255507) * 1e21 ** 0.4163622634135234, rel=1e-12)
-    assert v.non_vocab_params == rel(math.exp(-2.4846510161625193) * 1e21 ** 0.5, rel=1e-12)
+    assert v.vocab_params == rel(math.exp(-1.589031299255507) * 1e21**0.4163622634135234, rel=1e-12)
+    assert v.non_vocab_params == rel(math.exp(-2.4846510161625193) * 1e21**0.5, rel=1e-12)
     assert v.vocab_params == rel(1.1311e8, rel=1e-4) and v.non_vocab_params == rel(2.6359e9, rel=1e-4)
     assert v.d_model == 3200 and v.vocab == 35_328  # 1.1311e8 / 3200 = 35,347 -> nearest multiple of 128
 
@@ -101,7 +103,7 @@ def test_shape_parameter_split_is_explicit():
     s = std_shape(32, 4096, vocab=32000)
     assert s.vocab_params == 32000 * 4096
     assert s.embedding_params == 2 * s.vocab_params
-    assert s.non_embedding_params == 12 * 32 * 4096 ** 2
+    assert s.non_embedding_params == 12 * 32 * 4096**2
     assert s.total_params == s.non_embedding_params + s.embedding_params
     assert s.non_vocab_params == s.non_embedding_params
     tied = std_shape(32, 4096, vocab=32000, tied_embeddings=True)
@@ -112,11 +114,19 @@ def test_shape_parameter_split_is_explicit():
 # DeepSeek LLM 2024, arXiv:2401.02954: eq. (2) M, Table 3 rows, eq. (1) eta/B, Table 2 hyper-parameters
 # ---------------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("layers,d,m,n1,n2", [
-    (8, 512, 3.52e8, 2.52e7, 7.76e7), (12, 768, 9.63e8, 8.49e7, 1.64e8), (24, 1024, 3.02e9, 3.02e8, 4.07e8),
-    (24, 2048, 9.66e9, 1.21e9, 1.42e9), (32, 4096, 4.51e10, 6.44e9, 6.86e9), (40, 5120, 8.56e10, 1.26e10, 1.31e10),
-    (80, 8192, 4.19e11, 6.44e10, 6.53e10),
-])
+
+@pytest.mark.parametrize(
+    "layers,d,m,n1,n2",
+    [
+        (8, 512, 3.52e8, 2.52e7, 7.76e7),
+        (12, 768, 9.63e8, 8.49e7, 1.64e8),
+        (24, 1024, 3.02e9, 3.02e8, 4.07e8),
+        (24, 2048, 9.66e9, 1.21e9, 1.42e9),
+        (32, 4096, 4.51e10, 6.44e9, 6.86e9),
+        (40, 5120, 8.56e10, 1.26e10, 1.31e10),
+        (80, 8192, 4.19e11, 6.44e10, 6.53e10),
+    ],
+)
 def test_deepseek_table3_m(layers, d, m, n1, n2):
     # Table 3 (n_vocab 102400, l_seq 4096): M = 72 n_layer d^2 + 12 n_layer d l_seq; 6 N1 = 72 n_layer d^2,
     # 6 N2 = 6 N1 + 6 n_vocab d. Printed to 3 significant figures.
@@ -127,10 +137,13 @@ def test_deepseek_table3_m(layers, d, m, n1, n2):
     assert s.non_embedding_params + s.vocab_params == rel(n2, rel=0.005)
 
 
-@pytest.mark.parametrize("layers,d,lr_eq1,b_eq1,lr_t2,seq_t2,tol", [
-    (30, 4096, 4.246e-4, 9.2226e6, 4.2e-4, 2304, 0.03),    # DeepSeek 7B
-    (95, 8192, 3.120e-4, 2.0654e7, 3.2e-4, 4608, 0.10),    # DeepSeek 67B
-])
+@pytest.mark.parametrize(
+    "layers,d,lr_eq1,b_eq1,lr_t2,seq_t2,tol",
+    [
+        (30, 4096, 4.246e-4, 9.2226e6, 4.2e-4, 2304, 0.03),  # DeepSeek 7B
+        (95, 8192, 3.120e-4, 2.0654e7, 3.2e-4, 4608, 0.10),  # DeepSeek 67B
+    ],
+)
 def test_deepseek_eq1_against_table2(layers, d, lr_eq1, b_eq1, lr_t2, seq_t2, tol):
     # eq. (1) eta = 0.3118 C^-0.125, B = 0.2920 C^0.3271 with C = M D, D = 2.0T, l_seq 4096; Table 2 lists the
     # learning rate and batch (sequences of 4096) the released models used.
@@ -161,14 +174,21 @@ def test_deepseek_at_1e20_flops():
 
 # Column means of data/1004_fitted_lr_bs_scaling_model_parameters.csv (step-law/steplaw 32a8f4c, 1,000 rows): the
 # "mean model" that code/fit_tool.py pred-opt-lr-bs evaluates (lr = exp(intercept) N^coefN D^coefD).
-STEPLAW_MEANS = {"lr_intercept": 0.5863077907399268, "lr_coefN": -0.7129222911869904,
-                 "lr_coefD": 0.30749095041206964, "bs_intercept": -0.5435421736103339, "bs_coefD": 0.5709443646895045}
+STEPLAW_MEANS = {
+    "lr_intercept": 0.5863077907399268,
+    "lr_coefN": -0.7129222911869904,
+    "lr_coefD": 0.30749095041206964,
+    "bs_intercept": -0.5435421736103339,
+    "bs_coefD": 0.5709443646895045,
+}
 
 
 def steplaw_tool(n, d):
     m = STEPLAW_MEANS
-    return (math.exp(m["lr_intercept"]) * n ** m["lr_coefN"] * d ** m["lr_coefD"],
-            math.exp(m["bs_intercept"]) * d ** m["bs_coefD"])
+    return (
+        math.exp(m["lr_intercept"]) * n ** m["lr_coefN"] * d ** m["lr_coefD"],
+        math.exp(m["bs_intercept"]) * d ** m["bs_coefD"],
+    )
 
 
 def test_steplaw_at_1b_params_100b_tokens():
@@ -194,10 +214,10 @@ def test_steplaw_matches_the_authors_tool_and_the_paper_rounding():
     assert f"{lr:.3e}" == "1.574e-03" and lr == rel(steplaw_tool(1.08e9, 1e11)[0], rel=1e-12)
     assert batch == rel(1.107467e6, rel=1e-6)
     lr_paper, batch_paper = R.steplaw(1.08e9, 1e11, law="steplaw-paper")
-    assert lr_paper == rel(1.79 * 1.08e9 ** -0.713 * 1e11 ** 0.307, rel=1e-12)
+    assert lr_paper == rel(1.79 * 1.08e9**-0.713 * 1e11**0.307, rel=1e-12)
     assert lr_paper == rel(1.545e-3, rel=1e-3)
     assert 1 - lr_paper / lr == rel(0.018, abs=0.001)
-    assert batch_paper == rel(0.58 * 1e11 ** 0.571, rel=1e-12)
+    assert batch_paper == rel(0.58 * 1e11**0.571, rel=1e-12)
     with pytest.raises(ScaleplanError, match="steplaw or steplaw-paper"):
         R.steplaw(1e9, 1e11, law="deepseek")
 
@@ -225,6 +245,7 @@ def test_steplaw_batch_depends_on_tokens_only():
 # Porian et al. 2024, arXiv:2406.19146 (repo plotting.py): eta* = 0.0047 (N/108M)^-1/3, B* = 160 (N/108M)^2/3 seq
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_porian_at_108m_and_864m():
     # N = non-embedding + head: 12 x 12 x 768^2 + 30033 x 768 = 108,000,000 exactly
     s108 = R.Shape(12, 768, 12, 64, 3072, 2048, 30033)
@@ -233,7 +254,7 @@ def test_porian_at_108m_and_864m():
     assert s864.non_embedding_params + s864.vocab_params == 864_000_000
     p108 = [h for h in R.hyperparameters(shape=s108) if h.law == "porian"][0]
     p864 = [h for h in R.hyperparameters(shape=s864) if h.law == "porian"][0]
-    assert p108.learning_rate == rel(0.0047) and p108.batch_sequences == 160   # porian-lr-108M
+    assert p108.learning_rate == rel(0.0047) and p108.batch_sequences == 160  # porian-lr-108M
     assert p864.learning_rate == rel(0.00235) and p864.batch_sequences == 640  # porian-lr-864M
     assert p108.default  # only law that applies with N alone
     assert p864.warnings  # fitted on 25M-110M models
@@ -242,6 +263,7 @@ def test_porian_at_108m_and_864m():
 # ---------------------------------------------------------------------------------------------------------------
 # Kaplan et al. 2020, arXiv:2001.08361, eq. (1.4)/(5.3): B_crit(L) = B* / L^(1/alpha_B)
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_kaplan_bcrit_at_loss_3():
     # kaplan-Bcrit-L3: 1.1226e6 tokens with Table 5's B* = 2.1e8 (1.0691e6 with the text's ~2e8), alpha_B = 0.21
@@ -256,6 +278,7 @@ def test_kaplan_bcrit_at_loss_3():
 # Hoffmann et al. 2022 (Chinchilla), arXiv:2203.15556, Appendix F and Table A4
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def _gopher_params(layers, d, ffw, vocab=32000):
     """Chinchilla/Gopher parameter count (Karpathy, nanoGPT scaling_laws.ipynb chinchilla_params): QKV + relative
     position weights + output projection + FFN with biases, layer norms, and ONE d x V matrix."""
@@ -263,10 +286,17 @@ def _gopher_params(layers, d, ffw, vocab=32000):
     return layers * per_layer + 2 * d + d * vocab
 
 
-@pytest.mark.parametrize("layers,d,ffw,heads,kq,ratio", [
-    (10, 640, 2560, 10, 64, 1.03), (20, 1024, 4096, 16, 64, 1.10), (24, 1280, 5120, 10, 128, 1.08),
-    (26, 1792, 7168, 14, 128, 1.04), (28, 2048, 8192, 16, 128, 1.03), (40, 3584, 14336, 28, 128, 0.99),
-])
+@pytest.mark.parametrize(
+    "layers,d,ffw,heads,kq,ratio",
+    [
+        (10, 640, 2560, 10, 64, 1.03),
+        (20, 1024, 4096, 16, 64, 1.10),
+        (24, 1280, 5120, 10, 128, 1.08),
+        (26, 1792, 7168, 14, 128, 1.04),
+        (28, 2048, 8192, 16, 128, 1.03),
+        (40, 3584, 14336, 28, 128, 0.99),
+    ],
+)
 def test_chinchilla_table_a4(layers, d, ffw, heads, kq, ratio):
     # Table A4 "FLOP Ratio (Ours/6ND)": 73M 1.03, 305M 1.10, 552M 1.08, 1.1B 1.04, 1.6B 1.03, 6.8B 0.99.
     # Reproduced (as Karpathy found) with the App. F layer terms only and Gopher-style N; the printed App. F list
@@ -307,6 +337,7 @@ def test_flops_issue_example_chinchilla_70b_shape():
 # shape design
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_design_shape_defaults_near_chinchilla_shapes():
     s = R.design_shape(70e9, vocab=32000)
     assert abs(s.total_params / 70e9 - 1) <= 0.03
@@ -337,18 +368,21 @@ def test_design_shape_vocab_is_tao_optimum_for_the_shape():
     assert s.vocab == R.optimal_vocab(params_total=7e9).vocab  # `vocab --params` takes the same path
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(params_total=7e9, vocab=0), "vocab"),
-    (dict(params_total=7e9, context=0), "context"),
-    (dict(params_total=7e9, layers=0), "layers"),
-    (dict(params_total=7e9, layers=2.5), "layers"),
-    (dict(params_total=-1), "params_total"),
-    (dict(params_total=float("nan")), "params_total"),
-    (dict(params_total=7e9, d_model=4096, heads=48), "must divide"),
-    (dict(params_total=7e9, d_model=4096, heads=32, head_dim=64), "must equal"),
-    (dict(params_total=1e12, layers=2, d_model=1024), "cannot reach"),
-    (dict(params_total=1e6, vocab=256000), "no shape fits"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(params_total=7e9, vocab=0), "vocab"),
+        (dict(params_total=7e9, context=0), "context"),
+        (dict(params_total=7e9, layers=0), "layers"),
+        (dict(params_total=7e9, layers=2.5), "layers"),
+        (dict(params_total=-1), "params_total"),
+        (dict(params_total=float("nan")), "params_total"),
+        (dict(params_total=7e9, d_model=4096, heads=48), "must divide"),
+        (dict(params_total=7e9, d_model=4096, heads=32, head_dim=64), "must equal"),
+        (dict(params_total=1e12, layers=2, d_model=1024), "cannot reach"),
+        (dict(params_total=1e6, vocab=256000), "no shape fits"),
+    ],
+)
 def test_design_shape_bad_input(kwargs, match):
     with pytest.raises(ScaleplanError, match=match):
         R.design_shape(**kwargs)
@@ -371,6 +405,7 @@ def test_pinned_extreme_shape_warns():
 # hyper-parameter selection and the full recipe
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_hyperparameters_side_by_side_one_default():
     rows = R.hyperparameters(params=7e9, tokens=1.4e11, loss=2.1)
     assert [h.law for h in rows] == ["steplaw", "deepseek", "porian", "kaplan-bcrit"]
@@ -384,7 +419,7 @@ def test_hyperparameters_side_by_side_one_default():
 def test_hyperparameters_errors():
     with pytest.raises(ScaleplanError, match="needs"):
         R.hyperparameters()
-    with pytest.raises(ScaleplanError, match="steplaw.*needs params and tokens"):
+    with pytest.raises(ScaleplanError, match=r"steplaw.*needs params and tokens"):
         R.hyperparameters(flops=1e21, law="steplaw")
     with pytest.raises(ScaleplanError, match="did you mean 'steplaw'"):
         R.hyperparameters(flops=1e21, law="steplw")
@@ -425,7 +460,7 @@ def test_import_is_cheap():
 # properties
 # ---------------------------------------------------------------------------------------------------------------
 
-log_params = st.floats(min_value=7.0, max_value=13.0, allow_nan=False).map(lambda x: 10.0 ** x)
+log_params = st.floats(min_value=7.0, max_value=13.0, allow_nan=False).map(lambda x: 10.0**x)
 
 
 @given(log_params)
@@ -441,7 +476,7 @@ def test_design_shape_hits_target_within_3_percent(n):
 @given(st.floats(min_value=9.0, max_value=12.4), st.floats(min_value=0.6, max_value=1.0))
 def test_flops_ratio_tends_to_one_as_models_grow(lo, gap):
     # at fixed context the attention terms shrink relative to 6N (~ context / 6 d_model)
-    small, large = R.design_shape(10 ** lo), R.design_shape(10 ** (lo + gap))
+    small, large = R.design_shape(10**lo), R.design_shape(10 ** (lo + gap))
     r_small, r_large = R.flops_per_token(small).ratio, R.flops_per_token(large).ratio
     assert 1.0 <= r_large <= r_small
     if lo + gap >= 11.5:
@@ -450,8 +485,8 @@ def test_flops_ratio_tends_to_one_as_models_grow(lo, gap):
 
 @given(st.floats(min_value=7.5, max_value=12.0), st.floats(min_value=0.3, max_value=1.0))
 def test_vocab_grows_with_params(lo, gap):
-    a = R.optimal_vocab(non_vocab_params=10 ** lo)
+    a = R.optimal_vocab(non_vocab_params=10**lo)
     b = R.optimal_vocab(non_vocab_params=10 ** (lo + gap))
     assert b.vocab_params > a.vocab_params
     # designed shapes: V = N_v / d_model still grows (N_v ~ N^0.84, d_model ~ N^(1/3))
-    assert R.design_shape(10 ** (lo + gap)).vocab >= R.design_shape(10 ** lo).vocab
+    assert R.design_shape(10 ** (lo + gap)).vocab >= R.design_shape(10**lo).vocab

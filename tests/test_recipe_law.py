@@ -25,7 +25,7 @@ from scaleplan.inference import inference_aware
 
 rel = pytest.approx
 LAWS = laws.names()
-budgets = st.floats(min_value=16.0, max_value=26.0).map(lambda x: 10.0 ** x)
+budgets = st.floats(min_value=16.0, max_value=26.0).map(lambda x: 10.0**x)
 
 
 def target_of(plan):
@@ -38,6 +38,7 @@ def target_of(plan):
 # ---------------------------------------------------------------------------------------------------------------
 # the examples, reproduced and fixed
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_deepseek_shape_hits_m_and_its_learning_rate_sees_the_budget():
     plan = with_recipe(allocate(1e21, "deepseek"))
@@ -104,8 +105,9 @@ def test_kaplan_inference_aware_says_its_surface_is_not_its_frontier():
 
 
 def test_kaplan_note_is_printed():
-    out = CliRunner().invoke(app, ["inference-aware", "--flops", "1e23", "--inference-tokens", "2e12",
-                                   "--law", "kaplan"])
+    out = CliRunner().invoke(
+        app, ["inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--law", "kaplan"]
+    )
     assert out.exit_code == 0
     assert "published frontier" in out.output and "loss surface" in out.output
 
@@ -113,6 +115,7 @@ def test_kaplan_note_is_printed():
 # ---------------------------------------------------------------------------------------------------------------
 # properties over 1e16..1e26 FLOPs for every bundled law
 # ---------------------------------------------------------------------------------------------------------------
+
 
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(LAWS), budgets)
@@ -154,13 +157,19 @@ def test_ladder_is_monotone_in_the_budget(name):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(R.CONVENTIONS), st.floats(min_value=6.5, max_value=13.0), st.floats(0.0, 0.3),
-       st.sampled_from([2048, 4096]), st.booleans(), st.booleans())
+@given(
+    st.sampled_from(R.CONVENTIONS),
+    st.floats(min_value=6.5, max_value=13.0),
+    st.floats(0.0, 0.3),
+    st.sampled_from([2048, 4096]),
+    st.booleans(),
+    st.booleans(),
+)
 def test_ladder_pairs(convention, lo, gap, context, tied, glu):
-    small_t = 10.0 ** lo * (8 if convention == "flops_per_token" else 1)
+    small_t = 10.0**lo * (8 if convention == "flops_per_token" else 1)
     if convention == "flops_per_token":  # below these, whole layers of width 128 are too coarse for 3%
         small_t = max(small_t, 7e7 if context == 4096 else 4e7)
-    big_t = small_t * 10.0 ** gap
+    big_t = small_t * 10.0**gap
     kw = dict(context=context, tied_embeddings=tied, glu=glu, convention=convention)
     a, b = R.design_shape(small_t, **kw), R.design_shape(big_t, **kw)
     for s, t in ((a, small_t), (b, big_t)):

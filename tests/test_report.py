@@ -62,8 +62,12 @@ def test_report_folder_holds_readme_and_the_pngs_it_references(report):
     pngs = [n for n in names if n.endswith(".png")]
     assert set(linked) == set(pngs)
     # one allocation figure, one valley per (law with a loss, budget), one inference figure
-    assert sorted(pngs) == ["allocation.png", "inference-02-served-big.png", "isoflop-epoch-1e21.png",
-                            "isoflop-epoch-1e22.png"]
+    assert sorted(pngs) == [
+        "allocation.png",
+        "inference-02-served-big.png",
+        "isoflop-epoch-1e21.png",
+        "isoflop-epoch-1e22.png",
+    ]
     sizes = {n: png_size((rep.folder / n).read_bytes()) for n in pngs}
     assert sizes["allocation.png"] == (1600, 800)
     assert sizes["isoflop-epoch-1e21.png"] == (1400, 800)

@@ -1,24 +1,57 @@
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scaleplan.errors import ScaleplanError
-from scaleplan.units import (fmt_count, fmt_dollars, fmt_flops, fmt_sci, parse_budgets, parse_fraction,
-                             parse_positive, parse_quantity)
+from scaleplan.units import (
+    fmt_count,
+    fmt_dollars,
+    fmt_flops,
+    fmt_sci,
+    parse_budgets,
+    parse_fraction,
+    parse_positive,
+    parse_quantity,
+)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("1e21", 1e21), ("5.76e23", 5.76e23), ("70B", 70e9), ("1.4T", 1.4e12), ("2M", 2e6), ("$1.5M", 1.5e6),
-    ("500k", 5e5), ("1_000", 1000), ("2,048", 2048), (" 3 ", 3), (7, 7.0), (0.5, 0.5), ("1P", 1e15), ("4G", 4e9),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1e21", 1e21),
+        ("5.76e23", 5.76e23),
+        ("70B", 70e9),
+        ("1.4T", 1.4e12),
+        ("2M", 2e6),
+        ("$1.5M", 1.5e6),
+        ("500k", 5e5),
+        ("1_000", 1000),
+        ("2,048", 2048),
+        (" 3 ", 3),
+        (7, 7.0),
+        (0.5, 0.5),
+        ("1P", 1e15),
+        ("4G", 4e9),
+    ],
+)
 def test_parse_quantity(text, value):
     assert parse_quantity(text) == pytest.approx(value, rel=1e-15)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("abc", "must be a number"), ("nan", "must be finite"), ("inf", "must be finite"), ("-inf", "must be finite"),
-    ("", "must be a number"), ("1e21x", "must be a number"), (True, "must be a number"), (float("nan"), "finite"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("abc", "must be a number"),
+        ("nan", "must be finite"),
+        ("inf", "must be finite"),
+        ("-inf", "must be finite"),
+        ("", "must be a number"),
+        ("1e21x", "must be a number"),
+        (True, "must be a number"),
+        (float("nan"), "finite"),
+    ],
+)
 def test_parse_quantity_rejects(text, message):
     with pytest.raises(ScaleplanError, match=message):
         parse_quantity(text, "--flops")

@@ -33,8 +33,24 @@ _REQUIRED = {
     "power": ("n_coef", "a"),
 }
 _KEYS = {
-    "name", "aliases", "title", "citation", "form", "constants", "loss", "params_convention", "flop_convention",
-    "fitted_range", "model", "loss_units", "status", "notes", "intervals", "fit", "downstream", "published_checks",
+    "name",
+    "aliases",
+    "title",
+    "citation",
+    "form",
+    "constants",
+    "loss",
+    "params_convention",
+    "flop_convention",
+    "fitted_range",
+    "model",
+    "loss_units",
+    "status",
+    "notes",
+    "intervals",
+    "fit",
+    "downstream",
+    "published_checks",
 }
 
 
@@ -173,12 +189,16 @@ def range_warnings(law: Law, flops) -> list[str]:
     above, below = arr[arr > high], arr[arr < low]
     if above.size:
         worst = above.max()
-        out.append(f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(worst / high)}x above the largest budget "
-                   f"it was fitted on ({fmt_sci(high)}); extrapolating")
+        out.append(
+            f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(worst / high)}x above the largest budget "
+            f"it was fitted on ({fmt_sci(high)}); extrapolating"
+        )
     if below.size:
         worst = below.min()
-        out.append(f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(low / worst)}x below the smallest budget "
-                   f"it was fitted on ({fmt_sci(low)}); extrapolating")
+        out.append(
+            f"{law.name}: {fmt_sci(worst)} FLOPs is {fmt_number(low / worst)}x below the smallest budget "
+            f"it was fitted on ({fmt_sci(low)}); extrapolating"
+        )
     return out
 
 
@@ -238,7 +258,9 @@ def law_from_dict(raw: dict, source: str = "<dict>") -> Law:
         raise ScaleplanError(f"{source}: a law file must be a mapping, got {type(raw).__name__}")
     unknown = set(raw) - _KEYS
     if unknown:
-        raise ScaleplanError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_KEYS))}")
+        raise ScaleplanError(
+            f"{source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_KEYS))}"
+        )
     for key in ("name", "form", "constants", "citation"):
         if key not in raw:
             raise ScaleplanError(f"{source}: missing required key {key!r}")
@@ -255,25 +277,40 @@ def law_from_dict(raw: dict, source: str = "<dict>") -> Law:
     for key in _REQUIRED[form]:
         if key != "E" and consts[key] <= 0:
             raise ScaleplanError(f"{source}: constant {key} must be positive, got {consts[key]:g}")
-    for key, kind in (("citation", dict), ("model", dict), ("fitted_range", dict), ("loss", dict),
-                      ("aliases", list), ("notes", list), ("intervals", dict), ("fit", dict)):
+    for key, kind in (
+        ("citation", dict),
+        ("model", dict),
+        ("fitted_range", dict),
+        ("loss", dict),
+        ("aliases", list),
+        ("notes", list),
+        ("intervals", dict),
+        ("fit", dict),
+    ):
         if raw.get(key) is not None and not isinstance(raw[key], kind):
             raise ScaleplanError(f"{source}: {key} must be a {'mapping' if kind is dict else 'list'}")
     for key, pair in (raw.get("fitted_range") or {}).items():
-        if (not isinstance(pair, list) or len(pair) != 2
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
-                or not 0 < pair[0] < pair[1]):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
+            or not 0 < pair[0] < pair[1]
+        ):
             raise ScaleplanError(f"{source}: fitted_range.{key} must be [low, high] with 0 < low < high")
     conv = raw.get("params_convention", "total")
     if conv not in PARAMS_CONVENTIONS:
-        raise ScaleplanError(f"{source}: params_convention must be one of {', '.join(PARAMS_CONVENTIONS)}, got {conv!r}")
+        raise ScaleplanError(
+            f"{source}: params_convention must be one of {', '.join(PARAMS_CONVENTIONS)}, got {conv!r}"
+        )
     loss_spec = raw.get("loss")
     if loss_spec is not None:
         if not isinstance(loss_spec.get("constants"), dict):
             raise ScaleplanError(f"{source}: loss needs a constants mapping")
         if loss_spec.get("form") not in forms.LOSS_FORMS:
             raise ScaleplanError(f"{source}: loss.form must be one of {', '.join(forms.LOSS_FORMS)}")
-        loss_spec = dict(loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()})
+        loss_spec = dict(
+            loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()}
+        )
     _check_downstream(source, raw.get("downstream"))
     return Law(
         name=str(raw["name"]),

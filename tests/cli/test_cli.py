@@ -37,8 +37,19 @@ def test_allocate_json_contract_matches_library():
     data = json.loads(ok("allocate", "--flops", "1e21", "--law", "chinchilla", "--format", "json").stdout)
     plan = scaleplan.allocate(1e21, law="chinchilla")
     assert data["params"] == plan.params and data["tokens"] == plan.tokens and data["loss"] == plan.loss
-    for key in ("law", "flops", "params", "params_total", "params_non_embedding", "tokens", "tokens_per_param",
-                "loss", "cost", "warnings", "citation"):
+    for key in (
+        "law",
+        "flops",
+        "params",
+        "params_total",
+        "params_non_embedding",
+        "tokens",
+        "tokens_per_param",
+        "loss",
+        "cost",
+        "warnings",
+        "citation",
+    ):
         assert key in data
     for key in ("gpu_hours", "days", "dollars", "kwh", "mfu", "hardware"):
         assert key in data["cost"]
@@ -53,6 +64,7 @@ def test_formats_agree():
     table = ok(*args).stdout
     markdown = ok(*args, "--format", "markdown").stdout
     from scaleplan.units import fmt_count, fmt_dollars
+
     for text in (fmt_count(data["params"]), fmt_count(data["tokens"]), fmt_dollars(data["cost"]["dollars"])):
         assert text in table and text in markdown
     assert markdown.splitlines()[2].startswith("| ---") or "|---|" in markdown
@@ -65,10 +77,14 @@ def test_allocate_reproduces_table_3_row():
 
 
 def test_budget_by_hardware_time_and_money():
-    data = json.loads(ok("allocate", "--gpus", 1024, "--days", 30, "--hardware", "h100", "--mfu", 0.4, "-f", "json").stdout)
+    data = json.loads(
+        ok("allocate", "--gpus", 1024, "--days", 30, "--hardware", "h100", "--mfu", 0.4, "-f", "json").stdout
+    )
     assert data["flops"] == pytest.approx(1024 * 30 * 86400 * 9.89e14 * 0.4)
     assert data["cost"]["days"] == pytest.approx(30)
-    data = json.loads(ok("allocate", "--dollars", "$2M", "--price", 2.5, "--hardware", "h100", "--mfu", 0.4, "-f", "json").stdout)
+    data = json.loads(
+        ok("allocate", "--dollars", "$2M", "--price", 2.5, "--hardware", "h100", "--mfu", 0.4, "-f", "json").stdout
+    )
     assert data["cost"]["dollars"] == pytest.approx(2e6)
 
 
@@ -79,24 +95,27 @@ def test_extrapolation_warns_on_stderr_and_keeps_stdout_clean():
     assert any("extrapolating" in w for w in data["warnings"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["allocate", "--flops", "-1"], "--flops must be positive, got '-1'"),
-    (["allocate", "--flops", "0"], "--flops must be positive"),
-    (["allocate", "--flops", "nan"], "--flops must be finite"),
-    (["allocate", "--flops", "inf"], "--flops must be finite"),
-    (["allocate", "--flops", "abc"], "--flops must be a number"),
-    (["allocate", "--flops", "1e40"], "--flops: 1e40 FLOPs is beyond any plan"),
-    (["allocate", "--flops", "1e21", "--law", "chinchila"], "did you mean 'chinchilla'"),
-    (["allocate", "--flops", "1e21", "--mfu", "0"], r"--mfu must be in (0, 1]"),
-    (["allocate", "--flops", "1e21", "--mfu", "1.2"], r"--mfu must be in (0, 1]"),
-    (["allocate", "--flops", "1e21", "--hardware", "h1000"], "unknown hardware 'h1000'"),
-    (["allocate", "--flops", "1e21", "--dollars", "5"], "give the budget one way"),
-    (["allocate"], "give the budget one way"),
-    (["compare", "kaplan", "nope", "--flops", "1e21"], "unknown law 'nope'"),
-    (["compare", "kaplan", "--flops", "1e25..1e18"], "from low to high"),
-    (["plan", "does-not-exist.yaml"], "no such file"),
-    (["laws", "show", "kaplin"], "did you mean 'kaplan'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["allocate", "--flops", "-1"], "--flops must be positive, got '-1'"),
+        (["allocate", "--flops", "0"], "--flops must be positive"),
+        (["allocate", "--flops", "nan"], "--flops must be finite"),
+        (["allocate", "--flops", "inf"], "--flops must be finite"),
+        (["allocate", "--flops", "abc"], "--flops must be a number"),
+        (["allocate", "--flops", "1e40"], "--flops: 1e40 FLOPs is beyond any plan"),
+        (["allocate", "--flops", "1e21", "--law", "chinchila"], "did you mean 'chinchilla'"),
+        (["allocate", "--flops", "1e21", "--mfu", "0"], r"--mfu must be in (0, 1]"),
+        (["allocate", "--flops", "1e21", "--mfu", "1.2"], r"--mfu must be in (0, 1]"),
+        (["allocate", "--flops", "1e21", "--hardware", "h1000"], "unknown hardware 'h1000'"),
+        (["allocate", "--flops", "1e21", "--dollars", "5"], "give the budget one way"),
+        (["allocate"], "give the budget one way"),
+        (["compare", "kaplan", "nope", "--flops", "1e21"], "unknown law 'nope'"),
+        (["compare", "kaplan", "--flops", "1e25..1e18"], "from low to high"),
+        (["plan", "does-not-exist.yaml"], "no such file"),
+        (["laws", "show", "kaplin"], "did you mean 'kaplan'"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = run(*args)
     assert result.exit_code == 2
@@ -105,13 +124,16 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("text, message", [
-    ("flops: 1e21\nfoo: 1\n", ":2: foo: unknown key"),
-    ("scenarios:\n  - flops: 1e21\n    mfu: 2\n", ":3: scenarios.0.mfu must be in (0, 1]"),
-    ("scenarios:\n  - flops: -5\n", ":2: scenarios.0.flops must be positive"),
-    ("scenarios:\n  - flops: 1e21\n    gpus: many\n", ":3: scenarios.0.gpus must be a number"),
-    ("flops: [1\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("flops: 1e21\nfoo: 1\n", ":2: foo: unknown key"),
+        ("scenarios:\n  - flops: 1e21\n    mfu: 2\n", ":3: scenarios.0.mfu must be in (0, 1]"),
+        ("scenarios:\n  - flops: -5\n", ":2: scenarios.0.flops must be positive"),
+        ("scenarios:\n  - flops: 1e21\n    gpus: many\n", ":3: scenarios.0.gpus must be a number"),
+        ("flops: [1\n", "not valid YAML"),
+    ],
+)
 def test_bad_budget_files(tmp_path, text, message):
     path = tmp_path / "b.yaml"
     path.write_text(text)
@@ -134,7 +156,9 @@ def test_compare_side_by_side_in_one_convention():
 def test_compare_many_budgets_and_ranges():
     data = json.loads(ok("compare", "epoch", "porian", "--flops", "1e18..1e25", "--points", 8, "-f", "json").stdout)
     assert len(data["rows"]) == 16
-    data = json.loads(ok("compare", "epoch", "--flops", "1e19", "--flops", "1e21", "--flops", "1e23", "-f", "json").stdout)
+    data = json.loads(
+        ok("compare", "epoch", "--flops", "1e19", "--flops", "1e21", "--flops", "1e23", "-f", "json").stdout
+    )
     assert [r["flops"] for r in data["rows"]] == [1e19, 1e21, 1e23]
     table = ok("compare", "chinchilla", "kaplan", "--flops", "1e21").stdout
     assert "Convention" in table and "kaplan" in table
@@ -143,7 +167,11 @@ def test_compare_many_budgets_and_ranges():
 def test_plan_file_prints_every_scenario():
     path = REPO / "configs" / "lab-1e23-h100.yaml"
     data = json.loads(ok("plan", path, "-f", "json").stdout)
-    assert [p["name"] for p in data["plans"]] == ["30 days on 1,024 H100s", "1e23 FLOPs", "1e23 FLOPs, serving 2T tokens"]
+    assert [p["name"] for p in data["plans"]] == [
+        "30 days on 1,024 H100s",
+        "1e23 FLOPs",
+        "1e23 FLOPs, serving 2T tokens",
+    ]
     assert data["plans"][2]["cost"]["inference_flops"] == pytest.approx(2 * data["plans"][2]["params_total"] * 2e12)
     rows = list(csv.DictReader(io.StringIO(ok("plan", path, "-f", "csv").stdout)))
     assert len(rows) == 3
@@ -176,7 +204,9 @@ def _commands(group, prefix=()):
             yield (*prefix, name, sub), subcommand
 
 
-@pytest.mark.parametrize("path, command", list(_commands(app)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    "path, command", list(_commands(app)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help_an_example_and_is_in_the_readme(path, command):
     assert command.help and "Example:" in command.help
     for param in command.params:
@@ -201,8 +231,23 @@ def test_allocate_shows_the_recipe():
 
 
 def test_allocate_pins_shape_and_context():
-    data = json.loads(ok("allocate", "--flops", "1e21", "--layers", 24, "--context", 4096, "--vocab", 32000,
-                         "--lr-law", "deepseek", "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "allocate",
+            "--flops",
+            "1e21",
+            "--layers",
+            24,
+            "--context",
+            4096,
+            "--vocab",
+            32000,
+            "--lr-law",
+            "deepseek",
+            "-f",
+            "json",
+        ).stdout
+    )
     assert data["shape"]["layers"] == 24 and data["shape"]["context"] == 4096 and data["vocab"] == 32000
     assert data["recipe"]["hparams_law"] == "deepseek"
     assert data["batch_sequences"] * 4096 == pytest.approx(data["batch_tokens"], rel=0.01)
@@ -226,8 +271,25 @@ def test_hparams_command():
 
 
 def test_flops_command():
-    data = json.loads(ok("flops", "--layers", 80, "--d-model", 8192, "--heads", 64, "--d-ff", 32768, "--vocab", 32000,
-                         "--context", 2048, "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "flops",
+            "--layers",
+            80,
+            "--d-model",
+            8192,
+            "--heads",
+            64,
+            "--d-ff",
+            32768,
+            "--vocab",
+            32000,
+            "--context",
+            2048,
+            "-f",
+            "json",
+        ).stdout
+    )
     # Hoffmann et al. 2022 App. F terms summed by hand for this shape (tests/test_recipe.py
     # test_flops_issue_example_chinchilla_70b_shape): 405,893,283,840 FLOPs per token, 1.0416 x 6N.
     assert data["flops_per_token"] == 405_893_283_840
@@ -249,34 +311,75 @@ def test_inference_aware_side_by_side():
 
 
 def test_inference_aware_target_loss_and_cost_objective():
-    data = json.loads(ok("inference-aware", "--target-loss", "1.947", "--inference-tokens", "1.25e13", "--law",
-                         "chinchilla-sardana", "--objective", "cost", "--hardware", "a100-80gb", "--mfu", "0.5",
-                         "--price", "1.40", "--inference-hardware", "a100-40gb", "--inference-price", "0.60",
-                         "--inference-bits", "8", "--prefill-mfu", "0.4", "--decode-mfu", "0.2", "--prompt-share",
-                         "0.8", "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "inference-aware",
+            "--target-loss",
+            "1.947",
+            "--inference-tokens",
+            "1.25e13",
+            "--law",
+            "chinchilla-sardana",
+            "--objective",
+            "cost",
+            "--hardware",
+            "a100-80gb",
+            "--mfu",
+            "0.5",
+            "--price",
+            "1.40",
+            "--inference-hardware",
+            "a100-40gb",
+            "--inference-price",
+            "0.60",
+            "--inference-bits",
+            "8",
+            "--prefill-mfu",
+            "0.4",
+            "--decode-mfu",
+            "0.2",
+            "--prompt-share",
+            "0.8",
+            "-f",
+            "json",
+        ).stdout
+    )
     # Sardana et al. repository README, cost_optimal.py example: optimal total $1,425,059.70.
     assert data["inference_aware"]["cost"]["total_dollars"] == pytest.approx(1425059.70, rel=1e-6)
 
 
 def test_inference_aware_sweep():
-    data = json.loads(ok("inference-aware", "--flops", "1e22", "--inference-tokens", "1e10..1e14", "--points", 5,
-                         "-f", "json").stdout)
+    data = json.loads(
+        ok("inference-aware", "--flops", "1e22", "--inference-tokens", "1e10..1e14", "--points", 5, "-f", "json").stdout
+    )
     params = [p["inference_aware"]["params"] for p in data["plans"]]
     assert len(params) == 5 and params == sorted(params, reverse=True)
     assert "Above" in ok("inference-aware", "--flops", "1e22", "--inference-tokens", "1e10..1e14").stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--flops", "1e21", "--inference-tokens", "-5"], "--inference-tokens must be zero or positive"),
-    (["--flops", "1e21", "--inference-tokens", "1e12", "--mfu", "0"], "--mfu must be in (0, 1]"),
-    (["--flops", "1e21", "--inference-tokens", "1e12", "--prefill-mfu", "2"], "--prefill-mfu must be in (0, 1]"),
-    (["--flops", "1e21", "--inference-tokens", "1e12", "--prompt-share", "1.5"], "--prompt-share must be in [0, 1]"),
-    (["--target-loss", "1.5", "--inference-tokens", "1e12"], "irreducible loss is E = 1.8172"),
-    (["--flops", "1e21", "--inference-tokens", "1e12", "--law", "porian"], "gives N_opt(C) only"),
-    (["--inference-tokens", "1e12"], "give the quality one way"),
-    (["--flops", "1e21", "--inference-tokens", "1e12", "--objective", "speed"], "--objective must be 'flops' or 'cost'"),
-    (["--flops", "1e21", "--inference-tokens", "1e12", "--inference-bits", "4"], "--inference-bits must be 16 or 8"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--flops", "1e21", "--inference-tokens", "-5"], "--inference-tokens must be zero or positive"),
+        (["--flops", "1e21", "--inference-tokens", "1e12", "--mfu", "0"], "--mfu must be in (0, 1]"),
+        (["--flops", "1e21", "--inference-tokens", "1e12", "--prefill-mfu", "2"], "--prefill-mfu must be in (0, 1]"),
+        (
+            ["--flops", "1e21", "--inference-tokens", "1e12", "--prompt-share", "1.5"],
+            "--prompt-share must be in [0, 1]",
+        ),
+        (["--target-loss", "1.5", "--inference-tokens", "1e12"], "irreducible loss is E = 1.8172"),
+        (["--flops", "1e21", "--inference-tokens", "1e12", "--law", "porian"], "gives N_opt(C) only"),
+        (["--inference-tokens", "1e12"], "give the quality one way"),
+        (
+            ["--flops", "1e21", "--inference-tokens", "1e12", "--objective", "speed"],
+            "--objective must be 'flops' or 'cost'",
+        ),
+        (
+            ["--flops", "1e21", "--inference-tokens", "1e12", "--inference-bits", "4"],
+            "--inference-bits must be 16 or 8",
+        ),
+    ],
+)
 def test_inference_aware_bad_input(args, message):
     result = run("inference-aware", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
@@ -340,7 +443,9 @@ def test_fit_refuses_to_overwrite_its_input(epoch_runs, tmp_path):
 
 def test_sweep_then_fit_round_trip(tmp_path):
     path = tmp_path / "sweep.csv"
-    data = json.loads(ok("sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", path, "-f", "json").stdout)
+    data = json.loads(
+        ok("sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", path, "-f", "json").stdout
+    )
     assert data["total_flops"] <= 1e20
     # Fill the losses with a known law, then fit both approaches on it.
     with path.open() as handle:
@@ -357,13 +462,19 @@ def test_sweep_then_fit_round_trip(tmp_path):
     assert fitted["isoflop"]["a"] == pytest.approx(law.exponents[0], abs=0.02)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["fit", "missing.csv"], "missing.csv"),
-    (["fit", "x.csv", "--approach", "magic"], "--approach must be parametric, isoflop or both"),
-    (["fit", "x.csv", "--columns", "loss"], "--columns takes FIELD=COLUMN"),
-    (["sweep", "--target-flops", "1e20", "--budget-flops", "1e21"], "must be smaller than target_flops"),
-    (["allocate", "--flops", "1e21", "--law", "chinchilla", "--ci", "0.8"], "needs a law with bootstrap uncertainty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "missing.csv"], "missing.csv"),
+        (["fit", "x.csv", "--approach", "magic"], "--approach must be parametric, isoflop or both"),
+        (["fit", "x.csv", "--columns", "loss"], "--columns takes FIELD=COLUMN"),
+        (["sweep", "--target-flops", "1e20", "--budget-flops", "1e21"], "must be smaller than target_flops"),
+        (
+            ["allocate", "--flops", "1e21", "--law", "chinchilla", "--ci", "0.8"],
+            "needs a law with bootstrap uncertainty",
+        ),
+    ],
+)
 def test_fit_and_sweep_bad_input(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.csv").write_text("params,tokens,loss\n1e8,1e9,3\n")
@@ -396,19 +507,24 @@ def test_allocate_moe():
     for key in ("granularity", "active_params", "total_params", "experts", "loss_difference"):
         assert key in data
     assert data["total_params"] > data["active_params"] and data["loss_difference"] < 0
-    data = json.loads(ok("allocate", "--flops", "1e21", "--moe", "--granularity", 8, "--expansion", 16, "-f", "json").stdout)
+    data = json.loads(
+        ok("allocate", "--flops", "1e21", "--moe", "--granularity", 8, "--expansion", 16, "-f", "json").stdout
+    )
     assert data["granularity"] == 8 and data["expansion"] == 16
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--flops", "1e23", "--unique-tokens", "0"], "--unique-tokens must be positive"),
-    (["--flops", "1e23", "--unique-tokens", "-5"], "--unique-tokens must be positive"),
-    (["--params", "7e9"], "needs both --params and --tokens"),
-    (["--params", "7e9", "--tokens", "2e12", "--flops", "1e21"], "drop --flops"),
-    (["--flops", "1e23", "--moe", "--granularity", "0.5"], "granularity"),
-    (["--flops", "1e23", "--moe", "--expansion", "7"], "expansion"),
-    (["--flops", "1e23", "--granularity", "8"], "need --moe"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--flops", "1e23", "--unique-tokens", "0"], "--unique-tokens must be positive"),
+        (["--flops", "1e23", "--unique-tokens", "-5"], "--unique-tokens must be positive"),
+        (["--params", "7e9"], "needs both --params and --tokens"),
+        (["--params", "7e9", "--tokens", "2e12", "--flops", "1e21"], "drop --flops"),
+        (["--flops", "1e23", "--moe", "--granularity", "0.5"], "granularity"),
+        (["--flops", "1e23", "--moe", "--expansion", "7"], "expansion"),
+        (["--flops", "1e23", "--granularity", "8"], "need --moe"),
+    ],
+)
 def test_constrained_bad_input(args, message):
     result = run("allocate", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
@@ -441,25 +557,31 @@ def test_plan_report_folder(tmp_path):
     assert "wrote" in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--vocab", "0"], "--vocab must be a whole number from 1"),
-    (["--context", "0"], "--context must be a whole number from 1"),
-    (["--layers", "0"], "--layers must be a whole number from 1"),
-    (["--layers", "1000"], "cannot reach 2.778e+09 parameters"),
-    (["--lr-law", "stepla"], "did you mean 'steplaw'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--vocab", "0"], "--vocab must be a whole number from 1"),
+        (["--context", "0"], "--context must be a whole number from 1"),
+        (["--layers", "0"], "--layers must be a whole number from 1"),
+        (["--layers", "1000"], "cannot reach 2.778e+09 parameters"),
+        (["--lr-law", "stepla"], "did you mean 'steplaw'"),
+    ],
+)
 def test_recipe_pins_bad_input(args, message):
     result = run("allocate", "--flops", "1e21", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["allocate", "--flop", "1e21"], "No such option: --flop (Possible options: --flops"),
-    (["compar"], "Did you mean 'compare'?"),
-    (["fit"], "Missing argument 'RUNS'"),
-    (["allocate", "--flops", "1e21", "--format", "xml"], "'xml' is not one of"),
-    (["--bogus"], "No such option: --bogus"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["allocate", "--flop", "1e21"], "No such option: --flop (Possible options: --flops"),
+        (["compar"], "Did you mean 'compare'?"),
+        (["fit"], "Missing argument 'RUNS'"),
+        (["allocate", "--flops", "1e21", "--format", "xml"], "'xml' is not one of"),
+        (["--bogus"], "No such option: --bogus"),
+    ],
+)
 def test_usage_errors_are_one_line_too(args, message):
     result = run(*args)
     assert result.exit_code == 2 and message in result.stderr

@@ -23,8 +23,23 @@ def ok(*args):
 
 def test_cluster_implied_mfu_llama2_70b():
     # Touvron et al. 2023 Table 2: Llama 2 70B, 1,720,320 A100-80GB hours for 2T tokens = 2,048 GPUs x 35 days
-    data = json.loads(ok("cluster", "--params", "70B", "--tokens", "2T", "--hardware", "a100", "--gpus", "2048",
-                         "--days", "35", "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "cluster",
+            "--params",
+            "70B",
+            "--tokens",
+            "2T",
+            "--hardware",
+            "a100",
+            "--gpus",
+            "2048",
+            "--days",
+            "35",
+            "-f",
+            "json",
+        ).stdout
+    )
     assert data["mfu"] == pytest.approx(0.43, abs=0.005)
     assert data["cost"]["gpu_hours"] == pytest.approx(1_720_320)
     assert data["utilisation"].startswith("implied")
@@ -32,9 +47,29 @@ def test_cluster_implied_mfu_llama2_70b():
 
 def test_cluster_deepseek_v3_dollars():
     # DeepSeek-V3 Table 1: 2,664K H800-hours, $5.328M at $2/GPU-hour; 2,048 GPUs -> 54.2 days
-    data = json.loads(ok("cluster", "--params", "671B", "--active-params", "37B", "--tokens", "14.8T",
-                         "--hardware", "h800", "--gpus", "2048", "--days", str(2_664_000 / 2048 / 24),
-                         "--precision", "fp8", "--price", "2", "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "cluster",
+            "--params",
+            "671B",
+            "--active-params",
+            "37B",
+            "--tokens",
+            "14.8T",
+            "--hardware",
+            "h800",
+            "--gpus",
+            "2048",
+            "--days",
+            str(2_664_000 / 2048 / 24),
+            "--precision",
+            "fp8",
+            "--price",
+            "2",
+            "-f",
+            "json",
+        ).stdout
+    )
     assert data["cost"]["dollars"] == pytest.approx(5.328e6, rel=1e-6)
     assert data["cost"]["peak_flops"] == 1.979e15 and data["cost"]["price_label"] == "$2.00/h, given"
     assert data["memory"]["suggested"]["fits"]
@@ -42,8 +77,25 @@ def test_cluster_deepseek_v3_dollars():
 
 def test_cluster_bloom_hfu_full_recompute():
     # BLOOM: 149.77 hardware TFLOP/s of 312 with full recompute -> MFU = 0.48 x 3/4 = 0.36
-    data = json.loads(ok("cluster", "--params", "176B", "--tokens", "366B", "--hardware", "a100", "--gpus", "384",
-                         "--hfu", str(149.77 / 312), "--recompute", "full", "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "cluster",
+            "--params",
+            "176B",
+            "--tokens",
+            "366B",
+            "--hardware",
+            "a100",
+            "--gpus",
+            "384",
+            "--hfu",
+            str(149.77 / 312),
+            "--recompute",
+            "full",
+            "-f",
+            "json",
+        ).stdout
+    )
     assert data["mfu"] == pytest.approx(149.77 / 312 * 0.75)
     assert data["cost"]["gpu_hours"] / 1_082_990 == pytest.approx(1, abs=0.15)
 
@@ -71,8 +123,19 @@ def test_hardware_lists_every_preset_within_80_columns(tmp_path, monkeypatch):
     result = runner.invoke(app, ["hardware"])
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
-    for key in ("h800", "a800", "gb200", "b300", "mi250x", "mi325x", "mi355x", "tpu-v6e", "tpu7x", "trainium2",
-                "gaudi3"):
+    for key in (
+        "h800",
+        "a800",
+        "gb200",
+        "b300",
+        "mi250x",
+        "mi325x",
+        "mi355x",
+        "tpu-v6e",
+        "tpu7x",
+        "trainium2",
+        "gaudi3",
+    ):
         assert key in result.stdout
     path = tmp_path / "hw.yaml"
     path.write_text("h100:\n  price_per_hour: 2.85\n  price_source: our contract, 2026-01\n")
@@ -81,26 +144,29 @@ def test_hardware_lists_every_preset_within_80_columns(tmp_path, monkeypatch):
     assert h100["price_per_hour"] == 2.85 and h100["origin"] == str(path)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--flops", "1e24", "--recompute", "selective"], "needs the model's shape"),
-    (["--params", "7B"], "give --params with --tokens"),
-    (["--params", "7B", "--tokens", "1T", "--days", "3"], "--days needs --gpus"),
-    (["--params", "7B", "--tokens", "1T", "--gpus", "8", "--days", "1", "--mfu", "0.4"], "not both"),
-    (["--params", "7B", "--tokens", "1T", "--hardware", "a100", "--precision", "fp8"], "no dense FP8 peak"),
-    (["--params", "7B", "--tokens", "1T", "--precision", "fp16"], "precision must be one of"),
-    (["--params", "7B", "--tokens", "1T", "--zero", "5"], "--zero must be 0, 1, 2 or 3"),
-    (["--params", "7B", "--tokens", "1T", "--gpus", "1.5"], "whole number"),
-    (["--flops", "1e24", "--hardware", "b200", "--dollars", "1M"], "needs --price"),
-    (["--params", "7B", "--tokens", "1T", "--gpus", "8", "--days", "1"], "above the peak"),
-    (["--flops", "1e24", "--chip-price", "1", "--gpu-price", "2"], "not both"),
-    (["--flops", "1e24", "--age", "2"], "--age needs"),
-    (["--flops", "1e24", "--pue", "0.5"], "PUE is at least 1"),
-    (["--flops", "1e24", "--hardware-file", "/nonexistent/hw.yaml"], "no such file"),
-    (["--params", "1e30", "--tokens", "1T"], "beyond any plan"),
-    (["--params", "7B", "--tokens", "1T", "--mfu", "1.5"], "--mfu must be in"),
-    (["--params", "7B", "--active-params", "8B", "--tokens", "1T"], "--active-params must be in"),
-    (["--flops", "1e24", "--layers", "32"], "pin the shape designed from --params"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--flops", "1e24", "--recompute", "selective"], "needs the model's shape"),
+        (["--params", "7B"], "give --params with --tokens"),
+        (["--params", "7B", "--tokens", "1T", "--days", "3"], "--days needs --gpus"),
+        (["--params", "7B", "--tokens", "1T", "--gpus", "8", "--days", "1", "--mfu", "0.4"], "not both"),
+        (["--params", "7B", "--tokens", "1T", "--hardware", "a100", "--precision", "fp8"], "no dense FP8 peak"),
+        (["--params", "7B", "--tokens", "1T", "--precision", "fp16"], "precision must be one of"),
+        (["--params", "7B", "--tokens", "1T", "--zero", "5"], "--zero must be 0, 1, 2 or 3"),
+        (["--params", "7B", "--tokens", "1T", "--gpus", "1.5"], "whole number"),
+        (["--flops", "1e24", "--hardware", "b200", "--dollars", "1M"], "needs --price"),
+        (["--params", "7B", "--tokens", "1T", "--gpus", "8", "--days", "1"], "above the peak"),
+        (["--flops", "1e24", "--chip-price", "1", "--gpu-price", "2"], "not both"),
+        (["--flops", "1e24", "--age", "2"], "--age needs"),
+        (["--flops", "1e24", "--pue", "0.5"], "PUE is at least 1"),
+        (["--flops", "1e24", "--hardware-file", "/nonexistent/hw.yaml"], "no such file"),
+        (["--params", "1e30", "--tokens", "1T"], "beyond any plan"),
+        (["--params", "7B", "--tokens", "1T", "--mfu", "1.5"], "--mfu must be in"),
+        (["--params", "7B", "--active-params", "8B", "--tokens", "1T"], "--active-params must be in"),
+        (["--flops", "1e24", "--layers", "32"], "pin the shape designed from --params"),
+    ],
+)
 def test_cluster_bad_input(args, message):
     result = run("cluster", *args)
     assert result.exit_code == 2

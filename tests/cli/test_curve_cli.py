@@ -62,8 +62,24 @@ def test_curve_fit_save_then_predict(wsd_log, tmp_path):
     result = run("curve", "fit", wsd_log, "--save", law)
     assert result.exit_code == 2 and "--force" in result.stderr
     ok("curve", "fit", wsd_log, "--save", law, "--force")
-    data = json.loads(ok("curve", "predict", "--law", law, "--steps", "10K", "--peak-lr", "2e-4", "--warmup", 200,
-                         "--schedule", "cosine", "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "curve",
+            "predict",
+            "--law",
+            law,
+            "--steps",
+            "10K",
+            "--peak-lr",
+            "2e-4",
+            "--warmup",
+            200,
+            "--schedule",
+            "cosine",
+            "-f",
+            "json",
+        ).stdout
+    )
     truth = LAW.final_loss(cv.Schedule("cosine", 10_000, 2e-4, warmup=200, final_fraction=0.1))
     assert data["schedules"][0]["final_loss"] == pytest.approx(truth, rel=0.005)
 
@@ -79,15 +95,20 @@ def test_wandb_export_with_blank_cells_and_column_mapping(tmp_path):
 def test_two_logs_fit_one_predict_the_other(tmp_path):
     a = write_log(tmp_path / "a.csv", cv.Schedule("wsd", 10_000, 2e-4, warmup=200))
     b = write_log(tmp_path / "b.jsonl", cv.Schedule("cosine", 10_000, 2e-4, warmup=200, final_fraction=0.1), seed=3)
-    b.write_text("\n".join(json.dumps({"step": int(r.split(",")[0]), "lr": float(r.split(",")[1]),
-                                       "loss": float(r.split(",")[2])}) for r in b.read_text().split()[1:]))
+    b.write_text(
+        "\n".join(
+            json.dumps({"step": int(r.split(",")[0]), "lr": float(r.split(",")[1]), "loss": float(r.split(",")[2])})
+            for r in b.read_text().split()[1:]
+        )
+    )
     data = json.loads(ok("curve", "fit", a, b, "-f", "json").stdout)
     assert "predict" in data["holdout"]["how"] and data["holdout"]["max_rel_error"] < 0.01
 
 
 def test_predict_decisions_and_outputs(tmp_path):
-    result = ok("curve", "predict", "--warmup", 500, "--best-cooldown", "--target-loss", 3.3, "--schedule-table",
-                "--rows", 5)
+    result = ok(
+        "curve", "predict", "--warmup", 500, "--best-cooldown", "--target-loss", 3.3, "--schedule-table", "--rows", 5
+    )
     assert "Best cooldown" in result.stdout and "steps to 3.3" in result.stdout
     data = json.loads(ok("curve", "predict", "--warmup", 500, "--best-cooldown", "-f", "json").stdout)
     assert 0 < data["best_cooldown"]["best_cooldown"] < 0.6 and len(data["curve"]) <= 11
@@ -105,24 +126,27 @@ def test_plots(wsd_log, tmp_path):
     assert run("curve", "predict", "--plot", tmp_path / "p.png").exit_code == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["curve", "predict", "--steps", "1e12"], "--steps must be"),
-    (["curve", "predict", "--steps", "3M"], "--steps must be"),
-    (["curve", "predict", "--rows", "100000"], "--rows must be"),
-    (["curve", "predict", "--schedule", "linear"], "schedule must be one of"),
-    (["curve", "predict", "--shape", "square"], "cooldown shape"),
-    (["curve", "predict", "--cooldown", "2"], "cooldown fraction"),
-    (["curve", "predict", "--peak-lr", "-1"], "--peak-lr must be positive"),
-    (["curve", "predict", "--target-loss", "2"], "below L0"),
-    (["curve", "predict", "--law", "missing.yaml"], "cannot read curve law"),
-    (["curve", "fit", "missing.csv"], "no such file"),
-    (["curve", "fit", "x.csv", "--columns", "loss"], "FIELD=COLUMN"),
-    (["curve", "fit", "x.csv", "--seed", "-1"], "seed must be"),
-    (["curve", "fit", "x.csv", "--holdout", "0.95"], "holdout must be"),
-    (["curve", "predict", "--warmup", "20000"], "--warmup must be"),
-    (["curve", "predict", "--schedule", "step", "--milestone", "2"], "milestone must be"),
-    (["fit", "x.csv", "--drop-early", "2"], "drop_fraction must be"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["curve", "predict", "--steps", "1e12"], "--steps must be"),
+        (["curve", "predict", "--steps", "3M"], "--steps must be"),
+        (["curve", "predict", "--rows", "100000"], "--rows must be"),
+        (["curve", "predict", "--schedule", "linear"], "schedule must be one of"),
+        (["curve", "predict", "--shape", "square"], "cooldown shape"),
+        (["curve", "predict", "--cooldown", "2"], "cooldown fraction"),
+        (["curve", "predict", "--peak-lr", "-1"], "--peak-lr must be positive"),
+        (["curve", "predict", "--target-loss", "2"], "below L0"),
+        (["curve", "predict", "--law", "missing.yaml"], "cannot read curve law"),
+        (["curve", "fit", "missing.csv"], "no such file"),
+        (["curve", "fit", "x.csv", "--columns", "loss"], "FIELD=COLUMN"),
+        (["curve", "fit", "x.csv", "--seed", "-1"], "seed must be"),
+        (["curve", "fit", "x.csv", "--holdout", "0.95"], "holdout must be"),
+        (["curve", "predict", "--warmup", "20000"], "--warmup must be"),
+        (["curve", "predict", "--schedule", "step", "--milestone", "2"], "milestone must be"),
+        (["fit", "x.csv", "--drop-early", "2"], "drop_fraction must be"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.csv").write_text("step,lr,loss\n1,1e-3,3\n")
@@ -150,8 +174,11 @@ def test_fit_method_vp_reproduces_open_athena():
     vp = data["vp"]
     assert vp["n_runs"] == 217 and vp["E"] == pytest.approx(1.9051, abs=5e-5)
     assert vp["alpha"] == pytest.approx(0.3511, abs=5e-5) and vp["rss"] == pytest.approx(0.062414, abs=5e-7)
-    boot = json.loads(ok("fit", EPOCH, "--drop-worst", 5, "--max-flops", "1e21", "--method", "vp", "--bootstrap", 50,
-                         "-f", "json").stdout)["bootstrap"]
+    boot = json.loads(
+        ok(
+            "fit", EPOCH, "--drop-worst", 5, "--max-flops", "1e21", "--method", "vp", "--bootstrap", 50, "-f", "json"
+        ).stdout
+    )["bootstrap"]
     lo, hi = boot["intervals"]["alpha"]["95%"]
     assert boot["n"] == 50 and lo < vp["alpha"] < hi
     result = run("fit", EPOCH, "--method", "vp", "--approach", "both")
@@ -162,7 +189,7 @@ def test_fit_checkpoints_file(tmp_path):
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from test_checkpoints import write  # noqa: PLC0415 - the same synthetic checkpoints as the library test
+    from test_checkpoints import write
 
     path = write(tmp_path / "ck.csv")
     result = ok("fit", path, "--method", "vp", "-f", "json")
@@ -177,10 +204,12 @@ def test_tensorboard_exports_loss_and_lr_in_two_files(tmp_path):
     sched = cv.Schedule("wsd", 10_000, 2e-4, warmup=200, cooldown=0.2)
     c = LAW.curve(sched)
     steps = np.arange(10, 10_001, 10)
-    (tmp_path / "loss.csv").write_text("Wall time,Step,Value\n" + "".join(
-        f"{1.7e9 + s},{s},{c['loss'][s - 1]:.6f}\n" for s in steps))
-    (tmp_path / "lr.csv").write_text("Wall time,Step,Value\n" + "".join(
-        f"{1.7e9 + s},{s},{c['lr'][s - 1]:.9g}\n" for s in steps))
+    (tmp_path / "loss.csv").write_text(
+        "Wall time,Step,Value\n" + "".join(f"{1.7e9 + s},{s},{c['loss'][s - 1]:.6f}\n" for s in steps)
+    )
+    (tmp_path / "lr.csv").write_text(
+        "Wall time,Step,Value\n" + "".join(f"{1.7e9 + s},{s},{c['lr'][s - 1]:.9g}\n" for s in steps)
+    )
     data = json.loads(ok("curve", "fit", tmp_path / "loss.csv", "--lr-log", tmp_path / "lr.csv", "-f", "json").stdout)
     assert data["alpha"] == pytest.approx(0.497, rel=0.02) and data["C"] == pytest.approx(0.299, rel=0.02)
     result = run("curve", "fit", tmp_path / "loss.csv", "--lr-log", tmp_path / "lr.csv", "--save", tmp_path / "lr.csv")
@@ -217,8 +246,15 @@ def test_hugging_face_trainer_state(tmp_path):
     c = LAW.curve(sched)
     history = []
     for s in range(10, 5001, 10):
-        history.append({"epoch": s / 5000, "grad_norm": 1.0, "learning_rate": float(c["lr"][s - 1]),
-                        "loss": round(float(c["loss"][s - 1]), 5), "step": s})
+        history.append(
+            {
+                "epoch": s / 5000,
+                "grad_norm": 1.0,
+                "learning_rate": float(c["lr"][s - 1]),
+                "loss": round(float(c["loss"][s - 1]), 5),
+                "step": s,
+            }
+        )
         if s % 500 == 0:
             history.append({"eval_loss": 9.9, "step": s})  # evaluation entries carry no training loss
     path = tmp_path / "trainer_state.json"

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from scaleplan import cli
 
 
@@ -32,10 +34,9 @@ def test_the_entry_registers_only_the_named_command(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["scaleplan", "hardware", "-f", "json"])
     commands, groups = list(cli.app.registered_commands), list(cli.app.registered_groups)
     try:
-        try:
+        with pytest.raises(SystemExit) as exit_info:
             cli.run()
-        except SystemExit as exc:
-            assert exc.code in (0, None)
+        assert exit_info.value.code in (0, None)
         assert [cli._command_name(c) for c in cli.app.registered_commands] == ["hardware"]
     finally:
         cli.app.registered_commands, cli.app.registered_groups = commands, groups

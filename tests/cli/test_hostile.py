@@ -19,16 +19,18 @@ runner = CliRunner()
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "svg_extracted_data.csv"
 
 GOOD_RUNS = "params,tokens,loss\n" + "".join(
-    f"{n:.3g},{d:.3g},{1.8 + 400 / n ** 0.34 + 400 / d ** 0.28:.5f}\n"
-    for n in (5e7, 1e8, 2e8, 4e8) for d in (2e9, 8e9))
+    f"{n:.3g},{d:.3g},{1.8 + 400 / n**0.34 + 400 / d**0.28:.5f}\n" for n in (5e7, 1e8, 2e8, 4e8) for d in (2e9, 8e9)
+)
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
-    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(8)
+)
 FILES = {
     "budget.yaml": "flops: 1e21\n",
     "thirteen.yaml": "scenarios:\n" + "  - flops: 1e21\n" * 13,
     "law.yaml": "name: mylaw\nform: parametric\nconstants: {E: 1.8, A: 480, B: 2100, alpha: 0.35, beta: 0.37}\n"
-                "citation: {authors: Me, year: 2026, title: mine}\n",
+    "citation: {authors: Me, year: 2026, title: mine}\n",
     "runs.csv": GOOD_RUNS,
     "existing.png": "not a png, but mine",
     "existing.yaml": "# my notes\n",
@@ -48,7 +50,8 @@ FILES = {
     "binary.csv": b"\x00\x01params",
     "empty.csv": "",
     "equal.csv": "params,tokens,loss\n" + "".join(f"{n:g},{d:g},3.0\n" for n in (1e8, 2e8, 4e8) for d in (2e9, 4e9)),
-    "onesize.csv": "params,tokens,loss\n" + "".join(f"1e8,{d:g},{3 + 1e4 / d ** 0.5:.4f}\n" for d in (1e9, 2e9, 4e9, 8e9, 16e9, 32e9)),
+    "onesize.csv": "params,tokens,loss\n"
+    + "".join(f"1e8,{d:g},{3 + 1e4 / d**0.5:.4f}\n" for d in (1e9, 2e9, 4e9, 8e9, 16e9, 32e9)),
     "few.csv": "params,tokens,loss\n1e8,1e9,3.5\n2e8,2e9,3.2\n4e8,4e9,3.0\n",
     "nan.csv": "params,tokens,loss\n1e8,1e9,nan\n" + GOOD_RUNS.split("\n", 1)[1],
     "text.csv": "params,tokens,loss\n1e8,1e9,abc\n" + GOOD_RUNS.split("\n", 1)[1],
@@ -60,15 +63,15 @@ FILES = {
     "law-noform.yaml": "name: x\nconstants: {E: 1}\ncitation: {authors: a}\n",
     "law-badform.yaml": "name: x\nform: cubic\nconstants: {E: 1}\ncitation: {authors: a}\n",
     "law-strconst.yaml": "name: x\nform: parametric\nconstants: {E: 1.8, A: lots, B: 1, alpha: 0.3, beta: 0.3}\n"
-                         "citation: {authors: a}\n",
+    "citation: {authors: a}\n",
     "law-negative.yaml": "name: x\nform: parametric\nconstants: {E: 1.8, A: 400, B: 400, alpha: -0.3, beta: 0.3}\n"
-                         "citation: {authors: a}\n",
+    "citation: {authors: a}\n",
     "law-range.yaml": "name: x\nform: parametric\nconstants: {E: 1.8, A: 400, B: 400, alpha: 0.3, beta: 0.3}\n"
-                      "citation: {authors: a}\nfitted_range: {flops: 5}\n",
+    "citation: {authors: a}\nfitted_range: {flops: 5}\n",
     "law-citation.yaml": "name: x\nform: parametric\nconstants: {E: 1.8, A: 400, B: 400, alpha: 0.3, beta: 0.3}\n"
-                         "citation: 5\n",
+    "citation: 5\n",
     "law-unknown.yaml": "name: x\nform: parametric\nconstants: {E: 1.8, A: 400, B: 400, alpha: 0.3, beta: 0.3}\n"
-                        "citation: {authors: a}\nwhatever: 1\n",
+    "citation: {authors: a}\nwhatever: 1\n",
     "folder.yaml/keep.txt": "a folder named like a file\n",
     "afile": "a file where a folder is expected\n",
     "full/x.txt": "a folder with something in it\n",
@@ -77,7 +80,10 @@ FILES = {
 
 # A budget file's mistakes: (file text, the line and key the message must name)
 BUDGET_FILES = [
-    ("flops: 1e21\nmfu: 0.4\n\n\nhardware: h1000\n", "budget.yaml:5: hardware: unknown hardware 'h1000'; did you mean 'h100'"),
+    (
+        "flops: 1e21\nmfu: 0.4\n\n\nhardware: h1000\n",
+        "budget.yaml:5: hardware: unknown hardware 'h1000'; did you mean 'h100'",
+    ),
     ("flops: -5\n", "budget.yaml:1: flops must be positive"),
     ("flops: abc\n", "budget.yaml:1: flops must be a number"),
     ("flops: $2M\n", "did you mean dollars?"),
@@ -90,7 +96,10 @@ BUDGET_FILES = [
     ("gpus: 1.5\ndays: 3\n", "budget.yaml:1: gpus must be a whole number"),
     ("gpus: 1e12\ndays: 3\n", "budget.yaml:1: gpus '1e12' is more accelerators than exist"),
     ("days: 3\n", "budget.yaml:1: days needs gpus"),
-    ("flops: 1e21\ndollars: 5e6\n", "budget.yaml:2: dollars: give the budget one way: flops, or gpus with days, or dollars"),
+    (
+        "flops: 1e21\ndollars: 5e6\n",
+        "budget.yaml:2: dollars: give the budget one way: flops, or gpus with days, or dollars",
+    ),
     ("mfu: 0.4\n", "give the budget one way"),
     ("flops: 1e21\nlaw: chinchila\n", "budget.yaml:2: law: unknown law 'chinchila'; did you mean 'chinchilla'"),
     ("flops: 1e21\nlaw: missing.yaml\n", "budget.yaml:2: law:"),
@@ -99,21 +108,42 @@ BUDGET_FILES = [
     ("flops: 1e21\nbogus: 1\n", "budget.yaml:2: bogus: unknown key"),
     ("flops: 1e21\ninference: 5\n", "budget.yaml:2: inference must be a mapping"),
     ("flops: 1e21\ninference:\n  tokens: 1e12\n  bits: 4\n", "budget.yaml:4: inference.bits must be 16 or 8"),
-    ("flops: 1e21\ninference:\n  tokens: 1e12\n  objective: speed\n", "budget.yaml:4: inference.objective must be 'flops' or 'cost'"),
-    ("flops: 1e21\ninference:\n  tokens: 1e12\n  prompt_share: 2\n", "budget.yaml:4: inference.prompt_share must be in [0, 1]"),
+    (
+        "flops: 1e21\ninference:\n  tokens: 1e12\n  objective: speed\n",
+        "budget.yaml:4: inference.objective must be 'flops' or 'cost'",
+    ),
+    (
+        "flops: 1e21\ninference:\n  tokens: 1e12\n  prompt_share: 2\n",
+        "budget.yaml:4: inference.prompt_share must be in [0, 1]",
+    ),
     ("flops: 1e21\ninference:\n  tokens: 1e12\n  colour: red\n", "budget.yaml:4: inference.colour: unknown key"),
     ("flops: 1e21\ninference:\n  prefill_mfu: 0.5\n", "budget.yaml:2: inference needs tokens"),
     ("flops: 1e21\ninference_tokens: -1\n", "budget.yaml:2: inference_tokens must be zero or positive"),
     ("scenarios: []\n", "budget.yaml:1: scenarios: must be a non-empty list"),
     ("scenarios: 5\n", "budget.yaml:1: scenarios: must be a non-empty list"),
     ("scenarios:\n  - 5\n", "budget.yaml:2: scenarios.0: each scenario must be a mapping"),
-    ("scenarios:\n  - flops: 1e21\n  - flops: 1e21\n    mfu: 1.5\n", "budget.yaml:4: scenarios.1.mfu must be in (0, 1]"),
+    (
+        "scenarios:\n  - flops: 1e21\n  - flops: 1e21\n    mfu: 1.5\n",
+        "budget.yaml:4: scenarios.1.mfu must be in (0, 1]",
+    ),
     ("scenarios:\n  - flops: 1e21\n    bogus: 1\n", "budget.yaml:3: scenarios.0.bogus: unknown key"),
-    ("scenarios:\n  - name: big\n    flops: 1e21\n    hardware: h1000\n", "budget.yaml:4: scenario 'big': hardware: unknown hardware 'h1000'"),
-    ("hardware: h1000\nscenarios:\n  - name: big\n    flops: 1e21\n", "budget.yaml:1: scenario 'big': hardware: unknown hardware"),
+    (
+        "scenarios:\n  - name: big\n    flops: 1e21\n    hardware: h1000\n",
+        "budget.yaml:4: scenario 'big': hardware: unknown hardware 'h1000'",
+    ),
+    (
+        "hardware: h1000\nscenarios:\n  - name: big\n    flops: 1e21\n",
+        "budget.yaml:1: scenario 'big': hardware: unknown hardware",
+    ),
     ("scenarios:\n  - name: small\n    flops: 1e5\n", "budget.yaml:3: scenario 'small': flops: budget too small"),
-    ("scenarios:\n  - name: two\n    flops: 1e21\n    dollars: 1e6\n", "budget.yaml:4: scenario 'two': dollars: give the budget one way"),
-    ("scenarios:\n  - name: x\n    law: chinchila\n    flops: 1e21\n", "budget.yaml:3: scenario 'x': law: unknown law 'chinchila'"),
+    (
+        "scenarios:\n  - name: two\n    flops: 1e21\n    dollars: 1e6\n",
+        "budget.yaml:4: scenario 'two': dollars: give the budget one way",
+    ),
+    (
+        "scenarios:\n  - name: x\n    law: chinchila\n    flops: 1e21\n",
+        "budget.yaml:3: scenario 'x': law: unknown law 'chinchila'",
+    ),
     ("scenarios:\n  - name: ''\n    flops: 1e21\n", "budget.yaml:2: scenarios.0.name must be a non-empty string"),
     ("scenarios:\n" + "  - flops: 1e21\n" * 201, "budget.yaml:1: scenarios: 201 scenarios; the limit is 200"),
     ("flops: [1e21\n", "budget.yaml:2: not valid YAML"),
@@ -162,10 +192,16 @@ def _cases():
         case(base + ["out.txt"], 2, "ending in")
     case(["fit", "runs.csv", "--save", "runs.csv"], 2, "--save runs.csv: give a file name ending in .yaml")
     case(["fit", "law.yaml", "--save", "law.yaml"], 2, "")
-    case(["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--law", "law.yaml", "--output", "law.yaml"], 2,
-         "ending in .csv")
-    case(["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", "existing.csv", "--output", "b.csv"],
-         2, "--output given twice")
+    case(
+        ["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--law", "law.yaml", "--output", "law.yaml"],
+        2,
+        "ending in .csv",
+    )
+    case(
+        ["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", "existing.csv", "--output", "b.csv"],
+        2,
+        "--output given twice",
+    )
     # plan --report: a new or empty folder; with --force only its own names
     case(["plan", "budget.yaml", "--report", "."], 2, "refusing to write the report into the folder of the input")
     case(["plan", "budget.yaml", "--report", "full"], 2, "the folder is not empty (1 entry)")
@@ -180,18 +216,33 @@ def _cases():
         case(["plan", name], 2, text)
         case(["allocate", "--flops", "1e21", "--law", name], 2, text)
         case(["laws", "show", name], 2, text)
-    for name, text in [("binary.csv", "a binary file"), ("empty.csv", "empty"), ("folder.yaml", "is a folder"),
-                       ("missing.csv", "no such file"), ("runs.txt", "unknown file type"), ("badjson.json", "not valid JSON"),
-                       ("list.yaml", "missing column for params"), ("scalar.yaml", "expected a list of runs"), ("laughs.yaml", "aliases"),
-                       ("recursive.yaml", "recursive"), ("dup.yaml", "duplicate key"), ("huge.csv", "larger than a")]:
+    for name, text in [
+        ("binary.csv", "a binary file"),
+        ("empty.csv", "empty"),
+        ("folder.yaml", "is a folder"),
+        ("missing.csv", "no such file"),
+        ("runs.txt", "unknown file type"),
+        ("badjson.json", "not valid JSON"),
+        ("list.yaml", "missing column for params"),
+        ("scalar.yaml", "expected a list of runs"),
+        ("laughs.yaml", "aliases"),
+        ("recursive.yaml", "recursive"),
+        ("dup.yaml", "duplicate key"),
+        ("huge.csv", "larger than a"),
+    ]:
         case(["fit", name], 2, text)
     case(["plan", "list.yaml"], 2, "a budget file must be a mapping of fields (flops:, scenarios:, ...), not a list")
     case(["plan", "scalar.yaml"], 2, "not a single value")
-    for name, text in [("law-list.yaml", "a law file must be a mapping"), ("law-noform.yaml", "missing required key 'form'"),
-                       ("law-badform.yaml", "form must be one of"), ("law-strconst.yaml", "constant A must be a finite number"),
-                       ("law-negative.yaml", "constant alpha must be positive"),
-                       ("law-range.yaml", "fitted_range.flops must be [low, high]"),
-                       ("law-citation.yaml", "citation must be a mapping"), ("law-unknown.yaml", "unknown key(s) whatever")]:
+    for name, text in [
+        ("law-list.yaml", "a law file must be a mapping"),
+        ("law-noform.yaml", "missing required key 'form'"),
+        ("law-badform.yaml", "form must be one of"),
+        ("law-strconst.yaml", "constant A must be a finite number"),
+        ("law-negative.yaml", "constant alpha must be positive"),
+        ("law-range.yaml", "fitted_range.flops must be [low, high]"),
+        ("law-citation.yaml", "citation must be a mapping"),
+        ("law-unknown.yaml", "unknown key(s) whatever"),
+    ]:
         case(["laws", "show", name], 2, text)
         case(["allocate", "--flops", "1e21", "--law", name], 2, text)
     # --- budget files: file, line, key and scenario
@@ -199,29 +250,62 @@ def _cases():
         case(["plan", f"budget-{i}.yaml"], 2, text.replace("budget.yaml", f"budget-{i}.yaml"), id=f"budget file {i}")
     # --- allocate flags
     for flag, values in {
-        "--flops": [("-1", "--flops must be positive"), ("0", "--flops must be positive"), ("nan", "must be finite"),
-                    ("inf", "must be finite"), ("abc", "must be a number"), ("", "must be a number"),
-                    ("$2M", "did you mean --dollars?"), ("70B", "'B' suffix"), ("1e40", "beyond any plan"),
-                    ("1", "budget too small"), ("1e13", "the smallest budget scaleplan can plan with epoch is"),
-                    ("1e21..1e22", "must be a number"), ("1e", "must be a number"), ("--", "")],
-        "--mfu": [("0", "--mfu must be in (0, 1]"), ("1.2", "--mfu must be in (0, 1]"), ("-0.5", "(0, 1]"),
-                  ("abc", "--mfu must be a number"), ("nan", "finite")],
-        "--gpus": [("0", "--gpus must be positive"), ("1.5", "whole number"), ("-3", "positive"),
-                   ("1e9", "more accelerators than exist")],
+        "--flops": [
+            ("-1", "--flops must be positive"),
+            ("0", "--flops must be positive"),
+            ("nan", "must be finite"),
+            ("inf", "must be finite"),
+            ("abc", "must be a number"),
+            ("", "must be a number"),
+            ("$2M", "did you mean --dollars?"),
+            ("70B", "'B' suffix"),
+            ("1e40", "beyond any plan"),
+            ("1", "budget too small"),
+            ("1e13", "the smallest budget scaleplan can plan with epoch is"),
+            ("1e21..1e22", "must be a number"),
+            ("1e", "must be a number"),
+            ("--", ""),
+        ],
+        "--mfu": [
+            ("0", "--mfu must be in (0, 1]"),
+            ("1.2", "--mfu must be in (0, 1]"),
+            ("-0.5", "(0, 1]"),
+            ("abc", "--mfu must be a number"),
+            ("nan", "finite"),
+        ],
+        "--gpus": [
+            ("0", "--gpus must be positive"),
+            ("1.5", "whole number"),
+            ("-3", "positive"),
+            ("1e9", "more accelerators than exist"),
+        ],
         "--price": [("0", "--price must be positive"), ("-3", "--price must be positive"), ("abc", "a number")],
         "--hardware": [("h1000", "did you mean 'h100'"), ("", "non-empty"), ("   ", "non-empty")],
         "--peak-flops": [("0", "--peak-flops must be positive"), ("-1e15", "positive"), ("x", "a number")],
-        "--law": [("chinchila", "did you mean 'chinchilla'"), ("", "non-empty"), ("missing.yaml", "no such file"),
-                  ("notes.txt", "unknown law 'notes.txt'")],
+        "--law": [
+            ("chinchila", "did you mean 'chinchilla'"),
+            ("", "non-empty"),
+            ("missing.yaml", "no such file"),
+            ("notes.txt", "unknown law 'notes.txt'"),
+        ],
         "--inference-tokens": [("-1", "zero or positive"), ("abc", "a number")],
-        "--context": [("0", "--context must be a whole number from 1"), ("-5", "from 1"), ("100000000", "16,777,216"),
-                      ("abc", "is not a valid int")],
+        "--context": [
+            ("0", "--context must be a whole number from 1"),
+            ("-5", "from 1"),
+            ("100000000", "16,777,216"),
+            ("abc", "is not a valid int"),
+        ],
         "--vocab": [("0", "--vocab must be a whole number from 1"), ("2000000", "1,000,000")],
         "--layers": [("0", "from 1"), ("5000000", "1,000,000")],
         "--d-model": [("0", "from 1"), ("-128", "from 1")],
         "--lr-law": [("nope", "unknown learning-rate/batch law 'nope'")],
         "--ci": [("0", "--ci must be in (0, 1)"), ("1", "(0, 1)"), ("1.5", "(0, 1)"), ("-0.2", "(0, 1)")],
-        "--unique-tokens": [("0", "positive"), ("-1", "positive"), ("abc", "a number"), ("1e3", "far beyond the data-constrained law")],
+        "--unique-tokens": [
+            ("0", "positive"),
+            ("-1", "positive"),
+            ("abc", "a number"),
+            ("1e3", "far beyond the data-constrained law"),
+        ],
         "--dollars": [("-5", "--dollars must be positive"), ("abc", "a number")],
         "--days": [("0", "positive"), ("-1", "positive")],
     }.items():
@@ -232,7 +316,11 @@ def _cases():
             case(base + [flag, value], 2, text)
     case(["allocate"], 2, "give the budget one way")
     case(["allocate", "--days", "3"], 2, "--days needs --gpus")
-    case(["allocate", "--flops", "1e21", "--dollars", "5"], 2, "give the budget one way: --flops, or --gpus with --days, or --dollars")
+    case(
+        ["allocate", "--flops", "1e21", "--dollars", "5"],
+        2,
+        "give the budget one way: --flops, or --gpus with --days, or --dollars",
+    )
     case(["allocate", "--flops", "1e21", "--flops", "1e22"], 2, "--flops given twice")
     case(["allocate", "--flops=1e21", "--flops=1e22"], 2, "--flops given twice")
     case(["allocate", "--flops", "1e21", "--law", "epoch", "-l", "kaplan"], 2, "-l given twice")
@@ -253,7 +341,11 @@ def _cases():
     case(["allocate", "--flops", "1e23", "--moe", "--expansion", "7"], 2, "")
     case(["allocate", "--flops", "1e21", "--format", "yaml"], 2, "'yaml' is not one of")
     case(["allocate", "--flops", "1e21", "--bogus"], 2, "No such option")
-    case(["allocate", "--flops", "1e21", "--unique-tokens", "1e9", "--plot", "x.png"], 2, "--plot draws the compute-optimal plan")
+    case(
+        ["allocate", "--flops", "1e21", "--unique-tokens", "1e9", "--plot", "x.png"],
+        2,
+        "--plot draws the compute-optimal plan",
+    )
     case(["nonsense"], 2, "No such command")
     # accepted with a warning: answers well defined but far from anything published
     case(["allocate", "--flops", "1e21", "--mfu", "1e-9"], 0, "warning: MFU 1e-7% is below 10%")
@@ -272,10 +364,18 @@ def _cases():
     case(["compare", "epoch", "--flops", "1e12"], 2, "budget too small")
     case(["compare", "epoch", "--flops", "1e40"], 2, "beyond any plan")
     case(["compare", "epoch", "--flops", "1e18..1e40"], 2, "beyond any plan")
-    case(["compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "100000000"], 2, "--points must be from 2 to 2,000")
+    case(
+        ["compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "100000000"],
+        2,
+        "--points must be from 2 to 2,000",
+    )
     case(["compare", "epoch", "--flops", "1e18..1e25", "--points", "1"], 2, "--points must be from 2")
     case(["compare", "epoch", "--flops", "1e18..1e25", "--points", "-5"], 2, "--points must be from 2")
-    case(["compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "1500"], 2, "would give 3,000 rows; the limit is 2,000")
+    case(
+        ["compare", "epoch", "kaplan", "--flops", "1e18..1e25", "--points", "1500"],
+        2,
+        "would give 3,000 rows; the limit is 2,000",
+    )
     case(["compare", "epoch", "--flops", "1e18..1e25", "--points", "8", "--points", "9"], 2, "--points given twice")
     case(["compare", "epoch", "--flops", "1e18..1e19..1e20"], 2, "")
     case(["compare", "epoch", "binary.yaml"], 2, "a binary file")
@@ -307,10 +407,26 @@ def _cases():
     case(["inference-aware", "--flops", "1e21", "--inference-tokens", "abc"], 2, "a number")
     case(["inference-aware", "--flops", "1e21", "--inference-tokens", "1e14..1e10"], 2, "from low to high")
     case(["inference-aware", "--flops", "1e21", "--inference-tokens", "1e30"], 2, "beyond any plan")
-    case(["inference-aware", "--flops", "1e21", "--inference-tokens", "1e10..1e14", "--points", "1000000"], 2,
-         "--points must be from 2 to 2,000")
-    case(["inference-aware", "--flops", "1e21", "--inference-tokens", "1e10..1e14", "--points", "1500",
-          "--inference-tokens", "1e10..1e14"], 2, "3,000 values; the limit is 2,000")
+    case(
+        ["inference-aware", "--flops", "1e21", "--inference-tokens", "1e10..1e14", "--points", "1000000"],
+        2,
+        "--points must be from 2 to 2,000",
+    )
+    case(
+        [
+            "inference-aware",
+            "--flops",
+            "1e21",
+            "--inference-tokens",
+            "1e10..1e14",
+            "--points",
+            "1500",
+            "--inference-tokens",
+            "1e10..1e14",
+        ],
+        2,
+        "3,000 values; the limit is 2,000",
+    )
     case(ia + ["--target-loss", "50"], 0, "below the smallest model scaleplan plans")
     # --- vocab, hparams, flops
     case(["vocab"], 2, "give one of --params, --non-vocab-params or --flops")
@@ -336,8 +452,16 @@ def _cases():
     fl = ["flops", "--layers", "32", "--d-model", "4096", "--heads", "32", "--vocab", "32000"]
     case(fl[:5] + ["--heads", "0", "--vocab", "32000"], 2, "--heads must be a whole number from 1")
     case(fl[:5] + ["--heads", "30", "--vocab", "32000"], 2, "must divide --d-model")
-    case(["flops", "--layers", "0", "--d-model", "4096", "--heads", "32", "--vocab", "32000"], 2, "--layers must be a whole number from 1")
-    case(["flops", "--layers", "32", "--d-model", "0", "--heads", "32", "--vocab", "32000"], 2, "--d-model must be a whole number from 1")
+    case(
+        ["flops", "--layers", "0", "--d-model", "4096", "--heads", "32", "--vocab", "32000"],
+        2,
+        "--layers must be a whole number from 1",
+    )
+    case(
+        ["flops", "--layers", "32", "--d-model", "0", "--heads", "32", "--vocab", "32000"],
+        2,
+        "--d-model must be a whole number from 1",
+    )
     case(fl[:7] + ["--vocab", "0"], 2, "--vocab must be")
     case(fl + ["--context", "0"], 2, "--context must be")
     case(fl + ["--context", "999999999"], 2, "--context must be")
@@ -392,18 +516,33 @@ def _cases():
     case(["--version", "--bogus"], 2, "")
     # --- cluster and precision
     cl = ["cluster", "--params", "70B", "--tokens", "2T"]
-    for extra, text in [(["--gpus", "0"], "--gpus must be positive"), (["--gpus", "1e12"], "10,000,000"),
-                        (["--zero", "7"], "--zero must be 0, 1, 2 or 3"), (["--micro-batch", "0"], "--micro-batch"),
-                        (["--context", "0"], "--context must be"), (["--context", "1000000000"], "--context must be"),
-                        (["--recompute", "some"], "recompute must be one of"), (["--precision", "fp3"], "precision must be one of"),
-                        (["--hardware", "tpu-v4", "--precision", "fp4"], "no dense FP4 peak"), (["--pue", "0"], "PUE"),
-                        (["--pue", "nan"], "PUE"), (["--kwh-price", "-1"], "kWh"), (["--age", "-3"], "--age needs"),
-                        (["--age", "1e9", "--chip-price", "1"], "hardware age"), (["--hardware-file", "binary.yaml"], "a binary file"),
-                        (["--hardware-file", "recursive.yaml"], "recursive"), (["--hardware-file", "folder.yaml"], "is a folder"),
-                        (["--hardware-file", "missing.yaml"], "no such file"), (["--hardware-file", "empty.yaml"], "empty"),
-                        (["--gpus", "8", "--days", "1", "--mfu", "0.5"], "not both"), (["--layers", "0"], "--layers must be"),
-                        (["--heads", "0"], "--heads must be"), (["--tdp-fraction", "5"], "fraction of TDP"),
-                        (["--active-params", "100B"], "--active-params must be in"), (["--active-params", "$1"], "money")]:
+    for extra, text in [
+        (["--gpus", "0"], "--gpus must be positive"),
+        (["--gpus", "1e12"], "10,000,000"),
+        (["--zero", "7"], "--zero must be 0, 1, 2 or 3"),
+        (["--micro-batch", "0"], "--micro-batch"),
+        (["--context", "0"], "--context must be"),
+        (["--context", "1000000000"], "--context must be"),
+        (["--recompute", "some"], "recompute must be one of"),
+        (["--precision", "fp3"], "precision must be one of"),
+        (["--hardware", "tpu-v4", "--precision", "fp4"], "no dense FP4 peak"),
+        (["--pue", "0"], "PUE"),
+        (["--pue", "nan"], "PUE"),
+        (["--kwh-price", "-1"], "kWh"),
+        (["--age", "-3"], "--age needs"),
+        (["--age", "1e9", "--chip-price", "1"], "hardware age"),
+        (["--hardware-file", "binary.yaml"], "a binary file"),
+        (["--hardware-file", "recursive.yaml"], "recursive"),
+        (["--hardware-file", "folder.yaml"], "is a folder"),
+        (["--hardware-file", "missing.yaml"], "no such file"),
+        (["--hardware-file", "empty.yaml"], "empty"),
+        (["--gpus", "8", "--days", "1", "--mfu", "0.5"], "not both"),
+        (["--layers", "0"], "--layers must be"),
+        (["--heads", "0"], "--heads must be"),
+        (["--tdp-fraction", "5"], "fraction of TDP"),
+        (["--active-params", "100B"], "--active-params must be in"),
+        (["--active-params", "$1"], "money"),
+    ]:
         case(cl + extra, 2, text)
     case(["cluster"], 2, "give --params and --tokens, or --flops")
     case(["cluster", "--flops", "$2M"], 2, "money")
@@ -433,8 +572,11 @@ def _cases():
     case(["allocate", "--flops", "1e21", "--hardware-file", "binary.yaml"], 2, "a binary file")
     case(["allocate", "--params", "70B", "--tokens", "2T", "--days", "3"], 2, "--days needs --gpus")
     case(["allocate", "--params", "70B", "--tokens", "2T", "--gpus", "8", "--days", "1"], 2, "the run cannot finish")
-    case(["allocate", "--params", "70B", "--tokens", "2T", "--gpus", "8", "--days", "900", "--mfu", "0.4"], 2,
-         "imply the utilisation")
+    case(
+        ["allocate", "--params", "70B", "--tokens", "2T", "--gpus", "8", "--days", "900", "--mfu", "0.4"],
+        2,
+        "imply the utilisation",
+    )
     case(["plan", "thirteen.yaml", "--report", "new"], 2, "thirteen.yaml has 13 scenarios; a report draws figures")
     case(["init", "afile"], 2, "it is a file")
     case(["init", "nowhere/deeper"], 2, "does not exist")
@@ -515,9 +657,13 @@ def test_force_replaces_an_existing_output_but_never_an_input(workdir):
     args = ["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", "existing.csv", "--force"]
     assert runner.invoke(app, args).exit_code == 0
     assert (workdir / "existing.csv").read_text().startswith("level,")
-    (workdir / "runs.yaml").write_text("runs:\n" + "".join(
-        f"  - {{params: {n}, tokens: {d}, loss: {loss}}}\n" for n, d, loss in
-        (line.split(",") for line in GOOD_RUNS.splitlines()[1:])))
+    (workdir / "runs.yaml").write_text(
+        "runs:\n"
+        + "".join(
+            f"  - {{params: {n}, tokens: {d}, loss: {loss}}}\n"
+            for n, d, loss in (line.split(",") for line in GOOD_RUNS.splitlines()[1:])
+        )
+    )
     before = (workdir / "runs.yaml").read_bytes()
     result = runner.invoke(app, ["fit", "runs.yaml", "--save", "runs.yaml", "--force"])
     assert result.exit_code == 2 and "an input of this command" in result.stderr
@@ -531,9 +677,12 @@ def test_unwritable_folder_is_found_before_any_work(workdir, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    for args in (["allocate", "--flops", "1e21", "--plot", "new.png"], ["fit", "runs.csv", "--save", "new.yaml"],
-                 ["plan", "budget.yaml", "--report", "newdir"],
-                 ["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", "new.csv"]):
+    for args in (
+        ["allocate", "--flops", "1e21", "--plot", "new.png"],
+        ["fit", "runs.csv", "--save", "new.yaml"],
+        ["plan", "budget.yaml", "--report", "newdir"],
+        ["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--output", "new.csv"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and "Permission denied" in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
@@ -578,20 +727,81 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _VALUES = st.one_of(
-    st.sampled_from(["0", "-1", "1", "1e21", "1e40", "nan", "inf", "-inf", "", " ", "$2M", "70B", "1.4T", "0.5",
-                     "1e-9", "1e308", "abc", "1e18..1e22", "1e22..1e18", "..", "1_000", "1,000", "h100", "epoch",
-                     "../x", "\x00", "1e21\n", "1e21 1e22"]),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1",
+            "1e21",
+            "1e40",
+            "nan",
+            "inf",
+            "-inf",
+            "",
+            " ",
+            "$2M",
+            "70B",
+            "1.4T",
+            "0.5",
+            "1e-9",
+            "1e308",
+            "abc",
+            "1e18..1e22",
+            "1e22..1e18",
+            "..",
+            "1_000",
+            "1,000",
+            "h100",
+            "epoch",
+            "../x",
+            "\x00",
+            "1e21\n",
+            "1e21 1e22",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(min_value=-10**12, max_value=10**12).map(str),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
     st.text(max_size=12),
 )
 _FLAGS = {
-    "allocate": ["--flops", "--gpus", "--days", "--dollars", "--price", "--mfu", "--peak-flops", "--hardware", "--law",
-                 "--inference-tokens", "--context", "--vocab", "--layers", "--d-model", "--lr-law", "--ci",
-                 "--unique-tokens", "--params", "--tokens", "--granularity", "--expansion"],
+    "allocate": [
+        "--flops",
+        "--gpus",
+        "--days",
+        "--dollars",
+        "--price",
+        "--mfu",
+        "--peak-flops",
+        "--hardware",
+        "--law",
+        "--inference-tokens",
+        "--context",
+        "--vocab",
+        "--layers",
+        "--d-model",
+        "--lr-law",
+        "--ci",
+        "--unique-tokens",
+        "--params",
+        "--tokens",
+        "--granularity",
+        "--expansion",
+    ],
     "compare": ["--flops", "--points"],
-    "inference-aware": ["--flops", "--target-loss", "--inference-tokens", "--objective", "--mfu", "--prefill-mfu",
-                        "--decode-mfu", "--prompt-share", "--context", "--points", "--inference-bits", "--law"],
+    "inference-aware": [
+        "--flops",
+        "--target-loss",
+        "--inference-tokens",
+        "--objective",
+        "--mfu",
+        "--prefill-mfu",
+        "--decode-mfu",
+        "--prompt-share",
+        "--context",
+        "--points",
+        "--inference-bits",
+        "--law",
+    ],
     "vocab": ["--params", "--flops", "--non-vocab-params", "--d-model"],
     "hparams": ["--params", "--tokens", "--flops", "--loss", "--context", "--law"],
     "sweep": ["--target-flops", "--budget-flops", "--levels", "--sizes", "--law"],

@@ -26,9 +26,15 @@ def test_allocate_ci_with_the_bundled_law_json():
     plan = json.loads(ok("allocate", "--flops", "1e23", "--ci", "0.8", "-f", "json").stdout)
     iv = plan["intervals"]
     assert iv["level"] == 0.8 and iv["draws"] == 4000 and "bootstrap" in iv["method"]
-    points = {"params": plan["params"], "tokens": plan["tokens"], "loss": plan["loss"],
-              "learning_rate": plan["learning_rate"], "batch_tokens": plan["batch_tokens"],
-              "gpu_hours": plan["cost"]["gpu_hours"], "dollars": plan["cost"]["dollars"]}
+    points = {
+        "params": plan["params"],
+        "tokens": plan["tokens"],
+        "loss": plan["loss"],
+        "learning_rate": plan["learning_rate"],
+        "batch_tokens": plan["batch_tokens"],
+        "gpu_hours": plan["cost"]["gpu_hours"],
+        "dollars": plan["cost"]["dollars"],
+    }
     for key, point in points.items():
         lo, hi = iv[key]
         assert lo <= point * (1 + 1e-12) and point <= hi * (1 + 1e-12), key
@@ -49,8 +55,17 @@ def test_allocate_ci_table_has_one_row_per_quantity_within_80_columns():
     out = console.export_text()
     rows = [line for line in out.splitlines() if "80% interval" in line]
     labels = [line.split(",")[0].strip() for line in rows]
-    assert labels == ["params", "tokens", "loss", "learning rate", "batch tokens", "GPU-hours", "training cost",
-                      "serving cost", "total cost"]
+    assert labels == [
+        "params",
+        "tokens",
+        "loss",
+        "learning rate",
+        "batch tokens",
+        "GPU-hours",
+        "training cost",
+        "serving cost",
+        "total cost",
+    ]
     for line in rows:  # label and whole value on one line of at most 80 columns
         assert len(line.rstrip()) <= 80 and (".." in line or "(set by the budget)" in line), line
     assert "4,000 bootstrap draws" in out

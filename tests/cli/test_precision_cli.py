@@ -26,16 +26,24 @@ def ok(*args):
 
 def test_budget_tables():
     out = ok("precision", "--flops", "1e23").stdout
-    for text in ("Cost-optimal training precision", "E2M1", "E4M3", "E8M7", "fp4 *", "7.00 bits", "critical D",
-                 "Dolma"):
+    for text in (
+        "Cost-optimal training precision",
+        "E2M1",
+        "E4M3",
+        "E8M7",
+        "fp4 *",
+        "7.00 bits",
+        "critical D",
+        "Dolma",
+    ):
         assert text in out
-    assert "Serving" not in out                       # no trained model, no serving table
+    assert "Serving" not in out  # no trained model, no serving table
 
 
 def test_model_tables_and_warning_for_an_exceeded_critical_size():
     result = ok("precision", "--params", "7B", "--tokens", "2T")
     assert "Serving the trained model" in result.stdout and "Pythia" in result.stdout
-    assert "614B !" in result.stdout                  # FP4's critical data size for 7B (Sun Eq. 41) is exceeded
+    assert "614B !" in result.stdout  # FP4's critical data size for 7B (Sun Eq. 41) is exceeded
     assert "exceed Sun et al.'s critical data size" in result.stderr
 
 
@@ -57,8 +65,9 @@ def test_csv_rows_tagged_by_table():
 
 
 def test_markdown_and_chosen_formats():
-    out = ok("precision", "--flops", "1e22", "--train-precision", "nvfp4", "--train-precision", "e5m2",
-             "-f", "markdown").stdout
+    out = ok(
+        "precision", "--flops", "1e22", "--train-precision", "nvfp4", "--train-precision", "e5m2", "-f", "markdown"
+    ).stdout
     assert "| precision |" in out and "| nvfp4 | E2M1 |" in out and "| e5m2 | E5M2 |" in out
 
 
@@ -77,18 +86,21 @@ def test_tables_fit_80_columns():
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-@pytest.mark.parametrize("args, flag", [
-    (["--flops", "-1"], "--flops"),
-    (["--flops", "1e40"], "--flops"),
-    (["--params", "7B"], "--tokens"),
-    (["--flops", "1e23", "--params", "7B", "--tokens", "1T"], "not both"),
-    (["--params", "1e16", "--tokens", "1T"], "--params"),
-    (["--params", "7B", "--tokens", "1e19"], "--tokens"),
-    (["--flops", "1e23", "--train-precision", "int4"], "--train-precision"),
-    (["--flops", "1e23", "--block-size", "1"], "--block-size"),
-    (["--params", "7B", "--tokens", "1T", "--serve-bits", "0"], "--serve-bits"),
-    (["--flops", "1e23", "--plot", "out.txt"], ".png"),
-])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["--flops", "-1"], "--flops"),
+        (["--flops", "1e40"], "--flops"),
+        (["--params", "7B"], "--tokens"),
+        (["--flops", "1e23", "--params", "7B", "--tokens", "1T"], "not both"),
+        (["--params", "1e16", "--tokens", "1T"], "--params"),
+        (["--params", "7B", "--tokens", "1e19"], "--tokens"),
+        (["--flops", "1e23", "--train-precision", "int4"], "--train-precision"),
+        (["--flops", "1e23", "--block-size", "1"], "--block-size"),
+        (["--params", "7B", "--tokens", "1T", "--serve-bits", "0"], "--serve-bits"),
+        (["--flops", "1e23", "--plot", "out.txt"], ".png"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, flag):
     result = run("precision", *args)
     assert result.exit_code == 2
@@ -120,10 +132,13 @@ def test_plot_series_is_the_librarys_numbers():
 
 
 def test_hardware_precisions_limit_the_best_of_comparison():
-    data = json.loads(ok("precision", "--flops", "1e24", "--hardware-precision", "bf16", "--hardware-precision", "fp8",
-                         "-f", "json").stdout)
+    data = json.loads(
+        ok(
+            "precision", "--flops", "1e24", "--hardware-precision", "bf16", "--hardware-precision", "fp8", "-f", "json"
+        ).stdout
+    )
     assert [c["format"]["name"] for c in data["cost_optimal"]["choices"]] == ["bf16", "fp8"]
-    assert data["cost_optimal"]["best"] == "fp8"     # Sun: 8 bits beats 16 at 1e24 (the optimum is 4-8 bits)
+    assert data["cost_optimal"]["best"] == "fp8"  # Sun: 8 bits beats 16 at 1e24 (the optimum is 4-8 bits)
     bad = run("precision", "--flops", "1e24", "--hardware-precision", "fp99")
     assert bad.exit_code == 2 and "--hardware-precision" in bad.stderr
 
@@ -132,10 +147,14 @@ def test_precision_command_imports_neither_scipy_nor_matplotlib():
     import subprocess
     import sys
 
-    code = ("import io, contextlib, sys\nfrom scaleplan.cli import app\n"
-            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
-            "    try:\n        app(['precision', '--params', '7B', '--tokens', '2T'], standalone_mode=False)\n"
-            "    except SystemExit:\n        pass\n"
-            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    code = (
+        "import io, contextlib, sys\nfrom scaleplan.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    try:\n        app(['precision', '--params', '7B', '--tokens', '2T'], standalone_mode=False)\n"
+        "    except SystemExit:\n        pass\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
     assert "scaleplan" in loaded and not loaded & {"scipy", "matplotlib"}

@@ -23,14 +23,30 @@ def render(args):
     return result.stdout
 
 
-@pytest.mark.parametrize("args, words", [
-    (["plan", str(CONFIGS / "compare-laws-1e22.yaml")], ["chinchilla-tex", "non-emb.+head", "(tao2024)"]),
-    (["plan", str(CONFIGS / "serving-2t-tokens.yaml")], ["compute-optimal", "(steplaw)"]),
-    (["allocate", "--flops", "1e21"], ["H100_DEFAULT_COST,", "beyond-chinchilla", "cost_calculator.py"]),
-    (["allocate", "--flops", "1e23", "--ci", "0.8"], ["bootstrap"]),
-    (["allocate", "--moe", "--total-params", "671B", "--active-params", "37B", "--tokens", "14.8T",
-      "--hardware", "h800"], ["mixture"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["plan", str(CONFIGS / "compare-laws-1e22.yaml")], ["chinchilla-tex", "non-emb.+head", "(tao2024)"]),
+        (["plan", str(CONFIGS / "serving-2t-tokens.yaml")], ["compute-optimal", "(steplaw)"]),
+        (["allocate", "--flops", "1e21"], ["H100_DEFAULT_COST,", "beyond-chinchilla", "cost_calculator.py"]),
+        (["allocate", "--flops", "1e23", "--ci", "0.8"], ["bootstrap"]),
+        (
+            [
+                "allocate",
+                "--moe",
+                "--total-params",
+                "671B",
+                "--active-params",
+                "37B",
+                "--tokens",
+                "14.8T",
+                "--hardware",
+                "h800",
+            ],
+            ["mixture"],
+        ),
+    ],
+)
 def test_tables_fit_80_columns_without_breaking_words(args, words):
     text = render(args)
     table_lines = [line for line in text.splitlines() if line.strip()]
