@@ -7,27 +7,34 @@ anything is constructed.
 
 from __future__ import annotations
 
+import marshal
+import os
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from .errors import ScaleplanError
-
-try:  # libyaml's loader is ~10x faster than the pure-Python one; fall back where PyYAML was built without it
-    Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    Loader = yaml.SafeLoader
 
 DATA = Path(__file__).with_name("data")
 MAX_USER_BYTES = 1024 * 1024  # budget and law files are a few kB; a larger one is a mistake
 MAX_NODES = 100_000  # nodes after alias expansion
 
 
+def _yaml():
+    """PyYAML and its fastest safe loader, imported on first use (~10 ms, which most commands never pay)."""
+    import yaml
+
+    try:  # libyaml's loader is ~10x faster than the pure-Python one; fall back where PyYAML was built without it
+        return yaml, yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover
+        return yaml, yaml.SafeLoader
+
+
 def load(text: str):
-    return yaml.load(text, Loader=Loader)
+    yaml, loader = _yaml()
+    return yaml.load(text, Loader=loader)
 
 
-def invalid(exc: yaml.YAMLError, path) -> ScaleplanError:
+def invalid(exc, path) -> ScaleplanError:
     """A user's file is not YAML: 'runs.yaml:3: not valid YAML (...)'."""
     mark = getattr(exc, "problem_mark", None)
     where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -36,8 +43,9 @@ def invalid(exc: yaml.YAMLError, path) -> ScaleplanError:
 
 def _check_tree(root, path) -> None:
     """Refuse duplicate keys, recursive aliases and expansion beyond MAX_NODES, walking the composed tree."""
+    yaml, _ = _yaml()
     count = 0
-    stack: list[tuple[yaml.Node, frozenset]] = [(root, frozenset())]
+    stack: list[tuple[Any, frozenset]] = [(root, frozenset())]
     while stack:
         node, ancestors = stack.pop()
         count += 1
@@ -69,8 +77,9 @@ def _check_tree(root, path) -> None:
 
 def compose_user(text: str, path):
     """The checked node tree of a user's YAML text (None for an empty document)."""
+    yaml, loader = _yaml()
     try:
-        tree = yaml.compose(text, Loader=Loader)
+        tree = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise invalid(exc, path) from None
     except RecursionError:
@@ -84,6 +93,7 @@ def load_user(text: str, path, tree=None):
     """Parse a user's YAML text, with a message naming the file and line instead of a traceback."""
     if tree is None:
         tree = compose_user(text, path)
+    yaml, _ = _yaml()
     try:
         return load(text)
     except yaml.YAMLError as exc:
@@ -101,5 +111,29 @@ def read_user(path, kind: str) -> tuple[object, object]:
     return load_user(text, path, tree), tree
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "scaleplan" / "data"
+
+
 def read(path: Path):
-    return load(path.read_text(encoding="utf-8"))
+    """The package's own data file, parsed. Parsing YAML costs ~5 ms a file (and ~10 ms to import PyYAML), so the
+    parsed data is kept in the user's cache folder as marshal (plain dicts, lists, numbers and strings; loads in
+    ~0.1 ms), keyed by the file's name, size and modification time. A cache that cannot be read or written is
+    skipped: the file is parsed as usual."""
+    path = Path(path)
+    try:
+        info = path.stat()
+        cached = _cache_dir() / f"{path.stem}-{info.st_size}-{info.st_mtime_ns}.marshal"
+        return marshal.loads(cached.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    data = load(path.read_text(encoding="utf-8"))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(data))
+        os.replace(tmp, cached)
+    except (OSError, ValueError, NameError):  # unwritable cache, or data marshal cannot hold: parse next time too
+        pass
+    return data

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-import yaml
-
 from . import _yaml, limits
 from . import cost as cost_mod
 from .errors import ScaleplanError
@@ -520,6 +518,8 @@ def _parse_inference(raw, where: str) -> dict:
 def _line_index(node, path: str = "", out: dict | None = None) -> dict:
     """Map 'scenarios.0.mfu' -> 1-based line, from the composed YAML tree."""
     out = {} if out is None else out
+    import yaml  # the node tree was composed by PyYAML (scaleplan._yaml), so it is loaded already
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = f"{path}{key_node.value}"

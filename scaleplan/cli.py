@@ -358,6 +358,9 @@ def allocate(
 
 def _emit_result(result, fmt) -> None:
     """One plan of any mode, rendered by its own table."""
+    if isinstance(result, Plan):  # the common case: no other result module needs importing (~15 ms)
+        emit_plans(out, fmt, [result])
+        return
     from .constrained import ConstrainedPlan, OvertrainReport
     from .moe import FixedMoePlan, MoePlan
     from .render import emit_fixed_moe

@@ -46,3 +46,16 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_data_files_parse_the_same_through_the_cache(tmp_path, monkeypatch):
+    from scaleplan import _yaml
+
+    path = _yaml.DATA / "hardware.yaml"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = _yaml.read(path)  # parsed, then cached
+    assert list((tmp_path / "cache" / "scaleplan" / "data").glob("hardware-*.marshal"))
+    assert _yaml.read(path) == first == _yaml.load(path.read_text(encoding="utf-8"))
+    (tmp_path / "blocked").write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
+    assert _yaml.read(path) == first  # an unusable cache is skipped, never an error
