@@ -1156,7 +1156,7 @@ class Recipe:
     @property
     def schedule(self):
         """The learning-rate schedule (warm-up, wsd cooldown, steps) the plan carries; None without a rate."""
-        from .curves import plan_schedule
+        from .schedules import plan_schedule
 
         return plan_schedule(self.learning_rate, self.tokens, self.batch_tokens)
 

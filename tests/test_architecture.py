@@ -37,6 +37,7 @@ LAYERS = [
     ["memory"],
     ["cost"],
     ["curves"],
+    ["schedules"],
     ["checkpoints"],
     ["fit_vp"],
     ["fit"],
