@@ -15,7 +15,7 @@ from .units import fmt_sci
 from .values import PerBudget, check_positive, check_settings, pick, plain
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
 class Plan(PerBudget):
     """A compute-optimal plan. Numeric fields are floats, or arrays shaped like the budgets given."""
 

@@ -128,7 +128,7 @@ def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
     return law.loss(n_eff, d_eff)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
 class ConstrainedPlan(PerBudget):
     """The best N, D for a budget when only `unique_tokens` unique tokens exist. Floats, or arrays like the budgets."""
 

@@ -101,7 +101,7 @@ def _dense_constants() -> dict:
     return {"E": c["c"], "A": c["a"], "B": c["b"], "alpha": c["alpha"], "beta": c["beta"]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
 class MoePlan(PerBudget):
     """Compute-optimal fine-grained MoE for a budget, next to the dense model of the same paper and budget.
 

@@ -58,6 +58,15 @@ class PerBudget:
 
     _per_budget: tuple[str, ...] = ()
 
+    def __eq__(self, other) -> bool:
+        """Equal when of the same type with the same numbers: compares the JSON form, so array-valued results
+        compare as a whole (numpy's elementwise == would make `plan == plan` raise)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # results hold arrays and dicts: not hashable
+
     @property
     def size(self) -> int:
         return int(np.size(self.flops))

@@ -55,3 +55,12 @@ def test_money_and_time_as_a_person_writes_them():
 def test_durations_never_print_a_fraction_of_a_day(days):
     text = fmt_duration(days)
     assert not text.startswith("0.0") and text.split()[-1] in ("s", "min", "h", "days", "years")
+
+
+def test_array_valued_plans_compare_without_raising():
+    import numpy as np
+
+    budgets = np.array([1e20, 1e21])
+    assert scaleplan.allocate(budgets) == scaleplan.allocate(budgets)
+    assert scaleplan.allocate(budgets) != scaleplan.allocate(budgets * 10)
+    assert scaleplan.allocate(1e21) == scaleplan.allocate(1e21)
