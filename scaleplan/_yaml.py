@@ -124,7 +124,7 @@ def read(path: Path):
     path = Path(path)
     try:
         info = path.stat()
-        cached = _cache_dir() / f"{path.stem}-{info.st_size}-{info.st_mtime_ns}.marshal"
+        cached = _cache_dir() / f"{path.parent.name}-{path.stem}-{info.st_size}-{info.st_mtime_ns}.marshal"
         return marshal.loads(cached.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         pass

@@ -54,7 +54,7 @@ def test_data_files_parse_the_same_through_the_cache(tmp_path, monkeypatch):
     path = _yaml.DATA / "hardware.yaml"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     first = _yaml.read(path)  # parsed, then cached
-    assert list((tmp_path / "cache" / "scaleplan" / "data").glob("hardware-*.marshal"))
+    assert list((tmp_path / "cache" / "scaleplan" / "data").glob("data-hardware-*.marshal"))
     assert _yaml.read(path) == first == _yaml.load(path.read_text(encoding="utf-8"))
     (tmp_path / "blocked").write_text("a file where the cache folder would be")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
