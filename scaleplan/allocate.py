@@ -388,6 +388,7 @@ def recommended_plan(
     precision: str = "bf16",
     name: str | None = None,
     recipe: bool = True,
+    serve_bits: float | None = None,
     **recipe_options,
 ) -> Plan:
     """The inference-aware model of an InferencePlan (one demand) as a complete Plan: its recipe and its cost of
@@ -445,7 +446,15 @@ def recommended_plan(
         compute_optimal=base,
         warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))),
     )
-    return with_recipe(rec, **recipe_options) if recipe else rec
+    rec = with_recipe(rec, **recipe_options) if recipe else rec
+    if serve_bits is not None or precision != "bf16":  # what low-precision training or serving does to the model
+        from . import precision as precision_mod
+
+        block = precision_mod.plan_penalties(
+            float(rec.params_total), float(rec.tokens), None if precision == "bf16" else precision, serve_bits
+        )
+        rec = replace(rec, precision=block, warnings=tuple(dict.fromkeys(rec.warnings + tuple(block.warnings))))
+    return rec
 
 
 def plan(budget: Budget | None = None, *, law: str | None = None, **fields):

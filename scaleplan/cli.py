@@ -766,6 +766,13 @@ def inference_aware_cmd(
         Optional[str],
         typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (the preset's dense peak at it)."),
     ] = None,
+    serve_bits: Annotated[
+        Optional[float],
+        typer.Option(
+            "--serve-bits",
+            help="Weight bits to serve at (8, 4, 3): the quantization penalty and where it erases the gain.",
+        ),
+    ] = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -832,8 +839,13 @@ def inference_aware_cmd(
     else:  # one demand: the recommended model in full, its recipe and cost, after the comparison
         from .allocate import recommended_plan
 
+        if serve_bits is not None and not (math.isfinite(serve_bits) and 2 <= serve_bits <= 16):
+            raise ScaleplanError(f"--serve-bits must be from 2 to 16 bits, got {serve_bits:g}")
         recommended = recommended_plan(
-            plan, context=None if context is None else int(parse_positive(context, "--context"))
+            plan,
+            context=None if context is None else int(parse_positive(context, "--context")),
+            serve_bits=serve_bits,
+            precision=_precision(precision),
         )
         _warn(recommended.warnings)
         if fmt in (Format.json, Format.csv):

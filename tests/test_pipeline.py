@@ -183,3 +183,17 @@ def test_serving_bits_add_ouyangs_quantization_penalty():
     assert p.precision.serving_bits == 4 and p.precision.qid > 0
     with pytest.raises(scaleplan.ScaleplanError, match="serve_bits must be from 2 to 16"):
         scaleplan.plan(flops=1e23, serve_bits=1)
+
+
+def test_inference_aware_says_where_quantized_serving_erases_the_gain():
+    # Ouyang et al. 2024 (arXiv 2411.17691), GPTQ: the quantization penalty grows with D/N, so the inference-aware
+    # model (16.7B on 1.15T, 68.9 tokens/param at 1e23 serving 2e12) quantized to 4 bits is past the D/N beyond which
+    # training longer and then quantizing makes the served model worse; the tool says so, in its own loss.
+    result = CliRunner().invoke(
+        app, ["inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--serve-bits", "4", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    block = json.loads(result.stdout)["recommended"]["precision"]
+    assert block["serving_bits"] == 4 and block["qid"] > 0
+    assert block["tokens_per_param"] > block["ouyang_critical_tokens_per_param"]
+    assert "makes the served model worse" in result.stderr

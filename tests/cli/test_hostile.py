@@ -428,6 +428,8 @@ def _cases():
         "3,000 values; the limit is 2,000",
     )
     case(ia + ["--target-loss", "50"], 0, "below the smallest model scaleplan plans")
+    case(ia + ["--flops", "1e21", "--serve-bits", "1"], 2, "--serve-bits must be from 2 to 16 bits")
+    case(ia + ["--flops", "1e21", "--precision", "fp3"], 2, "--precision must be one of bf16, fp8, fp4")
     # --- vocab, hparams, flops
     case(["vocab"], 2, "give one of --params, --non-vocab-params or --flops")
     case(["vocab", "--params", "7e9", "--flops", "1e21"], 2, "give one of")
