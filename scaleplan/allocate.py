@@ -49,6 +49,7 @@ class Plan(PerBudget):
     intervals: dict | None = None  # scaleplan.intervals.plan_intervals: {"level": 0.8, "params": [lo, hi], ...}
     cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
     precision: object | None = None  # precision.PenaltyBlock: low-precision training or serving bits (own losses)
+    quantized: object | None = None  # inference.QuantizedServing: the model that reaches the loss as served
     budget_flops: float | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: object | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
 
@@ -93,6 +94,8 @@ class Plan(PerBudget):
             out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
         if self.precision is not None:
             out["precision"] = self.precision.to_dict()
+        if self.quantized is not None:
+            out["quantized_serving"] = self.quantized.to_dict()
         if self.budget_flops is not None:
             out["budget_flops"] = plain(self.budget_flops)
         if self.compute_optimal is not None:
@@ -454,6 +457,10 @@ def recommended_plan(
             float(rec.params_total), float(rec.tokens), None if precision == "bf16" else precision, serve_bits
         )
         rec = replace(rec, precision=block, warnings=tuple(dict.fromkeys(rec.warnings + tuple(block.warnings))))
+    if serve_bits is not None and law.is_parametric:  # sizing with the served loss in the objective
+        from .inference import quantized_serving
+
+        rec = replace(rec, quantized=quantized_serving(sized, serve_bits))
     return rec
 
 
@@ -489,7 +496,13 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
         budget.serve_bits,
     )
     warnings = tuple(dict.fromkeys(plan.warnings + tuple(block.warnings)))
-    return replace(plan, precision=block, warnings=warnings)
+    plan = replace(plan, precision=block, warnings=warnings)
+    sized = getattr(plan, "inference", None)
+    if budget.serve_bits is not None and sized is not None and laws.get(sized.law).is_parametric:
+        from .inference import quantized_serving  # sizing with the served loss in the objective
+
+        plan = replace(plan, quantized=quantized_serving(sized, budget.serve_bits))
+    return plan
 
 
 def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):

@@ -195,6 +195,17 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
         lines += [("layout", "-"), ("memory per device", "-")]
     if getattr(plan, "precision", None) is not None:
         lines += precision_lines(plan.precision, c)
+    q = getattr(plan, "quantized", None)
+    if q is not None:
+        lines.append(
+            (
+                f"sized for {q.bits:g}-bit serving",
+                "no model reaches the loss"
+                if not q.feasible
+                else f"{fmt_count(q.params)} on {fmt_count(q.tokens)} ({fmt_number(q.tokens_per_param)} tokens/param), "
+                f"{fmt_flops(q.total_flops)} in all",
+            )
+        )
     return lines
 
 

@@ -174,3 +174,20 @@ def test_training_precision_halves_training_hours_on_fp8():
 
     bf16, fp8 = serving_costs("h100"), serving_costs("h100", precision="fp8")
     assert fp8.dollars_per_training_flop == pytest.approx(bf16.dollars_per_training_flop / 2, rel=1e-3)
+
+
+def test_sizing_for_quantized_serving_trains_less_far():
+    # Ouyang et al. 2024 (arXiv 2411.17691): the quantization penalty grows with D/N (GPTQ: k D^0.5251 /
+    # (N^0.2261 P^5.4967)), so sizing for the loss *as served* at fewer bits picks a larger model trained on fewer
+    # tokens per parameter than plain inference-aware sizing (Sardana et al. 2024), and more so at fewer bits.
+    from scaleplan import precision
+    from scaleplan.inference import inference_aware, quantized_serving
+
+    plan = inference_aware(2e12, flops=1e23)
+    q8, q4 = quantized_serving(plan, 8), quantized_serving(plan, 4)
+    ia = plan.inference_aware.tokens / plan.inference_aware.params
+    assert q4.tokens_per_param < q8.tokens_per_param < ia
+    law = scaleplan.get_law(plan.law)
+    for q in (q8, q4):  # the served loss is the target
+        rel = precision.ouyang_qid(q.params, q.tokens, q.bits) / precision.ouyang_loss_16bit(q.params, q.tokens)
+        assert float(law.loss(q.params, q.tokens)) * (1 + float(rel)) == pytest.approx(plan.loss, rel=1e-6)
