@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,7 +13,13 @@ from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, get_hardware, traini
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from .units import fmt_sci
-from .values import PerBudget, check_positive, check_settings, pick, plain
+from .values import PerBudget, Values, check_positive, check_settings, pick, plain
+
+if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run time)
+    from .cluster import ClusterPlan
+    from .inference import InferencePlan, QuantizedServing
+    from .precision import PenaltyBlock
+    from .recipe import Recipe
 
 
 @dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
@@ -31,27 +38,27 @@ class Plan(PerBudget):
     )
 
     law: str
-    flops: float
-    params: float
-    params_total: float
-    params_non_embedding: float
-    tokens: float
-    tokens_per_param: float
-    loss: float | None
+    flops: Values
+    params: Values
+    params_total: Values
+    params_non_embedding: Values
+    tokens: Values
+    tokens_per_param: Values
+    loss: Values | None
     cost: CostBreakdown
     citation: str
     params_convention: str
     warnings: tuple[str, ...] = ()
     name: str | None = None
-    flops_per_token_m: float | None = None
-    recipe: object | None = None  # a recipe.Recipe once with_recipe() has designed the network
-    inference: object | None = None  # an inference.InferencePlan when the budget says what will be served
+    flops_per_token_m: Values | None = None
+    recipe: Recipe | None = None  # once with_recipe() has designed the network
+    inference: InferencePlan | None = None  # when the budget says what will be served
     intervals: dict | None = None  # scaleplan.intervals.plan_intervals: {"level": 0.8, "params": [lo, hi], ...}
-    cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
-    precision: object | None = None  # precision.PenaltyBlock: low-precision training or serving bits (own losses)
-    quantized: object | None = None  # inference.QuantizedServing: the model that reaches the loss as served
-    budget_flops: float | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
-    compute_optimal: object | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
+    cluster: ClusterPlan | None = None  # when the budget names a cluster (memory, layout, HFU)
+    precision: PenaltyBlock | None = None  # low-precision training or serving bits (each law's own loss)
+    quantized: QuantizedServing | None = None  # the model that reaches the loss as served
+    budget_flops: Values | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
+    compute_optimal: Plan | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
 
     def at(self, i: int) -> Plan:
         """The plan for budget i, its cost included."""
@@ -60,7 +67,7 @@ class Plan(PerBudget):
 
     def to_dict(self) -> dict:
         """The JSON contract of ../DESIGN.md: base units, plain numbers, the same names in every command."""
-        out = {"name": self.name} if self.name else {}
+        out: dict[str, Any] = {"name": self.name} if self.name else {}
         out.update(
             law=self.law,
             flops=plain(self.flops),
@@ -283,12 +290,12 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         return _plan_special(budget, law, recipe, options)
     recipe_options = options
     resolved = budget.resolve(law)
-    law = budget.law_spec(law)
+    law_obj = budget.law_spec(law)
     serving = inference_spec = None
     if budget.serving_spec() is not None:
         from . import inference
 
-        inference_spec = budget.serving_spec()
+        inference_spec = budget.serving_spec() or {}
         serving = inference.serving_costs(
             budget.hardware,
             resolved.mfu,
@@ -304,7 +311,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         )
     plan = allocate(
         resolved.flops,
-        law,
+        law_obj,
         hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         peak_flops=budget.peak_flops,
         mfu=resolved.mfu,
@@ -316,12 +323,12 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         extra_warnings=resolved.warnings,
         precision=resolved.precision,
     )
-    if inference_spec is not None and not laws.get(law).predicts_loss:
+    if inference_spec is not None and not law_obj.predicts_loss:
         plan = replace(
             plan,
             warnings=plan.warnings
             + (
-                f"{laws.get(law).name} predicts no loss, so the serving plan is costed but not sized inference-aware; "
+                f"{law_obj.name} predicts no loss, so the serving plan is costed but not sized inference-aware; "
                 "use a law such as epoch or chinchilla for that",
             ),
         )
@@ -329,16 +336,16 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         sized = inference.inference_aware(
             inference_spec["tokens"],
             flops=resolved.flops,
-            law=law,
+            law=law_obj,
             objective=inference_spec.get("objective", "flops"),
             context=inference_spec.get("context"),
             costs=serving,
         )
         # The recommendation is the inference-aware model: it reaches the budget's compute-optimal loss and costs
         # least over training and serving. The compute-optimal model stays beside it for comparison.
-        n_ia, d_ia = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
+        n_ia, d_ia = float(np.asarray(sized.inference_aware.params)), float(np.asarray(sized.inference_aware.tokens))
         recommended = _assemble(
-            law,
+            law_obj,
             6.0 * n_ia * d_ia,
             n_ia,
             d_ia,
@@ -368,7 +375,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
         plan = replace(
             plan,
             intervals=plan_intervals(
-                law,
+                law_obj,
                 resolved.flops,
                 ci,
                 hardware=resolved.hardware,
@@ -568,6 +575,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
 
     if budget.mode == "fixed":
+        assert budget.params is not None and budget.tokens is not None  # the mode says so (Budget._check_mode)
         if budget.unique_tokens is not None:
             limits.check_epochs(budget.tokens / budget.unique_tokens)
         report = constrained.fixed_allocation(
@@ -584,16 +592,20 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         return report
     if budget.mode == "fixed-moe":
         spec = budget.moe or {}
+        assert budget.tokens is not None  # the mode says so (Budget._check_mode)
         given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
         return replace(given, cost=cost_of(given.flops), name=budget.name, warnings=resolved.warnings)
     if budget.mode == "moe":
-        plan = moe_mod.moe_allocation(
+        moe_plan = moe_mod.moe_allocation(
             resolved.flops,
             granularity=(budget.moe or {}).get("granularity"),
             expansion=(budget.moe or {}).get("expansion"),
         )
         return replace(
-            plan, cost=cost_of(plan.flops), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings)
+            moe_plan,
+            cost=cost_of(moe_plan.flops),
+            name=budget.name,
+            warnings=resolved.warnings + tuple(moe_plan.warnings),
         )
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)

@@ -9,6 +9,9 @@ import numpy as np
 
 from .errors import ScaleplanError
 
+# A result's number: a float for one budget, or an array shaped like the budgets given (planners are vectorised).
+Values = float | np.ndarray
+
 
 def plain(v):
     """None, a float, or a list of floats: what json.dumps(allow_nan=False) takes. Non-finite values become None."""
