@@ -653,8 +653,10 @@ def hparams(
     """
     rec = _recipe()
     _check_sizes(context=context)
-    if loss is not None and not (math.isfinite(loss) and loss > 0):
-        raise ScaleplanError(f"--loss must be a positive number of nats, got {loss}")
+    if loss is not None and not (math.isfinite(loss) and 0.1 <= loss <= 20):
+        # ln(1e6) = 13.8 nats is the loss of guessing uniformly over a million-token vocabulary; published
+        # language-model losses stay above 1 nat
+        raise ScaleplanError(f"--loss must be a positive number of nats from 0.1 to 20, got {loss:g}")
     if tokens is not None and parse_count(tokens, "--tokens") > limits.MAX_TOKENS:
         raise ScaleplanError(f"--tokens: {tokens} is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)})")
     rows_ = rec.hyperparameters(

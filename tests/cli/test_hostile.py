@@ -446,6 +446,8 @@ def _cases():
     case(["hparams"], 2, "")
     case(["hparams", "--params", "7B", "--tokens", "2T", "--loss", "-1"], 2, "--loss must be a positive number")
     case(["hparams", "--params", "7B", "--tokens", "2T", "--loss", "nan"], 2, "--loss must be a positive number")
+    case(["hparams", "--loss", "1e308"], 2, "--loss must be a positive number of nats from 0.1 to 20")
+    case(["hparams", "--loss", "1e-102"], 2, "--loss must be a positive number of nats from 0.1 to 20")
     case(["hparams", "--params", "7B", "--tokens", "2T", "--law", "nope"], 2, "unknown learning-rate/batch law")
     case(["hparams", "--params", "7B", "--tokens", "2T", "--context", "0"], 2, "--context must be a whole number")
     case(["hparams", "--params", "7B", "--tokens", "1e30"], 2, "beyond any plan")
