@@ -191,11 +191,13 @@ class Budget:
             implied = self.implied_utilisation()
             return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
         if self.mode == "fixed":
+            params, tokens = self.params, self.tokens
+            assert params is not None and tokens is not None  # _check_mode: a fixed model gives both
             try:
-                limits.check_model(self.params, self.tokens, what="<params>", what_tokens="<tokens>")
+                limits.check_model(params, tokens, what="<params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
                 raise BudgetFieldError("tokens" if "<tokens>" in str(exc) else "params", str(exc)) from None
-            return replace(self, flops=6.0 * self.params * self.tokens, params=None, tokens=None).resolve(law)
+            return replace(self, flops=6.0 * params * tokens, params=None, tokens=None).resolve(law)
         ways = [
             w
             for w, given in (
@@ -231,8 +233,9 @@ class Budget:
         if self.flops is not None:
             flops = self.flops
         elif self.days is not None:
-            flops = self.gpus * self.days * 86400.0 * hw.peak(precision) * mfu
+            flops = gpus * self.days * 86400.0 * hw.peak(precision) * mfu  # gpus given: checked above
         else:
+            assert self.dollars is not None  # the one way left (checked above)
             if price is None:
                 raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
             flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
@@ -259,6 +262,7 @@ class Budget:
         price = self.price if self.price is not None else hw.price_per_hour
         if self.dollars is not None and price is None:
             raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
+        assert self.params is not None and self.tokens is not None  # called for a fixed model only
         try:
             implied = cost_mod.implied_utilisation(
                 6.0 * self.params * self.tokens,
@@ -593,7 +597,7 @@ def load_budget_file(path: str | Path, law=None) -> list[Budget]:
             entry.resolve(law)
         except BudgetFieldError as exc:
             field = exc.path.split(".")[0]
-            own = owner and field in scenarios[i]
+            own = scenarios is not None and field in scenarios[i]
             where = f"{owner}{exc.path}" if own else exc.path
             fail(where, str(exc), f"scenario {entry.name!r}: " if owner else "")
     return entries

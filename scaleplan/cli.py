@@ -41,7 +41,7 @@ err = Console(stderr=True, highlight=False)
 
 # click's UsageError (unknown option, missing argument, bad choice), found without importing click by name: typer
 # vendors click from 0.26 on.
-_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class _Group(TyperGroup):
@@ -1003,7 +1003,9 @@ def fit(
     if save:
         import yaml
 
-        law = fit_mod.law_dict(parametric or iso, boot, runs, name=name or Path(save).stem)
+        fitted = parametric or iso
+        assert fitted is not None  # each approach either fits or raises
+        law = fit_mod.law_dict(fitted, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)  # what we write must load
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
         err.print(f"saved {save}: use it with --law {save}", markup=False)
@@ -1279,7 +1281,7 @@ def precision_cmd(
         from . import precision_plot
 
         first = report.cost_optimal.choices[0]  # a bare budget: draw at the first hardware precision's best N, D
-        pn, pd = (n, d) if n is not None else (first.params, first.tokens)
+        pn, pd = (n, d) if n is not None and d is not None else (first.params, first.tokens)
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
 

@@ -7,10 +7,14 @@ MFU = model FLOPs / (devices × time × dense peak at the training precision); H
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import cost as cost_mod
 from .errors import ScaleplanError
 from .values import plain
+
+if TYPE_CHECKING:
+    from .memory import LayoutPlan
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class ClusterPlan:
     hfu: float
     utilisation_source: str
     cost: cost_mod.CostBreakdown
-    layout: object | None
+    layout: LayoutPlan | None
     warnings: tuple[str, ...]
 
     def to_dict(self) -> dict:
@@ -82,10 +86,11 @@ def plan_cluster(
         raise ScaleplanError("--params/--tokens set the FLOPs (6ND); drop --flops")
     if params is None and flops is None:
         raise ScaleplanError("give --params and --tokens, or --flops")
-    if active_params is not None and params is None:
-        raise ScaleplanError("--active-params needs --params (the total, all experts) and --tokens")
-    if active_params is not None and not 0 < active_params <= params:
-        raise ScaleplanError(f"--active-params must be in (0, --params], got {active_params:g}")
+    if active_params is not None:
+        if params is None:
+            raise ScaleplanError("--active-params needs --params (the total, all experts) and --tokens")
+        if not 0 < active_params <= params:
+            raise ScaleplanError(f"--active-params must be in (0, --params], got {active_params:g}")
     if zero not in (0, 1, 2, 3):
         raise ScaleplanError(f"--zero must be 0, 1, 2 or 3, got {zero!r}")
     for name, v in (("--gpus", gpus), ("--micro-batch", micro_batch), ("--context", context)):
@@ -95,12 +100,16 @@ def plan_cluster(
         raise ScaleplanError("--layers, --d-model and --heads pin the shape designed from --params")
     gpus = None if gpus is None else int(gpus)
     active = params if active_params is None else active_params
-    model_flops = 6.0 * active * tokens if params is not None else float(flops)
+    if active is not None and tokens is not None:
+        model_flops = 6.0 * active * tokens
+    else:
+        assert flops is not None  # given alone (checked above)
+        model_flops = float(flops)
     if model_flops > 1e35:
         raise ScaleplanError(f"{model_flops:.3g} FLOPs is absurd (more than 1e35); check the units")
 
     shape = spec = None
-    if params is not None:
+    if params is not None and active is not None:
         from . import memory, recipe
 
         shape = recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
@@ -117,17 +126,17 @@ def plan_cluster(
     if recompute == "selective" and shape is None:
         raise ScaleplanError("--recompute selective needs the model's shape: give --params and --tokens")
     ratio = (
-        cost_mod.recompute_ratio(recompute)
-        if recompute != "selective"
-        else cost_mod.recompute_ratio(
+        cost_mod.recompute_ratio(
             recompute, context=shape.context, d_model=shape.d_model, layers=shape.layers, vocab=shape.vocab
         )
+        if shape is not None and recompute == "selective"
+        else cost_mod.recompute_ratio(recompute)
     )
 
     timed = days is not None or dollars is not None
-    for name, v in (("--mfu", mfu), ("--hfu", hfu)):
-        if v is not None and not 0 < v <= 1:
-            raise ScaleplanError(f"{name} must be in (0, 1], got {v!r}")
+    for name, share in (("--mfu", mfu), ("--hfu", hfu)):
+        if share is not None and not 0 < share <= 1:
+            raise ScaleplanError(f"{name} must be in (0, 1], got {share!r}")
     if timed and (mfu is not None or hfu is not None):
         raise ScaleplanError(
             "give the utilisation (--mfu or --hfu) or the time (--days or --dollars), not both: "

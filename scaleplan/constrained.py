@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -31,7 +32,12 @@ from . import laws as _laws
 from .errors import ScaleplanError
 from .solvers import minimise_log  # precision.py imports it from here too
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, check_positive, plain
+from .values import PerBudget, Reported, check_positive, plain
+
+if TYPE_CHECKING:  # blocks the pipeline adds (modules below this one)
+    from .cluster import ClusterPlan
+    from .cost import CostBreakdown
+    from .recipe import Recipe
 
 DEFAULT_LAW = "muennighoff"
 # Muennighoff et al. 2023, abstract: "up to 4 epochs of repeated data yields negligible changes to loss"; Sec. 6:
@@ -128,9 +134,28 @@ def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
     return law.loss(n_eff, d_eff)
 
 
+_CONSTRAINED_NUMBERS = (
+    "flops",
+    "params",
+    "tokens",
+    "tokens_per_param",
+    "unique_tokens",
+    "epochs",
+    "loss",
+    "loss_penalty",
+    "effective_params",
+    "effective_tokens",
+    "unconstrained_params",
+    "unconstrained_tokens",
+    "unconstrained_loss",
+)
+
+
 @dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
 class ConstrainedPlan(PerBudget):
     """The best N, D for a budget when only `unique_tokens` unique tokens exist. Floats, or arrays like the budgets."""
+
+    _per_budget: ClassVar[tuple[str, ...]] = _CONSTRAINED_NUMBERS
 
     law: str
     flops: float
@@ -149,16 +174,12 @@ class ConstrainedPlan(PerBudget):
     citation: str
     params_convention: str = "total"
     warnings: tuple[str, ...] = ()
-    cost: object | None = None  # a cost.CostBreakdown once the plan pipeline has priced it
-    recipe: object | None = None  # a recipe.Recipe once the plan pipeline has designed the network
+    cost: CostBreakdown | None = None  # once the plan pipeline has priced it
+    recipe: Recipe | None = None  # once the plan pipeline has designed the network
     name: str | None = None
 
-    @property
-    def _per_budget(self):
-        return _CONSTRAINED_NUMBERS
-
     def to_dict(self) -> dict:
-        out = {"name": self.name} if self.name else {}
+        out: dict[str, Any] = {"name": self.name} if self.name else {}
         out["law"] = self.law
         out.update({k: plain(getattr(self, k)) for k in _CONSTRAINED_NUMBERS})
         out["params_convention"] = self.params_convention
@@ -183,23 +204,6 @@ def _pipeline_blocks(out: dict, result) -> None:
         )
     if result.cost is not None:
         out["cost"] = result.cost.to_dict()
-
-
-_CONSTRAINED_NUMBERS = (
-    "flops",
-    "params",
-    "tokens",
-    "tokens_per_param",
-    "unique_tokens",
-    "epochs",
-    "loss",
-    "loss_penalty",
-    "effective_params",
-    "effective_tokens",
-    "unconstrained_params",
-    "unconstrained_tokens",
-    "unconstrained_loss",
-)
 
 
 def epoch_warnings(epochs, law_name: str = DEFAULT_LAW) -> list[str]:
@@ -383,11 +387,12 @@ class OvertrainReport:
     epochs: float | None
     rows: tuple[OvertrainRow, ...]
     warnings: tuple[str, ...] = ()
-    cost: object | None = None  # a cost.CostBreakdown once the plan pipeline has priced it
-    recipe: object | None = None  # a recipe.Recipe once the plan pipeline has designed the network
+    cost: CostBreakdown | None = None  # once the plan pipeline has priced it
+    recipe: Recipe | None = None  # once the plan pipeline has designed the network
     name: str | None = None
-    cluster: object | None = None  # cluster.ClusterPlan when the budget names a cluster (memory, layout, HFU)
-    precision: object | None = None  # precision.PenaltyBlock: low-precision training or serving bits (own losses)
+    cluster: ClusterPlan | None = None  # when the budget names a cluster (memory, layout, HFU)
+    # precision.PenaltyBlock (a module above this one): low-precision training or serving bits (own losses)
+    precision: Reported | None = None
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name
@@ -397,7 +402,7 @@ class OvertrainReport:
         raise ScaleplanError(f"no row for law {name!r}; rows: {', '.join(r.law for r in self.rows)}")
 
     def to_dict(self) -> dict:
-        out = {"name": self.name} if self.name else {}
+        out: dict[str, Any] = {"name": self.name} if self.name else {}
         out.update(
             {
                 "params": self.params,

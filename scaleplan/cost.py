@@ -187,7 +187,7 @@ def _build(key: str, spec: dict, origin: str) -> Hardware:
 
 
 def _table(
-    specs: dict, where: str, origin: str, base: dict[str, Hardware] | None = None, base_specs: dict | None = None
+    specs: object, where: str, origin: str, base: dict[str, Hardware] | None = None, base_specs: dict | None = None
 ) -> tuple[dict[str, Hardware], dict]:
     """Validated presets by name and alias; a user's partial preset is merged over the bundled one of that key."""
     if not isinstance(specs, dict):
@@ -583,6 +583,7 @@ def implied_utilisation(
             raise ScaleplanError(f"--dollars needs --price here: {price_label(hw, None)}")
         gpu_hours = dollars / price
     elif gpu_hours is None:
+        assert gpus is not None and days is not None  # the one way left
         gpu_hours = gpus * days * 24.0
     for name, v in (("flops", flops), ("device-hours", gpu_hours)):
         if not (math.isfinite(v) and v > 0):

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -185,7 +186,7 @@ class CurveLaw:
             )
         vals = {}
         for key in ("L0", "A", "alpha", "C"):
-            v = raw.get(key, raw.get("constants", {}).get(key) if isinstance(raw.get("constants"), dict) else None)
+            v: Any = raw.get(key, raw.get("constants", {}).get(key) if isinstance(raw.get("constants"), dict) else None)
             try:
                 x = float(v)
             except (TypeError, ValueError):
@@ -603,16 +604,16 @@ def _cell(value) -> float:
         return math.inf  # marks text where a number belongs
 
 
-def _trainer_state(path):
-    """(header, records) of a Hugging Face Trainer `trainer_state.json` (its `log_history`), else (None, None)."""
+def _trainer_state(path) -> tuple[list[str], list[tuple[str, dict]]] | None:
+    """(header, records) of a Hugging Face Trainer `trainer_state.json` (its `log_history`), else None."""
     import json
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None, None  # the general reader gives the message
+        return None  # the general reader gives the message
     if not isinstance(data, dict) or not isinstance(data.get("log_history"), list):
-        return None, None
+        return None
     recs = [(f"log_history[{i}]", r) for i, r in enumerate(data["log_history"]) if isinstance(r, dict)]
     header = list(dict.fromkeys(str(k) for _, r in recs for k in r))
     return header, recs
@@ -626,9 +627,8 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
     from .fit import _read_records
 
     path = Path(path)
-    header, recs = _trainer_state(path) if path.suffix.lower() == ".json" else (None, None)
-    if header is None:
-        header, recs, _ = _read_records(path)
+    state = _trainer_state(path) if path.suffix.lower() == ".json" else None
+    header, recs = state if state is not None else _read_records(path)[:2]
     if len(recs) > MAX_LOG_ROWS:
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
     chosen = {}

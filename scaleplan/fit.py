@@ -440,7 +440,7 @@ def bootstrap(
     thetas = np.empty((n, 5))
     unconverged = 0
     clusters = runs.run_ids is not None  # checkpoints: resample whole runs, keep each run's weights
-    if clusters:
+    if runs.run_ids is not None:
         m = int(runs.run_ids.max()) + 1
         p = np.full(m, 1.0 / m)
     for i in range(n):

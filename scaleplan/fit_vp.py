@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -198,7 +199,7 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
             return 1e300
         return nnls3(_design(xn, xd, a, b)[0], yy, ww)[1]
 
-    opts = {"xatol": 1e-10, "fatol": 1e-15, "maxiter": 10_000}
+    opts: dict[str, Any] = {"xatol": 1e-10, "fatol": 1e-15, "maxiter": 10_000}
     x0 = np.array([ga[start], gb[start]])
     if sel is not None:  # refine on the subsample, then polish on every row from a small simplex
         x0 = minimize(objective, x0, args=(gx_n, gx_d, gy, gw), method="Nelder-Mead", options=opts).x

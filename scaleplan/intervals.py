@@ -28,6 +28,7 @@ import functools
 import hashlib
 import io
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -111,7 +112,7 @@ def law_draws(law: str | laws.Law) -> tuple[dict, str, dict]:
     return c, method, {"n": boot.get("n"), "seed": boot.get("seed")}
 
 
-def _span(x, level: float, method: str = "linear") -> list[float] | None:
+def _span(x, level: float, method: Literal["linear", "nearest"] = "linear") -> list[float] | None:
     """The central `level` percentile interval of the finite values of x (nearest: values that occur, e.g. batches)."""
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from .laws import forms
 from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
 from .values import PerBudget, check_positive, plain
+
+if TYPE_CHECKING:
+    from .cost import CostBreakdown
 
 
 @functools.cache
@@ -101,6 +105,28 @@ def _dense_constants() -> dict:
     return {"E": c["c"], "A": c["a"], "B": c["b"], "alpha": c["alpha"], "beta": c["beta"]}
 
 
+_MOE_NUMBERS = (
+    "flops",
+    "granularity",
+    "expansion",
+    "experts",
+    "active_params",
+    "total_params",
+    "tokens",
+    "tokens_per_param",
+    "loss",
+    "d_model",
+    "layers",
+    "d_expert",
+    "dense_params",
+    "dense_tokens",
+    "dense_loss",
+    "loss_difference",
+    "dense_flops_for_same_loss",
+    "compute_multiplier",
+)
+
+
 @dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
 class MoePlan(PerBudget):
     """Compute-optimal fine-grained MoE for a budget, next to the dense model of the same paper and budget.
@@ -108,6 +134,8 @@ class MoePlan(PerBudget):
     Parameter counts are non-embedding. `params` is the active count (what a token passes through, so C ~ 6 params D
     plus the router); the law itself is stated in `total_params`. Floats, or arrays shaped like the budgets.
     """
+
+    _per_budget: ClassVar[tuple[str, ...]] = _MOE_NUMBERS
 
     flops: float
     granularity: float
@@ -131,16 +159,12 @@ class MoePlan(PerBudget):
     warnings: tuple[str, ...] = ()
     law: str = "krajewski"
     see_also: tuple[str, ...] = ()
-    cost: object | None = None  # a cost.CostBreakdown (of the active parameters) once the pipeline has priced it
+    cost: CostBreakdown | None = None  # of the active parameters, once the pipeline has priced it
     name: str | None = None
 
     @property
     def params(self):
         return self.active_params
-
-    @property
-    def _per_budget(self):
-        return _MOE_NUMBERS
 
     def to_dict(self) -> dict:
         p = plain
@@ -179,28 +203,6 @@ class MoePlan(PerBudget):
             "citation": self.citation,
             "see_also": list(self.see_also),
         }
-
-
-_MOE_NUMBERS = (
-    "flops",
-    "granularity",
-    "expansion",
-    "experts",
-    "active_params",
-    "total_params",
-    "tokens",
-    "tokens_per_param",
-    "loss",
-    "d_model",
-    "layers",
-    "d_expert",
-    "dense_params",
-    "dense_tokens",
-    "dense_loss",
-    "loss_difference",
-    "dense_flops_for_same_loss",
-    "compute_multiplier",
-)
 
 
 def _best_width(flops, granularity, expansion):
@@ -344,7 +346,7 @@ class FixedMoePlan:
     tokens: float
     flops: float
     warnings: tuple[str, ...] = ()
-    cost: object | None = None
+    cost: CostBreakdown | None = None
     name: str | None = None
     law: str = "fixed MoE"
     citation: str = (
@@ -361,7 +363,7 @@ class FixedMoePlan:
         return self.tokens / self.active_params
 
     def to_dict(self) -> dict:
-        out = {"name": self.name} if self.name else {}
+        out: dict[str, Any] = {"name": self.name} if self.name else {}
         out.update(
             {
                 "law": self.law,

@@ -25,6 +25,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -129,7 +130,10 @@ def allocation_series(
             "laws that count parameters differently can only be plotted in one convention (common=True)"
         )
     grid = np.geomspace(budgets.min() / span, budgets.max() * span, int(points))
-    params, tokens, marks_n, marks_d = [], [], [], []
+    params: list[Any] = []  # per law: a curve of totals, or an allocate() result's numbers
+    tokens: list[Any] = []
+    marks_n: list[Any] = []
+    marks_d: list[Any] = []
     if common:
         rows = compare(chosen, budgets).rows  # the JSON rows of `compare`, marked as they are
         by = {(r["law"], r["flops"]): r for r in rows}
@@ -446,7 +450,7 @@ def fit_series(runs, fit, boot=None, points: int = 120, grid_points: int = 120) 
 # Drawing: matplotlib imported here only
 
 
-_RC = {
+_RC: dict[Any, Any] = {  # matplotlib types rc keys as Literals
     "font.size": 12,
     "axes.titlesize": 14,
     "axes.labelsize": 13,

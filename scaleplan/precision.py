@@ -29,7 +29,7 @@ import numpy as np
 from . import _yaml
 from .errors import ScaleplanError
 from .units import fmt_count
-from .values import plain
+from .values import Values, plain
 
 MAX_FLOPS = 1e35
 MAX_PARAMS = 1e15
@@ -262,14 +262,14 @@ class TrainingPenalty:
     """
 
     format: FloatFormat
-    params: float
-    tokens: float
-    loss: float
-    loss_bf16: float
-    penalty: float
-    relative: float
-    critical_tokens: float  # Eq. (41) at this N: beyond it more tokens raise the loss
-    exceeds_critical: bool
+    params: Values
+    tokens: Values
+    loss: Values
+    loss_bf16: Values
+    penalty: Values
+    relative: Values
+    critical_tokens: Values  # Eq. (41) at this N: beyond it more tokens raise the loss
+    exceeds_critical: bool | np.ndarray
     law: str = "sun"
 
     def to_dict(self) -> dict:
@@ -738,7 +738,7 @@ def precision_report(
         raise ScaleplanError("give flops, or params and tokens, not both")
     n = None if params is None else float(_params(params))
     d = None if tokens is None else float(_tokens(tokens))
-    c = float(_check(6.0 * n * d if flops is None else flops, "flops", MAX_FLOPS))
+    c = float(_check(flops if n is None or d is None else 6.0 * n * d, "flops", MAX_FLOPS))
     conv = constants()["sun"]["conventions"]
     block = float(conv["default_block"] if block_size is None else _block(block_size))
     opt = cost_optimal_precision(c, block, choices)

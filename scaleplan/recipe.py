@@ -123,10 +123,10 @@ def constants() -> dict:
     for row in v["d_model_table"]:
         _num("vocab.d_model_table", row[0]), _num("vocab.d_model_table", row[1])
     hp = raw["hparams"]
-    for name, keys in _REQUIRED_HPARAMS.items():
+    for name, hp_keys in _REQUIRED_HPARAMS.items():
         if name not in hp:
             raise ScaleplanError(f"recipe.yaml: hparams.{name} missing")
-        for key in keys:
+        for key in hp_keys:
             _num(f"hparams.{name}.{key}", hp[name].get(key))
         if "citation" not in hp[name]:
             raise ScaleplanError(f"recipe.yaml: hparams.{name}.citation missing")
@@ -404,6 +404,11 @@ def _heads_for(d: int, heads, head_dim, conv) -> tuple[int, int] | None:
         return (heads, d // heads) if d % heads == 0 else None
     if head_dim is not None:
         return (d // head_dim, head_dim) if d % head_dim == 0 else None
+    return _default_heads(d, conv)
+
+
+def _default_heads(d: int, conv) -> tuple[int, int]:
+    """(heads, head_dim) at width d: the head size recipe.yaml gives for the width, else 64, else one head."""
     hd = int(conv["head_dim_small"] if d <= conv["head_dim_switch"] else conv["head_dim_large"])
     if d % hd:
         hd = 64 if d % 64 == 0 else d
@@ -596,7 +601,7 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
     else:
         d_l = math.sqrt(nnv / (12.0 * l_min))
     d = max(step, min(_on_width_grid(d_smooth, round), _on_width_grid(d_l, math.floor)))
-    h, hd = _heads_for(d, None, None, conv)
+    h, hd = _default_heads(d, conv)
     v = vocab if vocab is not None else _round_multiple(emb / d, mult)
     ff0 = _default_d_ff(d, glu, conv)
     attn = 4 * d * h * hd
@@ -776,10 +781,8 @@ def _design(
         if convention != "total":
             nnv, d_s, emb = _smooth_size(target, convention, context, vocab, tied)
             target = nnv + (1 if tied else 2) * (emb if vocab is None else vocab * d_s)
-        shape, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tol)
-        if shape is not None and vocab is None:
-            vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model, tied_embeddings=tied)
-        if shape is None:
+        fitted, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tol)
+        if fitted is None:
             if closest is None:
                 raise ScaleplanError(
                     f"no shape fits params_total = {target:.4g} with {_pins_text(**pins)}: the embeddings alone "
@@ -791,6 +794,9 @@ def _design(
                 f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol:.0%}: the closest "
                 f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them"
             )
+        shape = fitted
+        if vocab is None:
+            vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model, tied_embeddings=tied)
     lo, hi = constants()["shape"]["aspect_range"]
     if not lo <= shape.aspect_ratio <= hi:
         warnings.append(

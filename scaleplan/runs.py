@@ -182,7 +182,7 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
             if not isinstance(rec, dict):
                 raise ScaleplanError(f"{path}, runs[{i}]: each run must be a mapping, got {type(rec).__name__}")
             recs.append((f"runs[{i}]", rec))
-    header: list[str] = []
+    header = []
     for _, rec in recs:
         for k in rec:
             if str(k) not in header:

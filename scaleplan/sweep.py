@@ -112,12 +112,12 @@ def design_sweep(
             f"budget_flops ({fmt_sci(budget)}) must be smaller than target_flops ({fmt_sci(target)}): "
             "the sweep is the small runs you do before the big one"
         )
-    for nm, v, lo in (("levels", levels, 2), ("sizes_per_level", sizes_per_level, 3)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ScaleplanError(f"{nm} must be a whole number >= {lo}, got {v!r}")
-    for nm, v in (("span", span), ("size_range", size_range)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 1):
-            raise ScaleplanError(f"{nm} must be a ratio greater than 1, got {v!r}")
+    for nm, count, lo in (("levels", levels, 2), ("sizes_per_level", sizes_per_level, 3)):
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < lo:
+            raise ScaleplanError(f"{nm} must be a whole number >= {lo}, got {count!r}")
+    for nm, ratio in (("span", span), ("size_range", size_range)):
+        if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 1):
+            raise ScaleplanError(f"{nm} must be a ratio greater than 1, got {ratio!r}")
     from . import laws
 
     ref = laws.get(law)

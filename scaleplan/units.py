@@ -97,7 +97,7 @@ def parse_budgets(
                 f"{what}: {len(values) - ranges} value(s) and {ranges} range(s) of --points {points} "
                 f"give {total:,} values; the limit is {max_values:,}"
             )
-    out = []
+    out: list[float] = []
     for value in values:
         text = str(value)
         if ".." in text:

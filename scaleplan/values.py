@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 import numpy as np
 
@@ -52,6 +53,12 @@ def pick(v, i: int):
     return float(np.asarray(v)[i]) if v is not None and np.ndim(v) else v
 
 
+class Reported(Protocol):
+    """A block a result carries and reports in its JSON (for a block computed in a module above the result's)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 class PerBudget:
     """Mixin for frozen dataclass results whose numeric fields are floats, or arrays shaped like the budgets.
 
@@ -59,7 +66,13 @@ class PerBudget:
     '[i]' belongs to budget i alone, any other to all of them.
     """
 
-    _per_budget: tuple[str, ...] = ()
+    _per_budget: ClassVar[tuple[str, ...]] = ()
+
+    if TYPE_CHECKING:  # provided by each result dataclass
+        flops: Any
+        warnings: tuple[str, ...]
+
+        def to_dict(self) -> dict[str, Any]: ...
 
     def __eq__(self, other) -> bool:
         """Equal when of the same type with the same numbers: compares the JSON form, so array-valued results
@@ -68,7 +81,7 @@ class PerBudget:
             return NotImplemented
         return self.to_dict() == other.to_dict()
 
-    __hash__ = None  # results hold arrays and dicts: not hashable
+    # Defining __eq__ leaves __hash__ None: results hold arrays and dicts, so they are not hashable.
 
     @property
     def size(self) -> int:
@@ -83,7 +96,7 @@ class PerBudget:
 
     def at(self, i: int):
         warns = tuple(w for w in self.warnings if not w.startswith("[") or w.startswith(f"[{i}]"))
-        return replace(self, warnings=warns, **{k: pick(getattr(self, k), i) for k in self._per_budget})
+        return replace(cast(Any, self), warnings=warns, **{k: pick(getattr(self, k), i) for k in self._per_budget})
 
 
 def check_settings(*, mfu=None, price=None, gpus=None, peak_flops=None, inference_tokens=None) -> None:

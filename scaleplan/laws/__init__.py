@@ -252,7 +252,7 @@ def _check_downstream(source: str, block) -> None:
         raise ScaleplanError(f"{source}: downstream.default must be one of {', '.join(metrics)}")
 
 
-def law_from_dict(raw: dict, source: str = "<dict>") -> Law:
+def law_from_dict(raw: object, source: str = "<dict>") -> Law:
     """Validate a law file's contents; every bundled file passes through here once."""
     if not isinstance(raw, dict):
         raise ScaleplanError(f"{source}: a law file must be a mapping, got {type(raw).__name__}")
