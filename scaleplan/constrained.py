@@ -453,7 +453,7 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
                 f"law(s) {', '.join(silent)} predict no loss; pick laws that do, e.g. epoch, "
                 "chinchilla, muennighoff, gadre, kaplan"
             )
-    warnings: list[str] = []
+    warnings = _laws.joint_range_warnings(chosen, flops)
     epochs = None if u is None else d / u
     if epochs is not None:
         warnings += epoch_warnings(epochs)
@@ -499,7 +499,6 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
                 top1_error_metric=err_metric,
             )
         )
-        warnings += law.range_warnings(flops)
         m_range = law.fitted_range.get("tokens_per_param")
         if m_range and not m_range[0] <= d / n <= m_range[1]:
             warnings.append(

@@ -340,6 +340,18 @@ def test_fixed_allocation_of_an_over_trained_7b_model():
     json.dumps(report.to_dict(), allow_nan=False)
 
 
+def test_one_model_outside_several_laws_ranges_is_one_warning():
+    # 7B on 2T tokens = 8.4e22 FLOPs: above the largest budget of Epoch's released runs (1.3e22, arXiv:2404.10102)
+    # and of Kaplan et al.'s fits (1 PF-day = 8.64e19), said once for both, with the factor for each law.
+    report = constrained.fixed_allocation(7e9, 2e12, laws=["epoch", "kaplan"])
+    (line,) = [w for w in report.warnings if "largest budget" in w]
+    assert line == "8.4e22 FLOPs is above the largest budget fitted by epoch 6.46x, kaplan 972x; extrapolating"
+    alone = constrained.fixed_allocation(7e9, 2e12, laws=["epoch"])
+    assert "epoch: 8.4e22 FLOPs is 6.46x above the largest budget it was fitted on (1.3e22); extrapolating" in (
+        alone.warnings
+    )
+
+
 def test_fixed_allocation_with_limited_unique_data():
     report = constrained.fixed_allocation(7e9, 2e12, unique_tokens=5e11, laws=["muennighoff", "epoch", "kaplan"])
     assert report.epochs == 4.0

@@ -202,6 +202,29 @@ def range_warnings(law: Law, flops) -> list[str]:
     return out
 
 
+def joint_range_warnings(laws: list[Law], flops: float) -> list[str]:
+    """One budget judged by several laws: one warning for all the laws it lies above (or below), not one each.
+
+    A single law keeps range_warnings' wording.
+    """
+    if len(laws) == 1:
+        return range_warnings(laws[0], flops)
+    c = float(flops)
+    above, below = [], []
+    for law in laws:
+        low, high = law.fitted_range.get("flops", (0.0, np.inf))
+        if c > high:
+            above.append(f"{law.name} {fmt_number(c / high)}x")
+        elif c < low:
+            below.append(f"{law.name} {fmt_number(low / c)}x")
+    out = []
+    if above:
+        out.append(f"{fmt_sci(c)} FLOPs is above the largest budget fitted by {', '.join(above)}; extrapolating")
+    if below:
+        out.append(f"{fmt_sci(c)} FLOPs is below the smallest budget fitted by {', '.join(below)}; extrapolating")
+    return out
+
+
 def common_convention_optimum(law: Law, flops, iterations: int = 60):
     """(N_total, D, N_native) such that 6 N_total D equals `flops`, for a law stated in another convention.
 
