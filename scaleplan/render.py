@@ -342,7 +342,10 @@ def recipe_lines(r) -> list[tuple[str, str]]:
     ] + ([] if r.schedule is None else r.schedule.lines())
 
 
-def emit_plans(console: Console, fmt: Format, plans: list, title: str = "Compute-optimal plan") -> None:
+def emit_plans(console: Console, fmt: Format, plans: list, title: str | None = None) -> None:
+    if title is None:  # with tokens to serve, the plan is the inference-aware model, not the compute-optimal one
+        serving = all(p.budget_flops is not None for p in plans)
+        title = "Inference-aware plan" if serving else "Compute-optimal plan"
     records = [p.to_dict() for p in plans]
     with_inference = any(p.cost.inference_flops is not None for p in plans)
     mixed = (

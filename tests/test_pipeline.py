@@ -136,6 +136,10 @@ def test_inference_aware_gives_the_recommended_model_in_full():
     # the same recommendation as a budget file or allocate flags would give
     same = scaleplan.plan(flops=1e23, inference_tokens=2e12).to_dict()
     assert same["params"] == rec["params"] and same["tokens"] == rec["tokens"]
+    # and allocate's table says which model it shows
+    table = CliRunner().invoke(app, ["allocate", "--flops", "1e23", "--inference-tokens", "2e12"])
+    assert table.stdout.startswith("Inference-aware plan") and "16.7B" in table.stdout
+    assert CliRunner().invoke(app, ["allocate", "--flops", "1e23"]).stdout.startswith("Compute-optimal plan")
 
 
 def test_implied_mfu_of_a_fixed_model_on_a_cluster():
