@@ -83,17 +83,7 @@ class Plan(PerBudget):
             out["flops_per_token_m"] = plain(self.flops_per_token_m)
         out["flops_6nd"] = plain(6.0 * np.asarray(self.params_total) * self.tokens)
         if self.recipe is not None:
-            r = self.recipe.to_dict()
-            out.update(
-                vocab=r["vocab"],
-                learning_rate=r["learning_rate"],
-                batch_tokens=r["batch_tokens"],
-                batch_sequences=r["batch_sequences"],
-                shape=r["shape"],
-                flops_per_token=r["flops_per_token"],
-                flops_exact=r["flops_per_token"] * float(self.tokens),
-                recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops", "schedule")},
-            )
+            out.update(self.recipe.plan_fields())
         out["cost"] = self.cost.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals

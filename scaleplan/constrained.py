@@ -192,16 +192,7 @@ class ConstrainedPlan(PerBudget):
 def _pipeline_blocks(out: dict, result) -> None:
     """The recipe and cost blocks every plan carries, under the same JSON names as a compute-optimal plan."""
     if result.recipe is not None:
-        r = result.recipe.to_dict()
-        out.update(
-            vocab=r["vocab"],
-            learning_rate=r["learning_rate"],
-            batch_tokens=r["batch_tokens"],
-            batch_sequences=r["batch_sequences"],
-            shape=r["shape"],
-            flops_per_token=r["flops_per_token"],
-            recipe={k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops")},
-        )
+        out.update(result.recipe.plan_fields())
     if result.cost is not None:
         out["cost"] = result.cost.to_dict()
 

@@ -1188,6 +1188,16 @@ class Recipe:
             "warnings": list(self.warnings),
         }
 
+    def plan_fields(self) -> dict:
+        """The recipe as a plan's JSON carries it, under the same names in every mode."""
+        r = self.to_dict()
+        return {
+            **{k: r[k] for k in ("vocab", "learning_rate", "batch_tokens", "batch_sequences", "shape")},
+            "flops_per_token": r["flops_per_token"],
+            "flops_exact": r["flops_per_token"] * float(self.tokens),
+            "recipe": {k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops", "schedule")},
+        }
+
 
 def recipe(
     params_total,
