@@ -180,3 +180,17 @@ def test_the_table_says_it_once():
     assert result.stderr.count("published frontier") == 1
     assert "135B" in result.stdout and "88.2B" not in result.stdout  # the surface's minimum is not a column
     assert "even none" in result.stdout.replace("\n", " ")
+
+
+def test_the_figure_marks_the_frontier_and_draws_no_break_even_line():
+    from scaleplan import plot
+
+    plan = inference_aware(2e12, flops=1e23, law="kaplan")
+    s = plot.inference_series(plan, points=30, demand_points=8)
+    assert s.compute_optimal_params[0] == rel(kaplan_frontier(1e23)[0], rel=1e-9)
+    assert s.break_even == 0.0
+    # the frontier model is on the surface's curve at the target loss, above its minimum (the inference-aware model)
+    assert s.total[0].min() >= s.aware_total[0] * (1 - 1e-12)
+    assert s.compute_optimal_total[0] > s.aware_total[0]
+    png = plot.render_inference(s)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
