@@ -15,6 +15,12 @@ whose left side falls monotonically in D, so a bracketed bisection in log D find
 follows from the loss (the parametric form's own maths, laws/forms.py). Other loss forms (Kaplan's) and the attention
 term go through a bracketed golden-section
 search over log N with D(N) from the loss. Both are vectorised over T (scaleplan/solvers.py).
+
+A law whose published compute-optimal frontier is not the minimum of its own loss surface (Kaplan et al. 2020: Table
+6's N_opt against eq. 1.5's L(N, D); `Law.frontier_is_loss_minimum`) keeps its frontier as the compute-optimal
+column, as every other command answers: the frontier model at the budget (or the one reaching the target loss), its
+loss the surface's loss at that (N, D). The inference-aware model is the cheapest on the surface reaching that loss,
+and the plan says how much of the saving the surface gives with nothing served (`frontier_vs_surface`).
 """
 
 from __future__ import annotations
@@ -326,6 +332,8 @@ class InferencePlan:
 
 
 SARDANA = "Sardana et al. 2024, arXiv:2401.00448"
+# Where a frontier law's model for a target loss is searched for (FLOPs): far beyond any plan at both ends.
+FRONTIER_SEARCH = (1e-10, 1e45)
 
 
 def inference_aware(
@@ -365,14 +373,20 @@ def inference_aware(
         check_positive(flops, "--flops")
         tokens_for_loss(law, 1.0, 1.0)  # the clear error for laws without a loss, before anything else
         warnings += law.range_warnings(flops)
-        # Kaplan's frontier is not the minimum of its own L(N, D); the quality is the loss law's optimum at C
-        n0, d0 = law.loss_optimum(flops)
-        target_loss = float(law.loss(n0, d0))
+        # The quality is the loss of the law's compute-optimal model at C: its published frontier (for Kaplan,
+        # Table 6, which is not the minimum of its own L(N, D)), the answer `allocate` gives.
+        n_front, d_front = law.optimum(flops)
+        target_loss = float(law.loss(n_front, d_front))
     elif not np.isfinite(target_loss):
         raise ScaleplanError(f"--target-loss must be finite, got {target_loss!r}")
     weight = 1.0 if objective == "flops" else costs.inference_weight
     with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
         n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
+        if not law.frontier_is_loss_minimum:  # the compute-optimal model is on the frontier, not the surface
+            if flops is None:
+                n_front, d_front = _frontier_for_loss(law, target_loss)
+            n_base = np.full(tokens.shape, float(n_front))
+            d_base = np.full(tokens.shape, float(d_front))
     if not np.all(np.isfinite(n_base) & (np.asarray(n_base) >= 1.0)):
         n_small, d_small = law.optimum(limits.min_flops(law))
         raise ScaleplanError(
@@ -398,8 +412,10 @@ def inference_aware(
     if np.any(np.asarray(d_opt) / n_opt > 10_000):
         warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
     frontier = None
-    if not law.is_parametric:  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
-        frontier = _frontier_vs_surface(law, float(np.ravel(n_base)[0]), float(np.ravel(d_base)[0]))
+    baseline = None
+    if not law.frontier_is_loss_minimum:  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
+        baseline = (float(n_front), float(d_front))
+        frontier = _frontier_vs_surface(law, *baseline, target_loss, objective, costs, context, break_even)
         warnings.append(frontier["note"])
     plan = InferencePlan(
         law.name,
@@ -417,30 +433,70 @@ def inference_aware(
         frontier,
     )
     if break_even:
-        plan = replace(plan, break_even_tokens=break_even_tokens(law, target_loss, objective, costs, context))
+        plan = replace(
+            plan, break_even_tokens=break_even_tokens(law, target_loss, objective, costs, context, baseline=baseline)
+        )
     return plan
 
 
-def _frontier_vs_surface(law: laws.Law, n_surface: float, d_surface: float) -> dict:
-    """How far the law's published frontier is from the minimum of its loss surface at the same budget."""
-    c = 6.0 * n_surface * d_surface
-    n_front, d_front = (float(x) for x in law.optimum(c))
+def _frontier_for_loss(law: laws.Law, loss: float) -> tuple[float, float]:
+    """(N, D) of the law's frontier model whose loss is `loss`: a bisection in log C along the frontier (its loss
+    falls as C grows: N and D both grow with C)."""
+
+    def above(log_c):
+        n, d = law.optimum(np.exp(log_c))
+        return law.loss(n, d) > loss
+
+    lo, hi = np.log(np.array([FRONTIER_SEARCH[0]])), np.log(np.array([FRONTIER_SEARCH[1]]))
+    if above(hi)[0]:
+        raise ScaleplanError(
+            f"target loss {loss:g} is below what {law.name}'s compute-optimal frontier reaches with "
+            f"{fmt_sci(FRONTIER_SEARCH[1])} FLOPs; give a higher loss"
+        )
+    lo, hi = solvers.bisect(above, lo, hi, iterations=200, rtol=1e-15)
+    n, d = law.optimum(np.exp(hi))
+    return float(n[0]), float(d[0])
+
+
+def _frontier_vs_surface(
+    law: laws.Law, n_front: float, d_front: float, loss: float, objective, costs, context, break_even: bool
+) -> dict:
+    """How the law's loss surface differs from its published frontier at the frontier model's budget C: the
+    surface's minimum at C, and the cheapest model on the surface reaching the frontier model's loss with nothing
+    served (the part of the inference-aware saving that is not due to serving)."""
+    c = 6.0 * n_front * d_front
+    n_surface, d_surface = (float(x) for x in law.loss_optimum(c))
+    n_cheap, d_cheap = (float(np.ravel(x)[0]) for x in optimum_for_loss(law, loss, np.zeros(1)))
+    c_cheap = 6.0 * n_cheap * d_cheap
     ratio = n_surface / n_front
+    saving = 1.0 - c_cheap / c
+    serving = break_even_tokens(law, loss, objective, costs, context) if break_even else None
     note = (
-        f"{law.name}: the compute-optimal column is the minimum of the law's loss surface L(N, D), "
-        f"{fmt_count(n_surface)} parameters at {fmt_sci(c)} FLOPs, {abs(ratio - 1):.0%} "
-        f"{'below' if ratio < 1 else 'above'} its published frontier's {fmt_count(n_front)} (the compute-optimal "
-        "answer of every other command); inference-aware sizing needs the surface"
+        f"{law.name}: the compute-optimal column is the law's published frontier ({fmt_count(n_front)} parameters "
+        f"on {fmt_count(d_front)} tokens at {fmt_sci(c)} FLOPs, as allocate answers); inference-aware sizing needs "
+        f"its loss surface L(N, D), whose minimum at that budget is {fmt_count(n_surface)} parameters "
+        f"({abs(ratio - 1):.0%} {'below' if ratio < 1 else 'above'} the frontier) and which reaches the frontier "
+        f"model's loss {loss:.4f} with {fmt_sci(c_cheap)} FLOPs ({saving:.1%} less, {fmt_count(n_cheap)} parameters)"
+        + (
+            " even with no tokens served: that part of the saving is not due to serving"
+            if saving > BREAK_EVEN_SAVING
+            else " with no tokens served"
+        )
     )
     return {
         "flops": c,
         "frontier_params": n_front,
         "frontier_tokens": d_front,
+        "frontier_loss": float(loss),
         "surface_params": n_surface,
         "surface_tokens": d_surface,
-        "surface_vs_frontier_params": ratio,
-        "frontier_loss": float(law.loss(n_front, d_front)),
         "surface_loss": float(law.loss(n_surface, d_surface)),
+        "surface_vs_frontier_params": ratio,
+        "surface_params_for_frontier_loss": n_cheap,
+        "surface_tokens_for_frontier_loss": d_cheap,
+        "surface_flops_for_frontier_loss": c_cheap,
+        "saving_without_serving": saving,
+        "serving_break_even_tokens": serving,
         "note": note,
     }
 
@@ -454,21 +510,30 @@ def _squeeze(side: Side) -> Side:
     return Side(**{k: _scalar(v) for k, v in side.__dict__.items()})
 
 
-def savings(law, loss, tokens, objective, costs, context):
-    """Fractional saving of the objective's own measure (FLOPs or dollars) against the compute-optimal model."""
+def savings(law, loss, tokens, objective, costs, context, baseline=None):
+    """Fractional saving of the objective's own measure (FLOPs or dollars) against the compute-optimal model: the
+    cheapest model on the loss surface with nothing served, or `baseline` (N, D), a frontier law's model."""
     weight = 1.0 if objective == "flops" else costs.inference_weight
     t = np.asarray(tokens, float)
-    n_base, d_base = optimum_for_loss(law, loss, np.zeros_like(t), context)
+    if baseline is None:
+        n_base, d_base = optimum_for_loss(law, loss, np.zeros_like(t), context)
+    else:
+        n_base, d_base = np.full(t.shape, baseline[0]), np.full(t.shape, baseline[1])
     n_opt, d_opt = optimum_for_loss(law, loss, t * weight, context)
     base, best = costed_side(law, n_base, d_base, t, costs, context), costed_side(law, n_opt, d_opt, t, costs, context)
     key = "total_flops" if objective == "flops" else "total_dollars"
     return 1.0 - np.asarray(getattr(best, key)) / getattr(base, key)
 
 
-def break_even_tokens(law, loss, objective, costs, context, saving: float = BREAK_EVEN_SAVING) -> float | None:
-    """The inference demand above which the inference-aware model saves more than `saving` (1%)."""
+def break_even_tokens(
+    law, loss, objective, costs, context, saving: float = BREAK_EVEN_SAVING, baseline=None
+) -> float | None:
+    """The inference demand above which the inference-aware model saves more than `saving` (1%); 0.0 where it does
+    with nothing served (against a frontier `baseline` the loss surface may reach the same loss more cheaply)."""
+    if baseline is not None and savings(law, loss, np.zeros(1), objective, costs, context, baseline)[0] > saving:
+        return 0.0
     grid = np.geomspace(1e6, 1e20, 57)
-    s = savings(law, loss, grid, objective, costs, context)
+    s = savings(law, loss, grid, objective, costs, context, baseline)
     above = np.nonzero(s > saving)[0]
     if above.size == 0:
         return None
@@ -477,7 +542,7 @@ def break_even_tokens(law, loss, objective, costs, context, saving: float = BREA
     lo, hi = np.log(grid[above[0] - 1]), np.log(grid[above[0]])
     for _ in range(5):  # vectorised refinement: each round shrinks the bracket 63-fold (to ~1e-9 in log T)
         points = np.linspace(lo, hi, 64)
-        first = int(np.argmax(savings(law, loss, np.exp(points), objective, costs, context) > saving))
+        first = int(np.argmax(savings(law, loss, np.exp(points), objective, costs, context, baseline) > saving))
         if first == 0:  # the crossing is at the bracket's low end already
             return float(np.exp(points[0]))
         lo, hi = points[first - 1], points[first]
@@ -488,6 +553,18 @@ def describe_break_even(plan: InferencePlan) -> str:
     measure = "FLOPs" if plan.objective == "flops" else "dollars"
     if plan.break_even_tokens is None:
         return f"No demand up to 1e20 tokens saves more than 1% of {measure}"
+    if plan.break_even_tokens == 0.0:  # a frontier law: its loss surface beats the frontier with nothing served
+        f = plan.frontier or {}
+        serving = f.get("serving_break_even_tokens")
+        above = (
+            f"above {fmt_sci(serving)} inference tokens" if serving is not None else "at no demand up to 1e20 tokens"
+        )
+        return (
+            f"The inference-aware model saves more than 1% of total {measure} at any demand, even none: "
+            f"{plan.law}'s loss surface reaches this loss with {f.get('saving_without_serving', 0.0):.1%} fewer "
+            f"training FLOPs than its frontier model. Against the surface's cheapest model for this loss, serving "
+            f"saves more than 1% {above}"
+        )
     return (
         f"Above {fmt_sci(plan.break_even_tokens)} inference tokens the inference-aware model saves more than 1% "
         f"of total {measure}"

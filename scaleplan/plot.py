@@ -733,7 +733,7 @@ def render_inference(series: InferenceSeries) -> bytes:
         right.scatter(
             s.demand, s.aware_params, marker="*", s=320, color="C3", edgecolor="black", zorder=5, label="your demand"
         )
-        if s.break_even is not None:
+        if s.break_even:  # None: no demand saves 1%; 0: a frontier law's surface saves with nothing served
             right.axvline(
                 s.break_even, color="C2", ls=":", lw=2, label=f"saves > 1% above {fmt_sci(s.break_even)} tokens"
             )
