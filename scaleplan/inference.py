@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from . import conventions, laws, limits, solvers
 from .cost import DEFAULT_MFU, Hardware, get_hardware
 from .errors import ScaleplanError
 from .units import fmt_count, fmt_sci
-from .values import check_positive, pick, plain
+from .values import Values, check_positive, pick, plain
 
 # Sardana et al.'s repository defaults (cost_optimal.py): prefill MFU 0.5, decode MFU 0.01 (decoding is memory-
 # bound), 70 prompt and 215 generated tokens per request.
@@ -133,6 +134,7 @@ def serving_costs(
     for flag, hw_, value in (("--price", train_hw, train_price), ("--inference-price", infer_hw, inference_price)):
         if value is None:
             raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
+    assert train_price is not None and inference_price is not None
     train_hw.peak(precision)  # a clear error where the training chip has no such path
     bits = 16 if inference_bits is None else int(inference_bits)
     if bits not in BITS_SPEEDUP:
@@ -202,6 +204,7 @@ def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float 
 def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float | None = None):
     """(N, D) minimising training FLOPs + weighted inference FLOPs at fixed loss; vectorised over tokens."""
     tokens_for_loss(law, 1.0, loss)  # raises the clear error for laws without a loss
+    assert law.irreducible_loss is not None  # a law with a loss has one
     if not loss > law.irreducible_loss:
         raise ScaleplanError(
             f"target loss {loss:g} is not reachable under {law.name}: the irreducible loss is "
@@ -219,17 +222,17 @@ def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float
 class Side:
     """One model (compute-optimal or inference-aware) with its FLOPs and dollars. Arrays over demand, or floats."""
 
-    params: object
-    tokens: object
-    tokens_per_param: object
-    training_flops: object
-    inference_flops: object
-    total_flops: object
-    training_dollars: object
-    prefill_dollars: object
-    decode_dollars: object
-    total_dollars: object
-    gpu_hours: object
+    params: Values
+    tokens: Values
+    tokens_per_param: Values
+    training_flops: Values
+    inference_flops: Values
+    total_flops: Values
+    training_dollars: Values
+    prefill_dollars: Values
+    decode_dollars: Values
+    total_dollars: Values
+    gpu_hours: Values
 
     def at(self, i: int) -> Side:
         return Side(**{k: pick(v, i) for k, v in self.__dict__.items()})
@@ -279,7 +282,7 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
 class InferencePlan:
     law: str
     loss: float
-    inference_tokens: object
+    inference_tokens: Any  # a float, or an array of demands (a sweep)
     objective: str
     compute_optimal: Side
     inference_aware: Side
@@ -377,8 +380,10 @@ def inference_aware(
         # Table 6, which is not the minimum of its own L(N, D)), the answer `allocate` gives.
         n_front, d_front = law.optimum(flops)
         target_loss = float(law.loss(n_front, d_front))
-    elif not np.isfinite(target_loss):
-        raise ScaleplanError(f"--target-loss must be finite, got {target_loss!r}")
+    else:
+        assert target_loss is not None  # exactly one of flops and target_loss (checked above)
+        if not np.isfinite(target_loss):
+            raise ScaleplanError(f"--target-loss must be finite, got {target_loss!r}")
     weight = 1.0 if objective == "flops" else costs.inference_weight
     with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
         n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
