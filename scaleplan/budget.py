@@ -7,13 +7,12 @@ file holds the same fields; top-level fields are defaults for every entry of an 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from . import _yaml, limits
 from . import cost as cost_mod
-from .errors import ScaleplanError
+from .errors import ScaleplanError, as_flag
 from .units import parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
 
 # field -> (parser, help); the same parsers serve flags and YAML, so "1e21" means the same everywhere.
@@ -141,7 +140,7 @@ class Budget:
             except BudgetFieldError as exc:
                 raise BudgetFieldError(where + exc.path, exc.template) from None
             except ScaleplanError as exc:
-                raise BudgetFieldError(where + key, str(exc)) from None
+                raise BudgetFieldError(where + key, exc.template) from None
         return cls(**values)
 
     def merged(self, defaults: Budget) -> Budget:
@@ -171,7 +170,7 @@ class Budget:
         except BudgetFieldError:
             raise
         except ScaleplanError as exc:
-            raise BudgetFieldError("hardware", str(exc)) from None
+            raise BudgetFieldError("hardware", exc.template) from None
 
     def resolve(self, law=None) -> Resolved:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way.
@@ -185,7 +184,7 @@ class Budget:
             try:
                 limits.check_model(spec["total_params"], self.tokens, what="<moe.total_params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
-                raise BudgetFieldError("moe", str(exc)) from None
+                raise BudgetFieldError("moe", exc.template) from None
             return replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
         if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
             implied = self.implied_utilisation()
@@ -196,7 +195,7 @@ class Budget:
             try:
                 limits.check_model(params, tokens, what="<params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
-                raise BudgetFieldError("tokens" if "<tokens>" in str(exc) else "params", str(exc)) from None
+                raise BudgetFieldError("tokens" if "<tokens>" in exc.template else "params", exc.template) from None
             return replace(self, flops=6.0 * params * tokens, params=None, tokens=None).resolve(law)
         ways = [
             w
@@ -225,7 +224,7 @@ class Budget:
         try:
             hw.peak(precision)  # a clear error where the chip has no such path
         except ScaleplanError as exc:
-            raise BudgetFieldError("precision", str(exc)) from None
+            raise BudgetFieldError("precision", exc.template) from None
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
             raise BudgetFieldError("inference", "<inference> needs tokens: (how many tokens the model will serve)")
@@ -243,7 +242,7 @@ class Budget:
         try:
             limits.check_flops(flops, "budget", law_obj)
         except ScaleplanError as exc:
-            raise BudgetFieldError(ways[0], str(exc).removeprefix("budget: ")) from None
+            raise BudgetFieldError(ways[0], exc.template.removeprefix("budget: ")) from None
         return Resolved(
             flops=flops,
             hardware=hw,
@@ -275,7 +274,7 @@ class Budget:
                 recompute=self.recompute or "none",
             )
         except ScaleplanError as exc:
-            raise BudgetFieldError("days" if self.days is not None else "dollars", str(exc)) from None
+            raise BudgetFieldError("days" if self.days is not None else "dollars", exc.template) from None
         if not 0 < implied.mfu <= 1:
             raise BudgetFieldError(
                 "days" if self.days is not None else "dollars",
@@ -336,7 +335,7 @@ class Budget:
         try:
             return laws.get(law or self.law or laws.DEFAULT_LAW)
         except ScaleplanError as exc:
-            raise BudgetFieldError("law", str(exc)) from None
+            raise BudgetFieldError("law", exc.template) from None
 
 
 @dataclass(frozen=True)
@@ -350,28 +349,21 @@ class Resolved:
     precision: str = "bf16"
 
 
-_MARK = re.compile(r"<([a-z_.]+)>")
-
-
 class BudgetFieldError(ScaleplanError):
     """A bad field. `path` locates it ('mfu', 'scenarios.0.mfu', 'inference.tokens'); the message names fields as
     <field> marks, shown as the plain key (files, Python) or as the flag (`for_flags()`, the CLI)."""
 
     def __init__(self, path: str, message: str):
-        self.path, self.template = path, message
-        super().__init__(_MARK.sub(lambda m: m.group(1), message))
+        self.path = path
+        super().__init__(message)
 
     @property
     def message(self) -> str:
         return str(self)
 
     def for_flags(self) -> str:
-        def flag(name: str) -> str:
-            name = name.removeprefix("moe.")  # the moe block's keys are flags of their own (--active-params)
-            return "--" + name.replace("_", "-").replace(".", "-")
-
-        text = _MARK.sub(lambda m: flag(m.group(1)), self.template)
-        own = flag(self.path.split(".")[-1] if self.path.startswith("scenarios.") else self.path)
+        text = super().for_flags()
+        own = as_flag(self.path.split(".")[-1] if self.path.startswith("scenarios.") else self.path)
         return text if "--" in text else f"{own}: {text}"
 
 
@@ -467,7 +459,7 @@ def _parse_moe(raw, where: str) -> dict | None:
         try:
             x = parse_quantity(value, label)
         except ScaleplanError as exc:
-            raise BudgetFieldError(f"{where}.{key}", str(exc)) from None
+            raise BudgetFieldError(f"{where}.{key}", exc.template) from None
         if key in ("total_params", "active_params"):
             if "$" in str(value) or not x > 0:
                 raise BudgetFieldError(
@@ -511,7 +503,7 @@ def _parse_inference(raw, where: str) -> dict:
             else:
                 out[key] = parse_positive(value, label)
         except ScaleplanError as exc:
-            raise BudgetFieldError(label, str(exc)) from None
+            raise BudgetFieldError(label, exc.template) from None
     return out
 
 

@@ -82,7 +82,7 @@ def load_checkpoints(
     run_col = find_run_column(header, run_column)
     if run_col is None:
         raise ScaleplanError(
-            f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); name one with --run-column"
+            f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); name one with <run_column>"
         )
     chosen = runs_mod._resolve_columns(path, [h for h in header if h != run_col], columns)
     n = len(recs)

@@ -16,7 +16,7 @@ from . import laws as laws_mod
 from . import limits
 from .allocate import Plan, plan_budget
 from .allocate import compare as compare_laws
-from .budget import Budget, BudgetFieldError, load_budget_file
+from .budget import Budget, load_budget_file
 from .errors import ScaleplanError
 from .files import check_target, write_atomic
 from .render import (
@@ -51,10 +51,8 @@ class _Group(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except BudgetFieldError as exc:
+        except ScaleplanError as exc:  # the library names arguments; the CLI shows them as flags
             _fail(exc.for_flags())
-        except ScaleplanError as exc:
-            _fail(str(exc))
         except _USAGE_ERROR as exc:
             _usage_error(exc)
 
@@ -1253,7 +1251,7 @@ def precision_cmd(
             try:
                 prec.parse_format(name, block_size)
             except ScaleplanError as exc:
-                raise ScaleplanError(f"{flag}: {exc}") from None
+                raise ScaleplanError(f"{flag}: {exc.template}") from None
     n = None if params is None else _capped(params, "--params", prec.MAX_PARAMS)
     d = None if tokens is None else _capped(tokens, "--tokens", prec.MAX_TOKENS)
     c = None if flops is None else _capped(flops, "--flops", prec.MAX_FLOPS)

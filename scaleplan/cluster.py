@@ -81,23 +81,23 @@ def plan_cluster(
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
     if (params is None) != (tokens is None):
-        raise ScaleplanError("give --params with --tokens (or --flops alone)")
+        raise ScaleplanError("give <params> with <tokens> (or <flops> alone)")
     if params is not None and flops is not None:
-        raise ScaleplanError("--params/--tokens set the FLOPs (6ND); drop --flops")
+        raise ScaleplanError("<params>/<tokens> set the FLOPs (6ND); drop <flops>")
     if params is None and flops is None:
-        raise ScaleplanError("give --params and --tokens, or --flops")
+        raise ScaleplanError("give <params> and <tokens>, or <flops>")
     if active_params is not None:
         if params is None:
-            raise ScaleplanError("--active-params needs --params (the total, all experts) and --tokens")
+            raise ScaleplanError("<active_params> needs <params> (the total, all experts) and <tokens>")
         if not 0 < active_params <= params:
-            raise ScaleplanError(f"--active-params must be in (0, --params], got {active_params:g}")
+            raise ScaleplanError(f"<active_params> must be in (0, <params>], got {active_params:g}")
     if zero not in (0, 1, 2, 3):
-        raise ScaleplanError(f"--zero must be 0, 1, 2 or 3, got {zero!r}")
-    for name, v in (("--gpus", gpus), ("--micro-batch", micro_batch), ("--context", context)):
+        raise ScaleplanError(f"<zero> must be 0, 1, 2 or 3, got {zero!r}")
+    for name, v in (("<gpus>", gpus), ("<micro_batch>", micro_batch), ("<context>", context)):
         if v is not None and (int(v) != v or not 0 < v <= 10_000_000):
             raise ScaleplanError(f"{name} must be a whole number from 1 to 10,000,000, got {v!r}")
     if params is None and (layers is not None or d_model is not None or heads is not None):
-        raise ScaleplanError("--layers, --d-model and --heads pin the shape designed from --params")
+        raise ScaleplanError("<layers>, <d_model> and <heads> pin the shape designed from <params>")
     gpus = None if gpus is None else int(gpus)
     active = params if active_params is None else active_params
     if active is not None and tokens is not None:
@@ -124,7 +124,7 @@ def plan_cluster(
             expert_params=0.0 if active_params is None else params - active,
         )
     if recompute == "selective" and shape is None:
-        raise ScaleplanError("--recompute selective needs the model's shape: give --params and --tokens")
+        raise ScaleplanError("<recompute> selective needs the model's shape: give <params> and <tokens>")
     ratio = (
         cost_mod.recompute_ratio(
             recompute, context=shape.context, d_model=shape.d_model, layers=shape.layers, vocab=shape.vocab
@@ -134,20 +134,20 @@ def plan_cluster(
     )
 
     timed = days is not None or dollars is not None
-    for name, share in (("--mfu", mfu), ("--hfu", hfu)):
+    for name, share in (("<mfu>", mfu), ("<hfu>", hfu)):
         if share is not None and not 0 < share <= 1:
             raise ScaleplanError(f"{name} must be in (0, 1], got {share!r}")
     if timed and (mfu is not None or hfu is not None):
         raise ScaleplanError(
-            "give the utilisation (--mfu or --hfu) or the time (--days or --dollars), not both: "
+            "give the utilisation (<mfu> or <hfu>) or the time (<days> or <dollars>), not both: "
             "the time implies the utilisation"
         )
     if mfu is not None and hfu is not None:
-        raise ScaleplanError("give --mfu or --hfu, not both")
+        raise ScaleplanError("give <mfu> or <hfu>, not both")
     if days is not None and gpus is None:
-        raise ScaleplanError("--days needs --gpus")
+        raise ScaleplanError("<days> needs <gpus>")
     if days is not None and dollars is not None:
-        raise ScaleplanError("give --days or --dollars, not both")
+        raise ScaleplanError("give <days> or <dollars>, not both")
     price = hw.price_per_hour if price is None else price
     gpus_used = cost_mod.DEFAULT_GPUS if gpus is None else int(gpus)
     if timed:

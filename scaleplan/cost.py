@@ -83,7 +83,7 @@ class Hardware:
             field = {"bf16": "peak_flops", "fp8": "fp8_flops", "fp4": "fp4_flops"}[precision]
             raise ScaleplanError(
                 f"{self.key} has no dense {precision.upper()} peak ({self.why_missing(field)}); "
-                f"choose another --precision or give --peak-flops"
+                f"choose another <precision> or give <peak_flops>"
             )
         return float(value)
 
@@ -265,7 +265,7 @@ def get_hardware(
         close = difflib.get_close_matches(key, list(table), n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         keys = sorted({hw.key for hw in table.values()})
-        raise ScaleplanError(f"unknown hardware {name!r}{hint} (known: {', '.join(keys)}; or give --peak-flops)")
+        raise ScaleplanError(f"unknown hardware {name!r}{hint} (known: {', '.join(keys)}; or give <peak_flops>)")
     hw = table[key]
     if peak_flops is not None:
         peak = float(peak_flops)
@@ -580,7 +580,7 @@ def implied_utilisation(
         )
     if dollars is not None:
         if price is None:
-            raise ScaleplanError(f"--dollars needs --price here: {price_label(hw, None)}")
+            raise ScaleplanError(f"<dollars> needs <price> here: {price_label(hw, None)}")
         gpu_hours = dollars / price
     elif gpu_hours is None:
         assert gpus is not None and days is not None  # the one way left

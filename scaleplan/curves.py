@@ -639,7 +639,7 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
         if col is None:
             raise ScaleplanError(
                 f"{path}: no column for {key} (looked for {', '.join(LOG_ALIASES[key][:4])}, ...); "
-                f"columns present: {', '.join(header) or 'none'}; map one with --columns {key}=NAME"
+                f"columns present: {', '.join(header) or 'none'}; map one with <columns> {key}=NAME"
             )
         chosen[key] = col
     data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}

@@ -56,7 +56,7 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
     targets = {name: folder / f"{name}.yaml" for name in texts}
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not force:
-        raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
+        raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use <force>)")
     items = {targets[name]: text for name, text in texts.items()}
     # An example that plans with a law file of its own (laws/NAME.yaml, relative to it) brings that file along.
     for law in sorted((_FOLDER / "laws").glob("*.yaml")):

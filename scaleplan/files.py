@@ -122,7 +122,7 @@ def check_target(
         raise ScaleplanError(f"{shown}: is a folder; give a file name")
     if p.exists() or p.is_symlink():
         if not force:
-            raise ScaleplanError(f"{shown}: exists; pass --force to replace it")
+            raise ScaleplanError(f"{shown}: exists; pass <force> to replace it")
         if not p.is_file():
             raise ScaleplanError(f"{shown}: exists and is not a regular file")
     _probe_writable(folder, shown)
@@ -150,12 +150,12 @@ def _commit(tmp: str, path: Path, force: bool) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise ScaleplanError(f"{path}: exists; pass --force to replace it") from None
+        raise ScaleplanError(f"{path}: exists; pass <force> to replace it") from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
             raise
         if path.exists():  # a file system without hard links: check, then rename
-            raise ScaleplanError(f"{path}: exists; pass --force to replace it") from None
+            raise ScaleplanError(f"{path}: exists; pass <force> to replace it") from None
         os.replace(tmp, path)
         return
     os.unlink(tmp)

@@ -131,20 +131,20 @@ def serving_costs(
     train_price = price if price is not None else train_hw.price_per_hour
     if inference_price is None:
         inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour
-    for flag, hw_, value in (("--price", train_hw, train_price), ("--inference-price", infer_hw, inference_price)):
+    for flag, hw_, value in (("<price>", train_hw, train_price), ("<inference_price>", infer_hw, inference_price)):
         if value is None:
             raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
     assert train_price is not None and inference_price is not None
     train_hw.peak(precision)  # a clear error where the training chip has no such path
     bits = 16 if inference_bits is None else int(inference_bits)
     if bits not in BITS_SPEEDUP:
-        raise ScaleplanError(f"--inference-bits must be 16 or 8, got {inference_bits!r}")
-    for name, value in (("--prefill-mfu", prefill_mfu), ("--decode-mfu", decode_mfu), ("--mfu", mfu)):
+        raise ScaleplanError(f"<inference_bits> must be 16 or 8, got {inference_bits!r}")
+    for name, value in (("<prefill_mfu>", prefill_mfu), ("<decode_mfu>", decode_mfu), ("<mfu>", mfu)):
         if value is not None and not 0 < value <= 1:
             raise ScaleplanError(f"{name} must be in (0, 1], got {value!r}")
     if prompt_share is not None and not 0 <= prompt_share <= 1:
-        raise ScaleplanError(f"--prompt-share must be in [0, 1], got {prompt_share!r}")
-    for name, value in (("--price", train_price), ("--inference-price", inference_price)):
+        raise ScaleplanError(f"<prompt_share> must be in [0, 1], got {prompt_share!r}")
+    for name, value in (("<price>", train_price), ("<inference_price>", inference_price)):
         if not value > 0:
             raise ScaleplanError(f"{name} must be positive, got {value!r}")
     return ServingCosts(
@@ -363,17 +363,17 @@ def inference_aware(
     tokens = np.asarray(inference_tokens, float)
     if tokens.size == 0 or not np.all(np.isfinite(tokens)) or np.any(tokens < 0):
         raise ScaleplanError(
-            f"--inference-tokens must be zero or positive and finite, got {tokens.ravel()[:3].tolist()}"
+            f"<inference_tokens> must be zero or positive and finite, got {tokens.ravel()[:3].tolist()}"
         )
     if objective not in ("flops", "cost"):
-        raise ScaleplanError(f"--objective must be 'flops' or 'cost', got {objective!r}")
+        raise ScaleplanError(f"<objective> must be 'flops' or 'cost', got {objective!r}")
     if (flops is None) == (target_loss is None):
         raise ScaleplanError(
-            "give the quality one way: --flops (the loss its compute-optimal model reaches) or --target-loss"
+            "give the quality one way: <flops> (the loss its compute-optimal model reaches) or <target_loss>"
         )
     warnings = []
     if flops is not None:
-        check_positive(flops, "--flops")
+        check_positive(flops, "<flops>")
         tokens_for_loss(law, 1.0, 1.0)  # the clear error for laws without a loss, before anything else
         warnings += law.range_warnings(flops)
         # The quality is the loss of the law's compute-optimal model at C: its published frontier (for Kaplan,
@@ -383,7 +383,7 @@ def inference_aware(
     else:
         assert target_loss is not None  # exactly one of flops and target_loss (checked above)
         if not np.isfinite(target_loss):
-            raise ScaleplanError(f"--target-loss must be finite, got {target_loss!r}")
+            raise ScaleplanError(f"<target_loss> must be finite, got {target_loss!r}")
     weight = 1.0 if objective == "flops" else costs.inference_weight
     with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
         n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)

@@ -300,10 +300,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if not 2 <= args.n <= 100_000:
-            raise ScaleplanError(f"--n must be from 2 to 100,000, got {args.n}")
+            raise ScaleplanError(f"<n> must be from 2 to 100,000, got {args.n}")
         text = epoch_draws(args.runs, n=args.n, seed=args.seed)
         write_atomic(args.out, text, [args.runs], force=args.force)
-    except (ScaleplanError, OSError) as exc:
+    except ScaleplanError as exc:
+        print(f"error: {exc.for_flags()}")
+        return 2
+    except OSError as exc:
         print(f"error: {exc}")
         return 2
     print(f"wrote {args.out}")

@@ -133,7 +133,7 @@ MAX_TOKENS = 1e18  # a million trillion tokens: ~30,000x the largest published t
 
 
 def check_model(
-    params: float, tokens: float | None = None, what: str = "--params", what_tokens: str = "--tokens"
+    params: float, tokens: float | None = None, what: str = "<params>", what_tokens: str = "<tokens>"
 ) -> tuple[float, float | None]:
     """A model size (and tokens) inside [MIN_PARAMS, MAX_PARAMS] and (0, MAX_TOKENS]."""
     if params > MAX_PARAMS:

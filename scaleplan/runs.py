@@ -216,13 +216,13 @@ def _resolve_columns(path, header: list[str], columns: dict | None) -> dict:
         if key not in chosen:
             raise ScaleplanError(
                 f"{path}: missing column for {key} (looked for {', '.join(ALIASES[key][:6])}, ...); "
-                f"columns present: {present}; map one with --columns {key}=NAME"
+                f"columns present: {present}; map one with <columns> {key}=NAME"
             )
     if "tokens" not in chosen and "flops" not in chosen:
         raise ScaleplanError(
             f"{path}: missing column for tokens or flops (looked for {', '.join(ALIASES['tokens'][:4])}, "
             f"{', '.join(ALIASES['flops'][:4])}, ...); columns present: {present}; "
-            f"map one with --columns tokens=NAME or --columns flops=NAME"
+            f"map one with <columns> tokens=NAME or <columns> flops=NAME"
         )
     return chosen
 

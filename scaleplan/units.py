@@ -77,7 +77,7 @@ def parse_fraction(value, what: str, low_open: bool = True) -> float:
 
 def parse_budgets(
     values,
-    what: str = "--flops",
+    what: str = "<flops>",
     points: int = 8,
     allow_zero: bool = False,
     max_values: int | None = None,
@@ -94,7 +94,7 @@ def parse_budgets(
         total = len(values) - ranges + ranges * max(points, 0)
         if total > max_values:
             raise ScaleplanError(
-                f"{what}: {len(values) - ranges} value(s) and {ranges} range(s) of --points {points} "
+                f"{what}: {len(values) - ranges} value(s) and {ranges} range(s) of <points> {points} "
                 f"give {total:,} values; the limit is {max_values:,}"
             )
     out: list[float] = []
@@ -106,7 +106,7 @@ def parse_budgets(
             if high <= low:
                 raise ScaleplanError(f"{what} range {text!r} must go from low to high")
             if points < 2:
-                raise ScaleplanError(f"--points must be at least 2, got {points}")
+                raise ScaleplanError(f"<points> must be at least 2, got {points}")
             out.extend(np.geomspace(low, high, points))
         elif allow_zero:
             x = parse_quantity(text, what)

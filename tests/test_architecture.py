@@ -219,3 +219,35 @@ def test_solvers_is_where_they_live():
 def test_hoffmanns_g_is_written_once():
     where = sorted(name for name, path in MODULES.items() if GROWTH.search(path.read_text(encoding="utf-8")))
     assert set(where) - GROWTH_ELSEWHERE == {"laws.forms"}, where
+
+
+# (e) Library messages name arguments, not CLI flags (issue 11, item 6): a message marks an argument as <name>, which
+# Python callers read as `name` and the CLI shows as `--name` (ScaleplanError.for_flags). Only the CLI's own layers
+# may write flags; a command line offered as advice ("scaleplan fit RUNS --save FILE") is not a flag name.
+CLI_LAYERS = {name for layer in LAYERS[:2] for name in layer}
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+
+
+def _raised_text(node: ast.Raise) -> str:
+    if not isinstance(node.exc, ast.Call) or not node.exc.args:
+        return ""
+    parts = [n.value for n in ast.walk(node.exc.args[-1]) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n not in CLI_LAYERS))
+def test_library_messages_name_arguments_not_flags(name):
+    raised = [n for n in ast.walk(tree(name)) if isinstance(n, ast.Raise)]
+    flags = [
+        f"{name}:{n.lineno}: {FLAG.search(text).group()}"
+        for n in raised
+        if (text := _raised_text(n)) and FLAG.search(text) and "scaleplan " not in text
+    ]
+    assert not flags, f"name the argument as a <mark> instead: {flags}"
+
+
+def test_the_flag_checker_catches_what_it_should():
+    bad = ast.parse('raise ScaleplanError(f"--mfu must be in (0, 1], got {x}")').body[0]
+    good = ast.parse('raise ScaleplanError(f"<mfu> must be in (0, 1], got {x}")').body[0]
+    assert isinstance(bad, ast.Raise) and isinstance(good, ast.Raise)
+    assert FLAG.search(_raised_text(bad)) and not FLAG.search(_raised_text(good))

@@ -83,7 +83,7 @@ def test_implied_from_days_and_dollars():
         "above the highest reported" in w for w in cost.implied_utilisation(1e25, h100, gpus=1024, days=30).warnings
     )
     assert any("below 10%" in w for w in cost.implied_utilisation(1e22, h100, gpus=1024, days=30).warnings)
-    with pytest.raises(ScaleplanError, match="needs --price"):
+    with pytest.raises(ScaleplanError, match="dollars needs price"):
         cost.implied_utilisation(1e24, cost.get_hardware("b200"), dollars=1e6)
 
 

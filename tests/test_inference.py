@@ -141,10 +141,10 @@ def test_target_loss_at_or_below_irreducible_is_a_clear_error():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"prefill_mfu": 0.0}, "--prefill-mfu must be in"),
-        ({"decode_mfu": 1.5}, "--decode-mfu must be in"),
-        ({"prompt_share": 1.2}, "--prompt-share must be in"),
-        ({"inference_bits": 4}, "--inference-bits must be 16 or 8"),
+        ({"prefill_mfu": 0.0}, "prefill_mfu must be in"),
+        ({"decode_mfu": 1.5}, "decode_mfu must be in"),
+        ({"prompt_share": 1.2}, "prompt_share must be in"),
+        ({"inference_bits": 4}, "inference_bits must be 16 or 8"),
     ],
 )
 def test_serving_assumptions_are_validated(kwargs, message):

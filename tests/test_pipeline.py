@@ -201,3 +201,36 @@ def test_inference_aware_says_where_quantized_serving_erases_the_gain():
     assert block["serving_bits"] == 4 and block["qid"] > 0
     assert block["tokens_per_param"] > block["ouyang_critical_tokens_per_param"]
     assert "makes the served model worse" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "library, argv, python_says, cli_says",
+    [
+        (
+            lambda: scaleplan.plan(flops=1e21, inference_tokens=2e12, serve_bits=4, mfu=-0.5),
+            ["allocate", "--flops", "1e21", "--mfu", "-0.5"],
+            "mfu must be",
+            "--mfu must be",
+        ),
+        (
+            lambda: __import__("scaleplan.inference", fromlist=["x"]).serving_costs(prefill_mfu=0.0),
+            ["inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--prefill-mfu", "0"],
+            "prefill_mfu must be in (0, 1]",
+            "--prefill-mfu must be in (0, 1]",
+        ),
+        (
+            lambda: __import__("scaleplan.cluster", fromlist=["x"]).plan_cluster(params=7e9, tokens=2e12, days=3),
+            ["cluster", "--params", "7B", "--tokens", "2T", "--days", "3"],
+            "days needs gpus",
+            "--days needs --gpus",
+        ),
+    ],
+)
+def test_one_message_names_the_argument_in_python_and_the_flag_on_the_command_line(
+    library, argv, python_says, cli_says
+):
+    with pytest.raises(scaleplan.ScaleplanError) as caught:
+        library()
+    assert python_says in str(caught.value) and "--" not in str(caught.value)
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2 and cli_says in result.stderr, result.stderr
