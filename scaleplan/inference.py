@@ -176,13 +176,14 @@ def tokens_for_loss(law: laws.Law, n, loss):
 
 
 def _inference_flops_per_token(law: laws.Law, n, context: float | None):
-    """2N, plus attention over `context` tokens (Kaplan et al. 2020 Table 1: 2 n_layer n_ctx d_attn) if given."""
-    n = np.asarray(n, float)
+    """2 N_total (Sardana et al.'s 2N, with N counting every parameter whatever the law's own N counts, as the
+    plan's serving cost does), plus attention over `context` tokens (Kaplan et al. 2020 Table 1: 2 n_layer n_ctx
+    d_attn) if given."""
+    total, non_emb = conventions.split_params(law, np.asarray(n, float))
     if not context:
-        return 2.0 * n
-    _, non_emb = conventions.split_params(law, n)
+        return 2.0 * total
     d_model = conventions.d_model_for(non_emb)
-    return 2.0 * n + 2.0 * (d_model / conventions.ASPECT_RATIO) * context * d_model
+    return 2.0 * total + 2.0 * (d_model / conventions.ASPECT_RATIO) * context * d_model
 
 
 def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float | None):
@@ -210,7 +211,10 @@ def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float
             f"target loss {loss:g} is not reachable under {law.name}: the irreducible loss is "
             f"E = {law.irreducible_loss:g}; give a loss above it"
         )
-    found = None if context else law.inference_optimum(loss, weighted_tokens)  # Sardana et al.'s equation, if any
+    # Sardana et al.'s closed form, where the law has one; it serves at 2N with the law's N, so only where N counts
+    # every parameter (elsewhere the search below prices serving at 2 N_total, as the plan's cost does)
+    closed = not context and law.params_convention == "total"
+    found = law.inference_optimum(loss, weighted_tokens) if closed else None
     return found if found is not None else _golden_optimum(law, loss, weighted_tokens, context)
 
 

@@ -194,3 +194,15 @@ def test_the_figure_marks_the_frontier_and_draws_no_break_even_line():
     assert s.compute_optimal_total[0] > s.aware_total[0]
     png = plot.render_inference(s)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_serving_is_priced_the_same_in_the_comparison_and_in_the_plan():
+    # Kaplan's N is non-embedding; the comparison and the recommended plan's cost both serve at 2 N_total FLOPs per
+    # token, so the two sections of one output give the same serving FLOPs and dollars.
+    from scaleplan.inference import inference_aware
+
+    plan = scaleplan.plan(flops=1e23, inference_tokens=2e12, law="kaplan")
+    side = inference_aware(2e12, flops=1e23, law="kaplan").inference_aware
+    assert plan.params == pytest.approx(float(side.params), rel=1e-9)
+    assert plan.cost.inference_flops == pytest.approx(2.0 * plan.params_total * 2e12, rel=1e-9)
+    assert float(side.inference_flops) == pytest.approx(plan.cost.inference_flops, rel=1e-9)
