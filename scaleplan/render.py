@@ -10,6 +10,7 @@ from enum import Enum
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .cost import price_label
 from .units import fmt_count, fmt_dollars, fmt_duration, fmt_flops, fmt_number, fmt_percent, fmt_ratio, fmt_sci
@@ -87,13 +88,7 @@ def grid_table(
 ) -> Table:
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
-    # Wrap between words, never inside one: each column at least as wide as its longest word (up to 24), when the
-    # table still fits the console that way; otherwise rich folds the longest words rather than drop columns.
-    longest = [
-        min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
-        for h, cells in zip(headers, columns)
-    ]
-    whole_words = width is None or sum(longest) + 3 * len(headers) <= width
+    widths = _column_widths(headers, columns, width)
     for i, (header, cells) in enumerate(zip(headers, columns)):
         numeric = sum(c[:1].isdigit() or c[:1] in "$-+." for c in cells) * 2 >= len(cells)
         table.add_column(
@@ -102,11 +97,39 @@ def grid_table(
             justify="right" if i and numeric else "left",
             overflow="fold",
             no_wrap=i == 0,
-            min_width=longest[i] if whole_words else None,
+            width=None if widths is None else widths[i],
         )
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def _column_widths(headers: list[str], columns: list[list[str]], width: int | None) -> list[int] | None:
+    """Widths that wrap between words, never inside one, when the table does not fit as it is; None: rich decides.
+
+    Each column gets at least its longest word (up to 24 characters; the first column, which never wraps, its
+    longest cell). When even the longest words do not fit, rich folds them rather than drop columns.
+    """
+    natural = [max((len(c) for c in cells + [str(h)]), default=1) for h, cells in zip(headers, columns)]
+    longest = [
+        min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
+        for h, cells in zip(headers, columns)
+    ]
+    longest[0] = natural[0]
+    overhead = 3 * len(headers) + 1  # one space either side of each column, a rule between and outside them
+    if width is None or sum(natural) + overhead <= width or sum(longest) + overhead > width:
+        return None
+    widths, spare = list(longest), width - overhead - sum(longest)
+    # Unwrap as many columns as the room allows, the cheapest first; the rest of the room widens the one that needs
+    # the most.
+    for i in sorted(range(len(widths)), key=lambda j: natural[j] - widths[j]):
+        need = natural[i] - widths[i]
+        if 0 < need <= spare:
+            widths[i], spare = natural[i], spare - need
+    if spare > 0:
+        i = max(range(len(widths)), key=lambda j: natural[j] - widths[j])
+        widths[i] += min(spare, natural[i] - widths[i])
+    return widths
 
 
 def _write_raw(console: Console, text: str) -> None:
@@ -133,7 +156,11 @@ def emit_grid(
             text = (f"**{title}**\n\n" if title else "") + to_markdown(headers, rows)
             _write_raw(console, text + (f"\n{caption}\n" if caption else ""))
         case Format.table:
-            console.print(grid_table(title, headers, rows, caption, width=console.width))
+            table = grid_table(title, headers, rows, width=console.width)
+            console.print(table)
+            if caption:  # wrapped by us at the table's width: rich's own caption drops a word's last character there
+                width = min(console.measure(table).maximum, console.width)
+                console.print(Text(caption, style="table.caption", justify="left"), width=width)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -393,10 +420,10 @@ def _fits_whole_words(headers, rows, width: int) -> bool:
 
 
 def emit_comparison(console: Console, fmt: Format, comparison) -> None:
-    headers = ["budget", "law", "params", "tokens", "tokens/param", "params vs 1st", "tokens vs 1st", "loss"]
+    headers = ["FLOPs", "law", "params", "tokens", "tokens per param", "params vs 1st", "tokens vs 1st", "loss"]
     rows = [
         [
-            fmt_flops(r["flops"]),
+            fmt_sci(r["flops"]),
             r["law"],
             fmt_count(r["params"]),
             fmt_count(r["tokens"]),
@@ -1010,8 +1037,10 @@ def emit_laws(console: Console, fmt: Format, laws: list, default: str) -> None:
             [
                 law.name + (" *" if law.name == default else ""),
                 f"{a:.3f}",
-                SHORT_CONVENTION[law.params_convention] + ("" if law.predicts_loss else " (no loss)"),
-                f"{fmt_sci(low)}..{fmt_sci(high)}",
+                # spaced so that 80 columns wrap these between words
+                SHORT_CONVENTION[law.params_convention].replace("+", " + ").replace("FLOPs/tok", "FLOPs per token")
+                + ("" if law.predicts_loss else " (no loss)"),
+                f"{fmt_sci(low)} .. {fmt_sci(high)}",
                 who.replace(" et al.", ""),
                 arxiv,
             ]
