@@ -38,10 +38,10 @@ from .units import fmt_sci, parse_budgets, parse_count, parse_flops, parse_fract
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
-# emoji=False: text prints as it is (a scenario named "run:100:" keeps its colons), and rich's table of emoji
-# codes (~2 ms to import) stays unloaded.
+# markup=False, emoji=False: text prints as it is (a scenario named "x[/]" or "run:100:" is not rich markup or an
+# emoji code), and rich's table of emoji codes (~2 ms to import) stays unloaded.
 _PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 100
-out = Console(highlight=False, width=_PIPE_WIDTH, emoji=False)
+out = Console(highlight=False, width=_PIPE_WIDTH, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
 
 

@@ -39,11 +39,12 @@ def test_allocate_builds_only_its_own_options_and_no_emoji_table():
     assert "tempfile" not in seen["modules"]  # only commands that write files need it
 
 
-def test_names_with_colons_print_as_given(tmp_path):
-    """rich would print "run:100:" as "run💯" (an emoji code); scaleplan's consoles print text as it is."""
+def test_names_print_as_given(tmp_path):
+    """rich would print "run:100:" as "run💯" (an emoji code) and stop at "x[/]" with a MarkupError traceback;
+    scaleplan's consoles print text as it is."""
     budget = tmp_path / "b.yaml"
-    budget.write_text('scenarios:\n  - {name: "run:100:", flops: 1e21}\n  - {name: "b:ok:", flops: 1e22}\n')
+    budget.write_text('scenarios:\n  - {name: "run:100:", flops: 1e21}\n  - {name: "x[/]", flops: 1e22}\n')
     result = CliRunner().invoke(app, ["plan", str(budget)])
     assert result.exit_code == 0, result.output
-    assert "run:100:" in result.output and "b:ok:" in result.output
+    assert "run:100:" in result.output and "x[/]" in result.output
     assert "\N{HUNDRED POINTS SYMBOL}" not in result.output
