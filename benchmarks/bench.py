@@ -39,14 +39,22 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def wall(cmd: list[str], runs: int = 21) -> tuple[float, float]:
-    for _ in range(3):  # warm the file cache and write bytecode
-        subprocess.run(cmd, capture_output=True, check=True, env=ENV)
-    times = []
+    return walls([cmd], runs)[0]
+
+
+def walls(cmds: list[list[str]], runs: int = 21) -> list[tuple[float, float]]:
+    """(median, min) seconds of each command, run in turns (a, b, c, a, b, c, ...), so that a change in the
+    machine's load during the measurement falls on all of them alike."""
+    for cmd in cmds:
+        for _ in range(3):  # warm the file cache and write bytecode
+            subprocess.run(cmd, capture_output=True, check=True, env=ENV)
+    times: list[list[float]] = [[] for _ in cmds]
     for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True, env=ENV)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), min(times)
+        for cmd, own in zip(cmds, times, strict=True):
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, env=ENV)
+            own.append(time.perf_counter() - t)
+    return [(statistics.median(own), min(own)) for own in times]
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -61,14 +69,20 @@ def best_of(fn, repeat: int = 5) -> float:
 def main(startup_only: bool = False) -> None:
     import scaleplan
 
-    exe = shutil.which("scaleplan") or sys.executable
-    cli = [exe] if exe != sys.executable else [sys.executable, "-m", "scaleplan"]
-    baseline_med, baseline_min = wall([sys.executable, "-c", "import numpy, typer, rich.table"])
+    # the console script of this interpreter's environment (not another one on PATH), as a user runs it
+    exe = shutil.which("scaleplan", path=os.path.dirname(sys.executable)) or shutil.which("scaleplan")
+    cli = [exe] if exe else [sys.executable, "-m", "scaleplan"]
     # The floor for any typer + rich CLI: build a two-command app and print a 25-row table.
-    floor = wall([sys.executable, "-c", FLOOR])
-    alloc_med, alloc_min = wall(cli + ["allocate", "--flops", "1e21"])
+    baseline, floor, (alloc_med, alloc_min) = walls(
+        [
+            [sys.executable, "-c", "import numpy, typer, rich.table"],
+            [sys.executable, "-c", FLOOR],
+            cli + ["allocate", "--flops", "1e21"],
+        ]
+    )
+    baseline_med = baseline[0]
     rows = [
-        ("python -c 'import numpy, typer, rich.table'", baseline_med, baseline_min),
+        ("python -c 'import numpy, typer, rich.table'", *baseline),
         ("minimal typer app printing a rich table", *floor),
         ("scaleplan allocate --flops 1e21", alloc_med, alloc_min),
     ]
