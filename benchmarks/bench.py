@@ -78,7 +78,8 @@ def main(startup_only: bool = False) -> None:
             [sys.executable, "-c", "import numpy, typer, rich.table"],
             [sys.executable, "-c", FLOOR],
             cli + ["allocate", "--flops", "1e21"],
-        ]
+        ],
+        runs=41,  # ~20 s: on a shared 2-core machine fewer runs move the ratio by +-0.05
     )
     baseline_med = baseline[0]
     rows = [
