@@ -1897,19 +1897,19 @@ def _command_name(info) -> str:
     return info.name or info.callback.__name__.replace("_", "-")
 
 
-def _evaluate_options(typer_app) -> None:
+def _evaluate_options(typer_app: typer.Typer) -> None:
     """Evaluate the commands' annotations (typer.Option(...) source text) once, in one eval per command, and keep
     the values: typer evaluates each string twice per build (inspect.signature and get_type_hints)."""
     infos = [*typer_app.registered_commands, typer_app.registered_callback, typer_app.info]
-    callbacks = [getattr(i, "callback", None) for i in infos]
     for group in typer_app.registered_groups:
-        _evaluate_options(group.typer_instance)
-    for callback in callbacks:
-        notes = getattr(callback, "__annotations__", None)
-        names = [k for k, v in (notes or {}).items() if isinstance(v, str)]
-        if names:
+        if group.typer_instance is not None:
+            _evaluate_options(group.typer_instance)
+    for callback in (getattr(info, "callback", None) for info in infos):
+        notes: dict = getattr(callback, "__annotations__", None) or {}
+        names = [k for k, v in notes.items() if isinstance(v, str)]
+        if callback is not None and names:
             values = eval("(" + ", ".join(notes[k] for k in names) + ",)", callback.__globals__)  # our own source
-            notes.update(zip(names, values))
+            notes.update(zip(names, values, strict=True))
 
 
 def run() -> None:
