@@ -72,6 +72,9 @@ INFERENCE_FIELDS = {
 
 @dataclass(frozen=True)
 class Budget:
+    """One planning question, from flags, a budget file's scenario or Python: every field optional, validated by
+    from_mapping (the same parser for flags and files)."""
+
     name: str | None = None
     law: str | None = None
     flops: float | None = None
@@ -340,6 +343,8 @@ class Budget:
 
 @dataclass(frozen=True)
 class Resolved:
+    """A budget resolved to FLOPs on a hardware preset, with the utilisation, price and device count it uses."""
+
     flops: float
     hardware: cost_mod.Hardware
     mfu: float

@@ -1,5 +1,9 @@
 """The `scaleplan` command line: parse, call one library function, render, map errors to exit codes."""
 
+# Annotations stay source text until typer builds the command that runs (see run() and _evaluate_options):
+# building all ~150 typer.Option objects at import cost ~2.5 ms of every command's start-up.
+from __future__ import annotations
+
 import math
 import os
 import sys
@@ -34,9 +38,11 @@ from .units import fmt_sci, parse_budgets, parse_count, parse_flops, parse_fract
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
+# markup=False, emoji=False: text prints as it is (a scenario named "x[/]" or "run:100:" is not rich markup or an
+# emoji code), and rich's table of emoji codes (~2 ms to import) stays unloaded.
 _PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 100
-out = Console(highlight=False, width=_PIPE_WIDTH)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, width=_PIPE_WIDTH, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 # click's UsageError (unknown option, missing argument, bad choice), found without importing click by name: typer
@@ -47,6 +53,10 @@ _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.
 class _Group(TyperGroup):
     """Maps user errors to one line on stderr and exit code 2, in one place: the library's ScaleplanError and
     click's usage errors alike."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _evaluate_options(app)  # built without run() (tests, `app([...])`): keep the values for the next build
 
     def invoke(self, ctx):
         try:
@@ -1887,6 +1897,21 @@ def _command_name(info) -> str:
     return info.name or info.callback.__name__.replace("_", "-")
 
 
+def _evaluate_options(typer_app: typer.Typer) -> None:
+    """Evaluate the commands' annotations (typer.Option(...) source text) once, in one eval per command, and keep
+    the values: typer evaluates each string twice per build (inspect.signature and get_type_hints)."""
+    infos = [*typer_app.registered_commands, typer_app.registered_callback, typer_app.info]
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _evaluate_options(group.typer_instance)
+    for callback in (getattr(info, "callback", None) for info in infos):
+        notes: dict = getattr(callback, "__annotations__", None) or {}
+        names = [k for k, v in notes.items() if isinstance(v, str)]
+        if callback is not None and names:
+            values = eval("(" + ", ".join(notes[k] for k in names) + ",)", callback.__globals__)  # our own source
+            notes.update(zip(names, values, strict=True))
+
+
 def run() -> None:
     """`scaleplan ...`: typer builds every command's options up front (~15 ms for all of them), so register only
     the command named on the line; help, --version and unknown names get the whole app."""
@@ -1896,4 +1921,5 @@ def run() -> None:
     groups = [g for g in app.registered_groups if g.name == name]
     if (commands or groups) and not any(a in ("-h", "--help", "--version") for a in argv[:1]):
         app.registered_commands, app.registered_groups = commands, groups
+    _evaluate_options(app)
     app(prog_name="scaleplan")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -79,6 +78,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _probe_writable(folder: Path, shown) -> None:
     """Create and remove a temporary file: the one check that sees read-only file systems, ACLs and quotas."""
+    import tempfile  # only commands that write files need it (~0.4 ms at start-up)
+
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".scaleplan-probe-")
     except OSError as exc:
@@ -131,6 +132,8 @@ def check_target(
 
 def _stage(path: Path, data: str | bytes) -> str:
     """Write data to a temporary file beside `path`; return its name."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:200]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

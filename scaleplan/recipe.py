@@ -824,6 +824,8 @@ def _design(
 
 @dataclass(frozen=True)
 class VocabResult:
+    """Tao et al. 2024's compute-optimal vocabulary for a model: V, its parameters N_v and the approach used."""
+
     vocab: int  # rounded to ``multiple``
     vocab_exact: float  # N_v / d_model before rounding
     multiple: int
@@ -954,6 +956,8 @@ def optimal_vocab(
 
 @dataclass(frozen=True)
 class HParams:
+    """One learning-rate/batch law's peak learning rate and batch for a model (`default`: the one the plan uses)."""
+
     law: str
     title: str
     citation: str
@@ -1135,6 +1139,8 @@ def hyperparameters(
 
 @dataclass(frozen=True)
 class Recipe:
+    """A plan's training recipe: shape, vocabulary, FLOPs per token and the learning-rate/batch laws' values."""
+
     shape: Shape
     vocab: VocabResult | None  # None when the vocabulary was pinned
     flops: FlopCount

@@ -56,6 +56,8 @@ _KEYS = {
 
 @dataclass(frozen=True)
 class Law:
+    """A scaling law read from its YAML file: form, constants, conventions, fitted range and citation."""
+
     name: str
     title: str
     citation: dict
