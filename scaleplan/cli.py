@@ -295,9 +295,11 @@ def allocate(
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
-    """The compute-optimal model size and training tokens for a budget, with its cost.
+    """The model to train for a budget, with its recipe and cost: compute-optimal, or inference-aware with tokens to
+    serve; a given model judged by every law.
 
     Example: scaleplan allocate --flops 1e21
+    Example: scaleplan allocate --flops 1e23 --inference-tokens 2e12
     Example: scaleplan allocate --gpus 1024 --days 30 --hardware h100 --mfu 0.4 --law chinchilla-approach1
     Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
     Example: scaleplan allocate --params 7e9 --tokens 2e12
