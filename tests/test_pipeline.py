@@ -60,6 +60,12 @@ def test_every_dense_plan_carries_its_recipe(mode):
     record = scaleplan.plan(**MODES[mode]).to_dict()
     for key in ("vocab", "learning_rate", "batch_tokens", "shape", "cost"):
         assert key in record, key
+    # the same recipe block, under the same names, as a compute-optimal plan's (schedule included)
+    plain = scaleplan.plan(flops=1e21).to_dict()
+    for key in ("batch_sequences", "flops_per_token", "flops_exact", "recipe"):
+        assert key in record, key
+    assert set(record["recipe"]) == set(plain["recipe"])
+    assert record["recipe"]["schedule"]["steps"] > 0
 
 
 def test_a_fixed_model_costs_its_own_6nd():
