@@ -88,7 +88,7 @@ def grid_table(
 ) -> Table:
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
-    widths = _column_widths(headers, columns, width)
+    widths, _ = _column_widths(headers, columns, width)
     for i, (header, cells) in enumerate(zip(headers, columns)):
         numeric = sum(c[:1].isdigit() or c[:1] in "$-+." for c in cells) * 2 >= len(cells)
         table.add_column(
@@ -104,8 +104,11 @@ def grid_table(
     return table
 
 
-def _column_widths(headers: list[str], columns: list[list[str]], width: int | None) -> list[int] | None:
-    """Widths that wrap between words, never inside one, when the table does not fit as it is; None: rich decides.
+def _column_widths(
+    headers: list[str], columns: list[list[str]], width: int | None
+) -> tuple[list[int] | None, int | None]:
+    """Widths that wrap between words, never inside one, when the table does not fit as it is (None: rich decides),
+    and the table's width (None: the console's).
 
     Each column gets at least its longest word (up to 24 characters; the first column, which never wraps, its
     longest cell). When even the longest words do not fit, rich folds them rather than drop columns.
@@ -117,8 +120,10 @@ def _column_widths(headers: list[str], columns: list[list[str]], width: int | No
     ]
     longest[0] = natural[0]
     overhead = 3 * len(headers) + 1  # one space either side of each column, a rule between and outside them
-    if width is None or sum(natural) + overhead <= width or sum(longest) + overhead > width:
-        return None
+    if width is None or sum(natural) + overhead <= width:
+        return None, sum(natural) + overhead
+    if sum(longest) + overhead > width:
+        return None, width
     widths, spare = list(longest), width - overhead - sum(longest)
     # Unwrap as many columns as the room allows, the cheapest first; the rest of the room widens the one that needs
     # the most.
@@ -129,7 +134,7 @@ def _column_widths(headers: list[str], columns: list[list[str]], width: int | No
     if spare > 0:
         i = max(range(len(widths)), key=lambda j: natural[j] - widths[j])
         widths[i] += min(spare, natural[i] - widths[i])
-    return widths
+    return widths, sum(widths) + overhead
 
 
 def _write_raw(console: Console, text: str) -> None:
@@ -156,11 +161,13 @@ def emit_grid(
             text = (f"**{title}**\n\n" if title else "") + to_markdown(headers, rows)
             _write_raw(console, text + (f"\n{caption}\n" if caption else ""))
         case Format.table:
-            table = grid_table(title, headers, rows, width=console.width)
-            console.print(table)
+            console.print(grid_table(title, headers, rows, width=console.width))
             if caption:  # wrapped by us at the table's width: rich's own caption drops a word's last character there
-                width = min(console.measure(table).maximum, console.width)
-                console.print(Text(caption, style="table.caption", justify="left"), width=width)
+                columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
+                table_width = _column_widths(headers, columns, console.width)[1] or console.width
+                console.print(
+                    Text(caption, style="table.caption", justify="left"), width=min(table_width, console.width)
+                )
 
 
 # ---------------------------------------------------------------------------------------------------------------
