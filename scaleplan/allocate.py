@@ -9,7 +9,7 @@ import numpy as np
 
 from . import conventions, laws, limits
 from .budget import Budget
-from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, get_hardware, training_cost
+from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, Hardware, get_hardware, training_cost
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from .units import fmt_sci
@@ -119,7 +119,7 @@ def allocate(
     flops,
     law: str | laws.Law = laws.DEFAULT_LAW,
     *,
-    hardware: str | None = None,
+    hardware: str | Hardware | None = None,
     mfu: float | None = None,
     price: float | None = None,
     gpus: float | None = None,
@@ -287,7 +287,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
 
         inference_spec = budget.serving_spec() or {}
         serving = inference.serving_costs(
-            budget.hardware,
+            resolved.hardware,
             resolved.mfu,
             resolved.price,
             inference_spec.get("hardware"),
@@ -296,14 +296,14 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
             inference_spec.get("decode_mfu"),
             inference_spec.get("prompt_share"),
             inference_spec.get("bits"),
-            peak_flops=budget.peak_flops,
             precision=resolved.precision,
+            hardware_file=budget.hardware_file,
         )
     plan = allocate(
         resolved.flops,
         law_obj,
-        hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
-        peak_flops=budget.peak_flops,
+        hardware=resolved.hardware,  # the preset as resolved: with the budget\'s hardware file and peak
+        peak_flops=None,
         mfu=resolved.mfu,
         price=resolved.price,
         gpus=resolved.gpus,
@@ -339,8 +339,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
             6.0 * n_ia * d_ia,
             n_ia,
             d_ia,
-            hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
-            peak_flops=budget.peak_flops,
+            hardware=resolved.hardware,  # the preset as resolved: with the budget\'s hardware file and peak
+            peak_flops=None,
             mfu=resolved.mfu,
             price=resolved.price,
             gpus=resolved.gpus,

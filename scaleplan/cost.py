@@ -234,31 +234,42 @@ MAX_HARDWARE_FILE_BYTES = 1_000_000
 
 
 @functools.cache
-def _with_file(path: str, mtime: float) -> tuple[dict[str, Hardware], dict]:
-    data, _tree = _yaml.read_user(path, "hardware file")  # binary, huge, recursive: one clear line
-    base, specs = _bundled()
-    return _table(data, path, path, base, specs)
+def _layered(files: tuple[tuple[str, float], ...]) -> tuple[dict[str, Hardware], dict]:
+    """The bundled presets with each user file laid over the last (cached by path and modification time)."""
+    table, specs = _bundled()
+    for path, _mtime in files:
+        data, _tree = _yaml.read_user(path, "hardware file")  # binary, huge, recursive: one clear line
+        table, specs = _table(data, path, path, table, specs)
+    return table, specs
 
 
 def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardware]:
-    """Presets by name and alias: the bundled ones, then the user's default file, then `hardware_file`."""
-    path = Path(hardware_file) if hardware_file is not None else user_hardware_file()
-    if hardware_file is not None and not path.is_file():
+    """Presets by name and alias: the bundled ones, then the user's default file, then `hardware_file`, each file
+    overriding or adding presets."""
+    if hardware_file is not None and not Path(hardware_file).is_file():
         from .files import read_text
 
-        read_text(path, "hardware file")  # says what is wrong: missing, a folder, a device
-    if path.is_file():
-        return _with_file(str(path), path.stat().st_mtime)[0]
-    return _bundled()[0]
+        read_text(Path(hardware_file), "hardware file")  # says what is wrong: missing, a folder, a device
+    paths = [user_hardware_file()] + ([Path(hardware_file)] if hardware_file is not None else [])
+    files = tuple(dict.fromkeys((str(p), p.stat().st_mtime) for p in paths if p.is_file()))
+    return _layered(files)[0] if files else _bundled()[0]
 
 
 def get_hardware(
-    name: str | None = None, peak_flops: float | None = None, *, hardware_file: str | os.PathLike | None = None
+    name: str | Hardware | None = None,
+    peak_flops: float | None = None,
+    *,
+    hardware_file: str | os.PathLike | None = None,
 ) -> Hardware:
     """A preset by name (or alias); `peak_flops` replaces its peak and keeps its other figures (power, memory...).
 
-    With only `peak_flops`, the default preset's other figures stand (and the result says so in its name).
+    With only `peak_flops`, the default preset's other figures stand (and the result says so in its name). A
+    Hardware already resolved (e.g. from a budget's hardware file) is used as it is.
     """
+    if isinstance(name, Hardware) and peak_flops is None:
+        return name
+    if isinstance(name, Hardware):
+        name = name.key
     table = presets(hardware_file)
     key = (name or DEFAULT_HARDWARE).strip().lower()
     if key not in table:

@@ -124,10 +124,13 @@ def serving_costs(
     inference_bits=None,
     peak_flops=None,
     precision: str = "bf16",
+    hardware_file=None,
 ) -> ServingCosts:
-    """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share."""
-    train_hw = get_hardware(hardware, peak_flops)
-    infer_hw = get_hardware(inference_hardware) if inference_hardware else train_hw
+    """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share.
+
+    `hardware` is a preset name or a resolved Hardware; `hardware_file` adds or overrides presets for both chips."""
+    train_hw = get_hardware(hardware, peak_flops, hardware_file=hardware_file)
+    infer_hw = get_hardware(inference_hardware, hardware_file=hardware_file) if inference_hardware else train_hw
     train_price = price if price is not None else train_hw.price_per_hour
     if inference_price is None:
         inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour

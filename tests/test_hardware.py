@@ -177,6 +177,33 @@ def test_user_file_in_config_folder(tmp_path, monkeypatch):
     assert hw.price_per_hour == 4.2 and "price_per_hour" not in dict(hw.missing)
 
 
+def test_a_hardware_file_lies_over_the_user_config_file(tmp_path, monkeypatch):
+    # bundled presets, then $XDG_CONFIG_HOME/scaleplan/hardware.yaml, then --hardware-file: each adds or overrides
+    (tmp_path / "scaleplan").mkdir()
+    (tmp_path / "scaleplan" / "hardware.yaml").write_text(
+        "h100:\n  price_per_hour: 3.5\n  price_source: my cloud contract\n"
+        "a100-80gb:\n  price_per_hour: 1.1\n  price_source: old deal\n"
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("b200:\n  price_per_hour: 6.0\n  price_source: vendor quote, 2026-02\n")
+    assert cost.get_hardware("h100", hardware_file=extra).price_per_hour == 3.5  # the config file still counts
+    assert cost.get_hardware("b200", hardware_file=extra).price_per_hour == 6.0
+    over = tmp_path / "over.yaml"
+    over.write_text("a100-80gb:\n  price_per_hour: 1.3\n  price_source: new deal\n")
+    assert cost.get_hardware("a100-80gb", hardware_file=over).price_source == "new deal"
+
+
+def test_a_plan_labels_a_hardware_files_price_with_its_source(tmp_path):
+    import scaleplan
+
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("b200:\n  price_per_hour: 6.0\n  price_source: vendor quote, 2026-02\n")
+    plan = scaleplan.plan(flops=1e21, hardware="b200", hardware_file=str(extra), inference_tokens=1e11)
+    assert plan.cost.price_label == "$6.00/h, assumed: vendor quote, 2026-02"
+    assert plan.inference is not None and plan.inference.costs.train_price == 6.0
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
