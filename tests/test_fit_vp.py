@@ -25,7 +25,8 @@ EPOCH_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extr
 
 
 @pytest.fixture(scope="module")
-def epoch_217():
+def epoch_217(shared_data):
+    # shared_data: skips without ../shared/data, and fails instead in CI (see conftest.py)
     if not EPOCH_DATA.exists():
         pytest.skip(f"Epoch data not found at {EPOCH_DATA}")
     return fit_vp.below_flops(fit.load_runs(EPOCH_DATA, drop_worst=5), 1e21)

@@ -165,7 +165,8 @@ def test_bad_logs(tmp_path):
     assert result.exit_code == 2 and "no column for lr" in result.stderr
 
 
-def test_fit_method_vp_reproduces_open_athena():
+def test_fit_method_vp_reproduces_open_athena(shared_data):
+    # shared_data: skips without ../shared/data, and fails instead in CI (see tests/conftest.py)
     if not EPOCH.exists():
         pytest.skip("Epoch data not beside this checkout")
     # Czech, Open-Athena/scaling-law-analysis paper.tex Table tab:vpnls_validation: E 1.9051, alpha 0.3511,

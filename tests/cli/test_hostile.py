@@ -703,8 +703,8 @@ def test_a_law_path_in_a_budget_file_is_relative_to_that_file(workdir):
     assert '"law": "mylaw"' in result.stdout
 
 
-@pytest.mark.skipif(not SHARED.is_file(), reason="Epoch's runs are not beside the checkout")
-def test_isoflop_on_runs_without_levels_refuses_and_says_how_it_grouped(workdir):
+def test_isoflop_on_runs_without_levels_refuses_and_says_how_it_grouped(workdir, shared_data):
+    # shared_data: skips without ../shared/data, and fails instead in CI (see tests/conftest.py)
     result = runner.invoke(app, ["fit", str(SHARED), "--approach", "isoflop"])
     assert result.exit_code == 2
     assert "do not sit on distinct FLOP levels" in result.stderr and "222 of 245 runs" in result.stderr
