@@ -130,7 +130,10 @@ def allocate(
     extra_warnings: tuple[str, ...] = (),
     precision: str = "bf16",
 ) -> Plan:
-    """The compute-optimal N and D for `flops` (a number or an array of budgets) under `law`.
+    """The compute-optimal N and D for `flops` (a number or an array of budgets) under `law`, with its cost.
+
+    The allocation alone, vectorised over budgets; the complete plan the CLI prints (recipe, schedule, inference-aware
+    sizing, cluster, precision) is `plan(...)`.
 
     >>> plan = allocate(1e21, law="chinchilla")
     >>> round(plan.params / 1e9, 2), round(plan.tokens / 1e9, 1)
