@@ -150,8 +150,8 @@ def test_json_contract():
         "tokens_per_param",
         "loss",
         "granularity",
-        "active_params",
-        "total_params",
+        "params_active",
+        "params_total",
         "experts",
         "warnings",
         "citation",
@@ -160,7 +160,7 @@ def test_json_contract():
         "compute_multiplier",
     ):
         assert key in d
-    assert d["params"] == d["active_params"] < d["total_params"]
+    assert d["params"] == d["params_active"] < d["params_total"]  # the output contract's names (DESIGN.md)
     assert "2407.04153" in d["see_also"][0]  # PEER (He 2024) noted, not modelled
     json.dumps(d, allow_nan=False)
     many = moe.moe_allocation(np.array([1e20, 1e22])).to_dict()

@@ -504,9 +504,9 @@ def test_allocate_fixed_choice_judged_by_every_law():
 
 def test_allocate_moe():
     data = json.loads(ok("allocate", "--flops", "1e23", "--moe", "-f", "json").stdout)
-    for key in ("granularity", "active_params", "total_params", "experts", "loss_difference"):
+    for key in ("granularity", "params_active", "params_total", "experts", "loss_difference"):
         assert key in data
-    assert data["total_params"] > data["active_params"] and data["loss_difference"] < 0
+    assert data["params_total"] > data["params_active"] and data["loss_difference"] < 0
     data = json.loads(
         ok("allocate", "--flops", "1e21", "--moe", "--granularity", 8, "--expansion", 16, "-f", "json").stdout
     )
