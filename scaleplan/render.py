@@ -548,10 +548,23 @@ def inference_rows(plan) -> tuple[list[str], list[list[str]]]:
     return ["", "compute-optimal", "inference-aware", "change"], rows
 
 
+def _serving_price_label(c) -> str:
+    """The serving price as an assumption, or 'the same price' when serving runs on the training hardware's."""
+    same = c.inference_hardware.key == c.train_hardware.key and c.inference_price == c.train_price
+    return "the same price" if same else price_label(c.inference_hardware, c.inference_price)
+
+
+def _prices(c) -> str:
+    """'Training h100 at $2.00/h, assumed: <source>; serving h100 at the same price': what the dollars assume."""
+    return (
+        f"Training {c.train_hardware.key} at {price_label(c.train_hardware, c.train_price)}; serving "
+        f"{c.inference_hardware.key} at {_serving_price_label(c)}"
+    )
+
+
 def inference_caption(plan, break_even: str) -> str:
     c = plan.costs
-    same = c.inference_hardware.key == c.train_hardware.key and c.inference_price == c.train_price
-    serving_price = "the same price" if same else price_label(c.inference_hardware, c.inference_price)
+    serving_price = _serving_price_label(c)
     return (
         f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
         f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
@@ -586,7 +599,7 @@ def emit_inference_sweep(console: Console, fmt: Format, plans: list, break_even:
     caption = (
         f"Compute-optimal at the same loss {first.loss:.4f}: {fmt_count(first.compute_optimal.params)} "
         f"parameters on {fmt_count(first.compute_optimal.tokens)} tokens ({first.law}). {break_even}.\n"
-        f"Source: {first.citation}"
+        f"{_prices(first.costs)}.\nSource: {first.citation}"
     )
     records = (
         {"plans": [p.to_dict() for p in plans]}

@@ -361,6 +361,8 @@ def test_serving_price_is_labelled_in_the_caption():
     assert a100.price_label.startswith(f"${a100.price_per_hour:.2f}/h, assumed: ")
     same = " ".join(ok(*args, "-f", "markdown").stdout.split())
     assert "decode MFU 1%, the same price; 25% of tokens prompt." in same
+    sweep = " ".join(ok(*args[:-1], "1e10..1e14", "--points", "3", "-f", "markdown").stdout.split())
+    assert f"Training h100 at {h100.price_label}; serving h100 at the same price." in sweep
 
 
 def test_plan_inference_cost_carries_its_price_label():
