@@ -57,46 +57,31 @@ def flatten(record: dict, prefix: str = "") -> dict:
 
 
 def csv_cell(value) -> str:
-    """One CSV cell: numbers as Python writes them (JSON numbers), true/false, an empty cell for None (and NaN), and
-    a list (or a mapping inside one) as JSON text, so `json.loads` reads every cell that is not plain text."""
+    """One CSV cell: text as it is, an empty cell for None (and NaN), anything else as JSON text: numbers as Python
+    writes them, true/false, and a list (or a mapping inside one) as JSON, so `json.loads` reads every such cell."""
     import json
-    import math
 
+    value = _json_ready(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
-        from .values import plain
-
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        x = plain(value)
-        if isinstance(x, list):  # a numpy array
-            return json.dumps(x, allow_nan=False)
-        return "" if x is None or not math.isfinite(x) else repr(x)
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(_json_ready(value), allow_nan=False)
-    return str(value)
+    return value if isinstance(value, str) else json.dumps(value, allow_nan=False)
 
 
 def _json_ready(value):
-    """Nested lists and mappings with numpy numbers as plain ones and non-finite numbers as null."""
+    """Nested lists and mappings with numpy numbers and arrays as plain ones and non-finite numbers as None."""
     import math
 
+    if hasattr(value, "tolist"):  # a numpy number or array
+        value = value.tolist()
     if isinstance(value, dict):
         return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_ready(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if value is None or isinstance(value, (str, bool, int)):
         return value
-    if isinstance(value, int):
-        return value
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return x if math.isfinite(x) else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
 
 
 def to_csv(records: list[dict]) -> str:

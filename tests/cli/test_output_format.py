@@ -391,3 +391,22 @@ def test_no_price_label_is_neutral():
         )
     plan = __import__("scaleplan").allocate(1e21, hardware=unpriced[0].key)
     assert plan.cost.dollars is None and "--" not in plan.cost.price_label
+
+
+def test_csv_cell_convention():
+    import numpy as np
+
+    from scaleplan.render import csv_cell
+
+    cells = [None, True, 1e23, 5, float("nan"), np.float64(2.5), np.array([1.0, np.inf]), [1, {"a": None}], "x, y"]
+    assert [csv_cell(v) for v in cells] == [
+        "",
+        "true",
+        "1e+23",
+        "5",
+        "",
+        "2.5",
+        "[1.0, null]",
+        '[1, {"a": null}]',
+        "x, y",
+    ]
