@@ -9,7 +9,7 @@ import numpy as np
 
 from . import conventions, laws, limits
 from .budget import Budget
-from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, Hardware, get_hardware, training_cost
+from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, Hardware, get_hardware, price_label, training_cost
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from .units import fmt_sci
@@ -209,6 +209,8 @@ def _assemble(
         inference_dollars,
         precision=precision,
     )
+    if inference_dollars is not None and serving is not None:  # the serving price, labelled as training's is
+        cost = replace(cost, inference_price_label=price_label(serving.inference_hardware, serving.inference_price))
     shape_of = lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float)
     return Plan(
         law=law.name,

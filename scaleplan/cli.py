@@ -142,7 +142,16 @@ def main(
     """Plan LLM pre-training compute with the published scaling laws."""
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="Output format: table, json, csv (one row per table row) or markdown.",
+        case_sensitive=False,
+    ),
+]
 LawOpt = Annotated[
     Optional[str],
     typer.Option("--law", "-l", help=f"Law name or law file (default {laws_mod.DEFAULT_LAW}); see `scaleplan laws`."),
@@ -190,7 +199,11 @@ def scenario_warnings(results) -> list[str]:
             name = p.name or f"scenario {i + 1}"
             if name not in names:
                 names.append(name)
-    return [w if len(names) == len(results) else f"{', '.join(names)}: {w}" for w, names in by_text.items()]
+    out = []
+    for w, names in by_text.items():
+        prefix = ", ".join(names) + ": "
+        out.append(w if len(names) == len(results) or w.startswith(prefix) else prefix + w)  # 'porian: ' once
+    return out
 
 
 def _warn(warnings) -> None:
@@ -554,7 +567,7 @@ def hardware(
         Optional[str],
         typer.Option(
             "--hardware-file",
-            help="A YAML file of presets that adds to or overrides the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).",
+            help="A YAML file of presets that adds to or overrides the bundled ones (default: scaleplan/hardware.yaml in $XDG_CONFIG_HOME, if present).",
         ),
     ] = None,
     fmt: FormatOpt = Format.table,
@@ -1316,7 +1329,7 @@ def cluster(
         Optional[str],
         typer.Option(
             "--hardware-file",
-            help="YAML presets adding to or overriding the bundled ones (default: $XDG_CONFIG_HOME/scaleplan/hardware.yaml if present).",
+            help="YAML presets adding to or overriding the bundled ones (default: scaleplan/hardware.yaml in $XDG_CONFIG_HOME, if present).",
         ),
     ] = None,
     peak_flops: PeakOpt = None,

@@ -91,7 +91,7 @@ class Hardware:
     def price_label(self) -> str:
         """'$2.00/h, assumed: <source, date>' or why there is no price."""
         if self.price_per_hour is None:
-            return f"no published price for {self.key}: give --price"
+            return f"no published price for {self.key}; a dollar cost needs a price"
         return f"${self.price_per_hour:.2f}/h, assumed: {self.price_source or 'no source given'}"
 
     def to_dict(self) -> dict:
@@ -435,6 +435,7 @@ class CostBreakdown:
     energy_note: str | None = None
     owned_dollars: float | None = None
     owned_assumptions: dict | None = None
+    inference_price_label: str | None = None  # the serving price and what it is, when serving is priced
 
     def to_dict(self) -> dict:
         return {k: (v if isinstance(v, dict) else plain(v)) for k, v in self.__dict__.items()}
@@ -445,9 +446,10 @@ def gpu_hours_for(flops, hw: Hardware, mfu: float, precision: str = "bf16"):
 
 
 def price_label(hw: Hardware, price: float | None) -> str:
-    """The price and what it is: the preset's (with its source), the user's, or none."""
+    """The price and what it is: the preset's (with its source), the user's, or none (said neutrally: the label is
+    shown in tables and read from Python; the CLI's errors name the flag that gives a price)."""
     if price is None:
-        return f"no published price for {hw.key}: give --price for a dollar cost"
+        return f"no published price for {hw.key}; a dollar cost needs a price"
     if hw.price_per_hour is not None and price == hw.price_per_hour:
         return f"${price:.2f}/h, assumed: {hw.price_source}"
     return f"${price:.2f}/h, given"

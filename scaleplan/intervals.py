@@ -36,7 +36,7 @@ from . import conventions, laws
 from .errors import ScaleplanError
 from .values import check_positive
 
-__all__ = ["NORMAL_DRAWS", "RECIPE_DRAWS", "draws_text", "law_draws", "main", "plan_intervals"]
+__all__ = ["NORMAL_DRAWS", "RECIPE_DRAWS", "draws_label", "draws_text", "law_draws", "main", "plan_intervals"]
 
 RECIPE_DRAWS = 200  # recipes designed per interval (~4 ms each): the learning rate and batch use these draws
 NORMAL_DRAWS = 4000  # draws from a fitted law's bootstrap normal
@@ -109,7 +109,18 @@ def law_draws(law: str | laws.Law) -> tuple[dict, str, dict]:
         f"percentiles over {len(theta):,} draws from the normal of the bootstrap mean and covariance of "
         "(ln A, ln B, ln E, alpha, beta), as Epoch AI's Fig. 5 (seed 0)"
     )
-    return c, method, {"n": boot.get("n"), "seed": boot.get("seed")}
+    return c, method, {"n": boot.get("n"), "seed": boot.get("seed"), "from_normal": True}
+
+
+def draws_label(draws: int, recipe_draws: int, meta: dict) -> str:
+    """What the draws are, in a few words: '4,000 bootstrap refits (200 for the recipe)' for a law that ships its
+    draws; for a fitted law file, '4,000 draws from the normal of a 1,000-resample bootstrap (200 for the recipe)'."""
+    recipe = f" ({recipe_draws:,} for the recipe)"
+    if meta.get("from_normal"):
+        n = meta.get("n")
+        of = f"a {int(n):,}-resample bootstrap" if isinstance(n, (int, float)) and n else "the bootstrap"
+        return f"{draws:,} draws from the normal of {of}{recipe}"
+    return f"{draws:,} bootstrap refits{recipe}"
 
 
 def _span(x, level: float, method: Literal["linear", "nearest"] = "linear") -> list[float] | None:
@@ -211,6 +222,7 @@ def plan_intervals(
         "level": level,
         "draws": int(n_native.size),
         "recipe_draws": k - failed,
+        "draws_label": draws_label(int(n_native.size), k - failed, meta),
         "method": method,
         "params": _span(n_native, level),
         "tokens": _span(d, level),

@@ -368,7 +368,7 @@ def plan_layout(
     if fewest is None:
         note = (note + "; " if note else "") + (
             f"no layout of up to {int(dps[-1] * spec.layers * max(tps)):,} "
-            f"{hw.key} holds it at ZeRO-{zero} (try <zero> 3 or recompute)"
+            f"{hw.key} holds it at ZeRO-{zero} (try ZeRO-3 or activation recomputation)"
         )
     return LayoutPlan(
         hw.key, zero, int(micro_batch), recompute, flash, fewest, suggested, None if gpus is None else int(gpus), note

@@ -13,7 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from .cost import price_label
-from .units import fmt_count, fmt_dollars, fmt_duration, fmt_flops, fmt_number, fmt_percent, fmt_ratio, fmt_sci
+from .units import (
+    fmt_count,
+    fmt_dollars,
+    fmt_duration,
+    fmt_flops,
+    fmt_number,
+    fmt_percent,
+    fmt_ratio,
+    fmt_sci,
+    plural,
+)
 
 
 class Format(str, Enum):
@@ -35,20 +45,47 @@ def to_json(obj) -> str:
 
 
 def flatten(record: dict, prefix: str = "") -> dict:
-    """{'cost': {'dollars': 1}} -> {'cost_dollars': 1}; lists become ';'-joined strings."""
+    """{'cost': {'dollars': 1}} -> {'cost_dollars': 1}: a mapping becomes prefixed columns; a list stays one value."""
     out = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:
             out.update(flatten(value, name + "_"))
-        elif isinstance(value, (list, tuple)):
-            out[name] = "; ".join(str(v) for v in value)
         else:
             out[name] = value
     return out
 
 
+def csv_cell(value) -> str:
+    """One CSV cell: text as it is, an empty cell for None (and NaN), anything else as JSON text: numbers as Python
+    writes them, true/false, and a list (or a mapping inside one) as JSON, so `json.loads` reads every such cell."""
+    import json
+
+    value = _json_ready(value)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, allow_nan=False)
+
+
+def _json_ready(value):
+    """Nested lists and mappings with numpy numbers and arrays as plain ones and non-finite numbers as None."""
+    import math
+
+    if hasattr(value, "tolist"):  # a numpy number or array
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
 def to_csv(records: list[dict]) -> str:
+    """One CSV row per record: nested mappings as prefixed columns, lists as JSON text (see csv_cell)."""
     import csv
     import io
 
@@ -58,7 +95,7 @@ def to_csv(records: list[dict]) -> str:
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 
@@ -85,10 +122,12 @@ def grid_table(
     caption: str | None = None,
     first_column_style: str = "bold",
     width: int | None = None,
+    wrap_first: bool = False,
 ) -> Table:
+    """A table whose columns wrap between words at `width`; the first column never wraps unless `wrap_first`."""
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
-    widths, _ = _column_widths(headers, columns, width)
+    widths, _ = _column_widths(headers, columns, width, wrap_first)
     for i, (header, cells) in enumerate(zip(headers, columns)):
         numeric = sum(c[:1].isdigit() or c[:1] in "$-+." for c in cells) * 2 >= len(cells)
         table.add_column(
@@ -96,7 +135,7 @@ def grid_table(
             style=first_column_style if i == 0 else None,
             justify="right" if i and numeric else "left",
             overflow="fold",
-            no_wrap=i == 0,
+            no_wrap=i == 0 and not wrap_first,
             width=None if widths is None else widths[i],
         )
     for row in rows:
@@ -105,7 +144,7 @@ def grid_table(
 
 
 def _column_widths(
-    headers: list[str], columns: list[list[str]], width: int | None
+    headers: list[str], columns: list[list[str]], width: int | None, wrap_first: bool = False
 ) -> tuple[list[int] | None, int | None]:
     """Widths that wrap between words, never inside one, when the table does not fit as it is (None: rich decides),
     and the table's width (None: the console's).
@@ -118,7 +157,8 @@ def _column_widths(
         min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
         for h, cells in zip(headers, columns)
     ]
-    longest[0] = natural[0]
+    if not wrap_first:
+        longest[0] = natural[0]
     overhead = 3 * len(headers) + 1  # one space either side of each column, a rule between and outside them
     if width is None or sum(natural) + overhead <= width:
         return None, sum(natural) + overhead
@@ -150,8 +190,12 @@ def emit_grid(
     rows: list[list[str]],
     records: list[dict] | dict,
     caption: str | None = None,
+    first_column_style: str = "bold",
+    wrap_first: bool = False,
 ) -> None:
-    """One result in the asked format: a table from (headers, rows), or the machine form from `records`."""
+    """One result in the asked format: a table from (headers, rows), or the machine form from `records`.
+
+    `wrap_first` lets the first column wrap between words too (for a column of long text, such as a claim)."""
     match fmt:
         case Format.json:  # machine formats go to the file as they are: no wrapping, no markup (and fast)
             _write_raw(console, to_json(records) + "\n")
@@ -161,10 +205,12 @@ def emit_grid(
             text = (f"**{title}**\n\n" if title else "") + to_markdown(headers, rows)
             _write_raw(console, text + (f"\n{caption}\n" if caption else ""))
         case Format.table:
-            console.print(grid_table(title, headers, rows, width=console.width))
+            console.print(
+                grid_table(title, headers, rows, None, first_column_style, console.width, wrap_first=wrap_first)
+            )
             if caption:  # wrapped by us at the table's width: rich's own caption drops a word's last character there
                 columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
-                table_width = _column_widths(headers, columns, console.width)[1] or console.width
+                table_width = _column_widths(headers, columns, console.width, wrap_first)[1] or console.width
                 console.print(
                     Text(caption, style="table.caption", justify="left"), width=min(table_width, console.width)
                 )
@@ -303,7 +349,7 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
     m = lp.suggested or lp.fewest
     if m is None:
         return [("layout", "-"), ("memory per device", lp.note)]
-    where = f"on {lp.gpus:,} GPUs" if lp.suggested is not None else "fewest devices"
+    where = f"on {plural(int(lp.gpus), 'GPU')}" if lp.suggested is not None else "fewest devices"
     fewest = "" if lp.fewest is None else f"; fewest devices {lp.fewest.devices:,}"
     return [
         ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}, ZeRO-{lp.zero}{fewest}"),
@@ -327,7 +373,7 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
         lines.append((f"HFU ({c.recompute} recompute)", f"{c.hfu:.1%}"))
     lines += [
         ("GPU-hours", fmt_number(c.gpu_hours)),
-        (f"wall-clock on {int(c.gpus):,} GPUs", fmt_duration(c.days)),
+        (f"wall-clock on {plural(int(c.gpus), 'GPU')}", fmt_duration(c.days)),
         ("$ per GPU-hour", getattr(c, "price_label", None) or fmt_dollars(c.price)),
         ("training cost", fmt_dollars(c.dollars)),
         ("energy, GPUs only", "-" if c.kwh is None else f"{fmt_number(c.kwh)} kWh"),
@@ -357,10 +403,18 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
     if with_inference:
         lines += [
             ("inference FLOPs (2N/token)", fmt_flops(c.inference_flops)),
+            ("serving $ per GPU-hour", _serving_price(c)),
             ("inference cost", fmt_dollars(c.inference_dollars)),
             ("total cost", fmt_dollars(c.total_dollars)),
         ]
     return lines
+
+
+def _serving_price(c) -> str:
+    label = getattr(c, "inference_price_label", None)
+    if label is None:
+        return "-"
+    return "as training" if label == getattr(c, "price_label", None) else label
 
 
 def recipe_lines(r) -> list[tuple[str, str]]:
@@ -479,8 +533,23 @@ def inference_rows(plan) -> tuple[list[str], list[list[str]]]:
     return ["", "compute-optimal", "inference-aware", "change"], rows
 
 
+def _serving_price_label(c) -> str:
+    """The serving price as an assumption, or 'the same price' when serving runs on the training hardware's."""
+    same = c.inference_hardware.key == c.train_hardware.key and c.inference_price == c.train_price
+    return "the same price" if same else price_label(c.inference_hardware, c.inference_price)
+
+
+def _prices(c) -> str:
+    """'Training h100 at $2.00/h, assumed: <source>; serving h100 at the same price': what the dollars assume."""
+    return (
+        f"Training {c.train_hardware.key} at {price_label(c.train_hardware, c.train_price)}; serving "
+        f"{c.inference_hardware.key} at {_serving_price_label(c)}"
+    )
+
+
 def inference_caption(plan, break_even: str) -> str:
     c = plan.costs
+    serving_price = _serving_price_label(c)
     return (
         f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
         f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
@@ -488,7 +557,7 @@ def inference_caption(plan, break_even: str) -> str:
         f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
         f"{price_label(c.train_hardware, c.train_price)}; serving "
         f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
-        f"{fmt_percent(c.decode_mfu)}, {fmt_dollars(c.inference_price)}/h, {c.prompt_share:.0%} of tokens prompt.\n"
+        f"{fmt_percent(c.decode_mfu)}, {serving_price}; {c.prompt_share:.0%} of tokens prompt.\n"
         f"{break_even}.\nSource: {plan.citation}"
     )
 
@@ -515,7 +584,7 @@ def emit_inference_sweep(console: Console, fmt: Format, plans: list, break_even:
     caption = (
         f"Compute-optimal at the same loss {first.loss:.4f}: {fmt_count(first.compute_optimal.params)} "
         f"parameters on {fmt_count(first.compute_optimal.tokens)} tokens ({first.law}). {break_even}.\n"
-        f"Source: {first.citation}"
+        f"{_prices(first.costs)}.\nSource: {first.citation}"
     )
     records = (
         {"plans": [p.to_dict() for p in plans]}
@@ -594,7 +663,13 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
         "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
         "al. 2024's 17-task average."
     )
-    emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, {**d, "cost": cost.to_dict()}, caption)
+    record: list[dict] | dict = {**d, "cost": cost.to_dict()}
+    if fmt is Format.csv:  # one row per law, as the table; the model, its recipe and cost beside each
+        model = {k: v for k, v in d.items() if k not in ("rows", "warnings")}
+        record = [
+            {**row, **flatten({"model": model, "cost": cost.to_dict()}), "warnings": d["warnings"]} for row in d["rows"]
+        ]
+    emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, record, caption)
     if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
         console.print() if fmt is Format.table else console.out("")
         extra = cluster_lines(report.cluster) if getattr(report, "cluster", None) is not None else []
@@ -916,8 +991,26 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
 # Published checks (scaleplan laws check)
 
 
-def _check_number(x) -> str:
-    return "-" if x is None else f"{x:.6g}"
+def _check_number(x, zeros: bool = False) -> str:
+    """One format for a column of published and recomputed numbers: four significant figures, written plainly from
+    0.001 to 10,000 and as 3.993e8 (no '+', no padded exponent) outside. `zeros` keeps trailing zeros (a computed
+    1.800e5 has four figures); a published number keeps the figures it was printed with (4e8)."""
+    if x is None:
+        return "-"
+    x = float(x)
+    if x != 0 and (abs(x) >= 1e4 or abs(x) < 1e-3):
+        mantissa, _, exponent = f"{x:.3e}".partition("e")
+        if not zeros:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{x:#.4g}".rstrip(".") if zeros else f"{x:.4g}"
+
+
+def _plain_exponents(text: str) -> str:
+    """'1.92e+19' -> '1.92e19', '4e+08' -> '4e8': the claim texts' numbers in the table's notation."""
+    import re
+
+    return re.sub(r"(\d)e([+-]?)0*(\d)", lambda m: f"{m[1]}e{'-' if m[2] == '-' else ''}{m[3]}", text)
 
 
 def emit_checks(console: Console, fmt: Format, results: list) -> None:
@@ -927,19 +1020,19 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     rows = []
     for r in results:
         c = r.check
-        diff = "-" if r.difference is None else f"{100 * r.difference:+.3g}%"
+        diff = "-" if r.difference is None else f"{100 * r.difference:+.2f}%"
         tol = c.tolerance
-        allowed = f"±{tol['abs']:g}" if "abs" in tol else f"±{100 * tol['rel']:g}%"
+        allowed = f"±{_check_number(tol['abs'])}" if "abs" in tol else f"±{100 * tol['rel']:g}%"
         bound = {"at_least": "≥ ", "at_most": "≤ "}.get(c.compare, "")
         source = re.sub(r" \(arXiv:[^)]*\)", "", short_source(c.where))
         if source.count("(") > source.count(")"):  # cut at '; ' or ': ' inside a parenthesis
             source = source[: source.rfind("(")].rstrip()
         rows.append(
             [
-                c.claim,
-                source,
+                _plain_exponents(c.claim),
+                _plain_exponents(source),
                 bound + _check_number(c.published),
-                _check_number(r.value),
+                _check_number(r.value, zeros=True),
                 f"{diff} ({allowed})",
                 r.verdict,
             ]
@@ -947,30 +1040,26 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail", "skipped")}
     caption = (
         f"{len(results)} published claims: {counts['pass']} pass, {counts['fail']} fail, {counts['skipped']} "
-        "skipped. Difference: scaleplan / published - 1 (allowed: the tolerance the printed rounding allows)."
+        "skipped. Published and scaleplan to four significant figures. Difference: scaleplan / published - 1 "
+        "(allowed: the tolerance the printed rounding allows)."
     )
     if counts["skipped"]:
         caption += " " + next(r.reason for r in results if r.verdict == "skipped")
-    table = grid_table(
-        "Published claims, recomputed",
-        ["claim", "source", "published", "scaleplan", "difference", "verdict"],
-        rows,
-        caption,
-        first_column_style="",
-    )
-    if fmt is Format.table:
-        table.columns[0].no_wrap = False
-        table.columns[0].ratio, table.columns[1].ratio = 3, 2
-        console.print(table)
-        return
+    headers = ["claim", "source", "published", "scaleplan", "difference", "verdict"]
+    if fmt is Format.table and not _fits_whole_words(headers, rows, console.width):
+        # Too narrow for two columns of text with whole words: the source goes under its claim.
+        headers = ["claim and source", *headers[2:]]
+        rows = [[f"{row[0]}\nsource: {row[1]}", *row[2:]] for row in rows]
     emit_grid(
         console,
         fmt,
         "Published claims, recomputed",
-        ["claim", "source", "published", "scaleplan", "difference", "verdict"],
+        headers,
         rows,
         [r.to_dict() for r in results],
         caption,
+        first_column_style="",
+        wrap_first=True,
     )
 
 
@@ -1011,7 +1100,8 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
         "total_dollars": "total cost",
     }
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
-    out.append(("interval draws", f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"))
+    label = iv.get("draws_label") or f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"
+    out.append(("interval draws", label))
     return out
 
 

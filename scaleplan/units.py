@@ -151,27 +151,43 @@ def fmt_flops(x) -> str:
 
 
 def fmt_dollars(x) -> str:
-    """$12.50, $1,404, $350,000, $1.40M, $2.10B: money as a person writes it (no '$1.40K')."""
+    """$12.50, $1,404, $350,000, $1.40M, $2.10B: money as a person writes it (no '$1.40K'); from the amount that
+    rounds to $1,000,000 up, three significant figures with M, B or T ($1.00M, not $1,000,000)."""
     if x is None:
         return "-"
     x = float(x)
-    if abs(x) >= 1e15:
-        return f"${x:.3g}".replace("e+", "e")
-    if abs(x) >= 1e6:
-        return "$" + _si(x)
-    if abs(x) >= 100:
-        return f"${x:,.0f}"
-    return f"${x:,.2f}"
+    if not math.isfinite(x):
+        return "-"
+    sign, x = ("-" if x < 0 else ""), abs(x)
+    if float(f"{x:.3g}") >= 1e15:  # past $999T: no 'P' for money
+        return f"{sign}${fmt_sci(x)}"
+    if round(x) >= 1e6:
+        return f"{sign}${_si(x)}"
+    if round(x, 2) >= 100:
+        return f"{sign}${x:,.0f}"
+    return f"{sign}${x:,.2f}"
+
+
+def _whole(x: float) -> str:
+    """Three significant figures written out with thousands separators: 557, 1,030, 55,700."""
+    return f"{float(f'{x:.3g}'):,.0f}"
+
+
+_LARGE = (("trillion", 1e12), ("billion", 1e9), ("million", 1e6))
 
 
 def fmt_duration(days) -> str:
-    """41 min, 3.2 h, 2.5 days, 65 days, 3.4 years: a wall-clock time in the unit that reads best."""
+    """41 min, 3.2 h, 2.5 days, 65 days, 3.4 years, 557 years, 55,700 years, 8.01 million years: a wall-clock time
+    in the unit that reads best, never in scientific notation below a million million years."""
     if days is None:
         return "-"
     d = float(days)
+    if not math.isfinite(d):
+        return "-"
     minutes = d * 24 * 60
     if minutes < 1:
-        return f"{minutes * 60:.2g} s"
+        seconds = minutes * 60
+        return f"{seconds:.2g} s" if seconds >= 0.01 else f"{fmt_sci(seconds, 2)} s"
     if minutes < 90:
         return f"{minutes:.2g} min" if minutes < 10 else f"{minutes:.0f} min"
     if d < 2:
@@ -179,7 +195,17 @@ def fmt_duration(days) -> str:
     if d < 2 * 365:
         return f"{d:.2g} days" if d < 10 else f"{d:,.0f} days"
     years = d / 365.25
-    return f"{years:.2g} years" if years < 1e4 else f"{fmt_sci(years)} years"
+    if years < 10:
+        return f"{years:.2g} years"
+    if years < 100:
+        return f"{years:.0f} years"
+    rounded = float(f"{years:.3g}")
+    for word, scale in _LARGE:
+        if rounded >= scale:
+            if rounded >= 1e3 * _LARGE[0][1]:
+                return f"{fmt_sci(years)} years"
+            return f"{rounded / scale:.3g} {word} years"
+    return f"{_whole(years)} years"
 
 
 def fmt_ratio(x) -> str:

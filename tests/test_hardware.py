@@ -66,7 +66,7 @@ def test_every_price_has_a_source_or_a_reason():
     for hw in {h.key: h for h in cost.presets().values()}.values():
         if hw.price_per_hour is None:
             assert hw.why_missing("price_per_hour") == "no published price"
-            assert "give --price" in hw.price_label
+            assert hw.price_label == f"no published price for {hw.key}; a dollar cost needs a price"
         else:
             assert hw.price_source and any(y in hw.price_source for y in ("2024", "2025"))
             assert hw.price_label.startswith(f"${hw.price_per_hour:.2f}/h, assumed: ")
@@ -97,7 +97,7 @@ def test_precision_picks_the_dense_peak_and_says_when_missing():
 
 def test_no_price_means_no_dollars_and_says_so():
     c = cost.training_cost(1e23, cost.get_hardware("mi300x"), 0.4, None, 8)
-    assert c.dollars is None and c.price_label == "no published price for mi300x: give --price for a dollar cost"
+    assert c.dollars is None and c.price_label == "no published price for mi300x; a dollar cost needs a price"
     assert cost.training_cost(1e23, cost.get_hardware("mi300x"), 0.4, 1.99, 8).price_label == "$1.99/h, given"
 
 

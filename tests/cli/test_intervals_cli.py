@@ -68,7 +68,7 @@ def test_allocate_ci_table_has_one_row_per_quantity_within_80_columns():
     ]
     for line in rows:  # label and whole value on one line of at most 80 columns
         assert len(line.rstrip()) <= 80 and (".." in line or "(set by the budget)" in line), line
-    assert "4,000 bootstrap draws" in out
+    assert "4,000 bootstrap refits (200 for the recipe)" in out
     assert "80% interval" in ok("allocate", "--flops", "1e23", "--ci", "0.8").stdout
 
 

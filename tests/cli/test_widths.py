@@ -90,6 +90,8 @@ def render_at(args, width):
         ["curve", "predict", "--steps", "10000", "--schedule", "cosine"],
         ["allocate", "--dollars", "2M", "--price", "2.5", "--law", "kaplan"],
         ["allocate", "--moe", "--total-params", "671B", "--active-params", "37B", "--tokens", "14.8T"],
+        ["laws", "check"],  # claims and sources wrap between words ('Introducing MPT-7B', not 'Introducin g')
+        ["allocate", "--flops", "1e20", "--gpus", "1"],
         *(["plan", str(path)] for path in sorted(CONFIGS.glob("*.yaml")) if path.name != "fitted-law.yaml"),
     ],
 )
