@@ -899,3 +899,26 @@ def test_random_flag_values_never_crash(workdir, args):
         assert result.exception is None, (args, repr(result.exception))
     if result.exit_code == 2:
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+
+
+@pytest.mark.parametrize(
+    "error", [PermissionError(13, "Permission denied"), OSError(30, "Read-only file system")], ids=["denied", "rofs"]
+)
+def test_init_that_cannot_write_is_one_line(workdir, monkeypatch, error):
+    """Whatever the file system refuses (the folder, the temporary files, the rename), init prints one line."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    for target, name in ((Path, "mkdir"), (tempfile, "mkstemp"), (os, "link")):
+        with monkeypatch.context() as m:
+            m.setattr(target, name, refuse)
+            for folder in ("newdir", "emptydir"):
+                before = _tree(workdir)
+                result = runner.invoke(app, ["init", folder])
+                assert result.exit_code == 2, (name, folder, result.stderr, result.exception)
+                lines = result.stderr.strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith("scaleplan: error: "), result.stderr
+                assert error.strerror in result.stderr and "Traceback" not in result.stderr
+                assert _tree(workdir) == before and not (workdir / "newdir").exists()
