@@ -404,6 +404,8 @@ def _cases():
     case(serve + ["--prompt-share", "25%"], 0, "")
     case(serve + ["--decode-mfu", "x%"], 2, "--decode-mfu must be a number in (0, 1] such as 0.4")
     case(["plan", "mfu-percent.yaml"], 0, "")
+    case(["allocate", "--flops", "1e21", "--ci", "80%"], 0, "")
+    case(["allocate", "--flops", "1e21", "--ci", "abc"], 2, "--ci must be a number in (0, 1) such as 0.8 or 80%")
     case(["plan", "ci-percent.yaml"], 2, "ci-percent.yaml:2: ci must be in (0, 1), e.g. 0.8 or 80%, got '100%'")
     case(["allocate", "--flops", "1e23", "--unique-tokens", "1e10"], 0, "beyond about 16 epochs")
     case(["allocate", "--flops", "1e30"], 0, "extrapolating")
