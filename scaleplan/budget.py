@@ -173,7 +173,8 @@ class Budget:
         except BudgetFieldError:
             raise
         except ScaleplanError as exc:
-            raise BudgetFieldError("hardware", exc.template) from None
+            field = "hardware_file" if exc.template.startswith("<hardware_file>") else "hardware"
+            raise BudgetFieldError(field, exc.template) from None
 
     def resolve(self, law=None) -> Resolved:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way.
@@ -389,6 +390,7 @@ def _parse_field(key: str, value, flag: str):
         x = parse_quantity(value, flag)
         if x < 0:
             raise ScaleplanError(f"{flag} must be zero or positive, got {value!r}")
+        limits.check_inference_tokens(x, flag)
         return x
     if key == "gpus":
         x = parse_positive(value, flag)
@@ -406,16 +408,15 @@ def _parse_field(key: str, value, flag: str):
         x = parse_quantity(value, flag)
         if x != math.floor(x) or not 1 <= x <= cap:
             raise ScaleplanError(f"{flag} must be a whole number from 1 to {cap:,}, got {value!r}")
+        if key in ("layers", "d_model"):
+            limits.check_pin(key, int(x), flag)  # a pin no transformer can have fails here, before any planning
         return int(x)
     if key == "lr_law":
         if not isinstance(value, str) or not value.strip():
             raise ScaleplanError(f"{flag} must be a non-empty string, got {value!r}")
         return value.strip()
     if key == "ci":
-        x = parse_quantity(value, flag)
-        if not 0 < x < 1:
-            raise ScaleplanError(f"{flag} must be in (0, 1), e.g. 0.8, got {value!r}")
-        return x
+        return parse_fraction(value, flag, high_open=True)  # '80%' is 0.8
     if key == "moe":
         return _parse_moe(value, flag)
     if key == "hfu":

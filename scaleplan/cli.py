@@ -242,10 +242,10 @@ def allocate(
     d_model: DModelOpt = None,
     lr_law: LrLawOpt = None,
     ci: Annotated[
-        Optional[float],
+        Optional[str],
         typer.Option(
             "--ci",
-            help="Interval level, e.g. 0.8: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).",
+            help="Interval level, e.g. 0.8 or 80%: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).",
         ),
     ] = None,
     unique_tokens: Annotated[

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _yaml
 from .errors import ScaleplanError
-from .values import plain
+from .values import check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
 DEFAULT_MFU = 0.4
@@ -246,13 +246,24 @@ def _layered(files: tuple[tuple[str, float], ...]) -> tuple[dict[str, Hardware],
 def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardware]:
     """Presets by name and alias: the bundled ones, then the user's default file, then `hardware_file`, each file
     overriding or adding presets."""
-    if hardware_file is not None and not Path(hardware_file).is_file():
-        from .files import read_text
+    user = user_hardware_file()
+    files: tuple[tuple[str, float], ...] = ((str(user), user.stat().st_mtime),) if user.is_file() else ()
+    if hardware_file is None:
+        return _layered(files)[0] if files else _bundled()[0]
+    _layered(files)  # the user's default file first: its own errors name its path
+    try:  # the given file: whatever is wrong with it names <hardware_file> (--hardware-file, hardware_file:)
+        if not isinstance(hardware_file, (str, os.PathLike)):
+            raise ScaleplanError(f"must be a file name, got {hardware_file!r}")
+        path = Path(hardware_file)
+        if not path.is_file():
+            from .files import read_text
 
-        read_text(Path(hardware_file), "hardware file")  # says what is wrong: missing, a folder, a device
-    paths = [user_hardware_file()] + ([Path(hardware_file)] if hardware_file is not None else [])
-    files = tuple(dict.fromkeys((str(p), p.stat().st_mtime) for p in paths if p.is_file()))
-    return _layered(files)[0] if files else _bundled()[0]
+            read_text(path, "hardware file")  # says what is wrong: missing, a folder, a device
+        return _layered(tuple(dict.fromkeys(files + ((str(path), path.stat().st_mtime),))))[0]
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"<hardware_file>: {exc.template}") from None
+    except OSError as exc:
+        raise ScaleplanError(f"<hardware_file>: {hardware_file}: cannot read ({exc.strerror or exc})") from None
 
 
 def get_hardware(
@@ -475,7 +486,17 @@ def training_cost(
     which for selective recompute needs the shape: pass recompute_ratio(...) instead). Price None: no dollars.
 
     Serving is priced by the caller (scaleplan.inference prices prefill and decode at their own utilisation).
+    `hw` is a Hardware or a preset's name ('h100').
     """
+    if isinstance(hw, str):
+        try:
+            hw = get_hardware(hw)
+        except ScaleplanError as exc:
+            raise ScaleplanError(f"<hw>: {exc.template.removesuffix('; or give <peak_flops>)')}") from None
+    elif not isinstance(hw, Hardware):
+        raise ScaleplanError(f"<hw> must be a Hardware (scaleplan.get_hardware('h100')) or a preset name, got {hw!r}")
+    check_positive(flops, "<flops>")
+    check_settings(mfu=mfu, price=price, gpus=gpus)
     precision = check_precision(precision)
     peak = hw.peak(precision)
     ratio = recompute_ratio(recompute) if hardware_ratio is None else float(hardware_ratio)

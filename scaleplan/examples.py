@@ -43,24 +43,59 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
 
     Refuses, before writing anything, when a target file exists and `force` is false.
     """
+    if str(folder).strip() == "":
+        raise ScaleplanError("empty path: give the folder to write the examples into")
     folder = Path(folder)
     chosen = example_names() if not names else [str(n).strip().removesuffix(".yaml") for n in names]
     texts = {name: example_text(name) for name in chosen}  # unknown names fail before any write
-    if folder.exists() and not folder.is_dir():
-        raise ScaleplanError(f"cannot write examples into {folder}: it is a file")
-    if not folder.exists():
-        parent = folder.parent if str(folder.parent) else Path(".")
-        if not parent.is_dir():
-            raise ScaleplanError(f"cannot create {folder}: folder {parent} does not exist")
-        folder.mkdir()
-    targets = {name: folder / f"{name}.yaml" for name in texts}
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not force:
-        raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use <force>)")
-    items = {targets[name]: text for name, text in texts.items()}
     # An example that plans with a law file of its own (laws/NAME.yaml, relative to it) brings that file along.
-    for law in sorted((_FOLDER / "laws").glob("*.yaml")):
-        if any(f"laws/{law.name}" in text for text in texts.values()):
-            (folder / "laws").mkdir(exist_ok=True)
+    laws = [
+        law for law in sorted((_FOLDER / "laws").glob("*.yaml")) if any(f"laws/{law.name}" in t for t in texts.values())
+    ]
+    made: list[Path] = []  # folders this call created: removed again if the write fails
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ScaleplanError(f"cannot write examples into {folder}: it is a file")
+        targets = {name: folder / f"{name}.yaml" for name in texts}
+        existing = [str(p) for p in targets.values() if p.exists()]
+        if existing and not force:
+            raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use <force>)")
+        if not folder.exists():
+            parent = folder.parent if str(folder.parent) else Path(".")
+            if not parent.is_dir():
+                raise ScaleplanError(f"cannot create {folder}: folder {parent} does not exist")
+            _mkdir(folder, made)
+        items = {targets[name]: text for name, text in texts.items()}
+        if laws:
+            _mkdir(folder / "laws", made)
+        for law in laws:
             items[folder / "laws" / law.name] = law.read_text(encoding="utf-8")
-    return write_files(items, force=force)
+        return write_files(items, force=force)
+    except OSError as exc:  # checks on the folder itself: permission denied on a parent, a name too long, ...
+        _remove(made)
+        raise ScaleplanError(f"cannot write examples into {folder}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(made)
+        raise
+
+
+def _mkdir(folder: Path, made: list[Path]) -> None:
+    """Create `folder` (its parent exists) unless it is there; a failure is one line naming the folder."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        raise ScaleplanError(f"cannot write examples into {folder}: it is a file") from None
+    except OSError as exc:
+        raise ScaleplanError(f"cannot create folder {folder}: {exc.strerror or exc}") from None
+    made.append(folder)
+
+
+def _remove(made: list[Path]) -> None:
+    """Remove the folders a failed call created (only if empty: a file in them is not ours to delete)."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass

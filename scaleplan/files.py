@@ -111,6 +111,15 @@ def check_target(
         raise ScaleplanError(f"{shown}: give a file name ending in {allowed[0]}")
     if any(len(part.encode()) > 255 for part in p.parts) or len(os.fsencode(text)) > 4000:
         raise ScaleplanError(f"{shown}: file name too long")
+    try:
+        _check_place(p, shown, inputs, force)
+    except OSError as exc:  # a parent without search permission, a loop of links, ...: one line, not a traceback
+        raise ScaleplanError(f"{shown}: cannot write ({exc.strerror or exc})") from None
+    return p
+
+
+def _check_place(p: Path, shown: str, inputs: Iterable, force: bool) -> None:
+    """check_target's checks on the file system (any of them may raise OSError)."""
     for source in inputs:
         if source is not None and _same_file(p, Path(source)):
             raise ScaleplanError(f"{shown}: refusing to write over {source}, an input of this command")
@@ -127,7 +136,6 @@ def check_target(
         if not p.is_file():
             raise ScaleplanError(f"{shown}: exists and is not a regular file")
     _probe_writable(folder, shown)
-    return p
 
 
 def _stage(path: Path, data: str | bytes) -> str:
@@ -192,10 +200,11 @@ def write_files(items: dict, inputs: Iterable = (), *, force: bool = False, what
 
 
 def _rollback(staged, created) -> None:
-    for tmp, _ in staged:
-        Path(tmp).unlink(missing_ok=True)
-    for p in created:
-        p.unlink(missing_ok=True)
+    for path in [Path(tmp) for tmp, _ in staged] + list(created):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # the first error is the one to report
+            pass
 
 
 def write_atomic(

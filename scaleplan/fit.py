@@ -239,6 +239,20 @@ def thin_index(n: int, size: int = THIN_ABOVE) -> np.ndarray | None:
     return None if n <= size else np.unique(np.linspace(0, n - 1, size).round().astype(np.int64))
 
 
+def _check_runs(runs, what: str = "runs") -> None:
+    """The runs a fit takes: a Runs, as scaleplan.load_runs(path) gives, not a path, a list or None."""
+    if not isinstance(runs, Runs):
+        hint = (
+            "; read a file with scaleplan.load_runs(path)"
+            if isinstance(runs, (str, bytes)) or hasattr(runs, "__fspath__")
+            else ""
+        )
+        raise ScaleplanError(
+            f"<{what}> must be a Runs (scaleplan.load_runs(path), or Runs(params=, tokens=, flops=, loss=)), "
+            f"got {type(runs).__name__}{hint}"
+        )
+
+
 def _logs(runs: Runs):
     return np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
 
@@ -251,8 +265,9 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
     with BFGS (analytic gradient); the best result is polished with tight tolerances.
     Use refine >= len(grid) to refine every start, as Epoch did.
     """
-    if not (isinstance(delta, (int, float)) and math.isfinite(delta) and delta > 0):
-        raise ScaleplanError(f"delta must be a positive number, got {delta!r}")
+    _check_runs(runs)
+    if isinstance(delta, bool) or not (isinstance(delta, (int, float)) and math.isfinite(delta) and delta > 0):
+        raise ScaleplanError(f"<delta> must be a positive number, got {delta!r}")
     if isinstance(grid, str):
         if grid != "epoch":
             raise ScaleplanError(f"grid must be 'epoch' or an array of starts, got {grid!r}")
@@ -261,8 +276,8 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
         starts = np.asarray(grid, float)
         if starts.ndim != 2 or starts.shape[1] != 5 or not np.all(np.isfinite(starts)) or len(starts) == 0:
             raise ScaleplanError("grid must be an array of shape (k, 5) of finite (ln A, ln B, ln E, alpha, beta)")
-    if int(refine) < 1:
-        raise ScaleplanError(f"refine must be at least 1, got {refine!r}")
+    if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 1:
+        raise ScaleplanError(f"<refine> must be a whole number of at least 1, got {refine!r}")
     ln_n, ln_d, ln_l = _logs(runs)
     full = (ln_n, ln_d, ln_l, runs.weights, float(delta))
     sel = thin_index(runs.n)  # many checkpoints: search on an even subsample, polish on every row
@@ -394,19 +409,32 @@ class Bootstrap:
         }
 
 
+def _floats(values, what: str) -> tuple[float, ...]:
+    """A number or a sequence of numbers as floats, or a ScaleplanError naming the argument."""
+    if isinstance(values, (str, bytes)) or values is None:
+        raise ScaleplanError(f"<{what}> must be a number or a list of numbers, got {values!r}")
+    try:
+        arr = np.atleast_1d(np.asarray(values, float))
+    except (TypeError, ValueError):
+        raise ScaleplanError(f"<{what}> must be a number or a list of numbers, got {values!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ScaleplanError(f"<{what}> must be a number or a non-empty list of numbers, got {values!r}")
+    return tuple(float(x) for x in arr)
+
+
 def _check_levels(levels) -> tuple[float, ...]:
-    out = tuple(float(x) for x in levels)
+    out = _floats(levels, "levels")
     for lv in out:
         if not 0 < lv < 1:
-            raise ScaleplanError(f"confidence levels must lie strictly between 0 and 1 (e.g. 0.8, 0.95), got {lv!r}")
+            raise ScaleplanError(f"confidence <levels> must lie strictly between 0 and 1 (e.g. 0.8, 0.95), got {lv!r}")
     return out
 
 
 def _check_budgets(budgets) -> tuple[float, ...]:
-    out = tuple(float(x) for x in np.atleast_1d(np.asarray(budgets, float)))
+    out = _floats(budgets, "budgets")
     for c in out:
         if not (math.isfinite(c) and c > 0):
-            raise ScaleplanError(f"budgets must be positive FLOP counts, got {c!r}")
+            raise ScaleplanError(f"<budgets> must be positive FLOP counts, got {c!r}")
     return out
 
 
@@ -424,6 +452,9 @@ def bootstrap(
     Percentile intervals at `levels` for E, A, B, alpha, beta, a, b and for N_opt, D_opt and D/N at
     `budgets`. `progress(i, n)` is called after each refit. Epoch (2404.10102) used 4,000 resamples.
     """
+    _check_runs(runs)
+    if fit is not None and not isinstance(fit, ParametricFit):
+        raise ScaleplanError(f"<fit> must be a ParametricFit from scaleplan.fit_parametric(runs), got {fit!r}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ScaleplanError(f"bootstrap needs a whole number of resamples >= 2, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -561,10 +592,13 @@ def fit_isoflop(runs: Runs, gap: float = 0.1, min_sizes: int = 3) -> IsoflopFit:
     `min_sizes` model sizes, no upward curvature, or a minimum outside the sizes tried are skipped);
     then least squares of ln N_opt and ln D_opt on ln C give a and b.
     """
-    if not (gap > 0):
-        raise ScaleplanError(f"gap must be a positive number of decades, got {gap!r}")
-    if min_sizes < 3:
-        raise ScaleplanError(f"min_sizes must be at least 3 (a parabola has three coefficients), got {min_sizes!r}")
+    _check_runs(runs)
+    if isinstance(gap, (bool, str)) or not isinstance(gap, (int, float, np.number)) or not (gap > 0):
+        raise ScaleplanError(f"<gap> must be a positive number of decades, got {gap!r}")
+    if isinstance(min_sizes, bool) or not isinstance(min_sizes, (int, np.integer)) or min_sizes < 3:
+        raise ScaleplanError(
+            f"<min_sizes> must be a whole number of at least 3 (a parabola has three coefficients), got {min_sizes!r}"
+        )
     log10_c = np.log10(runs.flops)
     levels, skipped = [], []
     groups = group_levels(log10_c, gap)

@@ -129,6 +129,18 @@ def serving_costs(
     """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share.
 
     `hardware` is a preset name or a resolved Hardware; `hardware_file` adds or overrides presets for both chips."""
+    _check_serving_args(
+        hardware=hardware,
+        inference_hardware=inference_hardware,
+        mfu=mfu,
+        price=price,
+        inference_price=inference_price,
+        prefill_mfu=prefill_mfu,
+        decode_mfu=decode_mfu,
+        prompt_share=prompt_share,
+        inference_bits=inference_bits,
+        peak_flops=peak_flops,
+    )
     train_hw = get_hardware(hardware, peak_flops, hardware_file=hardware_file)
     infer_hw = get_hardware(inference_hardware, hardware_file=hardware_file) if inference_hardware else train_hw
     train_price = price if price is not None else train_hw.price_per_hour
@@ -162,6 +174,32 @@ def serving_costs(
         bits,
         precision,
     )
+
+
+def _number(name: str, value) -> float:
+    """A finite real number passed by a library caller, or a ScaleplanError naming the argument."""
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, (int, float, np.number)):
+        hint = " (parse text with scaleplan.units.parse_quantity)" if isinstance(value, str) else ""
+        raise ScaleplanError(f"<{name}> must be a number, got {value!r}{hint}")
+    if not math.isfinite(float(value)):
+        raise ScaleplanError(f"<{name}> must be finite, got {value!r}")
+    return float(value)
+
+
+def _check_serving_args(**args) -> None:
+    """serving_costs' arguments by type: preset names are text, the rest numbers (their ranges are checked after)."""
+    for name in ("hardware", "inference_hardware"):
+        value = args[name]
+        if value is not None and not (isinstance(value, Hardware) or (isinstance(value, str) and value.strip())):
+            raise ScaleplanError(f"<{name}> must be a hardware preset name such as 'h100', got {value!r}")
+    for name in ("mfu", "price", "inference_price", "prefill_mfu", "decode_mfu", "prompt_share", "peak_flops"):
+        if args[name] is not None:
+            _number(name, args[name])
+    if args["peak_flops"] is not None and not args["peak_flops"] > 0:
+        raise ScaleplanError(f"<peak_flops> must be positive, got {args['peak_flops']!r}")
+    bits = args["inference_bits"]
+    if bits is not None and (isinstance(bits, bool) or not isinstance(bits, (int, float, np.number))):
+        raise ScaleplanError(f"<inference_bits> must be 16 or 8, got {bits!r}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -342,6 +380,29 @@ class InferencePlan:
 
 
 SARDANA = "Sardana et al. 2024, arXiv:2401.00448"
+
+
+def _check_demand(inference_tokens) -> np.ndarray:
+    """Tokens to serve (a number or an array): numbers, zero or more, finite, at most limits.MAX_TOKENS."""
+    if isinstance(inference_tokens, (str, bytes, bool)) or inference_tokens is None:
+        hint = " (parse text with scaleplan.units.parse_quantity)" if isinstance(inference_tokens, str) else ""
+        raise ScaleplanError(
+            f"<inference_tokens> must be a number or an array of numbers, got {inference_tokens!r}{hint}"
+        )
+    try:
+        tokens = np.asarray(inference_tokens, float)
+    except (TypeError, ValueError):
+        raise ScaleplanError(
+            f"<inference_tokens> must be a number or an array of numbers, got {inference_tokens!r}"
+        ) from None
+    if tokens.size == 0 or not np.all(np.isfinite(tokens)) or np.any(tokens < 0):
+        raise ScaleplanError(
+            f"<inference_tokens> must be zero or positive and finite, got {tokens.ravel()[:3].tolist()}"
+        )
+    limits.check_inference_tokens(tokens)
+    return tokens
+
+
 # Where a frontier law's model for a target loss is searched for (FLOPs): far beyond any plan at both ends.
 FRONTIER_SEARCH = (1e-10, 1e45)
 
@@ -366,12 +427,16 @@ def inference_aware(
     (24.18, 4.78)
     """
     law = laws.get(law)
+    if costs is not None and not isinstance(costs, ServingCosts):
+        raise ScaleplanError(f"<costs> must be a ServingCosts from scaleplan.serving_costs(...), got {costs!r}")
+    tokens = _check_demand(inference_tokens)
+    if context is not None:
+        c = _number("context", context)
+        if not (c == math.floor(c) and 1 <= c <= limits.MAX_CONTEXT):
+            raise ScaleplanError(f"<context> must be a whole number from 1 to {limits.MAX_CONTEXT:,}, got {context!r}")
+    if target_loss is not None:
+        _number("target_loss", target_loss)
     costs = costs or serving_costs()
-    tokens = np.asarray(inference_tokens, float)
-    if tokens.size == 0 or not np.all(np.isfinite(tokens)) or np.any(tokens < 0):
-        raise ScaleplanError(
-            f"<inference_tokens> must be zero or positive and finite, got {tokens.ravel()[:3].tolist()}"
-        )
     if objective not in ("flops", "cost"):
         raise ScaleplanError(f"<objective> must be 'flops' or 'cost', got {objective!r}")
     if (flops is None) == (target_loss is None):

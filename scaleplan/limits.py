@@ -39,6 +39,11 @@ MAX_REPORT_SCENARIOS = 12  # plan FILE --report: up to ~25 figures at ~0.5 s eac
 # 2^24 tokens: above the longest context any published model claims (10M, Llama 4 Scout, 2025).
 MAX_CONTEXT = 2**24
 MAX_SHAPE = 1_000_000  # layers, width, heads, d_ff, vocabulary: a million of any is a typo
+# A designed shape: at most 1,000 layers (Llama 3 405B has 126, Dubey et al. 2024 arXiv:2407.21783 Table 3; PaLM
+# 540B 118, arXiv:2204.02311 Table 1), and a pinned width of at least one attention head of 64 (the smallest head
+# size of recipe.yaml, Chinchilla's Table A9 kv_size). A pin that needs more layers is refused, not designed.
+MAX_LAYERS = 1000
+MIN_D_MODEL = 64
 
 
 _MIN_FLOPS: dict[tuple[str, str], float] = {}
@@ -148,3 +153,34 @@ def check_model(
             f"{fmt_sci(MAX_TOKENS)}); check the units"
         )
     return params, tokens
+
+
+def check_inference_tokens(tokens, what: str = "<inference_tokens>") -> None:
+    """Tokens to serve at most MAX_TOKENS (the cap on training tokens, and `inference-aware`'s): more is a unit
+    mistake, and the inference-aware model such demand implies (a tiny model trained on ~1e30 tokens) is absurd."""
+    arr = np.atleast_1d(np.asarray(tokens, float))
+    high = arr[arr > MAX_TOKENS]
+    if high.size:
+        raise ScaleplanError(
+            f"{what}: {fmt_sci(high[0])} tokens is beyond any plan (more than {fmt_sci(MAX_TOKENS)}); check the units"
+        )
+
+
+def check_pin(name: str, value: int, what: str | None = None, heads_pinned: bool = False) -> None:
+    """A pinned `layers` or `d_model` a transformer can have: at most MAX_LAYERS layers; a width of at least one
+    64-wide head and, from 128 up, whole heads of 64 or 128 (unless heads or head_dim are pinned too)."""
+    what = what or f"<{name}>"
+    if name == "layers" and value > MAX_LAYERS:
+        raise ScaleplanError(
+            f"{what} {value:,} is more than {MAX_LAYERS:,}: far deeper than any published model (Llama 3 405B has 126)"
+        )
+    if name == "d_model" and value < MIN_D_MODEL:
+        raise ScaleplanError(
+            f"{what} {value} is below {MIN_D_MODEL}, narrower than one attention head of 64 (the smallest head size "
+            "recipe.yaml uses); give at least 64, best a multiple of 128"
+        )
+    if name == "d_model" and not heads_pinned and value >= 128 and value % 64:
+        raise ScaleplanError(
+            f"{what} {value} splits into no whole number of attention heads of 64 or 128 (recipe.yaml's head "
+            "sizes); give a multiple of 64, best of 128"
+        )

@@ -50,7 +50,7 @@ import functools
 import math
 from dataclasses import dataclass, replace
 
-from . import _yaml
+from . import _yaml, limits
 from .errors import ScaleplanError
 from .units import fmt_sci
 
@@ -636,6 +636,10 @@ def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, 
     head_dim = None if head_dim is None else _pos_int("head_dim", head_dim)
     d_ff = None if d_ff is None else _pos_int("d_ff", d_ff)
     tol = constants()["conventions"]["shape_tolerance"] if tolerance is None else _pos_float("tolerance", tolerance)
+    if layers is not None:
+        limits.check_pin("layers", layers)
+    if d_model is not None:
+        limits.check_pin("d_model", d_model, heads_pinned=heads is not None or head_dim is not None)
     if d_model is not None and heads is not None and d_model % heads:
         raise ScaleplanError(f"heads = {heads} must divide d_model = {d_model}")
     if d_model is not None and head_dim is not None and d_model % head_dim:
@@ -795,8 +799,19 @@ def _design(
                 f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them"
             )
         shape = fitted
+        if shape.layers > limits.MAX_LAYERS:
+            pinned = [f"<{k}> {v:,}" for k, v in pins.items() if v is not None and k != "vocab"]
+            raise ScaleplanError(
+                f"{' with '.join(pinned)}: a model of {fmt_sci(target)} parameters would need {shape.layers:,} layers, "
+                f"more than {limits.MAX_LAYERS:,} (Llama 3 405B has 126); pin a wider d_model or plan a smaller model"
+            )
         if vocab is None:
             vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model, tied_embeddings=tied)
+    if shape.layers > limits.MAX_LAYERS:  # unpinned: only budgets far beyond any run go this deep (~1e31 FLOPs)
+        warnings.append(
+            f"shape: {shape.layers:,} layers, more than {limits.MAX_LAYERS:,} and far deeper than any published model "
+            "(Llama 3 405B has 126)"
+        )
     lo, hi = constants()["shape"]["aspect_range"]
     if not lo <= shape.aspect_ratio <= hi:
         warnings.append(

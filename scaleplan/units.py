@@ -66,12 +66,29 @@ def parse_positive(value, what: str) -> float:
     return x
 
 
-def parse_fraction(value, what: str, low_open: bool = True) -> float:
-    """A number in (0, 1] (or [0, 1] with low_open=False)."""
-    x = parse_quantity(value, what)
-    if x > 1 or x < 0 or (low_open and x == 0):
-        allowed = "(0, 1]" if low_open else "[0, 1]"
-        raise ScaleplanError(f"{what} must be in {allowed}, got {value!r}")
+def parse_fraction(value, what: str, low_open: bool = True, high_open: bool = False) -> float:
+    """A number in (0, 1] (or [0, 1] with low_open=False, (0, 1) with high_open=True): 0.4 or '40%'.
+
+    >>> parse_fraction("40%", "mfu"), parse_fraction(" 0.55 ", "mfu")
+    (0.4, 0.55)
+    """
+    allowed = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
+    example = "0.8 or 80%" if high_open else "0.4 or 40%"
+    if isinstance(value, bool):
+        raise ScaleplanError(f"{what} must be a number in {allowed} such as {example}, got {value!r}")
+    if isinstance(value, (int, float, np.number)):
+        x = float(value)
+    else:  # a fraction takes no suffix (K, M, B, T) and no dollar sign: only a number, or a percentage
+        text = str(value).strip().replace("_", "")
+        percent = text.endswith("%")
+        try:
+            x = float(text.removesuffix("%").strip()) / (100.0 if percent else 1.0)
+        except ValueError:
+            raise ScaleplanError(f"{what} must be a number in {allowed} such as {example}, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ScaleplanError(f"{what} must be finite, got {value!r}")
+    if x > 1 or x < 0 or (low_open and x == 0) or (high_open and x == 1):
+        raise ScaleplanError(f"{what} must be in {allowed}, e.g. {example}, got {value!r}")
     return x
 
 

@@ -105,17 +105,19 @@ def check_settings(*, mfu=None, price=None, gpus=None, peak_flops=None, inferenc
 
     def number(name, value):
         if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
-            raise ScaleplanError(f"{name} must be a finite number, got {value!r}")
+            raise ScaleplanError(f"<{name}> must be a finite number, got {value!r}")
         return float(value)
 
     if mfu is not None and not 0 < number("mfu", mfu) <= 1:
-        raise ScaleplanError(f"mfu must be in (0, 1], got {mfu!r}")
+        raise ScaleplanError(f"<mfu> must be in (0, 1], got {mfu!r}")
     for name, value in (("price", price), ("peak_flops", peak_flops)):
         if value is not None and not number(name, value) > 0:
-            raise ScaleplanError(f"{name} must be positive, got {value!r}")
+            raise ScaleplanError(f"<{name}> must be positive, got {value!r}")
     if gpus is not None and not (number("gpus", gpus) >= 1 and float(gpus).is_integer()):
-        raise ScaleplanError(f"gpus must be a whole number of at least 1, got {gpus!r}")
+        raise ScaleplanError(f"<gpus> must be a whole number of at least 1, got {gpus!r}")
     if inference_tokens is not None:
+        if isinstance(inference_tokens, (str, bytes, bool)):
+            raise ScaleplanError(f"<inference_tokens> must be a number, got {inference_tokens!r}")
         arr = np.asarray(inference_tokens, float)
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ScaleplanError(f"inference_tokens must be zero or more, got {inference_tokens!r}")
+            raise ScaleplanError(f"<inference_tokens> must be zero or more, got {inference_tokens!r}")

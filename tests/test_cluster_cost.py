@@ -143,6 +143,10 @@ def test_implied_utilisation_round_trips(flops, gpus, days, key, precision, reco
     hw = cost.get_hardware(key)
     implied = cost.implied_utilisation(flops, hw, gpus=gpus, days=days, precision=precision, recompute=recompute)
     assert implied.hfu >= implied.mfu
+    if implied.mfu > 1:  # more work than the peak allows in that time: the cost of such a run is refused
+        with pytest.raises(ScaleplanError, match=r"mfu must be in \(0, 1\]"):
+            cost.training_cost(flops, hw, implied.mfu, None, gpus, precision=precision, recompute=recompute)
+        return
     c = cost.training_cost(flops, hw, implied.mfu, None, gpus, precision=precision, recompute=recompute)
     assert c.days == pytest.approx(days, rel=1e-9)
 

@@ -225,3 +225,25 @@ def test_user_file_errors(tmp_path, text, message):
 def test_missing_user_file_is_an_error(tmp_path):
     with pytest.raises(ScaleplanError, match="no such file"):
         cost.presets(tmp_path / "nope.yaml")
+
+
+def test_a_bad_hardware_file_names_hardware_file(tmp_path):
+    """The file's mistakes name the file argument (--hardware-file, hardware_file:), not the preset (--hardware)."""
+    from scaleplan.budget import Budget, BudgetFieldError
+
+    binary = tmp_path / "hw.yaml"
+    binary.write_bytes(b"\x00\x01\xff")
+    for path, text in ((tmp_path / "nope.yaml", "no such file"), (binary, "a binary file"), (tmp_path, "is a folder")):
+        with pytest.raises(ScaleplanError) as info:
+            cost.get_hardware("h100", hardware_file=path)
+        assert str(info.value).startswith(f"hardware_file: {path}: {text}")
+        assert info.value.for_flags().startswith(f"--hardware-file: {path}: {text}")
+        with pytest.raises(BudgetFieldError) as field:
+            Budget.from_mapping({"flops": 1e21, "hardware": "h100", "hardware_file": str(path)}).resolve()
+        assert field.value.path == "hardware_file" and field.value.for_flags().startswith("--hardware-file: ")
+    with pytest.raises(ScaleplanError, match="hardware_file: must be a file name, got 5"):
+        cost.presets(5)  # type: ignore[arg-type]
+    # an unknown preset is still the preset's mistake
+    with pytest.raises(BudgetFieldError) as field:
+        Budget.from_mapping({"flops": 1e21, "hardware": "h1000"}).resolve()
+    assert field.value.path == "hardware" and "did you mean 'h100'" in str(field.value)

@@ -86,3 +86,38 @@ def test_init_into_a_file_and_list(tmp_path):
         examples.write_examples(path)
     listed = runner.invoke(app, ["init", "--list"]).stdout.split()
     assert listed == examples.example_names()
+
+
+@pytest.mark.parametrize(
+    "error, text",
+    [
+        (PermissionError(13, "Permission denied"), "Permission denied"),
+        (OSError(30, "Read-only file system"), "Read-only file system"),
+        (FileNotFoundError(2, "No such file or directory"), "No such file or directory"),
+    ],
+)
+def test_a_folder_that_cannot_be_created_is_one_error(tmp_path, monkeypatch, error, text):
+    def refuse(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(ScaleplanError, match=f"cannot create folder {tmp_path / 'new'}: {text}"):
+        examples.write_examples(tmp_path / "new")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_folder_and_no_file(tmp_path, monkeypatch):
+    """The folder init created is removed again when the files cannot be written (a read-only or full disk)."""
+    import os
+
+    def refuse(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "link", refuse)  # staging works, putting the files in place fails
+    with pytest.raises(ScaleplanError, match=r"cannot write .*Read-only file system"):
+        examples.write_examples(tmp_path / "new")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "mine").mkdir()  # a folder the user made stays, empty as it was
+    with pytest.raises(ScaleplanError, match="Read-only file system"):
+        examples.write_examples(tmp_path / "mine")
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"] and list((tmp_path / "mine").iterdir()) == []

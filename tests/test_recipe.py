@@ -490,3 +490,39 @@ def test_vocab_grows_with_params(lo, gap):
     assert b.vocab_params > a.vocab_params
     # designed shapes: V = N_v / d_model still grows (N_v ~ N^0.84, d_model ~ N^(1/3))
     assert R.design_shape(10 ** (lo + gap)).vocab >= R.design_shape(10**lo).vocab
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(params_total=2.78e9, d_model=7), r"d_model 7 is below 64, narrower than one attention head of 64"),
+        (dict(params_total=2.78e9, d_model=63), r"d_model 63 is below 64"),
+        (dict(params_total=2.78e9, d_model=1000), r"d_model 1000 splits into no whole number of attention heads"),
+        (dict(params_total=2.78e9, layers=1001), r"layers 1,001 is more than 1,000"),
+        # Llama 3 405B has 126 layers: a width pin that needs tens of thousands is refused, not designed
+        (dict(params_total=2.78e9, d_model=64), r"d_model 64: a model of 2\.78e9 parameters would need [\d,]+ layers"),
+        (dict(params_total=2.78e9, d_model=128), r"more than 1,000 \(Llama 3 405B has 126\)"),
+    ],
+)
+def test_nonsense_pins_are_refused(kwargs, match):
+    for build in (R.design_shape, lambda **k: R.recipe(tokens=5.6e10, **k)):
+        with pytest.raises(ScaleplanError, match=match) as info:
+            build(**kwargs)
+        assert "--" not in str(info.value) and "<" in info.value.template
+
+
+def test_sane_narrow_pins_still_design_with_a_warning():
+    """d_model 64..127 (one head) and heads that divide an odd width stay allowed where the depth is sane."""
+    rc = R.recipe(3e7, 6e8, d_model=64)
+    assert rc.shape.d_model == 64 and rc.shape.heads == 1 and rc.shape.layers <= 1000
+    assert any("a single attention head" in w for w in rc.warnings)
+    assert R.design_shape(7e9, d_model=4000, heads=32).heads == 32  # 125-wide heads, pinned: the user's choice
+    assert R.design_shape(7e9, layers=1000, d_model=768).layers == 1000  # at the cap: allowed
+
+
+def test_an_unpinned_shape_beyond_any_model_warns():
+    """Only budgets far beyond any run (a 1e16-parameter model) design deeper than 1,000 layers; that is said."""
+    rc = R.recipe(1e16, 2e17)
+    assert rc.shape.layers > 1000
+    assert any("far deeper than any published model" in w for w in rc.warnings)
+    assert not any("far deeper" in w for w in R.recipe(7e9, 1.4e11).warnings)

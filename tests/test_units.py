@@ -94,3 +94,27 @@ def test_formats():
     assert fmt_dollars(1.2e6) == "$1.20M" and fmt_dollars(12.5) == "$12.50"
     assert fmt_count(999.9) == "1.00K"
     assert parse_quantity(fmt_dollars(2.5e6)) == 2.5e6 and parse_quantity(fmt_count(70e9)) == 70e9
+
+
+def test_a_percentage_is_a_fraction():
+    assert parse_fraction("40%", "--mfu") == pytest.approx(0.40)
+    assert parse_fraction(" 55.2 % ", "mfu") == pytest.approx(0.552)
+    assert parse_fraction("0%", "--share", low_open=False) == 0.0
+    assert parse_fraction("80%", "ci", high_open=True) == pytest.approx(0.8)
+    with pytest.raises(ScaleplanError, match=r"ci must be in \(0, 1\), e\.g\. 0\.8 or 80%, got '100%'"):
+        parse_fraction("100%", "ci", high_open=True)
+    with pytest.raises(ScaleplanError, match=r"--mfu must be in \(0, 1\], e\.g\. 0\.4 or 40%, got '150%'"):
+        parse_fraction("150%", "--mfu")
+    # the message for text that is no fraction says what a fraction looks like, not "1e21, 70B or $2M"
+    for bad in ("40 percent", "0.4B", "$0.4", "%", "abc"):
+        with pytest.raises(ScaleplanError, match=r"--mfu must be a number in \(0, 1\] such as 0\.4 or 40%") as info:
+            parse_fraction(bad, "--mfu")
+        assert "70B" not in str(info.value)
+    for bad in ("nan%", "inf", True):
+        with pytest.raises(ScaleplanError, match="--mfu must be"):
+            parse_fraction(bad, "--mfu")
+
+
+@given(st.floats(min_value=0.001, max_value=1.0))
+def test_percent_and_fraction_agree(x):
+    assert parse_fraction(f"{100 * x!r}%", "mfu") == pytest.approx(parse_fraction(repr(x), "mfu"), rel=1e-12)

@@ -76,6 +76,13 @@ FILES = {
     "afile": "a file where a folder is expected\n",
     "full/x.txt": "a folder with something in it\n",
     "emptydir/.keep": None,
+    "d-model-7.yaml": "flops: 1e21\nd_model: 7\n",
+    "serve-1e40.yaml": "flops: 1e21\ninference:\n  tokens: 1e40\n",
+    "serve-1e19.yaml": "flops: 1e21\ninference_tokens: 1e19\n",
+    "hw-missing.yaml": "flops: 1e21\nhardware: h100\nhardware_file: missing.yaml\n",
+    "hw-binary.yaml": "flops: 1e21\nhardware_file: binary.yaml\n",
+    "mfu-percent.yaml": 'flops: 1e21\nmfu: "40%"\n',
+    "ci-percent.yaml": "flops: 1e21\nci: 100%\n",
 }
 
 # A budget file's mistakes: (file text, the line and key the message must name)
@@ -351,8 +358,55 @@ def _cases():
     case(["allocate", "--flops", "1e21", "--mfu", "1e-9"], 0, "warning: MFU 1e-7% is below 10%")
     case(["allocate", "--flops", "1e21", "--mfu", "0.9"], 0, "above the highest reported")
     case(["allocate", "--flops", "1e21", "--context", "10000000"], 0, "understates the work 595-fold")
-    case(["allocate", "--flops", "1e21", "--d-model", "100"], 0, "d_model = 100 is below 128")
-    case(["allocate", "--flops", "1e21", "--d-model", "64"], 0, "a single attention head")
+    case(["allocate", "--flops", "1e17", "--d-model", "100"], 0, "d_model = 100 is below 128")
+    case(["allocate", "--flops", "1e17", "--d-model", "64"], 0, "a single attention head")
+    # nonsense pins: narrower than a head, no whole heads, deeper than any model, or a shape of absurd depth
+    case(["allocate", "--flops", "1e21", "--d-model", "7"], 2, "--d-model 7 is below 64")
+    case(["allocate", "--flops", "1e21", "--d-model", "63"], 2, "--d-model 63 is below 64")
+    case(["allocate", "--flops", "1e21", "--d-model", "1000"], 2, "--d-model 1000 splits into no whole number")
+    case(["allocate", "--flops", "1e21", "--layers", "5000"], 2, "--layers 5,000 is more than 1,000")
+    case(
+        ["allocate", "--flops", "1e21", "--d-model", "64"],
+        2,
+        "--d-model 64: a model of 2.78e9 parameters would need 51,706 layers, more than 1,000",
+    )
+    case(["allocate", "--flops", "1e21", "--d-model", "100"], 2, "21,220 layers, more than 1,000")
+    case(["allocate", "--flops", "1e23", "--d-model", "128"], 2, "more than 1,000 (Llama 3 405B has 126)")
+    case(["plan", "d-model-7.yaml"], 2, "d-model-7.yaml:2: d_model 7 is below 64")
+    # absurd demand is refused before any planning (and any warning), as inference-aware refuses it
+    case(
+        ["allocate", "--flops", "1e21", "--inference-tokens", "1e40"],
+        2,
+        "--inference-tokens: 1e40 tokens is beyond any plan (more than 1e18)",
+    )
+    case(["allocate", "--flops", "1e21", "--inference-tokens", "1e19", "--law", "chinchilla"], 2, "beyond any plan")
+    case(["plan", "serve-1e40.yaml"], 2, "serve-1e40.yaml:3: inference.tokens: 1e40 tokens is beyond any plan")
+    case(["plan", "serve-1e19.yaml"], 2, "serve-1e19.yaml:2: inference_tokens: 1e19 tokens is beyond any plan")
+    # a bad hardware file is the file's fault: the message names --hardware-file (hardware_file: in a budget)
+    for name, text in [
+        ("missing.yaml", "--hardware-file: missing.yaml: no such file"),
+        ("binary.yaml", "--hardware-file: binary.yaml: a binary file"),
+        ("folder.yaml", "--hardware-file: folder.yaml: is a folder"),
+        ("recursive.yaml", "--hardware-file: recursive.yaml:1: an alias refers to itself"),
+    ]:
+        case(["allocate", "--flops", "1e21", "--hardware-file", name], 2, text)
+        case(["allocate", "--flops", "1e21", "--hardware", "h100", "--hardware-file", name], 2, text)
+        case(["cluster", "--params", "7B", "--tokens", "1T", "--hardware-file", name], 2, text)
+    case(["hardware", "--hardware-file", "binary.yaml"], 2, "--hardware-file: binary.yaml: a binary file")
+    case(["plan", "hw-missing.yaml"], 2, "hw-missing.yaml:3: hardware_file: missing.yaml: no such file")
+    case(["plan", "hw-binary.yaml"], 2, "hw-binary.yaml:2: hardware_file: binary.yaml: a binary file")
+    # fractions: a percentage is a fraction; anything else says what a fraction looks like
+    case(["allocate", "--flops", "1e21", "--mfu", "40%"], 0, "")
+    case(["allocate", "--flops", "1e21", "--mfu", "150%"], 2, "--mfu must be in (0, 1], e.g. 0.4 or 40%, got '150%'")
+    case(["allocate", "--flops", "1e21", "--mfu", "0.4B"], 2, "--mfu must be a number in (0, 1] such as 0.4 or 40%")
+    case(["allocate", "--flops", "1e21", "--hfu", "45%"], 0, "")
+    serve = ["inference-aware", "--inference-tokens", "1e12", "--flops", "1e21"]
+    case(serve + ["--prompt-share", "25%"], 0, "")
+    case(serve + ["--decode-mfu", "x%"], 2, "--decode-mfu must be a number in (0, 1] such as 0.4")
+    case(["plan", "mfu-percent.yaml"], 0, "")
+    case(["allocate", "--flops", "1e21", "--ci", "80%"], 0, "")
+    case(["allocate", "--flops", "1e21", "--ci", "abc"], 2, "--ci must be a number in (0, 1) such as 0.8 or 80%")
+    case(["plan", "ci-percent.yaml"], 2, "ci-percent.yaml:2: ci must be in (0, 1), e.g. 0.8 or 80%, got '100%'")
     case(["allocate", "--flops", "1e23", "--unique-tokens", "1e10"], 0, "beyond about 16 epochs")
     case(["allocate", "--flops", "1e30"], 0, "extrapolating")
     # --- compare
@@ -583,6 +637,11 @@ def _cases():
     )
     case(["plan", "thirteen.yaml", "--report", "new"], 2, "thirteen.yaml has 13 scenarios; a report draws figures")
     case(["init", "afile"], 2, "it is a file")
+    case(["init", "afile/deeper"], 2, "")
+    case(["init", "x" * 300], 2, "File name too long")
+    case(["init", ""], 2, "empty path")
+    if os.path.isdir("/proc"):  # a folder that cannot be created under an existing parent (Linux)
+        case(["init", "/proc/nonexistent"], 2, "cannot create folder /proc/nonexistent")
     case(["init", "nowhere/deeper"], 2, "does not exist")
     case(["init", "--example", "acadmic"], 2, "did you mean 'academic-1e21'")
     case(["laws", "check", "--data-dir", "nowhere"], 2, "")
@@ -842,3 +901,26 @@ def test_random_flag_values_never_crash(workdir, args):
         assert result.exception is None, (args, repr(result.exception))
     if result.exit_code == 2:
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+
+
+@pytest.mark.parametrize(
+    "error", [PermissionError(13, "Permission denied"), OSError(30, "Read-only file system")], ids=["denied", "rofs"]
+)
+def test_init_that_cannot_write_is_one_line(workdir, monkeypatch, error):
+    """Whatever the file system refuses (the folder, the temporary files, the rename), init prints one line."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    for target, name in ((Path, "mkdir"), (tempfile, "mkstemp"), (os, "link")):
+        with monkeypatch.context() as m:
+            m.setattr(target, name, refuse)
+            for folder in ("newdir", "emptydir"):
+                before = _tree(workdir)
+                result = runner.invoke(app, ["init", folder])
+                assert result.exit_code == 2, (name, folder, result.stderr, result.exception)
+                lines = result.stderr.strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith("scaleplan: error: "), result.stderr
+                assert error.strerror in result.stderr and "Traceback" not in result.stderr
+                assert _tree(workdir) == before and not (workdir / "newdir").exists()
