@@ -142,6 +142,8 @@ def allocate(
     law = laws.get(law)
     c = check_positive(flops)
     check_settings(mfu=mfu, price=price, gpus=gpus, peak_flops=peak_flops, inference_tokens=inference_tokens)
+    if inference_tokens is not None:
+        limits.check_inference_tokens(inference_tokens)
     n_native, d = law.optimum(c)
     return _assemble(
         law,

@@ -186,6 +186,7 @@ def test_absurd_demand_is_refused_before_planning():
     with pytest.raises(ScaleplanError, match=r"inference\.tokens: 1e19 tokens is beyond any plan"):
         scaleplan.plan(flops=1e21, inference={"tokens": 1e19})
     assert scaleplan.plan(flops=1e21, inference_tokens=1e18).params > 0  # the cap itself is allowed
+    _fails(lambda: scaleplan.allocate(1e21, inference_tokens=1e40), "inference_tokens: 1e40 tokens is beyond any")
 
 
 def test_cost_settings_are_marked_for_the_cli():
