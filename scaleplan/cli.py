@@ -1514,11 +1514,13 @@ def init(
             out.print(name, markup=False)
         return
     written = write_examples(folder, names=example, force=force)
-    budgets = [p for p in written if p.parent.name != "laws"]
-    law_files = len(written) - len(budgets)
+    budgets = [p for p in written if p.parent.name != "laws" and p.suffix == ".yaml"]
+    law_files = sum(p.parent.name == "laws" for p in written)
+    logs = len(written) - len(budgets) - law_files
     err.print(
         f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
-        + (f" and {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "")
+        + (f", {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "")
+        + (f" and {logs} training log{'s' if logs != 1 else ''}" if logs else "")
         + f" to {folder}: "
         + ", ".join(p.name for p in written)
         + f". Try: scaleplan plan {written[0]}",

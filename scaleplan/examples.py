@@ -52,12 +52,14 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
     laws = [
         law for law in sorted((_FOLDER / "laws").glob("*.yaml")) if any(f"laws/{law.name}" in t for t in texts.values())
     ]
+    # All the examples bring the README's other inputs too (a training log for `scaleplan curve fit`).
+    data = sorted(_FOLDER.glob("*.csv")) if not names else []
     made: list[Path] = []  # folders this call created: removed again if the write fails
     try:
         if folder.exists() and not folder.is_dir():
             raise ScaleplanError(f"cannot write examples into {folder}: it is a file")
         targets = {name: folder / f"{name}.yaml" for name in texts}
-        existing = [str(p) for p in targets.values() if p.exists()]
+        existing = [str(p) for p in [*targets.values(), *(folder / d.name for d in data)] if p.exists()]
         if existing and not force:
             raise ScaleplanError(f"refusing to overwrite {', '.join(existing)} (use <force>)")
         if not folder.exists():
@@ -70,6 +72,8 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
             _mkdir(folder / "laws", made)
         for law in laws:
             items[folder / "laws" / law.name] = law.read_text(encoding="utf-8")
+        for extra in data:
+            items[folder / extra.name] = extra.read_text(encoding="utf-8")
         return write_files(items, force=force)
     except OSError as exc:  # checks on the folder itself: permission denied on a parent, a name too long, ...
         _remove(made)

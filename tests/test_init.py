@@ -22,6 +22,8 @@ def test_packaged_examples_are_the_top_level_configs():
     packaged = {p.name: p.read_bytes() for p in PACKAGED.glob("*.yaml")}
     assert len(top) >= 5
     assert packaged == top, "copy configs/*.yaml to scaleplan/data/configs/ (the package ships those)"
+    top_data = {p.name: p.read_bytes() for p in TOP.glob("*.csv")}
+    assert top_data == {p.name: p.read_bytes() for p in PACKAGED.glob("*.csv")}  # the README's training log
     top_laws = {p.name: p.read_bytes() for p in (TOP / "laws").glob("*.yaml")}
     assert top_laws and top_laws == {p.name: p.read_bytes() for p in (PACKAGED / "laws").glob("*.yaml")}
     assert examples.example_names() == sorted(Path(n).stem for n in top)
@@ -31,6 +33,7 @@ def test_pyproject_ships_the_examples_license_and_py_typed():
     meta = tomllib.loads((REPO / "pyproject.toml").read_text())
     globs = meta["tool"]["setuptools"]["package-data"]["scaleplan"]
     assert "data/configs/*.yaml" in globs and "py.typed" in globs and "data/*.yaml" in globs
+    assert "data/configs/*.csv" in globs
     assert (REPO / "scaleplan" / "py.typed").exists()
     assert meta["project"]["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License")
     assert "Typing :: Typed" in meta["project"]["classifiers"]
@@ -47,9 +50,10 @@ def test_init_writes_every_example_and_they_plan(tmp_path, monkeypatch):
     for path in written:
         assert path.read_bytes() == (TOP / path.name).read_bytes()
         assert load_budget_file(path)  # each is a valid budget file
-    assert "wrote 8 examples and 1 law file to configs" in result.stderr
-    # the README's example runs from what init wrote
+    assert "wrote 8 examples, 1 law file and 1 training log to configs" in result.stderr
+    # the README's examples run from what init wrote
     assert runner.invoke(app, ["plan", "configs/academic-1e21.yaml", "-f", "json"]).exit_code == 0
+    assert runner.invoke(app, ["curve", "fit", "configs/example-train-log.csv", "-f", "json"]).exit_code == 0
 
 
 def test_init_never_overwrites_without_force(tmp_path):
