@@ -46,6 +46,7 @@ _FIELDS = {
     "micro_batch": "sequences per device per micro-batch, for the memory model",
     "hardware_file": "a YAML file of hardware presets adding to or overriding the bundled ones",
     "serve_bits": "weight bits the model is served at (weight-only quantization: 8, 4, 3...), for its loss penalty",
+    "target_loss": "quality as a loss instead of a budget: the inference-aware model reaching it (serving tokens)",
 }
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
 MOE_FIELDS = {
@@ -54,6 +55,7 @@ MOE_FIELDS = {
     "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
     "active_params": "a given MoE: the parameters one token passes through",
 }
+BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
@@ -104,6 +106,7 @@ class Budget:
     micro_batch: int | None = None
     hardware_file: str | None = None
     serve_bits: float | None = None
+    target_loss: float | None = None
 
     @property
     def mode(self) -> str:
@@ -151,7 +154,21 @@ class Budget:
         own = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
         if self.inference is not None and defaults.inference is not None:
             own["inference"] = {**defaults.inference, **self.inference}
+        if self.moe is not None and defaults.moe is not None:
+            own["moe"] = {**defaults.moe, **self.moe}
         return replace(defaults, **own)
+
+    def overriding(self, other: Budget) -> Budget:
+        """`other` (a file's scenario) with this budget's fields (flags) taking precedence. A budget given one way
+        replaces the other ways (--dollars over a file's flops), and mfu replaces hfu (or hfu mfu)."""
+        drop: set[str] = set()
+        if any(getattr(self, k) is not None for k in BUDGET_WAYS):
+            drop |= set(BUDGET_WAYS)
+        if self.params is not None or self.tokens is not None:
+            drop |= {"flops", "target_loss"}
+        if self.mfu is not None or self.hfu is not None:
+            drop |= {"mfu", "hfu"}
+        return self.merged(replace(other, **dict.fromkeys(drop)))
 
     def serving_spec(self) -> dict | None:
         """The `inference:` block, with `inference_tokens` as shorthand for its tokens; None if nothing is served."""
@@ -206,6 +223,7 @@ class Budget:
                 ("flops", self.flops is not None),
                 ("days", self.days is not None),
                 ("dollars", self.dollars is not None),
+                ("target_loss", self.target_loss is not None),
             )
             if given
         ]
@@ -213,6 +231,7 @@ class Budget:
             raise BudgetFieldError(
                 ways[1] if len(ways) > 1 else "flops",
                 "give the budget one way: <flops>, or <gpus> with <days>, or <dollars>"
+                + (", or a <target_loss> with tokens to serve" if self.serving_spec() is not None else "")
                 + (f" (got {' and '.join(f'<{w}>' for w in ways)})" if ways else ""),
             )
         if self.days is not None and self.gpus is None:
@@ -232,7 +251,9 @@ class Budget:
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
             raise BudgetFieldError("inference", "<inference> needs tokens: (how many tokens the model will serve)")
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
-        if self.flops is not None:
+        if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
+            flops = self._target_loss_flops(law)
+        elif self.flops is not None:
             flops = self.flops
         elif self.days is not None:
             flops = gpus * self.days * 86400.0 * hw.peak(precision) * mfu  # gpus given: checked above
@@ -255,6 +276,19 @@ class Budget:
             warnings=tuple(limits.mfu_warnings(mfu)),
             precision=precision,
         )
+
+    def _target_loss_flops(self, law=None) -> float:
+        """6 N D of the law's compute-optimal model reaching `target_loss` (the budget that sets the quality)."""
+        from .inference import inference_aware
+
+        assert self.target_loss is not None  # called for a target loss only
+        try:
+            sized = inference_aware(0.0, target_loss=self.target_loss, law=self.law_spec(law), break_even=False)
+        except BudgetFieldError:
+            raise
+        except ScaleplanError as exc:
+            raise BudgetFieldError("target_loss", exc.template) from None
+        return 6.0 * float(sized.compute_optimal.params) * float(sized.compute_optimal.tokens)
 
     def implied_utilisation(self):
         """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
@@ -319,6 +353,19 @@ class Budget:
             if self.moe is not None:
                 raise BudgetFieldError(
                     "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
+                )
+        if self.target_loss is not None:
+            if self.mode != "compute-optimal":
+                other = "moe" if self.moe is not None else "params" if self.params is not None else "unique_tokens"
+                raise BudgetFieldError(
+                    "target_loss",
+                    f"<target_loss> sizes a dense model inference-aware; it does not combine with <{other}>",
+                )
+            if self.serving_spec() is None:
+                raise BudgetFieldError(
+                    "target_loss",
+                    "<target_loss> is the quality of inference-aware sizing: give <inference_tokens> too "
+                    "(0 for the compute-optimal model reaching it)",
                 )
         if self.moe is not None and self.unique_tokens is not None:
             raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
@@ -437,6 +484,14 @@ def _parse_field(key: str, value, flag: str):
         if not 2 <= x <= 16:
             raise ScaleplanError(f"{flag} must be from 2 to 16 bits, got {value!r}")
         return x
+    if key == "target_loss":  # a plain number: a loss has no unit suffix
+        try:
+            x = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x):  # the law judges the rest (below its irreducible loss: not reachable)
+            raise ScaleplanError(f"{flag} must be a finite number (a loss in the law's units), got {value!r}")
+        return x
     if key == "hardware_file":
         if not isinstance(value, str) or not value.strip():
             raise ScaleplanError(f"{flag} must be a file name, got {value!r}")
@@ -485,7 +540,13 @@ def _parse_inference(raw, where: str) -> dict:
         raise ScaleplanError(f"{where} must be a mapping of {', '.join(INFERENCE_FIELDS)}")
     unknown = set(raw) - set(INFERENCE_FIELDS)
     if unknown:
-        key = sorted(unknown)[0]
+        key = sorted(unknown, key=str)[0]
+        if key == "target_loss":  # one name per field: the quality is a top-level key, as the flag --target-loss
+            raise BudgetFieldError(
+                f"{where}.{key}",
+                f"{where}.{key}: target_loss is a top-level key (beside inference_tokens), not "
+                "part of the inference block",
+            )
         raise BudgetFieldError(f"{where}.{key}", f"{where}.{key}: unknown key; allowed: {', '.join(INFERENCE_FIELDS)}")
     out = {}
     for key, value in raw.items():
@@ -533,11 +594,12 @@ def _line_index(node, path: str = "", out: dict | None = None) -> dict:
     return out
 
 
-def load_budget_file(path: str | Path, law=None) -> list[Budget]:
+def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None) -> list[Budget]:
     """Scenarios from a YAML budget file; errors name the file, the line of the key, the key and the scenario.
 
     A law file named in the budget file is found relative to the budget file's folder. `law` overrides every
-    scenario's law (as `scaleplan plan FILE --law`).
+    scenario's law (as `scaleplan plan FILE --law`); `overrides` (a Budget: `scaleplan plan FILE`'s planning flags)
+    overrides its fields in every scenario (Budget.overriding).
     """
     raw, tree = _yaml.read_user(path, "budget file")
     lines = _line_index(tree) if tree is not None else {}
@@ -589,10 +651,16 @@ def load_budget_file(path: str | Path, law=None) -> list[Budget]:
             entry = entry.merged(defaults)
             entries.append(entry if entry.name else replace(entry, name=f"scenario {i + 1}"))
             owners.append(f"scenarios.{i}.")
+    if overrides is not None:
+        entries = [overrides.overriding(entry) for entry in entries]
     for i, (entry, owner) in enumerate(zip(entries, owners)):
         try:
             entry.resolve(law)
         except BudgetFieldError as exc:
+            if overrides is not None and getattr(overrides, exc.path.split(".")[0], None) is not None:
+                # a value the caller gave, not the file's: name it as given (<mfu>: --mfu on the command line)
+                where = f"scenario {entry.name!r}: " if scenarios is not None else ""
+                raise ScaleplanError(f"{path}: {where}{exc.template}") from None
             field = exc.path.split(".")[0]
             own = scenarios is not None and field in scenarios[i]
             where = f"{owner}{exc.path}" if own else exc.path
