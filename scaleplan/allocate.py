@@ -393,6 +393,9 @@ def _serving(budget: Budget, resolved):
     )
 
 
+OVER_BUDGET = 1.005  # more than half a per cent over: a difference the printed days or dollars show
+
+
 def _over_budget(budget: Budget, plan: Plan) -> tuple[str, ...]:
     """The inference-aware model trains longer than the compute-optimal one by design (the same loss, cheaper to
     serve): one warning when that takes more time or money than the budget gives."""
@@ -404,12 +407,12 @@ def _over_budget(budget: Budget, plan: Plan) -> tuple[str, ...]:
         "it reaches the compute-optimal model's loss and is cheaper to serve, so it trains longer by design; "
         "give more time or money, or fewer tokens to serve"
     )
-    if budget.days is not None and float(c.days) > budget.days * (1 + 1e-9):
+    if budget.days is not None and float(c.days) > budget.days * OVER_BUDGET:
         return (
             f"{head}{fmt_duration(float(c.days))} on {int(c.gpus):,} GPUs, not the {fmt_duration(budget.days)} "
             f"the budget gives; {tail}",
         )
-    if budget.dollars is not None and c.dollars is not None and float(c.dollars) > budget.dollars * (1 + 1e-9):
+    if budget.dollars is not None and c.dollars is not None and float(c.dollars) > budget.dollars * OVER_BUDGET:
         return (
             f"{head}{fmt_dollars(float(c.dollars))} to train, not the {fmt_dollars(budget.dollars)} the budget "
             f"gives; {tail}",

@@ -648,7 +648,7 @@ def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None
                 entry = _relative_law(Budget.from_mapping(item, where=f"scenarios.{i}."), path)
             except BudgetFieldError as exc:
                 fail(exc.path, exc.message)
-            entry = entry.merged(defaults)
+            entry = entry.overriding(defaults)  # a scenario's own budget replaces the top level's
             entries.append(entry if entry.name else replace(entry, name=f"scenario {i + 1}"))
             owners.append(f"scenarios.{i}.")
     if overrides is not None:
