@@ -249,7 +249,9 @@ class Budget:
             raise BudgetFieldError("precision", exc.template) from None
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
-            raise BudgetFieldError("inference", "<inference> needs tokens: (how many tokens the model will serve)")
+            raise BudgetFieldError(
+                "inference", "inference needs tokens: give <inference_tokens> (how many tokens the model will serve)"
+            )
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
         if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
             flops = self._target_loss_flops(law)
@@ -354,6 +356,12 @@ class Budget:
                 raise BudgetFieldError(
                     "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
                 )
+        if self.mode != "compute-optimal" and "objective" in (self.inference or {}):
+            raise BudgetFieldError(
+                "inference",
+                f"<objective> chooses how a dense model is sized inference-aware; a {self.mode} plan is priced for "
+                "what it serves but not sized by it: drop <objective>",
+            )
         if self.target_loss is not None:
             if self.mode != "compute-optimal":
                 other = "moe" if self.moe is not None else "params" if self.params is not None else "unique_tokens"

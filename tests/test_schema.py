@@ -217,6 +217,19 @@ def test_target_loss_is_one_question(fields, message):
         scaleplan.plan(**fields)
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"params": "7B", "tokens": "2T"},
+        {"flops": "1e22", "moe": True},
+        {"flops": "1e22", "unique_tokens": "1e11"},
+    ],
+)
+def test_an_objective_is_not_dropped_where_nothing_is_sized_by_it(fields):
+    with pytest.raises(scaleplan.ScaleplanError, match="objective chooses how a dense model is sized"):
+        scaleplan.plan(**fields, inference={"tokens": 2e12, "objective": "cost"})
+
+
 def test_objective_needs_tokens_to_serve():
     result = runner.invoke(app, ["allocate", "--flops", "1e21", "--objective", "cost"])
     assert result.exit_code == 2 and "--objective sizes the inference-aware model" in result.stderr
