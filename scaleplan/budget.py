@@ -329,6 +329,11 @@ class Budget:
                 raise BudgetFieldError("moe", "a given MoE needs <moe.total_params>, <moe.active_params> and <tokens>")
             if spec["active_params"] > spec["total_params"]:
                 raise BudgetFieldError("moe", "<moe.active_params> cannot exceed <moe.total_params>")
+            shaped = [k for k in ("granularity", "expansion") if k in spec]
+            if shaped:  # a given MoE is priced from its parameter counts; nothing would use its shape
+                raise BudgetFieldError(
+                    "moe", f"a given MoE is priced from its total and active parameters; drop <moe.{shaped[0]}>"
+                )
             given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
             if given:
                 raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")

@@ -148,6 +148,25 @@ def test_a_bad_flag_on_plan_names_the_flag(tmp_path, body, argv, message):
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_a_given_moe_refuses_a_shape_it_would_not_use():
+    result = runner.invoke(
+        app,
+        [
+            "allocate",
+            "--moe",
+            "--total-params",
+            "671B",
+            "--active-params",
+            "37B",
+            "--tokens",
+            "1T",
+            "--expansion",
+            "64",
+        ],
+    )
+    assert result.exit_code == 2 and "drop --expansion" in result.stderr, result.stderr
+
+
 def test_a_scenarios_budget_replaces_the_top_levels(tmp_path):
     path = tmp_path / "b.yaml"
     path.write_text("flops: 1e23\nscenarios:\n  - {name: money, dollars: 1M}\n  - {name: default}\n")
