@@ -13,7 +13,7 @@ from pathlib import Path
 from . import _yaml, limits
 from . import cost as cost_mod
 from .errors import ScaleplanError, as_flag
-from .units import parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
+from .units import fmt_sci, parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
 
 # field -> (parser, help); the same parsers serve flags and YAML, so "1e21" means the same everywhere.
 _FIELDS = {
@@ -268,7 +268,11 @@ class Budget:
         try:
             limits.check_flops(flops, "budget", law_obj)
         except ScaleplanError as exc:
-            raise BudgetFieldError(ways[0], exc.template.removeprefix("budget: ")) from None
+            reason = exc.template.removeprefix("budget: ")
+            if ways[0] == "target_loss":  # the budget is the compute-optimal model's for that loss
+                reached = f"<target_loss> {self.target_loss:g} is the compute-optimal loss of {fmt_sci(flops)} FLOPs"
+                reason = f"{reached}: {reason}"
+            raise BudgetFieldError(ways[0], reason) from None
         return Resolved(
             flops=flops,
             hardware=hw,

@@ -228,6 +228,7 @@ def test_target_loss_asks_what_inference_aware_asks(tmp_path):
         ({"target_loss": 2.1, "unique_tokens": 1e10, "inference_tokens": 1e12}, "does not combine with unique_tokens"),
         ({"target_loss": "nan", "inference_tokens": 1e12}, "target_loss must be a finite number"),
         ({"target_loss": 1.0, "inference_tokens": 1e12}, "not reachable under epoch"),
+        ({"target_loss": 50, "inference_tokens": 1e12}, "target_loss 50 is the compute-optimal loss of .* too small"),
         ({"inference": {"target_loss": 2.1, "tokens": 1e12}}, "target_loss is a top-level key"),
     ],
 )
