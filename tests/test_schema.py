@@ -5,6 +5,8 @@ when it trains beyond the budget's time or money."""
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import scaleplan
@@ -279,3 +281,29 @@ def test_beyond_the_money_the_budget_gives():
 def test_no_such_warning_without_serving_or_within_budget(fields):
     assert not any("the budget gives" in w for w in scaleplan.plan(**fields).warnings)
     assert not any("the budget gives" in w for w in scaleplan.plan(**fields, inference_tokens=0).warnings)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Invariants
+
+
+GIVEN = {
+    "fixed": ({"params": "7B", "tokens": "2T"}, lambda p: 7e9),
+    "fixed moe": ({"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "14.8T"}, lambda p: 37e9),
+    "data-constrained": ({"flops": "1e22", "unique_tokens": "1e11"}, lambda p: p.params),
+    "moe": ({"flops": "1e22", "moe": True}, lambda p: p.active_params),
+}
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    mode=st.sampled_from(sorted(GIVEN)),
+    served=st.floats(min_value=0.0, max_value=1e15),
+    mfu=st.floats(min_value=0.05, max_value=1.0),
+)
+def test_serving_cost_is_two_flops_per_served_parameter_in_every_mode(mode, served, mfu):
+    fields, serving_params = GIVEN[mode]
+    p = scaleplan.plan(**fields, inference_tokens=served, mfu=mfu)
+    assert p.cost.inference_flops == pytest.approx(2 * float(serving_params(p)) * served, abs=1e-6)
+    assert p.cost.total_dollars == pytest.approx(p.cost.dollars + p.cost.inference_dollars)
+    assert p.cost.mfu == mfu  # training at the budget's MFU; serving at Sardana et al.'s prefill/decode MFUs
