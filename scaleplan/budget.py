@@ -168,7 +168,10 @@ class Budget:
             drop |= {"flops", "target_loss"}
         if self.mfu is not None or self.hfu is not None:
             drop |= {"mfu", "hfu"}
-        return self.merged(replace(other, **dict.fromkeys(drop)))
+        other = replace(other, **dict.fromkeys(drop))
+        if self.inference_tokens is not None and "tokens" in (other.inference or {}):  # tokens to serve, one way
+            other = replace(other, inference={k: v for k, v in (other.inference or {}).items() if k != "tokens"})
+        return self.merged(other)
 
     def serving_spec(self) -> dict | None:
         """The `inference:` block, with `inference_tokens` as shorthand for its tokens; None if nothing is served."""

@@ -3,6 +3,7 @@ the file), the quality can be a target loss in a file as on the command line, an
 when it trains beyond the budget's time or money."""
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from scaleplan.cli import app
 from scaleplan.inference import serving_costs
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[1]
 
 SERVED = 2e12  # tokens to serve
 
@@ -124,6 +126,14 @@ def test_flags_override_every_scenario(tmp_path):
     assert [p["cost"]["mfu"] for p in plans] == [0.5, 0.5]
     assert all(p["cost"]["inference_flops"] > 0 and p["shape"]["context"] == 4096 for p in plans)
     assert [p["budget_flops"] for p in plans] == [1e21, 1e22]  # the files' own budgets stay
+
+
+def test_tokens_to_serve_from_a_flag_replace_the_files_serving_block_tokens():
+    path = REPO / "configs" / "serving-2t-tokens.yaml"
+    plans = _json(["plan", str(path), "--inference-tokens", "1e13"])["plans"]
+    assert [p["inference_aware"]["inference_tokens"] for p in plans] == [1e13] * len(plans)
+    # the rest of the serving block stays the file's: 8-bit serving, dollar-optimal
+    assert plans[1]["inference_aware"]["objective"] == "cost"
 
 
 def test_moe_flags_merge_into_the_files_moe(tmp_path):
