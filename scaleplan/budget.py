@@ -46,6 +46,7 @@ _FIELDS = {
     "micro_batch": "sequences per device per micro-batch, for the memory model",
     "hardware_file": "a YAML file of hardware presets adding to or overriding the bundled ones",
     "serve_bits": "weight bits the model is served at (weight-only quantization: 8, 4, 3...), for its loss penalty",
+    "objective": "inference-aware sizing minimises total 'flops' or total 'cost' (shorthand for inference.objective)",
     "target_loss": "quality as a loss instead of a budget: the inference-aware model reaching it (serving tokens)",
 }
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
@@ -107,6 +108,7 @@ class Budget:
     hardware_file: str | None = None
     serve_bits: float | None = None
     target_loss: float | None = None
+    objective: str | None = None
 
     @property
     def mode(self) -> str:
@@ -169,8 +171,9 @@ class Budget:
         if self.mfu is not None or self.hfu is not None:
             drop |= {"mfu", "hfu"}
         other = replace(other, **dict.fromkeys(drop))
-        if self.inference_tokens is not None and "tokens" in (other.inference or {}):  # tokens to serve, one way
-            other = replace(other, inference={k: v for k, v in (other.inference or {}).items() if k != "tokens"})
+        for key, block_key in (("inference_tokens", "tokens"), ("objective", "objective")):  # shorthand wins
+            if getattr(self, key) is not None and block_key in (other.inference or {}):
+                other = replace(other, inference={k: v for k, v in (other.inference or {}).items() if k != block_key})
         return self.merged(other)
 
     def serving_spec(self) -> dict | None:
@@ -180,6 +183,8 @@ class Budget:
         spec = dict(self.inference or {})
         if self.inference_tokens is not None:
             spec.setdefault("tokens", self.inference_tokens)
+        if self.objective is not None:
+            spec.setdefault("objective", self.objective)
         return spec
 
     @property
@@ -368,9 +373,13 @@ class Budget:
                 raise BudgetFieldError(
                     "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
                 )
-        if self.mode != "compute-optimal" and "objective" in (self.inference or {}):
+        if self.objective is not None and self.serving_spec() is None:
             raise BudgetFieldError(
-                "inference",
+                "objective", "<objective> chooses how the inference-aware model is sized: give <inference_tokens> too"
+            )
+        if self.mode != "compute-optimal" and "objective" in (self.serving_spec() or {}):
+            raise BudgetFieldError(
+                "objective" if self.objective is not None else "inference",
                 f"<objective> chooses how a dense model is sized inference-aware; a {self.mode} plan is priced for "
                 "what it serves but not sized by it: drop <objective>",
             )
@@ -478,6 +487,11 @@ def _parse_field(key: str, value, flag: str):
         if not isinstance(value, str) or not value.strip():
             raise ScaleplanError(f"{flag} must be a non-empty string, got {value!r}")
         return value.strip()
+    if key == "objective":
+        choice = str(value).strip().lower()
+        if choice not in ("flops", "cost"):
+            raise ScaleplanError(f"{flag} must be 'flops' or 'cost', got {value!r}")
+        return choice
     if key == "ci":
         x = parse_quantity(value, flag)
         if not 0 < x < 1:

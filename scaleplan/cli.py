@@ -289,12 +289,10 @@ ActiveParamsOpt = Annotated[
 ]
 
 
-def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, objective, **fields) -> Budget:
+def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
     """The planning flags as a Budget (the schema a budget file also fills): the same parser and names."""
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
-    if objective is not None and objective.strip().lower() not in ("flops", "cost"):
-        raise ScaleplanError(f"--objective must be 'flops' or 'cost', got {objective!r}")
     moe_spec = (
         {
             "granularity": granularity,
@@ -305,8 +303,7 @@ def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_para
         if moe
         else None
     )
-    inference = None if objective is None else {"objective": objective.strip().lower()}
-    return Budget.from_mapping({**fields, "moe": moe_spec, "inference": inference}, flags=True)
+    return Budget.from_mapping({**fields, "moe": moe_spec}, flags=True)
 
 
 @app.command()
@@ -362,8 +359,6 @@ def allocate(
     Example: scaleplan allocate --flops 1e23 --moe
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
-    if objective is not None and inference_tokens is None:
-        raise ScaleplanError("--objective sizes the inference-aware model: give --inference-tokens too")
     budget = _flag_budget(
         flops=flops,
         gpus=gpus,

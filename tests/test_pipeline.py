@@ -29,7 +29,7 @@ MODES = {
         "inference_tokens": "2e12",
     },
     "serving, dollar-optimal": {"flops": "1e22", "inference_tokens": "2e12", "inference": {"objective": "cost"}},
-    "serving, target loss": {"target_loss": 2.1, "inference_tokens": "1e13", "inference": {"objective": "cost"}},
+    "serving, target loss": {"target_loss": 2.1, "inference_tokens": "1e13", "objective": "cost"},
 }
 
 

@@ -258,13 +258,31 @@ def test_target_loss_is_one_question(fields, message):
     ],
 )
 def test_an_objective_is_not_dropped_where_nothing_is_sized_by_it(fields):
-    with pytest.raises(scaleplan.ScaleplanError, match="objective chooses how a dense model is sized"):
-        scaleplan.plan(**fields, inference={"tokens": 2e12, "objective": "cost"})
+    for serving in (
+        {"inference": {"tokens": 2e12, "objective": "cost"}},
+        {"inference_tokens": 2e12, "objective": "cost"},
+    ):
+        with pytest.raises(scaleplan.ScaleplanError, match="objective chooses how a dense model is sized"):
+            scaleplan.plan(**fields, **serving)
+
+
+def test_objective_is_a_key_as_it_is_a_flag(tmp_path):
+    # `objective:` is shorthand for the inference block's, as inference_tokens is for its tokens; a flag wins
+    path = tmp_path / "o.yaml"
+    path.write_text("flops: 1e22\ninference_tokens: 2e12\nobjective: cost\n")
+    by_key = _json(["plan", str(path)])
+    assert by_key["inference_aware"]["objective"] == "cost"
+    assert _strip(by_key) == _strip(
+        _json(["allocate", "--flops", "1e22", "--inference-tokens", "2e12", "--objective", "cost"])
+    )
+    path.write_text("flops: 1e22\ninference: {tokens: 2e12, objective: cost}\n")
+    assert _json(["plan", str(path), "--objective", "flops"])["inference_aware"]["objective"] == "flops"
 
 
 def test_objective_needs_tokens_to_serve():
     result = runner.invoke(app, ["allocate", "--flops", "1e21", "--objective", "cost"])
-    assert result.exit_code == 2 and "--objective sizes the inference-aware model" in result.stderr
+    assert result.exit_code == 2 and "--objective chooses how the inference-aware model is sized" in result.stderr
+    assert "give --inference-tokens too" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------------------------------
