@@ -539,8 +539,8 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
 
     Give a Budget, or its fields as keywords with the same names as the YAML keys (flops, gpus, days, dollars,
     price, hardware, mfu, precision, law, inference_tokens, params, tokens, unique_tokens, moe, context, vocab,
-    layers, d_model, lr_law, ci, target_loss, inference); quantities may be numbers or text such as '70B'. Every
-    mode carries its cost, serving included when tokens are served (2 N per token; 2 N_active for an MoE).
+    layers, d_model, lr_law, ci, target_loss, objective, inference); quantities may be numbers or text such as
+    '70B'. Every mode carries its cost, serving included when tokens are served (2 N per token; 2 N_active, MoE).
 
     >>> p = plan(flops=1e21)
     >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
