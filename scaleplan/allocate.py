@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import conventions, laws, limits
-from .budget import Budget
+from .budget import Budget, BudgetFieldError
 from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, Hardware, get_hardware, price_label, training_cost
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
-from .units import fmt_sci
+from .units import fmt_count, fmt_sci
 from .values import PerBudget, Values, check_positive, check_settings, pick, plain
 
 if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run time)
@@ -288,28 +288,16 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     recipe_options = options
     resolved = budget.resolve(law)
     law_obj = budget.law_spec(law)
-    serving = inference_spec = None
-    if budget.serving_spec() is not None:
+    inference_spec, serving = _serving(budget, resolved)
+    if budget.target_loss is not None:  # quality as a loss: the inference-aware model reaching it
+        assert inference_spec is not None and serving is not None  # Budget._check_mode: a target loss serves tokens
+        return _plan_target_loss(budget, resolved, law_obj, inference_spec, serving, recipe, options)
+    if inference_spec is not None:
         from . import inference
-
-        inference_spec = budget.serving_spec() or {}
-        serving = inference.serving_costs(
-            resolved.hardware,
-            resolved.mfu,
-            resolved.price,
-            inference_spec.get("hardware"),
-            inference_spec.get("price"),
-            inference_spec.get("prefill_mfu"),
-            inference_spec.get("decode_mfu"),
-            inference_spec.get("prompt_share"),
-            inference_spec.get("bits"),
-            precision=resolved.precision,
-            hardware_file=budget.hardware_file,
-        )
     plan = allocate(
         resolved.flops,
         law_obj,
-        hardware=resolved.hardware,  # the preset as resolved: with the budget\'s hardware file and peak
+        hardware=resolved.hardware,  # the preset as resolved: with the budget's hardware file and peak
         peak_flops=None,
         mfu=resolved.mfu,
         price=resolved.price,
@@ -346,7 +334,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
             6.0 * n_ia * d_ia,
             n_ia,
             d_ia,
-            hardware=resolved.hardware,  # the preset as resolved: with the budget\'s hardware file and peak
+            hardware=resolved.hardware,  # the preset as resolved: with the budget's hardware file and peak
             peak_flops=None,
             mfu=resolved.mfu,
             price=resolved.price,
@@ -358,6 +346,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
             precision=resolved.precision,
         )
         warnings = tuple(dict.fromkeys(plan.warnings + recommended.warnings + tuple(sized.warnings)))
+        warnings += _over_budget(budget, recommended)
         plan = replace(
             recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan, warnings=warnings
         )
@@ -385,6 +374,90 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
                 **recipe_options,
             ),
         )
+    return plan
+
+
+def _serving(budget: Budget, resolved):
+    """The budget's serving block and what serving costs (scaleplan.inference.serving_costs), or (None, None) when
+    nothing is served."""
+    spec = budget.serving_spec()
+    if spec is None:
+        return None, None
+    from .inference import serving_costs
+
+    return spec, serving_costs(
+        resolved.hardware,  # as resolved: with the budget's hardware file and peak
+        resolved.mfu,
+        resolved.price,
+        spec.get("hardware"),
+        spec.get("price"),
+        spec.get("prefill_mfu"),
+        spec.get("decode_mfu"),
+        spec.get("prompt_share"),
+        spec.get("bits"),
+        precision=resolved.precision,
+        hardware_file=budget.hardware_file,
+    )
+
+
+OVER_BUDGET = 1.005  # more than half a per cent over: a difference the printed days or dollars show
+
+
+def _over_budget(budget: Budget, plan: Plan) -> tuple[str, ...]:
+    """The inference-aware model trains longer than the compute-optimal one by design (the same loss, cheaper to
+    serve): one warning when that takes more time or money than the budget gives."""
+    from .units import fmt_dollars, fmt_duration
+
+    c = plan.cost
+    head = f"the inference-aware model trains on {fmt_sci(float(plan.flops))} FLOPs: "
+    tail = (
+        "it reaches the compute-optimal model's loss and is cheaper to serve, so it trains longer by design; "
+        "give more time or money, or fewer tokens to serve"
+    )
+    if budget.days is not None and float(c.days) > budget.days * OVER_BUDGET:
+        return (
+            f"{head}{fmt_duration(float(c.days))} on {int(c.gpus):,} GPUs, not the {fmt_duration(budget.days)} "
+            f"the budget gives; {tail}",
+        )
+    if budget.dollars is not None and c.dollars is not None and float(c.dollars) > budget.dollars * OVER_BUDGET:
+        return (
+            f"{head}{fmt_dollars(float(c.dollars))} to train, not the {fmt_dollars(budget.dollars)} the budget "
+            f"gives; {tail}",
+        )
+    return ()
+
+
+def _plan_target_loss(budget: Budget, resolved, law_obj, spec: dict, serving, recipe: bool, options: dict) -> Plan:
+    """Quality as a loss (Sardana et al.'s formulation): the inference-aware model reaching `target_loss`, as
+    `scaleplan inference-aware --target-loss` sizes it, with its recipe and cost."""
+    from .inference import inference_aware
+
+    if not law_obj.predicts_loss:
+        raise BudgetFieldError(
+            "target_loss", f"{law_obj.name} predicts no loss, so no model can be sized for a target loss under it"
+        )
+    try:
+        sized = inference_aware(
+            spec["tokens"],
+            target_loss=budget.target_loss,
+            law=law_obj,
+            objective=spec.get("objective", "flops"),
+            context=spec.get("context"),
+            costs=serving,
+        )
+    except ScaleplanError as exc:
+        raise BudgetFieldError("target_loss", exc.template) from None
+    plan = recommended_plan(
+        sized,
+        gpus=resolved.gpus,
+        name=budget.name,
+        recipe=recipe,
+        serve_bits=budget.serve_bits,
+        **options,
+    )
+    plan = replace(plan, warnings=tuple(dict.fromkeys(resolved.warnings + plan.warnings)))
+    if budget.on_cluster:
+        plan = _on_cluster(plan, budget, resolved, float(plan.params_total), float(plan.tokens))
     return plan
 
 
@@ -418,8 +491,8 @@ def recommended_plan(
         6.0 * n * d,
         n,
         d,
-        hardware=hw.key if hw.key != "custom" else None,
-        peak_flops=None if hw.key != "custom" else hw.peak_flops,
+        hardware=hw,  # the serving plan's own preset (a hardware file's price and source included)
+        peak_flops=None,
         mfu=c.train_mfu,
         price=c.train_price,
         gpus=gpus,
@@ -435,8 +508,8 @@ def recommended_plan(
         6.0 * base_n * base_d,
         base_n,
         base_d,
-        hardware=hw.key if hw.key != "custom" else None,
-        peak_flops=None if hw.key != "custom" else hw.peak_flops,
+        hardware=hw,  # the serving plan's own preset (a hardware file's price and source included)
+        peak_flops=None,
         mfu=c.train_mfu,
         price=c.train_price,
         gpus=gpus,
@@ -473,7 +546,8 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
 
     Give a Budget, or its fields as keywords with the same names as the YAML keys (flops, gpus, days, dollars,
     price, hardware, mfu, precision, law, inference_tokens, params, tokens, unique_tokens, moe, context, vocab,
-    layers, d_model, lr_law, ci); quantities may be numbers or text such as '70B'.
+    layers, d_model, lr_law, ci, target_loss, objective, inference); quantities may be numbers or text such as
+    '70B'. Every mode carries its cost, serving included when tokens are served (2 N per token; 2 N_active, MoE).
 
     >>> p = plan(flops=1e21)
     >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
@@ -547,11 +621,28 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
 
     resolved = budget.resolve(law)
     law = law or budget.law
+    spec, serving = _serving(budget, resolved)
 
-    def cost_of(flops):
-        return training_cost(
-            flops, resolved.hardware, resolved.mfu, resolved.price, resolved.gpus, precision=resolved.precision
+    def cost_of(flops, serve_params):
+        """Training `flops`, and with tokens to serve, 2 `serve_params` FLOPs per served token (as _assemble)."""
+        inference_flops = inference_dollars = None
+        if spec is not None:
+            inference_flops = 2.0 * float(serve_params) * spec["tokens"]
+            inference_dollars = inference_flops * serving.dollars_per_inference_flop
+        cost = training_cost(
+            flops,
+            resolved.hardware,
+            resolved.mfu,
+            resolved.price,
+            resolved.gpus,
+            inference_flops,
+            inference_dollars,
+            precision=resolved.precision,
         )
+        if spec is not None:  # the serving price, labelled as training's is
+            label = price_label(serving.inference_hardware, serving.inference_price)
+            cost = replace(cost, inference_price_label=label)
+        return cost
 
     def designed(result, params, tokens, loss=None):
         if not recipe:
@@ -579,7 +670,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             budget.params, budget.tokens, unique_tokens=budget.unique_tokens, laws=None if law is None else [law]
         )
         report = replace(
-            report, cost=cost_of(report.flops), name=budget.name, warnings=resolved.warnings + tuple(report.warnings)
+            report,
+            cost=cost_of(report.flops, budget.params),
+            name=budget.name,
+            warnings=resolved.warnings + tuple(report.warnings),
         )
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
@@ -587,11 +681,26 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         if resolved.precision != "bf16" or budget.serve_bits is not None:
             report = _with_precision(report, budget, resolved, budget.params, budget.tokens)
         return report
+
+    def moe_note(active) -> tuple[str, ...]:
+        """A token's forward pass touches only the active experts: serving costs 2 N_active FLOPs per token."""
+        if spec is None:
+            return ()
+        return (
+            f"serving {fmt_sci(spec['tokens'])} tokens is priced at 2 x {fmt_count(float(active))} active "
+            "parameters per token: a forward pass touches only the active experts (all of them stay in memory)",
+        )
+
     if budget.mode == "fixed-moe":
-        spec = budget.moe or {}
+        moe = budget.moe or {}
         assert budget.tokens is not None  # the mode says so (Budget._check_mode)
-        given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
-        return replace(given, cost=cost_of(given.flops), name=budget.name, warnings=resolved.warnings)
+        given = moe_mod.fixed_moe(moe["total_params"], moe["active_params"], budget.tokens)
+        return replace(
+            given,
+            cost=cost_of(given.flops, given.active_params),
+            name=budget.name,
+            warnings=resolved.warnings + moe_note(given.active_params),
+        )
     if budget.mode == "moe":
         moe_plan = moe_mod.moe_allocation(
             resolved.flops,
@@ -600,13 +709,15 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
         return replace(
             moe_plan,
-            cost=cost_of(moe_plan.flops),
+            cost=cost_of(moe_plan.flops, moe_plan.active_params),
             name=budget.name,
-            warnings=resolved.warnings + tuple(moe_plan.warnings),
+            warnings=resolved.warnings + tuple(moe_plan.warnings) + moe_note(moe_plan.active_params),
         )
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
-    plan = replace(plan, cost=cost_of(plan.flops), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings))
+    plan = replace(
+        plan, cost=cost_of(plan.flops, plan.params), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings)
+    )
     return designed(plan, float(plan.params), float(plan.tokens), float(plan.loss))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import _yaml, limits
 from . import cost as cost_mod
 from .errors import ScaleplanError, as_flag
-from .units import parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
+from .units import fmt_sci, parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
 
 # field -> (parser, help); the same parsers serve flags and YAML, so "1e21" means the same everywhere.
 _FIELDS = {
@@ -46,6 +46,8 @@ _FIELDS = {
     "micro_batch": "sequences per device per micro-batch, for the memory model",
     "hardware_file": "a YAML file of hardware presets adding to or overriding the bundled ones",
     "serve_bits": "weight bits the model is served at (weight-only quantization: 8, 4, 3...), for its loss penalty",
+    "objective": "inference-aware sizing minimises total 'flops' or total 'cost' (shorthand for inference.objective)",
+    "target_loss": "quality as a loss instead of a budget: the inference-aware model reaching it (serving tokens)",
 }
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
 MOE_FIELDS = {
@@ -54,6 +56,7 @@ MOE_FIELDS = {
     "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
     "active_params": "a given MoE: the parameters one token passes through",
 }
+BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
@@ -104,6 +107,8 @@ class Budget:
     micro_batch: int | None = None
     hardware_file: str | None = None
     serve_bits: float | None = None
+    target_loss: float | None = None
+    objective: str | None = None
 
     @property
     def mode(self) -> str:
@@ -151,7 +156,25 @@ class Budget:
         own = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
         if self.inference is not None and defaults.inference is not None:
             own["inference"] = {**defaults.inference, **self.inference}
+        if self.moe is not None and defaults.moe is not None:
+            own["moe"] = {**defaults.moe, **self.moe}
         return replace(defaults, **own)
+
+    def overriding(self, other: Budget) -> Budget:
+        """`other` (a file's scenario) with this budget's fields (flags) taking precedence. A budget given one way
+        replaces the other ways (--dollars over a file's flops), and mfu replaces hfu (or hfu mfu)."""
+        drop: set[str] = set()
+        if any(getattr(self, k) is not None for k in BUDGET_WAYS):
+            drop |= set(BUDGET_WAYS)
+        if self.params is not None or self.tokens is not None:
+            drop |= {"flops", "target_loss"}
+        if self.mfu is not None or self.hfu is not None:
+            drop |= {"mfu", "hfu"}
+        other = replace(other, **dict.fromkeys(drop))
+        for key, block_key in (("inference_tokens", "tokens"), ("objective", "objective")):  # shorthand wins
+            if getattr(self, key) is not None and block_key in (other.inference or {}):
+                other = replace(other, inference={k: v for k, v in (other.inference or {}).items() if k != block_key})
+        return self.merged(other)
 
     def serving_spec(self) -> dict | None:
         """The `inference:` block, with `inference_tokens` as shorthand for its tokens; None if nothing is served."""
@@ -160,6 +183,8 @@ class Budget:
         spec = dict(self.inference or {})
         if self.inference_tokens is not None:
             spec.setdefault("tokens", self.inference_tokens)
+        if self.objective is not None:
+            spec.setdefault("objective", self.objective)
         return spec
 
     @property
@@ -207,6 +232,7 @@ class Budget:
                 ("flops", self.flops is not None),
                 ("days", self.days is not None),
                 ("dollars", self.dollars is not None),
+                ("target_loss", self.target_loss is not None),
             )
             if given
         ]
@@ -214,6 +240,7 @@ class Budget:
             raise BudgetFieldError(
                 ways[1] if len(ways) > 1 else "flops",
                 "give the budget one way: <flops>, or <gpus> with <days>, or <dollars>"
+                + (", or a <target_loss> with tokens to serve" if self.serving_spec() is not None else "")
                 + (f" (got {' and '.join(f'<{w}>' for w in ways)})" if ways else ""),
             )
         if self.days is not None and self.gpus is None:
@@ -231,9 +258,13 @@ class Budget:
             raise BudgetFieldError("precision", exc.template) from None
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
-            raise BudgetFieldError("inference", "<inference> needs tokens: (how many tokens the model will serve)")
+            raise BudgetFieldError(
+                "inference", "inference needs tokens: give <inference_tokens> (how many tokens the model will serve)"
+            )
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
-        if self.flops is not None:
+        if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
+            flops = self._target_loss_flops(law)
+        elif self.flops is not None:
             flops = self.flops
         elif self.days is not None:
             flops = gpus * self.days * 86400.0 * hw.peak(precision) * mfu  # gpus given: checked above
@@ -246,7 +277,11 @@ class Budget:
         try:
             limits.check_flops(flops, "budget", law_obj)
         except ScaleplanError as exc:
-            raise BudgetFieldError(ways[0], exc.template.removeprefix("budget: ")) from None
+            reason = exc.template.removeprefix("budget: ")
+            if ways[0] == "target_loss":  # the budget is the compute-optimal model's for that loss
+                reached = f"<target_loss> {self.target_loss:g} is the compute-optimal loss of {fmt_sci(flops)} FLOPs"
+                reason = f"{reached}: {reason}"
+            raise BudgetFieldError(ways[0], reason) from None
         return Resolved(
             flops=flops,
             hardware=hw,
@@ -256,6 +291,19 @@ class Budget:
             warnings=tuple(limits.mfu_warnings(mfu)),
             precision=precision,
         )
+
+    def _target_loss_flops(self, law=None) -> float:
+        """6 N D of the law's compute-optimal model reaching `target_loss` (the budget that sets the quality)."""
+        from .inference import inference_aware
+
+        assert self.target_loss is not None  # called for a target loss only
+        try:
+            sized = inference_aware(0.0, target_loss=self.target_loss, law=self.law_spec(law), break_even=False)
+        except BudgetFieldError:
+            raise
+        except ScaleplanError as exc:
+            raise BudgetFieldError("target_loss", exc.template) from None
+        return 6.0 * float(sized.compute_optimal.params) * float(sized.compute_optimal.tokens)
 
     def implied_utilisation(self):
         """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
@@ -294,6 +342,11 @@ class Budget:
                 raise BudgetFieldError("moe", "a given MoE needs <moe.total_params>, <moe.active_params> and <tokens>")
             if spec["active_params"] > spec["total_params"]:
                 raise BudgetFieldError("moe", "<moe.active_params> cannot exceed <moe.total_params>")
+            shaped = [k for k in ("granularity", "expansion") if k in spec]
+            if shaped:  # a given MoE is priced from its parameter counts; nothing would use its shape
+                raise BudgetFieldError(
+                    "moe", f"a given MoE is priced from its total and active parameters; drop <moe.{shaped[0]}>"
+                )
             given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
             if given:
                 raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
@@ -320,6 +373,29 @@ class Budget:
             if self.moe is not None:
                 raise BudgetFieldError(
                     "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
+                )
+        if self.objective is not None and self.serving_spec() is None:
+            raise BudgetFieldError(
+                "objective", "<objective> chooses how the inference-aware model is sized: give <inference_tokens> too"
+            )
+        if self.mode != "compute-optimal" and "objective" in (self.serving_spec() or {}):
+            raise BudgetFieldError(
+                "objective" if self.objective is not None else "inference",
+                f"<objective> chooses how a dense model is sized inference-aware; a {self.mode} plan is priced for "
+                "what it serves but not sized by it: drop <objective>",
+            )
+        if self.target_loss is not None:
+            if self.mode != "compute-optimal":
+                other = "moe" if self.moe is not None else "params" if self.params is not None else "unique_tokens"
+                raise BudgetFieldError(
+                    "target_loss",
+                    f"<target_loss> sizes a dense model inference-aware; it does not combine with <{other}>",
+                )
+            if self.serving_spec() is None:
+                raise BudgetFieldError(
+                    "target_loss",
+                    "<target_loss> is the quality of inference-aware sizing: give <inference_tokens> too "
+                    "(0 for the compute-optimal model reaching it)",
                 )
         if self.moe is not None and self.unique_tokens is not None:
             raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
@@ -415,6 +491,11 @@ def _parse_field(key: str, value, flag: str):
         if not isinstance(value, str) or not value.strip():
             raise ScaleplanError(f"{flag} must be a non-empty string, got {value!r}")
         return value.strip()
+    if key == "objective":
+        choice = str(value).strip().lower()
+        if choice not in ("flops", "cost"):
+            raise ScaleplanError(f"{flag} must be 'flops' or 'cost', got {value!r}")
+        return choice
     if key == "ci":
         return parse_fraction(value, flag, high_open=True)  # '80%' is 0.8
     if key == "moe":
@@ -437,6 +518,14 @@ def _parse_field(key: str, value, flag: str):
         x = parse_quantity(value, flag)
         if not 2 <= x <= 16:
             raise ScaleplanError(f"{flag} must be from 2 to 16 bits, got {value!r}")
+        return x
+    if key == "target_loss":  # a plain number: a loss has no unit suffix
+        try:
+            x = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x):  # the law judges the rest (below its irreducible loss: not reachable)
+            raise ScaleplanError(f"{flag} must be a finite number (a loss in the law's units), got {value!r}")
         return x
     if key == "hardware_file":
         if not isinstance(value, str) or not value.strip():
@@ -486,7 +575,13 @@ def _parse_inference(raw, where: str) -> dict:
         raise ScaleplanError(f"{where} must be a mapping of {', '.join(INFERENCE_FIELDS)}")
     unknown = set(raw) - set(INFERENCE_FIELDS)
     if unknown:
-        key = sorted(unknown)[0]
+        key = sorted(unknown, key=str)[0]
+        if key == "target_loss":  # one name per field: the quality is a top-level key, as the flag --target-loss
+            raise BudgetFieldError(
+                f"{where}.{key}",
+                f"{where}.{key}: target_loss is a top-level key (beside inference_tokens), not "
+                "part of the inference block",
+            )
         raise BudgetFieldError(f"{where}.{key}", f"{where}.{key}: unknown key; allowed: {', '.join(INFERENCE_FIELDS)}")
     out = {}
     for key, value in raw.items():
@@ -534,11 +629,12 @@ def _line_index(node, path: str = "", out: dict | None = None) -> dict:
     return out
 
 
-def load_budget_file(path: str | Path, law=None) -> list[Budget]:
+def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None) -> list[Budget]:
     """Scenarios from a YAML budget file; errors name the file, the line of the key, the key and the scenario.
 
     A law file named in the budget file is found relative to the budget file's folder. `law` overrides every
-    scenario's law (as `scaleplan plan FILE --law`).
+    scenario's law (as `scaleplan plan FILE --law`); `overrides` (a Budget: `scaleplan plan FILE`'s planning flags)
+    overrides its fields in every scenario (Budget.overriding).
     """
     raw, tree = _yaml.read_user(path, "budget file")
     lines = _line_index(tree) if tree is not None else {}
@@ -587,13 +683,19 @@ def load_budget_file(path: str | Path, law=None) -> list[Budget]:
                 entry = _relative_law(Budget.from_mapping(item, where=f"scenarios.{i}."), path)
             except BudgetFieldError as exc:
                 fail(exc.path, exc.message)
-            entry = entry.merged(defaults)
+            entry = entry.overriding(defaults)  # a scenario's own budget replaces the top level's
             entries.append(entry if entry.name else replace(entry, name=f"scenario {i + 1}"))
             owners.append(f"scenarios.{i}.")
+    if overrides is not None:
+        entries = [overrides.overriding(entry) for entry in entries]
     for i, (entry, owner) in enumerate(zip(entries, owners)):
         try:
             entry.resolve(law)
         except BudgetFieldError as exc:
+            if overrides is not None and getattr(overrides, exc.path.split(".")[0], None) is not None:
+                # a value the caller gave, not the file's: name it as given (<mfu>: --mfu on the command line)
+                where = f"scenario {entry.name!r}: " if scenarios is not None else ""
+                raise ScaleplanError(f"{path}: {where}{exc.template}") from None
             field = exc.path.split(".")[0]
             own = scenarios is not None and field in scenarios[i]
             where = f"{owner}{exc.path}" if own else exc.path

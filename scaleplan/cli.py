@@ -211,116 +211,99 @@ def _warn(warnings) -> None:
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
 
 
-@app.command()
-def allocate(
-    flops: Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 1e21.")] = None,
-    gpus: GpusOpt = None,
-    days: Annotated[
-        Optional[str], typer.Option("--days", help="Wall-clock days on --gpus (budget = gpus x days x peak x MFU).")
-    ] = None,
-    dollars: Annotated[
-        Optional[str],
-        typer.Option(
-            "--dollars", help="Money for training, e.g. 2e6 or 2M (quote '$2M' in a shell); the budget at --price."
-        ),
-    ] = None,
-    price: PriceOpt = None,
-    hardware: HardwareOpt = None,
-    peak_flops: PeakOpt = None,
-    mfu: MfuOpt = None,
-    precision: Annotated[
-        Optional[str],
-        typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak."),
-    ] = None,
-    law: LawOpt = None,
-    inference_tokens: Annotated[
-        Optional[str], typer.Option("--inference-tokens", help="Tokens to serve, for the inference cost.")
-    ] = None,
-    context: ContextOpt = None,
-    vocab: VocabOpt = None,
-    layers: LayersOpt = None,
-    d_model: DModelOpt = None,
-    lr_law: LrLawOpt = None,
-    ci: Annotated[
-        Optional[str],
-        typer.Option(
-            "--ci",
-            help="Interval level, e.g. 0.8 or 80%: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).",
-        ),
-    ] = None,
-    unique_tokens: Annotated[
-        Optional[str],
-        typer.Option(
-            "--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023."
-        ),
-    ] = None,
-    params: Annotated[
-        Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")
-    ] = None,
-    tokens: Annotated[
-        Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")
-    ] = None,
-    moe: Annotated[
-        bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")
-    ] = False,
-    granularity: Annotated[
-        Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")
-    ] = None,
-    expansion: Annotated[
-        Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")
-    ] = None,
-    hfu: Annotated[
-        Optional[str],
-        typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu (counts recomputed work)."),
-    ] = None,
-    recompute: Annotated[
-        Optional[str],
-        typer.Option("--recompute", help="Activation recompute: none, selective or full (HFU beside MFU; memory)."),
-    ] = None,
-    zero: Annotated[
-        Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")
-    ] = None,
-    micro_batch: Annotated[
-        Optional[int],
-        typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1)."),
-    ] = None,
-    hardware_file: Annotated[
-        Optional[str],
-        typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones."),
-    ] = None,
-    serve_bits: Annotated[
-        Optional[str],
-        typer.Option(
-            "--serve-bits", help="Weight bits to serve at (8, 4, 3): the quantization penalty of the trained model."
-        ),
-    ] = None,
-    total_params: Annotated[
-        Optional[str],
-        typer.Option(
-            "--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B."
-        ),
-    ] = None,
-    active_params: Annotated[
-        Optional[str],
-        typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B."),
-    ] = None,
-    plot: PlotOpt = None,
-    force: ForceOpt = False,
-    fmt: FormatOpt = Format.table,
-):
-    """The model to train for a budget, with its recipe and cost: compute-optimal, or inference-aware with tokens to
-    serve; a given model judged by every law.
+# allocate's planning options, shared with `plan FILE` (where each overrides that field in every scenario)
+FlopsOpt = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 1e21.")]
+DaysOpt = Annotated[
+    Optional[str], typer.Option("--days", help="Wall-clock days on --gpus (budget = gpus x days x peak x MFU).")
+]
+DollarsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--dollars", help="Money for training, e.g. 2e6 or 2M (quote '$2M' in a shell); the budget at --price."
+    ),
+]
+PrecisionOpt = Annotated[
+    Optional[str],
+    typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak."),
+]
+InferenceTokensOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--inference-tokens", help="Tokens to serve: the inference-aware model and its serving cost (2N per token)."
+    ),
+]
+ObjectiveOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--objective", help="With --inference-tokens: minimise total 'flops' (default) or total 'cost' (dollars)."
+    ),
+]
+TargetLossOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--target-loss",
+        help="Quality as a loss instead of a budget (with --inference-tokens): the inference-aware model reaching it.",
+    ),
+]
+CiOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--ci",
+        help="Interval level, e.g. 0.8 or 80%: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).",
+    ),
+]
+UniqueTokensOpt = Annotated[
+    Optional[str],
+    typer.Option("--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023."),
+]
+ParamsOpt = Annotated[Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")]
+TokensOpt = Annotated[
+    Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")
+]
+MoeOpt = Annotated[bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")]
+GranularityOpt = Annotated[
+    Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")
+]
+ExpansionOpt = Annotated[
+    Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")
+]
+HfuOpt = Annotated[
+    Optional[str],
+    typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu (counts recomputed work)."),
+]
+RecomputeOpt = Annotated[
+    Optional[str],
+    typer.Option("--recompute", help="Activation recompute: none, selective or full (HFU beside MFU; memory)."),
+]
+ZeroOpt = Annotated[Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")]
+MicroBatchOpt = Annotated[
+    Optional[int],
+    typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1)."),
+]
+HardwareFileOpt = Annotated[
+    Optional[str],
+    typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones."),
+]
+ServeBitsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--serve-bits", help="Weight bits to serve at (8, 4, 3): the quantization penalty of the trained model."
+    ),
+]
+TotalParamsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B."
+    ),
+]
+ActiveParamsOpt = Annotated[
+    Optional[str],
+    typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B."),
+]
 
-    Example: scaleplan allocate --flops 1e21
-    Example: scaleplan allocate --flops 1e23 --inference-tokens 2e12
-    Example: scaleplan allocate --gpus 1024 --days 30 --hardware h100 --mfu 0.4 --law chinchilla-approach1
-    Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
-    Example: scaleplan allocate --params 7e9 --tokens 2e12
-    Example: scaleplan allocate --params 70B --tokens 2T --hardware a100-80gb --gpus 2048 --days 35
-    Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
-    Example: scaleplan allocate --flops 1e23 --moe
-    Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
-    """
+
+def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
+    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names."""
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
     moe_spec = (
@@ -333,37 +316,96 @@ def allocate(
         if moe
         else None
     )
-    budget = Budget.from_mapping(
-        {
-            "flops": flops,
-            "gpus": gpus,
-            "days": days,
-            "dollars": dollars,
-            "price": price,
-            "hardware": hardware,
-            "peak_flops": peak_flops,
-            "mfu": mfu,
-            "law": law,
-            "inference_tokens": inference_tokens,
-            "precision": precision,
-            "params": params,
-            "tokens": tokens,
-            "unique_tokens": unique_tokens,
-            "moe": moe_spec,
-            "context": context,
-            "vocab": vocab,
-            "layers": layers,
-            "d_model": d_model,
-            "lr_law": lr_law,
-            "ci": ci,
-            "hfu": hfu,
-            "recompute": recompute,
-            "zero": zero,
-            "micro_batch": micro_batch,
-            "hardware_file": hardware_file,
-            "serve_bits": serve_bits,
-        },
-        flags=True,
+    return Budget.from_mapping({**fields, "moe": moe_spec}, flags=True)
+
+
+@app.command()
+def allocate(
+    flops: FlopsOpt = None,
+    gpus: GpusOpt = None,
+    days: DaysOpt = None,
+    dollars: DollarsOpt = None,
+    price: PriceOpt = None,
+    hardware: HardwareOpt = None,
+    peak_flops: PeakOpt = None,
+    mfu: MfuOpt = None,
+    precision: PrecisionOpt = None,
+    law: LawOpt = None,
+    inference_tokens: InferenceTokensOpt = None,
+    objective: ObjectiveOpt = None,
+    target_loss: TargetLossOpt = None,
+    context: ContextOpt = None,
+    vocab: VocabOpt = None,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
+    lr_law: LrLawOpt = None,
+    ci: CiOpt = None,
+    unique_tokens: UniqueTokensOpt = None,
+    params: ParamsOpt = None,
+    tokens: TokensOpt = None,
+    moe: MoeOpt = False,
+    granularity: GranularityOpt = None,
+    expansion: ExpansionOpt = None,
+    hfu: HfuOpt = None,
+    recompute: RecomputeOpt = None,
+    zero: ZeroOpt = None,
+    micro_batch: MicroBatchOpt = None,
+    hardware_file: HardwareFileOpt = None,
+    serve_bits: ServeBitsOpt = None,
+    total_params: TotalParamsOpt = None,
+    active_params: ActiveParamsOpt = None,
+    plot: PlotOpt = None,
+    force: ForceOpt = False,
+    fmt: FormatOpt = Format.table,
+):
+    """The model to train for a budget, with its recipe and cost: compute-optimal, or inference-aware with tokens to
+    serve; a given model judged by every law.
+
+    Example: scaleplan allocate --flops 1e21
+    Example: scaleplan allocate --flops 1e23 --inference-tokens 2e12
+    Example: scaleplan allocate --target-loss 2.1 --inference-tokens 1e13 --objective cost
+    Example: scaleplan allocate --gpus 1024 --days 30 --hardware h100 --mfu 0.4 --law chinchilla-approach1
+    Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
+    Example: scaleplan allocate --params 7e9 --tokens 2e12
+    Example: scaleplan allocate --params 70B --tokens 2T --hardware a100-80gb --gpus 2048 --days 35
+    Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
+    Example: scaleplan allocate --flops 1e23 --moe
+    Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
+    """
+    budget = _flag_budget(
+        flops=flops,
+        gpus=gpus,
+        days=days,
+        dollars=dollars,
+        price=price,
+        hardware=hardware,
+        peak_flops=peak_flops,
+        mfu=mfu,
+        law=law,
+        inference_tokens=inference_tokens,
+        objective=objective,
+        target_loss=target_loss,
+        precision=precision,
+        params=params,
+        tokens=tokens,
+        unique_tokens=unique_tokens,
+        moe=moe,
+        granularity=granularity,
+        expansion=expansion,
+        total_params=total_params,
+        active_params=active_params,
+        context=context,
+        vocab=vocab,
+        layers=layers,
+        d_model=d_model,
+        lr_law=lr_law,
+        ci=ci,
+        hfu=hfu,
+        recompute=recompute,
+        zero=zero,
+        micro_batch=micro_batch,
+        hardware_file=hardware_file,
+        serve_bits=serve_bits,
     )
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError(
@@ -461,6 +503,38 @@ def compare(
 def plan(
     path: Annotated[str, typer.Argument(metavar="FILE", help="A YAML budget file (see configs/).")],
     law: LawOpt = None,
+    flops: FlopsOpt = None,
+    gpus: GpusOpt = None,
+    days: DaysOpt = None,
+    dollars: DollarsOpt = None,
+    price: PriceOpt = None,
+    hardware: HardwareOpt = None,
+    peak_flops: PeakOpt = None,
+    mfu: MfuOpt = None,
+    precision: PrecisionOpt = None,
+    inference_tokens: InferenceTokensOpt = None,
+    objective: ObjectiveOpt = None,
+    target_loss: TargetLossOpt = None,
+    context: ContextOpt = None,
+    vocab: VocabOpt = None,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
+    lr_law: LrLawOpt = None,
+    ci: CiOpt = None,
+    unique_tokens: UniqueTokensOpt = None,
+    params: ParamsOpt = None,
+    tokens: TokensOpt = None,
+    moe: MoeOpt = False,
+    granularity: GranularityOpt = None,
+    expansion: ExpansionOpt = None,
+    hfu: HfuOpt = None,
+    recompute: RecomputeOpt = None,
+    zero: ZeroOpt = None,
+    micro_batch: MicroBatchOpt = None,
+    hardware_file: HardwareFileOpt = None,
+    serve_bits: ServeBitsOpt = None,
+    total_params: TotalParamsOpt = None,
+    active_params: ActiveParamsOpt = None,
     report: Annotated[
         Optional[str],
         typer.Option(
@@ -475,16 +549,52 @@ def plan(
     ] = False,
     fmt: FormatOpt = Format.table,
 ):
-    """The full plan for every scenario in a YAML budget file.
+    """The full plan for every scenario in a YAML budget file; planning flags (those of allocate) override the
+    file's values in every scenario.
 
     Example: scaleplan plan configs/lab-1e23-h100.yaml
+    Example: scaleplan plan configs/limited-data.yaml --mfu 0.5
     Example: scaleplan plan configs/serving-2t-tokens.yaml --report design-doc/
     """
+    overrides = _flag_budget(
+        flops=flops,
+        gpus=gpus,
+        days=days,
+        dollars=dollars,
+        price=price,
+        hardware=hardware,
+        peak_flops=peak_flops,
+        mfu=mfu,
+        inference_tokens=inference_tokens,
+        objective=objective,
+        target_loss=target_loss,
+        precision=precision,
+        params=params,
+        tokens=tokens,
+        unique_tokens=unique_tokens,
+        moe=moe,
+        granularity=granularity,
+        expansion=expansion,
+        total_params=total_params,
+        active_params=active_params,
+        context=context,
+        vocab=vocab,
+        layers=layers,
+        d_model=d_model,
+        lr_law=lr_law,
+        ci=ci,
+        hfu=hfu,
+        recompute=recompute,
+        zero=zero,
+        micro_batch=micro_batch,
+        hardware_file=hardware_file,
+        serve_bits=serve_bits,
+    )
     if report is not None:
         from .report import check_folder
 
         check_folder(path, report, force=force)  # refuse a bad folder before any work
-    budgets = load_budget_file(path, law)
+    budgets = load_budget_file(path, law, overrides)
     if report is not None:
         from .report import check_modes
 
@@ -529,7 +639,7 @@ def plan(
             _warn(
                 ["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"]
             )
-        written = write_report(path, report, law=law, figures=figures, force=force)
+        written = write_report(path, report, law=law, figures=figures, force=force, overrides=overrides)
         n = len(written.files)
         err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
 
@@ -748,7 +858,7 @@ def inference_aware_cmd(
         Optional[str], typer.Option("--flops", help="Quality = the loss of the compute-optimal model at this budget.")
     ] = None,
     target_loss: Annotated[
-        Optional[float], typer.Option("--target-loss", help="Quality as a loss (the paper's formulation).")
+        Optional[str], typer.Option("--target-loss", help="Quality as a loss (the paper's formulation).")
     ] = None,
     law: LawOpt = None,
     objective: Annotated[
@@ -827,8 +937,7 @@ def inference_aware_cmd(
     budget = None
     if flops is not None:
         budget = float(limits.check_flops(parse_flops(flops, "--flops"), "--flops", law_obj))
-    if target_loss is not None and not math.isfinite(target_loss):
-        raise ScaleplanError(f"--target-loss must be a finite number, got {target_loss}")
+    loss = Budget.from_mapping({"target_loss": target_loss}, flags=True).target_loss  # the budget files' parser
     if context is not None:
         ctx = parse_positive(context, "--context")
         if ctx > limits.MAX_CONTEXT:
@@ -851,7 +960,7 @@ def inference_aware_cmd(
     plan = inference.inference_aware(
         tokens if tokens.size > 1 else tokens[0],
         flops=budget,
-        target_loss=target_loss,
+        target_loss=loss,
         law=law_obj,
         objective=objective,
         context=None if context is None else parse_positive(context, "--context"),

@@ -705,7 +705,7 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         ),
         ("loss difference", f"{d['loss_difference']:+.3f}"),
         ("dense FLOPs for same loss", f"{fmt_sci(dense['flops_for_same_loss'])} ({d['compute_multiplier']:.1f}x)"),
-        *cost_lines(cost),
+        *moe_cost_lines(cost),
     ]
     caption = f"Source: {short_source(plan.citation)}" + "".join(
         f"\nSee also: {short_source(x)}" for x in d["see_also"]
@@ -729,7 +729,7 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         ("total parameters", fmt_count(plan.total_params)),
         ("training tokens", fmt_count(plan.tokens)),
         ("tokens per active param", fmt_number(plan.tokens_per_param)),
-        *cost_lines(plan.cost),
+        *moe_cost_lines(plan.cost),
     ]
     emit_grid(
         console,
@@ -1447,3 +1447,11 @@ def emit_fit_vp(console: Console, fmt: Format, runs, vp, boot, allocation: list[
         + ".",
     )
     _allocation_tables(console, fmt, allocation, boot)
+
+
+def moe_cost_lines(cost) -> list[tuple[str, str]]:
+    """cost_lines of a mixture of experts: serving is priced from the active parameters (a token's forward pass
+    touches only the active experts)."""
+    return [
+        ("inference FLOPs (2 N_active/token)" if k.startswith("inference FLOPs") else k, v) for k, v in cost_lines(cost)
+    ]

@@ -92,11 +92,19 @@ def check_modes(budgets, out_dir) -> None:
 
 
 def write_report(
-    budget_path, out_dir, law: str | None = None, *, figures: bool = True, points: int = 150, force: bool = False
+    budget_path,
+    out_dir,
+    law: str | None = None,
+    *,
+    figures: bool = True,
+    points: int = 150,
+    force: bool = False,
+    overrides=None,
 ) -> Report:
     """Plan every scenario of a budget file and write the report folder. Returns what was written.
 
-    `law` overrides every scenario's law (as `scaleplan plan FILE --law`); `figures=False` writes the markdown
+    `law` overrides every scenario's law (as `scaleplan plan FILE --law`), `overrides` (a Budget) its other fields;
+    `figures=False` writes the markdown
     only (no matplotlib needed). All files are written or none: a failure removes what this call created.
     """
     from . import limits
@@ -106,7 +114,7 @@ def write_report(
 
     src = Path(budget_path)
     out = check_folder(src, out_dir, force=force)
-    budgets = load_budget_file(src, law)
+    budgets = load_budget_file(src, law, overrides)
     if figures and len(budgets) > limits.MAX_REPORT_SCENARIOS:
         raise ScaleplanError(
             f"--report {out_dir}: {src} has {len(budgets)} scenarios; a report draws figures for at "

@@ -19,6 +19,17 @@ MODES = {
     "moe": {"flops": "1e22", "moe": {"expansion": 64}},
     "recipe pins": {"flops": "1e21", "context": 4096, "lr_law": "deepseek", "vocab": 32000},
     "serving": {"flops": "1e22", "inference_tokens": "2e12"},
+    # every mode prices what it serves (2 N per token; 2 N_active for a mixture of experts)
+    "serving, data-constrained": {"flops": "1e22", "unique_tokens": "1e11", "inference_tokens": "2e12"},
+    "serving, fixed": {"params": "7B", "tokens": "2T", "inference_tokens": "2e12"},
+    "serving, moe": {"flops": "1e22", "moe": {"expansion": 64}, "inference_tokens": "2e12"},
+    "serving, fixed moe": {
+        "moe": {"total_params": "671B", "active_params": "37B"},
+        "tokens": "14.8T",
+        "inference_tokens": "2e12",
+    },
+    "serving, dollar-optimal": {"flops": "1e22", "inference_tokens": "2e12", "inference": {"objective": "cost"}},
+    "serving, target loss": {"target_loss": 2.1, "inference_tokens": "1e13", "objective": "cost"},
 }
 
 
@@ -26,7 +37,9 @@ def _flags(fields: dict) -> list[str]:
     args = []
     for key, value in fields.items():
         if key == "moe":
-            args += ["--moe"] + [x for k, v in value.items() for x in (f"--{k}", str(v))]
+            args += ["--moe"] + [x for k, v in value.items() for x in (f"--{k.replace('_', '-')}", str(v))]
+        elif key == "inference":  # the serving block's objective is allocate's --objective
+            args += ["--objective", value["objective"]]
         else:
             args += [f"--{key.replace('_', '-')}", str(value)]
     return args

@@ -368,7 +368,7 @@ def test_serving_price_is_labelled_in_the_caption():
 def test_plan_inference_cost_carries_its_price_label():
     # configs/serving-2t-tokens.yaml: h100 at a given $2.50/h, serving on the same hardware at the same price
     data = json.loads(ok("plan", CONFIGS / "serving-2t-tokens.yaml", "-f", "json").stdout)
-    assert [p["cost"]["inference_price_label"] for p in data["plans"]] == ["$2.50/h, given"] * 2
+    assert [p["cost"]["inference_price_label"] for p in data["plans"]] == ["$2.50/h, given"] * len(data["plans"])
     default = json.loads(ok("allocate", "--flops", "1e23", "--inference-tokens", "2e12", "-f", "json").stdout)
     assert default["cost"]["inference_price_label"] == cost.get_hardware("h100").price_label
     table = ok("allocate", "--flops", "1e23", "--inference-tokens", "2e12", "--price", "3").stdout
