@@ -143,6 +143,19 @@ def grid_table(
     return table
 
 
+def _column_needs(headers: list[str], columns: list[list[str]], wrap_first: bool = False):
+    """(each column's natural width, its longest word up to 24 characters, the table's own width around them)."""
+    natural = [max((len(c) for c in cells + [str(h)]), default=1) for h, cells in zip(headers, columns)]
+    longest = [
+        min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
+        for h, cells in zip(headers, columns)
+    ]
+    if not wrap_first:
+        longest[0] = natural[0]  # the first column never wraps
+    overhead = 3 * len(headers) + 1  # one space either side of each column, a rule between and outside them
+    return natural, longest, overhead
+
+
 def _column_widths(
     headers: list[str], columns: list[list[str]], width: int | None, wrap_first: bool = False
 ) -> tuple[list[int] | None, int | None]:
@@ -152,14 +165,7 @@ def _column_widths(
     Each column gets at least its longest word (up to 24 characters; the first column, which never wraps, its
     longest cell). When even the longest words do not fit, rich folds them rather than drop columns.
     """
-    natural = [max((len(c) for c in cells + [str(h)]), default=1) for h, cells in zip(headers, columns)]
-    longest = [
-        min(max((len(w) for c in cells + [str(h)] for w in c.split()), default=1), 24)
-        for h, cells in zip(headers, columns)
-    ]
-    if not wrap_first:
-        longest[0] = natural[0]
-    overhead = 3 * len(headers) + 1  # one space either side of each column, a rule between and outside them
+    natural, longest, overhead = _column_needs(headers, columns, wrap_first)
     if width is None or sum(natural) + overhead <= width:
         return None, sum(natural) + overhead
     if sum(longest) + overhead > width:
@@ -472,12 +478,11 @@ def emit_plans(console: Console, fmt: Format, plans: list, title: str | None = N
     emit_grid(console, fmt, title, headers, rows, machine, caption)
 
 
-def _fits_whole_words(headers, rows, width: int) -> bool:
-    longest = [
-        max((len(w) for c in [str(h)] + [str(r[i]) for r in rows] for w in c.split()), default=1)
-        for i, h in enumerate(headers)
-    ]
-    return sum(min(x, 24) for x in longest) + 3 * len(headers) <= width
+def _fits_whole_words(headers, rows, width: int, wrap_first: bool = False) -> bool:
+    """Whether grid_table can show these rows at `width` without breaking a word (as _column_widths plans it)."""
+    columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
+    natural, longest, overhead = _column_needs(headers, columns, wrap_first)
+    return sum(natural) + overhead <= width or sum(longest) + overhead <= width
 
 
 def emit_comparison(console: Console, fmt: Format, comparison) -> None:
@@ -1027,6 +1032,8 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
         source = re.sub(r" \(arXiv:[^)]*\)", "", short_source(c.where))
         if source.count("(") > source.count(")"):  # cut at '; ' or ': ' inside a parenthesis
             source = source[: source.rfind("(")].rstrip()
+        # a path too long for a column (owner/repository) may wrap after its slash
+        source = re.sub(r"\S{25,}", lambda m: m.group().replace("/", "/ "), source)
         rows.append(
             [
                 _plain_exponents(c.claim),
@@ -1046,7 +1053,7 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     if counts["skipped"]:
         caption += " " + next(r.reason for r in results if r.verdict == "skipped")
     headers = ["claim", "source", "published", "scaleplan", "difference", "verdict"]
-    if fmt is Format.table and not _fits_whole_words(headers, rows, console.width):
+    if fmt is Format.table and not _fits_whole_words(headers, rows, console.width, wrap_first=True):
         # Too narrow for two columns of text with whole words: the source goes under its claim.
         headers = ["claim and source", *headers[2:]]
         rows = [[f"{row[0]}\nsource: {row[1]}", *row[2:]] for row in rows]

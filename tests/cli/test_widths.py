@@ -93,6 +93,10 @@ def render_at(args, width):
         ["laws", "check"],  # claims and sources wrap between words ('Introducing MPT-7B', not 'Introducin g')
         ["allocate", "--flops", "1e20", "--gpus", "1"],
         *(["plan", str(path)] for path in sorted(CONFIGS.glob("*.yaml")) if path.name != "fitted-law.yaml"),
+        ["plan", str(CONFIGS / "serving-2t-tokens.yaml"), "--mfu", "0.5"],
+        ["plan", str(CONFIGS / "lab-1e23-h100.yaml"), "--inference-tokens", "2e12"],
+        ["plan", str(CONFIGS / "compare-laws-1e22.yaml"), "--inference-tokens", "2e12"],
+        ["allocate", "--target-loss", "2.0", "--inference-tokens", "2e12"],
     ],
 )
 def test_no_word_is_broken_at_80_columns(args):
@@ -103,3 +107,9 @@ def test_no_word_is_broken_at_80_columns(args):
     narrow_words = set(narrow.split())
     broken = sorted(w for w in words if w not in narrow_words)
     assert not broken, broken
+    # and no piece of a word: everything the narrow output prints is a word the wide one prints too (a word printed
+    # whole in one place and broken in another is caught here)
+    wide_words = set(wide.split())
+    layout = {"source:"}  # laws check puts each claim's source under it when narrow, with this label
+    pieces = sorted(w for w in narrow_words - wide_words - layout if not set(w) <= set("━─│┃ "))
+    assert not pieces, pieces
