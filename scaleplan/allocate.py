@@ -95,6 +95,8 @@ class Plan(PerBudget):
             out["quantized_serving"] = self.quantized.to_dict()
         if self.budget_flops is not None:
             out["budget_flops"] = plain(self.budget_flops)
+        if self.inference is not None and self.inference.flops is None:  # quality given as a loss
+            out["target_loss"] = plain(self.inference.loss)
         if self.compute_optimal is not None:
             co = self.compute_optimal
             out["compute_optimal"] = {

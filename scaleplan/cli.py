@@ -202,7 +202,9 @@ def scenario_warnings(results) -> list[str]:
     out = []
     for w, names in by_text.items():
         prefix = ", ".join(names) + ": "
-        out.append(w if len(names) == len(results) or w.startswith(prefix) else prefix + w)  # 'porian: ' once
+        # said once: a warning that already starts with its scenario's name ('porian: ...', 'porian predicts ...')
+        named = w.startswith(prefix) or (len(names) == 1 and w.startswith(names[0] + " "))
+        out.append(w if len(names) == len(results) or named else prefix + w)
     return out
 
 

@@ -266,7 +266,12 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     ]
     if getattr(plan, "budget_flops", None) is not None:
         co = plan.compute_optimal
-        lines.append(("quality set by", f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"))
+        sized = getattr(plan, "inference", None)
+        if sized is not None and sized.flops is None:  # quality given as a loss
+            quality = f"target loss {_loss(sized.loss)} (compute-optimal at {fmt_sci(plan.budget_flops)} FLOPs)"
+        else:
+            quality = f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"
+        lines.append(("quality set by", quality))
         lines.append(("compute-optimal model", f"{fmt_count(co.params)}, {fmt_count(co.tokens)} tokens"))
     elif all_rows:
         lines += [("quality set by", "-"), ("compute-optimal model", "-")]

@@ -351,3 +351,17 @@ def test_every_mode_labels_its_serving_price(fields):
     # the H100 preset's price is Sardana et al. 2024's stated default ($2.00/h), labelled as an assumption
     cost = scaleplan.plan(inference_tokens=2e12, **fields).cost
     assert cost.inference_price_label.startswith("$2.00/h, assumed: Sardana et al. 2024")
+
+
+def test_a_target_loss_says_it_set_the_quality():
+    from typer.testing import CliRunner
+
+    from scaleplan.cli import app
+
+    argv = ["allocate", "--target-loss", "2.0", "--inference-tokens", "2e12"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.stderr
+    assert "target loss 2.000 (compute-optimal at" in result.stdout and "FLOPs, compute-optimal" not in result.stdout
+    record = scaleplan.plan(target_loss=2.0, inference_tokens=2e12).to_dict()
+    assert record["target_loss"] == 2.0 and record["loss"] == pytest.approx(2.0)
+    assert "target_loss" not in scaleplan.plan(flops=1e23, inference_tokens=2e12).to_dict()

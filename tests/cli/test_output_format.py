@@ -336,6 +336,9 @@ def test_plan_warnings_name_a_scenario_once():
     for line in lines:
         assert not re.match(r"^warning: ([^:]+): \1:", line), line
     assert any(line.startswith("warning: porian: 1e22 FLOPs is ") for line in lines)
+    # with tokens to serve, porian's own 'porian predicts no loss' is not prefixed again
+    served = ok("plan", CONFIGS / "compare-laws-1e22.yaml", "--inference-tokens", "2e12").stderr
+    assert "warning: porian predicts no loss" in served and "porian: porian" not in served
 
 
 def test_interval_draws_say_what_they_are():
