@@ -193,6 +193,7 @@ class Budget:
         return any(getattr(self, k) is not None for k in (*CLUSTER_FIELDS, "gpus"))
 
     def hardware_spec(self) -> cost_mod.Hardware:
+        cost_mod.presets()  # the user's own config file first: its errors name that file, not a field of this budget
         try:
             return cost_mod.get_hardware(self.hardware, self.peak_flops, hardware_file=self.hardware_file)
         except BudgetFieldError:
@@ -261,6 +262,12 @@ class Budget:
             raise BudgetFieldError(
                 "inference", "inference needs tokens: give <inference_tokens> (how many tokens the model will serve)"
             )
+        serving_chip = (self.serving_spec() or {}).get("hardware")
+        if serving_chip is not None:  # an unknown serving chip names inference.hardware (a file: its line)
+            try:
+                cost_mod.get_hardware(serving_chip, hardware_file=self.hardware_file)
+            except ScaleplanError as exc:
+                raise BudgetFieldError("inference.hardware", exc.template) from None
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
         if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
             flops = self._target_loss_flops(law)

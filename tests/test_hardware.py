@@ -247,3 +247,30 @@ def test_a_bad_hardware_file_names_hardware_file(tmp_path):
     with pytest.raises(BudgetFieldError) as field:
         Budget.from_mapping({"flops": 1e21, "hardware": "h1000"}).resolve()
     assert field.value.path == "hardware" and "did you mean 'h100'" in str(field.value)
+
+
+def test_a_bad_user_config_file_is_named_not_blamed_on_a_flag(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from scaleplan.cli import app
+
+    (tmp_path / "scaleplan").mkdir()
+    (tmp_path / "scaleplan" / "hardware.yaml").write_text("foo:\n  aliases: [x]\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["allocate", "--flops", "1e21"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"scaleplan: error: {tmp_path / 'scaleplan' / 'hardware.yaml'}: foo:")
+    assert "--hardware" not in result.stderr
+
+
+def test_an_unknown_serving_chip_in_a_budget_file_names_its_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from scaleplan.cli import app
+
+    path = tmp_path / "b.yaml"
+    path.write_text("flops: 1e22\ninference:\n  tokens: 1e12\n  hardware: nope\n")
+    result = CliRunner().invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:4: inference.hardware: unknown hardware 'nope'" in result.stderr
+    assert "--" not in result.stderr  # a file's error names keys, not flags
