@@ -388,9 +388,9 @@ def _serving(budget: Budget, resolved):
     from .inference import serving_costs
 
     return spec, serving_costs(
-        resolved.hardware,  # as resolved: with the budget's hardware file and peak
+        resolved.hardware,  # as resolved: with the budget's hardware file, peak and price (if given)
         resolved.mfu,
-        resolved.price,
+        budget.price,  # None: the preset's, labelled with its source
         spec.get("hardware"),
         spec.get("price"),
         spec.get("prefill_mfu"),

@@ -246,7 +246,7 @@ class Budget:
             )
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
-        hw = self.hardware_spec()
+        hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
         if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs; selective recompute adds only a few per cent
             if self.mfu is not None:

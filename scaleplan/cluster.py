@@ -77,7 +77,7 @@ def plan_cluster(
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
     gpus × days (or dollars at a price); otherwise the default MFU 0.4."""
-    hw = cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file)
+    hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
     if (params is None) != (tokens is None):

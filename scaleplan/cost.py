@@ -92,6 +92,8 @@ class Hardware:
         """'$2.00/h, assumed: <source, date>' or why there is no price."""
         if self.price_per_hour is None:
             return f"no published price for {self.key}; a dollar cost needs a price"
+        if self.price_source == PRICE_GIVEN:
+            return f"${self.price_per_hour:.2f}/h, given"
         return f"${self.price_per_hour:.2f}/h, assumed: {self.price_source or 'no source given'}"
 
     def to_dict(self) -> dict:
@@ -456,12 +458,20 @@ def gpu_hours_for(flops, hw: Hardware, mfu: float, precision: str = "bf16"):
     return np.asarray(flops, float) / (hw.peak(precision) * mfu * SECONDS_PER_HOUR)
 
 
+PRICE_GIVEN = "given"  # the price_source of a preset whose price the user gave
+
+
+def with_given_price(hw: Hardware, price: float | None) -> Hardware:
+    """The preset at the user's price (None: its own), labelled 'given' even where it equals the preset's."""
+    return hw if price is None else replace(hw, price_per_hour=float(price), price_source=PRICE_GIVEN)
+
+
 def price_label(hw: Hardware, price: float | None) -> str:
     """The price and what it is: the preset's (with its source), the user's, or none (said neutrally: the label is
     shown in tables and read from Python; the CLI's errors name the flag that gives a price)."""
     if price is None:
         return f"no published price for {hw.key}; a dollar cost needs a price"
-    if hw.price_per_hour is not None and price == hw.price_per_hour:
+    if hw.price_per_hour is not None and price == hw.price_per_hour and hw.price_source not in (None, PRICE_GIVEN):
         return f"${price:.2f}/h, assumed: {hw.price_source}"
     return f"${price:.2f}/h, given"
 

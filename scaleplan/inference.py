@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import conventions, laws, limits, solvers
-from .cost import DEFAULT_MFU, Hardware, get_hardware
+from .cost import DEFAULT_MFU, Hardware, get_hardware, with_given_price
 from .errors import ScaleplanError
 from .units import fmt_count, fmt_sci
 from .values import Values, check_positive, pick, plain
@@ -141,8 +141,10 @@ def serving_costs(
         inference_bits=inference_bits,
         peak_flops=peak_flops,
     )
-    train_hw = get_hardware(hardware, peak_flops, hardware_file=hardware_file)
+    train_hw = with_given_price(get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     infer_hw = get_hardware(inference_hardware, hardware_file=hardware_file) if inference_hardware else train_hw
+    if inference_hardware:
+        infer_hw = with_given_price(infer_hw, inference_price)
     train_price = price if price is not None else train_hw.price_per_hour
     if inference_price is None:
         inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour

@@ -274,3 +274,16 @@ def test_an_unknown_serving_chip_in_a_budget_file_names_its_line(tmp_path):
     assert result.exit_code == 2
     assert f"{path}:4: inference.hardware: unknown hardware 'nope'" in result.stderr
     assert "--" not in result.stderr  # a file's error names keys, not flags
+
+
+def test_a_price_the_user_gives_is_labelled_given_even_when_it_equals_the_presets():
+    # a100-80gb's preset price is Sardana et al. 2024's default, $1.50/h (A100_80_DEFAULT_COST)
+    import scaleplan
+
+    assumed = scaleplan.plan(flops=1e21, hardware="a100-80gb").cost.price_label
+    assert assumed.startswith("$1.50/h, assumed: Sardana et al. 2024")
+    assert scaleplan.plan(flops=1e21, hardware="a100-80gb", price=1.5).cost.price_label == "$1.50/h, given"
+    served = scaleplan.plan(flops=1e21, hardware="a100-80gb", price=1.5, inference_tokens=1e11).cost
+    assert served.inference_price_label in ("$1.50/h, given", "as training")
+    cluster = __import__("scaleplan.cluster", fromlist=["x"]).plan_cluster(flops=1e21, hardware="a100-80gb", price=1.5)
+    assert cluster.cost.price_label == "$1.50/h, given"
