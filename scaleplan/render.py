@@ -557,13 +557,24 @@ def _prices(c) -> str:
     )
 
 
+def _savings(flops, dollars) -> str:
+    """'Saves 20.2% of FLOPs, 34.2% of dollars'; where the model costs more in one of them (never in the quantity
+    it was sized for, but it can in the other): 'Costs 68.2% more FLOPs, saves 64.3% of dollars'."""
+    f, d = float(flops), float(dollars)
+    if f >= 0 and d >= 0:
+        return f"Saves {_pct(f)} of FLOPs, {_pct(d)} of dollars"
+    first = f"saves {_pct(f)} of FLOPs" if f >= 0 else f"costs {_pct(-f)} more FLOPs"
+    second = f"saves {_pct(d)} of dollars" if d >= 0 else f"costs {_pct(-d)} more dollars"
+    return (first[0].upper() + first[1:]) + ", " + second
+
+
 def inference_caption(plan, break_even: str) -> str:
     c = plan.costs
     serving_price = _serving_price_label(c)
     return (
         f"Same loss {plan.loss:.4f} ({plan.law}); {fmt_sci(plan.inference_tokens)} tokens served at "
         f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
-        f"{plan.objective}. Saves {_pct(plan.flops_saving)} of FLOPs, {_pct(plan.dollars_saving)} of dollars.\n"
+        f"{plan.objective}. {_savings(plan.flops_saving, plan.dollars_saving)}.\n"
         f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
         f"{price_label(c.train_hardware, c.train_price)}; serving "
         f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "

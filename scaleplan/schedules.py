@@ -61,20 +61,20 @@ class Schedule:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ScaleplanError(f"schedule must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        object.__setattr__(self, "steps", _whole("steps", self.steps, 1))
-        object.__setattr__(self, "warmup", _whole("warmup", self.warmup, 0, self.steps - 1))
+        object.__setattr__(self, "steps", _whole("<steps>", self.steps, 1))
+        object.__setattr__(self, "warmup", _whole("<warmup>", self.warmup, 0, self.steps - 1))
         try:
             peak = float(self.peak_lr)
         except (TypeError, ValueError):
             peak = math.nan
         if not (math.isfinite(peak) and 0 < peak < 10):
-            raise ScaleplanError(f"peak learning rate must be a positive number below 10, got {self.peak_lr!r}")
+            raise ScaleplanError(f"<peak_lr> must be a positive number below 10, got {self.peak_lr!r}")
         object.__setattr__(self, "peak_lr", peak)
         object.__setattr__(self, "final_fraction", _fraction("final fraction", self.final_fraction))
-        object.__setattr__(self, "cooldown", _fraction("cooldown fraction", self.cooldown))
-        object.__setattr__(self, "factor", _fraction("step factor", self.factor))
+        object.__setattr__(self, "cooldown", _fraction("<cooldown> (a fraction of the steps)", self.cooldown))
+        object.__setattr__(self, "factor", _fraction("<factor> (the step schedule's)", self.factor))
         if self.shape not in SHAPES:
-            raise ScaleplanError(f"cooldown shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
+            raise ScaleplanError(f"<shape> (of the cooldown) must be one of {', '.join(SHAPES)}, got {self.shape!r}")
         ms = tuple(_fraction("milestone", m, 0.0, 1.0) for m in self.milestones)
         object.__setattr__(self, "milestones", tuple(sorted(ms)))
         if self.kind == "wsd" and round(self.cooldown * self.steps) > self.steps - self.warmup:

@@ -82,7 +82,7 @@ def _positive(name: str, x) -> float:
     except (TypeError, ValueError):
         v = math.nan
     if isinstance(x, bool) or not (math.isfinite(v) and v > 0):
-        raise ScaleplanError(f"{name} must be a positive number of FLOPs, got {x!r}")
+        raise ScaleplanError(f"<{name}> must be a positive number of FLOPs, got {x!r}")
     return v
 
 
@@ -109,10 +109,10 @@ def design_sweep(
     budget = _positive("budget_flops", budget_flops)
     if budget >= target:
         raise ScaleplanError(
-            f"budget_flops ({fmt_sci(budget)}) must be smaller than target_flops ({fmt_sci(target)}): "
+            f"<budget_flops> ({fmt_sci(budget)}) must be smaller than <target_flops> ({fmt_sci(target)}): "
             "the sweep is the small runs you do before the big one"
         )
-    for nm, count, lo in (("levels", levels, 2), ("sizes_per_level", sizes_per_level, 3)):
+    for nm, count, lo in (("<levels>", levels, 2), ("sizes_per_level", sizes_per_level, 3)):
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < lo:
             raise ScaleplanError(f"{nm} must be a whole number >= {lo}, got {count!r}")
     for nm, ratio in (("span", span), ("size_range", size_range)):

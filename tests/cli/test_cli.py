@@ -468,7 +468,7 @@ def test_sweep_then_fit_round_trip(tmp_path):
         (["fit", "missing.csv"], "missing.csv"),
         (["fit", "x.csv", "--approach", "magic"], "--approach must be parametric, isoflop or both"),
         (["fit", "x.csv", "--columns", "loss"], "--columns takes FIELD=COLUMN"),
-        (["sweep", "--target-flops", "1e20", "--budget-flops", "1e21"], "must be smaller than target_flops"),
+        (["sweep", "--target-flops", "1e20", "--budget-flops", "1e21"], "must be smaller than --target-flops"),
         (
             ["allocate", "--flops", "1e21", "--law", "chinchilla", "--ci", "0.8"],
             "needs a law with bootstrap uncertainty",

@@ -559,7 +559,7 @@ def _cases():
     case(["sweep", "--target-flops", "$2M", "--budget-flops", "1e20"], 2, "money")
     case(["sweep", "--target-flops", "1e40", "--budget-flops", "1e20"], 2, "beyond any plan")
     case(["sweep", "--target-flops", "1e23", "--budget-flops", "1"], 2, "budget too small")
-    case(["sweep", "--target-flops", "1e20", "--budget-flops", "1e23"], 2, "must be smaller than target_flops")
+    case(["sweep", "--target-flops", "1e20", "--budget-flops", "1e23"], 2, "must be smaller than --target-flops")
     case(sw + ["--law", "nope"], 2, "unknown law")
     # --- laws, hardware, plan
     case(["laws", "show", "kaplin"], 2, "did you mean 'kaplan'")

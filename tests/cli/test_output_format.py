@@ -413,3 +413,11 @@ def test_csv_cell_convention():
         '[1, {"a": null}]',
         "x, y",
     ]
+
+
+def test_a_saving_below_zero_says_it_costs_more():
+    # optimised for dollars, the inference-aware model spends more FLOPs than the compute-optimal one
+    text = " ".join(
+        ok("inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--objective", "cost").stdout.split()
+    )
+    assert "Costs " in text and "% more FLOPs, saves " in text and "Saves -" not in text
