@@ -717,8 +717,19 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
+    unsized = (
+        ()
+        if spec is None
+        else (
+            f"serving {fmt_sci(spec['tokens'])} tokens is priced, but the data-constrained model is not sized for it "
+            "(inference-aware sizing assumes unlimited unique data)",
+        )
+    )
     plan = replace(
-        plan, cost=cost_of(plan.flops, plan.params), name=budget.name, warnings=resolved.warnings + tuple(plan.warnings)
+        plan,
+        cost=cost_of(plan.flops, plan.params),
+        name=budget.name,
+        warnings=resolved.warnings + tuple(plan.warnings) + unsized,
     )
     return designed(plan, float(plan.params), float(plan.tokens), float(plan.loss))
 

@@ -365,3 +365,10 @@ def test_a_target_loss_says_it_set_the_quality():
     record = scaleplan.plan(target_loss=2.0, inference_tokens=2e12).to_dict()
     assert record["target_loss"] == 2.0 and record["loss"] == pytest.approx(2.0)
     assert "target_loss" not in scaleplan.plan(flops=1e23, inference_tokens=2e12).to_dict()
+
+
+def test_a_data_constrained_plan_says_serving_did_not_size_it():
+    plan = scaleplan.plan(flops=1e22, unique_tokens=1e11, inference_tokens=2e12)
+    assert plan.cost.inference_flops > 0
+    assert any("not sized for it" in w for w in plan.warnings)
+    assert not any("not sized" in w for w in scaleplan.plan(flops=1e22, unique_tokens=1e11).warnings)
