@@ -903,6 +903,7 @@ def inference_aware_cmd(
         Optional[str],
         typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (the preset's dense peak at it)."),
     ] = None,
+    hardware_file: HardwareFileOpt = None,
     serve_bits: Annotated[
         Optional[float],
         typer.Option(
@@ -958,6 +959,7 @@ def inference_aware_cmd(
         inference_bits,
         peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"),
         precision=_precision(precision),
+        hardware_file=hardware_file,
     )
     plan = inference.inference_aware(
         tokens if tokens.size > 1 else tokens[0],

@@ -287,3 +287,16 @@ def test_a_price_the_user_gives_is_labelled_given_even_when_it_equals_the_preset
     assert served.inference_price_label in ("$1.50/h, given", "as training")
     cluster = __import__("scaleplan.cluster", fromlist=["x"]).plan_cluster(flops=1e21, hardware="a100-80gb", price=1.5)
     assert cluster.cost.price_label == "$1.50/h, given"
+
+
+def test_inference_aware_takes_a_hardware_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from scaleplan.cli import app
+
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("b200:\n  price_per_hour: 6.0\n  price_source: vendor quote, 2026-02\n")
+    argv = ["inference-aware", "--flops", "1e22", "--inference-tokens", "1e12", "--hardware", "b200"]
+    result = CliRunner().invoke(app, [*argv, "--hardware-file", str(extra), "-f", "markdown"])
+    assert result.exit_code == 0, result.stderr
+    assert "$6.00/h, assumed: vendor quote, 2026-02" in " ".join(result.stdout.split())
