@@ -253,10 +253,13 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
             f"{fmt_count(plan.params)} ({SHORT_CONVENTION.get(plan.params_convention, plan.params_convention)})",
         ),
     ]
-    if all_rows or plan.params_convention != "total":  # no row repeats another
-        lines.append(("params, total", fmt_count(plan.params_total)))
+    # no row repeats another: side by side (all_rows), the law's own count says "as above" in its row
+    if all_rows or plan.params_convention != "total":
+        own = plan.params_convention == "total"
+        lines.append(("params, total", "as above" if own else fmt_count(plan.params_total)))
     if all_rows or plan.params_convention != "non_embedding":
-        lines.append(("params, non-embedding", fmt_count(plan.params_non_embedding)))
+        own = plan.params_convention == "non_embedding"
+        lines.append(("params, non-embedding", "as above" if own else fmt_count(plan.params_non_embedding)))
     if plan.flops_per_token_m is not None:
         lines.append(("FLOPs per token M", fmt_sci(plan.flops_per_token_m)))
     lines += [
@@ -476,7 +479,7 @@ def emit_plans(console: Console, fmt: Format, plans: list, title: str | None = N
     if fmt is Format.table and len(plans) > 1 and not _fits_whole_words(headers, rows, console.width):
         # Too many plans side by side for the terminal: stack them, one two-column table each.
         console.print(title)
-        for p, col in zip(plans, columns):
+        for p, col in zip(plans, columns):  # the same rows as side by side, so the plans still compare
             console.print(grid_table(None, ["", p.name or "plan"], [list(x) for x in col], width=console.width))
         console.print(caption)
         return

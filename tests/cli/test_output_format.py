@@ -421,3 +421,10 @@ def test_a_saving_below_zero_says_it_costs_more():
         ok("inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--objective", "cost").stdout.split()
     )
     assert "Costs " in text and "% more FLOPs, saves " in text and "Saves -" not in text
+
+
+def test_plans_side_by_side_do_not_repeat_a_laws_own_count():
+    # epoch counts all parameters: its 'params, total' row says 'as above'; kaplan's (non-embedding) gives the total
+    text = ok("plan", CONFIGS / "compare-laws-1e22.yaml", width=250).stdout
+    row = next(line for line in text.splitlines() if line.strip().startswith("params, total"))
+    assert "as above" in row and re.search(r"\d+(\.\d+)?B", row)
