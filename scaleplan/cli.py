@@ -841,6 +841,7 @@ def flops(
         d_ff=4 * d_model if d_ff is None else d_ff,
         context=context,
         vocab=vocab,
+        arch="gpt",  # Chinchilla's App. F block: an MLP of two matrices, every head its own K and V
     )
     from .render import emit_flops
 

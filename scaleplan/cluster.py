@@ -120,6 +120,7 @@ def plan_cluster(
             shape.heads,
             shape.context,
             d_ff=shape.d_ff,
+            kv_heads=shape.kv_heads,
             glu=shape.glu,
             expert_params=0.0 if active_params is None else params - active,
         )
