@@ -33,6 +33,7 @@ LAYERS = [
     ["constrained"],
     ["moe"],
     ["cluster"],
+    ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
     ["recipe"],
     ["memory"],
     ["cost"],
