@@ -151,8 +151,9 @@ class Device:
         found = dict(self.peaks).get(precision)
         if found is None:
             have = ", ".join(p for p, _ in self.peaks)
-            raise ScaleplanError(f"{self.key} has no dense {precision.upper()} path (it has {have}); choose another "
-                                 "<serve_precision>")
+            raise ScaleplanError(
+                f"{self.key} has no dense {precision.upper()} path (it has {have}); choose another <serve_precision>"
+            )
         return float(found)
 
     def has(self, precision: str) -> bool:
@@ -260,7 +261,7 @@ class ServedModel:
         return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim, kv_bits)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
     @classmethod
     def from_shape(cls, shape, *, active_params=None) -> ServedModel:
@@ -416,7 +417,7 @@ def _evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pr
     """Every output at tensor-parallel degree t, as arrays over candidate models (`arch`: arrays of layers, d_model,
     heads, kv_heads, head_dim, params, active_params)."""
     L = arch["layers"]
-    P, O = float(wl.prompt_tokens), float(wl.output_tokens)
+    p_len, o_len = float(wl.prompt_tokens), float(wl.output_tokens)
     peak = dev.peak(precision)
     d_attn = arch["heads"] * arch["head_dim"]
     kv_heads_group = np.maximum(arch["kv_heads"], float(t))  # KV heads sharded, at least one per GPU (llm-analysis)
@@ -425,8 +426,8 @@ def _evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pr
     weight_bytes = arch["params"] * wl.weight_bits / 8.0
     free = eff.memory_fraction * dev.memory * t - weight_bytes
     with np.errstate(divide="ignore", invalid="ignore"):
-        b_max = np.floor(np.maximum(free, 0.0) / ((P + O) * kv_tok))
-    s_bar = P + O / 2.0
+        b_max = np.floor(np.maximum(free, 0.0) / ((p_len + o_len) * kv_tok))
+    s_bar = p_len + o_len / 2.0
     bw = t * eff.bandwidth_fraction * dev.bandwidth
     flops_tok = 2.0 * arch["active_params"] + 4.0 * L * d_attn * s_bar
     comp_rate = flops_tok / (t * eff.compute_fraction * peak)  # seconds per sequence in the batch
@@ -444,8 +445,8 @@ def _evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pr
         )
     else:
         c0, c1 = np.zeros_like(L), np.zeros_like(L)
-    t_pre = (2.0 * arch["active_params"] * P + 2.0 * L * d_attn * P * P) / (t * eff.prefill_mfu * peak)
-    stretch = t_pre / O  # time per output token added per sequence by interleaved prefill
+    t_pre = (2.0 * arch["active_params"] * p_len + 2.0 * L * d_attn * p_len * p_len) / (t * eff.prefill_mfu * peak)
+    stretch = t_pre / o_len  # time per output token added per sequence by interleaved prefill
     cap = np.minimum(b_max, float(eff.batch_cap))
     b_lat = np.full(L.shape, np.inf)
     if wl.tpot is not None:
@@ -466,9 +467,9 @@ def _evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pr
     t_comp = b * comp_rate
     t_comm = c0 + c1 * b
     step = t_kv + np.maximum(t_w, t_comp) + t_comm
-    per_request = t_pre + O * step / b
-    out_rate = O / (t * per_request)
-    total_rate = out_rate * (P + O) / O
+    per_request = t_pre + o_len * step / b
+    out_rate = o_len / (t * per_request)
+    total_rate = out_rate * (p_len + o_len) / o_len
     latency_set = np.isfinite(b_lat) & (b_lat <= cap) & (batch is None)
     bound = np.where(
         latency_set,
@@ -522,14 +523,15 @@ def roofline(models, dev: Device, wl: Workload, eff: Efficiency, tp=None, batch=
         out = _evaluate(arch, dev, wl, eff, int(tp), precision, batch)
         out["precision"] = precision
         return out
-    best: dict | None = None
+    best: dict = {}
+    best_score = np.zeros(0)
     degrees = [t for t in TP_DEGREES if t <= max(1, dev.max_tp)]
     t = degrees[-1]
     while True:
         for t in degrees:
             out = _evaluate(arch, dev, wl, eff, t, precision, batch)
             score = np.where(out["fits"], out["tokens_per_s_per_gpu"], -np.inf)
-            if best is None:
+            if not best:
                 best, best_score = out, score
                 continue
             better = score > best_score * (1 + 1e-12)
@@ -538,7 +540,6 @@ def roofline(models, dev: Device, wl: Workload, eff: Efficiency, tp=None, batch=
         if np.all(best["fits"]) or t >= MAX_DEGREE:
             break
         degrees = [2 * t]  # nothing fits in the node: more GPUs per replica (pipeline stages)
-    assert best is not None
     best["precision"] = precision
     return best
 
@@ -645,8 +646,10 @@ def serve(
     """
     if not isinstance(model, ServedModel):
         raise ScaleplanError(f"<model> must be a ServedModel (or use ServedModel.from_shape), got {model!r}")
-    dev = hardware if isinstance(hardware, Device) and price is None else device(
-        hardware, price=price, hardware_file=hardware_file
+    dev = (
+        hardware
+        if isinstance(hardware, Device) and price is None
+        else device(hardware, price=price, hardware_file=hardware_file)
     )
     wl = workload(
         prompt_tokens=prompt_tokens,
@@ -708,33 +711,35 @@ def _result(out: dict, i: int, dev: Device, wl: Workload, eff: Efficiency, deman
     if demand is not None and fits:
         gpus = gpus_for(_positive("demand", demand), rate, tp)
     nan = math.nan
+    timed = (
+        "decode_step_s", "kv_read_s", "weight_read_s", "compute_s", "communication_s", "prefill_s",
+        "time_to_first_token_s", "time_per_output_token_s", "output_tokens_per_s_per_gpu", "tokens_per_s_per_gpu",
+        "decode_mfu", "bandwidth_utilisation",
+    )  # fmt: skip
     return Serving(
-        dev.key,
-        str(out["precision"]),
-        wl.weight_bits,
-        wl.kv_bits,
-        wl.prompt_tokens,
-        wl.output_tokens,
-        tp,
-        fits,
-        int(f("batch")) if fits else 0,
-        int(min(f("max_batch"), 1e12)),
-        str(np.asarray(out["bound"])[i]) if fits else "memory" if f("max_batch") < 1 else "latency",
-        f("kv_bytes_per_token"),
-        f("weight_bytes"),
-        *(f(k) if fits else nan for k in ("decode_step_s", "kv_read_s", "weight_read_s", "compute_s")),
-        *(f(k) if fits else nan for k in ("communication_s", "prefill_s", "time_to_first_token_s")),
-        *(f(k) if fits else nan for k in ("time_per_output_token_s", "output_tokens_per_s_per_gpu")),
-        *(f(k) if fits else nan for k in ("tokens_per_s_per_gpu", "decode_mfu", "bandwidth_utilisation")),
-        price,
-        dev.price_source,
-        per_m,
-        per_m_out,
-        wl.latency,
-        eff,
-        gpus,
-        None if demand is None else float(demand),
-        tuple(notes),
+        hardware=dev.key,
+        precision=str(out["precision"]),
+        weight_bits=wl.weight_bits,
+        kv_bits=wl.kv_bits,
+        prompt_tokens=wl.prompt_tokens,
+        output_tokens=wl.output_tokens,
+        tp=tp,
+        fits=fits,
+        batch=int(f("batch")) if fits else 0,
+        max_batch=int(min(f("max_batch"), 1e12)),
+        bound=str(np.asarray(out["bound"])[i]) if fits else "memory" if f("max_batch") < 1 else "latency",
+        kv_bytes_per_token=f("kv_bytes_per_token"),
+        weight_bytes=f("weight_bytes"),
+        price=price,
+        price_source=dev.price_source,
+        dollars_per_million=per_m,
+        dollars_per_million_output=per_m_out,
+        latency=wl.latency,
+        efficiency=eff,
+        gpus_for_demand=gpus,
+        demand_tokens_per_s=None if demand is None else float(demand),
+        notes=tuple(notes),
+        **{k: (f(k) if fits else nan) for k in timed},
     )
 
 
@@ -753,7 +758,8 @@ def batch_sweep(
     b_max = float(min(top["max_batch"][0], eff.batch_cap))
     if batches is None:
         batches = np.unique(np.round(np.geomspace(1, max(b_max, 1), 48)))
-    rows = {"batch": [], "tokens_per_s_per_gpu": [], "dollars_per_million": [], "time_per_output_token_s": []}
+    keys = ("batch", "tokens_per_s_per_gpu", "dollars_per_million", "time_per_output_token_s")
+    rows: dict[str, list] = {k: [] for k in keys}
     for b in batches:
         out = _evaluate(arch, dev, wl, eff, tp, precision, batch=float(b))
         if not out["fits"][0]:
@@ -761,9 +767,7 @@ def batch_sweep(
         rate = float(out["tokens_per_s_per_gpu"][0])
         rows["batch"].append(int(b))
         rows["tokens_per_s_per_gpu"].append(rate)
-        rows["dollars_per_million"].append(
-            None if dev.price is None else float(dollars_per_million(rate, dev.price))
-        )
+        rows["dollars_per_million"].append(None if dev.price is None else float(dollars_per_million(rate, dev.price)))
         rows["time_per_output_token_s"].append(float(out["time_per_output_token_s"][0]))
     return rows
 
@@ -813,3 +817,74 @@ __all__ = [
     "serve",
     "workload",
 ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Models from a size or a shape
+
+
+def model_for(
+    params=None,
+    *,
+    layers=None,
+    d_model=None,
+    heads=None,
+    kv_heads=None,
+    head_dim=None,
+    d_ff=None,
+    vocab=None,
+    context: int = 2048,
+) -> ServedModel:
+    """A model to serve: the shape the recipe designs for `params` (pins allowed), or an explicit shape (layers,
+    d_model, heads, vocab; d_ff 4·d_model and head_dim d_model/heads by default; kv_heads = heads, multi-head
+    attention, unless given). Parameters are counted by recipe.Shape."""
+    from . import recipe
+
+    given = {"layers": layers, "d_model": d_model, "heads": heads, "vocab": vocab}
+    explicit = params is None
+    if explicit and any(v is None for v in given.values()):
+        missing = ", ".join(f"<{k}>" for k, v in given.items() if v is None)
+        raise ScaleplanError(f"give <params> (a size the recipe designs) or a whole shape: missing {missing}")
+    kv = None if kv_heads is None else _whole("kv_heads", kv_heads, 1, 1_000_000)
+    if explicit:
+        assert layers is not None and d_model is not None and heads is not None and vocab is not None
+        h = _whole("heads", heads, 1, 1_000_000)
+        d = _whole("d_model", d_model, 1, 1_000_000)
+        if head_dim is None:
+            if d % h:
+                raise ScaleplanError(f"<heads> {h} must divide <d_model> {d} (or give <head_dim>)")
+            head_dim = d // h
+        fields = dict(
+            layers=layers,
+            d_model=d,
+            heads=h,
+            head_dim=head_dim,
+            d_ff=4 * d if d_ff is None else d_ff,
+            context=context,
+            vocab=vocab,
+        )
+        shape = _shape_with_kv(recipe, fields, kv)
+    else:
+        n = _positive("params", params)
+        shape = recipe.design_shape(
+            n, vocab=vocab, context=context, layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff
+        )
+        if kv is not None:
+            shape = _shape_with_kv(recipe, {k: getattr(shape, k) for k in _SHAPE_FIELDS}, kv)
+    return ServedModel.from_shape(shape)
+
+
+_SHAPE_FIELDS = ("layers", "d_model", "heads", "head_dim", "d_ff", "context", "vocab", "tied_embeddings", "glu")
+
+
+def _shape_with_kv(recipe, fields: dict, kv):
+    """A recipe.Shape with `kv` KV heads where Shape counts them; else multi-head attention (kv must equal heads)."""
+    takes_kv = "kv_heads" in getattr(recipe.Shape, "__dataclass_fields__", {})
+    if kv is not None and kv != fields["heads"]:
+        if not takes_kv:
+            raise ScaleplanError(
+                "<kv_heads> other than <heads> needs grouped-query shapes, which this version of the recipe does not "
+                "count yet"
+            )
+        fields = {**fields, "kv_heads": kv}
+    return recipe.Shape(**fields)

@@ -293,7 +293,9 @@ def _scaled(scale: float) -> ServedModel:
     k = scale ** (1 / 3)
     layers, heads = max(1, round(32 * k)), max(1, round(32 * k))
     n = 12.0 * layers * (heads * 128) ** 2
-    return ServedModel(layers=layers, d_model=heads * 128, heads=heads, kv_heads=1, head_dim=128, params=n, active_params=n)
+    return ServedModel(
+        layers=layers, d_model=heads * 128, heads=heads, kv_heads=1, head_dim=128, params=n, active_params=n
+    )
 
 
 @given(st.floats(0.05, 4.0), st.floats(1.01, 3.0), st.integers(16, 8192), st.integers(16, 8192))
@@ -311,9 +313,9 @@ def test_throughput_never_rises_with_bits(bits, more, kv):
         1 + 1e-9
     )
     kv_hi = min(16, kv + more)
-    assert _rate(LLAMA_8B, tp=1, serve_bits=bits, kv_bits=kv_hi) <= _rate(LLAMA_8B, tp=1, serve_bits=bits, kv_bits=kv) * (
-        1 + 1e-9
-    )
+    assert _rate(LLAMA_8B, tp=1, serve_bits=bits, kv_bits=kv_hi) <= _rate(
+        LLAMA_8B, tp=1, serve_bits=bits, kv_bits=kv
+    ) * (1 + 1e-9)
 
 
 @given(st.floats(0.3e12, 8e12), st.floats(0.1, 0.99))
