@@ -712,7 +712,8 @@ def flops(
     for flag, size in (("--layers", layers), ("--d-model", d_model), ("--heads", heads), ("--vocab", vocab)):
         fields.whole(size, flag, 1, limits.MAX_SHAPE)  # sizes of a given network, not pins of a designed one
     for flag, size in (("--d-ff", d_ff), ("--head-dim", head_dim)):
-        _ = size is None or fields.whole(size, flag, 1, limits.MAX_SHAPE)
+        if size is not None:
+            fields.whole(size, flag, 1, limits.MAX_SHAPE)
     seq: int = fields.optional("context", context) or DEFAULT_CONTEXT
     rec = _recipe()
     if head_dim is None:
