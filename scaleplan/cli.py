@@ -709,10 +709,9 @@ def flops(
 
     Example: scaleplan flops --layers 80 --d-model 8192 --heads 64 --d-ff 32768 --vocab 32000 --context 2048
     """
-    for flag, size in (("--layers", layers), ("--d-model", d_model), ("--heads", heads), ("--vocab", vocab)):
-        fields.whole(size, flag, 1, limits.MAX_SHAPE)  # sizes of a given network, not pins of a designed one
-    for flag, size in (("--d-ff", d_ff), ("--head-dim", head_dim)):
-        if size is not None:
+    given = {"--layers": layers, "--d-model": d_model, "--heads": heads, "--vocab": vocab}
+    for flag, size in {**given, "--d-ff": d_ff, "--head-dim": head_dim}.items():
+        if size is not None:  # sizes of a given network, not pins of a designed one
             fields.whole(size, flag, 1, limits.MAX_SHAPE)
     seq: int = fields.optional("context", context) or DEFAULT_CONTEXT
     rec = _recipe()
