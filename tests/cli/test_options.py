@@ -18,11 +18,12 @@ BASE = {
     "cluster": ["cluster", "--params", "7B", "--tokens", "1T"],
     "precision": ["precision", "--params", "7B", "--tokens", "1T"],
     "hparams": ["hparams", "--params", "7B", "--tokens", "1T"],
+    "serve": ["serve", "--params", "8B"],
     "flops": ["flops", "--layers", "32", "--d-model", "4096", "--heads", "32", "--vocab", "32000"],
 }
 # option -> (commands that take it, bad values)
 SHARED = {
-    "--serve-bits": (("allocate", "plan", "inference-aware", "precision"), ("1", "20", "4.5", "four")),
+    "--serve-bits": (("allocate", "plan", "inference-aware", "precision", "serve"), ("1", "20", "4.5", "four")),
     "--context": (
         ("allocate", "plan", "inference-aware", "cluster", "hparams", "flops"),
         ("0", "1e9", "2048.5", "abc"),
