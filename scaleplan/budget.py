@@ -23,13 +23,13 @@ _FIELDS = {
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
         "inference_tokens", "inference", "precision", "params", "tokens", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss",
+        "serve_bits", "objective", "target_loss", "arch",
     )
 }  # fmt: skip
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
 MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", "total_params", "active_params")}
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
-RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
+RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law", "arch")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
 INFERENCE_FIELDS = {
@@ -81,6 +81,7 @@ class Budget:
     serve_bits: int | None = None
     target_loss: float | None = None
     objective: str | None = None
+    arch: str | None = None
 
     @property
     def mode(self) -> str:
