@@ -911,6 +911,54 @@ def _whole_flag(value, flag: str, lo: int, hi: int) -> int | None:
     return int(x)
 
 
+ServingModelOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--serving-model",
+        help="How serving is priced: roofline (default: batch, memory, bandwidth) or fixed-mfu (Sardana et al.'s 2N/token).",
+    ),
+]
+
+
+def _serve_bits_int(bits) -> int:
+    if not (math.isfinite(bits) and 2 <= bits <= 16):
+        raise ScaleplanError(f"--serve-bits must be from 2 to 16 bits, got {bits:g}")
+    if bits != math.floor(bits):
+        raise ScaleplanError(f"--serve-bits must be a whole number of bits to serve at, got {bits:g}")
+    return int(bits)
+
+
+def _roofline_flags(
+    serving_model=None,
+    kv_bits=None,
+    serve_precision=None,
+    prompt_tokens=None,
+    output_tokens=None,
+    serve_tp=None,
+    latency=None,
+    bandwidth_fraction=None,
+    memory_fraction=None,
+    batch_cap=None,
+) -> dict:
+    """The serving roofline's flags, parsed (scaleplan.inference.serving_costs' keyword arguments)."""
+    from . import serving
+
+    return dict(
+        serving_model=serving_model,
+        kv_bits=_whole_flag(kv_bits, "--kv-bits", 2, 16),
+        serve_precision=serve_precision,
+        prompt_tokens=_whole_flag(prompt_tokens, "--prompt-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
+        output_tokens=_whole_flag(output_tokens, "--output-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
+        serve_tp=_whole_flag(serve_tp, "--serve-tp", 1, serving.MAX_DEGREE),
+        latency=latency,
+        bandwidth_fraction=None
+        if bandwidth_fraction is None
+        else parse_fraction(bandwidth_fraction, "--bandwidth-fraction"),
+        memory_fraction=None if memory_fraction is None else parse_fraction(memory_fraction, "--memory-fraction"),
+        batch_cap=_whole_flag(batch_cap, "--batch-cap", 1, serving.MAX_BATCH),
+    )
+
+
 def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context, law):
     """(label, ServedModel) for each model `serve` is asked about: a plan JSON or budget file's designed shapes, a
     size the recipe designs, or an explicit shape."""
@@ -1170,6 +1218,16 @@ def inference_aware_cmd(
             help="Weight bits to serve at (8, 4, 3): the quantization penalty and where it erases the gain.",
         ),
     ] = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -1177,7 +1235,7 @@ def inference_aware_cmd(
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 2e12
-    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --decode-mfu 0.1
+    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --serve-bits 8
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 1e10..1e15 --points 6
     """
     from . import inference
@@ -1219,6 +1277,19 @@ def inference_aware_cmd(
         peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"),
         precision=_precision(precision),
         hardware_file=hardware_file,
+        serve_bits=None if serving_model == "fixed-mfu" or serve_bits is None else _serve_bits_int(serve_bits),
+        **_roofline_flags(
+            serving_model,
+            kv_bits,
+            serve_precision,
+            prompt_tokens,
+            output_tokens,
+            serve_tp,
+            latency,
+            bandwidth_fraction,
+            memory_fraction,
+            batch_cap,
+        ),
     )
     plan = inference.inference_aware(
         tokens if tokens.size > 1 else tokens[0],
