@@ -225,8 +225,9 @@ def _warn(warnings) -> None:
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
 
 
-def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
-    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names."""
+def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
+    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names. The serving
+    roofline's flags (`serving`, parsed) are the budget's `inference:` block keys of the same names."""
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
     moe_spec = (
@@ -239,7 +240,8 @@ def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_para
         if moe
         else None
     )
-    return Budget.from_mapping({**fields, "moe": moe_spec}, flags=True)
+    block = {k: v for k, v in (serving or {}).items() if v is not None}
+    return Budget.from_mapping({**fields, "moe": moe_spec, "inference": block or None}, flags=True)
 
 
 @app.command()
@@ -277,6 +279,17 @@ def allocate(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -329,6 +342,19 @@ def allocate(
         micro_batch=micro_batch,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError(
@@ -444,6 +470,17 @@ def plan(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     report: Annotated[
         Optional[str],
         typer.Option(
@@ -498,6 +535,19 @@ def plan(
         micro_batch=micro_batch,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if report is not None:
         from .report import check_folder
