@@ -1549,7 +1549,7 @@ def serving_rows(rows: list[tuple[str, Any]]) -> tuple[list[str], list[list[str]
     headers = ["model", "chip", "bits", "TP", "batch", "bound", "tok/s/GPU", "$/M", "TPOT", "TTFT"]
 
     def ms(x):
-        return "-" if x is None or x != x else (f"{x * 1e3:.3g} ms" if x < 10 else f"{x:.3g} s")
+        return "-" if x is None or x != x else f"{x * 1e3:,.3g}" if x < 1 else f"{x * 1e3:,.0f}"
 
     table = []
     for label, s in rows:
@@ -1579,8 +1579,8 @@ def emit_serving(console: Console, fmt: Format, rows: list[tuple[str, Any]], tit
     first = rows[0][1]
     kv = ", ".join(dict.fromkeys(f"{s.kv_bytes_per_token / 1e3:,.1f} kB" for _, s in rows))
     caption = (
-        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: time per output token with "
-        f"prefill interleaved; TTFT: prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
+        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: ms per output token with "
+        f"prefill interleaved; TTFT: ms of prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
         f"{serving_assumptions(first)}. Roofline: KV read + max(weight read, compute) + TP all-reduces "
         f"(JAX scaling book; ../shared/reference/serving.md)."
     )
