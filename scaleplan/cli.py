@@ -1473,6 +1473,14 @@ def cluster(
     heads: Annotated[
         Optional[int], typer.Option("--heads", help="Pin the attention heads (tensor parallelism must divide them).")
     ] = None,
+    tp: Annotated[Optional[int], typer.Option("--tp", help="Pin tensor parallelism (divides the heads).")] = None,
+    pp: Annotated[
+        Optional[int], typer.Option("--pp", help="Pin pipeline parallelism (stages may be uneven, as 61 layers on 16).")
+    ] = None,
+    ep: Annotated[
+        Optional[int],
+        typer.Option("--ep", help="Pin expert parallelism for an MoE (divides the data-parallel degree)."),
+    ] = None,
     pue: Annotated[
         Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
     ] = None,
@@ -1502,6 +1510,7 @@ def cluster(
     Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
     Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
     Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --precision fp8 --layers 61 --d-model 7168 --heads 128 --context 4096 --tp 1 --pp 16 --ep 64
     Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
     """
     from . import cost as cost_mod
@@ -1512,6 +1521,9 @@ def cluster(
         return None if value is None else parse_positive(value, flag)
 
     _check_sizes(context=context, layers=layers, d_model=d_model, heads=heads)
+    for flag, degree in (("--tp", tp), ("--pp", pp), ("--ep", ep)):
+        if degree is not None and not 1 <= degree <= 10_000_000:
+            raise ScaleplanError(f"{flag} must be a whole number from 1 to 10,000,000, got {degree}")
     if params is not None:
         limits.check_model(parse_count(params, "--params"), what="--params")
     if tokens is not None and parse_count(tokens, "--tokens") > limits.MAX_TOKENS:
@@ -1554,6 +1566,9 @@ def cluster(
         layers=layers,
         d_model=d_model,
         heads=heads,
+        tp=tp,
+        pp=pp,
+        ep=ep,
         energy=cost_mod.Energy(
             server_power_x=server_power,
             tdp_fraction=tdp_fraction,

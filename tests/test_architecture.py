@@ -33,6 +33,7 @@ LAYERS = [
     ["constrained"],
     ["moe"],
     ["cluster"],
+    ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape
     ["recipe"],
     ["memory"],
     ["cost"],
