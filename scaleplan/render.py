@@ -995,18 +995,18 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         )
         rows.append(["tokens", fmt_count(plan.tokens)])
         s = plan.shape
-        rows.append(
-            [
-                "shape (designed)",
-                f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, "
-                + (
-                    f"{s['experts']:,} experts of {s['expert_d_ff']:,}, top-{s['top_k']}"
-                    if "experts" in s
-                    else f"d_ff {s['d_ff']:,}"
-                )
-                + f", context {s['context']:,}",
-            ]
-        )
+        if "experts" in s:  # a mixture of experts (scaleplan.moe_shape): its experts on a line of their own
+            rows.append(
+                ["shape (designed)", f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, context {s['context']:,}"]
+            )
+            rows.append(["experts", f"top-{s['top_k']} of {s['experts']:,}, each of width {s['expert_d_ff']:,}"])
+        else:
+            rows.append(
+                [
+                    "shape (designed)",
+                    f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, context {s['context']:,}",
+                ]
+            )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
     rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
     rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
