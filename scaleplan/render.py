@@ -1004,7 +1004,8 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
             rows.append(
                 [
                     "shape (designed)",
-                    f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, context {s['context']:,}",
+                    f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, "
+                    f"context {s['context']:,}",
                 ]
             )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
