@@ -18,6 +18,8 @@ import numpy as np
 
 from . import _yaml
 from .errors import ScaleplanError
+from .fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
+from .fields import parse as parse_field
 from .values import check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
@@ -28,8 +30,6 @@ DEFAULT_GPUS = 1024
 HIGHEST_REPORTED_MFU = 0.552
 LOWEST_SENSIBLE_MFU = 0.10
 SECONDS_PER_HOUR = 3600.0
-PRECISIONS = ("bf16", "fp8", "fp4")
-RECOMPUTE = ("none", "selective", "full")
 GIB = 1024**3 / 1e9  # GB per GiB
 
 # hardware.yaml schema: figure fields must be present (a number, or null with a reason under `missing`)
@@ -117,10 +117,7 @@ class Hardware:
 
 
 def check_precision(precision: str) -> str:
-    p = str(precision).strip().lower()
-    if p not in PRECISIONS:
-        raise ScaleplanError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return p
+    return parse_field("precision", precision)
 
 
 def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
@@ -355,9 +352,7 @@ def recompute_ratio(recompute: str = "none", *, context=None, d_model=None, laye
     selective: Korthikanti et al. 2022 (arXiv 2205.05198) App. A, eq. 8 over eq. 7:
     (1 + s/(3h) + V/(12hL)) / (1 + s/(6h) + V/(12hL)); it needs the shape (context s, d_model h, layers L, vocab V).
     """
-    r = str(recompute).strip().lower()
-    if r not in RECOMPUTE:
-        raise ScaleplanError(f"recompute must be one of {', '.join(RECOMPUTE)}, got {recompute!r}")
+    r = parse_field("recompute", recompute)
     if r == "none":
         return 1.0
     if r == "full":
