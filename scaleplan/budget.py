@@ -187,7 +187,9 @@ class Budget:
                 limits.check_model(spec["total_params"], self.tokens, what="<moe.total_params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
                 raise BudgetFieldError("moe", exc.template) from None
-            return replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            r = replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            moe_warnings = cost_mod.precision_warnings(r.mfu, r.precision, r.hardware, moe=True)
+            return replace(r, warnings=tuple(dict.fromkeys(r.warnings + tuple(moe_warnings))))
         if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
             implied = self.implied_utilisation()
             return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
@@ -219,7 +221,13 @@ class Budget:
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
-        mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
+        precision = self.precision or "bf16"
+        try:
+            hw.peak(precision)  # a clear error where the chip has no such path
+        except ScaleplanError as exc:
+            raise BudgetFieldError("precision", exc.template) from None
+        # the default MFU depends on the precision: published FP8 runs are ~1.34x BF16, not 2x (cost.default_mfu)
+        mfu = self.mfu if self.mfu is not None else cost_mod.default_mfu(precision, hw)
         if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
@@ -227,11 +235,6 @@ class Budget:
             # here, before any shape exists, it stands at 1
             recompute = self.recompute or "none"
             mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
-        precision = self.precision or "bf16"
-        try:
-            hw.peak(precision)  # a clear error where the chip has no such path
-        except ScaleplanError as exc:
-            raise BudgetFieldError("precision", exc.template) from None
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
             raise BudgetFieldError(
@@ -270,7 +273,8 @@ class Budget:
             mfu=mfu,
             price=price,
             gpus=gpus,
-            warnings=tuple(limits.mfu_warnings(mfu)),
+            warnings=tuple(limits.mfu_warnings(mfu))
+            + tuple(cost_mod.precision_warnings(mfu, precision, hw, moe=self.moe is not None)),
             precision=precision,
         )
 

@@ -200,12 +200,17 @@ def plan_cluster(
     elif hfu is not None:
         mfu_used, source = hfu / ratio, f"from HFU {hfu:.1%} with {recompute} recompute"
     else:
-        mfu_used, source = (cost_mod.DEFAULT_MFU, "default") if mfu is None else (mfu, "given")
+        mfu_used, source = (
+            (cost_mod.default_mfu(precision, hw), "default" if precision == "bf16" else f"default at {precision}")
+            if mfu is None
+            else (mfu, "given")
+        )
     if mfu_used * ratio > 1:
         raise ScaleplanError(
             f"the plan needs HFU {mfu_used * ratio:.0%} (MFU {mfu_used:.0%}): above the peak; more GPUs or more days"
         )
     warnings = list(cost_mod.utilisation_warnings(mfu_used))
+    warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)
     c = cost_mod.training_cost(
         model_flops,
         hw,
