@@ -1832,7 +1832,7 @@ def laws_check(
         Optional[str],
         typer.Argument(
             metavar="[NAME]",
-            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, sun, ouyang, kumar, tissue, hagele, memory, hardware, published-runs, a data file (recipe, moe, precision, ...) or one check's id; all when omitted.",
+            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, sun, ouyang, kumar, tissue, hagele, memory, serving, hardware, published-runs, a data file (recipe, moe, precision, ...) or one check's id; all when omitted.",
         ),
     ] = None,
     data_dir: Annotated[

@@ -29,6 +29,8 @@ EXEMPT = {
     ("recipe.yaml", "conventions.batch_sequence_multiple"),
     ("recipe.yaml", "conventions.d_model_multiple"),
     ("recipe.yaml", "conventions.shape_tolerance"),
+    ("serving.yaml", "efficiency.bandwidth_fraction.value"),
+    ("serving.yaml", "efficiency.compute_fraction.value"),
 }
 
 

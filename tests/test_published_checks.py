@@ -429,6 +429,39 @@ HARDWARE = {
 for preset, row in HARDWARE.items():
     claims(f"hardware:{preset}.", [(f, v) for f, v in zip(HARDWARE_FIELDS, row) if v is not None])
 
+# serving_checks.yaml: the serving defaults their sources print (Sardana et al. 2024 cost_optimal.py: prefill MFU 0.5,
+# 70 / 215 tokens; vLLM --gpu-memory-utilization 0.9; MLPerf v5.1 NVIDIA gpu_batch_size 2048; inference-economics NCCL
+# latency 6.8e-6 + 2 (n - 1) 0.6e-6 s; Megatron two all-reduces per layer; kipply 300 GB/s in and 300 out of 600;
+# BF16 activations 2 bytes; MLPerf mlperf.conf llama2-70b TTFT / TPOT 2000 / 200 ms, interactive 450 / 40 ms) and the
+# worked cases of shared/reference/serving.md sec. 6.3: vLLM (arXiv:2309.06180) 800 KB per token; kipply 2,097,152
+# bytes, critical batch 208; JAX scaling book 240 and 120, LLaMA-2-13B 4.98 ms, 200.61 and 4,529.34 tokens/s; NVIDIA
+# NIM Llama-3.3-70B ITL 18.58 ms, TTFT 406.77 ms, 920.9 tokens/s; TensorRT-LLM v1.0 15,220 / 4,205 / 2,909 tokens/s.
+claims(
+    "serving:",
+    [
+        ("efficiency.prefill_mfu.value", 0.5),
+        ("efficiency.memory_fraction.value", 0.9),
+        ("efficiency.batch_cap.value", 2048),
+        ("efficiency.allreduce_latency_s.base", 6.8e-6),
+        ("efficiency.allreduce_latency_s.per_rank", 0.6e-6),
+        ("efficiency.allreduces_per_layer.value", 2),
+        ("efficiency.link_fraction_of_scaleup.value", 0.5),
+        ("efficiency.activation_bytes.value", 2),
+        ("workload.prompt_tokens.value", 70),
+        ("workload.output_tokens.value", 215),
+        ("latency.server.ttft_ms", 2000),
+        ("latency.server.tpot_ms", 200),
+        ("latency.interactive.ttft_ms", 450),
+        ("latency.interactive.tpot_ms", 40),
+    ],
+)
+claims("serving-t1-", [("vllm-13b-kv", 800 * 1024), ("kipply-52b-kv", 2_097_152)])
+claims("serving-t3-jax-13b-", [("batch1-ms", 4.98), ("batch1-tokens", 200.61), ("gqa-batch240-tokens", 4529.34)])
+claims("serving-t4-", [("kipply-a100", 208), ("jax-v5e", 240), ("jax-v5e-int8", 120)])
+claims("serving-t7-nim-70b-", [("itl", 18.58), ("ttft", 406.77)])
+claims("serving-t8-nim-70b-", [("saturated", 920.9)])
+claims("serving-t9-trt-", [("8b-1000-1000", 15_220), ("70b-h100-1000-1000", 4_205), ("70b-h200-1000-1000", 2_909)])
+
 NEEDS_DATA = {k for k in PUBLISHED if k.startswith("epoch-table1-refit-")}
 
 
@@ -467,6 +500,7 @@ def test_every_data_file_carries_claims():
         "curve_laws.yaml",
         "cost_model.yaml",
         "hardware_checks.yaml",
+        "serving_checks.yaml",
     } <= files
 
 
