@@ -130,7 +130,8 @@ def _parse(raw: list, group: str, file: str) -> list[Check]:
             entry.setdefault("tolerance", dict(EXACT))
             target = _target(entry["compute"]["path"], file)  # case kept: kumar's B and b are two constants
             entry.setdefault("id", f"{target[0].removesuffix('.yaml')}:{target[1]}")
-            entry.setdefault("claim", f"{entry['compute']['path']} as printed: {float(entry.get('published', 0)):g}")
+            words = " ".join(target[1].replace("_", " ").split("."))  # wraps between words in a narrow table
+            entry.setdefault("claim", f"{target[0]}: {words} as printed, {float(entry.get('published', 0)):g}")
         for key in ("id", "claim", "where", "compute", "published", "tolerance"):
             if key not in entry:
                 raise ScaleplanError(f"{where}: missing {key!r}")
@@ -193,8 +194,8 @@ def _precision_checks(raw: dict, file: str) -> list[Check]:
                 ]
             elif compare == "within":  # every computed value inside [low, high]: the farthest from the middle
                 low, high = map(float, value)
-                middle, half = (low + high) / 2, {"abs": (high - low) / 2}
-                rows = [(ident, dict(compute, within=[low, high]), middle, half, "equal")]
+                half = (high - low) / 2
+                rows = [(ident, dict(compute, within=[low, high]), low + half, {"abs": half}, "equal")]
             elif compare == "greater":
                 rows = [(ident, compute, float(value), {"abs": 0.0}, "at_least")]
             else:
@@ -673,7 +674,7 @@ def _precision(spec, law):
     if "within" in spec:
         low, high = spec["within"]
         values = np.atleast_1d(np.asarray(got, float))
-        return float(values[np.argmax(np.abs(values - (low + high) / 2))])
+        return float(values[np.argmax(np.abs(values - low - (high - low) / 2))])
     return float(np.asarray(got, float))
 
 
