@@ -248,10 +248,13 @@ class Budget:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
-        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs; selective recompute adds only a few per cent
+        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
-            mfu = self.hfu / (4.0 / 3.0 if self.recompute == "full" else 1.0)
+            # selective recompute's ratio needs the designed shape: plan_budget solves for it (allocate._from_hfu);
+            # here, before any shape exists, it stands at 1
+            recompute = self.recompute or "none"
+            mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
         precision = self.precision or "bf16"
         try:
             hw.peak(precision)  # a clear error where the chip has no such path

@@ -1856,7 +1856,7 @@ def laws_check(
     from .render import emit_checks
 
     results = checks.run_checks(name, data_dir=data_dir)
-    emit_checks(out, fmt, results, checks.constants_summary())
+    emit_checks(out, fmt, results, checks.constants_summary() if name is None else "")
     if any(r.verdict == "fail" for r in results):
         raise typer.Exit(1)
 

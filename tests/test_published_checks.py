@@ -462,6 +462,35 @@ claims("serving-t7-nim-70b-", [("itl", 18.58), ("ttft", 406.77)])
 claims("serving-t8-nim-70b-", [("saturated", 920.9)])
 claims("serving-t9-trt-", [("8b-1000-1000", 15_220), ("70b-h100-1000-1000", 4_205), ("70b-h200-1000-1000", 2_909)])
 
+# Device memory as the device reports it (hardware.yaml memory_source: nvidia-smi / rocm-smi / hl-smi readouts in
+# public logs, or the vendor's printed GiB where no readout was found), in bytes.
+MIB, GIB_BYTES = 2**20, 2**30
+MEMORY_BYTES = {
+    "a100-40gb": 40_960 * MIB,
+    "a100-80gb": 81_920 * MIB,
+    "a800": 81_920 * MIB,
+    "h100": 81_559 * MIB,
+    "h100-pcie": 81_559 * MIB,
+    "h800": 81_559 * MIB,
+    "h200": 143_771 * MIB,
+    "b200": 183_359 * MIB,
+    "gb200": 189_471 * MIB,
+    "b300": 275_040 * MIB,
+    "mi250x": 2 * 68_702_699_520,
+    "mi300x": 205_822_885_888,
+    "mi325x": 256 * GIB_BYTES,
+    "mi355x": 288 * GIB_BYTES,
+    "tpu-v4": 32 * GIB_BYTES,
+    "tpu-v5e": 16 * GIB_BYTES,
+    "tpu-v5p": 95 * GIB_BYTES,
+    "tpu-v6e": 32 * GIB_BYTES,
+    "tpu7x": 192 * GIB_BYTES,
+    "trainium2": 96 * GIB_BYTES,
+    "gaudi3": 131_072 * MIB,
+}
+for preset, nbytes in MEMORY_BYTES.items():
+    claims(f"hardware:{preset}.", [("memory_bytes", nbytes)])
+
 NEEDS_DATA = {k for k in PUBLISHED if k.startswith("epoch-table1-refit-")}
 
 
