@@ -491,6 +491,26 @@ MEMORY_BYTES = {
 for preset, nbytes in MEMORY_BYTES.items():
     claims(f"hardware:{preset}.", [("memory_bytes", nbytes)])
 
+# cost_model.yaml precision_mfu: torchao float8 README 1.25x (8B, 8 GPUs) and 1.5x (405B, 512 GPUs); PyTorch blogs
+# 1.34x (Crusoe 2K H200, rowwise) and 1.43-1.51x (FSDP2); NeMo 24.07 GPT3-175B 842 / 1,979 TFLOP/s FP8; DeepSeek-V3
+# (arXiv:2412.19437) 6 x 37e9 x 14.8e12 / (2.664e6 h x 3600 x 1.979e15) = 0.17311; Megatron-Bridge 26.02 NVFP4 over FP8
+# 2,716 / 2,004 (405B GB200) and 3,056 / 2,248 (70B GB300), 2,716 TFLOP/s over 10 PFLOP/s.
+claims(
+    "cost_model:precision_mfu.",
+    [
+        ("fp8.comparisons.0.speedup", 1.25),
+        ("fp8.comparisons.1.speedup", 1.5),
+        ("fp8.comparisons.2.speedup", 1.34),
+        ("fp8.best_speedup", 1.51),
+        ("fp8.realised", 0.34),
+        ("fp8.best_published_mfu", 842 / 1979),
+        ("fp8.moe_published_mfu", 0.17311),
+        ("fp4.speedup_over_fp8", 1.3553),
+        ("fp4.best_speedup_over_fp8", 1.3594),
+        ("fp4.best_published_mfu", 0.2716),
+    ],
+)
+
 NEEDS_DATA = {k for k in PUBLISHED if k.startswith("epoch-table1-refit-")}
 
 
