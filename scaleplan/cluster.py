@@ -77,6 +77,7 @@ def plan_cluster(
     tp: int | None = None,
     pp: int | None = None,
     ep: int | None = None,
+    moe_model=None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
@@ -122,7 +123,7 @@ def plan_cluster(
         if active_params is not None and active_params < params:
             from . import moe_shape
 
-            moe = moe_shape.design_given_moe(
+            moe = moe_model or moe_shape.design_given_moe(
                 params, active, context=context, layers=layers, d_model=d_model, heads=heads
             )
             shape = moe.base

@@ -252,3 +252,25 @@ def test_cli_bad_pin_is_one_line():
     res = runner.invoke(cli.app, args)
     assert res.exit_code == 2
     assert "must divide" in res.output and "Traceback" not in res.output
+
+
+def test_allocate_given_moe_on_pinned_layout():
+    """allocate and budget files take --tp/--pp/--ep (keys tp, pp, ep): DeepSeek-V3's counts on its published
+    PP 16 x EP 64 layout of 2,048 H800s (arXiv:2412.19437 Sec. 3.2)."""
+    args = (
+        "allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8 "
+        "--mfu 0.173 --gpus 2048 --tp 1 --pp 16 --ep 64 --context 4096 --layers 61 --d-model 7168 -f json"
+    ).split()
+    res = runner.invoke(cli.app, args)
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    s = d["cluster"]["memory"]["suggested"]
+    assert (s["tp"], s["pp"], s["ep"], s["dp"]) == (1, 16, 64, 128)
+    assert s["stage_layers"] == 4 and d["shape"]["layers"] == 61
+
+
+def test_optimal_moe_plan_on_a_cluster_shows_ep():
+    res = runner.invoke(cli.app, ["allocate", "--flops", "1e22", "--moe", "--gpus", "256", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.stdout)["cluster"]["memory"]["suggested"]
+    assert m["ep"] > 1 and m["dp"] % m["ep"] == 0
