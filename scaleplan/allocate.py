@@ -608,6 +608,7 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
         layers=None if shape is None else shape.layers,
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
+        shape=shape,
     )
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
@@ -646,6 +647,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             cost = replace(cost, inference_price_label=label)
         return cost
 
+    given = budget.given_model()  # a trainer's config: the model is that shape, not a designed one
+    if given is not None:
+        budget = budget.with_model(given)
+
     def designed(result, params, tokens, loss=None):
         if not recipe:
             return result
@@ -653,9 +658,15 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
 
         opts = dict(options)
         opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-        r = recipe_mod.recipe(
-            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
-        )
+        if given is not None:
+            r = recipe_mod.recipe_for_shape(
+                given.to_shape(), tokens, 6.0 * params * tokens, loss=loss, law=opts.get("hparams_law")
+            )
+            r = replace(r, warnings=tuple(given.warnings) + r.warnings)
+        else:
+            r = recipe_mod.recipe(
+                params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
+            )
         others = {w for row in r.hparams if not row.default for w in row.warnings}
         return replace(
             result,

@@ -73,10 +73,12 @@ def plan_cluster(
     heads: int | None = None,
     energy: cost_mod.Energy | None = None,
     owned: cost_mod.Owned | None = None,
+    shape=None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
-    gpus × days (or dollars at a price); otherwise the default MFU 0.4."""
+    gpus × days (or dollars at a price); otherwise the default MFU 0.4. A given `shape` (recipe.Shape, e.g. a
+    trainer's config read back) is used as it is instead of a designed one."""
     hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
@@ -108,11 +110,13 @@ def plan_cluster(
     if model_flops > 1e35:
         raise ScaleplanError(f"{model_flops:.3g} FLOPs is absurd (more than 1e35); check the units")
 
-    shape = spec = None
+    given_shape, shape, spec = shape, None, None
     if params is not None and active is not None:
+        shape = given_shape
         from . import memory, recipe
 
-        shape = recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
+        if shape is None:
+            shape = recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
         spec = memory.ModelSpec(
             params,
             shape.layers,
