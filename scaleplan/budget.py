@@ -274,10 +274,13 @@ class Budget:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
-        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs; selective recompute adds only a few per cent
+        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
-            mfu = self.hfu / (4.0 / 3.0 if self.recompute == "full" else 1.0)
+            # selective recompute's ratio needs the designed shape: plan_budget solves for it (allocate._from_hfu);
+            # here, before any shape exists, it stands at 1
+            recompute = self.recompute or "none"
+            mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
         precision = self.precision or "bf16"
         try:
             hw.peak(precision)  # a clear error where the chip has no such path
@@ -650,19 +653,23 @@ def _parse_inference(raw, where: str) -> dict:
 
 
 def _line_index(node, path: str = "", out: dict | None = None) -> dict:
-    """Map 'scenarios.0.mfu' -> 1-based line, from the composed YAML tree."""
+    """Map 'scenarios.0.mfu' -> 1-based line, from the composed YAML tree (walked with a stack, not recursion: a
+    hostile file may nest thousands of levels deep)."""
     out = {} if out is None else out
     import yaml  # the node tree was composed by PyYAML (scaleplan._yaml), so it is loaded already
 
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = f"{path}{key_node.value}"
-            out[key] = key_node.start_mark.line + 1
-            _line_index(value_node, key + ".", out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[f"{path}{i}"] = item.start_mark.line + 1
-            _line_index(item, f"{path}{i}.", out)
+    stack = [(node, path)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = f"{path}{key_node.value}"
+                out[key] = key_node.start_mark.line + 1
+                stack.append((value_node, key + "."))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                out[f"{path}{i}"] = item.start_mark.line + 1
+                stack.append((item, f"{path}{i}."))
     return out
 
 

@@ -197,7 +197,7 @@ def plan_cluster(
     if peak_flops is not None:
         warnings.append(f"peak {peak_flops:.3g} FLOP/s given; memory, power and links are {hw.key}'s")
     layout = None
-    if spec is not None and hw.memory_gb is not None:
+    if spec is not None and hw.memory_bytes is not None:
         from . import memory
 
         layout = memory.plan_layout(
