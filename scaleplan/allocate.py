@@ -587,7 +587,7 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
     return plan
 
 
-def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):
+def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float, exact_shape: bool = False):
     """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
     the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
     from .cluster import plan_cluster
@@ -610,7 +610,7 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
         layers=None if shape is None else shape.layers,
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
-        shape=shape,
+        shape=shape if exact_shape else None,
     )
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
@@ -719,7 +719,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
-            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
+            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens, exact_shape=given is not None)
         if resolved.precision != "bf16" or budget.serve_bits is not None:
             report = _with_precision(report, budget, resolved, budget.params, budget.tokens)
         return report
