@@ -9,7 +9,7 @@ import numpy as np
 
 from . import conventions, laws, limits
 from .budget import Budget, BudgetFieldError
-from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, Hardware, get_hardware, price_label, training_cost
+from .cost import DEFAULT_GPUS, CostBreakdown, Hardware, default_mfu, get_hardware, price_label, training_cost
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from .units import fmt_count, fmt_sci
@@ -191,7 +191,7 @@ def _assemble(
         params = n_native
     loss = law.loss(n_native, d)
     hw = get_hardware(hardware, peak_flops)
-    mfu = DEFAULT_MFU if mfu is None else mfu
+    mfu = default_mfu(precision, hw) if mfu is None else mfu
     price = hw.price_per_hour if price is None else price  # None: no published price, no dollars
     inference_flops = inference_dollars = None
     if inference_tokens is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import cost as cost_mod
+from . import fields
 from .errors import ScaleplanError
 from .values import plain
 
@@ -93,11 +94,9 @@ def plan_cluster(
             raise ScaleplanError("<active_params> needs <params> (the total, all experts) and <tokens>")
         if not 0 < active_params <= params:
             raise ScaleplanError(f"<active_params> must be in (0, <params>], got {active_params:g}")
-    if zero not in (0, 1, 2, 3):
-        raise ScaleplanError(f"<zero> must be 0, 1, 2 or 3, got {zero!r}")
-    for name, v in (("<gpus>", gpus), ("<micro_batch>", micro_batch), ("<context>", context)):
-        if v is not None and (int(v) != v or not 0 < v <= 10_000_000):
-            raise ScaleplanError(f"{name} must be a whole number from 1 to 10,000,000, got {v!r}")
+    zero = fields.parse("zero", zero)  # the one parser and cap of each, as flags and budget files have them
+    micro_batch, context = fields.parse("micro_batch", micro_batch), fields.parse("context", context)
+    gpus = fields.optional("gpus", gpus)
     if params is None and (layers is not None or d_model is not None or heads is not None):
         raise ScaleplanError("<layers>, <d_model> and <heads> pin the shape designed from <params>")
     gpus = None if gpus is None else int(gpus)
@@ -176,12 +175,17 @@ def plan_cluster(
     elif hfu is not None:
         mfu_used, source = hfu / ratio, f"from HFU {hfu:.1%} with {recompute} recompute"
     else:
-        mfu_used, source = (cost_mod.DEFAULT_MFU, "default") if mfu is None else (mfu, "given")
+        mfu_used, source = (
+            (cost_mod.default_mfu(precision, hw), "default" if precision == "bf16" else f"default at {precision}")
+            if mfu is None
+            else (mfu, "given")
+        )
     if mfu_used * ratio > 1:
         raise ScaleplanError(
             f"the plan needs HFU {mfu_used * ratio:.0%} (MFU {mfu_used:.0%}): above the peak; more GPUs or more days"
         )
     warnings = list(cost_mod.utilisation_warnings(mfu_used))
+    warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)
     c = cost_mod.training_cost(
         model_flops,
         hw,

@@ -18,6 +18,8 @@ import numpy as np
 
 from . import _yaml
 from .errors import ScaleplanError
+from .fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
+from .fields import parse as parse_field
 from .values import check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
@@ -28,8 +30,6 @@ DEFAULT_GPUS = 1024
 HIGHEST_REPORTED_MFU = 0.552
 LOWEST_SENSIBLE_MFU = 0.10
 SECONDS_PER_HOUR = 3600.0
-PRECISIONS = ("bf16", "fp8", "fp4")
-RECOMPUTE = ("none", "selective", "full")
 GIB = 1024**3 / 1e9  # GB per GiB
 
 # hardware.yaml schema: figure fields must be present (a number, or null with a reason under `missing`)
@@ -117,10 +117,7 @@ class Hardware:
 
 
 def check_precision(precision: str) -> str:
-    p = str(precision).strip().lower()
-    if p not in PRECISIONS:
-        raise ScaleplanError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return p
+    return parse_field("precision", precision)
 
 
 def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
@@ -355,9 +352,7 @@ def recompute_ratio(recompute: str = "none", *, context=None, d_model=None, laye
     selective: Korthikanti et al. 2022 (arXiv 2205.05198) App. A, eq. 8 over eq. 7:
     (1 + s/(3h) + V/(12hL)) / (1 + s/(6h) + V/(12hL)); it needs the shape (context s, d_model h, layers L, vocab V).
     """
-    r = str(recompute).strip().lower()
-    if r not in RECOMPUTE:
-        raise ScaleplanError(f"recompute must be one of {', '.join(RECOMPUTE)}, got {recompute!r}")
+    r = parse_field("recompute", recompute)
     if r == "none":
         return 1.0
     if r == "full":
@@ -488,6 +483,7 @@ class CostBreakdown:
     owned_dollars: float | None = None
     owned_assumptions: dict | None = None
     inference_price_label: str | None = None  # the serving price and what it is, when serving is priced
+    speedup_over_bf16: float | None = None  # throughput over a BF16 run at the default BF16 MFU (FP8/FP4 only)
 
     def to_dict(self) -> dict:
         return {k: (v if isinstance(v, dict) else plain(v)) for k, v in self.__dict__.items()}
@@ -596,7 +592,65 @@ def training_cost(
         energy_note=note,
         owned_dollars=_num(owned_dollars),
         owned_assumptions=owned_info,
+        speedup_over_bf16=None if precision == "bf16" else implied_speedup(mfu, precision, hw),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The default MFU at a training precision (cost_model.yaml precision_mfu: published FP8/FP4-vs-BF16 comparisons)
+
+
+def precision_speedup(precision: str, hw: Hardware) -> float:
+    """The end-to-end speed-up over BF16 that the default MFU assumes at `precision` on `hw`: FP8 realises 0.34 of
+    its extra peak (1.34x at 2x the BF16 peak, the low end of published dense comparisons at scale); FP4 adds the
+    published NVFP4-over-FP8 1.35x. 1 for BF16 and wherever the chip's peak at the precision is its BF16 peak."""
+    precision = check_precision(precision)
+    if precision == "bf16":
+        return 1.0
+    data = cost_model()["precision_mfu"]
+    fp8_ratio = (hw.fp8_flops or hw.peak_flops) / hw.peak_flops
+    fp8 = 1.0 + data["fp8"]["realised"] * max(fp8_ratio - 1.0, 0.0)
+    if precision == "fp8":
+        return fp8
+    fp4_ratio = hw.peak("fp4") / (hw.fp8_flops or hw.peak_flops)
+    return fp8 * (data["fp4"]["speedup_over_fp8"] if fp4_ratio > 1.0 else 1.0)
+
+
+def default_mfu(precision: str = "bf16", hw: Hardware | None = None) -> float:
+    """The MFU a plan assumes when none is given, against the dense peak at `precision`: DEFAULT_MFU (0.40) at BF16;
+    at FP8/FP4, 0.40 x the published speed-up over BF16 x BF16 peak / peak(precision) (H100 FP8: 0.40 x 1.34 / 2 =
+    26.8%), so a default FP8 plan runs 1.34x faster than a BF16 one, not twice as fast."""
+    precision = check_precision(precision)
+    if precision == "bf16" or hw is None:
+        return DEFAULT_MFU
+    return DEFAULT_MFU * precision_speedup(precision, hw) * hw.peak_flops / hw.peak(precision)
+
+
+def implied_speedup(mfu: float, precision: str, hw: Hardware) -> float:
+    """Throughput at `mfu` of the `precision` peak over a BF16 run at the default BF16 MFU (0.40)."""
+    return float(mfu) * hw.peak(precision) / (DEFAULT_MFU * hw.peak_flops)
+
+
+def precision_warnings(mfu: float, precision: str, hw: Hardware, *, moe: bool = False) -> list[str]:
+    """An MFU at FP8/FP4 that implies more throughput than the best published at that precision (dense), or, for a
+    mixture of experts at FP8, more than published MoE FP8 runs reached (17.3%: DeepSeek-V3)."""
+    precision = check_precision(precision)
+    if precision == "bf16":
+        return []
+    data = cost_model()["precision_mfu"][precision]
+    out = []
+    if mfu > data["best_published_mfu"] * (1 + 1e-9):
+        out.append(
+            f"MFU {mfu:.1%} of the dense {precision.upper()} peak ({implied_speedup(mfu, precision, hw):.2f}x a BF16 "
+            f"run at {DEFAULT_MFU:.0%}) is above the best published {precision.upper()} training run: "
+            f"{data['best_published_mfu']:.1%}, {data['best_published']}"
+        )
+    if moe and precision == "fp8" and mfu > data["moe_published_mfu"] * (1 + 1e-9):
+        out.append(
+            f"MFU {mfu:.1%} of the dense FP8 peak for a mixture of experts: published MoE FP8 runs reached "
+            f"{data['moe_published_mfu']:.1%} ({data['moe_published']}); give --mfu 0.173 to plan at that"
+        )
+    return out
 
 
 def utilisation_warnings(mfu: float) -> list[str]:

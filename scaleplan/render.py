@@ -388,6 +388,8 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
         (f"peak FLOP/s, dense {precision.upper()}", fmt_sci(c.peak_flops)),
         ("MFU", fmt_percent(c.mfu)),
     ]
+    if getattr(c, "speedup_over_bf16", None) is not None:
+        lines.append((f"{precision.upper()} speed-up assumed", f"{c.speedup_over_bf16:.2f}x a BF16 run at 40% MFU"))
     if getattr(c, "recompute", "none") != "none" and c.hfu is not None:
         lines.append((f"HFU ({c.recompute} recompute)", f"{c.hfu:.1%}"))
     lines += [
