@@ -737,24 +737,37 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         moe = budget.moe or {}
         assert budget.tokens is not None  # the mode says so (Budget._check_mode)
         given = moe_mod.fixed_moe(moe["total_params"], moe["active_params"], budget.tokens)
-        return replace(
+        given = replace(
             given,
             cost=cost_of(given.flops, given.active_params),
             name=budget.name,
             warnings=resolved.warnings + moe_note(given.active_params),
         )
+        if not recipe:
+            return given
+        try:  # the integer model with these counts (within 1%) and its recipe
+            return given.with_recipe(
+                options.get("context"),
+                options.get("vocab"),
+                layers=options.get("layers"),
+                d_model=options.get("d_model"),
+            )
+        except ScaleplanError as exc:
+            raise BudgetFieldError("moe", exc.template) from None
     if budget.mode == "moe":
         moe_plan = moe_mod.moe_allocation(
             resolved.flops,
             granularity=(budget.moe or {}).get("granularity"),
             expansion=(budget.moe or {}).get("expansion"),
         )
-        return replace(
+        moe_plan = replace(
             moe_plan,
             cost=cost_of(moe_plan.flops, moe_plan.active_params),
             name=budget.name,
             warnings=resolved.warnings + tuple(moe_plan.warnings) + moe_note(moe_plan.active_params),
         )
+        # the integer model (counts within 3% of the law's) and its recipe
+        return moe_plan.with_recipe(options.get("context"), options.get("vocab")) if recipe else moe_plan
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
     unsized = (

@@ -31,6 +31,7 @@ from .options import (
     DaysOpt,
     DModelOpt,
     DollarsOpt,
+    EpOpt,
     ExpansionOpt,
     FlopsOpt,
     ForceOpt,
@@ -53,6 +54,7 @@ from .options import (
     ParamsOpt,
     PeakOpt,
     PlotOpt,
+    PpOpt,
     PrecisionOpt,
     PriceOpt,
     RecomputeOpt,
@@ -60,6 +62,7 @@ from .options import (
     TargetLossOpt,
     TokensOpt,
     TotalParamsOpt,
+    TpOpt,
     UniqueTokensOpt,
     VocabOpt,
     ZeroOpt,
@@ -1559,6 +1562,9 @@ def cluster(
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
     heads: HeadsOpt = None,
+    tp: TpOpt = None,
+    pp: PpOpt = None,
+    ep: EpOpt = None,
     pue: Annotated[
         Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
     ] = None,
@@ -1588,6 +1594,7 @@ def cluster(
     Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
     Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
     Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --precision fp8 --layers 61 --d-model 7168 --heads 128 --context 4096 --tp 1 --pp 16 --ep 64
     Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
     """
     from . import cost as cost_mod
@@ -1602,6 +1609,7 @@ def cluster(
     n = _model_size(params)
     n_active = _model_size(active_params, "active_params")
     budget_flops = opt("flops", flops)
+    n_tp, n_pp, n_ep = opt("tp", tp), opt("pp", pp), opt("ep", ep)
 
     owned = None
     if age and gpu_price is None and chip_price is None:
@@ -1635,6 +1643,9 @@ def cluster(
         layers=n_layers,
         d_model=width,
         heads=n_heads,
+        tp=n_tp,
+        pp=n_pp,
+        ep=n_ep,
         energy=cost_mod.Energy(
             server_power_x=server_power,
             tdp_fraction=tdp_fraction,

@@ -59,6 +59,9 @@ HELP = {
     "recompute": "Activation recompute: none, selective or full (HFU beside MFU; memory).",
     "zero": "ZeRO stage 0-3 for the memory model (default 1).",
     "micro_batch": f"Sequences per device per micro-batch, 1 to {limits.MAX_MICRO_BATCH:,} (default 1).",
+    "tp": "Pin tensor parallelism (it must divide the heads).",
+    "pp": "Pin pipeline parallelism (stages may be uneven, as DeepSeek-V3's 61 layers on 16).",
+    "ep": "Pin expert parallelism for a mixture of experts (it divides the data-parallel degree).",
     "hardware_file": "A YAML file of presets adding to or overriding the bundled ones.",
     "serve_bits": (
         f"Weight bits to serve at, a whole number from {limits.SERVE_BITS[0]} to {limits.SERVE_BITS[1]} (8, 4, 3): "
@@ -221,6 +224,9 @@ PARSERS: dict[str, Callable] = {
     "heads": _pin("heads"),
     "zero": _zero,
     "micro_batch": _whole(1, limits.MAX_MICRO_BATCH),
+    "tp": _whole(1, limits.MAX_GPUS),
+    "pp": _whole(1, limits.MAX_GPUS),
+    "ep": _whole(1, limits.MAX_GPUS),
     "serve_bits": _serve_bits,
     "target_loss": _target_loss,
 }

@@ -366,8 +366,9 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
         return [("layout", "-"), ("memory per device", lp.note)]
     where = f"on {plural(int(lp.gpus), 'GPU')}" if lp.suggested is not None else "fewest devices"
     fewest = "" if lp.fewest is None else f"; fewest devices {lp.fewest.devices:,}"
+    ep = f", EP {m.ep:,}" if m.ep > 1 else ""
     return [
-        ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}, ZeRO-{lp.zero}{fewest}"),
+        ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP{ep} {where}, ZeRO-{lp.zero}{fewest}"),
         (
             "memory per device",
             f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
@@ -449,6 +450,38 @@ def recipe_lines(r) -> list[tuple[str, str]]:
         ("batch", f"{fmt_count(default.batch_tokens)} tokens = {default.batch_sequences:,} seqs"),
         ("FLOPs/token, App. F", f"{fmt_sci(r.flops.flops_per_token)} = {r.flops.ratio:.3f} x 6N"),
     ] + ([] if r.schedule is None else r.schedule.lines())
+
+
+def moe_recipe_lines(r) -> list[tuple[str, str]]:
+    """An MoE plan's integer model and recipe (scaleplan.moe_shape.MoeRecipe)."""
+    if r is None:
+        return []
+    s, h = r.shape, r.hparams
+    attention = "MLA" if s.mla is not None else f"{s.kv_heads} KV heads" if s.kv_heads != s.heads else "MHA"
+    experts = f"{s.experts:,} of width {s.expert_d_ff:,}, top-{s.top_k}"
+    if s.shared_experts:
+        experts += f", {s.shared_experts} shared"
+    if s.dense_layers:
+        experts += f", first {s.dense_layers} layers dense"
+    lr = "-" if h.learning_rate is None else f"{fmt_sci(h.learning_rate, always=True)} ({h.law}, M_active)"
+    return [
+        ("model", f"{s.layers} x {s.d_model:,}, {s.heads} heads x {s.head_dim}, {attention}"),
+        ("experts", experts),
+        *(
+            [("law's count: active / total", f"{fmt_count(s.law_counts[0])} / {fmt_count(s.law_counts[1])}")]
+            if r.law_convention
+            else []
+        ),
+        ("all weights: active / total", f"{fmt_count(s.active_params)} / {fmt_count(s.total_params)}"),
+        ("vocabulary", f"{s.vocab:,}" + ("" if r.vocab is None else f" ({r.vocab.law}, active)")),
+        ("context", f"{s.context:,}"),
+        ("peak learning rate", lr),
+        ("batch", f"{fmt_count(h.batch_tokens)} tokens = {h.batch_sequences:,} seqs"),
+    ] + ([] if r.schedule is None else r.schedule.lines())
+
+
+def moe_recipe_caption(r) -> str:
+    return "" if r is None else f"\nRecipe: {r.basis}."
 
 
 def emit_plans(console: Console, fmt: Format, plans: list, title: str | None = None) -> None:
@@ -736,10 +769,13 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         ),
         ("loss difference", f"{d['loss_difference']:+.3f}"),
         ("dense FLOPs for same loss", f"{fmt_sci(dense['flops_for_same_loss'])} ({d['compute_multiplier']:.1f}x)"),
+        *moe_recipe_lines(plan.recipe),
         *moe_cost_lines(cost),
     ]
-    caption = f"Source: {short_source(plan.citation)}" + "".join(
-        f"\nSee also: {short_source(x)}" for x in d["see_also"]
+    caption = (
+        f"Source: {short_source(plan.citation)}"
+        + "".join(f"\nSee also: {short_source(x)}" for x in d["see_also"])
+        + moe_recipe_caption(plan.recipe)
     )
     emit_grid(
         console,
@@ -760,6 +796,7 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         ("total parameters", fmt_count(plan.total_params)),
         ("training tokens", fmt_count(plan.tokens)),
         ("tokens per active param", fmt_number(plan.tokens_per_param)),
+        *moe_recipe_lines(plan.recipe),
         *moe_cost_lines(plan.cost),
     ]
     emit_grid(
@@ -770,7 +807,7 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         [list(x) for x in lines],
         plan.to_dict(),
         f"Source: {plan.citation}. Every expert is held in memory: scaleplan cluster --params TOTAL "
-        "--active-params ACTIVE sizes that.",
+        "--active-params ACTIVE sizes that." + moe_recipe_caption(plan.recipe),
     )
 
 
@@ -965,12 +1002,19 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         )
         rows.append(["tokens", fmt_count(plan.tokens)])
         s = plan.shape
-        rows.append(
-            [
-                "shape (designed)",
-                f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, context {s['context']:,}",
-            ]
-        )
+        if "experts" in s:  # a mixture of experts (scaleplan.moe_shape): its experts on a line of their own
+            rows.append(
+                ["shape (designed)", f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, context {s['context']:,}"]
+            )
+            rows.append(["experts", f"top-{s['top_k']} of {s['experts']:,}, each of width {s['expert_d_ff']:,}"])
+        else:
+            rows.append(
+                [
+                    "shape (designed)",
+                    f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, "
+                    f"context {s['context']:,}",
+                ]
+            )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
     rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
     rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
@@ -988,11 +1032,12 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
     lp = plan.layout
     if lp is None:
         return
-    layouts = [("fewest devices", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
+    layouts = [("fewest", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
     mrows = [
         [
             label,
             "-" if m is None else f"{m.tp}x{m.pp}x{m.dp}",
+            "-" if m is None or m.ep <= 1 else f"{m.ep:,}",
             "-" if m is None else f"{m.devices:,}",
             "-" if m is None else _gb(m.states_bytes),
             "-" if m is None else _gb(m.activation_bytes),
@@ -1009,12 +1054,24 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         console,
         fmt,
         f"Memory per device (ZeRO-{lp.zero}, micro-batch {lp.micro_batch}, {recompute} recompute)",
-        ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"],
+        ["layout", "TPxPPxDP", "EP", "devices", "states", "activ.", "total", "fits"],
         mrows,
         {},
         f"{c.hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
         f"{1 - usable / cap if cap else 0.1:.0%} reserved); {lp.note}.\n"
-        "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
+        + "".join(
+            dict.fromkeys(
+                f"{m.layers} layers on {m.pp} uneven pipeline stages: the fullest holds {m.stage_layers}.\n"
+                for _, m in layouts
+                if m is not None and m.uneven
+            )
+        )
+        + (
+            "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"
+            if any(m is not None and m.ep > 1 for _, m in layouts)
+            else ""
+        )
+        + "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
         "Activations: Korthikanti et al. 2022 Table 2"
         + (", flash attention" if lp.flash else "")
         + ".\nAll assumptions: -f json.",

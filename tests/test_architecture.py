@@ -35,6 +35,7 @@ LAYERS = [
     ["moe"],
     ["cluster"],
     ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
+    ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape (serving reads its attributes)
     ["trainer_configs"],  # trainers' configs read back to a shape block (counted by recipe.Shape)
     ["recipe"],
     ["memory"],
