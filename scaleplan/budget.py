@@ -31,16 +31,27 @@ MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", 
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
-# The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
+# The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
+# serving_model: fixed-mfu prices it as Sardana et al. 2024 do (prompt_share, decode_mfu, bits are theirs alone).
 INFERENCE_FIELDS = {
     "tokens": "tokens to serve (prompt + generated)",
-    "prompt_share": "fraction of served tokens that are prompt, in [0, 1]",
+    "serving_model": "roofline (default) or fixed-mfu (Sardana et al. 2024's 2N per token at fixed MFU)",
+    "prompt_tokens": "prompt tokens per request (roofline; default 70)",
+    "output_tokens": "output tokens per request (roofline; default 215)",
+    "kv_bits": "KV-cache bits, 2-16 (roofline; default: the served weight bits)",
+    "serve_precision": "serving compute format, bf16, fp8 or fp4 (roofline)",
+    "serve_tp": "serving tensor-parallel degree, a power of two (roofline)",
+    "latency": "latency target: server, interactive or a time per output token in ms (roofline)",
+    "bandwidth_fraction": "achievable share of HBM bandwidth, in (0, 1] (roofline; default 0.65)",
+    "memory_fraction": "usable share of device memory, in (0, 1] (roofline; default 0.9)",
+    "batch_cap": "largest engine batch in sequences (roofline; default 2048)",
+    "prompt_share": "fraction of served tokens that are prompt, in [0, 1] (fixed-mfu)",
     "prefill_mfu": "MFU of prefill, in (0, 1]",
-    "decode_mfu": "MFU of decoding, in (0, 1]",
+    "decode_mfu": "MFU of decoding, in (0, 1] (fixed-mfu)",
     "hardware": "serving hardware preset",
     "price": "dollars per serving GPU-hour",
-    "bits": "weight precision for serving, 16 or 8",
-    "context": "context length for attention FLOPs",
+    "bits": "weight precision for serving, 16 or 8 (fixed-mfu; the roofline takes serve_bits)",
+    "context": "context length for attention FLOPs (fixed-mfu)",
     "objective": "flops or cost",
 }
 
@@ -526,7 +537,9 @@ def _parse_inference(raw, where: str) -> dict:
                 out[key] = _parse_field("hardware", value, label)
                 if key == "objective" and out[key] not in ("flops", "cost"):
                     raise ScaleplanError(f"{label} must be 'flops' or 'cost', got {value!r}")
-            elif key in ("prefill_mfu", "decode_mfu"):
+            elif key in fields_mod.SERVING:  # the serving roofline's options: one parser each (scaleplan.fields)
+                out[key] = fields_mod.parse(key, value, label)
+            elif key == "decode_mfu":
                 out[key] = parse_fraction(value, label)
             elif key == "prompt_share":
                 out[key] = parse_fraction(value, label, low_open=False)

@@ -26,6 +26,8 @@ from .errors import ScaleplanError
 from .files import check_target, write_atomic, write_files
 from .options import (
     ActiveParamsOpt,
+    BandwidthFractionOpt,
+    BatchCapOpt,
     CiOpt,
     ContextOpt,
     DaysOpt,
@@ -43,22 +45,31 @@ from .options import (
     HeadsOpt,
     HfuOpt,
     InferenceTokensOpt,
+    KvBitsOpt,
+    LatencyOpt,
     LawOpt,
     LayersOpt,
     LrLawOpt,
+    MemoryFractionOpt,
     MfuOpt,
     MicroBatchOpt,
     ModelOpt,
     MoeOpt,
     ObjectiveOpt,
+    OutputTokensOpt,
     ParamsOpt,
     PeakOpt,
     PlotOpt,
     PpOpt,
     PrecisionOpt,
+    PrefillMfuOpt,
     PriceOpt,
+    PromptTokensOpt,
     RecomputeOpt,
     ServeBitsOpt,
+    ServePrecisionOpt,
+    ServeTpOpt,
+    ServingModelOpt,
     TargetLossOpt,
     TokensOpt,
     TotalParamsOpt,
@@ -219,8 +230,9 @@ def _warn(warnings) -> None:
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
 
 
-def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
-    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names."""
+def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
+    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names. The serving
+    roofline's flags (`serving`, parsed) are the budget's `inference:` block keys of the same names."""
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
     moe_spec = (
@@ -233,7 +245,8 @@ def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_para
         if moe
         else None
     )
-    return Budget.from_mapping({**fields, "moe": moe_spec}, flags=True)
+    block = {k: v for k, v in (serving or {}).items() if v is not None}
+    return Budget.from_mapping({**fields, "moe": moe_spec, "inference": block or None}, flags=True)
 
 
 @app.command()
@@ -272,6 +285,17 @@ def allocate(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -326,6 +350,19 @@ def allocate(
         micro_batch=micro_batch,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError(
@@ -442,6 +479,17 @@ def plan(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     report: Annotated[
         Optional[str],
         typer.Option(
@@ -497,6 +545,19 @@ def plan(
         micro_batch=micro_batch,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if report is not None:
         from .report import check_folder
@@ -759,46 +820,15 @@ ServeBitsListOpt = Annotated[
         help="Served weight bits, an integer 2-16 (default 16); repeat it to compare side by side.",
     ),
 ]
-KvBitsOpt = Annotated[
-    Optional[str], typer.Option("--kv-bits", help="KV-cache bits, an integer 2-16 (default: the weight bits).")
-]
-ServePrecisionOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--serve-precision", help="Serving compute format: bf16, fp8 or fp4 (default: the weight format the chip has)."
-    ),
-]
-PromptTokensOpt = Annotated[
-    Optional[str], typer.Option("--prompt-tokens", help="Prompt tokens per request (default 70, Sardana et al.).")
-]
-OutputTokensOpt = Annotated[
-    Optional[str], typer.Option("--output-tokens", help="Output tokens per request (default 215, Sardana et al.).")
-]
-ServeTpOpt = Annotated[
-    Optional[str],
-    typer.Option("--serve-tp", help="Serving tensor-parallel degree, a power of two (default: the cheapest <= 8)."),
-]
-LatencyOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--latency",
-        help="Latency target: server (MLPerf 200 ms/token, 2 s first token), interactive (40 ms, 450 ms) or MS per token.",
-    ),
-]
-BandwidthFractionOpt = Annotated[
-    Optional[str], typer.Option("--bandwidth-fraction", help="Achievable share of HBM bandwidth (default 0.65).")
-]
-PrefillMfuOpt = Annotated[Optional[str], typer.Option("--prefill-mfu", help="Prefill MFU in (0, 1] (default 0.5).")]
-MemoryFractionOpt = Annotated[
-    Optional[str], typer.Option("--memory-fraction", help="Usable share of device memory (default 0.9).")
-]
-BatchCapOpt = Annotated[
-    Optional[str], typer.Option("--batch-cap", help="The engine's largest batch in sequences (default 2048).")
-]
 
 
 def _whole_flag(value, flag: str, lo: int, hi: int) -> int | None:
     return None if value is None else fields.whole(value, flag, lo, hi)
+
+
+def _roofline_flags(**flags) -> dict:
+    """The serving roofline's flags (scaleplan.fields.SERVING), each by its one parser; None where not given."""
+    return {k: fields.optional(k, v) for k, v in flags.items()}
 
 
 def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context, law):
@@ -948,19 +978,22 @@ def serve(
     if len(chips) > 8 or len(serve_bits or []) > 15:
         raise ScaleplanError("compare at most 8 --hardware and 15 --serve-bits at once")
     bits_list = [fields.parse("serve_bits", b) for b in serve_bits or ["16"]]
-    kw = dict(
-        kv_bits=fields.whole(kv_bits, "<kv_bits>", *limits.SERVE_BITS) if kv_bits is not None else None,
-        precision=serve_precision,
-        prompt_tokens=_whole_flag(prompt_tokens, "--prompt-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
-        output_tokens=_whole_flag(output_tokens, "--output-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
-        tp=_whole_flag(serve_tp, "--serve-tp", 1, serving.MAX_DEGREE),
+    opts = _roofline_flags(
+        kv_bits=kv_bits,
+        serve_precision=serve_precision,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        serve_tp=serve_tp,
         latency=latency,
-        bandwidth_fraction=None
-        if bandwidth_fraction is None
-        else parse_fraction(bandwidth_fraction, "--bandwidth-fraction"),
-        prefill_mfu=None if prefill_mfu is None else parse_fraction(prefill_mfu, "--prefill-mfu"),
-        memory_fraction=None if memory_fraction is None else parse_fraction(memory_fraction, "--memory-fraction"),
-        batch_cap=_whole_flag(batch_cap, "--batch-cap", 1, serving.MAX_BATCH),
+        bandwidth_fraction=bandwidth_fraction,
+        prefill_mfu=prefill_mfu,
+        memory_fraction=memory_fraction,
+        batch_cap=batch_cap,
+    )
+    kw = dict(
+        opts,
+        precision=opts.pop("serve_precision"),
+        tp=opts.pop("serve_tp"),
         batch=_whole_flag(batch, "--batch", 1, serving.MAX_BATCH),
         demand=None if demand is None else parse_positive(demand, "--demand"),
     )
@@ -1047,6 +1080,16 @@ def inference_aware_cmd(
     precision: PrecisionOpt = None,
     hardware_file: HardwareFileOpt = None,
     serve_bits: ServeBitsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -1054,7 +1097,7 @@ def inference_aware_cmd(
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 2e12
-    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --decode-mfu 0.1
+    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --serve-bits 8
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 1e10..1e15 --points 6
     """
     from . import inference
@@ -1095,6 +1138,19 @@ def inference_aware_cmd(
         peak_flops=fields.optional("peak_flops", peak_flops),
         precision=train_precision,
         hardware_file=hardware_file,
+        serve_bits=None if serving_model == "fixed-mfu" else bits,
+        **_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     plan = inference.inference_aware(
         tokens if tokens.size > 1 else tokens[0],
@@ -1665,7 +1721,7 @@ def laws_check(
         Optional[str],
         typer.Argument(
             metavar="[NAME]",
-            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.",
+            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, sun, ouyang, kumar, tissue, hagele, memory, serving, hardware, published-runs, a data file (recipe, moe, precision, ...) or one check's id; all when omitted.",
         ),
     ] = None,
     data_dir: Annotated[
@@ -1689,7 +1745,7 @@ def laws_check(
     from .render import emit_checks
 
     results = checks.run_checks(name, data_dir=data_dir)
-    emit_checks(out, fmt, results)
+    emit_checks(out, fmt, results, checks.constants_summary() if name is None else "")
     if any(r.verdict == "fail" for r in results):
         raise typer.Exit(1)
 

@@ -282,6 +282,10 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     if plan.recipe is not None:
         lines += recipe_lines(plan.recipe)
     lines += cost_lines(c, with_inference)
+    if getattr(plan, "serving", None) is not None:
+        lines += serving_lines(plan.serving)
+    elif all_rows and with_inference:
+        lines += [("serving", "-"), ("serving assumed", "-")]
     if plan.intervals is not None:
         lines += interval_lines(plan.intervals)
     if getattr(plan, "cluster", None) is not None:
@@ -430,6 +434,25 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
             ("total cost", fmt_dollars(c.total_dollars)),
         ]
     return lines
+
+
+def serving_lines(s) -> list[tuple[str, str]]:
+    """How the plan's model serves (the roofline) and what that assumed."""
+    if not s.fits:
+        return [("serving", "; ".join(s.notes) or "does not fit"), ("serving assumed", serving_assumptions(s))]
+    per_m = "-" if s.dollars_per_million is None else f"${s.dollars_per_million:.3g} per million tokens"
+    return [
+        (
+            "serving",
+            f"{per_m}: {s.tokens_per_s_per_gpu:,.0f} tokens/s per GPU at batch {s.batch:,} ({s.bound}-bound), "
+            f"TP {s.tp}, {s.time_per_output_token_s * 1e3:.3g} ms per output token",
+        ),
+        (
+            "serving assumed",
+            f"{s.hardware}, {s.weight_bits}-bit weights, {s.kv_bits}-bit KV ({s.kv_bytes_per_token / 1e3:,.1f} kB per "
+            f"token), {s.precision.upper()} compute; " + serving_assumptions(s, with_price=False),
+        ),
+    ]
 
 
 def _serving_price(c) -> str:
@@ -586,6 +609,15 @@ def inference_rows(plan) -> tuple[list[str], list[list[str]]]:
     return ["", "compute-optimal", "inference-aware", "change"], rows
 
 
+def _roofline_words(c) -> str:
+    a = c.pricer.assumptions()
+    latency = f", latency {a['latency']}" if a.get("latency") else ""
+    return (
+        f"{a['serve_bits']}-bit weights, {a['kv_bits']}-bit KV, {a['prompt_tokens']}/{a['output_tokens']} tokens, "
+        f"HBM x{a['bandwidth_fraction']:g}, prefill MFU {fmt_percent(c.prefill_mfu)}{latency}"
+    )
+
+
 def _serving_price_label(c) -> str:
     """The serving price as an assumption, or 'the same price' when serving runs on the training hardware's."""
     same = c.inference_hardware.key == c.train_hardware.key and c.inference_price == c.train_price
@@ -619,10 +651,17 @@ def inference_caption(plan, break_even: str) -> str:
         f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
         f"{plan.objective}. {_savings(plan.flops_saving, plan.dollars_saving)}.\n"
         f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
-        f"{price_label(c.train_hardware, c.train_price)}; serving "
-        f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
-        f"{fmt_percent(c.decode_mfu)}, {serving_price}; {c.prompt_share:.0%} of tokens prompt.\n"
-        f"{break_even}.\nSource: {plan.citation}"
+        f"{price_label(c.train_hardware, c.train_price)}; serving {c.inference_hardware.key} "
+        + (
+            f"({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
+            f"{fmt_percent(c.decode_mfu)}, {serving_price}; {c.prompt_share:.0%} of tokens prompt "
+            "(Sardana et al.'s fixed MFU).\n"
+            if c.fixed_mfu
+            else f"priced by the serving roofline at each size's designed shape ({_roofline_words(c)}), "
+            f"{serving_price}.\n"
+        )
+        + (f"{plan.objective_note}\n" if getattr(plan, "objective_note", None) else "")
+        + f"{break_even}.\nSource: {plan.citation}"
     )
 
 
@@ -1103,8 +1142,9 @@ def _plain_exponents(text: str) -> str:
     return re.sub(r"(\d)e([+-]?)0*(\d)", lambda m: f"{m[1]}e{'-' if m[2] == '-' else ''}{m[3]}", text)
 
 
-def emit_checks(console: Console, fmt: Format, results: list) -> None:
-    """claim | source | published | scaleplan | difference | verdict, one row per published claim."""
+def emit_checks(console: Console, fmt: Format, results: list, constants: str = "") -> None:
+    """claim | source | published | scaleplan | difference | verdict, one row per published claim; `constants` (the
+    count of bundled constants the claims read, and of those with no published value) closes the caption."""
     import re
 
     rows = []
@@ -1137,6 +1177,8 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     )
     if counts["skipped"]:
         caption += " " + next(r.reason for r in results if r.verdict == "skipped")
+    if constants:
+        caption += " " + constants
     headers = ["claim", "source", "published", "scaleplan", "difference", "verdict"]
     if fmt is Format.table and not _fits_whole_words(headers, rows, console.width, wrap_first=True):
         # Too narrow for two columns of text with whole words: the source goes under its claim.
@@ -1645,14 +1687,15 @@ def emit_check(console: Console, fmt: Format, check) -> None:
 # Serving (scaleplan serve)
 
 
-def serving_assumptions(s) -> str:
+def serving_assumptions(s, with_price: bool = True) -> str:
     """What a serving figure assumed, in one line: lengths, bits, efficiencies, price."""
     e = s.efficiency
     price = "no price" if s.price is None else f"${s.price:.2f}/GPU-h ({s.price_source or 'preset'})"
     latency = f"; latency target {s.latency}" if s.latency else ""
     return (
         f"{s.prompt_tokens}/{s.output_tokens} prompt/output tokens; HBM bandwidth x{e.bandwidth_fraction:g}, "
-        f"prefill MFU {e.prefill_mfu:g}, memory x{e.memory_fraction:g}, batch cap {e.batch_cap:,}{latency}; {price}"
+        f"prefill MFU {e.prefill_mfu:g}, memory x{e.memory_fraction:g}, batch cap {e.batch_cap:,}{latency}"
+        + (f"; {price}" if with_price else "")
     )
 
 
@@ -1660,7 +1703,7 @@ def serving_rows(rows: list[tuple[str, Any]]) -> tuple[list[str], list[list[str]
     headers = ["model", "chip", "bits", "TP", "batch", "bound", "tok/s/GPU", "$/M", "TPOT", "TTFT"]
 
     def ms(x):
-        return "-" if x is None or x != x else (f"{x * 1e3:.3g} ms" if x < 10 else f"{x:.3g} s")
+        return "-" if x is None or x != x else f"{x * 1e3:,.3g}" if x < 1 else f"{x * 1e3:,.0f}"
 
     table = []
     for label, s in rows:
@@ -1690,8 +1733,8 @@ def emit_serving(console: Console, fmt: Format, rows: list[tuple[str, Any]], tit
     first = rows[0][1]
     kv = ", ".join(dict.fromkeys(f"{s.kv_bytes_per_token / 1e3:,.1f} kB" for _, s in rows))
     caption = (
-        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: time per output token with "
-        f"prefill interleaved; TTFT: prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
+        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: ms per output token with "
+        f"prefill interleaved; TTFT: ms of prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
         f"{serving_assumptions(first)}. Roofline: KV read + max(weight read, compute) + TP all-reduces "
         f"(JAX scaling book; ../shared/reference/serving.md)."
     )
