@@ -608,9 +608,12 @@ def _trainer_state(path) -> tuple[list[str], list[tuple[str, dict]]] | None:
     """(header, records) of a Hugging Face Trainer `trainer_state.json` (its `log_history`), else None."""
     import json
 
+    from .files import read_text
+
+    text = read_text(path, "training log")  # a FIFO, a device, a binary or huge file: one clear line
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         return None  # the general reader gives the message
     if not isinstance(data, dict) or not isinstance(data.get("log_history"), list):
         return None
@@ -702,12 +705,8 @@ def load_law(path) -> CurveLaw:
     from pathlib import Path
 
     from . import _yaml
+    from .files import read_text
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScaleplanError(f"cannot read curve law {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ScaleplanError(f"{path}: not UTF-8 text") from None
+    text = read_text(path, "curve law file", max_bytes=_yaml.MAX_USER_BYTES)  # FIFO, device, binary, huge: one line
     return CurveLaw.from_dict(_yaml.load_user(text, path), str(path))
