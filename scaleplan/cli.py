@@ -1754,7 +1754,7 @@ def curve_fit(
         if target:
             _refuse_existing(target, force, inputs, suffix)
     if plot:
-        _plotter(plot, inputs)
+        _plotter(plot, inputs, force)
     mapping = _curve_columns(columns)
     loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
     result = curves.fit_curves(
@@ -1903,7 +1903,7 @@ def curve_predict(
         _refuse_existing(output, force, inputs)
     if plot:
         _refuse_existing(plot, force, inputs, ".png")
-        _plotter(plot, inputs)
+        _plotter(plot, inputs, force)
     law = curves.load_law(law_file) if law_file else curves.example_law()
     kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
     if len(kinds) > 8:

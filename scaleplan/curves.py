@@ -631,7 +631,7 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
 
     path = Path(path)
     state = _trainer_state(path) if path.suffix.lower() == ".json" else None
-    header, recs = state if state is not None else _read_records(path)[:2]
+    header, recs = state if state is not None else _read_records(path, "training log")[:2]
     if len(recs) > MAX_LOG_ROWS:
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
     chosen = {}
