@@ -59,8 +59,16 @@ class _Group(TyperGroup):
         _evaluate_options(app)  # built without run() (tests, `app([...])`): keep the values for the next build
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
+        import warnings
+
+        import numpy as np
+
+        from .files import command
+
+        try:  # numpy's and scipy's raw warnings (overflow, divide by zero) never reach the user: results say it
+            with warnings.catch_warnings(), np.errstate(all="ignore"), command():
+                warnings.simplefilter("ignore")
+                return super().invoke(ctx)
         except ScaleplanError as exc:  # the library names arguments; the CLI shows them as flags
             _fail(exc.for_flags())
         except _USAGE_ERROR as exc:
@@ -1141,6 +1149,8 @@ def fit(
 
         fitted = parametric or iso
         assert fitted is not None  # each approach either fits or raises
+        if parametric is not None:
+            _refuse_degenerate_save(save, parametric.constants)
         law = fit_mod.law_dict(fitted, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)  # what we write must load
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
@@ -1154,7 +1164,15 @@ def fit(
     from .render import emit_fit
 
     bias = record.get("isoflop", {}).get("vs_parametric") if iso is not None and parametric is not None else None
-    emit_fit(out, fmt, runs, parametric, boot, iso, bias)
+    emit_fit(out, fmt, runs, parametric, boot, iso, bias, budgets=chosen)
+
+
+def _refuse_degenerate_save(save: str, constants: dict) -> None:
+    from .fit import no_allocation
+
+    reason = no_allocation(constants)
+    if reason:
+        raise ScaleplanError(f"--save {save}: {reason}; no law written")
 
 
 def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
@@ -1199,8 +1217,7 @@ def _fit_vp(
     force: bool = False,
 ) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
-    import numpy as np
-
+    from . import fit as fit_mod
     from . import fit_vp
 
     if approach != "parametric" or plot:
@@ -1215,20 +1232,11 @@ def _fit_vp(
     vp = fit_vp.fit_vp(runs)
     _warn(vp.warnings)
     boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
-    n_opt, d_opt = vp.optimum(np.asarray(chosen))
-    alloc = [
-        {
-            "flops": c,
-            "params": float(n_),
-            "tokens": float(d_),
-            "tokens_per_param": float(d_ / n_),
-            "loss": float(vp.loss(n_, d_)),
-        }
-        for c, n_, d_ in zip(chosen, n_opt, d_opt)
-    ]
+    alloc = fit_mod.implied_allocation(vp.constants, chosen)
     if save:
         import yaml
 
+        _refuse_degenerate_save(save, vp.constants)
         law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
         laws_mod.law_from_dict(law, save)
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")

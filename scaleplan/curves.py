@@ -708,5 +708,8 @@ def load_law(path) -> CurveLaw:
     from .files import read_text
 
     path = Path(path)
-    text = read_text(path, "curve law file", max_bytes=_yaml.MAX_USER_BYTES)  # FIFO, device, binary, huge: one line
+    try:  # a FIFO, a device, a binary or huge file: one line naming --law
+        text = read_text(path, "curve law file", max_bytes=_yaml.MAX_USER_BYTES)
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"<law>: {exc.template}") from None
     return CurveLaw.from_dict(_yaml.load_user(text, path), str(path))

@@ -9,6 +9,7 @@ place, so a failed run leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -35,17 +36,35 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.0f} kB"
 
 
-# Every file a command read, as given and resolved: writers refuse these, even with `force`, so an input can never
-# be an output (a hardware file inside a --report folder, a runs file given as --save). A process runs one command.
+# Every file a command read (resolved): inside a `command()` scope, writers refuse these, even with `force`, so an
+# input can never be an output (a hardware file inside a --report folder, a runs file given as --save).
 _INPUTS: dict[str, Path] = {}
+_DEPTH = [0]
+
+
+@contextlib.contextmanager
+def command():
+    """The scope of one command: files read inside it are its inputs, which no write inside it may replace. The CLI
+    runs every command in one; a scope inside another is the same scope."""
+    _DEPTH[0] += 1
+    try:
+        yield
+    finally:
+        _DEPTH[0] -= 1
+        if not _DEPTH[0]:
+            _INPUTS.clear()
 
 
 def inputs_read() -> tuple[Path, ...]:
-    """The files this process has read through `read_bytes` (every user input, whichever option named it)."""
+    """The files the current command has read through `read_bytes` (every input, whichever option named it)."""
     return tuple(_INPUTS.values())
 
 
-def _remember(p: Path) -> None:
+def note_input(path: str | Path) -> None:
+    """Count `path` among the current command's inputs (for a file a cache spared reading again)."""
+    if not _DEPTH[0]:
+        return
+    p = Path(path)
     try:
         key = str(p.resolve())
     except (OSError, RuntimeError):
@@ -99,7 +118,7 @@ def read_bytes(
     if len(raw) > max_bytes:
         raise ScaleplanError(f"{path}: larger than a {kind} may be ({_mb(max_bytes)})")
     if remember:
-        _remember(p)
+        note_input(p)
     return raw
 
 

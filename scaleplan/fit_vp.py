@@ -215,6 +215,11 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
     for name, v in (("E", e), ("A", a_n), ("B", b_d)):
         if v == 0:
             warnings.append(f"{name} = 0 (held at the non-negativity bound): the runs do not support that term")
+    from .fit import no_allocation
+
+    reason = no_allocation({"E": e, "A": a_n * N_SCALE**alpha, "B": b_d * D_SCALE**beta, "alpha": alpha, "beta": beta})
+    if reason:
+        warnings.append(reason)
     return VPFit(
         E=e,
         A=a_n * N_SCALE**alpha,
@@ -384,19 +389,15 @@ def bootstrap_vp(
     named["a"] = beta / s_ab
     named["b"] = alpha / s_ab
     alloc = []
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         gg = (alpha * a_n / (beta * b_d)) ** (1.0 / s_ab)
-        for c in budgets:
+        for c, point_row in zip(budgets, fit_mod.implied_allocation(vp.constants, budgets)):
             x = c / 6.0
             n_s, d_s = gg * x ** named["a"], x ** named["b"] / gg
-            n0, d0 = vp.optimum(c)
             fine = np.isfinite(n_s) & np.isfinite(d_s) & (n_s > 0)
             alloc.append(
                 {
-                    "flops": c,
-                    "params": float(n0),
-                    "tokens": float(d0),
-                    "tokens_per_param": float(d0 / n0),
+                    **{k: (math.nan if v is None else v) for k, v in point_row.items() if k != "loss"},
                     "intervals": {
                         "params": fit_mod._intervals(n_s[fine], levels),
                         "tokens": fit_mod._intervals(d_s[fine], levels),

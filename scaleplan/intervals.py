@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     """python -m scaleplan.intervals RUNS.csv [--n 4000] [--seed 0] [--out FILE] [--force]"""
     import argparse
 
-    from .files import write_atomic
+    from .files import command, write_atomic
 
     parser = argparse.ArgumentParser(
         prog="python -m scaleplan.intervals",
@@ -314,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not 2 <= args.n <= 100_000:
             raise ScaleplanError(f"<n> must be from 2 to 100,000, got {args.n}")
-        text = epoch_draws(args.runs, n=args.n, seed=args.seed)
-        write_atomic(args.out, text, [args.runs], force=args.force)
+        with command():
+            text = epoch_draws(args.runs, n=args.n, seed=args.seed)
+            write_atomic(args.out, text, [args.runs], force=args.force)
     except ScaleplanError as exc:
         print(f"error: {exc.for_flags()}")
         return 2

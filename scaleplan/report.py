@@ -123,6 +123,13 @@ def write_report(
     `figures=False` writes the markdown
     only (no matplotlib needed). All files are written or none: a failure removes what this call created.
     """
+    from .files import command
+
+    with command():  # the hardware and law files the budget names are inputs too: never written over
+        return _write_report(budget_path, out_dir, law, figures, points, force, overrides)
+
+
+def _write_report(budget_path, out_dir, law, figures, points, force, overrides) -> Report:
     from . import limits
     from .allocate import plan_budget
     from .budget import load_budget_file

@@ -131,14 +131,14 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in str(name).strip().lower() if ch not in " _-")
 
 
-def _read_records(path: Path, kind: str = "runs file") -> tuple[list[str], list[tuple[str, dict]], str]:
+def _read_records(path: Path, what: str = "runs file") -> tuple[list[str], list[tuple[str, dict]], str]:
     """(column names, [(where, record)], sha256 of the file) from csv / tsv / jsonl / json / yaml."""
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise ScaleplanError(f"{path}: unknown file type {path.suffix!r}; allowed: {', '.join(sorted(_SUFFIXES))}")
     from .files import read_text
 
-    text = read_text(path, kind)  # a folder, a device, a binary or huge file: one clear line
+    text = read_text(path, what)  # a folder, a device, a binary or huge file: one clear line
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if kind in ("csv", "tsv"):
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
