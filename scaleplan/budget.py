@@ -620,19 +620,23 @@ def _parse_inference(raw, where: str) -> dict:
 
 
 def _line_index(node, path: str = "", out: dict | None = None) -> dict:
-    """Map 'scenarios.0.mfu' -> 1-based line, from the composed YAML tree."""
+    """Map 'scenarios.0.mfu' -> 1-based line, from the composed YAML tree (walked with a stack, not recursion: a
+    hostile file may nest thousands of levels deep)."""
     out = {} if out is None else out
     import yaml  # the node tree was composed by PyYAML (scaleplan._yaml), so it is loaded already
 
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = f"{path}{key_node.value}"
-            out[key] = key_node.start_mark.line + 1
-            _line_index(value_node, key + ".", out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[f"{path}{i}"] = item.start_mark.line + 1
-            _line_index(item, f"{path}{i}.", out)
+    stack = [(node, path)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = f"{path}{key_node.value}"
+                out[key] = key_node.start_mark.line + 1
+                stack.append((value_node, key + "."))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                out[f"{path}{i}"] = item.start_mark.line + 1
+                stack.append((item, f"{path}{i}."))
     return out
 
 

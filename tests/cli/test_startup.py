@@ -11,6 +11,7 @@ from scaleplan.cli import app
 PROBE = """
 import io, json, sys
 from contextlib import redirect_stdout
+at_start = set(sys.modules)  # what the interpreter's own start-up imported (site hooks may load tempfile)
 sys.argv = ["scaleplan", "allocate", "--flops", "1e21"]
 from scaleplan import cli
 with redirect_stdout(io.StringIO()):
@@ -19,7 +20,7 @@ with redirect_stdout(io.StringIO()):
     except SystemExit:
         pass
 print(json.dumps({
-    "modules": sorted(sys.modules),
+    "modules": sorted(set(sys.modules) - at_start),
     "allocate": [type(v).__name__ for v in cli.allocate.__annotations__.values()],
     "compare": [type(v).__name__ for v in cli.compare.__annotations__.values()],
 }))
