@@ -34,7 +34,16 @@ from .render import (
     emit_overtrain,
     emit_plans,
 )
-from .units import fmt_sci, parse_budgets, parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
+from .units import (
+    fmt_count,
+    fmt_sci,
+    parse_budgets,
+    parse_count,
+    parse_flops,
+    parse_fraction,
+    parse_positive,
+    parse_quantity,
+)
 
 # Piped or redirected output gets 100 columns (rich would use 80), so tables stay one line per row in files and CI
 # logs; a terminal keeps its own width, and COLUMNS still wins.
@@ -853,6 +862,256 @@ def flops(
     from .render import emit_flops
 
     emit_flops(out, fmt, shape, rec.flops_per_token(shape))
+
+
+# The serving model's options, the same in every command that prices serving
+ServeBitsListOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--serve-bits",
+        help="Served weight bits, an integer 2-16 (default 16); repeat it to compare side by side.",
+    ),
+]
+KvBitsOpt = Annotated[
+    Optional[str], typer.Option("--kv-bits", help="KV-cache bits, an integer 2-16 (default: the weight bits).")
+]
+ServePrecisionOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--serve-precision", help="Serving compute format: bf16, fp8 or fp4 (default: the weight format the chip has)."
+    ),
+]
+PromptTokensOpt = Annotated[
+    Optional[str], typer.Option("--prompt-tokens", help="Prompt tokens per request (default 70, Sardana et al.).")
+]
+OutputTokensOpt = Annotated[
+    Optional[str], typer.Option("--output-tokens", help="Output tokens per request (default 215, Sardana et al.).")
+]
+ServeTpOpt = Annotated[
+    Optional[str],
+    typer.Option("--serve-tp", help="Serving tensor-parallel degree, a power of two (default: the cheapest <= 8)."),
+]
+LatencyOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--latency",
+        help="Latency target: server (MLPerf 200 ms/token, 2 s first token), interactive (40 ms, 450 ms) or MS per token.",
+    ),
+]
+BandwidthFractionOpt = Annotated[
+    Optional[str], typer.Option("--bandwidth-fraction", help="Achievable share of HBM bandwidth (default 0.65).")
+]
+PrefillMfuOpt = Annotated[Optional[str], typer.Option("--prefill-mfu", help="Prefill MFU in (0, 1] (default 0.5).")]
+MemoryFractionOpt = Annotated[
+    Optional[str], typer.Option("--memory-fraction", help="Usable share of device memory (default 0.9).")
+]
+BatchCapOpt = Annotated[
+    Optional[str], typer.Option("--batch-cap", help="The engine's largest batch in sequences (default 2048).")
+]
+
+
+def _whole_flag(value, flag: str, lo: int, hi: int) -> int | None:
+    if value is None:
+        return None
+    x = parse_quantity(value, flag)
+    if x != math.floor(x) or not lo <= x <= hi:
+        raise ScaleplanError(f"{flag} must be a whole number from {lo:,} to {hi:,}, got {value!r}")
+    return int(x)
+
+
+def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context, law):
+    """(label, ServedModel) for each model `serve` is asked about: a plan JSON or budget file's designed shapes, a
+    size the recipe designs, or an explicit shape."""
+    from . import serving
+
+    shape_flags = {"layers": layers, "d_model": d_model, "heads": heads, "head_dim": head_dim, "d_ff": d_ff}
+    if path is not None:
+        if params is not None or any(v is not None for v in shape_flags.values()):
+            raise ScaleplanError("give FILE, --params or a shape (--layers --d-model --heads --vocab), not several")
+        return _file_models(path, scenario, kv_heads, law)
+    if scenario is not None:
+        raise ScaleplanError("--scenario names a scenario of FILE; give FILE")
+    size = None if params is None else _model_size(params, "--params")
+    model = serving.model_for(size, kv_heads=kv_heads, vocab=vocab, context=context or 2048, **shape_flags)
+    label = fmt_count(model.params) + (f" ({layers}x{d_model})" if params is None else "")
+    return [(label, model)]
+
+
+def _file_models(path, scenario, kv_heads, law):
+    from . import serving
+
+    if str(path).lower().endswith(".json"):
+        import json
+
+        from .files import read_text
+
+        try:
+            data = json.loads(read_text(path, "plan file"))
+        except ValueError as exc:
+            raise ScaleplanError(f"{path}: not valid JSON ({exc})") from None
+        records = data.get("plans", [data]) if isinstance(data, dict) else []
+        out = []
+        for i, r in enumerate(records):
+            shape = r.get("shape") if isinstance(r, dict) else None
+            if not isinstance(shape, dict):
+                raise ScaleplanError(f"{path}: plan {i + 1} has no shape block (write it with --format json)")
+            try:
+                model = serving.model_for(
+                    layers=shape["layers"],
+                    d_model=shape["d_model"],
+                    heads=shape["heads"],
+                    head_dim=shape.get("head_dim"),
+                    d_ff=shape.get("d_ff"),
+                    vocab=shape["vocab"],
+                    kv_heads=kv_heads or shape.get("kv_heads"),
+                    context=shape.get("context", 2048),
+                )
+            except KeyError as exc:
+                raise ScaleplanError(f"{path}: plan {i + 1}'s shape has no {exc.args[0]}") from None
+            out.append((r.get("name") or fmt_count(model.params), model))
+        if not out:
+            raise ScaleplanError(f"{path}: no plan in it (give the JSON of allocate or plan)")
+        return out
+    budgets = load_budget_file(path, law, None)
+    if scenario is not None:
+        chosen = [b for b in budgets if getattr(b, "name", None) == scenario]
+        if not chosen:
+            names = ", ".join(str(getattr(b, "name", None)) for b in budgets)
+            raise ScaleplanError(f"--scenario {scenario!r} is not in {path} (its scenarios: {names})")
+        budgets = chosen
+    out = []
+    for b in budgets:
+        p = plan_budget(b, law)
+        recipe = getattr(p, "recipe", None)
+        shape = getattr(recipe, "shape", None)
+        if shape is None:
+            raise ScaleplanError(f"{path}: scenario {getattr(p, 'name', '')!r} has no designed shape to serve")
+        model = serving.ServedModel.from_shape(shape)
+        if kv_heads is not None:
+            model = serving.model_for(
+                **{k: getattr(shape, k) for k in ("layers", "d_model", "heads", "head_dim", "d_ff", "vocab")},
+                kv_heads=kv_heads,
+            )
+        out.append((getattr(p, "name", None) or fmt_count(model.params), model))
+    return out
+
+
+@app.command()
+def serve(
+    path: Annotated[
+        Optional[str],
+        typer.Argument(metavar="[FILE]", help="A budget file (its scenarios' designed models) or a plan's JSON."),
+    ] = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Only this scenario of FILE.")] = None,
+    params: Annotated[
+        Optional[str], typer.Option("--params", help="Model size, e.g. 8B: the shape the recipe designs.")
+    ] = None,
+    layers: Annotated[Optional[int], typer.Option("--layers", help="An explicit shape: layers.")] = None,
+    d_model: Annotated[Optional[int], typer.Option("--d-model", help="An explicit shape: width.")] = None,
+    heads: Annotated[Optional[int], typer.Option("--heads", help="An explicit shape: query heads.")] = None,
+    kv_heads: Annotated[
+        Optional[int], typer.Option("--kv-heads", help="Key/value heads (GQA; default: as many as --heads).")
+    ] = None,
+    head_dim: Annotated[
+        Optional[int], typer.Option("--head-dim", help="Per-head width (default d_model/heads).")
+    ] = None,
+    d_ff: Annotated[Optional[int], typer.Option("--d-ff", help="Feed-forward width (default 4 x d_model).")] = None,
+    vocab: Annotated[Optional[int], typer.Option("--vocab", help="An explicit shape: vocabulary size.")] = None,
+    hardware: Annotated[
+        Optional[list[str]],
+        typer.Option("--hardware", help="Serving hardware preset (default h100); repeat it to compare side by side."),
+    ] = None,
+    price: Annotated[
+        Optional[list[str]],
+        typer.Option("--price", help="Dollars per GPU-hour of the serving hardware (one, or one per --hardware)."),
+    ] = None,
+    hardware_file: HardwareFileOpt = None,
+    serve_bits: ServeBitsListOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="Run at this batch instead of the largest.")] = None,
+    demand: Annotated[
+        Optional[str], typer.Option("--demand", help="Tokens per second to serve (prompt + output): GPUs needed.")
+    ] = None,
+    law: LawOpt = None,
+    plot: PlotOpt = None,
+    force: ForceOpt = False,
+    fmt: FormatOpt = Format.table,
+):
+    """How a model serves: the batch that fits and what bounds it, tokens/s per GPU, latency and $ per million
+    tokens, from HBM bandwidth, memory, KV heads, bits and tensor parallelism (a roofline).
+
+    Example: scaleplan serve --params 8B --hardware h100 --hardware h200 --serve-bits 16 --serve-bits 8
+    Example: scaleplan serve --layers 80 --d-model 8192 --heads 64 --kv-heads 8 --d-ff 28672 --vocab 128256 --serve-bits 8 --serve-tp 2 --prompt-tokens 1000 --output-tokens 1000
+    Example: scaleplan serve configs/lab-1e23-h100.yaml --latency interactive --plot serving.png
+    """
+    from . import serving
+    from .render import emit_serving
+
+    plotter = None
+    if plot is not None:
+        plotter = _plotter(plot, [path] if path else [], force)
+    chips: list[str | None] = [*hardware] if hardware else [None]
+    prices = [parse_positive(p, "--price") for p in price or []]
+    if len(prices) > 1 and len(prices) != len(chips):
+        raise ScaleplanError(f"--price given {len(prices)} times for {len(chips)} --hardware; give one, or one each")
+    if len(chips) > 8 or len(serve_bits or []) > 15:
+        raise ScaleplanError("compare at most 8 --hardware and 15 --serve-bits at once")
+    bits_list = [_whole_flag(b, "--serve-bits", 2, 16) for b in serve_bits or ["16"]]
+    kw = dict(
+        kv_bits=_whole_flag(kv_bits, "--kv-bits", 2, 16),
+        precision=serve_precision,
+        prompt_tokens=_whole_flag(prompt_tokens, "--prompt-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
+        output_tokens=_whole_flag(output_tokens, "--output-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
+        tp=_whole_flag(serve_tp, "--serve-tp", 1, serving.MAX_DEGREE),
+        latency=latency,
+        bandwidth_fraction=None
+        if bandwidth_fraction is None
+        else parse_fraction(bandwidth_fraction, "--bandwidth-fraction"),
+        prefill_mfu=None if prefill_mfu is None else parse_fraction(prefill_mfu, "--prefill-mfu"),
+        memory_fraction=None if memory_fraction is None else parse_fraction(memory_fraction, "--memory-fraction"),
+        batch_cap=_whole_flag(batch_cap, "--batch-cap", 1, serving.MAX_BATCH),
+        batch=_whole_flag(batch, "--batch", 1, serving.MAX_BATCH),
+        demand=None if demand is None else parse_positive(demand, "--demand"),
+    )
+    models = _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, None, law)
+    rows = []
+    curves = []
+    for label, model in models:
+        for i, chip in enumerate(chips):
+            chip_price = prices[0] if len(prices) == 1 else prices[i] if prices else None
+            dev = serving.device(chip, price=chip_price, hardware_file=hardware_file)
+            for bits in bits_list:
+                s = serving.serve(model, dev, serve_bits=bits, **kw)
+                rows.append((label, s))
+                if plotter is not None and s.fits:
+                    wl = serving.workload(
+                        prompt_tokens=kw["prompt_tokens"],
+                        output_tokens=kw["output_tokens"],
+                        serve_bits=bits,
+                        kv_bits=kw["kv_bits"],
+                        precision=serve_precision,
+                    )
+                    sweep = serving.batch_sweep(model, dev, wl, s.efficiency, s.tp)
+                    tag = f"{s.hardware} {bits}/{s.kv_bits}-bit TP{s.tp}"
+                    curves.append((f"{label}: {tag}" if len(models) > 1 else tag, sweep, s.batch))
+    title = "Serving" + (f": {path}" if path else "")
+    emit_serving(out, fmt, rows, title)
+    if plot is not None:
+        from . import serving_plot
+
+        if not curves:
+            raise ScaleplanError("--plot: no model fits, so there is nothing to draw")
+        serving_plot.save(curves, plot, [path] if path else [], force)
+        err.print(f"wrote {plot}", markup=False)
 
 
 @app.command("inference-aware")

@@ -6,6 +6,7 @@ Data goes to stdout; warnings go to stderr (see cli.py), so `--format json | jq`
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -1525,3 +1526,66 @@ def moe_cost_lines(cost) -> list[tuple[str, str]]:
     return [
         ("inference FLOPs (2 N_active/token)" if k.startswith("inference FLOPs") else k, v) for k, v in cost_lines(cost)
     ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Serving (scaleplan serve)
+
+
+def serving_assumptions(s) -> str:
+    """What a serving figure assumed, in one line: lengths, bits, efficiencies, price."""
+    e = s.efficiency
+    price = "no price" if s.price is None else f"${s.price:.2f}/GPU-h ({s.price_source or 'preset'})"
+    latency = f"; latency target {s.latency}" if s.latency else ""
+    return (
+        f"{s.prompt_tokens}/{s.output_tokens} prompt/output tokens; HBM bandwidth x{e.bandwidth_fraction:g}, "
+        f"prefill MFU {e.prefill_mfu:g}, memory x{e.memory_fraction:g}, batch cap {e.batch_cap:,}{latency}; {price}"
+    )
+
+
+def serving_rows(rows: list[tuple[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    headers = ["model", "chip", "bits", "TP", "batch", "bound", "tok/s/GPU", "$/M", "TPOT", "TTFT"]
+
+    def ms(x):
+        return "-" if x is None or x != x else (f"{x * 1e3:.3g} ms" if x < 10 else f"{x:.3g} s")
+
+    table = []
+    for label, s in rows:
+        table.append(
+            [
+                label,
+                s.hardware,
+                f"{s.weight_bits}/{s.kv_bits}",
+                str(s.tp),
+                f"{s.batch:,}" if s.fits else "-",
+                s.bound if s.fits else "no fit",
+                f"{s.tokens_per_s_per_gpu:,.0f}" if s.fits else "-",
+                "-" if s.dollars_per_million is None else f"${s.dollars_per_million:.3g}",
+                ms(s.time_per_output_token_s),
+                ms(s.time_to_first_token_s),
+            ]
+        )
+    if len({label for label, _ in rows}) == 1:
+        headers, table = headers[1:], [r[1:] for r in table]
+    return headers, table
+
+
+def emit_serving(console: Console, fmt: Format, rows: list[tuple[str, Any]], title: str) -> None:
+    """`scaleplan serve`: one row per model x chip x bits."""
+    headers, table = serving_rows(rows)
+    records = [{"model": label, **s.to_dict()} for label, s in rows]
+    first = rows[0][1]
+    kv = ", ".join(dict.fromkeys(f"{s.kv_bytes_per_token / 1e3:,.1f} kB" for _, s in rows))
+    caption = (
+        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: time per output token with "
+        f"prefill interleaved; TTFT: prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
+        f"{serving_assumptions(first)}. Roofline: KV read + max(weight read, compute) + TP all-reduces "
+        f"(JAX scaling book; ../shared/reference/serving.md)."
+    )
+    notes = [n for _, s in rows for n in s.notes]
+    if notes:
+        caption += " " + " ".join(dict.fromkeys(notes)) + "."
+    machine = records[0] if len(records) == 1 else records if fmt is Format.csv else {"rows": records}
+    if len({label for label, _ in rows}) == 1:
+        title = f"{title}: {rows[0][0]}"
+    emit_grid(console, fmt, title, headers, table, machine, caption)

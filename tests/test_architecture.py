@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scaleplan"
 # Top to bottom. A module may import from its own layer or any layer below it, never from one above.
 LAYERS = [
     ["__init__", "__main__", "cli"],
-    ["report", "checks", "plot", "precision_plot", "plot_curves", "render"],
+    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render"],
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
     ["allocate"],
@@ -33,6 +33,7 @@ LAYERS = [
     ["constrained"],
     ["moe"],
     ["cluster"],
+    ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
     ["recipe"],
     ["memory"],
     ["cost"],
