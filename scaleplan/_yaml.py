@@ -15,7 +15,7 @@ from typing import Any
 from .errors import ScaleplanError
 
 DATA = Path(__file__).with_name("data")
-MAX_USER_BYTES = 1024 * 1024  # budget and law files are a few kB; a larger one is a mistake
+MAX_USER_BYTES = 1_000_000  # 1 MB: budget and law files are a few kB; a larger one is a mistake
 MAX_NODES = 100_000  # nodes after alias expansion
 MAX_DEPTH = 100  # nesting: a budget or law file needs four levels; walkers of the tree recurse
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import ScaleplanError
 
-MAX_TEXT_BYTES = 50 * 1024 * 1024  # a runs file of ~1M rows; budget and law files are capped far lower by callers
+MAX_TEXT_BYTES = 50_000_000  # 50 MB (the README's unit): a runs file of ~1.6M rows; budget and law files: lower
 
 
 def _umask() -> int:
@@ -124,6 +124,13 @@ def read_bytes(
 
 def read_text(path: str | Path, kind: str = "file", max_bytes: int = MAX_TEXT_BYTES, *, remember: bool = True) -> str:
     """The text of a user's input file, or a ScaleplanError naming the path and what is wrong with it."""
+    return read_text_and_bytes(path, kind, max_bytes, remember=remember)[0]
+
+
+def read_text_and_bytes(
+    path: str | Path, kind: str = "file", max_bytes: int = MAX_TEXT_BYTES, *, remember: bool = True
+) -> tuple[str, bytes]:
+    """(text, raw bytes) of a user's input file: read_text's checks, and the bytes for a bulk parser or a hash."""
     raw = read_bytes(path, kind, max_bytes, remember=remember)
     if b"\x00" in raw:
         raise ScaleplanError(f"{path}: a binary file, not a text {kind}")
@@ -131,9 +138,9 @@ def read_text(path: str | Path, kind: str = "file", max_bytes: int = MAX_TEXT_BY
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScaleplanError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
-    if not text.strip():
+    if not text or text.isspace():
         raise ScaleplanError(f"{path}: empty {kind}")
-    return text
+    return text, raw
 
 
 def read_json(path: str | Path, kind: str = "JSON file", max_bytes: int = MAX_TEXT_BYTES):
@@ -149,6 +156,36 @@ def read_json(path: str | Path, kind: str = "JSON file", max_bytes: int = MAX_TE
         raise ScaleplanError(f"{path}: nested too deeply to be a {kind}") from None
     except ScaleplanError as exc:
         raise ScaleplanError(f"{path}: {exc.template}") from None
+
+
+def numbers_table(text: str | bytes, delimiter: str, usecols: list[int], skip_rows: int = 1):
+    """Columns `usecols` of a delimited text already read, as a float array (rows, len(usecols)), parsed in bulk by
+    numpy's C reader (a 1.6M-row, 50 MB runs file in ~1 s); None when any row needs the careful, row-by-row reader
+    (quotes, a blank or text cell, a ragged row), which then gives the message naming the row and column."""
+    import io
+    import warnings
+
+    import numpy as np
+
+    data = text.encode("utf-8") if isinstance(text, str) else text  # numpy reads bytes ~30% faster, in half the memory
+    if b'"' in data or b"#" in data:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = np.loadtxt(
+                io.BytesIO(data),
+                encoding=None,
+                delimiter=delimiter,
+                skiprows=skip_rows,
+                usecols=usecols,
+                dtype=float,
+                ndmin=2,
+                comments=None,
+            )
+    except (ValueError, TypeError, IndexError):
+        return None
+    return table if table.shape[1] == len(usecols) and table.shape[0] > 0 else None
 
 
 def _no_constant(name: str):
