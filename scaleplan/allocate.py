@@ -281,6 +281,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     plan (a Plan, inference-aware sizing included when the budget serves tokens). Every result carries `cost`.
     `recipe_options` (context, vocab, layers, d_model, lr_law / hparams_law) override the budget's.
     """
+    if budget.hfu is not None and budget.recompute == "selective" and budget.on_cluster:
+        return _from_hfu(budget, law, recipe, ci, **recipe_options)
     options = {**budget.recipe_options(), **{k: v for k, v in recipe_options.items() if v is not None}}
     if "lr_law" in options:
         options["hparams_law"] = options.pop("lr_law")
@@ -613,6 +615,33 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
     warnings = tuple(dict.fromkeys(tuple(result.warnings) + tuple(c.warnings)))
     return replace(result, cluster=c, cost=cost, warnings=warnings)
+
+
+def _from_hfu(budget: Budget, law, recipe: bool, ci, **recipe_options):
+    """A plan from an HFU with selective recompute: MFU = HFU / (hardware / model FLOPs), the ratio of Korthikanti et
+    al. 2022 eq. 8 over eq. 7 for the designed shape (cost.recompute_ratio, as `scaleplan cluster` uses it). The
+    shape depends on the plan, so the MFU is solved for: a FLOPs budget settles in two rounds, a time or money budget
+    (whose FLOPs follow the MFU) in a few."""
+    assert budget.hfu is not None
+    ratio, result = 1.0, None
+    for _ in range(6):
+        result = plan_budget(replace(budget, mfu=budget.hfu / ratio, hfu=None), law, recipe, ci, **recipe_options)
+        c = getattr(result, "cluster", None)
+        if c is None:
+            break
+        new = float(c.hfu) / float(c.mfu)
+        done = abs(new - ratio) <= 1e-9 * new
+        ratio = new
+        if done:
+            break
+    c = getattr(result, "cluster", None)
+    if result is not None and c is not None:
+        source = (
+            f"from HFU {budget.hfu:.1%} with selective recompute (hardware/model FLOPs {ratio:.4f}: Korthikanti "
+            "et al. 2022 eq. 8 / eq. 7 for the designed shape)"
+        )
+        result = replace(result, cluster=replace(c, utilisation_source=source))
+    return result
 
 
 def _plan_special(budget: Budget, law, recipe: bool, options: dict):

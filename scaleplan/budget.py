@@ -6,56 +6,28 @@ file holds the same fields; top-level fields are defaults for every entry of an 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from . import _yaml, limits
 from . import cost as cost_mod
+from . import fields as fields_mod
 from .errors import ScaleplanError, as_flag
-from .units import fmt_sci, parse_count, parse_flops, parse_fraction, parse_positive, parse_quantity
+from .units import fmt_sci, parse_fraction, parse_positive, parse_quantity
 
-# field -> (parser, help); the same parsers serve flags and YAML, so "1e21" means the same everywhere.
+# The budget's fields (flag = field with dashes, YAML key = field), each parsed by scaleplan.fields and described by
+# its HELP: the same parser for flags, files and Python, so "1e21" means the same everywhere.
 _FIELDS = {
-    "name": "scenario name",
-    "law": "law name or law file",
-    "flops": "training budget in FLOPs",
-    "gpus": "number of accelerators",
-    "days": "wall-clock days",
-    "dollars": "money for training",
-    "price": "dollars per GPU-hour",
-    "hardware": "hardware preset",
-    "peak_flops": "peak FLOP/s per accelerator",
-    "mfu": "model FLOPs utilisation in (0, 1]",
-    "inference_tokens": "tokens to be served over the model's life",
-    "inference": "serving plan for inference-aware sizing (a mapping)",
-    "precision": "training precision: bf16, fp8 or fp4 (the preset's dense peak at it)",
-    "params": "a fixed model: parameters (with tokens; the budget is then 6ND)",
-    "tokens": "a fixed model: training tokens (with params)",
-    "unique_tokens": "unique training tokens available (data-constrained, Muennighoff et al. 2023)",
-    "moe": "plan a fine-grained mixture of experts: true, or a mapping of granularity and expansion",
-    "context": "sequence length for the shape, FLOPs per token and learning rate",
-    "vocab": "pin the vocabulary size",
-    "layers": "pin the number of layers",
-    "d_model": "pin the model width",
-    "lr_law": "learning-rate/batch law",
-    "ci": "interval level in (0, 1) for a law with bootstrap draws",
-    "hfu": "hardware FLOPs utilisation in (0, 1], instead of mfu (recompute counted)",
-    "recompute": "activation recompute: none, selective or full (hardware FLOPs, memory)",
-    "zero": "ZeRO stage 0-3 for the memory model",
-    "micro_batch": "sequences per device per micro-batch, for the memory model",
-    "hardware_file": "a YAML file of hardware presets adding to or overriding the bundled ones",
-    "serve_bits": "weight bits the model is served at (weight-only quantization: 8, 4, 3...), for its loss penalty",
-    "objective": "inference-aware sizing minimises total 'flops' or total 'cost' (shorthand for inference.objective)",
-    "target_loss": "quality as a loss instead of a budget: the inference-aware model reaching it (serving tokens)",
-}
+    key: fields_mod.HELP[key]
+    for key in (
+        "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
+        "inference_tokens", "inference", "precision", "params", "tokens", "unique_tokens", "moe", "context",
+        "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
+        "serve_bits", "objective", "target_loss",
+    )
+}  # fmt: skip
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
-MOE_FIELDS = {
-    "granularity": "MoE granularity G >= 1",
-    "expansion": "expansion rate E (total/active experts)",
-    "total_params": "a given MoE: all parameters, every expert (with active_params and tokens)",
-    "active_params": "a given MoE: the parameters one token passes through",
-}
+MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", "total_params", "active_params")}
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
@@ -106,7 +78,7 @@ class Budget:
     zero: int | None = None
     micro_batch: int | None = None
     hardware_file: str | None = None
-    serve_bits: float | None = None
+    serve_bits: int | None = None
     target_loss: float | None = None
     objective: str | None = None
 
@@ -248,10 +220,13 @@ class Budget:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
         mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
-        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs; selective recompute adds only a few per cent
+        if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
-            mfu = self.hfu / (4.0 / 3.0 if self.recompute == "full" else 1.0)
+            # selective recompute's ratio needs the designed shape: plan_budget solves for it (allocate._from_hfu);
+            # here, before any shape exists, it stands at 1
+            recompute = self.recompute or "none"
+            mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
         precision = self.precision or "bf16"
         try:
             hw.peak(precision)  # a clear error where the chip has no such path
@@ -457,88 +432,12 @@ class BudgetFieldError(ScaleplanError):
 
 
 def _parse_field(key: str, value, flag: str):
-    if key in ("name", "law", "hardware"):
-        if not isinstance(value, str) or not value.strip():
-            raise ScaleplanError(f"{flag} must be a non-empty string, got {value!r}")
-        return value.strip()
+    """One field of a budget, by the one parser every command and the library share (scaleplan.fields)."""
     if key == "inference":
         return _parse_inference(value, flag)
-    if key == "precision":
-        if str(value).strip().lower() not in cost_mod.PRECISIONS:
-            raise ScaleplanError(f"{flag} must be one of {', '.join(cost_mod.PRECISIONS)}, got {value!r}")
-        return str(value).strip().lower()
-    if key == "mfu":
-        return parse_fraction(value, flag)
-    if key == "inference_tokens":
-        x = parse_quantity(value, flag)
-        if x < 0:
-            raise ScaleplanError(f"{flag} must be zero or positive, got {value!r}")
-        limits.check_inference_tokens(x, flag)
-        return x
-    if key == "gpus":
-        x = parse_positive(value, flag)
-        if x != math.floor(x):
-            raise ScaleplanError(f"{flag} must be a whole number, got {value!r}")
-        if x > 10_000_000:
-            raise ScaleplanError(f"{flag} {value!r} is more accelerators than exist; the limit is 10,000,000")
-        return x
-    if key == "flops":
-        return parse_flops(value, flag, money="--dollars" if flag.startswith("--") else "dollars")
-    if key in ("params", "tokens", "unique_tokens"):
-        return parse_count(value, flag)
-    if key in ("context", "vocab", "layers", "d_model"):
-        cap = limits.MAX_CONTEXT if key == "context" else limits.MAX_SHAPE
-        x = parse_quantity(value, flag)
-        if x != math.floor(x) or not 1 <= x <= cap:
-            raise ScaleplanError(f"{flag} must be a whole number from 1 to {cap:,}, got {value!r}")
-        if key in ("layers", "d_model"):
-            limits.check_pin(key, int(x), flag)  # a pin no transformer can have fails here, before any planning
-        return int(x)
-    if key == "lr_law":
-        if not isinstance(value, str) or not value.strip():
-            raise ScaleplanError(f"{flag} must be a non-empty string, got {value!r}")
-        return value.strip()
-    if key == "objective":
-        choice = str(value).strip().lower()
-        if choice not in ("flops", "cost"):
-            raise ScaleplanError(f"{flag} must be 'flops' or 'cost', got {value!r}")
-        return choice
-    if key == "ci":
-        return parse_fraction(value, flag, high_open=True)  # '80%' is 0.8
     if key == "moe":
         return _parse_moe(value, flag)
-    if key == "hfu":
-        return parse_fraction(value, flag)
-    if key == "recompute":
-        choice = str(value).strip().lower()
-        if choice not in ("none", "selective", "full"):
-            raise ScaleplanError(f"{flag} must be none, selective or full, got {value!r}")
-        return choice
-    if key in ("zero", "micro_batch"):
-        x = parse_quantity(value, flag)
-        if key == "zero" and x not in (0, 1, 2, 3):
-            raise ScaleplanError(f"{flag} must be 0, 1, 2 or 3, got {value!r}")
-        if key == "micro_batch" and (x != math.floor(x) or not 1 <= x <= 65536):
-            raise ScaleplanError(f"{flag} must be a whole number from 1 to 65,536, got {value!r}")
-        return int(x)
-    if key == "serve_bits":
-        x = parse_quantity(value, flag)
-        if not 2 <= x <= 16:
-            raise ScaleplanError(f"{flag} must be from 2 to 16 bits, got {value!r}")
-        return x
-    if key == "target_loss":  # a plain number: a loss has no unit suffix
-        try:
-            x = float(value) if not isinstance(value, bool) else math.nan
-        except (TypeError, ValueError):
-            x = math.nan
-        if not math.isfinite(x):  # the law judges the rest (below its irreducible loss: not reachable)
-            raise ScaleplanError(f"{flag} must be a finite number (a loss in the law's units), got {value!r}")
-        return x
-    if key == "hardware_file":
-        if not isinstance(value, str) or not value.strip():
-            raise ScaleplanError(f"{flag} must be a file name, got {value!r}")
-        return value.strip()
-    return parse_positive(value, flag)
+    return fields_mod.parse(key, value, flag)
 
 
 def _parse_moe(raw, where: str) -> dict | None:
@@ -559,14 +458,10 @@ def _parse_moe(raw, where: str) -> dict | None:
             continue
         label = f"--{key}" if where.startswith("--") else f"{where}.{key}"  # flags: --granularity, --expansion
         try:
-            x = parse_quantity(value, label)
+            x = fields_mod.parse(key, value, label) if key in ("total_params", "active_params") else None
+            x = parse_quantity(value, label) if x is None else x
         except ScaleplanError as exc:
             raise BudgetFieldError(f"{where}.{key}", exc.template) from None
-        if key in ("total_params", "active_params"):
-            if "$" in str(value) or not x > 0:
-                raise BudgetFieldError(
-                    f"{where}.{key}", f"{label} must be a positive count of parameters, got {value!r}"
-                )
         if key == "granularity" and not 1 <= x <= 1024:
             raise BudgetFieldError(f"{where}.{key}", f"{label} must be from 1 to 1,024, got {value!r}")
         if key == "expansion" and x not in (16, 64):

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from . import limits
 from .errors import ScaleplanError
 
-__all__ = ["MAX_ROWS", "MIN_SIZES", "RUN_ALIASES", "SAFE_SIZES", "find_run_column", "load_any", "load_checkpoints"]
+__all__ = ["MIN_SIZES", "RUN_ALIASES", "SAFE_SIZES", "find_run_column", "load_any", "load_checkpoints"]
 
 RUN_ALIASES = ("run", "runid", "runname", "run_id", "model", "modelname", "name", "id")
 MIN_SIZES = 3  # Choshen et al. section 3: families with at least 3 models
 SAFE_SIZES = 5  # Choshen et al. section 8: "5 models is a safe bet"
-MAX_ROWS = 5_000_000
 
 
 def _norm(name: str) -> str:
@@ -77,8 +77,8 @@ def load_checkpoints(
         if not (math.isfinite(frac) and 0 <= frac < 1):
             raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
     header, recs, digest = runs_mod._read_records(path)
-    if len(recs) > MAX_ROWS:
-        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_ROWS:,} are read")
+    if len(recs) > limits.MAX_INPUT_ROWS:
+        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read")
     run_col = find_run_column(header, run_column)
     if run_col is None:
         raise ScaleplanError(

@@ -16,13 +16,54 @@ from typer.core import TyperGroup
 
 import scaleplan
 
+from . import fields, limits
 from . import laws as laws_mod
-from . import limits
 from .allocate import Plan, plan_budget
 from .allocate import compare as compare_laws
 from .budget import Budget, load_budget_file
+from .conventions import DEFAULT_CONTEXT
 from .errors import ScaleplanError
 from .files import check_target, write_atomic
+from .options import (
+    ActiveParamsOpt,
+    CiOpt,
+    ContextOpt,
+    DaysOpt,
+    DModelOpt,
+    DollarsOpt,
+    ExpansionOpt,
+    FlopsOpt,
+    ForceOpt,
+    FormatOpt,
+    GpusOpt,
+    GranularityOpt,
+    HardwareFileOpt,
+    HardwareOpt,
+    HeadsOpt,
+    HfuOpt,
+    InferenceTokensOpt,
+    LawOpt,
+    LayersOpt,
+    LrLawOpt,
+    MfuOpt,
+    MicroBatchOpt,
+    MoeOpt,
+    ObjectiveOpt,
+    ParamsOpt,
+    PeakOpt,
+    PlotOpt,
+    PrecisionOpt,
+    PriceOpt,
+    RecomputeOpt,
+    ServeBitsOpt,
+    TargetLossOpt,
+    TokensOpt,
+    TotalParamsOpt,
+    UniqueTokensOpt,
+    VocabOpt,
+    ZeroOpt,
+    option,
+)
 from .render import (
     Format,
     emit_comparison,
@@ -38,7 +79,6 @@ from .units import (
     fmt_count,
     fmt_sci,
     parse_budgets,
-    parse_count,
     parse_flops,
     parse_fraction,
     parse_positive,
@@ -159,54 +199,6 @@ def main(
     """Plan LLM pre-training compute with the published scaling laws."""
 
 
-FormatOpt = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="Output format: table, json, csv (one row per table row) or markdown.",
-        case_sensitive=False,
-    ),
-]
-LawOpt = Annotated[
-    Optional[str],
-    typer.Option("--law", "-l", help=f"Law name or law file (default {laws_mod.DEFAULT_LAW}); see `scaleplan laws`."),
-]
-HardwareOpt = Annotated[
-    Optional[str], typer.Option("--hardware", help="Hardware preset (h100, a100, b200, mi300x, tpu-v5p, ...).")
-]
-MfuOpt = Annotated[Optional[str], typer.Option("--mfu", help="Model FLOPs utilisation in (0, 1] (default 0.4).")]
-PriceOpt = Annotated[Optional[str], typer.Option("--price", help="Dollars per GPU-hour (default: the preset's).")]
-GpusOpt = Annotated[Optional[str], typer.Option("--gpus", help="Number of accelerators (default 1024).")]
-PeakOpt = Annotated[
-    Optional[str], typer.Option("--peak-flops", help="Peak FLOP/s per accelerator, instead of a preset's.")
-]
-
-
-PlotOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--plot", help="Also draw the figure to this new PNG file (needs matplotlib: pip install 'scaleplan\\[plot]')."
-    ),
-]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist (never an input).")]
-ContextOpt = Annotated[Optional[int], typer.Option("--context", help="Sequence length (default 2048).")]
-VocabOpt = Annotated[
-    Optional[int], typer.Option("--vocab", help="Pin the vocabulary size (default: Tao et al. 2024's optimum).")
-]
-LayersOpt = Annotated[
-    Optional[int], typer.Option("--layers", help="Pin the number of layers; the rest of the shape adapts.")
-]
-DModelOpt = Annotated[
-    Optional[int], typer.Option("--d-model", help="Pin the model width; the rest of the shape adapts.")
-]
-LrLawOpt = Annotated[
-    Optional[str],
-    typer.Option("--lr-law", help="Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper."),
-]
-
-
 def scenario_warnings(results) -> list[str]:
     """Each warning once: plain when every scenario shares it, else prefixed with the scenarios it concerns."""
     by_text: dict[str, list[str]] = {}
@@ -228,97 +220,6 @@ def scenario_warnings(results) -> list[str]:
 def _warn(warnings) -> None:
     for w in dict.fromkeys(warnings):
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
-
-
-# allocate's planning options, shared with `plan FILE` (where each overrides that field in every scenario)
-FlopsOpt = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 1e21.")]
-DaysOpt = Annotated[
-    Optional[str], typer.Option("--days", help="Wall-clock days on --gpus (budget = gpus x days x peak x MFU).")
-]
-DollarsOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--dollars", help="Money for training, e.g. 2e6 or 2M (quote '$2M' in a shell); the budget at --price."
-    ),
-]
-PrecisionOpt = Annotated[
-    Optional[str],
-    typer.Option("--precision", help="Training precision: bf16 (default), fp8 or fp4; its dense peak."),
-]
-InferenceTokensOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--inference-tokens", help="Tokens to serve: the inference-aware model and its serving cost (2N per token)."
-    ),
-]
-ObjectiveOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--objective", help="With --inference-tokens: minimise total 'flops' (default) or total 'cost' (dollars)."
-    ),
-]
-TargetLossOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--target-loss",
-        help="Quality as a loss instead of a budget (with --inference-tokens): the inference-aware model reaching it.",
-    ),
-]
-CiOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--ci",
-        help="Interval level, e.g. 0.8 or 80%: ranges on N, D, loss, learning rate, batch and cost from the law's bootstrap (epoch, or a law fitted with --bootstrap).",
-    ),
-]
-UniqueTokensOpt = Annotated[
-    Optional[str],
-    typer.Option("--unique-tokens", help="Unique training tokens available: plan epochs with Muennighoff et al. 2023."),
-]
-ParamsOpt = Annotated[Optional[str], typer.Option("--params", help="Judge a fixed choice: parameters (with --tokens).")]
-TokensOpt = Annotated[
-    Optional[str], typer.Option("--tokens", help="Judge a fixed choice: training tokens (with --params).")
-]
-MoeOpt = Annotated[bool, typer.Option("--moe", help="Plan a fine-grained mixture of experts (Krajewski et al. 2024).")]
-GranularityOpt = Annotated[
-    Optional[float], typer.Option("--granularity", help="MoE granularity G >= 1 (default: the optimum).")
-]
-ExpansionOpt = Annotated[
-    Optional[int], typer.Option("--expansion", help="MoE expansion rate E, 64 or 16 (total/active expert size).")
-]
-HfuOpt = Annotated[
-    Optional[str],
-    typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu (counts recomputed work)."),
-]
-RecomputeOpt = Annotated[
-    Optional[str],
-    typer.Option("--recompute", help="Activation recompute: none, selective or full (HFU beside MFU; memory)."),
-]
-ZeroOpt = Annotated[Optional[int], typer.Option("--zero", help="ZeRO stage 0-3 for the memory model (default 1).")]
-MicroBatchOpt = Annotated[
-    Optional[int],
-    typer.Option("--micro-batch", help="Sequences per device per micro-batch, for the memory model (default 1)."),
-]
-HardwareFileOpt = Annotated[
-    Optional[str],
-    typer.Option("--hardware-file", help="A YAML file of presets adding to or overriding the bundled ones."),
-]
-ServeBitsOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--serve-bits", help="Weight bits to serve at (8, 4, 3): the quantization penalty of the trained model."
-    ),
-]
-TotalParamsOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--total-params", help="A given MoE (with --moe, --active-params, --tokens): all parameters, e.g. 671B."
-    ),
-]
-ActiveParamsOpt = Annotated[
-    Optional[str],
-    typer.Option("--active-params", help="A given MoE: the parameters a token passes through, e.g. 37B."),
-]
 
 
 def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
@@ -461,30 +362,16 @@ def _emit_result(result, fmt) -> None:
         emit_plans(out, fmt, [result])
 
 
-def _precision(value: str | None) -> str:
-    if value is None:
-        return "bf16"
-    choice = value.strip().lower()
-    if choice not in ("bf16", "fp8", "fp4"):
-        raise ScaleplanError(f"--precision must be one of bf16, fp8, fp4, got {value!r}")
-    return choice
-
-
 def _points(points: int) -> int:
-    if not 2 <= points <= limits.MAX_ROWS:
-        raise ScaleplanError(f"--points must be from 2 to {limits.MAX_ROWS:,}, got {points:,}")
+    if not 2 <= points <= limits.MAX_OUTPUT_ROWS:
+        raise ScaleplanError(f"--points must be from 2 to {limits.MAX_OUTPUT_ROWS:,}, got {points:,}")
     return points
 
 
-def _check_sizes(**values) -> None:
-    """Shape and context pins: positive whole numbers under the caps of scaleplan.limits."""
-    for key, value in values.items():
-        if value is None:
-            continue
-        flag = "--" + key.replace("_", "-")
-        cap = limits.MAX_CONTEXT if key == "context" else limits.MAX_SHAPE
-        if value < 1 or value > cap:
-            raise ScaleplanError(f"{flag} must be a whole number from 1 to {cap:,}, got {value:,}")
+def _sizes(**values) -> list[int | None]:
+    """Shape and context sizes by their one parser (scaleplan.fields): whole numbers under the caps of
+    scaleplan.limits; None stays None."""
+    return [fields.optional(key, value) for key, value in values.items()]
 
 
 @app.command()
@@ -505,7 +392,7 @@ def compare(
     Example: scaleplan compare chinchilla kaplan --flops 1e21
     Example: scaleplan compare epoch chinchilla kaplan porian deepseek --flops 1e18..1e25 --points 8
     """
-    budgets = parse_budgets(flops, "--flops", _points(points), max_values=limits.MAX_ROWS)
+    budgets = parse_budgets(flops, "--flops", _points(points), max_values=limits.MAX_OUTPUT_ROWS)
     limits.check_rows(budgets.size * len(law_names), f"{len(law_names)} law(s) x {budgets.size} budget(s)")
     for name in law_names:
         limits.check_flops(budgets, "--flops", laws_mod.get(name))
@@ -726,18 +613,20 @@ def _plotter(path: str | None, inputs=(), force: bool = False):
     return plot
 
 
-def _model_size(value, flag: str) -> float | None:
+def _model_size(value, key: str = "params") -> float | None:
     """A parameter count from a flag, inside scaleplan's limits (None when not given)."""
     if value is None:
         return None
-    return limits.check_model(parse_count(value, flag), what=flag)[0]
+    x = fields.parse("params", value, f"<{key}>")
+    limits.check_params(x, f"<{key}>")
+    return x
 
 
-def _flops(value, flag: str = "--flops") -> float | None:
+def _flops(value) -> float | None:
     """A FLOP budget from a flag, inside scaleplan's limits for the default law (None when not given)."""
     if value is None:
         return None
-    return float(limits.check_flops(parse_flops(value, flag), flag, laws_mod.DEFAULT_LAW))
+    return float(limits.check_flops(fields.parse("flops", value), "<flops>", laws_mod.DEFAULT_LAW))
 
 
 def _recipe():
@@ -748,13 +637,11 @@ def _recipe():
 
 @app.command()
 def vocab(
-    params: Annotated[Optional[str], typer.Option("--params", help="Total parameters, e.g. 70e9 or 7B.")] = None,
+    params: Annotated[Optional[str], option("params", help="Total parameters, e.g. 70e9 or 7B.")] = None,
     non_vocab_params: Annotated[
         Optional[str], typer.Option("--non-vocab-params", help="Non-vocabulary parameters (Tao et al.'s N_nv).")
     ] = None,
-    flops: Annotated[
-        Optional[str], typer.Option("--flops", help="Training FLOPs (Tao et al.'s IsoFLOP approach).")
-    ] = None,
+    flops: Annotated[Optional[str], option("flops", help="Training FLOPs (Tao et al.'s IsoFLOP approach).")] = None,
     d_model: DModelOpt = None,
     fmt: FormatOpt = Format.table,
 ):
@@ -766,12 +653,12 @@ def vocab(
     given = [x for x in (params, non_vocab_params, flops) if x is not None]
     if len(given) != 1:
         raise ScaleplanError("give one of --params, --non-vocab-params or --flops")
-    _check_sizes(d_model=d_model)
+    (width,) = _sizes(d_model=d_model)
     result = _recipe().optimal_vocab(
-        non_vocab_params=_model_size(non_vocab_params, "--non-vocab-params"),
+        non_vocab_params=_model_size(non_vocab_params, "non_vocab_params"),
         flops=_flops(flops),
-        params_total=_model_size(params, "--params"),
-        d_model=d_model,
+        params_total=_model_size(params),
+        d_model=width,
     )
     _warn(result.warnings)
     from .render import emit_vocab
@@ -781,11 +668,9 @@ def vocab(
 
 @app.command()
 def hparams(
-    params: Annotated[Optional[str], typer.Option("--params", help="Total parameters, e.g. 7B.")] = None,
-    tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
-    flops: Annotated[
-        Optional[str], typer.Option("--flops", help="Training FLOPs (DeepSeek's laws use compute).")
-    ] = None,
+    params: Annotated[Optional[str], option("params", help="Total parameters, e.g. 7B.")] = None,
+    tokens: Annotated[Optional[str], option("tokens", help="Training tokens, e.g. 2T.")] = None,
+    flops: Annotated[Optional[str], option("flops", help="Training FLOPs (DeepSeek's laws use compute).")] = None,
     loss: Annotated[
         Optional[float], typer.Option("--loss", help="Predicted loss in nats, for Kaplan's critical batch.")
     ] = None,
@@ -804,20 +689,18 @@ def hparams(
     Example: scaleplan hparams --flops 1e21 --law deepseek
     """
     rec = _recipe()
-    _check_sizes(context=context)
+    (ctx,) = _sizes(context=context)
     if loss is not None and not (math.isfinite(loss) and 0.1 <= loss <= 20):
         # ln(1e6) = 13.8 nats is the loss of guessing uniformly over a million-token vocabulary; published
         # language-model losses stay above 1 nat
         raise ScaleplanError(f"--loss must be a positive number of nats from 0.1 to 20, got {loss:g}")
-    if tokens is not None and parse_count(tokens, "--tokens") > limits.MAX_TOKENS:
-        raise ScaleplanError(f"--tokens: {tokens} is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)})")
     rows_ = rec.hyperparameters(
-        params=_model_size(params, "--params"),
-        tokens=None if tokens is None else parse_count(tokens, "--tokens"),
+        params=_model_size(params),
+        tokens=fields.optional("tokens", tokens),
         flops=_flops(flops),
         loss=loss,
         law=law,
-        context=context or rec.constants()["conventions"]["context"],
+        context=ctx or DEFAULT_CONTEXT,
     )
     _warn(w for row in rows_ for w in row.warnings)
     from .render import emit_hparams
@@ -835,16 +718,18 @@ def flops(
     head_dim: Annotated[
         Optional[int], typer.Option("--head-dim", help="Per-head width (default d_model / heads).")
     ] = None,
-    context: Annotated[int, typer.Option("--context", help="Sequence length.")] = 2048,
+    context: ContextOpt = None,
     fmt: FormatOpt = Format.table,
 ):
     """Training FLOPs per token of a network, counted as in Chinchilla's Appendix F, next to 6N.
 
     Example: scaleplan flops --layers 80 --d-model 8192 --heads 64 --d-ff 32768 --vocab 32000 --context 2048
     """
-    _check_sizes(
-        layers=layers, d_model=d_model, heads=heads, vocab=vocab, d_ff=d_ff, head_dim=head_dim, context=context
-    )
+    given = {"--layers": layers, "--d-model": d_model, "--heads": heads, "--vocab": vocab}
+    for flag, size in {**given, "--d-ff": d_ff, "--head-dim": head_dim}.items():
+        if size is not None:  # sizes of a given network, not pins of a designed one
+            fields.whole(size, flag, 1, limits.MAX_SHAPE)
+    seq: int = fields.optional("context", context) or DEFAULT_CONTEXT
     rec = _recipe()
     if head_dim is None:
         if heads <= 0 or d_model % heads:
@@ -856,7 +741,7 @@ def flops(
         heads=heads,
         head_dim=head_dim,
         d_ff=4 * d_model if d_ff is None else d_ff,
-        context=context,
+        context=seq,
         vocab=vocab,
     )
     from .render import emit_flops
@@ -911,12 +796,7 @@ BatchCapOpt = Annotated[
 
 
 def _whole_flag(value, flag: str, lo: int, hi: int) -> int | None:
-    if value is None:
-        return None
-    x = parse_quantity(value, flag)
-    if x != math.floor(x) or not lo <= x <= hi:
-        raise ScaleplanError(f"{flag} must be a whole number from {lo:,} to {hi:,}, got {value!r}")
-    return int(x)
+    return None if value is None else fields.whole(value, flag, lo, hi)
 
 
 def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context, law):
@@ -1065,9 +945,9 @@ def serve(
         raise ScaleplanError(f"--price given {len(prices)} times for {len(chips)} --hardware; give one, or one each")
     if len(chips) > 8 or len(serve_bits or []) > 15:
         raise ScaleplanError("compare at most 8 --hardware and 15 --serve-bits at once")
-    bits_list = [_whole_flag(b, "--serve-bits", 2, 16) for b in serve_bits or ["16"]]
+    bits_list = [fields.parse("serve_bits", b) for b in serve_bits or ["16"]]
     kw = dict(
-        kv_bits=_whole_flag(kv_bits, "--kv-bits", 2, 16),
+        kv_bits=fields.whole(kv_bits, "<kv_bits>", *limits.SERVE_BITS) if kv_bits is not None else None,
         precision=serve_precision,
         prompt_tokens=_whole_flag(prompt_tokens, "--prompt-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
         output_tokens=_whole_flag(output_tokens, "--output-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
@@ -1124,15 +1004,13 @@ def inference_aware_cmd(
         ),
     ],
     flops: Annotated[
-        Optional[str], typer.Option("--flops", help="Quality = the loss of the compute-optimal model at this budget.")
+        Optional[str], option("flops", help="Quality = the loss of the compute-optimal model at this budget.")
     ] = None,
     target_loss: Annotated[
-        Optional[str], typer.Option("--target-loss", help="Quality as a loss (the paper's formulation).")
+        Optional[str], option("target_loss", help="Quality as a loss (the paper's formulation).")
     ] = None,
     law: LawOpt = None,
-    objective: Annotated[
-        str, typer.Option("--objective", help="Minimise total 'flops' or total 'cost' (dollars).")
-    ] = "flops",
+    objective: ObjectiveOpt = None,
     hardware: HardwareOpt = None,
     mfu: MfuOpt = None,
     price: PriceOpt = None,
@@ -1161,23 +1039,12 @@ def inference_aware_cmd(
     ] = None,
     context: Annotated[
         Optional[str],
-        typer.Option(
-            "--context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1)."
-        ),
+        option("context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1)."),
     ] = None,
     points: Annotated[int, typer.Option("--points", help="Demands per range, log-spaced.")] = 8,
-    precision: Annotated[
-        Optional[str],
-        typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (the preset's dense peak at it)."),
-    ] = None,
+    precision: PrecisionOpt = None,
     hardware_file: HardwareFileOpt = None,
-    serve_bits: Annotated[
-        Optional[float],
-        typer.Option(
-            "--serve-bits",
-            help="Weight bits to serve at (8, 4, 3): the quantization penalty and where it erases the gain.",
-        ),
-    ] = None,
+    serve_bits: ServeBitsOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -1195,7 +1062,7 @@ def inference_aware_cmd(
         "--inference-tokens",
         _points(points),
         allow_zero=True,
-        max_values=limits.MAX_ROWS,
+        max_values=limits.MAX_OUTPUT_ROWS,
         flops=False,
     )
     if tokens.max() > limits.MAX_TOKENS:
@@ -1204,28 +1071,27 @@ def inference_aware_cmd(
             f"{fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
     law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
-    budget = None
-    if flops is not None:
-        budget = float(limits.check_flops(parse_flops(flops, "--flops"), "--flops", law_obj))
-    loss = Budget.from_mapping({"target_loss": target_loss}, flags=True).target_loss  # the budget files' parser
-    if context is not None:
-        ctx = parse_positive(context, "--context")
-        if ctx > limits.MAX_CONTEXT:
-            raise ScaleplanError(f"--context must be at most {limits.MAX_CONTEXT:,}, got {context}")
+    budget = fields.optional("flops", flops)
+    if budget is not None:
+        limits.check_flops(budget, "<flops>", law_obj)
+    loss = fields.optional("target_loss", target_loss)
+    ctx = fields.optional("context", context)
+    bits = fields.optional("serve_bits", serve_bits)
+    train_precision = fields.optional("precision", precision) or "bf16"
     plotter = _plotter(plot, force=force)
     fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)
     costs = inference.serving_costs(
         hardware,
-        fraction(mfu, "--mfu"),
-        None if price is None else parse_positive(price, "--price"),
+        fields.optional("mfu", mfu),
+        fields.optional("price", price),
         inference_hardware,
         None if inference_price is None else parse_positive(inference_price, "--inference-price"),
         fraction(prefill_mfu, "--prefill-mfu"),
         fraction(decode_mfu, "--decode-mfu"),
         fraction(prompt_share, "--prompt-share", False),
         inference_bits,
-        peak_flops=None if peak_flops is None else parse_positive(peak_flops, "--peak-flops"),
-        precision=_precision(precision),
+        peak_flops=fields.optional("peak_flops", peak_flops),
+        precision=train_precision,
         hardware_file=hardware_file,
     )
     plan = inference.inference_aware(
@@ -1233,8 +1099,8 @@ def inference_aware_cmd(
         flops=budget,
         target_loss=loss,
         law=law_obj,
-        objective=objective,
-        context=None if context is None else parse_positive(context, "--context"),
+        objective=fields.optional("objective", objective) or "flops",
+        context=ctx,
         costs=costs,
     )
     break_even = inference.describe_break_even(plan)
@@ -1244,14 +1110,7 @@ def inference_aware_cmd(
     else:  # one demand: the recommended model in full, its recipe and cost, after the comparison
         from .allocate import recommended_plan
 
-        if serve_bits is not None and not (math.isfinite(serve_bits) and 2 <= serve_bits <= 16):
-            raise ScaleplanError(f"--serve-bits must be from 2 to 16 bits, got {serve_bits:g}")
-        recommended = recommended_plan(
-            plan,
-            context=None if context is None else int(parse_positive(context, "--context")),
-            serve_bits=serve_bits,
-            precision=_precision(precision),
-        )
+        recommended = recommended_plan(plan, context=ctx, serve_bits=bits, precision=train_precision)
         _warn(recommended.warnings)
         if fmt in (Format.json, Format.csv):
             emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
@@ -1549,8 +1408,8 @@ def sweep(
     target = float(limits.check_flops(parse_flops(target_flops, "--target-flops"), "--target-flops", law_obj))
     spend = float(limits.check_flops(parse_flops(budget_flops, "--budget-flops"), "--budget-flops", law_obj))
     for flag, value in (("--levels", levels), ("--sizes", sizes)):
-        if not 1 <= value <= limits.MAX_ROWS:
-            raise ScaleplanError(f"{flag} must be a whole number from 1 to {limits.MAX_ROWS:,}, got {value:,}")
+        if not 1 <= value <= limits.MAX_OUTPUT_ROWS:
+            raise ScaleplanError(f"{flag} must be a whole number from 1 to {limits.MAX_OUTPUT_ROWS:,}, got {value:,}")
     limits.check_rows(levels * sizes, f"--levels {levels} x --sizes {sizes}")
     law_inputs = [law_obj.source] if str(law_obj.source).endswith((".yaml", ".yml")) else []
     if output is not None:
@@ -1573,28 +1432,16 @@ def sweep(
 # scaleplan precision: training precision for a budget (Sun, Kumar); serving bits for a trained model (Ouyang)
 
 
-def _capped(value: str, flag: str, cap: float) -> float:
-    x = parse_positive(value, flag)
-    if x > cap:
-        raise ScaleplanError(f"{flag} must be at most {cap:g}, got {value}")
-    return x
-
-
 @app.command("precision")
 def precision_cmd(
     flops: Annotated[
-        Optional[str],
-        typer.Option("--flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D."),
+        Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
     ] = None,
     params: Annotated[
         Optional[str],
-        typer.Option(
-            "--params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."
-        ),
+        option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
     ] = None,
-    tokens: Annotated[
-        Optional[str], typer.Option("--tokens", help="The model's training tokens (with --params).")
-    ] = None,
+    tokens: Annotated[Optional[str], option("tokens", help="The model's training tokens (with --params).")] = None,
     train: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -1616,8 +1463,8 @@ def precision_cmd(
         ),
     ] = None,
     serve_bits: Annotated[
-        Optional[list[float]],
-        typer.Option("--serve-bits", help="Weight bits to serve the trained model at (repeat; default 8 4 3 2)."),
+        Optional[list[str]],
+        option("serve_bits", help="Weight bits to serve the trained model at, 2 to 16 (repeat; default 8 4 3 2)."),
     ] = None,
     plot: Annotated[
         Optional[str],
@@ -1644,9 +1491,7 @@ def precision_cmd(
         raise ScaleplanError("give --flops (a budget), or --params and --tokens (a model)")
     if block_size is not None and not 2 <= block_size <= prec.MAX_BLOCK:
         raise ScaleplanError(f"--block-size must be from 2 to {prec.MAX_BLOCK:g}, got {block_size}")
-    for b in serve_bits or ():
-        if not 1 <= b <= prec.BITS_RANGE[1]:
-            raise ScaleplanError(f"--serve-bits must be from 1 to {prec.BITS_RANGE[1]}, got {b:g}")
+    bits = [fields.parse("serve_bits", b) for b in serve_bits or ()]
     names = list(train or ("bf16", "fp8", "fp6", "fp4"))
     choices = list(hardware_precision or ("bf16", "fp8", "fp4"))
     if max(len(names), len(choices), len(serve_bits or ())) > 16:
@@ -1657,14 +1502,7 @@ def precision_cmd(
                 prec.parse_format(name, block_size)
             except ScaleplanError as exc:
                 raise ScaleplanError(f"{flag}: {exc.template}") from None
-    n = None if params is None else _capped(params, "--params", prec.MAX_PARAMS)
-    d = None if tokens is None else _capped(tokens, "--tokens", prec.MAX_TOKENS)
-    c = None if flops is None else _capped(flops, "--flops", prec.MAX_FLOPS)
-    if n is not None:
-        limits.check_model(parse_count(params, "--params"), what="--params")
-        parse_count(tokens, "--tokens")
-    if c is not None:
-        limits.check_flops(parse_flops(flops, "--flops"), "--flops", laws_mod.DEFAULT_LAW)
+    n, d, c = _model_size(params), fields.optional("tokens", tokens), _flops(flops)
     if plot is not None:
         _plotter(plot, force=force)  # matplotlib present and the path writable, before any work
     report = prec.precision_report(
@@ -1673,7 +1511,7 @@ def precision_cmd(
         tokens=d,
         block_size=block_size,
         formats=names,
-        serve_bits=tuple(serve_bits or (8, 4, 3, 2)),
+        serve_bits=tuple(bits or (8, 4, 3, 2)),
         choices=choices,
     )
     _warn(report.warnings)
@@ -1691,55 +1529,37 @@ def precision_cmd(
 
 @app.command()
 def cluster(
-    params: Annotated[
-        Optional[str], typer.Option("--params", help="Total parameters (all experts for MoE), e.g. 70B.")
-    ] = None,
-    tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T.")] = None,
+    params: Annotated[Optional[str], option("params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
+    tokens: Annotated[Optional[str], option("tokens", help="Training tokens, e.g. 2T.")] = None,
     flops: Annotated[
-        Optional[str], typer.Option("--flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
+        Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
     ] = None,
     active_params: Annotated[
         Optional[str],
-        typer.Option(
-            "--active-params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."
-        ),
+        option("active_params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."),
     ] = None,
     hardware: HardwareOpt = None,
-    hardware_file: Annotated[
-        Optional[str],
-        typer.Option(
-            "--hardware-file",
-            help="YAML presets adding to or overriding the bundled ones (default: scaleplan/hardware.yaml in $XDG_CONFIG_HOME, if present).",
-        ),
-    ] = None,
+    hardware_file: HardwareFileOpt = None,
     peak_flops: PeakOpt = None,
     gpus: GpusOpt = None,
     days: Annotated[
-        Optional[str], typer.Option("--days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
+        Optional[str], option("days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
     ] = None,
     dollars: Annotated[
-        Optional[str], typer.Option("--dollars", help="Money at --price: answers the MFU the plan needs.")
+        Optional[str], option("dollars", help="Money at --price: answers the MFU the plan needs.")
     ] = None,
     price: PriceOpt = None,
     mfu: MfuOpt = None,
-    hfu: Annotated[
-        Optional[str], typer.Option("--hfu", help="Hardware FLOPs utilisation in (0, 1], instead of --mfu.")
-    ] = None,
-    precision: Annotated[
-        str, typer.Option("--precision", help="Training precision: bf16, fp8 or fp4 (its dense peak).")
-    ] = "bf16",
-    recompute: Annotated[
-        str, typer.Option("--recompute", help="Activation recompute: none, selective or full.")
-    ] = "none",
-    zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 (data-parallel sharding of model states).")] = 1,
-    micro_batch: Annotated[int, typer.Option("--micro-batch", help="Sequences per device per micro-batch.")] = 1,
+    hfu: HfuOpt = None,
+    precision: PrecisionOpt = None,
+    recompute: RecomputeOpt = None,
+    zero: ZeroOpt = None,
+    micro_batch: MicroBatchOpt = None,
     context: ContextOpt = None,
     flash: Annotated[bool, typer.Option("--flash/--no-flash", help="Flash attention (no s x s scores stored).")] = True,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
-    heads: Annotated[
-        Optional[int], typer.Option("--heads", help="Pin the attention heads (tensor parallelism must divide them).")
-    ] = None,
+    heads: HeadsOpt = None,
     pue: Annotated[
         Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
     ] = None,
@@ -1778,15 +1598,11 @@ def cluster(
     def pos(value, flag):
         return None if value is None else parse_positive(value, flag)
 
-    _check_sizes(context=context, layers=layers, d_model=d_model, heads=heads)
-    if params is not None:
-        limits.check_model(parse_count(params, "--params"), what="--params")
-    if tokens is not None and parse_count(tokens, "--tokens") > limits.MAX_TOKENS:
-        raise ScaleplanError(f"--tokens: {tokens} is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)})")
-    if active_params is not None:
-        parse_count(active_params, "--active-params")
-    if flops is not None:
-        limits.check_flops(parse_flops(flops, "--flops"), "--flops")
+    opt = fields.optional
+    ctx, n_layers, width, n_heads = _sizes(context=context, layers=layers, d_model=d_model, heads=heads)
+    n = _model_size(params)
+    n_active = _model_size(active_params, "active_params")
+    budget_flops = opt("flops", flops)
 
     owned = None
     if age and gpu_price is None and chip_price is None:
@@ -1797,30 +1613,29 @@ def cluster(
             chip_price=pos(chip_price, "--chip-price"),
             age_years=age,
         )
-    gpus_n = pos(gpus, "--gpus")
     result = plan_cluster(
-        params=pos(params, "--params"),
-        tokens=pos(tokens, "--tokens"),
-        flops=pos(flops, "--flops"),
-        active_params=pos(active_params, "--active-params"),
+        params=n,
+        tokens=opt("tokens", tokens),
+        flops=budget_flops,
+        active_params=n_active,
         hardware=hardware,
         hardware_file=hardware_file,
-        peak_flops=pos(peak_flops, "--peak-flops"),
-        gpus=gpus_n,
-        days=pos(days, "--days"),
-        dollars=pos(dollars, "--dollars"),
-        price=pos(price, "--price"),
-        mfu=None if mfu is None else parse_fraction(mfu, "--mfu"),
-        hfu=None if hfu is None else parse_fraction(hfu, "--hfu"),
-        precision=precision,
-        recompute=recompute.strip().lower(),
-        zero=zero,
-        micro_batch=micro_batch,
-        context=context or 2048,
+        peak_flops=opt("peak_flops", peak_flops),
+        gpus=opt("gpus", gpus),
+        days=opt("days", days),
+        dollars=opt("dollars", dollars),
+        price=opt("price", price),
+        mfu=opt("mfu", mfu),
+        hfu=opt("hfu", hfu),
+        precision=opt("precision", precision) or "bf16",
+        recompute=opt("recompute", recompute) or "none",
+        zero=1 if zero is None else opt("zero", zero),
+        micro_batch=opt("micro_batch", micro_batch) or 1,
+        context=ctx or DEFAULT_CONTEXT,
         flash=flash,
-        layers=layers,
-        d_model=d_model,
-        heads=heads,
+        layers=n_layers,
+        d_model=width,
+        heads=n_heads,
         energy=cost_mod.Energy(
             server_power_x=server_power,
             tdp_fraction=tdp_fraction,
@@ -1914,7 +1729,6 @@ def init(
 curve_app = typer.Typer(cls=_Group, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(curve_app, name="curve")
 
-MAX_ROWS = 10_000  # rows of any printed table
 MAX_OUTPUT_STEPS = 2_000_000  # rows of a per-step schedule file
 MAX_PREDICT_STEPS = 2_000_000  # steps of a predicted curve (several per-step arrays per schedule in memory)
 
@@ -2159,7 +1973,7 @@ def curve_predict(
     if not n_steps.is_integer() or n_steps > MAX_PREDICT_STEPS:
         raise ScaleplanError(f"--steps must be a whole number in 1..{MAX_PREDICT_STEPS:,}, got {steps}")
     n_steps = int(n_steps)
-    _whole_option(rows, "--rows", 2, MAX_ROWS)
+    _whole_option(rows, "--rows", 2, limits.MAX_PRINTED_ROWS)
     _whole_option(warmup, "--warmup", 0, n_steps - 1)
     inputs = [law_file] if law_file else []
     if output:

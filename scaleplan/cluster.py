@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import cost as cost_mod
+from . import fields
 from .errors import ScaleplanError
 from .values import plain
 
@@ -91,11 +92,9 @@ def plan_cluster(
             raise ScaleplanError("<active_params> needs <params> (the total, all experts) and <tokens>")
         if not 0 < active_params <= params:
             raise ScaleplanError(f"<active_params> must be in (0, <params>], got {active_params:g}")
-    if zero not in (0, 1, 2, 3):
-        raise ScaleplanError(f"<zero> must be 0, 1, 2 or 3, got {zero!r}")
-    for name, v in (("<gpus>", gpus), ("<micro_batch>", micro_batch), ("<context>", context)):
-        if v is not None and (int(v) != v or not 0 < v <= 10_000_000):
-            raise ScaleplanError(f"{name} must be a whole number from 1 to 10,000,000, got {v!r}")
+    zero = fields.parse("zero", zero)  # the one parser and cap of each, as flags and budget files have them
+    micro_batch, context = fields.parse("micro_batch", micro_batch), fields.parse("context", context)
+    gpus = fields.optional("gpus", gpus)
     if params is None and (layers is not None or d_model is not None or heads is not None):
         raise ScaleplanError("<layers>, <d_model> and <heads> pin the shape designed from <params>")
     gpus = None if gpus is None else int(gpus)
@@ -193,7 +192,7 @@ def plan_cluster(
     if peak_flops is not None:
         warnings.append(f"peak {peak_flops:.3g} FLOP/s given; memory, power and links are {hw.key}'s")
     layout = None
-    if spec is not None and hw.memory_gb is not None:
+    if spec is not None and hw.memory_bytes is not None:
         from . import memory
 
         layout = memory.plan_layout(

@@ -18,6 +18,8 @@ import numpy as np
 
 from . import _yaml
 from .errors import ScaleplanError
+from .fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
+from .fields import parse as parse_field
 from .values import check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
@@ -28,33 +30,39 @@ DEFAULT_GPUS = 1024
 HIGHEST_REPORTED_MFU = 0.552
 LOWEST_SENSIBLE_MFU = 0.10
 SECONDS_PER_HOUR = 3600.0
-PRECISIONS = ("bf16", "fp8", "fp4")
-RECOMPUTE = ("none", "selective", "full")
 GIB = 1024**3 / 1e9  # GB per GiB
 
 # hardware.yaml schema: figure fields must be present (a number, or null with a reason under `missing`)
 _FIGURES = ("peak_flops", "fp8_flops", "fp4_flops", "memory", "hbm_tb_s", "power_w", "scaleup_gb_s", "price_per_hour")
 _STRINGS = ("name", "source", "date", "status")
-_OPTIONAL_NUMBERS = ("int8_flops", "scaleup_devices", "server_power_x")
+_OPTIONAL_NUMBERS = ("int8_flops", "scaleup_devices", "server_power_x", "memory_bytes")
 _KEYS = (
     set(_FIGURES)
     | set(_STRINGS)
     | set(_OPTIONAL_NUMBERS)
-    | {"memory_unit", "kind", "price_source", "missing", "aliases"}
+    | {"memory_unit", "memory_source", "kind", "price_source", "missing", "aliases"}
 )
 _KINDS = ("gpu", "tpu", "asic")
 _UNITS = {"GB": 1.0, "GiB": GIB}
+# A device's reported bytes against its label: NVIDIA's "80 GB" reads 81,559 MiB (1.069x 80e9); a readout outside
+# this band is a typo (e.g. MiB given as bytes), not a different device
+_READOUT_OVER_LABEL = (0.9, 1.2)
 
 
 @dataclass(frozen=True)
 class Hardware:
-    """One accelerator. `peak_flops` is the dense BF16 peak (the training default); memory_gb is in 1e9 bytes."""
+    """One accelerator. `peak_flops` is the dense BF16 peak (the training default).
+
+    `memory_bytes` is the device memory as the device reports it (binary for every vendor: an H100 "80 GB" is
+    81,559 MiB = 85.52e9 B); `memory_vendor` is the vendor's label ("80 GB"), `memory_source` where the bytes were
+    read. Every part of scaleplan that needs device memory reads `memory_bytes`.
+    """
 
     key: str
     name: str
     peak_flops: float
     power_w: float | None
-    memory_gb: float | None
+    memory_bytes: float | None
     price_per_hour: float | None
     source: str
     fp8_flops: float | None = None
@@ -64,6 +72,7 @@ class Hardware:
     scaleup_gb_s: float | None = None
     scaleup_devices: int | None = None
     memory_vendor: str | None = None
+    memory_source: str | None = None
     kind: str = "gpu"
     server_power_x: float | None = None
     price_source: str | None = None
@@ -71,6 +80,11 @@ class Hardware:
     status: str | None = None
     missing: tuple[tuple[str, str], ...] = ()
     origin: str = "bundled"
+
+    @property
+    def memory_gb(self) -> float | None:
+        """Device memory in GB of 1e9 bytes (memory_bytes / 1e9), for display."""
+        return None if self.memory_bytes is None else self.memory_bytes / 1e9
 
     def why_missing(self, field: str) -> str:
         return dict(self.missing).get(field, "not given")
@@ -103,10 +117,7 @@ class Hardware:
 
 
 def check_precision(precision: str) -> str:
-    p = str(precision).strip().lower()
-    if p not in PRECISIONS:
-        raise ScaleplanError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return p
+    return parse_field("precision", precision)
 
 
 def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
@@ -148,6 +159,18 @@ def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
         raise ScaleplanError(
             f"{at}: memory_unit must be GB or GiB (as the vendor prints it), got {spec.get('memory_unit')!r}"
         )
+    if spec.get("memory_bytes") is not None:
+        if spec.get("memory") is None:
+            raise ScaleplanError(f"{at}: memory_bytes needs memory and memory_unit (the vendor's label) beside it")
+        label = float(spec["memory"]) * _UNITS[spec["memory_unit"]] * 1e9
+        lo, hi = _READOUT_OVER_LABEL
+        if not lo <= spec["memory_bytes"] / label <= hi:
+            raise ScaleplanError(
+                f"{at}: memory_bytes {spec['memory_bytes']!r} is not within {lo:g}-{hi:g}x the label "
+                f"{spec['memory']:g} {spec['memory_unit']} ({label:.4g} B): give the device's readout in bytes"
+            )
+    if spec.get("memory_source") is not None and not isinstance(spec["memory_source"], str):
+        raise ScaleplanError(f"{at}: memory_source must be a text (where the device's bytes were read)")
     if spec.get("kind", "gpu") not in _KINDS:
         raise ScaleplanError(f"{at}: kind must be one of {', '.join(_KINDS)}, got {spec.get('kind')!r}")
     if spec.get("scaleup_devices") is not None and int(spec["scaleup_devices"]) != spec["scaleup_devices"]:
@@ -168,7 +191,13 @@ def _build(key: str, spec: dict, origin: str) -> Hardware:
         name=spec["name"],
         peak_flops=float(spec["peak_flops"]),
         power_w=num(spec.get("power_w")),
-        memory_gb=None if mem is None else float(mem) * _UNITS[unit],
+        memory_bytes=(
+            None
+            if mem is None
+            else float(spec["memory_bytes"])
+            if spec.get("memory_bytes") is not None
+            else float(mem) * _UNITS[unit] * 1e9
+        ),
         price_per_hour=num(spec.get("price_per_hour")),
         source=spec["source"],
         fp8_flops=num(spec.get("fp8_flops")),
@@ -178,6 +207,10 @@ def _build(key: str, spec: dict, origin: str) -> Hardware:
         scaleup_gb_s=num(spec.get("scaleup_gb_s")),
         scaleup_devices=None if spec.get("scaleup_devices") is None else int(spec["scaleup_devices"]),
         memory_vendor=None if mem is None else f"{mem:g} {unit}",
+        memory_source=(
+            spec.get("memory_source")
+            or (None if mem is None or spec.get("memory_bytes") is not None else f"the label {mem:g} {unit}")
+        ),
         kind=spec.get("kind", "gpu"),
         server_power_x=num(spec.get("server_power_x")),
         price_source=spec.get("price_source"),
@@ -204,6 +237,9 @@ def _table(
             old.pop("missing", None)
             if "price_per_hour" in spec and "price_source" not in spec:
                 old.pop("price_source", None)  # a new price needs its own source
+            if "memory" in spec and "memory_bytes" not in spec:
+                old.pop("memory_bytes", None)  # a new label without a readout: converted from the label
+                old.pop("memory_source", None)
             spec = {**old, **spec, "missing": {**missing, **(spec.get("missing") or {})}}
             for k in list(spec["missing"]):
                 if spec.get(k) is not None:
@@ -322,9 +358,7 @@ def recompute_ratio(recompute: str = "none", *, context=None, d_model=None, laye
     selective: Korthikanti et al. 2022 (arXiv 2205.05198) App. A, eq. 8 over eq. 7:
     (1 + s/(3h) + V/(12hL)) / (1 + s/(6h) + V/(12hL)); it needs the shape (context s, d_model h, layers L, vocab V).
     """
-    r = str(recompute).strip().lower()
-    if r not in RECOMPUTE:
-        raise ScaleplanError(f"recompute must be one of {', '.join(RECOMPUTE)}, got {recompute!r}")
+    r = parse_field("recompute", recompute)
     if r == "none":
         return 1.0
     if r == "full":

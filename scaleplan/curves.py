@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import ScaleplanError
 from .schedules import (  # noqa: F401 (re-exported)
     CONSTANT_FRACTION,
@@ -561,7 +562,6 @@ LOG_ALIASES = {
     "lr": ("lr", "learningrate", "lr0", "lrpg0", "lrgroup0", "learningrategroup0"),
     "loss": ("loss", "trainloss", "valloss", "evalloss", "validationloss", "lmloss", "value"),
 }
-MAX_LOG_ROWS = 5_000_000
 
 
 def _log_norm(name: str) -> str:
@@ -632,8 +632,10 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
     path = Path(path)
     state = _trainer_state(path) if path.suffix.lower() == ".json" else None
     header, recs = state if state is not None else _read_records(path, "training log")[:2]
-    if len(recs) > MAX_LOG_ROWS:
-        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {MAX_LOG_ROWS:,} are read (thin the log first)")
+    if len(recs) > limits.MAX_INPUT_ROWS:
+        raise ScaleplanError(
+            f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read (thin the log first)"
+        )
     chosen = {}
     for key in fields:
         col = _pick_column(path, header, key, columns.get(key))

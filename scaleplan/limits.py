@@ -32,12 +32,21 @@ CONTEXT_FLOPS_RATIO = 1.25
 MAX_EPOCHS = 100.0
 # Caps on what one command produces (rows of a table or file, resamples). Chosen so that every command answers in
 # a few seconds in every format on a 2-core machine; benchmarks/bench.py measures the worst cases.
-MAX_ROWS = 2000
+MAX_OUTPUT_ROWS = 2000  # rows a command produces (budgets x laws, demands, sweep runs)
+MAX_PRINTED_ROWS = 10_000  # rows of any printed table of a training curve (`curve predict --rows`)
+MAX_INPUT_ROWS = 5_000_000  # rows read from one runs or checkpoints file
 MAX_BOOTSTRAP = 100_000
 MAX_SCENARIOS = 200  # plan FILE: ~2.5 s for 200 serving scenarios in any format
 MAX_REPORT_SCENARIOS = 12  # plan FILE --report: up to ~25 figures at ~0.5 s each
 # 2^24 tokens: above the longest context any published model claims (10M, Llama 4 Scout, 2025).
 MAX_CONTEXT = 2**24
+# More sequences per device per micro-batch than any memory holds at a useful context (2^16).
+MAX_MICRO_BATCH = 65_536
+# Ten million accelerators: ~100x the largest cluster announced (xAI Colossus, 200K GPUs, 2025).
+MAX_GPUS = 10_000_000
+# Weight bits a model is served at: 2 (the fewest Ouyang et al. 2024 and Kumar et al. 2024 quantize to) to 16
+# (unquantized bf16 weights).
+SERVE_BITS = (2, 16)
 MAX_SHAPE = 1_000_000  # layers, width, heads, d_ff, vocabulary: a million of any is a typo
 # A designed shape: at most 1,000 layers (Llama 3 405B has 126, Dubey et al. 2024 arXiv:2407.21783 Table 3; PaLM
 # 540B 118, arXiv:2204.02311 Table 1), and a pinned width of at least one attention head of 64 (the smallest head
@@ -101,9 +110,10 @@ def check_params(params, what: str = "params") -> None:
 
 
 def check_rows(n: int, what: str) -> None:
-    if n > MAX_ROWS:
+    if n > MAX_OUTPUT_ROWS:
         raise ScaleplanError(
-            f"{what} would give {n:,} rows; the limit is {MAX_ROWS:,} (ask for fewer points or split the question)"
+            f"{what} would give {n:,} rows; the limit is {MAX_OUTPUT_ROWS:,} "
+            "(ask for fewer points or split the question)"
         )
 
 

@@ -9,8 +9,10 @@ Activations: Korthikanti et al. 2022 (arXiv 2205.05198) sec. 4 and Table 2, byte
 micro-batch b, width h, heads a: s·b·h·(34 + 5·a·s/h) without parallelism, where 34 = attention 11 + MLP 19 +
 layer norms 4 and 5as/h is the attention-score term. Tensor parallelism divides all but 10 of the 34 by t (all of it
 with sequence parallelism) and the score term by t; selective recompute drops the score term; full recompute keeps
-only the layer input, 2·s·b·h (÷ t with sequence parallelism). Under the 1F1B pipeline schedule the first stage
-holds L layers' worth (p micro-batches × L/p layers, eq. 5), whatever p is.
+only the layer input, 2·s·b·h per layer whatever the tensor and sequence parallelism (Table 2's last row; sec. 5 sets
+aside the variant that splits the stored input over t, so at TP 8 the full-recompute memory is 8x the split one's).
+Under the 1F1B pipeline schedule the first stage holds L layers' worth (p micro-batches × L/p layers, eq. 5),
+whatever p is.
 
 Assumptions (stated in every result, used consistently):
 - flash attention (default on) never stores the s × s scores: it removes the 5as/h term, as selective recompute does;
@@ -19,7 +21,8 @@ Assumptions (stated in every result, used consistently):
   are stored: 19 at d_ff = 8h/3); dropout masks (1 byte) are counted as Korthikanti does;
 - full recompute also needs one layer's activations as working memory while it recomputes;
 - the embedding, the logits and the pipeline's extra stage memory are not counted (under 0.01% for 22B, sec. 4.2.3);
-- 10% of each device's memory is reserved (framework, communication buffers, fragmentation);
+- 10% of each device's memory is reserved (framework, communication buffers, fragmentation), taken from the bytes the
+  device reports (Hardware.memory_bytes: an H100 "80 GB" is 81,559 MiB = 85.52e9 B, so 76.97e9 B are usable);
 - tensor parallelism stays within one node's scale-up domain and at most 8 (beyond that its all-reduces dominate);
 - a mixture of experts holds every expert: expert parameters (total − active unless given) are split over the
   expert-parallel group (by default the whole data-parallel group); activations follow the active shape.
@@ -44,7 +47,7 @@ ASSUMPTIONS = (
     "model states 2 + 2 + 12 bytes per parameter (mixed-precision Adam, ZeRO sec. 3.1), partitioned per ZeRO stage",
     "activations: Korthikanti et al. 2022 Table 2, 16-bit, with dropout masks; 1F1B: the first stage holds L layers",
     "flash attention removes the 5as/h score term; GQA and SwiGLU change the coefficients (see scaleplan.memory)",
-    "embedding and logits activations not counted; 10% of device memory reserved",
+    "embedding and logits activations not counted; 10% of the device's reported memory reserved",
     "tensor parallel within one node's scale-up domain, at most 8, dividing the heads",
 )
 
@@ -129,8 +132,8 @@ def activation_bytes_per_layer(
     t = np.asarray(tp, float)
     sp = (t > 1) if sequence_parallel is None else np.full(t.shape, bool(sequence_parallel))
     sbh = float(spec.context) * np.asarray(micro_batch, float) * spec.d_model
-    if recompute == "full":
-        return 2.0 * sbh / np.where(sp, t, 1.0)
+    if recompute == "full":  # Table 2: 2sbh, with or without sequence parallelism (sec. 5)
+        return 2.0 * sbh * np.ones_like(t)
     split, whole = spec.layer_coefficients()
     coef = np.where(sp, (split + whole) / t, whole + split / t)
     if recompute == "none" and not flash:
@@ -169,13 +172,19 @@ class DeviceMemory:
 
     def to_dict(self) -> dict:
         d = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in self.__dict__.items()}
-        return {**d, "devices": self.devices, "fits": self.fits, "shortfall_bytes": self.shortfall_bytes}
+        return {
+            **d,
+            "reserve_fraction": RESERVE_FRACTION,
+            "devices": self.devices,
+            "fits": self.fits,
+            "shortfall_bytes": self.shortfall_bytes,
+        }
 
 
 def _capacity(hw: Hardware) -> float:
-    if hw.memory_gb is None:
+    if hw.memory_bytes is None:
         raise ScaleplanError(f"{hw.key} has no memory figure ({hw.why_missing('memory')}); memory cannot be judged")
-    return hw.memory_gb * 1e9
+    return hw.memory_bytes
 
 
 def _grid(spec: ModelSpec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, sequence_parallel):

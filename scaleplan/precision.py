@@ -19,6 +19,7 @@ and D. Functions are vectorised over N and D (numpy broadcasting); results are f
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import re
@@ -26,14 +27,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _yaml
+from . import _yaml, fields, limits
 from .errors import ScaleplanError
 from .units import fmt_count
 from .values import Values, plain
 
-MAX_FLOPS = 1e35
-MAX_PARAMS = 1e15
-MAX_TOKENS = 1e18
+MAX_FLOPS = limits.MAX_FLOPS
+# Parameters and tokens a caller gives are capped where they enter (scaleplan.fields: the one cap of each, as in
+# every command); the laws' own fitted ranges give warnings, not refusals, so a model derived from a large budget
+# is judged as an extrapolation rather than refused.
+MAX_PARAMS = limits.MAX_PARAMS
+MAX_TOKENS = limits.MAX_TOKENS
 MAX_BLOCK = 2.0**24
 BITS_RANGE = (2, 32)
 
@@ -69,16 +73,22 @@ def _check(values, what: str, high: float, low: float = 0.0, inclusive_low: bool
     bad = ~np.isfinite(arr) | (arr < low if inclusive_low else arr <= low) | (arr > high)
     if bad.any():
         bound = f"at least {low:g}" if inclusive_low else ("positive" if low == 0 else f"above {low:g}")
-        raise ScaleplanError(f"{what} must be {bound} and at most {high:g}, got {arr[bad].flat[0]!r}")
+        cap = "" if high == math.inf else f" and at most {high:g}"
+        raise ScaleplanError(f"{what} must be {bound}{cap}, got {arr[bad].flat[0]!r}")
     return arr
 
 
+# True while a report judges the model it derived from a budget: that model is the law's, not a value a caller
+# typed, so it is not refused beyond the caps (the fitted-range warnings say it is an extrapolation).
+_DERIVED: contextvars.ContextVar[bool] = contextvars.ContextVar("_DERIVED", default=False)
+
+
 def _params(v, what="params"):
-    return _check(v, what, MAX_PARAMS)
+    return _check(v, what, math.inf if _DERIVED.get() else MAX_PARAMS)
 
 
 def _tokens(v, what="tokens"):
-    return _check(v, what, MAX_TOKENS)
+    return _check(v, what, math.inf if _DERIVED.get() else MAX_TOKENS)
 
 
 def _bits(v, what="bits", low=BITS_RANGE[0]):
@@ -736,11 +746,21 @@ def precision_report(
         raise ScaleplanError("give flops (a budget), or params and tokens (a model)")
     if params is not None and flops is not None:
         raise ScaleplanError("give flops, or params and tokens, not both")
-    n = None if params is None else float(_params(params))
-    d = None if tokens is None else float(_tokens(tokens))
+    n = None if params is None else float(fields.parse("params", params))
+    d = None if tokens is None else float(fields.parse("tokens", tokens))
+    serve_bits = tuple(fields.parse("serve_bits", b) for b in serve_bits)
     c = float(_check(flops if n is None or d is None else 6.0 * n * d, "flops", MAX_FLOPS))
     conv = constants()["sun"]["conventions"]
     block = float(conv["default_block"] if block_size is None else _block(block_size))
+    derived = _DERIVED.set(True)  # the inputs are checked: what follows judges models derived from them
+    try:
+        return _precision_report(c, n, d, block, formats, serve_bits, choices)
+    finally:
+        _DERIVED.reset(derived)
+
+
+def _precision_report(c, n, d, block, formats, serve_bits, choices) -> PrecisionReport:
+    conv = constants()["sun"]["conventions"]
     opt = cost_optimal_precision(c, block, choices)
     warnings = []
     training = []

@@ -410,6 +410,10 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
             f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
             + ("" if m.fits else f": does not fit, {m.shortfall_bytes / 1e9:,.1f} GB over"),
         ),
+        (
+            "device memory",
+            f"{m.capacity_bytes / 1e9:,.1f} GB as reported, {1 - m.usable_bytes / m.capacity_bytes:.0%} reserved",
+        ),
     ]
 
 
@@ -1034,6 +1038,7 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
     ]
     console.print()
     usable = (lp.fewest or lp.suggested).usable_bytes if (lp.fewest or lp.suggested) else 0.0
+    cap = (lp.fewest or lp.suggested).capacity_bytes if (lp.fewest or lp.suggested) else 0.0
     recompute = "no" if lp.recompute == "none" else lp.recompute
     emit_grid(
         console,
@@ -1042,7 +1047,8 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"],
         mrows,
         {},
-        f"{c.hardware}: {_gb(usable)} usable per device (10% reserved); {lp.note}.\n"
+        f"{c.hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
+        f"{1 - usable / cap if cap else 0.1:.0%} reserved); {lp.note}.\n"
         "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
         "Activations: Korthikanti et al. 2022 Table 2"
         + (", flash attention" if lp.flash else "")

@@ -8,7 +8,7 @@ from scaleplan.errors import ScaleplanError
 
 GIB = 1024**3 / 1e9
 
-# preset: (dense BF16, dense FP8 or None, dense FP4 or None) in TFLOP/s; HBM in GB (1e9 B); HBM TB/s; board W.
+# preset: (dense BF16, dense FP8 or None, dense FP4 or None) in TFLOP/s; HBM label in GB (1e9 B); HBM TB/s; board W.
 # Values from the vendor documents named in the reference table: NVIDIA datasheets halved from sparse (via
 # ml-engineering / glennklockwood), DGX B200 guide, MLPerf system files, ROCm mi300.md, Google TPU docs,
 # aws-neuron-sdk trainium2.rst, Intel Hot Chips 2024. None = not published / conflicting / no such path.
@@ -49,7 +49,8 @@ def test_preset_matches_reference_row(key):
                 hw.peak(precision)
         else:
             assert hw.peak(precision) == pytest.approx(want * 1e12, rel=1e-4)
-    assert hw.memory_gb == pytest.approx(mem_gb, rel=1e-6)
+    number, unit = hw.memory_vendor.split()  # the vendor's label; the device's own bytes: test_device_bytes_*
+    assert float(number) * {"GB": 1.0, "GiB": GIB}[unit] == pytest.approx(mem_gb, rel=1e-6)
     assert hw.hbm_tb_s == pytest.approx(tb_s, rel=1e-4)
     assert (hw.power_w is None) == (watts is None)
     if watts is not None:
@@ -60,6 +61,52 @@ def test_preset_matches_reference_row(key):
 def test_tpu_v5p_memory_is_gib():
     # Google: "HBM capacity per chip (GiB) 95"; JAX tpu_info encodes v5p as 103e9 bytes (96 GiB physical)
     assert cost.get_hardware("v5p").memory_gb == pytest.approx(102.0, abs=0.01)
+
+
+MIB = 2**20
+# Device memory as the device reports it (binary for every vendor), from public nvidia-smi / rocm-smi / hl-smi logs
+# (secondary for the exact readout: see hardware.yaml memory_source), with the vendor's label beside it.
+DEVICE_BYTES = {
+    "h100": (81_559 * MIB, "80 GB"),  # nvidia-smi "81559MiB", H100 80GB HBM3
+    "h800": (81_559 * MIB, "80 GB"),  # nvidia-smi "81559MiB", H800
+    "h100-pcie": (81_559 * MIB, "80 GB"),  # nvidia-smi "81559MiB", H100 PCIe
+    "h200": (143_771 * MIB, "141 GB"),  # nvidia-smi "143771MiB"
+    "b200": (183_359 * MIB, "180 GB"),  # nvidia-smi "183359MiB"
+    "gb200": (189_471 * MIB, "186 GB"),  # nvidia-smi "189471MiB"
+    "b300": (275_040 * MIB, "288 GB"),  # nvidia-smi "275040MiB", B300 SXM6 AC
+    "a100-80gb": (81_920 * MIB, "80 GB"),  # nvidia-smi "81920MiB", A100-SXM4-80GB
+    "a100-40gb": (40_960 * MIB, "40 GB"),  # nvidia-smi "40960MiB", A100-SXM4-40GB
+    "a800": (81_920 * MIB, "80 GB"),  # nvidia-smi "81920MiB", A800-SXM4-80GB
+    "mi300x": (205_822_885_888, "192 GiB"),  # rocm-smi "VRAM Total Memory (B): 205822885888"
+    "mi250x": (2 * 68_702_699_520, "128 GiB"),  # rocm-smi per GCD "68702699520", two GCDs per OAM
+    "gaudi3": (131_072 * MIB, "128 GB"),  # hl-smi "131072MiB", HL-325L
+    "tpu-v4": (32 * 2**30, "32 GiB"),  # Google prints GiB (JAX tpu_info 34.4e9 B)
+    "trainium2": (96 * 2**30, "96 GiB"),  # Neuron docs print GiB
+}
+
+
+@pytest.mark.parametrize("key", sorted(DEVICE_BYTES))
+def test_device_bytes_as_reported(key):
+    want, label = DEVICE_BYTES[key]
+    hw = cost.get_hardware(key)
+    assert hw.memory_bytes == want and hw.memory_vendor == label and hw.memory_source
+    assert hw.to_dict()["memory_bytes"] == want
+
+
+def test_nvidia_is_no_longer_smaller_than_its_label():
+    # the issue-22 bug: "80 GB" read as 80e9 bytes made an H100 ~6% smaller than the device (85.52e9 B)
+    assert cost.get_hardware("h100").memory_bytes / 80e9 == pytest.approx(1.069, abs=0.001)
+
+
+def test_user_label_without_readout_is_converted_and_a_bad_readout_refused(tmp_path):
+    f = tmp_path / "hw.yaml"
+    f.write_text("h100:\n  memory: 94\n  memory_unit: GB\n")
+    hw = cost.get_hardware("h100", hardware_file=f)
+    assert hw.memory_bytes == 94e9 and hw.memory_source == "the label 94 GB"
+    g = tmp_path / "bad.yaml"
+    g.write_text("h100:\n  memory_bytes: 81559\n")
+    with pytest.raises(ScaleplanError, match="memory_bytes 81559 is not within"):
+        cost.get_hardware("h100", hardware_file=g)
 
 
 def test_every_price_has_a_source_or_a_reason():
@@ -81,7 +128,7 @@ def test_published_prices():
 
 def test_peak_flops_keeps_the_other_figures():
     hw = cost.get_hardware(None, 1.5e15)
-    assert hw.peak() == 1.5e15 and hw.power_w == 700 and hw.memory_gb == 80
+    assert hw.peak() == 1.5e15 and hw.power_w == 700 and hw.memory_bytes == 81_559 * 2**20
     c = cost.training_cost(1e23, hw, 0.4, 2.0, 8)
     assert c.kwh is not None and c.kwh_facility is not None
 

@@ -48,6 +48,27 @@ def test_korthikanti_table2():
     assert per(sequence_parallel=False, recompute="selective") == pytest.approx(10 + 24 / t)
     assert per(sequence_parallel=True, recompute="selective") == pytest.approx(34 / t)
     assert per(tp=1, sequence_parallel=False, recompute="full") == pytest.approx(2)
+    # full recompute stores the layer input, 2sbh, at any t with or without sequence parallelism (Table 2's last row;
+    # sec. 5 sets aside splitting it over t): at TP 8, 2 and not 2/8
+    assert per(sequence_parallel=True, recompute="full") == pytest.approx(2)
+    assert per(sequence_parallel=False, recompute="full") == pytest.approx(2)
+
+
+def test_full_recompute_at_tp8_for_gpt3():
+    # Korthikanti Table 2 full recompute, GPT-3 175B (Table 3: a=96, h=12288, L=96, s=2048, TP 8), micro-batch 1:
+    # 2sbh x L = 2 x 2048 x 12288 x 96 = 4.83e9 bytes stored, plus one layer rebuilt in full (eq. 4 at t = 8 with
+    # sequence parallelism, flash off: (34 + 80) / 8 sbh) while its backward runs
+    r = M.device_memory(GPT3, cost.get_hardware("a100-80gb"), 8, 8, 1, recompute="full", flash=False)
+    sbh = 2048 * 12288
+    assert r.activation_bytes == pytest.approx(2 * sbh * 96 + (34 + 80) / 8 * sbh)
+
+
+def test_reserve_is_ten_percent_of_the_device_bytes():
+    # an H100 reports 81,559 MiB (nvidia-smi memory.total); 10% reserved leaves 76.97e9 bytes to plan with
+    r = M.device_memory(GPT3, cost.get_hardware("h100"), 8, 8, 1)
+    assert r.capacity_bytes == 81_559 * 2**20
+    assert r.usable_bytes == pytest.approx(0.9 * 81_559 * 2**20)
+    assert r.to_dict()["reserve_fraction"] == 0.10
 
 
 def test_selective_recompute_savings():

@@ -204,7 +204,7 @@ def test_a_plan_in_fp8_shows_suns_penalty_and_its_critical_data_size():
 def test_serving_bits_add_ouyangs_quantization_penalty():
     p = scaleplan.plan(flops=1e23, serve_bits=4)
     assert p.precision.serving_bits == 4 and p.precision.qid > 0
-    with pytest.raises(scaleplan.ScaleplanError, match="serve_bits must be from 2 to 16"):
+    with pytest.raises(scaleplan.ScaleplanError, match="serve_bits must be a whole number from 2 to 16"):
         scaleplan.plan(flops=1e23, serve_bits=1)
 
 

@@ -93,7 +93,7 @@ def test_tables_fit_80_columns():
         (["--flops", "1e40"], "--flops"),
         (["--params", "7B"], "--tokens"),
         (["--flops", "1e23", "--params", "7B", "--tokens", "1T"], "not both"),
-        (["--params", "1e16", "--tokens", "1T"], "--params"),
+        (["--params", "2e16", "--tokens", "1T"], "--params"),
         (["--params", "7B", "--tokens", "1e19"], "--tokens"),
         (["--flops", "1e23", "--train-precision", "int4"], "--train-precision"),
         (["--flops", "1e23", "--block-size", "1"], "--block-size"),
