@@ -31,16 +31,27 @@ MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", 
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
-# The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
+# The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
+# serving_model: fixed-mfu prices it as Sardana et al. 2024 do (prompt_share, decode_mfu, bits are theirs alone).
 INFERENCE_FIELDS = {
     "tokens": "tokens to serve (prompt + generated)",
-    "prompt_share": "fraction of served tokens that are prompt, in [0, 1]",
+    "serving_model": "roofline (default) or fixed-mfu (Sardana et al. 2024's 2N per token at fixed MFU)",
+    "prompt_tokens": "prompt tokens per request (roofline; default 70)",
+    "output_tokens": "output tokens per request (roofline; default 215)",
+    "kv_bits": "KV-cache bits, 2-16 (roofline; default: the served weight bits)",
+    "serve_precision": "serving compute format, bf16, fp8 or fp4 (roofline)",
+    "serve_tp": "serving tensor-parallel degree, a power of two (roofline)",
+    "latency": "latency target: server, interactive or a time per output token in ms (roofline)",
+    "bandwidth_fraction": "achievable share of HBM bandwidth, in (0, 1] (roofline; default 0.65)",
+    "memory_fraction": "usable share of device memory, in (0, 1] (roofline; default 0.9)",
+    "batch_cap": "largest engine batch in sequences (roofline; default 2048)",
+    "prompt_share": "fraction of served tokens that are prompt, in [0, 1] (fixed-mfu)",
     "prefill_mfu": "MFU of prefill, in (0, 1]",
-    "decode_mfu": "MFU of decoding, in (0, 1]",
+    "decode_mfu": "MFU of decoding, in (0, 1] (fixed-mfu)",
     "hardware": "serving hardware preset",
     "price": "dollars per serving GPU-hour",
-    "bits": "weight precision for serving, 16 or 8",
-    "context": "context length for attention FLOPs",
+    "bits": "weight precision for serving, 16 or 8 (fixed-mfu; the roofline takes serve_bits)",
+    "context": "context length for attention FLOPs (fixed-mfu)",
     "objective": "flops or cost",
 }
 
@@ -187,7 +198,9 @@ class Budget:
                 limits.check_model(spec["total_params"], self.tokens, what="<moe.total_params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
                 raise BudgetFieldError("moe", exc.template) from None
-            return replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            r = replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            moe_warnings = cost_mod.precision_warnings(r.mfu, r.precision, r.hardware, moe=True)
+            return replace(r, warnings=tuple(dict.fromkeys(r.warnings + tuple(moe_warnings))))
         if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
             implied = self.implied_utilisation()
             return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
@@ -219,7 +232,13 @@ class Budget:
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
-        mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
+        precision = self.precision or "bf16"
+        try:
+            hw.peak(precision)  # a clear error where the chip has no such path
+        except ScaleplanError as exc:
+            raise BudgetFieldError("precision", exc.template) from None
+        # the default MFU depends on the precision: published FP8 runs are ~1.34x BF16, not 2x (cost.default_mfu)
+        mfu = self.mfu if self.mfu is not None else cost_mod.default_mfu(precision, hw)
         if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
@@ -227,11 +246,6 @@ class Budget:
             # here, before any shape exists, it stands at 1
             recompute = self.recompute or "none"
             mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
-        precision = self.precision or "bf16"
-        try:
-            hw.peak(precision)  # a clear error where the chip has no such path
-        except ScaleplanError as exc:
-            raise BudgetFieldError("precision", exc.template) from None
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
             raise BudgetFieldError(
@@ -270,7 +284,8 @@ class Budget:
             mfu=mfu,
             price=price,
             gpus=gpus,
-            warnings=tuple(limits.mfu_warnings(mfu)),
+            warnings=tuple(limits.mfu_warnings(mfu))
+            + tuple(cost_mod.precision_warnings(mfu, precision, hw, moe=self.moe is not None)),
             precision=precision,
         )
 
@@ -493,7 +508,9 @@ def _parse_inference(raw, where: str) -> dict:
                 out[key] = _parse_field("hardware", value, label)
                 if key == "objective" and out[key] not in ("flops", "cost"):
                     raise ScaleplanError(f"{label} must be 'flops' or 'cost', got {value!r}")
-            elif key in ("prefill_mfu", "decode_mfu"):
+            elif key in fields_mod.SERVING:  # the serving roofline's options: one parser each (scaleplan.fields)
+                out[key] = fields_mod.parse(key, value, label)
+            elif key == "decode_mfu":
                 out[key] = parse_fraction(value, label)
             elif key == "prompt_share":
                 out[key] = parse_fraction(value, label, low_open=False)

@@ -26,11 +26,14 @@ from .errors import ScaleplanError
 from .files import check_target, write_atomic
 from .options import (
     ActiveParamsOpt,
+    BandwidthFractionOpt,
+    BatchCapOpt,
     CiOpt,
     ContextOpt,
     DaysOpt,
     DModelOpt,
     DollarsOpt,
+    EpOpt,
     ExpansionOpt,
     FlopsOpt,
     ForceOpt,
@@ -42,23 +45,34 @@ from .options import (
     HeadsOpt,
     HfuOpt,
     InferenceTokensOpt,
+    KvBitsOpt,
+    LatencyOpt,
     LawOpt,
     LayersOpt,
     LrLawOpt,
+    MemoryFractionOpt,
     MfuOpt,
     MicroBatchOpt,
     MoeOpt,
     ObjectiveOpt,
+    OutputTokensOpt,
     ParamsOpt,
     PeakOpt,
     PlotOpt,
+    PpOpt,
     PrecisionOpt,
+    PrefillMfuOpt,
     PriceOpt,
+    PromptTokensOpt,
     RecomputeOpt,
     ServeBitsOpt,
+    ServePrecisionOpt,
+    ServeTpOpt,
+    ServingModelOpt,
     TargetLossOpt,
     TokensOpt,
     TotalParamsOpt,
+    TpOpt,
     UniqueTokensOpt,
     VocabOpt,
     ZeroOpt,
@@ -222,8 +236,9 @@ def _warn(warnings) -> None:
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
 
 
-def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
-    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names."""
+def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
+    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names. The serving
+    roofline's flags (`serving`, parsed) are the budget's `inference:` block keys of the same names."""
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
     moe_spec = (
@@ -236,7 +251,8 @@ def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_para
         if moe
         else None
     )
-    return Budget.from_mapping({**fields, "moe": moe_spec}, flags=True)
+    block = {k: v for k, v in (serving or {}).items() if v is not None}
+    return Budget.from_mapping({**fields, "moe": moe_spec, "inference": block or None}, flags=True)
 
 
 @app.command()
@@ -274,6 +290,17 @@ def allocate(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -326,6 +353,19 @@ def allocate(
         micro_batch=micro_batch,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError(
@@ -441,6 +481,17 @@ def plan(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     report: Annotated[
         Optional[str],
         typer.Option(
@@ -495,6 +546,19 @@ def plan(
         micro_batch=micro_batch,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if report is not None:
         from .report import check_folder
@@ -757,46 +821,15 @@ ServeBitsListOpt = Annotated[
         help="Served weight bits, an integer 2-16 (default 16); repeat it to compare side by side.",
     ),
 ]
-KvBitsOpt = Annotated[
-    Optional[str], typer.Option("--kv-bits", help="KV-cache bits, an integer 2-16 (default: the weight bits).")
-]
-ServePrecisionOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--serve-precision", help="Serving compute format: bf16, fp8 or fp4 (default: the weight format the chip has)."
-    ),
-]
-PromptTokensOpt = Annotated[
-    Optional[str], typer.Option("--prompt-tokens", help="Prompt tokens per request (default 70, Sardana et al.).")
-]
-OutputTokensOpt = Annotated[
-    Optional[str], typer.Option("--output-tokens", help="Output tokens per request (default 215, Sardana et al.).")
-]
-ServeTpOpt = Annotated[
-    Optional[str],
-    typer.Option("--serve-tp", help="Serving tensor-parallel degree, a power of two (default: the cheapest <= 8)."),
-]
-LatencyOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--latency",
-        help="Latency target: server (MLPerf 200 ms/token, 2 s first token), interactive (40 ms, 450 ms) or MS per token.",
-    ),
-]
-BandwidthFractionOpt = Annotated[
-    Optional[str], typer.Option("--bandwidth-fraction", help="Achievable share of HBM bandwidth (default 0.65).")
-]
-PrefillMfuOpt = Annotated[Optional[str], typer.Option("--prefill-mfu", help="Prefill MFU in (0, 1] (default 0.5).")]
-MemoryFractionOpt = Annotated[
-    Optional[str], typer.Option("--memory-fraction", help="Usable share of device memory (default 0.9).")
-]
-BatchCapOpt = Annotated[
-    Optional[str], typer.Option("--batch-cap", help="The engine's largest batch in sequences (default 2048).")
-]
 
 
 def _whole_flag(value, flag: str, lo: int, hi: int) -> int | None:
     return None if value is None else fields.whole(value, flag, lo, hi)
+
+
+def _roofline_flags(**flags) -> dict:
+    """The serving roofline's flags (scaleplan.fields.SERVING), each by its one parser; None where not given."""
+    return {k: fields.optional(k, v) for k, v in flags.items()}
 
 
 def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context, law):
@@ -946,19 +979,22 @@ def serve(
     if len(chips) > 8 or len(serve_bits or []) > 15:
         raise ScaleplanError("compare at most 8 --hardware and 15 --serve-bits at once")
     bits_list = [fields.parse("serve_bits", b) for b in serve_bits or ["16"]]
-    kw = dict(
-        kv_bits=fields.whole(kv_bits, "<kv_bits>", *limits.SERVE_BITS) if kv_bits is not None else None,
-        precision=serve_precision,
-        prompt_tokens=_whole_flag(prompt_tokens, "--prompt-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
-        output_tokens=_whole_flag(output_tokens, "--output-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
-        tp=_whole_flag(serve_tp, "--serve-tp", 1, serving.MAX_DEGREE),
+    opts = _roofline_flags(
+        kv_bits=kv_bits,
+        serve_precision=serve_precision,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        serve_tp=serve_tp,
         latency=latency,
-        bandwidth_fraction=None
-        if bandwidth_fraction is None
-        else parse_fraction(bandwidth_fraction, "--bandwidth-fraction"),
-        prefill_mfu=None if prefill_mfu is None else parse_fraction(prefill_mfu, "--prefill-mfu"),
-        memory_fraction=None if memory_fraction is None else parse_fraction(memory_fraction, "--memory-fraction"),
-        batch_cap=_whole_flag(batch_cap, "--batch-cap", 1, serving.MAX_BATCH),
+        bandwidth_fraction=bandwidth_fraction,
+        prefill_mfu=prefill_mfu,
+        memory_fraction=memory_fraction,
+        batch_cap=batch_cap,
+    )
+    kw = dict(
+        opts,
+        precision=opts.pop("serve_precision"),
+        tp=opts.pop("serve_tp"),
         batch=_whole_flag(batch, "--batch", 1, serving.MAX_BATCH),
         demand=None if demand is None else parse_positive(demand, "--demand"),
     )
@@ -1045,6 +1081,16 @@ def inference_aware_cmd(
     precision: PrecisionOpt = None,
     hardware_file: HardwareFileOpt = None,
     serve_bits: ServeBitsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -1052,7 +1098,7 @@ def inference_aware_cmd(
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 2e12
-    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --decode-mfu 0.1
+    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --serve-bits 8
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 1e10..1e15 --points 6
     """
     from . import inference
@@ -1093,6 +1139,19 @@ def inference_aware_cmd(
         peak_flops=fields.optional("peak_flops", peak_flops),
         precision=train_precision,
         hardware_file=hardware_file,
+        serve_bits=None if serving_model == "fixed-mfu" else bits,
+        **_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     plan = inference.inference_aware(
         tokens if tokens.size > 1 else tokens[0],
@@ -1560,6 +1619,9 @@ def cluster(
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
     heads: HeadsOpt = None,
+    tp: TpOpt = None,
+    pp: PpOpt = None,
+    ep: EpOpt = None,
     pue: Annotated[
         Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
     ] = None,
@@ -1589,6 +1651,7 @@ def cluster(
     Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
     Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
     Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --precision fp8 --layers 61 --d-model 7168 --heads 128 --context 4096 --tp 1 --pp 16 --ep 64
     Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
     """
     from . import cost as cost_mod
@@ -1603,6 +1666,7 @@ def cluster(
     n = _model_size(params)
     n_active = _model_size(active_params, "active_params")
     budget_flops = opt("flops", flops)
+    n_tp, n_pp, n_ep = opt("tp", tp), opt("pp", pp), opt("ep", ep)
 
     owned = None
     if age and gpu_price is None and chip_price is None:
@@ -1636,6 +1700,9 @@ def cluster(
         layers=n_layers,
         d_model=width,
         heads=n_heads,
+        tp=n_tp,
+        pp=n_pp,
+        ep=n_ep,
         energy=cost_mod.Energy(
             server_power_x=server_power,
             tdp_fraction=tdp_fraction,

@@ -34,6 +34,7 @@ LAYERS = [
     ["moe"],
     ["cluster"],
     ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
+    ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape (serving reads its attributes)
     ["recipe"],
     ["memory"],
     ["cost"],
