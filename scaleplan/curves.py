@@ -304,6 +304,36 @@ def _solve(s1, s2, y, alphas, w=None):
     return nnls3(X, y, w)
 
 
+GRAM_ABOVE = 50_000  # points: above, the alpha search scores each alpha from sums (no design matrix)
+
+
+def _gram_rss(s1, s2, y, w):
+    """rss(alpha) of the NNLS on columns [1, S1^-alpha, -S2] from weighted sums: one pass for S1^-alpha and four
+    dot products per alpha (the sums of the other columns are computed once). numpy's own loops (einsum), as BLAS
+    threads spin on a busy machine."""
+    from .fit_vp import nnls3_gram
+
+    def dot(a, b):
+        return float(np.einsum("i,i->", a, b))
+
+    ln1 = np.log(s1)
+    wv = np.ones_like(y) if w is None else np.asarray(w, float)
+    ws2 = wv * s2
+    sw, sws2, sws2s2, swy, sws2y = float(wv.sum()), float(ws2.sum()), dot(ws2, s2), dot(wv, y), dot(ws2, y)
+    swyy = dot(wv * y, y)
+
+    def rss(alpha: float) -> float:
+        t = np.exp(-alpha * ln1)
+        wt = wv * t
+        swt, swtt, swts2, swty = float(wt.sum()), dot(wt, t), dot(wt, s2), dot(wt, y)
+        G = np.array([[sw, swt, -sws2], [swt, swtt, -swts2], [-sws2, -swts2, sws2s2]])
+        scale = np.sqrt(np.maximum(np.diagonal(G), 1e-300))
+        h = np.array([swy, swty, -sws2y]) / scale
+        return float(nnls3_gram((G / np.outer(scale, scale))[None], h[None], np.array([swyy]))[1][0])
+
+    return rss
+
+
 def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
     from scipy.optimize import minimize_scalar
 
@@ -313,12 +343,23 @@ def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
     _, rss = _solve(s1[::thin], s2[::thin], y[::thin], grid, None if w is None else w[::thin])
     j = int(np.argmin(rss))
     a_lo, a_hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
-    res = minimize_scalar(
-        lambda a: float(_solve(s1, s2, y, a, w)[1][0]), bounds=(a_lo, a_hi), method="bounded", options={"xatol": 1e-9}
-    )
+    rss_of = _gram_rss(s1, s2, y, w) if y.size > GRAM_ABOVE else (lambda a: float(_solve(s1, s2, y, a, w)[1][0]))
+    res = minimize_scalar(rss_of, bounds=(a_lo, a_hi), method="bounded", options={"xatol": 1e-9})
     alpha = float(res.x)
     coef, rss = _solve(s1, s2, y, alpha, w)
     return alpha, coef[0], float(rss[0])
+
+
+ROBUST_SEARCH_POINTS = 20_000  # --robust on a longer log reweights on this many evenly spaced points first
+
+
+def _huber_weights(s1, s2, y, alpha, coef):
+    """IRLS weights of Huber(HUBER_DELTA) on log-loss residuals for the raw-loss design; None if a prediction <= 0."""
+    pred = coef[0] + coef[1] * s1**-alpha - coef[2] * s2
+    if np.any(pred <= 0):
+        return None
+    r = np.abs(np.log(y) - np.log(pred))
+    return np.where(r <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(r, 1e-300)) / (y * y)
 
 
 HUBER_DELTA = 1e-3  # on log-loss residuals, as Hoffmann et al. / Epoch, and the re-implementations of Tissue et al.
@@ -327,6 +368,14 @@ HUBER_DELTA = 1e-3  # on log-loss residuals, as Hoffmann et al. / Epoch, and the
 def _fit_arrays(s1, s2, y, robust: bool = False):
     """(alpha, (L0, A, C), rss). robust: Huber(1e-3) on log-loss residuals by iteratively reweighted least squares
     (weight psi(r)/r on each log residual r, divided by L^2 for the raw-loss design), so loss spikes count little."""
+    if robust and y.size > ROBUST_SEARCH_POINTS:
+        # a long log: reweight on evenly spaced points, then one weighted fit on every point from those weights
+        idx = np.unique(np.linspace(0, y.size - 1, ROBUST_SEARCH_POINTS).round().astype(np.int64))
+        alpha, coef, _ = _fit_arrays(s1[idx], s2[idx], y[idx], robust=True)
+        w = _huber_weights(s1, s2, y, alpha, coef)
+        if w is None:
+            return _fit_weighted(s1, s2, y)
+        return _fit_weighted(s1, s2, y, w / w.mean())
     alpha, coef, rss = _fit_weighted(s1, s2, y)
     if not robust:
         return alpha, coef, rss
@@ -622,20 +671,12 @@ def _trainer_state(path) -> tuple[list[str], list[tuple[str, dict]]] | None:
     return header, recs
 
 
-def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
-    """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
-    `value_is`."""
-    from pathlib import Path
+def _check_rows(path, n: int) -> None:
+    if n > limits.MAX_INPUT_ROWS:
+        raise ScaleplanError(f"{path}: {n:,} rows; at most {limits.MAX_INPUT_ROWS:,} are read (thin the log first)")
 
-    from .fit import _read_records
 
-    path = Path(path)
-    state = _trainer_state(path) if path.suffix.lower() == ".json" else None
-    header, recs = state if state is not None else _read_records(path, "training log")[:2]
-    if len(recs) > limits.MAX_INPUT_ROWS:
-        raise ScaleplanError(
-            f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read (thin the log first)"
-        )
+def _choose_log_columns(path, header, fields, columns: dict, value_is: str | None) -> dict:
     chosen = {}
     for key in fields:
         col = _pick_column(path, header, key, columns.get(key))
@@ -647,6 +688,39 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
                 f"columns present: {', '.join(header) or 'none'}; map one with <columns> {key}=NAME"
             )
         chosen[key] = col
+    return chosen
+
+
+def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
+    """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
+    `value_is`."""
+    from pathlib import Path
+
+    from . import runs as runs_mod
+
+    path = Path(path)
+    state = _trainer_state(path) if path.suffix.lower() == ".json" else None
+    kind: str | None = None
+    text: str | None = None
+    recs: list | None
+    if state is not None:
+        header, recs = state
+    else:
+        kind, text, _ = runs_mod._read_source(path, "training log")
+        if kind in ("csv", "tsv"):  # the header alone picks the columns; the numbers are read in bulk if they can be
+            header, recs = runs_mod.csv_header(path, text, kind), None
+        else:
+            header, recs = runs_mod._records(path, kind, text)
+    chosen = _choose_log_columns(path, header, fields, columns, value_is)
+    if recs is None:
+        assert text is not None and kind is not None
+        bulk = runs_mod.bulk_columns(path, text, kind, header, chosen)
+        if bulk is not None and not any(np.isinf(v).any() for v in bulk.values()):
+            _check_rows(path, len(bulk[fields[0]]))
+            return bulk
+        header, recs = runs_mod._records(path, kind, text)
+    del text
+    _check_rows(path, len(recs))
     data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}
     for key, arr in data.items():
         bad = np.flatnonzero(np.isinf(arr))
