@@ -1978,8 +1978,13 @@ def curve_predict(
     ] = None,
     steps: Annotated[str, typer.Option("--steps", help="Total training steps, e.g. 20000 or 20K.")] = "20000",
     peak_lr: Annotated[
-        str, typer.Option("--peak-lr", help="Peak learning rate, in the units of the law's logs.")
-    ] = "2e-4",
+        Optional[str],
+        typer.Option(
+            "--peak-lr",
+            help="Peak learning rate, in the units of the law's logs (default: the peak of the logs the law was "
+            "fitted to; 2e-4 for the example law).",
+        ),
+    ] = None,
     warmup: Annotated[int, typer.Option("--warmup", help="Linear warm-up steps.")] = 0,
     schedules: Annotated[
         list[str], typer.Option("--schedule", help="Schedule(s) to compare: cosine, wsd, constant, step (repeat it).")
@@ -2052,15 +2057,43 @@ def curve_predict(
     if plot:
         _refuse_existing(plot, force, inputs, ".png")
         _plotter(plot, inputs, force)
+    given_lr = None if peak_lr is None else parse_positive(peak_lr, "--peak-lr")
     law = curves.load_law(law_file) if law_file else curves.example_law()
     kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
     if len(kinds) > 8:
         raise ScaleplanError("at most 8 schedules at once")
-    lr_peak = parse_positive(peak_lr, "--peak-lr")
+    notes = []
+    logged = (
+        f"{min(law.peak_lrs):.3g}" + (f"..{max(law.peak_lrs):.3g}" if len(set(law.peak_lrs)) > 1 else "")
+        if law.peak_lrs
+        else ""
+    )
+    if given_lr is None:  # the rate the law was fitted at: another peak rate changes S1 and S2 everywhere
+        lr_peak = max(law.peak_lrs) if law.peak_lrs else 2e-4
+    else:
+        lr_peak = given_lr
+        if law.peak_lrs and not 0.99 * min(law.peak_lrs) <= lr_peak <= 1.01 * max(law.peak_lrs):
+            notes.append(
+                f"--peak-lr {lr_peak:g} is outside the peak learning rate of the logs {law.name} was fitted to "
+                f"({logged}): the prediction extrapolates the law"
+            )
     built = [_schedule(k, n_steps, lr_peak, warmup, cooldown, shape, final, milestones, factor) for k in kinds]
     curves_out = [law.curve(s) for s in built]
     finals = [float(c["loss"][-1]) for c in curves_out]
-    record: dict = {"law": law.to_dict(), "schedules": []}
+    lowest = min(float(np.nanmin(c["loss"])) for c in curves_out)
+    if lowest <= 0 or not np.isfinite(lowest):
+        notes.append(
+            f"the predicted loss falls to {lowest:.4g}, below zero and below the law's constant-rate floor L0 = "
+            f"{law.L0:.4g}: meaningless; at peak LR {lr_peak:g} the annealing term C*S2 outgrows the range the law "
+            f"was fitted on{f' (its logs peaked at {logged})' if logged else ''}"
+        )
+    elif lowest < law.L0:
+        notes.append(
+            f"the predicted loss goes below L0 = {law.L0:.4g} (to {lowest:.4g}): the annealing term C*S2 takes it "
+            "under the law's constant-rate floor; trust such values only near the schedules the law was fitted on"
+        )
+    _warn(notes)
+    record: dict = {"law": law.to_dict(), "schedules": [], "peak_lr": lr_peak, "warnings": notes}
     for s, c, f in zip(built, curves_out, finals):
         entry = {"schedule": s.to_dict(), "describe": s.describe(), "final_loss": f, "final_lr": float(c["lr"][-1])}
         if target_loss is not None:

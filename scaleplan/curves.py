@@ -148,6 +148,7 @@ class CurveLaw:
     lam: float = LAMBDA
     name: str = "curve law"
     source: str = ""
+    peak_lrs: tuple[float, ...] = ()  # the peak learning rates of the logs it was fitted to (empty: not recorded)
 
     def loss_at(self, s1, s2):
         s1 = np.asarray(s1, float)
@@ -170,13 +171,16 @@ class CurveLaw:
         return {"L0": self.L0, "A": self.A, "alpha": self.alpha, "C": self.C, "lambda": self.lam}
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "form": "tissue-2024",
             **{k: float(v) for k, v in self.constants.items()},
             "definitions": dict(DEFINITIONS),
             "source": self.source,
         }
+        if self.peak_lrs:
+            out["logged_peak_lr"] = [float(x) for x in self.peak_lrs]
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict, where: str = "law") -> CurveLaw:
@@ -198,7 +202,25 @@ class CurveLaw:
                 )
             vals[key] = x
         lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
-        return cls(**vals, lam=lam, name=str(raw.get("name", "curve law")), source=str(raw.get("source", "")))
+        logged = raw.get("logged_peak_lr")
+        if logged is None and isinstance(raw.get("curves"), list):  # a law saved by curve fit: its logs' peaks
+            logged = [c.get("peak_lr") for c in raw["curves"] if isinstance(c, dict)]
+        peaks = []
+        for v in logged if isinstance(logged, list) else ([] if logged is None else [logged]):
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                raise ScaleplanError(f"{where}: logged_peak_lr must be positive numbers, got {v!r}") from None
+            if not (math.isfinite(x) and x > 0):
+                raise ScaleplanError(f"{where}: logged_peak_lr must be positive numbers, got {v!r}")
+            peaks.append(x)
+        return cls(
+            **vals,
+            lam=lam,
+            name=str(raw.get("name", "curve law")),
+            source=str(raw.get("source", "")),
+            peak_lrs=tuple(peaks),
+        )
 
 
 # ---------------------------------------------------------------------------------------------- fitting
@@ -462,6 +484,7 @@ def fit_curves(
         lam=lam,
         name=name,
         source="fitted by scaleplan: " + ", ".join(i["source"] for i in info),
+        peak_lrs=tuple(i["peak_lr"] for i in info),
     )
     pred = law.loss_at(s1, s2)
     r = y - pred
@@ -538,7 +561,12 @@ def best_cooldown(law: CurveLaw, schedule: Schedule, fractions=None) -> Cooldown
     top = (base.steps - base.warmup) / base.steps
     fr = np.linspace(0.0, min(0.6, top), 61) if fractions is None else np.asarray(fractions, float)
     fr = np.unique(np.clip(fr, 0.0, top))
-    losses = np.array([law.final_loss(replace(base, cooldown=float(f))) for f in fr])
+    with np.errstate(all="ignore"):  # a cooldown that leaves no step at a positive rate has no loss (S1 = 0)
+        losses = np.array([law.final_loss(replace(base, cooldown=float(f))) for f in fr])
+    fine = np.isfinite(losses)
+    if not fine.any():
+        raise ScaleplanError(f"no cooldown of a {base.steps:,}-step schedule gives a finite loss; give more steps")
+    fr, losses = fr[fine], losses[fine]
     j = int(np.argmin(losses))
     return CooldownChoice(
         best=float(fr[j]),
