@@ -61,7 +61,7 @@ def load_checkpoints(
     """
     from . import runs as runs_mod  # the runs I/O (read, columns, cells)
 
-    path = Path(path)
+    path = runs_mod._check_path(path)
     if min_tokens is not None:
         try:
             cut = float(min_tokens)

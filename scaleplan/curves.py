@@ -223,6 +223,28 @@ class CurveLaw:
         )
 
 
+def _check_law(law, what: str = "law") -> None:
+    if not isinstance(law, CurveLaw):
+        raise ScaleplanError(
+            f"<{what}> must be a CurveLaw (scaleplan.curves.load_law(path), or fit_curves(...).law), "
+            f"got {type(law).__name__}"
+        )
+
+
+def _check_schedule(schedule, what: str = "schedule") -> None:
+    if not isinstance(schedule, Schedule):
+        raise ScaleplanError(
+            f"<{what}> must be a Schedule, e.g. Schedule('wsd', 20000, 3e-4), got {type(schedule).__name__}"
+        )
+
+
+def _check_path(path, what: str = "path") -> None:
+    import os
+
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ScaleplanError(f"<{what}> must be a file name (str or Path), got {path!r} ({type(path).__name__})")
+
+
 # ---------------------------------------------------------------------------------------------- fitting
 
 
@@ -441,9 +463,16 @@ def fit_curves(
     Held-out check: with one curve, refit on a random (1 - holdout) of its points and score the rest; with two or
     more, fit all but the last curve and predict the last (a cut in time would leave no annealing to fit C).
     """
+    if isinstance(curves, Curve):
+        curves = [curves]
+    if isinstance(curves, (str, bytes)) or not hasattr(curves, "__iter__"):
+        raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(curves).__name__}")
     curves = list(curves)
     if not curves:
         raise ScaleplanError("no curves to fit")
+    for c in curves:
+        if not isinstance(c, Curve):
+            raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(c).__name__}")
     holdout = _fraction("holdout", holdout, 0.0, 0.9)
     lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
     from_step = _whole("from step", from_step, 0)
@@ -557,6 +586,8 @@ class CooldownChoice:
 
 def best_cooldown(law: CurveLaw, schedule: Schedule, fractions=None) -> CooldownChoice:
     """The wsd cooldown fraction (of `schedule`'s steps, shape and warm-up) with the lowest predicted final loss."""
+    _check_law(law)
+    _check_schedule(schedule)
     base = replace(schedule, kind="wsd")
     top = (base.steps - base.warmup) / base.steps
     fr = np.linspace(0.0, min(0.6, top), 61) if fractions is None else np.asarray(fractions, float)
@@ -583,6 +614,10 @@ def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: i
     None when even `max_steps` does not reach it. Geometric growth then bisection on the final loss (assumed to
     fall with length), to within 0.1% of the step count.
     """
+    _check_law(law)
+    _check_schedule(schedule)
+    if isinstance(target, bool) or not isinstance(target, (int, float, np.number)):
+        raise ScaleplanError(f"<target> must be a loss (a number), got {target!r}")
     target = float(target)
     max_steps = _whole("max steps", max_steps, 2)
     if not math.isfinite(target):
@@ -769,6 +804,11 @@ def load_log(path, columns: dict | None = None, warmup: int | None = None, lr_pa
     interpolated between the rows that have one. A TensorBoard scalar export (Wall time, Step, Value) holds one
     metric: give the loss export as `path` and the learning-rate export as `lr_path`.
     """
+    _check_path(path)
+    if lr_path is not None:
+        _check_path(lr_path, "lr_path")
+    if columns is not None and not isinstance(columns, dict):
+        raise ScaleplanError(f"<columns> must be a mapping of field to column name, got {columns!r}")
     columns = dict(columns or {})
     for key in columns:
         if key not in LOG_FIELDS:
@@ -811,6 +851,7 @@ def load_law(path) -> CurveLaw:
     from . import _yaml
     from .files import read_text
 
+    _check_path(path)
     path = Path(path)
     try:  # a FIFO, a device, a binary or huge file: one line naming --law
         text = read_text(path, "curve law file", max_bytes=_yaml.MAX_USER_BYTES)

@@ -170,6 +170,9 @@ def fit_vp(runs, grid: int = 64, bounds: tuple[float, float] = (0.01, 2.0)) -> V
     A `grid` x `grid` search over (alpha, beta) (all pairs scored at once), then Nelder-Mead from the best pair
     (xatol 1e-10, fatol 1e-15, as the Open-Athena code). `runs` is a `scaleplan.fit.Runs`.
     """
+    from .fit import _check_runs
+
+    _check_runs(runs)
     if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or not 4 <= grid <= 512:
         raise ScaleplanError(f"grid must be a whole number of exponent values per axis in 4..512, got {grid!r}")
     lo, hi = (float(x) for x in bounds)
@@ -362,6 +365,9 @@ def bootstrap_vp(
     Rows are resampled with replacement (checkpoints: whole runs). Returns a `scaleplan.fit.Bootstrap`."""
     from . import fit as fit_mod
 
+    fit_mod._check_runs(runs)
+    if not isinstance(vp, VPFit):
+        raise ScaleplanError(f"<vp> must be a VPFit from scaleplan.fit_vp(runs), got {type(vp).__name__}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 100_000:
         raise ScaleplanError(f"bootstrap needs a whole number of resamples in 2..100,000, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
