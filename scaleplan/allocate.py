@@ -627,15 +627,21 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
     return plan
 
 
-def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):
+def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float, exact_shape: bool = False):
     """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
     the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
     from .cluster import plan_cluster
 
     shape = result.recipe.shape if getattr(result, "recipe", None) is not None else None
+    moe_model = shape if hasattr(shape, "experts") else None  # an MoE's integer model (scaleplan.moe_shape)
     c = plan_cluster(
         params=params_total,
         tokens=tokens,
+        active_params=None if moe_model is None else float(moe_model.active_params),
+        moe_model=moe_model,
+        tp=budget.tp,
+        pp=budget.pp,
+        ep=budget.ep,
         hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         hardware_file=budget.hardware_file,
         peak_flops=budget.peak_flops,
@@ -650,6 +656,7 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
         layers=None if shape is None else shape.layers,
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
+        shape=shape if exact_shape else None,
     )
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
@@ -717,6 +724,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             cost = replace(cost, inference_price_label=label)
         return cost
 
+    given = budget.given_model()  # a trainer's config: the model is that shape, not a designed one
+    if given is not None:
+        budget = budget.with_model(given)
+
     def designed(result, params, tokens, loss=None):
         if not recipe:
             return result
@@ -724,9 +735,15 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
 
         opts = dict(options)
         opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-        r = recipe_mod.recipe(
-            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
-        )
+        if given is not None:
+            r = recipe_mod.recipe_for_shape(
+                given.to_shape(), tokens, 6.0 * params * tokens, loss=loss, law=opts.get("hparams_law")
+            )
+            r = replace(r, warnings=tuple(given.warnings) + r.warnings)
+        else:
+            r = recipe_mod.recipe(
+                params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
+            )
         others = {w for row in r.hparams if not row.default for w in row.warnings}
         return replace(
             result,
@@ -750,7 +767,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
-            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
+            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens, exact_shape=given is not None)
         if resolved.precision != "bf16" or budget.serve_bits is not None:
             report = _with_precision(report, budget, resolved, budget.params, budget.tokens)
         return report
@@ -777,7 +794,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         if not recipe:
             return given
         try:  # the integer model with these counts (within 1%) and its recipe
-            return given.with_recipe(
+            given = given.with_recipe(
                 options.get("context"),
                 options.get("vocab"),
                 layers=options.get("layers"),
@@ -785,6 +802,9 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             )
         except ScaleplanError as exc:
             raise BudgetFieldError("moe", exc.template) from None
+        if budget.on_cluster:  # memory per device and a layout (EP included) for the integer model
+            given = _on_cluster(given, budget, resolved, given.total_params, given.tokens)
+        return given
     if budget.mode == "moe":
         moe_plan = moe_mod.moe_allocation(
             resolved.flops,
@@ -798,7 +818,14 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             warnings=resolved.warnings + tuple(moe_plan.warnings) + moe_note(moe_plan.active_params),
         )
         # the integer model (counts within 3% of the law's) and its recipe
-        return moe_plan.with_recipe(options.get("context"), options.get("vocab")) if recipe else moe_plan
+        if not recipe:
+            return moe_plan
+        moe_plan = moe_plan.with_recipe(options.get("context"), options.get("vocab"))
+        if budget.on_cluster:  # memory per device and a layout (EP included) for the integer model
+            assert moe_plan.recipe is not None
+            model = moe_plan.recipe.shape
+            moe_plan = _on_cluster(moe_plan, budget, resolved, float(model.total_params), float(moe_plan.tokens))
+        return moe_plan
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
     unsized = (
