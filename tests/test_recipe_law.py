@@ -169,7 +169,7 @@ def test_ladder_is_monotone_in_the_budget(name):
 def test_ladder_pairs(convention, lo, gap, context, tied, gpt):
     small_t = 10.0**lo * (8 if convention == "flops_per_token" else 1)
     if convention == "flops_per_token":  # below these, whole layers of width 128 are too coarse for 3%
-        small_t = max(small_t, (7e7 if context == 4096 else 4e7) * (2 if gpt else 1))
+        small_t = max(small_t, (1e8 if context == 4096 else 5e7) * (2 if gpt else 1))
     big_t = small_t * 10.0**gap
     kw = dict(context=context, tied_embeddings=tied, arch="gpt" if gpt else "llama", convention=convention)
     a, b = R.design_shape(small_t, **kw), R.design_shape(big_t, **kw)
