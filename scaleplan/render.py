@@ -576,6 +576,11 @@ def emit_comparison(console: Console, fmt: Format, comparison) -> None:
         f"Convention: {comparison.convention}. Losses are each law's own units and data, not comparable across laws."
     )
     emit_grid(console, fmt, "Compute-optimal allocations compared", headers, rows, records, caption)
+    if fmt in (Format.table, Format.markdown):  # the machine formats carry `why` on every row
+        why = {r["law"]: r.get("why", "") for r in comparison.rows}
+        if fmt is Format.markdown:
+            _write_raw(console, "\n")
+        emit_grid(console, fmt, "Why they differ", ["law", "why"], [[k, v] for k, v in why.items()], [], None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -87,3 +87,34 @@ def test_an_allocation_law_keeps_its_name_and_aliases():
         catalogue.get("krajewsky")
     result = runner.invoke(app, ["laws", "show", "zzz"])
     assert result.exit_code == 2 and "unknown law 'zzz'" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# compare explains itself
+
+
+def test_compare_says_why_each_law_differs_in_the_table_and_the_json():
+    args = ["compare", "epoch", "chinchilla", "kaplan", "porian", "deepseek", "--flops", "1e21", "--flops", "1e23"]
+    data = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    why = {r["law"]: r["why"] for r in data["rows"]}
+    assert len(data["rows"]) == 10 and all(r["why"] for r in data["rows"])
+    # what N counts, the data, the fit method or correction, the fitted range: from each law file
+    assert why["kaplan"].startswith("N counts non-embedding parameters; WebText2;")
+    assert "fitted 8.64e10..8.64e19 FLOPs" in why["kaplan"]
+    assert "RefinedWeb" in why["porian"] and "head" in why["porian"]
+    assert "FLOPs per token" in why["deepseek"] and "MassiveText" in why["chinchilla"]
+    assert "refitted" in why["epoch"] and "1.39e18..1.3e22" in why["epoch"]
+    from rich.console import Console
+
+    from scaleplan.allocate import compare
+    from scaleplan.render import Format, emit_comparison
+
+    console = Console(width=80, record=True)
+    emit_comparison(
+        console, Format.table, compare(["epoch", "chinchilla", "kaplan", "porian", "deepseek"], [1e21, 1e23])
+    )
+    table = console.export_text()
+    assert "Why they differ" in table and max(len(line) for line in table.splitlines()) <= 80
+    assert table.count("WebText2") == 1  # one line per law, not per budget
+    csv_text = runner.invoke(app, [*args, "-f", "csv"]).stdout
+    assert csv_text.splitlines()[0].split(",")[-1] == "why"
