@@ -1720,7 +1720,7 @@ def laws_check(
         Optional[str],
         typer.Argument(
             metavar="[NAME]",
-            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.",
+            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, sun, ouyang, kumar, tissue, hagele, memory, serving, hardware, published-runs, a data file (recipe, moe, precision, ...) or one check's id; all when omitted.",
         ),
     ] = None,
     data_dir: Annotated[
@@ -1744,7 +1744,7 @@ def laws_check(
     from .render import emit_checks
 
     results = checks.run_checks(name, data_dir=data_dir)
-    emit_checks(out, fmt, results)
+    emit_checks(out, fmt, results, checks.constants_summary() if name is None else "")
     if any(r.verdict == "fail" for r in results):
         raise typer.Exit(1)
 

@@ -1155,8 +1155,9 @@ def _plain_exponents(text: str) -> str:
     return re.sub(r"(\d)e([+-]?)0*(\d)", lambda m: f"{m[1]}e{'-' if m[2] == '-' else ''}{m[3]}", text)
 
 
-def emit_checks(console: Console, fmt: Format, results: list) -> None:
-    """claim | source | published | scaleplan | difference | verdict, one row per published claim."""
+def emit_checks(console: Console, fmt: Format, results: list, constants: str = "") -> None:
+    """claim | source | published | scaleplan | difference | verdict, one row per published claim; `constants` (the
+    count of bundled constants the claims read, and of those with no published value) closes the caption."""
     import re
 
     rows = []
@@ -1189,6 +1190,8 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     )
     if counts["skipped"]:
         caption += " " + next(r.reason for r in results if r.verdict == "skipped")
+    if constants:
+        caption += " " + constants
     headers = ["claim", "source", "published", "scaleplan", "difference", "verdict"]
     if fmt is Format.table and not _fits_whole_words(headers, rows, console.width, wrap_first=True):
         # Too narrow for two columns of text with whole words: the source goes under its claim.
