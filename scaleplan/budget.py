@@ -402,8 +402,8 @@ class Budget:
                     "(0 for the compute-optimal model reaching it)",
                 )
         if self.total_dollars is not None:
-            other = ("flops", "dollars", "days", "target_loss", "params", "moe", "unique_tokens")
-            given = [k for k in other if getattr(self, k) is not None]
+            ways = ("flops", "dollars", "days", "target_loss", "params", "moe", "unique_tokens")
+            given = [k for k in ways if getattr(self, k) is not None]
             if given:
                 raise BudgetFieldError(
                     "total_dollars",

@@ -615,23 +615,25 @@ class InferencePlan:
             )
 
     def to_dict(self) -> dict:
-        return {
-            "law": self.law,
-            "loss": self.loss,
-            "flops_budget": self.flops,
-            "inference_tokens": plain(self.inference_tokens),
-            "objective": self.objective,
-            "inference_flops_per_token": "2N" if not self.context else f"2N + 2 n_layer {self.context:g} d_model",
-            "compute_optimal": self.compute_optimal.to_dict(),
-            "inference_aware": self.inference_aware.to_dict(),
-            "flops_saving": plain(self.flops_saving),
-            "dollars_saving": plain(self.dollars_saving),
-            "break_even_tokens": self.break_even_tokens,
-            "assumptions": self.costs.to_dict(),
-            "warnings": list(self.warnings),
-            "citation": self.citation,
-        } | ({"frontier_vs_surface": self.frontier} if self.frontier is not None else {}) | (
-            {"flop_optimal": self.flop_optimal} if self.flop_optimal is not None else {}
+        return (
+            {
+                "law": self.law,
+                "loss": self.loss,
+                "flops_budget": self.flops,
+                "inference_tokens": plain(self.inference_tokens),
+                "objective": self.objective,
+                "inference_flops_per_token": "2N" if not self.context else f"2N + 2 n_layer {self.context:g} d_model",
+                "compute_optimal": self.compute_optimal.to_dict(),
+                "inference_aware": self.inference_aware.to_dict(),
+                "flops_saving": plain(self.flops_saving),
+                "dollars_saving": plain(self.dollars_saving),
+                "break_even_tokens": self.break_even_tokens,
+                "assumptions": self.costs.to_dict(),
+                "warnings": list(self.warnings),
+                "citation": self.citation,
+            }
+            | ({"frontier_vs_surface": self.frontier} if self.frontier is not None else {})
+            | ({"flop_optimal": self.flop_optimal} if self.flop_optimal is not None else {})
         )
 
 
