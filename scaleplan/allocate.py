@@ -682,7 +682,7 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
     return plan
 
 
-def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):
+def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float, exact_shape: bool = False):
     """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
     the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
     from .cluster import plan_cluster
@@ -705,6 +705,7 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
         layers=None if shape is None else shape.layers,
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
+        shape=shape if exact_shape else None,
     )
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
@@ -772,6 +773,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             cost = replace(cost, inference_price_label=label)
         return cost
 
+    given = budget.given_model()  # a trainer's config: the model is that shape, not a designed one
+    if given is not None:
+        budget = budget.with_model(given)
+
     def designed(result, params, tokens, loss=None):
         if not recipe:
             return result
@@ -779,9 +784,15 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
 
         opts = dict(options)
         opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-        r = recipe_mod.recipe(
-            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
-        )
+        if given is not None:
+            r = recipe_mod.recipe_for_shape(
+                given.to_shape(), tokens, 6.0 * params * tokens, loss=loss, law=opts.get("hparams_law")
+            )
+            r = replace(r, warnings=tuple(given.warnings) + r.warnings)
+        else:
+            r = recipe_mod.recipe(
+                params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
+            )
         others = {w for row in r.hparams if not row.default for w in row.warnings}
         return replace(
             result,
@@ -805,7 +816,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
-            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
+            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens, exact_shape=given is not None)
         if resolved.precision != "bf16" or budget.serve_bits is not None:
             report = _with_precision(report, budget, resolved, budget.params, budget.tokens)
         return report

@@ -77,11 +77,13 @@ def plan_cluster(
     tp: int | None = None,
     pp: int | None = None,
     ep: int | None = None,
+    shape=None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
     gpus × days (or dollars at a price); otherwise the default MFU 0.4. With <active_params> the model is an integer
-    mixture of experts with both counts within 1% (scaleplan.moe_shape); `tp`, `pp`, `ep` pin the layout."""
+    mixture of experts with both counts within 1% (scaleplan.moe_shape); `tp`, `pp`, `ep` pin the layout. A given
+    dense `shape` (recipe.Shape, e.g. a trainer's config read back) is used as it is instead of a designed one."""
     hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
@@ -115,7 +117,7 @@ def plan_cluster(
         raise ScaleplanError("<tp>, <pp> and <ep> pin the layout of a model: give <params> and <tokens>")
     if ep is not None and ep > 1 and active_params is None:
         raise ScaleplanError("<ep> splits the experts of a mixture of experts: give <active_params> too")
-    shape = spec = None
+    given_shape, shape, spec = shape, None, None
     if params is not None and active is not None:
         from . import memory, recipe
 
@@ -139,7 +141,9 @@ def plan_cluster(
             )
             shape_dict = moe.to_dict()
         else:
-            shape = recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
+            shape = given_shape or recipe.design_shape(
+                active, context=context, layers=layers, d_model=d_model, heads=heads
+            )
             spec = memory.ModelSpec(
                 params,
                 shape.layers,

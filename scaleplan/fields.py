@@ -39,6 +39,10 @@ HELP = {
     "precision": "Training precision: bf16 (default), fp8 or fp4; the preset's dense peak at it.",
     "params": "Judge a fixed choice: parameters (with --tokens).",
     "tokens": "Judge a fixed choice: training tokens (with --params).",
+    "model": (
+        "A given model: a trainer's config (HF config.json, Megatron arguments, nanotron or litgpt YAML, an export), "
+        "with --tokens (else the config's own)."
+    ),
     "unique_tokens": "Unique training tokens available: plan epochs with Muennighoff et al. 2023.",
     "moe": "Plan a fine-grained mixture of experts (Krajewski et al. 2024).",
     "context": f"Sequence length, 1 to {limits.MAX_CONTEXT:,} (default {DEFAULT_CONTEXT:,}).",
@@ -250,6 +254,7 @@ PARSERS: dict[str, Callable] = {
     "hardware": _text("hardware"),
     "lr_law": _text("lr_law"),
     "hardware_file": _file,
+    "model": _file,
     "flops": _flops,
     "gpus": _gpus,
     "days": parse_positive,

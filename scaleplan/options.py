@@ -58,6 +58,7 @@ TotalDollarsOpt = _text("total_dollars")
 TargetLossOpt = _text("target_loss")
 ParamsOpt = _text("params")
 TokensOpt = _text("tokens")
+ModelOpt = _text("model")
 UniqueTokensOpt = _text("unique_tokens")
 # the hardware and how well it is used
 HardwareOpt = _text("hardware")

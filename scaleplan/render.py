@@ -1605,6 +1605,98 @@ def moe_cost_lines(cost) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# A given model checked against the laws (scaleplan check)
+
+
+def check_lines(check) -> list[tuple[str, str]]:
+    """(label, value) rows of `scaleplan check`: the exact counts and the config's choices against the laws."""
+    d = check.to_dict()
+    s = check.shape
+    kv = getattr(s, "kv_heads", s.heads)
+    default = next((r for r in d["hparams"] if r["default"]), d["hparams"][0] if d["hparams"] else None)
+    law_row = next((r for r in d["rows"] if r["law"] == check.law), d["rows"][0] if d["rows"] else None)
+    lines = [
+        ("config", f"{d['config']} ({d['format']})"),
+        (
+            "shape",
+            f"{s.layers} x {s.d_model:,}, {s.heads} heads" + (f" ({kv} KV)" if kv != s.heads else "") + f", d_ff "
+            f"{s.d_ff:,}, context {s.context:,}" + (", tied" if s.tied_embeddings else ""),
+        ),
+        ("parameters", f"{d['params_total']:,} (non-embedding {d['params_non_embedding']:,})"),
+        ("FLOPs/token, App. F", f"{fmt_sci(d['flops_per_token'])} = {d['flops_per_token'] / d['six_n']:.3f} x 6N"),
+        ("training tokens", f"{fmt_count(d['tokens'])} ({d['tokens_source']})"),
+    ]
+    if law_row is not None:
+        lines.append(
+            (
+                "tokens per parameter",
+                f"{fmt_number(d['tokens_per_param'])}; compute-optimal ({law_row['law']}) "
+                f"{fmt_number(law_row['optimal_tokens_per_param'])}: {fmt_number(law_row['overtraining'])}x",
+            )
+        )
+    ia = d["inference_aware"]
+    if ia is not None:
+        lines.append(
+            (
+                f"inference-aware ({ia['law']})",
+                f"{fmt_count(ia['params'])} params on {fmt_count(ia['tokens'])} tokens "
+                f"(D/N {fmt_number(ia['tokens_per_param'])}) reach loss {ia['loss']:.3f} serving "
+                f"{fmt_count(ia['inference_tokens'])} tokens",
+            )
+        )
+    if d["learning_rate_given"] is not None:
+        lines.append(
+            ("learning rate", f"{fmt_sci(d['learning_rate_given'], always=True)} ({d['learning_rate_source']})")
+        )
+    for r in d["hparams"]:
+        if r["learning_rate"] is None:
+            continue
+        ratio = "" if r["given_lr_ratio"] is None else f"; given is {fmt_number(r['given_lr_ratio'])}x"
+        lines.append((f"  LR law {r['law']}", f"{fmt_sci(r['learning_rate'], always=True)}{ratio}"))
+    if d["batch_tokens_given"] is not None:
+        lines.append(("batch", f"{fmt_count(d['batch_tokens_given'])} tokens ({d['batch_source']})"))
+    for r in d["hparams"]:
+        ratio = "" if r["given_batch_ratio"] is None else f"; given is {fmt_number(r['given_batch_ratio'])}x"
+        lines.append((f"  batch law {r['law']}", f"{fmt_count(r['batch_tokens'])} tokens{ratio}"))
+    lines.append(
+        (
+            "vocabulary",
+            f"{d['vocab']:,}; Tao et al. 2024's optimum at this size and width: {d['vocab_optimal']:,}",
+        )
+    )
+    if default is None:
+        lines.append(("recipe laws", "none applies"))
+    return lines
+
+
+def emit_check(console: Console, fmt: Format, check) -> None:
+    """`scaleplan check`: the model judged by every law, then its counts and choices against the recipe laws."""
+    d = check.to_dict()
+    if fmt in (Format.json, Format.csv):
+        records: list[dict] | dict = d
+        if fmt is Format.csv:
+            model = {k: v for k, v in d.items() if k not in ("rows", "warnings")}
+            records = [{**row, **flatten({"model": model}), "warnings": d["warnings"]} for row in d["rows"]]
+        emit_grid(console, fmt, None, [], [], records)
+        return
+    from dataclasses import replace
+
+    emit_overtrain(console, fmt, replace(check.report, recipe=None), check.report.cost)
+    console.print() if fmt is Format.table else console.out("")
+    extra = cluster_lines(check.report.cluster) if getattr(check.report, "cluster", None) is not None else []
+    emit_grid(
+        console,
+        fmt,
+        "The model against the recipe laws",
+        ["", "value"],
+        [list(x) for x in check_lines(check) + extra],
+        {},
+        "LR and batch laws: their peak rates are cosine peaks; 'given is' = the config's (or --lr, --batch) "
+        "value over the law's.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Serving (scaleplan serve)
 
 
