@@ -431,7 +431,7 @@ class Budget:
                     "(0 for the compute-optimal model reaching it)",
                 )
         if self.total_dollars is not None:
-            ways = ("flops", "dollars", "days", "target_loss", "params", "moe", "unique_tokens")
+            ways = ("flops", "dollars", "days", "target_loss", "params", "model", "moe", "unique_tokens")
             given = [k for k in ways if getattr(self, k) is not None]
             if given:
                 raise BudgetFieldError(
