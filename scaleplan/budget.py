@@ -23,10 +23,10 @@ _FIELDS = {
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
         "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss", "total_dollars",
+        "serve_bits", "objective", "target_loss", "tp", "pp", "ep", "total_dollars",
     )
 }  # fmt: skip
-CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
+CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch", "tp", "pp", "ep")
 MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", "total_params", "active_params")}
 # A total budget (training + serving) resolves its hardware, MFU and price like any other; its training FLOPs are
 # found by allocate._plan_total, so Resolved.flops is this placeholder for it.
@@ -97,6 +97,9 @@ class Budget:
     target_loss: float | None = None
     objective: str | None = None
     total_dollars: float | None = None  # training + serving together (with tokens to serve)
+    tp: int | None = None  # pinned tensor, pipeline and expert parallelism (scaleplan.memory.plan_layout)
+    pp: int | None = None
+    ep: int | None = None
     model: str | None = None
 
     @property
