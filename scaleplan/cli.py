@@ -234,8 +234,10 @@ def scenario_warnings(results) -> list[str]:
 
 
 def _warn(warnings) -> None:
+    from .render import printable
+
     for w in dict.fromkeys(warnings):
-        err.print(f"warning: {w}", markup=False, soft_wrap=True)
+        err.print(f"warning: {printable(w)}", markup=False, soft_wrap=True)
 
 
 def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:

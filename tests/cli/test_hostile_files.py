@@ -563,3 +563,12 @@ def test_a_huge_price_prints_in_scientific_notation(fmt):
     result = runner.invoke(app, ["allocate", "--flops", "1e21", "--price", "1e300", "-f", fmt])
     assert result.exit_code == 0, result.stderr
     assert "$1e300/h" in result.stdout and not re.search(r"\d{20}", result.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_control_characters_in_a_name_are_escaped(workdir, fmt):
+    (workdir / "ctl.yaml").write_text('scenarios:\n  - name: "a\\e[31mred\\a"\n    flops: 1e21\n')
+    result = runner.invoke(app, ["plan", "ctl.yaml", "-f", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout + result.stderr
+    assert "a\\x1b[31mred\\x07" in result.stdout
