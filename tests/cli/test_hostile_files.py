@@ -572,3 +572,22 @@ def test_control_characters_in_a_name_are_escaped(workdir, fmt):
     assert result.exit_code == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout + result.stderr
     assert "a\\x1b[31mred\\x07" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, name, text",
+    [
+        (["laws", "show", "f.yaml"], "f.yaml", LAW.replace("A: 480", "A: 4.8e2")),
+        (["hardware", "--hardware-file", "f.yaml"], "f.yaml", HARDWARE),
+        (["curve", "predict", "--law", "f.yaml", "--steps", "1000"], "f.yaml", "L0: 3\nA: 5e-1\nalpha: 0.5\nC: 0\n"),
+    ],
+    ids=["law constant 4.8e2", "hardware peak 1e15", "curve law 5e-1"],
+)
+def test_law_hardware_and_curve_files_read_1e15_as_a_number(workdir, args, name, text):
+    if "hardware" in args:
+        text = "\n".join(
+            "  peak_flops: 1e15" if line.strip().startswith("peak_flops:") else line for line in text.splitlines()
+        )
+    (workdir / name).write_text(text)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
