@@ -637,29 +637,45 @@ def plan(
 
 @laws_app.callback()
 def laws_list(ctx: typer.Context, fmt: FormatOpt = Format.table):
-    """List every bundled law with its citation.
+    """List every bundled law, grouped by kind (allocation, recipe, MoE, precision, training curves, serving
+    defaults), with its source, arXiv id and status.
 
     Example: scaleplan laws
     """
     if ctx.invoked_subcommand is not None:
         return
+    from .laws import catalogue
     from .render import emit_laws
 
-    emit_laws(out, fmt, laws_mod.all_laws(), laws_mod.DEFAULT_LAW)
+    emit_laws(out, fmt, list(catalogue.entries()), laws_mod.DEFAULT_LAW)
 
 
 @laws_app.command("show")
 def laws_show(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Law name, alias or law file.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Any bundled law (see `scaleplan laws`), an alias, or a law file.")
+    ],
     fmt: FormatOpt = Format.table,
 ):
-    """Show one law: form, constants, conventions, fitted range and citation.
+    """Show one law: form, constants, conventions, fitted range, citation and status. Any bundled law: allocation,
+    recipe (tao2024, steplaw, deepseek-lr-batch, porian-lr-batch, kaplan-bcrit), MoE (krajewski), precision (sun,
+    ouyang, kumar), training curves (tissue), serving defaults (serving); or a law file.
 
     Example: scaleplan laws show epoch
-    """
-    from .render import emit_law
 
-    emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
+    Example: scaleplan laws show steplaw
+    """
+    from .laws import catalogue
+    from .render import emit_entry, emit_law
+
+    if str(name).strip().endswith((".yaml", ".yml")):
+        emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
+        return
+    entry = catalogue.get(name)
+    if entry.law is not None:
+        emit_law(out, fmt, entry.law, laws_mod.PARAMS_CONVENTIONS)
+    else:
+        emit_entry(out, fmt, entry)
 
 
 @app.command()
