@@ -579,7 +579,7 @@ def recommended_plan(
     """
     if np.ndim(sized.inference_tokens):
         raise ScaleplanError("a recommended plan is for one demand; give a single number of inference tokens")
-    law = laws.get(sized.law)
+    law = sized.law_object()
     c = sized.costs
     n, d = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
     hw = c.train_hardware

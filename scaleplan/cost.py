@@ -20,6 +20,7 @@ from . import _yaml
 from .errors import ScaleplanError
 from .fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
 from .fields import parse as parse_field
+from .units import fmt_sci
 from .values import check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
@@ -743,6 +744,12 @@ def implied_utilisation(
             raise ScaleplanError(f"{name} must be positive and finite, got {v!r}")
     ratio = recompute_ratio(recompute) if hardware_ratio is None else float(hardware_ratio)
     mfu = float(flops) / (gpu_hours * SECONDS_PER_HOUR * peak)
+    if not mfu >= 1e-9:  # the time the user gave is absurdly long: name it, not an MFU they never typed
+        given = "<days>" if days is not None else ("<dollars>" if dollars is not None else "<gpu_hours>")
+        raise ScaleplanError(
+            f"{given}: {fmt_sci(gpu_hours)} device-hours for {fmt_sci(flops)} FLOPs would use under 1e-9 of the "
+            "peak (the implied MFU); check the units"
+        )
     return Implied(
         float(flops),
         hw.key,
