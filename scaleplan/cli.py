@@ -428,6 +428,15 @@ def _points(points: int) -> int:
     return points
 
 
+def _law_flag(law: str | None):
+    """The law of --law (a name or a law file), an error naming --law."""
+    try:
+        return laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    except ScaleplanError as exc:
+        text = exc.for_flags()
+        raise ScaleplanError(text if text.startswith("--law") else f"--law: {text}") from None
+
+
 def _sizes(**values) -> list[int | None]:
     """Shape and context sizes by their one parser (scaleplan.fields): whole numbers under the caps of
     scaleplan.limits; None stays None."""
@@ -1160,7 +1169,7 @@ def inference_aware_cmd(
             f"--inference-tokens: {fmt_sci(tokens.max())} tokens is beyond any plan (more than "
             f"{fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
-    law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    law_obj = _law_flag(law)
     budget = fields.optional("flops", flops)
     if budget is not None:
         limits.check_flops(budget, "<flops>", law_obj)
@@ -1514,7 +1523,7 @@ def sweep(
     """
     from . import fit as fit_mod
 
-    law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    law_obj = _law_flag(law)
     target = float(limits.check_flops(parse_flops(target_flops, "--target-flops"), "--target-flops", law_obj))
     spend = float(limits.check_flops(parse_flops(budget_flops, "--budget-flops"), "--budget-flops", law_obj))
     for flag, value in (("--levels", levels), ("--sizes", sizes)):
@@ -2302,25 +2311,31 @@ def check(
     batch_tokens = None if batch is None else parse_count(batch, "--batch")
     if batch_tokens is not None and not 1 <= batch_tokens <= 1e12:
         raise ScaleplanError(f"--batch must be from 1 to 1e12 tokens, got {batch!r}")
-    budget = _flag_budget(
-        moe=False,
-        granularity=None,
-        expansion=None,
-        total_params=None,
-        active_params=None,
-        model=path,
-        tokens=tokens,
-        law=law,
-        lr_law=lr_law,
-        inference_tokens=inference_tokens,
-        hardware=hardware,
-        hardware_file=hardware_file,
-        gpus=gpus,
-        mfu=mfu,
-        price=price,
-        precision=precision,
-    )
-    result = check_model(budget, learning_rate=learning_rate, batch_tokens=batch_tokens)
+    try:  # the config is the CONFIG argument here, not the --model flag of allocate and plan
+        budget = _flag_budget(
+            moe=False,
+            granularity=None,
+            expansion=None,
+            total_params=None,
+            active_params=None,
+            model=path,
+            tokens=tokens,
+            law=law,
+            lr_law=lr_law,
+            inference_tokens=inference_tokens,
+            hardware=hardware,
+            hardware_file=hardware_file,
+            gpus=gpus,
+            mfu=mfu,
+            price=price,
+            precision=precision,
+        )
+        result = check_model(budget, learning_rate=learning_rate, batch_tokens=batch_tokens)
+    except ScaleplanError as exc:
+        text = exc.for_flags()
+        if "--model" not in text:
+            raise
+        raise ScaleplanError(text.replace("--model: ", "CONFIG ", 1).replace("--model", "CONFIG")) from None
     _warn(result.warnings)
     emit_check(out, fmt, result)
 
