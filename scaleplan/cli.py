@@ -22,7 +22,7 @@ from .allocate import Plan, plan_budget
 from .allocate import compare as compare_laws
 from .budget import Budget, load_budget_file
 from .conventions import DEFAULT_CONTEXT
-from .errors import ScaleplanError
+from .errors import ScaleplanError, as_flag
 from .files import check_target, write_atomic, write_files
 from .options import (
     ActiveParamsOpt,
@@ -426,6 +426,14 @@ def _points(points: int) -> int:
     if not 2 <= points <= limits.MAX_OUTPUT_ROWS:
         raise ScaleplanError(f"--points must be from 2 to {limits.MAX_OUTPUT_ROWS:,}, got {points:,}")
     return points
+
+
+def _serving_price(text: str) -> float:
+    """--inference-price: dollars per serving GPU-hour, capped as --price is (scaleplan.serving)."""
+    price = parse_positive(text, "--inference-price")
+    if not price <= 1e6:
+        raise ScaleplanError(f"--inference-price must be positive dollars per GPU-hour (at most 1e6), got {text!r}")
+    return price
 
 
 def _law_flag(law: str | None):
@@ -903,6 +911,9 @@ def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head
     if scenario is not None:
         raise ScaleplanError("--scenario names a scenario of FILE; give FILE")
     size = None if params is None else _model_size(params, "--params")
+    for key, value in {**shape_flags, "kv_heads": kv_heads, "vocab": vocab}.items():  # an explicit shape's flags
+        if value is not None:
+            fields.whole(value, as_flag(key), 1, limits.MAX_SHAPE)
     model = serving.model_for(size, kv_heads=kv_heads, vocab=vocab, context=context or 2048, **shape_flags)
     label = fmt_count(model.params) + (f" ({layers}x{d_model})" if params is None else "")
     return [(label, model)]
@@ -1184,7 +1195,7 @@ def inference_aware_cmd(
         fields.optional("mfu", mfu),
         fields.optional("price", price),
         inference_hardware,
-        None if inference_price is None else parse_positive(inference_price, "--inference-price"),
+        None if inference_price is None else _serving_price(inference_price),
         fraction(prefill_mfu, "--prefill-mfu"),
         fraction(decode_mfu, "--decode-mfu"),
         fraction(prompt_share, "--prompt-share", False),

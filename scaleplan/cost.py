@@ -404,16 +404,18 @@ class Energy:
     def resolved(self, hw: Hardware) -> dict:
         e = cost_model()["energy"]
         for name, value in (
-            ("server power multiple", self.server_power_x),
-            ("PUE", self.pue),
-            ("$ per kWh", self.dollars_per_kwh),
+            ("<server_power_x> (server power multiple)", self.server_power_x),
+            ("<pue>", self.pue),
+            ("<dollars_per_kwh> ($ per kWh)", self.dollars_per_kwh),
         ):
             if value is not None and not (math.isfinite(value) and 0 < value <= 100):
                 raise ScaleplanError(f"{name} must be a positive number (at most 100), got {value!r}")
         if self.tdp_fraction is not None and not 0 < self.tdp_fraction <= 1.5:
-            raise ScaleplanError(f"average draw as a fraction of TDP must be in (0, 1.5], got {self.tdp_fraction!r}")
+            raise ScaleplanError(
+                f"<tdp_fraction> (average draw as a fraction of TDP) must be in (0, 1.5], got {self.tdp_fraction!r}"
+            )
         if self.pue is not None and self.pue < 1:
-            raise ScaleplanError(f"PUE is at least 1 (facility power / IT power), got {self.pue!r}")
+            raise ScaleplanError(f"<pue> is at least 1 (facility power / IT power), got {self.pue!r}")
         return {
             "server_power_x": self.server_power_x or hw.server_power_x or e["server_power_x_default"],
             "tdp_fraction": self.tdp_fraction or e["tdp_fraction"][hw.kind],

@@ -9,9 +9,14 @@ _NUMPY_REPR = re.compile(r"np\.(?:float|int|uint|bool)_?\d*\(([^()]*)\)")
 MARK = re.compile(r"<([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)>")
 
 
+# arguments whose flag has another name (scaleplan.cost.Energy's fields, `cluster`'s flags)
+_FLAG_NAMES = {"server_power_x": "server_power", "dollars_per_kwh": "kwh_price"}
+
+
 def as_flag(name: str) -> str:
     """The CLI flag of an argument or budget key: inference_tokens -> --inference-tokens."""
     name = name.removeprefix("moe.")  # the moe block's keys are flags of their own (--active-params)
+    name = _FLAG_NAMES.get(name, name)
     return "--" + name.replace("_", "-").replace(".", "-")
 
 

@@ -153,6 +153,8 @@ def _tokens(value, label: str) -> float:
         raise ScaleplanError(
             f"{label}: {fmt_sci(x)} tokens is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
+    if x < 1:  # a fraction of one token trains nothing (and underflows the laws' D^-beta)
+        raise ScaleplanError(f"{label}: {x:.3g} tokens is less than one token; check the units")
     return x
 
 

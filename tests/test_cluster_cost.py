@@ -98,7 +98,7 @@ def test_energy_epoch_defaults():
     assert hs.energy_dollars == pytest.approx(hs.kwh_facility * 0.1)
     tpu = cost.training_cost(1e24, cost.get_hardware("tpu-v4"), 0.4, 3.22, 1024)
     assert tpu.energy_assumptions["tdp_fraction"] == 0.43  # TPUs draw 0.43 of TDP (App. A.4)
-    with pytest.raises(ScaleplanError, match="PUE is at least 1"):
+    with pytest.raises(ScaleplanError, match="pue is at least 1"):
         cost.training_cost(1e24, h100, 0.4, 2.0, 8, energy=cost.Energy(pue=0.9))
 
 
