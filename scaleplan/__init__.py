@@ -12,10 +12,17 @@ so `import scaleplan` and `scaleplan allocate` stay fast.
 from .allocate import Comparison, Plan, allocate, compare, plan, plan_budget, with_recipe
 from .budget import Budget, load_budget_file
 from .cost import CostBreakdown, Hardware, get_hardware, training_cost
-from .errors import ScaleplanError
+from .errors import ScaleplanError, checked
 from .laws import DEFAULT_LAW, Law
 from .laws import get as get_law
 from .laws import names as law_names
+
+_FunctionType = type(checked)
+# the eager entry points check their arguments too
+allocate, compare, plan, plan_budget, with_recipe = map(checked, (allocate, compare, plan, plan_budget, with_recipe))
+load_budget_file, get_hardware, training_cost, get_law = map(
+    checked, (load_budget_file, get_hardware, training_cost, get_law)
+)
 
 _LAZY = {
     "inference_aware": "inference",
@@ -84,7 +91,12 @@ def __getattr__(name: str):
         import importlib
 
         module = importlib.import_module(f".{_LAZY.get(name, name)}", __name__)
-        return module if name in _SUBMODULES else getattr(module, name)
+        if name in _SUBMODULES:
+            return module
+        value = getattr(module, name)
+        if isinstance(value, _FunctionType):  # an entry point checks its arguments (scaleplan.errors.checked)
+            value = globals()[name] = checked(value)
+        return value
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
 
 

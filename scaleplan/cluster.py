@@ -213,7 +213,7 @@ def plan_cluster(
             else (mfu, "given")
         )
     if mfu_used * ratio > 1:
-        pct = lambda x: f"{x:.0%}" if x < 100 else f"{fmt_sci(x * 100)}%"  # noqa: E731
+        pct = lambda x: f"{x:.0%}" if x < 100 else f"{fmt_sci(x * 100)}%"
         given = "<days>" if days is not None else "<dollars>" if dollars is not None else "<mfu>"
         given = "<hfu>" if hfu is not None else given
         raise ScaleplanError(

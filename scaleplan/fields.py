@@ -109,7 +109,9 @@ def whole(value, label: str, low: int, high: int) -> int:
     except ScaleplanError:
         x = math.nan
     if not (math.isfinite(x) and x == math.floor(x) and low <= x <= high):
-        shown = f"a {len(str(abs(value)))}-digit number" if isinstance(value, int) and abs(value) > 10**18 else repr(value)
+        shown = (
+            f"a {len(str(abs(value)))}-digit number" if isinstance(value, int) and abs(value) > 10**18 else repr(value)
+        )
         raise ScaleplanError(f"{label} must be a whole number from {low:,} to {high:,}, got {shown}")
     return int(x)
 
