@@ -534,8 +534,11 @@ def recommended_plan(
     if serve_bits is not None or precision != "bf16":  # what low-precision training or serving does to the model
         from . import precision as precision_mod
 
-        block = precision_mod.plan_penalties(
-            float(rec.params_total), float(rec.tokens), None if precision == "bf16" else precision, serve_bits
+        block = precision_mod.plan_penalties(  # the precision laws' N is non-embedding (precision.yaml)
+            _non_embedding(rec, rec.params_total),
+            float(rec.tokens),
+            None if precision == "bf16" else precision,
+            serve_bits,
         )
         rec = replace(rec, precision=block, warnings=tuple(dict.fromkeys(rec.warnings + tuple(block.warnings))))
     if serve_bits is not None and law.is_parametric:  # sizing with the served loss in the objective
@@ -570,7 +573,7 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
     al. 2024; Kumar et al. 2024), each in its own law's loss; and the hours the faster tensor cores save."""
     from . import precision as precision_mod
 
-    n = float(plan.params_total) if params is None else float(params)
+    n = _non_embedding(plan, plan.params_total if params is None else params)
     block = precision_mod.plan_penalties(
         n,
         float(plan.tokens if tokens is None else tokens),
@@ -585,6 +588,16 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
 
         plan = replace(plan, quantized=quantized_serving(sized, budget.serve_bits))
     return plan
+
+
+def _non_embedding(plan, total) -> float:
+    """N without the embedding and output layers, as Sun, Ouyang and Kumar count it (precision.yaml conventions): the
+    plan's own count, else its designed shape's, else `total` (no shape to subtract the vocabulary from)."""
+    ne = getattr(plan, "params_non_embedding", None)
+    recipe = getattr(plan, "recipe", None)
+    if ne is None and recipe is not None:
+        ne = getattr(recipe.shape, "non_embedding_params", None)
+    return float(total if ne is None else ne)
 
 
 def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):

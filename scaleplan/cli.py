@@ -1456,7 +1456,18 @@ def precision_cmd(
     ] = None,
     serve_bits: Annotated[
         Optional[list[str]],
-        option("serve_bits", help="Weight bits to serve the trained model at, 2 to 16 (repeat; default 8 4 3 2)."),
+        option(
+            "serve_bits",
+            help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
+            "(repeat; default 8 4 3 2).",
+        ),
+    ] = None,
+    hardware: Annotated[
+        Optional[str],
+        option(
+            "hardware",
+            help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+        ),
     ] = None,
     plot: Annotated[
         Optional[str],
@@ -1503,8 +1514,9 @@ def precision_cmd(
         tokens=d,
         block_size=block_size,
         formats=names,
-        serve_bits=tuple(bits or (8, 4, 3, 2)),
+        serve_bits=tuple(bits) if bits else ((8, 4, 3, 2) if n is not None else ()),  # a budget: only if asked
         choices=choices,
+        hardware=None if hardware is None else _precision_hardware(hardware),
     )
     _warn(report.warnings)
     from .render import emit_precision
@@ -1513,10 +1525,21 @@ def precision_cmd(
     if plot is not None:
         from . import precision_plot
 
-        first = report.cost_optimal.choices[0]  # a bare budget: draw at the first hardware precision's best N, D
+        # a bare budget: draw at the first available hardware precision's best N, D
+        first = next(ch for ch in report.cost_optimal.choices if ch.available)
         pn, pd = (n, d) if n is not None and d is not None else (first.params, first.tokens)
+        assert pn is not None and pd is not None  # an available choice has its N and D
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+def _precision_hardware(name: str):
+    from . import cost as cost_mod
+
+    try:
+        return cost_mod.get_hardware(fields.parse("hardware", name))
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"--hardware: {exc.template.removesuffix('; or give <peak_flops>)') + ')'}") from None
 
 
 @app.command()

@@ -408,3 +408,27 @@ def test_ouyang_table_1_four_bit_column_is_another_power_law():
     beta, alpha = 1 / coef[1], coef[2] / coef[1]
     assert beta == pytest.approx(0.655, abs=0.001) and alpha == pytest.approx(0.384, abs=0.001)
     assert abs(beta - 0.5251) > 0.1 and abs(alpha - 0.2261) > 0.1
+
+
+# Sun et al. 2025 (arXiv 2501.02423) Table 3 prints each run's N: 40894464, 84934656, 154140672, 679477248 (fitted)
+# and 1233125376 (validation). N is the non-embedding count, attention + SwiGLU MLP weights L (4 h^2 + 3 h d_ff): the
+# LLaMA shapes below reproduce every printed N exactly (the shapes are inferred from N, d_ff a multiple of 256;
+# the embedding and output layers would add V h each and are not in N).
+SUN_TABLE3 = {
+    40_894_464: (12, 512, 1536),
+    84_934_656: (12, 768, 2048),
+    154_140_672: (12, 1024, 2816),
+    679_477_248: (24, 1536, 4096),
+    1_233_125_376: (24, 2048, 5632),
+}
+
+
+@pytest.mark.parametrize("n", sorted(SUN_TABLE3))
+def test_sun_table3_n_is_attention_plus_mlp(n):
+    from scaleplan.recipe import Shape
+
+    layers, h, d_ff = SUN_TABLE3[n]
+    shape = Shape(layers, h, h // 64, 64, d_ff, 2048, 32000, glu=True)
+    assert shape.non_embedding_params == n
+    assert shape.non_embedding_params + 2 * 32000 * h != n  # with embeddings it would not match
+    assert "non-embedding" in precision.constants()["sun"]["conventions"]["params"]
