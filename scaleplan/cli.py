@@ -2001,6 +2001,7 @@ def curve_predict(
         _refuse_existing(plot, force, inputs, ".png")
         _plotter(plot, inputs)
     law = curves.load_law(law_file) if law_file else curves.example_law()
+    _warn([f"{law.name}: {w}" for w in law.warnings])  # what the fit behind the law warned, said again
     kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
     if len(kinds) > 8:
         raise ScaleplanError("at most 8 schedules at once")

@@ -148,6 +148,7 @@ class CurveLaw:
     lam: float = LAMBDA
     name: str = "curve law"
     source: str = ""
+    warnings: tuple[str, ...] = ()  # what the fit that made it warned (e.g. fitted only on the stable phase)
 
     def loss_at(self, s1, s2):
         s1 = np.asarray(s1, float)
@@ -176,6 +177,7 @@ class CurveLaw:
             **{k: float(v) for k, v in self.constants.items()},
             "definitions": dict(DEFINITIONS),
             "source": self.source,
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
     @classmethod
@@ -198,7 +200,16 @@ class CurveLaw:
                 )
             vals[key] = x
         lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
-        return cls(**vals, lam=lam, name=str(raw.get("name", "curve law")), source=str(raw.get("source", "")))
+        warned = raw.get("warnings") or []
+        if not isinstance(warned, list) or not all(isinstance(w, str) for w in warned) or len(warned) > 100:
+            raise ScaleplanError(f"{where}: warnings must be a list of texts (what the fit warned)")
+        return cls(
+            **vals,
+            lam=lam,
+            name=str(raw.get("name", "curve law")),
+            source=str(raw.get("source", "")),
+            warnings=tuple(w[:1000] for w in warned),
+        )
 
 
 # ---------------------------------------------------------------------------------------------- fitting

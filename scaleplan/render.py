@@ -404,8 +404,15 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
         lines += [
             (
                 "energy, facility",
-                f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server, "
-                f"{a['tdp_fraction']:g} of TDP, PUE {a['pue']:g})",
+                f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server"
+                + (" extending Epoch" if str(a.get("server_power_basis", "")).startswith("extension") else "")
+                + ", "
+                + (
+                    a["average_draw"]
+                    if str(a.get("average_draw", "")).startswith("measured")
+                    else f"{a['tdp_fraction']:g} of TDP"
+                )
+                + f", PUE {a['pue']:g})",
             ),
             ("energy cost", f"{fmt_dollars(c.energy_dollars)} at ${a['dollars_per_kwh']:g}/kWh"),
         ]
