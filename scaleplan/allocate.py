@@ -59,6 +59,7 @@ class Plan(PerBudget):
     quantized: QuantizedServing | None = None  # the model that reaches the loss as served
     budget_flops: Values | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: Plan | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
+    serving: Any = None  # scaleplan.serving.Serving: how the designed model serves (the roofline), when it serves
 
     def at(self, i: int) -> Plan:
         """The plan for budget i, its cost included."""
@@ -107,6 +108,8 @@ class Plan(PerBudget):
                 "loss": plain(co.loss),
                 "cost": co.cost.to_dict(),
             }
+        if self.serving is not None:
+            out["serving"] = self.serving.to_dict()
         if self.inference is not None:
             out["inference_aware"] = self.inference.to_dict()
         out["warnings"] = list(self.warnings)
@@ -202,7 +205,7 @@ def _assemble(
             serving = serving or serving_costs(
                 hw.key if hw.key != "custom" else None, mfu, price, peak_flops=peak_flops
             )
-            inference_dollars = inference_flops * serving.dollars_per_inference_flop
+            inference_dollars = np.asarray(inference_tokens, float) * serving.dollars_per_token(total)
     cost = training_cost(
         c,
         hw,
@@ -355,6 +358,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
             recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan, warnings=warnings
         )
     plan = with_recipe(plan, **recipe_options) if recipe else plan
+    if serving is not None and inference_spec is not None:
+        plan = with_serving(plan, serving, inference_spec["tokens"])
     if budget.on_cluster:
         plan = _on_cluster(plan, budget, resolved, float(plan.params_total), float(plan.tokens))
     if resolved.precision != "bf16" or budget.serve_bits is not None:
@@ -381,6 +386,23 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     return plan
 
 
+def with_serving(plan: Plan, costs, tokens) -> Plan:
+    """The plan with how its designed model serves (the serving roofline, scaleplan.serving) and its serving cost at
+    that shape: `cost.inference_dollars` is `tokens` at the block's $ per million. Fixed-MFU pricing (Sardana et
+    al.) and plans without a designed shape are left as they are."""
+    if costs.fixed_mfu or plan.recipe is None or np.ndim(plan.flops):
+        return plan
+    from .serving import ServedModel
+
+    served = costs.serve(ServedModel.from_shape(plan.recipe.shape))
+    if not served.fits or served.dollars_per_million is None:
+        return replace(plan, serving=served, warnings=plan.warnings + served.notes)
+    dollars = float(tokens) * served.dollars_per_million / 1e6
+    c = plan.cost
+    cost = replace(c, inference_dollars=dollars, total_dollars=None if c.dollars is None else c.dollars + dollars)
+    return replace(plan, serving=served, cost=cost, warnings=plan.warnings + served.notes)
+
+
 def _serving(budget: Budget, resolved):
     """The budget's serving block and what serving costs (scaleplan.inference.serving_costs), or (None, None) when
     nothing is served."""
@@ -401,7 +423,24 @@ def _serving(budget: Budget, resolved):
         spec.get("bits"),
         precision=resolved.precision,
         hardware_file=budget.hardware_file,
+        serve_bits=None if spec.get("serving_model") == "fixed-mfu" else budget.serve_bits,
+        **{k: spec.get(k) for k in SERVING_KEYS},
     )
+
+
+# the roofline's keys of a budget's serving block (scaleplan.inference.serving_costs' keyword arguments)
+SERVING_KEYS = (
+    "serving_model",
+    "kv_bits",
+    "serve_precision",
+    "prompt_tokens",
+    "output_tokens",
+    "serve_tp",
+    "latency",
+    "bandwidth_fraction",
+    "memory_fraction",
+    "batch_cap",
+)
 
 
 OVER_BUDGET = 1.005  # more than half a per cent over: a difference the printed days or dollars show
@@ -531,6 +570,7 @@ def recommended_plan(
         warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))),
     )
     rec = with_recipe(rec, **recipe_options) if recipe else rec
+    rec = with_serving(rec, c, float(sized.inference_tokens))
     if serve_bits is not None or precision != "bf16":  # what low-precision training or serving does to the model
         from . import precision as precision_mod
 
@@ -600,7 +640,7 @@ def _non_embedding(plan, total) -> float:
     return float(total if ne is None else ne)
 
 
-def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float):
+def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float, exact_shape: bool = False):
     """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
     the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
     from .cluster import plan_cluster
@@ -623,6 +663,7 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
         layers=None if shape is None else shape.layers,
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
+        shape=shape if exact_shape else None,
     )
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
@@ -667,12 +708,14 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
     law = law or budget.law
     spec, serving = _serving(budget, resolved)
 
-    def cost_of(flops, serve_params):
-        """Training `flops`, and with tokens to serve, 2 `serve_params` FLOPs per served token (as _assemble)."""
+    def cost_of(flops, serve_params, stored=None):
+        """Training `flops`, and with tokens to serve, 2 `serve_params` FLOPs per served token (as _assemble),
+        priced by the serving model (a mixture of experts: FLOPs from active, bytes from `stored` parameters)."""
         inference_flops = inference_dollars = None
         if spec is not None:
             inference_flops = 2.0 * float(serve_params) * spec["tokens"]
-            inference_dollars = inference_flops * serving.dollars_per_inference_flop
+            per_token = serving.dollars_per_token(float(serve_params), stored=stored)
+            inference_dollars = float(spec["tokens"]) * float(per_token)
         cost = training_cost(
             flops,
             resolved.hardware,
@@ -688,6 +731,10 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             cost = replace(cost, inference_price_label=label)
         return cost
 
+    given = budget.given_model()  # a trainer's config: the model is that shape, not a designed one
+    if given is not None:
+        budget = budget.with_model(given)
+
     def designed(result, params, tokens, loss=None):
         if not recipe:
             return result
@@ -695,9 +742,15 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
 
         opts = dict(options)
         opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-        r = recipe_mod.recipe(
-            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
-        )
+        if given is not None:
+            r = recipe_mod.recipe_for_shape(
+                given.to_shape(), tokens, 6.0 * params * tokens, loss=loss, law=opts.get("hparams_law")
+            )
+            r = replace(r, warnings=tuple(given.warnings) + r.warnings)
+        else:
+            r = recipe_mod.recipe(
+                params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
+            )
         others = {w for row in r.hparams if not row.default for w in row.warnings}
         return replace(
             result,
@@ -721,7 +774,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         )
         report = designed(report, budget.params, budget.tokens)
         if budget.on_cluster or budget.days is not None or budget.dollars is not None:
-            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens)
+            report = _on_cluster(report, budget, resolved, budget.params, budget.tokens, exact_shape=given is not None)
         if resolved.precision != "bf16" or budget.serve_bits is not None:
             report = _with_precision(report, budget, resolved, budget.params, budget.tokens)
         return report
@@ -739,24 +792,37 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         moe = budget.moe or {}
         assert budget.tokens is not None  # the mode says so (Budget._check_mode)
         given = moe_mod.fixed_moe(moe["total_params"], moe["active_params"], budget.tokens)
-        return replace(
+        given = replace(
             given,
-            cost=cost_of(given.flops, given.active_params),
+            cost=cost_of(given.flops, given.active_params, given.total_params),
             name=budget.name,
             warnings=resolved.warnings + moe_note(given.active_params),
         )
+        if not recipe:
+            return given
+        try:  # the integer model with these counts (within 1%) and its recipe
+            return given.with_recipe(
+                options.get("context"),
+                options.get("vocab"),
+                layers=options.get("layers"),
+                d_model=options.get("d_model"),
+            )
+        except ScaleplanError as exc:
+            raise BudgetFieldError("moe", exc.template) from None
     if budget.mode == "moe":
         moe_plan = moe_mod.moe_allocation(
             resolved.flops,
             granularity=(budget.moe or {}).get("granularity"),
             expansion=(budget.moe or {}).get("expansion"),
         )
-        return replace(
+        moe_plan = replace(
             moe_plan,
-            cost=cost_of(moe_plan.flops, moe_plan.active_params),
+            cost=cost_of(moe_plan.flops, moe_plan.active_params, moe_plan.total_params),
             name=budget.name,
             warnings=resolved.warnings + tuple(moe_plan.warnings) + moe_note(moe_plan.active_params),
         )
+        # the integer model (counts within 3% of the law's) and its recipe
+        return moe_plan.with_recipe(options.get("context"), options.get("vocab")) if recipe else moe_plan
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
     unsized = (

@@ -21,7 +21,7 @@ _FIELDS = {
     key: fields_mod.HELP[key]
     for key in (
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
-        "inference_tokens", "inference", "precision", "params", "tokens", "unique_tokens", "moe", "context",
+        "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
         "serve_bits", "objective", "target_loss",
     )
@@ -31,16 +31,27 @@ MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", 
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
-# The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
+# The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
+# serving_model: fixed-mfu prices it as Sardana et al. 2024 do (prompt_share, decode_mfu, bits are theirs alone).
 INFERENCE_FIELDS = {
     "tokens": "tokens to serve (prompt + generated)",
-    "prompt_share": "fraction of served tokens that are prompt, in [0, 1]",
+    "serving_model": "roofline (default) or fixed-mfu (Sardana et al. 2024's 2N per token at fixed MFU)",
+    "prompt_tokens": "prompt tokens per request (roofline; default 70)",
+    "output_tokens": "output tokens per request (roofline; default 215)",
+    "kv_bits": "KV-cache bits, 2-16 (roofline; default: the served weight bits)",
+    "serve_precision": "serving compute format, bf16, fp8 or fp4 (roofline)",
+    "serve_tp": "serving tensor-parallel degree, a power of two (roofline)",
+    "latency": "latency target: server, interactive or a time per output token in ms (roofline)",
+    "bandwidth_fraction": "achievable share of HBM bandwidth, in (0, 1] (roofline; default 0.65)",
+    "memory_fraction": "usable share of device memory, in (0, 1] (roofline; default 0.9)",
+    "batch_cap": "largest engine batch in sequences (roofline; default 2048)",
+    "prompt_share": "fraction of served tokens that are prompt, in [0, 1] (fixed-mfu)",
     "prefill_mfu": "MFU of prefill, in (0, 1]",
-    "decode_mfu": "MFU of decoding, in (0, 1]",
+    "decode_mfu": "MFU of decoding, in (0, 1] (fixed-mfu)",
     "hardware": "serving hardware preset",
     "price": "dollars per serving GPU-hour",
-    "bits": "weight precision for serving, 16 or 8",
-    "context": "context length for attention FLOPs",
+    "bits": "weight precision for serving, 16 or 8 (fixed-mfu; the roofline takes serve_bits)",
+    "context": "context length for attention FLOPs (fixed-mfu)",
     "objective": "flops or cost",
 }
 
@@ -81,6 +92,7 @@ class Budget:
     serve_bits: int | None = None
     target_loss: float | None = None
     objective: str | None = None
+    model: str | None = None
 
     @property
     def mode(self) -> str:
@@ -88,13 +100,35 @@ class Budget:
         'compute-optimal' (inference-aware sizing joins the last when something is served)."""
         if self.moe is not None and ("total_params" in self.moe or "active_params" in self.moe):
             return "fixed-moe"
-        if self.params is not None or self.tokens is not None:
+        if self.params is not None or self.tokens is not None or self.model is not None:
             return "fixed"
         if self.moe is not None:
             return "moe"
         if self.unique_tokens is not None:
             return "data-constrained"
         return "compute-optimal"
+
+    def given_model(self):
+        """The trainer's config `model` names, read (scaleplan.trainer_configs.ModelConfig); None without one."""
+        if self.model is None:
+            return None
+        from .trainer_configs import read_config
+
+        try:
+            return read_config(self.model)
+        except ScaleplanError as exc:
+            raise BudgetFieldError("model", exc.template) from None
+
+    def with_model(self, config=None) -> Budget:
+        """A budget naming a model config as a plain fixed model: its exact parameter count (recipe.Shape's) and
+        the tokens given, else the tokens the config trains on."""
+        config = config if config is not None else self.given_model()
+        if config is None:
+            return self
+        tokens = self.tokens if self.tokens is not None else config.training.get("tokens")
+        if tokens is None:
+            raise BudgetFieldError("tokens", f"{self.model} says nothing about training tokens: give <tokens>")
+        return replace(self, params=float(config.to_shape().total_params), tokens=float(tokens), model=None)
 
     def recipe_options(self) -> dict:
         return {k: getattr(self, k) for k in RECIPE_FIELDS if getattr(self, k) is not None}
@@ -190,6 +224,8 @@ class Budget:
             r = replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
             moe_warnings = cost_mod.precision_warnings(r.mfu, r.precision, r.hardware, moe=True)
             return replace(r, warnings=tuple(dict.fromkeys(r.warnings + tuple(moe_warnings))))
+        if self.model is not None and self.params is None:
+            return self.with_model().resolve(law)
         if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
             implied = self.implied_utilisation()
             return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
@@ -337,11 +373,15 @@ class Budget:
             if given:
                 raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
             return
-        if (self.params is None) != (self.tokens is None):
+        if self.model is not None:
+            pinned = [k for k in ("params", *RECIPE_FIELDS[:-1]) if getattr(self, k) is not None]
+            if pinned:
+                raise BudgetFieldError(pinned[0], f"<model> gives the model's shape and size; drop <{pinned[0]}>")
+        elif (self.params is None) != (self.tokens is None):
             raise BudgetFieldError(
                 "params" if self.params is None else "tokens", "a fixed model needs both <params> and <tokens>"
             )
-        if self.params is not None:
+        if self.params is not None or self.model is not None:
             if self.flops is not None:
                 raise BudgetFieldError("flops", "<params> and <tokens> set the budget (6ND); drop <flops>")
             if self.days is not None and self.dollars is not None:
@@ -497,7 +537,9 @@ def _parse_inference(raw, where: str) -> dict:
                 out[key] = _parse_field("hardware", value, label)
                 if key == "objective" and out[key] not in ("flops", "cost"):
                     raise ScaleplanError(f"{label} must be 'flops' or 'cost', got {value!r}")
-            elif key in ("prefill_mfu", "decode_mfu"):
+            elif key in fields_mod.SERVING:  # the serving roofline's options: one parser each (scaleplan.fields)
+                out[key] = fields_mod.parse(key, value, label)
+            elif key == "decode_mfu":
                 out[key] = parse_fraction(value, label)
             elif key == "prompt_share":
                 out[key] = parse_fraction(value, label, low_open=False)
@@ -620,4 +662,6 @@ def _relative_law(budget: Budget, path) -> Budget:
         budget = replace(budget, law=str(Path(path).parent / law))
     if hw_file and not Path(hw_file).is_absolute():  # so is a hardware file
         budget = replace(budget, hardware_file=str(Path(path).parent / hw_file))
+    if budget.model and not Path(budget.model).is_absolute():  # and a model config
+        budget = replace(budget, model=str(Path(path).parent / budget.model))
     return budget

@@ -185,7 +185,7 @@ def plan_intervals(
     if inference_tokens is not None:
         inf_flops = 2.0 * total * float(inference_tokens)
         if serving is not None:
-            inf_dollars = inf_flops * serving.dollars_per_inference_flop
+            inf_dollars = float(inference_tokens) * serving.dollars_per_token(total)
     bill = cost.training_cost(
         trained,
         hw,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -32,6 +32,7 @@ from .values import PerBudget, check_positive, plain
 
 if TYPE_CHECKING:
     from .cost import CostBreakdown
+    from .moe_shape import MoeRecipe
 
 
 @functools.cache
@@ -161,10 +162,31 @@ class MoePlan(PerBudget):
     see_also: tuple[str, ...] = ()
     cost: CostBreakdown | None = None  # of the active parameters, once the pipeline has priced it
     name: str | None = None
+    recipe: MoeRecipe | None = None  # the integer model and its recipe (one budget), once with_recipe() ran
 
     @property
     def params(self):
         return self.active_params
+
+    def with_recipe(self, context: int | None = None, vocab: int | None = None) -> MoePlan:
+        """The plan with its integer model (Krajewski et al.'s family, counts within 3% of the law's) and its
+        recipe (moe_shape.moe_recipe): one budget at a time."""
+        from . import moe_shape
+
+        if np.ndim(self.flops):
+            raise ScaleplanError("a recipe is designed for one budget at a time")
+        shape, warnings = moe_shape.design_law_moe(
+            float(self.active_params),
+            float(self.total_params),
+            float(self.d_model),
+            float(self.granularity),
+            float(self.expansion),
+            context=context or moe_shape.DEFAULT_CONTEXT,
+            vocab=vocab,
+        )
+        r = moe_shape.moe_recipe(shape, float(self.tokens), vocab_pinned=vocab is not None, law_convention=True)
+        extra = tuple(w for w in (*warnings, *r.warnings) if w not in self.warnings)
+        return replace(self, recipe=r, warnings=tuple(self.warnings) + extra)
 
     def to_dict(self) -> dict:
         p = plain
@@ -182,12 +204,13 @@ class MoePlan(PerBudget):
             "expansion": p(self.expansion),
             "experts": p(self.experts),
             "loss": p(self.loss),
-            "shape": {
+            "law_shape": {  # the law's continuous optimum (Sec. 6.1 family); the integer model is `shape`
                 "layers": p(self.layers),
                 "d_model": p(self.d_model),
                 "d_ff": p(4.0 * np.asarray(self.d_model)),
                 "d_expert": p(self.d_expert),
             },
+            **(self.recipe.plan_fields() if self.recipe is not None else {}),
             "dense": {
                 "law": "krajewski-dense",
                 "params": p(self.dense_params),
@@ -348,6 +371,7 @@ class FixedMoePlan:
     warnings: tuple[str, ...] = ()
     cost: CostBreakdown | None = None
     name: str | None = None
+    recipe: MoeRecipe | None = None  # an integer model with these counts (within 1%) and its recipe
     law: str = "fixed MoE"
     citation: str = (
         "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
@@ -361,6 +385,22 @@ class FixedMoePlan:
     @property
     def tokens_per_param(self) -> float:
         return self.tokens / self.active_params
+
+    def with_recipe(self, context: int | None = None, vocab: int | None = None, **pins) -> FixedMoePlan:
+        """The given MoE as an integer model (moe_shape.design_given_moe: total and active within 1%) with its
+        recipe. ``pins``: layers, d_model, heads, top_k."""
+        from . import moe_shape
+
+        shape = moe_shape.design_given_moe(
+            self.total_params,
+            self.active_params,
+            context=context or moe_shape.DEFAULT_CONTEXT,
+            vocab=vocab,
+            **{k: v for k, v in pins.items() if v is not None},
+        )
+        r = moe_shape.moe_recipe(shape, self.tokens, vocab_pinned=vocab is not None)
+        extra = tuple(w for w in r.warnings if w not in self.warnings)
+        return replace(self, recipe=r, warnings=tuple(self.warnings) + extra)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name} if self.name else {}
@@ -377,6 +417,8 @@ class FixedMoePlan:
                 "loss": None,
             }
         )
+        if self.recipe is not None:
+            out.update(self.recipe.plan_fields())
         if self.cost is not None:
             out["cost"] = self.cost.to_dict()
         out["warnings"] = list(self.warnings)

@@ -22,7 +22,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scaleplan"
 # Top to bottom. A module may import from its own layer or any layer below it, never from one above.
 LAYERS = [
     ["__init__", "__main__", "cli", "options"],
-    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render"],
+    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render", "export"],
+    ["audit"],  # scaleplan check: the fixed-model plan of a trainer's config, with its choices against the laws
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
     ["allocate"],
@@ -34,6 +35,8 @@ LAYERS = [
     ["moe"],
     ["cluster"],
     ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
+    ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape (serving reads its attributes)
+    ["trainer_configs"],  # trainers' configs read back to a shape block (counted by recipe.Shape)
     ["recipe"],
     ["memory"],
     ["cost"],
