@@ -40,7 +40,8 @@ _KEYS = (
     set(_FIGURES)
     | set(_STRINGS)
     | set(_OPTIONAL_NUMBERS)
-    | {"memory_unit", "memory_source", "server_power_basis", "kind", "price_source", "missing", "aliases", "unpublished"}
+    | {"memory_unit", "memory_source", "server_power_basis", "kind", "price_source", "missing", "aliases"}
+    | {"unpublished"}
 )
 _KINDS = ("gpu", "tpu", "asic")
 _UNITS = {"GB": 1.0, "GiB": GIB}

@@ -490,6 +490,8 @@ MEMORY_BYTES = {
 }
 for preset, nbytes in MEMORY_BYTES.items():
     claims(f"hardware:{preset}.", [("memory_bytes", nbytes)])
+# Google Cloud TPU v4 doc: measured min/mean/max power 90/170/192 W; energy uses the mean (issue 22)
+claims("hardware:tpu-v4.", [("mean_power_w", 170)])
 
 # cost_model.yaml precision_mfu: torchao float8 README 1.25x (8B, 8 GPUs) and 1.5x (405B, 512 GPUs); PyTorch blogs
 # 1.34x (Crusoe 2K H200, rowwise) and 1.43-1.51x (FSDP2); NeMo 24.07 GPT3-175B 842 / 1,979 TFLOP/s FP8; DeepSeek-V3
