@@ -124,8 +124,16 @@ class _Group(TyperGroup):
         _evaluate_options(app)  # built without run() (tests, `app([...])`): keep the values for the next build
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
+        import warnings
+
+        import numpy as np
+
+        from .files import command
+
+        try:  # numpy's and scipy's raw warnings (overflow, divide by zero) never reach the user: results say it
+            with warnings.catch_warnings(), np.errstate(all="ignore"), command():
+                warnings.simplefilter("ignore")
+                return super().invoke(ctx)
         except ScaleplanError as exc:  # the library names arguments; the CLI shows them as flags
             _fail(exc.for_flags())
         except _USAGE_ERROR as exc:
@@ -1325,6 +1333,8 @@ def fit(
 
         fitted = parametric or iso
         assert fitted is not None  # each approach either fits or raises
+        if parametric is not None:
+            _refuse_degenerate_save(save, parametric.constants)
         law = fit_mod.law_dict(fitted, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)  # what we write must load
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
@@ -1338,7 +1348,15 @@ def fit(
     from .render import emit_fit
 
     bias = record.get("isoflop", {}).get("vs_parametric") if iso is not None and parametric is not None else None
-    emit_fit(out, fmt, runs, parametric, boot, iso, bias)
+    emit_fit(out, fmt, runs, parametric, boot, iso, bias, budgets=chosen)
+
+
+def _refuse_degenerate_save(save: str, constants: dict) -> None:
+    from .fit import no_allocation
+
+    reason = no_allocation(constants)
+    if reason:
+        raise ScaleplanError(f"--save {save}: {reason}; no law written")
 
 
 def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
@@ -1383,8 +1401,7 @@ def _fit_vp(
     force: bool = False,
 ) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
-    import numpy as np
-
+    from . import fit as fit_mod
     from . import fit_vp
 
     if approach != "parametric" or plot:
@@ -1399,20 +1416,11 @@ def _fit_vp(
     vp = fit_vp.fit_vp(runs)
     _warn(vp.warnings)
     boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
-    n_opt, d_opt = vp.optimum(np.asarray(chosen))
-    alloc = [
-        {
-            "flops": c,
-            "params": float(n_),
-            "tokens": float(d_),
-            "tokens_per_param": float(d_ / n_),
-            "loss": float(vp.loss(n_, d_)),
-        }
-        for c, n_, d_ in zip(chosen, n_opt, d_opt)
-    ]
+    alloc = fit_mod.implied_allocation(vp.constants, chosen)
     if save:
         import yaml
 
+        _refuse_degenerate_save(save, vp.constants)
         law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
         laws_mod.law_from_dict(law, save)
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
@@ -1924,7 +1932,7 @@ def curve_fit(
         if target:
             _refuse_existing(target, force, inputs, suffix)
     if plot:
-        _plotter(plot, inputs)
+        _plotter(plot, inputs, force)
     mapping = _curve_columns(columns)
     loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
     result = curves.fit_curves(
@@ -2000,8 +2008,13 @@ def curve_predict(
     ] = None,
     steps: Annotated[str, typer.Option("--steps", help="Total training steps, e.g. 20000 or 20K.")] = "20000",
     peak_lr: Annotated[
-        str, typer.Option("--peak-lr", help="Peak learning rate, in the units of the law's logs.")
-    ] = "2e-4",
+        Optional[str],
+        typer.Option(
+            "--peak-lr",
+            help="Peak learning rate, in the units of the law's logs (default: the peak of the logs the law was "
+            "fitted to; 2e-4 for the example law).",
+        ),
+    ] = None,
     warmup: Annotated[int, typer.Option("--warmup", help="Linear warm-up steps.")] = 0,
     schedules: Annotated[
         list[str], typer.Option("--schedule", help="Schedule(s) to compare: cosine, wsd, constant, step (repeat it).")
@@ -2073,17 +2086,45 @@ def curve_predict(
         _refuse_existing(output, force, inputs)
     if plot:
         _refuse_existing(plot, force, inputs, ".png")
-        _plotter(plot, inputs)
+        _plotter(plot, inputs, force)
+    given_lr = None if peak_lr is None else parse_positive(peak_lr, "--peak-lr")
     law = curves.load_law(law_file) if law_file else curves.example_law()
     _warn([f"{law.name}: {w}" for w in law.warnings])  # what the fit behind the law warned, said again
     kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
     if len(kinds) > 8:
         raise ScaleplanError("at most 8 schedules at once")
-    lr_peak = parse_positive(peak_lr, "--peak-lr")
+    notes = []
+    logged = (
+        f"{min(law.peak_lrs):.3g}" + (f"..{max(law.peak_lrs):.3g}" if len(set(law.peak_lrs)) > 1 else "")
+        if law.peak_lrs
+        else ""
+    )
+    if given_lr is None:  # the rate the law was fitted at: another peak rate changes S1 and S2 everywhere
+        lr_peak = max(law.peak_lrs) if law.peak_lrs else 2e-4
+    else:
+        lr_peak = given_lr
+        if law.peak_lrs and not 0.99 * min(law.peak_lrs) <= lr_peak <= 1.01 * max(law.peak_lrs):
+            notes.append(
+                f"--peak-lr {lr_peak:g} is outside the peak learning rate of the logs {law.name} was fitted to "
+                f"({logged}): the prediction extrapolates the law"
+            )
     built = [_schedule(k, n_steps, lr_peak, warmup, cooldown, shape, final, milestones, factor) for k in kinds]
     curves_out = [law.curve(s) for s in built]
     finals = [float(c["loss"][-1]) for c in curves_out]
-    record: dict = {"law": law.to_dict(), "schedules": []}
+    lowest = min(float(np.nanmin(c["loss"])) for c in curves_out)
+    if lowest <= 0 or not np.isfinite(lowest):
+        notes.append(
+            f"the predicted loss falls to {lowest:.4g}, below zero and below the law's constant-rate floor L0 = "
+            f"{law.L0:.4g}: meaningless; at peak LR {lr_peak:g} the annealing term C*S2 outgrows the range the law "
+            f"was fitted on{f' (its logs peaked at {logged})' if logged else ''}"
+        )
+    elif lowest < law.L0:
+        notes.append(
+            f"the predicted loss goes below L0 = {law.L0:.4g} (to {lowest:.4g}): the annealing term C*S2 takes it "
+            "under the law's constant-rate floor; trust such values only near the schedules the law was fitted on"
+        )
+    _warn(notes)
+    record: dict = {"law": law.to_dict(), "schedules": [], "peak_lr": lr_peak, "warnings": notes}
     for s, c, f in zip(built, curves_out, finals):
         entry = {"schedule": s.to_dict(), "describe": s.describe(), "final_loss": f, "final_lr": float(c["lr"][-1])}
         if target_loss is not None:

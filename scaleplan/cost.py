@@ -299,6 +299,10 @@ def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardwar
     overriding or adding presets."""
     user = user_hardware_file()
     files: tuple[tuple[str, float], ...] = ((str(user), user.stat().st_mtime),) if user.is_file() else ()
+    from .files import note_input
+
+    for path_read, _ in files:  # cached after the first read: still an input of this command, never an output
+        note_input(path_read)
     if hardware_file is None:
         return _layered(files)[0] if files else _bundled()[0]
     _layered(files)  # the user's default file first: its own errors name its path
@@ -310,7 +314,9 @@ def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardwar
             from .files import read_text
 
             read_text(path, "hardware file")  # says what is wrong: missing, a folder, a device
-        return _layered(tuple(dict.fromkeys(files + ((str(path), path.stat().st_mtime),))))[0]
+        table = _layered(tuple(dict.fromkeys(files + ((str(path), path.stat().st_mtime),))))[0]
+        note_input(path)
+        return table
     except ScaleplanError as exc:
         raise ScaleplanError(f"<hardware_file>: {exc.template}") from None
     except OSError as exc:

@@ -38,11 +38,41 @@ class Format(str, Enum):
 # Machine formats
 
 
-def to_json(obj) -> str:
+def to_json(obj, nulled: list[str] | None = None) -> str:
+    """JSON text: numpy numbers as plain ones, and a number that is not finite (a fit that diverged, a schedule with
+    no steps to cool down) as null, its key appended to `nulled` so the caller can warn."""
     import json  # machine formats import their modules when asked: the table path stays lean
 
-    # allow_nan=False: a NaN would be invalid JSON for every reader but Python's.
-    return json.dumps(obj, indent=2, allow_nan=False)
+    try:  # allow_nan=False: a NaN would be invalid JSON for every reader but Python's.
+        return json.dumps(obj, indent=2, allow_nan=False)
+    except (ValueError, TypeError):
+        found: list[str] = [] if nulled is None else nulled
+        return json.dumps(_finite(obj, "", found), indent=2, allow_nan=False)
+
+
+def _finite(value, where: str, found: list[str]):
+    """`value` ready for JSON: non-finite numbers as None (their keys recorded in `found`)."""
+    import math
+
+    if hasattr(value, "tolist"):  # a numpy number or array
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _finite(v, f"{where}.{k}" if where else str(k), found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{where}[{i}]", found) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(where or "value")
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+def nulled_warning(keys: list[str]) -> str:
+    """'3 numbers are not finite (loss, curve[0].loss_wsd, ...) and are written as null'."""
+    shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+    what = "a number is" if len(keys) == 1 else f"{len(keys)} numbers are"
+    return f"{what} not finite ({shown}) and written as null: the result does not hold there"
 
 
 def flatten(record: dict, prefix: str = "") -> dict:
@@ -184,6 +214,10 @@ def _column_widths(
     return widths, sum(widths) + overhead
 
 
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
 def _write_raw(console: Console, text: str) -> None:
     console.file.write(text)
     console.file.flush()
@@ -205,7 +239,10 @@ def emit_grid(
     `wrap_first` lets the first column wrap between words too (for a column of long text, such as a claim)."""
     match fmt:
         case Format.json:  # machine formats go to the file as they are: no wrapping, no markup (and fast)
-            _write_raw(console, to_json(records) + "\n")
+            nulled: list[str] = []
+            _write_raw(console, to_json(records, nulled) + "\n")
+            if nulled:
+                _stderr().print(f"warning: {nulled_warning(nulled)}", markup=False, soft_wrap=True)
         case Format.csv:
             _write_raw(console, to_csv(records if isinstance(records, list) else [records]))
         case Format.markdown:
@@ -1477,6 +1514,13 @@ def _constant_rows(fit, boot) -> tuple[list[str], list[list[str]]]:
     return ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else []), rows
 
 
+def _or_dash(value, fmt) -> str:
+    """A number as `fmt` writes it, or '-' where there is none (a fit that implies no allocation)."""
+    import math
+
+    return "-" if value is None or not math.isfinite(value) else fmt(value)
+
+
 def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], boot) -> None:
     """The implied compute-optimal allocation of a fitted law, and its bootstrap intervals."""
     _gap(console, fmt)
@@ -1488,10 +1532,10 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
         [
             [
                 fmt_sci(a["flops"]),
-                fmt_count(a["params"]),
-                fmt_count(a["tokens"]),
-                fmt_number(a["tokens_per_param"]),
-                f"{a['loss']:.3f}",
+                _or_dash(a["params"], fmt_count),
+                _or_dash(a["tokens"], fmt_count),
+                _or_dash(a["tokens_per_param"], fmt_number),
+                _or_dash(a["loss"], lambda v: f"{v:.3f}"),
             ]
             for a in allocation
         ],
@@ -1508,8 +1552,8 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
                 [
                     fmt_sci(row["flops"]),
                     level,
-                    f"{fmt_count(lo)} .. {fmt_count(hi)}",
-                    f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}",
+                    f"{_or_dash(lo, fmt_count)} .. {_or_dash(hi, fmt_count)}",
+                    f"{_or_dash(t_lo, fmt_count)} .. {_or_dash(t_hi, fmt_count)}",
                 ]
             )
     emit_grid(
@@ -1521,7 +1565,7 @@ def _gap(console: Console, fmt: Format) -> None:
     console.print() if fmt is Format.table else console.out("")
 
 
-def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None) -> None:
+def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None, budgets=(1e21, 1e23, 1e25)) -> None:
     """`scaleplan fit` (Huber on log loss): the constants, the implied allocation, the isoFLOP minima."""
     summary = runs.summary()
     caption = f"{summary.get('n_runs', len(runs))} runs from {runs.source}"
@@ -1538,7 +1582,7 @@ def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=No
             f"{caption}; residual RMS {float((r * r).mean() ** 0.5):.4f} in log loss; "
             f"objective {parametric.objective:.6g}. Method: Hoffmann et al. 2022 App. D.2, Besiroglu et al. 2024.",
         )
-        budgets = [a["flops"] for a in boot.to_dict()["allocation"]] if boot else (1e21, 1e23, 1e25)
+        budgets = [a["flops"] for a in boot.to_dict()["allocation"]] if boot else budgets
         _allocation_tables(console, fmt, parametric.allocation(budgets), boot)
     if iso is not None:
         if parametric is not None:

@@ -56,7 +56,7 @@ LAYERS = [
     ["units", "values"],
     ["_yaml"],
     ["files"],
-    ["errors"],
+    ["errors", "_version"],
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
