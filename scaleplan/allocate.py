@@ -646,9 +646,15 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
     from .cluster import plan_cluster
 
     shape = result.recipe.shape if getattr(result, "recipe", None) is not None else None
+    moe_model = shape if hasattr(shape, "experts") else None  # an MoE's integer model (scaleplan.moe_shape)
     c = plan_cluster(
         params=params_total,
         tokens=tokens,
+        active_params=None if moe_model is None else float(moe_model.active_params),
+        moe_model=moe_model,
+        tp=budget.tp,
+        pp=budget.pp,
+        ep=budget.ep,
         hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         hardware_file=budget.hardware_file,
         peak_flops=budget.peak_flops,
@@ -801,7 +807,7 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
         if not recipe:
             return given
         try:  # the integer model with these counts (within 1%) and its recipe
-            return given.with_recipe(
+            given = given.with_recipe(
                 options.get("context"),
                 options.get("vocab"),
                 layers=options.get("layers"),
@@ -809,6 +815,9 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             )
         except ScaleplanError as exc:
             raise BudgetFieldError("moe", exc.template) from None
+        if budget.on_cluster:  # memory per device and a layout (EP included) for the integer model
+            given = _on_cluster(given, budget, resolved, given.total_params, given.tokens)
+        return given
     if budget.mode == "moe":
         moe_plan = moe_mod.moe_allocation(
             resolved.flops,
@@ -822,7 +831,14 @@ def _plan_special(budget: Budget, law, recipe: bool, options: dict):
             warnings=resolved.warnings + tuple(moe_plan.warnings) + moe_note(moe_plan.active_params),
         )
         # the integer model (counts within 3% of the law's) and its recipe
-        return moe_plan.with_recipe(options.get("context"), options.get("vocab")) if recipe else moe_plan
+        if not recipe:
+            return moe_plan
+        moe_plan = moe_plan.with_recipe(options.get("context"), options.get("vocab"))
+        if budget.on_cluster:  # memory per device and a layout (EP included) for the integer model
+            assert moe_plan.recipe is not None
+            model = moe_plan.recipe.shape
+            moe_plan = _on_cluster(moe_plan, budget, resolved, float(model.total_params), float(moe_plan.tokens))
+        return moe_plan
     plan = constrained.data_constrained_allocation(resolved.flops, budget.unique_tokens, law=law or "muennighoff")
     limits.check_epochs(plan.epochs, plan.law)
     unsized = (

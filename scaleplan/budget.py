@@ -23,10 +23,10 @@ _FIELDS = {
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
         "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss",
+        "serve_bits", "objective", "target_loss", "tp", "pp", "ep",
     )
 }  # fmt: skip
-CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
+CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch", "tp", "pp", "ep")
 MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", "total_params", "active_params")}
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
@@ -92,6 +92,9 @@ class Budget:
     serve_bits: int | None = None
     target_loss: float | None = None
     objective: str | None = None
+    tp: int | None = None  # pinned tensor, pipeline and expert parallelism (scaleplan.memory.plan_layout)
+    pp: int | None = None
+    ep: int | None = None
     model: str | None = None
 
     @property

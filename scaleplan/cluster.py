@@ -78,6 +78,7 @@ def plan_cluster(
     pp: int | None = None,
     ep: int | None = None,
     shape=None,
+    moe_model=None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
@@ -124,7 +125,7 @@ def plan_cluster(
         if active_params is not None and active_params < params:
             from . import moe_shape
 
-            moe = moe_shape.design_given_moe(
+            moe = moe_model or moe_shape.design_given_moe(
                 params, active, context=context, layers=layers, d_model=d_model, heads=heads
             )
             shape = moe.base

@@ -31,6 +31,7 @@ from .units import fmt_number, fmt_sci
 from .values import PerBudget, check_positive, plain
 
 if TYPE_CHECKING:
+    from .cluster import ClusterPlan
     from .cost import CostBreakdown
     from .moe_shape import MoeRecipe
 
@@ -106,6 +107,11 @@ def _dense_constants() -> dict:
     return {"E": c["c"], "A": c["a"], "B": c["b"], "alpha": c["alpha"], "beta": c["beta"]}
 
 
+def _cluster_dict(cluster) -> dict:
+    """The cluster block as dense plans carry it: memory and layout (cost and shape are the plan's own)."""
+    return {k: v for k, v in cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
+
+
 _MOE_NUMBERS = (
     "flops",
     "granularity",
@@ -163,6 +169,7 @@ class MoePlan(PerBudget):
     cost: CostBreakdown | None = None  # of the active parameters, once the pipeline has priced it
     name: str | None = None
     recipe: MoeRecipe | None = None  # the integer model and its recipe (one budget), once with_recipe() ran
+    cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
 
     @property
     def params(self):
@@ -222,6 +229,7 @@ class MoePlan(PerBudget):
             "loss_difference": p(self.loss_difference),
             "compute_multiplier": p(self.compute_multiplier),
             **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
+            **({"cluster": _cluster_dict(self.cluster)} if self.cluster is not None else {}),
             "warnings": list(self.warnings),
             "citation": self.citation,
             "see_also": list(self.see_also),
@@ -372,6 +380,7 @@ class FixedMoePlan:
     cost: CostBreakdown | None = None
     name: str | None = None
     recipe: MoeRecipe | None = None  # an integer model with these counts (within 1%) and its recipe
+    cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
     law: str = "fixed MoE"
     citation: str = (
         "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
@@ -421,6 +430,8 @@ class FixedMoePlan:
             out.update(self.recipe.plan_fields())
         if self.cost is not None:
             out["cost"] = self.cost.to_dict()
+        if self.cluster is not None:
+            out["cluster"] = _cluster_dict(self.cluster)
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation
         return out

@@ -395,28 +395,36 @@ def design_given_moe(
             f"{active:.4g} active parameters leave nothing for experts: attention and embeddings of "
             f"{n_layers} layers x {d} take {fixed:.4g}; give more active parameters or pin a smaller shape"
         )
-    ratio = ffn_total / ffn_active
     candidates = [top_k] if top_k is not None else range(1, 65)
     best = None
     for k in candidates:
-        n = max(k, round(ratio * k))
-        for multiple in (64, 8, 1):
-            # ffn_active = k 3 d f + d n (router): solve for f
-            f = (ffn_active - d * n) / (k * 3 * d)
-            if f < 1:
-                break
-            f = max(multiple, multiple * round(f / multiple))
-            s = MoeShape(base, n, k, f)
-            err = max(abs(s.total_params / total - 1), abs(s.active_params / active - 1))
-            if err <= GIVEN_TOLERANCE:
-                score = (abs(math.log2(k / PREFERRED_TOP_K)), -multiple, err)
-                if best is None or score < best[0]:
-                    best = (score, s)
-                break
+        # per layer, with e = one expert's weights: active A = k e + d n (router), total T = n e + d n; so
+        # d n^2 - (A + d k) n + k T = 0, and the smaller root keeps the experts widest
+        disc = (ffn_active + d * k) ** 2 - 4.0 * d * k * ffn_total
+        if disc < 0:
+            continue
+        n0 = ((ffn_active + d * k) - math.sqrt(disc)) / (2.0 * d)
+        for n in {max(k, math.floor(n0)), max(k, math.ceil(n0))}:
+            for multiple in (64, 8, 1):
+                # ffn_active = k 3 d f + d n (router): solve for f
+                f = (ffn_active - d * n) / (k * base.ffn_matrices * d)
+                if f < 1:
+                    break
+                f = max(multiple, multiple * round(f / multiple))
+                s = MoeShape(base, n, k, f)
+                err = max(abs(s.total_params / total - 1), abs(s.active_params / active - 1))
+                if err <= GIVEN_TOLERANCE:
+                    score = (abs(math.log2(k / PREFERRED_TOP_K)), -multiple, err)
+                    if best is None or score < best[0]:
+                        best = (score, s)
+                    break
     if best is None:
         raise ScaleplanError(
             f"no mixture of experts with {layers or n_layers} layers x {d} has {total:.4g} total and {active:.4g} "
-            f"active parameters within 1%" + (f" at top-k {top_k}" if top_k is not None else "")
+            f"active parameters within 1%"
+            + (f" at top-k {top_k}" if top_k is not None else "")
+            + ": the experts' router (d_model per expert, every token) would outweigh the active experts, or "
+            "whole experts are too coarse; give closer total and active counts, or a larger model"
         )
     return best[1]
 

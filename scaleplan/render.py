@@ -854,6 +854,7 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         ("dense FLOPs for same loss", f"{fmt_sci(dense['flops_for_same_loss'])} ({d['compute_multiplier']:.1f}x)"),
         *moe_recipe_lines(plan.recipe),
         *moe_cost_lines(cost),
+        *(cluster_lines(plan.cluster) if getattr(plan, "cluster", None) is not None else []),
     ]
     caption = (
         f"Source: {short_source(plan.citation)}"
@@ -881,6 +882,7 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         ("tokens per active param", fmt_number(plan.tokens_per_param)),
         *moe_recipe_lines(plan.recipe),
         *moe_cost_lines(plan.cost),
+        *(cluster_lines(plan.cluster) if getattr(plan, "cluster", None) is not None else []),
     ]
     emit_grid(
         console,

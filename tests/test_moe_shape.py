@@ -16,6 +16,8 @@ from scaleplan import cli, memory, moe, moe_shape
 from scaleplan.cost import get_hardware
 from scaleplan.moe_shape import Mla, MoeShape, _base
 
+runner = CliRunner()
+
 
 def mixtral() -> MoeShape:
     # Jiang et al. 2024 (Mixtral of Experts, arXiv:2401.04088), Table 1: dim 4096, n_layers 32, head_dim 128,
@@ -124,6 +126,8 @@ def test_optimal_moe_shape_within_3_percent(flops):
         (46.7e9, 12.9e9),  # Mixtral-8x7B (arXiv:2401.04088)
         (6.9e9, 1.3e9),  # OLMoE-1B-7B (arXiv:2409.02060)
         (141e9, 39e9),  # Mixtral-8x22B (Mistral AI, 2024)
+        (1e12, 1e9),  # 1,000 to 1: thousands of experts, the router counted
+        (10e9, 10e9),  # total = active: every expert used
     ],
 )
 def test_given_moe_within_1_percent(total, active):
@@ -142,6 +146,27 @@ def test_given_moe_property(active, ratio):
     s = moe_shape.design_given_moe(active * ratio, active)
     assert abs(s.total_params / (active * ratio) - 1) <= 0.01
     assert abs(s.active_params / active - 1) <= 0.01
+
+
+@given(flops=st.floats(min_value=1e18, max_value=1e26))
+def test_optimal_moe_shape_property(flops):
+    """Any budget's integer MoE stays within 3% of the law's active and total counts, with whole fields."""
+    plan = moe.moe_allocation(flops)
+    shape, _ = moe_shape.design_law_moe(
+        plan.active_params, plan.total_params, plan.d_model, plan.granularity, plan.expansion
+    )
+    active, total = shape.law_counts
+    assert abs(active / plan.active_params - 1) <= 0.03
+    assert abs(total / plan.total_params - 1) <= 0.03
+    assert shape.d_model == shape.heads * shape.head_dim
+
+
+def test_given_moe_impossible_is_one_line():
+    res = runner.invoke(
+        cli.app, ["allocate", "--moe", "--total-params", "100T", "--active-params", "1B", "--tokens", "1T"]
+    )
+    assert res.exit_code == 2
+    assert "router" in res.output and "Traceback" not in res.output
 
 
 def test_recipe_from_active_compute():
@@ -188,9 +213,6 @@ def test_pins_are_checked():
     assert (lay.suggested.tp, lay.suggested.pp, lay.suggested.ep) == (8, 4, 1)
 
 
-runner = CliRunner()
-
-
 def test_cli_moe_plan_has_a_model_and_recipe():
     res = runner.invoke(cli.app, ["allocate", "--flops", "1e22", "--moe", "-f", "json"])
     assert res.exit_code == 0, res.output
@@ -230,3 +252,25 @@ def test_cli_bad_pin_is_one_line():
     res = runner.invoke(cli.app, args)
     assert res.exit_code == 2
     assert "must divide" in res.output and "Traceback" not in res.output
+
+
+def test_allocate_given_moe_on_pinned_layout():
+    """allocate and budget files take --tp/--pp/--ep (keys tp, pp, ep): DeepSeek-V3's counts on its published
+    PP 16 x EP 64 layout of 2,048 H800s (arXiv:2412.19437 Sec. 3.2)."""
+    args = (
+        "allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8 "
+        "--mfu 0.173 --gpus 2048 --tp 1 --pp 16 --ep 64 --context 4096 --layers 61 --d-model 7168 -f json"
+    ).split()
+    res = runner.invoke(cli.app, args)
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    s = d["cluster"]["memory"]["suggested"]
+    assert (s["tp"], s["pp"], s["ep"], s["dp"]) == (1, 16, 64, 128)
+    assert s["stage_layers"] == 4 and d["shape"]["layers"] == 61
+
+
+def test_optimal_moe_plan_on_a_cluster_shows_ep():
+    res = runner.invoke(cli.app, ["allocate", "--flops", "1e22", "--moe", "--gpus", "256", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.stdout)["cluster"]["memory"]["suggested"]
+    assert m["ep"] > 1 and m["dp"] % m["ep"] == 0
