@@ -1322,6 +1322,8 @@ def fit(
     record, parametric, boot, iso = {"data": runs.summary()}, None, None, None
     if approach in ("parametric", "both"):
         parametric = fit_mod.fit_parametric(runs)
+        if save:  # before any warning: a refusal is the command's one line
+            _refuse_degenerate_save(save, parametric.constants)
         record["parametric"] = parametric.to_dict(chosen)
         _warn(parametric.warnings)
         if n_bootstrap:
@@ -1384,6 +1386,9 @@ def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
         drop_early,
         None if min_tokens is None else parse_quantity(min_tokens, "--min-tokens"),
     )
+    from .runs import limit_warnings
+
+    _warn(limit_warnings(runs))
     if runs.checkpoints:
         info = runs.checkpoints
         _warn(info["warnings"])
@@ -1426,6 +1431,8 @@ def _fit_vp(
     if max_flops is not None:
         runs = fit_vp.below_flops(runs, parse_flops(max_flops, "--max-flops"))
     vp = fit_vp.fit_vp(runs)
+    if save:  # before any warning: a refusal is the command's one line
+        _refuse_degenerate_save(save, vp.constants)
     _warn(vp.warnings)
     boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
     alloc = fit_mod.implied_allocation(vp.constants, chosen)
