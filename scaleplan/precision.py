@@ -488,12 +488,21 @@ def cost_optimal_precision(
 # Ouyang et al. 2024
 
 
-def ouyang_qid(params, tokens, bits, constants_: dict | None = None):
+def ouyang_qid(params, tokens, bits, constants_: dict | None = None, per_width: bool = False):
     """Eq. (8), Fig. 6: loss added by GPTQ weight-only quantization to P bits, k D^beta / (N^alpha P^gamma).
-    N non-embedding, D training tokens of the checkpoint."""
+    N non-embedding, D training tokens of the checkpoint. The unified law is the default (printed, monotone in bits).
+    per_width=True uses, at 3 and 4 bits, the per-width laws recovered from Table 1 (k D^beta / N^alpha;
+    precision.yaml ouyang.per_width, not printed by the paper), with which the paper's own table was made."""
     c = _law_constants("ouyang", constants_)
     n, d, p = _params(params), _tokens(tokens), _bits(bits, low=1)
-    return _out(c["k"] * d ** c["beta"] / (n ** c["alpha"] * p ** c["gamma"]))
+    unified = c["k"] * d ** c["beta"] / (n ** c["alpha"] * p ** c["gamma"])
+    per = constants()["ouyang"]["per_width"] if per_width and constants_ is None else {}
+    out = np.asarray(unified, float)
+    for width, w in per.items():
+        at = np.asarray(p) == float(width)
+        if np.any(at):
+            out = np.where(at, w["k"] * np.asarray(d, float) ** w["beta"] / np.asarray(n, float) ** w["alpha"], out)
+    return _out(out)
 
 
 def ouyang_loss_16bit(params, tokens):
@@ -503,11 +512,19 @@ def ouyang_loss_16bit(params, tokens):
     return _out(((c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"]) + c["D_c"] / d) ** c["alpha_D"])
 
 
-def ouyang_tokens_for_qid(params, qid, bits, constants_: dict | None = None):
-    """Training tokens at which a model of N parameters reaches QiD = q at P bits: (q N^alpha P^gamma / k)^(1/beta)."""
+def ouyang_tokens_for_qid(params, qid, bits, constants_: dict | None = None, per_width: bool = False):
+    """Training tokens at which a model of N parameters reaches QiD = q at P bits: (q N^alpha P^gamma / k)^(1/beta)
+    (per_width=True: Table 1's per-width laws at 3 and 4 bits, recovered from its cells, not printed)."""
     c = _law_constants("ouyang", constants_)
     n, q, p = _params(params), _check(qid, "qid", 100.0), _bits(bits, low=1)
-    return _out((q * n ** c["alpha"] * p ** c["gamma"] / c["k"]) ** (1.0 / c["beta"]))
+    unified = (q * n ** c["alpha"] * p ** c["gamma"] / c["k"]) ** (1.0 / c["beta"])
+    per = constants()["ouyang"]["per_width"] if per_width and constants_ is None else {}
+    out = np.asarray(unified, float)
+    for width, w in per.items():
+        at = np.asarray(p) == float(width)
+        if np.any(at):
+            out = np.where(at, (np.asarray(q) * np.asarray(n, float) ** w["alpha"] / w["k"]) ** (1.0 / w["beta"]), out)
+    return _out(out)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -881,8 +898,9 @@ def ouyang_critical_tokens(params, bits) -> float:
 
     n, p = float(_params(params)), float(_bits(bits, low=1))
     c = constants()["ouyang"]["loss_16bit"]["constants"]
-    q = constants()["ouyang"]["constants"]
     a = (c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"])
+
+    q = constants()["ouyang"]["constants"]
 
     def loss(log_d):
         d = np.exp(log_d)

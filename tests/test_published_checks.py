@@ -346,6 +346,9 @@ claims(
     "ouyang-table-1-2-bits-",
     [("7b-qid-0-2-0-0026t", 0.0026e12), ("405b-qid-0-5-0-0868t", 0.0868e12), ("1b-qid-0-3-0-0025t", 0.0025e12)],
 )
+# Ouyang et al. Table 1 at 3 and 4 bits, given back by the per-width laws recovered from its cells (issue 22)
+claims("ouyang-table-1-3-bits-", [("7b-qid-0-2-0-3038t", 0.3038e12)])
+claims("ouyang-table-1-4-bits-", [("405b-qid-0-5-196-3829t", 196.3829e12), ("7b-qid-0-2-4-5066t", 4.5066e12)])
 claims("kumar-", [("compute-optimal-training-precision", 7.5), ("training-at-4-bits-needs-more-than-4x", 4)])
 
 # cost_model.yaml: Cottier et al. 2024 (arXiv:2405.21015) App. A and epoch-research/training-cost-trends
