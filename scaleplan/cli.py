@@ -72,6 +72,7 @@ from .options import (
     ServingModelOpt,
     TargetLossOpt,
     TokensOpt,
+    TotalDollarsOpt,
     TotalParamsOpt,
     TpOpt,
     UniqueTokensOpt,
@@ -296,6 +297,7 @@ def allocate(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    total_dollars: TotalDollarsOpt = None,
     serving_model: ServingModelOpt = None,
     kv_bits: KvBitsOpt = None,
     serve_precision: ServePrecisionOpt = None,
@@ -316,6 +318,7 @@ def allocate(
 
     Example: scaleplan allocate --flops 1e21
     Example: scaleplan allocate --flops 1e23 --inference-tokens 2e12
+    Example: scaleplan allocate --total-dollars 2M --inference-tokens 5e12
     Example: scaleplan allocate --target-loss 2.1 --inference-tokens 1e13 --objective cost
     Example: scaleplan allocate --gpus 1024 --days 30 --hardware h100 --mfu 0.4 --law chinchilla-approach1
     Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
@@ -364,6 +367,7 @@ def allocate(
         ep=ep,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        total_dollars=total_dollars,
         serving=_roofline_flags(
             serving_model=serving_model,
             kv_bits=kv_bits,
@@ -496,6 +500,7 @@ def plan(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    total_dollars: TotalDollarsOpt = None,
     serving_model: ServingModelOpt = None,
     kv_bits: KvBitsOpt = None,
     serve_precision: ServePrecisionOpt = None,
@@ -565,6 +570,7 @@ def plan(
         ep=ep,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        total_dollars=total_dollars,
         serving=_roofline_flags(
             serving_model=serving_model,
             kv_bits=kv_bits,
@@ -635,29 +641,45 @@ def plan(
 
 @laws_app.callback()
 def laws_list(ctx: typer.Context, fmt: FormatOpt = Format.table):
-    """List every bundled law with its citation.
+    """List every bundled law, grouped by kind (allocation, recipe, MoE, precision, training curves, serving
+    defaults), with its source, arXiv id and status.
 
     Example: scaleplan laws
     """
     if ctx.invoked_subcommand is not None:
         return
+    from .laws import catalogue
     from .render import emit_laws
 
-    emit_laws(out, fmt, laws_mod.all_laws(), laws_mod.DEFAULT_LAW)
+    emit_laws(out, fmt, list(catalogue.entries()), laws_mod.DEFAULT_LAW)
 
 
 @laws_app.command("show")
 def laws_show(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Law name, alias or law file.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Any bundled law (see `scaleplan laws`), an alias, or a law file.")
+    ],
     fmt: FormatOpt = Format.table,
 ):
-    """Show one law: form, constants, conventions, fitted range and citation.
+    """Show one law: form, constants, conventions, fitted range, citation and status. Any bundled law: allocation,
+    recipe (tao2024, steplaw, deepseek-lr-batch, porian-lr-batch, kaplan-bcrit), MoE (krajewski), precision (sun,
+    ouyang, kumar), training curves (tissue), serving defaults (serving); or a law file.
 
     Example: scaleplan laws show epoch
-    """
-    from .render import emit_law
 
-    emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
+    Example: scaleplan laws show steplaw
+    """
+    from .laws import catalogue
+    from .render import emit_entry, emit_law
+
+    if str(name).strip().endswith((".yaml", ".yml")):
+        emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
+        return
+    entry = catalogue.get(name)
+    if entry.law is not None:
+        emit_law(out, fmt, entry.law, laws_mod.PARAMS_CONVENTIONS)
+    else:
+        emit_entry(out, fmt, entry)
 
 
 @app.command()
