@@ -2392,6 +2392,7 @@ def export(
     zero: ZeroOpt = None,
     micro_batch: MicroBatchOpt = None,
     hardware_file: HardwareFileOpt = None,
+    arch: ArchOpt = None,
 ):
     """Write a plan as the configuration a trainer reads: the plan of the budget flags, of a budget file's scenario,
     or of a plan saved with --format json.
@@ -2433,6 +2434,7 @@ def export(
         zero=zero,
         micro_batch=micro_batch,
         hardware_file=hardware_file,
+        arch=arch,
     )
     given = {k: v for k, v in flags.items() if v is not None}
     inputs = [x for x in (source, hardware_file, model) if x]
