@@ -27,7 +27,6 @@ is bundled (see the README's MoE section for what published MoE runs used).
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, fields, replace
 
@@ -377,9 +376,8 @@ def design_given_moe(
             raise ScaleplanError(f"heads ({h}) must divide d_model ({d_model})")
         dense = _base(layers, d_model, h, d_model // h, 4 * d_model, context, vocab or 128, True)
     else:
-        gated = {"arch": "llama"} if "arch" in inspect.signature(recipe_mod.design_shape).parameters else {"glu": True}
         dense = recipe_mod.design_shape(
-            active, context=context, vocab=vocab, layers=layers, d_model=d_model, heads=heads, **gated
+            active, context=context, vocab=vocab, layers=layers, d_model=d_model, heads=heads, glu=True
         )
     d, n_layers = dense.d_model, dense.layers
     kv = getattr(dense, "kv_heads", None)
