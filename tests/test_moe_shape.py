@@ -274,3 +274,15 @@ def test_optimal_moe_plan_on_a_cluster_shows_ep():
     assert res.exit_code == 0, res.output
     m = json.loads(res.stdout)["cluster"]["memory"]["suggested"]
     assert m["ep"] > 1 and m["dp"] % m["ep"] == 0
+
+
+def test_budget_file_keys_tp_pp_ep(tmp_path):
+    """A budget file pins the layout with tp, pp and ep, parsed by the same field parser as the flags."""
+    from scaleplan.budget import Budget
+
+    b = Budget.from_mapping({"flops": "1e22", "moe": True, "gpus": 256, "tp": 1, "pp": 4, "ep": 16})
+    assert (b.tp, b.pp, b.ep) == (1, 4, 16) and b.on_cluster
+    path = tmp_path / "b.yaml"
+    path.write_text("flops: 1.0e+22\nmoe: true\ngpus: 256\nep: 0\n")
+    res = runner.invoke(cli.app, ["plan", str(path)])
+    assert res.exit_code == 2 and "ep" in res.output and "Traceback" not in res.output
