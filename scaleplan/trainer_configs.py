@@ -74,7 +74,7 @@ def torchtitan_ffn_dim(dim: int, multiple_of: int = 1, ffn_dim_multiplier: float
 
 def megatron_padded_vocab(vocab: int, divisible_by: int = 128, tp: int = 1) -> int:
     """The vocabulary Megatron-LM builds: `vocab` padded up to a multiple of divisible_by x TP
-    (megatron/training/tokenizer/tokenizer.py `_vocab_size_with_padding`)."""
+    (megatron/training/vocab_utils.py:58 at d98e8a64)."""
     multiple = divisible_by * tp
     return int(math.ceil(vocab / multiple) * multiple)
 
@@ -466,28 +466,24 @@ def _read_litgpt(src: _Source, raw: dict) -> ModelConfig:
     heads = src.whole(w + "n_head", _need(src, mc, "n_head", w))
     mlp = mc.get("mlp_class_name", "GptNeoxMLP")
     train = _mapping(src, raw.get("train") or {}, "train")
-    if mlp == "LLaMAMLP":
-        arch = "llama"
-        for key, want in (
-            ("norm_class_name", "RMSNorm"),
-            ("bias", False),
-            ("parallel_residual", False),
-            ("rotary_percentage", 1.0),
-        ):
-            if mc.get(key) != want:
-                raise src.fail(
-                    f"{w}{key} is {mc.get(key)!r} (litgpt's default is GPT-NeoX-like); a Llama-style model_config "
-                    f"needs {key}: {want}"
-                )
-        d_ff = src.whole(w + "intermediate_size", _need(src, mc, "intermediate_size", w))
-    elif mlp == "GptNeoxMLP" and mc.get("bias", True) and not mc.get("parallel_residual", True):
-        arch = "gpt"
-        d_ff = src.whole(w + "intermediate_size", mc.get("intermediate_size", 4 * d))
-    else:
+    if mlp != "LLaMAMLP":
         raise src.fail(
-            f"{w}mlp_class_name {mlp!r}: scaleplan counts litgpt's LLaMAMLP models (and GPT-2-like GptNeoxMLP ones "
-            "with bias and parallel_residual: false)"
+            f"{w}mlp_class_name {mlp!r}: scaleplan counts litgpt's Llama-style models (LLaMAMLP); its GPT-NeoX-like "
+            "defaults use rotary positions with a LayerNorm, which neither of scaleplan's architectures is"
         )
+    arch = "llama"
+    for key, want in (
+        ("norm_class_name", "RMSNorm"),
+        ("bias", False),
+        ("parallel_residual", False),
+        ("rotary_percentage", 1.0),
+    ):
+        if mc.get(key) != want:
+            raise src.fail(
+                f"{w}{key} is {mc.get(key)!r} (litgpt's default is GPT-NeoX-like); a Llama-style model_config "
+                f"needs {key}: {want}"
+            )
+    d_ff = src.whole(w + "intermediate_size", _need(src, mc, "intermediate_size", w))
     vocab = src.whole(w + "vocab_size", _need(src, mc, "vocab_size", w))
     padded = mc.get("padded_vocab_size")
     if padded is None:  # litgpt/config.py: padded_vocab_size = find_multiple(vocab_size, padding_multiple)
@@ -560,10 +556,16 @@ def _read_nanogpt(src: _Source, module: ast.Module) -> ModelConfig:
     if "vocab_size" not in values:
         warnings.append("no vocab_size: nanoGPT's default 50,304 (train.py, without a dataset meta.pkl) is counted")
     context = src.whole("block_size", values.get("block_size", 1024), limits.MAX_CONTEXT)
+    layers = src.whole("n_layer", _need(src, values, "n_layer"))
+    if not src.flag("bias", values.get("bias", False)):  # train.py's default: bias = False
+        warnings.append(
+            f"bias = False (nanoGPT's default): its model has no biases in its linear layers and LayerNorms, "
+            f"{11 * d * layers + d:,} parameters fewer than the GPT-2 count here"
+        )
     shape = _shape(
         src,
         arch="gpt",
-        layers=src.whole("n_layer", _need(src, values, "n_layer")),
+        layers=layers,
         d_model=d,
         heads=heads,
         kv_heads=heads,
