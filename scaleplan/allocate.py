@@ -60,6 +60,7 @@ class Plan(PerBudget):
     budget_flops: Values | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: Plan | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
     serving: Any = None  # scaleplan.serving.Serving: how the designed model serves (the roofline), when it serves
+    total_budget: Any = None  # scaleplan.inference.TotalBudget: training + serving within one sum of money
 
     def at(self, i: int) -> Plan:
         """The plan for budget i, its cost included."""
@@ -110,6 +111,8 @@ class Plan(PerBudget):
             }
         if self.serving is not None:
             out["serving"] = self.serving.to_dict()
+        if self.total_budget is not None:
+            out["total_budget"] = self.total_budget.to_dict()
         if self.inference is not None:
             out["inference_aware"] = self.inference.to_dict()
         out["warnings"] = list(self.warnings)
@@ -290,9 +293,13 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     if "lr_law" in options:
         options["hparams_law"] = options.pop("lr_law")
     ci = budget.ci if ci is None else ci
+    if budget.total_dollars is not None:
+        budget._check_mode()  # a total budget with a fixed model, MoE or limited data says so
     if budget.mode != "compute-optimal":
         return _plan_special(budget, law, recipe, options)
     recipe_options = options
+    if budget.total_dollars is not None:
+        return _plan_total(budget, law, recipe, options)
     resolved = budget.resolve(law)
     law_obj = budget.law_spec(law)
     inference_spec, serving = _serving(budget, resolved)
@@ -353,7 +360,7 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
             precision=resolved.precision,
         )
         warnings = tuple(dict.fromkeys(plan.warnings + recommended.warnings + tuple(sized.warnings)))
-        warnings += _over_budget(budget, recommended)
+        warnings = _over_budget(budget, recommended) + warnings  # said first: the plan costs more than was given
         plan = replace(
             recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan, warnings=warnings
         )
@@ -381,6 +388,54 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
                 serving=serving,
                 inference_tokens=None if inference_spec is None else inference_spec["tokens"],
                 **recipe_options,
+            ),
+        )
+    return plan
+
+
+def _plan_total(budget: Budget, law, recipe: bool, options: dict) -> Plan:
+    """`total_dollars` with tokens to serve: the lowest-loss model whose training plus serving cost is within it
+    (scaleplan.inference.within_total), as a complete plan with the split."""
+    from .inference import within_total
+    from .units import fmt_dollars
+
+    budget._check_mode()  # one way to give the budget, and tokens to serve
+    law_obj = budget.law_spec(law)
+    # the hardware, MFU, price and GPUs as the budget gives them (any budget resolves them; the FLOPs come after)
+    resolved = budget.resolve(law)  # its flops are a placeholder: the split below sets them
+    spec, serving = _serving(budget, resolved)
+    assert spec is not None and serving is not None  # Budget._check_mode: total_dollars serves tokens
+    try:
+        split = within_total(law_obj, float(budget.total_dollars or 0.0), float(spec["tokens"]), serving)
+    except ScaleplanError as exc:
+        raise BudgetFieldError("total_dollars", exc.template) from None
+    plan = _assemble(
+        law_obj,
+        6.0 * split.params * split.tokens,
+        split.params,
+        split.tokens,
+        hardware=resolved.hardware,
+        peak_flops=None,
+        mfu=resolved.mfu,
+        price=resolved.price,
+        gpus=resolved.gpus,
+        inference_tokens=spec["tokens"],
+        serving=serving,
+        name=budget.name,
+        extra_warnings=resolved.warnings,
+        precision=resolved.precision,
+    )
+    plan = replace(plan, total_budget=split)
+    plan = with_recipe(plan, **options) if recipe else plan
+    plan = with_serving(plan, serving, spec["tokens"])
+    total = plan.cost.total_dollars
+    if total is not None and float(total) > split.total_dollars * OVER_BUDGET:
+        plan = replace(
+            plan,
+            warnings=(
+                f"training and serving cost {fmt_dollars(float(total))} at the designed shape, above the "
+                f"{fmt_dollars(split.total_dollars)} given (the sizing prices serving between designed sizes)",
+                *plan.warnings,
             ),
         )
     return plan
