@@ -6,6 +6,7 @@ file holds the same fields; top-level fields are defaults for every entry of an 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -610,6 +611,8 @@ def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None
     scenario's law (as `scaleplan plan FILE --law`); `overrides` (a Budget: `scaleplan plan FILE`'s planning flags)
     overrides its fields in every scenario (Budget.overriding).
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ScaleplanError(f"<path> must be a budget file name (str or Path), got {path!r}")
     raw, tree = _yaml.read_user(path, "budget file")
     lines = _line_index(tree) if tree is not None else {}
 

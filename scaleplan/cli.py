@@ -235,8 +235,10 @@ def scenario_warnings(results) -> list[str]:
 
 
 def _warn(warnings) -> None:
+    from .render import printable
+
     for w in dict.fromkeys(warnings):
-        err.print(f"warning: {w}", markup=False, soft_wrap=True)
+        err.print(f"warning: {printable(w)}", markup=False, soft_wrap=True)
 
 
 def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
@@ -895,14 +897,9 @@ def _file_models(path, scenario, kv_heads, law):
     from . import serving
 
     if str(path).lower().endswith(".json"):
-        import json
+        from .files import read_json
 
-        from .files import read_text
-
-        try:
-            data = json.loads(read_text(path, "plan file"))
-        except ValueError as exc:
-            raise ScaleplanError(f"{path}: not valid JSON ({exc})") from None
+        data = read_json(path, "plan file")  # a FIFO, a huge file, bad JSON: one line naming the file (and line)
         records = data.get("plans", [data]) if isinstance(data, dict) else []
         out = []
         for i, r in enumerate(records):
