@@ -24,7 +24,7 @@ _FIELDS = {
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
         "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss", "tp", "pp", "ep", "total_dollars",
+        "serve_bits", "objective", "target_loss", "tp", "pp", "ep", "total_dollars", "arch",
     )
 }  # fmt: skip
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch", "tp", "pp", "ep")
@@ -34,7 +34,7 @@ MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", 
 TOTAL_PLACEHOLDER_FLOPS = 1e21
 # one of them sets the budget (or params and tokens)
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss", "total_dollars")
-RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
+RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law", "arch")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
 # serving_model: fixed-mfu prices it as Sardana et al. 2024 do (prompt_share, decode_mfu, bits are theirs alone).
@@ -102,6 +102,7 @@ class Budget:
     pp: int | None = None
     ep: int | None = None
     model: str | None = None
+    arch: str | None = None
 
     @property
     def mode(self) -> str:

@@ -26,6 +26,7 @@ from .errors import ScaleplanError
 from .files import check_target, write_atomic, write_files
 from .options import (
     ActiveParamsOpt,
+    ArchOpt,
     BandwidthFractionOpt,
     BatchCapOpt,
     CiOpt,
@@ -279,6 +280,7 @@ def allocate(
     vocab: VocabOpt = None,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
+    arch: ArchOpt = None,
     lr_law: LrLawOpt = None,
     ci: CiOpt = None,
     unique_tokens: UniqueTokensOpt = None,
@@ -358,6 +360,7 @@ def allocate(
         vocab=vocab,
         layers=layers,
         d_model=d_model,
+        arch=arch,
         lr_law=lr_law,
         ci=ci,
         hfu=hfu,
@@ -482,6 +485,7 @@ def plan(
     vocab: VocabOpt = None,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
+    arch: ArchOpt = None,
     lr_law: LrLawOpt = None,
     ci: CiOpt = None,
     unique_tokens: UniqueTokensOpt = None,
@@ -561,6 +565,7 @@ def plan(
         vocab=vocab,
         layers=layers,
         d_model=d_model,
+        arch=arch,
         lr_law=lr_law,
         ci=ci,
         hfu=hfu,
@@ -850,6 +855,7 @@ def flops(
         d_ff=4 * d_model if d_ff is None else d_ff,
         context=seq,
         vocab=vocab,
+        arch="gpt",  # Chinchilla's App. F block: an MLP of two matrices, every head its own K and V
     )
     from .render import emit_flops
 

@@ -527,7 +527,7 @@ def recipe_lines(r) -> list[tuple[str, str]]:
     lr = "-" if default.learning_rate is None else f"{fmt_sci(default.learning_rate, always=True)} ({default.law})"
     return [
         ("vocabulary", f"{s.vocab:,}" + ("" if r.vocab is None else f" ({r.vocab.law})")),
-        ("shape", f"{s.layers} x {s.d_model:,}, {s.heads} heads, d_ff {s.d_ff:,}"),
+        ("shape", f"{s.layers} x {s.d_model:,}, {s.heads} heads ({s.kv_heads} KV), d_ff {s.d_ff:,}, {s.arch}"),
         ("context", f"{s.context:,}"),
         ("peak learning rate", lr),
         ("batch", f"{fmt_count(default.batch_tokens)} tokens = {default.batch_sequences:,} seqs"),
