@@ -68,6 +68,18 @@ def olmoe() -> MoeShape:
     )
 
 
+def test_mixtral_counts_exactly():
+    """Mixtral-8x7B: 46.7B total and 12.9B active (Mixtral paper Sec. 2 and 3: "47B parameters", "13B active");
+    Counted exactly with the router and RMSNorm weights: 46,702,792,704 total (as Hugging Face's MixtralForCausalLM
+    holds them) and 12,879,925,248 active with both embedding matrices."""
+    m = mixtral()
+    assert round(m.total_params / 1e9, 2) == 46.70
+    assert round(m.active_params / 1e9, 2) == 12.88
+    assert m.total_params == 46_702_792_704
+    assert m.active_params == 12_879_925_248
+    assert m.kv_heads == 8 and m.experts == 8 and m.top_k == 2
+
+
 def test_deepseek_v3_counts():
     """DeepSeek-V3 (arXiv:2412.19437, abstract): 671B total, 37B activated per token. The activated count matches
     without the input-embedding lookup (36.6B); with it 37.6B."""
