@@ -584,7 +584,7 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
     layers = the smooth size at that width over the per-layer size, rounded, so at one width they never fall;
     Tao's N_v is the smooth model's (never falls) and V = N_v / d_model rounded to 128 (it may step down where the
     width steps up); d_ff moves from 4·d_model (8/3 if glu) by up to 1/4, in multiples of 128 (32 below d_model
-    512), to hit the target.
+    512; 64 where half a step of 128 would miss the tolerance, as at d_model 512 with GLU), to hit the target.
     """
     conv = constants()["conventions"]
     step = int(conv["d_model_multiple"])
@@ -621,6 +621,8 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
     ]
     want = ff0 + ((target - real_emb) / n_layers - per_layer) / (ds * m * d)
     q = 128 if d >= 512 else 32
+    if q == 128 and 0.5 * ds * m * d * q / per_layer > float(conv["shape_tolerance"]):
+        q = 64  # half a step of 128 would move the model by more than the tolerance (d_model 512 with GLU)
     lo, hi = -(-int(ff0 * (1 - _FF_SWING)) // q) * q, int(ff0 * (1 + _FF_SWING)) // q * q
     ff = min(max(q * round(want / q), lo), hi)
     return Shape(n_layers, d, h, hd, max(q, ff), context, v, tied, glu)
