@@ -28,10 +28,23 @@ from .errors import ScaleplanError
 from .laws import forms
 from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, check_positive, plain
+from .values import PerBudget, check_positive, contract, plain, stage_blocks
 
 if TYPE_CHECKING:
     from .cost import CostBreakdown
+
+# Until an integer MoE shape (layers, width, experts, top-k, expert width) is designed, a MoE plan's parameter
+# counts are the law's (or the given ones), not a designed network's: said in every MoE plan's JSON.
+MOE_COUNTS = (
+    "the law's counts (no integer MoE shape is designed yet): params_total and params_active are the allocation's, "
+    "not a designed network's"
+)
+
+
+def _stage_blocks(result) -> dict:
+    out: dict = {}
+    stage_blocks(out, result)
+    return out
 
 
 @functools.cache
@@ -161,6 +174,8 @@ class MoePlan(PerBudget):
     see_also: tuple[str, ...] = ()
     cost: CostBreakdown | None = None  # of the active parameters, once the pipeline has priced it
     name: str | None = None
+    cluster: Any = None  # the pipeline's cluster stage (cluster.ClusterPlan: memory of every expert, layout)
+    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock)
 
     @property
     def params(self):
@@ -168,7 +183,7 @@ class MoePlan(PerBudget):
 
     def to_dict(self) -> dict:
         p = plain
-        return {
+        out = {
             **({"name": self.name} if self.name else {}),
             "law": self.law,
             "flops": p(self.flops),
@@ -198,11 +213,13 @@ class MoePlan(PerBudget):
             },
             "loss_difference": p(self.loss_difference),
             "compute_multiplier": p(self.compute_multiplier),
-            **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
+            **_stage_blocks(self),
+            "moe": {"counts": MOE_COUNTS},
             "warnings": list(self.warnings),
             "citation": self.citation,
             "see_also": list(self.see_also),
         }
+        return contract(out)
 
 
 def _best_width(flops, granularity, expansion):
@@ -348,6 +365,8 @@ class FixedMoePlan:
     warnings: tuple[str, ...] = ()
     cost: CostBreakdown | None = None
     name: str | None = None
+    cluster: Any = None  # the pipeline's cluster stage (cluster.ClusterPlan: memory of every expert, layout)
+    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock)
     law: str = "fixed MoE"
     citation: str = (
         "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
@@ -377,11 +396,11 @@ class FixedMoePlan:
                 "loss": None,
             }
         )
-        if self.cost is not None:
-            out["cost"] = self.cost.to_dict()
+        stage_blocks(out, self)
+        out["moe"] = {"counts": MOE_COUNTS}
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation
-        return out
+        return contract(out)
 
 
 def fixed_moe(total_params: float, active_params: float, tokens: float) -> FixedMoePlan:

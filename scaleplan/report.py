@@ -108,9 +108,9 @@ def write_report(
     only (no matplotlib needed). All files are written or none: a failure removes what this call created.
     """
     from . import limits
-    from .allocate import plan_budget
     from .budget import load_budget_file
     from .files import write_files
+    from .pipeline import plan_budget
 
     src = Path(budget_path)
     out = check_folder(src, out_dir, force=force)

@@ -25,9 +25,9 @@ LAYERS = [
     ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render"],
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
+    ["pipeline"],
     ["allocate"],
     ["intervals"],
-    ["budget"],
     ["inference"],
     ["precision"],
     ["constrained"],
@@ -36,6 +36,7 @@ LAYERS = [
     ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
     ["recipe"],
     ["memory"],
+    ["budget"],  # the schema: below every planner it feeds (it calls none of them), above cost and the caps
     ["cost"],
     ["curves"],
     ["schedules"],
