@@ -15,8 +15,9 @@ from typing import Any
 from .errors import ScaleplanError
 
 DATA = Path(__file__).with_name("data")
-MAX_USER_BYTES = 1024 * 1024  # budget and law files are a few kB; a larger one is a mistake
+MAX_USER_BYTES = 1_000_000  # 1 MB: budget and law files are a few kB; a larger one is a mistake
 MAX_NODES = 100_000  # nodes after alias expansion
+MAX_DEPTH = 100  # nesting: a budget or law file needs four levels; walkers of the tree recurse
 
 
 def _yaml():
@@ -53,6 +54,11 @@ def _check_tree(root, path) -> None:
             raise ScaleplanError(
                 f"{path}: more than {MAX_NODES:,} values once aliases are expanded; "
                 "a budget or law file needs a few dozen"
+            )
+        if len(ancestors) > MAX_DEPTH:
+            raise ScaleplanError(
+                f"{path}:{node.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
+                "a budget or law file needs a few"
             )
         if id(node) in ancestors:
             raise ScaleplanError(f"{path}:{node.start_mark.line + 1}: an alias refers to itself (recursive YAML)")
@@ -112,28 +118,93 @@ def read_user(path, kind: str) -> tuple[object, object]:
 
 
 def _cache_dir() -> Path:
+    """$XDG_CACHE_HOME/scaleplan/data, by default ~/.cache/scaleplan/data."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "scaleplan" / "data"
 
 
+_CACHE_FORMAT = b"scaleplan-data-cache-2"
+_CACHE_MAX_BYTES = 16 * 1024 * 1024  # the parsed data files are ~100 kB; a larger entry is not one of ours
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value, depth: int = 0) -> bool:
+    """True if `value` is what YAML's safe loader builds from a data file: dicts, lists and scalars."""
+    if depth > 50:
+        return False
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, _PLAIN) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
+def _cache_key(raw: bytes) -> str:
+    from _blake2 import blake2b  # hashlib pulls in OpenSSL (~10 ms); the built-in BLAKE2 costs ~0.2 ms
+
+    from ._version import VERSION
+
+    return blake2b(_CACHE_FORMAT + VERSION.encode() + b"\0" + raw, digest_size=16).hexdigest()
+
+
+def _cached(entry: Path, key: str):
+    """The value an entry holds if it is one of ours for this key, else None: a FIFO, a folder, a truncated, foreign
+    or tampered entry is a miss, never an error and never a wait."""
+    from .files import read_bytes
+
+    try:
+        blob = read_bytes(entry, "cache entry", _CACHE_MAX_BYTES, remember=False)
+        value = marshal.loads(blob)
+    except Exception:
+        return None
+    if not (isinstance(value, tuple) and len(value) == 3 and value[0] == _CACHE_FORMAT and value[1] == key):
+        return None
+    data = value[2]
+    return data if isinstance(data, dict) and _plain(data) else None
+
+
+def _store(entry: Path, key: str, data) -> None:
+    """Write an entry atomically; any failure leaves no file behind (and the next run parses again)."""
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{id(data):x}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        blob = marshal.dumps((_CACHE_FORMAT, key, data))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, blob)
+        finally:
+            os.close(fd)
+        os.replace(tmp, entry)  # over a stale file or a FIFO; a folder in the way refuses, and tmp goes
+    except (OSError, ValueError):  # unwritable cache, or data marshal cannot hold: parse next time too
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+_OVERRIDES: dict[str, Any] = {}  # resolved path -> data: a drifted copy of a bundled file (checks.drifted)
+
+
 def read(path: Path):
     """The package's own data file, parsed. Parsing YAML costs ~5 ms a file (and ~10 ms to import PyYAML), so the
-    parsed data is kept in the user's cache folder as marshal (plain dicts, lists, numbers and strings; loads in
-    ~0.1 ms), keyed by the file's name, size and modification time. A cache that cannot be read or written is
-    skipped: the file is parsed as usual."""
+    parsed data is kept in the user's cache folder (`_cache_dir()`) as marshal (plain dicts, lists, numbers and
+    strings; loads in ~0.1 ms), keyed by a hash of the file's bytes and the package version. An entry is used only
+    if it decodes to a value of this key and of plain YAML types; anything else, and a cache that cannot be read or
+    written, means the file is parsed as usual."""
+    from .files import read_bytes
+
     path = Path(path)
-    try:
-        info = path.stat()
-        cached = _cache_dir() / f"{path.parent.name}-{path.stem}-{info.st_size}-{info.st_mtime_ns}.marshal"
-        return marshal.loads(cached.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    data = load(path.read_text(encoding="utf-8"))
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(data))
-        os.replace(tmp, cached)
-    except (OSError, ValueError, NameError):  # unwritable cache, or data marshal cannot hold: parse next time too
-        pass
+    if _OVERRIDES and str(path.resolve()) in _OVERRIDES:
+        return marshal.loads(marshal.dumps(_OVERRIDES[str(path.resolve())]))  # a fresh copy each read, as below
+    raw = read_bytes(path, "data file", remember=False)
+    key = _cache_key(raw)
+    entry = _cache_dir() / f"{path.parent.name}-{path.stem}-{key}.marshal"
+    data = _cached(entry, key)
+    if data is not None:
+        return data
+    data = load(raw.decode("utf-8"))
+    if isinstance(data, dict):
+        _store(entry, key, data)
     return data

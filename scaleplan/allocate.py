@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import conventions, laws, limits
-from .cost import DEFAULT_GPUS, DEFAULT_MFU, CostBreakdown, Hardware, get_hardware, price_label, training_cost
+from .cost import DEFAULT_GPUS, CostBreakdown, Hardware, default_mfu, get_hardware, price_label, training_cost
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from .units import fmt_sci
@@ -58,6 +58,7 @@ class Plan(PerBudget):
     quantized: QuantizedServing | None = None  # the model that reaches the loss as served
     budget_flops: Values | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: Plan | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
+    serving: Any = None  # scaleplan.serving.Serving: how the designed model serves (the roofline), when it serves
     law_params: dict | None = None  # the law's own N, D and loss, once the model stage has designed the network
 
     def at(self, i: int) -> Plan:
@@ -107,6 +108,8 @@ class Plan(PerBudget):
                 "loss": plain(co.loss),
                 "cost": co.cost.to_dict(),
             }
+        if self.serving is not None:
+            out["serving"] = self.serving.to_dict()
         if self.inference is not None:
             out["inference_aware"] = self.inference.to_dict()
         out["law_params"] = self.law_params
@@ -192,7 +195,7 @@ def _assemble(
         params = n_native
     loss = law.loss(n_native, d)
     hw = get_hardware(hardware, peak_flops)
-    mfu = DEFAULT_MFU if mfu is None else mfu
+    mfu = default_mfu(precision, hw) if mfu is None else mfu
     price = hw.price_per_hour if price is None else price  # None: no published price, no dollars
     inference_flops = inference_dollars = None
     if inference_tokens is not None:
@@ -203,7 +206,7 @@ def _assemble(
             serving = serving or serving_costs(
                 hw.key if hw.key != "custom" else None, mfu, price, peak_flops=peak_flops
             )
-            inference_dollars = inference_flops * serving.dollars_per_inference_flop
+            inference_dollars = np.asarray(inference_tokens, float) * serving.dollars_per_token(total)
     cost = training_cost(
         c,
         hw,

@@ -22,26 +22,37 @@ _FIELDS = {
     key: fields_mod.HELP[key]
     for key in (
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
-        "inference_tokens", "inference", "precision", "params", "tokens", "unique_tokens", "moe", "context",
+        "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss",
+        "serve_bits", "objective", "target_loss", "tp", "pp", "ep",
     )
 }  # fmt: skip
-CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch")
+CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch", "tp", "pp", "ep")
 MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", "total_params", "active_params")}
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
-# The `inference:` block of a scenario: Sardana et al. 2024's serving assumptions.
+# The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
+# serving_model: fixed-mfu prices it as Sardana et al. 2024 do (prompt_share, decode_mfu, bits are theirs alone).
 INFERENCE_FIELDS = {
     "tokens": "tokens to serve (prompt + generated)",
-    "prompt_share": "fraction of served tokens that are prompt, in [0, 1]",
+    "serving_model": "roofline (default) or fixed-mfu (Sardana et al. 2024's 2N per token at fixed MFU)",
+    "prompt_tokens": "prompt tokens per request (roofline; default 70)",
+    "output_tokens": "output tokens per request (roofline; default 215)",
+    "kv_bits": "KV-cache bits, 2-16 (roofline; default: the served weight bits)",
+    "serve_precision": "serving compute format, bf16, fp8 or fp4 (roofline)",
+    "serve_tp": "serving tensor-parallel degree, a power of two (roofline)",
+    "latency": "latency target: server, interactive or a time per output token in ms (roofline)",
+    "bandwidth_fraction": "achievable share of HBM bandwidth, in (0, 1] (roofline; default 0.65)",
+    "memory_fraction": "usable share of device memory, in (0, 1] (roofline; default 0.9)",
+    "batch_cap": "largest engine batch in sequences (roofline; default 2048)",
+    "prompt_share": "fraction of served tokens that are prompt, in [0, 1] (fixed-mfu)",
     "prefill_mfu": "MFU of prefill, in (0, 1]",
-    "decode_mfu": "MFU of decoding, in (0, 1]",
+    "decode_mfu": "MFU of decoding, in (0, 1] (fixed-mfu)",
     "hardware": "serving hardware preset",
     "price": "dollars per serving GPU-hour",
-    "bits": "weight precision for serving, 16 or 8",
-    "context": "context length for attention FLOPs",
+    "bits": "weight precision for serving, 16 or 8 (fixed-mfu; the roofline takes serve_bits)",
+    "context": "context length for attention FLOPs (fixed-mfu)",
     "objective": "flops or cost",
 }
 
@@ -82,6 +93,10 @@ class Budget:
     serve_bits: int | None = None
     target_loss: float | None = None
     objective: str | None = None
+    tp: int | None = None  # pinned tensor, pipeline and expert parallelism (scaleplan.memory.plan_layout)
+    pp: int | None = None
+    ep: int | None = None
+    model: str | None = None
 
     @property
     def mode(self) -> str:
@@ -89,13 +104,35 @@ class Budget:
         'compute-optimal' (inference-aware sizing joins the last when something is served)."""
         if self.moe is not None and ("total_params" in self.moe or "active_params" in self.moe):
             return "fixed-moe"
-        if self.params is not None or self.tokens is not None:
+        if self.params is not None or self.tokens is not None or self.model is not None:
             return "fixed"
         if self.moe is not None:
             return "moe"
         if self.unique_tokens is not None:
             return "data-constrained"
         return "compute-optimal"
+
+    def given_model(self):
+        """The trainer's config `model` names, read (scaleplan.trainer_configs.ModelConfig); None without one."""
+        if self.model is None:
+            return None
+        from .trainer_configs import read_config
+
+        try:
+            return read_config(self.model)
+        except ScaleplanError as exc:
+            raise BudgetFieldError("model", exc.template) from None
+
+    def with_model(self, config=None) -> Budget:
+        """A budget naming a model config as a plain fixed model: its exact parameter count (recipe.Shape's) and
+        the tokens given, else the tokens the config trains on."""
+        config = config if config is not None else self.given_model()
+        if config is None:
+            return self
+        tokens = self.tokens if self.tokens is not None else config.training.get("tokens")
+        if tokens is None:
+            raise BudgetFieldError("tokens", f"{self.model} says nothing about training tokens: give <tokens>")
+        return replace(self, params=float(config.to_shape().total_params), tokens=float(tokens), model=None)
 
     def recipe_options(self) -> dict:
         return {k: getattr(self, k) for k in RECIPE_FIELDS if getattr(self, k) is not None}
@@ -190,7 +227,11 @@ class Budget:
                 limits.check_model(spec["total_params"], self.tokens, what="<moe.total_params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
                 raise BudgetFieldError("moe", exc.template) from None
-            return replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            r = replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            moe_warnings = cost_mod.precision_warnings(r.mfu, r.precision, r.hardware, moe=True)
+            return replace(r, warnings=tuple(dict.fromkeys(r.warnings + tuple(moe_warnings))))
+        if self.model is not None and self.params is None:
+            return self.with_model().resolve(law)
         if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
             implied = self.implied_utilisation()
             return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
@@ -222,7 +263,13 @@ class Budget:
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
         hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
-        mfu = self.mfu if self.mfu is not None else cost_mod.DEFAULT_MFU
+        precision = self.precision or "bf16"
+        try:
+            hw.peak(precision)  # a clear error where the chip has no such path
+        except ScaleplanError as exc:
+            raise BudgetFieldError("precision", exc.template) from None
+        # the default MFU depends on the precision: published FP8 runs are ~1.34x BF16, not 2x (cost.default_mfu)
+        mfu = self.mfu if self.mfu is not None else cost_mod.default_mfu(precision, hw)
         if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
@@ -230,11 +277,6 @@ class Budget:
             # here, before any shape exists, it stands at 1
             recompute = self.recompute or "none"
             mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
-        precision = self.precision or "bf16"
-        try:
-            hw.peak(precision)  # a clear error where the chip has no such path
-        except ScaleplanError as exc:
-            raise BudgetFieldError("precision", exc.template) from None
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
             raise BudgetFieldError(
@@ -275,7 +317,8 @@ class Budget:
             mfu=mfu,
             price=price,
             gpus=gpus,
-            warnings=tuple(limits.mfu_warnings(mfu)),
+            warnings=tuple(limits.mfu_warnings(mfu))
+            + tuple(cost_mod.precision_warnings(mfu, precision, hw, moe=self.moe is not None)),
             precision=precision,
         )
 
@@ -329,11 +372,15 @@ class Budget:
                     "ci", f"<ci> gives intervals on the compute-optimal plan only; a {self.mode} plan has none yet"
                 )
             return
-        if (self.params is None) != (self.tokens is None):
+        if self.model is not None:
+            pinned = [k for k in ("params", *RECIPE_FIELDS[:-1]) if getattr(self, k) is not None]
+            if pinned:
+                raise BudgetFieldError(pinned[0], f"<model> gives the model's shape and size; drop <{pinned[0]}>")
+        elif (self.params is None) != (self.tokens is None):
             raise BudgetFieldError(
                 "params" if self.params is None else "tokens", "a fixed model needs both <params> and <tokens>"
             )
-        if self.params is not None:
+        if self.params is not None or self.model is not None:
             if self.flops is not None:
                 raise BudgetFieldError("flops", "<params> and <tokens> set the budget (6ND); drop <flops>")
             if self.days is not None and self.dollars is not None:
@@ -491,7 +538,9 @@ def _parse_inference(raw, where: str) -> dict:
                 out[key] = _parse_field("hardware", value, label)
                 if key == "objective" and out[key] not in ("flops", "cost"):
                     raise ScaleplanError(f"{label} must be 'flops' or 'cost', got {value!r}")
-            elif key in ("prefill_mfu", "decode_mfu"):
+            elif key in fields_mod.SERVING:  # the serving roofline's options: one parser each (scaleplan.fields)
+                out[key] = fields_mod.parse(key, value, label)
+            elif key == "decode_mfu":
                 out[key] = parse_fraction(value, label)
             elif key == "prompt_share":
                 out[key] = parse_fraction(value, label, low_open=False)
@@ -614,4 +663,6 @@ def _relative_law(budget: Budget, path) -> Budget:
         budget = replace(budget, law=str(Path(path).parent / law))
     if hw_file and not Path(hw_file).is_absolute():  # so is a hardware file
         budget = replace(budget, hardware_file=str(Path(path).parent / hw_file))
+    if budget.model and not Path(budget.model).is_absolute():  # and a model config
+        budget = replace(budget, model=str(Path(path).parent / budget.model))
     return budget

@@ -61,7 +61,7 @@ def load_checkpoints(
     """
     from . import runs as runs_mod  # the runs I/O (read, columns, cells)
 
-    path = Path(path)
+    path = runs_mod._check_path(path)
     if min_tokens is not None:
         try:
             cut = float(min_tokens)
@@ -198,9 +198,18 @@ def load_any(
     if not (math.isfinite(frac) and 0 <= frac < 1):
         raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
     if run_column is None:
-        header, recs, _ = runs_mod._read_records(path)
+        kind, text, _ = runs_mod._read_source(runs_mod._check_path(path))
+        # a CSV without a run-id column is one row per run, whatever its size: no need to read its rows here
+        if kind in ("csv", "tsv"):
+            header = runs_mod.csv_header(path, text, kind)
+        else:
+            header = runs_mod._records(path, kind, text)[0]
         col = find_run_column(header)
-        repeated = col is not None and len({str(r.get(col)) for _, r in recs}) < len(recs)
+        repeated = False
+        if col is not None:
+            recs = runs_mod._records(path, kind, text)[1]
+            repeated = len({str(r.get(col)) for _, r in recs}) < len(recs)
+        del text
         if not repeated:
             if min_tokens is not None:
                 raise ScaleplanError(

@@ -23,14 +23,17 @@ from .allocate import compare as compare_laws
 from .budget import Budget, load_budget_file
 from .conventions import DEFAULT_CONTEXT
 from .errors import ScaleplanError
-from .files import check_target, write_atomic
+from .files import check_target, write_atomic, write_files
 from .options import (
     ActiveParamsOpt,
+    BandwidthFractionOpt,
+    BatchCapOpt,
     CiOpt,
     ContextOpt,
     DaysOpt,
     DModelOpt,
     DollarsOpt,
+    EpOpt,
     ExpansionOpt,
     FlopsOpt,
     ForceOpt,
@@ -42,23 +45,35 @@ from .options import (
     HeadsOpt,
     HfuOpt,
     InferenceTokensOpt,
+    KvBitsOpt,
+    LatencyOpt,
     LawOpt,
     LayersOpt,
     LrLawOpt,
+    MemoryFractionOpt,
     MfuOpt,
     MicroBatchOpt,
+    ModelOpt,
     MoeOpt,
     ObjectiveOpt,
+    OutputTokensOpt,
     ParamsOpt,
     PeakOpt,
     PlotOpt,
+    PpOpt,
     PrecisionOpt,
+    PrefillMfuOpt,
     PriceOpt,
+    PromptTokensOpt,
     RecomputeOpt,
     ServeBitsOpt,
+    ServePrecisionOpt,
+    ServeTpOpt,
+    ServingModelOpt,
     TargetLossOpt,
     TokensOpt,
     TotalParamsOpt,
+    TpOpt,
     UniqueTokensOpt,
     VocabOpt,
     ZeroOpt,
@@ -80,6 +95,7 @@ from .units import (
     fmt_count,
     fmt_sci,
     parse_budgets,
+    parse_count,
     parse_flops,
     parse_fraction,
     parse_positive,
@@ -109,8 +125,16 @@ class _Group(TyperGroup):
         _evaluate_options(app)  # built without run() (tests, `app([...])`): keep the values for the next build
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
+        import warnings
+
+        import numpy as np
+
+        from .files import command
+
+        try:  # numpy's and scipy's raw warnings (overflow, divide by zero) never reach the user: results say it
+            with warnings.catch_warnings(), np.errstate(all="ignore"), command():
+                warnings.simplefilter("ignore")
+                return super().invoke(ctx)
         except ScaleplanError as exc:  # the library names arguments; the CLI shows them as flags
             _fail(exc.for_flags())
         except _USAGE_ERROR as exc:
@@ -215,8 +239,9 @@ def _warn(warnings) -> None:
         err.print(f"warning: {w}", markup=False, soft_wrap=True)
 
 
-def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, **fields) -> Budget:
-    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names."""
+def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
+    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names. The serving
+    roofline's flags (`serving`, parsed) are the budget's `inference:` block keys of the same names."""
     if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
     moe_spec = (
@@ -229,7 +254,8 @@ def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_para
         if moe
         else None
     )
-    return Budget.from_mapping({**fields, "moe": moe_spec}, flags=True)
+    block = {k: v for k, v in (serving or {}).items() if v is not None}
+    return Budget.from_mapping({**fields, "moe": moe_spec, "inference": block or None}, flags=True)
 
 
 @app.command()
@@ -256,6 +282,7 @@ def allocate(
     unique_tokens: UniqueTokensOpt = None,
     params: ParamsOpt = None,
     tokens: TokensOpt = None,
+    model: ModelOpt = None,
     moe: MoeOpt = False,
     granularity: GranularityOpt = None,
     expansion: ExpansionOpt = None,
@@ -263,10 +290,24 @@ def allocate(
     recompute: RecomputeOpt = None,
     zero: ZeroOpt = None,
     micro_batch: MicroBatchOpt = None,
+    tp: TpOpt = None,
+    pp: PpOpt = None,
+    ep: EpOpt = None,
     hardware_file: HardwareFileOpt = None,
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -281,6 +322,7 @@ def allocate(
     Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
     Example: scaleplan allocate --params 7e9 --tokens 2e12
     Example: scaleplan allocate --params 70B --tokens 2T --hardware a100-80gb --gpus 2048 --days 35
+    Example: scaleplan allocate --model config.json --tokens 2T
     Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
     Example: scaleplan allocate --flops 1e23 --moe
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
@@ -301,6 +343,7 @@ def allocate(
         precision=precision,
         params=params,
         tokens=tokens,
+        model=model,
         unique_tokens=unique_tokens,
         moe=moe,
         granularity=granularity,
@@ -317,8 +360,24 @@ def allocate(
         recompute=recompute,
         zero=zero,
         micro_batch=micro_batch,
+        tp=tp,
+        pp=pp,
+        ep=ep,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError(
@@ -423,6 +482,7 @@ def plan(
     unique_tokens: UniqueTokensOpt = None,
     params: ParamsOpt = None,
     tokens: TokensOpt = None,
+    model: ModelOpt = None,
     moe: MoeOpt = False,
     granularity: GranularityOpt = None,
     expansion: ExpansionOpt = None,
@@ -430,10 +490,24 @@ def plan(
     recompute: RecomputeOpt = None,
     zero: ZeroOpt = None,
     micro_batch: MicroBatchOpt = None,
+    tp: TpOpt = None,
+    pp: PpOpt = None,
+    ep: EpOpt = None,
     hardware_file: HardwareFileOpt = None,
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    prefill_mfu: PrefillMfuOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     report: Annotated[
         Optional[str],
         typer.Option(
@@ -470,6 +544,7 @@ def plan(
         precision=precision,
         params=params,
         tokens=tokens,
+        model=model,
         unique_tokens=unique_tokens,
         moe=moe,
         granularity=granularity,
@@ -486,8 +561,24 @@ def plan(
         recompute=recompute,
         zero=zero,
         micro_batch=micro_batch,
+        tp=tp,
+        pp=pp,
+        ep=ep,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        serving=_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            prefill_mfu=prefill_mfu,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
     )
     if report is not None:
         from .report import check_folder
@@ -750,46 +841,15 @@ ServeBitsListOpt = Annotated[
         help="Served weight bits, an integer 2-16 (default 16); repeat it to compare side by side.",
     ),
 ]
-KvBitsOpt = Annotated[
-    Optional[str], typer.Option("--kv-bits", help="KV-cache bits, an integer 2-16 (default: the weight bits).")
-]
-ServePrecisionOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--serve-precision", help="Serving compute format: bf16, fp8 or fp4 (default: the weight format the chip has)."
-    ),
-]
-PromptTokensOpt = Annotated[
-    Optional[str], typer.Option("--prompt-tokens", help="Prompt tokens per request (default 70, Sardana et al.).")
-]
-OutputTokensOpt = Annotated[
-    Optional[str], typer.Option("--output-tokens", help="Output tokens per request (default 215, Sardana et al.).")
-]
-ServeTpOpt = Annotated[
-    Optional[str],
-    typer.Option("--serve-tp", help="Serving tensor-parallel degree, a power of two (default: the cheapest <= 8)."),
-]
-LatencyOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--latency",
-        help="Latency target: server (MLPerf 200 ms/token, 2 s first token), interactive (40 ms, 450 ms) or MS per token.",
-    ),
-]
-BandwidthFractionOpt = Annotated[
-    Optional[str], typer.Option("--bandwidth-fraction", help="Achievable share of HBM bandwidth (default 0.65).")
-]
-PrefillMfuOpt = Annotated[Optional[str], typer.Option("--prefill-mfu", help="Prefill MFU in (0, 1] (default 0.5).")]
-MemoryFractionOpt = Annotated[
-    Optional[str], typer.Option("--memory-fraction", help="Usable share of device memory (default 0.9).")
-]
-BatchCapOpt = Annotated[
-    Optional[str], typer.Option("--batch-cap", help="The engine's largest batch in sequences (default 2048).")
-]
 
 
 def _whole_flag(value, flag: str, lo: int, hi: int) -> int | None:
     return None if value is None else fields.whole(value, flag, lo, hi)
+
+
+def _roofline_flags(**flags) -> dict:
+    """The serving roofline's flags (scaleplan.fields.SERVING), each by its one parser; None where not given."""
+    return {k: fields.optional(k, v) for k, v in flags.items()}
 
 
 def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context, law):
@@ -939,19 +999,22 @@ def serve(
     if len(chips) > 8 or len(serve_bits or []) > 15:
         raise ScaleplanError("compare at most 8 --hardware and 15 --serve-bits at once")
     bits_list = [fields.parse("serve_bits", b) for b in serve_bits or ["16"]]
-    kw = dict(
-        kv_bits=fields.whole(kv_bits, "<kv_bits>", *limits.SERVE_BITS) if kv_bits is not None else None,
-        precision=serve_precision,
-        prompt_tokens=_whole_flag(prompt_tokens, "--prompt-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
-        output_tokens=_whole_flag(output_tokens, "--output-tokens", 1, serving.MAX_TOKENS_PER_REQUEST),
-        tp=_whole_flag(serve_tp, "--serve-tp", 1, serving.MAX_DEGREE),
+    opts = _roofline_flags(
+        kv_bits=kv_bits,
+        serve_precision=serve_precision,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        serve_tp=serve_tp,
         latency=latency,
-        bandwidth_fraction=None
-        if bandwidth_fraction is None
-        else parse_fraction(bandwidth_fraction, "--bandwidth-fraction"),
-        prefill_mfu=None if prefill_mfu is None else parse_fraction(prefill_mfu, "--prefill-mfu"),
-        memory_fraction=None if memory_fraction is None else parse_fraction(memory_fraction, "--memory-fraction"),
-        batch_cap=_whole_flag(batch_cap, "--batch-cap", 1, serving.MAX_BATCH),
+        bandwidth_fraction=bandwidth_fraction,
+        prefill_mfu=prefill_mfu,
+        memory_fraction=memory_fraction,
+        batch_cap=batch_cap,
+    )
+    kw = dict(
+        opts,
+        precision=opts.pop("serve_precision"),
+        tp=opts.pop("serve_tp"),
         batch=_whole_flag(batch, "--batch", 1, serving.MAX_BATCH),
         demand=None if demand is None else parse_positive(demand, "--demand"),
     )
@@ -1038,6 +1101,16 @@ def inference_aware_cmd(
     precision: PrecisionOpt = None,
     hardware_file: HardwareFileOpt = None,
     serve_bits: ServeBitsOpt = None,
+    serving_model: ServingModelOpt = None,
+    kv_bits: KvBitsOpt = None,
+    serve_precision: ServePrecisionOpt = None,
+    prompt_tokens: PromptTokensOpt = None,
+    output_tokens: OutputTokensOpt = None,
+    serve_tp: ServeTpOpt = None,
+    latency: LatencyOpt = None,
+    bandwidth_fraction: BandwidthFractionOpt = None,
+    memory_fraction: MemoryFractionOpt = None,
+    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -1045,7 +1118,7 @@ def inference_aware_cmd(
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 2e12
-    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --decode-mfu 0.1
+    Example: scaleplan inference-aware --target-loss 2.1 --inference-tokens 1e13 --objective cost --serve-bits 8
     Example: scaleplan inference-aware --flops 1e23 --inference-tokens 1e10..1e15 --points 6
     """
     from . import inference
@@ -1086,6 +1159,33 @@ def inference_aware_cmd(
         "decode_mfu": fraction(decode_mfu, "--decode-mfu"),
         "prompt_share": fraction(prompt_share, "--prompt-share", False),
         "context": ctx,
+        **_roofline_flags(
+            serving_model=serving_model,
+            kv_bits=kv_bits,
+            serve_precision=serve_precision,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            serve_tp=serve_tp,
+            latency=latency,
+            bandwidth_fraction=bandwidth_fraction,
+            memory_fraction=memory_fraction,
+            batch_cap=batch_cap,
+        ),
+    }
+    roofline = {
+        k: serving[k]
+        for k in (
+            "serving_model",
+            "kv_bits",
+            "serve_precision",
+            "prompt_tokens",
+            "output_tokens",
+            "serve_tp",
+            "latency",
+            "bandwidth_fraction",
+            "memory_fraction",
+            "batch_cap",
+        )
     }
     if tokens.size > 1:  # a sweep over demands: the sizing alone, one row per demand
         costs = inference.serving_costs(
@@ -1101,6 +1201,8 @@ def inference_aware_cmd(
             peak_flops=fields.optional("peak_flops", peak_flops),
             precision=train_precision,
             hardware_file=hardware_file,
+            serve_bits=None if roofline["serving_model"] == "fixed-mfu" else bits,
+            **roofline,
         )
         sweep = inference.inference_aware(
             tokens, flops=budget, target_loss=loss, law=law_obj, objective=goal, context=ctx, costs=costs
@@ -1290,6 +1392,8 @@ def fit(
 
         fitted = parametric or iso
         assert fitted is not None  # each approach either fits or raises
+        if parametric is not None:
+            _refuse_degenerate_save(save, parametric.constants)
         law = fit_mod.law_dict(fitted, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)  # what we write must load
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
@@ -1303,7 +1407,15 @@ def fit(
     from .render import emit_fit
 
     bias = record.get("isoflop", {}).get("vs_parametric") if iso is not None and parametric is not None else None
-    emit_fit(out, fmt, runs, parametric, boot, iso, bias)
+    emit_fit(out, fmt, runs, parametric, boot, iso, bias, budgets=chosen)
+
+
+def _refuse_degenerate_save(save: str, constants: dict) -> None:
+    from .fit import no_allocation
+
+    reason = no_allocation(constants)
+    if reason:
+        raise ScaleplanError(f"--save {save}: {reason}; no law written")
 
 
 def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
@@ -1348,8 +1460,7 @@ def _fit_vp(
     force: bool = False,
 ) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
-    import numpy as np
-
+    from . import fit as fit_mod
     from . import fit_vp
 
     if approach != "parametric" or plot:
@@ -1364,20 +1475,11 @@ def _fit_vp(
     vp = fit_vp.fit_vp(runs)
     _warn(vp.warnings)
     boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
-    n_opt, d_opt = vp.optimum(np.asarray(chosen))
-    alloc = [
-        {
-            "flops": c,
-            "params": float(n_),
-            "tokens": float(d_),
-            "tokens_per_param": float(d_ / n_),
-            "loss": float(vp.loss(n_, d_)),
-        }
-        for c, n_, d_ in zip(chosen, n_opt, d_opt)
-    ]
+    alloc = fit_mod.implied_allocation(vp.constants, chosen)
     if save:
         import yaml
 
+        _refuse_degenerate_save(save, vp.constants)
         law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
         laws_mod.law_from_dict(law, save)
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
@@ -1583,6 +1685,9 @@ def cluster(
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
     heads: HeadsOpt = None,
+    tp: TpOpt = None,
+    pp: PpOpt = None,
+    ep: EpOpt = None,
     pue: Annotated[
         Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
     ] = None,
@@ -1612,6 +1717,7 @@ def cluster(
     Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
     Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
     Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --precision fp8 --layers 61 --d-model 7168 --heads 128 --context 4096 --tp 1 --pp 16 --ep 64
     Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
     """
     from . import cost as cost_mod
@@ -1626,6 +1732,7 @@ def cluster(
     n = _model_size(params)
     n_active = _model_size(active_params, "active_params")
     budget_flops = opt("flops", flops)
+    n_tp, n_pp, n_ep = opt("tp", tp), opt("pp", pp), opt("ep", ep)
 
     owned = None
     if age and gpu_price is None and chip_price is None:
@@ -1659,6 +1766,9 @@ def cluster(
         layers=n_layers,
         d_model=width,
         heads=n_heads,
+        tp=n_tp,
+        pp=n_pp,
+        ep=n_ep,
         energy=cost_mod.Energy(
             server_power_x=server_power,
             tdp_fraction=tdp_fraction,
@@ -1678,7 +1788,7 @@ def laws_check(
         Optional[str],
         typer.Argument(
             metavar="[NAME]",
-            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, published-runs, or one check's id; all when omitted.",
+            help="A law (or alias), a recipe law (tao2024, steplaw, deepseek, porian, kaplan-bcrit, chinchilla-flops), krajewski, sun, ouyang, kumar, tissue, hagele, memory, serving, hardware, published-runs, a data file (recipe, moe, precision, ...) or one check's id; all when omitted.",
         ),
     ] = None,
     data_dir: Annotated[
@@ -1702,7 +1812,7 @@ def laws_check(
     from .render import emit_checks
 
     results = checks.run_checks(name, data_dir=data_dir)
-    emit_checks(out, fmt, results)
+    emit_checks(out, fmt, results, checks.constants_summary() if name is None else "")
     if any(r.verdict == "fail" for r in results):
         raise typer.Exit(1)
 
@@ -1858,7 +1968,7 @@ def curve_fit(
         if target:
             _refuse_existing(target, force, inputs, suffix)
     if plot:
-        _plotter(plot, inputs)
+        _plotter(plot, inputs, force)
     mapping = _curve_columns(columns)
     loaded = [curves.load_log(p, mapping or None, warmup, lr_log) for p in logs]
     result = curves.fit_curves(
@@ -1934,8 +2044,13 @@ def curve_predict(
     ] = None,
     steps: Annotated[str, typer.Option("--steps", help="Total training steps, e.g. 20000 or 20K.")] = "20000",
     peak_lr: Annotated[
-        str, typer.Option("--peak-lr", help="Peak learning rate, in the units of the law's logs.")
-    ] = "2e-4",
+        Optional[str],
+        typer.Option(
+            "--peak-lr",
+            help="Peak learning rate, in the units of the law's logs (default: the peak of the logs the law was "
+            "fitted to; 2e-4 for the example law).",
+        ),
+    ] = None,
     warmup: Annotated[int, typer.Option("--warmup", help="Linear warm-up steps.")] = 0,
     schedules: Annotated[
         list[str], typer.Option("--schedule", help="Schedule(s) to compare: cosine, wsd, constant, step (repeat it).")
@@ -2007,16 +2122,44 @@ def curve_predict(
         _refuse_existing(output, force, inputs)
     if plot:
         _refuse_existing(plot, force, inputs, ".png")
-        _plotter(plot, inputs)
+        _plotter(plot, inputs, force)
+    given_lr = None if peak_lr is None else parse_positive(peak_lr, "--peak-lr")
     law = curves.load_law(law_file) if law_file else curves.example_law()
     kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
     if len(kinds) > 8:
         raise ScaleplanError("at most 8 schedules at once")
-    lr_peak = parse_positive(peak_lr, "--peak-lr")
+    notes = []
+    logged = (
+        f"{min(law.peak_lrs):.3g}" + (f"..{max(law.peak_lrs):.3g}" if len(set(law.peak_lrs)) > 1 else "")
+        if law.peak_lrs
+        else ""
+    )
+    if given_lr is None:  # the rate the law was fitted at: another peak rate changes S1 and S2 everywhere
+        lr_peak = max(law.peak_lrs) if law.peak_lrs else 2e-4
+    else:
+        lr_peak = given_lr
+        if law.peak_lrs and not 0.99 * min(law.peak_lrs) <= lr_peak <= 1.01 * max(law.peak_lrs):
+            notes.append(
+                f"--peak-lr {lr_peak:g} is outside the peak learning rate of the logs {law.name} was fitted to "
+                f"({logged}): the prediction extrapolates the law"
+            )
     built = [_schedule(k, n_steps, lr_peak, warmup, cooldown, shape, final, milestones, factor) for k in kinds]
     curves_out = [law.curve(s) for s in built]
     finals = [float(c["loss"][-1]) for c in curves_out]
-    record: dict = {"law": law.to_dict(), "schedules": []}
+    lowest = min(float(np.nanmin(c["loss"])) for c in curves_out)
+    if lowest <= 0 or not np.isfinite(lowest):
+        notes.append(
+            f"the predicted loss falls to {lowest:.4g}, below zero and below the law's constant-rate floor L0 = "
+            f"{law.L0:.4g}: meaningless; at peak LR {lr_peak:g} the annealing term C*S2 outgrows the range the law "
+            f"was fitted on{f' (its logs peaked at {logged})' if logged else ''}"
+        )
+    elif lowest < law.L0:
+        notes.append(
+            f"the predicted loss goes below L0 = {law.L0:.4g} (to {lowest:.4g}): the annealing term C*S2 takes it "
+            "under the law's constant-rate floor; trust such values only near the schedules the law was fitted on"
+        )
+    _warn(notes)
+    record: dict = {"law": law.to_dict(), "schedules": [], "peak_lr": lr_peak, "warnings": notes}
     for s, c, f in zip(built, curves_out, finals):
         entry = {"schedule": s.to_dict(), "describe": s.describe(), "final_loss": f, "final_lr": float(c["lr"][-1])}
         if target_loss is not None:
@@ -2121,6 +2264,280 @@ def curve_predict(
             {},
             built[0].describe(),
         )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A model given as a trainer's config: checked against the laws; a plan written as one
+
+
+@app.command()
+def check(
+    path: Annotated[
+        str,
+        typer.Argument(
+            metavar="CONFIG",
+            help="A trainer's model config: HF config.json, Megatron arguments, nanotron or litgpt YAML, or an export.",
+        ),
+    ],
+    tokens: Annotated[
+        Optional[str], typer.Option("--tokens", help="Training tokens, e.g. 2T (default: the config's own).")
+    ] = None,
+    lr: Annotated[
+        Optional[str], typer.Option("--lr", help="The peak learning rate to check (default: the config's).")
+    ] = None,
+    batch: Annotated[
+        Optional[str],
+        typer.Option("--batch", help="The global batch in tokens to check, e.g. 4M (default: the config's)."),
+    ] = None,
+    law: LawOpt = None,
+    lr_law: LrLawOpt = None,
+    inference_tokens: InferenceTokensOpt = None,
+    hardware: HardwareOpt = None,
+    hardware_file: HardwareFileOpt = None,
+    gpus: GpusOpt = None,
+    mfu: MfuOpt = None,
+    price: PriceOpt = None,
+    precision: PrecisionOpt = None,
+    fmt: FormatOpt = Format.table,
+):
+    """An existing model against the laws: its exact parameters and FLOPs per token, tokens per parameter against
+    the compute-optimal (and, with --inference-tokens, the inference-aware) choice, each law's loss, its learning
+    rate, batch and vocabulary against the recipe laws, and its cost.
+
+    Example: scaleplan check config.json --tokens 2T
+    Example: scaleplan check config_smollm1_135M.yaml --hardware h100 --gpus 64
+    Example: scaleplan check train_llama3_8b.sh --tokens 15T --lr 3e-4 --batch 16M --inference-tokens 1e13
+    """
+    from .audit import check_model
+    from .render import emit_check
+
+    learning_rate = None if lr is None else parse_positive(lr, "--lr")
+    if learning_rate is not None and learning_rate >= 10:
+        raise ScaleplanError(f"--lr must be below 10, got {lr!r}")
+    batch_tokens = None if batch is None else parse_count(batch, "--batch")
+    if batch_tokens is not None and not 1 <= batch_tokens <= 1e12:
+        raise ScaleplanError(f"--batch must be from 1 to 1e12 tokens, got {batch!r}")
+    budget = _flag_budget(
+        moe=False,
+        granularity=None,
+        expansion=None,
+        total_params=None,
+        active_params=None,
+        model=path,
+        tokens=tokens,
+        law=law,
+        lr_law=lr_law,
+        inference_tokens=inference_tokens,
+        hardware=hardware,
+        hardware_file=hardware_file,
+        gpus=gpus,
+        mfu=mfu,
+        price=price,
+        precision=precision,
+    )
+    result = check_model(budget, learning_rate=learning_rate, batch_tokens=batch_tokens)
+    _warn(result.warnings)
+    emit_check(out, fmt, result)
+
+
+def _export_targets(kind: str, output: str, inputs: list, force: bool) -> tuple[dict, Path | None]:
+    """The files an export writes, checked before any work: ({name: path}, folder to create or None).
+
+    hf writes a folder (config.json beside training.yaml, as a model folder holds them); other formats one file."""
+    from .export import SUFFIXES
+
+    if output == "-":
+        return {}, None
+    if kind != "hf":
+        return {"": check_target(output, inputs, SUFFIXES.get(kind), force=force, what="--output")}, None
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise ScaleplanError(f"--output {output}: a file; the hf export writes a folder (config.json, training.yaml)")
+    create = None
+    if not folder.exists():
+        check_target(folder, inputs, what="--output")  # the parent exists and is writable
+        create = folder
+    names = ("config.json", "training.yaml")
+    paths = {n: folder / n for n in names}
+    if create is None:
+        for p in paths.values():
+            check_target(p, inputs, force=force, what="--output")
+    return paths, create
+
+
+@app.command()
+def export(
+    kind: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="Trainer format: hf (Hugging Face config.json + training.yaml).")
+    ],
+    source: Annotated[
+        Optional[str],
+        typer.Argument(metavar="[BUDGET.yaml|PLAN.json]", help="A budget file, or a plan from --format json."),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", help="Where to write: a folder for hf, a file otherwise; - prints it."),
+    ] = None,
+    scenario: Annotated[
+        Optional[str], typer.Option("--scenario", help="The scenario of a budget file or plan with several.")
+    ] = None,
+    force: ForceOpt = False,
+    flops: FlopsOpt = None,
+    gpus: GpusOpt = None,
+    days: DaysOpt = None,
+    dollars: DollarsOpt = None,
+    price: PriceOpt = None,
+    hardware: HardwareOpt = None,
+    peak_flops: PeakOpt = None,
+    mfu: MfuOpt = None,
+    precision: PrecisionOpt = None,
+    law: LawOpt = None,
+    inference_tokens: InferenceTokensOpt = None,
+    objective: ObjectiveOpt = None,
+    target_loss: TargetLossOpt = None,
+    context: ContextOpt = None,
+    vocab: VocabOpt = None,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
+    lr_law: LrLawOpt = None,
+    params: ParamsOpt = None,
+    tokens: TokensOpt = None,
+    model: ModelOpt = None,
+    recompute: RecomputeOpt = None,
+    zero: ZeroOpt = None,
+    micro_batch: MicroBatchOpt = None,
+    hardware_file: HardwareFileOpt = None,
+):
+    """Write a plan as the configuration a trainer reads: the plan of the budget flags, of a budget file's scenario,
+    or of a plan saved with --format json.
+
+    Example: scaleplan export hf --flops 1e21 --output my-model/
+    Example: scaleplan export hf configs/lab-1e23-h100.yaml --scenario baseline --output my-model/
+    Example: scaleplan allocate --flops 1e22 --format json > plan.json && scaleplan export hf plan.json -o model/
+    """
+    from .export import EXPORT_FORMATS, export_files
+
+    kind = kind.strip().lower()
+    if kind not in EXPORT_FORMATS:
+        raise ScaleplanError(f"FORMAT must be one of {', '.join(EXPORT_FORMATS)}, got {kind!r}")
+    if output is None:
+        raise ScaleplanError("give --output: a folder for hf, a file otherwise, or - to print")
+    flags = dict(
+        flops=flops,
+        gpus=gpus,
+        days=days,
+        dollars=dollars,
+        price=price,
+        hardware=hardware,
+        peak_flops=peak_flops,
+        mfu=mfu,
+        precision=precision,
+        law=law,
+        inference_tokens=inference_tokens,
+        objective=objective,
+        target_loss=target_loss,
+        context=context,
+        vocab=vocab,
+        layers=layers,
+        d_model=d_model,
+        lr_law=lr_law,
+        params=params,
+        tokens=tokens,
+        model=model,
+        recompute=recompute,
+        zero=zero,
+        micro_batch=micro_batch,
+        hardware_file=hardware_file,
+    )
+    given = {k: v for k, v in flags.items() if v is not None}
+    inputs = [x for x in (source, hardware_file, model) if x]
+    targets, create = _export_targets(kind, output, inputs, force)
+    plan_dict, described = _plan_to_export(kind, source, scenario, given, law)
+    files = export_files(kind, plan_dict, described, where=source or "plan")
+    if output == "-":
+        for i, (name, text) in enumerate(files.items()):
+            if len(files) > 1:
+                out.file.write(("\n" if i else "") + f"==> {name} <==\n")
+            out.file.write(text)
+        out.file.flush()
+        return
+    items = {targets.get(name, targets.get("")): text for name, text in files.items()}
+    if create is not None:
+        try:
+            create.mkdir()
+        except OSError as exc:
+            raise ScaleplanError(f"--output {output}: cannot create the folder ({exc.strerror or exc})") from None
+    try:
+        written = write_files(items, inputs, force=force, what="--output")
+    except BaseException:
+        if create is not None:
+            try:
+                create.rmdir()
+            except OSError:
+                pass
+        raise
+    err.print("wrote " + ", ".join(str(p) for p in written), markup=False, soft_wrap=True)
+
+
+def _plan_to_export(kind: str, source, scenario, flags: dict, law) -> tuple[dict, str]:
+    """(the plan's JSON, what it came from) for export: a PLAN.json, a budget file's scenario, or the flags."""
+    import json
+
+    from .export import MAX_PLAN_BYTES
+
+    if source is not None and source.lower().endswith(".json"):
+        if flags:
+            raise ScaleplanError(
+                f"{source} is a finished plan; planning flags (--{next(iter(flags)).replace('_', '-')}) "
+                "do not change it: export the budget instead"
+            )
+        from .files import read_text
+
+        try:
+            plan = json.loads(read_text(source, "plan file", max_bytes=MAX_PLAN_BYTES))
+        except json.JSONDecodeError as exc:
+            raise ScaleplanError(f"{source}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ScaleplanError(f"{source}: nested too deeply to be a plan") from None
+        if isinstance(plan, dict) and isinstance(plan.get("plans"), list):
+            names = [p.get("name") for p in plan["plans"] if isinstance(p, dict)]
+            if scenario is None:
+                raise ScaleplanError(
+                    f"{source} holds {len(names)} plans; name one with --scenario ({', '.join(map(str, names))})"
+                )
+            if scenario not in names:
+                raise ScaleplanError(f"--scenario {scenario!r} is not in {source} ({', '.join(map(str, names))})")
+            plan = plan["plans"][names.index(scenario)]
+        elif scenario is not None and isinstance(plan, dict) and plan.get("name") != scenario:
+            raise ScaleplanError(f"--scenario {scenario!r}: {source} holds one plan, named {plan.get('name')!r}")
+        return plan, source + (f" (scenario {scenario})" if scenario else "")
+    budget_flags = {k: v for k, v in flags.items() if k != "law"}
+    overrides = _flag_budget(
+        moe=False, granularity=None, expansion=None, total_params=None, active_params=None, **budget_flags
+    )
+    if source is not None:
+        budgets = load_budget_file(source, law, overrides)
+        names = [b.name for b in budgets]
+        if scenario is None and len(budgets) > 1:
+            raise ScaleplanError(
+                f"{source} has {len(budgets)} scenarios; name one with --scenario ({', '.join(map(str, names))})"
+            )
+        if scenario is not None and scenario not in names:
+            raise ScaleplanError(f"--scenario {scenario!r} is not in {source} ({', '.join(map(str, names))})")
+        budget = budgets[0 if scenario is None else names.index(scenario)]
+        described = source + (f" (scenario {scenario})" if scenario else "")
+    else:
+        if scenario is not None:
+            raise ScaleplanError("--scenario names a scenario of a budget file or plan; give the file")
+        budget = _flag_budget(
+            moe=False, granularity=None, expansion=None, total_params=None, active_params=None, **flags
+        )
+        described = f"scaleplan export {kind} " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in flags.items())
+    result = plan_budget(budget, law)
+    _warn(result.warnings)
+    if getattr(result, "recipe", None) is None:
+        raise ScaleplanError("export writes a dense model's recipe; this plan has none (a mixture of experts?)")
+    return result.to_dict(), described
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -74,10 +74,17 @@ def plan_cluster(
     heads: int | None = None,
     energy: cost_mod.Energy | None = None,
     owned: cost_mod.Owned | None = None,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
+    shape=None,
+    moe_model=None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
-    gpus × days (or dollars at a price); otherwise the default MFU 0.4."""
+    gpus × days (or dollars at a price); otherwise the default MFU 0.4. With <active_params> the model is an integer
+    mixture of experts with both counts within 1% (scaleplan.moe_shape); `tp`, `pp`, `ep` pin the layout. A given
+    dense `shape` (recipe.Shape, e.g. a trainer's config read back) is used as it is instead of a designed one."""
     hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
@@ -107,21 +114,48 @@ def plan_cluster(
     if model_flops > 1e35:
         raise ScaleplanError(f"{model_flops:.3g} FLOPs is absurd (more than 1e35); check the units")
 
-    shape = spec = None
+    if (tp, pp, ep) != (None, None, None) and params is None:
+        raise ScaleplanError("<tp>, <pp> and <ep> pin the layout of a model: give <params> and <tokens>")
+    if ep is not None and ep > 1 and active_params is None:
+        raise ScaleplanError("<ep> splits the experts of a mixture of experts: give <active_params> too")
+    given_shape, shape, spec = shape, None, None
     if params is not None and active is not None:
         from . import memory, recipe
 
-        shape = recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
-        spec = memory.ModelSpec(
-            params,
-            shape.layers,
-            shape.d_model,
-            shape.heads,
-            shape.context,
-            d_ff=shape.d_ff,
-            glu=shape.glu,
-            expert_params=0.0 if active_params is None else params - active,
-        )
+        if active_params is not None and active_params < params:
+            from . import moe_shape
+
+            moe = moe_model or moe_shape.design_given_moe(
+                params, active, context=context, layers=layers, d_model=d_model, heads=heads
+            )
+            shape = moe.base
+            spec = memory.ModelSpec(
+                params,
+                moe.layers,
+                moe.d_model,
+                moe.heads,
+                moe.context,
+                d_ff=moe.active_ffn_width,  # activations follow the experts a token passes through
+                kv_heads=moe.kv_heads,
+                glu=moe.glu,
+                expert_params=min(float(moe.routed_expert_params), 0.999 * params),
+            )
+            shape_dict = moe.to_dict()
+        else:
+            shape = given_shape or recipe.design_shape(
+                active, context=context, layers=layers, d_model=d_model, heads=heads
+            )
+            spec = memory.ModelSpec(
+                params,
+                shape.layers,
+                shape.d_model,
+                shape.heads,
+                shape.context,
+                d_ff=shape.d_ff,
+                glu=shape.glu,
+                expert_params=0.0,
+            )
+            shape_dict = shape.to_dict()
     if recompute == "selective" and shape is None:
         raise ScaleplanError("<recompute> selective needs the model's shape: give <params> and <tokens>")
     ratio = (
@@ -171,12 +205,17 @@ def plan_cluster(
     elif hfu is not None:
         mfu_used, source = hfu / ratio, f"from HFU {hfu:.1%} with {recompute} recompute"
     else:
-        mfu_used, source = (cost_mod.DEFAULT_MFU, "default") if mfu is None else (mfu, "given")
+        mfu_used, source = (
+            (cost_mod.default_mfu(precision, hw), "default" if precision == "bf16" else f"default at {precision}")
+            if mfu is None
+            else (mfu, "given")
+        )
     if mfu_used * ratio > 1:
         raise ScaleplanError(
             f"the plan needs HFU {mfu_used * ratio:.0%} (MFU {mfu_used:.0%}): above the peak; more GPUs or more days"
         )
     warnings = list(cost_mod.utilisation_warnings(mfu_used))
+    warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)
     c = cost_mod.training_cost(
         model_flops,
         hw,
@@ -196,7 +235,7 @@ def plan_cluster(
         from . import memory
 
         layout = memory.plan_layout(
-            spec, hw, gpus, zero=zero, micro_batch=micro_batch, recompute=recompute, flash=flash
+            spec, hw, gpus, zero=zero, micro_batch=micro_batch, recompute=recompute, flash=flash, tp=tp, pp=pp, ep=ep
         )
         if gpus is not None and layout.suggested is not None and not layout.suggested.fits:
             warnings.append(layout.note)
@@ -205,7 +244,7 @@ def plan_cluster(
         params,
         active_params,
         tokens,
-        None if shape is None else shape.to_dict(),
+        None if shape is None else shape_dict,
         mfu_used,
         mfu_used * ratio,
         source,

@@ -40,7 +40,7 @@ _KEYS = (
     set(_FIGURES)
     | set(_STRINGS)
     | set(_OPTIONAL_NUMBERS)
-    | {"memory_unit", "memory_source", "kind", "price_source", "missing", "aliases"}
+    | {"memory_unit", "memory_source", "kind", "price_source", "missing", "aliases", "unpublished"}
 )
 _KINDS = ("gpu", "tpu", "asic")
 _UNITS = {"GB": 1.0, "GiB": GIB}
@@ -286,6 +286,10 @@ def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardwar
     overriding or adding presets."""
     user = user_hardware_file()
     files: tuple[tuple[str, float], ...] = ((str(user), user.stat().st_mtime),) if user.is_file() else ()
+    from .files import note_input
+
+    for path_read, _ in files:  # cached after the first read: still an input of this command, never an output
+        note_input(path_read)
     if hardware_file is None:
         return _layered(files)[0] if files else _bundled()[0]
     _layered(files)  # the user's default file first: its own errors name its path
@@ -297,7 +301,9 @@ def presets(hardware_file: str | os.PathLike | None = None) -> dict[str, Hardwar
             from .files import read_text
 
             read_text(path, "hardware file")  # says what is wrong: missing, a folder, a device
-        return _layered(tuple(dict.fromkeys(files + ((str(path), path.stat().st_mtime),))))[0]
+        table = _layered(tuple(dict.fromkeys(files + ((str(path), path.stat().st_mtime),))))[0]
+        note_input(path)
+        return table
     except ScaleplanError as exc:
         raise ScaleplanError(f"<hardware_file>: {exc.template}") from None
     except OSError as exc:
@@ -483,6 +489,7 @@ class CostBreakdown:
     owned_dollars: float | None = None
     owned_assumptions: dict | None = None
     inference_price_label: str | None = None  # the serving price and what it is, when serving is priced
+    speedup_over_bf16: float | None = None  # throughput over a BF16 run at the default BF16 MFU (FP8/FP4 only)
 
     def to_dict(self) -> dict:
         return {k: (v if isinstance(v, dict) else plain(v)) for k, v in self.__dict__.items()}
@@ -591,7 +598,65 @@ def training_cost(
         energy_note=note,
         owned_dollars=_num(owned_dollars),
         owned_assumptions=owned_info,
+        speedup_over_bf16=None if precision == "bf16" else implied_speedup(mfu, precision, hw),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The default MFU at a training precision (cost_model.yaml precision_mfu: published FP8/FP4-vs-BF16 comparisons)
+
+
+def precision_speedup(precision: str, hw: Hardware) -> float:
+    """The end-to-end speed-up over BF16 that the default MFU assumes at `precision` on `hw`: FP8 realises 0.34 of
+    its extra peak (1.34x at 2x the BF16 peak, the low end of published dense comparisons at scale); FP4 adds the
+    published NVFP4-over-FP8 1.35x. 1 for BF16 and wherever the chip's peak at the precision is its BF16 peak."""
+    precision = check_precision(precision)
+    if precision == "bf16":
+        return 1.0
+    data = cost_model()["precision_mfu"]
+    fp8_ratio = (hw.fp8_flops or hw.peak_flops) / hw.peak_flops
+    fp8 = 1.0 + data["fp8"]["realised"] * max(fp8_ratio - 1.0, 0.0)
+    if precision == "fp8":
+        return fp8
+    fp4_ratio = hw.peak("fp4") / (hw.fp8_flops or hw.peak_flops)
+    return fp8 * (data["fp4"]["speedup_over_fp8"] if fp4_ratio > 1.0 else 1.0)
+
+
+def default_mfu(precision: str = "bf16", hw: Hardware | None = None) -> float:
+    """The MFU a plan assumes when none is given, against the dense peak at `precision`: DEFAULT_MFU (0.40) at BF16;
+    at FP8/FP4, 0.40 x the published speed-up over BF16 x BF16 peak / peak(precision) (H100 FP8: 0.40 x 1.34 / 2 =
+    26.8%), so a default FP8 plan runs 1.34x faster than a BF16 one, not twice as fast."""
+    precision = check_precision(precision)
+    if precision == "bf16" or hw is None:
+        return DEFAULT_MFU
+    return DEFAULT_MFU * precision_speedup(precision, hw) * hw.peak_flops / hw.peak(precision)
+
+
+def implied_speedup(mfu: float, precision: str, hw: Hardware) -> float:
+    """Throughput at `mfu` of the `precision` peak over a BF16 run at the default BF16 MFU (0.40)."""
+    return float(mfu) * hw.peak(precision) / (DEFAULT_MFU * hw.peak_flops)
+
+
+def precision_warnings(mfu: float, precision: str, hw: Hardware, *, moe: bool = False) -> list[str]:
+    """An MFU at FP8/FP4 that implies more throughput than the best published at that precision (dense), or, for a
+    mixture of experts at FP8, more than published MoE FP8 runs reached (17.3%: DeepSeek-V3)."""
+    precision = check_precision(precision)
+    if precision == "bf16":
+        return []
+    data = cost_model()["precision_mfu"][precision]
+    out = []
+    if mfu > data["best_published_mfu"] * (1 + 1e-9):
+        out.append(
+            f"MFU {mfu:.1%} of the dense {precision.upper()} peak ({implied_speedup(mfu, precision, hw):.2f}x a BF16 "
+            f"run at {DEFAULT_MFU:.0%}) is above the best published {precision.upper()} training run: "
+            f"{data['best_published_mfu']:.1%}, {data['best_published']}"
+        )
+    if moe and precision == "fp8" and mfu > data["moe_published_mfu"] * (1 + 1e-9):
+        out.append(
+            f"MFU {mfu:.1%} of the dense FP8 peak for a mixture of experts: published MoE FP8 runs reached "
+            f"{data['moe_published_mfu']:.1%} ({data['moe_published']}); give --mfu 0.173 to plan at that"
+        )
+    return out
 
 
 def utilisation_warnings(mfu: float) -> list[str]:

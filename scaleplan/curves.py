@@ -148,6 +148,7 @@ class CurveLaw:
     lam: float = LAMBDA
     name: str = "curve law"
     source: str = ""
+    peak_lrs: tuple[float, ...] = ()  # the peak learning rates of the logs it was fitted to (empty: not recorded)
 
     def loss_at(self, s1, s2):
         s1 = np.asarray(s1, float)
@@ -170,13 +171,16 @@ class CurveLaw:
         return {"L0": self.L0, "A": self.A, "alpha": self.alpha, "C": self.C, "lambda": self.lam}
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "form": "tissue-2024",
             **{k: float(v) for k, v in self.constants.items()},
             "definitions": dict(DEFINITIONS),
             "source": self.source,
         }
+        if self.peak_lrs:
+            out["logged_peak_lr"] = [float(x) for x in self.peak_lrs]
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict, where: str = "law") -> CurveLaw:
@@ -198,7 +202,47 @@ class CurveLaw:
                 )
             vals[key] = x
         lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
-        return cls(**vals, lam=lam, name=str(raw.get("name", "curve law")), source=str(raw.get("source", "")))
+        logged = raw.get("logged_peak_lr")
+        if logged is None and isinstance(raw.get("curves"), list):  # a law saved by curve fit: its logs' peaks
+            logged = [c.get("peak_lr") for c in raw["curves"] if isinstance(c, dict)]
+        peaks = []
+        for v in logged if isinstance(logged, list) else ([] if logged is None else [logged]):
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                raise ScaleplanError(f"{where}: logged_peak_lr must be positive numbers, got {v!r}") from None
+            if not (math.isfinite(x) and x > 0):
+                raise ScaleplanError(f"{where}: logged_peak_lr must be positive numbers, got {v!r}")
+            peaks.append(x)
+        return cls(
+            **vals,
+            lam=lam,
+            name=str(raw.get("name", "curve law")),
+            source=str(raw.get("source", "")),
+            peak_lrs=tuple(peaks),
+        )
+
+
+def _check_law(law, what: str = "law") -> None:
+    if not isinstance(law, CurveLaw):
+        raise ScaleplanError(
+            f"<{what}> must be a CurveLaw (scaleplan.curves.load_law(path), or fit_curves(...).law), "
+            f"got {type(law).__name__}"
+        )
+
+
+def _check_schedule(schedule, what: str = "schedule") -> None:
+    if not isinstance(schedule, Schedule):
+        raise ScaleplanError(
+            f"<{what}> must be a Schedule, e.g. Schedule('wsd', 20000, 3e-4), got {type(schedule).__name__}"
+        )
+
+
+def _check_path(path, what: str = "path") -> None:
+    import os
+
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ScaleplanError(f"<{what}> must be a file name (str or Path), got {path!r} ({type(path).__name__})")
 
 
 # ---------------------------------------------------------------------------------------------- fitting
@@ -304,6 +348,36 @@ def _solve(s1, s2, y, alphas, w=None):
     return nnls3(X, y, w)
 
 
+GRAM_ABOVE = 50_000  # points: above, the alpha search scores each alpha from sums (no design matrix)
+
+
+def _gram_rss(s1, s2, y, w):
+    """rss(alpha) of the NNLS on columns [1, S1^-alpha, -S2] from weighted sums: one pass for S1^-alpha and four
+    dot products per alpha (the sums of the other columns are computed once). numpy's own loops (einsum), as BLAS
+    threads spin on a busy machine."""
+    from .fit_vp import nnls3_gram
+
+    def dot(a, b):
+        return float(np.einsum("i,i->", a, b))
+
+    ln1 = np.log(s1)
+    wv = np.ones_like(y) if w is None else np.asarray(w, float)
+    ws2 = wv * s2
+    sw, sws2, sws2s2, swy, sws2y = float(wv.sum()), float(ws2.sum()), dot(ws2, s2), dot(wv, y), dot(ws2, y)
+    swyy = dot(wv * y, y)
+
+    def rss(alpha: float) -> float:
+        t = np.exp(-alpha * ln1)
+        wt = wv * t
+        swt, swtt, swts2, swty = float(wt.sum()), dot(wt, t), dot(wt, s2), dot(wt, y)
+        G = np.array([[sw, swt, -sws2], [swt, swtt, -swts2], [-sws2, -swts2, sws2s2]])
+        scale = np.sqrt(np.maximum(np.diagonal(G), 1e-300))
+        h = np.array([swy, swty, -sws2y]) / scale
+        return float(nnls3_gram((G / np.outer(scale, scale))[None], h[None], np.array([swyy]))[1][0])
+
+    return rss
+
+
 def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
     from scipy.optimize import minimize_scalar
 
@@ -313,12 +387,23 @@ def _fit_weighted(s1, s2, y, w=None, lo: float = 0.01, hi: float = 3.0):
     _, rss = _solve(s1[::thin], s2[::thin], y[::thin], grid, None if w is None else w[::thin])
     j = int(np.argmin(rss))
     a_lo, a_hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
-    res = minimize_scalar(
-        lambda a: float(_solve(s1, s2, y, a, w)[1][0]), bounds=(a_lo, a_hi), method="bounded", options={"xatol": 1e-9}
-    )
+    rss_of = _gram_rss(s1, s2, y, w) if y.size > GRAM_ABOVE else (lambda a: float(_solve(s1, s2, y, a, w)[1][0]))
+    res = minimize_scalar(rss_of, bounds=(a_lo, a_hi), method="bounded", options={"xatol": 1e-9})
     alpha = float(res.x)
     coef, rss = _solve(s1, s2, y, alpha, w)
     return alpha, coef[0], float(rss[0])
+
+
+ROBUST_SEARCH_POINTS = 20_000  # --robust on a longer log reweights on this many evenly spaced points first
+
+
+def _huber_weights(s1, s2, y, alpha, coef):
+    """IRLS weights of Huber(HUBER_DELTA) on log-loss residuals for the raw-loss design; None if a prediction <= 0."""
+    pred = coef[0] + coef[1] * s1**-alpha - coef[2] * s2
+    if np.any(pred <= 0):
+        return None
+    r = np.abs(np.log(y) - np.log(pred))
+    return np.where(r <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(r, 1e-300)) / (y * y)
 
 
 HUBER_DELTA = 1e-3  # on log-loss residuals, as Hoffmann et al. / Epoch, and the re-implementations of Tissue et al.
@@ -327,6 +412,14 @@ HUBER_DELTA = 1e-3  # on log-loss residuals, as Hoffmann et al. / Epoch, and the
 def _fit_arrays(s1, s2, y, robust: bool = False):
     """(alpha, (L0, A, C), rss). robust: Huber(1e-3) on log-loss residuals by iteratively reweighted least squares
     (weight psi(r)/r on each log residual r, divided by L^2 for the raw-loss design), so loss spikes count little."""
+    if robust and y.size > ROBUST_SEARCH_POINTS:
+        # a long log: reweight on evenly spaced points, then one weighted fit on every point from those weights
+        idx = np.unique(np.linspace(0, y.size - 1, ROBUST_SEARCH_POINTS).round().astype(np.int64))
+        alpha, coef, _ = _fit_arrays(s1[idx], s2[idx], y[idx], robust=True)
+        w = _huber_weights(s1, s2, y, alpha, coef)
+        if w is None:
+            return _fit_weighted(s1, s2, y)
+        return _fit_weighted(s1, s2, y, w / w.mean())
     alpha, coef, rss = _fit_weighted(s1, s2, y)
     if not robust:
         return alpha, coef, rss
@@ -370,9 +463,16 @@ def fit_curves(
     Held-out check: with one curve, refit on a random (1 - holdout) of its points and score the rest; with two or
     more, fit all but the last curve and predict the last (a cut in time would leave no annealing to fit C).
     """
+    if isinstance(curves, Curve):
+        curves = [curves]
+    if isinstance(curves, (str, bytes)) or not hasattr(curves, "__iter__"):
+        raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(curves).__name__}")
     curves = list(curves)
     if not curves:
         raise ScaleplanError("no curves to fit")
+    for c in curves:
+        if not isinstance(c, Curve):
+            raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(c).__name__}")
     holdout = _fraction("holdout", holdout, 0.0, 0.9)
     lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
     from_step = _whole("from step", from_step, 0)
@@ -413,6 +513,7 @@ def fit_curves(
         lam=lam,
         name=name,
         source="fitted by scaleplan: " + ", ".join(i["source"] for i in info),
+        peak_lrs=tuple(i["peak_lr"] for i in info),
     )
     pred = law.loss_at(s1, s2)
     r = y - pred
@@ -485,11 +586,18 @@ class CooldownChoice:
 
 def best_cooldown(law: CurveLaw, schedule: Schedule, fractions=None) -> CooldownChoice:
     """The wsd cooldown fraction (of `schedule`'s steps, shape and warm-up) with the lowest predicted final loss."""
+    _check_law(law)
+    _check_schedule(schedule)
     base = replace(schedule, kind="wsd")
     top = (base.steps - base.warmup) / base.steps
     fr = np.linspace(0.0, min(0.6, top), 61) if fractions is None else np.asarray(fractions, float)
     fr = np.unique(np.clip(fr, 0.0, top))
-    losses = np.array([law.final_loss(replace(base, cooldown=float(f))) for f in fr])
+    with np.errstate(all="ignore"):  # a cooldown that leaves no step at a positive rate has no loss (S1 = 0)
+        losses = np.array([law.final_loss(replace(base, cooldown=float(f))) for f in fr])
+    fine = np.isfinite(losses)
+    if not fine.any():
+        raise ScaleplanError(f"no cooldown of a {base.steps:,}-step schedule gives a finite loss; give more steps")
+    fr, losses = fr[fine], losses[fine]
     j = int(np.argmin(losses))
     return CooldownChoice(
         best=float(fr[j]),
@@ -506,6 +614,10 @@ def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: i
     None when even `max_steps` does not reach it. Geometric growth then bisection on the final loss (assumed to
     fall with length), to within 0.1% of the step count.
     """
+    _check_law(law)
+    _check_schedule(schedule)
+    if isinstance(target, bool) or not isinstance(target, (int, float, np.number)):
+        raise ScaleplanError(f"<target> must be a loss (a number), got {target!r}")
     target = float(target)
     max_steps = _whole("max steps", max_steps, 2)
     if not math.isfinite(target):
@@ -608,9 +720,12 @@ def _trainer_state(path) -> tuple[list[str], list[tuple[str, dict]]] | None:
     """(header, records) of a Hugging Face Trainer `trainer_state.json` (its `log_history`), else None."""
     import json
 
+    from .files import read_text
+
+    text = read_text(path, "training log")  # a FIFO, a device, a binary or huge file: one clear line
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         return None  # the general reader gives the message
     if not isinstance(data, dict) or not isinstance(data.get("log_history"), list):
         return None
@@ -619,20 +734,12 @@ def _trainer_state(path) -> tuple[list[str], list[tuple[str, dict]]] | None:
     return header, recs
 
 
-def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
-    """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
-    `value_is`."""
-    from pathlib import Path
+def _check_rows(path, n: int) -> None:
+    if n > limits.MAX_INPUT_ROWS:
+        raise ScaleplanError(f"{path}: {n:,} rows; at most {limits.MAX_INPUT_ROWS:,} are read (thin the log first)")
 
-    from .fit import _read_records
 
-    path = Path(path)
-    state = _trainer_state(path) if path.suffix.lower() == ".json" else None
-    header, recs = state if state is not None else _read_records(path)[:2]
-    if len(recs) > limits.MAX_INPUT_ROWS:
-        raise ScaleplanError(
-            f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read (thin the log first)"
-        )
+def _choose_log_columns(path, header, fields, columns: dict, value_is: str | None) -> dict:
     chosen = {}
     for key in fields:
         col = _pick_column(path, header, key, columns.get(key))
@@ -644,6 +751,39 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
                 f"columns present: {', '.join(header) or 'none'}; map one with <columns> {key}=NAME"
             )
         chosen[key] = col
+    return chosen
+
+
+def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> dict:
+    """{field: float array (NaN where blank)} for `fields` of a log; 'Value' (a TensorBoard export) counts as
+    `value_is`."""
+    from pathlib import Path
+
+    from . import runs as runs_mod
+
+    path = Path(path)
+    state = _trainer_state(path) if path.suffix.lower() == ".json" else None
+    kind: str | None = None
+    text: str | None = None
+    recs: list | None
+    if state is not None:
+        header, recs = state
+    else:
+        kind, text, _ = runs_mod._read_source(path, "training log")
+        if kind in ("csv", "tsv"):  # the header alone picks the columns; the numbers are read in bulk if they can be
+            header, recs = runs_mod.csv_header(path, text, kind), None
+        else:
+            header, recs = runs_mod._records(path, kind, text)
+    chosen = _choose_log_columns(path, header, fields, columns, value_is)
+    if recs is None:
+        assert text is not None and kind is not None
+        bulk = runs_mod.bulk_columns(path, text, kind, header, chosen)
+        if bulk is not None and not any(np.isinf(v).any() for v in bulk.values()):
+            _check_rows(path, len(bulk[fields[0]]))
+            return bulk
+        header, recs = runs_mod._records(path, kind, text)
+    del text
+    _check_rows(path, len(recs))
     data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}
     for key, arr in data.items():
         bad = np.flatnonzero(np.isinf(arr))
@@ -664,6 +804,11 @@ def load_log(path, columns: dict | None = None, warmup: int | None = None, lr_pa
     interpolated between the rows that have one. A TensorBoard scalar export (Wall time, Step, Value) holds one
     metric: give the loss export as `path` and the learning-rate export as `lr_path`.
     """
+    _check_path(path)
+    if lr_path is not None:
+        _check_path(lr_path, "lr_path")
+    if columns is not None and not isinstance(columns, dict):
+        raise ScaleplanError(f"<columns> must be a mapping of field to column name, got {columns!r}")
     columns = dict(columns or {})
     for key in columns:
         if key not in LOG_FIELDS:
@@ -704,12 +849,12 @@ def load_law(path) -> CurveLaw:
     from pathlib import Path
 
     from . import _yaml
+    from .files import read_text
 
+    _check_path(path)
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScaleplanError(f"cannot read curve law {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ScaleplanError(f"{path}: not UTF-8 text") from None
+    try:  # a FIFO, a device, a binary or huge file: one line naming --law
+        text = read_text(path, "curve law file", max_bytes=_yaml.MAX_USER_BYTES)
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"<law>: {exc.template}") from None
     return CurveLaw.from_dict(_yaml.load_user(text, path), str(path))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import _yaml
 from .errors import ScaleplanError
-from .files import write_files
+from .files import read_text, write_files
 
 __all__ = ["example_names", "example_text", "write_examples"]
 
@@ -35,7 +35,7 @@ def example_text(name: str) -> str:
         close = difflib.get_close_matches(key, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ScaleplanError(f"unknown example {name!r}{hint} (known: {', '.join(names)})")
-    return (_FOLDER / f"{key}.yaml").read_text(encoding="utf-8")
+    return read_text(_FOLDER / f"{key}.yaml", "example file", remember=False)
 
 
 def write_examples(folder: str | Path = "configs", names=None, force: bool = False) -> list[Path]:
@@ -71,9 +71,9 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
         if laws:
             _mkdir(folder / "laws", made)
         for law in laws:
-            items[folder / "laws" / law.name] = law.read_text(encoding="utf-8")
+            items[folder / "laws" / law.name] = read_text(law, "example file", remember=False)
         for extra in data:
-            items[folder / extra.name] = extra.read_text(encoding="utf-8")
+            items[folder / extra.name] = read_text(extra, "example file", remember=False)
         return write_files(items, force=force)
     except OSError as exc:  # checks on the folder itself: permission denied on a parent, a name too long, ...
         _remove(made)

@@ -39,6 +39,10 @@ HELP = {
     "precision": "Training precision: bf16 (default), fp8 or fp4; the preset's dense peak at it.",
     "params": "Judge a fixed choice: parameters (with --tokens).",
     "tokens": "Judge a fixed choice: training tokens (with --params).",
+    "model": (
+        "A given model: a trainer's config (HF config.json, Megatron arguments, nanotron or litgpt YAML, an export), "
+        "with --tokens (else the config's own)."
+    ),
     "unique_tokens": "Unique training tokens available: plan epochs with Muennighoff et al. 2023.",
     "moe": "Plan a fine-grained mixture of experts (Krajewski et al. 2024).",
     "context": f"Sequence length, 1 to {limits.MAX_CONTEXT:,} (default {DEFAULT_CONTEXT:,}).",
@@ -55,6 +59,9 @@ HELP = {
     "recompute": "Activation recompute: none, selective or full (HFU beside MFU; memory).",
     "zero": "ZeRO stage 0-3 for the memory model (default 1).",
     "micro_batch": f"Sequences per device per micro-batch, 1 to {limits.MAX_MICRO_BATCH:,} (default 1).",
+    "tp": "Pin tensor parallelism (it must divide the heads).",
+    "pp": "Pin pipeline parallelism (stages may be uneven, as DeepSeek-V3's 61 layers on 16).",
+    "ep": "Pin expert parallelism for a mixture of experts (it divides the data-parallel degree).",
     "hardware_file": "A YAML file of presets adding to or overriding the bundled ones.",
     "serve_bits": (
         f"Weight bits to serve at, a whole number from {limits.SERVE_BITS[0]} to {limits.SERVE_BITS[1]} (8, 4, 3): "
@@ -185,12 +192,65 @@ def _file(value, label: str) -> str:
     return value.strip()
 
 
+def _latency(value, label: str) -> str:
+    """'server', 'interactive' or a time per output token in ms ('40', '40ms'), kept as text for the serving model."""
+    text = str(value).strip().lower() if not isinstance(value, bool) else ""
+    if text in ("server", "interactive"):
+        return text
+    try:
+        ms = float(text.removesuffix("ms"))
+    except ValueError:
+        ms = math.nan
+    if not (math.isfinite(ms) and 0.01 <= ms <= 1e6):
+        raise ScaleplanError(
+            f"{label} must be server, interactive or a time per output token in ms (0.01 to 1e6), got {value!r}"
+        )
+    return f"{ms:g}"
+
+
+def _power_of_two(value, label: str) -> int:
+    x = whole(value, label, 1, limits.MAX_SERVE_TP)
+    if x & (x - 1):
+        raise ScaleplanError(f"{label} must be a power of two (1, 2, 4, 8, ...), got {value!r}")
+    return x
+
+
+# The serving roofline's options (scaleplan.serving), the same in every command that prices serving; a budget file
+# gives them in its `inference:` block.
+SERVING = (
+    "serving_model", "kv_bits", "serve_precision", "prompt_tokens", "output_tokens", "serve_tp", "latency",
+    "prefill_mfu", "bandwidth_fraction", "memory_fraction", "batch_cap",
+)  # fmt: skip
+HELP.update(
+    {
+        "serving_model": (
+            "How serving is priced: roofline (default: batch, memory, bandwidth, KV cache) or fixed-mfu "
+            "(Sardana et al.'s 2N per token at fixed prefill and decode MFU)."
+        ),
+        "kv_bits": "KV-cache bits, a whole number from 2 to 16 (default: the served weight bits).",
+        "serve_precision": "Serving compute format: bf16, fp8 or fp4 (default: the weight format the chip has).",
+        "prompt_tokens": "Prompt tokens per request (default 70, Sardana et al.'s LMSYS average).",
+        "output_tokens": "Output tokens per request (default 215, Sardana et al.'s LMSYS average).",
+        "serve_tp": "Serving tensor-parallel degree, a power of two (default: the cheapest up to 8 that fits).",
+        "latency": (
+            "Latency target: server (MLPerf: 200 ms per output token, 2 s to the first), interactive (40 ms, 450 ms) "
+            "or a time per output token in ms."
+        ),
+        "prefill_mfu": "Prefill MFU in (0, 1] (default 0.5), for either serving model.",
+        "bandwidth_fraction": "Achievable share of HBM bandwidth in decode, in (0, 1] (default 0.65).",
+        "memory_fraction": "Usable share of device memory for weights and KV cache, in (0, 1] (default 0.9).",
+        "batch_cap": f"The serving engine's largest batch, 1 to {limits.MAX_SERVE_BATCH:,} sequences (default 2048).",
+    }
+)
+
+
 PARSERS: dict[str, Callable] = {
     "name": _text("name"),
     "law": _text("law"),
     "hardware": _text("hardware"),
     "lr_law": _text("lr_law"),
     "hardware_file": _file,
+    "model": _file,
     "flops": _flops,
     "gpus": _gpus,
     "days": parse_positive,
@@ -216,8 +276,22 @@ PARSERS: dict[str, Callable] = {
     "heads": _pin("heads"),
     "zero": _zero,
     "micro_batch": _whole(1, limits.MAX_MICRO_BATCH),
+    "tp": _whole(1, limits.MAX_GPUS),
+    "pp": _whole(1, limits.MAX_GPUS),
+    "ep": _whole(1, limits.MAX_GPUS),
     "serve_bits": _serve_bits,
     "target_loss": _target_loss,
+    "serving_model": _choice(("roofline", "fixed-mfu"), "roofline or fixed-mfu"),
+    "kv_bits": _serve_bits,
+    "serve_precision": _choice(PRECISIONS, "one of " + ", ".join(PRECISIONS)),
+    "prompt_tokens": _whole(1, limits.MAX_REQUEST_TOKENS),
+    "output_tokens": _whole(1, limits.MAX_REQUEST_TOKENS),
+    "serve_tp": _power_of_two,
+    "latency": _latency,
+    "prefill_mfu": parse_fraction,
+    "bandwidth_fraction": parse_fraction,
+    "memory_fraction": parse_fraction,
+    "batch_cap": _whole(1, limits.MAX_SERVE_BATCH),
 }
 
 

@@ -70,6 +70,52 @@ from .sweep import Sweep, SweepRow, design_sweep
 
 _CONSTANTS = ("E", "A", "B", "alpha", "beta")
 _THETA = ("log_A", "log_B", "log_E", "alpha", "beta")  # internal order, as in Epoch's code: (a, b, e, alpha, beta)
+LAW_TEXT = "L = E + A/N^alpha + B/D^beta"
+
+
+def no_allocation(constants: dict) -> str | None:
+    """Why fitted constants imply no compute-optimal allocation (None if they do): a term that does not fall, an
+    exponent <= 0, a constant that is not finite. The allocation (Hoffmann eq. 4) trades A/N^alpha against
+    B/D^beta, so it needs both terms."""
+    for key in _CONSTANTS:
+        v = constants[key]
+        if not math.isfinite(v):
+            return f"the runs do not follow {LAW_TEXT}: {key} is not finite"
+    for key, what in (("A", "model size"), ("B", "training tokens")):
+        if constants[key] <= 0:
+            return f"the runs do not follow {LAW_TEXT}: {key} = 0, loss does not fall with {what}; no allocation"
+    for key, what in (("alpha", "model size"), ("beta", "training tokens")):
+        if constants[key] <= 0:
+            return (
+                f"the runs do not follow {LAW_TEXT}: {key} = {constants[key]:.3g} <= 0, loss does not fall with "
+                f"{what}; no allocation"
+            )
+    return None
+
+
+def implied_allocation(constants: dict, budgets) -> list[dict]:
+    """{flops, params, tokens, tokens_per_param, loss} per budget; None where the constants imply no allocation or
+    a number overflows (a fit of noise can put the optimum beyond any float)."""
+    from .laws import forms
+
+    c = np.asarray(budgets, float).ravel()
+    blank = [{"flops": float(ci), "params": None, "tokens": None, "tokens_per_param": None, "loss": None} for ci in c]
+    if no_allocation(constants) is not None:
+        return blank
+    with np.errstate(all="ignore"):
+        n, d = forms.parametric_optimum(constants, c)
+        n, d = np.broadcast_to(n, c.shape), np.broadcast_to(d, c.shape)
+        lo = np.broadcast_to(forms.parametric_loss(constants, n, d), c.shape)
+        ratio = d / n
+
+    def num(x) -> float | None:
+        x = float(x)
+        return x if math.isfinite(x) and x > 0 else None
+
+    return [
+        {"flops": float(ci), "params": num(ni), "tokens": num(di), "tokens_per_param": num(ri), "loss": num(li)}
+        for ci, ni, di, ri, li in zip(c, n, d, ratio, lo)
+    ]
 
 
 def _epoch_grid() -> np.ndarray:
@@ -195,19 +241,8 @@ class ParametricFit:
         return forms.parametric_optimum(self.constants, flops)
 
     def allocation(self, budgets=(1e21, 1e23, 1e25)) -> list[dict]:
-        c = np.asarray(budgets, float).ravel()
-        n, d = self.optimum(c)
-        lo = self.loss(n, d)
-        return [
-            {
-                "flops": float(ci),
-                "params": float(ni),
-                "tokens": float(di),
-                "tokens_per_param": float(di / ni),
-                "loss": float(li),
-            }
-            for ci, ni, di, li in zip(c, n, d, lo)
-        ]
+        """The implied compute-optimal allocation per budget (None where the fit implies none)."""
+        return implied_allocation(self.constants, budgets)
 
     def to_dict(self, budgets=(1e21, 1e23, 1e25)) -> dict:
         r = self.residuals
@@ -322,14 +357,17 @@ def fit_parametric(runs: Runs, delta: float = 1e-3, grid="epoch", refine: int = 
         converged = converged or polished.converged
         best = polished
     la, lb, le, alpha, beta = (float(x) for x in best.x)
+    if max(la, lb, le) > 700 or max(abs(alpha), abs(beta)) > 100:  # e^700 ~ 1e304: the optimiser ran off
+        raise ScaleplanError(
+            f"{runs.source}: the runs do not follow {LAW_TEXT}: the best fit runs off to ln A = {la:.3g}, "
+            f"ln B = {lb:.3g}, ln E = {le:.3g}, alpha = {alpha:.3g}, beta = {beta:.3g}; check the losses (noise, "
+            "mixed units, a wrong column)"
+        )
     fitted = np.logaddexp(np.logaddexp(la - alpha * ln_n, lb - beta * ln_d), le)
     warnings = []
-    if alpha <= 0 or beta <= 0:
-        which = "alpha" if alpha <= 0 else "beta"
-        warnings.append(
-            f"{which} = {alpha if which == 'alpha' else beta:.3g} <= 0: loss does not fall with "
-            f"{'model size' if which == 'alpha' else 'training tokens'} in these runs; the allocation is meaningless"
-        )
+    reason = no_allocation({"E": math.exp(le), "A": math.exp(la), "B": math.exp(lb), "alpha": alpha, "beta": beta})
+    if reason:
+        warnings.append(reason)
     if not converged:
         warnings.append(f"the optimiser did not converge ({best.message})")
     n_refined = len(pick)
@@ -364,7 +402,12 @@ def level_label(level: float) -> str:
 
 def _intervals(x: np.ndarray, levels) -> dict:
     out = {}
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
     for lv in levels:
+        if x.size == 0:
+            out[level_label(lv)] = (math.nan, math.nan)
+            continue
         lo, hi = np.percentile(x, [50 * (1 - lv), 50 * (1 + lv)])
         out[level_label(lv)] = (float(lo), float(hi))
     return out
@@ -489,6 +532,9 @@ def bootstrap(
     thetas = thetas[np.all(np.isfinite(thetas), axis=1)]
     if len(thetas) < 2:  # pragma: no cover
         raise ScaleplanError(f"{runs.source}: the bootstrap refits all failed")
+    thetas = thetas[(np.max(thetas[:, :3], axis=1) <= 700) & (np.max(np.abs(thetas[:, 3:]), axis=1) <= 100)]
+    if len(thetas) < 2:
+        raise ScaleplanError(f"{runs.source}: the bootstrap refits ran off (the runs do not follow {LAW_TEXT})")
     samples = np.column_stack(
         [np.exp(thetas[:, 2]), np.exp(thetas[:, 0]), np.exp(thetas[:, 1]), thetas[:, 3], thetas[:, 4]]
     )
@@ -498,25 +544,22 @@ def bootstrap(
     named["b"] = named["alpha"] / s
     point = {**fit.constants, "a": fit.a, "b": fit.b}
     alloc = []
-    g = (named["alpha"] * named["A"] / (named["beta"] * named["B"])) ** (1.0 / s)
-    for c in budgets:
-        x = c / 6.0
-        n_s = g * x ** named["a"]
-        d_s = x ** named["b"] / g
-        n0, d0 = fit.optimum(c)
-        alloc.append(
-            {
-                "flops": c,
-                "params": float(n0),
-                "tokens": float(d0),
-                "tokens_per_param": float(d0 / n0),
-                "intervals": {
-                    "params": _intervals(n_s, levels),
-                    "tokens": _intervals(d_s, levels),
-                    "tokens_per_param": _intervals(d_s / n_s, levels),
-                },
-            }
-        )
+    with np.errstate(all="ignore"):  # a resample of degenerate runs may imply no allocation: its numbers are NaN
+        g = (named["alpha"] * named["A"] / (named["beta"] * named["B"])) ** (1.0 / s)
+        for c, point_row in zip(budgets, implied_allocation(fit.constants, budgets)):
+            x = c / 6.0
+            n_s = g * x ** named["a"]
+            d_s = x ** named["b"] / g
+            alloc.append(
+                {
+                    **{k: (math.nan if v is None else v) for k, v in point_row.items() if k != "loss"},
+                    "intervals": {
+                        "params": _intervals(n_s, levels),
+                        "tokens": _intervals(d_s, levels),
+                        "tokens_per_param": _intervals(d_s / n_s, levels),
+                    },
+                }
+            )
     return Bootstrap(
         n=int(n),
         seed=int(seed),

@@ -25,6 +25,7 @@ and the plan says how much of the saving the surface gives with nothing served (
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -61,6 +62,8 @@ class ServingCosts:
     prompt_share: float = DEFAULT_PROMPT_SHARE
     inference_bits: int = 16
     train_precision: str = "bf16"
+    serving_model: str = "roofline"  # or "fixed-mfu": Sardana et al.'s 2N per token at fixed prefill/decode MFU
+    roofline: tuple[tuple[str, Any], ...] = ()  # scaleplan.serving settings (serve_bits, kv_bits, latency, ...)
 
     @property
     def dollars_per_training_flop(self) -> float:
@@ -89,18 +92,157 @@ class ServingCosts:
         """Dollars per inference FLOP in units of a training FLOP's: the weight of T in the cost objective."""
         return self.dollars_per_inference_flop / self.dollars_per_training_flop
 
+    @property
+    def fixed_mfu(self) -> bool:
+        return self.serving_model == "fixed-mfu"
+
+    @functools.cached_property
+    def pricer(self) -> RooflinePricer:
+        """The roofline's $ per token against model size (designed shapes), for these settings."""
+        return _pricer(self.inference_hardware, self.inference_price, self.roofline)
+
+    def dollars_per_token(self, params_total, stored=None):
+        """Dollars per served token (prompt + output) of a model with `params_total` parameters (vectorised): the
+        roofline at the recipe's designed shape for that size, or Sardana et al.'s 2N at fixed MFU.
+
+        A mixture of experts (`stored` > `params_total`, which are then its active parameters; one model): the
+        roofline at the active size's designed shape (its layers, width and heads) holding `stored` parameters, so
+        FLOPs come from the active and weight bytes from the stored ones."""
+        n = np.asarray(params_total, float)
+        if self.fixed_mfu:
+            return 2.0 * n * self.dollars_per_inference_flop
+        if stored is not None and float(stored) > float(n) * (1 + 1e-9):
+            from dataclasses import replace as _replace
+
+            from . import recipe, serving
+
+            dense = serving.ServedModel.from_shape(recipe.design_shape(float(n)))
+            served = self.serve(_replace(dense, params=float(stored), active_params=float(n)))
+            if not served.fits or served.dollars_per_million is None:
+                raise ScaleplanError(f"the mixture of experts cannot be served on {served.hardware}: {served.notes}")
+            return served.dollars_per_million / 1e6
+        return self.pricer.dollars_per_token(n)
+
+    def serve(self, model):
+        """The serving roofline's full answer (scaleplan.serving.Serving) for one model at these settings."""
+        from . import serving
+
+        opts = dict(self.roofline)
+        hw = self.inference_hardware
+        return serving.serve(
+            model,
+            serving.device(hw, price=None if self.inference_price == hw.price_per_hour else self.inference_price),
+            serve_bits=opts.get("serve_bits"),
+            kv_bits=opts.get("kv_bits"),
+            precision=opts.get("serve_precision"),
+            prompt_tokens=opts.get("prompt_tokens"),
+            output_tokens=opts.get("output_tokens"),
+            latency=opts.get("latency"),
+            tp=opts.get("serve_tp"),
+            bandwidth_fraction=opts.get("bandwidth_fraction"),
+            prefill_mfu=opts.get("prefill_mfu"),
+            memory_fraction=opts.get("memory_fraction"),
+            batch_cap=opts.get("batch_cap"),
+        )
+
+    def prefill_fraction(self, params_total):
+        """The share of serving dollars spent in prefill (vectorised)."""
+        if self.fixed_mfu:
+            p = self.prompt_share * self.dollars_per_prefill_flop()
+            return np.full(np.shape(params_total), p / self.dollars_per_inference_flop)
+        return self.pricer.prefill_fraction(np.asarray(params_total, float))
+
     def to_dict(self) -> dict:
-        return {
+        out = {
             "hardware": self.train_hardware.key,
             "mfu": self.train_mfu,
             "price": self.train_price,
             "inference_hardware": self.inference_hardware.key,
             "inference_price": self.inference_price,
-            "inference_bits": self.inference_bits,
+            "serving_model": self.serving_model,
             "prefill_mfu": self.prefill_mfu,
-            "decode_mfu": self.decode_mfu,
-            "prompt_share": self.prompt_share,
         }
+        if self.fixed_mfu:
+            out.update(inference_bits=self.inference_bits, decode_mfu=self.decode_mfu, prompt_share=self.prompt_share)
+        else:
+            out.update(self.pricer.assumptions())
+        return out
+
+
+@dataclass(frozen=True)
+class RooflinePricer:
+    """$ per token against total parameters: the serving roofline (scaleplan.serving) evaluated at the recipe's
+    designed shape for sizes on a log grid (8 per decade, 1e6-1e16 parameters), interpolated in log-log between them
+    (so a search over sizes calls no shape design)."""
+
+    log_params: np.ndarray
+    log_dollars: np.ndarray
+    prefill_share: np.ndarray
+    settings: dict
+
+    def dollars_per_token(self, n):
+        """Interpolated in log-log; beyond the grid, proportional to size (an extrapolation no plan reaches)."""
+        x = np.log(np.clip(np.asarray(n, float), 1.0, None))
+        lo, hi = self.log_params[0], self.log_params[-1]
+        y = np.interp(x, self.log_params, self.log_dollars)
+        y = y + np.minimum(x - lo, 0.0) + np.maximum(x - hi, 0.0)
+        return np.exp(y)
+
+    def prefill_fraction(self, n):
+        x = np.log(np.clip(np.asarray(n, float), 1.0, None))
+        return np.interp(x, self.log_params, self.prefill_share)
+
+    def assumptions(self) -> dict:
+        return dict(self.settings)
+
+
+ROOFLINE_GRID = (1e6, 1e16, 81)
+
+
+@functools.cache
+def _pricer(hw: Hardware, price: float, settings: tuple[tuple[str, Any], ...]) -> RooflinePricer:
+    from . import recipe, serving
+
+    opts = dict(settings)
+    dev = serving.device(hw, price=None if price == hw.price_per_hour else price)
+    wl = serving.workload(
+        serve_bits=opts.get("serve_bits"),
+        kv_bits=opts.get("kv_bits"),
+        precision=opts.get("serve_precision"),
+        prompt_tokens=opts.get("prompt_tokens"),
+        output_tokens=opts.get("output_tokens"),
+        latency=opts.get("latency"),
+    )
+    eff = serving.efficiency(
+        bandwidth_fraction=opts.get("bandwidth_fraction"),
+        prefill_mfu=opts.get("prefill_mfu"),
+        memory_fraction=opts.get("memory_fraction"),
+        batch_cap=opts.get("batch_cap"),
+    )
+    grid = np.geomspace(*ROOFLINE_GRID[:2], int(ROOFLINE_GRID[2]))
+    models = [serving.ServedModel.from_shape(recipe.design_shape(float(n))) for n in grid]
+    out = serving.roofline(models, dev, wl, eff, tp=opts.get("serve_tp"))
+    sizes = np.array([m.params for m in models])
+    rate = np.where(out["fits"], out["tokens_per_s_per_gpu"], np.nan)
+    per_token = price / (3600.0 * rate)
+    o_len = float(wl.output_tokens)
+    per_request = out["prefill_s"] + o_len * out["decode_step_s"] / out["batch"]
+    ok = np.isfinite(per_token)
+    if not ok.any():
+        raise ScaleplanError(f"no model from 1e6 to 1e16 parameters can be served on {hw.key} with these settings")
+    described = {
+        "serve_bits": wl.weight_bits,
+        "kv_bits": wl.kv_bits,
+        "serve_precision": opts.get("serve_precision") or "as the weights, where the chip has it",
+        "prompt_tokens": wl.prompt_tokens,
+        "output_tokens": wl.output_tokens,
+        "serve_tp": opts.get("serve_tp") or "cheapest power of two up to 8",
+        "latency": wl.latency,
+        "bandwidth_fraction": eff.bandwidth_fraction,
+        "memory_fraction": eff.memory_fraction,
+        "batch_cap": eff.batch_cap,
+    }
+    return RooflinePricer(np.log(sizes[ok]), np.log(per_token[ok]), (out["prefill_s"] / per_request)[ok], described)
 
 
 def serving_peak(hw: Hardware, bits: int) -> float:
@@ -125,10 +267,29 @@ def serving_costs(
     peak_flops=None,
     precision: str = "bf16",
     hardware_file=None,
+    *,
+    serving_model=None,
+    serve_bits=None,
+    kv_bits=None,
+    serve_precision=None,
+    prompt_tokens=None,
+    output_tokens=None,
+    serve_tp=None,
+    latency=None,
+    bandwidth_fraction=None,
+    memory_fraction=None,
+    batch_cap=None,
 ) -> ServingCosts:
-    """Fill in defaults: serving on the training hardware at its price, Sardana et al.'s MFUs and prompt share.
+    """Fill in defaults: serving on the training hardware at its price, priced by the serving roofline
+    (scaleplan.serving: `serve_bits`, `kv_bits`, `serve_precision`, `prompt_tokens`, `output_tokens`, `serve_tp`,
+    `latency`, `bandwidth_fraction`, `memory_fraction`, `batch_cap`, `prefill_mfu`), or with
+    ``serving_model="fixed-mfu"`` as Sardana et al. 2024 price it (2N per token at `prefill_mfu` and `decode_mfu`,
+    `prompt_share` of the tokens in prefill, `inference_bits` 16 or 8).
 
     `hardware` is a preset name or a resolved Hardware; `hardware_file` adds or overrides presets for both chips."""
+    model = "roofline" if serving_model is None else str(serving_model).strip().lower()
+    if model not in SERVING_MODELS:
+        raise ScaleplanError(f"<serving_model> must be roofline or fixed-mfu, got {serving_model!r}")
     _check_serving_args(
         hardware=hardware,
         inference_hardware=inference_hardware,
@@ -164,6 +325,35 @@ def serving_costs(
     for name, value in (("<price>", train_price), ("<inference_price>", inference_price)):
         if not value > 0:
             raise ScaleplanError(f"{name} must be positive, got {value!r}")
+    sardana = {"decode_mfu": decode_mfu, "prompt_share": prompt_share, "inference_bits": inference_bits}
+    roof = {
+        "serve_bits": serve_bits,
+        "kv_bits": kv_bits,
+        "serve_precision": serve_precision,
+        "prompt_tokens": prompt_tokens,
+        "output_tokens": output_tokens,
+        "serve_tp": serve_tp,
+        "latency": latency,
+        "bandwidth_fraction": bandwidth_fraction,
+        "memory_fraction": memory_fraction,
+        "batch_cap": batch_cap,
+    }
+    if model == "roofline":
+        given = [f"<{k}>" for k, v in sardana.items() if v is not None]
+        if given:
+            raise ScaleplanError(
+                f"{', '.join(given)} set Sardana et al.'s fixed-MFU pricing: give <serving_model> fixed-mfu with "
+                "it (the default, the serving roofline, takes <serve_bits>, <kv_bits>, <prompt_tokens>, ...)"
+            )
+        settings = {k: v for k, v in roof.items() if v is not None}
+        if prefill_mfu is not None:
+            settings["prefill_mfu"] = prefill_mfu
+        _check_roofline(infer_hw, settings)
+    else:
+        given = [f"<{k}>" for k, v in roof.items() if v is not None and k != "serve_bits"]
+        if given:
+            raise ScaleplanError(f"{', '.join(given)} set the serving roofline, not <serving_model> fixed-mfu")
+        settings = {}
     return ServingCosts(
         train_hw,
         DEFAULT_MFU if mfu is None else mfu,
@@ -175,7 +365,37 @@ def serving_costs(
         DEFAULT_PROMPT_SHARE if prompt_share is None else prompt_share,
         bits,
         precision,
+        model,
+        tuple(sorted(settings.items())),
     )
+
+
+SERVING_MODELS = ("roofline", "fixed-mfu")
+
+
+def _check_roofline(hw: Hardware, settings: dict) -> None:
+    """The roofline's settings, checked now (the pricing table is built on first use)."""
+    from . import serving
+
+    dev = serving.device(hw)
+    wl = serving.workload(
+        serve_bits=settings.get("serve_bits"),
+        kv_bits=settings.get("kv_bits"),
+        precision=settings.get("serve_precision"),
+        prompt_tokens=settings.get("prompt_tokens"),
+        output_tokens=settings.get("output_tokens"),
+        latency=settings.get("latency"),
+    )
+    serving.compute_format(dev, wl.weight_bits, wl.precision)
+    serving.efficiency(
+        bandwidth_fraction=settings.get("bandwidth_fraction"),
+        prefill_mfu=settings.get("prefill_mfu"),
+        memory_fraction=settings.get("memory_fraction"),
+        batch_cap=settings.get("batch_cap"),
+    )
+    tp = settings.get("serve_tp")
+    if tp is not None and (serving._whole("serve_tp", tp, 1, serving.MAX_DEGREE) & (int(tp) - 1)):
+        raise ScaleplanError(f"<serve_tp> must be a power of two, got {tp}")
 
 
 def _number(name: str, value) -> float:
@@ -229,14 +449,16 @@ def _inference_flops_per_token(law: laws.Law, n, context: float | None):
     return 2.0 * total + 2.0 * (d_model / conventions.ASPECT_RATIO) * context * d_model
 
 
-def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float | None):
-    """Minimise 6 N D(N) + T f(N) over log N by golden-section search (vectorised over T)."""
+def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float | None, per_token=None):
+    """Minimise 6 N D(N) + T f(N) over log N by golden-section search (vectorised over T); f is `per_token` (a
+    serving cost per token in training FLOPs) where given, else the inference FLOPs per token."""
     t = np.asarray(weighted_tokens, float)
     log_n_min = np.log(law.smallest_params_for_loss(loss))
+    f = per_token or (lambda n: _inference_flops_per_token(law, n, context))
 
     def cost(log_n):
         n = np.exp(log_n)
-        return 6.0 * n * law.tokens_for_loss(n, loss) + t * _inference_flops_per_token(law, n, context)
+        return 6.0 * n * law.tokens_for_loss(n, loss) + t * f(n)
 
     log_n = solvers.golden_section(
         cost, np.full(t.shape, log_n_min + 1e-9), np.full(t.shape, log_n_min + 40.0), iterations=200, xtol=1e-12
@@ -245,8 +467,11 @@ def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float 
     return n, law.tokens_for_loss(n, loss)
 
 
-def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float | None = None):
-    """(N, D) minimising training FLOPs + weighted inference FLOPs at fixed loss; vectorised over tokens."""
+def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float | None = None, per_token=None):
+    """(N, D) minimising training FLOPs + weighted inference FLOPs at fixed loss; vectorised over tokens.
+
+    `per_token(N)`: the serving cost of a token in training FLOPs (the roofline's dollars over dollars per training
+    FLOP), in place of the inference FLOPs per token (then `weighted_tokens` are the tokens themselves)."""
     tokens_for_loss(law, 1.0, loss)  # raises the clear error for laws without a loss
     assert law.irreducible_loss is not None  # a law with a loss has one
     if not loss > law.irreducible_loss:
@@ -256,9 +481,25 @@ def optimum_for_loss(law: laws.Law, loss: float, weighted_tokens, context: float
         )
     # Sardana et al.'s closed form, where the law has one; it serves at 2N with the law's N, so only where N counts
     # every parameter (elsewhere the search below prices serving at 2 N_total, as the plan's cost does)
-    closed = not context and law.params_convention == "total"
+    closed = not context and law.params_convention == "total" and per_token is None
     found = law.inference_optimum(loss, weighted_tokens) if closed else None
-    return found if found is not None else _golden_optimum(law, loss, weighted_tokens, context)
+    return found if found is not None else _golden_optimum(law, loss, weighted_tokens, context, per_token)
+
+
+def sizing(law: laws.Law, objective: str, costs: ServingCosts):
+    """(weight of T, per-token cost function or None) for the objective: FLOPs (Sardana et al.'s 2N per token),
+    dollars at fixed MFU (2N weighted by dollars per inference FLOP over dollars per training FLOP), or dollars by
+    the serving roofline (each size's designed shape's $ per token, in training FLOPs)."""
+    if objective == "flops":
+        return 1.0, None
+    if costs.fixed_mfu:
+        return costs.inference_weight, None
+    per_flop = costs.dollars_per_training_flop
+
+    def per_token(n):
+        return costs.dollars_per_token(conventions.split_params(law, np.asarray(n, float))[0]) / per_flop
+
+    return 1.0, per_token
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -307,8 +548,14 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
     per_token = _inference_flops_per_token(law, n, context)
     train = 6.0 * n * d
     infer = np.asarray(tokens, float) * per_token
-    prefill = infer * costs.prompt_share * costs.dollars_per_prefill_flop()
-    decode = infer * (1.0 - costs.prompt_share) * costs.dollars_per_decode_flop()
+    if costs.fixed_mfu:
+        prefill = infer * costs.prompt_share * costs.dollars_per_prefill_flop()
+        decode = infer * (1.0 - costs.prompt_share) * costs.dollars_per_decode_flop()
+    else:  # the serving roofline at the designed shape of each size
+        total = conventions.split_params(law, np.asarray(n, float))[0]
+        serve = np.asarray(tokens, float) * costs.dollars_per_token(total)
+        share = costs.prefill_fraction(total)
+        prefill, decode = serve * share, serve * (1.0 - share)
     train_dollars = train * costs.dollars_per_training_flop
     return Side(
         n,
@@ -458,7 +705,7 @@ def inference_aware(
         assert target_loss is not None  # exactly one of flops and target_loss (checked above)
         if not np.isfinite(target_loss):
             raise ScaleplanError(f"<target_loss> must be finite, got {target_loss!r}")
-    weight = 1.0 if objective == "flops" else costs.inference_weight
+    weight, per_token = sizing(law, objective, costs)
     with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
         n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
         if not law.frontier_is_loss_minimum:  # the compute-optimal model is on the frontier, not the surface
@@ -473,7 +720,7 @@ def inference_aware(
             f"reaching it would have less than one parameter (the smallest model scaleplan plans reaches "
             f"{float(law.loss(n_small, d_small)):.4g})"
         )
-    n_opt, d_opt = optimum_for_loss(law, target_loss, tokens * weight, context)
+    n_opt, d_opt = optimum_for_loss(law, target_loss, tokens * weight, context, per_token)
     base = costed_side(law, n_base, d_base, tokens, costs, context)
     best = costed_side(law, n_opt, d_opt, tokens, costs, context)
     smallest = float(np.min(conventions.split_params(law, np.atleast_1d(np.asarray(n_opt, float)))[0]))
@@ -592,13 +839,13 @@ def _squeeze(side: Side) -> Side:
 def savings(law, loss, tokens, objective, costs, context, baseline=None):
     """Fractional saving of the objective's own measure (FLOPs or dollars) against the compute-optimal model: the
     cheapest model on the loss surface with nothing served, or `baseline` (N, D), a frontier law's model."""
-    weight = 1.0 if objective == "flops" else costs.inference_weight
+    weight, per_token = sizing(law, objective, costs)
     t = np.asarray(tokens, float)
     if baseline is None:
         n_base, d_base = optimum_for_loss(law, loss, np.zeros_like(t), context)
     else:
         n_base, d_base = np.full(t.shape, baseline[0]), np.full(t.shape, baseline[1])
-    n_opt, d_opt = optimum_for_loss(law, loss, t * weight, context)
+    n_opt, d_opt = optimum_for_loss(law, loss, t * weight, context, per_token)
     base, best = costed_side(law, n_base, d_base, t, costs, context), costed_side(law, n_opt, d_opt, t, costs, context)
     key = "total_flops" if objective == "flops" else "total_dollars"
     return 1.0 - np.asarray(getattr(best, key)) / getattr(base, key)
@@ -693,7 +940,8 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
     if np.ndim(plan.inference_tokens):
         raise ScaleplanError("quantized serving is judged for one demand; give a single number of inference tokens")
     target = float(plan.loss)
-    t = float(plan.inference_tokens) * (1.0 if plan.objective == "flops" else plan.costs.inference_weight)
+    weight, per_token = sizing(law, plan.objective, plan.costs)
+    t = float(plan.inference_tokens) * weight
     n_ref = float(plan.compute_optimal.params)
     log_n = np.linspace(np.log(n_ref) - np.log(20.0), np.log(n_ref) + np.log(5.0), points)
     n = np.exp(log_n)
@@ -714,7 +962,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
     with np.errstate(all="ignore"):
         lo, hi = bisect(lambda x: served(x)[0] > target, lo, hi, iterations=60)
     d = np.exp(hi)
-    flops = 6.0 * n * d + t * 2.0 * n
+    flops = 6.0 * n * d + t * (2.0 * n if per_token is None else per_token(n))
     flops = np.where(reachable, flops, np.inf)
     i = int(np.argmin(flops))
     if not np.isfinite(flops[i]):

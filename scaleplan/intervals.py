@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import io
 from pathlib import Path
 from typing import Literal
 
@@ -54,18 +53,19 @@ def _check_level(level) -> float:
 def _read_draws(path: str) -> tuple[np.ndarray, dict]:
     """(draws (n, 5) in COLUMNS order, header metadata) of a draws file."""
     from . import _yaml
+    from .files import read_text
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScaleplanError(f"cannot read the bootstrap draws {path}: {exc.strerror or exc}") from None
+    try:  # a FIFO, a device, a binary or huge file: one clear line
+        text = read_text(path, "bootstrap draws file")
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"bootstrap draws: {exc.template}") from None
     head = [line[2:] for line in text.splitlines() if line.startswith("# ")]
     try:
         meta = _yaml.load("\n".join(head)) or {}
         body = [line for line in text.splitlines() if line and not line.startswith("#")]
         if tuple(body[0].split(",")) != COLUMNS:
             raise ValueError(f"columns must be {','.join(COLUMNS)}")
-        draws = np.loadtxt(io.StringIO("\n".join(body[1:])), delimiter=",", ndmin=2)
+        draws = np.array([line.split(",") for line in body[1:]], dtype=float).reshape(-1, len(COLUMNS))
     except Exception as exc:
         raise ScaleplanError(f"{path}: not a bootstrap draws file ({exc})") from None
     if draws.shape[0] < 2 or draws.shape[1] != 5 or not np.all(np.isfinite(draws)):
@@ -185,7 +185,7 @@ def plan_intervals(
     if inference_tokens is not None:
         inf_flops = 2.0 * total * float(inference_tokens)
         if serving is not None:
-            inf_dollars = inf_flops * serving.dollars_per_inference_flop
+            inf_dollars = float(inference_tokens) * serving.dollars_per_token(total)
     bill = cost.training_cost(
         trained,
         hw,
@@ -266,9 +266,10 @@ def draws_text(samples: np.ndarray, meta: dict) -> str:
 def epoch_draws(data_path: str | Path, n: int = 4000, seed: int = 0, today: _dt.date | None = None) -> str:
     """The text of epoch-bootstrap.csv from Epoch's released runs (svg_extracted_data.csv): fit, drop 5, bootstrap."""
     from . import fit
+    from .files import read_bytes
 
     path = Path(data_path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_bytes(path, "runs file")).hexdigest()
     runs = fit.load_runs(path, drop_worst=5)
     full = fit.fit_parametric(runs)
     boot = fit.bootstrap(runs, n=n, seed=seed, fit=full)
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     """python -m scaleplan.intervals RUNS.csv [--n 4000] [--seed 0] [--out FILE] [--force]"""
     import argparse
 
-    from .files import write_atomic
+    from .files import command, write_atomic
 
     parser = argparse.ArgumentParser(
         prog="python -m scaleplan.intervals",
@@ -313,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not 2 <= args.n <= 100_000:
             raise ScaleplanError(f"<n> must be from 2 to 100,000, got {args.n}")
-        text = epoch_draws(args.runs, n=args.n, seed=args.seed)
-        write_atomic(args.out, text, [args.runs], force=args.force)
+        with command():
+            text = epoch_draws(args.runs, n=args.n, seed=args.seed)
+            write_atomic(args.out, text, [args.runs], force=args.force)
     except ScaleplanError as exc:
         print(f"error: {exc.for_flags()}")
         return 2

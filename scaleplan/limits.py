@@ -47,6 +47,9 @@ MAX_GPUS = 10_000_000
 # Weight bits a model is served at: 2 (the fewest Ouyang et al. 2024 and Kumar et al. 2024 quantize to) to 16
 # (unquantized bf16 weights).
 SERVE_BITS = (2, 16)
+MAX_REQUEST_TOKENS = 10_000_000  # prompt or output tokens of one request: far beyond any context window
+MAX_SERVE_TP = 4096  # GPUs in one serving replica (beyond a node: pipeline stages)
+MAX_SERVE_BATCH = 1_000_000  # sequences in one decode batch
 MAX_SHAPE = 1_000_000  # layers, width, heads, d_ff, vocabulary: a million of any is a typo
 # A designed shape: at most 1,000 layers (Llama 3 405B has 126, Dubey et al. 2024 arXiv:2407.21783 Table 3; PaLM
 # 540B 118, arXiv:2204.02311 Table 1), and a pinned width of at least one attention head of 64 (the smallest head

@@ -157,6 +157,13 @@ class DeviceMemory:
     total_bytes: float
     capacity_bytes: float
     usable_bytes: float
+    stage_layers: int = 0  # layers on the fullest pipeline stage (ceil(layers / pp): stages may be uneven)
+    layers: int = 0
+
+    @property
+    def uneven(self) -> bool:
+        """Pipeline stages of unequal depth (e.g. DeepSeek-V3's 61 layers on 16 stages: 13 of 4, 3 of 3)."""
+        return bool(self.layers) and self.layers % self.pp != 0
 
     @property
     def devices(self) -> int:
@@ -190,7 +197,7 @@ def _capacity(hw: Hardware) -> float:
 def _grid(spec: ModelSpec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, sequence_parallel):
     """Per-device bytes (states, activations) for arrays of tp, pp, dp (broadcast together)."""
     tp, pp, dp = (np.asarray(x, float) for x in (tp, pp, dp))
-    ep = np.asarray(dp if ep is None else ep, float)
+    ep = np.asarray(default_ep(spec, dp) if ep is None else ep, float)
     stage_share = np.ceil(spec.layers / pp) / spec.layers  # the fullest pipeline stage
     dense = (spec.params - spec.expert_params) * stage_share / tp
     experts = spec.expert_params * stage_share / (tp * ep)
@@ -206,6 +213,31 @@ def _grid(spec: ModelSpec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, 
             spec, micro_batch, tp, sequence_parallel=sequence_parallel, recompute="none", flash=flash
         )
     return np.asarray(states, float) * np.ones_like(tp * pp * dp), np.asarray(acts, float) * np.ones_like(tp * pp * dp)
+
+
+def default_ep(spec: ModelSpec, dp):
+    """Expert parallelism when not pinned: the whole data-parallel group for an MoE (every device of a pipeline stage
+    holds its own experts), 1 for a dense model (no experts to split)."""
+    return dp if spec.expert_params else np.ones_like(np.asarray(dp, float))
+
+
+def _result(spec, tp, pp, dp, ep, zero, micro_batch, recompute, states, acts, cap) -> DeviceMemory:
+    return DeviceMemory(
+        int(tp),
+        int(pp),
+        int(dp),
+        int(ep),
+        zero,
+        int(micro_batch),
+        recompute,
+        float(states),
+        float(acts),
+        float(states + acts),
+        cap,
+        cap * (1 - RESERVE_FRACTION),
+        stage_layers=math.ceil(spec.layers / int(pp)),
+        layers=spec.layers,
+    )
 
 
 def device_memory(
@@ -233,24 +265,31 @@ def device_memory(
             raise ScaleplanError(f"{name} must be a positive whole number, got {v!r}")
     if pp > spec.layers:
         raise ScaleplanError(f"pipeline parallel {pp} exceeds the {spec.layers} layers")
-    if ep is not None and (ep < 1 or dp % ep):
+    if ep is not None and (int(ep) != ep or ep < 1 or dp % ep):
         raise ScaleplanError(f"expert parallel {ep} must divide data parallel {dp}")
     states, acts = _grid(spec, tp, pp, dp, ep, zero, micro_batch, recompute, flash, sequence_parallel)
-    cap = _capacity(hw)
-    return DeviceMemory(
-        int(tp),
-        int(pp),
-        int(dp),
-        int(dp if ep is None else ep),
-        zero,
-        int(micro_batch),
-        recompute,
-        float(states),
-        float(acts),
-        float(states + acts),
-        cap,
-        cap * (1 - RESERVE_FRACTION),
-    )
+    ep_used = int(default_ep(spec, dp)) if ep is None else int(ep)
+    return _result(spec, tp, pp, dp, ep_used, zero, micro_batch, recompute, states, acts, _capacity(hw))
+
+
+def _check_pins(spec: ModelSpec, hw: Hardware, gpus, tp, pp, ep) -> None:
+    """Pinned degrees: whole numbers that the model and the device count allow."""
+    for name, v in (("tensor parallel", tp), ("pipeline parallel", pp), ("expert parallel", ep)):
+        if v is not None and (isinstance(v, bool) or int(v) != v or not 0 < v <= MAX_DEVICES):
+            raise ScaleplanError(f"{name} must be a positive whole number, got {v!r}")
+    if tp is not None and spec.heads % tp:
+        raise ScaleplanError(f"tensor parallel {tp} must divide the {spec.heads} attention heads")
+    if pp is not None and pp > spec.layers:
+        raise ScaleplanError(f"pipeline parallel {pp} exceeds the {spec.layers} layers")
+    if ep is not None and ep > 1 and not spec.expert_params:
+        raise ScaleplanError(f"expert parallel {ep} needs a mixture of experts (give its active parameters)")
+    if gpus is not None:
+        fixed = (tp or 1) * (pp or 1) * (ep or 1)
+        if gpus % fixed:
+            raise ScaleplanError(
+                f"the pinned degrees (TP {tp or 1} x PP {pp or 1} x EP {ep or 1} = {fixed:,}) must divide "
+                f"the {int(gpus):,} GPUs (EP divides the data-parallel degree)"
+            )
 
 
 def tp_choices(spec: ModelSpec, hw: Hardware) -> list[int]:
@@ -288,10 +327,10 @@ class LayoutPlan:
         }
 
 
-def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash):
+def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash, ep=None):
     """Among candidate (tp, pp, dp) arrays: the fitting one with the least model parallelism (then the larger tp),
-    else the one with the least memory per device."""
-    states, acts = _grid(spec, tps, pps, dps, None, zero, micro_batch, recompute, flash, None)
+    else the one with the least memory per device. ``ep`` pins expert parallelism (it must divide each dp)."""
+    states, acts = _grid(spec, tps, pps, dps, ep, zero, micro_batch, recompute, flash, None)
     total = states + acts
     usable = _capacity(hw) * (1 - RESERVE_FRACTION)
     fits = total <= usable
@@ -301,20 +340,9 @@ def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash):
         i = idx[order[0]]
     else:
         i = int(np.argmin(total))
-    cap = _capacity(hw)
-    return DeviceMemory(
-        int(tps[i]),
-        int(pps[i]),
-        int(dps[i]),
-        int(dps[i]),
-        zero,
-        int(micro_batch),
-        recompute,
-        float(states[i]),
-        float(acts[i]),
-        float(total[i]),
-        cap,
-        usable,
+    ep_used = int(default_ep(spec, dps[i])) if ep is None else int(ep)
+    return _result(
+        spec, tps[i], pps[i], dps[i], ep_used, zero, micro_batch, recompute, states[i], acts[i], _capacity(hw)
     )
 
 
@@ -327,18 +355,29 @@ def plan_layout(
     micro_batch: int = 1,
     recompute: str = "none",
     flash: bool = True,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
 ) -> LayoutPlan:
     """The fewest devices that hold `spec` (any tensor × pipeline × data layout) and, for `gpus` devices, the
-    layout with the least model parallelism that fits (tensor parallel first, within the node)."""
+    layout with the least model parallelism that fits (tensor parallel first, within the node).
+
+    `tp`, `pp` and `ep` pin the degrees (to check a published layout, e.g. DeepSeek-V3's PP 16 x EP 64 with no
+    TP); a pinned pipeline may have uneven stages (the fullest stage holds ceil(layers / pp) layers). Expert
+    parallelism splits the routed experts and divides the data-parallel degree; unpinned it is the whole
+    data-parallel group for an MoE."""
     if gpus is not None and (int(gpus) != gpus or not 0 < gpus <= MAX_DEVICES):
         raise ScaleplanError(f"gpus must be a whole number from 1 to {MAX_DEVICES:,}, got {gpus!r}")
     if int(micro_batch) != micro_batch or not 0 < micro_batch <= 1_000_000:
         raise ScaleplanError(f"micro-batch must be a positive whole number, got {micro_batch!r}")
-    tps = tp_choices(spec, hw)
-    pps = np.arange(1, spec.layers + 1)
+    _check_pins(spec, hw, gpus, tp, pp, ep)
+    tps = tp_choices(spec, hw) if tp is None else [int(tp)]
+    pps = np.arange(1, spec.layers + 1) if pp is None else np.array([int(pp)])
     dps = np.unique(np.concatenate([np.arange(1, 129), 2.0 ** np.arange(7, 24)])).astype(float)
+    if ep is not None:
+        dps = np.unique(np.concatenate([dps[dps % ep == 0], [float(ep)]]))
     t, p, d = (a.ravel() for a in np.meshgrid(np.array(tps, float), pps.astype(float), dps, indexing="ij"))
-    states, acts = _grid(spec, t, p, d, None, zero, micro_batch, recompute, flash, None)
+    states, acts = _grid(spec, t, p, d, ep, zero, micro_batch, recompute, flash, None)
     usable = _capacity(hw) * (1 - RESERVE_FRACTION)
     ok = states + acts <= usable
     fewest = None
@@ -346,27 +385,20 @@ def plan_layout(
         idx = np.flatnonzero(ok)
         n = t[idx] * p[idx] * d[idx]
         i = idx[np.lexsort((-t[idx], n))[0]]
-        fewest = DeviceMemory(
-            int(t[i]),
-            int(p[i]),
-            int(d[i]),
-            int(d[i]),
-            zero,
-            int(micro_batch),
-            recompute,
-            float(states[i]),
-            float(acts[i]),
-            float(states[i] + acts[i]),
-            _capacity(hw),
-            usable,
+        ep_used = int(default_ep(spec, d[i])) if ep is None else int(ep)
+        fewest = _result(
+            spec, t[i], p[i], d[i], ep_used, zero, micro_batch, recompute, states[i], acts[i], _capacity(hw)
         )
     suggested, note = None, ""
     if gpus is not None:
         cand = [
-            (tt, pp_, gpus // (tt * pp_)) for tt in tps for pp_ in range(1, spec.layers + 1) if gpus % (tt * pp_) == 0
+            (tt, pp_, gpus // (tt * pp_))
+            for tt in tps
+            for pp_ in (range(1, spec.layers + 1) if pp is None else [int(pp)])
+            if gpus % (tt * pp_) == 0 and (ep is None or (gpus // (tt * pp_)) % ep == 0)
         ]
         arr = np.array(cand, float)
-        suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash)
+        suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash, ep)
         if suggested.fits:
             note = f"fits on {gpus:,} x {hw.key}"
         else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -28,23 +28,21 @@ from .errors import ScaleplanError
 from .laws import forms
 from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, check_positive, contract, plain, stage_blocks
+from .values import PerBudget, check_positive, contract, plain
 
 if TYPE_CHECKING:
+    from .cluster import ClusterPlan
     from .cost import CostBreakdown
+    from .moe_shape import MoeRecipe
 
-# Until an integer MoE shape (layers, width, experts, top-k, expert width) is designed, a MoE plan's parameter
-# counts are the law's (or the given ones), not a designed network's: said in every MoE plan's JSON.
+
+# A MoE plan's params_total and params_active are the law's (or the given ones): the integer model under `shape`
+# (scaleplan.moe_shape) has counts of its own, within 3% (1% for a given MoE). Said in every MoE plan's JSON until
+# the integer model's counts are the plan's.
 MOE_COUNTS = (
-    "the law's counts (no integer MoE shape is designed yet): params_total and params_active are the allocation's, "
-    "not a designed network's"
+    "params_total and params_active are the law's (the allocation's, or the given ones); the integer model under "
+    "shape has its own counts, within 3% of them (1% for a given MoE)"
 )
-
-
-def _stage_blocks(result) -> dict:
-    out: dict = {}
-    stage_blocks(out, result)
-    return out
 
 
 @functools.cache
@@ -118,6 +116,11 @@ def _dense_constants() -> dict:
     return {"E": c["c"], "A": c["a"], "B": c["b"], "alpha": c["alpha"], "beta": c["beta"]}
 
 
+def _cluster_dict(cluster) -> dict:
+    """The cluster block as dense plans carry it: memory and layout (cost and shape are the plan's own)."""
+    return {k: v for k, v in cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
+
+
 _MOE_NUMBERS = (
     "flops",
     "granularity",
@@ -174,12 +177,33 @@ class MoePlan(PerBudget):
     see_also: tuple[str, ...] = ()
     cost: CostBreakdown | None = None  # of the active parameters, once the pipeline has priced it
     name: str | None = None
-    cluster: Any = None  # the pipeline's cluster stage (cluster.ClusterPlan: memory of every expert, layout)
-    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock)
+    recipe: MoeRecipe | None = None  # the integer model and its recipe (one budget), once with_recipe() ran
+    cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
+    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
 
     @property
     def params(self):
         return self.active_params
+
+    def with_recipe(self, context: int | None = None, vocab: int | None = None) -> MoePlan:
+        """The plan with its integer model (Krajewski et al.'s family, counts within 3% of the law's) and its
+        recipe (moe_shape.moe_recipe): one budget at a time."""
+        from . import moe_shape
+
+        if np.ndim(self.flops):
+            raise ScaleplanError("a recipe is designed for one budget at a time")
+        shape, warnings = moe_shape.design_law_moe(
+            float(self.active_params),
+            float(self.total_params),
+            float(self.d_model),
+            float(self.granularity),
+            float(self.expansion),
+            context=context or moe_shape.DEFAULT_CONTEXT,
+            vocab=vocab,
+        )
+        r = moe_shape.moe_recipe(shape, float(self.tokens), vocab_pinned=vocab is not None, law_convention=True)
+        extra = tuple(w for w in (*warnings, *r.warnings) if w not in self.warnings)
+        return replace(self, recipe=r, warnings=tuple(self.warnings) + extra)
 
     def to_dict(self) -> dict:
         p = plain
@@ -197,12 +221,13 @@ class MoePlan(PerBudget):
             "expansion": p(self.expansion),
             "experts": p(self.experts),
             "loss": p(self.loss),
-            "shape": {
+            "law_shape": {  # the law's continuous optimum (Sec. 6.1 family); the integer model is `shape`
                 "layers": p(self.layers),
                 "d_model": p(self.d_model),
                 "d_ff": p(4.0 * np.asarray(self.d_model)),
                 "d_expert": p(self.d_expert),
             },
+            **(self.recipe.plan_fields() if self.recipe is not None else {}),
             "dense": {
                 "law": "krajewski-dense",
                 "params": p(self.dense_params),
@@ -213,7 +238,9 @@ class MoePlan(PerBudget):
             },
             "loss_difference": p(self.loss_difference),
             "compute_multiplier": p(self.compute_multiplier),
-            **_stage_blocks(self),
+            **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
+            **({"cluster": _cluster_dict(self.cluster)} if self.cluster is not None else {}),
+            **({"precision": self.precision.to_dict()} if self.precision is not None else {}),
             "moe": {"counts": MOE_COUNTS},
             "warnings": list(self.warnings),
             "citation": self.citation,
@@ -365,8 +392,9 @@ class FixedMoePlan:
     warnings: tuple[str, ...] = ()
     cost: CostBreakdown | None = None
     name: str | None = None
-    cluster: Any = None  # the pipeline's cluster stage (cluster.ClusterPlan: memory of every expert, layout)
-    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock)
+    recipe: MoeRecipe | None = None  # an integer model with these counts (within 1%) and its recipe
+    cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
+    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
     law: str = "fixed MoE"
     citation: str = (
         "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
@@ -380,6 +408,22 @@ class FixedMoePlan:
     @property
     def tokens_per_param(self) -> float:
         return self.tokens / self.active_params
+
+    def with_recipe(self, context: int | None = None, vocab: int | None = None, **pins) -> FixedMoePlan:
+        """The given MoE as an integer model (moe_shape.design_given_moe: total and active within 1%) with its
+        recipe. ``pins``: layers, d_model, heads, top_k."""
+        from . import moe_shape
+
+        shape = moe_shape.design_given_moe(
+            self.total_params,
+            self.active_params,
+            context=context or moe_shape.DEFAULT_CONTEXT,
+            vocab=vocab,
+            **{k: v for k, v in pins.items() if v is not None},
+        )
+        r = moe_shape.moe_recipe(shape, self.tokens, vocab_pinned=vocab is not None)
+        extra = tuple(w for w in r.warnings if w not in self.warnings)
+        return replace(self, recipe=r, warnings=tuple(self.warnings) + extra)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name} if self.name else {}
@@ -396,7 +440,14 @@ class FixedMoePlan:
                 "loss": None,
             }
         )
-        stage_blocks(out, self)
+        if self.recipe is not None:
+            out.update(self.recipe.plan_fields())
+        if self.cost is not None:
+            out["cost"] = self.cost.to_dict()
+        if self.cluster is not None:
+            out["cluster"] = _cluster_dict(self.cluster)
+        if self.precision is not None:
+            out["precision"] = self.precision.to_dict()
         out["moe"] = {"counts": MOE_COUNTS}
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation

@@ -48,6 +48,7 @@ class Context:
     options: dict
     recipe: bool
     ci: float | None
+    given: Any = None  # a trainer's config the budget names (export's `model`): the model is that shape
 
 
 def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None, **recipe_options):
@@ -79,7 +80,11 @@ def _context(budget: Budget, law, recipe: bool, ci, recipe_options: dict) -> Con
     target_flops = _target_loss_flops(budget, law_obj) if budget.target_loss is not None else None
     resolved = budget.resolve(law, flops=target_flops)
     spec, serving = _serving(budget, resolved)
+    given = budget.given_model() if budget.mode not in ("compute-optimal",) else None
+    if given is not None:  # a trainer's config: the model is that shape, not a designed one
+        budget = budget.with_model(given)
     return Context(
+        given=given,
         budget=budget,
         resolved=resolved,
         law=law_obj,
@@ -192,13 +197,15 @@ def _allocate_compute_optimal(ctx: Context) -> Plan:
     return with_recipe(plan, **ctx.options) if ctx.recipe else plan
 
 
-def _cost_of(ctx: Context, flops, serve_params):
-    """Training `flops`, and with tokens to serve, 2 `serve_params` FLOPs per served token (as allocate's)."""
+def _cost_of(ctx: Context, flops, serve_params, stored=None):
+    """Training `flops`, and with tokens to serve, 2 `serve_params` FLOPs per served token (as allocate's), priced
+    by the serving model (a mixture of experts: FLOPs from active, bytes from `stored` parameters)."""
     resolved, spec, serving = ctx.resolved, ctx.serving_spec, ctx.serving
     inference_flops = inference_dollars = None
     if spec is not None:
         inference_flops = 2.0 * float(serve_params) * spec["tokens"]
-        inference_dollars = inference_flops * serving.dollars_per_inference_flop
+        per_token = serving.dollars_per_token(float(serve_params), stored=stored)
+        inference_dollars = float(spec["tokens"]) * float(per_token)
     cost = training_cost(
         flops,
         resolved.hardware,
@@ -223,7 +230,15 @@ def _designed(ctx: Context, result, params, tokens, loss=None):
 
     opts = dict(ctx.options)
     opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-    r = recipe_mod.recipe(params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts)
+    if ctx.given is not None:
+        r = recipe_mod.recipe_for_shape(
+            ctx.given.to_shape(), tokens, 6.0 * params * tokens, loss=loss, law=opts.get("hparams_law")
+        )
+        r = replace(r, warnings=tuple(ctx.given.warnings) + r.warnings)
+    else:
+        r = recipe_mod.recipe(
+            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
+        )
     others = {w for row in r.hparams if not row.default for w in row.warnings}
     return replace(
         result,
@@ -268,12 +283,23 @@ def _allocate_fixed_moe(ctx: Context):
     spec = budget.moe or {}
     assert budget.tokens is not None  # the mode says so (Budget._check_mode)
     given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
-    return replace(
+    given = replace(
         given,
-        cost=_cost_of(ctx, given.flops, given.active_params),
+        cost=_cost_of(ctx, given.flops, given.active_params, given.total_params),
         name=budget.name,
         warnings=ctx.resolved.warnings + _moe_note(ctx, given.active_params),
     )
+    if not ctx.recipe:
+        return given
+    try:  # the integer model with these counts (within 1%) and its recipe
+        return given.with_recipe(
+            ctx.options.get("context"),
+            ctx.options.get("vocab"),
+            layers=ctx.options.get("layers"),
+            d_model=ctx.options.get("d_model"),
+        )
+    except ScaleplanError as exc:
+        raise BudgetFieldError("moe", exc.template) from None
 
 
 def _allocate_moe(ctx: Context):
@@ -285,12 +311,14 @@ def _allocate_moe(ctx: Context):
         granularity=(budget.moe or {}).get("granularity"),
         expansion=(budget.moe or {}).get("expansion"),
     )
-    return replace(
+    moe_plan = replace(
         moe_plan,
-        cost=_cost_of(ctx, moe_plan.flops, moe_plan.active_params),
+        cost=_cost_of(ctx, moe_plan.flops, moe_plan.active_params, moe_plan.total_params),
         name=budget.name,
         warnings=ctx.resolved.warnings + tuple(moe_plan.warnings) + _moe_note(ctx, moe_plan.active_params),
     )
+    # the integer model (counts within 3% of the law's) and its recipe
+    return moe_plan.with_recipe(ctx.options.get("context"), ctx.options.get("vocab")) if ctx.recipe else moe_plan
 
 
 def _allocate_constrained(ctx: Context):
@@ -330,7 +358,14 @@ def model_stage(ctx: Context, result):
     from .allocate import designed_counts
 
     if isinstance(result, Plan):
-        return designed_counts(result, ctx.law)
+        designed = designed_counts(result, ctx.law)
+        if ctx.serving_spec is not None and designed is not result:  # served at the designed model's size
+            per_token = ctx.serving.dollars_per_token(float(designed.params_total))
+            dollars = float(ctx.serving_spec["tokens"]) * float(per_token)
+            c = designed.cost
+            total = None if c.dollars is None else float(c.dollars) + dollars
+            designed = replace(designed, cost=replace(c, inference_dollars=dollars, total_dollars=total))
+        return designed
     recipe = getattr(result, "recipe", None)
     if recipe is None or ctx.budget.mode != "data-constrained":
         return result
@@ -385,10 +420,18 @@ def cluster_stage(ctx: Context, result):
     resolved = ctx.resolved
     total, active, tokens = _counts(result)
     shape = result.recipe.shape if getattr(result, "recipe", None) is not None else None
+    moe_model = shape if hasattr(shape, "experts") else None  # an MoE's integer model (scaleplan.moe_shape)
+    if moe_model is not None:
+        total, active = float(moe_model.total_params), float(moe_model.active_params)
     c = plan_cluster(
         params=total,
         tokens=tokens,
         active_params=active,
+        moe_model=moe_model,
+        tp=budget.tp,
+        pp=budget.pp,
+        ep=budget.ep,
+        shape=shape if ctx.given is not None and moe_model is None else None,
         hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         hardware_file=budget.hardware_file,
         peak_flops=budget.peak_flops,
@@ -437,10 +480,13 @@ def serving_stage(ctx: Context, result):
     """The serving stage: how the designed model serves (batch, bound, tokens/s per GPU, $ per million tokens).
 
     The plan already prices its served tokens at 2 N FLOPs per token (cost.inference_*); the serving roofline of
-    the designed shape (scaleplan.serving) is the step that fills this stage, returning the plan with a `serving`
-    block. Until then the plan passes through unchanged.
+    the designed shape (scaleplan.serving) fills this stage, returning the plan with a `serving`
+    block, and prices the served tokens at that shape's $ per million (with_serving); fixed-MFU pricing (Sardana et
+    al.) and plans without a designed dense shape keep the 2 N FLOPs per token price.
     """
-    return result
+    if not isinstance(result, Plan) or ctx.serving is None or ctx.serving_spec is None:
+        return result
+    return with_serving(result, ctx.serving, ctx.serving_spec["tokens"])
 
 
 def intervals_stage(ctx: Context, result):
@@ -490,6 +536,23 @@ STAGES = (model_stage, cluster_stage, precision_stage, serving_stage, intervals_
 # Helpers of the modes
 
 
+def with_serving(plan: Plan, costs, tokens) -> Plan:
+    """The plan with how its designed model serves (the serving roofline, scaleplan.serving) and its serving cost at
+    that shape: `cost.inference_dollars` is `tokens` at the block's $ per million. Fixed-MFU pricing (Sardana et
+    al.) and plans without a designed shape are left as they are."""
+    if costs.fixed_mfu or plan.recipe is None or np.ndim(plan.flops):
+        return plan
+    from .serving import ServedModel
+
+    served = costs.serve(ServedModel.from_shape(plan.recipe.shape))
+    if not served.fits or served.dollars_per_million is None:
+        return replace(plan, serving=served, warnings=plan.warnings + served.notes)
+    dollars = float(tokens) * served.dollars_per_million / 1e6
+    c = plan.cost
+    cost = replace(c, inference_dollars=dollars, total_dollars=None if c.dollars is None else c.dollars + dollars)
+    return replace(plan, serving=served, cost=cost, warnings=plan.warnings + served.notes)
+
+
 def _serving(budget: Budget, resolved):
     """The budget's serving block and what serving costs (scaleplan.inference.serving_costs), or (None, None) when
     nothing is served."""
@@ -510,7 +573,24 @@ def _serving(budget: Budget, resolved):
         spec.get("bits"),
         precision=resolved.precision,
         hardware_file=budget.hardware_file,
+        serve_bits=None if spec.get("serving_model") == "fixed-mfu" else budget.serve_bits,
+        **{k: spec.get(k) for k in SERVING_KEYS},
     )
+
+
+# the roofline's keys of a budget's serving block (scaleplan.inference.serving_costs' keyword arguments)
+SERVING_KEYS = (
+    "serving_model",
+    "kv_bits",
+    "serve_precision",
+    "prompt_tokens",
+    "output_tokens",
+    "serve_tp",
+    "latency",
+    "bandwidth_fraction",
+    "memory_fraction",
+    "batch_cap",
+)
 
 
 OVER_BUDGET = 1.005  # more than half a per cent over: a difference the printed days or dollars show
@@ -631,6 +711,7 @@ def recommended_plan(
         warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))),
     )
     rec = with_recipe(rec, **recipe_options) if recipe else rec
+    rec = with_serving(rec, c, float(sized.inference_tokens))
     if serve_bits is not None or precision != "bf16":  # what low-precision training or serving does to the model
         from . import precision as precision_mod
 

@@ -68,6 +68,7 @@ __all__ = [
     "measure",
     "optimal_vocab",
     "recipe",
+    "recipe_for_shape",
     "steplaw",
 ]
 
@@ -1283,4 +1284,23 @@ def recipe(
         tokens=tokens,
         warnings=tuple(dict.fromkeys(warnings)),
         vocab_pinned=vocab is not None,
+    )
+
+
+def recipe_for_shape(shape: Shape, tokens, flops=None, *, loss=None, law=None) -> Recipe:
+    """The recipe of a given model (a trainer's config read back): its own shape and vocabulary, its exact FLOPs
+    per token, and every learning-rate/batch law's values for it at ``tokens``."""
+    if not isinstance(shape, Shape):
+        raise ScaleplanError(f"recipe_for_shape needs a Shape, got {type(shape).__name__}")
+    tokens = _pos_float("tokens", tokens)
+    rows = hyperparameters(tokens=tokens, flops=flops, loss=loss, law=law, shape=shape)
+    warnings = [w for row in rows for w in row.warnings]
+    return Recipe(
+        shape=shape,
+        vocab=None,
+        flops=flops_per_token(shape),
+        hparams=tuple(rows),
+        tokens=tokens,
+        warnings=tuple(dict.fromkeys(warnings)),
+        vocab_pinned=True,
     )

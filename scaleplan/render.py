@@ -38,11 +38,41 @@ class Format(str, Enum):
 # Machine formats
 
 
-def to_json(obj) -> str:
+def to_json(obj, nulled: list[str] | None = None) -> str:
+    """JSON text: numpy numbers as plain ones, and a number that is not finite (a fit that diverged, a schedule with
+    no steps to cool down) as null, its key appended to `nulled` so the caller can warn."""
     import json  # machine formats import their modules when asked: the table path stays lean
 
-    # allow_nan=False: a NaN would be invalid JSON for every reader but Python's.
-    return json.dumps(obj, indent=2, allow_nan=False)
+    try:  # allow_nan=False: a NaN would be invalid JSON for every reader but Python's.
+        return json.dumps(obj, indent=2, allow_nan=False)
+    except (ValueError, TypeError):
+        found: list[str] = [] if nulled is None else nulled
+        return json.dumps(_finite(obj, "", found), indent=2, allow_nan=False)
+
+
+def _finite(value, where: str, found: list[str]):
+    """`value` ready for JSON: non-finite numbers as None (their keys recorded in `found`)."""
+    import math
+
+    if hasattr(value, "tolist"):  # a numpy number or array
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _finite(v, f"{where}.{k}" if where else str(k), found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{where}[{i}]", found) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(where or "value")
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+def nulled_warning(keys: list[str]) -> str:
+    """'3 numbers are not finite (loss, curve[0].loss_wsd, ...) and are written as null'."""
+    shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+    what = "a number is" if len(keys) == 1 else f"{len(keys)} numbers are"
+    return f"{what} not finite ({shown}) and written as null: the result does not hold there"
 
 
 def flatten(record: dict, prefix: str = "") -> dict:
@@ -184,6 +214,10 @@ def _column_widths(
     return widths, sum(widths) + overhead
 
 
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
 def _write_raw(console: Console, text: str) -> None:
     console.file.write(text)
     console.file.flush()
@@ -205,7 +239,10 @@ def emit_grid(
     `wrap_first` lets the first column wrap between words too (for a column of long text, such as a claim)."""
     match fmt:
         case Format.json:  # machine formats go to the file as they are: no wrapping, no markup (and fast)
-            _write_raw(console, to_json(records) + "\n")
+            nulled: list[str] = []
+            _write_raw(console, to_json(records, nulled) + "\n")
+            if nulled:
+                _stderr().print(f"warning: {nulled_warning(nulled)}", markup=False, soft_wrap=True)
         case Format.csv:
             _write_raw(console, to_csv(records if isinstance(records, list) else [records]))
         case Format.markdown:
@@ -282,6 +319,10 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     if plan.recipe is not None:
         lines += recipe_lines(plan.recipe)
     lines += cost_lines(c, with_inference)
+    if getattr(plan, "serving", None) is not None:
+        lines += serving_lines(plan.serving)
+    elif all_rows and with_inference:
+        lines += [("serving", "-"), ("serving assumed", "-")]
     if plan.intervals is not None:
         lines += interval_lines(plan.intervals)
     if getattr(plan, "cluster", None) is not None:
@@ -366,8 +407,9 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
         return [("layout", "-"), ("memory per device", lp.note)]
     where = f"on {plural(int(lp.gpus), 'GPU')}" if lp.suggested is not None else "fewest devices"
     fewest = "" if lp.fewest is None else f"; fewest devices {lp.fewest.devices:,}"
+    ep = f", EP {m.ep:,}" if m.ep > 1 else ""
     return [
-        ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}, ZeRO-{lp.zero}{fewest}"),
+        ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP{ep} {where}, ZeRO-{lp.zero}{fewest}"),
         (
             "memory per device",
             f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
@@ -388,6 +430,8 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
         (f"peak FLOP/s, dense {precision.upper()}", fmt_sci(c.peak_flops)),
         ("MFU", fmt_percent(c.mfu)),
     ]
+    if getattr(c, "speedup_over_bf16", None) is not None:
+        lines.append((f"{precision.upper()} speed-up assumed", f"{c.speedup_over_bf16:.2f}x a BF16 run at 40% MFU"))
     if getattr(c, "recompute", "none") != "none" and c.hfu is not None:
         lines.append((f"HFU ({c.recompute} recompute)", f"{c.hfu:.1%}"))
     lines += [
@@ -429,6 +473,25 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
     return lines
 
 
+def serving_lines(s) -> list[tuple[str, str]]:
+    """How the plan's model serves (the roofline) and what that assumed."""
+    if not s.fits:
+        return [("serving", "; ".join(s.notes) or "does not fit"), ("serving assumed", serving_assumptions(s))]
+    per_m = "-" if s.dollars_per_million is None else f"${s.dollars_per_million:.3g} per million tokens"
+    return [
+        (
+            "serving",
+            f"{per_m}: {s.tokens_per_s_per_gpu:,.0f} tokens/s per GPU at batch {s.batch:,} ({s.bound}-bound), "
+            f"TP {s.tp}, {s.time_per_output_token_s * 1e3:.3g} ms per output token",
+        ),
+        (
+            "serving assumed",
+            f"{s.hardware}, {s.weight_bits}-bit weights, {s.kv_bits}-bit KV ({s.kv_bytes_per_token / 1e3:,.1f} kB per "
+            f"token), {s.precision.upper()} compute; " + serving_assumptions(s, with_price=False),
+        ),
+    ]
+
+
 def _serving_price(c) -> str:
     label = getattr(c, "inference_price_label", None)
     if label is None:
@@ -447,6 +510,38 @@ def recipe_lines(r) -> list[tuple[str, str]]:
         ("batch", f"{fmt_count(default.batch_tokens)} tokens = {default.batch_sequences:,} seqs"),
         ("FLOPs/token, App. F", f"{fmt_sci(r.flops.flops_per_token)} = {r.flops.ratio:.3f} x 6N"),
     ] + ([] if r.schedule is None else r.schedule.lines())
+
+
+def moe_recipe_lines(r) -> list[tuple[str, str]]:
+    """An MoE plan's integer model and recipe (scaleplan.moe_shape.MoeRecipe)."""
+    if r is None:
+        return []
+    s, h = r.shape, r.hparams
+    attention = "MLA" if s.mla is not None else f"{s.kv_heads} KV heads" if s.kv_heads != s.heads else "MHA"
+    experts = f"{s.experts:,} of width {s.expert_d_ff:,}, top-{s.top_k}"
+    if s.shared_experts:
+        experts += f", {s.shared_experts} shared"
+    if s.dense_layers:
+        experts += f", first {s.dense_layers} layers dense"
+    lr = "-" if h.learning_rate is None else f"{fmt_sci(h.learning_rate, always=True)} ({h.law}, M_active)"
+    return [
+        ("model", f"{s.layers} x {s.d_model:,}, {s.heads} heads x {s.head_dim}, {attention}"),
+        ("experts", experts),
+        *(
+            [("law's count: active / total", f"{fmt_count(s.law_counts[0])} / {fmt_count(s.law_counts[1])}")]
+            if r.law_convention
+            else []
+        ),
+        ("all weights: active / total", f"{fmt_count(s.active_params)} / {fmt_count(s.total_params)}"),
+        ("vocabulary", f"{s.vocab:,}" + ("" if r.vocab is None else f" ({r.vocab.law}, active)")),
+        ("context", f"{s.context:,}"),
+        ("peak learning rate", lr),
+        ("batch", f"{fmt_count(h.batch_tokens)} tokens = {h.batch_sequences:,} seqs"),
+    ] + ([] if r.schedule is None else r.schedule.lines())
+
+
+def moe_recipe_caption(r) -> str:
+    return "" if r is None else f"\nRecipe: {r.basis}."
 
 
 def emit_plans(console: Console, fmt: Format, plans: list, title: str | None = None) -> None:
@@ -551,6 +646,15 @@ def inference_rows(plan) -> tuple[list[str], list[list[str]]]:
     return ["", "compute-optimal", "inference-aware", "change"], rows
 
 
+def _roofline_words(c) -> str:
+    a = c.pricer.assumptions()
+    latency = f", latency {a['latency']}" if a.get("latency") else ""
+    return (
+        f"{a['serve_bits']}-bit weights, {a['kv_bits']}-bit KV, {a['prompt_tokens']}/{a['output_tokens']} tokens, "
+        f"HBM x{a['bandwidth_fraction']:g}, prefill MFU {fmt_percent(c.prefill_mfu)}{latency}"
+    )
+
+
 def _serving_price_label(c) -> str:
     """The serving price as an assumption, or 'the same price' when serving runs on the training hardware's."""
     same = c.inference_hardware.key == c.train_hardware.key and c.inference_price == c.train_price
@@ -584,10 +688,17 @@ def inference_caption(plan, break_even: str) -> str:
         f"{'2N' if not plan.context else f'2N + attention over {plan.context:g}'} FLOPs/token; optimised for "
         f"{plan.objective}. {_savings(plan.flops_saving, plan.dollars_saving)}.\n"
         f"Training {c.train_hardware.key} at MFU {fmt_percent(c.train_mfu)}, "
-        f"{price_label(c.train_hardware, c.train_price)}; serving "
-        f"{c.inference_hardware.key} ({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
-        f"{fmt_percent(c.decode_mfu)}, {serving_price}; {c.prompt_share:.0%} of tokens prompt.\n"
-        f"{break_even}.\nSource: {plan.citation}"
+        f"{price_label(c.train_hardware, c.train_price)}; serving {c.inference_hardware.key} "
+        + (
+            f"({c.inference_bits}-bit) at prefill MFU {fmt_percent(c.prefill_mfu)}, decode MFU "
+            f"{fmt_percent(c.decode_mfu)}, {serving_price}; {c.prompt_share:.0%} of tokens prompt "
+            "(Sardana et al.'s fixed MFU).\n"
+            if c.fixed_mfu
+            else f"priced by the serving roofline at each size's designed shape ({_roofline_words(c)}), "
+            f"{serving_price}.\n"
+        )
+        + (f"{plan.objective_note}\n" if getattr(plan, "objective_note", None) else "")
+        + f"{break_even}.\nSource: {plan.citation}"
     )
 
 
@@ -734,10 +845,14 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         ),
         ("loss difference", f"{d['loss_difference']:+.3f}"),
         ("dense FLOPs for same loss", f"{fmt_sci(dense['flops_for_same_loss'])} ({d['compute_multiplier']:.1f}x)"),
+        *moe_recipe_lines(plan.recipe),
         *moe_cost_lines(cost),
+        *(cluster_lines(plan.cluster) if getattr(plan, "cluster", None) is not None else []),
     ]
-    caption = f"Source: {short_source(plan.citation)}" + "".join(
-        f"\nSee also: {short_source(x)}" for x in d["see_also"]
+    caption = (
+        f"Source: {short_source(plan.citation)}"
+        + "".join(f"\nSee also: {short_source(x)}" for x in d["see_also"])
+        + moe_recipe_caption(plan.recipe)
     )
     emit_grid(
         console,
@@ -758,7 +873,9 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         ("total parameters", fmt_count(plan.total_params)),
         ("training tokens", fmt_count(plan.tokens)),
         ("tokens per active param", fmt_number(plan.tokens_per_param)),
+        *moe_recipe_lines(plan.recipe),
         *moe_cost_lines(plan.cost),
+        *(cluster_lines(plan.cluster) if getattr(plan, "cluster", None) is not None else []),
     ]
     emit_grid(
         console,
@@ -768,7 +885,7 @@ def emit_fixed_moe(console: Console, fmt: Format, plan) -> None:
         [list(x) for x in lines],
         plan.to_dict(),
         f"Source: {plan.citation}. Every expert is held in memory: scaleplan cluster --params TOTAL "
-        "--active-params ACTIVE sizes that.",
+        "--active-params ACTIVE sizes that." + moe_recipe_caption(plan.recipe),
     )
 
 
@@ -963,12 +1080,19 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         )
         rows.append(["tokens", fmt_count(plan.tokens)])
         s = plan.shape
-        rows.append(
-            [
-                "shape (designed)",
-                f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, context {s['context']:,}",
-            ]
-        )
+        if "experts" in s:  # a mixture of experts (scaleplan.moe_shape): its experts on a line of their own
+            rows.append(
+                ["shape (designed)", f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, context {s['context']:,}"]
+            )
+            rows.append(["experts", f"top-{s['top_k']} of {s['experts']:,}, each of width {s['expert_d_ff']:,}"])
+        else:
+            rows.append(
+                [
+                    "shape (designed)",
+                    f"{s['layers']} x {s['d_model']:,}, {s['heads']} heads, d_ff {s['d_ff']:,}, "
+                    f"context {s['context']:,}",
+                ]
+            )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
     rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
     rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
@@ -986,11 +1110,12 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
     lp = plan.layout
     if lp is None:
         return
-    layouts = [("fewest devices", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
+    layouts = [("fewest", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
     mrows = [
         [
             label,
             "-" if m is None else f"{m.tp}x{m.pp}x{m.dp}",
+            "-" if m is None or m.ep <= 1 else f"{m.ep:,}",
             "-" if m is None else f"{m.devices:,}",
             "-" if m is None else _gb(m.states_bytes),
             "-" if m is None else _gb(m.activation_bytes),
@@ -1007,12 +1132,24 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         console,
         fmt,
         f"Memory per device (ZeRO-{lp.zero}, micro-batch {lp.micro_batch}, {recompute} recompute)",
-        ["layout", "TPxPPxDP", "devices", "states", "activations", "total", "fits"],
+        ["layout", "TPxPPxDP", "EP", "devices", "states", "activ.", "total", "fits"],
         mrows,
         {},
         f"{c.hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
         f"{1 - usable / cap if cap else 0.1:.0%} reserved); {lp.note}.\n"
-        "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
+        + "".join(
+            dict.fromkeys(
+                f"{m.layers} layers on {m.pp} uneven pipeline stages: the fullest holds {m.stage_layers}.\n"
+                for _, m in layouts
+                if m is not None and m.uneven
+            )
+        )
+        + (
+            "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"
+            if any(m is not None and m.ep > 1 for _, m in layouts)
+            else ""
+        )
+        + "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
         "Activations: Korthikanti et al. 2022 Table 2"
         + (", flash attention" if lp.flash else "")
         + ".\nAll assumptions: -f json.",
@@ -1044,8 +1181,9 @@ def _plain_exponents(text: str) -> str:
     return re.sub(r"(\d)e([+-]?)0*(\d)", lambda m: f"{m[1]}e{'-' if m[2] == '-' else ''}{m[3]}", text)
 
 
-def emit_checks(console: Console, fmt: Format, results: list) -> None:
-    """claim | source | published | scaleplan | difference | verdict, one row per published claim."""
+def emit_checks(console: Console, fmt: Format, results: list, constants: str = "") -> None:
+    """claim | source | published | scaleplan | difference | verdict, one row per published claim; `constants` (the
+    count of bundled constants the claims read, and of those with no published value) closes the caption."""
     import re
 
     rows = []
@@ -1078,6 +1216,8 @@ def emit_checks(console: Console, fmt: Format, results: list) -> None:
     )
     if counts["skipped"]:
         caption += " " + next(r.reason for r in results if r.verdict == "skipped")
+    if constants:
+        caption += " " + constants
     headers = ["claim", "source", "published", "scaleplan", "difference", "verdict"]
     if fmt is Format.table and not _fits_whole_words(headers, rows, console.width, wrap_first=True):
         # Too narrow for two columns of text with whole words: the source goes under its claim.
@@ -1357,6 +1497,13 @@ def _constant_rows(fit, boot) -> tuple[list[str], list[list[str]]]:
     return ["constant", "estimate"] + ([f"{k} interval" for k in boot.intervals["E"]] if boot else []), rows
 
 
+def _or_dash(value, fmt) -> str:
+    """A number as `fmt` writes it, or '-' where there is none (a fit that implies no allocation)."""
+    import math
+
+    return "-" if value is None or not math.isfinite(value) else fmt(value)
+
+
 def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], boot) -> None:
     """The implied compute-optimal allocation of a fitted law, and its bootstrap intervals."""
     _gap(console, fmt)
@@ -1368,10 +1515,10 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
         [
             [
                 fmt_sci(a["flops"]),
-                fmt_count(a["params"]),
-                fmt_count(a["tokens"]),
-                fmt_number(a["tokens_per_param"]),
-                f"{a['loss']:.3f}",
+                _or_dash(a["params"], fmt_count),
+                _or_dash(a["tokens"], fmt_count),
+                _or_dash(a["tokens_per_param"], fmt_number),
+                _or_dash(a["loss"], lambda v: f"{v:.3f}"),
             ]
             for a in allocation
         ],
@@ -1388,8 +1535,8 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
                 [
                     fmt_sci(row["flops"]),
                     level,
-                    f"{fmt_count(lo)} .. {fmt_count(hi)}",
-                    f"{fmt_count(t_lo)} .. {fmt_count(t_hi)}",
+                    f"{_or_dash(lo, fmt_count)} .. {_or_dash(hi, fmt_count)}",
+                    f"{_or_dash(t_lo, fmt_count)} .. {_or_dash(t_hi, fmt_count)}",
                 ]
             )
     emit_grid(
@@ -1401,7 +1548,7 @@ def _gap(console: Console, fmt: Format) -> None:
     console.print() if fmt is Format.table else console.out("")
 
 
-def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None) -> None:
+def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None, budgets=(1e21, 1e23, 1e25)) -> None:
     """`scaleplan fit` (Huber on log loss): the constants, the implied allocation, the isoFLOP minima."""
     summary = runs.summary()
     caption = f"{summary.get('n_runs', len(runs))} runs from {runs.source}"
@@ -1418,7 +1565,7 @@ def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=No
             f"{caption}; residual RMS {float((r * r).mean() ** 0.5):.4f} in log loss; "
             f"objective {parametric.objective:.6g}. Method: Hoffmann et al. 2022 App. D.2, Besiroglu et al. 2024.",
         )
-        budgets = [a["flops"] for a in boot.to_dict()["allocation"]] if boot else (1e21, 1e23, 1e25)
+        budgets = [a["flops"] for a in boot.to_dict()["allocation"]] if boot else budgets
         _allocation_tables(console, fmt, parametric.allocation(budgets), boot)
     if iso is not None:
         if parametric is not None:
@@ -1491,17 +1638,110 @@ def moe_cost_lines(cost) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# A given model checked against the laws (scaleplan check)
+
+
+def check_lines(check) -> list[tuple[str, str]]:
+    """(label, value) rows of `scaleplan check`: the exact counts and the config's choices against the laws."""
+    d = check.to_dict()
+    s = check.shape
+    kv = getattr(s, "kv_heads", s.heads)
+    default = next((r for r in d["hparams"] if r["default"]), d["hparams"][0] if d["hparams"] else None)
+    law_row = next((r for r in d["rows"] if r["law"] == check.law), d["rows"][0] if d["rows"] else None)
+    lines = [
+        ("config", f"{d['config']} ({d['format']})"),
+        (
+            "shape",
+            f"{s.layers} x {s.d_model:,}, {s.heads} heads" + (f" ({kv} KV)" if kv != s.heads else "") + f", d_ff "
+            f"{s.d_ff:,}, context {s.context:,}" + (", tied" if s.tied_embeddings else ""),
+        ),
+        ("parameters", f"{d['params_total']:,} (non-embedding {d['params_non_embedding']:,})"),
+        ("FLOPs/token, App. F", f"{fmt_sci(d['flops_per_token'])} = {d['flops_per_token'] / d['six_n']:.3f} x 6N"),
+        ("training tokens", f"{fmt_count(d['tokens'])} ({d['tokens_source']})"),
+    ]
+    if law_row is not None:
+        lines.append(
+            (
+                "tokens per parameter",
+                f"{fmt_number(d['tokens_per_param'])}; compute-optimal ({law_row['law']}) "
+                f"{fmt_number(law_row['optimal_tokens_per_param'])}: {fmt_number(law_row['overtraining'])}x",
+            )
+        )
+    ia = d["inference_aware"]
+    if ia is not None:
+        lines.append(
+            (
+                f"inference-aware ({ia['law']})",
+                f"{fmt_count(ia['params'])} params on {fmt_count(ia['tokens'])} tokens "
+                f"(D/N {fmt_number(ia['tokens_per_param'])}) reach loss {ia['loss']:.3f} serving "
+                f"{fmt_count(ia['inference_tokens'])} tokens",
+            )
+        )
+    if d["learning_rate_given"] is not None:
+        lines.append(
+            ("learning rate", f"{fmt_sci(d['learning_rate_given'], always=True)} ({d['learning_rate_source']})")
+        )
+    for r in d["hparams"]:
+        if r["learning_rate"] is None:
+            continue
+        ratio = "" if r["given_lr_ratio"] is None else f"; given is {fmt_number(r['given_lr_ratio'])}x"
+        lines.append((f"  LR law {r['law']}", f"{fmt_sci(r['learning_rate'], always=True)}{ratio}"))
+    if d["batch_tokens_given"] is not None:
+        lines.append(("batch", f"{fmt_count(d['batch_tokens_given'])} tokens ({d['batch_source']})"))
+    for r in d["hparams"]:
+        ratio = "" if r["given_batch_ratio"] is None else f"; given is {fmt_number(r['given_batch_ratio'])}x"
+        lines.append((f"  batch law {r['law']}", f"{fmt_count(r['batch_tokens'])} tokens{ratio}"))
+    lines.append(
+        (
+            "vocabulary",
+            f"{d['vocab']:,}; Tao et al. 2024's optimum at this size and width: {d['vocab_optimal']:,}",
+        )
+    )
+    if default is None:
+        lines.append(("recipe laws", "none applies"))
+    return lines
+
+
+def emit_check(console: Console, fmt: Format, check) -> None:
+    """`scaleplan check`: the model judged by every law, then its counts and choices against the recipe laws."""
+    d = check.to_dict()
+    if fmt in (Format.json, Format.csv):
+        records: list[dict] | dict = d
+        if fmt is Format.csv:
+            model = {k: v for k, v in d.items() if k not in ("rows", "warnings")}
+            records = [{**row, **flatten({"model": model}), "warnings": d["warnings"]} for row in d["rows"]]
+        emit_grid(console, fmt, None, [], [], records)
+        return
+    from dataclasses import replace
+
+    emit_overtrain(console, fmt, replace(check.report, recipe=None), check.report.cost)
+    console.print() if fmt is Format.table else console.out("")
+    extra = cluster_lines(check.report.cluster) if getattr(check.report, "cluster", None) is not None else []
+    emit_grid(
+        console,
+        fmt,
+        "The model against the recipe laws",
+        ["", "value"],
+        [list(x) for x in check_lines(check) + extra],
+        {},
+        "LR and batch laws: their peak rates are cosine peaks; 'given is' = the config's (or --lr, --batch) "
+        "value over the law's.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Serving (scaleplan serve)
 
 
-def serving_assumptions(s) -> str:
+def serving_assumptions(s, with_price: bool = True) -> str:
     """What a serving figure assumed, in one line: lengths, bits, efficiencies, price."""
     e = s.efficiency
     price = "no price" if s.price is None else f"${s.price:.2f}/GPU-h ({s.price_source or 'preset'})"
     latency = f"; latency target {s.latency}" if s.latency else ""
     return (
         f"{s.prompt_tokens}/{s.output_tokens} prompt/output tokens; HBM bandwidth x{e.bandwidth_fraction:g}, "
-        f"prefill MFU {e.prefill_mfu:g}, memory x{e.memory_fraction:g}, batch cap {e.batch_cap:,}{latency}; {price}"
+        f"prefill MFU {e.prefill_mfu:g}, memory x{e.memory_fraction:g}, batch cap {e.batch_cap:,}{latency}"
+        + (f"; {price}" if with_price else "")
     )
 
 
@@ -1509,7 +1749,7 @@ def serving_rows(rows: list[tuple[str, Any]]) -> tuple[list[str], list[list[str]
     headers = ["model", "chip", "bits", "TP", "batch", "bound", "tok/s/GPU", "$/M", "TPOT", "TTFT"]
 
     def ms(x):
-        return "-" if x is None or x != x else (f"{x * 1e3:.3g} ms" if x < 10 else f"{x:.3g} s")
+        return "-" if x is None or x != x else f"{x * 1e3:,.3g}" if x < 1 else f"{x * 1e3:,.0f}"
 
     table = []
     for label, s in rows:
@@ -1539,8 +1779,8 @@ def emit_serving(console: Console, fmt: Format, rows: list[tuple[str, Any]], tit
     first = rows[0][1]
     kv = ", ".join(dict.fromkeys(f"{s.kv_bytes_per_token / 1e3:,.1f} kB" for _, s in rows))
     caption = (
-        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: time per output token with "
-        f"prefill interleaved; TTFT: prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
+        f"bits: weights/KV cache. tok/s and $/M count prompt + output tokens. TPOT: ms per output token with "
+        f"prefill interleaved; TTFT: ms of prefill alone (no queueing). KV cache per token: {kv}. Assumed: "
         f"{serving_assumptions(first)}. Roofline: KV read + max(weight read, compute) + TP all-reduces "
         f"(JAX scaling book; ../shared/reference/serving.md)."
     )

@@ -82,7 +82,23 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
 
 
 def check_modes(budgets, out_dir) -> None:
-    """A report draws compute-optimal plans (with their inference-aware sizing); other modes print as tables."""
+    """A report draws compute-optimal plans (with their inference-aware sizing); other modes print as tables. And,
+    once the budget file is loaded (its law and hardware files read too), no input may sit in the report folder:
+    the report's own names could be any of them, even with `--force`."""
+    from .files import inputs_read
+
+    out = Path(str(out_dir))
+    if out.is_dir():
+        folder = out.resolve()
+        readme = out / README
+        for source in inputs_read():
+            if readme.exists() and source.exists() and readme.samefile(source):
+                raise ScaleplanError(f"--report {out_dir}: refusing to write over {readme}, the input file {source}")
+            if source.parent == folder:
+                raise ScaleplanError(
+                    f"--report {out_dir}: refusing to write the report into the folder of the input file "
+                    f"{source}; give a folder of its own"
+                )
     other = next((b for b in budgets if b.mode != "compute-optimal"), None)
     if other is not None:
         raise ScaleplanError(
@@ -107,6 +123,13 @@ def write_report(
     `figures=False` writes the markdown
     only (no matplotlib needed). All files are written or none: a failure removes what this call created.
     """
+    from .files import command
+
+    with command():  # the hardware and law files the budget names are inputs too: never written over
+        return _write_report(budget_path, out_dir, law, figures, points, force, overrides)
+
+
+def _write_report(budget_path, out_dir, law, figures, points, force, overrides) -> Report:
     from . import limits
     from .budget import load_budget_file
     from .files import write_files

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,17 +132,63 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in str(name).strip().lower() if ch not in " _-")
 
 
-def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
-    """(column names, [(where, record)], sha256 of the file) from csv / tsv / jsonl / json / yaml."""
+def _check_path(path) -> Path:
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ScaleplanError(f"<path> must be a file name (str or Path), got {path!r} ({type(path).__name__})")
+    return Path(path)
+
+
+def _read_source(path: Path, what: str = "runs file") -> tuple[str, str, str]:
+    """(kind, text, sha256 of the file) of a runs file or log: csv / tsv / jsonl / json / yaml by its suffix."""
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise ScaleplanError(f"{path}: unknown file type {path.suffix!r}; allowed: {', '.join(sorted(_SUFFIXES))}")
-    from .files import read_text
+    from .files import read_text_and_bytes
 
-    text = read_text(path, "runs file")  # a folder, a device, a binary or huge file: one clear line
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text, raw = read_text_and_bytes(path, what)  # a folder, a device, a FIFO, a binary or huge file: one clear line
+    digest = hashlib.sha256(raw if not raw.startswith(b"\xef\xbb\xbf") else raw[3:]).hexdigest()
+    return kind, text, digest
+
+
+def _delimiter(kind: str) -> str:
+    return "\t" if kind == "tsv" else ","
+
+
+def csv_header(path, text: str, kind: str) -> list[str]:
+    """The header row of a CSV / TSV text (its first line, as the csv module reads it)."""
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    header = next(csv.reader([first.rstrip("\r")], delimiter=_delimiter(kind)), [])
+    header = [h for h in header if h is not None]
+    if not any(h.strip() for h in header):
+        raise ScaleplanError(f"{path}: empty file; expected a header row with columns such as params, tokens, loss")
+    return header
+
+
+def bulk_columns(path, text: str, kind: str, header: list[str], chosen: dict) -> dict | None:
+    """{field: float array} of the chosen columns of a CSV / TSV read in bulk (numpy's C reader), or None when a
+    row needs the careful reader (which then names the row and column of what is wrong)."""
+    if kind not in ("csv", "tsv") or any(header.count(c) > 1 for c in chosen.values()):
+        return None
+    from .files import numbers_table
+
+    table = numbers_table(text, _delimiter(kind), [header.index(c) for c in chosen.values()])
+    if table is None:
+        return None
+    return {k: np.ascontiguousarray(table[:, j]) for j, k in enumerate(chosen)}
+
+
+def _read_records(path: Path, what: str = "runs file") -> tuple[list[str], list[tuple[str, dict]], str]:
+    """(column names, [(where, record)], sha256 of the file) from csv / tsv / jsonl / json / yaml."""
+    kind, text, digest = _read_source(path, what)
+    header, recs = _records(path, kind, text)
+    return header, recs, digest
+
+
+def _records(path: Path, kind: str, text: str) -> tuple[list[str], list[tuple[str, dict]]]:
+    """(column names, [(where, record)]) of a text read as `kind`, row by row (every cell checked later)."""
     if kind in ("csv", "tsv"):
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(kind))
         header = [h for h in (reader.fieldnames or []) if h is not None]
         if not header:
             raise ScaleplanError(f"{path}: empty file; expected a header row with columns such as params, tokens, loss")
@@ -150,7 +197,7 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
             if not any((v or "").strip() for k, v in rec.items() if k is not None):
                 continue  # blank line
             recs.append((f"row {i} (line {reader.line_num})", rec))
-        return header, recs, digest
+        return header, recs
     if kind == "jsonl":
         recs = []
         for ln, line in enumerate(text.splitlines(), start=1):
@@ -160,6 +207,8 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ScaleplanError(f"{path}, line {ln}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise ScaleplanError(f"{path}, line {ln}: nested too deeply") from None
             if not isinstance(rec, dict):
                 raise ScaleplanError(f"{path}, line {ln}: each line must be a JSON object, got {type(rec).__name__}")
             recs.append((f"line {ln}", rec))
@@ -169,6 +218,8 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ScaleplanError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise ScaleplanError(f"{path}: nested too deeply to be a runs file") from None
         else:
             from . import _yaml
 
@@ -187,7 +238,7 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[str, dict]], str]:
         for k in rec:
             if str(k) not in header:
                 header.append(str(k))
-    return header, recs, digest
+    return header, recs
 
 
 def _resolve_columns(path, header: list[str], columns: dict | None) -> dict:
@@ -206,23 +257,39 @@ def _resolve_columns(path, header: list[str], columns: dict | None) -> dict:
             col = match
         chosen[key] = col
     for key in FIELDS:
-        if key not in chosen:
-            for alias in ALIASES[key]:
-                if alias in by_norm and by_norm[alias] not in chosen.values():
-                    chosen[key] = by_norm[alias]
-                    break
+        if key in chosen:
+            continue
+        matches = [h for h in header if _norm(h) in ALIASES[key] and h not in chosen.values()]
+        names = list(dict.fromkeys(matches))
+        if len(names) > 1:
+            raise ScaleplanError(
+                f"{path}: {len(names)} columns match {key}: {', '.join(names)}; pick one with <columns> {key}=NAME"
+            )
+        if names:
+            chosen[key] = names[0]
+    for key, col in chosen.items():
+        if header.count(col) > 1:
+            raise ScaleplanError(
+                f"{path}: {header.count(col)} columns are named {col!r} (for {key}); rename one so the file says "
+                "which to use"
+            )
     present = ", ".join(header) or "none"
+    semicolons = (
+        "; the header looks ';'-separated: save the file with commas (or tabs, as .tsv)"
+        if any(";" in h for h in header)
+        else ""
+    )
     for key in ("params", "loss"):
         if key not in chosen:
             raise ScaleplanError(
                 f"{path}: missing column for {key} (looked for {', '.join(ALIASES[key][:6])}, ...); "
-                f"columns present: {present}; map one with <columns> {key}=NAME"
+                f"columns present: {present}; map one with <columns> {key}=NAME{semicolons}"
             )
     if "tokens" not in chosen and "flops" not in chosen:
         raise ScaleplanError(
             f"{path}: missing column for tokens or flops (looked for {', '.join(ALIASES['tokens'][:4])}, "
             f"{', '.join(ALIASES['flops'][:4])}, ...); columns present: {present}; "
-            f"map one with <columns> tokens=NAME or <columns> flops=NAME"
+            f"map one with <columns> tokens=NAME or <columns> flops=NAME{semicolons}"
         )
     return chosen
 
@@ -257,8 +324,17 @@ def load_runs(path: str | Path, columns: dict | None = None, drop_worst: int = 0
     tokens, D = C / (6N); with tokens but no flops, C = 6ND. `drop_worst` leaves out the K highest-loss runs
     (Epoch dropped 5). Values may be numbers or numeric strings.
     """
-    path = Path(path)
-    header, recs, digest = _read_records(path)
+    path = _check_path(path)
+    kind, text, digest = _read_source(path)
+    if kind in ("csv", "tsv"):  # the common case, at any size: numbers read in bulk
+        header = csv_header(path, text, kind)
+        chosen = _resolve_columns(path, header, columns)
+        bulk = bulk_columns(path, text, kind, header, chosen)
+        if bulk is not None and all(np.all(np.isfinite(v) & (v > 0)) for v in bulk.values()):
+            rows = np.arange(1, len(bulk["loss"]) + 1)
+            return _assemble(bulk, str(path), rows, chosen, drop_worst, digest)
+    header, recs = _records(path, kind, text)
+    del text
     chosen = _resolve_columns(path, header, columns)
     cols = {k: np.empty(len(recs)) for k in chosen}
     for i, (where, rec) in enumerate(recs):

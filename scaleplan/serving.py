@@ -477,7 +477,8 @@ def _evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pr
         np.where(
             t_comm > COMM_BOUND_SHARE * step,
             "communication",
-            np.where(t_comp >= t_w + t_kv, "compute", np.where(b >= b_max, "memory", "bandwidth")),
+            # past the critical batch the weight matmuls are compute-bound: throughput no longer grows with batch
+            np.where(t_comp >= t_w, "compute", np.where(b >= b_max, "memory", "bandwidth")),
         ),
     )
     return {

@@ -22,7 +22,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scaleplan"
 # Top to bottom. A module may import from its own layer or any layer below it, never from one above.
 LAYERS = [
     ["__init__", "__main__", "cli", "options"],
-    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render"],
+    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render", "export"],
+    ["audit"],  # scaleplan check: the fixed-model plan of a trainer's config, with its choices against the laws
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
     ["pipeline"],
@@ -34,9 +35,11 @@ LAYERS = [
     ["moe"],
     ["cluster"],
     ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
+    ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape (serving reads its attributes)
+    ["budget"],  # the schema: below every planner it feeds (it calls none of them); reads trainers' configs
+    ["trainer_configs"],  # trainers' configs read back to a shape block (counted by recipe.Shape)
     ["recipe"],
     ["memory"],
-    ["budget"],  # the schema: below every planner it feeds (it calls none of them), above cost and the caps
     ["cost"],
     ["curves"],
     ["schedules"],
@@ -54,7 +57,7 @@ LAYERS = [
     ["units", "values"],
     ["_yaml"],
     ["files"],
-    ["errors"],
+    ["errors", "_version"],
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

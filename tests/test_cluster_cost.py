@@ -175,3 +175,43 @@ def test_budget_precision_sets_the_peak():
         Budget.from_mapping({"flops": "1e23", "precision": "fp16"}, flags=True)
     with pytest.raises(ScaleplanError, match="no dense FP8 peak"):
         Budget.from_mapping({"flops": "1e23", "hardware": "a100", "precision": "fp8"}).resolve()
+
+
+# Published dense FP8-vs-BF16 end-to-end training speed-ups (same model and cluster): torchao float8 README
+# (pytorch/ao torchao/float8/README.md): up to 1.25x for Llama 3 8B on 8 H100 and up to 1.5x for Llama 3.1 405B on
+# 512 H100; PyTorch blog on 2K H200 with float8 rowwise: 1.34-1.43x.
+PUBLISHED_FP8_SPEEDUPS = (1.25, 1.5, 1.34, 1.43)
+
+
+def test_default_fp8_mfu_is_a_published_speedup_not_twice_bf16():
+    h100 = cost.get_hardware("h100")
+    s = cost.precision_speedup("fp8", h100)
+    assert min(PUBLISHED_FP8_SPEEDUPS) <= s <= max(PUBLISHED_FP8_SPEEDUPS)
+    assert cost.default_mfu("bf16", h100) == 0.40
+    assert cost.default_mfu("fp8", h100) == pytest.approx(0.40 * s * 989 / 1979, rel=1e-3)  # 26.8% of the FP8 peak
+    bf16 = cost.training_cost(1e24, h100, cost.default_mfu("bf16", h100), 2.0, 1024)
+    fp8 = cost.training_cost(1e24, h100, cost.default_mfu("fp8", h100), 2.0, 1024, precision="fp8")
+    assert bf16.gpu_hours / fp8.gpu_hours == pytest.approx(s)  # issue 22: was 2.0 (0.40 of the FP8 peak)
+    assert fp8.speedup_over_bf16 == pytest.approx(s) and bf16.speedup_over_bf16 is None
+
+
+def test_no_fp8_speedup_where_fp8_runs_at_the_bf16_rate():
+    # Google's TPU7x doc table: v5p FP8 459 = BF16 459 TFLOP/s; Intel Hot Chips 2024: Gaudi 3 1,835 both
+    for key in ("tpu-v5p", "gaudi3"):
+        hw = cost.get_hardware(key)
+        assert cost.default_mfu("fp8", hw) == cost.default_mfu("bf16", hw) == 0.40
+
+
+def test_fp8_mfu_above_the_best_published_warns():
+    # NeMo 24.07 performance summary (NVIDIA/NeMo docs/source/performance/performance_summary.md): GPT3-175B on 512
+    # H100 at FP8, 842 model TFLOP/s per GPU = 42.5% of the 1,979 dense FP8 peak, the best published dense FP8 run
+    h100 = cost.get_hardware("h100")
+    assert cost.precision_warnings(842 / 1979, "fp8", h100) == []
+    (w,) = cost.precision_warnings(0.5, "fp8", h100)
+    assert "above the best published FP8 training run: 42.5%" in w and "2.50x a BF16 run" in w
+    # DeepSeek-V3 (arXiv 2412.19437): 2.664M H800-hours, 14.8T tokens, 37B active: 17.3% of the dense FP8 peak
+    implied = 6 * 37e9 * 14.8e12 / (2.664e6 * 3600 * 1.979e15)
+    assert implied == pytest.approx(0.173, abs=0.0005)
+    assert cost.precision_warnings(implied, "fp8", cost.get_hardware("h800"), moe=True) == []
+    (w,) = cost.precision_warnings(cost.default_mfu("fp8", h100), "fp8", h100, moe=True)
+    assert "published MoE FP8 runs reached 17.3%" in w

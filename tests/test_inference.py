@@ -55,6 +55,7 @@ def test_repository_cost_optimal_example():
         decode_mfu=0.2,
         prompt_share=0.8,
         inference_bits=8,
+        serving_model="fixed-mfu",  # Sardana et al.'s own pricing: 2N per token at fixed prefill and decode MFU
     )
     plan = inference_aware(1e10 * 1250, target_loss=1.947, law=SARDANA, objective="cost", costs=costs)
     assert plan.inference_aware.params == pytest.approx(2.053e10, rel=1e-3)

@@ -145,7 +145,7 @@ def test_learning_rate_batch_and_cost_follow_the_direction_of_n_and_d(epoch_draw
 def _serving():
     from scaleplan.inference import serving_costs
 
-    return serving_costs(None, 0.4, 2.0)
+    return serving_costs(None, 0.4, 2.0, serving_model="fixed-mfu")  # 2N per token: dollars exactly in N
 
 
 def test_a_law_without_draws_gives_the_clear_error():

@@ -21,8 +21,11 @@ SERVED = 2e12  # tokens to serve
 
 
 def _per_inference_flop() -> float:
-    """Dollars per served FLOP with the default serving assumptions (Sardana et al.'s MFUs on the H100 preset)."""
-    return serving_costs("h100", 0.4).dollars_per_inference_flop
+    """Dollars per served FLOP with Sardana et al.'s fixed-MFU pricing (their MFUs on the H100 preset)."""
+    return serving_costs("h100", 0.4, serving_model="fixed-mfu").dollars_per_inference_flop
+
+
+FIXED_MFU = {"serving_model": "fixed-mfu"}  # the budget's serving block: Sardana et al.'s pricing
 
 
 @pytest.mark.parametrize(
@@ -35,9 +38,12 @@ def _per_inference_flop() -> float:
     ],
 )
 def test_a_given_model_is_priced_for_serving(fields, serving_params):
-    p = scaleplan.plan(**fields, inference_tokens=SERVED)
-    assert p.cost.inference_flops == pytest.approx(2 * serving_params * SERVED)  # 2.8e22 and 1.48e23
-    assert p.cost.inference_dollars == pytest.approx(p.cost.inference_flops * _per_inference_flop())
+    fixed = scaleplan.plan(**fields, inference_tokens=SERVED, inference=FIXED_MFU)
+    assert fixed.cost.inference_flops == pytest.approx(2 * serving_params * SERVED)  # 2.8e22 and 1.48e23
+    assert fixed.cost.inference_dollars == pytest.approx(fixed.cost.inference_flops * _per_inference_flop())
+    p = scaleplan.plan(**fields, inference_tokens=SERVED)  # the serving roofline, by default
+    assert p.cost.inference_flops == fixed.cost.inference_flops
+    assert 0 < p.cost.inference_dollars < fixed.cost.inference_dollars  # batched serving is far cheaper than 1% MFU
     assert p.cost.total_dollars == pytest.approx(p.cost.dollars + p.cost.inference_dollars)
     # training is what it was without serving
     assert p.cost.dollars == pytest.approx(scaleplan.plan(**fields).cost.dollars)
@@ -57,9 +63,11 @@ def test_the_fixed_deepseek_v3_serving_flops():
     ],
 )
 def test_planned_modes_are_priced_for_serving(fields, serving_params):
+    fixed = scaleplan.plan(**fields, inference_tokens=SERVED, inference=FIXED_MFU)
+    assert fixed.cost.inference_dollars == pytest.approx(fixed.cost.inference_flops * _per_inference_flop())
     p = scaleplan.plan(**fields, inference_tokens=SERVED)
     assert p.cost.inference_flops == pytest.approx(2 * float(serving_params(p)) * SERVED)
-    assert p.cost.inference_dollars == pytest.approx(p.cost.inference_flops * _per_inference_flop())
+    assert 0 < p.cost.inference_dollars < fixed.cost.inference_dollars
     assert p.to_dict()["cost"]["total_dollars"] > p.to_dict()["cost"]["dollars"]
 
 
@@ -205,6 +213,7 @@ inference:
   prompt_share: 0.8
   bits: 8
   objective: cost
+  serving_model: fixed-mfu
 """
 
 

@@ -129,4 +129,4 @@ def test_inference_aware_with_a_law_file_uses_the_file_throughout():
 def test_moe_counts_say_they_are_the_laws():
     for fields in (MODES["moe"], MODES["given moe"]):
         d = scaleplan.plan(**fields).to_dict()
-        assert "no integer MoE shape" in d["moe"]["counts"]
+        assert "the law's" in d["moe"]["counts"] and "integer model" in d["moe"]["counts"]

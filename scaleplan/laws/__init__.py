@@ -51,6 +51,7 @@ _KEYS = {
     "fit",
     "downstream",
     "published_checks",
+    "unpublished",
 }
 
 

@@ -345,6 +345,8 @@ def test_inference_aware_target_loss_and_cost_objective():
             "0.2",
             "--prompt-share",
             "0.8",
+            "--serving-model",
+            "fixed-mfu",
             "-f",
             "json",
         ).stdout

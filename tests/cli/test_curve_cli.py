@@ -137,7 +137,7 @@ def test_plots(wsd_log, tmp_path):
         (["curve", "predict", "--cooldown", "2"], "--cooldown (a fraction of the steps)"),
         (["curve", "predict", "--peak-lr", "-1"], "--peak-lr must be positive"),
         (["curve", "predict", "--target-loss", "2"], "below L0"),
-        (["curve", "predict", "--law", "missing.yaml"], "cannot read curve law"),
+        (["curve", "predict", "--law", "missing.yaml"], "--law: missing.yaml: no such file"),
         (["curve", "fit", "missing.csv"], "no such file"),
         (["curve", "fit", "x.csv", "--columns", "loss"], "FIELD=COLUMN"),
         (["curve", "fit", "x.csv", "--seed", "-1"], "seed must be"),

@@ -401,7 +401,7 @@ def _cases():
     case(["allocate", "--flops", "1e21", "--mfu", "0.4B"], 2, "--mfu must be a number in (0, 1] such as 0.4 or 40%")
     case(["allocate", "--flops", "1e21", "--hfu", "45%"], 0, "")
     serve = ["inference-aware", "--inference-tokens", "1e12", "--flops", "1e21"]
-    case(serve + ["--prompt-share", "25%"], 0, "")
+    case(serve + ["--serving-model", "fixed-mfu", "--prompt-share", "25%"], 0, "")
     case(serve + ["--decode-mfu", "x%"], 2, "--decode-mfu must be a number in (0, 1] such as 0.4")
     case(["plan", "mfu-percent.yaml"], 0, "")
     case(["allocate", "--flops", "1e21", "--ci", "80%"], 0, "")

@@ -358,12 +358,16 @@ def test_serving_price_is_labelled_in_the_caption():
     a100 = cost.get_hardware("a100")
     h100 = cost.get_hardware("h100")
     args = ("inference-aware", "--flops", "1e23", "--inference-tokens", "2e12")
-    text = " ".join(ok(*args, "--inference-hardware", "a100", "-f", "markdown").stdout.split())
+    fixed = (*args, "--serving-model", "fixed-mfu")  # Sardana et al.'s pricing: what it assumed, said
+    text = " ".join(ok(*fixed, "--inference-hardware", "a100", "-f", "markdown").stdout.split())
     assert f"Training h100 at MFU 40%, {h100.price_label}; serving a100-80gb (16-bit)" in text
-    assert f"decode MFU 1%, {a100.price_label}; 25% of tokens prompt." in text
+    assert f"decode MFU 1%, {a100.price_label}; 25% of tokens prompt" in text
     assert a100.price_label.startswith(f"${a100.price_per_hour:.2f}/h, assumed: ")
-    same = " ".join(ok(*args, "-f", "markdown").stdout.split())
-    assert "decode MFU 1%, the same price; 25% of tokens prompt." in same
+    same = " ".join(ok(*fixed, "-f", "markdown").stdout.split())
+    assert "decode MFU 1%, the same price; 25% of tokens prompt" in same
+    roofline = " ".join(ok(*args, "--inference-hardware", "a100", "-f", "markdown").stdout.split())
+    assert "priced by the serving roofline at each size's designed shape (16-bit weights, 16-bit KV, 70/215" in roofline
+    assert f"{a100.price_label}." in roofline
     sweep = " ".join(ok(*args[:-1], "1e10..1e14", "--points", "3", "-f", "markdown").stdout.split())
     assert f"Training h100 at {h100.price_label}; serving h100 at the same price." in sweep
 
@@ -418,8 +422,11 @@ def test_csv_cell_convention():
 def test_a_saving_below_zero_says_it_costs_more():
     # optimised for dollars, the inference-aware model spends more FLOPs than the compute-optimal one
     text = " ".join(
-        ok("inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--objective", "cost").stdout.split()
-    )
+        ok(
+            "inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--objective", "cost",
+            "--serving-model", "fixed-mfu",
+        ).stdout.split()
+    )  # fmt: skip
     assert "Costs " in text and "% more FLOPs, saves " in text and "Saves -" not in text
 
 
