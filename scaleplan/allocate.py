@@ -291,6 +291,7 @@ def designed_counts(plan: Plan, law: laws.Law) -> Plan:
     cost = serving_rescaled(plan.cost, total / float(plan.params_total))  # 2 N_total per token: the designed model's
     return replace(
         plan,
+        recipe=replace(plan.recipe, tokens=d),  # its schedule and exact FLOPs over the re-derived tokens
         params=params,
         params_total=total,
         params_non_embedding=non_emb,

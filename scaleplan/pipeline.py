@@ -736,7 +736,7 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
 
     >>> p = plan(flops=1e21)
     >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
-    (2.78, True, True)
+    (2.77, True, True)
     """
     if budget is None:
         budget = Budget.from_mapping({"law": law, **fields})
