@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,37 @@ def _check_tree(root, path) -> None:
                             f"(first on line {seen[key.value]}); give each key once"
                         )
                     seen[key.value] = line
+                    _refuse_yaml11_number(value, path, f"{key.value}: ")
                 stack.append((key, inner))
                 stack.append((value, inner))
         elif isinstance(node, yaml.SequenceNode):
             inner = ancestors | {id(node)}
+            for item in node.value:
+                _refuse_yaml11_number(item, path)
             stack.extend((item, inner) for item in node.value)
+
+
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+
+
+def _refuse_yaml11_number(node, path, key: str = "") -> None:
+    """YAML 1.1 reads `010` as 8 (octal) and `1:30` as 90 (base 60): a person means neither. Refuse them (plain
+    scalars only: a quoted '010' is text), with the file, line and key, and say how to write what was meant."""
+    yaml, _ = _yaml()
+    if not isinstance(node, yaml.ScalarNode) or node.style:  # plain style: None (Python composer) or "" (libyaml)
+        return
+    value, where = node.value, f"{path}:{node.start_mark.line + 1}: {key}"
+    if node.tag.endswith(":int") and _OCTAL.fullmatch(value):
+        raise ScaleplanError(
+            f"{where}{value} is an octal number in YAML 1.1 ({int(value.replace('_', ''), 8):,}); "
+            f"write {value.lstrip('+-0_') or '0'}, or quote it if it is text"
+        )
+    if node.tag.endswith((":int", ":float")) and _SEXAGESIMAL.fullmatch(value):
+        raise ScaleplanError(
+            f"{where}{value} is a base-60 number in YAML 1.1; write the number itself (1.5 for one and a half), "
+            "or quote it if it is text"
+        )
 
 
 def compose_user(text: str, path):

@@ -384,6 +384,7 @@ def compare(law_names, flops) -> Comparison:
                     "tokens_ratio": float(d[j] / base_tokens[j]),
                     "loss": None if loss is None else float(loss[j]),
                     "citation": law.short_cite,
+                    "why": law.why_line,
                 }
             )
     return Comparison(conventions.CONVENTION_NOTE, tuple(rows), tuple(warnings))

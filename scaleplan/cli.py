@@ -636,29 +636,45 @@ def plan(
 
 @laws_app.callback()
 def laws_list(ctx: typer.Context, fmt: FormatOpt = Format.table):
-    """List every bundled law with its citation.
+    """List every bundled law, grouped by kind (allocation, recipe, MoE, precision, training curves, serving
+    defaults), with its source, arXiv id and status.
 
     Example: scaleplan laws
     """
     if ctx.invoked_subcommand is not None:
         return
+    from .laws import catalogue
     from .render import emit_laws
 
-    emit_laws(out, fmt, laws_mod.all_laws(), laws_mod.DEFAULT_LAW)
+    emit_laws(out, fmt, list(catalogue.entries()), laws_mod.DEFAULT_LAW)
 
 
 @laws_app.command("show")
 def laws_show(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Law name, alias or law file.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Any bundled law (see `scaleplan laws`), an alias, or a law file.")
+    ],
     fmt: FormatOpt = Format.table,
 ):
-    """Show one law: form, constants, conventions, fitted range and citation.
+    """Show one law: form, constants, conventions, fitted range, citation and status. Any bundled law: allocation,
+    recipe (tao2024, steplaw, deepseek-lr-batch, porian-lr-batch, kaplan-bcrit), MoE (krajewski), precision (sun,
+    ouyang, kumar), training curves (tissue), serving defaults (serving); or a law file.
 
     Example: scaleplan laws show epoch
-    """
-    from .render import emit_law
 
-    emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
+    Example: scaleplan laws show steplaw
+    """
+    from .laws import catalogue
+    from .render import emit_entry, emit_law
+
+    if str(name).strip().endswith((".yaml", ".yml")):
+        emit_law(out, fmt, laws_mod.get(name), laws_mod.PARAMS_CONVENTIONS)
+        return
+    entry = catalogue.get(name)
+    if entry.law is not None:
+        emit_law(out, fmt, entry.law, laws_mod.PARAMS_CONVENTIONS)
+    else:
+        emit_entry(out, fmt, entry)
 
 
 @app.command()
@@ -1369,6 +1385,8 @@ def fit(
     record, parametric, boot, iso = {"data": runs.summary()}, None, None, None
     if approach in ("parametric", "both"):
         parametric = fit_mod.fit_parametric(runs)
+        if save:  # before any warning: a refusal is the command's one line
+            _refuse_degenerate_save(save, parametric.constants)
         record["parametric"] = parametric.to_dict(chosen)
         _warn(parametric.warnings)
         if n_bootstrap:
@@ -1431,6 +1449,9 @@ def _load_fit_runs(path, columns, drop_worst, checkpoint_options):
         drop_early,
         None if min_tokens is None else parse_quantity(min_tokens, "--min-tokens"),
     )
+    from .runs import limit_warnings
+
+    _warn(limit_warnings(runs))
     if runs.checkpoints:
         info = runs.checkpoints
         _warn(info["warnings"])
@@ -1473,6 +1494,8 @@ def _fit_vp(
     if max_flops is not None:
         runs = fit_vp.below_flops(runs, parse_flops(max_flops, "--max-flops"))
     vp = fit_vp.fit_vp(runs)
+    if save:  # before any warning: a refusal is the command's one line
+        _refuse_degenerate_save(save, vp.constants)
     _warn(vp.warnings)
     boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
     alloc = fit_mod.implied_allocation(vp.constants, chosen)

@@ -613,6 +613,11 @@ def emit_comparison(console: Console, fmt: Format, comparison) -> None:
         f"Convention: {comparison.convention}. Losses are each law's own units and data, not comparable across laws."
     )
     emit_grid(console, fmt, "Compute-optimal allocations compared", headers, rows, records, caption)
+    if fmt in (Format.table, Format.markdown):  # the machine formats carry `why` on every row
+        why = {r["law"]: r.get("why", "") for r in comparison.rows}
+        if fmt is Format.markdown:
+            _write_raw(console, "\n")
+        emit_grid(console, fmt, "Why they differ", ["law", "why"], [[k, v] for k, v in why.items()], [], None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1282,16 +1287,18 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
 # The reference commands' tables: laws, hardware, vocab, hparams, flops, fit, sweep
 
 
-def emit_laws(console: Console, fmt: Format, laws: list, default: str) -> None:
+def emit_laws(console: Console, fmt: Format, entries: list, default: str) -> None:
+    """Every bundled law grouped by kind (laws.catalogue): kind | law | source | arXiv | status; an allocation law's
+    exponent, N convention and fitted FLOPs ride in the machine formats."""
     records, rows = [], []
-    for law in laws:
-        low, high = law.fitted_range.get("flops", (None, None))
-        a, b = law.exponents
-        records.append(
-            {
-                "law": law.name,
-                "aliases": list(law.aliases),
-                "title": law.title,
+    last_kind = None
+    for e in entries:
+        record = e.to_dict()
+        if e.law is not None:
+            law = e.law
+            low, high = law.fitted_range.get("flops", (None, None))
+            a, b = law.exponents
+            record |= {
                 "form": law.form,
                 "params_convention": law.params_convention,
                 "a": a,
@@ -1301,29 +1308,35 @@ def emit_laws(console: Console, fmt: Format, laws: list, default: str) -> None:
                 "citation": law.short_cite,
                 "default": law.name == default,
             }
-        )
-        who, _, arxiv = law.short_cite.partition(", arXiv:")
+        records.append(record)
         rows.append(
             [
-                law.name + (" *" if law.name == default else ""),
-                f"{a:.3f}",
-                # spaced so that 80 columns wrap these between words
-                SHORT_CONVENTION[law.params_convention].replace("+", " + ").replace("FLOPs/tok", "FLOPs per token")
-                + ("" if law.predicts_loss else " (no loss)"),
-                f"{fmt_sci(low)} .. {fmt_sci(high)}",
-                who.replace(" et al.", ""),
-                arxiv,
+                "" if e.kind == last_kind else e.kind.replace(" ", "\n"),
+                e.name + (" *" if e.name == default else ""),
+                e.arxiv or e.source,
+                e.status_label,
             ]
         )
+        last_kind = e.kind
     emit_grid(
         console,
         fmt,
-        "Bundled scaling laws",
-        ["law", "a", "N counts", "fitted FLOPs", "source", "arXiv"],
+        "Bundled laws",
+        ["kind", "law", "arXiv or source", "status"],
         rows,
         records,
-        "* the default. a: N_opt ~ C^a. Details: scaleplan laws show NAME",
+        "* the default. Details: scaleplan laws show NAME; the published numbers each reproduces: scaleplan laws "
+        "check NAME",
+        first_column_style="",
     )
+
+
+def emit_entry(console: Console, fmt: Format, entry) -> None:
+    """`laws show NAME` for a law that is not an allocation law: the rows its catalogue entry reads from its file."""
+    rows = [["kind", entry.kind], ["title", entry.title], ["aliases", ", ".join(entry.aliases) or "-"]]
+    rows += [[label, text] for label, text in entry.rows]
+    rows.append(["file", entry.file])
+    emit_grid(console, fmt, f"Law: {entry.name}", ["", "value"], rows, entry.to_dict())
 
 
 def emit_law(console: Console, fmt: Format, law, conventions: dict) -> None:

@@ -97,6 +97,7 @@ class Runs:
             "loss": rng(self.loss),
             "tokens_per_param": rng(self.tokens / self.params),
             "tokens_from": "flops / (6 params)" if self.tokens_from_flops else "tokens column",
+            "columns": {k: str(v) for k, v in self.columns.items()},
         }
         if self.sha256:
             out["sha256"] = self.sha256
@@ -126,6 +127,33 @@ class Runs:
                 i = int(bad[0])
                 raise ScaleplanError(f"{source}, row {i + 1}: {key} must be a positive finite number, got {arr[i]!r}")
         return _assemble(cols, source, np.arange(1, l_.size + 1), {k: k for k in cols}, drop_worst, None)
+
+
+def limit_warnings(runs: Runs) -> list[str]:
+    """Runs outside the sizes scaleplan plans for: a unit mistake (parameters in billions, tokens in thousands) fits
+    silently into a tiny model, so say how many runs and the extreme value."""
+    from . import limits
+    from .units import fmt_count, fmt_sci
+
+    out = []
+    for key, arr, low, high, unit in (
+        ("params", runs.params, limits.MIN_PARAMS, limits.MAX_PARAMS, "parameters"),
+        ("tokens", runs.tokens, 1e6, limits.MAX_TOKENS, "tokens"),
+        ("flops", runs.flops, 0.0, limits.MAX_FLOPS, "FLOPs"),
+    ):
+        col = runs.columns.get(key, key)
+        small, big = int((arr < low).sum()), int((arr > high).sum())
+        if small:
+            out.append(
+                f"{small:,} of {runs.n:,} runs have fewer than {fmt_count(low)} {unit} (column {col!r}, smallest "
+                f"{fmt_count(float(arr.min()))}): check the units (a column in billions or thousands?)"
+            )
+        if big:
+            out.append(
+                f"{big:,} of {runs.n:,} runs have more than {fmt_sci(high)} {unit} (column {col!r}, largest "
+                f"{fmt_sci(float(arr.max()))}): beyond any plan; check the units"
+            )
+    return out
 
 
 def _norm(name: str) -> str:

@@ -51,6 +51,7 @@ LAYERS = [
     ["fields"],
     ["limits"],
     ["examples"],
+    ["laws.catalogue"],  # every bundled law of every kind, read from the data files (laws show, laws)
     ["laws", "laws.forms"],
     ["conventions"],
     ["solvers"],

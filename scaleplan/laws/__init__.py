@@ -28,6 +28,12 @@ PARAMS_CONVENTIONS = {
     "non_embedding_with_head": "non-embedding parameters plus the output head (input embedding excluded)",
     "flops_per_token": "non-embedding FLOPs per token M (DeepSeek eq. 2)",
 }
+SHORT_CONVENTIONS = {
+    "total": "counts all parameters",
+    "non_embedding": "counts non-embedding parameters",
+    "non_embedding_with_head": "counts non-embedding parameters and the head",
+    "flops_per_token": "is FLOPs per token (M)",
+}
 _REQUIRED = {
     "parametric": ("E", "A", "B", "alpha", "beta"),
     "power": ("n_coef", "a"),
@@ -52,6 +58,7 @@ _KEYS = {
     "downstream",
     "published_checks",
     "unpublished",
+    "why",
 }
 
 
@@ -77,6 +84,22 @@ class Law:
     fit: dict | None = None
     downstream: dict | None = None  # Gadre et al. 2024's top-1 error from loss, where the law has one
     source: str = ""
+    why: dict | None = None  # {data, method}: what `compare` says about why this law differs
+
+    @property
+    def why_line(self) -> str:
+        """One line on why this law differs from the others: what N counts, the data, the fit method or known
+        correction, and the fitted range, from the law file ('N all; MassiveText; Approach 3 ...; fitted ...')."""
+        parts = [f"N {SHORT_CONVENTIONS[self.params_convention]}"]
+        why = self.why or {}
+        if why.get("data"):
+            parts.append(str(why["data"]))
+        if why.get("method"):
+            parts.append(str(why["method"]))
+        low_high = self.fitted_range.get("flops")
+        if low_high:
+            parts.append(f"fitted {fmt_sci(low_high[0])}..{fmt_sci(low_high[1])} FLOPs")
+        return "; ".join(parts)
 
     @property
     def cite(self) -> str:
@@ -357,7 +380,16 @@ def law_from_dict(raw: object, source: str = "<dict>") -> Law:
         fit=raw.get("fit"),
         downstream=raw.get("downstream"),
         source=source,
+        why=_check_why(source, raw.get("why")),
     )
+
+
+def _check_why(source: str, why) -> dict | None:
+    if why is None:
+        return None
+    if not isinstance(why, dict) or set(why) - {"data", "method"} or not all(isinstance(v, str) for v in why.values()):
+        raise ScaleplanError(f"{source}: why must map data and method to a line of text each")
+    return dict(why)
 
 
 @functools.cache

@@ -143,7 +143,8 @@ def test_nested_values_are_json_text():
     laws = {r["law"]: r for r in read_csv(ok("laws", "-f", "csv").stdout)}
     listed = {d["law"]: d for d in json.loads(ok("laws", "-f", "json").stdout)}
     for name, r in laws.items():
-        assert json.loads(r["fitted_flops"]) == listed[name]["fitted_flops"]
+        if r["kind"] == "allocation":  # the other kinds have no fitted FLOPs (their cells are empty)
+            assert json.loads(r["fitted_flops"]) == listed[name]["fitted_flops"]
         assert json.loads(r["aliases"]) == listed[name]["aliases"]
 
 
