@@ -75,6 +75,25 @@ def main() -> None:
     rows.append(
         ("GPUs for 2,000 demands", best_of(lambda: serving.gpus_for(demands, one.tokens_per_s_per_gpu, one.tp)), None)
     )
+    from scaleplan import inference
+
+    def cold_table():
+        inference._pricer.cache_clear()
+        return inference.serving_costs().dollars_per_token(1e10)
+
+    rows.append(("cost pricing table, cold (81 designed shapes x 4 TP)", best_of(cold_table, repeat=3), None))
+    sweep = np.geomspace(1e9, 1e15, 2000)
+    rows.append(
+        (
+            "inference_aware(2,000 demands), objective cost",
+            best_of(lambda: inference.inference_aware(sweep, flops=1e23, objective="cost", break_even=False)),
+            None,
+        )
+    )
+    from scaleplan.inference import within_total
+
+    costs = inference.serving_costs()
+    rows.append(("within_total($2M, 5e12 tokens)", best_of(lambda: within_total("epoch", 2e6, 5e12, costs)), None))
     width = max(len(r[0]) for r in rows)
     for name, med, low in rows:
         extra = "" if low is None else f" (min {low * 1e3:.0f} ms)"

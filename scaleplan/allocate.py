@@ -59,6 +59,7 @@ class Plan(PerBudget):
     budget_flops: Values | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: Plan | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
     serving: Any = None  # scaleplan.serving.Serving: how the designed model serves (the roofline), when it serves
+    total_budget: Any = None  # scaleplan.inference.TotalBudget: training + serving within one sum of money
     law_params: dict | None = None  # the law's own N, D and loss, once the model stage has designed the network
 
     def at(self, i: int) -> Plan:
@@ -110,6 +111,8 @@ class Plan(PerBudget):
             }
         if self.serving is not None:
             out["serving"] = self.serving.to_dict()
+        if self.total_budget is not None:
+            out["total_budget"] = self.total_budget.to_dict()
         if self.inference is not None:
             out["inference_aware"] = self.inference.to_dict()
         out["law_params"] = self.law_params

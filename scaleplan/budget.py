@@ -24,12 +24,16 @@ _FIELDS = {
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
         "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss", "tp", "pp", "ep",
+        "serve_bits", "objective", "target_loss", "tp", "pp", "ep", "total_dollars",
     )
 }  # fmt: skip
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch", "tp", "pp", "ep")
 MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", "total_params", "active_params")}
-BUDGET_WAYS = ("flops", "days", "dollars", "target_loss")  # one of them sets the budget (or params and tokens)
+# A total budget (training + serving) resolves its hardware, MFU and price like any other; its training FLOPs are
+# found by allocate._plan_total, so Resolved.flops is this placeholder for it.
+TOTAL_PLACEHOLDER_FLOPS = 1e21
+# one of them sets the budget (or params and tokens)
+BUDGET_WAYS = ("flops", "days", "dollars", "target_loss", "total_dollars")
 RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
@@ -93,6 +97,7 @@ class Budget:
     serve_bits: int | None = None
     target_loss: float | None = None
     objective: str | None = None
+    total_dollars: float | None = None  # training + serving together (with tokens to serve)
     tp: int | None = None  # pinned tensor, pipeline and expert parallelism (scaleplan.memory.plan_layout)
     pp: int | None = None
     ep: int | None = None
@@ -221,6 +226,8 @@ class Budget:
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
         """
         self._check_mode()
+        if self.total_dollars is not None:  # hardware, MFU, price and GPUs; the training FLOPs come from the split
+            return replace(self, total_dollars=None, flops=TOTAL_PLACEHOLDER_FLOPS).resolve(law)
         if self.mode == "fixed-moe":
             spec = self.moe or {}
             try:
@@ -421,6 +428,18 @@ class Budget:
                     "target_loss",
                     "<target_loss> is the quality of inference-aware sizing: give <inference_tokens> too "
                     "(0 for the compute-optimal model reaching it)",
+                )
+        if self.total_dollars is not None:
+            ways = ("flops", "dollars", "days", "target_loss", "params", "model", "moe", "unique_tokens")
+            given = [k for k in ways if getattr(self, k) is not None]
+            if given:
+                raise BudgetFieldError(
+                    "total_dollars",
+                    f"<total_dollars> is the whole budget, training and serving: drop <{given[0]}>",
+                )
+            if self.serving_spec() is None or "tokens" not in (self.serving_spec() or {}):
+                raise BudgetFieldError(
+                    "total_dollars", "<total_dollars> pays for training and serving: give <inference_tokens> too"
                 )
         if self.moe is not None and self.unique_tokens is not None:
             raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")

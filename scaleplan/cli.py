@@ -72,6 +72,7 @@ from .options import (
     ServingModelOpt,
     TargetLossOpt,
     TokensOpt,
+    TotalDollarsOpt,
     TotalParamsOpt,
     TpOpt,
     UniqueTokensOpt,
@@ -297,6 +298,7 @@ def allocate(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    total_dollars: TotalDollarsOpt = None,
     serving_model: ServingModelOpt = None,
     kv_bits: KvBitsOpt = None,
     serve_precision: ServePrecisionOpt = None,
@@ -317,6 +319,7 @@ def allocate(
 
     Example: scaleplan allocate --flops 1e21
     Example: scaleplan allocate --flops 1e23 --inference-tokens 2e12
+    Example: scaleplan allocate --total-dollars 2M --inference-tokens 5e12
     Example: scaleplan allocate --target-loss 2.1 --inference-tokens 1e13 --objective cost
     Example: scaleplan allocate --gpus 1024 --days 30 --hardware h100 --mfu 0.4 --law chinchilla-approach1
     Example: scaleplan allocate --flops 1e23 --unique-tokens 5e11
@@ -365,6 +368,7 @@ def allocate(
         ep=ep,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        total_dollars=total_dollars,
         serving=_roofline_flags(
             serving_model=serving_model,
             kv_bits=kv_bits,
@@ -497,6 +501,7 @@ def plan(
     serve_bits: ServeBitsOpt = None,
     total_params: TotalParamsOpt = None,
     active_params: ActiveParamsOpt = None,
+    total_dollars: TotalDollarsOpt = None,
     serving_model: ServingModelOpt = None,
     kv_bits: KvBitsOpt = None,
     serve_precision: ServePrecisionOpt = None,
@@ -566,6 +571,7 @@ def plan(
         ep=ep,
         hardware_file=hardware_file,
         serve_bits=serve_bits,
+        total_dollars=total_dollars,
         serving=_roofline_flags(
             serving_model=serving_model,
             kv_bits=kv_bits,

@@ -769,8 +769,13 @@ def nanogpt_config(p: ExportPlan, source: str) -> str:
             "nanoGPT trains GPT-2-style models (a 4 x n_embd GELU MLP, multi-head attention); this plan is "
             "Llama-style: plan it with <arch> gpt, or export it as hf, megatron, nanotron, torchtitan or litgpt"
         )
-    if s["d_ff"] != 4 * s["d_model"] or s["kv_heads"] != s["heads"] or s["heads"] * s["head_dim"] != s["d_model"]:
-        raise ScaleplanError("nanoGPT builds d_ff = 4 x n_embd with n_embd / n_head per head; the plan's shape differs")
+    if s["d_ff"] != 4 * s["d_model"]:
+        raise ScaleplanError(
+            f"nanoGPT's MLP is 4 x n_embd = {4 * s['d_model']:,} wide (model.py), the plan's d_ff is {s['d_ff']:,}: "
+            "export it as hf or megatron, which take any width"
+        )
+    if s["kv_heads"] != s["heads"] or s["heads"] * s["head_dim"] != s["d_model"]:
+        raise ScaleplanError("nanoGPT builds multi-head attention with n_embd / n_head per head; the plan's differs")
     world = p.dp * p.tp * p.pp
     if p.batch_sequences % (p.micro_batch * p.dp):
         check_layout(p, "nanoGPT")

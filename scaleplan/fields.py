@@ -223,6 +223,10 @@ SERVING = (
 )  # fmt: skip
 HELP.update(
     {
+        "total_dollars": (
+            "Money for training and serving together (with --inference-tokens): the lowest-loss model whose "
+            "training plus serving cost fits, e.g. 2M."
+        ),
         "serving_model": (
             "How serving is priced: roofline (default: batch, memory, bandwidth, KV cache) or fixed-mfu "
             "(Sardana et al.'s 2N per token at fixed prefill and decode MFU)."
@@ -282,6 +286,7 @@ PARSERS: dict[str, Callable] = {
     "serve_bits": _serve_bits,
     "target_loss": _target_loss,
     "serving_model": _choice(("roofline", "fixed-mfu"), "roofline or fixed-mfu"),
+    "total_dollars": parse_positive,
     "kv_bits": _serve_bits,
     "serve_precision": _choice(PRECISIONS, "one of " + ", ".join(PRECISIONS)),
     "prompt_tokens": _whole(1, limits.MAX_REQUEST_TOKENS),

@@ -35,7 +35,7 @@ import numpy as np
 from . import conventions, laws, limits, solvers
 from .cost import DEFAULT_MFU, Hardware, get_hardware, with_given_price
 from .errors import ScaleplanError
-from .units import fmt_count, fmt_sci
+from .units import fmt_count, fmt_dollars, fmt_sci
 from .values import Values, check_positive, pick, plain
 
 # Sardana et al.'s repository defaults (cost_optimal.py): prefill MFU 0.5, decode MFU 0.01 (decoding is memory-
@@ -587,6 +587,11 @@ class InferencePlan:
     break_even_tokens: float | None = None
     warnings: tuple[str, ...] = field(default=())
     frontier: dict | None = None  # for a frontier law (Kaplan): its frontier against its loss surface's minimum
+    flop_optimal: dict | None = None  # objective 'cost': the FLOP objective's model, and why the two differ
+
+    @property
+    def objective_note(self) -> str | None:
+        return None if self.flop_optimal is None else self.flop_optimal.get("note")
 
     @property
     def flops_saving(self):
@@ -610,22 +615,26 @@ class InferencePlan:
             )
 
     def to_dict(self) -> dict:
-        return {
-            "law": self.law,
-            "loss": self.loss,
-            "flops_budget": self.flops,
-            "inference_tokens": plain(self.inference_tokens),
-            "objective": self.objective,
-            "inference_flops_per_token": "2N" if not self.context else f"2N + 2 n_layer {self.context:g} d_model",
-            "compute_optimal": self.compute_optimal.to_dict(),
-            "inference_aware": self.inference_aware.to_dict(),
-            "flops_saving": plain(self.flops_saving),
-            "dollars_saving": plain(self.dollars_saving),
-            "break_even_tokens": self.break_even_tokens,
-            "assumptions": self.costs.to_dict(),
-            "warnings": list(self.warnings),
-            "citation": self.citation,
-        } | ({"frontier_vs_surface": self.frontier} if self.frontier is not None else {})
+        return (
+            {
+                "law": self.law,
+                "loss": self.loss,
+                "flops_budget": self.flops,
+                "inference_tokens": plain(self.inference_tokens),
+                "objective": self.objective,
+                "inference_flops_per_token": "2N" if not self.context else f"2N + 2 n_layer {self.context:g} d_model",
+                "compute_optimal": self.compute_optimal.to_dict(),
+                "inference_aware": self.inference_aware.to_dict(),
+                "flops_saving": plain(self.flops_saving),
+                "dollars_saving": plain(self.dollars_saving),
+                "break_even_tokens": self.break_even_tokens,
+                "assumptions": self.costs.to_dict(),
+                "warnings": list(self.warnings),
+                "citation": self.citation,
+            }
+            | ({"frontier_vs_surface": self.frontier} if self.frontier is not None else {})
+            | ({"flop_optimal": self.flop_optimal} if self.flop_optimal is not None else {})
+        )
 
 
 SARDANA = "Sardana et al. 2024, arXiv:2401.00448"
@@ -743,6 +752,10 @@ def inference_aware(
         baseline = (float(n_front), float(d_front))
         frontier = _frontier_vs_surface(law, *baseline, target_loss, objective, costs, context, break_even)
         warnings.append(frontier["note"])
+    flop_optimal = None
+    if objective == "cost":
+        n_f, d_f = optimum_for_loss(law, target_loss, tokens, context)
+        flop_optimal = _versus_flop_optimal(law, costs, tokens, n_opt, d_opt, n_f, d_f)
     plan = InferencePlan(
         law.name,
         float(target_loss),
@@ -757,12 +770,105 @@ def inference_aware(
         None,
         tuple(warnings),
         frontier,
+        flop_optimal,
     )
     if break_even:
         plan = replace(
             plan, break_even_tokens=break_even_tokens(law, target_loss, objective, costs, context, baseline=baseline)
         )
     return plan
+
+
+def _versus_flop_optimal(law, costs: ServingCosts, tokens, n_c, d_c, n_f, d_f) -> dict:
+    """How the cost-optimal model differs from the FLOP-optimal one (both at the same loss), and why: what a served
+    token costs, in training FLOPs, against the 2N the FLOP objective charges (vectorised over demand; the note for
+    one demand)."""
+    total_c = conventions.split_params(law, np.asarray(n_c, float))[0]
+    per_token = costs.dollars_per_token(total_c)
+    in_flops = per_token / costs.dollars_per_training_flop  # a served token's price in training FLOPs
+    ratio = np.asarray(n_c, float) / np.asarray(n_f, float)
+    out: dict[str, Any] = {
+        "params": plain(_scalar(n_f)),
+        "tokens": plain(_scalar(d_f)),
+        "params_ratio": plain(_scalar(ratio)),
+        "serving_dollars_per_million": plain(_scalar(per_token * 1e6)),
+        "serving_token_in_training_flops_per_param": plain(_scalar(in_flops / total_c)),
+    }
+    if np.ndim(tokens) == 0 or np.size(tokens) == 1:
+        r, k = float(np.ravel(ratio)[0]), float(np.ravel(in_flops / total_c)[0])
+        model = "the serving roofline" if not costs.fixed_mfu else "fixed MFU"
+        side = "smaller" if r < 1 else "larger"
+        why = (
+            "serving costs more than the 2N training FLOPs the FLOP objective charges, so a smaller model "
+            "trained longer pays"
+            if k > 2
+            else "serving costs less than the 2N training FLOPs the FLOP objective charges, so the saving in "
+            "serving buys less than the extra training costs"
+        )
+        out["note"] = (
+            f"Cost-optimal {fmt_count(float(np.ravel(n_c)[0]))} parameters on {fmt_count(float(np.ravel(d_c)[0]))} "
+            f"tokens vs FLOP-optimal {fmt_count(float(np.ravel(n_f)[0]))} on {fmt_count(float(np.ravel(d_f)[0]))} "
+            f"({abs(r - 1):.1%} {side}): by {model} a served token costs "
+            f"${float(np.ravel(per_token)[0]) * 1e6:.3g} per million on {costs.inference_hardware.key}, the price "
+            f"of {k:.2g}N training FLOPs; {why}."
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class TotalBudget:
+    """The lowest-loss model whose training plus serving cost is within a total budget, and the split."""
+
+    total_dollars: float
+    inference_tokens: float
+    params: float  # in the law's convention
+    tokens: float
+    loss: float
+    training_dollars: float
+    serving_dollars: float
+
+    def to_dict(self) -> dict:
+        return {k: plain(v) for k, v in self.__dict__.items()}
+
+
+def within_total(law, total_dollars: float, inference_tokens: float, costs: ServingCosts) -> TotalBudget:
+    """Training and serving `inference_tokens` within `total_dollars`: over model sizes N, the tokens the rest of the
+    money trains, D(N) = (B - T·p(N)) / (6N · $ per training FLOP), and the N whose L(N, D(N)) is lowest (a grid,
+    then a golden-section search between the grid's neighbours; serving priced as `costs` price it)."""
+    law = laws.get(law)
+    tokens_for_loss(law, 1.0, 1.0)  # the clear error for a law without a loss
+    b, t = float(total_dollars), float(inference_tokens)
+    per_flop = costs.dollars_per_training_flop
+
+    def split(n):
+        serve = t * costs.dollars_per_token(conventions.split_params(law, n)[0])
+        d = (b - serve) / (6.0 * n * per_flop)
+        return d, serve
+
+    def loss_at(log_n):
+        n = np.exp(log_n)
+        d, _ = split(n)
+        with np.errstate(all="ignore"):
+            out = np.where(d >= n, law.loss(n, np.maximum(d, 1.0)), np.inf)  # at least a token per parameter
+        return np.where(np.isfinite(out), out, np.inf)
+
+    grid = np.linspace(np.log(limits.MIN_PARAMS), np.log(1e15), 400)
+    values = loss_at(grid)
+    i = int(np.argmin(values))
+    if not np.isfinite(values[i]):
+        smallest = float(t * costs.dollars_per_token(conventions.split_params(law, np.array(limits.MIN_PARAMS))[0]))
+        raise ScaleplanError(
+            f"<total_dollars> {fmt_dollars(b)} does not pay for training any model and serving "
+            f"{fmt_sci(t)} tokens (serving them costs {fmt_dollars(smallest)} even for a "
+            f"{fmt_count(limits.MIN_PARAMS)}-parameter model); give more money or fewer tokens"
+        )
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    best = solvers.golden_section(loss_at, np.array([lo]), np.array([hi]), iterations=100, xtol=1e-10)
+    n = float(np.exp(best[0]))
+    if not loss_at(np.array([np.log(n)]))[0] <= values[i]:
+        n = float(np.exp(grid[i]))
+    d, serve = split(np.array([n]))
+    return TotalBudget(b, t, n, float(d[0]), float(law.loss(n, float(d[0]))), b - float(serve[0]), float(serve[0]))
 
 
 def _frontier_for_loss(law: laws.Law, loss: float) -> tuple[float, float]:

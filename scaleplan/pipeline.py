@@ -63,6 +63,8 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     """
     if budget.hfu is not None and budget.recompute == "selective" and budget.on_cluster:
         return _from_hfu(budget, law, recipe, ci, **recipe_options)
+    if budget.total_dollars is not None:
+        budget._check_mode()  # a total budget with a fixed model, MoE or limited data says so
     ctx = _context(budget, law, recipe, ci, recipe_options)
     result = allocation_stage(ctx)
     for stage in STAGES:
@@ -125,6 +127,8 @@ def allocation_stage(ctx: Context):
         return _allocate_moe(ctx)
     if mode == "data-constrained":
         return _allocate_constrained(ctx)
+    if ctx.budget.total_dollars is not None:  # training + serving within one sum of money
+        return _plan_total(ctx.budget, ctx.law_given, ctx.recipe, ctx.options)
     if ctx.budget.target_loss is not None:  # quality as a loss: the inference-aware model reaching it
         assert ctx.serving_spec is not None  # Budget._check_mode: a target loss serves tokens
         return _plan_target_loss(
@@ -190,7 +194,7 @@ def _allocate_compute_optimal(ctx: Context) -> Plan:
             precision=resolved.precision,
         )
         warnings = tuple(dict.fromkeys(plan.warnings + recommended.warnings + tuple(sized.warnings)))
-        warnings += _over_budget(budget, recommended)
+        warnings = _over_budget(budget, recommended) + warnings  # said first: the plan costs more than was given
         plan = replace(
             recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan, warnings=warnings
         )
@@ -534,6 +538,54 @@ STAGES = (model_stage, cluster_stage, precision_stage, serving_stage, intervals_
 
 # ---------------------------------------------------------------------------------------------------------------
 # Helpers of the modes
+
+
+def _plan_total(budget: Budget, law, recipe: bool, options: dict) -> Plan:
+    """`total_dollars` with tokens to serve: the lowest-loss model whose training plus serving cost is within it
+    (scaleplan.inference.within_total), as a complete plan with the split."""
+    from .inference import within_total
+    from .units import fmt_dollars
+
+    budget._check_mode()  # one way to give the budget, and tokens to serve
+    law_obj = budget.law_spec(law)
+    # the hardware, MFU, price and GPUs as the budget gives them (any budget resolves them; the FLOPs come after)
+    resolved = budget.resolve(law)  # its flops are a placeholder: the split below sets them
+    spec, serving = _serving(budget, resolved)
+    assert spec is not None and serving is not None  # Budget._check_mode: total_dollars serves tokens
+    try:
+        split = within_total(law_obj, float(budget.total_dollars or 0.0), float(spec["tokens"]), serving)
+    except ScaleplanError as exc:
+        raise BudgetFieldError("total_dollars", exc.template) from None
+    plan = _assemble(
+        law_obj,
+        6.0 * split.params * split.tokens,
+        split.params,
+        split.tokens,
+        hardware=resolved.hardware,
+        peak_flops=None,
+        mfu=resolved.mfu,
+        price=resolved.price,
+        gpus=resolved.gpus,
+        inference_tokens=spec["tokens"],
+        serving=serving,
+        name=budget.name,
+        extra_warnings=resolved.warnings,
+        precision=resolved.precision,
+    )
+    plan = replace(plan, total_budget=split)
+    plan = with_recipe(plan, **options) if recipe else plan
+    plan = with_serving(plan, serving, spec["tokens"])
+    total = plan.cost.total_dollars
+    if total is not None and float(total) > split.total_dollars * OVER_BUDGET:
+        plan = replace(
+            plan,
+            warnings=(
+                f"training and serving cost {fmt_dollars(float(total))} at the designed shape, above the "
+                f"{fmt_dollars(split.total_dollars)} given (the sizing prices serving between designed sizes)",
+                *plan.warnings,
+            ),
+        )
+    return plan
 
 
 def with_serving(plan: Plan, costs, tokens) -> Plan:

@@ -319,6 +319,17 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     if plan.recipe is not None:
         lines += recipe_lines(plan.recipe)
     lines += cost_lines(c, with_inference)
+    tb = getattr(plan, "total_budget", None)
+    if tb is None and all_rows:
+        lines.append(("total budget, split", "-"))
+    if tb is not None:
+        lines.append(
+            (
+                "total budget, split",
+                f"{fmt_dollars(tb.total_dollars)}: training {fmt_dollars(tb.training_dollars)} + serving "
+                f"{fmt_dollars(tb.serving_dollars)} ({fmt_sci(tb.inference_tokens)} tokens)",
+            )
+        )
     if getattr(plan, "serving", None) is not None:
         lines += serving_lines(plan.serving)
     elif all_rows and with_inference:
@@ -559,6 +570,8 @@ def emit_plans(console: Console, fmt: Format, plans: list, title: str | None = N
                     p.recipe is None,
                     p.intervals is None,
                     p.budget_flops is None,
+                    getattr(p, "serving", None) is None,
+                    getattr(p, "total_budget", None) is None,
                 )
                 for p in plans
             }

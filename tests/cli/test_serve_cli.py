@@ -129,3 +129,55 @@ def test_serve_table_fits_80_columns():
         cli.out.width = old
     assert result.exit_code == 0, result.stderr
     assert max(len(line.rstrip()) for line in result.stdout.splitlines()) <= 80
+
+
+def test_allocate_total_dollars_shows_the_split_and_fits_80_columns():
+    old = cli.out.width
+    cli.out.width = 80
+    try:
+        result = runner.invoke(app, ["allocate", "--total-dollars", "2M", "--inference-tokens", "5e12"])
+    finally:
+        cli.out.width = old
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line.rstrip()) for line in result.stdout.splitlines()) <= 80
+    text = " ".join(result.stdout.split())
+    assert "total budget, split" in text and "$2.00M: training" in text and "+ serving" in text
+    data = json.loads(ok("allocate", "--total-dollars", "2M", "--inference-tokens", "5e12", "-f", "json").stdout)
+    tb = data["total_budget"]
+    assert tb["training_dollars"] + tb["serving_dollars"] == pytest.approx(2e6)
+    assert run("allocate", "--total-dollars", "2M", "--flops", "1e22", "--inference-tokens", "1e12").exit_code == 2
+
+
+def test_serving_flags_are_the_same_in_allocate_plan_and_inference_aware(tmp_path):
+    flags = ["--serve-bits", "8", "--kv-bits", "8", "--prompt-tokens", "500", "--output-tokens", "250"]
+    data = json.loads(ok("allocate", "--flops", "1e22", "--inference-tokens", "1e12", *flags, "-f", "json").stdout)
+    s = data["serving"]
+    assert (s["weight_bits"], s["kv_bits"], s["prompt_tokens"], s["output_tokens"]) == (8, 8, 500, 250)
+    budget = tmp_path / "b.yaml"
+    budget.write_text("flops: 1e22\ninference_tokens: 1e12\n")
+    planned = json.loads(ok("plan", budget, *flags, "-f", "json").stdout)
+    assert planned["serving"]["kv_bits"] == 8 and planned["serving"]["prompt_tokens"] == 500
+    ia = json.loads(ok("inference-aware", "--flops", "1e22", "--inference-tokens", "1e12", *flags, "-f", "json").stdout)
+    assert ia["recommended"]["serving"]["kv_bits"] == 8
+    for command in (["allocate"], ["plan", budget], ["inference-aware"], ["serve", "--params", "1B"]):
+        extra = (
+            ["--flops", "1e22", "--inference-tokens", "1e12"] if command[0] in ("allocate", "inference-aware") else []
+        )
+        result = run(*command, *extra, "--kv-bits", "1")
+        assert result.exit_code == 2 and "--kv-bits" in result.stderr, (command, result.stderr)
+
+
+def test_cost_objective_explains_itself():
+    text = " ".join(
+        ok("inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--objective", "cost").stdout.split()
+    )
+    assert "Cost-optimal" in text and "vs FLOP-optimal" in text and "training FLOPs" in text
+
+
+def test_fixed_mfu_alone_takes_sardanas_settings():
+    ia = ["inference-aware", "--flops", "1e21", "--inference-tokens", "1e12"]
+    result = run(*ia, "--decode-mfu", "0.1")
+    assert result.exit_code == 2 and "--serving-model fixed-mfu" in result.stderr
+    assert run(*ia, "--decode-mfu", "0.1", "--serving-model", "fixed-mfu").exit_code == 0
+    result = run(*ia, "--kv-bits", "8", "--serving-model", "fixed-mfu")
+    assert result.exit_code == 2 and "--kv-bits" in result.stderr
