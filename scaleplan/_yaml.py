@@ -108,9 +108,32 @@ def _refuse_yaml11_number(node, path, key: str = "") -> None:
         )
 
 
-def compose_user(text: str, path):
-    """The checked node tree of a user's YAML text (None for an empty document)."""
-    yaml, loader = _yaml()
+_USER_LOADER: list = []
+
+
+def _user_loader():
+    """The safe loader with YAML 1.2's float rule added: `1e15` and `4.8e2` are numbers in a user's file, as in
+    budget files and on the command line (YAML 1.1, PyYAML's rule, wants `1.0e+15` and reads `1e15` as text)."""
+    if not _USER_LOADER:
+        _, base = _yaml()
+
+        class UserLoader(base):  # type: ignore[misc, valid-type]
+            pass
+
+        UserLoader.add_implicit_resolver(
+            "tag:yaml.org,2002:float",
+            re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+            list("-+0123456789."),
+        )
+        _USER_LOADER.append(UserLoader)
+    return _USER_LOADER[0]
+
+
+def compose_user(text: str, path, floats_12: bool = True):
+    """The checked node tree of a user's YAML text (None for an empty document). `floats_12`: `1e15` is a number
+    (budget files read every quantity as text through the CLI's own parser, so their messages echo what was typed)."""
+    yaml, plain = _yaml()
+    loader = _user_loader() if floats_12 else plain
     try:
         tree = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
@@ -122,13 +145,13 @@ def compose_user(text: str, path):
     return tree
 
 
-def load_user(text: str, path, tree=None):
+def load_user(text: str, path, tree=None, floats_12: bool = True):
     """Parse a user's YAML text, with a message naming the file and line instead of a traceback."""
     if tree is None:
-        tree = compose_user(text, path)
-    yaml, _ = _yaml()
+        tree = compose_user(text, path, floats_12)
+    yaml, plain = _yaml()
     try:
-        return load(text)
+        return yaml.load(text, Loader=_user_loader() if floats_12 else plain)
     except yaml.YAMLError as exc:
         raise invalid(exc, path) from None
     except RecursionError:
@@ -140,8 +163,9 @@ def read_user(path, kind: str) -> tuple[object, object]:
     from .files import read_text
 
     text = read_text(path, kind, max_bytes=MAX_USER_BYTES)
-    tree = compose_user(text, path)
-    return load_user(text, path, tree), tree
+    floats_12 = kind != "budget file"
+    tree = compose_user(text, path, floats_12)
+    return load_user(text, path, tree, floats_12), tree
 
 
 def _cache_dir() -> Path:

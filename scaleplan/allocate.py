@@ -360,6 +360,8 @@ class Comparison:
 
 def compare(law_names, flops) -> Comparison:
     """Every law's optimum at every budget, in one convention: total parameters and C = 6 N_total D."""
+    if isinstance(law_names, (str, laws.Law)):  # one law, not the characters of its name
+        law_names = [law_names]
     chosen = [laws.get(name) for name in law_names]
     if not chosen:
         raise ScaleplanError("compare needs at least one law name")

@@ -7,6 +7,7 @@ file holds the same fields; top-level fields are defaults for every entry of an 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -24,7 +25,7 @@ _FIELDS = {
         "name", "law", "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu",
         "inference_tokens", "inference", "precision", "params", "tokens", "model", "unique_tokens", "moe", "context",
         "vocab", "layers", "d_model", "lr_law", "ci", "hfu", "recompute", "zero", "micro_batch", "hardware_file",
-        "serve_bits", "objective", "target_loss", "tp", "pp", "ep", "total_dollars",
+        "serve_bits", "objective", "target_loss", "tp", "pp", "ep", "total_dollars", "arch",
     )
 }  # fmt: skip
 CLUSTER_FIELDS = ("hfu", "recompute", "zero", "micro_batch", "tp", "pp", "ep")
@@ -34,7 +35,7 @@ MOE_FIELDS = {key: fields_mod.HELP[key] for key in ("granularity", "expansion", 
 TOTAL_PLACEHOLDER_FLOPS = 1e21
 # one of them sets the budget (or params and tokens)
 BUDGET_WAYS = ("flops", "days", "dollars", "target_loss", "total_dollars")
-RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law")
+RECIPE_FIELDS = ("context", "vocab", "layers", "d_model", "lr_law", "arch")
 FILE_KEYS = set(_FIELDS) | {"scenarios", "description"}
 # The `inference:` block of a scenario: how serving is priced. The serving roofline (scaleplan.serving) by default;
 # serving_model: fixed-mfu prices it as Sardana et al. 2024 do (prompt_share, decode_mfu, bits are theirs alone).
@@ -102,6 +103,7 @@ class Budget:
     pp: int | None = None
     ep: int | None = None
     model: str | None = None
+    arch: str | None = None
 
     @property
     def mode(self) -> str:
@@ -608,6 +610,8 @@ def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None
     scenario's law (as `scaleplan plan FILE --law`); `overrides` (a Budget: `scaleplan plan FILE`'s planning flags)
     overrides its fields in every scenario (Budget.overriding).
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ScaleplanError(f"<path> must be a budget file name (str or Path), got {path!r}")
     raw, tree = _yaml.read_user(path, "budget file")
     lines = _line_index(tree) if tree is not None else {}
 

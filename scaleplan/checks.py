@@ -602,6 +602,7 @@ def _shape(spec):
         int(spec.get("d_ff", 4 * d)),
         int(spec.get("context", 2048)),
         int(spec.get("vocab", 32000)),
+        arch="gpt",  # the papers' blocks: an MLP of two matrices, multi-head attention
     )
 
 

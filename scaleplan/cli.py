@@ -26,6 +26,7 @@ from .errors import ScaleplanError
 from .files import check_target, write_atomic, write_files
 from .options import (
     ActiveParamsOpt,
+    ArchOpt,
     BandwidthFractionOpt,
     BatchCapOpt,
     CiOpt,
@@ -236,8 +237,10 @@ def scenario_warnings(results) -> list[str]:
 
 
 def _warn(warnings) -> None:
+    from .render import printable
+
     for w in dict.fromkeys(warnings):
-        err.print(f"warning: {w}", markup=False, soft_wrap=True)
+        err.print(f"warning: {printable(w)}", markup=False, soft_wrap=True)
 
 
 def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
@@ -278,6 +281,7 @@ def allocate(
     vocab: VocabOpt = None,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
+    arch: ArchOpt = None,
     lr_law: LrLawOpt = None,
     ci: CiOpt = None,
     unique_tokens: UniqueTokensOpt = None,
@@ -357,6 +361,7 @@ def allocate(
         vocab=vocab,
         layers=layers,
         d_model=d_model,
+        arch=arch,
         lr_law=lr_law,
         ci=ci,
         hfu=hfu,
@@ -481,6 +486,7 @@ def plan(
     vocab: VocabOpt = None,
     layers: LayersOpt = None,
     d_model: DModelOpt = None,
+    arch: ArchOpt = None,
     lr_law: LrLawOpt = None,
     ci: CiOpt = None,
     unique_tokens: UniqueTokensOpt = None,
@@ -560,6 +566,7 @@ def plan(
         vocab=vocab,
         layers=layers,
         d_model=d_model,
+        arch=arch,
         lr_law=lr_law,
         ci=ci,
         hfu=hfu,
@@ -849,6 +856,7 @@ def flops(
         d_ff=4 * d_model if d_ff is None else d_ff,
         context=seq,
         vocab=vocab,
+        arch="gpt",  # Chinchilla's App. F block: an MLP of two matrices, every head its own K and V
     )
     from .render import emit_flops
 
@@ -896,14 +904,9 @@ def _file_models(path, scenario, kv_heads, law):
     from . import serving
 
     if str(path).lower().endswith(".json"):
-        import json
+        from .files import read_json
 
-        from .files import read_text
-
-        try:
-            data = json.loads(read_text(path, "plan file"))
-        except ValueError as exc:
-            raise ScaleplanError(f"{path}: not valid JSON ({exc})") from None
+        data = read_json(path, "plan file")  # a FIFO, a huge file, bad JSON: one line naming the file (and line)
         records = data.get("plans", [data]) if isinstance(data, dict) else []
         out = []
         for i, r in enumerate(records):

@@ -152,6 +152,7 @@ def plan_cluster(
                 shape.heads,
                 shape.context,
                 d_ff=shape.d_ff,
+                kv_heads=shape.kv_heads,
                 glu=shape.glu,
                 expert_params=0.0,
             )

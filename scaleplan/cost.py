@@ -325,6 +325,8 @@ def get_hardware(
         return name
     if isinstance(name, Hardware):
         name = name.key
+    if name is not None and not isinstance(name, str):
+        raise ScaleplanError(f"<hardware> must be a preset name such as 'h100' or a Hardware, got {name!r}")
     table = presets(hardware_file)
     key = (name or DEFAULT_HARDWARE).strip().lower()
     if key not in table:
@@ -334,7 +336,12 @@ def get_hardware(
         raise ScaleplanError(f"unknown hardware {name!r}{hint} (known: {', '.join(keys)}; or give <peak_flops>)")
     hw = table[key]
     if peak_flops is not None:
-        peak = float(peak_flops)
+        try:
+            peak = float(peak_flops)
+        except (TypeError, ValueError, OverflowError):
+            peak = math.nan
+        if isinstance(peak_flops, bool) or not (math.isfinite(peak) and peak > 0):
+            raise ScaleplanError(f"<peak_flops> must be a positive number of FLOP/s, got {peak_flops!r}")
         # the user's peak stands for every precision: it is the peak they train at
         hw = replace(
             hw,
@@ -512,9 +519,12 @@ def price_label(hw: Hardware, price: float | None) -> str:
     shown in tables and read from Python; the CLI's errors name the flag that gives a price)."""
     if price is None:
         return f"no published price for {hw.key}; a dollar cost needs a price"
+    from .units import fmt_dollars
+
+    shown = f"${price:.2f}" if price < 1e6 else fmt_dollars(price)  # $1e300 in scientific notation, not 300 digits
     if hw.price_per_hour is not None and price == hw.price_per_hour and hw.price_source not in (None, PRICE_GIVEN):
-        return f"${price:.2f}/h, assumed: {hw.price_source}"
-    return f"${price:.2f}/h, given"
+        return f"{shown}/h, assumed: {hw.price_source}"
+    return f"{shown}/h, given"
 
 
 def training_cost(

@@ -21,6 +21,7 @@ from .units import fmt_count, fmt_sci, parse_count, parse_flops, parse_fraction,
 PRECISIONS = ("bf16", "fp8", "fp4")  # training precisions with a dense tensor-core peak in the hardware presets
 RECOMPUTE = ("none", "selective", "full")
 OBJECTIVES = ("flops", "cost")
+ARCHS = ("llama", "gpt")  # scaleplan.recipe.ARCHS (recipe is not imported here: it loads its tables)
 
 # field -> help: the flag's help and the budget file's description of the key (one text for both)
 HELP = {
@@ -50,6 +51,10 @@ HELP = {
     "layers": "Pin the number of layers; the rest of the shape adapts.",
     "d_model": "Pin the model width; the rest of the shape adapts.",
     "heads": "Pin the attention heads (tensor parallelism must divide them).",
+    "arch": (
+        "Architecture of the designed model: llama (SwiGLU, RMSNorm, RoPE, grouped-query attention; the default) "
+        "or gpt (GPT-2: GELU MLP, LayerNorm, learned positions, tied embeddings)."
+    ),
     "lr_law": "Learning-rate/batch law: steplaw, deepseek, porian, kaplan-bcrit, steplaw-paper.",
     "ci": (
         "Interval level, e.g. 0.8 or 80%: ranges on N, D, loss, learning rate, batch and cost from the law's "
@@ -267,6 +272,7 @@ PARSERS: dict[str, Callable] = {
     "precision": _choice(PRECISIONS, "one of " + ", ".join(PRECISIONS)),
     "recompute": _choice(RECOMPUTE, "one of " + ", ".join(RECOMPUTE)),
     "objective": _choice(OBJECTIVES, "'flops' or 'cost'"),
+    "arch": _choice(ARCHS, "llama or gpt"),
     "inference_tokens": _served,
     "params": _params,
     "total_params": _params,

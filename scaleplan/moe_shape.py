@@ -377,7 +377,7 @@ def design_given_moe(
         dense = _base(layers, d_model, h, d_model // h, 4 * d_model, context, vocab or 128, True)
     else:
         dense = recipe_mod.design_shape(
-            active, context=context, vocab=vocab, layers=layers, d_model=d_model, heads=heads, glu=True
+            active, context=context, vocab=vocab, layers=layers, d_model=d_model, heads=heads, arch="llama"
         )
     d, n_layers = dense.d_model, dense.layers
     kv = getattr(dense, "kv_heads", None)

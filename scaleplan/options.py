@@ -80,6 +80,7 @@ VocabOpt = _text("vocab")
 LayersOpt = _text("layers")
 DModelOpt = _text("d_model")
 HeadsOpt = _text("heads")
+ArchOpt = _text("arch")
 LrLawOpt = _text("lr_law")
 # serving, intervals, mixtures of experts
 InferenceTokensOpt = _text("inference_tokens")

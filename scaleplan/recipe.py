@@ -5,17 +5,22 @@ dataclasses with plain fields; ``to_dict()`` gives JSON-ready values.
 
 Public API
 ----------
-``Shape(layers, d_model, heads, head_dim, d_ff, context, vocab, tied_embeddings=False, glu=False)``
-    A decoder-only transformer. ``non_embedding_params`` (attention Q, K, V, O and the FFN matrices; biases, norms
-    and positional parameters are not counted), ``embedding_params`` (V·d_model, ×2 unless ``tied_embeddings``),
-    ``vocab_params`` (Tao et al.'s N_v = V·d_model, one matrix), ``non_vocab_params`` (Tao et al.'s N_nv = total −
-    embedding_params), ``total_params``, ``aspect_ratio`` (d_model / layers).
+``Shape(layers, d_model, heads, head_dim, d_ff, context, vocab, tied_embeddings=False, kv_heads=None,
+arch="llama")``
+    A decoder-only transformer, llama (SwiGLU, RMSNorm, RoPE, grouped-query attention) or gpt (GPT-2), counted
+    exactly as the framework counts it: ``total_params``, ``non_embedding_params`` (all but token embedding,
+    output head and learned positions), ``matrix_params`` (the layers' weight matrices alone),
+    ``embedding_params`` (V·d_model, ×2 unless ``tied_embeddings``), ``vocab_params`` (Tao et al.'s N_v =
+    V·d_model, one matrix), ``non_vocab_params`` (Tao et al.'s N_nv = total − embedding_params), ``aspect_ratio``
+    (d_model / layers); ``to_dict()`` gives arch, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, context,
+    tied_embeddings and the counts. This is the one parameter counter.
 ``flops_per_token(shape) -> FlopCount``
     Hoffmann et al. 2022 Appendix F training FLOPs per token (3 × forward) with the per-term breakdown, next to
     6·N (N = ``shape.total_params``) and the ratio; also DeepSeek's M (non-embedding FLOPs/token, eq. 2).
 ``design_shape(params_total, *, vocab=None, context=2048, layers=None, d_model=None, heads=None, head_dim=None,
-d_ff=None, tied_embeddings=False, glu=False, tolerance=None, convention="total") -> Shape``
-    Layers, d_model (a multiple of 128; of 64 below 512), heads, d_ff (≈ 4·d_model) whose size in the law's
+d_ff=None, tied_embeddings=None, arch="llama", tolerance=None, convention="total") -> Shape``
+    A shape a trainer can lay out (heads, KV heads, d_ff and layers on the grids trainers use; see the function)
+    whose size in the law's
     ``convention`` (total, non_embedding, non_embedding_with_head, or flops_per_token = DeepSeek's M at
     ``context``) is ``params_total`` within ``tolerance`` (3 %), near the aspect ratio of Chinchilla's Table A9
     shapes. Unpinned, a monotone ladder: width and Tao's N_v never fall as the target grows, layers fall only
@@ -35,7 +40,7 @@ d_ff=None, tied_embeddings=False, glu=False, tolerance=None, convention="total")
     given. Exactly one row has ``default=True``: ``law`` if given, else the first applicable of
     steplaw, deepseek, porian, kaplan-bcrit (steplaw-paper, the paper's rounded StepLaw constants, only by name).
 ``recipe(params_total, tokens=None, flops=None, *, loss=None, law=None, context=2048, vocab=None, layers=None,
-d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=False, glu=False, convention="total")
+d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=None, arch="llama", convention="total")
 -> Recipe``
     All of the above for one plan; warnings collected, never printed.
 
@@ -114,7 +119,8 @@ def constants() -> dict:
         "glu_ffw_ratio",
         "head_dim_small",
         "head_dim_large",
-        "head_dim_switch",
+        "ff_min_ratio",
+        "ff_max_ratio",
     ):
         _num(f"conventions.{key}", conv.get(key))
     v = raw["vocab"]
@@ -209,9 +215,21 @@ def _range_warning(what: str, value: float, rng, law: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------------------
 
 
+ARCHS = ("llama", "gpt")
+
+
 @dataclass(frozen=True)
 class Shape:
-    """A decoder-only transformer. Parameter counts are weights of the linear layers and embeddings only."""
+    """A decoder-only transformer of one of two architectures, with its exact parameter count.
+
+    ``arch="llama"`` (the default): RMSNorm, rotary positions, SwiGLU MLP (gate, up and down: 3·d·d_ff), grouped-query
+    attention with ``kv_heads`` key/value heads (q and o are d × heads·head_dim, k and v d × kv_heads·head_dim), no
+    biases; weights of two RMSNorms per layer (2·d) and a final one (d). This is Hugging Face's LlamaForCausalLM.
+    ``arch="gpt"``: GPT-2 (Radford et al. 2019; Hugging Face GPT2LMHeadModel): learned positions (context × d),
+    LayerNorm with weight and bias (2 per layer, one final: 2·d each), attention with biases (c_attn, c_proj), a GELU
+    MLP of 2 matrices with biases. ``tied_embeddings``: the output head is the input embedding (one V × d matrix).
+    ``kv_heads`` defaults to ``heads`` (multi-head attention).
+    """
 
     layers: int
     d_model: int
@@ -221,11 +239,29 @@ class Shape:
     context: int
     vocab: int
     tied_embeddings: bool = False
-    glu: bool = False
+    kv_heads: int | None = None
+    arch: str = "llama"
 
     def __post_init__(self):
         for name in ("layers", "d_model", "heads", "head_dim", "d_ff", "context", "vocab"):
             object.__setattr__(self, name, _pos_int(name, getattr(self, name)))
+        kv = self.heads if self.kv_heads is None else _pos_int("kv_heads", self.kv_heads)
+        if self.heads % kv:
+            raise ScaleplanError(f"kv_heads = {kv} must divide heads = {self.heads}")
+        object.__setattr__(self, "kv_heads", kv)
+        if self.arch not in ARCHS:
+            raise ScaleplanError(f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        object.__setattr__(self, "tied_embeddings", bool(self.tied_embeddings))
+
+    @property
+    def tied(self) -> bool:
+        """The output head is the input embedding (``tied_embeddings``)."""
+        return self.tied_embeddings
+
+    @property
+    def glu(self) -> bool:
+        """A gated (SwiGLU) MLP: the llama architecture."""
+        return self.arch == "llama"
 
     @property
     def attn_dim(self) -> int:
@@ -233,16 +269,42 @@ class Shape:
         return self.heads * self.head_dim
 
     @property
+    def kv_dim(self) -> int:
+        """key_size × num_kv_heads: the width of K (and of V)."""
+        return int(self.kv_heads or self.heads) * self.head_dim
+
+    @property
     def ffn_matrices(self) -> int:
         return 3 if self.glu else 2
 
     @property
+    def layer_matrix_params(self) -> int:
+        """One layer's weight matrices: q, k, v, o and the MLP (no norms, no biases)."""
+        d = self.d_model
+        return 2 * d * self.attn_dim + 2 * d * self.kv_dim + self.ffn_matrices * d * self.d_ff
+
+    @property
     def layer_params(self) -> int:
-        return 4 * self.d_model * self.attn_dim + self.ffn_matrices * self.d_model * self.d_ff
+        """One layer's parameters, exactly: its matrices plus norm weights (and, for gpt, biases)."""
+        d = self.d_model
+        if self.arch == "llama":
+            return self.layer_matrix_params + 2 * d  # two RMSNorm weights
+        biases = (self.attn_dim + 2 * self.kv_dim) + d + self.d_ff + d  # c_attn, attn c_proj, c_fc, mlp c_proj
+        return self.layer_matrix_params + biases + 2 * 2 * d  # two LayerNorms (weight and bias)
+
+    @property
+    def final_norm_params(self) -> int:
+        return self.d_model if self.arch == "llama" else 2 * self.d_model
+
+    @property
+    def matrix_params(self) -> int:
+        """The layers' weight matrices alone (what 12·L·d² approximates; DeepSeek's eq. 2 counts these)."""
+        return self.layers * self.layer_matrix_params
 
     @property
     def non_embedding_params(self) -> int:
-        return self.layers * self.layer_params
+        """Every parameter but the token embedding, the output head and learned positions."""
+        return self.layers * self.layer_params + self.final_norm_params
 
     @property
     def vocab_params(self) -> int:
@@ -255,12 +317,18 @@ class Shape:
         return self.vocab_params * (1 if self.tied_embeddings else 2)
 
     @property
+    def position_params(self) -> int:
+        """Learned position embeddings (gpt: context × d_model); rotary positions (llama) have none."""
+        return self.context * self.d_model if self.arch == "gpt" else 0
+
+    @property
     def total_params(self) -> int:
-        return self.non_embedding_params + self.embedding_params
+        """Every parameter, exactly as the framework counts them (Hugging Face's num_parameters())."""
+        return self.non_embedding_params + self.embedding_params + self.position_params
 
     @property
     def non_vocab_params(self) -> int:
-        """Tao et al.'s N_nv: everything but the embedding matrices (= non_embedding_params here)."""
+        """Tao et al.'s N_nv: everything but the vocabulary matrices (total − embedding_params)."""
         return self.total_params - self.embedding_params
 
     @property
@@ -269,13 +337,15 @@ class Shape:
 
     def to_dict(self) -> dict:
         return {
+            "arch": self.arch,
             "layers": self.layers,
             "d_model": self.d_model,
             "heads": self.heads,
+            "kv_heads": self.kv_heads,
             "head_dim": self.head_dim,
             "d_ff": self.d_ff,
-            "context": self.context,
             "vocab": self.vocab,
+            "context": self.context,
             "tied_embeddings": self.tied_embeddings,
             "glu": self.glu,
             "params_total": self.total_params,
@@ -302,7 +372,7 @@ class FlopCount:
     params: float  # N used for 6·N (shape.total_params)
     six_n: float
     ratio: float  # flops_per_token / six_n
-    deepseek_m: float  # DeepSeek eq. 2 M: 6·N_non-embedding + 12·n_layer·(k·h)·l_seq
+    deepseek_m: float  # DeepSeek eq. 2 M: 6·(layer weight matrices) + 12·n_layer·(k·h)·l_seq
     citation: str = ""
 
     @property
@@ -338,9 +408,10 @@ class FlopCount:
 def flops_per_token(shape: Shape) -> FlopCount:
     """Hoffmann et al. 2022 App. F, divided by seq_len: training FLOPs per token = 3 × forward.
 
-    Per token (s = context, kh = heads × head_dim, d = d_model, f = d_ff, V = vocab): embeddings 2Vd; per layer
-    QKV 6d·kh, logits 2s·kh, softmax 3h·s, values 2s·kh, output 2kh·d, FFN 2(d·f + d·f) (3 matrices if glu);
-    final logits 2dV. No causal-mask discount, as in the paper.
+    Per token (s = context, kh = heads × head_dim, kv = kv_heads × head_dim, d = d_model, f = d_ff, V = vocab):
+    embeddings 2Vd; per layer QKV 2d·(kh + 2kv) (the paper's 6d·kh without grouped-query attention), logits
+    2s·kh, softmax 3h·s, values 2s·kh, output 2kh·d, FFN 2(d·f + d·f) (3 matrices for SwiGLU); final logits 2dV.
+    No causal-mask discount, as in the paper. Norms and biases are not counted (as in the paper).
     """
     if not isinstance(shape, Shape):
         raise ScaleplanError(f"flops_per_token needs a Shape, got {type(shape).__name__}")
@@ -354,7 +425,7 @@ def flops_per_token(shape: Shape) -> FlopCount:
         shape.layers,
     )
     emb = 2.0 * v * d
-    qkv = n_layers * 2.0 * 3 * d * kh
+    qkv = n_layers * 2.0 * d * (kh + 2 * shape.kv_dim)
     logits = n_layers * 2.0 * s * kh
     softmax = n_layers * 3.0 * h * s
     values = n_layers * 2.0 * s * kh
@@ -364,7 +435,7 @@ def flops_per_token(shape: Shape) -> FlopCount:
     fwd = emb + qkv + logits + softmax + values + out + ffn + final
     train = 3.0 * fwd
     n = float(shape.total_params)
-    m = 6.0 * shape.non_embedding_params + 12.0 * n_layers * kh * s
+    m = 6.0 * shape.matrix_params + 12.0 * n_layers * kh * s  # eq. 2 counts the layers' weight matrices
     return FlopCount(
         embeddings=emb,
         qkv=qkv,
@@ -409,17 +480,45 @@ def _heads_for(d: int, heads, head_dim, conv) -> tuple[int, int] | None:
 
 
 def _default_heads(d: int, conv) -> tuple[int, int]:
-    """(heads, head_dim) at width d: the head size recipe.yaml gives for the width, else 64, else one head."""
-    hd = int(conv["head_dim_small"] if d <= conv["head_dim_switch"] else conv["head_dim_large"])
+    """(heads, head_dim) at width d: 128-wide heads where d is a multiple of 1,024 from 2,048 up (then the heads
+    are a multiple of 8), else 64-wide (on the designed widths: a multiple of 8 heads from d 1,536, of 2 below);
+    a width no 64 divides gets one head."""
+    hd = int(conv["head_dim_large"]) if d >= 2048 and d % 1024 == 0 else int(conv["head_dim_small"])
     if d % hd:
         hd = 64 if d % 64 == 0 else d
     return d // hd, hd
 
 
-def _default_d_ff(d: int, glu: bool, conv) -> int:
-    if glu:
-        return _round_multiple(conv["glu_ffw_ratio"] * d, 128)
-    return int(round(conv["ffw_ratio"] * d))
+def _default_kv_heads(heads: int, d: int, arch: str) -> int:
+    """Key/value heads: every head its own (gpt); 8 from d_model 1,536 up, where the heads are a multiple of 8
+    (Llama 3: 8 KV heads at 8B, 70B and 405B), else the largest divisor of the heads that is at most a quarter of
+    them (Llama 3 8B's group of 4), at least 1."""
+    if arch == "gpt":
+        return heads
+    if d >= 1536 and heads % 8 == 0:
+        return 8
+    return max(k for k in range(1, max(1, heads // 4) + 1) if heads % k == 0)
+
+
+def _ff_multiple(d: int) -> int:
+    """d_ff rounds to a multiple of 256 (as Llama 2 and 3 do) from d_model 1,536, of 128/64/32 below, so that
+    one step of d_ff stays under ~1/6 of d_model and rounding it costs at most ~2 % of a layer."""
+    return next(q for q in (256, 128, 64, 32) if q * 6 <= d or q == 32)
+
+
+def _ff_range(d: int, conv) -> tuple[int, int, int]:
+    """(lowest, highest, multiple) d_ff allowed at width d: multiples within ff_min..ff_max × d_model."""
+    q = _ff_multiple(d)
+    lo = -(-int(math.ceil(float(conv["ff_min_ratio"]) * d)) // q) * q
+    hi = int(float(conv["ff_max_ratio"]) * d) // q * q
+    return lo, max(lo, hi), q
+
+
+def _default_d_ff(d: int, arch: str, conv) -> int:
+    """The d_ff a width starts from: 3.25 d_model for SwiGLU (llama), 4 d_model for GELU (gpt)."""
+    ratio = float(conv["glu_ffw_ratio"] if arch == "llama" else conv["ffw_ratio"])
+    lo, hi, q = _ff_range(d, conv)
+    return min(max(q * round(ratio * d / q), lo), hi)
 
 
 def _candidates(target: float, layers, d_model, aim: float, step: int, loose: bool):
@@ -440,15 +539,29 @@ def _candidates(target: float, layers, d_model, aim: float, step: int, loose: bo
     return range(lo * step, (hi + 1) * step, step)
 
 
+def _size_terms(d, h, hd, kv, v, context, tied, arch, convention) -> tuple[float, float, float, float]:
+    """(E, a, b, c): the shape's size in ``convention`` is E + c·(vocab − v) + layers·(a + b·d_ff), exactly.
+
+    Every count is linear in the layers, in d_ff and in the vocabulary, so four exact measurements give it.
+    """
+
+    def m(layers, ff, vocab):
+        return measure(Shape(layers, d, h, hd, ff, context, vocab, tied, kv, arch), convention)
+
+    s11 = m(1, 256, v)
+    b = (m(1, 512, v) - s11) / 256.0
+    per = m(2, 256, v) - s11
+    c = (m(1, 256, v + 128) - s11) / 128.0
+    return s11 - per, per - b * 256.0, b, c
+
+
 def _fit_shape(
-    target: float, vocab, context: int, layers, d_model, heads, head_dim, d_ff, tied: bool, glu: bool, tol: float
+    target: float, vocab, context: int, layers, d_model, heads, head_dim, d_ff, tied: bool, arch: str, tol: float
 ) -> tuple[Shape | None, tuple | None]:
     """Best shape within tolerance, or (None, closest). ``vocab=None``: Tao's optimum, consistent per candidate."""
     conv = constants()["conventions"]
     step = int(conv["d_model_multiple"])
     mult = int(conv["vocab_multiple"])
-    k = 1 if tied else 2
-    m = 3 if glu else 2
     aim = _target_aspect(target)
     v0 = vocab if vocab is not None else optimal_vocab(params_total=target, tied_embeddings=tied).vocab_params
     best = closest = None
@@ -458,32 +571,33 @@ def _fit_shape(
         if hh is None:
             continue
         h, hd = hh
-        ff0 = d_ff if d_ff is not None else _default_d_ff(d, glu, conv)
-        base = 4 * d * h * hd + m * d * ff0
-        ff_lo, ff_hi = -(-(ff0 - ff0 // 8) // 128) * 128, (ff0 + ff0 // 8) // 128 * 128
+        kv = _default_kv_heads(h, d, arch)
+        ff_lo, ff_hi, q = _ff_range(d, conv)
+        ff0 = d_ff if d_ff is not None else _default_d_ff(d, arch, conv)
         ff, v, n_layers = ff0, (vocab if vocab is not None else _round_multiple(v0 / d, mult)), layers
+        e0, a, bb, _c = _size_terms(d, h, hd, kv, v, context, tied, arch, "total")
         for _ in range(1 if vocab is not None else 8):
-            rest = target - k * v * d
+            e0, a, bb, _c = _size_terms(d, h, hd, kv, v, context, tied, arch, "total")
+            rest = target - e0
             if layers is None:
                 if rest <= 0:
                     n_layers = None
                     break
-                n_layers = max(1, round(rest / base))
-            if d_ff is None and ff_lo <= ff_hi:  # absorb the residual in d_ff: a multiple of 128 within 1/8 of default
-                want = ff0 + (rest - n_layers * base) / (n_layers * m * d)
-                ff = min(max(_round_multiple(want, 128), ff_lo), ff_hi)
+                n_layers = max(1, round(rest / (a + bb * ff0)))
+            if d_ff is None:  # absorb the residual in d_ff: a multiple of q within the allowed ratios
+                want = (rest / n_layers - a) / bb
+                ff = min(max(q * round(want / q), ff_lo), ff_hi)
             if vocab is not None:
                 break
-            v_new = _round_multiple(_tao_nv_approach2(n_layers * (base + m * d * (ff - ff0))) / d, mult)
+            v_new = _round_multiple(_tao_nv_approach2(n_layers * (a + bb * ff)) / d, mult)
             if v_new == v:
                 break
             v = v_new
         if n_layers is None:
             continue
-        per_layer = base + m * d * (ff - ff0)
-        total = n_layers * per_layer + k * v * d
+        total = measure(Shape(n_layers, d, h, hd, ff, context, v, tied, kv, arch), "total")
         err = abs(total - target) / target
-        key = (err, d, n_layers, h, hd, ff, v)
+        key = (err, d, n_layers, h, hd, ff, v, kv)
         if closest is None or err < closest[0]:
             closest = key
         if err <= tol:
@@ -492,8 +606,8 @@ def _fit_shape(
                 best = (score, key)
     if best is None:
         return None, closest
-    _, (_, d, n_layers, h, hd, ff, v) = best
-    return Shape(n_layers, d, h, hd, ff, context, v, tied, glu), closest
+    _, (_, d, n_layers, h, hd, ff, v, kv) = best
+    return Shape(n_layers, d, h, hd, ff, context, v, tied, kv, arch), closest
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -558,75 +672,81 @@ def _smooth_size(target: float, convention: str, context: int, vocab, tied: bool
 
 
 def _on_width_grid(x: float, rounding) -> int:
-    """``x`` rounded onto the widths a design may take: multiples of 64 below 512 (Table A9 has 576, 640 and 896
-    among its small models), of 128 from 512 up. Monotone in ``x``, so the ladder's width never falls."""
-    fine, coarse = 64, int(constants()["conventions"]["d_model_multiple"])
-    return int(fine * rounding(x / fine)) if x < 512 - fine / 2 else max(512, int(coarse * rounding(x / coarse)))
+    """``x`` rounded onto the widths a design may take: multiples of 128 (at least 128), of 512 from ~1,536 (so
+    that 64-wide heads come in multiples of 8), of 1,024 from ~4,096 (128-wide heads, a multiple of 8). Each
+    switch sits where both grids agree, so the rounding stays monotone in ``x`` and the width never falls."""
+    if rounding is math.floor:
+        grid = 128 if x < 1536 else 512 if x < 4096 else 1024
+    else:
+        grid = 128 if x < 1472 else 512 if x < 3840 else 1024
+    return max(128, int(grid * rounding(x / grid)))
 
 
-def _min_layers(convention: str, context: int, glu: bool, tol: float) -> int:
-    """Fewest whole layers whose rounding the d_ff swing absorbs, at the narrowest width (128, the worst case).
+def _round_layers(y: float, rounding=round) -> int:
+    """Whole layers from a real count: a multiple of 4 from 32 up (so pipeline degrees 2 and 4 divide them; every
+    design of ~20B parameters and more is that deep), else whole. Monotone in ``y``."""
+    if rounding is round:
+        return max(1, round(y)) if y < 31.5 else 4 * round(y / 4)
+    n = max(1, math.ceil(y - 1e-9))
+    return n if n < 32 else 4 * math.ceil(n / 4)
 
-    Changing d_ff by 1/4 moves a layer's weights by s = 1/6 (2 d^2 of 12 d^2); in DeepSeek's M the attention
-    term 12 l_seq d does not move, so s = d / (6 d + l_seq). Rounding to whole layers is off by up to 1/(2L);
+
+_FF_SHARE = 0.15  # the part of a layer the d_ff range can move either way (llama: 3.25 d within 2.6..4 d)
+
+
+def _min_layers(convention: str, context: int, tol: float) -> int:
+    """Fewest whole layers whose rounding the d_ff range absorbs, at the narrowest width (128, the worst case).
+
+    d_ff moves a layer's weights by about s = 0.15 either way; in DeepSeek's M the attention term 12 l_seq d does
+    not move, so s shrinks by 72 d / (72 d + 12 l_seq). Rounding to whole layers is off by up to 1/(2L);
     L >= 1 / (2 (s + tol/2)) leaves at most half the tolerance for the rest (d_ff's own rounding).
     """
-    d = float(constants()["conventions"]["d_model_multiple"])
-    s = _FF_SWING * 8.0 * d * d / (12.0 * d * d)
+    d = 128.0
+    s = _FF_SHARE
     if convention == "flops_per_token":
-        s = _FF_SWING * 48.0 * d * d / (72.0 * d * d + 12.0 * d * context)
+        s = _FF_SHARE * 72.0 * d / (72.0 * d + 12.0 * context)
     return max(1, math.ceil(1.0 / (2.0 * (s + tol / 2.0)) - 1e-9))
 
 
-def _ladder_shape(target: float, convention: str, vocab, context: int, tied: bool, glu: bool) -> Shape:
+def _ladder_shape(target: float, convention: str, vocab, context: int, tied: bool, arch: str) -> Shape:
     """The unpinned design: width from the smooth size, whole layers from it at that width, d_ff absorbs the rest.
 
-    d_model = the smooth width rounded to a multiple of 128 (at least 128), so it never falls as the target grows;
-    layers = the smooth size at that width over the per-layer size, rounded, so at one width they never fall;
-    Tao's N_v is the smooth model's (never falls) and V = N_v / d_model rounded to 128 (it may step down where the
-    width steps up); d_ff moves from 4·d_model (8/3 if glu) by up to 1/4, in multiples of 128 (32 below d_model
-    512; 64 where half a step of 128 would miss the tolerance, as at d_model 512 with GLU), to hit the target.
+    d_model = the smooth width rounded onto the width grid (``_on_width_grid``), so it never falls as the target
+    grows; heads, head_dim and KV heads follow from the width; layers = the smooth size at that width over the
+    per-layer size at the default d_ff, rounded (to a multiple of 4 from 32 layers), so at one width they never
+    fall; Tao's N_v is the smooth model's (never falls) and V = N_v / d_model rounded to 128 (it may step down
+    where the width steps up); d_ff moves within 2.6-4 d_model, in multiples of 256 (finer below d_model 1,536),
+    to hit the target. gpt starts from 4 d_model, the top of the range, so it takes a layer more rather than a
+    wider MLP.
     """
     conv = constants()["conventions"]
-    step = int(conv["d_model_multiple"])
     mult = int(conv["vocab_multiple"])
-    k = 1 if tied else 2
-    m = 3 if glu else 2
+    tol = float(conv["shape_tolerance"])
     nnv, d_smooth, emb = _smooth_size(target, convention, context, vocab, tied)
     # Few layers cannot be rounded within tolerance by d_ff alone: keep at least l_min (the width where the
     # smooth model has l_min layers also rises with the target, so the minimum of the two widths does too).
-    l_min = _min_layers(convention, context, glu, float(conv["shape_tolerance"]))
+    l_min = _min_layers(convention, context, tol)
     if convention == "flops_per_token":  # 72 L d^2 + 12 L l_seq d = M at L = l_min
-        b = 12.0 * l_min * context
-        d_l = (-b + math.sqrt(b * b + 4.0 * 72.0 * l_min * target)) / (2.0 * 72.0 * l_min)
+        bq = 12.0 * l_min * context
+        d_l = (-bq + math.sqrt(bq * bq + 4.0 * 72.0 * l_min * target)) / (2.0 * 72.0 * l_min)
     else:
         d_l = math.sqrt(nnv / (12.0 * l_min))
-    d = max(step, min(_on_width_grid(d_smooth, round), _on_width_grid(d_l, math.floor)))
+    d = max(128, min(_on_width_grid(d_smooth, round), _on_width_grid(d_l, math.floor)))
     h, hd = _default_heads(d, conv)
-    v = vocab if vocab is not None else _round_multiple(emb / d, mult)
-    ff0 = _default_d_ff(d, glu, conv)
-    attn = 4 * d * h * hd
-    ds = 6.0 if convention == "flops_per_token" else 1.0  # M counts 6 per weight
-    per_layer = ds * (attn + m * d * ff0) + (12.0 * h * hd * context if ds == 6.0 else 0.0)
-    # whole layers from the smooth (unrounded) embeddings, so the count depends on the target only through
+    kv = _default_kv_heads(h, d, arch)
+    v = vocab if vocab is not None else max(mult, _round_multiple(emb / d, mult))
+    ff0 = _default_d_ff(d, arch, conv)
+    ff_lo, ff_hi, q = _ff_range(d, conv)
+    e_real, a, b, c = _size_terms(d, h, hd, kv, v, context, tied, arch, convention)
+    # whole layers from the smooth (unrounded) vocabulary, so the count depends on the target only through
     # quantities that increase with it
-    smooth_emb = {
-        "total": k * emb if vocab is None else k * vocab * d,
-        "non_embedding": 0.0,
-        "non_embedding_with_head": emb if vocab is None else vocab * d,
-        "flops_per_token": 0.0,
-    }[convention]
-    n_layers = max(1, round((target - smooth_emb) / per_layer))
-    real_emb = {"total": k * v * d, "non_embedding": 0.0, "non_embedding_with_head": v * d, "flops_per_token": 0.0}[
-        convention
-    ]
-    want = ff0 + ((target - real_emb) / n_layers - per_layer) / (ds * m * d)
-    q = 128 if d >= 512 else 32
-    if q == 128 and 0.5 * ds * m * d * q / per_layer > float(conv["shape_tolerance"]):
-        q = 64  # half a step of 128 would move the model by more than the tolerance (d_model 512 with GLU)
-    lo, hi = -(-int(ff0 * (1 - _FF_SWING)) // q) * q, int(ff0 * (1 + _FF_SWING)) // q * q
-    ff = min(max(q * round(want / q), lo), hi)
-    return Shape(n_layers, d, h, hd, max(q, ff), context, v, tied, glu)
+    e_smooth = e_real + (0.0 if vocab is not None else c * (emb / d - v))
+    y = (target - e_smooth) / (a + b * ff0)
+    y_top = (target - e_smooth) / (a + b * ff_hi) * (1.0 - tol / 2.0)  # fewest layers the widest MLP allows
+    n_layers = max(_round_layers(y), _round_layers(y_top, math.ceil), 1)
+    want = ((target - e_real) / n_layers - a) / b
+    ff = min(max(q * round(want / q), ff_lo), ff_hi)
+    return Shape(n_layers, d, h, hd, ff, context, v, tied, kv, arch)
 
 
 def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance):
@@ -670,8 +790,8 @@ def design_shape(
     heads=None,
     head_dim=None,
     d_ff=None,
-    tied_embeddings: bool = False,
-    glu: bool = False,
+    tied_embeddings: bool | None = None,
+    arch: str = "llama",
     tolerance=None,
     convention: str = "total",
 ) -> Shape:
@@ -680,18 +800,22 @@ def design_shape(
     ``convention`` is the law's own count: ``total`` (all parameters), ``non_embedding``, ``non_embedding_with_head``
     (Porian et al.) or ``flops_per_token`` (DeepSeek's M = 6 N_non-embedding + 12 n_layer d l_seq at ``context``).
 
-    Unpinned (only vocab, context, tied_embeddings, glu given), the shape is a monotone ladder in the target: the
-    width is the smooth model's d_model at the d_model/n_layer of Chinchilla's Table A9 (64 below 250M parameters
-    rising to ~100 at 10B+), rounded to a multiple of 64 below 512 and of 128 above (at least 128), and never
-    falls as the target grows; at one width the layer count never falls, so layers drop only where the width
-    steps up; at least 3 layers (9 for M at 2,048 context), which at the smallest sizes pulls d_model/n_layer
-    down. The stated band: d_model/n_layer stays within [18, 120] over 1e6..3e13 parameters, and from 1e8
-    parameters within 0.8-1.3x Table A9's; DeepSeek's M goes down to ~8.5 below ~1e17 FLOPs (under its fitted
-    range), where attention dominates M. d_ff = 4·d_model (8/3·d_model rounded to 128 if ``glu``), moved by up
-    to 1/4 in multiples of 128 (32 below d_model 512) to absorb what whole layers cannot. head_dim is 64 up to d_model
-    1024 and 128 above
-    (Table A9). ``vocab=None``: V = N_v / d_model with Tao et al.'s N_v for the smooth model's non-vocabulary
-    parameters, so N_v never falls as the target grows, while V may step down where the width steps up.
+    ``arch`` is ``llama`` (SwiGLU, RMSNorm, rotary positions, grouped-query attention; untied unless
+    ``tied_embeddings``) or ``gpt`` (GPT-2: GELU MLP, LayerNorm and biases, learned positions, multi-head attention;
+    tied unless ``tied_embeddings=False``). Sizes are exact parameter counts of that architecture (``Shape``).
+
+    Unpinned (only vocab, context, tied_embeddings, arch given), the shape is a monotone ladder in the target that a
+    trainer can lay out: the width is the smooth model's d_model at the d_model/n_layer of Chinchilla's Table A9
+    (64 below 250M parameters rising to ~100 at 10B+), rounded to a multiple of 128, of 512 from ~1,536 and of 1,024
+    from ~4,096, and never falls as the target grows; d_model = heads × head_dim with head_dim 128 where d_model is
+    a multiple of 1,024 (from 2,048), else 64, so the heads are a multiple of 8 from d_model 1,536 (every model of
+    1e9 parameters and more) and even below; KV heads 8 from d_model 1,536 (llama), a quarter of the heads or fewer
+    below, all of them (gpt). At one width the layer count never falls, so layers drop only where the width steps
+    up; layers are a multiple of 4 from 32 up (every design of ~20B parameters and more); at least 3 (9 for M at
+    2,048 context). d_ff starts at 3.25·d_model (llama) or 4·d_model (gpt) and moves within 2.6-4·d_model, in
+    multiples of 256 (of 128, 64, 32 below d_model 1,536), to absorb what whole layers cannot. ``vocab=None``:
+    V = N_v / d_model with Tao et al.'s N_v for the smooth model's non-vocabulary parameters, a multiple of 128, so
+    N_v never falls as the target grows, while V may step down where the width steps up.
 
     With pins (layers, d_model, heads, head_dim or d_ff) the shape closest to Table A9's ratio among those within
     tolerance of the total parameters is searched; a target in another convention is first converted to total
@@ -706,13 +830,24 @@ def design_shape(
         heads,
         head_dim,
         d_ff,
-        bool(tied_embeddings),
-        bool(glu),
+        _tied(tied_embeddings, arch),
+        _check_arch(arch),
         tolerance,
         convention,
         strict=True,
     )
     return shape
+
+
+def _check_arch(arch) -> str:
+    if arch not in ARCHS:
+        raise ScaleplanError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    return str(arch)
+
+
+def _tied(tied_embeddings, arch) -> bool:
+    """Tied input and output embeddings: as given, else gpt ties them (GPT-2) and llama does not."""
+    return (_check_arch(arch) == "gpt") if tied_embeddings is None else bool(tied_embeddings)
 
 
 _CONVENTION_WORDS = {
@@ -733,7 +868,7 @@ def _design(
     head_dim,
     d_ff,
     tied,
-    glu,
+    arch,
     tolerance,
     convention="total",
     strict=False,
@@ -751,7 +886,7 @@ def _design(
     warnings: list[str] = []
     vres = None
     if all(v is None for v in (layers, d_model, heads, head_dim, d_ff)):
-        shape = _ladder_shape(target, convention, vocab, context, tied, glu)
+        shape = _ladder_shape(target, convention, vocab, context, tied, arch)
         k = 1 if tied else 2
         if (
             vocab is not None
@@ -788,7 +923,7 @@ def _design(
         if convention != "total":
             nnv, d_s, emb = _smooth_size(target, convention, context, vocab, tied)
             target = nnv + (1 if tied else 2) * (emb if vocab is None else vocab * d_s)
-        fitted, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, glu, tol)
+        fitted, closest = _fit_shape(target, vocab, context, layers, d_model, heads, head_dim, d_ff, tied, arch, tol)
         if fitted is None:
             if closest is None:
                 raise ScaleplanError(
@@ -920,7 +1055,7 @@ def optimal_vocab(
                     f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)"
                 )
             shape = _ladder_shape(
-                total, "total", None, int(constants()["conventions"]["context"]), bool(tied_embeddings), False
+                total, "total", None, int(constants()["conventions"]["context"]), bool(tied_embeddings), "llama"
             )
             nnv, _d, _nv = _smooth_size(total, "total", shape.context, None, bool(tied_embeddings))
             return optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied_embeddings)
@@ -1115,7 +1250,8 @@ def hyperparameters(
         )
     if shape is not None:
         c = hp["porian"]
-        n = float(shape.non_embedding_params + shape.vocab_params)  # non-embedding + output head
+        # non-embedding + output head, as Porian et al. count it: the weight matrices (norms and biases are 0.1 %)
+        n = float(shape.matrix_params + shape.vocab_params)
         x = n / c["n_ref"]
         lr = c["eta_coef"] * x ** c["eta_exp"]
         b = c["batch_seq_coef"] * x ** c["batch_exp"] * c["batch_context"]
@@ -1237,8 +1373,8 @@ def recipe(
     heads=None,
     head_dim=None,
     d_ff=None,
-    tied_embeddings: bool = False,
-    glu: bool = False,
+    tied_embeddings: bool | None = None,
+    arch: str = "llama",
     convention: str = "total",
 ) -> Recipe:
     """Vocabulary, shape, FLOPs per token and learning rate / batch size for one plan.
@@ -1246,7 +1382,8 @@ def recipe(
     ``params_total`` is the model size in ``convention`` (the allocating law's own count, see ``design_shape``;
     for ``flops_per_token`` it is DeepSeek's M and ``flops`` is read as M·D). ``tokens`` defaults to
     ``flops / (6·params_total)`` (``flops / M`` for M). Pinned values (vocab, layers, d_model, heads, head_dim,
-    d_ff, context) are kept and the rest adapt. Every warning of every part is collected in ``warnings``.
+    d_ff, context) are kept and the rest adapt; ``arch`` (llama or gpt) as ``design_shape``. Every warning of
+    every part is collected in ``warnings``.
     """
     total = _pos_float("params_total", params_total)
     convention = _check_convention(convention)
@@ -1264,8 +1401,8 @@ def recipe(
         heads,
         head_dim,
         d_ff,
-        bool(tied_embeddings),
-        bool(glu),
+        _tied(tied_embeddings, arch),
+        _check_arch(arch),
         None,
         convention,
     )

@@ -132,7 +132,7 @@ def to_csv(records: list[dict]) -> str:
 
 def to_markdown(headers: list[str], rows: list[list[str]]) -> str:
     def esc(cell: str) -> str:
-        return str(cell).replace("|", "\\|").replace("\n", " ")
+        return printable(cell).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
@@ -146,6 +146,15 @@ def short_source(citation: str) -> str:
     return citation
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F]}
+
+
+def printable(text) -> str:
+    """Text with control characters written as escapes (a scenario named "a\x1b[31mred" cannot recolour the
+    terminal); tabs and newlines stay."""
+    return str(text).translate(_CONTROL)
+
+
 def grid_table(
     title: str | None,
     headers: list[str],
@@ -156,6 +165,9 @@ def grid_table(
     wrap_first: bool = False,
 ) -> Table:
     """A table whose columns wrap between words at `width`; the first column never wraps unless `wrap_first`."""
+    title = None if title is None else printable(title)
+    headers = [printable(h) for h in headers]
+    rows = [[printable(c) for c in row] for row in rows]
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     columns = [[str(row[i]) for row in rows if i < len(row)] for i in range(len(headers))]
     widths, _ = _column_widths(headers, columns, width, wrap_first)
@@ -515,7 +527,7 @@ def recipe_lines(r) -> list[tuple[str, str]]:
     lr = "-" if default.learning_rate is None else f"{fmt_sci(default.learning_rate, always=True)} ({default.law})"
     return [
         ("vocabulary", f"{s.vocab:,}" + ("" if r.vocab is None else f" ({r.vocab.law})")),
-        ("shape", f"{s.layers} x {s.d_model:,}, {s.heads} heads, d_ff {s.d_ff:,}"),
+        ("shape", f"{s.layers} x {s.d_model:,}, {s.heads} heads ({s.kv_heads} KV), d_ff {s.d_ff:,}, {s.arch}"),
         ("context", f"{s.context:,}"),
         ("peak learning rate", lr),
         ("batch", f"{fmt_count(default.batch_tokens)} tokens = {default.batch_sequences:,} seqs"),

@@ -863,6 +863,7 @@ def model_for(
             d_ff=4 * d if d_ff is None else d_ff,
             context=context,
             vocab=vocab,
+            arch="gpt",  # a 4·d_model MLP of two matrices, as the docstring says
         )
         shape = _shape_with_kv(recipe, fields, kv)
     else:
@@ -875,7 +876,18 @@ def model_for(
     return ServedModel.from_shape(shape)
 
 
-_SHAPE_FIELDS = ("layers", "d_model", "heads", "head_dim", "d_ff", "context", "vocab", "tied_embeddings", "glu")
+_SHAPE_FIELDS = (
+    "layers",
+    "d_model",
+    "heads",
+    "head_dim",
+    "d_ff",
+    "context",
+    "vocab",
+    "tied_embeddings",
+    "kv_heads",
+    "arch",
+)
 
 
 def _shape_with_kv(recipe, fields: dict, kv):

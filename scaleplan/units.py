@@ -21,7 +21,10 @@ def parse_quantity(value, what: str = "value") -> float:
     if isinstance(value, bool):
         raise ScaleplanError(f"{what} must be a number, got {value!r}")
     if isinstance(value, (int, float, np.number)):
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an int beyond any float (10**400)
+            raise ScaleplanError(f"{what} must be finite, got an integer of {len(str(abs(value)))} digits") from None
     else:
         text = str(value).replace(",", "").replace("_", "")
         match = _NUMBER.match(text)
@@ -77,7 +80,10 @@ def parse_fraction(value, what: str, low_open: bool = True, high_open: bool = Fa
     if isinstance(value, bool):
         raise ScaleplanError(f"{what} must be a number in {allowed} such as {example}, got {value!r}")
     if isinstance(value, (int, float, np.number)):
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an int beyond any float (10**400)
+            raise ScaleplanError(f"{what} must be finite, got an integer of {len(str(abs(value)))} digits") from None
     else:  # a fraction takes no suffix (K, M, B, T) and no dollar sign: only a number, or a percentage
         text = str(value).strip().replace("_", "")
         percent = text.endswith("%")

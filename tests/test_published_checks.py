@@ -251,8 +251,9 @@ claims(
 for law in ("gadre", "porian"):
     claims(f"{law}:", [("model.vocab", 50432), ("model.context", 2048)])
 
-# recipe.yaml: Hoffmann et al. 2022 Table A9 (ffw_size = 4 d_model; kv_size 64 up to d_model 1,024, then 128) and
-# Table 4 (Chinchilla 70B: 80 x 8,192); Shazeer 2020 (arXiv:2002.05202) GLU d_ff = 4 x 2/3; Kaplan et al. 2020 Fig. 5
+# recipe.yaml: Hoffmann et al. 2022 Table A9 (ffw_size = 4 d_model; kv_size 64 up to d_model 1,024) and
+# Table 4 (Chinchilla 70B: 80 x 8,192); Dubey et al. 2024 (arXiv:2407.21783) Table 3 (Llama 3 405B FFN 53,248 =
+# 3.25 x 16,384; head size 128 at 8B-405B); Kaplan et al. 2020 Fig. 5
 # (1,600/48 and 4,288/6); Tao et al. 2024 repository sail-sg/scaling-with-vocab (optimal_Nv_predict.py, utils.py
 # Nnv_to_d); DeepSeek-AI 2024 eq. (1); StepLaw's printed constants; Porian et al. 2024 plotting.py; Kaplan Table 5.
 claims(
@@ -260,10 +261,10 @@ claims(
     [
         ("conventions.context", 2048),
         ("conventions.ffw_ratio", 4),
-        ("conventions.glu_ffw_ratio", 8 / 3),
+        ("conventions.glu_ffw_ratio", 53248 / 16384),
+        ("conventions.ff_max_ratio", 4),
         ("conventions.head_dim_small", 64),
         ("conventions.head_dim_large", 128),
-        ("conventions.head_dim_switch", 1024),
         ("vocab.approach2.nv_ref", 6144 * 512),
         ("vocab.approach2.nnv_ref", 33e6),
         ("vocab.approach2.gamma", 0.8353974035228025),

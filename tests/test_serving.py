@@ -115,7 +115,7 @@ def test_t6_single_stream_decode_floor_below_kipplys_measurement():
     # FasterTransformer measured 22.0 ms per token. The roofline is a floor: at or below it, and within 25% of it
     # at 90% of the bandwidth (kipply: "up to about 90% of our full memory bandwidth").
     wl = serving.workload(prompt_tokens=512, output_tokens=10)
-    shape = Shape(layers=40, d_model=5120, heads=40, head_dim=128, d_ff=4 * 5120, context=2048, vocab=50272)
+    shape = Shape(layers=40, d_model=5120, heads=40, head_dim=128, d_ff=4 * 5120, context=2048, vocab=50272, arch="gpt")
     model = ServedModel.from_shape(shape)
     full = serving.roofline(model, KIPPLY_A100, wl, EXACT, tp=1, batch=1)["decode_step_s"][0]
     ninety = serving.efficiency(bandwidth_fraction=0.9, memory_fraction=1.0, compute_fraction=1.0)
@@ -206,7 +206,9 @@ def test_t12_mha_shape_prices_about_8_cents_per_million():
     # on H100 at $2/h (Sardana et al. 2024's price), 70/215 tokens: about $0.08-0.09 per million tokens, where
     # Sardana's fixed MFU prices it at $1.42 per million. Market prices for 8B-class models: $0.03-0.22 per million
     # (DeepInfra, cloudprice.net listings, serving.md §3).
-    shape = Shape(layers=44, d_model=5632, heads=44, head_dim=128, d_ff=4 * 5632, context=2048, vocab=50_000)
+    shape = Shape(
+        layers=44, d_model=5632, heads=44, head_dim=128, d_ff=4 * 5632, context=2048, vocab=50_000, arch="gpt"
+    )
     r = serving.serve(ServedModel.from_shape(shape), "h100", price=2.0)
     assert r.fits and 0.07 <= r.dollars_per_million <= 0.095
     assert r.dollars_per_million * 10 <= 1.42

@@ -296,9 +296,9 @@ def test_flops_command():
         ).stdout
     )
     # Hoffmann et al. 2022 App. F terms summed by hand for this shape (tests/test_recipe.py
-    # test_flops_issue_example_chinchilla_70b_shape): 405,893,283,840 FLOPs per token, 1.0416 x 6N.
+    # test_flops_issue_example_chinchilla_70b_shape): 405,893,283,840 FLOPs per token, 1.0412 x 6N.
     assert data["flops_per_token"] == 405_893_283_840
-    assert data["ratio"] == pytest.approx(1.0416, abs=1e-4)
+    assert data["ratio"] == pytest.approx(1.0412, abs=1e-4)
     result = run("flops", "--layers", 80, "--d-model", 8192, "--heads", 60, "--vocab", 32000)
     assert result.exit_code == 2 and "--heads 60 must divide --d-model 8192" in result.stderr
     assert run("flops", "--layers", 0, "--d-model", 8192, "--heads", 64, "--vocab", 32000).exit_code == 2

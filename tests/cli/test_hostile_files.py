@@ -98,6 +98,11 @@ FILE_OPTIONS = [
     (["cluster", "--params", "7B", "--tokens", "1T", "--hardware-file", "NAME"], ".yaml"),
     (["inference-aware", "--flops", "1e21", "--inference-tokens", "1e12", "--law", "NAME"], ".yaml"),
     (["sweep", "--target-flops", "1e23", "--budget-flops", "1e20", "--law", "NAME"], ".yaml"),
+    (["serve", "NAME"], ".json"),
+    (["check", "NAME"], ".json"),
+    (["export", "hf", "NAME", "-o", "out"], ".json"),
+    (["export", "hf", "NAME", "-o", "out"], ".yaml"),
+    (["allocate", "--model", "NAME", "--tokens", "1T"], ".json"),
 ]
 
 
@@ -529,3 +534,60 @@ def test_runs_in_the_wrong_units_warn(workdir):
     result = runner.invoke(app, ["fit", "billions.csv", "-f", "json"])
     assert result.exit_code == 0, result.stderr
     assert "15 of 15 runs have fewer than 1.00M parameters (column 'params', smallest 0.05)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "call, text",
+    [
+        (lambda: scaleplan.plan(flops=10**400), "flops must be finite, got an integer of 401 digits"),
+        (lambda: scaleplan.get_hardware(5), "hardware must be a preset name"),
+        (lambda: scaleplan.get_hardware("h100", peak_flops=-1), "peak_flops must be a positive number"),
+        (lambda: scaleplan.get_hardware("h100", peak_flops="fast"), "peak_flops must be a positive number"),
+        (lambda: scaleplan.load_budget_file(5), "path must be a budget file name"),
+    ],
+    ids=["plan 10**400", "get_hardware(5)", "peak_flops -1", "peak_flops text", "load_budget_file(5)"],
+)
+def test_public_entry_points_name_a_wrong_argument(call, text):
+    with pytest.raises(ScaleplanError, match=text):
+        call()
+
+
+def test_compare_takes_one_law_by_name():
+    assert [r["law"] for r in scaleplan.compare("epoch", 1e21).to_dict()["rows"]] == ["epoch"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_huge_price_prints_in_scientific_notation(fmt):
+    import re
+
+    result = runner.invoke(app, ["allocate", "--flops", "1e21", "--price", "1e300", "-f", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert "$1e300/h" in result.stdout and not re.search(r"\d{20}", result.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_control_characters_in_a_name_are_escaped(workdir, fmt):
+    (workdir / "ctl.yaml").write_text('scenarios:\n  - name: "a\\e[31mred\\a"\n    flops: 1e21\n')
+    result = runner.invoke(app, ["plan", "ctl.yaml", "-f", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout + result.stderr
+    assert "a\\x1b[31mred\\x07" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, name, text",
+    [
+        (["laws", "show", "f.yaml"], "f.yaml", LAW.replace("A: 480", "A: 4.8e2")),
+        (["hardware", "--hardware-file", "f.yaml"], "f.yaml", HARDWARE),
+        (["curve", "predict", "--law", "f.yaml", "--steps", "1000"], "f.yaml", "L0: 3\nA: 5e-1\nalpha: 0.5\nC: 0\n"),
+    ],
+    ids=["law constant 4.8e2", "hardware peak 1e15", "curve law 5e-1"],
+)
+def test_law_hardware_and_curve_files_read_1e15_as_a_number(workdir, args, name, text):
+    if "hardware" in args:
+        text = "\n".join(
+            "  peak_flops: 1e15" if line.strip().startswith("peak_flops:") else line for line in text.splitlines()
+        )
+    (workdir / name).write_text(text)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
