@@ -363,7 +363,7 @@ def model_stage(ctx: Context, result):
 
     if isinstance(result, Plan):
         designed = designed_counts(result, ctx.law)
-        if ctx.serving_spec is not None and designed is not result:  # served at the designed model's size
+        if ctx.serving_spec is not None and designed is not result and designed.serving is None:  # at its size
             per_token = ctx.serving.dollars_per_token(float(designed.params_total))
             dollars = float(ctx.serving_spec["tokens"]) * float(per_token)
             c = designed.cost
@@ -788,7 +788,7 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
 
     >>> p = plan(flops=1e21)
     >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
-    (2.77, True, True)
+    (2.75, True, True)
     """
     if budget is None:
         budget = Budget.from_mapping({"law": law, **fields})

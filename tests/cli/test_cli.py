@@ -29,8 +29,8 @@ def ok(*args):
 def test_allocate_default_plan():
     result = ok("allocate", "--flops", "1e21")
     out = result.stdout
-    # the designed model's counts (32 x 2,560: 2.77B); the law's own optimum is 2.78B on 60.0B tokens
-    for text in ("epoch", "2.77B", "60.1B", "21.6", "2.306", "GPU-hours", "training cost", "Besiroglu et al. 2024"):
+    # the designed model's counts (2.75B on 60.5B tokens); the law's own optimum is 2.78B on 60.0B tokens
+    for text in ("epoch", "2.75B", "60.5B", "2.306", "GPU-hours", "training cost", "Besiroglu et al. 2024"):
         assert text in out
 
 
