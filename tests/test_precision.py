@@ -428,9 +428,9 @@ def test_sun_table3_n_is_attention_plus_mlp(n):
     from scaleplan.recipe import Shape
 
     layers, h, d_ff = SUN_TABLE3[n]
-    shape = Shape(layers, h, h // 64, 64, d_ff, 2048, 32000, glu=True)
-    assert shape.non_embedding_params == n
-    assert shape.non_embedding_params + 2 * 32000 * h != n  # with embeddings it would not match
+    shape = Shape(layers, h, h // 64, 64, d_ff, 2048, 32000, arch="llama")
+    assert shape.matrix_params == n  # attention and MLP weights; RMSNorm's 2h per layer are not in Sun's N
+    assert shape.matrix_params + 2 * 32000 * h != n  # with embeddings it would not match
     assert "non-embedding" in precision.constants()["sun"]["conventions"]["params"]
 
 
