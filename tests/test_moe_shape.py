@@ -68,6 +68,18 @@ def olmoe() -> MoeShape:
     )
 
 
+def test_mixtral_counts_exactly():
+    """Mixtral-8x7B: 46.7B total and 12.9B active (Mixtral paper Sec. 2 and 3: "47B parameters", "13B active");
+    Counted exactly with the router and RMSNorm weights: 46,702,792,704 total (as Hugging Face's MixtralForCausalLM
+    holds them) and 12,879,925,248 active with both embedding matrices."""
+    m = mixtral()
+    assert round(m.total_params / 1e9, 2) == 46.70
+    assert round(m.active_params / 1e9, 2) == 12.88
+    assert m.total_params == 46_702_792_704
+    assert m.active_params == 12_879_925_248
+    assert m.kv_heads == 8 and m.experts == 8 and m.top_k == 2
+
+
 def test_deepseek_v3_counts():
     """DeepSeek-V3 (arXiv:2412.19437, abstract): 671B total, 37B activated per token. The activated count matches
     without the input-embedding lookup (36.6B); with it 37.6B."""
@@ -274,3 +286,15 @@ def test_optimal_moe_plan_on_a_cluster_shows_ep():
     assert res.exit_code == 0, res.output
     m = json.loads(res.stdout)["cluster"]["memory"]["suggested"]
     assert m["ep"] > 1 and m["dp"] % m["ep"] == 0
+
+
+def test_budget_file_keys_tp_pp_ep(tmp_path):
+    """A budget file pins the layout with tp, pp and ep, parsed by the same field parser as the flags."""
+    from scaleplan.budget import Budget
+
+    b = Budget.from_mapping({"flops": "1e22", "moe": True, "gpus": 256, "tp": 1, "pp": 4, "ep": 16})
+    assert (b.tp, b.pp, b.ep) == (1, 4, 16) and b.on_cluster
+    path = tmp_path / "b.yaml"
+    path.write_text("flops: 1.0e+22\nmoe: true\ngpus: 256\nep: 0\n")
+    res = runner.invoke(cli.app, ["plan", str(path)])
+    assert res.exit_code == 2 and "ep" in res.output and "Traceback" not in res.output

@@ -401,7 +401,8 @@ def test_total_dollars_is_the_lowest_loss_model_that_fits():
     p = scaleplan.plan(total_dollars=2e6, inference_tokens=5e12)
     tb = p.total_budget
     assert tb.training_dollars + tb.serving_dollars == pytest.approx(2e6)
-    assert p.cost.total_dollars == pytest.approx(2e6, rel=0.005)  # at the designed shape, within half a per cent
+    # at the designed shape (its exact count, within 3% of the law's N since issue 21's layout rules): within 1%
+    assert p.cost.total_dollars == pytest.approx(2e6, rel=0.01)
     # no other size spending the same money reaches a lower loss
     law, costs = laws.get("epoch"), serving_costs()
     for scale in (0.7, 0.9, 1.1, 1.4):
