@@ -83,8 +83,9 @@ def test_inference_aware_sizes_with_a_law_file_throughout():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["law"] == data["recommended"]["law"] == "example-fitted-law"
-    # the recommended model is the law file's own inference-aware model, not a bundled law's
-    assert data["recommended"]["params"] == pytest.approx(data["inference_aware"]["params"], rel=1e-9)
+    # the recommended model is the law file's own inference-aware model (its designed shape within 2%), not a
+    # bundled law's (chinchilla's at this demand is 1.57e9 parameters, the file's 2.8e9)
+    assert data["recommended"]["params"] == pytest.approx(data["inference_aware"]["params"], rel=0.02)
 
 
 # 3. a nonsense width: the shape designer's minimum of one 64-wide head
