@@ -96,7 +96,7 @@ def __getattr__(name: str):
             return module
         value = getattr(module, name)
         if isinstance(value, _FunctionType):  # an entry point checks its arguments (scaleplan.errors.checked)
-            value = globals()[name] = checked(value)
+            value = checked(value)  # not cached in globals(): `fit_vp` is also a submodule's name
         return value
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
 
