@@ -182,7 +182,6 @@ CALLS = {
     "quantization_report": lambda bad, _: scaleplan.quantization_report(bad, 1e12),
     "cost_optimal_precision": lambda bad, _: scaleplan.cost_optimal_precision(bad),
     "fit_parametric": lambda bad, runs: scaleplan.fit_parametric(runs, delta=bad),
-    "fit_vp": lambda bad, _: scaleplan.fit_vp(bad),
     "flops_per_token": lambda bad, _: scaleplan.flops_per_token(bad),
 }
 
