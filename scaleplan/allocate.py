@@ -682,6 +682,30 @@ def _with_precision(plan, budget: Budget, resolved, params: float | None = None,
     return plan
 
 
+def _law_batch_sequences(result) -> float | None:
+    """The default law's batch in sequences before rounding (a dense plan's recipe), for the layout to round."""
+    rec = getattr(result, "recipe", None)
+    if rec is None or not hasattr(rec, "default_hparams") or hasattr(rec.shape, "experts"):
+        return None
+    h = rec.default_hparams
+    return h.batch_tokens_raw / h.context
+
+
+def _with_layout_batch(result, c):
+    """The recipe's batch rounded to a multiple of the suggested layout's DP x micro-batch (layout and batch chosen
+    together: scaleplan.memory.plan_layout); the schedule's steps follow it."""
+    rec = getattr(result, "recipe", None)
+    lay = c.layout
+    if lay is None or lay.batch_sequences is None or _law_batch_sequences(result) is None:
+        return result
+    h = rec.default_hparams
+    if lay.batch_sequences == h.batch_sequences:
+        return result
+    new = replace(h, batch_sequences=lay.batch_sequences, batch_tokens=lay.batch_sequences * h.context)
+    rows = tuple(new if r is h else r for r in rec.hparams)
+    return replace(result, recipe=replace(rec, hparams=rows))
+
+
 def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: float, exact_shape: bool = False):
     """The plan on the budget's cluster: memory per device and a layout for its GPUs, HFU beside MFU, the cost with
     the recomputed work (scaleplan.cluster, as `scaleplan cluster` computes it)."""
@@ -712,7 +736,9 @@ def _on_cluster(result, budget: Budget, resolved, params_total: float, tokens: f
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
         shape=shape if exact_shape else None,
+        batch_sequences=_law_batch_sequences(result),
     )
+    result = _with_layout_batch(result, c)
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
     warnings = tuple(dict.fromkeys(tuple(result.warnings) + tuple(c.warnings)))
