@@ -9,6 +9,7 @@ num_microbatches_calculator.py:381 global batch % (micro-batch x DP) == 0.
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -65,7 +66,10 @@ def test_allocate_layout_divides_the_shape_and_the_batch(log_flops, gpus, micro)
     )
     cs = c["memory"]["suggested"]
     assert (cs["tp"], cs["pp"], cs["dp"]) == (tp, pp, dp)
-    assert c["memory"]["batch_sequences"] == batch
+    # cluster designs its own vocabulary (28,672 against allocate's 28,288 at 1e20), so the law's batch may differ
+    # slightly and round to the neighbouring multiple of DP x micro-batch
+    assert c["memory"]["batch_sequences_law"] == pytest.approx(law, rel=0.02)
+    assert abs(c["memory"]["batch_sequences"] - batch) <= max(dp * micro, 0.02 * law)
 
 
 @settings(max_examples=30)
