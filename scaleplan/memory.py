@@ -447,7 +447,7 @@ def plan_layout(
             raise ScaleplanError(
                 f"no layout of {gpus:,} GPUs has TP in {tps}, PP dividing the {spec.layers} layers"
                 + ("" if ep is None else f" and EP {ep} dividing DP")
-                + " (give a GPU count with more factors of two, or pin --pp)"
+                + " (give a GPU count with more factors of two, or pin <pp>)"
             )
         arr = np.array(cand, float)
         suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash, ep, batch)

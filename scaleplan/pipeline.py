@@ -424,7 +424,7 @@ def _with_layout_batch(result, c):
     """The recipe's batch rounded to a multiple of the suggested layout's DP x micro-batch (layout and batch chosen
     together: scaleplan.memory.plan_layout); the schedule's steps follow it."""
     rec, lay = getattr(result, "recipe", None), c.layout
-    if lay is None or lay.batch_sequences is None or _law_batch_sequences(result) is None:
+    if rec is None or lay is None or lay.batch_sequences is None or _law_batch_sequences(result) is None:
         return result
     h = rec.default_hparams
     if lay.batch_sequences == h.batch_sequences:
