@@ -1098,7 +1098,11 @@ def optimal_vocab(
         approach = "approach2-derivative"
         c1 = (nnv / math.exp(cv["approach1"]["k_nnv"])) ** (1.0 / cv["approach1"]["e_nnv"])  # approach 1's C for N_nv
     # a given width by the schema's one rule (the shape designer's minimum of one 64-wide head)
-    d = fields.parse("d_model", d_model, "d_model") if d_model is not None else _tao_d_model(nnv)
+    d = (
+        fields.whole(d_model, "d_model", limits.MIN_D_MODEL, limits.MAX_SHAPE)
+        if d_model is not None
+        else _tao_d_model(nnv)
+    )
     exact = nv / d
     vocab = _round_multiple(exact, mult)
     if approach == "approach2-derivative":
