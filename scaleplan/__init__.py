@@ -9,13 +9,14 @@ The planner core is imported eagerly; the rest (inference-aware sizing, recipes,
 so `import scaleplan` and `scaleplan allocate` stay fast.
 """
 
-from .allocate import Comparison, Plan, allocate, compare, plan, plan_budget, with_recipe
+from .allocate import Comparison, Plan, allocate, compare, with_recipe
 from .budget import Budget, load_budget_file
 from .cost import CostBreakdown, Hardware, get_hardware, training_cost
 from .errors import ScaleplanError
 from .laws import DEFAULT_LAW, Law
 from .laws import get as get_law
 from .laws import names as law_names
+from .pipeline import plan, plan_budget
 
 _LAZY = {
     "inference_aware": "inference",

@@ -110,7 +110,7 @@ def check_model(budget, *, learning_rate: float | None = None, batch_tokens: flo
     on): the fixed-model plan of the pipeline, plus the config's learning rate, batch and vocabulary against the
     recipe laws, and with `budget.inference_tokens` the inference-aware model of the same loss."""
     from . import recipe
-    from .allocate import plan_budget
+    from .pipeline import plan_budget
 
     config = budget.given_model()
     if config is None:

@@ -6,6 +6,7 @@ file holds the same fields; top-level fields are defaults for every entry of an 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -218,10 +219,12 @@ class Budget:
             field = "hardware_file" if exc.template.startswith("<hardware_file>") else "hardware"
             raise BudgetFieldError(field, exc.template) from None
 
-    def resolve(self, law=None) -> Resolved:
+    def resolve(self, law=None, flops: float | None = None) -> Resolved:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way.
 
         `law` (default: the budget's own, else the default law) sets the smallest budget that can be planned.
+        `flops` is the budget a <target_loss> sets, which the pipeline sizes (the schema sits below the planners and
+        calls none of them); without it a target loss's FLOPs stay unknown (NaN) and unchecked.
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
         """
         self._check_mode()
@@ -295,8 +298,9 @@ class Budget:
             except ScaleplanError as exc:
                 raise BudgetFieldError("inference.hardware", exc.template) from None
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
+        target_unsized = self.target_loss is not None and flops is None
         if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
-            flops = self._target_loss_flops(law)
+            flops = math.nan if flops is None else flops
         elif self.flops is not None:
             flops = self.flops
         elif self.days is not None:
@@ -308,7 +312,8 @@ class Budget:
             flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
         law_obj = self.law_spec(law)
         try:
-            limits.check_flops(flops, "budget", law_obj)
+            if not target_unsized:
+                limits.check_flops(flops, "budget", law_obj)
         except ScaleplanError as exc:
             reason = exc.template.removeprefix("budget: ")
             if ways[0] == "target_loss":  # the budget is the compute-optimal model's for that loss
@@ -325,19 +330,6 @@ class Budget:
             + tuple(cost_mod.precision_warnings(mfu, precision, hw, moe=self.moe is not None)),
             precision=precision,
         )
-
-    def _target_loss_flops(self, law=None) -> float:
-        """6 N D of the law's compute-optimal model reaching `target_loss` (the budget that sets the quality)."""
-        from .inference import inference_aware
-
-        assert self.target_loss is not None  # called for a target loss only
-        try:
-            sized = inference_aware(0.0, target_loss=self.target_loss, law=self.law_spec(law), break_even=False)
-        except BudgetFieldError:
-            raise
-        except ScaleplanError as exc:
-            raise BudgetFieldError("target_loss", exc.template) from None
-        return 6.0 * float(sized.compute_optimal.params) * float(sized.compute_optimal.tokens)
 
     def implied_utilisation(self):
         """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
@@ -384,6 +376,10 @@ class Budget:
             given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
             if given:
                 raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
+            if self.ci is not None:
+                raise BudgetFieldError(
+                    "ci", f"<ci> gives intervals on the compute-optimal plan only; a {self.mode} plan has none yet"
+                )
             return
         if self.model is not None:
             pinned = [k for k in ("params", *RECIPE_FIELDS[:-1]) if getattr(self, k) is not None]
@@ -450,7 +446,9 @@ class Budget:
         if self.moe is not None and self.unique_tokens is not None:
             raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
         if self.mode not in ("compute-optimal",) and self.ci is not None:
-            raise BudgetFieldError("ci", "<ci> gives intervals on the compute-optimal plan only")
+            raise BudgetFieldError(
+                "ci", f"<ci> gives intervals on the compute-optimal plan only; a {self.mode} plan has none yet"
+            )
         if self.ci is not None and self.serving_spec() is not None:
             raise BudgetFieldError(
                 "ci",

@@ -18,7 +18,7 @@ import scaleplan
 
 from . import fields, limits
 from . import laws as laws_mod
-from .allocate import Plan, plan_budget
+from .allocate import Plan
 from .allocate import compare as compare_laws
 from .budget import Budget, load_budget_file
 from .conventions import DEFAULT_CONTEXT
@@ -81,6 +81,7 @@ from .options import (
     ZeroOpt,
     option,
 )
+from .pipeline import plan_budget
 from .render import (
     Format,
     emit_comparison,
@@ -1161,6 +1162,10 @@ def inference_aware_cmd(
             f"{fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
     law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    if (flops is None) == (target_loss is None):
+        raise ScaleplanError(
+            "give the quality one way: --flops (the loss its compute-optimal model reaches) or --target-loss"
+        )
     budget = fields.optional("flops", flops)
     if budget is not None:
         limits.check_flops(budget, "<flops>", law_obj)
@@ -1168,22 +1173,17 @@ def inference_aware_cmd(
     ctx = fields.optional("context", context)
     bits = fields.optional("serve_bits", serve_bits)
     train_precision = fields.optional("precision", precision) or "bf16"
+    goal = fields.optional("objective", objective) or "flops"
     plotter = _plotter(plot, force=force)
     fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)
-    costs = inference.serving_costs(
-        hardware,
-        fields.optional("mfu", mfu),
-        fields.optional("price", price),
-        inference_hardware,
-        None if inference_price is None else parse_positive(inference_price, "--inference-price"),
-        fraction(prefill_mfu, "--prefill-mfu"),
-        fraction(decode_mfu, "--decode-mfu"),
-        fraction(prompt_share, "--prompt-share", False),
-        inference_bits,
-        peak_flops=fields.optional("peak_flops", peak_flops),
-        precision=train_precision,
-        hardware_file=hardware_file,
-        serve_bits=None if serving_model == "fixed-mfu" else bits,
+    serving = {  # the budget's `inference:` block, each value parsed under its own flag
+        "hardware": inference_hardware,
+        "price": None if inference_price is None else parse_positive(inference_price, "--inference-price"),
+        "bits": inference_bits,
+        "prefill_mfu": fraction(prefill_mfu, "--prefill-mfu"),
+        "decode_mfu": fraction(decode_mfu, "--decode-mfu"),
+        "prompt_share": fraction(prompt_share, "--prompt-share", False),
+        "context": ctx,
         **_roofline_flags(
             serving_model=serving_model,
             kv_bits=kv_bits,
@@ -1196,31 +1196,78 @@ def inference_aware_cmd(
             memory_fraction=memory_fraction,
             batch_cap=batch_cap,
         ),
-    )
-    plan = inference.inference_aware(
-        tokens if tokens.size > 1 else tokens[0],
+    }
+    roofline = {
+        k: serving[k]
+        for k in (
+            "serving_model",
+            "kv_bits",
+            "serve_precision",
+            "prompt_tokens",
+            "output_tokens",
+            "serve_tp",
+            "latency",
+            "bandwidth_fraction",
+            "memory_fraction",
+            "batch_cap",
+        )
+    }
+    if tokens.size > 1:  # a sweep over demands: the sizing alone, one row per demand
+        costs = inference.serving_costs(
+            hardware,
+            fields.optional("mfu", mfu),
+            fields.optional("price", price),
+            inference_hardware,
+            serving["price"],
+            serving["prefill_mfu"],
+            serving["decode_mfu"],
+            serving["prompt_share"],
+            inference_bits,
+            peak_flops=fields.optional("peak_flops", peak_flops),
+            precision=train_precision,
+            hardware_file=hardware_file,
+            serve_bits=None if roofline["serving_model"] == "fixed-mfu" else bits,
+            **roofline,
+        )
+        sweep = inference.inference_aware(
+            tokens, flops=budget, target_loss=loss, law=law_obj, objective=goal, context=ctx, costs=costs
+        )
+        _warn(sweep.warnings)
+        emit_inference_sweep(out, fmt, list(sweep), inference.describe_break_even(sweep))
+        if plotter:
+            plotter.save_inference_figure(sweep, plot, law=law_obj, force=force)
+            err.print(f"wrote {plot}", markup=False)
+        return
+    # One demand: the plan pipeline, as `allocate --inference-tokens` plans it (the law, a law file included, used
+    # throughout): the sizing, then the recommended model in full, its recipe and cost.
+    if not law_obj.predicts_loss:
+        inference.tokens_for_loss(law_obj, 1.0, 1.0)  # the planner's own clear error for a law without a loss
+    request = Budget(
+        law=law,
         flops=budget,
         target_loss=loss,
-        law=law_obj,
-        objective=fields.optional("objective", objective) or "flops",
+        inference_tokens=float(tokens[0]),
+        objective=goal,
+        hardware=hardware,
+        mfu=fields.optional("mfu", mfu),
+        price=fields.optional("price", price),
+        peak_flops=fields.optional("peak_flops", peak_flops),
+        precision=train_precision,
+        hardware_file=hardware_file,
+        serve_bits=bits,
         context=ctx,
-        costs=costs,
+        inference={k: v for k, v in serving.items() if v is not None} or None,
     )
-    break_even = inference.describe_break_even(plan)
-    if tokens.size > 1:
-        _warn(plan.warnings)
-        emit_inference_sweep(out, fmt, list(plan), break_even)
-    else:  # one demand: the recommended model in full, its recipe and cost, after the comparison
-        from .allocate import recommended_plan
-
-        recommended = recommended_plan(plan, context=ctx, serve_bits=bits, precision=train_precision)
-        _warn(recommended.warnings)
-        if fmt in (Format.json, Format.csv):
-            emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
-        else:
-            emit_inference(out, fmt, plan, break_even)
-            out.print() if fmt is Format.table else out.out("")
-            emit_plans(out, fmt, [recommended], title="The recommended model: recipe and cost")
+    recommended = plan_budget(request)
+    plan = recommended.inference
+    assert plan is not None  # a law with a loss sizes the model inference-aware
+    _warn(recommended.warnings)
+    if fmt in (Format.json, Format.csv):
+        emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
+    else:
+        emit_inference(out, fmt, plan, inference.describe_break_even(plan))
+        out.print() if fmt is Format.table else out.out("")
+        emit_plans(out, fmt, [recommended], title="The recommended model: recipe and cost")
     if plotter:
         plotter.save_inference_figure(plan, plot, law=law_obj, force=force)
         err.print(f"wrote {plot}", markup=False)
@@ -1574,7 +1621,18 @@ def precision_cmd(
     ] = None,
     serve_bits: Annotated[
         Optional[list[str]],
-        option("serve_bits", help="Weight bits to serve the trained model at, 2 to 16 (repeat; default 8 4 3 2)."),
+        option(
+            "serve_bits",
+            help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
+            "(repeat; default 8 4 3 2).",
+        ),
+    ] = None,
+    hardware: Annotated[
+        Optional[str],
+        option(
+            "hardware",
+            help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+        ),
     ] = None,
     plot: Annotated[
         Optional[str],
@@ -1621,8 +1679,9 @@ def precision_cmd(
         tokens=d,
         block_size=block_size,
         formats=names,
-        serve_bits=tuple(bits or (8, 4, 3, 2)),
+        serve_bits=tuple(bits) if bits else ((8, 4, 3, 2) if n is not None else ()),  # a budget: only if asked
         choices=choices,
+        hardware=None if hardware is None else _precision_hardware(hardware),
     )
     _warn(report.warnings)
     from .render import emit_precision
@@ -1631,10 +1690,21 @@ def precision_cmd(
     if plot is not None:
         from . import precision_plot
 
-        first = report.cost_optimal.choices[0]  # a bare budget: draw at the first hardware precision's best N, D
+        # a bare budget: draw at the first available hardware precision's best N, D
+        first = next(ch for ch in report.cost_optimal.choices if ch.available)
         pn, pd = (n, d) if n is not None and d is not None else (first.params, first.tokens)
+        assert pn is not None and pd is not None  # an available choice has its N and D
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+def _precision_hardware(name: str):
+    from . import cost as cost_mod
+
+    try:
+        return cost_mod.get_hardware(fields.parse("hardware", name))
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"--hardware: {exc.template.removesuffix('; or give <peak_flops>)') + ')'}") from None
 
 
 @app.command()
@@ -2110,6 +2180,7 @@ def curve_predict(
         _plotter(plot, inputs, force)
     given_lr = None if peak_lr is None else parse_positive(peak_lr, "--peak-lr")
     law = curves.load_law(law_file) if law_file else curves.example_law()
+    _warn([f"{law.name}: {w}" for w in law.warnings])  # what the fit behind the law warned, said again
     kinds = list(dict.fromkeys(schedules)) or ["cosine", "wsd", "constant"]
     if len(kinds) > 8:
         raise ScaleplanError("at most 8 schedules at once")
@@ -2392,6 +2463,7 @@ def export(
     zero: ZeroOpt = None,
     micro_batch: MicroBatchOpt = None,
     hardware_file: HardwareFileOpt = None,
+    arch: ArchOpt = None,
 ):
     """Write a plan as the configuration a trainer reads: the plan of the budget flags, of a budget file's scenario,
     or of a plan saved with --format json.
@@ -2433,6 +2505,7 @@ def export(
         zero=zero,
         micro_batch=micro_batch,
         hardware_file=hardware_file,
+        arch=arch,
     )
     given = {k: v for k, v in flags.items() if v is not None}
     inputs = [x for x in (source, hardware_file, model) if x]

@@ -32,7 +32,7 @@ from . import laws as _laws
 from .errors import ScaleplanError
 from .solvers import minimise_log  # precision.py imports it from here too
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, Reported, check_positive, plain
+from .values import PerBudget, Reported, check_positive, contract, plain, stage_blocks
 
 if TYPE_CHECKING:  # blocks the pipeline adds (modules below this one)
     from .cluster import ClusterPlan
@@ -177,24 +177,25 @@ class ConstrainedPlan(PerBudget):
     cost: CostBreakdown | None = None  # once the plan pipeline has priced it
     recipe: Recipe | None = None  # once the plan pipeline has designed the network
     name: str | None = None
+    cluster: ClusterPlan | None = None  # the pipeline's cluster stage (memory, layout, HFU)
+    precision: Reported | None = None  # the pipeline's precision stage (precision.PenaltyBlock)
+    law_params: dict | None = None  # the law's own N and D, once the model stage has designed the network
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name} if self.name else {}
         out["law"] = self.law
         out.update({k: plain(getattr(self, k)) for k in _CONSTRAINED_NUMBERS})
         out["params_convention"] = self.params_convention
-        _pipeline_blocks(out, self)
+        out["law_params"] = self.law_params
+        out["constrained"] = {
+            k: out.pop(k)
+            for k in _CONSTRAINED_NUMBERS
+            if k not in ("flops", "params", "tokens", "tokens_per_param", "loss")
+        }
+        stage_blocks(out, self)
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation
-        return out
-
-
-def _pipeline_blocks(out: dict, result) -> None:
-    """The recipe and cost blocks every plan carries, under the same JSON names as a compute-optimal plan."""
-    if result.recipe is not None:
-        out.update(result.recipe.plan_fields())
-    if result.cost is not None:
-        out["cost"] = result.cost.to_dict()
+        return contract(out)
 
 
 def epoch_warnings(epochs, law_name: str = DEFAULT_LAW) -> list[str]:
@@ -405,13 +406,17 @@ class OvertrainReport:
                 "rows": [r.to_dict() for r in self.rows],
             }
         )
-        _pipeline_blocks(out, self)
-        if self.cluster is not None:
-            out["cluster"] = {k: v for k, v in self.cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
-        if self.precision is not None:
-            out["precision"] = self.precision.to_dict()
+        stage_blocks(out, self)
+        top = self.rows[0] if self.rows else None  # the default law's (or the one asked for) at top level
+        out.update(
+            law=None if top is None else top.law,
+            params_total=self.params,
+            loss=None if top is None else top.to_dict().get("loss"),
+            citation=None if top is None or top.law not in _laws.names() else _laws.get(top.law).cite,
+            fixed={"rows": out["rows"], "unique_tokens": self.unique_tokens, "epochs": self.epochs},
+        )
         out["warnings"] = list(self.warnings)
-        return out
+        return contract(out)
 
 
 def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None) -> OvertrainReport:

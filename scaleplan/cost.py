@@ -35,12 +35,13 @@ GIB = 1024**3 / 1e9  # GB per GiB
 # hardware.yaml schema: figure fields must be present (a number, or null with a reason under `missing`)
 _FIGURES = ("peak_flops", "fp8_flops", "fp4_flops", "memory", "hbm_tb_s", "power_w", "scaleup_gb_s", "price_per_hour")
 _STRINGS = ("name", "source", "date", "status")
-_OPTIONAL_NUMBERS = ("int8_flops", "scaleup_devices", "server_power_x", "memory_bytes")
+_OPTIONAL_NUMBERS = ("int8_flops", "scaleup_devices", "server_power_x", "memory_bytes", "mean_power_w")
 _KEYS = (
     set(_FIGURES)
     | set(_STRINGS)
     | set(_OPTIONAL_NUMBERS)
-    | {"memory_unit", "memory_source", "kind", "price_source", "missing", "aliases", "unpublished"}
+    | {"memory_unit", "memory_source", "server_power_basis", "kind", "price_source", "missing", "aliases"}
+    | {"unpublished"}
 )
 _KINDS = ("gpu", "tpu", "asic")
 _UNITS = {"GB": 1.0, "GiB": GIB}
@@ -75,6 +76,8 @@ class Hardware:
     memory_source: str | None = None
     kind: str = "gpu"
     server_power_x: float | None = None
+    server_power_basis: str | None = None
+    mean_power_w: float | None = None
     price_source: str | None = None
     date: str | None = None
     status: str | None = None
@@ -169,6 +172,14 @@ def check_hardware_spec(key: str, spec, where: str = "hardware.yaml") -> None:
                 f"{at}: memory_bytes {spec['memory_bytes']!r} is not within {lo:g}-{hi:g}x the label "
                 f"{spec['memory']:g} {spec['memory_unit']} ({label:.4g} B): give the device's readout in bytes"
             )
+    if spec.get("server_power_basis") is not None and not isinstance(spec["server_power_basis"], str):
+        raise ScaleplanError(f"{at}: server_power_basis must be a text (Epoch's value, or why it extends Epoch's)")
+    if (
+        spec.get("mean_power_w") is not None
+        and spec.get("power_w") is not None
+        and spec["mean_power_w"] > spec["power_w"]
+    ):
+        raise ScaleplanError(f"{at}: mean_power_w {spec['mean_power_w']!r} is above power_w {spec['power_w']!r}")
     if spec.get("memory_source") is not None and not isinstance(spec["memory_source"], str):
         raise ScaleplanError(f"{at}: memory_source must be a text (where the device's bytes were read)")
     if spec.get("kind", "gpu") not in _KINDS:
@@ -213,6 +224,8 @@ def _build(key: str, spec: dict, origin: str) -> Hardware:
         ),
         kind=spec.get("kind", "gpu"),
         server_power_x=num(spec.get("server_power_x")),
+        server_power_basis=spec.get("server_power_basis"),
+        mean_power_w=num(spec.get("mean_power_w")),
         price_source=spec.get("price_source"),
         date=spec.get("date"),
         status=spec.get("status"),
@@ -413,9 +426,30 @@ class Energy:
             raise ScaleplanError(f"average draw as a fraction of TDP must be in (0, 1.5], got {self.tdp_fraction!r}")
         if self.pue is not None and self.pue < 1:
             raise ScaleplanError(f"PUE is at least 1 (facility power / IT power), got {self.pue!r}")
+        mean, board = hw.mean_power_w, hw.power_w
+        measured = self.tdp_fraction is None and mean is not None and board is not None
+        if self.server_power_x is not None:
+            basis = "given"
+        elif hw.server_power_x is not None:
+            basis = hw.server_power_basis or "the preset's"
+        else:
+            basis = f"Epoch AI's default {e['server_power_x_default']:g} (the chip is not in Epoch's code)"
         return {
             "server_power_x": self.server_power_x or hw.server_power_x or e["server_power_x_default"],
-            "tdp_fraction": self.tdp_fraction or e["tdp_fraction"][hw.kind],
+            "server_power_basis": basis,
+            # a measured mean draw (TPU v4: 170 W of a 192 W measured maximum) instead of Epoch's fraction of TDP
+            "tdp_fraction": (
+                mean / board  # type: ignore[operator]
+                if measured
+                else self.tdp_fraction or e["tdp_fraction"][hw.kind]
+            ),
+            "average_draw": (
+                f"measured mean {hw.mean_power_w:g} W"
+                if measured
+                else "given"
+                if self.tdp_fraction is not None
+                else f"Epoch AI's {e['tdp_fraction'][hw.kind]:g} of TDP ({hw.kind})"
+            ),
             "pue": self.pue or e["pue"]["hyperscale" if self.hyperscale else "other"],
             "dollars_per_kwh": self.dollars_per_kwh if self.dollars_per_kwh is not None else e["dollars_per_kwh"],
         }

@@ -148,6 +148,7 @@ class CurveLaw:
     lam: float = LAMBDA
     name: str = "curve law"
     source: str = ""
+    warnings: tuple[str, ...] = ()  # what the fit that made it warned (e.g. fitted only on the stable phase)
     peak_lrs: tuple[float, ...] = ()  # the peak learning rates of the logs it was fitted to (empty: not recorded)
 
     def loss_at(self, s1, s2):
@@ -177,6 +178,7 @@ class CurveLaw:
             **{k: float(v) for k, v in self.constants.items()},
             "definitions": dict(DEFINITIONS),
             "source": self.source,
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
         if self.peak_lrs:
             out["logged_peak_lr"] = [float(x) for x in self.peak_lrs]
@@ -202,6 +204,9 @@ class CurveLaw:
                 )
             vals[key] = x
         lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
+        warned = raw.get("warnings") or []
+        if not isinstance(warned, list) or not all(isinstance(w, str) for w in warned) or len(warned) > 100:
+            raise ScaleplanError(f"{where}: warnings must be a list of texts (what the fit warned)")
         logged = raw.get("logged_peak_lr")
         if logged is None and isinstance(raw.get("curves"), list):  # a law saved by curve fit: its logs' peaks
             logged = [c.get("peak_lr") for c in raw["curves"] if isinstance(c, dict)]
@@ -219,6 +224,7 @@ class CurveLaw:
             lam=lam,
             name=str(raw.get("name", "curve law")),
             source=str(raw.get("source", "")),
+            warnings=tuple(w[:1000] for w in warned),
             peak_lrs=tuple(peaks),
         )
 

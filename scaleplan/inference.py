@@ -1036,13 +1036,13 @@ class QuantizedServing:
         return {k: (plain(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
-def quantized_serving(plan: InferencePlan, bits: float, points: int = 400) -> QuantizedServing:
+def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=None) -> QuantizedServing:
     """Minimise training + weighted serving FLOPs over N subject to the *served* loss at `bits` reaching the plan's
     target (one demand). A grid over N, and for each N the fewest tokens that reach it (bisection in log D)."""
     from . import precision as precision_mod
     from .solvers import bisect
 
-    law = laws.get(plan.law)
+    law = laws.get(law if law is not None else plan.law)  # the sizing's own law object (a law file included)
     if np.ndim(plan.inference_tokens):
         raise ScaleplanError("quantized serving is judged for one demand; give a single number of inference tokens")
     target = float(plan.loss)

@@ -28,12 +28,21 @@ from .errors import ScaleplanError
 from .laws import forms
 from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, check_positive, plain
+from .values import PerBudget, check_positive, contract, plain
 
 if TYPE_CHECKING:
     from .cluster import ClusterPlan
     from .cost import CostBreakdown
     from .moe_shape import MoeRecipe
+
+
+# A MoE plan's params_total and params_active are the law's (or the given ones): the integer model under `shape`
+# (scaleplan.moe_shape) has counts of its own, within 3% (1% for a given MoE). Said in every MoE plan's JSON until
+# the integer model's counts are the plan's.
+MOE_COUNTS = (
+    "params_total and params_active are the law's (the allocation's, or the given ones); the integer model under "
+    "shape has its own counts, within 3% of them (1% for a given MoE)"
+)
 
 
 @functools.cache
@@ -170,6 +179,7 @@ class MoePlan(PerBudget):
     name: str | None = None
     recipe: MoeRecipe | None = None  # the integer model and its recipe (one budget), once with_recipe() ran
     cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
+    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
 
     @property
     def params(self):
@@ -197,7 +207,7 @@ class MoePlan(PerBudget):
 
     def to_dict(self) -> dict:
         p = plain
-        return {
+        out = {
             **({"name": self.name} if self.name else {}),
             "law": self.law,
             "flops": p(self.flops),
@@ -230,10 +240,13 @@ class MoePlan(PerBudget):
             "compute_multiplier": p(self.compute_multiplier),
             **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
             **({"cluster": _cluster_dict(self.cluster)} if self.cluster is not None else {}),
+            **({"precision": self.precision.to_dict()} if self.precision is not None else {}),
+            "moe": {"counts": MOE_COUNTS},
             "warnings": list(self.warnings),
             "citation": self.citation,
             "see_also": list(self.see_also),
         }
+        return contract(out)
 
 
 def _best_width(flops, granularity, expansion):
@@ -381,6 +394,7 @@ class FixedMoePlan:
     name: str | None = None
     recipe: MoeRecipe | None = None  # an integer model with these counts (within 1%) and its recipe
     cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
+    precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
     law: str = "fixed MoE"
     citation: str = (
         "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
@@ -432,9 +446,12 @@ class FixedMoePlan:
             out["cost"] = self.cost.to_dict()
         if self.cluster is not None:
             out["cluster"] = _cluster_dict(self.cluster)
+        if self.precision is not None:
+            out["precision"] = self.precision.to_dict()
+        out["moe"] = {"counts": MOE_COUNTS}
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation
-        return out
+        return contract(out)
 
 
 def fixed_moe(total_params: float, active_params: float, tokens: float) -> FixedMoePlan:

@@ -325,23 +325,36 @@ def training_penalty(
 
 @dataclass(frozen=True)
 class PrecisionChoice:
-    """One hardware precision at a budget: Sun's best N, D at C = k P N D and the loss there."""
+    """One hardware precision at a budget: Sun's best N, D at C = k P N D and the loss there.
+
+    On a given chip (`hardware`), a format runs only on a dense path of its width (16: BF16, 8: FP8, 4: FP4); one the
+    chip lacks is `available` False with the reason and no N, D or loss. `speedup` is the end-to-end speed-up over BF16
+    the cost assumes: without hardware Sun et al.'s 16/P (cost k P N D); on a chip, the published speed-up
+    (cost.precision_speedup: FP8 1.34x at twice the BF16 peak), i.e. cost 6 N D / speedup.
+    """
 
     format: FloatFormat
-    params: float
-    tokens: float
-    loss: float
-    critical_tokens: float
+    params: float | None
+    tokens: float | None
+    loss: float | None
+    critical_tokens: float | None
+    speedup: float = 1.0
+    available: bool = True
+    unavailable: str | None = None
 
     def to_dict(self) -> dict:
+        ok = self.params is not None and self.tokens is not None and self.critical_tokens is not None
         return {
             "format": self.format.to_dict(),
+            "available": self.available,
+            "unavailable": self.unavailable,
+            "speedup": self.speedup,
             "params": self.params,
             "tokens": self.tokens,
             "loss": self.loss,
-            "tokens_per_param": self.tokens / self.params,
+            "tokens_per_param": self.tokens / self.params if ok else None,  # type: ignore[operator]
             "critical_tokens": self.critical_tokens,
-            "exceeds_critical": self.tokens > self.critical_tokens,
+            "exceeds_critical": self.tokens > self.critical_tokens if ok else None,  # type: ignore[operator]
         }
 
 
@@ -366,10 +379,12 @@ class CostOptimalPrecision:
     loss: float
     choices: tuple[PrecisionChoice, ...]
     best: str
+    hardware: str | None = None
 
     def to_dict(self) -> dict:
         return {
             "law": "sun",
+            "hardware": self.hardware,
             "flops": self.flops,
             "block_size": self.block_size,
             "cost_k": self.cost_k,
@@ -388,10 +403,35 @@ class CostOptimalPrecision:
         }
 
 
+_PATHS = {16: "bf16", 8: "fp8", 4: "fp4"}  # format width -> the dense hardware path it runs on
+
+
+def hardware_path(fmt: FloatFormat, hardware) -> tuple[str | None, str | None]:
+    """(the chip's precision path for this format, None) or (None, why it has none)."""
+    path = _PATHS.get(fmt.bits)
+    if path is None:
+        return None, f"{hardware.key} has no dense {fmt.bits}-bit path (only 16, 8 and 4 bits are modelled)"
+    try:
+        hardware.peak(path)
+    except ScaleplanError:
+        field = {"bf16": "peak_flops", "fp8": "fp8_flops", "fp4": "fp4_flops"}[path]
+        return None, f"{hardware.key} has no dense {path.upper()} path ({hardware.why_missing(field)})"
+    return path, None
+
+
 def cost_optimal_precision(
-    flops, block_size=None, choices=("bf16", "fp8", "fp4"), cost_k=None, constants_: dict | None = None
+    flops,
+    block_size=None,
+    choices=("bf16", "fp8", "fp4"),
+    cost_k=None,
+    constants_: dict | None = None,
+    hardware=None,
 ) -> CostOptimalPrecision:
-    """Sun et al.'s cost-optimal precision for one budget: the continuous optimum and the best of `choices`."""
+    """Sun et al.'s cost-optimal precision for one budget: the continuous optimum and the best of `choices`.
+
+    With `hardware` (a cost.Hardware), only the formats the chip has a dense path for are ranked, each at the
+    published end-to-end speed-up over BF16 on that chip (cost 6 N D / speed-up) instead of Sun's 16/P; the others
+    are listed as unavailable. `best` is the lowest-loss available format."""
     c = _law_constants("sun", constants_)
     conv = constants()["sun"]["conventions"]
     k = conv["cost_k"] if cost_k is None else float(_check(cost_k, "cost k", 1e3))
@@ -404,15 +444,43 @@ def cost_optimal_precision(
     rows = []
     for name in choices:
         f = parse_format(name, block)
-        fn, fd, fl = _sun_best_params(cc, f.exponent_bits, f.mantissa_bits, f.bits, block, k, c)
+        speedup, cost_bits = 16.0 / f.bits, float(f.bits)
+        if hardware is not None:
+            from .cost import precision_speedup
+
+            path, why = hardware_path(f, hardware)
+            if path is None:
+                rows.append(PrecisionChoice(f, None, None, None, None, 1.0, False, why))
+                continue
+            speedup = precision_speedup(path, hardware)
+            cost_bits = 16.0 / speedup  # k (16 / s) N D = 6 N D / s
+        fn, fd, fl = _sun_best_params(cc, f.exponent_bits, f.mantissa_bits, cost_bits, block, k, c)
         rows.append(
             PrecisionChoice(
-                f, fn, fd, fl, float(sun_critical_tokens(fn, f.exponent_bits, f.mantissa_bits, block, constants_))
+                f,
+                fn,
+                fd,
+                fl,
+                float(sun_critical_tokens(fn, f.exponent_bits, f.mantissa_bits, block, constants_)),
+                speedup,
             )
         )
-    best = min(rows, key=lambda r: r.loss).format.name if rows else ""
+    ranked = [r for r in rows if r.available and r.loss is not None]
+    best = min(ranked, key=lambda r: r.loss).format.name if ranked else ""  # type: ignore[arg-type, return-value]
     return CostOptimalPrecision(
-        cc, block, k, p, float(e), float(m), f"E{nearest[0]}M{nearest[1]}", n, d, loss, tuple(rows), best
+        cc,
+        block,
+        k,
+        p,
+        float(e),
+        float(m),
+        f"E{nearest[0]}M{nearest[1]}",
+        n,
+        d,
+        loss,
+        tuple(rows),
+        best,
+        None if hardware is None else hardware.key,
     )
 
 
@@ -420,12 +488,21 @@ def cost_optimal_precision(
 # Ouyang et al. 2024
 
 
-def ouyang_qid(params, tokens, bits, constants_: dict | None = None):
+def ouyang_qid(params, tokens, bits, constants_: dict | None = None, per_width: bool = False):
     """Eq. (8), Fig. 6: loss added by GPTQ weight-only quantization to P bits, k D^beta / (N^alpha P^gamma).
-    N non-embedding, D training tokens of the checkpoint."""
+    N non-embedding, D training tokens of the checkpoint. The unified law is the default (printed, monotone in bits).
+    per_width=True uses, at 3 and 4 bits, the per-width laws recovered from Table 1 (k D^beta / N^alpha;
+    precision.yaml ouyang.per_width, not printed by the paper), with which the paper's own table was made."""
     c = _law_constants("ouyang", constants_)
     n, d, p = _params(params), _tokens(tokens), _bits(bits, low=1)
-    return _out(c["k"] * d ** c["beta"] / (n ** c["alpha"] * p ** c["gamma"]))
+    unified = c["k"] * d ** c["beta"] / (n ** c["alpha"] * p ** c["gamma"])
+    per = constants()["ouyang"]["per_width"] if per_width and constants_ is None else {}
+    out = np.asarray(unified, float)
+    for width, w in per.items():
+        at = np.asarray(p) == float(width)
+        if np.any(at):
+            out = np.where(at, w["k"] * np.asarray(d, float) ** w["beta"] / np.asarray(n, float) ** w["alpha"], out)
+    return _out(out)
 
 
 def ouyang_loss_16bit(params, tokens):
@@ -435,11 +512,19 @@ def ouyang_loss_16bit(params, tokens):
     return _out(((c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"]) + c["D_c"] / d) ** c["alpha_D"])
 
 
-def ouyang_tokens_for_qid(params, qid, bits, constants_: dict | None = None):
-    """Training tokens at which a model of N parameters reaches QiD = q at P bits: (q N^alpha P^gamma / k)^(1/beta)."""
+def ouyang_tokens_for_qid(params, qid, bits, constants_: dict | None = None, per_width: bool = False):
+    """Training tokens at which a model of N parameters reaches QiD = q at P bits: (q N^alpha P^gamma / k)^(1/beta)
+    (per_width=True: Table 1's per-width laws at 3 and 4 bits, recovered from its cells, not printed)."""
     c = _law_constants("ouyang", constants_)
     n, q, p = _params(params), _check(qid, "qid", 100.0), _bits(bits, low=1)
-    return _out((q * n ** c["alpha"] * p ** c["gamma"] / c["k"]) ** (1.0 / c["beta"]))
+    unified = (q * n ** c["alpha"] * p ** c["gamma"] / c["k"]) ** (1.0 / c["beta"])
+    per = constants()["ouyang"]["per_width"] if per_width and constants_ is None else {}
+    out = np.asarray(unified, float)
+    for width, w in per.items():
+        at = np.asarray(p) == float(width)
+        if np.any(at):
+            out = np.where(at, (np.asarray(q) * np.asarray(n, float) ** w["alpha"] / w["k"]) ** (1.0 / w["beta"]), out)
+    return _out(out)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -737,9 +822,11 @@ def precision_report(
     formats=("bf16", "fp8", "fp6", "fp4"),
     serve_bits=(8, 4, 3, 2),
     choices=("bf16", "fp8", "fp4"),
+    hardware=None,
 ) -> PrecisionReport:
     """Everything `scaleplan precision` shows: give `flops` (a budget; 16-bit cost 6ND), or `params` and `tokens`
-    (a model; its budget is 6ND and the serving table is added)."""
+    (a model; its budget is 6ND). The serving table is for the model given, or, for a budget, for the best
+    choice's model. `hardware` (a cost.Hardware) ranks only the formats the chip runs (see cost_optimal_precision)."""
     if (params is None) != (tokens is None):
         raise ScaleplanError("give params and tokens together (a trained model), or flops alone (a budget)")
     if params is None and flops is None:
@@ -754,14 +841,14 @@ def precision_report(
     block = float(conv["default_block"] if block_size is None else _block(block_size))
     derived = _DERIVED.set(True)  # the inputs are checked: what follows judges models derived from them
     try:
-        return _precision_report(c, n, d, block, formats, serve_bits, choices)
+        return _precision_report(c, n, d, block, formats, serve_bits, choices, hardware)
     finally:
         _DERIVED.reset(derived)
 
 
-def _precision_report(c, n, d, block, formats, serve_bits, choices) -> PrecisionReport:
+def _precision_report(c, n, d, block, formats, serve_bits, choices, hardware=None) -> PrecisionReport:
     conv = constants()["sun"]["conventions"]
-    opt = cost_optimal_precision(c, block, choices)
+    opt = cost_optimal_precision(c, block, choices, hardware=hardware)
     warnings = []
     training = []
     for name in formats:
@@ -784,7 +871,13 @@ def _precision_report(c, n, d, block, formats, serve_bits, choices) -> Precision
         warnings += _range_warning("sun", "Sun et al.", n, d)
     else:
         warnings += _range_warning("sun", "Sun et al.", opt.params, opt.tokens)
-    quant = None if n is None else quantization_report(n, d, serve_bits)
+    best = next((ch for ch in opt.choices if ch.format.name == opt.best and ch.params is not None), None)
+    if n is not None:
+        quant = quantization_report(n, d, serve_bits)
+    elif best is not None and best.tokens is not None and serve_bits:  # a budget: serve the best choice's model
+        quant = quantization_report(best.params, best.tokens, serve_bits)
+    else:
+        quant = None
     if quant is not None:
         warnings += list(quant.warnings)
     multipliers = {b: float(kumar_param_multiplier(b)) for b in (16, 8, 6, 4)}
@@ -805,8 +898,9 @@ def ouyang_critical_tokens(params, bits) -> float:
 
     n, p = float(_params(params)), float(_bits(bits, low=1))
     c = constants()["ouyang"]["loss_16bit"]["constants"]
-    q = constants()["ouyang"]["constants"]
     a = (c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"])
+
+    q = constants()["ouyang"]["constants"]
 
     def loss(log_d):
         d = np.exp(log_d)

@@ -469,8 +469,15 @@ def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
         lines += [
             (
                 "energy, facility",
-                f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server, "
-                f"{a['tdp_fraction']:g} of TDP, PUE {a['pue']:g})",
+                f"{fmt_number(c.kwh_facility)} kWh (x{a['server_power_x']:g} server"
+                + (" extending Epoch" if str(a.get("server_power_basis", "")).startswith("extension") else "")
+                + ", "
+                + (
+                    a["average_draw"]
+                    if str(a.get("average_draw", "")).startswith("measured")
+                    else f"{a['tdp_fraction']:g} of TDP"
+                )
+                + f", PUE {a['pue']:g})",
             ),
             ("energy cost", f"{fmt_dollars(c.energy_dollars)} at ${a['dollars_per_kwh']:g}/kWh"),
         ]
@@ -966,6 +973,8 @@ def precision_records(report) -> list[dict]:
             "params": ch["params"],
             "tokens": ch["tokens"],
             "loss": ch["loss"],
+            "speedup": ch["speedup"],
+            "available": ch["available"],
         }
         for ch in r["cost_optimal"]["choices"]
     ]
@@ -1015,6 +1024,7 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
             "optimum",
             f"{opt.bits:.2f}",
             f"E{opt.exponent_bits:.2f}M{opt.mantissa_bits:.2f}",
+            "-",
             fmt_count(opt.params),
             fmt_count(opt.tokens),
             f"{opt.loss:.4f}",
@@ -1025,21 +1035,30 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
             ch.format.name + (" *" if ch.format.name == opt.best else ""),
             str(ch.format.bits),
             ch.format.layout,
-            fmt_count(ch.params),
-            fmt_count(ch.tokens),
-            f"{ch.loss:.4f}",
+            f"{ch.speedup:.2f}x" if ch.available else "-",
+            fmt_count(ch.params) if ch.available else "unavailable",
+            fmt_count(ch.tokens) if ch.available else "-",
+            f"{ch.loss:.4f}" if ch.loss is not None else "-",
         ]
         for ch in opt.choices
     ]
+    if opt.hardware is None:
+        speed = "cost (6/16) P N D: speed-up 16/P over BF16 (Sun's assumption)"
+    else:
+        speed = (
+            f"on {opt.hardware}: only its dense paths, at the published end-to-end speed-up over BF16 "
+            "(FP8 1.34x at twice the BF16 peak; cost 6ND / speed-up)"
+        )
+        speed += "".join(f"; {ch.format.name}: {ch.unavailable}" for ch in opt.choices if not ch.available)
     kumar = ", ".join(f"{m:.2f} at {b}" for b, m in report.kumar_multipliers.items())
     emit_grid(
         console,
         fmt,
         f"Cost-optimal training precision at {fmt_sci(report.flops)} FLOPs (16-bit 6ND)",
-        ["precision", "bits", "layout", "params", "tokens", "Sun loss"],
+        ["precision", "bits", "layout", "speed", "params", "tokens", "Sun loss"],
         rows,
         {},
-        f"Sun et al. 2025 (Dolma loss; cost (6/16) P N D, block {report.block_size:g}): the continuous "
+        f"Sun et al. 2025 (Dolma loss; {speed}; block {report.block_size:g}): the continuous "
         f"optimum (Eq. 54, nearest layout {opt.nearest_layout}) and each hardware precision at its own best "
         f"N, D; * lowest loss. Kumar et al. 2024 (integer training, Dolma): compute-optimal precision "
         f"{report.kumar_optimal_bits:.2f} bits at any budget; N/N_eff {kumar} bits.",

@@ -131,9 +131,9 @@ def write_report(
 
 def _write_report(budget_path, out_dir, law, figures, points, force, overrides) -> Report:
     from . import limits
-    from .allocate import plan_budget
     from .budget import load_budget_file
     from .files import write_files
+    from .pipeline import plan_budget
 
     src = Path(budget_path)
     out = check_folder(src, out_dir, force=force)

@@ -91,15 +91,9 @@ class ModelConfig:
 
     def to_shape(self):
         """The shape as recipe.Shape, the one parameter counter."""
-        from dataclasses import fields
-
         from .recipe import Shape
 
-        names = {f.name for f in fields(Shape)}
-        values = {k: v for k, v in self.shape.items() if k in names}
-        if "arch" not in names and "glu" in names:
-            values["glu"] = self.shape["arch"] == "llama"
-        return Shape(**values)
+        return Shape(**self.shape)
 
     def to_dict(self) -> dict:
         return {

@@ -121,3 +121,55 @@ def check_settings(*, mfu=None, price=None, gpus=None, peak_flops=None, inferenc
         arr = np.asarray(inference_tokens, float)
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise ScaleplanError(f"<inference_tokens> must be zero or more, got {inference_tokens!r}")
+
+
+# The output contract of ../DESIGN.md: the keys every plan carries at its top level, in every mode (None where a
+# mode has no such number yet); a mode adds its own block (inference_aware, constrained, moe, fixed, intervals).
+CONTRACT_KEYS = (
+    "law",
+    "flops",
+    "params",
+    "params_total",
+    "params_non_embedding",
+    "tokens",
+    "tokens_per_param",
+    "loss",
+    "vocab",
+    "learning_rate",
+    "batch_tokens",
+    "shape",
+    "law_params",
+    "cost",
+    "warnings",
+    "citation",
+)
+
+
+def stage_blocks(out: dict, result) -> None:
+    """The blocks the pipeline's later stages add to a plan of any mode, under one name each: the recipe's fields,
+    cost, cluster (memory and layout), precision (training format and serving bits) and quantized serving."""
+    recipe = getattr(result, "recipe", None)
+    if recipe is not None:
+        out.update(recipe.plan_fields())
+    cost = getattr(result, "cost", None)
+    if cost is not None:
+        out["cost"] = cost.to_dict()
+    cluster = getattr(result, "cluster", None)
+    if cluster is not None:
+        out["cluster"] = {k: v for k, v in cluster.to_dict().items() if k not in ("cost", "shape", "warnings")}
+    precision = getattr(result, "precision", None)
+    if precision is not None:
+        out["precision"] = precision.to_dict()
+    quantized = getattr(result, "quantized", None)
+    if quantized is not None:
+        out["quantized_serving"] = quantized.to_dict()
+
+
+def contract(out: dict) -> dict:
+    """`out` with every CONTRACT_KEYS key present (None where the mode has none): the common keys first, the mode's
+    own after them, warnings and citation last."""
+    tail = ("warnings", "citation")
+    head = {"name": out["name"]} if "name" in out else {}
+    head.update({k: out.get(k) for k in CONTRACT_KEYS if k not in tail})
+    head.update({k: v for k, v in out.items() if k not in head and k not in tail})
+    return {**head, "warnings": list(out.get("warnings") or []), "citation": out.get("citation")}

@@ -26,9 +26,9 @@ LAYERS = [
     ["audit"],  # scaleplan check: the fixed-model plan of a trainer's config, with its choices against the laws
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
+    ["pipeline"],
     ["allocate"],
     ["intervals"],
-    ["budget"],
     ["inference"],
     ["precision"],
     ["constrained"],
@@ -36,6 +36,7 @@ LAYERS = [
     ["cluster"],
     ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
     ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape (serving reads its attributes)
+    ["budget"],  # the schema: below every planner it feeds (it calls none of them); reads trainers' configs
     ["trainer_configs"],  # trainers' configs read back to a shape block (counted by recipe.Shape)
     ["recipe"],
     ["memory"],

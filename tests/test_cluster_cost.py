@@ -96,8 +96,10 @@ def test_energy_epoch_defaults():
     hs = cost.training_cost(1e24, h100, 0.4, 2.0, 1024, energy=cost.Energy(hyperscale=True, dollars_per_kwh=0.1))
     assert hs.kwh_facility == pytest.approx(c.kwh * 1.82 * 0.75 * 1.1)
     assert hs.energy_dollars == pytest.approx(hs.kwh_facility * 0.1)
-    tpu = cost.training_cost(1e24, cost.get_hardware("tpu-v4"), 0.4, 3.22, 1024)
-    assert tpu.energy_assumptions["tdp_fraction"] == 0.43  # TPUs draw 0.43 of TDP (App. A.4)
+    tpu = cost.training_cost(1e24, cost.get_hardware("tpu-v6e"), 0.4, 2.70, 1024, energy=cost.Energy())
+    v5p = cost.Energy().resolved(cost.get_hardware("tpu-v5p"))
+    assert v5p["tdp_fraction"] == 0.43  # TPUs draw 0.43 of TDP (App. A.4) where no measured mean is published
+    assert tpu.energy_note == "board power of tpu-v6e: not published"
     with pytest.raises(ScaleplanError, match="PUE is at least 1"):
         cost.training_cost(1e24, h100, 0.4, 2.0, 8, energy=cost.Energy(pue=0.9))
 

@@ -25,6 +25,8 @@ EXEMPT = {
     ("hardware.yaml", "h200.server_power_x"),
     *(("moe.yaml", f"conventions.granularity_grid.{i}") for i in range(11)),
     ("precision.yaml", "kumar.conventions.min_bits"),
+    # Ouyang et al.'s per-width laws, recovered by scaleplan from Table 1's cells (not printed; issue 22)
+    *(("precision.yaml", f"ouyang.per_width.{w}.{k}") for w in (3, 4) for k in ("k", "beta", "alpha")),
     ("recipe.yaml", "conventions.vocab_multiple"),
     ("recipe.yaml", "conventions.batch_sequence_multiple"),
     ("recipe.yaml", "conventions.d_model_multiple"),

@@ -144,14 +144,14 @@ def test_to_dict_keys_and_plain_values():
         "tokens",
         "tokens_per_param",
         "loss",
-        "epochs",
-        "unique_tokens",
-        "loss_penalty",
         "warnings",
         "citation",
     ):
         assert key in d
-    assert all(type(d[k]) is float for k in ("flops", "params", "tokens", "epochs", "loss", "loss_penalty"))
+    for key in ("epochs", "unique_tokens", "loss_penalty"):  # the mode's own block
+        assert key in d["constrained"]
+    assert all(type(d[k]) is float for k in ("flops", "params", "tokens", "loss"))
+    assert all(type(d["constrained"][k]) is float for k in ("epochs", "loss_penalty"))
     json.dumps(d, allow_nan=False)
 
 

@@ -241,8 +241,8 @@ def test_plan_schedule_follows_hagele():
 
 
 def test_plans_carry_the_schedule():
-    from scaleplan.allocate import plan_budget
     from scaleplan.budget import Budget
+    from scaleplan.pipeline import plan_budget
 
     plan = plan_budget(Budget.from_mapping({"flops": "1e21"}, flags=True))
     sched = plan.to_dict()["recipe"]["schedule"]

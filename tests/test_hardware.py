@@ -347,3 +347,27 @@ def test_inference_aware_takes_a_hardware_file(tmp_path):
     result = CliRunner().invoke(app, [*argv, "--hardware-file", str(extra), "-f", "markdown"])
     assert result.exit_code == 0, result.stderr
     assert "$6.00/h, assumed: vendor quote, 2026-02" in " ".join(result.stdout.split())
+
+
+def test_tpu_v4_energy_from_its_measured_mean_draw():
+    # Google Cloud TPU v4 doc: measured power min/mean/max 90/170/192 W (not a TDP). Epoch AI's TPU fraction of TDP
+    # (0.43) on the 192 W maximum gave 83 W; the average draw is now the measured mean, 170 W.
+    hw = cost.get_hardware("tpu-v4")
+    a = cost.Energy().resolved(hw)
+    assert hw.power_w * a["tdp_fraction"] == pytest.approx(170.0)
+    assert a["average_draw"] == "measured mean 170 W"
+    assert cost.Energy(tdp_fraction=0.43).resolved(hw)["tdp_fraction"] == 0.43  # a given fraction still wins
+
+
+def test_server_factors_say_whether_they_are_epochs_or_extensions():
+    # Epoch AI training-cost-trends chip_to_server_power: H100 (10.2/8)/0.7 = 1.82, A100 (6.5/8)/0.4 = 2.03, other
+    # TPUs 1.56, default 1.8 for chips it does not list (H800, H200, A800: extended here)
+    for key, x in (("h100", 1.82), ("a100-80gb", 2.03), ("tpu-v5p", 1.56)):
+        a = cost.Energy().resolved(cost.get_hardware(key))
+        assert a["server_power_x"] == x and a["server_power_basis"].startswith("Epoch AI's code")
+    for key, x in (("h800", 1.82), ("h200", 1.82), ("a800", 2.03)):
+        a = cost.Energy().resolved(cost.get_hardware(key))
+        assert a["server_power_x"] == x and a["server_power_basis"].startswith("extension of Epoch AI's code")
+        assert "1.8 default" in a["server_power_basis"]
+    a = cost.Energy().resolved(cost.get_hardware("b200"))
+    assert a["server_power_x"] == 1.8 and "default" in a["server_power_basis"]

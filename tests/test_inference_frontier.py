@@ -156,7 +156,7 @@ def _json(*args):
 
 def test_every_route_gives_the_frontier(tmp_path):
     n, d = kaplan_frontier(1e23)
-    assert _json("allocate", "--law", "kaplan", "--flops", "1e23")["params"] == rel(n, rel=1e-9)
+    assert _json("allocate", "--law", "kaplan", "--flops", "1e23")["law_params"]["params"] == rel(n, rel=1e-9)
     ia = _json("inference-aware", "--law", "kaplan", "--flops", "1e23", "--inference-tokens", "2e12")
     flags = _json("allocate", "--law", "kaplan", "--flops", "1e23", "--inference-tokens", "2e12")
     path = tmp_path / "serve.yaml"
@@ -168,8 +168,9 @@ def test_every_route_gives_the_frontier(tmp_path):
         assert record["compute_optimal"]["tokens"] == rel(d, rel=1e-9)
         assert record["inference_aware"]["compute_optimal"]["params"] == rel(n, rel=1e-9)
         assert record["inference_aware"]["frontier_vs_surface"] == ia["frontier_vs_surface"]
-        assert record["params"] == ia["inference_aware"]["params"]  # the recommendation: the same model
-        assert record["loss"] == rel(kaplan_loss(n, d), rel=1e-9)  # at the frontier model's loss
+        own = record["law_params"]  # the law's model; the plan's counts are the designed shape's
+        assert own["params"] == ia["inference_aware"]["params"]  # the recommendation: the same model
+        assert own["loss"] == rel(kaplan_loss(n, d), rel=1e-9)  # at the frontier model's loss
     assert ia["compute_optimal"]["params"] == rel(n, rel=1e-9)
     assert ia["break_even_tokens"] == 0.0
 
@@ -203,6 +204,7 @@ def test_serving_is_priced_the_same_in_the_comparison_and_in_the_plan():
 
     plan = scaleplan.plan(flops=1e23, inference_tokens=2e12, law="kaplan")
     side = inference_aware(2e12, flops=1e23, law="kaplan").inference_aware
-    assert plan.params == pytest.approx(float(side.params), rel=1e-9)
+    own = plan.law_params  # the sizing's model; the plan serves its designed shape, at its own 2 N_total
+    assert own["params"] == pytest.approx(float(side.params), rel=1e-9)
     assert plan.cost.inference_flops == pytest.approx(2.0 * plan.params_total * 2e12, rel=1e-9)
-    assert float(side.inference_flops) == pytest.approx(plan.cost.inference_flops, rel=1e-9)
+    assert float(side.inference_flops) == pytest.approx(2.0 * own["params_total"] * 2e12, rel=1e-9)

@@ -347,6 +347,9 @@ claims(
     "ouyang-table-1-2-bits-",
     [("7b-qid-0-2-0-0026t", 0.0026e12), ("405b-qid-0-5-0-0868t", 0.0868e12), ("1b-qid-0-3-0-0025t", 0.0025e12)],
 )
+# Ouyang et al. Table 1 at 3 and 4 bits, given back by the per-width laws recovered from its cells (issue 22)
+claims("ouyang-table-1-3-bits-", [("7b-qid-0-2-0-3038t", 0.3038e12)])
+claims("ouyang-table-1-4-bits-", [("405b-qid-0-5-196-3829t", 196.3829e12), ("7b-qid-0-2-4-5066t", 4.5066e12)])
 claims("kumar-", [("compute-optimal-training-precision", 7.5), ("training-at-4-bits-needs-more-than-4x", 4)])
 
 # cost_model.yaml: Cottier et al. 2024 (arXiv:2405.21015) App. A and epoch-research/training-cost-trends
@@ -491,6 +494,8 @@ MEMORY_BYTES = {
 }
 for preset, nbytes in MEMORY_BYTES.items():
     claims(f"hardware:{preset}.", [("memory_bytes", nbytes)])
+# Google Cloud TPU v4 doc: measured min/mean/max power 90/170/192 W; energy uses the mean (issue 22)
+claims("hardware:tpu-v4.", [("mean_power_w", 170)])
 
 # cost_model.yaml precision_mfu: torchao float8 README 1.25x (8B, 8 GPUs) and 1.5x (405B, 512 GPUs); PyTorch blogs
 # 1.34x (Crusoe 2K H200, rowwise) and 1.43-1.51x (FSDP2); NeMo 24.07 GPT3-175B 842 / 1,979 TFLOP/s FP8; DeepSeek-V3

@@ -186,3 +186,36 @@ def test_megatron_and_hf_read_the_same_shape(tmp_path_factory, layers, kv, group
         "--untie-embeddings-and-output-weights\n"
     )
     assert read_config(folder / "config.json").shape == read_config(folder / "args.sh").shape
+
+
+def test_published_counts_from_published_configs(tmp_path):
+    """Configs read back and counted by recipe.Shape give the published parameter counts exactly: SmolLM-135M's
+    nanotron config 134,515,008 and Megatron-LM's Llama 3 8B example 8,030,261,248 (issues 21 and 24); Llama 2 7B's
+    Hugging Face config (meta-llama/Llama-2-7b-hf config.json) 6,738,415,616; GPT-2 small's
+    (openai-community/gpt2 config.json) 124,439,808, biases, learned positions and tied embeddings included."""
+    assert read_config(DATA / "smollm1-135M-nanotron.yaml").to_shape().total_params == 134_515_008
+    assert read_config(DATA / "megatron-llama3-8b-h100-fp8.sh").to_shape().total_params == 8_030_261_248
+    llama2 = tmp_path / "llama2.json"
+    llama2.write_text(
+        json.dumps(
+            {
+                "model_type": "llama",
+                "hidden_size": 4096,
+                "intermediate_size": 11008,
+                "num_hidden_layers": 32,
+                "num_attention_heads": 32,
+                "num_key_value_heads": 32,
+                "vocab_size": 32000,
+                "max_position_embeddings": 4096,
+                "tie_word_embeddings": False,
+            }
+        )
+    )
+    assert read_config(llama2).to_shape().total_params == 6_738_415_616
+    gpt2 = tmp_path / "gpt2.json"
+    gpt2.write_text(
+        json.dumps(
+            {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_positions": 1024, "vocab_size": 50257}
+        )
+    )
+    assert read_config(gpt2).to_shape().total_params == 124_439_808

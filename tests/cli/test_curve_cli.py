@@ -285,3 +285,17 @@ def test_real_curve_from_step():
     assert late["rmse"] < 0.25 * everything["rmse"]  # early points follow no power law in S1
     result = run("curve", "fit", path, "--from-step", 7400)
     assert result.exit_code == 2 and "at least 5" in result.stderr
+
+
+def test_predict_says_what_the_fit_warned(tmp_path):
+    # issue 22: a law fitted only on the stable phase (constant LR: C cannot be fitted) predicted "Best cooldown: 0%"
+    # with no warning, though the saved law file carries one. predict now says it again (stderr and JSON).
+    log = write_log(tmp_path / "const.csv", cv.Schedule("constant", 4_000, 2e-4, warmup=100))
+    law = tmp_path / "law.yaml"
+    fit = ok("curve", "fit", log, "--save", law)
+    assert "never falls" in fit.stderr and "never falls" in law.read_text()
+    out = ok("curve", "predict", "--law", law, "--schedule", "wsd", "--best-cooldown")
+    assert "never falls in the fitted steps" in out.stderr
+    data = json.loads(ok("curve", "predict", "--law", law, "-f", "json").stdout)
+    assert any("never falls" in w for w in data["law"]["warnings"])
+    assert "warnings" not in cv.example_law().to_dict()  # a law without warnings says none

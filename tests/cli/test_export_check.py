@@ -148,3 +148,30 @@ def test_allocate_model_plans_the_same_model():
     assert d["shape"]["heads"] == 9 and d["shape"]["d_ff"] == 1536
     fails("allocate", "--model", DATA / "smollm1-135M-nanotron.yaml", "--layers", "12", message="drop --layers")
     fails("allocate", "--model", DATA / "smollm1-135M-nanotron.yaml", "--params", "1B", message="drop --params")
+
+
+def test_hf_export_loads_with_transformers_llamaconfig(tmp_path):
+    """transformers' own LlamaConfig (v5) reads the exported config.json; the count from its attributes, through
+    recipe.Shape, is the plan's."""
+    from transformers import LlamaConfig
+
+    from scaleplan.trainer_configs import ModelConfig
+
+    source = DATA / "megatron-llama3-8b-h100-fp8.sh"
+    plan = json.loads(ok("allocate", "--model", source, "--tokens", "15T", "--format", "json").stdout)
+    ok("export", "hf", "--model", source, "--tokens", "15T", "--output", tmp_path / "llama")
+    cfg = LlamaConfig.from_pretrained(tmp_path / "llama")
+    shape = {
+        "arch": "llama",
+        "layers": cfg.num_hidden_layers,
+        "d_model": cfg.hidden_size,
+        "heads": cfg.num_attention_heads,
+        "kv_heads": cfg.num_key_value_heads,
+        "head_dim": cfg.head_dim,
+        "d_ff": cfg.intermediate_size,
+        "vocab": cfg.vocab_size,
+        "context": cfg.max_position_embeddings,
+        "tied_embeddings": cfg.tie_word_embeddings,
+    }
+    assert shape == read_config(source).shape
+    assert ModelConfig("loaded", "hf", shape).to_shape().total_params == plan["shape"]["params_total"]

@@ -481,7 +481,8 @@ def _cases():
         2,
         "3,000 values; the limit is 2,000",
     )
-    case(ia + ["--target-loss", "50"], 0, "below the smallest model scaleplan plans")
+    # as allocate --target-loss 50 --inference-tokens 1e12 answers it (the same pipeline)
+    case(ia + ["--target-loss", "50"], 2, "budget too small")
     case(ia + ["--flops", "1e21", "--serve-bits", "1"], 2, "--serve-bits must be a whole number from 2 to 16")
     case(ia + ["--flops", "1e21", "--precision", "fp3"], 2, "--precision must be one of bf16, fp8, fp4")
     # --- vocab, hparams, flops

@@ -37,7 +37,7 @@ def test_budget_tables():
         "Dolma",
     ):
         assert text in out
-    assert "Serving" not in out  # no trained model, no serving table
+    assert "Serving" not in out  # no trained model and no --serve-bits: no serving table
 
 
 def test_model_tables_and_warning_for_an_exceeded_critical_size():
@@ -158,3 +158,31 @@ def test_precision_command_imports_neither_scipy_nor_matplotlib():
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     )
     assert "scaleplan" in loaded and not loaded & {"scipy", "matplotlib"}
+
+
+def test_hardware_ranks_only_its_dense_paths():
+    # issue 22: `precision --flops 1e23` recommended FP4 with no notion of hardware. An H100 has dense BF16 and FP8
+    # paths but no FP4 (NVIDIA H100 datasheet via ml-engineering: FP8 1,979 dense, no FP4 tensor path on Hopper)
+    d = json.loads(ok("precision", "--flops", "1e23", "--hardware", "h100", "-f", "json").stdout)["cost_optimal"]
+    rows = {ch["format"]["name"]: ch for ch in d["choices"]}
+    assert d["hardware"] == "h100" and d["best"] in ("bf16", "fp8") and "best" in d
+    assert not rows["fp4"]["available"] and "no dense FP4 path" in rows["fp4"]["unavailable"]
+    assert rows["fp4"]["loss"] is None and rows["bf16"]["speedup"] == 1.0
+    # the speed-up it assumes is the published end-to-end one (1.25-1.51x in dense comparisons), not Sun's 16/8 = 2
+    assert 1.25 <= rows["fp8"]["speedup"] <= 1.51
+    out = ok("precision", "--flops", "1e23", "--hardware", "h100").stdout
+    assert "unavailable" in out and "1.34x" in out
+    # an A100 (Ampere) has only BF16: the only ranked format is bf16
+    d = json.loads(ok("precision", "--flops", "1e23", "--hardware", "a100", "-f", "json").stdout)["cost_optimal"]
+    assert d["best"] == "bf16" and [c["available"] for c in d["choices"]] == [True, False, False]
+    # without hardware, Sun et al.'s own cost k P N D (16/P speed-up) is kept, and FP4 can win
+    d = json.loads(ok("precision", "--flops", "1e23", "-f", "json").stdout)["cost_optimal"]
+    assert d["hardware"] is None and [c["speedup"] for c in d["choices"]] == [1.0, 2.0, 4.0]
+
+
+def test_serve_bits_in_budget_mode():
+    # --serve-bits was ignored for a budget: it now gives the best choice's model at those bits
+    d = json.loads(ok("precision", "--flops", "1e22", "--serve-bits", "4", "-f", "json").stdout)
+    assert [r["bits"] for r in d["quantization"]["rows"]] == [4.0]
+    bad = run("precision", "--flops", "1e22", "--serve-bits", "1")
+    assert bad.exit_code == 2 and "--serve-bits" in bad.stderr

@@ -1,0 +1,132 @@
+"""The plan pipeline (scaleplan.pipeline): every mode through the same stages, one Plan shape, one count.
+
+- every mode's JSON has the output contract's common keys, and flags, a budget file and scaleplan.plan() agree;
+- a non-default option changes every mode's plan (its values, or a warning saying why a stage does not apply) or
+  is refused naming the mode: never silently dropped;
+- every reported count is the designed model's, and k N D equals the plan's FLOPs in the law's own convention;
+- inference-aware --law FILE plans with the file throughout, as allocate --law FILE does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import scaleplan
+from scaleplan import laws, limits, recipe
+from scaleplan.cli import app
+from scaleplan.values import CONTRACT_KEYS
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Each mode as budget fields (the YAML keys; the flags are the same names with dashes).
+MODES = {
+    "compute-optimal": {"flops": "1e21"},
+    "inference-aware": {"flops": "1e21", "inference_tokens": "1e12"},
+    "target loss": {"target_loss": "2.4", "inference_tokens": "1e12"},
+    "data-constrained": {"flops": "5e22", "unique_tokens": "5e10"},
+    "fixed": {"params": "1B", "tokens": "100B"},
+    "moe": {"flops": "1e21", "moe": True},
+    "given moe": {"moe": {"total_params": "47B", "active_params": "13B"}, "tokens": "1T"},
+}
+
+
+def _flags(fields: dict) -> list[str]:
+    out = []
+    for key, value in fields.items():
+        if key == "moe":
+            out.append("--moe")
+            for k, v in (value if isinstance(value, dict) else {}).items():
+                out += ["--" + k.replace("_", "-"), str(v)]
+        else:
+            out += ["--" + key.replace("_", "-"), str(value)]
+    return out
+
+
+def _cli_json(args: list[str]) -> dict:
+    result = CliRunner().invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_mode_has_the_common_keys_and_flags_file_and_python_agree(tmp_path, mode):
+    fields = MODES[mode]
+    flags = _cli_json(["allocate", *_flags(fields)])
+    path = tmp_path / "budget.yaml"
+    path.write_text(yaml.safe_dump({"name": "budget", **fields}))
+    from_file = _cli_json(["plan", str(path)])
+    from_python = json.loads(json.dumps(scaleplan.plan(**fields).to_dict()))
+    assert from_file.pop("name") == "budget"
+    assert flags == from_file == from_python
+    assert set(CONTRACT_KEYS) <= set(flags), set(CONTRACT_KEYS) - set(flags)
+    assert list(flags)[-2:] == ["warnings", "citation"]
+
+
+OPTIONS = {"zero": 3, "serve_bits": 4, "precision": "fp8", "gpus": 512, "ci": 0.8}
+
+
+@pytest.mark.parametrize(("mode", "option"), [(m, o) for m in sorted(MODES) for o in OPTIONS])
+def test_a_non_default_option_changes_every_mode_or_is_refused_naming_it(mode, option):
+    fields = MODES[mode]
+    if option == "ci" and mode != "compute-optimal":  # intervals exist for the compute-optimal plan only
+        with pytest.raises(scaleplan.ScaleplanError) as refused:
+            scaleplan.plan(**fields, ci=OPTIONS["ci"])
+        named = {"target loss": "inference-aware", "given moe": "fixed-moe"}.get(mode, mode)
+        assert str(refused.value).startswith("ci") and named in str(refused.value), str(refused.value)
+        return
+    base = scaleplan.plan(**fields).to_dict()
+    given = scaleplan.plan(**fields, **{option: OPTIONS[option]}).to_dict()
+    changed = {k for k in given if given[k] != base.get(k)}
+    assert changed - {"warnings"} or len(given["warnings"]) > len(base["warnings"]), (mode, option)
+
+
+def test_ci_gives_intervals_on_the_compute_optimal_plan():
+    assert scaleplan.plan(flops=1e21, ci=0.8).to_dict()["intervals"]["level"] == 0.8
+
+
+# Every law at budgets from 1e17 to 1e25 (from its smallest plannable budget up).
+LAW_BUDGETS = [
+    (name, c)
+    for name in laws.names()
+    for c in (1e17, 1e19, 1e21, 1e23, 1e25)
+    if laws.get(name).params_convention != "active" and c >= limits.min_flops(name)
+]
+
+
+@pytest.mark.parametrize(("law", "flops"), LAW_BUDGETS)
+def test_reported_counts_are_the_designed_models(law, flops):
+    p = scaleplan.plan(flops=flops, law=law)
+    shape = p.recipe.shape
+    assert p.params_total == shape.total_params and p.params_non_embedding == shape.non_embedding_params
+    convention = "flops_per_token" if p.flops_per_token_m is not None else p.params_convention
+    native = recipe.measure(shape, convention)
+    own = p.law_params
+    k = own["flops_per_token_m" if p.flops_per_token_m is not None else "params"] * own["tokens"]
+    k = flops / k  # the law's own C = k N D (6 for parameter counts, 1 for DeepSeek's M)
+    assert k * native * p.tokens == pytest.approx(flops, rel=1e-9)
+    if p.loss is not None:
+        assert p.loss == pytest.approx(float(laws.get(law).loss(native, p.tokens)), rel=1e-12)
+
+
+def test_inference_aware_with_a_law_file_uses_the_file_throughout():
+    """configs/laws/example-fitted-law.yaml is not a bundled law: inference-aware sized it, recipe and loss
+    included, exactly as allocate --law FILE --inference-tokens plans it."""
+    law = str(REPO / "configs" / "laws" / "example-fitted-law.yaml")
+    asked = _cli_json(["inference-aware", "--law", law, "--flops", "1e21", "--inference-tokens", "1e12"])
+    planned = _cli_json(["allocate", "--law", law, "--flops", "1e21", "--inference-tokens", "1e12"])
+    assert asked["law"] == asked["recommended"]["law"] == "example-fitted-law"
+    assert asked["recommended"] == planned
+    fitted = laws.get(law)
+    own = planned["law_params"]
+    assert own["loss"] == pytest.approx(float(fitted.loss(own["params"], own["tokens"])), rel=1e-12)
+
+
+def test_moe_counts_say_they_are_the_laws():
+    for fields in (MODES["moe"], MODES["given moe"]):
+        d = scaleplan.plan(**fields).to_dict()
+        assert "the law's" in d["moe"]["counts"] and "integer model" in d["moe"]["counts"]
