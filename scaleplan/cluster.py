@@ -79,12 +79,15 @@ def plan_cluster(
     ep: int | None = None,
     shape=None,
     moe_model=None,
+    batch_sequences: float | None = None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
     model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
     gpus × days (or dollars at a price); otherwise the default MFU 0.4. With <active_params> the model is an integer
     mixture of experts with both counts within 1% (scaleplan.moe_shape); `tp`, `pp`, `ep` pin the layout. A given
-    dense `shape` (recipe.Shape, e.g. a trainer's config read back) is used as it is instead of a designed one."""
+    dense `shape` (recipe.Shape, e.g. a trainer's config read back) is used as it is instead of a designed one.
+    `batch_sequences` is the global batch the layout rounds to a multiple of its DP x micro-batch (default for a
+    dense model: the default learning-rate/batch law's, before rounding, as `allocate` has it)."""
     hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
@@ -157,6 +160,12 @@ def plan_cluster(
                 expert_params=0.0,
             )
             shape_dict = shape.to_dict()
+            if batch_sequences is None:
+                try:
+                    row = next(h for h in recipe.hyperparameters(tokens=tokens, shape=shape) if h.default)
+                    batch_sequences = row.batch_tokens_raw / shape.context
+                except (ScaleplanError, StopIteration):
+                    batch_sequences = None  # no batch law applies: the layout alone
     if recompute == "selective" and shape is None:
         raise ScaleplanError("<recompute> selective needs the model's shape: give <params> and <tokens>")
     ratio = (
@@ -236,10 +245,22 @@ def plan_cluster(
         from . import memory
 
         layout = memory.plan_layout(
-            spec, hw, gpus, zero=zero, micro_batch=micro_batch, recompute=recompute, flash=flash, tp=tp, pp=pp, ep=ep
+            spec,
+            hw,
+            gpus,
+            zero=zero,
+            micro_batch=micro_batch,
+            recompute=recompute,
+            flash=flash,
+            tp=tp,
+            pp=pp,
+            ep=ep,
+            batch=batch_sequences if gpus is not None else None,
         )
         if gpus is not None and layout.suggested is not None and not layout.suggested.fits:
             warnings.append(layout.note)
+        elif "global batch moves" in layout.note:
+            warnings.append(layout.note.split("; ", 1)[-1])
     return ClusterPlan(
         model_flops,
         params,

@@ -48,7 +48,9 @@ ASSUMPTIONS = (
     "activations: Korthikanti et al. 2022 Table 2, 16-bit, with dropout masks; 1F1B: the first stage holds L layers",
     "flash attention removes the 5as/h score term; GQA and SwiGLU change the coefficients (see scaleplan.memory)",
     "embedding and logits activations not counted; 10% of the device's reported memory reserved",
-    "tensor parallel within one node's scale-up domain, at most 8, dividing the heads",
+    "tensor parallel within one node's scale-up domain, at most 8, dividing the heads, the KV heads a multiple or "
+    "divisor of it; pipeline parallel dividing the layers (unless pinned); data parallel x micro-batch dividing the "
+    "global batch (Megatron-LM's checks)",
 )
 
 
@@ -279,6 +281,9 @@ def _check_pins(spec: ModelSpec, hw: Hardware, gpus, tp, pp, ep) -> None:
             raise ScaleplanError(f"{name} must be a positive whole number, got {v!r}")
     if tp is not None and spec.heads % tp:
         raise ScaleplanError(f"tensor parallel {tp} must divide the {spec.heads} attention heads")
+    kv = spec.kv_heads or spec.heads
+    if tp is not None and kv % tp and tp % kv:
+        raise ScaleplanError(f"tensor parallel {tp} must be a multiple or divisor of the {kv} KV heads")
     if pp is not None and pp > spec.layers:
         raise ScaleplanError(f"pipeline parallel {pp} exceeds the {spec.layers} layers")
     if ep is not None and ep > 1 and not spec.expert_params:
@@ -293,8 +298,22 @@ def _check_pins(spec: ModelSpec, hw: Hardware, gpus, tp, pp, ep) -> None:
 
 
 def tp_choices(spec: ModelSpec, hw: Hardware) -> list[int]:
+    """Tensor-parallel degrees Megatron-LM accepts for the shape (transformer_config.py: heads % TP == 0, the query
+    groups a multiple or divisor of TP), within one node's scale-up domain and at most 8."""
     limit = min(MAX_TP, hw.scaleup_devices or 1)
-    return [t for t in (1, 2, 4, 8) if t <= limit and spec.heads % t == 0]
+    kv = spec.kv_heads or spec.heads
+    return [t for t in (1, 2, 4, 8) if t <= limit and spec.heads % t == 0 and (kv % t == 0 or t % kv == 0)]
+
+
+def pp_choices(spec: ModelSpec) -> list[int]:
+    """Pipeline degrees with equal stages: the divisors of the layer count (Megatron-LM's num_layers % PP == 0)."""
+    return [p for p in range(1, spec.layers + 1) if spec.layers % p == 0]
+
+
+def round_batch(sequences: float, multiple: int) -> int:
+    """The global batch in sequences rounded to the nearest multiple of `multiple` (data parallel x micro-batch),
+    at least one multiple."""
+    return max(int(multiple), int(multiple) * round(float(sequences) / int(multiple)))
 
 
 @dataclass(frozen=True)
@@ -311,6 +330,13 @@ class LayoutPlan:
     gpus: int | None
     note: str
     assumptions: tuple[str, ...] = ASSUMPTIONS
+    batch_sequences: int | None = None  # the global batch rounded to a multiple of the suggested DP x micro-batch
+    batch_sequences_law: float | None = None  # the batch asked for (the law's, before that rounding)
+    context: int | None = None
+
+    @property
+    def tokens_per_step(self) -> int | None:
+        return None if self.batch_sequences is None or self.context is None else self.batch_sequences * self.context
 
     def to_dict(self) -> dict:
         return {
@@ -323,20 +349,32 @@ class LayoutPlan:
             "fewest": None if self.fewest is None else self.fewest.to_dict(),
             "suggested": None if self.suggested is None else self.suggested.to_dict(),
             "note": self.note,
+            "batch_sequences": self.batch_sequences,
+            "batch_sequences_law": self.batch_sequences_law,
+            "tokens_per_step": self.tokens_per_step,
             "assumptions": list(self.assumptions),
         }
 
 
-def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash, ep=None):
+BATCH_TOLERANCE = 0.05  # a layout whose DP x micro-batch moves the global batch more than this is a last resort
+
+
+def _pick(spec, hw, tps, pps, dps, zero, micro_batch, recompute, flash, ep=None, batch=None):
     """Among candidate (tp, pp, dp) arrays: the fitting one with the least model parallelism (then the larger tp),
-    else the one with the least memory per device. ``ep`` pins expert parallelism (it must divide each dp)."""
+    else the one with the least memory per device. ``ep`` pins expert parallelism (it must divide each dp). With
+    ``batch`` (sequences), fitting layouts whose DP x micro-batch keeps the rounded batch within BATCH_TOLERANCE of
+    it come first."""
     states, acts = _grid(spec, tps, pps, dps, ep, zero, micro_batch, recompute, flash, None)
     total = states + acts
     usable = _capacity(hw) * (1 - RESERVE_FRACTION)
     fits = total <= usable
     if fits.any():
         idx = np.flatnonzero(fits)
-        order = np.lexsort((-tps[idx], tps[idx] * pps[idx] * dps[idx], tps[idx] * pps[idx]))
+        far = np.zeros(len(idx), bool)
+        if batch is not None:
+            m = dps[idx] * micro_batch
+            far = np.abs(np.maximum(m, m * np.round(batch / m)) - batch) > BATCH_TOLERANCE * batch
+        order = np.lexsort((-tps[idx], tps[idx] * pps[idx] * dps[idx], tps[idx] * pps[idx], far))
         i = idx[order[0]]
     else:
         i = int(np.argmin(total))
@@ -358,6 +396,7 @@ def plan_layout(
     tp: int | None = None,
     pp: int | None = None,
     ep: int | None = None,
+    batch: float | None = None,
 ) -> LayoutPlan:
     """The fewest devices that hold `spec` (any tensor × pipeline × data layout) and, for `gpus` devices, the
     layout with the least model parallelism that fits (tensor parallel first, within the node).
@@ -365,14 +404,21 @@ def plan_layout(
     `tp`, `pp` and `ep` pin the degrees (to check a published layout, e.g. DeepSeek-V3's PP 16 x EP 64 with no
     TP); a pinned pipeline may have uneven stages (the fullest stage holds ceil(layers / pp) layers). Expert
     parallelism splits the routed experts and divides the data-parallel degree; unpinned it is the whole
-    data-parallel group for an MoE."""
+    data-parallel group for an MoE.
+
+    Unpinned degrees are the ones trainers accept: TP dividing the heads with the KV heads a multiple or divisor of
+    it (tp_choices), PP dividing the layers (pp_choices). With `batch` (the global batch in sequences, e.g. the
+    law's) and `gpus`, the batch is rounded to the nearest multiple of the suggested layout's DP x micro-batch
+    (round_batch): layout and batch are chosen together, and `batch_sequences` / `tokens_per_step` carry them."""
+    if batch is not None and not (math.isfinite(batch) and 0 < batch <= 1e12):
+        raise ScaleplanError(f"the global batch must be a positive number of sequences, got {batch!r}")
     if gpus is not None and (int(gpus) != gpus or not 0 < gpus <= MAX_DEVICES):
         raise ScaleplanError(f"gpus must be a whole number from 1 to {MAX_DEVICES:,}, got {gpus!r}")
     if int(micro_batch) != micro_batch or not 0 < micro_batch <= 1_000_000:
         raise ScaleplanError(f"micro-batch must be a positive whole number, got {micro_batch!r}")
     _check_pins(spec, hw, gpus, tp, pp, ep)
     tps = tp_choices(spec, hw) if tp is None else [int(tp)]
-    pps = np.arange(1, spec.layers + 1) if pp is None else np.array([int(pp)])
+    pps = np.array(pp_choices(spec) if pp is None else [int(pp)])
     dps = np.unique(np.concatenate([np.arange(1, 129), 2.0 ** np.arange(7, 24)])).astype(float)
     if ep is not None:
         dps = np.unique(np.concatenate([dps[dps % ep == 0], [float(ep)]]))
@@ -394,11 +440,17 @@ def plan_layout(
         cand = [
             (tt, pp_, gpus // (tt * pp_))
             for tt in tps
-            for pp_ in (range(1, spec.layers + 1) if pp is None else [int(pp)])
+            for pp_ in (pp_choices(spec) if pp is None else [int(pp)])
             if gpus % (tt * pp_) == 0 and (ep is None or (gpus // (tt * pp_)) % ep == 0)
         ]
+        if not cand:
+            raise ScaleplanError(
+                f"no layout of {gpus:,} GPUs has TP in {tps}, PP dividing the {spec.layers} layers"
+                + ("" if ep is None else f" and EP {ep} dividing DP")
+                + " (give a GPU count with more factors of two, or pin <pp>)"
+            )
         arr = np.array(cand, float)
-        suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash, ep)
+        suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash, ep, batch)
         if suggested.fits:
             note = f"fits on {gpus:,} x {hw.key}"
         else:
@@ -411,6 +463,25 @@ def plan_layout(
             f"no layout of up to {int(dps[-1] * spec.layers * max(tps)):,} "
             f"{hw.key} holds it at ZeRO-{zero} (try ZeRO-3 or activation recomputation)"
         )
+    rounded = None
+    if batch is not None and suggested is not None:
+        rounded = round_batch(batch, suggested.dp * int(micro_batch))
+        if abs(rounded - batch) > BATCH_TOLERANCE * batch:
+            note += (
+                f"; the global batch moves from {batch:,.0f} to {rounded:,} sequences (a multiple of DP "
+                f"{suggested.dp:,} x micro-batch {int(micro_batch)}): fewer GPUs or more model parallelism keep it"
+            )
     return LayoutPlan(
-        hw.key, zero, int(micro_batch), recompute, flash, fewest, suggested, None if gpus is None else int(gpus), note
+        hw.key,
+        zero,
+        int(micro_batch),
+        recompute,
+        flash,
+        fewest,
+        suggested,
+        None if gpus is None else int(gpus),
+        note,
+        batch_sequences=rounded,
+        batch_sequences_law=None if batch is None else float(batch),
+        context=spec.context,
     )

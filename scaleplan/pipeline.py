@@ -412,6 +412,27 @@ def _counts(result) -> tuple[float, float | None, float]:
     return float(np.asarray(total)), None if active is None else float(np.asarray(active)), float(result.tokens)
 
 
+def _law_batch_sequences(result) -> float | None:
+    """The default law's batch in sequences before rounding (a dense plan's recipe), for the layout to round."""
+    rec = getattr(result, "recipe", None)
+    if rec is None or not hasattr(rec, "default_hparams") or hasattr(rec.shape, "experts"):
+        return None
+    return rec.default_hparams.batch_sequences_raw
+
+
+def _with_layout_batch(result, c):
+    """The recipe's batch rounded to a multiple of the suggested layout's DP x micro-batch (layout and batch chosen
+    together: scaleplan.memory.plan_layout); the schedule's steps follow it."""
+    rec, lay = getattr(result, "recipe", None), c.layout
+    if rec is None or lay is None or lay.batch_sequences is None or _law_batch_sequences(result) is None:
+        return result
+    h = rec.default_hparams
+    if lay.batch_sequences == h.batch_sequences:
+        return result
+    new = replace(h, batch_sequences=lay.batch_sequences, batch_tokens=lay.batch_sequences * h.context)
+    return replace(result, recipe=replace(rec, hparams=tuple(new if r is h else r for r in rec.hparams)))
+
+
 def cluster_stage(ctx: Context, result):
     """Memory per device, a layout for the budget's GPUs and HFU beside MFU (scaleplan.cluster, as `scaleplan
     cluster` computes them), when the budget names a cluster; for a MoE, memory holds every expert."""
@@ -450,7 +471,9 @@ def cluster_stage(ctx: Context, result):
         layers=None if shape is None else shape.layers,
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
+        batch_sequences=_law_batch_sequences(result),
     )
+    result = _with_layout_batch(result, c)
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
     warnings = tuple(dict.fromkeys(tuple(result.warnings) + tuple(c.warnings)))

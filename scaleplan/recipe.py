@@ -45,7 +45,8 @@ d_model=None, heads=None, head_dim=None, d_ff=None, tied_embeddings=None, arch="
     All of the above for one plan; warnings collected, never printed.
 
 Conventions: parameters, FLOPs and tokens are plain floats; batch sizes are reported in tokens and in sequences of
-``context`` tokens (default 2,048), sequences rounded to a multiple of 8; vocabularies to a multiple of 128.
+``context`` tokens (default 2,048), sequences rounded to a power-of-two multiple (batch_multiple); vocabularies to a
+multiple of 128.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ def constants() -> dict:
         "batch_sequence_multiple",
         "d_model_multiple",
         "shape_tolerance",
+        "gpt_shape_tolerance",
         "ffw_ratio",
         "glu_ffw_ratio",
         "head_dim_small",
@@ -506,8 +508,12 @@ def _ff_multiple(d: int) -> int:
     return next(q for q in (256, 128, 64, 32) if q * 6 <= d or q == 32)
 
 
-def _ff_range(d: int, conv) -> tuple[int, int, int]:
-    """(lowest, highest, multiple) d_ff allowed at width d: multiples within ff_min..ff_max × d_model."""
+def _ff_range(d: int, conv, arch: str = "llama") -> tuple[int, int, int]:
+    """(lowest, highest, multiple) d_ff allowed at width d: multiples within ff_min..ff_max × d_model (llama);
+    exactly 4·d_model for gpt (GPT-2 and nanoGPT fix the MLP at 4·n_embd, so layers and width absorb the rest)."""
+    if arch == "gpt":
+        ff = int(round(float(conv["ffw_ratio"]) * d))
+        return ff, ff, ff
     q = _ff_multiple(d)
     lo = -(-int(math.ceil(float(conv["ff_min_ratio"]) * d)) // q) * q
     hi = int(float(conv["ff_max_ratio"]) * d) // q * q
@@ -515,9 +521,11 @@ def _ff_range(d: int, conv) -> tuple[int, int, int]:
 
 
 def _default_d_ff(d: int, arch: str, conv) -> int:
-    """The d_ff a width starts from: 3.25 d_model for SwiGLU (llama), 4 d_model for GELU (gpt)."""
+    """The d_ff a width starts from: 3.25 d_model for SwiGLU (llama), exactly 4 d_model for GELU (gpt)."""
     ratio = float(conv["glu_ffw_ratio"] if arch == "llama" else conv["ffw_ratio"])
-    lo, hi, q = _ff_range(d, conv)
+    lo, hi, q = _ff_range(d, conv, arch)
+    if arch == "gpt":
+        return lo
     return min(max(q * round(ratio * d / q), lo), hi)
 
 
@@ -572,7 +580,7 @@ def _fit_shape(
             continue
         h, hd = hh
         kv = _default_kv_heads(h, d, arch)
-        ff_lo, ff_hi, q = _ff_range(d, conv)
+        ff_lo, ff_hi, q = _ff_range(d, conv, arch)
         ff0 = d_ff if d_ff is not None else _default_d_ff(d, arch, conv)
         ff, v, n_layers = ff0, (vocab if vocab is not None else _round_multiple(v0 / d, mult)), layers
         e0, a, bb, _c = _size_terms(d, h, hd, kv, v, context, tied, arch, "total")
@@ -694,17 +702,18 @@ def _round_layers(y: float, rounding=round) -> int:
 _FF_SHARE = 0.15  # the part of a layer the d_ff range can move either way (llama: 3.25 d within 2.6..4 d)
 
 
-def _min_layers(convention: str, context: int, tol: float) -> int:
+def _min_layers(convention: str, context: int, tol: float, arch: str = "llama") -> int:
     """Fewest whole layers whose rounding the d_ff range absorbs, at the narrowest width (128, the worst case).
 
     d_ff moves a layer's weights by about s = 0.15 either way; in DeepSeek's M the attention term 12 l_seq d does
     not move, so s shrinks by 72 d / (72 d + 12 l_seq). Rounding to whole layers is off by up to 1/(2L);
-    L >= 1 / (2 (s + tol/2)) leaves at most half the tolerance for the rest (d_ff's own rounding).
+    L >= 1 / (2 (s + tol/2)) leaves at most half the tolerance for the rest (d_ff's own rounding). gpt's d_ff does
+    not move (s = 0), so L >= 1 / tol.
     """
     d = 128.0
-    s = _FF_SHARE
+    s = 0.0 if arch == "gpt" else _FF_SHARE
     if convention == "flops_per_token":
-        s = _FF_SHARE * 72.0 * d / (72.0 * d + 12.0 * context)
+        s = s * 72.0 * d / (72.0 * d + 12.0 * context)
     return max(1, math.ceil(1.0 / (2.0 * (s + tol / 2.0)) - 1e-9))
 
 
@@ -716,16 +725,16 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
     per-layer size at the default d_ff, rounded (to a multiple of 4 from 32 layers), so at one width they never
     fall; Tao's N_v is the smooth model's (never falls) and V = N_v / d_model rounded to 128 (it may step down
     where the width steps up); d_ff moves within 2.6-4 d_model, in multiples of 256 (finer below d_model 1,536),
-    to hit the target. gpt starts from 4 d_model, the top of the range, so it takes a layer more rather than a
-    wider MLP.
+    to hit the target (llama). gpt keeps d_ff = 4 d_model exactly (GPT-2; nanoGPT hard-codes it): the nearest whole
+    layers at that width, at least 16 where the width allows, hit the target within 6.5 % (gpt_shape_tolerance).
     """
     conv = constants()["conventions"]
     mult = int(conv["vocab_multiple"])
-    tol = float(conv["shape_tolerance"])
+    tol = _default_tolerance(arch)
     nnv, d_smooth, emb = _smooth_size(target, convention, context, vocab, tied)
     # Few layers cannot be rounded within tolerance by d_ff alone: keep at least l_min (the width where the
     # smooth model has l_min layers also rises with the target, so the minimum of the two widths does too).
-    l_min = _min_layers(convention, context, tol)
+    l_min = _min_layers(convention, context, tol, arch)
     if convention == "flops_per_token":  # 72 L d^2 + 12 L l_seq d = M at L = l_min
         bq = 12.0 * l_min * context
         d_l = (-bq + math.sqrt(bq * bq + 4.0 * 72.0 * l_min * target)) / (2.0 * 72.0 * l_min)
@@ -736,20 +745,28 @@ def _ladder_shape(target: float, convention: str, vocab, context: int, tied: boo
     kv = _default_kv_heads(h, d, arch)
     v = vocab if vocab is not None else max(mult, _round_multiple(emb / d, mult))
     ff0 = _default_d_ff(d, arch, conv)
-    ff_lo, ff_hi, q = _ff_range(d, conv)
+    ff_lo, ff_hi, q = _ff_range(d, conv, arch)
     e_real, a, b, c = _size_terms(d, h, hd, kv, v, context, tied, arch, convention)
     # whole layers from the smooth (unrounded) vocabulary, so the count depends on the target only through
     # quantities that increase with it
     e_smooth = e_real + (0.0 if vocab is not None else c * (emb / d - v))
     y = (target - e_smooth) / (a + b * ff0)
-    y_top = (target - e_smooth) / (a + b * ff_hi) * (1.0 - tol / 2.0)  # fewest layers the widest MLP allows
-    n_layers = max(_round_layers(y), _round_layers(y_top, math.ceil), 1)
+    n_layers = max(_round_layers(y), 1)
+    if arch != "gpt":  # gpt's MLP is fixed at 4 d_model: the nearest whole layers are its best
+        y_top = (target - e_smooth) / (a + b * ff_hi) * (1.0 - tol / 2.0)  # fewest layers the widest MLP allows
+        n_layers = max(n_layers, _round_layers(y_top, math.ceil))
     want = ((target - e_real) / n_layers - a) / b
     ff = min(max(q * round(want / q), ff_lo), ff_hi)
     return Shape(n_layers, d, h, hd, ff, context, v, tied, kv, arch)
 
 
-def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance):
+def _default_tolerance(arch: str) -> float:
+    """3 % (llama, whose d_ff absorbs the rounding), 6.5 % for gpt (d_ff fixed at 4 d_model, as nanoGPT has it)."""
+    conv = constants()["conventions"]
+    return float(conv["gpt_shape_tolerance"] if arch == "gpt" else conv["shape_tolerance"])
+
+
+def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch="llama"):
     target = _pos_float("params_total", params_total)
     context = _pos_int("context", context)
     vocab = None if vocab is None else _pos_int("vocab", vocab)
@@ -758,7 +775,7 @@ def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, 
     heads = None if heads is None else _pos_int("heads", heads)
     head_dim = None if head_dim is None else _pos_int("head_dim", head_dim)
     d_ff = None if d_ff is None else _pos_int("d_ff", d_ff)
-    tol = constants()["conventions"]["shape_tolerance"] if tolerance is None else _pos_float("tolerance", tolerance)
+    tol = _default_tolerance(arch) if tolerance is None else _pos_float("tolerance", tolerance)
     if layers is not None:
         limits.check_pin("layers", layers)
     if d_model is not None:
@@ -812,8 +829,9 @@ def design_shape(
     1e9 parameters and more) and even below; KV heads 8 from d_model 1,536 (llama), a quarter of the heads or fewer
     below, all of them (gpt). At one width the layer count never falls, so layers drop only where the width steps
     up; layers are a multiple of 4 from 32 up (every design of ~20B parameters and more); at least 3 (9 for M at
-    2,048 context). d_ff starts at 3.25·d_model (llama) or 4·d_model (gpt) and moves within 2.6-4·d_model, in
-    multiples of 256 (of 128, 64, 32 below d_model 1,536), to absorb what whole layers cannot. ``vocab=None``:
+    2,048 context). llama's d_ff starts at 3.25·d_model and moves within 2.6-4·d_model, in multiples of 256 (of 128,
+    64, 32 below d_model 1,536), to absorb what whole layers cannot; gpt's is exactly 4·d_model (GPT-2, nanoGPT),
+    so its default ``tolerance`` is 6.5 % (whole layers absorb the rounding alone). ``vocab=None``:
     V = N_v / d_model with Tao et al.'s N_v for the smooth model's non-vocabulary parameters, a multiple of 128, so
     N_v never falls as the target grows, while V may step down where the width steps up.
 
@@ -880,7 +898,7 @@ def _design(
     """
     convention = _check_convention(convention)
     target, vocab, context, layers, d_model, heads, head_dim, d_ff, tol = _check_pins(
-        params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance
+        params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch
     )
     pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
     warnings: list[str] = []
@@ -903,7 +921,7 @@ def _design(
             layers_text = f"{shape.layers} layer{'s' if shape.layers != 1 else ''} × d_model {shape.d_model}"
             if strict:
                 raise ScaleplanError(
-                    f"no transformer shape has {target:.4g} {_CONVENTION_WORDS[convention]} within {tol:.0%}: the "
+                    f"no transformer shape has {target:.4g} {_CONVENTION_WORDS[convention]} within {tol * 100:g}%: the "
                     f"closest ({layers_text}) is {err:+.1%} off; the model is too small to design (give a larger "
                     "budget or model)"
                 )
@@ -933,8 +951,8 @@ def _design(
             err, d, n_layers = closest[:3]
             layers_text = f"{n_layers} layer{'s' if n_layers != 1 else ''} × d_model {d}"
             raise ScaleplanError(
-                f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol:.0%}: the closest "
-                f"shape ({layers_text}) is {err:.1%} off; pin fewer values or change them"
+                f"the pinned {_pins_text(**pins)} cannot reach {target:.4g} parameters within {tol * 100:g}%: "
+                f"the closest shape ({layers_text}) is {err:.1%} off; pin fewer values or change them"
             )
         shape = fitted
         if shape.layers > limits.MAX_LAYERS:
@@ -1125,6 +1143,11 @@ class HParams:
     note: str = ""
     warnings: tuple[str, ...] = ()
 
+    @property
+    def batch_sequences_raw(self) -> float:
+        """The law's batch in sequences before rounding."""
+        return self.batch_tokens_raw / self.context
+
     def to_dict(self) -> dict:
         return {
             "law": self.law,
@@ -1143,9 +1166,21 @@ class HParams:
         }
 
 
+def batch_multiple(sequences: float) -> int:
+    """The multiple a law's batch of `sequences` is rounded to without a cluster: the largest power of two at most
+    sequences / batch_power_share (16), and at least batch_sequence_multiple (8). So 2^k-way data parallelism up to
+    that multiple divides the batch, which stays within 1/32 (3.1 %) of the law's from 128 sequences up
+    (2,184 -> 2,176 = 17 x 128)."""
+    conv = constants()["conventions"]
+    floor, share = int(conv["batch_sequence_multiple"]), float(conv["batch_power_share"])
+    if sequences / share < floor:
+        return floor
+    return max(floor, 2 ** int(math.floor(math.log2(sequences / share))))
+
+
 def _batch(tokens_raw: float, context: int) -> tuple[int, int]:
-    mult = int(constants()["conventions"]["batch_sequence_multiple"])
     seqs = tokens_raw / context
+    mult = batch_multiple(seqs)
     n = max(1, round(seqs)) if seqs < mult else _round_multiple(seqs, mult)
     return n * context, n
 

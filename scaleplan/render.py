@@ -431,8 +431,19 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
     where = f"on {plural(int(lp.gpus), 'GPU')}" if lp.suggested is not None else "fewest devices"
     fewest = "" if lp.fewest is None else f"; fewest devices {lp.fewest.devices:,}"
     ep = f", EP {m.ep:,}" if m.ep > 1 else ""
+    batch = []
+    if lp.batch_sequences is not None and lp.suggested is not None:
+        acc = lp.batch_sequences // (m.dp * lp.micro_batch)
+        batch = [
+            (
+                "tokens per step",
+                f"{fmt_count(lp.tokens_per_step)} = {lp.batch_sequences:,} seqs = DP {m.dp:,} x micro "
+                f"{lp.micro_batch:,} x {acc:,} accumulation",
+            )
+        ]
     return [
         ("layout", f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP{ep} {where}, ZeRO-{lp.zero}{fewest}"),
+        *batch,
         (
             "memory per device",
             f"{m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB usable"
@@ -550,12 +561,12 @@ def lr_lines(r, law: str, extrapolated=(), spread=None) -> list[tuple[str, str]]
     if r.schedule is None:
         return [("cosine peak LR", f"{sci(r.cosine_peak_lr)} ({law})")]
     rows = [
-        ("learning rate (wsd peak)", f"{sci(r.learning_rate)} ({law}), half the cosine peak"),
-        ("cosine peak LR", f"{sci(r.cosine_peak_lr)} (with a cosine schedule)"),
+        ("learning rate (wsd peak)", f"{sci(r.learning_rate)} ({law})"),
+        ("cosine peak LR", sci(r.cosine_peak_lr)),
     ]
     spread = spread if spread is not None else getattr(r, "lr_spread", None)
     if extrapolated and spread is not None:
-        rows.append(("LR spread across laws", f"{sci(spread[0])} - {sci(spread[1])} (cosine peaks)"))
+        rows.append(("LR spread across laws", f"{sci(spread[0])} - {sci(spread[1])}"))
     return rows
 
 
@@ -1208,6 +1219,12 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
                 for _, m in layouts
                 if m is not None and m.uneven
             )
+        )
+        + (
+            f"Global batch {lp.batch_sequences:,} sequences = {fmt_count(lp.tokens_per_step)} tokens per step "
+            f"(the law's {lp.batch_sequences_law:,.0f} rounded to a multiple of DP x micro-batch).\n"
+            if lp.batch_sequences is not None and lp.batch_sequences_law is not None
+            else ""
         )
         + (
             "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"

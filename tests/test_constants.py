@@ -31,7 +31,9 @@ EXEMPT = {
     ("recipe.yaml", "conventions.batch_sequence_multiple"),
     ("recipe.yaml", "conventions.d_model_multiple"),
     ("recipe.yaml", "conventions.shape_tolerance"),
+    ("recipe.yaml", "conventions.gpt_shape_tolerance"),  # gpt keeps d_ff = 4 d_model (nanoGPT)
     ("recipe.yaml", "conventions.ff_min_ratio"),  # issue 21: the low end of the d_ff band (shapes)
+    ("recipe.yaml", "conventions.batch_power_share"),  # issue 21: the batch a power-of-two multiple (layout)
     ("serving.yaml", "efficiency.bandwidth_fraction.value"),
     ("serving.yaml", "efficiency.compute_fraction.value"),
 }

@@ -175,7 +175,8 @@ def test_ladder_pairs(convention, lo, gap, context, tied, gpt):
     kw = dict(context=context, tied_embeddings=tied, arch="gpt" if gpt else "llama", convention=convention)
     a, b = R.design_shape(small_t, **kw), R.design_shape(big_t, **kw)
     for s, t in ((a, small_t), (b, big_t)):
-        assert abs(R.measure(s, convention) / t - 1) <= 0.03
+        # gpt keeps d_ff = 4 d_model (GPT-2, nanoGPT): only whole layers and the width absorb the rounding
+        assert abs(R.measure(s, convention) / t - 1) <= (0.065 if gpt else 0.03)
         if t >= 1e8 and convention == "total":  # from 1e8 parameters: 0.6-1.6x Table A9's d_model/n_layer (the
             assert 0.6 - 1e-9 <= s.aspect_ratio / R._target_aspect(t) <= 1.6  # width steps of 512 and 1,024)
     assert b.d_model >= a.d_model and (b.layers >= a.layers or b.d_model > a.d_model)

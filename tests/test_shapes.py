@@ -93,7 +93,11 @@ def _designed(c, arch):
 def test_every_designed_shape_can_be_laid_out(c, arch):
     plan, s = _designed(c, arch)
     n = s.total_params
-    assert abs(n / float(plan.params) - 1) <= 0.03  # the law's N (the default law counts total parameters)
+    # the law's N (the default law counts total parameters): within 3 % for llama, whose d_ff swings 2.6-4 d_model
+    # to absorb the rounding; gpt's MLP is fixed at 4 d_model (as GPT-2 and nanoGPT fix it), so only whole layers
+    # (at least 16; a multiple of 4 from 32) and the width grid absorb it: within 6.5 % (measured over 1e17..1e26:
+    # 5.5 % at worst, 32 layers × d_model 1,536 at 1.4e20; 2 layers in 32 is 6.25 %)
+    assert abs(n / float(plan.params) - 1) <= (0.03 if arch == "llama" else 0.065)
     assert s.arch == arch and s.heads * s.head_dim == s.d_model and s.head_dim in (64, 128)
     assert s.heads % (8 if n >= 1e9 else 2) == 0  # tensor parallelism up to 8 divides the heads
     assert s.heads % s.kv_heads == 0
@@ -104,6 +108,8 @@ def test_every_designed_shape_can_be_laid_out(c, arch):
         assert s.kv_heads == 8 if s.d_model >= 1536 else s.kv_heads <= max(1, s.heads // 4)
         assert n < 1e9 or s.d_model >= 1536
         assert not s.tied_embeddings
+    if arch == "gpt":
+        assert s.d_ff == 4 * s.d_model  # nanoGPT's MLP width, so `export nanogpt` takes every designed gpt plan
     assert 2.6 <= s.d_ff / s.d_model <= 4 and s.d_ff % (256 if n >= 1e9 else 32) == 0
     if n >= 2e10:
         assert s.layers % 4 == 0  # pipeline degrees 2 and 4 divide them

@@ -209,6 +209,22 @@ def test_nanogpt_for_gpt2_style_plans_only(tmp_path):
     assert not (tmp_path / "y.py").exists()
 
 
+def test_designed_gpt_plan_round_trips_through_nanogpt(tmp_path):
+    """Issue 21: a designed `--arch gpt` plan keeps d_ff = 4 d_model (nanoGPT's fixed MLP), so the exporter takes it
+    and `check` reads back the plan's exact counts (at 1e21 the designer used to pick d_ff 9,216 for d_model 2,560)."""
+    plan = json.loads(ok("allocate", "--flops", "1e21", "--arch", "gpt", "--format", "json").stdout)
+    shape = plan["shape"]
+    assert shape["d_ff"] == 4 * shape["d_model"]
+    out = tmp_path / "train_gpt.py"
+    ok("export", "nanogpt", "--flops", "1e21", "--arch", "gpt", "--output", out)
+    back = read_config(out)
+    assert back.format == "nanogpt" and not back.warnings
+    assert all(back.shape[k] == shape[k] for k in ("layers", "d_model", "heads", "d_ff", "vocab", "context"))
+    b = json.loads(ok("check", out, "--format", "json").stdout)
+    assert (b["params_total"], b["params_non_embedding"]) == (plan["params_total"], plan["params_non_embedding"])
+    assert b["flops_per_token"] == pytest.approx(plan["flops_per_token"], rel=1e-12)
+
+
 def test_output_names_and_safety(tmp_path):
     fails("export", "megatron", *PLAN, "--output", tmp_path / "a.yaml", message="give a file name ending in .sh")
     ok("export", "megatron", *PLAN, "--output", tmp_path / "a.sh")
