@@ -12,11 +12,18 @@ so `import scaleplan` and `scaleplan allocate` stay fast.
 from .allocate import Comparison, Plan, allocate, compare, with_recipe
 from .budget import Budget, load_budget_file
 from .cost import CostBreakdown, Hardware, get_hardware, training_cost
-from .errors import ScaleplanError
+from .errors import ScaleplanError, checked
 from .laws import DEFAULT_LAW, Law
 from .laws import get as get_law
 from .laws import names as law_names
 from .pipeline import plan, plan_budget
+
+_FunctionType = type(checked)
+# the eager entry points check their arguments too
+allocate, compare, plan, plan_budget, with_recipe = map(checked, (allocate, compare, plan, plan_budget, with_recipe))
+load_budget_file, get_hardware, training_cost, get_law = map(
+    checked, (load_budget_file, get_hardware, training_cost, get_law)
+)
 
 _LAZY = {
     "inference_aware": "inference",
@@ -85,7 +92,12 @@ def __getattr__(name: str):
         import importlib
 
         module = importlib.import_module(f".{_LAZY.get(name, name)}", __name__)
-        return module if name in _SUBMODULES else getattr(module, name)
+        if name in _SUBMODULES:
+            return module
+        value = getattr(module, name)
+        if isinstance(value, _FunctionType):  # an entry point checks its arguments (scaleplan.errors.checked)
+            value = checked(value)  # not cached in globals(): `fit_vp` is also a submodule's name
+        return value
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
 
 

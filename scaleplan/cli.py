@@ -22,7 +22,7 @@ from .allocate import Plan
 from .allocate import compare as compare_laws
 from .budget import Budget, load_budget_file
 from .conventions import DEFAULT_CONTEXT
-from .errors import ScaleplanError
+from .errors import ScaleplanError, as_flag
 from .files import check_target, write_atomic, write_files
 from .options import (
     ActiveParamsOpt,
@@ -427,6 +427,23 @@ def _points(points: int) -> int:
     if not 2 <= points <= limits.MAX_OUTPUT_ROWS:
         raise ScaleplanError(f"--points must be from 2 to {limits.MAX_OUTPUT_ROWS:,}, got {points:,}")
     return points
+
+
+def _serving_price(text: str) -> float:
+    """--inference-price: dollars per serving GPU-hour, capped as --price is (scaleplan.serving)."""
+    price = parse_positive(text, "--inference-price")
+    if not price <= 1e6:
+        raise ScaleplanError(f"--inference-price must be positive dollars per GPU-hour (at most 1e6), got {text!r}")
+    return price
+
+
+def _law_flag(law: str | None):
+    """The law of --law (a name or a law file), an error naming --law."""
+    try:
+        return laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    except ScaleplanError as exc:
+        text = exc.for_flags()
+        raise ScaleplanError(text if text.startswith("--law") else f"--law: {text}") from None
 
 
 def _sizes(**values) -> list[int | None]:
@@ -895,6 +912,9 @@ def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head
     if scenario is not None:
         raise ScaleplanError("--scenario names a scenario of FILE; give FILE")
     size = None if params is None else _model_size(params, "--params")
+    for key, value in {**shape_flags, "kv_heads": kv_heads, "vocab": vocab}.items():  # an explicit shape's flags
+        if value is not None:
+            fields.whole(value, as_flag(key), 1, limits.MAX_SHAPE)
     model = serving.model_for(size, kv_heads=kv_heads, vocab=vocab, context=context or 2048, **shape_flags)
     label = fmt_count(model.params) + (f" ({layers}x{d_model})" if params is None else "")
     return [(label, model)]
@@ -1161,7 +1181,7 @@ def inference_aware_cmd(
             f"--inference-tokens: {fmt_sci(tokens.max())} tokens is beyond any plan (more than "
             f"{fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
-    law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    law_obj = _law_flag(law)
     if (flops is None) == (target_loss is None):
         raise ScaleplanError(
             "give the quality one way: --flops (the loss its compute-optimal model reaches) or --target-loss"
@@ -1178,7 +1198,7 @@ def inference_aware_cmd(
     fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)
     serving = {  # the budget's `inference:` block, each value parsed under its own flag
         "hardware": inference_hardware,
-        "price": None if inference_price is None else parse_positive(inference_price, "--inference-price"),
+        "price": None if inference_price is None else _serving_price(inference_price),
         "bits": inference_bits,
         "prefill_mfu": fraction(prefill_mfu, "--prefill-mfu"),
         "decode_mfu": fraction(decode_mfu, "--decode-mfu"),
@@ -1561,7 +1581,7 @@ def sweep(
     """
     from . import fit as fit_mod
 
-    law_obj = laws_mod.get(law or laws_mod.DEFAULT_LAW)
+    law_obj = _law_flag(law)
     target = float(limits.check_flops(parse_flops(target_flops, "--target-flops"), "--target-flops", law_obj))
     spend = float(limits.check_flops(parse_flops(budget_flops, "--budget-flops"), "--budget-flops", law_obj))
     for flag, value in (("--levels", levels), ("--sizes", sizes)):
@@ -2373,25 +2393,31 @@ def check(
     batch_tokens = None if batch is None else parse_count(batch, "--batch")
     if batch_tokens is not None and not 1 <= batch_tokens <= 1e12:
         raise ScaleplanError(f"--batch must be from 1 to 1e12 tokens, got {batch!r}")
-    budget = _flag_budget(
-        moe=False,
-        granularity=None,
-        expansion=None,
-        total_params=None,
-        active_params=None,
-        model=path,
-        tokens=tokens,
-        law=law,
-        lr_law=lr_law,
-        inference_tokens=inference_tokens,
-        hardware=hardware,
-        hardware_file=hardware_file,
-        gpus=gpus,
-        mfu=mfu,
-        price=price,
-        precision=precision,
-    )
-    result = check_model(budget, learning_rate=learning_rate, batch_tokens=batch_tokens)
+    try:  # the config is the CONFIG argument here, not the --model flag of allocate and plan
+        budget = _flag_budget(
+            moe=False,
+            granularity=None,
+            expansion=None,
+            total_params=None,
+            active_params=None,
+            model=path,
+            tokens=tokens,
+            law=law,
+            lr_law=lr_law,
+            inference_tokens=inference_tokens,
+            hardware=hardware,
+            hardware_file=hardware_file,
+            gpus=gpus,
+            mfu=mfu,
+            price=price,
+            precision=precision,
+        )
+        result = check_model(budget, learning_rate=learning_rate, batch_tokens=batch_tokens)
+    except ScaleplanError as exc:
+        text = exc.for_flags()
+        if "--model" not in text:
+            raise
+        raise ScaleplanError(text.replace("--model: ", "CONFIG ", 1).replace("--model", "CONFIG")) from None
     _warn(result.warnings)
     emit_check(out, fmt, result)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from . import cost as cost_mod
 from . import fields
 from .errors import ScaleplanError
+from .units import fmt_sci
 from .values import plain
 
 if TYPE_CHECKING:
@@ -221,8 +222,12 @@ def plan_cluster(
             else (mfu, "given")
         )
     if mfu_used * ratio > 1:
+        pct = lambda x: f"{x:.0%}" if x < 100 else f"{fmt_sci(x * 100)}%"
+        given = "<days>" if days is not None else "<dollars>" if dollars is not None else "<mfu>"
+        given = "<hfu>" if hfu is not None else given
         raise ScaleplanError(
-            f"the plan needs HFU {mfu_used * ratio:.0%} (MFU {mfu_used:.0%}): above the peak; more GPUs or more days"
+            f"{given}: the plan needs HFU {pct(mfu_used * ratio)} (MFU {pct(mfu_used)}): above the peak; "
+            "more GPUs or more days"
         )
     warnings = list(cost_mod.utilisation_warnings(mfu_used))
     warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)

@@ -20,6 +20,7 @@ from . import _yaml
 from .errors import ScaleplanError
 from .fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
 from .fields import parse as parse_field
+from .units import fmt_sci
 from .values import check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
@@ -416,16 +417,18 @@ class Energy:
     def resolved(self, hw: Hardware) -> dict:
         e = cost_model()["energy"]
         for name, value in (
-            ("server power multiple", self.server_power_x),
-            ("PUE", self.pue),
-            ("$ per kWh", self.dollars_per_kwh),
+            ("<server_power_x> (server power multiple)", self.server_power_x),
+            ("<pue>", self.pue),
+            ("<dollars_per_kwh> ($ per kWh)", self.dollars_per_kwh),
         ):
             if value is not None and not (math.isfinite(value) and 0 < value <= 100):
                 raise ScaleplanError(f"{name} must be a positive number (at most 100), got {value!r}")
         if self.tdp_fraction is not None and not 0 < self.tdp_fraction <= 1.5:
-            raise ScaleplanError(f"average draw as a fraction of TDP must be in (0, 1.5], got {self.tdp_fraction!r}")
+            raise ScaleplanError(
+                f"<tdp_fraction> (average draw as a fraction of TDP) must be in (0, 1.5], got {self.tdp_fraction!r}"
+            )
         if self.pue is not None and self.pue < 1:
-            raise ScaleplanError(f"PUE is at least 1 (facility power / IT power), got {self.pue!r}")
+            raise ScaleplanError(f"<pue> is at least 1 (facility power / IT power), got {self.pue!r}")
         mean, board = hw.mean_power_w, hw.power_w
         measured = self.tdp_fraction is None and mean is not None and board is not None
         if self.server_power_x is not None:
@@ -777,6 +780,12 @@ def implied_utilisation(
             raise ScaleplanError(f"{name} must be positive and finite, got {v!r}")
     ratio = recompute_ratio(recompute) if hardware_ratio is None else float(hardware_ratio)
     mfu = float(flops) / (gpu_hours * SECONDS_PER_HOUR * peak)
+    if not mfu >= 1e-9:  # the time the user gave is absurdly long: name it, not an MFU they never typed
+        given = "<days>" if days is not None else ("<dollars>" if dollars is not None else "<gpu_hours>")
+        raise ScaleplanError(
+            f"{given}: {fmt_sci(gpu_hours)} device-hours for {fmt_sci(flops)} FLOPs would use under 1e-9 of the "
+            "peak (the implied MFU); check the units"
+        )
     return Implied(
         float(flops),
         hw.key,

@@ -109,12 +109,25 @@ def whole(value, label: str, low: int, high: int) -> int:
     except ScaleplanError:
         x = math.nan
     if not (math.isfinite(x) and x == math.floor(x) and low <= x <= high):
-        raise ScaleplanError(f"{label} must be a whole number from {low:,} to {high:,}, got {value!r}")
+        shown = (
+            f"a {len(str(abs(value)))}-digit number" if isinstance(value, int) and abs(value) > 10**18 else repr(value)
+        )
+        raise ScaleplanError(f"{label} must be a whole number from {low:,} to {high:,}, got {shown}")
     return int(x)
 
 
 def _whole(low: int, high: int) -> Callable:
     return lambda value, label: whole(value, label, low, high)
+
+
+def _context(value, label: str) -> int:
+    """A sequence length in tokens. `8K` is refused in a flag and a file alike: 8,000 or 8,192 is a guess."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text and text[-1:].isalpha() and text[:-1].replace(".", "", 1).replace("_", "").isdigit():
+        raise ScaleplanError(
+            f"{label} {value!r} is ambiguous (8K is 8,000 or 8,192): give the length in tokens, e.g. 8192"
+        )
+    return whole(value, label, 1, limits.MAX_CONTEXT)
 
 
 def _gpus(value, label: str) -> float:
@@ -142,6 +155,8 @@ def _tokens(value, label: str) -> float:
         raise ScaleplanError(
             f"{label}: {fmt_sci(x)} tokens is beyond any plan (more than {fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
+    if x < 1:  # a fraction of one token trains nothing (and underflows the laws' D^-beta)
+        raise ScaleplanError(f"{label}: {x:.3g} tokens is less than one token; check the units")
     return x
 
 
@@ -279,7 +294,7 @@ PARSERS: dict[str, Callable] = {
     "active_params": _params,
     "tokens": _tokens,
     "unique_tokens": _tokens,
-    "context": _whole(1, limits.MAX_CONTEXT),
+    "context": _context,
     "vocab": _pin("vocab"),
     "layers": _pin("layers"),
     "d_model": _pin("d_model"),
@@ -309,8 +324,8 @@ PARSERS: dict[str, Callable] = {
 def parse(key: str, value, label: str | None = None):
     """`value` for field `key` as the planner uses it; a ScaleplanError naming `label` (default `<key>`) otherwise.
 
-    >>> parse("serve_bits", "4"), parse("context", "4K"), parse("precision", " FP8 ")
-    (4, 4000, 'fp8')
+    >>> parse("serve_bits", "4"), parse("context", "4096"), parse("precision", " FP8 ")
+    (4, 4096, 'fp8')
     """
     return PARSERS[key](value, f"<{key}>" if label is None else label)
 

@@ -588,6 +588,11 @@ class InferencePlan:
     warnings: tuple[str, ...] = field(default=())
     frontier: dict | None = None  # for a frontier law (Kaplan): its frontier against its loss surface's minimum
     flop_optimal: dict | None = None  # objective 'cost': the FLOP objective's model, and why the two differ
+    law_spec: Any = field(default=None, repr=False, compare=False)  # the Law itself (a law file's, not a name)
+
+    def law_object(self) -> laws.Law:
+        """The law the plan was sized with (a law file's own constants, not a bundled law of the same name)."""
+        return self.law_spec if self.law_spec is not None else laws.get(self.law)
 
     @property
     def objective_note(self) -> str | None:
@@ -722,6 +727,15 @@ def inference_aware(
                 n_front, d_front = _frontier_for_loss(law, target_loss)
             n_base = np.full(tokens.shape, float(n_front))
             d_base = np.full(tokens.shape, float(d_front))
+    if flops is None:  # a quality only a budget beyond any plan reaches is refused, as `allocate` refuses it
+        base_flops = float(np.max(6.0 * np.asarray(n_base, float) * np.asarray(d_base, float)))
+        if not base_flops <= limits.MAX_FLOPS:
+            n_top, d_top = law.optimum(limits.MAX_FLOPS)
+            raise ScaleplanError(
+                f"<target_loss> {target_loss:g} needs a compute-optimal budget of {fmt_sci(base_flops)} FLOPs, beyond "
+                f"any plan (more than {fmt_sci(limits.MAX_FLOPS)}): the lowest plannable loss under {law.name} is "
+                f"{math.ceil(float(law.loss(n_top, d_top)) * 1e4) / 1e4:g}"
+            )
     if not np.all(np.isfinite(n_base) & (np.asarray(n_base) >= 1.0)):
         n_small, d_small = law.optimum(limits.min_flops(law))
         raise ScaleplanError(
@@ -771,6 +785,7 @@ def inference_aware(
         tuple(warnings),
         frontier,
         flop_optimal,
+        law_spec=law,
     )
     if break_even:
         plan = replace(
@@ -1042,7 +1057,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
     from . import precision as precision_mod
     from .solvers import bisect
 
-    law = laws.get(law if law is not None else plan.law)  # the sizing's own law object (a law file included)
+    law = laws.get(law) if law is not None else plan.law_object()  # the sizing's own law object (a law file included)
     if np.ndim(plan.inference_tokens):
         raise ScaleplanError("quantized serving is judged for one demand; give a single number of inference tokens")
     target = float(plan.loss)

@@ -753,7 +753,7 @@ def recommended_plan(
     """
     if np.ndim(sized.inference_tokens):
         raise ScaleplanError("a recommended plan is for one demand; give a single number of inference tokens")
-    law = laws.get(law if law is not None else sized.law)  # the sizing's own law object (a law file included)
+    law = laws.get(law) if law is not None else sized.law_object()  # the sizing's own law object (a law file included)
     c = sized.costs
     n, d = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
     hw = c.train_hardware

@@ -56,7 +56,7 @@ import functools
 import math
 from dataclasses import dataclass, replace
 
-from . import _yaml, limits
+from . import _yaml, fields, limits
 from .errors import ScaleplanError
 from .units import fmt_sci
 
@@ -1097,7 +1097,8 @@ def optimal_vocab(
         nv = _tao_nv_approach2(nnv)
         approach = "approach2-derivative"
         c1 = (nnv / math.exp(cv["approach1"]["k_nnv"])) ** (1.0 / cv["approach1"]["e_nnv"])  # approach 1's C for N_nv
-    d = _pos_int("d_model", d_model) if d_model is not None else _tao_d_model(nnv)
+    # a given width by the schema's one rule (the shape designer's minimum of one 64-wide head)
+    d = fields.parse("d_model", d_model, "d_model") if d_model is not None else _tao_d_model(nnv)
     exact = nv / d
     vocab = _round_multiple(exact, mult)
     if approach == "approach2-derivative":

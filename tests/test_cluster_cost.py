@@ -100,7 +100,7 @@ def test_energy_epoch_defaults():
     v5p = cost.Energy().resolved(cost.get_hardware("tpu-v5p"))
     assert v5p["tdp_fraction"] == 0.43  # TPUs draw 0.43 of TDP (App. A.4) where no measured mean is published
     assert tpu.energy_note == "board power of tpu-v6e: not published"
-    with pytest.raises(ScaleplanError, match="PUE is at least 1"):
+    with pytest.raises(ScaleplanError, match="pue is at least 1"):
         cost.training_cost(1e24, h100, 0.4, 2.0, 8, energy=cost.Energy(pue=0.9))
 
 

@@ -44,9 +44,12 @@ def test_public_api_resolves_lazily():
     for name in scaleplan.__all__:
         obj = getattr(scaleplan, name)
         assert getattr(obj, "__module__", "scaleplan").startswith("scaleplan"), name
-    # the lazy names are the modules' own objects, not copies
-    assert scaleplan.inference_aware is inference.inference_aware and scaleplan.Shape is recipe.Shape
-    assert scaleplan.fit_parametric is fit.fit_parametric and scaleplan.moe_allocation is moe.moe_allocation
-    assert scaleplan.fixed_allocation is constrained.fixed_allocation and scaleplan.allocate is allocate.allocate
+    # the lazy names are the modules' own objects, not copies (functions behind the argument check of
+    # scaleplan.errors.checked, which keeps the function as __wrapped__)
+    own = lambda obj: getattr(obj, "__wrapped__", obj)
+    assert own(scaleplan.inference_aware) is inference.inference_aware and scaleplan.Shape is recipe.Shape
+    assert own(scaleplan.fit_parametric) is fit.fit_parametric and own(scaleplan.moe_allocation) is moe.moe_allocation
+    assert own(scaleplan.fixed_allocation) is constrained.fixed_allocation
+    assert own(scaleplan.allocate) is allocate.allocate
     assert scaleplan.DEFAULT_LAW == "epoch" and "epoch" in scaleplan.law_names()
     assert set(dir(scaleplan)) >= set(scaleplan.__all__)

@@ -159,7 +159,7 @@ def test_hardware_lists_every_preset_within_80_columns(tmp_path, monkeypatch):
         (["--params", "7B", "--tokens", "1T", "--gpus", "8", "--days", "1"], "above the peak"),
         (["--flops", "1e24", "--chip-price", "1", "--gpu-price", "2"], "not both"),
         (["--flops", "1e24", "--age", "2"], "--age needs"),
-        (["--flops", "1e24", "--pue", "0.5"], "PUE is at least 1"),
+        (["--flops", "1e24", "--pue", "0.5"], "--pue is at least 1"),
         (["--flops", "1e24", "--hardware-file", "/nonexistent/hw.yaml"], "no such file"),
         (["--params", "1e30", "--tokens", "1T"], "beyond any plan"),
         (["--params", "7B", "--tokens", "1T", "--mfu", "1.5"], "--mfu must be in"),
