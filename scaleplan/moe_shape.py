@@ -446,8 +446,15 @@ class MoeRecipe:
     law_convention: bool = False  # designed for a law's counts (Krajewski: non-embedding, no router or norms)
 
     @property
-    def learning_rate(self) -> float | None:
+    def cosine_peak_lr(self) -> float | None:
+        """The LR law's peak (fitted under cosine schedules)."""
         return self.hparams.learning_rate
+
+    @property
+    def learning_rate(self) -> float | None:
+        """The learning rate to use: the recommended (WSD) schedule's peak, half the cosine peak."""
+        sched = self.schedule
+        return self.cosine_peak_lr if sched is None else sched.schedule.peak_lr
 
     @property
     def batch_tokens(self) -> int:
@@ -457,14 +464,15 @@ class MoeRecipe:
     def schedule(self):
         from .schedules import plan_schedule
 
-        return plan_schedule(self.learning_rate, self.tokens, self.batch_tokens)
+        return plan_schedule(self.cosine_peak_lr, self.tokens, self.batch_tokens)
 
     def plan_fields(self) -> dict:
         """The recipe as a plan's JSON carries it, under the dense plans' names."""
         sched = self.schedule
         return {
             "vocab": self.shape.vocab,
-            "learning_rate": self.learning_rate,
+            "learning_rate": self.learning_rate,  # the WSD schedule's peak == recipe.schedule.peak_lr
+            "cosine_peak_lr": self.cosine_peak_lr,
             "batch_tokens": self.batch_tokens,
             "batch_sequences": self.hparams.batch_sequences,
             "shape": self.shape.to_dict(),
@@ -482,6 +490,7 @@ class MoeRecipe:
             ),
             "recipe": {
                 "hparams_law": self.hparams.law,
+                "cosine_peak_lr": self.cosine_peak_lr,
                 "basis": self.basis,
                 "hparams": [self.hparams.to_dict()],
                 "vocab_detail": None if self.vocab is None else self.vocab.to_dict(),

@@ -1348,8 +1348,21 @@ class Recipe:
         return next(h for h in self.hparams if h.default)
 
     @property
-    def learning_rate(self) -> float | None:
+    def cosine_peak_lr(self) -> float | None:
+        """The default LR law's peak: the laws were fitted under cosine schedules."""
         return self.default_hparams.learning_rate
+
+    @property
+    def learning_rate(self) -> float | None:
+        """The learning rate to use: the peak of the recommended (WSD) schedule, half the cosine peak."""
+        sched = self.schedule
+        return self.cosine_peak_lr if sched is None else sched.schedule.peak_lr
+
+    @property
+    def lr_spread(self) -> tuple[float, float] | None:
+        """(lowest, highest) cosine peak LR across the bundled laws that apply, when more than one gives a rate."""
+        rates = [h.learning_rate for h in self.hparams if h.learning_rate is not None]
+        return (min(rates), max(rates)) if len(rates) > 1 else None
 
     @property
     def batch_tokens(self) -> int:
@@ -1364,14 +1377,17 @@ class Recipe:
         """The learning-rate schedule (warm-up, wsd cooldown, steps) the plan carries; None without a rate."""
         from .schedules import plan_schedule
 
-        return plan_schedule(self.learning_rate, self.tokens, self.batch_tokens)
+        return plan_schedule(self.cosine_peak_lr, self.tokens, self.batch_tokens)
 
     def to_dict(self) -> dict:
         d = self.default_hparams
         sched = self.schedule
+        spread = self.lr_spread
         return {
             "vocab": self.shape.vocab,
-            "learning_rate": d.learning_rate,
+            "learning_rate": self.learning_rate,  # the WSD schedule's peak == schedule.peak_lr
+            "cosine_peak_lr": d.learning_rate,
+            "lr_spread": None if spread is None else list(spread),
             "batch_tokens": d.batch_tokens,
             "batch_sequences": d.batch_sequences,
             "hparams_law": d.law,
@@ -1392,10 +1408,16 @@ class Recipe:
         """The recipe as a plan's JSON carries it, under the same names in every mode."""
         r = self.to_dict()
         return {
-            **{k: r[k] for k in ("vocab", "learning_rate", "batch_tokens", "batch_sequences", "shape")},
+            **{
+                k: r[k]
+                for k in ("vocab", "learning_rate", "cosine_peak_lr", "batch_tokens", "batch_sequences", "shape")
+            },
             "flops_per_token": r["flops_per_token"],
             "flops_exact": r["flops_per_token"] * float(self.tokens),
-            "recipe": {k: r[k] for k in ("hparams_law", "hparams", "vocab_detail", "flops", "schedule")},
+            "recipe": {
+                k: r[k]
+                for k in ("hparams_law", "cosine_peak_lr", "lr_spread", "hparams", "vocab_detail", "flops", "schedule")
+            },
         }
 
 

@@ -542,15 +542,32 @@ def _serving_price(c) -> str:
 
 def recipe_lines(r) -> list[tuple[str, str]]:
     s, default = r.shape, next(row for row in r.hparams if row.default)
-    lr = "-" if default.learning_rate is None else f"{fmt_sci(default.learning_rate, always=True)} ({default.law})"
     return [
         ("vocabulary", f"{s.vocab:,}" + ("" if r.vocab is None else f" ({r.vocab.law})")),
         ("shape", f"{s.layers} x {s.d_model:,}, {s.heads} heads ({s.kv_heads} KV), d_ff {s.d_ff:,}, {s.arch}"),
         ("context", f"{s.context:,}"),
-        ("peak learning rate", lr),
+        *lr_lines(r, default.law, default.warnings),
         ("batch", f"{fmt_count(default.batch_tokens)} tokens = {default.batch_sequences:,} seqs"),
         ("FLOPs/token, App. F", f"{fmt_sci(r.flops.flops_per_token)} = {r.flops.ratio:.3f} x 6N"),
     ] + ([] if r.schedule is None else r.schedule.lines())
+
+
+def lr_lines(r, law: str, extrapolated=(), spread=None) -> list[tuple[str, str]]:
+    """'learning rate (wsd peak)', 'cosine peak LR' and, when the default law is used outside its fitted range,
+    'LR spread across laws' (their cosine peaks)."""
+    if r.cosine_peak_lr is None:
+        return [("learning rate", "-")]
+    sci = lambda x: fmt_sci(x, always=True)
+    if r.schedule is None:
+        return [("cosine peak LR", f"{sci(r.cosine_peak_lr)} ({law})")]
+    rows = [
+        ("learning rate (wsd peak)", f"{sci(r.learning_rate)} ({law})"),
+        ("cosine peak LR", sci(r.cosine_peak_lr)),
+    ]
+    spread = spread if spread is not None else getattr(r, "lr_spread", None)
+    if extrapolated and spread is not None:
+        rows.append(("LR spread across laws", f"{sci(spread[0])} - {sci(spread[1])}"))
+    return rows
 
 
 def moe_recipe_lines(r) -> list[tuple[str, str]]:
@@ -564,7 +581,6 @@ def moe_recipe_lines(r) -> list[tuple[str, str]]:
         experts += f", {s.shared_experts} shared"
     if s.dense_layers:
         experts += f", first {s.dense_layers} layers dense"
-    lr = "-" if h.learning_rate is None else f"{fmt_sci(h.learning_rate, always=True)} ({h.law}, M_active)"
     return [
         ("model", f"{s.layers} x {s.d_model:,}, {s.heads} heads x {s.head_dim}, {attention}"),
         ("experts", experts),
@@ -576,7 +592,7 @@ def moe_recipe_lines(r) -> list[tuple[str, str]]:
         ("all weights: active / total", f"{fmt_count(s.active_params)} / {fmt_count(s.total_params)}"),
         ("vocabulary", f"{s.vocab:,}" + ("" if r.vocab is None else f" ({r.vocab.law}, active)")),
         ("context", f"{s.context:,}"),
-        ("peak learning rate", lr),
+        *lr_lines(r, f"{h.law}, M_active"),
         ("batch", f"{fmt_count(h.batch_tokens)} tokens = {h.batch_sequences:,} seqs"),
     ] + ([] if r.schedule is None else r.schedule.lines())
 

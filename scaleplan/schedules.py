@@ -174,19 +174,26 @@ class PlanSchedule:
     note: str
 
     def to_dict(self) -> dict:
+        s = self.schedule
         return {
-            **self.schedule.to_dict(),
+            **s.to_dict(),
+            "warmup_steps": s.warmup,
+            "stable_steps": s.steps - s.warmup - s.decay_steps,
+            "decay_steps": s.decay_steps,
+            "min_lr": s.peak_lr * s.final_fraction,
+            "decay_shape": s.shape,
             "cosine_peak_lr": self.cosine_peak_lr,
             "alternative": {"kind": "cosine", "peak_lr": self.cosine_peak_lr, "final_fraction": 0.1},
             "note": self.note,
         }
 
     def lines(self) -> list[tuple[str, str]]:
-        """Two short (label, value) rows for a plan table."""
+        """Short (label, value) rows for a plan table, after its learning-rate rows."""
         s = self.schedule
+        stable = s.steps - s.warmup - s.decay_steps
         return [
-            ("LR schedule", f"wsd, {s.steps:,} steps, {s.cooldown:.0%} {s.shape}"),
-            ("warm-up; wsd LR", f"{s.warmup:,}; {fmt_sci(s.peak_lr, always=True)} (peak / 2)"),
+            ("LR schedule", f"wsd, {s.steps:,} steps, {s.shape} decay to {fmt_sci(s.peak_lr * s.final_fraction)}"),
+            ("warm-up; stable; decay", f"{s.warmup:,}; {stable:,}; {s.decay_steps:,} steps"),
         ]
 
 

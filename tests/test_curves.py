@@ -247,7 +247,8 @@ def test_plans_carry_the_schedule():
     plan = plan_budget(Budget.from_mapping({"flops": "1e21"}, flags=True))
     sched = plan.to_dict()["recipe"]["schedule"]
     assert sched["steps"] == math.ceil(plan.tokens / plan.to_dict()["batch_tokens"])
-    assert sched["peak_lr"] == pytest.approx(plan.to_dict()["learning_rate"] / 2)
+    d = plan.to_dict()
+    assert sched["peak_lr"] == d["learning_rate"] == pytest.approx(d["cosine_peak_lr"] / 2)  # one LR, one name
 
 
 def test_step_zero_rows_are_allowed_and_skipped():

@@ -85,8 +85,9 @@ def test_draws_regenerate_from_the_runs(shared_data, epoch_draws):
 def test_intervals_contain_the_point_estimate(flops, level):
     # The point is the paper's Table 1 law; the draws scatter around scaleplan's Huber-sum refit (alpha 0.3473 vs
     # 0.3478), so at narrow levels (e.g. 0.3) the point can sit just outside; at 0.8 and above it is inside.
-    plan = with_recipe(allocate(flops, "epoch"))
-    iv = intervals.plan_intervals("epoch", flops, level, recipe_draws=100)
+    # StepLaw's LR moves with N and D; the default DeepSeek law's depends on C = M D alone (a near-zero spread)
+    plan = with_recipe(allocate(flops, "epoch"), hparams_law="steplaw")
+    iv = intervals.plan_intervals("epoch", flops, level, recipe_draws=100, hparams_law="steplaw")
     points = {
         "params": plan.params,
         "tokens": plan.tokens,
@@ -116,20 +117,22 @@ def test_a_wider_level_gives_a_wider_interval(flops_exp, a, b):
 
 def test_learning_rate_batch_and_cost_follow_the_direction_of_n_and_d(epoch_draws):
     flops, level, k = 1e23, 0.8, 200
-    iv = intervals.plan_intervals("epoch", flops, level, recipe_draws=k, inference_tokens=2e12, serving=_serving())
+    iv = intervals.plan_intervals(
+        "epoch", flops, level, recipe_draws=k, inference_tokens=2e12, serving=_serving(), hparams_law="steplaw"
+    )
     consts = {key: v[:k] for key, v in epoch_draws[0].items()}
     from scaleplan.laws import forms
 
     n, _d = forms.parametric_optimum(consts, flops)
     n_lo, n_hi = np.percentile(n, [10, 90])
     # at a fixed budget D = C/6N: the larger model trains on fewer tokens
-    lr_big = recipe.recipe(n_hi, flops / (6 * n_hi), flops).learning_rate
-    lr_small = recipe.recipe(n_lo, flops / (6 * n_lo), flops).learning_rate
+    lr_big = recipe.recipe(n_hi, flops / (6 * n_hi), flops, law="steplaw").learning_rate
+    lr_small = recipe.recipe(n_lo, flops / (6 * n_lo), flops, law="steplaw").learning_rate
     assert lr_big < lr_small  # StepLaw: a larger model on fewer tokens wants a smaller peak learning rate
     assert iv["learning_rate"][0] == pytest.approx(lr_big, rel=0.03)
     assert iv["learning_rate"][1] == pytest.approx(lr_small, rel=0.03)
-    batch_big = recipe.recipe(n_hi, flops / (6 * n_hi), flops).batch_tokens
-    batch_small = recipe.recipe(n_lo, flops / (6 * n_lo), flops).batch_tokens
+    batch_big = recipe.recipe(n_hi, flops / (6 * n_hi), flops, law="steplaw").batch_tokens
+    batch_small = recipe.recipe(n_lo, flops / (6 * n_lo), flops, law="steplaw").batch_tokens
     assert batch_big < batch_small  # batch grows with D, which falls as N grows
     assert iv["batch_tokens"][0] == pytest.approx(batch_big, rel=0.05)
     assert iv["batch_tokens"][1] == pytest.approx(batch_small, rel=0.05)

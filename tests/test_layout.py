@@ -87,7 +87,8 @@ def test_batch_without_a_cluster_is_a_power_of_two_multiple_within_3_percent(log
 
 def test_the_issue_plan_admits_wide_data_parallelism():
     # issue 21: 2,184 sequences = 2^3.3.7.13 allowed at most 8-way DP; the law's 2,184.x now rounds to 2,176 = 17 x 128
-    d = run_json("allocate", "--flops", "1e23", "--inference-tokens", "2e12")
+    # (StepLaw's batch, the issue's plan; the default law is now DeepSeek's, whose batch rounds the same way)
+    d = run_json("allocate", "--flops", "1e23", "--inference-tokens", "2e12", "--lr-law", "steplaw")
     assert d["batch_sequences"] == 2176
     g = run_json("allocate", "--flops", "1e23", "--inference-tokens", "2e12", "--gpus", 1024)
     s = g["cluster"]["memory"]["suggested"]

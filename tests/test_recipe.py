@@ -198,7 +198,7 @@ def test_steplaw_at_1b_params_100b_tokens():
     s = std_shape(24, 1856, heads=29)
     n, d = s.non_embedding_params, 1e11
     (row,) = [h for h in R.hyperparameters(shape=s, tokens=d) if h.law == "steplaw"]
-    assert row.default  # steplaw is the default when N and D are known
+    assert not row.default  # DeepSeek's eq. 1 is the default when N and D are known (tests/test_lr_evidence.py)
     lr, batch = steplaw_tool(n, d)
     assert row.learning_rate == rel(lr, rel=1e-12)
     assert row.learning_rate == rel(1.672e-3, rel=1e-3)
@@ -424,7 +424,7 @@ def test_pinned_extreme_shape_warns():
 def test_hyperparameters_side_by_side_one_default():
     rows = R.hyperparameters(params=7e9, tokens=1.4e11, loss=2.1)
     assert [h.law for h in rows] == ["steplaw", "deepseek", "porian", "kaplan-bcrit"]
-    assert sum(h.default for h in rows) == 1 and rows[0].default
+    assert sum(h.default for h in rows) == 1 and rows[1].default  # deepseek
     rows = R.hyperparameters(params=7e9, tokens=1.4e11, law="DeepSeek2024")
     assert [h.law for h in rows if h.default] == ["deepseek"]
     for h in rows:
@@ -450,7 +450,7 @@ def test_recipe_json_contract_and_warnings():
     for key in ("layers", "d_model", "heads", "d_ff", "context"):
         assert isinstance(d["shape"][key], int)
     assert d["vocab"] == rc.shape.vocab == rc.vocab.vocab
-    assert d["learning_rate"] == rc.learning_rate and rc.default_hparams.law == "steplaw"
+    assert d["learning_rate"] == rc.learning_rate and rc.default_hparams.law == "deepseek"
     assert abs(rc.shape.total_params / 70e9 - 1) <= 0.03
     assert any(w.startswith("tao2024") for w in rc.warnings)  # 70B is far beyond Tao's 3B models
     assert len(rc.warnings) == len(set(rc.warnings))

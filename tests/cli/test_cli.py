@@ -232,7 +232,7 @@ def test_allocate_shows_the_recipe():
     assert data["shape"]["d_model"] % 128 == 0 and data["vocab"] % 128 == 0
     assert abs(data["shape"]["params_total"] / data["params_total"] - 1) < 0.05
     table = ok("allocate", "--flops", "1e21").stdout
-    assert "vocabulary" in table and "peak learning rate" in table and "App. F" in table
+    assert "vocabulary" in table and "learning rate (wsd peak)" in table and "App. F" in table
 
 
 def test_allocate_pins_shape_and_context():
@@ -268,7 +268,7 @@ def test_vocab_command():
 
 def test_hparams_command():
     rows = json.loads(ok("hparams", "--params", "7B", "--tokens", "2T", "-f", "json").stdout)
-    assert [r["law"] for r in rows if r["default"]] == ["steplaw"]
+    assert [r["law"] for r in rows if r["default"]] == ["deepseek"]
     (row,) = json.loads(ok("hparams", "--flops", "8.4557e22", "--law", "deepseek", "-f", "json").stdout)
     # DeepSeek LLM 2024 eq. (1) at the 7B model's C = 8.4557e22: eta = 4.246e-4, B = 9.2226e6 tokens.
     assert row["learning_rate"] == pytest.approx(4.246e-4, rel=1e-3)

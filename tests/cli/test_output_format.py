@@ -131,7 +131,7 @@ def test_csv_cells_hold_the_json_values(args):
 def test_nested_values_are_json_text():
     (row,) = read_csv(ok("allocate", "--flops", "1e21", "-f", "csv").stdout)
     hparams = json.loads(row["recipe_hparams"])
-    assert [h["law"] for h in hparams][0] == "steplaw" and hparams[0]["default"] is True
+    assert [h["law"] for h in hparams][0] == "steplaw" and [h["law"] for h in hparams if h["default"]] == ["deepseek"]
     assert isinstance(json.loads(row["warnings"]), list)
     assert row["shape_glu"] in ("true", "false")
 
@@ -159,7 +159,7 @@ def test_fixed_model_csv_is_one_row_per_law_as_the_table():
         # the model judged is the same on every row: 7e9 parameters on 2e12 tokens
         assert float(r["model_params"]) == 7e9 and float(r["model_tokens"]) == 2e12
         assert float(r["cost_dollars"]) == data["cost"]["dollars"]
-        assert json.loads(r["model_recipe_hparams"])[0]["default"] is True
+        assert [h["law"] for h in json.loads(r["model_recipe_hparams"]) if h["default"]] == ["deepseek"]
 
 
 def test_plan_file_csv_is_one_row_per_scenario():

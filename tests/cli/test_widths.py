@@ -27,7 +27,7 @@ def render(args):
     "args, words",
     [
         (["plan", str(CONFIGS / "compare-laws-1e22.yaml")], ["chinchilla-tex", "non-emb.+head", "(tao2024)"]),
-        (["plan", str(CONFIGS / "serving-2t-tokens.yaml")], ["compute-optimal", "(steplaw)"]),
+        (["plan", str(CONFIGS / "serving-2t-tokens.yaml")], ["compute-optimal", "(deepseek)"]),
         (["allocate", "--flops", "1e21"], ["H100_DEFAULT_COST,", "beyond-chinchilla", "cost_calculator.py"]),
         (["allocate", "--flops", "1e23", "--ci", "0.8"], ["bootstrap"]),
         (
