@@ -83,6 +83,8 @@ _LAZY = {
     "VPFit": "fit_vp",
     "Sweep": "sweep",
     "VocabResult": "recipe",
+    "IsoflopFit": "fit",
+    "LayoutPlan": "memory",
     "Schedule": "curves",
     "CurveLaw": "curves",
     "fit_curves": "curves",

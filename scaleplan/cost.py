@@ -21,7 +21,7 @@ from .errors import ScaleplanError
 from .fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
 from .fields import parse as parse_field
 from .units import fmt_sci
-from .values import check_positive, check_settings, plain
+from .values import Rendered, check_positive, check_settings, plain
 
 DEFAULT_HARDWARE = "h100"
 DEFAULT_MFU = 0.4
@@ -504,8 +504,8 @@ class Owned:
 # The cost of a run
 
 
-@dataclass(frozen=True)
-class CostBreakdown:
+@dataclass(frozen=True, repr=False)
+class CostBreakdown(Rendered):
     """What training `flops` costs on `gpus` accelerators at utilisation `mfu` and `price` dollars per GPU-hour."""
 
     hardware: str
