@@ -1919,11 +1919,11 @@ def init(
     written = write_examples(folder, names=example, force=force)
     budgets = [p for p in written if p.parent.name != "laws" and p.suffix == ".yaml"]
     law_files = sum(p.parent.name == "laws" for p in written)
-    logs = len(written) - len(budgets) - law_files
+    data = sum(p.suffix == ".csv" for p in written)  # a training log, a runs file (their SOURCES.md comes along)
     err.print(
         f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
         + (f", {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "")
-        + (f" and {logs} training log{'s' if logs != 1 else ''}" if logs else "")
+        + (f" and {data} data file{'s' if data != 1 else ''} with their sources" if data else "")
         + f" to {folder}: "
         + ", ".join(p.name for p in written)
         + f". Try: scaleplan plan {written[0]}",
