@@ -315,6 +315,13 @@ def allocate(
     memory_fraction: MemoryFractionOpt = None,
     batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
+    report: Annotated[
+        Optional[str],
+        typer.Option(
+            "--report",
+            help="Also write a report folder (decision summary, markdown tables, PNG figures) here: a new or empty folder.",
+        ),
+    ] = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
 ):
@@ -332,6 +339,7 @@ def allocate(
     Example: scaleplan allocate --model config.json --tokens 2T
     Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
     Example: scaleplan allocate --flops 1e23 --moe
+    Example: scaleplan allocate --dollars 2M --hardware h100 --gpus 512 --report my-plan/
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
     budget = _flag_budget(
@@ -394,12 +402,22 @@ def allocate(
             "--unique-tokens or --moe yet"
         )
     plotter = _plotter(plot, force=force)
+    if report is not None:
+        from .report import check_folder
+
+        check_folder(None, report, force=force)  # refuse a bad folder before any work
     result = plan_budget(budget)
     _warn(result.warnings)
     _emit_result(result, fmt)
     if plotter:
         plotter.save_plan_figure(result, plot, law=budget.law_spec(), force=force)
         err.print(f"wrote {plot}", markup=False)
+    if report is not None:
+        from .report import write_plan_report
+
+        written = write_plan_report(budget, report, figures=_report_figures(), force=force, result=result)
+        n = len(written.files)
+        err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
 
 
 def _emit_result(result, fmt) -> None:
@@ -616,14 +634,10 @@ def plan(
         check_folder(path, report, force=force)  # refuse a bad folder before any work
     budgets = load_budget_file(path, law, overrides)
     if report is not None:
-        from .report import check_modes
+        from .report import check_count, check_inputs
 
-        check_modes(budgets, report)
-    if report is not None and len(budgets) > limits.MAX_REPORT_SCENARIOS:
-        raise ScaleplanError(
-            f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
-            f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)"
-        )
+        check_inputs(report)
+        check_count(len(budgets), path, report)
     results = [plan_budget(b, law) for b in budgets]
     _warn(scenario_warnings(results))
     plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
@@ -650,18 +664,20 @@ def plan(
     if report is not None:
         from .report import write_report
 
-        try:
-            import matplotlib  # noqa: F401
-
-            figures = True
-        except ImportError:
-            figures = False
-            _warn(
-                ["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"]
-            )
-        written = write_report(path, report, law=law, figures=figures, force=force, overrides=overrides)
+        written = write_report(path, report, law=law, figures=_report_figures(), force=force, overrides=overrides)
         n = len(written.files)
         err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
+
+
+def _report_figures() -> bool:
+    """A report draws its figures when matplotlib is there; without it, the tables and a warning."""
+    try:
+        import matplotlib  # noqa: F401
+
+        return True
+    except ImportError:
+        _warn(["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"])
+        return False
 
 
 @laws_app.callback()
