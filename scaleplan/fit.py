@@ -46,6 +46,7 @@ import numpy as np
 
 from .errors import ScaleplanError
 from .units import fmt_sci
+from .values import Rendered
 
 __all__ = [
     "EPOCH_GRID",
@@ -191,8 +192,8 @@ def _minimize(theta0, args, tight: bool):
 # ------------------------------------------------------------------------------------ parametric fit
 
 
-@dataclass(frozen=True, eq=False)
-class ParametricFit:
+@dataclass(frozen=True, eq=False, repr=False)
+class ParametricFit(Rendered):
     """L(N, D) = E + A / N^alpha + B / D^beta fitted to runs (Hoffmann Approach 3)."""
 
     E: float
