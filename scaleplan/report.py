@@ -454,10 +454,10 @@ def report_markdown(title: str, command: str, budgets, results, figure_text: str
             heading = heading[0].upper() + heading[1:]
         parts.append(f"## {heading}{(' ' + refs) if refs else ''}\n")
         parts.append(body)
-        p = first
-        if len(members) == 1 and isinstance(p, Plan) and _serves(p) and p.inference.inference_aware is not None:
-            heads, inf_rows = inference_rows(p.inference)
-            caption = inference_caption(p.inference, describe_break_even(p.inference))
+        inf = getattr(first, "inference", None)
+        if len(members) == 1 and isinstance(first, Plan) and inf is not None and _serves(first):
+            heads, inf_rows = inference_rows(inf)
+            caption = inference_caption(inf, describe_break_even(inf))
             body, refs = _footnoted(to_markdown(heads, inf_rows) + "\n" + caption, notes)
             parts.append(f"**Inference-aware sizing against the compute-optimal model** {refs}\n".replace(" \n", "\n"))
             parts.append(body)
