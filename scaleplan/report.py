@@ -236,23 +236,11 @@ def _names(results) -> list[str]:
     return [p.name or f"scenario {i + 1}" for i, p in enumerate(results)]
 
 
-def over_budget(budgets, results) -> list[str]:
-    """What breaks a limit the budget set: money for training (or training and serving), or the days given."""
-    from .units import fmt_dollars, fmt_duration
+def over_budget(results) -> list[str]:
+    """What breaks the budget or a limit, per scenario (the answer's first lines, scaleplan.answer)."""
+    from .answer import sort_warnings
 
-    lines = []
-    for name, b, p in zip(_names(results), budgets, results):
-        c = (p.to_dict().get("cost")) or {}
-        given, spent = getattr(b, "dollars", None), c.get("dollars")
-        if given is not None and spent is not None and spent > given * 1.005:
-            lines.append(f"{name}: {fmt_dollars(spent)} to train, over the {fmt_dollars(given)} the budget gives")
-        given, spent = getattr(b, "total_dollars", None), c.get("total_dollars")
-        if given is not None and spent is not None and spent > given * 1.005:
-            lines.append(f"{name}: {fmt_dollars(spent)} to train and serve, over the {fmt_dollars(given)} given")
-        given, spent = getattr(b, "days", None), c.get("days")
-        if given is not None and spent is not None and spent > given * 1.005:
-            lines.append(f"{name}: {fmt_duration(spent)} of training, over the {fmt_duration(given)} given")
-    return lines
+    return [f"{name}: {w}" for name, p in zip(_names(results), results) for w in sort_warnings(p.warnings).breaks]
 
 
 def _short_mode(budget, result) -> str:
@@ -299,32 +287,13 @@ def summary_rows(budgets, results) -> tuple[list[str], list[list[str]]]:
 # ---------------------------------------------------------------------------------------------------------------
 # Warnings once, sources once
 
-_NUMBER = re.compile(r"\$?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?:[xX%]|[KMBT](?![a-z]))?")
-
 
 def merged_warnings(results) -> list[str]:
-    """Each warning once. Warnings that say the same thing with other numbers (one law extrapolated at several
-    budgets) become one line with the numbers listed; a warning of some scenarios only names them."""
-    names = _names(results)
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for name, p in zip(names, results):
-        for w in p.warnings:
-            groups.setdefault(_NUMBER.sub("#", w), []).append((name, w))
-    lines = []
-    for template, items in groups.items():
-        texts = list(dict.fromkeys(w for _, w in items))
-        if len(texts) == 1:
-            text = texts[0]
-        else:
-            numbers = [_NUMBER.findall(w) for w in texts]
-            parts = iter(template.split("#"))
-            text = next(parts)
-            for k, part in enumerate(parts):
-                values = list(dict.fromkeys(n[k] for n in numbers))
-                text += (" / ".join(values) if len(values) <= 4 else f"{values[0]} ... {values[-1]}") + part
-        who = list(dict.fromkeys(n for n, _ in items))
-        lines.append(text if len(who) == len(results) else f"{', '.join(who)}: {text}")
-    return lines
+    """Each warning once: every extrapolation in one line (each law and quantity at its largest factor), the rest
+    named by the scenarios they concern; what breaks the budget is said in the decision instead."""
+    from .answer import scenario_warnings
+
+    return scenario_warnings(results, answered=True)
 
 
 class _Notes:
@@ -434,7 +403,7 @@ def report_markdown(title: str, command: str, budgets, results, figure_text: str
         "Model: the parameters (a mixture of experts: active of total) and shape (layers x width); run: GPUs x "
         "wall-clock; training, serving and total in dollars at each scenario's price (see its table).\n",
     ]
-    over = over_budget(budgets, results)
+    over = over_budget(results)
     if over:
         parts.append("\n".join(f"**Over budget:** {line}  " for line in over).rstrip() + "\n")
     # Plans of the same mode side by side (they compare row by row); every other result its own table.
