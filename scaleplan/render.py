@@ -1357,6 +1357,8 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
     label = iv.get("draws_label") or f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"
     out.append(("interval draws", label))
+    if iv.get("interval_why"):  # a fitted law's normal draws: say why fit --bootstrap printed other intervals
+        out.append((f"interval kind: {iv['interval']}", iv["interval_why"]))
     return out
 
 
@@ -1630,7 +1632,13 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
                 ]
             )
     emit_grid(
-        console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"], rows, {}
+        console,
+        fmt,
+        f"Bootstrap intervals ({boot.n} resamples)",
+        ["budget", "level", "params", "tokens"],
+        rows,
+        {},
+        f"Intervals are {boot.to_dict()['interval']} of the refits; {boot.to_dict()['interval_why']}.",
     )
 
 
