@@ -51,6 +51,7 @@ import numpy as np
 
 from .errors import ScaleplanError
 from .units import fmt_sci
+from .values import Rendered
 
 __all__ = [
     "EPOCH_GRID",
@@ -312,8 +313,8 @@ def huber_refits(theta0, W, ln_n, ln_d, ln_l, delta: float, gtol: float = 1e-5, 
 # ------------------------------------------------------------------------------------ parametric fit
 
 
-@dataclass(frozen=True, eq=False)
-class ParametricFit:
+@dataclass(frozen=True, eq=False, repr=False)
+class ParametricFit(Rendered):
     """L(N, D) = E + A / N^alpha + B / D^beta fitted to runs, by either estimator.
 
     `estimator` "huber": Hoffmann Approach 3 (Huber on log loss; `objective` is the Huber sum, Epoch's data

@@ -32,6 +32,7 @@ from .fit import ParametricFit, check_runs, no_allocation, thin_index
 __all__ = [
     "D_SCALE",
     "N_SCALE",
+    "VPFit",
     "approach2_bias",
     "below_flops",
     "fit_vp",
@@ -44,6 +45,10 @@ __all__ = [
 # it; A and B are reported for raw N and D.
 N_SCALE = 1e6
 D_SCALE = 1e9
+
+# One result type for every parametric fit (issue #20): a variable-projection fit is a ParametricFit with estimator
+# "vp"; the name stays for the callers that import it.
+VPFit = ParametricFit
 
 _SUPPORTS = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], bool)
 

@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scaleplan"
 # Top to bottom. A module may import from its own layer or any layer below it, never from one above.
 LAYERS = [
     ["__init__", "__main__", "cli", "options"],
-    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render", "export"],
+    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render", "export", "answer"],
     ["audit"],  # scaleplan check: the fixed-model plan of a trainer's config, with its choices against the laws
     # the pipeline, in the order the plan flows through it
     # (precision imports minimise_log through constrained, which re-exports it from solvers)
