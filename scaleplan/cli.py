@@ -1436,7 +1436,7 @@ def fit(
         record["parametric"] = parametric.to_dict(chosen)
         _warn(parametric.warnings)
         if n_bootstrap:
-            boot = _bootstrap_with_progress(fit_mod, runs, n_bootstrap, seed, chosen, parametric)
+            boot = _bootstrap_with_progress(runs, n_bootstrap, seed, chosen, parametric)
             record["bootstrap"] = boot.to_dict()
     if approach == "isoflop":
         iso = fit_mod.fit_isoflop(runs)
@@ -1543,17 +1543,17 @@ def _fit_vp(
     if save:  # before any warning: a refusal is the command's one line
         _refuse_degenerate_save(save, vp.constants)
     _warn(vp.warnings)
-    boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
-    alloc = fit_mod.implied_allocation(vp.constants, chosen)
+    boot = _bootstrap_with_progress(runs, n_bootstrap, seed, chosen, vp) if n_bootstrap else None
+    alloc = vp.allocation(chosen)
     if save:
         import yaml
 
         _refuse_degenerate_save(save, vp.constants)
-        law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
+        law = fit_mod.law_dict(vp, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
         err.print(f"saved {save}: use it with --law {save}", markup=False)
-    record = {"data": runs.summary(), "vp": {**vp.to_dict(), "allocation": alloc}}
+    record = {"data": runs.summary(), "vp": vp.to_dict(chosen)}
     if boot is not None:
         record["bootstrap"] = boot.to_dict()
     if fmt not in (Format.table, Format.markdown):
@@ -1564,12 +1564,14 @@ def _fit_vp(
     emit_fit_vp(out, fmt, runs, vp, boot, alloc)
 
 
-def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):
+def _bootstrap_with_progress(runs, n, seed, budgets, parametric):
     from rich.progress import Progress
+
+    from .resample import bootstrap
 
     with Progress(console=err, transient=True, disable=n < 200) as progress:
         task = progress.add_task(f"bootstrap ({n} refits)", total=n)
-        return fit_mod.bootstrap(
+        return bootstrap(
             runs,
             n=n,
             seed=seed,
