@@ -53,7 +53,7 @@ _LAZY = {
     "load_runs": "fit",
     "fit_parametric": "fit",
     "fit_isoflop": "fit",
-    "bootstrap": "fit",
+    "bootstrap": "resample",
     "design_sweep": "fit",
     "data_constrained_allocation": "constrained",
     "fixed_allocation": "constrained",

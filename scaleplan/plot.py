@@ -400,7 +400,7 @@ def _flop_levels(log10_c: np.ndarray, max_levels: int = 8) -> np.ndarray:
 
 
 def nopt_band(samples: np.ndarray, flops, levels=(0.8, 0.95)) -> dict:
-    """Percentile bands of N_opt(C) over bootstrap samples (rows E, A, B, alpha, beta), as fit.bootstrap does."""
+    """Percentile bands of N_opt(C) over bootstrap samples (rows E, A, B, alpha, beta), as resample.bootstrap does."""
     from .fit import level_label
 
     s = np.asarray(samples, float)
@@ -410,7 +410,7 @@ def nopt_band(samples: np.ndarray, flops, levels=(0.8, 0.95)) -> dict:
 
 
 def fit_series(runs, fit, boot=None, points: int = 120, grid_points: int = 120) -> FitSeries:
-    """Series for `fit.fit_parametric(runs)` and optionally `fit.bootstrap(runs, ...)`."""
+    """Series for `fit.fit_parametric(runs)` and optionally `resample.bootstrap(runs, ...)`."""
     log10_c = np.log10(runs.flops)
     level = _flop_levels(log10_c)
     k = int(level.max()) + 1

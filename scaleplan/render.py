@@ -1419,6 +1419,8 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
     label = iv.get("draws_label") or f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"
     out.append(("interval draws", label))
+    if iv.get("interval_why"):  # a fitted law's normal draws: say why fit --bootstrap printed other intervals
+        out.append((f"interval kind: {iv['interval']}", iv["interval_why"]))
     return out
 
 
@@ -1692,7 +1694,13 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
                 ]
             )
     emit_grid(
-        console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"], rows, {}
+        console,
+        fmt,
+        f"Bootstrap intervals ({boot.n} resamples)",
+        ["budget", "level", "params", "tokens"],
+        rows,
+        {},
+        f"Intervals are {boot.to_dict()['interval']} of the refits; {boot.to_dict()['interval_why']}.",
     )
 
 
@@ -1977,10 +1985,8 @@ def _emit_fit(console: Console, fmt: Format, fit) -> None:
     and isoFLOP tables)."""
     if fmt in (Format.json, Format.csv):
         return emit_grid(console, fmt, None, [], [], fit.to_dict())
-    if type(fit).__name__ == "VPFit":
-        from .fit import implied_allocation
-
-        return emit_fit_vp(console, fmt, None, fit, None, implied_allocation(fit.constants, (1e21, 1e23, 1e25)))
+    if fit.estimator == "vp":  # the one ParametricFit type: a least-squares fit has its own table
+        return emit_fit_vp(console, fmt, None, fit, None, fit.allocation((1e21, 1e23, 1e25)))
     emit_fit(console, fmt, None, fit, None, None)
 
 
@@ -2022,8 +2028,7 @@ _EMITTERS = {
     "ClusterPlan": emit_cluster,
     "Serving": lambda console, fmt, s: emit_serving(console, fmt, [("model", s)], "Serving"),
     "Comparison": emit_comparison,
-    "ParametricFit": _emit_fit,
-    "VPFit": _emit_fit,
+    "ParametricFit": _emit_fit,  # either estimator (scaleplan.VPFit is the same type)
     "Sweep": emit_sweep,
     "VocabResult": emit_vocab,
     "IsoflopFit": _emit_isoflop,
