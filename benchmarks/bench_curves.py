@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scaleplan import checkpoints, curves, fit, fit_vp
+from scaleplan import checkpoints, curves, fit, fit_vp, resample
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
 
@@ -70,7 +70,7 @@ def main() -> int:
             f"variable-projection fit, Epoch's runs ({len(runs)} points): {t * 1e3:.0f} ms "
             f"(E {vp.E:.4f}, alpha {vp.alpha:.4f}, beta {vp.beta:.4f}, RSS {vp.rss:.6f})"
         )
-        t, boot = timed(lambda: fit_vp.bootstrap_vp(runs, vp, n=1000), args.repeat)
+        t, boot = timed(lambda: resample.bootstrap(runs, n=1000, fit=vp), args.repeat)
         lo, hi = boot.intervals["alpha"]["95%"]
         print(f"  + 1,000 bootstrap refits (all at once): {t * 1e3:.0f} ms (alpha 95% {lo:.4f} .. {hi:.4f})")
     else:

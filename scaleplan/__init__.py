@@ -12,6 +12,7 @@ so `import scaleplan` and `scaleplan allocate` stay fast.
 from . import startup
 
 with startup.paused():  # no garbage collection while the modules load (scaleplan.startup)
+    from . import values as _values
     from .allocate import Comparison, Plan, allocate, compare, with_recipe
     from .budget import Budget, load_budget_file
     from .cost import CostBreakdown, Hardware, get_hardware, training_cost
@@ -28,6 +29,21 @@ load_budget_file, get_hardware, training_cost, get_law = map(
     checked, (load_budget_file, get_hardware, training_cost, get_law)
 )
 
+
+def _table(result, fmt: str, width: int | None) -> str:
+    from .render import render_result  # the present part, above every result: loaded when a table is asked for
+
+    return render_result(result, fmt, width)
+
+
+def _summary(result) -> str:
+    from .answer import summary
+
+    return summary(result)
+
+
+_values.RENDERERS.update(table=_table, summary=_summary)  # results render themselves (values.Rendered)
+
 _LAZY = {
     "inference_aware": "inference",
     "serving_costs": "inference",
@@ -40,7 +56,7 @@ _LAZY = {
     "load_runs": "fit",
     "fit_parametric": "fit",
     "fit_isoflop": "fit",
-    "bootstrap": "fit",
+    "bootstrap": "resample",
     "design_sweep": "fit",
     "data_constrained_allocation": "constrained",
     "fixed_allocation": "constrained",
@@ -58,6 +74,18 @@ _LAZY = {
     "plan_intervals": "intervals",
     "fit_vp": "fit_vp",
     "load_checkpoints": "checkpoints",
+    # the results the planners return (each renders itself: to_table, str, a notebook's markdown)
+    "ConstrainedPlan": "constrained",
+    "OvertrainReport": "constrained",
+    "MoePlan": "moe",
+    "FixedMoePlan": "moe",
+    "PrecisionReport": "precision",
+    "ClusterPlan": "cluster",
+    "Serving": "serving",
+    "ParametricFit": "fit",
+    "VPFit": "fit_vp",
+    "Sweep": "sweep",
+    "VocabResult": "recipe",
     "Schedule": "curves",
     "CurveLaw": "curves",
     "fit_curves": "curves",

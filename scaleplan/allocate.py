@@ -12,7 +12,7 @@ from .cost import DEFAULT_GPUS, CostBreakdown, Hardware, default_mfu, get_hardwa
 from .errors import ScaleplanError
 from .laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from .units import fmt_sci
-from .values import PerBudget, Values, check_positive, check_settings, contract, pick, plain
+from .values import PerBudget, Rendered, Values, check_positive, check_settings, contract, pick, plain
 
 if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run time)
     from .cluster import ClusterPlan
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run t
     from .recipe import Recipe
 
 
-@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
+@dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
 class Plan(PerBudget):
     """A compute-optimal plan. Numeric fields are floats, or arrays shaped like the budgets given."""
 
@@ -346,8 +346,8 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
 # Comparing laws in one convention
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(Rendered):
     convention: str
     rows: tuple[dict, ...]
     warnings: tuple[str, ...] = ()

@@ -66,6 +66,7 @@ from .options import (
     PrefillMfuOpt,
     PriceOpt,
     PromptTokensOpt,
+    QuietOpt,
     RecomputeOpt,
     ServeBitsOpt,
     ServePrecisionOpt,
@@ -85,12 +86,8 @@ from .pipeline import plan_budget
 from .render import (
     Format,
     emit_comparison,
-    emit_constrained,
     emit_grid,
     emit_inference,
-    emit_inference_sweep,
-    emit_moe,
-    emit_overtrain,
     emit_plans,
 )
 from .units import (
@@ -218,29 +215,27 @@ def main(
     """Plan LLM pre-training compute with the published scaling laws."""
 
 
-def scenario_warnings(results) -> list[str]:
-    """Each warning once: plain when every scenario shares it, else prefixed with the scenarios it concerns."""
-    by_text: dict[str, list[str]] = {}
-    for i, p in enumerate(results):
-        for w in p.warnings:
-            names = by_text.setdefault(w, [])
-            name = p.name or f"scenario {i + 1}"
-            if name not in names:
-                names.append(name)
-    out = []
-    for w, names in by_text.items():
-        prefix = ", ".join(names) + ": "
-        # said once: a warning that already starts with its scenario's name ('porian: ...', 'porian predicts ...')
-        named = w.startswith(prefix) or (len(names) == 1 and w.startswith(names[0] + " "))
-        out.append(w if len(names) == len(results) or named else prefix + w)
-    return out
+def _warn(warnings, quiet: bool = False, answered: bool = False) -> None:
+    """Each warning once on stderr, every extrapolation in one line, coloured where the terminal allows; none under
+    --quiet. `answered`: the answer at the top already said what breaks the budget or a limit."""
+    if quiet:
+        return
+    from .render import print_warnings
+
+    print_warnings(err, warnings, with_breaks=not answered)
 
 
-def _warn(warnings) -> None:
-    from .render import printable
+def _show(result, fmt: Format, quiet: bool = False) -> None:
+    """A planning command's result: the answer first (what breaks the budget or a limit, the model, the run), the
+    warnings grouped on stderr, then the full table. --quiet keeps the answer alone (JSON and CSV are the answer:
+    they print as ever, every warning in their data)."""
+    from .render import emit, print_answer
 
-    for w in dict.fromkeys(warnings):
-        err.print(f"warning: {printable(w)}", markup=False, soft_wrap=True)
+    human = fmt in (Format.table, Format.markdown)
+    print_answer(out, fmt, result)
+    _warn(result.warnings, quiet, answered=human)
+    if not (quiet and human):
+        emit(out, fmt, result)
 
 
 def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
@@ -315,8 +310,16 @@ def allocate(
     memory_fraction: MemoryFractionOpt = None,
     batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
+    report: Annotated[
+        Optional[str],
+        typer.Option(
+            "--report",
+            help="Also write a report folder (decision summary, markdown tables, PNG figures) here: a new or empty folder.",
+        ),
+    ] = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """The model to train for a budget, with its recipe and cost: compute-optimal, or inference-aware with tokens to
     serve; a given model judged by every law.
@@ -332,6 +335,7 @@ def allocate(
     Example: scaleplan allocate --model config.json --tokens 2T
     Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
     Example: scaleplan allocate --flops 1e23 --moe
+    Example: scaleplan allocate --dollars 2M --hardware h100 --gpus 512 --report my-plan/
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
     budget = _flag_budget(
@@ -394,33 +398,28 @@ def allocate(
             "--unique-tokens or --moe yet"
         )
     plotter = _plotter(plot, force=force)
+    if report is not None:
+        from .report import check_folder
+
+        check_folder(None, report, force=force)  # refuse a bad folder before any work
     result = plan_budget(budget)
-    _warn(result.warnings)
-    _emit_result(result, fmt)
+    _show(result, fmt, quiet)
     if plotter:
         plotter.save_plan_figure(result, plot, law=budget.law_spec(), force=force)
         err.print(f"wrote {plot}", markup=False)
+    if report is not None:
+        from .report import write_plan_report
+
+        written = write_plan_report(budget, report, figures=_report_figures(), force=force, result=result)
+        n = len(written.files)
+        err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
 
 
 def _emit_result(result, fmt) -> None:
-    """One plan of any mode, rendered by its own table."""
-    if isinstance(result, Plan):  # the common case: no other result module needs importing (~15 ms)
-        emit_plans(out, fmt, [result])
-        return
-    from .constrained import ConstrainedPlan, OvertrainReport
-    from .moe import FixedMoePlan, MoePlan
-    from .render import emit_fixed_moe
+    """One plan of any mode, rendered by its own table (render.emit: as `result.to_table()` renders it)."""
+    from .render import emit
 
-    if isinstance(result, FixedMoePlan):
-        emit_fixed_moe(out, fmt, result)
-    elif isinstance(result, OvertrainReport):
-        emit_overtrain(out, fmt, result, result.cost)
-    elif isinstance(result, MoePlan):
-        emit_moe(out, fmt, result, result.cost)
-    elif isinstance(result, ConstrainedPlan):
-        emit_constrained(out, fmt, result, result.cost)
-    else:
-        emit_plans(out, fmt, [result])
+    emit(out, fmt, result)
 
 
 def _points(points: int) -> int:
@@ -549,6 +548,7 @@ def plan(
         ),
     ] = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """The full plan for every scenario in a YAML budget file; planning flags (those of allocate) override the
     file's values in every scenario.
@@ -616,16 +616,22 @@ def plan(
         check_folder(path, report, force=force)  # refuse a bad folder before any work
     budgets = load_budget_file(path, law, overrides)
     if report is not None:
-        from .report import check_modes
+        from .report import check_count, check_inputs
 
-        check_modes(budgets, report)
-    if report is not None and len(budgets) > limits.MAX_REPORT_SCENARIOS:
-        raise ScaleplanError(
-            f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
-            f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)"
-        )
+        check_inputs(report)
+        check_count(len(budgets), path, report)
     results = [plan_budget(b, law) for b in budgets]
-    _warn(scenario_warnings(results))
+    human = fmt in (Format.table, Format.markdown)
+    from .render import print_answer
+
+    for i, p in enumerate(results):  # the answer first: each scenario's model and run, what breaks its budget
+        print_answer(out, fmt, p, title=(p.name or f"scenario {i + 1}") if len(results) > 1 else None)
+    if not quiet:
+        from .answer import scenario_warnings
+
+        _warn(scenario_warnings(results, answered=human))
+    if quiet and human:
+        results = []  # --quiet: the answers alone
     plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
     others = [p for p in results if not isinstance(p, Plan)]  # other modes: each its own table
     if fmt in (Format.json, Format.csv) and others:
@@ -650,18 +656,20 @@ def plan(
     if report is not None:
         from .report import write_report
 
-        try:
-            import matplotlib  # noqa: F401
-
-            figures = True
-        except ImportError:
-            figures = False
-            _warn(
-                ["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"]
-            )
-        written = write_report(path, report, law=law, figures=figures, force=force, overrides=overrides)
+        written = write_report(path, report, law=law, figures=_report_figures(), force=force, overrides=overrides)
         n = len(written.files)
         err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
+
+
+def _report_figures() -> bool:
+    """A report draws its figures when matplotlib is there; without it, the tables and a warning."""
+    try:
+        import matplotlib  # noqa: F401
+
+        return True
+    except ImportError:
+        _warn(["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"])
+        return False
 
 
 @laws_app.callback()
@@ -1023,6 +1031,7 @@ def serve(
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """How a model serves: the batch that fits and what bounds it, tokens/s per GPU, latency and $ per million
     tokens, from HBM bandwidth, memory, KV heads, bits and tensor parallelism (a roofline).
@@ -1085,7 +1094,12 @@ def serve(
                     tag = f"{s.hardware} {bits}/{s.kv_bits}-bit TP{s.tp}"
                     curves.append((f"{label}: {tag}" if len(models) > 1 else tag, sweep, s.batch))
     title = "Serving" + (f": {path}" if path else "")
-    emit_serving(out, fmt, rows, title)
+    from .answer import serving_answer
+    from .render import print_answer
+
+    print_answer(out, fmt, serving_answer(rows))
+    if not (quiet and fmt in (Format.table, Format.markdown)):
+        emit_serving(out, fmt, rows, title)
     if plot is not None:
         from . import serving_plot
 
@@ -1159,6 +1173,7 @@ def inference_aware_cmd(
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
@@ -1252,8 +1267,7 @@ def inference_aware_cmd(
         sweep = inference.inference_aware(
             tokens, flops=budget, target_loss=loss, law=law_obj, objective=goal, context=ctx, costs=costs
         )
-        _warn(sweep.warnings)
-        emit_inference_sweep(out, fmt, list(sweep), inference.describe_break_even(sweep))
+        _show(sweep, fmt, quiet)
         if plotter:
             plotter.save_inference_figure(sweep, plot, law=law_obj, force=force)
             err.print(f"wrote {plot}", markup=False)
@@ -1281,10 +1295,13 @@ def inference_aware_cmd(
     recommended = plan_budget(request)
     plan = recommended.inference
     assert plan is not None  # a law with a loss sizes the model inference-aware
-    _warn(recommended.warnings)
+    from .render import print_answer
+
+    print_answer(out, fmt, recommended)
+    _warn(recommended.warnings, quiet, answered=fmt in (Format.table, Format.markdown))
     if fmt in (Format.json, Format.csv):
         emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
-    else:
+    elif not quiet:
         emit_inference(out, fmt, plan, inference.describe_break_even(plan))
         out.print() if fmt is Format.table else out.out("")
         emit_plans(out, fmt, [recommended], title="The recommended model: recipe and cost")
@@ -1419,7 +1436,7 @@ def fit(
         record["parametric"] = parametric.to_dict(chosen)
         _warn(parametric.warnings)
         if n_bootstrap:
-            boot = _bootstrap_with_progress(fit_mod, runs, n_bootstrap, seed, chosen, parametric)
+            boot = _bootstrap_with_progress(runs, n_bootstrap, seed, chosen, parametric)
             record["bootstrap"] = boot.to_dict()
     if approach == "isoflop":
         iso = fit_mod.fit_isoflop(runs)
@@ -1526,17 +1543,17 @@ def _fit_vp(
     if save:  # before any warning: a refusal is the command's one line
         _refuse_degenerate_save(save, vp.constants)
     _warn(vp.warnings)
-    boot = fit_vp.bootstrap_vp(runs, vp, n=n_bootstrap, seed=seed, budgets=chosen) if n_bootstrap else None
-    alloc = fit_mod.implied_allocation(vp.constants, chosen)
+    boot = _bootstrap_with_progress(runs, n_bootstrap, seed, chosen, vp) if n_bootstrap else None
+    alloc = vp.allocation(chosen)
     if save:
         import yaml
 
         _refuse_degenerate_save(save, vp.constants)
-        law = fit_vp.law_dict(vp, runs, name=name or Path(save).stem, boot=boot)
+        law = fit_mod.law_dict(vp, boot, runs, name=name or Path(save).stem)
         laws_mod.law_from_dict(law, save)
         write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
         err.print(f"saved {save}: use it with --law {save}", markup=False)
-    record = {"data": runs.summary(), "vp": {**vp.to_dict(), "allocation": alloc}}
+    record = {"data": runs.summary(), "vp": vp.to_dict(chosen)}
     if boot is not None:
         record["bootstrap"] = boot.to_dict()
     if fmt not in (Format.table, Format.markdown):
@@ -1547,12 +1564,14 @@ def _fit_vp(
     emit_fit_vp(out, fmt, runs, vp, boot, alloc)
 
 
-def _bootstrap_with_progress(fit_mod, runs, n, seed, budgets, parametric):
+def _bootstrap_with_progress(runs, n, seed, budgets, parametric):
     from rich.progress import Progress
+
+    from .resample import bootstrap
 
     with Progress(console=err, transient=True, disable=n < 200) as progress:
         task = progress.add_task(f"bootstrap ({n} refits)", total=n)
-        return fit_mod.bootstrap(
+        return bootstrap(
             runs,
             n=n,
             seed=seed,
@@ -1662,6 +1681,7 @@ def precision_cmd(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """Precision-aware planning: the cost-optimal training precision (Sun et al. 2025), the compute-optimal
     precision (Kumar et al. 2024), the critical data size per precision, and, for a trained model, the loss after
@@ -1703,10 +1723,7 @@ def precision_cmd(
         choices=choices,
         hardware=None if hardware is None else _precision_hardware(hardware),
     )
-    _warn(report.warnings)
-    from .render import emit_precision
-
-    emit_precision(out, fmt, report)
+    _show(report, fmt, quiet)
     if plot is not None:
         from . import precision_plot
 
@@ -1786,6 +1803,7 @@ def cluster(
     ] = None,
     age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """A run on your cluster: MFU/HFU (given or implied), cost, energy, memory per device and a layout.
 
@@ -1797,7 +1815,6 @@ def cluster(
     """
     from . import cost as cost_mod
     from .cluster import plan_cluster
-    from .render import emit_cluster
 
     def pos(value, flag):
         return None if value is None else parse_positive(value, flag)
@@ -1853,8 +1870,7 @@ def cluster(
         ),
         owned=owned,
     )
-    _warn(result.warnings)
-    emit_cluster(out, fmt, result)
+    _show(result, fmt, quiet)
 
 
 @laws_app.command("check")
@@ -1919,11 +1935,11 @@ def init(
     written = write_examples(folder, names=example, force=force)
     budgets = [p for p in written if p.parent.name != "laws" and p.suffix == ".yaml"]
     law_files = sum(p.parent.name == "laws" for p in written)
-    logs = len(written) - len(budgets) - law_files
+    data = sum(p.suffix == ".csv" for p in written)  # a training log, a runs file (their SOURCES.md comes along)
     err.print(
         f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
         + (f", {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "")
-        + (f" and {logs} training log{'s' if logs != 1 else ''}" if logs else "")
+        + (f" and {data} data file{'s' if data != 1 else ''} with their sources" if data else "")
         + f" to {folder}: "
         + ", ".join(p.name for p in written)
         + f". Try: scaleplan plan {written[0]}",

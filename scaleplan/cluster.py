@@ -13,14 +13,14 @@ from . import cost as cost_mod
 from . import fields
 from .errors import ScaleplanError
 from .units import fmt_sci
-from .values import plain
+from .values import Rendered, plain
 
 if TYPE_CHECKING:
     from .memory import LayoutPlan
 
 
-@dataclass(frozen=True)
-class ClusterPlan:
+@dataclass(frozen=True, repr=False)
+class ClusterPlan(Rendered):
     flops: float
     params: float | None
     params_active: float | None

@@ -32,7 +32,7 @@ from . import laws as _laws
 from .errors import ScaleplanError
 from .solvers import minimise_log  # precision.py imports it from here too
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, Reported, check_positive, contract, plain, stage_blocks
+from .values import PerBudget, Rendered, Reported, check_positive, contract, plain, stage_blocks
 
 if TYPE_CHECKING:  # blocks the pipeline adds (modules below this one)
     from .cluster import ClusterPlan
@@ -151,7 +151,7 @@ _CONSTRAINED_NUMBERS = (
 )
 
 
-@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
+@dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
 class ConstrainedPlan(PerBudget):
     """The best N, D for a budget when only `unique_tokens` unique tokens exist. Floats, or arrays like the budgets."""
 
@@ -368,8 +368,8 @@ class OvertrainRow:
         }
 
 
-@dataclass(frozen=True)
-class OvertrainReport:
+@dataclass(frozen=True, repr=False)
+class OvertrainReport(Rendered):
     """A fixed (N, D) choice judged by every law that predicts loss."""
 
     params: float

@@ -36,7 +36,7 @@ from . import conventions, laws, limits, solvers
 from .cost import DEFAULT_MFU, Hardware, get_hardware, with_given_price
 from .errors import ScaleplanError
 from .units import fmt_count, fmt_dollars, fmt_sci
-from .values import Values, check_positive, pick, plain
+from .values import Rendered, Values, check_positive, pick, plain
 
 # Sardana et al.'s repository defaults (cost_optimal.py): prefill MFU 0.5, decode MFU 0.01 (decoding is memory-
 # bound), 70 prompt and 215 generated tokens per request.
@@ -572,8 +572,8 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
     )
 
 
-@dataclass(frozen=True)
-class InferencePlan:
+@dataclass(frozen=True, repr=False)
+class InferencePlan(Rendered):
     law: str
     loss: float
     inference_tokens: Any  # a float, or an array of demands (a sweep)

@@ -28,7 +28,7 @@ from .errors import ScaleplanError
 from .laws import forms
 from .solvers import minimise_log
 from .units import fmt_number, fmt_sci
-from .values import PerBudget, check_positive, contract, plain
+from .values import PerBudget, Rendered, check_positive, contract, plain
 
 if TYPE_CHECKING:
     from .cluster import ClusterPlan
@@ -134,7 +134,7 @@ _MOE_NUMBERS = (
 )
 
 
-@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
+@dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
 class MoePlan(PerBudget):
     """Compute-optimal fine-grained MoE for a budget, next to the dense model of the same paper and budget.
 
@@ -456,8 +456,8 @@ def _warnings(flops, g, d_model, expansion) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class FixedMoePlan:
+@dataclass(frozen=True, repr=False)
+class FixedMoePlan(Rendered):
     """A given mixture of experts (total and active parameters, training tokens), priced from its active
     parameters: a token passes through the active ones only, so C = 6 N_active D (router FLOPs neglected).
 

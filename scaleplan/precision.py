@@ -30,7 +30,7 @@ import numpy as np
 from . import _yaml, fields, limits
 from .errors import ScaleplanError
 from .units import fmt_count
-from .values import Values, plain
+from .values import Rendered, Values, plain
 
 MAX_FLOPS = limits.MAX_FLOPS
 # Parameters and tokens a caller gives are capped where they enter (scaleplan.fields: the one cap of each, as in
@@ -776,8 +776,8 @@ def quantization_report(params, tokens, bits=(8, 4, 3, 2)) -> QuantizationReport
     return QuantizationReport(n, d, d / n, base, kbase, tuple(rows), tuple(warnings))
 
 
-@dataclass(frozen=True)
-class PrecisionReport:
+@dataclass(frozen=True, repr=False)
+class PrecisionReport(Rendered):
     """Training precision for a budget (Sun, Kumar) and, for a trained model, serving precision (Ouyang, Kumar).
 
     `training` holds one Sun penalty per format: at the given N and D, or, for a bare budget, at each format's own

@@ -60,6 +60,7 @@ from typing import Any
 from . import _yaml, fields, limits
 from .errors import ScaleplanError
 from .units import fmt_sci
+from .values import Rendered
 
 __all__ = [
     "HPARAM_LAWS",
@@ -994,8 +995,8 @@ def _design(
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VocabResult:
+@dataclass(frozen=True, repr=False)
+class VocabResult(Rendered):
     """Tao et al. 2024's compute-optimal vocabulary for a model: V, its parameters N_v and the approach used."""
 
     vocab: int  # rounded to ``multiple``

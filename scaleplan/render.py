@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -294,7 +295,15 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
 
     A row that would repeat another (total parameters when the law counts all of them) is left out, unless
     `all_rows` (plans side by side need the same rows)."""
-    c = plan.cost
+    lines = _size_lines(plan, all_rows) + _quality_lines(plan, all_rows)
+    if plan.recipe is not None:
+        lines += recipe_lines(plan.recipe)
+    lines += cost_lines(plan.cost, with_inference)
+    return lines + _stage_lines(plan, with_inference, all_rows)
+
+
+def _size_lines(plan, all_rows: bool) -> list[tuple[str, str]]:
+    """The law, FLOPs, parameters in each count, tokens and loss."""
     lines = [
         ("law", plan.law),
         ("training FLOPs", fmt_flops(plan.flops)),
@@ -312,28 +321,33 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
         lines.append(("params, non-embedding", "as above" if own else fmt_count(plan.params_non_embedding)))
     if plan.flops_per_token_m is not None:
         lines.append(("FLOPs per token M", fmt_sci(plan.flops_per_token_m)))
-    lines += [
+    return lines + [
         ("training tokens", fmt_count(plan.tokens)),
         ("tokens per param", fmt_number(plan.tokens_per_param)),
         ("predicted loss", _loss(plan.loss)),
     ]
-    if getattr(plan, "budget_flops", None) is not None:
-        co = plan.compute_optimal
-        sized = getattr(plan, "inference", None)
-        if sized is not None and sized.flops is None:  # quality given as a loss
-            quality = f"target loss {_loss(sized.loss)} (compute-optimal at {fmt_sci(plan.budget_flops)} FLOPs)"
-        else:
-            quality = f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"
-        lines.append(("quality set by", quality))
-        lines.append(("compute-optimal model", f"{fmt_count(co.params)}, {fmt_count(co.tokens)} tokens"))
-    elif all_rows:
-        lines += [("quality set by", "-"), ("compute-optimal model", "-")]
-    if plan.recipe is not None:
-        lines += recipe_lines(plan.recipe)
-    lines += cost_lines(c, with_inference)
+
+
+def _quality_lines(plan, all_rows: bool) -> list[tuple[str, str]]:
+    """A serving plan's quality (a budget's compute-optimal loss, or a target loss) and that compute-optimal model."""
+    if getattr(plan, "budget_flops", None) is None:
+        return [("quality set by", "-"), ("compute-optimal model", "-")] if all_rows else []
+    co = plan.compute_optimal
+    sized = getattr(plan, "inference", None)
+    if sized is not None and sized.flops is None:  # quality given as a loss
+        quality = f"target loss {_loss(sized.loss)} (compute-optimal at {fmt_sci(plan.budget_flops)} FLOPs)"
+    else:
+        quality = f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"
+    return [
+        ("quality set by", quality),
+        ("compute-optimal model", f"{fmt_count(co.params)}, {fmt_count(co.tokens)} tokens"),
+    ]
+
+
+def _stage_lines(plan, with_inference: bool | None, all_rows: bool) -> list[tuple[str, str]]:
+    """The later stages' rows: the total budget's split, serving, intervals, cluster, precision, quantized serving."""
+    lines = []
     tb = getattr(plan, "total_budget", None)
-    if tb is None and all_rows:
-        lines.append(("total budget, split", "-"))
     if tb is not None:
         lines.append(
             (
@@ -342,6 +356,8 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
                 f"{fmt_dollars(tb.serving_dollars)} ({fmt_sci(tb.inference_tokens)} tokens)",
             )
         )
+    elif all_rows:
+        lines.append(("total budget, split", "-"))
     if getattr(plan, "serving", None) is not None:
         lines += serving_lines(plan.serving)
     elif all_rows and with_inference:
@@ -353,19 +369,23 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     elif all_rows:
         lines += [("layout", "-"), ("memory per device", "-")]
     if getattr(plan, "precision", None) is not None:
-        lines += precision_lines(plan.precision, c)
-    q = getattr(plan, "quantized", None)
-    if q is not None:
-        lines.append(
-            (
-                f"sized for {q.bits:g}-bit serving",
-                "no model reaches the loss"
-                if not q.feasible
-                else f"{fmt_count(q.params)} on {fmt_count(q.tokens)} ({fmt_number(q.tokens_per_param)} tokens/param), "
-                f"{fmt_flops(q.total_flops)} in all",
-            )
+        lines += precision_lines(plan.precision, plan.cost)
+    return lines + _quantized_lines(getattr(plan, "quantized", None))
+
+
+def _quantized_lines(q) -> list[tuple[str, str]]:
+    """The model sized for low-bit serving (the served loss in the objective)."""
+    if q is None:
+        return []
+    return [
+        (
+            f"sized for {q.bits:g}-bit serving",
+            "no model reaches the loss"
+            if not q.feasible
+            else f"{fmt_count(q.params)} on {fmt_count(q.tokens)} ({fmt_number(q.tokens_per_param)} tokens/param), "
+            f"{fmt_flops(q.total_flops)} in all",
         )
-    return lines
+    ]
 
 
 def precision_lines(block, cost) -> list[tuple[str, str]]:
@@ -457,7 +477,9 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
 
 
 def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
-    """The cost breakdown of any plan, with its assumptions next to it."""
+    """The cost breakdown of any plan, with its assumptions next to it (none for a plan never priced)."""
+    if c is None:
+        return []
     precision = getattr(c, "precision", "bf16")
     lines = [
         ("hardware", c.hardware),
@@ -829,7 +851,7 @@ def emit_constrained(console: Console, fmt: Format, plan, cost) -> None:
         *(recipe_lines(plan.recipe) if getattr(plan, "recipe", None) is not None else []),
         *cost_lines(cost),
     ]
-    record = {**plan.to_dict(), "cost": cost.to_dict()}
+    record = {**plan.to_dict(), "cost": None if cost is None else cost.to_dict()}
     emit_grid(
         console,
         fmt,
@@ -859,20 +881,24 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     epochs = (
         "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
     )
+    costs = (
+        ""
+        if cost is None
+        else f"; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
+        f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label})"
+    )
     caption = (
         f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
-        f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
-        f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label}). Losses are each law's own units. "
+        f"{epochs}{costs}. Losses are each law's own units. "
         "'over' = D/N over the law's optimal D/N; "
         "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
         "al. 2024's 17-task average."
     )
-    record: list[dict] | dict = {**d, "cost": cost.to_dict()}
+    priced = None if cost is None else cost.to_dict()
+    record: list[dict] | dict = {**d, "cost": priced}
     if fmt is Format.csv:  # one row per law, as the table; the model, its recipe and cost beside each
         model = {k: v for k, v in d.items() if k not in ("rows", "warnings")}
-        record = [
-            {**row, **flatten({"model": model, "cost": cost.to_dict()}), "warnings": d["warnings"]} for row in d["rows"]
-        ]
+        record = [{**row, **flatten({"model": model, "cost": priced}), "warnings": d["warnings"]} for row in d["rows"]]
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, record, caption)
     if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
         console.print() if fmt is Format.table else console.out("")
@@ -924,7 +950,7 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         "Fine-grained mixture-of-experts plan",
         ["", "value"],
         [list(x) for x in lines],
-        {**d, "cost": cost.to_dict()},
+        {**d, "cost": None if cost is None else cost.to_dict()},
         caption,
     )
 
@@ -1029,6 +1055,16 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         return emit_grid(console, fmt, None, [], [], report.to_dict())
     if fmt is Format.csv:
         return emit_grid(console, fmt, None, [], [], precision_records(report))
+    _cost_optimal_precision_table(console, fmt, report)
+    _gap(console, fmt)
+    _training_precision_table(console, fmt, report)
+    if report.quantization is not None:
+        _gap(console, fmt)
+        _serving_precision_table(console, fmt, report.quantization)
+
+
+def _cost_optimal_precision_table(console: Console, fmt: Format, report) -> None:
+    """Sun et al.'s continuous optimum and each hardware precision at its own best N, D."""
     opt = report.cost_optimal
     rows = [
         [
@@ -1074,7 +1110,10 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         f"N, D; * lowest loss. Kumar et al. 2024 (integer training, Dolma): compute-optimal precision "
         f"{report.kumar_optimal_bits:.2f} bits at any budget; N/N_eff {kumar} bits.",
     )
-    console.print() if fmt is Format.table else console.out("")
+
+
+def _training_precision_table(console: Console, fmt: Format, report) -> None:
+    """Each training precision's penalty against BF16 (Sun et al.), at the given N, D or each at its own."""
     where = (
         "at N = " + fmt_count(report.params) + ", D = " + fmt_count(report.tokens)
         if report.params
@@ -1102,10 +1141,10 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         "Sun et al. 2025, arXiv:2501.02423: loss on Dolma (nats/token); change = penalty / BF16 loss at the "
         "same N, D. Critical D: beyond it more tokens make that precision worse (! = exceeded).",
     )
-    q = report.quantization
-    if q is None:
-        return
-    console.print() if fmt is Format.table else console.out("")
+
+
+def _serving_precision_table(console: Console, fmt: Format, q) -> None:
+    """The trained model served at lower weight bits (Ouyang et al., Kumar et al.)."""
     rows = [
         [
             f"{row.bits:g}",
@@ -1145,16 +1184,30 @@ def _gb(x) -> str:
 def emit_cluster(console: Console, fmt: Format, plan) -> None:
     """Utilisation, cost and energy, then memory per device for the fewest devices and for --gpus."""
     c = plan.cost
+    rows = _cluster_rows(plan)
+    caption = (
+        "MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
+        "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7)."
+    )
+    if c.energy_assumptions:
+        caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
+    record = plan.to_dict()
+    if fmt in (Format.json, Format.csv):
+        emit_grid(console, fmt, "", ["", "value"], rows, record)
+        return
+    emit_grid(console, fmt, "A training run on a cluster", ["", "value"], rows, record, caption)
+    if plan.layout is not None:
+        console.print()
+        _memory_table(console, fmt, plan.layout, c.hardware)
+
+
+def _cluster_rows(plan) -> list[list[str]]:
+    """The run's FLOPs, model and designed shape, utilisation, and its cost rows."""
+    c = plan.cost
     rows = [["training FLOPs (6ND)", fmt_flops(plan.flops)]]
     if plan.params is not None:
-        rows.append(
-            [
-                "parameters",
-                fmt_count(plan.params)
-                + ("" if plan.params_active is None else f", {fmt_count(plan.params_active)} active"),
-            ]
-        )
-        rows.append(["tokens", fmt_count(plan.tokens)])
+        active = "" if plan.params_active is None else f", {fmt_count(plan.params_active)} active"
+        rows += [["parameters", fmt_count(plan.params) + active], ["tokens", fmt_count(plan.tokens)]]
         s = plan.shape
         if "experts" in s:  # a mixture of experts (scaleplan.moe_shape): its experts on a line of their own
             rows.append(
@@ -1171,21 +1224,11 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
             )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
     rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
-    rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
-    caption = (
-        "MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
-        "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7)."
-    )
-    if c.energy_assumptions:
-        caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
-    record = plan.to_dict()
-    if fmt in (Format.json, Format.csv):
-        emit_grid(console, fmt, "", ["", "value"], rows, record)
-        return
-    emit_grid(console, fmt, "A training run on a cluster", ["", "value"], rows, record, caption)
-    lp = plan.layout
-    if lp is None:
-        return
+    return rows + [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
+
+
+def _memory_table(console: Console, fmt: Format, lp, hardware: str) -> None:
+    """Memory per device (states, activations) for the fewest devices and for the GPUs given."""
     layouts = [("fewest", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
     mrows = [
         [
@@ -1200,9 +1243,6 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         ]
         for label, m in layouts
     ]
-    console.print()
-    usable = (lp.fewest or lp.suggested).usable_bytes if (lp.fewest or lp.suggested) else 0.0
-    cap = (lp.fewest or lp.suggested).capacity_bytes if (lp.fewest or lp.suggested) else 0.0
     recompute = "no" if lp.recompute == "none" else lp.recompute
     emit_grid(
         console,
@@ -1211,30 +1251,39 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         ["layout", "TPxPPxDP", "EP", "devices", "states", "activ.", "total", "fits"],
         mrows,
         {},
-        f"{c.hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
+        _memory_caption(lp, layouts, hardware),
+    )
+
+
+def _memory_caption(lp, layouts, hardware: str) -> str:
+    one = lp.fewest or lp.suggested
+    usable, cap = (one.usable_bytes, one.capacity_bytes) if one else (0.0, 0.0)
+    uneven = dict.fromkeys(
+        f"{m.layers} layers on {m.pp} uneven pipeline stages: the fullest holds {m.stage_layers}.\n"
+        for _, m in layouts
+        if m is not None and m.uneven
+    )
+    batch = (
+        f"Global batch {lp.batch_sequences:,} sequences = {fmt_count(lp.tokens_per_step)} tokens per step "
+        f"(the law's {lp.batch_sequences_law:,.0f} rounded to a multiple of DP x micro-batch).\n"
+        if lp.batch_sequences is not None and lp.batch_sequences_law is not None
+        else ""
+    )
+    ep = (
+        "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"
+        if any(m is not None and m.ep > 1 for _, m in layouts)
+        else ""
+    )
+    return (
+        f"{hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
         f"{1 - usable / cap if cap else 0.1:.0%} reserved); {lp.note}.\n"
-        + "".join(
-            dict.fromkeys(
-                f"{m.layers} layers on {m.pp} uneven pipeline stages: the fullest holds {m.stage_layers}.\n"
-                for _, m in layouts
-                if m is not None and m.uneven
-            )
-        )
-        + (
-            f"Global batch {lp.batch_sequences:,} sequences = {fmt_count(lp.tokens_per_step)} tokens per step "
-            f"(the law's {lp.batch_sequences_law:,.0f} rounded to a multiple of DP x micro-batch).\n"
-            if lp.batch_sequences is not None and lp.batch_sequences_law is not None
-            else ""
-        )
-        + (
-            "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"
-            if any(m is not None and m.ep > 1 for _, m in layouts)
-            else ""
-        )
+        + "".join(uneven)
+        + batch
+        + ep
         + "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
         "Activations: Korthikanti et al. 2022 Table 2"
         + (", flash attention" if lp.flash else "")
-        + ".\nAll assumptions: -f json.",
+        + ".\nAll assumptions: -f json."
     )
 
 
@@ -1357,6 +1406,8 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
     label = iv.get("draws_label") or f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"
     out.append(("interval draws", label))
+    if iv.get("interval_why"):  # a fitted law's normal draws: say why fit --bootstrap printed other intervals
+        out.append((f"interval kind: {iv['interval']}", iv["interval_why"]))
     return out
 
 
@@ -1630,7 +1681,13 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
                 ]
             )
     emit_grid(
-        console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"], rows, {}
+        console,
+        fmt,
+        f"Bootstrap intervals ({boot.n} resamples)",
+        ["budget", "level", "params", "tokens"],
+        rows,
+        {},
+        f"Intervals are {boot.to_dict()['interval']} of the refits; {boot.to_dict()['interval_why']}.",
     )
 
 
@@ -1640,8 +1697,10 @@ def _gap(console: Console, fmt: Format) -> None:
 
 def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None, budgets=(1e21, 1e23, 1e25)) -> None:
     """`scaleplan fit` (Huber on log loss): the constants, the implied allocation, the isoFLOP minima."""
-    summary = runs.summary()
-    caption = f"{summary.get('n_runs', len(runs))} runs from {runs.source}"
+    if runs is not None:
+        caption = f"{runs.summary().get('n_runs', len(runs))} runs from {runs.source}"
+    else:  # a fit rendered by itself (ParametricFit.to_table): its residuals count the runs
+        caption = f"{len(parametric.residuals) if parametric is not None else 0} runs"
     if parametric is not None:
         headers, rows = _constant_rows(parametric, boot)
         r = parametric.residuals
@@ -1703,7 +1762,7 @@ def emit_fit_vp(console: Console, fmt: Format, runs, vp, boot, allocation: list[
     rows += [
         ["RSS", f"{vp.rss:.6g}", *pad],
         ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals**2))):.4f}", *pad],
-        ["rows fitted", f"{len(runs):,}", *pad],
+        ["rows fitted", f"{len(runs) if runs is not None else len(vp.residuals):,}", *pad],
     ]
     emit_grid(
         console,
@@ -1881,3 +1940,131 @@ def emit_serving(console: Console, fmt: Format, rows: list[tuple[str, Any]], tit
     if len({label for label, _ in rows}) == 1:
         title = f"{title}: {rows[0][0]}"
     emit_grid(console, fmt, title, headers, table, machine, caption)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results render themselves: the one path from any result to its table, for the CLI and for `result.to_table()`
+
+
+def _emit_each(emit_one):
+    """An emitter of one scalar result applied to each budget of a vectorised one, a blank line between."""
+
+    def emit_all(console: Console, fmt: Format, result) -> None:
+        for i, one in enumerate(result if np.ndim(result.flops) else [result]):
+            if i:
+                _gap(console, fmt)
+            emit_one(console, fmt, one)
+
+    return emit_all
+
+
+def _emit_inference_plan(console: Console, fmt: Format, plan) -> None:
+    from .inference import describe_break_even
+
+    if np.ndim(plan.inference_tokens):
+        emit_inference_sweep(console, fmt, list(plan), describe_break_even(plan))
+    else:
+        emit_inference(console, fmt, plan, describe_break_even(plan))
+
+
+def _emit_fit(console: Console, fmt: Format, fit) -> None:
+    """A parametric fit by itself: its constants and implied allocation (the CLI's `fit` adds the runs, bootstrap
+    and isoFLOP tables)."""
+    if fmt in (Format.json, Format.csv):
+        return emit_grid(console, fmt, None, [], [], fit.to_dict())
+    if fit.estimator == "vp":  # the one ParametricFit type: a least-squares fit has its own table
+        return emit_fit_vp(console, fmt, None, fit, None, fit.allocation((1e21, 1e23, 1e25)))
+    emit_fit(console, fmt, None, fit, None, None)
+
+
+_EMITTERS = {
+    "Plan": lambda console, fmt, plan: emit_plans(console, fmt, list(plan)),
+    "ConstrainedPlan": _emit_each(lambda console, fmt, p: emit_constrained(console, fmt, p, p.cost)),
+    "MoePlan": _emit_each(lambda console, fmt, p: emit_moe(console, fmt, p, p.cost)),
+    "OvertrainReport": lambda console, fmt, r: emit_overtrain(console, fmt, r, r.cost),
+    "FixedMoePlan": emit_fixed_moe,
+    "InferencePlan": _emit_inference_plan,
+    "PrecisionReport": emit_precision,
+    "ClusterPlan": emit_cluster,
+    "Serving": lambda console, fmt, s: emit_serving(console, fmt, [("model", s)], "Serving"),
+    "Comparison": emit_comparison,
+    "ParametricFit": _emit_fit,  # either estimator (scaleplan.VPFit is the same type)
+    "Sweep": emit_sweep,
+    "VocabResult": emit_vocab,
+}
+
+
+def emit(console: Console, fmt: Format, result) -> None:
+    """Any result in `fmt`, by its own table: what the CLI prints and `result.to_table()` returns."""
+    emitter = _EMITTERS.get(type(result).__name__)
+    if emitter is None:  # a plan of another type with the Plan's fields
+        emitter = _EMITTERS["Plan"] if hasattr(result, "params_convention") else None
+    if emitter is None:
+        from .errors import ScaleplanError
+
+        raise ScaleplanError(f"no table for a {type(result).__name__}")
+    emitter(console, fmt, result)
+
+
+TABLE_FORMATS = ("text", "markdown", "csv", "json")
+
+
+def render_result(result, fmt: str = "text", width: int | None = None) -> str:
+    """`result.to_table(fmt, width)`: the CLI's table as text (plain, `width` columns), markdown, CSV or JSON;
+    "notebook" is the summary and the markdown table (a notebook's `_repr_markdown_`)."""
+    import io
+
+    from .errors import ScaleplanError
+
+    if fmt not in (*TABLE_FORMATS, "notebook"):
+        raise ScaleplanError(f"<fmt> must be one of {', '.join(TABLE_FORMATS)}, got {fmt!r}")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or not 40 <= width <= 1000):
+        raise ScaleplanError(f"<width> must be a whole number of columns from 40 to 1000, got {width!r}")
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=width or 100,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    kind = {"text": Format.table, "notebook": Format.markdown}.get(fmt) or Format(fmt)
+    if fmt == "notebook":
+        print_answer(console, Format.markdown, result)
+    emit(console, kind, result)
+    text = buf.getvalue()
+    return "".join(line.rstrip() + "\n" for line in text.splitlines()) if kind is Format.table else text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The answer first, then the warnings grouped (scaleplan.answer)
+
+
+def print_answer(console: Console, fmt: Format, result, title: str | None = None) -> None:
+    """The answer's lines at the top of a planning command: what breaks the budget first, then the model and the
+    run (table: coloured where the terminal allows; markdown: a list; the machine formats carry it in their data).
+    `result` may be the lines themselves (scaleplan.answer.Line); `title` names a scenario among several."""
+    from .answer import answer
+
+    lines = result if isinstance(result, list) else answer(result)
+    if fmt is Format.markdown:
+        head = f"**{printable(title)}**\n\n" if title else ""
+        _write_raw(console, head + "".join(f"- **{x.label}**: {printable(x.text)}\n" for x in lines) + "\n")
+    elif fmt is Format.table:
+        if title:
+            console.print(Text(printable(title), style="bold underline"))
+        for line in lines:
+            style = "bold red" if line.alert else "bold"
+            console.print(Text.assemble((f"{line.label}: ", style), printable(line.text)), soft_wrap=False)
+        console.print()
+
+
+def print_warnings(console: Console, warnings, with_breaks: bool = True) -> None:
+    """Each warning once on `console` (stderr): every extrapolation in one line, 'warning:' in yellow where the
+    terminal allows. `with_breaks=False` leaves out what the answer already said (over the budget, past a limit)."""
+    from .answer import sort_warnings
+
+    for w in sort_warnings(warnings).lines(with_breaks):
+        console.print(Text.assemble(("warning: ", "yellow"), printable(w)), soft_wrap=True)

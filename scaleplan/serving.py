@@ -37,7 +37,7 @@ import numpy as np
 from . import _yaml
 from .cost import Hardware, get_hardware
 from .errors import ScaleplanError
-from .values import plain
+from .values import Rendered, plain
 
 TP_DEGREES = (1, 2, 4, 8)
 MAX_DEGREE = 4096  # GPUs in one serving replica, beyond the node: pipeline stages
@@ -549,8 +549,8 @@ def roofline(models, dev: Device, wl: Workload, eff: Efficiency, tp=None, batch=
 # One model: the result
 
 
-@dataclass(frozen=True)
-class Serving:
+@dataclass(frozen=True, repr=False)
+class Serving(Rendered):
     """How one model serves on one chip: the batch it runs at and what sets it, times, throughput and cost."""
 
     hardware: str

@@ -13,6 +13,7 @@ import numpy as np
 
 from .errors import ScaleplanError
 from .units import fmt_number, fmt_sci
+from .values import Rendered
 
 __all__ = ["Sweep", "SweepRow", "design_sweep"]
 
@@ -28,8 +29,8 @@ class SweepRow:
     tokens: int
 
 
-@dataclass(frozen=True)
-class Sweep:
+@dataclass(frozen=True, repr=False)
+class Sweep(Rendered):
     """IsoFLOP runs to train (Hoffmann Approach 2 design) so you can fit your own law."""
 
     rows: tuple[SweepRow, ...]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from scaleplan import allocate, compare, fit, inference, laws, plot
+from scaleplan import allocate, compare, fit, inference, laws, plot, resample
 from scaleplan.errors import ScaleplanError
 
 POINTS = 30  # small series keep the whole file at a few seconds
@@ -152,7 +152,7 @@ def fitted():
     loss = law.loss(n, d) * np.exp(rng.normal(0, 0.003, n.size))
     runs = fit.Runs.from_arrays(n, loss, tokens=d, source="synthetic.csv")
     f = fit.fit_parametric(runs)
-    return runs, f, fit.bootstrap(runs, n=12, fit=f, budgets=(1e21, 1e23))
+    return runs, f, resample.bootstrap(runs, n=12, fit=f, budgets=(1e21, 1e23))
 
 
 def test_fit_series_plots_the_fit_and_bootstrap_numbers(fitted):
