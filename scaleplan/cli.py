@@ -2673,4 +2673,5 @@ def run() -> None:
     if (commands or groups) and not any(a in ("-h", "--help", "--version") for a in argv[:1]):
         app.registered_commands, app.registered_groups = commands, groups
     _evaluate_options(app)
+    scaleplan.startup.settle()  # what loaded stays out of the garbage collector's scans (scaleplan.startup)
     app(prog_name="scaleplan")
