@@ -1,4 +1,4 @@
-"""Tests for scaleplan.fit: golden values from Besiroglu et al. 2024, synthetic recovery, bad input.
+"""Tests for scaleplan.fit.parametric: golden values from Besiroglu et al. 2024, synthetic recovery, bad input.
 
 Golden values: Besiroglu, Erdil, Barnett & You 2024, "Chinchilla Scaling: A replication attempt",
 arXiv 2404.10102; repository epoch-research/analyzing-chinchilla (commit 92258837), data_analysis.ipynb
@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import yaml
 
-from scaleplan import fit
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.fit import parametric as fit
 from scaleplan.laws import law_from_dict
 
 EPOCH_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
@@ -330,5 +330,5 @@ def test_design_sweep_rejects_bad_requests():
 
 
 def test_import_does_not_load_scipy():
-    code = "import sys, scaleplan.fit; assert 'scipy' not in sys.modules, 'scipy imported at module level'"
+    code = "import sys, scaleplan.fit.parametric; assert 'scipy' not in sys.modules, 'scipy imported at module level'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

@@ -17,7 +17,7 @@ WIDTH = 100
 def run(command: str) -> str:
     from typer.testing import CliRunner
 
-    from scaleplan import cli
+    from scaleplan.cli import app as cli
 
     args = shlex.split(command)[1:]
     old = cli.out.width, cli.err.width

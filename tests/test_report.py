@@ -6,10 +6,10 @@ import struct
 import pytest
 
 from scaleplan import plan_budget
-from scaleplan.budget import load_budget_file
-from scaleplan.errors import ScaleplanError
-from scaleplan.report import write_report
-from scaleplan.units import fmt_count
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline.budget import load_budget_file
+from scaleplan.present.report import write_report
+from scaleplan.schema.units import fmt_count
 
 BUDGET = """\
 hardware: h100

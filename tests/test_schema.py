@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan.cli import app
-from scaleplan.inference import serving_costs
+from scaleplan.cli.app import app
+from scaleplan.pipeline.inference import serving_costs
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -369,7 +369,7 @@ def test_every_mode_labels_its_serving_price(fields):
 def test_a_target_loss_says_it_set_the_quality():
     from typer.testing import CliRunner
 
-    from scaleplan.cli import app
+    from scaleplan.cli.app import app
 
     argv = ["allocate", "--target-loss", "2.0", "--inference-tokens", "2e12"]
     result = CliRunner().invoke(app, argv)

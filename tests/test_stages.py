@@ -1,4 +1,4 @@
-"""The plan pipeline (scaleplan.pipeline): every mode through the same stages, one Plan shape, one count.
+"""The plan pipeline (scaleplan.pipeline.stages): every mode through the same stages, one Plan shape, one count.
 
 - every mode's JSON has the output contract's common keys, and flags, a budget file and scaleplan.plan() agree;
 - a non-default option changes every mode's plan (its values, or a warning saying why a stage does not apply) or
@@ -17,9 +17,10 @@ import yaml
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan import laws, limits, recipe
-from scaleplan.cli import app
-from scaleplan.values import CONTRACT_KEYS
+from scaleplan import laws
+from scaleplan.cli.app import app
+from scaleplan.core.values import CONTRACT_KEYS
+from scaleplan.recipe import design as recipe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,7 +95,7 @@ LAW_BUDGETS = [
     (name, c)
     for name in laws.names()
     for c in (1e17, 1e19, 1e21, 1e23, 1e25)
-    if laws.get(name).params_convention != "active" and c >= limits.min_flops(name)
+    if laws.get(name).params_convention != "active" and c >= laws.min_flops(name)
 ]
 
 
