@@ -10,6 +10,7 @@ so `import scaleplan` and `scaleplan allocate` stay fast.
 """
 
 from .cluster.cost import CostBreakdown, Hardware, get_hardware, training_cost
+from .core import values as _values
 from .core.errors import ScaleplanError, checked
 from .laws import DEFAULT_LAW, Law
 from .laws import get as get_law
@@ -24,6 +25,21 @@ allocate, compare, plan, plan_budget, with_recipe = map(checked, (allocate, comp
 load_budget_file, get_hardware, training_cost, get_law = map(
     checked, (load_budget_file, get_hardware, training_cost, get_law)
 )
+
+
+def _table(result, fmt: str, width: int | None) -> str:
+    from .present.render import render_result  # the present part, above every result: loaded when a table is asked
+
+    return render_result(result, fmt, width)
+
+
+def _summary(result) -> str:
+    from .present.answer import summary
+
+    return summary(result)
+
+
+_values.RENDERERS.update(table=_table, summary=_summary)  # results render themselves (values.Rendered)
 
 _LAZY = {
     "inference_aware": "pipeline.inference",
@@ -55,6 +71,18 @@ _LAZY = {
     "plan_intervals": "pipeline.intervals",
     "fit_vp": "fit.vp",
     "load_checkpoints": "fit.checkpoints",
+    # the results the planners return (each renders itself: to_table, str, a notebook's markdown)
+    "ConstrainedPlan": "pipeline.constrained",
+    "OvertrainReport": "pipeline.constrained",
+    "MoePlan": "pipeline.moe",
+    "FixedMoePlan": "pipeline.moe",
+    "PrecisionReport": "pipeline.precision",
+    "ClusterPlan": "cluster.run",
+    "Serving": "cluster.serving",
+    "ParametricFit": "fit.parametric",
+    "VPFit": "fit.vp",
+    "Sweep": "fit.sweep",
+    "VocabResult": "recipe.design",
     "Schedule": "curves.law",
     "CurveLaw": "curves.law",
     "fit_curves": "curves.law",

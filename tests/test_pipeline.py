@@ -157,8 +157,8 @@ def test_inference_aware_gives_the_recommended_model_in_full():
     assert same["params"] == rec["params"] and same["tokens"] == rec["tokens"]
     # and allocate's table says which model it shows
     table = CliRunner().invoke(app, ["allocate", "--flops", "1e23", "--inference-tokens", "2e12"])
-    assert table.stdout.startswith("Inference-aware plan") and "16.7B" in table.stdout
-    assert CliRunner().invoke(app, ["allocate", "--flops", "1e23"]).stdout.startswith("Compute-optimal plan")
+    assert table.stdout.startswith("model: 16.7B") and "\nInference-aware plan" in table.stdout
+    assert "\nCompute-optimal plan" in CliRunner().invoke(app, ["allocate", "--flops", "1e23"]).stdout
 
 
 def test_implied_mfu_of_a_fixed_model_on_a_cluster():

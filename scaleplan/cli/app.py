@@ -21,17 +21,7 @@ from ..pipeline.budget import Budget, load_budget_file
 from ..pipeline.optimal import Plan
 from ..pipeline.optimal import compare as compare_laws
 from ..pipeline.stages import plan_budget
-from ..present.render import (
-    Format,
-    emit_comparison,
-    emit_constrained,
-    emit_grid,
-    emit_inference,
-    emit_inference_sweep,
-    emit_moe,
-    emit_overtrain,
-    emit_plans,
-)
+from ..present.render import Format, emit_comparison, emit_grid, emit_inference, emit_plans
 from ..schema import fields, limits
 from ..schema.conventions import DEFAULT_CONTEXT
 from ..schema.units import (
@@ -86,6 +76,7 @@ from .options import (
     PrefillMfuOpt,
     PriceOpt,
     PromptTokensOpt,
+    QuietOpt,
     RecomputeOpt,
     ServeBitsOpt,
     ServePrecisionOpt,
@@ -218,29 +209,27 @@ def main(
     """Plan LLM pre-training compute with the published scaling laws."""
 
 
-def scenario_warnings(results) -> list[str]:
-    """Each warning once: plain when every scenario shares it, else prefixed with the scenarios it concerns."""
-    by_text: dict[str, list[str]] = {}
-    for i, p in enumerate(results):
-        for w in p.warnings:
-            names = by_text.setdefault(w, [])
-            name = p.name or f"scenario {i + 1}"
-            if name not in names:
-                names.append(name)
-    out = []
-    for w, names in by_text.items():
-        prefix = ", ".join(names) + ": "
-        # said once: a warning that already starts with its scenario's name ('porian: ...', 'porian predicts ...')
-        named = w.startswith(prefix) or (len(names) == 1 and w.startswith(names[0] + " "))
-        out.append(w if len(names) == len(results) or named else prefix + w)
-    return out
+def _warn(warnings, quiet: bool = False, answered: bool = False) -> None:
+    """Each warning once on stderr, every extrapolation in one line, coloured where the terminal allows; none under
+    --quiet. `answered`: the answer at the top already said what breaks the budget or a limit."""
+    if quiet:
+        return
+    from ..present.render import print_warnings
+
+    print_warnings(err, warnings, with_breaks=not answered)
 
 
-def _warn(warnings) -> None:
-    from ..present.render import printable
+def _show(result, fmt: Format, quiet: bool = False) -> None:
+    """A planning command's result: the answer first (what breaks the budget or a limit, the model, the run), the
+    warnings grouped on stderr, then the full table. --quiet keeps the answer alone (JSON and CSV are the answer:
+    they print as ever, every warning in their data)."""
+    from ..present.render import emit, print_answer
 
-    for w in dict.fromkeys(warnings):
-        err.print(f"warning: {printable(w)}", markup=False, soft_wrap=True)
+    human = fmt in (Format.table, Format.markdown)
+    print_answer(out, fmt, result)
+    _warn(result.warnings, quiet, answered=human)
+    if not (quiet and human):
+        emit(out, fmt, result)
 
 
 def _flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
@@ -317,6 +306,7 @@ def allocate(
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """The model to train for a budget, with its recipe and cost: compute-optimal, or inference-aware with tokens to
     serve; a given model judged by every law.
@@ -395,32 +385,17 @@ def allocate(
         )
     plotter = _plotter(plot, force=force)
     result = plan_budget(budget)
-    _warn(result.warnings)
-    _emit_result(result, fmt)
+    _show(result, fmt, quiet)
     if plotter:
         plotter.save_plan_figure(result, plot, law=budget.law_spec(), force=force)
         err.print(f"wrote {plot}", markup=False)
 
 
 def _emit_result(result, fmt) -> None:
-    """One plan of any mode, rendered by its own table."""
-    if isinstance(result, Plan):  # the common case: no other result module needs importing (~15 ms)
-        emit_plans(out, fmt, [result])
-        return
-    from ..pipeline.constrained import ConstrainedPlan, OvertrainReport
-    from ..pipeline.moe import FixedMoePlan, MoePlan
-    from ..present.render import emit_fixed_moe
+    """One plan of any mode, rendered by its own table (render.emit: as `result.to_table()` renders it)."""
+    from ..present.render import emit
 
-    if isinstance(result, FixedMoePlan):
-        emit_fixed_moe(out, fmt, result)
-    elif isinstance(result, OvertrainReport):
-        emit_overtrain(out, fmt, result, result.cost)
-    elif isinstance(result, MoePlan):
-        emit_moe(out, fmt, result, result.cost)
-    elif isinstance(result, ConstrainedPlan):
-        emit_constrained(out, fmt, result, result.cost)
-    else:
-        emit_plans(out, fmt, [result])
+    emit(out, fmt, result)
 
 
 def _points(points: int) -> int:
@@ -549,6 +524,7 @@ def plan(
         ),
     ] = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """The full plan for every scenario in a YAML budget file; planning flags (those of allocate) override the
     file's values in every scenario.
@@ -625,7 +601,17 @@ def plan(
             f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)"
         )
     results = [plan_budget(b, law) for b in budgets]
-    _warn(scenario_warnings(results))
+    human = fmt in (Format.table, Format.markdown)
+    from ..present.render import print_answer
+
+    for i, p in enumerate(results):  # the answer first: each scenario's model and run, what breaks its budget
+        print_answer(out, fmt, p, title=(p.name or f"scenario {i + 1}") if len(results) > 1 else None)
+    if not quiet:
+        from ..present.answer import scenario_warnings
+
+        _warn(scenario_warnings(results, answered=human))
+    if quiet and human:
+        results = []  # --quiet: the answers alone
     plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
     others = [p for p in results if not isinstance(p, Plan)]  # other modes: each its own table
     if fmt in (Format.json, Format.csv) and others:
@@ -1023,6 +1009,7 @@ def serve(
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """How a model serves: the batch that fits and what bounds it, tokens/s per GPU, latency and $ per million
     tokens, from HBM bandwidth, memory, KV heads, bits and tensor parallelism (a roofline).
@@ -1085,7 +1072,12 @@ def serve(
                     tag = f"{s.hardware} {bits}/{s.kv_bits}-bit TP{s.tp}"
                     curves.append((f"{label}: {tag}" if len(models) > 1 else tag, sweep, s.batch))
     title = "Serving" + (f": {path}" if path else "")
-    emit_serving(out, fmt, rows, title)
+    from ..present.answer import serving_answer
+    from ..present.render import print_answer
+
+    print_answer(out, fmt, serving_answer(rows))
+    if not (quiet and fmt in (Format.table, Format.markdown)):
+        emit_serving(out, fmt, rows, title)
     if plot is not None:
         from ..present import serving_plot
 
@@ -1159,6 +1151,7 @@ def inference_aware_cmd(
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
@@ -1252,8 +1245,7 @@ def inference_aware_cmd(
         sweep = inference.inference_aware(
             tokens, flops=budget, target_loss=loss, law=law_obj, objective=goal, context=ctx, costs=costs
         )
-        _warn(sweep.warnings)
-        emit_inference_sweep(out, fmt, list(sweep), inference.describe_break_even(sweep))
+        _show(sweep, fmt, quiet)
         if plotter:
             plotter.save_inference_figure(sweep, plot, law=law_obj, force=force)
             err.print(f"wrote {plot}", markup=False)
@@ -1281,10 +1273,13 @@ def inference_aware_cmd(
     recommended = plan_budget(request)
     plan = recommended.inference
     assert plan is not None  # a law with a loss sizes the model inference-aware
-    _warn(recommended.warnings)
+    from ..present.render import print_answer
+
+    print_answer(out, fmt, recommended)
+    _warn(recommended.warnings, quiet, answered=fmt in (Format.table, Format.markdown))
     if fmt in (Format.json, Format.csv):
         emit_grid(out, fmt, None, [], [], {**plan.to_dict(), "recommended": recommended.to_dict()})
-    else:
+    elif not quiet:
         emit_inference(out, fmt, plan, inference.describe_break_even(plan))
         out.print() if fmt is Format.table else out.out("")
         emit_plans(out, fmt, [recommended], title="The recommended model: recipe and cost")
@@ -1662,6 +1657,7 @@ def precision_cmd(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """Precision-aware planning: the cost-optimal training precision (Sun et al. 2025), the compute-optimal
     precision (Kumar et al. 2024), the critical data size per precision, and, for a trained model, the loss after
@@ -1703,10 +1699,7 @@ def precision_cmd(
         choices=choices,
         hardware=None if hardware is None else _precision_hardware(hardware),
     )
-    _warn(report.warnings)
-    from ..present.render import emit_precision
-
-    emit_precision(out, fmt, report)
+    _show(report, fmt, quiet)
     if plot is not None:
         from ..present import precision_plot
 
@@ -1786,6 +1779,7 @@ def cluster(
     ] = None,
     age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
     fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
 ):
     """A run on your cluster: MFU/HFU (given or implied), cost, energy, memory per device and a layout.
 
@@ -1797,7 +1791,6 @@ def cluster(
     """
     from ..cluster import cost as cost_mod
     from ..cluster.run import plan_cluster
-    from ..present.render import emit_cluster
 
     def pos(value, flag):
         return None if value is None else parse_positive(value, flag)
@@ -1853,8 +1846,7 @@ def cluster(
         ),
         owned=owned,
     )
-    _warn(result.warnings)
-    emit_cluster(out, fmt, result)
+    _show(result, fmt, quiet)
 
 
 @laws_app.command("check")

@@ -46,6 +46,9 @@ PlotOpt = Annotated[
         "--plot", help="Also draw the figure to this new PNG file (needs matplotlib: pip install 'scaleplan\\[plot]')."
     ),
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only the answer (and errors): no warnings, no full table.")
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist (never an input).")]
 
 LawOpt = _text("law", "-l", help=f"Law name or law file (default {laws_mod.DEFAULT_LAW}); see `scaleplan laws`.")

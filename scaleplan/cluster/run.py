@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.errors import ScaleplanError
-from ..core.values import plain
+from ..core.values import Rendered, plain
 from ..schema import fields
 from ..schema.units import fmt_sci
 from . import cost as cost_mod
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from .memory import LayoutPlan
 
 
-@dataclass(frozen=True)
-class ClusterPlan:
+@dataclass(frozen=True, repr=False)
+class ClusterPlan(Rendered):
     flops: float
     params: float | None
     params_active: float | None

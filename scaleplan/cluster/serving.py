@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core import _yaml
 from ..core.errors import ScaleplanError
-from ..core.values import plain
+from ..core.values import Rendered, plain
 from .cost import Hardware, get_hardware
 
 TP_DEGREES = (1, 2, 4, 8)
@@ -549,8 +549,8 @@ def roofline(models, dev: Device, wl: Workload, eff: Efficiency, tp=None, batch=
 # One model: the result
 
 
-@dataclass(frozen=True)
-class Serving:
+@dataclass(frozen=True, repr=False)
+class Serving(Rendered):
     """How one model serves on one chip: the batch it runs at and what sets it, times, throughput and cost."""
 
     hardware: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
@@ -59,7 +60,34 @@ class Reported(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-class PerBudget:
+# How results render, installed by scaleplan/__init__.py: the tables live in the present part, above every part that
+# defines a result, so a result reaches them through this hook rather than by importing upwards.
+# "table": (result, fmt, width) -> str; "summary": (result) -> str.
+RENDERERS: dict[str, Callable[..., str]] = {}
+
+
+class Rendered:
+    """Mixin of a result that renders itself without a Console: `to_table("text" | "markdown" | "csv" | "json")`,
+    a notebook's markdown, and a short summary (the answer: model, run, anything over a budget or a limit) for
+    `str()` and `repr()` in place of the dataclass's full repr. A dataclass using it is declared `repr=False`."""
+
+    def to_table(self, fmt: str = "text", width: int | None = None) -> str:
+        """The result's table as the CLI prints it: "text" (plain, `width` columns, 100 by default), "markdown",
+        "csv" (one row per table row) or "json" (the same numbers as `to_dict()`)."""
+        return RENDERERS["table"](self, fmt, width)
+
+    def summary(self) -> str:
+        """A few lines a person can act on: the model, the run, and anything over the budget or a limit."""
+        return RENDERERS["summary"](self)
+
+    def _repr_markdown_(self) -> str:  # Jupyter and IPython: the summary, then the table
+        return RENDERERS["table"](self, "notebook", None)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+class PerBudget(Rendered):
     """Mixin for frozen dataclass results whose numeric fields are floats, or arrays shaped like the budgets.
 
     `_per_budget` names those fields. Iterating yields one scalar result per budget; a warning that starts with

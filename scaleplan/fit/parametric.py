@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from ..schema.units import fmt_sci
 
 __all__ = [
@@ -191,8 +192,8 @@ def _minimize(theta0, args, tight: bool):
 # ------------------------------------------------------------------------------------ parametric fit
 
 
-@dataclass(frozen=True, eq=False)
-class ParametricFit:
+@dataclass(frozen=True, eq=False, repr=False)
+class ParametricFit(Rendered):
     """L(N, D) = E + A / N^alpha + B / D^beta fitted to runs (Hoffmann Approach 3)."""
 
     E: float

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from ..schema.units import fmt_number, fmt_sci
 
 __all__ = ["Sweep", "SweepRow", "design_sweep"]
@@ -28,8 +29,8 @@ class SweepRow:
     tokens: int
 
 
-@dataclass(frozen=True)
-class Sweep:
+@dataclass(frozen=True, repr=False)
+class Sweep(Rendered):
     """IsoFLOP runs to train (Hoffmann Approach 2 design) so you can fit your own law."""
 
     rows: tuple[SweepRow, ...]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 
 __all__ = [
     "D_SCALE",
@@ -100,8 +101,8 @@ def nnls3(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
     return (coef[0], float(rss[0])) if single else (coef, rss)
 
 
-@dataclass(frozen=True, eq=False)
-class VPFit:
+@dataclass(frozen=True, eq=False, repr=False)
+class VPFit(Rendered):
     """L(N, D) = E + A / N^alpha + B / D^beta by least squares on the loss (variable projection)."""
 
     E: float

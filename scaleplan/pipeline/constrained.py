@@ -31,7 +31,7 @@ from .. import laws as _laws
 from ..core import solvers
 from ..core.errors import ScaleplanError
 from ..core.solvers import minimise_log  # precision.py imports it from here too
-from ..core.values import PerBudget, Reported, check_positive, contract, plain, stage_blocks
+from ..core.values import PerBudget, Rendered, Reported, check_positive, contract, plain, stage_blocks
 from ..schema import conventions
 from ..schema.units import fmt_number, fmt_sci
 
@@ -152,7 +152,7 @@ _CONSTRAINED_NUMBERS = (
 )
 
 
-@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
+@dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
 class ConstrainedPlan(PerBudget):
     """The best N, D for a budget when only `unique_tokens` unique tokens exist. Floats, or arrays like the budgets."""
 
@@ -368,8 +368,8 @@ class OvertrainRow:
         }
 
 
-@dataclass(frozen=True)
-class OvertrainReport:
+@dataclass(frozen=True, repr=False)
+class OvertrainReport(Rendered):
     """A fixed (N, D) choice judged by every law that predicts loss."""
 
     params: float

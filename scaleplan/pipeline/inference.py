@@ -36,7 +36,7 @@ from .. import laws
 from ..cluster.cost import DEFAULT_MFU, Hardware, get_hardware, with_given_price
 from ..core import solvers
 from ..core.errors import ScaleplanError
-from ..core.values import Values, check_positive, pick, plain
+from ..core.values import Rendered, Values, check_positive, pick, plain
 from ..schema import conventions, limits
 from ..schema.units import fmt_count, fmt_dollars, fmt_sci
 
@@ -576,8 +576,8 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
     )
 
 
-@dataclass(frozen=True)
-class InferencePlan:
+@dataclass(frozen=True, repr=False)
+class InferencePlan(Rendered):
     law: str
     loss: float
     inference_tokens: Any  # a float, or an array of demands (a sweep)

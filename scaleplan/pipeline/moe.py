@@ -26,7 +26,7 @@ import numpy as np
 from ..core import _yaml
 from ..core.errors import ScaleplanError
 from ..core.solvers import minimise_log
-from ..core.values import PerBudget, check_positive, contract, plain
+from ..core.values import PerBudget, Rendered, check_positive, contract, plain
 from ..laws import forms
 from ..schema.units import fmt_number, fmt_sci
 
@@ -143,7 +143,7 @@ _MOE_NUMBERS = (
 )
 
 
-@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
+@dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
 class MoePlan(PerBudget):
     """Compute-optimal fine-grained MoE for a budget, next to the dense model of the same paper and budget.
 
@@ -376,8 +376,8 @@ def _warnings(flops, g, d_model, expansion) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class FixedMoePlan:
+@dataclass(frozen=True, repr=False)
+class FixedMoePlan(Rendered):
     """A given mixture of experts (total and active parameters, training tokens), priced from its active
     parameters: a token passes through the active ones only, so C = 6 N_active D (router FLOPs neglected).
 

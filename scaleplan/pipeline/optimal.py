@@ -10,7 +10,7 @@ import numpy as np
 from .. import laws
 from ..cluster.cost import DEFAULT_GPUS, CostBreakdown, Hardware, default_mfu, get_hardware, price_label, training_cost
 from ..core.errors import ScaleplanError
-from ..core.values import PerBudget, Values, check_positive, check_settings, contract, pick, plain
+from ..core.values import PerBudget, Rendered, Values, check_positive, check_settings, contract, pick, plain
 from ..laws import common_convention_optimum, range_warnings  # re-exported: they live with the laws
 from ..schema import conventions, limits
 from ..schema.units import fmt_sci
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run t
     from .precision import PenaltyBlock
 
 
-@dataclass(frozen=True, eq=False)  # PerBudget's __eq__: arrays compare without raising
+@dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
 class Plan(PerBudget):
     """A compute-optimal plan. Numeric fields are floats, or arrays shaped like the budgets given."""
 
@@ -355,8 +355,8 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
 # Comparing laws in one convention
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(Rendered):
     convention: str
     rows: tuple[dict, ...]
     warnings: tuple[str, ...] = ()

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core import _yaml
 from ..core.errors import ScaleplanError
-from ..core.values import Values, plain
+from ..core.values import Rendered, Values, plain
 from ..schema import fields, limits
 from ..schema.units import fmt_count
 
@@ -777,8 +777,8 @@ def quantization_report(params, tokens, bits=(8, 4, 3, 2)) -> QuantizationReport
     return QuantizationReport(n, d, d / n, base, kbase, tuple(rows), tuple(warnings))
 
 
-@dataclass(frozen=True)
-class PrecisionReport:
+@dataclass(frozen=True, repr=False)
+class PrecisionReport(Rendered):
     """Training precision for a budget (Sun, Kumar) and, for a trained model, serving precision (Ouyang, Kumar).
 
     `training` holds one Sun penalty per format: at the given N and D, or, for a bare budget, at each format's own

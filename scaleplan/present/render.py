@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -457,7 +458,9 @@ def cluster_lines(cluster) -> list[tuple[str, str]]:
 
 
 def cost_lines(c, with_inference: bool | None = None) -> list[tuple[str, str]]:
-    """The cost breakdown of any plan, with its assumptions next to it."""
+    """The cost breakdown of any plan, with its assumptions next to it (none for a plan never priced)."""
+    if c is None:
+        return []
     precision = getattr(c, "precision", "bf16")
     lines = [
         ("hardware", c.hardware),
@@ -829,7 +832,7 @@ def emit_constrained(console: Console, fmt: Format, plan, cost) -> None:
         *(recipe_lines(plan.recipe) if getattr(plan, "recipe", None) is not None else []),
         *cost_lines(cost),
     ]
-    record = {**plan.to_dict(), "cost": cost.to_dict()}
+    record = {**plan.to_dict(), "cost": None if cost is None else cost.to_dict()}
     emit_grid(
         console,
         fmt,
@@ -859,20 +862,24 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
     epochs = (
         "" if d["epochs"] is None else f", {fmt_number(d['epochs'])} epochs over {fmt_count(d['unique_tokens'])} unique"
     )
+    costs = (
+        ""
+        if cost is None
+        else f"; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
+        f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label})"
+    )
     caption = (
         f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
-        f"{epochs}; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
-        f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label}). Losses are each law's own units. "
+        f"{epochs}{costs}. Losses are each law's own units. "
         "'over' = D/N over the law's optimal D/N; "
         "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
         "al. 2024's 17-task average."
     )
-    record: list[dict] | dict = {**d, "cost": cost.to_dict()}
+    priced = None if cost is None else cost.to_dict()
+    record: list[dict] | dict = {**d, "cost": priced}
     if fmt is Format.csv:  # one row per law, as the table; the model, its recipe and cost beside each
         model = {k: v for k, v in d.items() if k not in ("rows", "warnings")}
-        record = [
-            {**row, **flatten({"model": model, "cost": cost.to_dict()}), "warnings": d["warnings"]} for row in d["rows"]
-        ]
+        record = [{**row, **flatten({"model": model, "cost": priced}), "warnings": d["warnings"]} for row in d["rows"]]
     emit_grid(console, fmt, "A fixed model judged by every law", headers, rows, record, caption)
     if report.recipe is not None and fmt in (Format.table, Format.markdown):  # the machine formats carry it in d
         console.print() if fmt is Format.table else console.out("")
@@ -924,7 +931,7 @@ def emit_moe(console: Console, fmt: Format, plan, cost) -> None:
         "Fine-grained mixture-of-experts plan",
         ["", "value"],
         [list(x) for x in lines],
-        {**d, "cost": cost.to_dict()},
+        {**d, "cost": None if cost is None else cost.to_dict()},
         caption,
     )
 
@@ -1640,8 +1647,10 @@ def _gap(console: Console, fmt: Format) -> None:
 
 def emit_fit(console: Console, fmt: Format, runs, parametric, boot, iso, bias=None, budgets=(1e21, 1e23, 1e25)) -> None:
     """`scaleplan fit` (Huber on log loss): the constants, the implied allocation, the isoFLOP minima."""
-    summary = runs.summary()
-    caption = f"{summary.get('n_runs', len(runs))} runs from {runs.source}"
+    if runs is not None:
+        caption = f"{runs.summary().get('n_runs', len(runs))} runs from {runs.source}"
+    else:  # a fit rendered by itself (ParametricFit.to_table): its residuals count the runs
+        caption = f"{len(parametric.residuals) if parametric is not None else 0} runs"
     if parametric is not None:
         headers, rows = _constant_rows(parametric, boot)
         r = parametric.residuals
@@ -1703,7 +1712,7 @@ def emit_fit_vp(console: Console, fmt: Format, runs, vp, boot, allocation: list[
     rows += [
         ["RSS", f"{vp.rss:.6g}", *pad],
         ["residual RMS", f"{float(np.sqrt(np.mean(vp.residuals**2))):.4f}", *pad],
-        ["rows fitted", f"{len(runs):,}", *pad],
+        ["rows fitted", f"{len(runs) if runs is not None else len(vp.residuals):,}", *pad],
     ]
     emit_grid(
         console,
@@ -1881,3 +1890,134 @@ def emit_serving(console: Console, fmt: Format, rows: list[tuple[str, Any]], tit
     if len({label for label, _ in rows}) == 1:
         title = f"{title}: {rows[0][0]}"
     emit_grid(console, fmt, title, headers, table, machine, caption)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results render themselves: the one path from any result to its table, for the CLI and for `result.to_table()`
+
+
+def _emit_each(emit_one):
+    """An emitter of one scalar result applied to each budget of a vectorised one, a blank line between."""
+
+    def emit_all(console: Console, fmt: Format, result) -> None:
+        for i, one in enumerate(result if np.ndim(result.flops) else [result]):
+            if i:
+                _gap(console, fmt)
+            emit_one(console, fmt, one)
+
+    return emit_all
+
+
+def _emit_inference_plan(console: Console, fmt: Format, plan) -> None:
+    from ..pipeline.inference import describe_break_even
+
+    if np.ndim(plan.inference_tokens):
+        emit_inference_sweep(console, fmt, list(plan), describe_break_even(plan))
+    else:
+        emit_inference(console, fmt, plan, describe_break_even(plan))
+
+
+def _emit_fit(console: Console, fmt: Format, fit) -> None:
+    """A parametric fit by itself: its constants and implied allocation (the CLI's `fit` adds the runs, bootstrap
+    and isoFLOP tables)."""
+    if fmt in (Format.json, Format.csv):
+        return emit_grid(console, fmt, None, [], [], fit.to_dict())
+    if type(fit).__name__ == "VPFit":
+        from ..fit.parametric import implied_allocation
+
+        return emit_fit_vp(console, fmt, None, fit, None, implied_allocation(fit.constants, (1e21, 1e23, 1e25)))
+    emit_fit(console, fmt, None, fit, None, None)
+
+
+_EMITTERS = {
+    "Plan": lambda console, fmt, plan: emit_plans(console, fmt, list(plan)),
+    "ConstrainedPlan": _emit_each(lambda console, fmt, p: emit_constrained(console, fmt, p, p.cost)),
+    "MoePlan": _emit_each(lambda console, fmt, p: emit_moe(console, fmt, p, p.cost)),
+    "OvertrainReport": lambda console, fmt, r: emit_overtrain(console, fmt, r, r.cost),
+    "FixedMoePlan": emit_fixed_moe,
+    "InferencePlan": _emit_inference_plan,
+    "PrecisionReport": emit_precision,
+    "ClusterPlan": emit_cluster,
+    "Serving": lambda console, fmt, s: emit_serving(console, fmt, [("model", s)], "Serving"),
+    "Comparison": emit_comparison,
+    "ParametricFit": _emit_fit,
+    "VPFit": _emit_fit,
+    "Sweep": emit_sweep,
+    "VocabResult": emit_vocab,
+}
+
+
+def emit(console: Console, fmt: Format, result) -> None:
+    """Any result in `fmt`, by its own table: what the CLI prints and `result.to_table()` returns."""
+    emitter = _EMITTERS.get(type(result).__name__)
+    if emitter is None:  # a plan of another type with the Plan's fields
+        emitter = _EMITTERS["Plan"] if hasattr(result, "params_convention") else None
+    if emitter is None:
+        from ..core.errors import ScaleplanError
+
+        raise ScaleplanError(f"no table for a {type(result).__name__}")
+    emitter(console, fmt, result)
+
+
+TABLE_FORMATS = ("text", "markdown", "csv", "json")
+
+
+def render_result(result, fmt: str = "text", width: int | None = None) -> str:
+    """`result.to_table(fmt, width)`: the CLI's table as text (plain, `width` columns), markdown, CSV or JSON;
+    "notebook" is the summary and the markdown table (a notebook's `_repr_markdown_`)."""
+    import io
+
+    from ..core.errors import ScaleplanError
+
+    if fmt not in (*TABLE_FORMATS, "notebook"):
+        raise ScaleplanError(f"<fmt> must be one of {', '.join(TABLE_FORMATS)}, got {fmt!r}")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or not 40 <= width <= 1000):
+        raise ScaleplanError(f"<width> must be a whole number of columns from 40 to 1000, got {width!r}")
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=width or 100,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    kind = {"text": Format.table, "notebook": Format.markdown}.get(fmt) or Format(fmt)
+    if fmt == "notebook":
+        print_answer(console, Format.markdown, result)
+    emit(console, kind, result)
+    text = buf.getvalue()
+    return "".join(line.rstrip() + "\n" for line in text.splitlines()) if kind is Format.table else text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The answer first, then the warnings grouped (scaleplan.present.answer)
+
+
+def print_answer(console: Console, fmt: Format, result, title: str | None = None) -> None:
+    """The answer's lines at the top of a planning command: what breaks the budget first, then the model and the
+    run (table: coloured where the terminal allows; markdown: a list; the machine formats carry it in their data).
+    `result` may be the lines themselves (scaleplan.present.answer.Line); `title` names a scenario among several."""
+    from .answer import answer
+
+    lines = result if isinstance(result, list) else answer(result)
+    if fmt is Format.markdown:
+        head = f"**{printable(title)}**\n\n" if title else ""
+        _write_raw(console, head + "".join(f"- **{x.label}**: {printable(x.text)}\n" for x in lines) + "\n")
+    elif fmt is Format.table:
+        if title:
+            console.print(Text(printable(title), style="bold underline"))
+        for line in lines:
+            style = "bold red" if line.alert else "bold"
+            console.print(Text.assemble((f"{line.label}: ", style), printable(line.text)), soft_wrap=False)
+        console.print()
+
+
+def print_warnings(console: Console, warnings, with_breaks: bool = True) -> None:
+    """Each warning once on `console` (stderr): every extrapolation in one line, 'warning:' in yellow where the
+    terminal allows. `with_breaks=False` leaves out what the answer already said (over the budget, past a limit)."""
+    from .answer import sort_warnings
+
+    for w in sort_warnings(warnings).lines(with_breaks):
+        console.print(Text.assemble(("warning: ", "yellow"), printable(w)), soft_wrap=True)

@@ -58,6 +58,7 @@ from dataclasses import dataclass, replace
 
 from ..core import _yaml
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from ..schema import fields, limits
 from ..schema.units import fmt_sci
 
@@ -994,8 +995,8 @@ def _design(
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VocabResult:
+@dataclass(frozen=True, repr=False)
+class VocabResult(Rendered):
     """Tao et al. 2024's compute-optimal vocabulary for a model: V, its parameters N_v and the approach used."""
 
     vocab: int  # rounded to ``multiple``

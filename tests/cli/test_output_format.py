@@ -337,7 +337,9 @@ def test_plan_warnings_name_a_scenario_once():
     assert lines
     for line in lines:
         assert not re.match(r"^warning: ([^:]+): \1:", line), line
-    assert any(line.startswith("warning: porian: 1e22 FLOPs is ") for line in lines)
+    # every scenario's extrapolations in one line, each law with its factor
+    extrapolations = [line for line in lines if "extrapolat" in line]
+    assert len(extrapolations) == 1 and "porian 391x (FLOPs)" in extrapolations[0], extrapolations
     # with tokens to serve, porian's own 'porian predicts no loss' is not prefixed again
     served = ok("plan", CONFIGS / "compare-laws-1e22.yaml", "--inference-tokens", "2e12").stderr
     assert "warning: porian predicts no loss" in served and "porian: porian" not in served

@@ -1,0 +1,134 @@
+"""Results render themselves (issue #20 item 5): a table as text, markdown, CSV or JSON without a Console, a notebook's
+markdown, and a short summary for str() and repr(); the CLI prints the same tables (one rendering path)."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import scaleplan
+from scaleplan.cli import app as cli
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.core.values import Rendered
+
+RESULT_TYPES = [
+    "Plan",
+    "Comparison",
+    "InferencePlan",
+    "ConstrainedPlan",
+    "OvertrainReport",
+    "MoePlan",
+    "FixedMoePlan",
+    "PrecisionReport",
+    "ClusterPlan",
+    "Serving",
+    "ParametricFit",
+    "VPFit",
+    "Sweep",
+    "VocabResult",
+]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return scaleplan.plan(flops=1e23)
+
+
+@pytest.mark.parametrize("name", RESULT_TYPES)
+def test_the_result_types_are_exported_and_render_themselves(name):
+    assert name in scaleplan.__all__
+    assert issubclass(getattr(scaleplan, name), Rendered)
+
+
+def test_str_and_repr_are_a_short_summary(plan):
+    text = str(plan)
+    assert text == repr(plan)
+    assert len(text) < 400 and len(text.splitlines()) <= 4  # the dataclass repr ran to ~10,000 characters
+    # Besiroglu et al. 2024 (epoch, the default law) at 1e23 FLOPs: 29.4B parameters on 567B tokens
+    assert text.startswith("Plan (epoch)") and "29.4B parameters" in text and "567B tokens" in text
+    assert "loss 2.032" in text and "1,024 x h100" in text and "to train" in text
+
+
+def test_to_table_formats_carry_the_same_numbers(plan):
+    md = plan.to_table("markdown")
+    assert md.startswith("**Compute-optimal plan**") and "| training tokens | 567B |" in md
+    assert json.loads(plan.to_table("json")) == json.loads(json.dumps(plan.to_dict()))
+    rows = list(csv.DictReader(io.StringIO(plan.to_table("csv"))))
+    assert len(rows) == 1 and float(rows[0]["params"]) == pytest.approx(plan.params)
+    text = plan.to_table("text", width=80)
+    assert "training tokens" in text and "\x1b[" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert plan.to_table() == plan.to_table("text", width=100)
+
+
+def test_a_notebook_shows_the_summary_then_the_table(plan):
+    md = plan._repr_markdown_()
+    assert md.startswith("- **model**: 29.4B parameters") and "**Compute-optimal plan**" in md
+
+
+def test_the_cli_prints_the_same_table(plan):
+    old = cli.out.width
+    cli.out.width = 100
+    try:
+        stdout = CliRunner().invoke(cli.app, ["allocate", "--flops", "1e23"]).stdout
+    finally:
+        cli.out.width = old
+    table = "".join(line.rstrip() + "\n" for line in stdout.splitlines())
+    assert table.endswith(plan.to_table("text", width=100))
+
+
+@pytest.mark.parametrize("fmt, width", [("html", None), ("table ", None), ("text", 10), ("text", True)])
+def test_a_bad_format_or_width_is_refused(plan, fmt, width):
+    with pytest.raises(ScaleplanError, match=r"fmt|width"):
+        plan.to_table(fmt, width)
+
+
+RESULTS = {
+    "Comparison": lambda: scaleplan.compare(["epoch", "chinchilla"], [1e21, 1e23]),
+    "InferencePlan": lambda: scaleplan.inference_aware(2e12, flops=1e23),
+    "InferencePlan-sweep": lambda: scaleplan.inference_aware(np.array([1e12, 1e13]), flops=1e23),
+    "ConstrainedPlan": lambda: scaleplan.data_constrained_allocation(1e23, 1e11),
+    "OvertrainReport": lambda: scaleplan.fixed_allocation(7e9, 2e12),
+    "MoePlan": lambda: scaleplan.moe_allocation(1e22),
+    "FixedMoePlan": lambda: scaleplan.plan(
+        moe={"total_params": "671B", "active_params": "37B"}, tokens="14.8T", hardware="h800"
+    ),
+    "PrecisionReport": lambda: scaleplan.precision_report(1e23),
+    "ClusterPlan": lambda: scaleplan.plan_cluster(params=7e9, tokens=2e12, gpus=256, hardware="h100"),
+    "Sweep": lambda: scaleplan.design_sweep(1e23, 1e21),
+    "VocabResult": lambda: scaleplan.optimal_vocab(7e9),
+    "Plan-vectorised": lambda: scaleplan.allocate([1e21, 1e23]),  # one column per budget
+}
+
+
+@pytest.mark.parametrize("kind", RESULTS)
+def test_every_result_renders_in_every_format(kind):
+    result = RESULTS[kind]()
+    assert type(result).__name__ == kind.split("-")[0]
+    assert 0 < len(str(result)) < 600
+    assert result.to_table("text").strip() and result.to_table("markdown").strip()
+    json.loads(result.to_table("json"))
+    assert result.to_table("csv").count("\n") >= 2  # a header and at least one row
+    assert result._repr_markdown_().startswith("- **")
+
+
+def test_fits_and_serving_render():
+    from scaleplan.cluster import serving
+    from scaleplan.fit import parametric as fit
+    from scaleplan.fit.vp import fit_vp  # scaleplan.fit_vp is also its module's name (issue #20)
+
+    n = np.repeat(np.geomspace(7e7, 1.6e10, 5), 4)
+    d = n * np.tile(np.geomspace(2, 300, 4), 5)
+    # Hoffmann et al. 2022's Approach 3 constants (Eq. 10, as Besiroglu et al. 2024 read them): a noiseless loss
+    loss = 1.69 + 406.4 / n**0.34 + 410.7 / d**0.28
+    runs = fit.Runs.from_arrays(n, loss, tokens=d, source="<synthetic>")
+    for result in (scaleplan.fit_parametric(runs), fit_vp(runs)):
+        assert str(result).startswith(type(result).__name__) and "fitted: L = 1.69" in str(result)
+        assert "Implied compute-optimal allocation" in result.to_table("text")
+        assert json.loads(result.to_table("json"))["E"] == pytest.approx(1.69, rel=1e-3)
+    shape = scaleplan.plan(flops=1e21).recipe.shape
+    served = serving.serve(serving.ServedModel.from_shape(shape), "h100")
+    assert "tokens/s per h100" in str(served) and "tok/s/GPU" in served.to_table("text")
