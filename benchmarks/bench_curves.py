@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scaleplan.curves import law as curves
-from scaleplan.fit import checkpoints
+from scaleplan.fit import checkpoints, resample
 from scaleplan.fit import parametric as fit
 from scaleplan.fit import vp as fit_vp
 
@@ -73,7 +73,7 @@ def main() -> int:
             f"variable-projection fit, Epoch's runs ({len(runs)} points): {t * 1e3:.0f} ms "
             f"(E {vp.E:.4f}, alpha {vp.alpha:.4f}, beta {vp.beta:.4f}, RSS {vp.rss:.6f})"
         )
-        t, boot = timed(lambda: fit_vp.bootstrap_vp(runs, vp, n=1000), args.repeat)
+        t, boot = timed(lambda: resample.bootstrap(runs, n=1000, fit=vp), args.repeat)
         lo, hi = boot.intervals["alpha"]["95%"]
         print(f"  + 1,000 bootstrap refits (all at once): {t * 1e3:.0f} ms (alpha 95% {lo:.4f} .. {hi:.4f})")
     else:

@@ -53,7 +53,7 @@ _LAZY = {
     "load_runs": "fit.parametric",
     "fit_parametric": "fit.parametric",
     "fit_isoflop": "fit.parametric",
-    "bootstrap": "fit.parametric",
+    "bootstrap": "fit.resample",
     "design_sweep": "fit.parametric",
     "data_constrained_allocation": "pipeline.constrained",
     "fixed_allocation": "pipeline.constrained",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scaleplan.core.errors import ScaleplanError
-from scaleplan.fit import checkpoints
+from scaleplan.fit import checkpoints, resample
 from scaleplan.fit import parametric as fit
 from scaleplan.fit import vp as fit_vp
 
@@ -57,7 +57,7 @@ def test_each_run_weighs_the_same(tmp_path):
     runs = checkpoints.load_checkpoints(write(tmp_path / "ck.csv", dense=400))
     per_run = np.bincount(runs.run_ids, weights=runs.weights)
     assert np.allclose(per_run, 1.0) and runs.weights.sum() == pytest.approx(6)
-    boot = fit.bootstrap(runs, n=20, seed=0)
+    boot = resample.bootstrap(runs, n=20, seed=0)
     assert boot.samples.shape == (20, 5)
 
 
@@ -118,7 +118,7 @@ def test_seed_noise_widens_the_intervals(tmp_path):
         path.write_text("\n".join(base + twin) + "\n")
         runs = checkpoints.load_checkpoints(path)
         assert runs.checkpoints["sizes_with_repeated_runs"] == 6
-        boot = fit_vp.bootstrap_vp(runs, fit_vp.fit_vp(runs), n=200, seed=0)
+        boot = resample.bootstrap(runs, n=200, seed=0, fit=fit_vp.fit_vp(runs))
         lo, hi = (
             boot.intervals["alpha"]["95%"]
             if "95%" in boot.intervals["alpha"]

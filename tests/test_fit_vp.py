@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from scaleplan.core.errors import ScaleplanError
 from scaleplan.fit import parametric as fit
+from scaleplan.fit import resample
 from scaleplan.fit import vp as fit_vp
 from scaleplan.laws import law_from_dict
 
@@ -84,7 +85,7 @@ def test_vp_matches_the_five_parameter_least_squares_optimum(epoch_217):
 
 def test_saved_law_loads(epoch_217):
     vp = fit_vp.fit_vp(epoch_217)
-    raw = fit_vp.law_dict(vp, epoch_217, name="vp-epoch")
+    raw = fit.law_dict(vp, runs=epoch_217, name="vp-epoch")
     law = law_from_dict(raw, "vp-epoch.yaml")
     assert law.constants["alpha"] == pytest.approx(vp.alpha)
     assert raw["fit"]["rss"] == pytest.approx(0.062414, abs=5e-7)
@@ -127,7 +128,7 @@ def test_vectorised_bootstrap_matches_independent_refits(epoch_217):
     from dataclasses import replace
 
     vp = fit_vp.fit_vp(epoch_217)
-    boot = fit_vp.bootstrap_vp(epoch_217, vp, n=200, seed=3)
+    boot = resample.bootstrap(epoch_217, n=200, seed=3, fit=vp)
     assert boot.n_unconverged == 0 and boot.samples.shape == (200, 5)
     rng = np.random.default_rng(3)  # the same resamples: multinomial counts as row weights
     counts = rng.multinomial(217, np.full(217, 1 / 217), size=200).astype(float)
@@ -138,6 +139,6 @@ def test_vectorised_bootstrap_matches_independent_refits(epoch_217):
         assert boot.samples[i, 0] == pytest.approx(ref.E, abs=1e-6)
     lo, hi = boot.intervals["alpha"]["95%"]
     assert lo < vp.alpha < hi
-    raw = fit_vp.law_dict(vp, epoch_217, name="vp-boot", boot=boot)
+    raw = fit.law_dict(vp, boot, epoch_217, name="vp-boot")
     assert law_from_dict(raw, "vp-boot.yaml").constants["beta"] == pytest.approx(vp.beta)
     assert "intervals" in raw

@@ -64,7 +64,7 @@ def test_shipped_draws_reproduce_epochs_published_95_percent_intervals(epoch_dra
 
 
 def test_draws_are_package_data_not_shared(epoch_draws):
-    path = laws._data_dir() / "epoch-bootstrap.csv"
+    path = laws.data_dir() / "epoch-bootstrap.csv"
     assert path.is_file() and path.stat().st_size < 200_000
     assert "shared" not in str(path.resolve().relative_to(Path(intervals.__file__).resolve().parents[1]))
 
@@ -72,10 +72,11 @@ def test_draws_are_package_data_not_shared(epoch_draws):
 def test_draws_regenerate_from_the_runs(shared_data, epoch_draws):
     # the first resamples of the same seed are the same resamples (one multinomial draw per resample, in order)
     from scaleplan.fit import parametric as fit
+    from scaleplan.fit import resample
 
     runs = fit.load_runs(shared_data / "svg_extracted_data.csv", drop_worst=5)
     assert runs.n == 240
-    boot = fit.bootstrap(runs, n=8, seed=0)
+    boot = resample.bootstrap(runs, n=8, seed=0)
     shipped = np.column_stack([epoch_draws[0][k][:8] for k in intervals.COLUMNS])
     np.testing.assert_allclose(boot.samples, shipped, rtol=2e-4)
     text = intervals.draws_text(boot.samples, {"n": 8, "seed": 0})
@@ -174,7 +175,7 @@ def test_a_fitted_law_file_with_covariance_or_draws(tmp_path):
     theta = np.column_stack(
         [np.log(consts["A"]), np.log(consts["B"]), np.log(consts["E"]), consts["alpha"], consts["beta"]]
     )
-    raw = yaml.safe_load((laws._data_dir() / "epoch.yaml").read_text())
+    raw = yaml.safe_load((laws.data_dir() / "epoch.yaml").read_text())
     raw.pop("published_checks")
     raw["name"] = "mine"
     raw["fit"] = {"bootstrap": {"mean": theta.mean(0).tolist(), "covariance": np.cov(theta.T).tolist()}}
@@ -199,15 +200,30 @@ def test_json_names_are_plain_and_stable():
     json.dumps(iv, allow_nan=False)
 
 
-def test_the_regeneration_entry_point_writes_and_never_overwrites(shared_data, tmp_path, capsys):
+def _tool(name: str):
+    """A maintainer's script of tools/ (outside the package), imported from its path."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_regeneration_script_writes_and_never_overwrites(shared_data, tmp_path, capsys):
+    # the maintainer's entry point lives in tools/, not in the library (issue #20)
+    assert not hasattr(intervals, "main")
+    main = _tool("epoch_draws").main
     out = tmp_path / "draws.csv"
     runs = str(shared_data / "svg_extracted_data.csv")
-    assert intervals.main([runs, "--n", "3", "--out", str(out)]) == 0
+    assert main([runs, "--n", "3", "--out", str(out)]) == 0
     draws, meta = intervals._read_draws(str(out))
     assert draws.shape == (3, 5) and meta["n"] == 3 and meta["seed"] == 0 and meta["data_sha256"] == RUNS_SHA256
-    assert "not published" in meta["what"]
-    assert intervals.main([runs, "--n", "3", "--out", str(out)]) == 2  # exists: needs --force
-    assert "exists" in capsys.readouterr().out
-    assert intervals.main([runs, "--n", "3", "--out", str(out), "--force"]) == 0
-    assert intervals.main([runs, "--n", "1", "--out", str(out), "--force"]) == 2
-    assert intervals.main([str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "not published" in meta["what"] and meta["regenerate"].startswith("python tools/epoch_draws.py")
+    assert main([runs, "--n", "3", "--out", str(out)]) == 2  # exists: needs --force
+    assert "exists" in capsys.readouterr().err
+    assert main([runs, "--n", "3", "--out", str(out), "--force"]) == 0
+    assert main([runs, "--n", "1", "--out", str(out), "--force"]) == 2
+    assert main([str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x.csv")]) == 2

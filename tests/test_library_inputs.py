@@ -148,8 +148,9 @@ def test_serving_costs_names_the_bad_argument(kwargs, message):
 @pytest.mark.parametrize("runs", [None, "runs.csv", [(1e8, 1e9, 3.0)], 5])
 def test_fits_take_runs(runs):
     from scaleplan.fit import parametric as fit
+    from scaleplan.fit import resample
 
-    for call in (fit.fit_parametric, fit.bootstrap, fit.fit_isoflop):
+    for call in (fit.fit_parametric, resample.bootstrap, fit.fit_isoflop):
         error = _fails(lambda call=call: call(runs), "runs must be a Runs (scaleplan.load_runs(path)")
         assert ("load_runs(path)" in str(error)) and type(runs).__name__ in str(error)
 
@@ -158,17 +159,18 @@ def test_bootstrap_and_fit_arguments():
     import numpy as np
 
     from scaleplan.fit import parametric as fit
+    from scaleplan.fit import resample
 
     n = np.array([5e7, 1e8, 2e8, 4e8, 8e8, 1.6e9])
     d = 20 * n
     runs = fit.Runs(params=n, tokens=d, flops=6 * n * d, loss=1.8 + 400 / n**0.34 + 400 / d**0.28)
     _fails(lambda: fit.fit_parametric(runs, refine="many"), "refine must be a whole number of at least 1")
     _fails(lambda: fit.fit_parametric(runs, delta=True), "delta must be a positive number")
-    _fails(lambda: fit.bootstrap(runs, n=10, levels="0.8"), "levels must be a number or a list of numbers")
-    _fails(lambda: fit.bootstrap(runs, n=10, levels=[1.5]), "levels must lie strictly between 0 and 1")
-    _fails(lambda: fit.bootstrap(runs, n=10, budgets=None), "budgets must be a number or a list of numbers")
-    _fails(lambda: fit.bootstrap(runs, n=10, budgets=[-1]), "budgets must be positive FLOP counts")
-    _fails(lambda: fit.bootstrap(runs, n=10, fit=5), "fit must be a ParametricFit")
+    _fails(lambda: resample.bootstrap(runs, n=10, levels="0.8"), "levels must be a number or a list of numbers")
+    _fails(lambda: resample.bootstrap(runs, n=10, levels=[1.5]), "levels must lie strictly between 0 and 1")
+    _fails(lambda: resample.bootstrap(runs, n=10, budgets=None), "budgets must be a number or a list of numbers")
+    _fails(lambda: resample.bootstrap(runs, n=10, budgets=[-1]), "budgets must be positive FLOP counts")
+    _fails(lambda: resample.bootstrap(runs, n=10, fit=5), "fit must be a ParametricFit")
     _fails(lambda: fit.fit_isoflop(runs, gap="0.1"), "gap must be a positive number of decades")
     _fails(lambda: fit.fit_isoflop(runs, min_sizes=2), "min_sizes must be a whole number of at least 3")
 

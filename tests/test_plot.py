@@ -10,6 +10,7 @@ import pytest
 from scaleplan import allocate, compare, laws
 from scaleplan.core.errors import ScaleplanError
 from scaleplan.fit import parametric as fit
+from scaleplan.fit import resample
 from scaleplan.pipeline import inference
 from scaleplan.present import plot
 
@@ -155,7 +156,7 @@ def fitted():
     loss = law.loss(n, d) * np.exp(rng.normal(0, 0.003, n.size))
     runs = fit.Runs.from_arrays(n, loss, tokens=d, source="synthetic.csv")
     f = fit.fit_parametric(runs)
-    return runs, f, fit.bootstrap(runs, n=12, fit=f, budgets=(1e21, 1e23))
+    return runs, f, resample.bootstrap(runs, n=12, fit=f, budgets=(1e21, 1e23))
 
 
 def test_fit_series_plots_the_fit_and_bootstrap_numbers(fitted):

@@ -60,10 +60,10 @@ from ..recipe.schedules import (  # noqa: F401 (re-exported)
     SHAPES,
     PlanSchedule,
     Schedule,
-    _fraction,
-    _whole,
+    fraction_in,
     plan_schedule,
     plan_warmup,
+    whole_number,
 )
 from ..schema import limits
 
@@ -116,8 +116,8 @@ def areas(lr, warmup: int = 0, lam: float = LAMBDA) -> tuple[np.ndarray, np.ndar
     eta = np.array(lr, dtype=float, copy=True).ravel()
     if eta.size == 0 or not np.all(np.isfinite(eta)) or np.any(eta < 0):
         raise ScaleplanError("learning rates must be finite and >= 0 (and at least one step)")
-    lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
-    w = _whole("warmup", warmup, 0, eta.size)
+    lam = fraction_in("lambda", lam, 0.0, 1.0 - 1e-12)
+    w = whole_number("warmup", warmup, 0, eta.size)
     if w:
         eta[:w] = eta.max()
     d = np.empty_like(eta)
@@ -203,7 +203,7 @@ class CurveLaw:
                     f"{where}: {key} must be a finite number{'' if key == 'L0' else ' >= 0'}, got {v!r}"
                 )
             vals[key] = x
-        lam = _fraction(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
+        lam = fraction_in(f"{where}: lambda", raw.get("lambda", LAMBDA), 0.0, 1.0 - 1e-12)
         warned = raw.get("warnings") or []
         if not isinstance(warned, list) or not all(isinstance(w, str) for w in warned) or len(warned) > 100:
             raise ScaleplanError(f"{where}: warnings must be a list of texts (what the fit warned)")
@@ -300,7 +300,7 @@ class Curve:
             raise ScaleplanError(f"{source}: every learning rate is 0")
         if warmup is None:
             warmup = int(np.argmax(rates >= rates.max() * (1 - 1e-9)))  # steps before the first peak
-        warmup = _whole("warmup", warmup, 0, rates.size)
+        warmup = whole_number("warmup", warmup, 0, rates.size)
         return cls(steps=steps.astype(np.int64), loss=loss, lr=rates, warmup=warmup, source=source)
 
     def areas(self, lam: float = LAMBDA):
@@ -479,10 +479,10 @@ def fit_curves(
     for c in curves:
         if not isinstance(c, Curve):
             raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(c).__name__}")
-    holdout = _fraction("holdout", holdout, 0.0, 0.9)
-    lam = _fraction("lambda", lam, 0.0, 1.0 - 1e-12)
-    from_step = _whole("from step", from_step, 0)
-    seed = _whole("seed", seed, 0, 2**63 - 1)
+    holdout = fraction_in("holdout", holdout, 0.0, 0.9)
+    lam = fraction_in("lambda", lam, 0.0, 1.0 - 1e-12)
+    from_step = whole_number("from step", from_step, 0)
+    seed = whole_number("seed", seed, 0, 2**63 - 1)
     parts, info, warnings = [], [], []
     for c in curves:
         s1, s2 = c.areas(lam)
@@ -625,7 +625,7 @@ def steps_to_loss(law: CurveLaw, target: float, schedule: Schedule, max_steps: i
     if isinstance(target, bool) or not isinstance(target, (int, float, np.number)):
         raise ScaleplanError(f"<target> must be a loss (a number), got {target!r}")
     target = float(target)
-    max_steps = _whole("max steps", max_steps, 2)
+    max_steps = whole_number("max steps", max_steps, 2)
     if not math.isfinite(target):
         raise ScaleplanError(f"target loss must be a finite number, got {target!r}")
     if target <= law.L0:
@@ -666,7 +666,7 @@ def cooldown_suite_cost(multiples=(10, 15, 20, 25), cooldown: float = 0.1) -> fl
     m = np.asarray(multiples, float)
     if m.size < 1 or np.any(~np.isfinite(m)) or np.any(m <= 0):
         raise ScaleplanError("multiples must be positive numbers")
-    cooldown = _fraction("cooldown", cooldown)
+    cooldown = fraction_in("cooldown", cooldown)
     return float((m.max() + cooldown * (m.sum() - m.max())) / m.sum())
 
 
@@ -775,11 +775,11 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
     if state is not None:
         header, recs = state
     else:
-        kind, text, _ = runs_mod._read_source(path, "training log")
+        kind, text, _ = runs_mod.read_source(path, "training log")
         if kind in ("csv", "tsv"):  # the header alone picks the columns; the numbers are read in bulk if they can be
             header, recs = runs_mod.csv_header(path, text, kind), None
         else:
-            header, recs = runs_mod._records(path, kind, text)
+            header, recs = runs_mod.parse_records(path, kind, text)
     chosen = _choose_log_columns(path, header, fields, columns, value_is)
     if recs is None:
         assert text is not None and kind is not None
@@ -787,7 +787,7 @@ def _read_fields(path, fields, columns: dict, value_is: str | None = None) -> di
         if bulk is not None and not any(np.isinf(v).any() for v in bulk.values()):
             _check_rows(path, len(bulk[fields[0]]))
             return bulk
-        header, recs = runs_mod._records(path, kind, text)
+        header, recs = runs_mod.parse_records(path, kind, text)
     del text
     _check_rows(path, len(recs))
     data = {k: np.array([_cell(rec.get(col)) for _, rec in recs]) for k, col in chosen.items()}

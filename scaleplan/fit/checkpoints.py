@@ -61,7 +61,7 @@ def load_checkpoints(
     """
     from ..schema import runs as runs_mod  # the runs I/O (read, columns, cells)
 
-    path = runs_mod._check_path(path)
+    path = runs_mod.check_path(path)
     if min_tokens is not None:
         try:
             cut = float(min_tokens)
@@ -76,7 +76,7 @@ def load_checkpoints(
             frac = math.nan
         if not (math.isfinite(frac) and 0 <= frac < 1):
             raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
-    header, recs, digest = runs_mod._read_records(path)
+    header, recs, digest = runs_mod.read_records(path)
     if len(recs) > limits.MAX_INPUT_ROWS:
         raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read")
     run_col = find_run_column(header, run_column)
@@ -84,7 +84,7 @@ def load_checkpoints(
         raise ScaleplanError(
             f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); name one with <run_column>"
         )
-    chosen = runs_mod._resolve_columns(path, [h for h in header if h != run_col], columns)
+    chosen = runs_mod.resolve_columns(path, [h for h in header if h != run_col], columns)
     n = len(recs)
     cols = {k: np.empty(n) for k in chosen}
     ids = []
@@ -96,7 +96,7 @@ def load_checkpoints(
         for key, col in chosen.items():
             if col not in rec or rec[col] is None:
                 raise ScaleplanError(f"{path}, {where}: missing value for column {col!r} ({key})")
-            cols[key][i] = runs_mod._number(path, where, col, rec[col])
+            cols[key][i] = runs_mod.cell_number(path, where, col, rec[col])
     params = cols["params"]
     tokens = cols["tokens"] if "tokens" in cols else cols["flops"] / (6.0 * params)
     flops = cols["flops"] if "flops" in cols else 6.0 * params * tokens
@@ -198,16 +198,16 @@ def load_any(
     if not (math.isfinite(frac) and 0 <= frac < 1):
         raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
     if run_column is None:
-        kind, text, _ = runs_mod._read_source(runs_mod._check_path(path))
+        kind, text, _ = runs_mod.read_source(runs_mod.check_path(path))
         # a CSV without a run-id column is one row per run, whatever its size: no need to read its rows here
         if kind in ("csv", "tsv"):
             header = runs_mod.csv_header(path, text, kind)
         else:
-            header = runs_mod._records(path, kind, text)[0]
+            header = runs_mod.parse_records(path, kind, text)[0]
         col = find_run_column(header)
         repeated = False
         if col is not None:
-            recs = runs_mod._records(path, kind, text)[1]
+            recs = runs_mod.parse_records(path, kind, text)[1]
             repeated = len({str(r.get(col)) for _, r in recs}) < len(recs)
         del text
         if not repeated:

@@ -408,6 +408,17 @@ def _bundled() -> dict[str, Law]:
     return {law.name: law for law in map(_load_bundled, files)}
 
 
+def data_dir() -> Path:
+    """The folder of the bundled law files and the files they name (e.g. epoch-bootstrap.csv)."""
+    return _data_dir()
+
+
+def law_folder(law: Law) -> Path:
+    """The folder a law's relative file names (its bootstrap draws) resolve against: the bundled data folder for a
+    bundled law, the law file's own folder for one read from a path."""
+    return _data_dir() if _bundled().get(law.name) is law else Path(law.source).parent
+
+
 @functools.cache
 def _index() -> dict[str, str]:
     index = {}

@@ -1,16 +1,18 @@
 """Intervals on a plan's decisions: N, D, loss, learning rate, batch, GPU-hours and dollars, from a law's bootstrap.
 
-A law carries its uncertainty in one of two ways (both under `fit.bootstrap` of its law file):
+A law carries its uncertainty in one of two ways (both under `fit: bootstrap:` of its law file):
 
 * `draws: FILE` — the bootstrap draws themselves, a CSV of (E, A, B, alpha, beta) next to the law file. The
   bundled `epoch` law ships `epoch-bootstrap.csv`: 4,000 nonparametric resamples of Epoch AI's 240 released runs
   (Besiroglu et al. 2024, arXiv 2404.10102, repository epoch-research/analyzing-chinchilla), each refitted with
-  scaleplan's own fit (`scaleplan.fit.parametric.bootstrap`, seed 0). These are derived numbers, not published ones; the
-  file's header says how they were made (method, seed, sha256 of the runs file, date). Regenerate with
-  `python -m scaleplan.pipeline.intervals ../shared/data/svg_extracted_data.csv --force`.
+  scaleplan's own fit (`scaleplan.fit.resample.bootstrap`, seed 0). These are derived numbers, not published ones; the
+  file's header says how they were made (method, seed, sha256 of the runs file, date). Regenerate with the
+  maintainer's script `python tools/epoch_draws.py ../shared/data/svg_extracted_data.csv --force`.
 * `mean` and `covariance` of (ln A, ln B, ln E, alpha, beta) — what `scaleplan fit --bootstrap N --save FILE`
   writes. Draws are then taken from that normal, as Epoch did for their Fig. 5 (notebook: 10,000 draws from
-  N(MLE, bootstrap covariance)); here 4,000 with seed 0.
+  N(MLE, bootstrap covariance)); here 4,000 with seed 0. These intervals are not `fit --bootstrap`'s: that
+  command reports percentiles of the refits themselves, and the normal smooths their skew (NORMAL_WHY); each
+  result says which interval it is.
 
 Each draw's compute-optimal N and D go through the plan's own maths: the loss of the law's form, the same
 `recipe.recipe` call the plan makes (shape, then the learning-rate and batch laws of `recipe.hyperparameters`),
@@ -23,10 +25,7 @@ their interval is the point, and the result says so. Serving dollars (2·N·toke
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
-import hashlib
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -36,12 +35,18 @@ from ..core.errors import ScaleplanError
 from ..core.values import check_positive
 from ..schema import conventions
 
-__all__ = ["NORMAL_DRAWS", "RECIPE_DRAWS", "draws_label", "draws_text", "law_draws", "main", "plan_intervals"]
+__all__ = ["NORMAL_DRAWS", "RECIPE_DRAWS", "draws_label", "draws_text", "law_draws", "plan_intervals"]
 
 RECIPE_DRAWS = 200  # recipes designed per interval (~4 ms each): the learning rate and batch use these draws
 NORMAL_DRAWS = 4000  # draws from a fitted law's bootstrap normal
 COLUMNS = ("E", "A", "B", "alpha", "beta")
 NAMES = ("params", "tokens", "loss", "learning_rate", "batch_tokens", "gpu_hours", "dollars")
+# Why a fitted law's plan intervals are not the intervals `scaleplan fit --bootstrap` printed (issue #26).
+NORMAL_WHY = (
+    "the law file keeps its bootstrap's mean and covariance, not the refits, so these are percentiles of draws "
+    "from that normal; fit --bootstrap reports percentiles of the refits themselves, which the normal smooths, "
+    "so the two differ slightly (under 1% on Epoch's runs)"
+)
 
 
 def _check_level(level) -> float:
@@ -85,12 +90,10 @@ def law_draws(law: str | laws.Law) -> tuple[dict, str, dict]:
             "--save FILE)"
         )
     if "draws" in boot:
-        bundled = laws._bundled().get(law.name) is law
-        base = laws._data_dir() if bundled else Path(law.source).parent
-        draws, meta = _read_draws(str(base / str(boot["draws"])))
+        draws, meta = _read_draws(str(laws.law_folder(law) / str(boot["draws"])))
         c = dict(zip(COLUMNS, draws.T))
         method = (
-            f"bootstrap percentiles over {len(draws):,} refits of resampled runs (scaleplan.fit.parametric.bootstrap, "
+            f"bootstrap percentiles over {len(draws):,} refits of resampled runs (scaleplan.fit.resample.bootstrap, "
             f"seed {meta.get('seed', '?')}; {boot['draws']})"
         )
         return c, method, meta
@@ -225,6 +228,8 @@ def plan_intervals(
         "recipe_draws": k - failed,
         "draws_label": draws_label(int(n_native.size), k - failed, meta),
         "method": method,
+        "interval": "normal draws" if meta.get("from_normal") else "bootstrap percentiles",
+        **({"interval_why": NORMAL_WHY} if meta.get("from_normal") else {}),
         "params": _span(n_native, level),
         "tokens": _span(d, level),
         "loss": _span(loss, level),
@@ -262,71 +267,3 @@ def draws_text(samples: np.ndarray, meta: dict) -> str:
     lines.append(",".join(COLUMNS))
     lines += [",".join(f"{v:.6g}" for v in row) for row in np.asarray(samples, float)]
     return "\n".join(lines) + "\n"
-
-
-def epoch_draws(data_path: str | Path, n: int = 4000, seed: int = 0, today: _dt.date | None = None) -> str:
-    """The text of epoch-bootstrap.csv from Epoch's released runs (svg_extracted_data.csv): fit, drop 5, bootstrap."""
-    from ..core.files import read_bytes
-    from ..fit import parametric as fit
-
-    path = Path(data_path)
-    digest = hashlib.sha256(read_bytes(path, "runs file")).hexdigest()
-    runs = fit.load_runs(path, drop_worst=5)
-    full = fit.fit_parametric(runs)
-    boot = fit.bootstrap(runs, n=n, seed=seed, fit=full)
-    meta = {
-        "what": "bootstrap draws of the epoch law's constants, derived by scaleplan (not published numbers)",
-        "method": (
-            f"scaleplan.fit.parametric.bootstrap: {n} nonparametric resamples of the 240 runs kept (the 5 highest-loss "
-            "runs dropped, as Epoch did), each refitted by the Huber-sum fit (delta 1e-3) warm-started "
-            "from the full-data fit"
-        ),
-        "n": n,
-        "seed": seed,
-        "n_unconverged": boot.n_unconverged,
-        "full_fit": {k: float(f"{v:.6g}") for k, v in full.constants.items()},
-        "data": (
-            "svg_extracted_data.csv of epoch-research/analyzing-chinchilla (commit 92258837), "
-            "Besiroglu et al. 2024, arXiv 2404.10102"
-        ),
-        "data_sha256": digest,
-        "date": (today or _dt.date.today()).isoformat(),
-        "regenerate": "python -m scaleplan.pipeline.intervals ../shared/data/svg_extracted_data.csv --force",
-    }
-    return draws_text(boot.samples, meta)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m scaleplan.pipeline.intervals RUNS.csv [--n 4000] [--seed 0] [--out FILE] [--force]"""
-    import argparse
-
-    from ..core.files import command, write_atomic
-
-    parser = argparse.ArgumentParser(
-        prog="python -m scaleplan.pipeline.intervals",
-        description="Regenerate the epoch law's bootstrap draws from Epoch's runs.",
-    )
-    parser.add_argument("runs", help="svg_extracted_data.csv of epoch-research/analyzing-chinchilla")
-    parser.add_argument("--n", type=int, default=4000, help="resamples (Epoch used 4,000)")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--out", default=str(laws._data_dir() / "epoch-bootstrap.csv"), help="file to write")
-    parser.add_argument("--force", action="store_true", help="replace an existing file")
-    args = parser.parse_args(argv)
-    try:
-        if not 2 <= args.n <= 100_000:
-            raise ScaleplanError(f"<n> must be from 2 to 100,000, got {args.n}")
-        with command():
-            text = epoch_draws(args.runs, n=args.n, seed=args.seed)
-            write_atomic(args.out, text, [args.runs], force=args.force)
-    except ScaleplanError as exc:
-        print(f"error: {exc.for_flags()}")
-        return 2
-    except OSError as exc:
-        print(f"error: {exc}")
-        return 2
-    print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -826,15 +826,55 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
     layers, d_model, lr_law, ci, target_loss, objective, inference); quantities may be numbers or text such as
     '70B'. Every mode carries its cost, serving included when tokens are served (2 N per token; 2 N_active, MoE).
 
+    Arrays of budgets: give any of the quantities in `ARRAY_FIELDS` (flops, dollars, days, gpus, params, tokens,
+    unique_tokens, inference_tokens, target_loss) as a list or numpy array and the answer is a list of Plans, one
+    per budget, in the order of the arrays broadcast together and flattened (each a full plan: shape, recipe,
+    cost; for the allocation alone over millions of budgets, `scaleplan.allocate` is vectorised and far faster).
+
     >>> p = plan(flops=1e21)
     >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
     (2.75, True, True)
+    >>> [round(q.params / 1e9, 2) for q in plan(flops=[1e21, 1e23])]
+    [2.75, 29.4]
     """
     if budget is None:
+        arrays = {k: v for k, v in fields.items() if k in ARRAY_FIELDS and _is_array(v)}
+        if arrays:
+            return _plan_each(law, arrays, fields)
         budget = Budget.from_mapping({"law": law, **fields})
     elif fields:
         raise ScaleplanError("give a Budget or its fields, not both")
     return plan_budget(budget, law)
+
+
+# The budget quantities `plan()` takes as arrays (one plan per element).
+ARRAY_FIELDS = frozenset(
+    ("flops", "dollars", "days", "gpus", "params", "tokens", "unique_tokens", "inference_tokens", "target_loss")
+)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0)
+
+
+def _plan_each(law, arrays: dict, fields: dict) -> list:
+    """One plan per element of the array-valued budget fields, broadcast together (numpy's rules)."""
+    values = {}
+    for key, value in arrays.items():
+        if np.size(np.asarray(value, dtype=object)) == 0:
+            raise ScaleplanError(f"{key}: an empty list; give at least one budget")
+        values[key] = np.asarray(value, dtype=object)
+    try:
+        grid = np.broadcast_arrays(*values.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in values.items())
+        raise ScaleplanError(f"arrays of budgets that do not broadcast together: {shapes}") from None
+    flat = {k: list(np.ravel(g)) for k, g in zip(values, grid)}
+    count = len(next(iter(flat.values())))
+    return [
+        plan_budget(Budget.from_mapping({"law": law, **fields, **{k: flat[k][i] for k in flat}}), law)
+        for i in range(count)
+    ]
 
 
 def _from_hfu(budget: Budget, law, recipe: bool, ci, **recipe_options):

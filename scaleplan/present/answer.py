@@ -371,8 +371,7 @@ _BY_KIND = {
     "PrecisionReport": _precision_answer,
     "Serving": _serving_answer,
     "Comparison": _comparison_answer,
-    "ParametricFit": _fit_answer,
-    "VPFit": _fit_answer,
+    "ParametricFit": _fit_answer,  # either estimator (scaleplan.VPFit is the same type)
     "Sweep": _sweep_answer,
     "VocabResult": _vocab_answer,
 }

@@ -401,7 +401,7 @@ def _flop_levels(log10_c: np.ndarray, max_levels: int = 8) -> np.ndarray:
 
 
 def nopt_band(samples: np.ndarray, flops, levels=(0.8, 0.95)) -> dict:
-    """Percentile bands of N_opt(C) over bootstrap samples (rows E, A, B, alpha, beta), as fit.bootstrap does."""
+    """Percentile bands of N_opt(C) over bootstrap samples (rows E, A, B, alpha, beta), as resample.bootstrap does."""
     from ..fit.parametric import level_label
 
     s = np.asarray(samples, float)
@@ -411,7 +411,7 @@ def nopt_band(samples: np.ndarray, flops, levels=(0.8, 0.95)) -> dict:
 
 
 def fit_series(runs, fit, boot=None, points: int = 120, grid_points: int = 120) -> FitSeries:
-    """Series for `fit.fit_parametric(runs)` and optionally `fit.bootstrap(runs, ...)`."""
+    """Series for `fit.fit_parametric(runs)` and optionally `resample.bootstrap(runs, ...)`."""
     log10_c = np.log10(runs.flops)
     level = _flop_levels(log10_c)
     k = int(level.max()) + 1
@@ -655,116 +655,220 @@ def render_isoflop(series: IsoflopSeries) -> bytes:
     return _draw("isoflop", body)
 
 
+def _inference_cost_panel(ax, s: InferenceSeries) -> None:
+    """Total cost (training + inference) against N at the target loss, the two optima marked."""
+    from matplotlib.ticker import FuncFormatter
+
+    money = s.measure == "dollars"
+    fmt_cost = fmt_dollars if money else (lambda v: f"{fmt_sci(v)} FLOPs")
+    single = s.demand.size == 1
+    for j in range(s.demand.size):
+        color = "C0" if single else f"C{j % 10}"
+        ax.plot(
+            s.params[j],
+            s.total[j],
+            color=color,
+            lw=2.6,
+            label="total (training + inference)" if single else f"total, {fmt_sci(s.demand[j])} tokens served",
+        )
+        if single:
+            ax.plot(s.params[j], s.training[j], color="C7", lw=1.8, ls="--", label="training")
+            ax.plot(s.params[j], s.inference[j], color="C4", lw=1.8, ls=":", label="inference")
+        ax.scatter(
+            [s.compute_optimal_params[j]],
+            [s.compute_optimal_total[j]],
+            s=110,
+            color="white",
+            edgecolor="black",
+            lw=1.8,
+            zorder=5,
+            label=(
+                f"compute-optimal: N = {fmt_count(s.compute_optimal_params[j])}, {fmt_cost(s.compute_optimal_total[j])}"
+            )
+            if single
+            else ("compute-optimal model" if j == 0 else None),
+        )
+        ax.scatter(
+            [s.aware_params[j]],
+            [s.aware_total[j]],
+            marker="*",
+            s=320,
+            color="C3",
+            edgecolor="black",
+            zorder=6,
+            label=(f"inference-aware: N = {fmt_count(s.aware_params[j])}, {fmt_cost(s.aware_total[j])}")
+            if single
+            else ("inference-aware optimum" if j == 0 else None),
+        )
+    ax.set_xscale("log")
+    _ticks(ax.xaxis, fmt_count)
+    money_tick = (lambda v: _tidy(fmt_dollars(v))) if money else fmt_sci
+    if single:
+        ax.set_ylim(0, 1.9 * max(s.compute_optimal_total[0], s.aware_total[0]))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money_tick(v) if v > 0 else "0"))
+    else:
+        ax.set_yscale("log")
+        _ticks(ax.yaxis, money_tick)
+    ax.set_xlabel("parameters N (total)")
+    ax.set_ylabel(f"total {'cost (dollars)' if money else 'compute (FLOPs)'}")
+    served = f"{fmt_sci(s.demand[0])} tokens served" if single else f"{s.demand.size} demands"
+    ax.set_title(f"Total {'cost' if money else 'FLOPs'} at loss {s.loss:.4f}, {served}")
+    ax.legend(loc="upper center" if single else "best")
+
+
+def _inference_demand_panel(right, s: InferenceSeries) -> None:
+    """The inference-aware N against demand, with what it saves on a second axis."""
+    right.plot(s.sweep_demand, s.sweep_params, color="C3", lw=2.6, label="inference-aware N")
+    right.axhline(
+        s.compute_optimal_params[0],
+        color="0.3",
+        ls="--",
+        lw=1.8,
+        label=f"compute-optimal N = {fmt_count(s.compute_optimal_params[0])}",
+    )
+    right.scatter(
+        s.demand, s.aware_params, marker="*", s=320, color="C3", edgecolor="black", zorder=5, label="your demand"
+    )
+    if s.break_even:  # None: no demand saves 1%; 0: a frontier law's surface saves with nothing served
+        right.axvline(s.break_even, color="C2", ls=":", lw=2, label=f"saves > 1% above {fmt_sci(s.break_even)} tokens")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    _ticks(right.yaxis, fmt_count)
+    right.set_xlabel("inference demand (tokens served over the model's life)")
+    right.set_ylabel("parameters N (total)")
+    right.set_title("Optimal model size against inference demand")
+    twin = right.twinx()
+    twin.plot(
+        s.sweep_demand, 100 * s.sweep_saving, color="C0", lw=1.8, ls="-.", label=f"{s.measure} saved (right axis)"
+    )
+    twin.set_ylabel(f"{s.measure} saved vs compute-optimal (%)", color="C0")
+    twin.tick_params(axis="y", colors="C0")
+    twin.grid(False)
+    twin.spines["right"].set_visible(True)
+    twin.set_ylim(bottom=0)
+    h1, l1 = right.get_legend_handles_labels()
+    h2, l2 = twin.get_legend_handles_labels()
+    right.legend(h1 + h2, l1 + l2, loc="lower left")
+
+
 def render_inference(series: InferenceSeries) -> bytes:
     """PNG bytes (1600x800): total cost against N at the target loss | inference-aware N against demand."""
     s = series
-    money = s.measure == "dollars"
-    fmt_cost = fmt_dollars if money else (lambda v: f"{fmt_sci(v)} FLOPs")
 
     def body(fig):
         ax, right = fig.subplots(1, 2)
-        single = s.demand.size == 1
-        for j in range(s.demand.size):
-            color = "C0" if single else f"C{j % 10}"
-            ax.plot(
-                s.params[j],
-                s.total[j],
-                color=color,
-                lw=2.6,
-                label="total (training + inference)" if single else f"total, {fmt_sci(s.demand[j])} tokens served",
-            )
-            if single:
-                ax.plot(s.params[j], s.training[j], color="C7", lw=1.8, ls="--", label="training")
-                ax.plot(s.params[j], s.inference[j], color="C4", lw=1.8, ls=":", label="inference")
-            ax.scatter(
-                [s.compute_optimal_params[j]],
-                [s.compute_optimal_total[j]],
-                s=110,
-                color="white",
-                edgecolor="black",
-                lw=1.8,
-                zorder=5,
-                label=(
-                    f"compute-optimal: N = {fmt_count(s.compute_optimal_params[j])}, "
-                    f"{fmt_cost(s.compute_optimal_total[j])}"
-                )
-                if single
-                else ("compute-optimal model" if j == 0 else None),
-            )
-            ax.scatter(
-                [s.aware_params[j]],
-                [s.aware_total[j]],
-                marker="*",
-                s=320,
-                color="C3",
-                edgecolor="black",
-                zorder=6,
-                label=(f"inference-aware: N = {fmt_count(s.aware_params[j])}, {fmt_cost(s.aware_total[j])}")
-                if single
-                else ("inference-aware optimum" if j == 0 else None),
-            )
-        ax.set_xscale("log")
-        if single:
-            peak = max(s.compute_optimal_total[0], s.aware_total[0])
-            ax.set_ylim(0, 1.9 * peak)
-        else:
-            ax.set_yscale("log")
-        _ticks(ax.xaxis, fmt_count)
-        from matplotlib.ticker import FuncFormatter
-
-        money_tick = (lambda v: _tidy(fmt_dollars(v))) if money else fmt_sci
-        if single:
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money_tick(v) if v > 0 else "0"))
-        else:
-            _ticks(ax.yaxis, money_tick)
-        ax.set_xlabel("parameters N (total)")
-        ax.set_ylabel(f"total {'cost (dollars)' if money else 'compute (FLOPs)'}")
-        served = f"{fmt_sci(s.demand[0])} tokens served" if single else f"{s.demand.size} demands"
-        ax.set_title(f"Total {'cost' if money else 'FLOPs'} at loss {s.loss:.4f}, {served}")
-        ax.legend(loc="upper center" if single else "best")
-
-        right.plot(s.sweep_demand, s.sweep_params, color="C3", lw=2.6, label="inference-aware N")
-        right.axhline(
-            s.compute_optimal_params[0],
-            color="0.3",
-            ls="--",
-            lw=1.8,
-            label=f"compute-optimal N = {fmt_count(s.compute_optimal_params[0])}",
-        )
-        right.scatter(
-            s.demand, s.aware_params, marker="*", s=320, color="C3", edgecolor="black", zorder=5, label="your demand"
-        )
-        if s.break_even:  # None: no demand saves 1%; 0: a frontier law's surface saves with nothing served
-            right.axvline(
-                s.break_even, color="C2", ls=":", lw=2, label=f"saves > 1% above {fmt_sci(s.break_even)} tokens"
-            )
-        right.set_xscale("log")
-        right.set_yscale("log")
-        _ticks(right.yaxis, fmt_count)
-        right.set_xlabel("inference demand (tokens served over the model's life)")
-        right.set_ylabel("parameters N (total)")
-        right.set_title("Optimal model size against inference demand")
-        twin = right.twinx()
-        twin.plot(
-            s.sweep_demand, 100 * s.sweep_saving, color="C0", lw=1.8, ls="-.", label=f"{s.measure} saved (right axis)"
-        )
-        twin.set_ylabel(f"{s.measure} saved vs compute-optimal (%)", color="C0")
-        twin.tick_params(axis="y", colors="C0")
-        twin.grid(False)
-        twin.spines["right"].set_visible(True)
-        twin.set_ylim(bottom=0)
-        h1, l1 = right.get_legend_handles_labels()
-        h2, l2 = twin.get_legend_handles_labels()
-        right.legend(h1 + h2, l1 + l2, loc="lower left")
+        _inference_cost_panel(ax, s)
+        _inference_demand_panel(right, s)
         fig.suptitle(
             _title(
                 f"Inference-aware sizing (Sardana et al. 2024) with {s.label}, minimising "
-                f"{'dollars' if money else 'FLOPs'}"
+                f"{'dollars' if s.measure == 'dollars' else 'FLOPs'}"
             ),
             fontsize=15,
         )
 
     return _draw("inference", body)
+
+
+def _fit_runs_panel(fig, top, s: FitSeries, norm, cmap: str) -> None:
+    """The runs coloured by FLOPs, the fitted law along each FLOP level and its optimum per level."""
+    import matplotlib
+
+    points = top.scatter(
+        s.params,
+        s.loss,
+        c=s.flops,
+        cmap=cmap,
+        norm=norm,
+        s=30,
+        edgecolor="black",
+        lw=0.4,
+        zorder=3,
+        label=f"runs ({s.params.size}), coloured by training FLOPs",
+    )
+    colormap = matplotlib.colormaps[cmap]
+    for j, c in enumerate(s.level_flops):
+        top.plot(
+            s.curve_params[j],
+            s.curve_loss[j],
+            color=colormap(norm(c)),
+            lw=2.2,
+            label="fitted law along each FLOP level (C = 6ND)" if j == 0 else None,
+        )
+    top.scatter(
+        s.curve_opt_params,
+        s.curve_opt_loss,
+        marker="*",
+        s=220,
+        color="C3",
+        edgecolor="black",
+        zorder=4,
+        label="fitted optimum per level",
+    )
+    top.set_xscale("log")
+    _ticks(top.xaxis, fmt_count)
+    top.set_xlabel("parameters N")
+    top.set_ylabel("loss (nats/token)")
+    top.set_title(f"Runs from {Path(s.source).name} and the {s.label}")
+    top.legend(loc="upper right")
+    fig.colorbar(points, ax=top, label="training compute C (FLOPs)", pad=0.01)
+
+
+def _fit_residuals_panel(resid, s: FitSeries, norm, cmap: str) -> None:
+    resid.scatter(s.params, s.residuals, c=s.flops, cmap=cmap, norm=norm, s=24, edgecolor="black", lw=0.3)
+    resid.axhline(0.0, color="0.2", lw=1.2)
+    resid.set_xscale("log")
+    _ticks(resid.xaxis, fmt_count)
+    resid.set_xlabel("parameters N")
+    resid.set_ylabel("residual ln L_observed - ln L_fitted")
+    rms = float(np.sqrt(np.mean(s.residuals**2)))
+    resid.set_title(f"Residuals (RMS {rms:.4f} in log loss)")
+
+
+def _fit_nopt_panel(nopt, s: FitSeries) -> None:
+    """N_opt(C) of the fit, its bootstrap bands, and the interval at each of the fit's budgets."""
+    nopt.plot(s.flops_grid, s.params_opt, color="C3", lw=2.4, label="N_opt(C), full-data fit")
+    shades = sorted(s.band.items(), key=lambda kv: -float(kv[0].rstrip("%")))
+    for (label, band), alpha in zip(shades, (0.15, 0.3, 0.45)):
+        nopt.fill_between(
+            s.flops_grid,
+            band[0],
+            band[1],
+            color="C3",
+            alpha=alpha,
+            lw=0,
+            label=f"{label} bootstrap band ({s.boot_n} resamples)",
+        )
+    for i, row in enumerate(s.marks):
+        level = max(row["intervals"]["params"], key=lambda k: float(k.rstrip("%")))
+        lo, hi = row["intervals"]["params"][level]
+        nopt.errorbar(
+            [row["flops"]],
+            [row["params"]],
+            yerr=[[row["params"] - lo], [hi - row["params"]]],
+            fmt="o",
+            color="black",
+            capsize=5,
+            ms=6,
+            zorder=5,
+            label=f"N_opt and {level} interval at the fit's budgets" if i == 0 else None,
+        )
+        nopt.annotate(
+            f"{fmt_count(row['params'])}\n({fmt_count(lo)} .. {fmt_count(hi)})",
+            (row["flops"], hi),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=10,
+        )
+    nopt.axvspan(s.flops.min(), s.flops.max(), color="0.5", alpha=0.12, label="FLOPs of the runs")
+    nopt.set_xscale("log")
+    nopt.set_yscale("log")
+    _ticks(nopt.yaxis, fmt_count)
+    nopt.set_xlabel("training compute C (FLOPs)")
+    nopt.set_ylabel("compute-optimal parameters N_opt")
+    nopt.set_title("Compute-optimal N from the fit" + (" with bootstrap band" if s.band else ""))
+    nopt.legend(loc="upper left")
 
 
 def render_fit(series: FitSeries) -> bytes:
@@ -777,99 +881,9 @@ def render_fit(series: FitSeries) -> bytes:
         grid = fig.add_gridspec(2, 2, height_ratios=[1.15, 1])
         top, resid, nopt = fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
         norm = LogNorm(s.flops.min(), s.flops.max() * (1.0001 if s.flops.min() == s.flops.max() else 1.0))
-        cmap = "viridis"
-        points = top.scatter(
-            s.params,
-            s.loss,
-            c=s.flops,
-            cmap=cmap,
-            norm=norm,
-            s=30,
-            edgecolor="black",
-            lw=0.4,
-            zorder=3,
-            label=f"runs ({s.params.size}), coloured by training FLOPs",
-        )
-        import matplotlib
-
-        colormap = matplotlib.colormaps[cmap]
-        for j, c in enumerate(s.level_flops):
-            top.plot(
-                s.curve_params[j],
-                s.curve_loss[j],
-                color=colormap(norm(c)),
-                lw=2.2,
-                label="fitted law along each FLOP level (C = 6ND)" if j == 0 else None,
-            )
-        top.scatter(
-            s.curve_opt_params,
-            s.curve_opt_loss,
-            marker="*",
-            s=220,
-            color="C3",
-            edgecolor="black",
-            zorder=4,
-            label="fitted optimum per level",
-        )
-        top.set_xscale("log")
-        _ticks(top.xaxis, fmt_count)
-        top.set_xlabel("parameters N")
-        top.set_ylabel("loss (nats/token)")
-        top.set_title(f"Runs from {Path(s.source).name} and the {s.label}")
-        top.legend(loc="upper right")
-        fig.colorbar(points, ax=top, label="training compute C (FLOPs)", pad=0.01)
-
-        resid.scatter(s.params, s.residuals, c=s.flops, cmap=cmap, norm=norm, s=24, edgecolor="black", lw=0.3)
-        resid.axhline(0.0, color="0.2", lw=1.2)
-        resid.set_xscale("log")
-        _ticks(resid.xaxis, fmt_count)
-        resid.set_xlabel("parameters N")
-        resid.set_ylabel("residual ln L_observed - ln L_fitted")
-        rms = float(np.sqrt(np.mean(s.residuals**2)))
-        resid.set_title(f"Residuals (RMS {rms:.4f} in log loss)")
-
-        nopt.plot(s.flops_grid, s.params_opt, color="C3", lw=2.4, label="N_opt(C), full-data fit")
-        shades = sorted(s.band.items(), key=lambda kv: -float(kv[0].rstrip("%")))
-        for (label, band), alpha in zip(shades, (0.15, 0.3, 0.45)):
-            nopt.fill_between(
-                s.flops_grid,
-                band[0],
-                band[1],
-                color="C3",
-                alpha=alpha,
-                lw=0,
-                label=f"{label} bootstrap band ({s.boot_n} resamples)",
-            )
-        for i, row in enumerate(s.marks):
-            level = max(row["intervals"]["params"], key=lambda k: float(k.rstrip("%")))
-            lo, hi = row["intervals"]["params"][level]
-            nopt.errorbar(
-                [row["flops"]],
-                [row["params"]],
-                yerr=[[row["params"] - lo], [hi - row["params"]]],
-                fmt="o",
-                color="black",
-                capsize=5,
-                ms=6,
-                zorder=5,
-                label=f"N_opt and {level} interval at the fit's budgets" if i == 0 else None,
-            )
-            nopt.annotate(
-                f"{fmt_count(row['params'])}\n({fmt_count(lo)} .. {fmt_count(hi)})",
-                (row["flops"], hi),
-                xytext=(0, 6),
-                textcoords="offset points",
-                ha="center",
-                fontsize=10,
-            )
-        nopt.axvspan(s.flops.min(), s.flops.max(), color="0.5", alpha=0.12, label="FLOPs of the runs")
-        nopt.set_xscale("log")
-        nopt.set_yscale("log")
-        _ticks(nopt.yaxis, fmt_count)
-        nopt.set_xlabel("training compute C (FLOPs)")
-        nopt.set_ylabel("compute-optimal parameters N_opt")
-        nopt.set_title("Compute-optimal N from the fit" + (" with bootstrap band" if s.band else ""))
-        nopt.legend(loc="upper left")
+        _fit_runs_panel(fig, top, s, norm, "viridis")
+        _fit_residuals_panel(resid, s, norm, "viridis")
+        _fit_nopt_panel(nopt, s)
         fig.suptitle("Scaling-law fit (Hoffmann et al. 2022 Approach 3, Besiroglu et al. 2024)", fontsize=15)
 
     return _draw("fit", body)

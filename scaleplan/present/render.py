@@ -295,7 +295,15 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
 
     A row that would repeat another (total parameters when the law counts all of them) is left out, unless
     `all_rows` (plans side by side need the same rows)."""
-    c = plan.cost
+    lines = _size_lines(plan, all_rows) + _quality_lines(plan, all_rows)
+    if plan.recipe is not None:
+        lines += recipe_lines(plan.recipe)
+    lines += cost_lines(plan.cost, with_inference)
+    return lines + _stage_lines(plan, with_inference, all_rows)
+
+
+def _size_lines(plan, all_rows: bool) -> list[tuple[str, str]]:
+    """The law, FLOPs, parameters in each count, tokens and loss."""
     lines = [
         ("law", plan.law),
         ("training FLOPs", fmt_flops(plan.flops)),
@@ -313,28 +321,33 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
         lines.append(("params, non-embedding", "as above" if own else fmt_count(plan.params_non_embedding)))
     if plan.flops_per_token_m is not None:
         lines.append(("FLOPs per token M", fmt_sci(plan.flops_per_token_m)))
-    lines += [
+    return lines + [
         ("training tokens", fmt_count(plan.tokens)),
         ("tokens per param", fmt_number(plan.tokens_per_param)),
         ("predicted loss", _loss(plan.loss)),
     ]
-    if getattr(plan, "budget_flops", None) is not None:
-        co = plan.compute_optimal
-        sized = getattr(plan, "inference", None)
-        if sized is not None and sized.flops is None:  # quality given as a loss
-            quality = f"target loss {_loss(sized.loss)} (compute-optimal at {fmt_sci(plan.budget_flops)} FLOPs)"
-        else:
-            quality = f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"
-        lines.append(("quality set by", quality))
-        lines.append(("compute-optimal model", f"{fmt_count(co.params)}, {fmt_count(co.tokens)} tokens"))
-    elif all_rows:
-        lines += [("quality set by", "-"), ("compute-optimal model", "-")]
-    if plan.recipe is not None:
-        lines += recipe_lines(plan.recipe)
-    lines += cost_lines(c, with_inference)
+
+
+def _quality_lines(plan, all_rows: bool) -> list[tuple[str, str]]:
+    """A serving plan's quality (a budget's compute-optimal loss, or a target loss) and that compute-optimal model."""
+    if getattr(plan, "budget_flops", None) is None:
+        return [("quality set by", "-"), ("compute-optimal model", "-")] if all_rows else []
+    co = plan.compute_optimal
+    sized = getattr(plan, "inference", None)
+    if sized is not None and sized.flops is None:  # quality given as a loss
+        quality = f"target loss {_loss(sized.loss)} (compute-optimal at {fmt_sci(plan.budget_flops)} FLOPs)"
+    else:
+        quality = f"{fmt_sci(plan.budget_flops)} FLOPs, compute-optimal"
+    return [
+        ("quality set by", quality),
+        ("compute-optimal model", f"{fmt_count(co.params)}, {fmt_count(co.tokens)} tokens"),
+    ]
+
+
+def _stage_lines(plan, with_inference: bool | None, all_rows: bool) -> list[tuple[str, str]]:
+    """The later stages' rows: the total budget's split, serving, intervals, cluster, precision, quantized serving."""
+    lines = []
     tb = getattr(plan, "total_budget", None)
-    if tb is None and all_rows:
-        lines.append(("total budget, split", "-"))
     if tb is not None:
         lines.append(
             (
@@ -343,6 +356,8 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
                 f"{fmt_dollars(tb.serving_dollars)} ({fmt_sci(tb.inference_tokens)} tokens)",
             )
         )
+    elif all_rows:
+        lines.append(("total budget, split", "-"))
     if getattr(plan, "serving", None) is not None:
         lines += serving_lines(plan.serving)
     elif all_rows and with_inference:
@@ -354,19 +369,23 @@ def plan_lines(plan, with_inference: bool | None = None, all_rows: bool = False)
     elif all_rows:
         lines += [("layout", "-"), ("memory per device", "-")]
     if getattr(plan, "precision", None) is not None:
-        lines += precision_lines(plan.precision, c)
-    q = getattr(plan, "quantized", None)
-    if q is not None:
-        lines.append(
-            (
-                f"sized for {q.bits:g}-bit serving",
-                "no model reaches the loss"
-                if not q.feasible
-                else f"{fmt_count(q.params)} on {fmt_count(q.tokens)} ({fmt_number(q.tokens_per_param)} tokens/param), "
-                f"{fmt_flops(q.total_flops)} in all",
-            )
+        lines += precision_lines(plan.precision, plan.cost)
+    return lines + _quantized_lines(getattr(plan, "quantized", None))
+
+
+def _quantized_lines(q) -> list[tuple[str, str]]:
+    """The model sized for low-bit serving (the served loss in the objective)."""
+    if q is None:
+        return []
+    return [
+        (
+            f"sized for {q.bits:g}-bit serving",
+            "no model reaches the loss"
+            if not q.feasible
+            else f"{fmt_count(q.params)} on {fmt_count(q.tokens)} ({fmt_number(q.tokens_per_param)} tokens/param), "
+            f"{fmt_flops(q.total_flops)} in all",
         )
-    return lines
+    ]
 
 
 def precision_lines(block, cost) -> list[tuple[str, str]]:
@@ -1036,6 +1055,16 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         return emit_grid(console, fmt, None, [], [], report.to_dict())
     if fmt is Format.csv:
         return emit_grid(console, fmt, None, [], [], precision_records(report))
+    _cost_optimal_precision_table(console, fmt, report)
+    _gap(console, fmt)
+    _training_precision_table(console, fmt, report)
+    if report.quantization is not None:
+        _gap(console, fmt)
+        _serving_precision_table(console, fmt, report.quantization)
+
+
+def _cost_optimal_precision_table(console: Console, fmt: Format, report) -> None:
+    """Sun et al.'s continuous optimum and each hardware precision at its own best N, D."""
     opt = report.cost_optimal
     rows = [
         [
@@ -1081,7 +1110,10 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         f"N, D; * lowest loss. Kumar et al. 2024 (integer training, Dolma): compute-optimal precision "
         f"{report.kumar_optimal_bits:.2f} bits at any budget; N/N_eff {kumar} bits.",
     )
-    console.print() if fmt is Format.table else console.out("")
+
+
+def _training_precision_table(console: Console, fmt: Format, report) -> None:
+    """Each training precision's penalty against BF16 (Sun et al.), at the given N, D or each at its own."""
     where = (
         "at N = " + fmt_count(report.params) + ", D = " + fmt_count(report.tokens)
         if report.params
@@ -1109,10 +1141,10 @@ def emit_precision(console: Console, fmt: Format, report) -> None:
         "Sun et al. 2025, arXiv:2501.02423: loss on Dolma (nats/token); change = penalty / BF16 loss at the "
         "same N, D. Critical D: beyond it more tokens make that precision worse (! = exceeded).",
     )
-    q = report.quantization
-    if q is None:
-        return
-    console.print() if fmt is Format.table else console.out("")
+
+
+def _serving_precision_table(console: Console, fmt: Format, q) -> None:
+    """The trained model served at lower weight bits (Ouyang et al., Kumar et al.)."""
     rows = [
         [
             f"{row.bits:g}",
@@ -1152,16 +1184,30 @@ def _gb(x) -> str:
 def emit_cluster(console: Console, fmt: Format, plan) -> None:
     """Utilisation, cost and energy, then memory per device for the fewest devices and for --gpus."""
     c = plan.cost
+    rows = _cluster_rows(plan)
+    caption = (
+        "MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
+        "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7)."
+    )
+    if c.energy_assumptions:
+        caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
+    record = plan.to_dict()
+    if fmt in (Format.json, Format.csv):
+        emit_grid(console, fmt, "", ["", "value"], rows, record)
+        return
+    emit_grid(console, fmt, "A training run on a cluster", ["", "value"], rows, record, caption)
+    if plan.layout is not None:
+        console.print()
+        _memory_table(console, fmt, plan.layout, c.hardware)
+
+
+def _cluster_rows(plan) -> list[list[str]]:
+    """The run's FLOPs, model and designed shape, utilisation, and its cost rows."""
+    c = plan.cost
     rows = [["training FLOPs (6ND)", fmt_flops(plan.flops)]]
     if plan.params is not None:
-        rows.append(
-            [
-                "parameters",
-                fmt_count(plan.params)
-                + ("" if plan.params_active is None else f", {fmt_count(plan.params_active)} active"),
-            ]
-        )
-        rows.append(["tokens", fmt_count(plan.tokens)])
+        active = "" if plan.params_active is None else f", {fmt_count(plan.params_active)} active"
+        rows += [["parameters", fmt_count(plan.params) + active], ["tokens", fmt_count(plan.tokens)]]
         s = plan.shape
         if "experts" in s:  # a mixture of experts (scaleplan.recipe.moe_shape): its experts on a line of their own
             rows.append(
@@ -1178,21 +1224,11 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
             )
     rows.append(["MFU", f"{plan.mfu:.1%} ({plan.utilisation_source})"])
     rows.append([f"HFU ({'no' if c.recompute == 'none' else c.recompute} recompute)", f"{plan.hfu:.1%}"])
-    rows += [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
-    caption = (
-        "MFU = 6ND / (devices x time x dense peak at the precision); HFU adds recomputed work "
-        "(full: 8ND; selective: Korthikanti et al. 2022 eq. 8 / eq. 7)."
-    )
-    if c.energy_assumptions:
-        caption += "\nEnergy: Epoch AI (Cottier et al. 2024, App. A.4) defaults unless set."
-    record = plan.to_dict()
-    if fmt in (Format.json, Format.csv):
-        emit_grid(console, fmt, "", ["", "value"], rows, record)
-        return
-    emit_grid(console, fmt, "A training run on a cluster", ["", "value"], rows, record, caption)
-    lp = plan.layout
-    if lp is None:
-        return
+    return rows + [list(pair) for pair in cost_lines(c) if not pair[0].startswith(("MFU", "HFU"))]
+
+
+def _memory_table(console: Console, fmt: Format, lp, hardware: str) -> None:
+    """Memory per device (states, activations) for the fewest devices and for the GPUs given."""
     layouts = [("fewest", lp.fewest)] + ([(f"on {lp.gpus:,}", lp.suggested)] if lp.suggested else [])
     mrows = [
         [
@@ -1207,9 +1243,6 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         ]
         for label, m in layouts
     ]
-    console.print()
-    usable = (lp.fewest or lp.suggested).usable_bytes if (lp.fewest or lp.suggested) else 0.0
-    cap = (lp.fewest or lp.suggested).capacity_bytes if (lp.fewest or lp.suggested) else 0.0
     recompute = "no" if lp.recompute == "none" else lp.recompute
     emit_grid(
         console,
@@ -1218,30 +1251,39 @@ def emit_cluster(console: Console, fmt: Format, plan) -> None:
         ["layout", "TPxPPxDP", "EP", "devices", "states", "activ.", "total", "fits"],
         mrows,
         {},
-        f"{c.hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
+        _memory_caption(lp, layouts, hardware),
+    )
+
+
+def _memory_caption(lp, layouts, hardware: str) -> str:
+    one = lp.fewest or lp.suggested
+    usable, cap = (one.usable_bytes, one.capacity_bytes) if one else (0.0, 0.0)
+    uneven = dict.fromkeys(
+        f"{m.layers} layers on {m.pp} uneven pipeline stages: the fullest holds {m.stage_layers}.\n"
+        for _, m in layouts
+        if m is not None and m.uneven
+    )
+    batch = (
+        f"Global batch {lp.batch_sequences:,} sequences = {fmt_count(lp.tokens_per_step)} tokens per step "
+        f"(the law's {lp.batch_sequences_law:,.0f} rounded to a multiple of DP x micro-batch).\n"
+        if lp.batch_sequences is not None and lp.batch_sequences_law is not None
+        else ""
+    )
+    ep = (
+        "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"
+        if any(m is not None and m.ep > 1 for _, m in layouts)
+        else ""
+    )
+    return (
+        f"{hardware}: {_gb(usable)} usable per device ({_gb(cap)} as the device reports it, "
         f"{1 - usable / cap if cap else 0.1:.0%} reserved); {lp.note}.\n"
-        + "".join(
-            dict.fromkeys(
-                f"{m.layers} layers on {m.pp} uneven pipeline stages: the fullest holds {m.stage_layers}.\n"
-                for _, m in layouts
-                if m is not None and m.uneven
-            )
-        )
-        + (
-            f"Global batch {lp.batch_sequences:,} sequences = {fmt_count(lp.tokens_per_step)} tokens per step "
-            f"(the law's {lp.batch_sequences_law:,.0f} rounded to a multiple of DP x micro-batch).\n"
-            if lp.batch_sequences is not None and lp.batch_sequences_law is not None
-            else ""
-        )
-        + (
-            "EP: expert parallelism within the data-parallel degree (experts split EP ways, the rest DP ways).\n"
-            if any(m is not None and m.ep > 1 for _, m in layouts)
-            else ""
-        )
+        + "".join(uneven)
+        + batch
+        + ep
         + "States: ZeRO (Rajbhandari et al. 2020), 2+2+12 bytes per parameter.\n"
         "Activations: Korthikanti et al. 2022 Table 2"
         + (", flash attention" if lp.flash else "")
-        + ".\nAll assumptions: -f json.",
+        + ".\nAll assumptions: -f json."
     )
 
 
@@ -1364,6 +1406,8 @@ def interval_lines(iv: dict) -> list[tuple[str, str]]:
     out = [(f"{names.get(key, key)}, {pct} interval", _interval_text(iv[key], fmt)) for key, fmt in rows if key in iv]
     label = iv.get("draws_label") or f"{iv['draws']:,} bootstrap draws ({iv['recipe_draws']:,} for the recipe)"
     out.append(("interval draws", label))
+    if iv.get("interval_why"):  # a fitted law's normal draws: say why fit --bootstrap printed other intervals
+        out.append((f"interval kind: {iv['interval']}", iv["interval_why"]))
     return out
 
 
@@ -1637,7 +1681,13 @@ def _allocation_tables(console: Console, fmt: Format, allocation: list[dict], bo
                 ]
             )
     emit_grid(
-        console, fmt, f"Bootstrap intervals ({boot.n} resamples)", ["budget", "level", "params", "tokens"], rows, {}
+        console,
+        fmt,
+        f"Bootstrap intervals ({boot.n} resamples)",
+        ["budget", "level", "params", "tokens"],
+        rows,
+        {},
+        f"Intervals are {boot.to_dict()['interval']} of the refits; {boot.to_dict()['interval_why']}.",
     )
 
 
@@ -1922,10 +1972,8 @@ def _emit_fit(console: Console, fmt: Format, fit) -> None:
     and isoFLOP tables)."""
     if fmt in (Format.json, Format.csv):
         return emit_grid(console, fmt, None, [], [], fit.to_dict())
-    if type(fit).__name__ == "VPFit":
-        from ..fit.parametric import implied_allocation
-
-        return emit_fit_vp(console, fmt, None, fit, None, implied_allocation(fit.constants, (1e21, 1e23, 1e25)))
+    if fit.estimator == "vp":  # the one ParametricFit type: a least-squares fit has its own table
+        return emit_fit_vp(console, fmt, None, fit, None, fit.allocation((1e21, 1e23, 1e25)))
     emit_fit(console, fmt, None, fit, None, None)
 
 
@@ -1940,8 +1988,7 @@ _EMITTERS = {
     "ClusterPlan": emit_cluster,
     "Serving": lambda console, fmt, s: emit_serving(console, fmt, [("model", s)], "Serving"),
     "Comparison": emit_comparison,
-    "ParametricFit": _emit_fit,
-    "VPFit": _emit_fit,
+    "ParametricFit": _emit_fit,  # either estimator (scaleplan.VPFit is the same type)
     "Sweep": emit_sweep,
     "VocabResult": emit_vocab,
 }

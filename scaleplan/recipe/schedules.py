@@ -18,7 +18,8 @@ KINDS = ("constant", "cosine", "wsd", "step")
 SHAPES = ("linear", "1-sqrt", "cosine")
 
 
-def _whole(name: str, v, low: int = 0, high: int = MAX_STEPS) -> int:
+def whole_number(name: str, v, low: int = 0, high: int = MAX_STEPS) -> int:
+    """`v` as an int in [low, high] (a float that is whole is accepted), or a ScaleplanError naming `name`."""
     if isinstance(v, bool) or (not isinstance(v, (int, np.integer)) and not (isinstance(v, float) and v.is_integer())):
         raise ScaleplanError(f"{name} must be a whole number, got {v!r}")
     v = int(v)
@@ -27,7 +28,8 @@ def _whole(name: str, v, low: int = 0, high: int = MAX_STEPS) -> int:
     return v
 
 
-def _fraction(name: str, v, low: float = 0.0, high: float = 1.0) -> float:
+def fraction_in(name: str, v, low: float = 0.0, high: float = 1.0) -> float:
+    """`v` as a float in [low, high], or a ScaleplanError naming `name`."""
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -61,8 +63,8 @@ class Schedule:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ScaleplanError(f"schedule must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        object.__setattr__(self, "steps", _whole("<steps>", self.steps, 1))
-        object.__setattr__(self, "warmup", _whole("<warmup>", self.warmup, 0, self.steps - 1))
+        object.__setattr__(self, "steps", whole_number("<steps>", self.steps, 1))
+        object.__setattr__(self, "warmup", whole_number("<warmup>", self.warmup, 0, self.steps - 1))
         try:
             peak = float(self.peak_lr)
         except (TypeError, ValueError):
@@ -70,12 +72,12 @@ class Schedule:
         if not (math.isfinite(peak) and 0 < peak < 10):
             raise ScaleplanError(f"<peak_lr> must be a positive number below 10, got {self.peak_lr!r}")
         object.__setattr__(self, "peak_lr", peak)
-        object.__setattr__(self, "final_fraction", _fraction("final fraction", self.final_fraction))
-        object.__setattr__(self, "cooldown", _fraction("<cooldown> (a fraction of the steps)", self.cooldown))
-        object.__setattr__(self, "factor", _fraction("<factor> (the step schedule's)", self.factor))
+        object.__setattr__(self, "final_fraction", fraction_in("final fraction", self.final_fraction))
+        object.__setattr__(self, "cooldown", fraction_in("<cooldown> (a fraction of the steps)", self.cooldown))
+        object.__setattr__(self, "factor", fraction_in("<factor> (the step schedule's)", self.factor))
         if self.shape not in SHAPES:
             raise ScaleplanError(f"<shape> (of the cooldown) must be one of {', '.join(SHAPES)}, got {self.shape!r}")
-        ms = tuple(_fraction("milestone", m, 0.0, 1.0) for m in self.milestones)
+        ms = tuple(fraction_in("milestone", m, 0.0, 1.0) for m in self.milestones)
         object.__setattr__(self, "milestones", tuple(sorted(ms)))
         if self.kind == "wsd" and round(self.cooldown * self.steps) > self.steps - self.warmup:
             raise ScaleplanError(
@@ -138,7 +140,7 @@ class Schedule:
 
     def table(self, rows: int = 20) -> list[dict]:
         """At most `rows` (step, lr) rows: evenly spaced steps plus the warm-up end, the cooldown start and the end."""
-        rows = _whole("rows", rows, 2, 10_000)
+        rows = whole_number("rows", rows, 2, 10_000)
         lr = self.lr()
         pick = set(np.linspace(1, self.steps, min(rows, self.steps)).round().astype(int).tolist())
         marks = {1, self.steps, self.warmup, self.steps - self.decay_steps}

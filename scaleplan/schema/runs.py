@@ -19,7 +19,19 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 
-__all__ = ["ALIASES", "FIELDS", "MIN_RUNS", "Runs", "load_runs"]
+__all__ = [
+    "ALIASES",
+    "FIELDS",
+    "MIN_RUNS",
+    "Runs",
+    "cell_number",
+    "check_path",
+    "load_runs",
+    "parse_records",
+    "read_records",
+    "read_source",
+    "resolve_columns",
+]
 
 MIN_RUNS = 5  # five free constants
 FIELDS = ("params", "tokens", "flops", "loss")
@@ -160,13 +172,13 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in str(name).strip().lower() if ch not in " _-")
 
 
-def _check_path(path) -> Path:
+def check_path(path) -> Path:
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
         raise ScaleplanError(f"<path> must be a file name (str or Path), got {path!r} ({type(path).__name__})")
     return Path(path)
 
 
-def _read_source(path: Path, what: str = "runs file") -> tuple[str, str, str]:
+def read_source(path: Path, what: str = "runs file") -> tuple[str, str, str]:
     """(kind, text, sha256 of the file) of a runs file or log: csv / tsv / jsonl / json / yaml by its suffix."""
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
@@ -206,14 +218,14 @@ def bulk_columns(path, text: str, kind: str, header: list[str], chosen: dict) ->
     return {k: np.ascontiguousarray(table[:, j]) for j, k in enumerate(chosen)}
 
 
-def _read_records(path: Path, what: str = "runs file") -> tuple[list[str], list[tuple[str, dict]], str]:
+def read_records(path: Path, what: str = "runs file") -> tuple[list[str], list[tuple[str, dict]], str]:
     """(column names, [(where, record)], sha256 of the file) from csv / tsv / jsonl / json / yaml."""
-    kind, text, digest = _read_source(path, what)
-    header, recs = _records(path, kind, text)
+    kind, text, digest = read_source(path, what)
+    header, recs = parse_records(path, kind, text)
     return header, recs, digest
 
 
-def _records(path: Path, kind: str, text: str) -> tuple[list[str], list[tuple[str, dict]]]:
+def parse_records(path: Path, kind: str, text: str) -> tuple[list[str], list[tuple[str, dict]]]:
     """(column names, [(where, record)]) of a text read as `kind`, row by row (every cell checked later)."""
     if kind in ("csv", "tsv"):
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(kind))
@@ -269,7 +281,7 @@ def _records(path: Path, kind: str, text: str) -> tuple[list[str], list[tuple[st
     return header, recs
 
 
-def _resolve_columns(path, header: list[str], columns: dict | None) -> dict:
+def resolve_columns(path, header: list[str], columns: dict | None) -> dict:
     """field -> column name in the file."""
     by_norm: dict[str, str] = {}
     for h in header:
@@ -322,7 +334,7 @@ def _resolve_columns(path, header: list[str], columns: dict | None) -> dict:
     return chosen
 
 
-def _number(path, where: str, col: str, value) -> float:
+def cell_number(path, where: str, col: str, value) -> float:
     if isinstance(value, bool):
         x = math.nan
     elif isinstance(value, (int, float)):
@@ -352,24 +364,24 @@ def load_runs(path: str | Path, columns: dict | None = None, drop_worst: int = 0
     tokens, D = C / (6N); with tokens but no flops, C = 6ND. `drop_worst` leaves out the K highest-loss runs
     (Epoch dropped 5). Values may be numbers or numeric strings.
     """
-    path = _check_path(path)
-    kind, text, digest = _read_source(path)
+    path = check_path(path)
+    kind, text, digest = read_source(path)
     if kind in ("csv", "tsv"):  # the common case, at any size: numbers read in bulk
         header = csv_header(path, text, kind)
-        chosen = _resolve_columns(path, header, columns)
+        chosen = resolve_columns(path, header, columns)
         bulk = bulk_columns(path, text, kind, header, chosen)
         if bulk is not None and all(np.all(np.isfinite(v) & (v > 0)) for v in bulk.values()):
             rows = np.arange(1, len(bulk["loss"]) + 1)
             return _assemble(bulk, str(path), rows, chosen, drop_worst, digest)
-    header, recs = _records(path, kind, text)
+    header, recs = parse_records(path, kind, text)
     del text
-    chosen = _resolve_columns(path, header, columns)
+    chosen = resolve_columns(path, header, columns)
     cols = {k: np.empty(len(recs)) for k in chosen}
     for i, (where, rec) in enumerate(recs):
         for key, col in chosen.items():
             if col not in rec or rec[col] is None:
                 raise ScaleplanError(f"{path}, {where}: missing value for column {col!r} ({key})")
-            cols[key][i] = _number(path, where, col, rec[col])
+            cols[key][i] = cell_number(path, where, col, rec[col])
     rows = np.arange(1, len(recs) + 1)
     return _assemble(cols, str(path), rows, chosen, drop_worst, digest)
 

@@ -437,8 +437,14 @@ def test_fit_epoch_data_and_plan_with_it(epoch_runs, tmp_path):
     plan = json.loads(ok("allocate", "--flops", "1e22", "--law", law_file, "--ci", "0.8", "-f", "json").stdout)
     lo, hi = plan["intervals"]["params"]
     assert lo < plan["params"] < hi
-    assert "80% interval" in ok("allocate", "--flops", "1e22", "--law", law_file, "--ci", "0.8").stdout
+    # issue #26: two 80% intervals for one quantity, each saying which it is and why the other differs
+    assert data["bootstrap"]["interval"] == "bootstrap percentiles" and "normal" in data["bootstrap"]["interval_why"]
+    assert plan["intervals"]["interval"] == "normal draws" and "fit --bootstrap" in plan["intervals"]["interval_why"]
+    table = ok("allocate", "--flops", "1e22", "--law", law_file, "--ci", "0.8").stdout
+    assert "80% interval" in table and "interval kind: normal draws" in table
     assert "Fitted law" in ok("fit", epoch_runs, "--drop-worst", 5).stdout
+    fit_table = " ".join(ok("fit", epoch_runs, "--drop-worst", 5, "--bootstrap", 20).stdout.split())
+    assert "Intervals are bootstrap percentiles of the refits; a law saved from this fit keeps only" in fit_table
 
 
 def test_fit_refuses_to_overwrite_its_input(epoch_runs, tmp_path):
