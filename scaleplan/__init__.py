@@ -9,15 +9,18 @@ The planner core is imported eagerly; the rest (inference-aware sizing, recipes,
 so `import scaleplan` and `scaleplan allocate` stay fast.
 """
 
-from .cluster.cost import CostBreakdown, Hardware, get_hardware, training_cost
-from .core import values as _values
-from .core.errors import ScaleplanError, checked
-from .laws import DEFAULT_LAW, Law
-from .laws import get as get_law
-from .laws import names as law_names
-from .pipeline.budget import Budget, load_budget_file
-from .pipeline.optimal import Comparison, Plan, allocate, compare, with_recipe
-from .pipeline.stages import plan, plan_budget
+from .core import startup
+
+with startup.paused():  # no garbage collection while the modules load (scaleplan.core.startup)
+    from .cluster.cost import CostBreakdown, Hardware, get_hardware, training_cost
+    from .core import values as _values
+    from .core.errors import ScaleplanError, checked
+    from .laws import DEFAULT_LAW, Law
+    from .laws import get as get_law
+    from .laws import names as law_names
+    from .pipeline.budget import Budget, load_budget_file
+    from .pipeline.optimal import Comparison, Plan, allocate, compare, with_recipe
+    from .pipeline.stages import plan, plan_budget
 
 _FunctionType = type(checked)
 # the eager entry points check their arguments too

@@ -15,6 +15,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from .. import laws as laws_mod
+from ..core import startup
 from ..core.errors import ScaleplanError, as_flag
 from ..core.files import check_target, write_atomic, write_files
 from ..pipeline.budget import Budget, load_budget_file
@@ -2667,4 +2668,5 @@ def run() -> None:
     if (commands or groups) and not any(a in ("-h", "--help", "--version") for a in argv[:1]):
         app.registered_commands, app.registered_groups = commands, groups
     _evaluate_options(app)
+    startup.settle()  # what loaded stays out of the garbage collector's scans (scaleplan.core.startup)
     app(prog_name="scaleplan")
