@@ -9,15 +9,18 @@ The planner core is imported eagerly; the rest (inference-aware sizing, recipes,
 so `import scaleplan` and `scaleplan allocate` stay fast.
 """
 
-from . import values as _values
-from .allocate import Comparison, Plan, allocate, compare, with_recipe
-from .budget import Budget, load_budget_file
-from .cost import CostBreakdown, Hardware, get_hardware, training_cost
-from .errors import ScaleplanError, checked
-from .laws import DEFAULT_LAW, Law
-from .laws import get as get_law
-from .laws import names as law_names
-from .pipeline import plan, plan_budget
+from . import startup
+
+with startup.paused():  # no garbage collection while the modules load (scaleplan.startup)
+    from . import values as _values
+    from .allocate import Comparison, Plan, allocate, compare, with_recipe
+    from .budget import Budget, load_budget_file
+    from .cost import CostBreakdown, Hardware, get_hardware, training_cost
+    from .errors import ScaleplanError, checked
+    from .laws import DEFAULT_LAW, Law
+    from .laws import get as get_law
+    from .laws import names as law_names
+    from .pipeline import plan, plan_budget
 
 _FunctionType = type(checked)
 # the eager entry points check their arguments too

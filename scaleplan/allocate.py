@@ -44,9 +44,9 @@ class Plan(PerBudget):
     tokens: Values
     tokens_per_param: Values
     loss: Values | None
-    cost: CostBreakdown
     citation: str
     params_convention: str
+    cost: CostBreakdown | None = None  # the cost stage prices it (allocate() too)
     warnings: tuple[str, ...] = ()
     name: str | None = None
     flops_per_token_m: Values | None = None
@@ -61,6 +61,7 @@ class Plan(PerBudget):
     serving: Any = None  # scaleplan.serving.Serving: how the designed model serves (the roofline), when it serves
     total_budget: Any = None  # scaleplan.inference.TotalBudget: training + serving within one sum of money
     law_params: dict | None = None  # the law's own N, D and loss, once the model stage has designed the network
+    design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
 
     def at(self, i: int) -> Plan:
         """The plan for budget i, its cost included."""
@@ -86,7 +87,7 @@ class Plan(PerBudget):
         out["flops_6nd"] = plain(6.0 * np.asarray(self.params_total) * self.tokens)
         if self.recipe is not None:
             out.update(self.recipe.plan_fields())
-        out["cost"] = self.cost.to_dict()
+        out["cost"] = None if self.cost is None else self.cost.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals
         if self.cluster is not None:
@@ -107,7 +108,7 @@ class Plan(PerBudget):
                 "tokens": plain(co.tokens),
                 "flops": plain(co.flops),
                 "loss": plain(co.loss),
-                "cost": co.cost.to_dict(),
+                "cost": None if co.cost is None else co.cost.to_dict(),
             }
         if self.serving is not None:
             out["serving"] = self.serving.to_dict()
@@ -172,6 +173,36 @@ def allocate(
     )
 
 
+def law_plan(law: laws.Law, c, n_native, d, *, name: str | None = None, warnings: tuple[str, ...] = ()) -> Plan:
+    """The law's model (N in its own convention, D) trained on C FLOPs, as a Plan not yet priced: the counts in
+    every convention, the loss, the fitted-range warnings. Vectorised over budgets."""
+    total, non_emb = conventions.split_params(law, n_native)
+    m = None
+    if law.params_convention == "flops_per_token":
+        m, params = n_native, non_emb  # DeepSeek allocates FLOPs per token; report parameters next to it
+    else:
+        params = n_native
+    loss = law.loss(n_native, d)
+    c = np.asarray(c, float) if np.ndim(c) else c
+    shape_of = lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float)
+    return Plan(
+        law=law.name,
+        flops=shape_of(c),
+        params=shape_of(params),
+        params_total=shape_of(total),
+        params_non_embedding=shape_of(non_emb),
+        tokens=shape_of(d),
+        tokens_per_param=shape_of(d / params),
+        loss=None if loss is None else shape_of(loss),
+        citation=law.cite,
+        # DeepSeek allocates FLOPs per token M (reported as flops_per_token_m); `params` is then its non-embedding N
+        params_convention="non_embedding" if m is not None else law.params_convention,
+        warnings=tuple(warnings) + tuple(range_warnings(law, c)),
+        name=name,
+        flops_per_token_m=None if m is None else shape_of(m),
+    )
+
+
 def _assemble(
     law: laws.Law,
     c,
@@ -190,13 +221,8 @@ def _assemble(
     precision,
 ) -> Plan:
     """A Plan for the model (N in the law's convention, D) trained on C FLOPs, priced on the given hardware."""
-    total, non_emb = conventions.split_params(law, n_native)
-    m = None
-    if law.params_convention == "flops_per_token":
-        m, params = n_native, non_emb  # DeepSeek allocates FLOPs per token; report parameters next to it
-    else:
-        params = n_native
-    loss = law.loss(n_native, d)
+    plan = law_plan(law, c, n_native, d, name=name, warnings=tuple(extra_warnings))
+    total = plan.params_total
     hw = get_hardware(hardware, peak_flops)
     mfu = default_mfu(precision, hw) if mfu is None else mfu
     price = hw.price_per_hour if price is None else price  # None: no published price, no dollars
@@ -222,52 +248,21 @@ def _assemble(
     )
     if inference_dollars is not None and serving is not None:  # the serving price, labelled as training's is
         cost = replace(cost, inference_price_label=price_label(serving.inference_hardware, serving.inference_price))
-    shape_of = lambda v: float(v) if np.ndim(c) == 0 else np.broadcast_to(v, c.shape).astype(float)
-    return Plan(
-        law=law.name,
-        flops=shape_of(c),
-        params=shape_of(params),
-        params_total=shape_of(total),
-        params_non_embedding=shape_of(non_emb),
-        tokens=shape_of(d),
-        tokens_per_param=shape_of(d / params),
-        loss=None if loss is None else shape_of(loss),
-        cost=cost,
-        citation=law.cite,
-        # DeepSeek allocates FLOPs per token M (reported as flops_per_token_m); `params` is then its non-embedding N
-        params_convention="non_embedding" if m is not None else law.params_convention,
-        warnings=tuple(extra_warnings) + tuple(range_warnings(law, c)),
-        name=name,
-        flops_per_token_m=None if m is None else shape_of(m),
-    )
-
-
-def serving_rescaled(cost: CostBreakdown, scale: float) -> CostBreakdown:
-    """`cost` with its serving FLOPs and dollars (2 N per served token) for a model `scale` times the size."""
-    if cost.inference_flops is None:
-        return cost
-    inference_dollars = None if cost.inference_dollars is None else float(cost.inference_dollars) * scale
-    total = None if cost.dollars is None or inference_dollars is None else float(cost.dollars) + inference_dollars
-    return replace(
-        cost,
-        inference_flops=float(cost.inference_flops) * scale,
-        inference_dollars=inference_dollars,
-        total_dollars=total,
-    )
+    return replace(plan, cost=cost)
 
 
 def designed_counts(plan: Plan, law: laws.Law) -> Plan:
-    """The plan's counts made the designed model's (its recipe's shape): the total, non-embedding and law-convention
-    parameters the shape has, tokens re-derived so the plan spends its budget (C = k N_designed D, with the law's
-    own k = C / (N D): 6 for parameter counts, 1 for DeepSeek's FLOPs per token M), the law's loss at
-    (N_designed, D) and the serving cost at 2 N_total of the designed model. The law's own N, D and loss stay beside
-    them as `law_params`. A plan without a recipe is returned unchanged.
+    """The plan's counts made the designed model's (`plan.design`, the model stage's shape): the total,
+    non-embedding and law-convention parameters the shape has, tokens re-derived so the plan spends its budget
+    (C = k N_designed D, with the law's own k = C / (N D): 6 for parameter counts, 1 for DeepSeek's FLOPs per token
+    M), and the law's loss at (N_designed, D). The law's own N, D and loss stay beside them as `law_params`. A plan
+    without a design is returned unchanged.
     """
-    if plan.recipe is None:
+    if plan.design is None:
         return plan
     from . import recipe as recipe_mod
 
-    shape = plan.recipe.shape
+    shape = plan.design.shape
     convention = "flops_per_token" if plan.flops_per_token_m is not None else plan.params_convention
     n_law = float(plan.flops_per_token_m if plan.flops_per_token_m is not None else plan.params)
     c, d_law = float(plan.flops), float(plan.tokens)
@@ -291,10 +286,8 @@ def designed_counts(plan: Plan, law: laws.Law) -> Plan:
     }
     if plan.flops_per_token_m is not None:
         law_params["flops_per_token_m"] = plain(plan.flops_per_token_m)
-    cost = serving_rescaled(plan.cost, total / float(plan.params_total))  # 2 N_total per token: the designed model's
     return replace(
         plan,
-        recipe=replace(plan.recipe, tokens=d),  # its schedule and exact FLOPs over the re-derived tokens
         params=params,
         params_total=total,
         params_non_embedding=non_emb,
@@ -302,8 +295,20 @@ def designed_counts(plan: Plan, law: laws.Law) -> Plan:
         tokens_per_param=d / params,
         loss=None if loss is None else float(loss),
         flops_per_token_m=None if plan.flops_per_token_m is None else n_native,
-        cost=cost,
         law_params=law_params,
+    )
+
+
+def context_flops_warning(r: Recipe, tokens: float) -> tuple[str, ...]:
+    """At a long context the exact FLOPs per token (App. F) exceed 6N: one warning when the cost, on 6ND,
+    understates the work by more than limits.CONTEXT_FLOPS_RATIO."""
+    if r.flops.ratio <= limits.CONTEXT_FLOPS_RATIO:
+        return ()
+    return (
+        f"at context {r.shape.context:,} the exact FLOPs per token (App. F) are {r.flops.ratio:.3g}x 6N: "
+        "the cost, on the model FLOPs 6ND, understates the work "
+        + (f"{r.flops.ratio:.3g}-fold " if r.flops.ratio >= 2 else f"by {1 - 1 / r.flops.ratio:.0%} ")
+        + f"(exact: {fmt_sci(r.flops.flops_per_token * float(tokens))} FLOPs)",
     )
 
 
@@ -333,14 +338,7 @@ def with_recipe(plan: Plan, context: int | None = None, hparams_law: str | None 
     )
     # Show the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law.
     others = {w for row in r.hparams if not row.default for w in row.warnings}
-    own = tuple(w for w in r.warnings if w not in others)
-    if r.flops.ratio > limits.CONTEXT_FLOPS_RATIO:
-        own += (
-            f"at context {r.shape.context:,} the exact FLOPs per token (App. F) are {r.flops.ratio:.3g}x 6N: "
-            "the cost, on the model FLOPs 6ND, understates the work "
-            + (f"{r.flops.ratio:.3g}-fold " if r.flops.ratio >= 2 else f"by {1 - 1 / r.flops.ratio:.0%} ")
-            + f"(exact: {fmt_sci(r.flops.flops_per_token * float(plan.tokens))} FLOPs)",
-        )
+    own = tuple(w for w in r.warnings if w not in others) + context_flops_warning(r, float(plan.tokens))
     return replace(plan, recipe=r, warnings=plan.warnings + own)
 
 

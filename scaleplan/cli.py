@@ -310,6 +310,13 @@ def allocate(
     memory_fraction: MemoryFractionOpt = None,
     batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
+    report: Annotated[
+        Optional[str],
+        typer.Option(
+            "--report",
+            help="Also write a report folder (decision summary, markdown tables, PNG figures) here: a new or empty folder.",
+        ),
+    ] = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
@@ -328,6 +335,7 @@ def allocate(
     Example: scaleplan allocate --model config.json --tokens 2T
     Example: scaleplan allocate --flops 1e23 --gpus 512 --recompute selective --zero 1
     Example: scaleplan allocate --flops 1e23 --moe
+    Example: scaleplan allocate --dollars 2M --hardware h100 --gpus 512 --report my-plan/
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
     budget = _flag_budget(
@@ -390,11 +398,21 @@ def allocate(
             "--unique-tokens or --moe yet"
         )
     plotter = _plotter(plot, force=force)
+    if report is not None:
+        from .report import check_folder
+
+        check_folder(None, report, force=force)  # refuse a bad folder before any work
     result = plan_budget(budget)
     _show(result, fmt, quiet)
     if plotter:
         plotter.save_plan_figure(result, plot, law=budget.law_spec(), force=force)
         err.print(f"wrote {plot}", markup=False)
+    if report is not None:
+        from .report import write_plan_report
+
+        written = write_plan_report(budget, report, figures=_report_figures(), force=force, result=result)
+        n = len(written.files)
+        err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
 
 
 def _emit_result(result, fmt) -> None:
@@ -598,14 +616,10 @@ def plan(
         check_folder(path, report, force=force)  # refuse a bad folder before any work
     budgets = load_budget_file(path, law, overrides)
     if report is not None:
-        from .report import check_modes
+        from .report import check_count, check_inputs
 
-        check_modes(budgets, report)
-    if report is not None and len(budgets) > limits.MAX_REPORT_SCENARIOS:
-        raise ScaleplanError(
-            f"--report {report}: {path} has {len(budgets)} scenarios; a report draws figures for at "
-            f"most {limits.MAX_REPORT_SCENARIOS} (split the file, or run plan without --report)"
-        )
+        check_inputs(report)
+        check_count(len(budgets), path, report)
     results = [plan_budget(b, law) for b in budgets]
     human = fmt in (Format.table, Format.markdown)
     from .render import print_answer
@@ -642,18 +656,20 @@ def plan(
     if report is not None:
         from .report import write_report
 
-        try:
-            import matplotlib  # noqa: F401
-
-            figures = True
-        except ImportError:
-            figures = False
-            _warn(
-                ["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"]
-            )
-        written = write_report(path, report, law=law, figures=figures, force=force, overrides=overrides)
+        written = write_report(path, report, law=law, figures=_report_figures(), force=force, overrides=overrides)
         n = len(written.files)
         err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
+
+
+def _report_figures() -> bool:
+    """A report draws its figures when matplotlib is there; without it, the tables and a warning."""
+    try:
+        import matplotlib  # noqa: F401
+
+        return True
+    except ImportError:
+        _warn(["matplotlib is not installed, so the report has tables but no figures (pip install 'scaleplan[plot]')"])
+        return False
 
 
 @laws_app.callback()
@@ -1919,11 +1935,11 @@ def init(
     written = write_examples(folder, names=example, force=force)
     budgets = [p for p in written if p.parent.name != "laws" and p.suffix == ".yaml"]
     law_files = sum(p.parent.name == "laws" for p in written)
-    logs = len(written) - len(budgets) - law_files
+    data = sum(p.suffix == ".csv" for p in written)  # a training log, a runs file (their SOURCES.md comes along)
     err.print(
         f"wrote {len(budgets)} example{'s' if len(budgets) != 1 else ''}"
         + (f", {law_files} law file{'s' if law_files != 1 else ''}" if law_files else "")
-        + (f" and {logs} training log{'s' if logs != 1 else ''}" if logs else "")
+        + (f" and {data} data file{'s' if data != 1 else ''} with their sources" if data else "")
         + f" to {folder}: "
         + ", ".join(p.name for p in written)
         + f". Try: scaleplan plan {written[0]}",
@@ -2657,4 +2673,5 @@ def run() -> None:
     if (commands or groups) and not any(a in ("-h", "--help", "--version") for a in argv[:1]):
         app.registered_commands, app.registered_groups = commands, groups
     _evaluate_options(app)
+    scaleplan.startup.settle()  # what loaded stays out of the garbage collector's scans (scaleplan.startup)
     app(prog_name="scaleplan")

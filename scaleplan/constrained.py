@@ -180,6 +180,7 @@ class ConstrainedPlan(PerBudget):
     cluster: ClusterPlan | None = None  # the pipeline's cluster stage (memory, layout, HFU)
     precision: Reported | None = None  # the pipeline's precision stage (precision.PenaltyBlock)
     law_params: dict | None = None  # the law's own N and D, once the model stage has designed the network
+    design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name} if self.name else {}
@@ -385,6 +386,7 @@ class OvertrainReport(Rendered):
     cluster: ClusterPlan | None = None  # when the budget names a cluster (memory, layout, HFU)
     # precision.PenaltyBlock (a module above this one): low-precision training or serving bits (own losses)
     precision: Reported | None = None
+    design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name

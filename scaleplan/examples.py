@@ -52,8 +52,9 @@ def write_examples(folder: str | Path = "configs", names=None, force: bool = Fal
     laws = [
         law for law in sorted((_FOLDER / "laws").glob("*.yaml")) if any(f"laws/{law.name}" in t for t in texts.values())
     ]
-    # All the examples bring the README's other inputs too (a training log for `scaleplan curve fit`).
-    data = sorted(_FOLDER.glob("*.csv")) if not names else []
+    # All the examples bring the README's other inputs too (a training log for `scaleplan curve fit`, a small runs
+    # file for `scaleplan fit`) and the note saying where those come from (SOURCES.md).
+    data = sorted([*_FOLDER.glob("*.csv"), *_FOLDER.glob("*.md")]) if not names else []
     made: list[Path] = []  # folders this call created: removed again if the write fails
     try:
         if folder.exists() and not folder.is_dir():

@@ -36,15 +36,6 @@ if TYPE_CHECKING:
     from .moe_shape import MoeRecipe
 
 
-# A MoE plan's params_total and params_active are the law's (or the given ones): the integer model under `shape`
-# (scaleplan.moe_shape) has counts of its own, within 3% (1% for a given MoE). Said in every MoE plan's JSON until
-# the integer model's counts are the plan's.
-MOE_COUNTS = (
-    "params_total and params_active are the law's (the allocation's, or the given ones); the integer model under "
-    "shape has its own counts, within 3% of them (1% for a given MoE)"
-)
-
-
 @functools.cache
 def constants() -> dict:
     """data/moe.yaml: the fits per expansion rate, the dense fit, FLOP conventions, fitted range, citation."""
@@ -180,6 +171,8 @@ class MoePlan(PerBudget):
     recipe: MoeRecipe | None = None  # the integer model and its recipe (one budget), once with_recipe() ran
     cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
     precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
+    law_params: dict | None = None  # the law's own counts, tokens and loss, once the model stage designed the shape
+    design: Any = None  # recipe.Design of a moe_shape.MoeShape: the pipeline's model stage's network
 
     @property
     def params(self):
@@ -212,9 +205,8 @@ class MoePlan(PerBudget):
             "law": self.law,
             "flops": p(self.flops),
             "params": p(self.active_params),
-            "params_convention": "active non-embedding parameters",
-            "params_active": p(self.active_params),
-            "params_total": p(self.total_params),
+            "params_convention": LAW_CONVENTION,
+            **_designed_totals(self.recipe, self.active_params, self.total_params),
             "tokens": p(self.tokens),
             "tokens_per_param": p(self.tokens_per_param),
             "granularity": p(self.granularity),
@@ -241,12 +233,100 @@ class MoePlan(PerBudget):
             **({"cost": self.cost.to_dict()} if self.cost is not None else {}),
             **({"cluster": _cluster_dict(self.cluster)} if self.cluster is not None else {}),
             **({"precision": self.precision.to_dict()} if self.precision is not None else {}),
-            "moe": {"counts": MOE_COUNTS},
+            "law_params": self.law_params,
             "warnings": list(self.warnings),
             "citation": self.citation,
             "see_also": list(self.see_also),
         }
         return contract(out)
+
+
+LAW_CONVENTION = "active non-embedding parameters, router and norms excluded (Krajewski et al. 2024, Sec. 6.1)"
+
+
+def _designed_totals(recipe, active, total) -> dict:
+    """params_active, params_total and params_non_embedding: every parameter of the designed shape (embeddings,
+    router and norms included) once there is one, else the law's non-embedding counts."""
+    if recipe is None:
+        return {"params_active": plain(active), "params_total": plain(total), "params_non_embedding": plain(total)}
+    shape = recipe.shape
+    return {
+        "params_active": shape.active_params,
+        "params_total": shape.total_params,
+        "params_non_embedding": shape.non_embedding_params,
+    }
+
+
+def law_flops_per_token(shape) -> float:
+    """Training FLOPs per token of an integer MoE shape in Krajewski et al.'s convention (eqs. 10-11): c_f per
+    active non-embedding weight (router and norms excluded) plus c_r per routing weight (d_model x experts in each
+    MoE layer)."""
+    conv = constants()["conventions"]
+    active, _total = shape.law_counts
+    return conv["c_f"] * active + conv["c_r"] * shape.moe_layers * shape.d_model * shape.experts
+
+
+def designed(plan: MoePlan, design) -> MoePlan:
+    """The plan's counts made its designed shape's (`design.shape`, a moe_shape.MoeShape): active and total in the
+    law's convention, tokens re-derived so the budget is spent (C = D x law_flops_per_token, eqs. 10-11: 6 N_active D
+    plus the router's c_r share), the loss of eq. (9) at (N_total, D, G). The law's own optimum stays as
+    `law_params`."""
+    shape = design.shape
+    active, total = (float(v) for v in shape.law_counts)
+    c = float(plan.flops)
+    tokens = c / law_flops_per_token(shape)
+    _, f = _fit(plan.expansion)
+    loss = float(_loss(f, total, tokens, float(plan.granularity)))
+    dense_c = float(forms.ParametricForm(_dense_constants()).compute_for_loss(loss))
+    law_params = {
+        "params": plain(plan.active_params),
+        "params_active": plain(plan.active_params),
+        "params_total": plain(plan.total_params),
+        "params_convention": LAW_CONVENTION,
+        "tokens": plain(plan.tokens),
+        "loss": plain(plan.loss),
+        "note": (
+            "the law's own optimum (a continuous d_model); the plan's counts are the designed shape's, its tokens "
+            "re-derived so that C = (6 N_active + 14 N_router) D (Krajewski et al. 2024, eqs. 10-11)"
+        ),
+    }
+    return replace(
+        plan,
+        design=design,
+        active_params=active,
+        total_params=total,
+        tokens=tokens,
+        tokens_per_param=tokens / active,
+        loss=loss,
+        loss_difference=loss - float(plan.dense_loss),
+        dense_flops_for_same_loss=dense_c,
+        compute_multiplier=dense_c / c,
+        law_params=law_params,
+    )
+
+
+def designed_fixed(given: FixedMoePlan, design) -> FixedMoePlan:
+    """A given MoE's counts made its designed shape's (within 1% of the given ones: moe_shape.design_given_moe):
+    every parameter, active and total, tokens re-derived so that C = 6 N_active D stays the given budget."""
+    shape = design.shape
+    active, total = float(shape.active_params), float(shape.total_params)
+    law_params = {
+        "params": given.active_params,
+        "params_active": given.active_params,
+        "params_total": given.total_params,
+        "params_convention": "active parameters",
+        "tokens": given.tokens,
+        "note": "the counts and tokens given; the plan's are the designed shape's, its tokens re-derived so that "
+        "C = 6 N_active D",
+    }
+    return replace(
+        given,
+        design=design,
+        active_params=active,
+        total_params=total,
+        tokens=given.flops / (6.0 * active),
+        law_params=law_params,
+    )
 
 
 def _best_width(flops, granularity, expansion):
@@ -395,6 +475,8 @@ class FixedMoePlan(Rendered):
     recipe: MoeRecipe | None = None  # an integer model with these counts (within 1%) and its recipe
     cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
     precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
+    law_params: dict | None = None  # the given counts and tokens, once the model stage designed the shape
+    design: Any = None  # recipe.Design of a moe_shape.MoeShape: the pipeline's model stage's network
     law: str = "fixed MoE"
     citation: str = (
         "C = 6 N_active D: Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1, applied to the active "
@@ -435,6 +517,7 @@ class FixedMoePlan(Rendered):
                 "params_convention": "active parameters",
                 "params_active": plain(self.active_params),
                 "params_total": plain(self.total_params),
+                "params_non_embedding": None if self.recipe is None else self.recipe.shape.non_embedding_params,
                 "tokens": plain(self.tokens),
                 "tokens_per_param": plain(self.tokens_per_param),
                 "loss": None,
@@ -448,7 +531,7 @@ class FixedMoePlan(Rendered):
             out["cluster"] = _cluster_dict(self.cluster)
         if self.precision is not None:
             out["precision"] = self.precision.to_dict()
-        out["moe"] = {"counts": MOE_COUNTS}
+        out["law_params"] = self.law_params
         out["warnings"] = list(self.warnings)
         out["citation"] = self.citation
         return contract(out)

@@ -1,21 +1,27 @@
 """The plan pipeline: one budget in, one plan out, through the same stages in every mode.
 
-    Budget (parsed and validated once) -> allocation (the mode) -> model and recipe -> cost -> cluster -> precision
-    -> serving -> intervals -> notes
+    Budget (parsed and validated once) -> allocation (the mode) -> model (the designed shape) -> recipe -> cost
+    -> cluster -> precision -> serving -> intervals -> warnings
 
-`plan_budget` resolves the budget and its law once (a Context every stage reads), asks the mode's allocation for
-the model it recommends (compute-optimal, inference-aware, target loss, fixed, data-constrained, MoE or a given
-MoE: each designs its network and prices it), then runs the later stages on the result whatever the mode:
+`plan_budget` resolves the budget and its law once (a Context every stage reads) and asks the mode's allocation for
+the model the law recommends (compute-optimal, inference-aware, total budget, target loss, fixed, data-constrained,
+MoE or a given MoE; an allocation may price candidates with the pure cost and serving functions, as the dollar
+objective needs). Then the same stages run whatever the mode, each a function of (Context, plan so far):
 
+- model_stage: the network the plan trains (a dense shape in the law's own convention, a trainer's config, or an
+  integer MoE); every count the plan reports becomes the designed model's, tokens re-derived so the budget is
+  spent in the law's convention, the loss the law's at the designed N; the law's own N and D stay as `law_params`;
+- recipe_stage: vocabulary, learning rate, batch and schedule of that network;
+- cost_stage: training (GPU-hours, days, dollars, energy) and serving at 2 N per served token (2 N_active, MoE);
 - cluster_stage: memory per device, layout and HFU when the budget names a cluster (gpus, zero, micro_batch,
   recompute, hfu), for every mode (a MoE holds every expert, computes with the active ones);
 - precision_stage: the loss penalty of training in FP8/FP4 and of serving at fewer bits (precision laws);
 - serving_stage: the serving roofline of the designed model (scaleplan.serving plugs in here);
 - intervals_stage: ranges from the law's bootstrap (compute-optimal plans; other modes refuse <ci> in the schema);
-- notes_stage: an option given to a mode whose stage cannot use it is said in `warnings`, never dropped.
+- warnings_stage: an option given to a mode whose stage cannot use it is said in `warnings`, never dropped; a plan
+  that costs more than the budget gave says so first.
 
-Each stage is a function of (Context, plan so far) returning the plan; validation happened at the entry (the CLI,
-`plan()`, Budget.from_mapping), not again in the stages.
+Validation happened at the entry (the CLI, `plan()`, Budget.from_mapping), not again in the stages.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import laws, limits
-from .allocate import Plan, _assemble, allocate, with_recipe
+from .allocate import Plan, context_flops_warning, designed_counts, law_plan
 from .budget import Budget, BudgetFieldError, Resolved
 from .conventions import DEFAULT_CONTEXT
 from .cost import price_label, training_cost
@@ -59,12 +65,11 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     law, or by `law`), a mixture of experts (a MoePlan; a given one, a FixedMoePlan), limited unique data (a
     ConstrainedPlan), or the compute-optimal plan (a Plan, inference-aware sizing included when the budget serves
     tokens). Every result carries `cost` and the contract's common JSON keys. `recipe_options` (context, vocab,
-    layers, d_model, lr_law / hparams_law) override the budget's.
+    layers, d_model, lr_law / hparams_law) override the budget's; `recipe=False` skips the model and recipe stages
+    (the law's own counts).
     """
     if budget.hfu is not None and budget.recompute == "selective" and budget.on_cluster:
         return _from_hfu(budget, law, recipe, ci, **recipe_options)
-    if budget.total_dollars is not None:
-        budget._check_mode()  # a total budget with a fixed model, MoE or limited data says so
     ctx = _context(budget, law, recipe, ci, recipe_options)
     result = allocation_stage(ctx)
     for stage in STAGES:
@@ -78,7 +83,8 @@ def _context(budget: Budget, law, recipe: bool, ci, recipe_options: dict) -> Con
     options = {**budget.recipe_options(), **{k: v for k, v in recipe_options.items() if v is not None}}
     if "lr_law" in options:
         options["hparams_law"] = options.pop("lr_law")
-    law_obj = budget.law_spec(law)
+    # the mode's law, resolved once: a data-constrained plan's own default is Muennighoff et al.'s
+    law_obj = budget.law_spec(law or ("muennighoff" if budget.mode == "data-constrained" and not budget.law else None))
     target_flops = _target_loss_flops(budget, law_obj) if budget.target_loss is not None else None
     resolved = budget.resolve(law, flops=target_flops)
     spec, serving = _serving(budget, resolved)
@@ -113,97 +119,365 @@ def _target_loss_flops(budget: Budget, law_obj) -> float:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Allocation: the mode
+# Allocation: the mode (the law's model, not yet designed or priced)
 
 
 def allocation_stage(ctx: Context):
-    """The mode's model, designed (its recipe) and priced: one function per mode."""
+    """The mode's model as its law recommends it: one function per mode."""
     mode = ctx.budget.mode
-    if mode == "fixed":
-        return _allocate_fixed(ctx)
-    if mode == "fixed-moe":
-        return _allocate_fixed_moe(ctx)
-    if mode == "moe":
-        return _allocate_moe(ctx)
-    if mode == "data-constrained":
-        return _allocate_constrained(ctx)
+    if mode in _MODES:
+        return _MODES[mode](ctx)
     if ctx.budget.total_dollars is not None:  # training + serving within one sum of money
-        return _plan_total(ctx.budget, ctx.law_given, ctx.recipe, ctx.options)
+        return _allocate_total(ctx)
     if ctx.budget.target_loss is not None:  # quality as a loss: the inference-aware model reaching it
-        assert ctx.serving_spec is not None  # Budget._check_mode: a target loss serves tokens
-        return _plan_target_loss(
-            ctx.budget, ctx.resolved, ctx.law, ctx.serving_spec, ctx.serving, ctx.recipe, ctx.options
-        )
+        return _allocate_target_loss(ctx)
+    if ctx.serving_spec is not None and ctx.law.predicts_loss:  # the same loss, cheaper to serve
+        return _allocate_inference_aware(ctx)
     return _allocate_compute_optimal(ctx)
 
 
 def _allocate_compute_optimal(ctx: Context) -> Plan:
-    budget, resolved, law_obj = ctx.budget, ctx.resolved, ctx.law
-    inference_spec, serving = ctx.serving_spec, ctx.serving
-    plan = allocate(
-        resolved.flops,
-        law_obj,
-        hardware=resolved.hardware,  # the preset as resolved: with the budget's hardware file and peak
-        peak_flops=None,
-        mfu=resolved.mfu,
-        price=resolved.price,
-        gpus=resolved.gpus,
-        inference_tokens=None if inference_spec is None else inference_spec["tokens"],
-        serving=serving,
-        name=budget.name,
-        extra_warnings=resolved.warnings,
-        precision=resolved.precision,
+    law, flops = ctx.law, ctx.resolved.flops
+    n, d = law.optimum(flops)
+    plan = law_plan(law, flops, n, d, name=ctx.budget.name, warnings=ctx.resolved.warnings)
+    if ctx.serving_spec is not None and not law.predicts_loss:
+        note = (
+            f"{law.name} predicts no loss, so the serving plan is costed but not sized inference-aware; "
+            "use a law such as epoch or chinchilla for that"
+        )
+        plan = replace(plan, warnings=(*plan.warnings, note))
+    return plan
+
+
+def _priced(ctx: Context, plan: Plan) -> Plan:
+    """A law plan priced as it stands (the compute-optimal model an inference-aware plan is compared with)."""
+    return replace(plan, cost=price(ctx, plan.flops, plan.params_total))
+
+
+def _allocate_inference_aware(ctx: Context) -> Plan:
+    """The model that reaches the budget's compute-optimal loss and costs least over training and serving
+    (scaleplan.inference.inference_aware); the compute-optimal model stays beside it for comparison."""
+    from .inference import inference_aware
+
+    spec = ctx.serving_spec
+    assert spec is not None  # allocation_stage: something is served
+    base = _allocate_compute_optimal(ctx)
+    sized = inference_aware(
+        spec["tokens"],
+        flops=ctx.resolved.flops,
+        law=ctx.law,
+        objective=spec.get("objective", "flops"),
+        context=spec.get("context"),
+        costs=ctx.serving,
     )
-    if inference_spec is not None and not law_obj.predicts_loss:
-        plan = replace(
-            plan,
-            warnings=plan.warnings
-            + (
-                f"{law_obj.name} predicts no loss, so the serving plan is costed but not sized inference-aware; "
-                "use a law such as epoch or chinchilla for that",
-            ),
-        )
-    elif inference_spec is not None:
-        from . import inference
-
-        sized = inference.inference_aware(
-            inference_spec["tokens"],
-            flops=resolved.flops,
-            law=law_obj,
-            objective=inference_spec.get("objective", "flops"),
-            context=inference_spec.get("context"),
-            costs=serving,
-        )
-        # The recommendation is the inference-aware model: it reaches the budget's compute-optimal loss and costs
-        # least over training and serving. The compute-optimal model stays beside it for comparison.
-        n_ia, d_ia = float(np.asarray(sized.inference_aware.params)), float(np.asarray(sized.inference_aware.tokens))
-        recommended = _assemble(
-            law_obj,
-            6.0 * n_ia * d_ia,
-            n_ia,
-            d_ia,
-            hardware=resolved.hardware,  # the preset as resolved: with the budget's hardware file and peak
-            peak_flops=None,
-            mfu=resolved.mfu,
-            price=resolved.price,
-            gpus=resolved.gpus,
-            inference_tokens=inference_spec["tokens"],
-            serving=serving,
-            name=budget.name,
-            extra_warnings=(),
-            precision=resolved.precision,
-        )
-        warnings = tuple(dict.fromkeys(plan.warnings + recommended.warnings + tuple(sized.warnings)))
-        warnings = _over_budget(budget, recommended) + warnings  # said first: the plan costs more than was given
-        plan = replace(
-            recommended, inference=sized, budget_flops=resolved.flops, compute_optimal=plan, warnings=warnings
-        )
-    return with_recipe(plan, **ctx.options) if ctx.recipe else plan
+    return _sized_plan(ctx, sized, base, ctx.resolved.flops, base.warnings)
 
 
-def _cost_of(ctx: Context, flops, serve_params, stored=None):
-    """Training `flops`, and with tokens to serve, 2 `serve_params` FLOPs per served token (as allocate's), priced
-    by the serving model (a mixture of experts: FLOPs from active, bytes from `stored` parameters)."""
+def _sized_plan(ctx: Context, sized, base: Plan, budget_flops, warnings: tuple[str, ...]) -> Plan:
+    """The inference-aware model of `sized` (one demand) as a law plan, `base` (priced) beside it; `warnings` first."""
+    n, d = float(np.asarray(sized.inference_aware.params)), float(np.asarray(sized.inference_aware.tokens))
+    plan = law_plan(ctx.law, 6.0 * n * d, n, d, name=ctx.budget.name)
+    warnings = tuple(dict.fromkeys(warnings + plan.warnings + tuple(sized.warnings)))
+    return replace(
+        plan, inference=sized, budget_flops=budget_flops, compute_optimal=_priced(ctx, base), warnings=warnings
+    )
+
+
+def _allocate_target_loss(ctx: Context) -> Plan:
+    """Quality as a loss (Sardana et al.'s formulation): the inference-aware model reaching `target_loss`, as
+    `scaleplan inference-aware --target-loss` sizes it."""
+    from .inference import inference_aware
+
+    law, spec = ctx.law, ctx.serving_spec
+    assert spec is not None  # Budget._check_mode: a target loss serves tokens
+    if not law.predicts_loss:
+        raise BudgetFieldError(
+            "target_loss", f"{law.name} predicts no loss, so no model can be sized for a target loss under it"
+        )
+    try:
+        sized = inference_aware(
+            spec["tokens"],
+            target_loss=ctx.budget.target_loss,
+            law=law,
+            objective=spec.get("objective", "flops"),
+            context=spec.get("context"),
+            costs=ctx.serving,
+        )
+    except ScaleplanError as exc:
+        raise BudgetFieldError("target_loss", exc.template) from None
+    n0, d0 = float(sized.compute_optimal.params), float(sized.compute_optimal.tokens)
+    base = law_plan(law, 6.0 * n0 * d0, n0, d0)
+    budget_flops = sized.flops if sized.flops is not None else base.flops
+    return _sized_plan(ctx, sized, base, budget_flops, ctx.resolved.warnings)
+
+
+def _allocate_total(ctx: Context) -> Plan:
+    """`total_dollars` with tokens to serve: the lowest-loss model whose training plus serving cost is within it
+    (scaleplan.inference.within_total), with the split."""
+    from .inference import within_total
+
+    spec = ctx.serving_spec
+    assert spec is not None and ctx.serving is not None  # Budget._check_mode: total_dollars serves tokens
+    try:
+        split = within_total(ctx.law, float(ctx.budget.total_dollars or 0.0), float(spec["tokens"]), ctx.serving)
+    except ScaleplanError as exc:
+        raise BudgetFieldError("total_dollars", exc.template) from None
+    n, d = split.params, split.tokens
+    plan = law_plan(ctx.law, 6.0 * n * d, n, d, name=ctx.budget.name, warnings=ctx.resolved.warnings)
+    return replace(plan, total_budget=split)
+
+
+def _allocate_fixed(ctx: Context):
+    from . import constrained
+
+    budget = ctx.budget
+    assert budget.params is not None and budget.tokens is not None  # the mode says so (Budget._check_mode)
+    if budget.unique_tokens is not None:
+        limits.check_epochs(budget.tokens / budget.unique_tokens)
+    report = constrained.fixed_allocation(
+        budget.params,
+        budget.tokens,
+        unique_tokens=budget.unique_tokens,
+        laws=None if ctx.law_given is None else [ctx.law],
+    )
+    return replace(report, name=budget.name, warnings=ctx.resolved.warnings + tuple(report.warnings))
+
+
+def _allocate_fixed_moe(ctx: Context):
+    from . import moe as moe_mod
+
+    budget = ctx.budget
+    spec = budget.moe or {}
+    assert budget.tokens is not None  # the mode says so (Budget._check_mode)
+    given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
+    return replace(given, name=budget.name, warnings=ctx.resolved.warnings)
+
+
+def _allocate_moe(ctx: Context):
+    from . import moe as moe_mod
+
+    spec = ctx.budget.moe or {}
+    plan = moe_mod.moe_allocation(
+        ctx.resolved.flops, granularity=spec.get("granularity"), expansion=spec.get("expansion")
+    )
+    return replace(plan, name=ctx.budget.name, warnings=ctx.resolved.warnings + tuple(plan.warnings))
+
+
+def _allocate_constrained(ctx: Context):
+    from . import constrained
+
+    spec = ctx.serving_spec
+    plan = constrained.data_constrained_allocation(ctx.resolved.flops, ctx.budget.unique_tokens, law=ctx.law)
+    limits.check_epochs(plan.epochs, plan.law)
+    unsized = (
+        ()
+        if spec is None
+        else (
+            f"serving {fmt_sci(spec['tokens'])} tokens is priced, but the data-constrained model is not sized for it "
+            "(inference-aware sizing assumes unlimited unique data)",
+        )
+    )
+    return replace(plan, name=ctx.budget.name, warnings=ctx.resolved.warnings + tuple(plan.warnings) + unsized)
+
+
+_MODES = {
+    "fixed": _allocate_fixed,
+    "fixed-moe": _allocate_fixed_moe,
+    "moe": _allocate_moe,
+    "data-constrained": _allocate_constrained,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The model: the network the plan trains, and its counts
+
+
+def model_stage(ctx: Context, result):
+    """The designed network (recipe.Design), and every count the plan reports made that network's: tokens
+    re-derived so the budget is spent in the law's convention, the loss the law's at the designed N, the law's own
+    N and D beside them as `law_params`. A fixed model keeps the counts given (a trainer's config is its own
+    shape); a MoE is an integer shape of experts (scaleplan.moe_shape)."""
+    if not ctx.recipe:
+        return result
+    return _MODELS.get(ctx.budget.mode, _model_dense)(ctx, result)
+
+
+def _pins(ctx: Context) -> dict:
+    """The recipe options that pin the shape (context, vocab, layers, d_model, arch ...)."""
+    return {k: v for k, v in ctx.options.items() if k != "hparams_law" and v is not None}
+
+
+def _model_dense(ctx: Context, plan: Plan) -> Plan:
+    from . import conventions
+    from . import recipe as recipe_mod
+
+    pins = _pins(ctx)
+    context = pins.pop("context", None) or DEFAULT_CONTEXT
+    if plan.flops_per_token_m is not None and context != DEFAULT_CONTEXT:
+        plan = conventions.recontext_plan(plan, context)  # DeepSeek's M -> N at the recipe's context
+    # The shape is designed in the law's own count (DeepSeek's M, Kaplan's non-embedding N, ...), not a total
+    # converted with another vocabulary.
+    target, convention = (
+        (plan.flops_per_token_m, "flops_per_token")
+        if plan.flops_per_token_m is not None
+        else (plan.params, plan.params_convention)
+    )
+    design = recipe_mod.design_model(target, convention=convention, context=context, **pins)
+    return designed_counts(replace(plan, design=design), ctx.law)
+
+
+def _model_fixed(ctx: Context, report):
+    from . import recipe as recipe_mod
+
+    if ctx.given is not None:  # a trainer's config: the model is that shape
+        design = recipe_mod.Design(ctx.given.to_shape(), None, tuple(ctx.given.warnings), vocab_pinned=True)
+    else:
+        pins = _pins(ctx)
+        design = recipe_mod.design_model(report.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
+    return replace(report, design=design)
+
+
+def _model_constrained(ctx: Context, plan):
+    """Muennighoff et al. count every parameter: the designed total, D = C / 6N, the data-constrained loss there."""
+    from . import constrained
+    from . import recipe as recipe_mod
+
+    pins = _pins(ctx)
+    design = recipe_mod.design_model(plan.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
+    n = float(design.shape.total_params)
+    d = float(plan.flops) / (6.0 * n)
+    loss = float(constrained.data_constrained_loss(n, d, float(plan.unique_tokens), ctx.law))
+    law_params = {
+        "params": float(plan.params),
+        "params_convention": plan.params_convention,
+        "tokens": float(plan.tokens),
+        "loss": float(plan.loss),
+        "note": (
+            "the law's own optimum; the plan's counts are the designed shape's, its tokens re-derived so that C = 6 N D"
+        ),
+    }
+    return replace(
+        plan,
+        design=design,
+        params=n,
+        tokens=d,
+        tokens_per_param=d / n,
+        epochs=d / float(plan.unique_tokens),
+        loss=loss,
+        loss_penalty=loss - float(plan.unconstrained_loss),
+        law_params=law_params,
+    )
+
+
+def _model_moe(ctx: Context, plan):
+    """Krajewski et al.'s family as whole layers, heads and experts (counts within 3% of the law's): the plan's
+    counts become the shape's (scaleplan.moe.designed)."""
+    from . import moe as moe_mod
+    from . import moe_shape
+    from . import recipe as recipe_mod
+
+    vocab = ctx.options.get("vocab")
+    shape, warnings = moe_shape.design_law_moe(
+        float(plan.active_params),
+        float(plan.total_params),
+        float(plan.d_model),
+        float(plan.granularity),
+        float(plan.expansion),
+        context=ctx.options.get("context") or DEFAULT_CONTEXT,
+        vocab=vocab,
+    )
+    design = recipe_mod.Design(shape, None, tuple(warnings), vocab_pinned=vocab is not None)
+    return moe_mod.designed(plan, design)
+
+
+def _model_fixed_moe(ctx: Context, given):
+    """The given MoE as an integer model (total and active within 1%: moe_shape.design_given_moe); its counts
+    become the plan's."""
+    from . import moe as moe_mod
+    from . import moe_shape
+    from . import recipe as recipe_mod
+
+    opts = ctx.options
+    vocab = opts.get("vocab")
+    pins = {k: opts.get(k) for k in ("layers", "d_model") if opts.get(k) is not None}
+    try:
+        shape = moe_shape.design_given_moe(
+            given.total_params,
+            given.active_params,
+            context=opts.get("context") or DEFAULT_CONTEXT,
+            vocab=vocab,
+            **pins,
+        )
+    except ScaleplanError as exc:
+        raise BudgetFieldError("moe", exc.template) from None
+    return moe_mod.designed_fixed(given, recipe_mod.Design(shape, None, (), vocab_pinned=vocab is not None))
+
+
+_MODELS = {
+    "fixed": _model_fixed,
+    "data-constrained": _model_constrained,
+    "moe": _model_moe,
+    "fixed-moe": _model_fixed_moe,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The recipe: vocabulary, learning rate, batch, schedule of the designed network
+
+
+def recipe_stage(ctx: Context, result):
+    """The designed network's recipe: its vocabulary, the learning-rate and batch laws' values at its tokens and
+    budget (the default law's, or the budget's lr_law), its schedule. A MoE's is extrapolated from dense fits
+    (scaleplan.moe_shape.moe_recipe)."""
+    design = getattr(result, "design", None)
+    if design is None:
+        return result
+    moe = ctx.budget.mode in ("moe", "fixed-moe")
+    r, own = (_moe_recipe if moe else _dense_recipe)(ctx, result, design)
+    warnings = tuple(result.warnings) + tuple(w for w in own if w not in result.warnings)
+    return replace(result, recipe=r, warnings=warnings)
+
+
+def _moe_recipe(ctx: Context, result, design):
+    from . import moe_shape
+
+    law_convention = ctx.budget.mode == "moe"
+    r = moe_shape.moe_recipe(
+        design.shape, float(result.tokens), vocab_pinned=design.vocab_pinned, law_convention=law_convention
+    )
+    r = replace(r, warnings=tuple(dict.fromkeys(design.warnings + r.warnings)))
+    return r, r.warnings
+
+
+def _dense_recipe(ctx: Context, result, design):
+    from . import recipe as recipe_mod
+
+    loss = getattr(result, "loss", None)
+    r = recipe_mod.recipe_of(
+        design,
+        float(result.tokens),
+        float(result.flops),
+        loss=None if loss is None else float(loss),
+        law=ctx.options.get("hparams_law"),
+        # a DeepSeek plan's budget is M·D by construction; other plans' M comes from the shape
+        deepseek_flops=result.flops if getattr(result, "flops_per_token_m", None) is not None else None,
+    )
+    # the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law
+    others = {w for row in r.hparams if not row.default for w in row.warnings}
+    own = tuple(w for w in r.warnings if w not in others)
+    if isinstance(result, Plan):
+        own += context_flops_warning(r, float(result.tokens))
+    return r, own
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The cost: training and serving
+
+
+def price(ctx: Context, flops, serve_params, stored=None):
+    """Training `flops` on the budget's hardware, MFU, price and GPUs, and with tokens to serve, 2 `serve_params`
+    FLOPs per served token priced by the serving model (a mixture of experts: FLOPs from the active parameters,
+    bytes from the `stored` ones). The one place a plan's cost is assembled."""
     resolved, spec, serving = ctx.resolved, ctx.serving_spec, ctx.serving
     inference_flops = inference_dollars = None
     if spec is not None:
@@ -226,48 +500,18 @@ def _cost_of(ctx: Context, flops, serve_params, stored=None):
     return cost
 
 
-def _designed(ctx: Context, result, params, tokens, loss=None):
-    """The model stage of a dense mode: the network designed for (params, tokens), its recipe on the plan."""
-    if not ctx.recipe:
-        return result
-    from . import recipe as recipe_mod
-
-    opts = dict(ctx.options)
-    opts.setdefault("context", recipe_mod.constants()["conventions"]["context"])
-    if ctx.given is not None:
-        r = recipe_mod.recipe_for_shape(
-            ctx.given.to_shape(), tokens, 6.0 * params * tokens, loss=loss, law=opts.get("hparams_law")
-        )
-        r = replace(r, warnings=tuple(ctx.given.warnings) + r.warnings)
-    else:
-        r = recipe_mod.recipe(
-            params, tokens, 6.0 * params * tokens, loss=loss, law=opts.pop("hparams_law", None), **opts
-        )
-    others = {w for row in r.hparams if not row.default for w in row.warnings}
+def cost_stage(ctx: Context, result):
+    """The plan's cost: its training FLOPs, and its served tokens at 2 N per token of the model it reports (the
+    designed one; a MoE's active parameters, every expert held in memory)."""
+    total, active, _tokens = _counts(result)
+    if active is None:
+        return replace(result, cost=price(ctx, result.flops, total))
+    shape = result.recipe.shape if getattr(result, "recipe", None) is not None else None
+    if shape is not None:  # every parameter a token touches, and every one memory holds
+        active, total = float(shape.active_params), float(shape.total_params)
     return replace(
-        result,
-        recipe=r,
-        warnings=tuple(result.warnings) + tuple(w for w in r.warnings if w not in others and w not in result.warnings),
+        result, cost=price(ctx, result.flops, active, total), warnings=result.warnings + _moe_note(ctx, active)
     )
-
-
-def _allocate_fixed(ctx: Context):
-    from . import constrained
-
-    budget, law = ctx.budget, ctx.law_given
-    assert budget.params is not None and budget.tokens is not None  # the mode says so (Budget._check_mode)
-    if budget.unique_tokens is not None:
-        limits.check_epochs(budget.tokens / budget.unique_tokens)
-    report = constrained.fixed_allocation(
-        budget.params, budget.tokens, unique_tokens=budget.unique_tokens, laws=None if law is None else [ctx.law]
-    )
-    report = replace(
-        report,
-        cost=_cost_of(ctx, report.flops, budget.params),
-        name=budget.name,
-        warnings=ctx.resolved.warnings + tuple(report.warnings),
-    )
-    return _designed(ctx, report, budget.params, budget.tokens)
 
 
 def _moe_note(ctx: Context, active) -> tuple[str, ...]:
@@ -280,125 +524,8 @@ def _moe_note(ctx: Context, active) -> tuple[str, ...]:
     )
 
 
-def _allocate_fixed_moe(ctx: Context):
-    from . import moe as moe_mod
-
-    budget = ctx.budget
-    spec = budget.moe or {}
-    assert budget.tokens is not None  # the mode says so (Budget._check_mode)
-    given = moe_mod.fixed_moe(spec["total_params"], spec["active_params"], budget.tokens)
-    given = replace(
-        given,
-        cost=_cost_of(ctx, given.flops, given.active_params, given.total_params),
-        name=budget.name,
-        warnings=ctx.resolved.warnings + _moe_note(ctx, given.active_params),
-    )
-    if not ctx.recipe:
-        return given
-    try:  # the integer model with these counts (within 1%) and its recipe
-        return given.with_recipe(
-            ctx.options.get("context"),
-            ctx.options.get("vocab"),
-            layers=ctx.options.get("layers"),
-            d_model=ctx.options.get("d_model"),
-        )
-    except ScaleplanError as exc:
-        raise BudgetFieldError("moe", exc.template) from None
-
-
-def _allocate_moe(ctx: Context):
-    from . import moe as moe_mod
-
-    budget = ctx.budget
-    moe_plan = moe_mod.moe_allocation(
-        ctx.resolved.flops,
-        granularity=(budget.moe or {}).get("granularity"),
-        expansion=(budget.moe or {}).get("expansion"),
-    )
-    moe_plan = replace(
-        moe_plan,
-        cost=_cost_of(ctx, moe_plan.flops, moe_plan.active_params, moe_plan.total_params),
-        name=budget.name,
-        warnings=ctx.resolved.warnings + tuple(moe_plan.warnings) + _moe_note(ctx, moe_plan.active_params),
-    )
-    # the integer model (counts within 3% of the law's) and its recipe
-    return moe_plan.with_recipe(ctx.options.get("context"), ctx.options.get("vocab")) if ctx.recipe else moe_plan
-
-
-def _allocate_constrained(ctx: Context):
-    from . import constrained
-
-    budget, spec = ctx.budget, ctx.serving_spec
-    plan = constrained.data_constrained_allocation(
-        ctx.resolved.flops, budget.unique_tokens, law=ctx.law_given or "muennighoff"
-    )
-    limits.check_epochs(plan.epochs, plan.law)
-    unsized = (
-        ()
-        if spec is None
-        else (
-            f"serving {fmt_sci(spec['tokens'])} tokens is priced, but the data-constrained model is not sized for it "
-            "(inference-aware sizing assumes unlimited unique data)",
-        )
-    )
-    plan = replace(
-        plan,
-        cost=_cost_of(ctx, plan.flops, plan.params),
-        name=budget.name,
-        warnings=ctx.resolved.warnings + tuple(plan.warnings) + unsized,
-    )
-    return _designed(ctx, plan, float(plan.params), float(plan.tokens), float(plan.loss))
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# The stages after the allocation: the same for every mode
-
-
-def model_stage(ctx: Context, result):
-    """Every count the plan reports is the designed model's (allocate.designed_counts): the shape's parameters,
-    tokens re-derived to spend the budget in the law's convention, the loss at (N_designed, D); the law's own N and
-    D stay beside them as `law_params`. A data-constrained plan's loss is its law's at the designed N; a fixed
-    model is the one given; a MoE's counts are the law's until an integer MoE shape exists (said in its JSON)."""
-    from .allocate import designed_counts
-
-    if isinstance(result, Plan):
-        designed = designed_counts(result, ctx.law)
-        if ctx.serving_spec is not None and designed is not result and designed.serving is None:  # at its size
-            per_token = ctx.serving.dollars_per_token(float(designed.params_total))
-            dollars = float(ctx.serving_spec["tokens"]) * float(per_token)
-            c = designed.cost
-            total = None if c.dollars is None else float(c.dollars) + dollars
-            designed = replace(designed, cost=replace(c, inference_dollars=dollars, total_dollars=total))
-        return designed
-    recipe = getattr(result, "recipe", None)
-    if recipe is None or ctx.budget.mode != "data-constrained":
-        return result
-    from . import constrained
-
-    n_law, d_law = float(result.params), float(result.tokens)
-    n = float(recipe.shape.total_params)  # Muennighoff et al. count every parameter
-    d = float(result.flops) / (6.0 * n)
-    loss = float(constrained.data_constrained_loss(n, d, float(result.unique_tokens), ctx.law_given or "muennighoff"))
-    law_params = {
-        "params": n_law,
-        "params_convention": result.params_convention,
-        "tokens": d_law,
-        "loss": float(result.loss),
-        "note": (
-            "the law's own optimum; the plan's counts are the designed shape's, its tokens re-derived so that C = 6 N D"
-        ),
-    }
-    return replace(
-        result,
-        params=n,
-        tokens=d,
-        tokens_per_param=d / n,
-        epochs=d / float(result.unique_tokens),
-        loss=loss,
-        loss_penalty=loss - float(result.unconstrained_loss),
-        law_params=law_params,
-        cost=_cost_of(ctx, result.flops, n),  # serving at 2 N per token: the designed model's
-    )
+# The stages after the cost: the same for every mode
 
 
 def _counts(result) -> tuple[float, float | None, float]:
@@ -556,72 +683,39 @@ def intervals_stage(ctx: Context, result):
     )
 
 
-def notes_stage(ctx: Context, result):
-    """An option the budget gave that no stage of this mode used is said once in `warnings`, never dropped."""
+def warnings_stage(ctx: Context, result):
+    """Said once, at the end: a plan that costs more than the budget gave (first), and an option the budget gave
+    that no stage of this mode used (never dropped)."""
     budget = ctx.budget
+    first: tuple[str, ...] = ()
+    if isinstance(result, Plan) and result.total_budget is not None:
+        first = _over_total(result)
+    elif isinstance(result, Plan) and result.compute_optimal is not None and budget.target_loss is None:
+        first = _over_budget(budget, result)
     notes = []
     cluster_options = [k for k in ("zero", "micro_batch", "recompute") if getattr(budget, k) is not None]
     if cluster_options and getattr(result, "cluster", None) is None:
         named = ", ".join(cluster_options)
         notes.append(f"{named}: the {budget.mode} plan has no cluster stage to apply them to")
-    if notes:
-        result = replace(result, warnings=tuple(dict.fromkeys(tuple(result.warnings) + tuple(notes))))
+    if first or notes:
+        result = replace(result, warnings=tuple(dict.fromkeys(first + tuple(result.warnings) + tuple(notes))))
     return result
 
 
-STAGES = (model_stage, cluster_stage, precision_stage, serving_stage, intervals_stage, notes_stage)
+STAGES = (
+    model_stage,
+    recipe_stage,
+    cost_stage,
+    cluster_stage,
+    precision_stage,
+    serving_stage,
+    intervals_stage,
+    warnings_stage,
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Helpers of the modes
-
-
-def _plan_total(budget: Budget, law, recipe: bool, options: dict) -> Plan:
-    """`total_dollars` with tokens to serve: the lowest-loss model whose training plus serving cost is within it
-    (scaleplan.inference.within_total), as a complete plan with the split."""
-    from .inference import within_total
-    from .units import fmt_dollars
-
-    budget._check_mode()  # one way to give the budget, and tokens to serve
-    law_obj = budget.law_spec(law)
-    # the hardware, MFU, price and GPUs as the budget gives them (any budget resolves them; the FLOPs come after)
-    resolved = budget.resolve(law)  # its flops are a placeholder: the split below sets them
-    spec, serving = _serving(budget, resolved)
-    assert spec is not None and serving is not None  # Budget._check_mode: total_dollars serves tokens
-    try:
-        split = within_total(law_obj, float(budget.total_dollars or 0.0), float(spec["tokens"]), serving)
-    except ScaleplanError as exc:
-        raise BudgetFieldError("total_dollars", exc.template) from None
-    plan = _assemble(
-        law_obj,
-        6.0 * split.params * split.tokens,
-        split.params,
-        split.tokens,
-        hardware=resolved.hardware,
-        peak_flops=None,
-        mfu=resolved.mfu,
-        price=resolved.price,
-        gpus=resolved.gpus,
-        inference_tokens=spec["tokens"],
-        serving=serving,
-        name=budget.name,
-        extra_warnings=resolved.warnings,
-        precision=resolved.precision,
-    )
-    plan = replace(plan, total_budget=split)
-    plan = with_recipe(plan, **options) if recipe else plan
-    plan = with_serving(plan, serving, spec["tokens"])
-    total = plan.cost.total_dollars
-    if total is not None and float(total) > split.total_dollars * OVER_BUDGET:
-        plan = replace(
-            plan,
-            warnings=(
-                f"training and serving cost {fmt_dollars(float(total))} at the designed shape, above the "
-                f"{fmt_dollars(split.total_dollars)} given (the sizing prices serving between designed sizes)",
-                *plan.warnings,
-            ),
-        )
-    return plan
+# Helpers of the stages
 
 
 def with_serving(plan: Plan, costs, tokens) -> Plan:
@@ -637,6 +731,7 @@ def with_serving(plan: Plan, costs, tokens) -> Plan:
         return replace(plan, serving=served, warnings=plan.warnings + served.notes)
     dollars = float(tokens) * served.dollars_per_million / 1e6
     c = plan.cost
+    assert c is not None  # the cost stage ran before the serving stage
     cost = replace(c, inference_dollars=dollars, total_dollars=None if c.dollars is None else c.dollars + dollars)
     return replace(plan, serving=served, cost=cost, warnings=plan.warnings + served.notes)
 
@@ -690,6 +785,8 @@ def _over_budget(budget: Budget, plan: Plan) -> tuple[str, ...]:
     from .units import fmt_dollars, fmt_duration
 
     c = plan.cost
+    if c is None:
+        return ()
     head = f"the inference-aware model trains on {fmt_sci(float(plan.flops))} FLOPs: "
     tail = (
         "it reaches the compute-optimal model's loss and is cheaper to serve, so it trains longer by design; "
@@ -708,113 +805,18 @@ def _over_budget(budget: Budget, plan: Plan) -> tuple[str, ...]:
     return ()
 
 
-def _plan_target_loss(budget: Budget, resolved, law_obj, spec: dict, serving, recipe: bool, options: dict) -> Plan:
-    """Quality as a loss (Sardana et al.'s formulation): the inference-aware model reaching `target_loss`, as
-    `scaleplan inference-aware --target-loss` sizes it, with its recipe and cost."""
-    from .inference import inference_aware
+def _over_total(plan: Plan) -> tuple[str, ...]:
+    """A total budget's split prices serving between designed sizes: one warning when the designed model's training
+    and serving cost more than the sum given."""
+    from .units import fmt_dollars
 
-    if not law_obj.predicts_loss:
-        raise BudgetFieldError(
-            "target_loss", f"{law_obj.name} predicts no loss, so no model can be sized for a target loss under it"
-        )
-    try:
-        sized = inference_aware(
-            spec["tokens"],
-            target_loss=budget.target_loss,
-            law=law_obj,
-            objective=spec.get("objective", "flops"),
-            context=spec.get("context"),
-            costs=serving,
-        )
-    except ScaleplanError as exc:
-        raise BudgetFieldError("target_loss", exc.template) from None
-    plan = recommended_plan(sized, gpus=resolved.gpus, name=budget.name, recipe=recipe, law=law_obj, **options)
-    return replace(plan, warnings=tuple(dict.fromkeys(resolved.warnings + plan.warnings)))
-
-
-def recommended_plan(
-    sized,
-    *,
-    gpus: float | None = None,
-    precision: str = "bf16",
-    name: str | None = None,
-    recipe: bool = True,
-    serve_bits: int | None = None,
-    law=None,
-    **recipe_options,
-) -> Plan:
-    """The inference-aware model of an InferencePlan (one demand) as a complete Plan: its recipe and its cost of
-    training and serving, on the training hardware, MFU and price the sizing used.
-
-    >>> from scaleplan.inference import inference_aware
-    >>> p = recommended_plan(inference_aware(2e12, flops=1e23))
-    >>> round(p.params / 1e9, 1), round(p.budget_flops / 1e23, 2), p.recipe is not None
-    (16.7, 1.0, True)
-    """
-    if np.ndim(sized.inference_tokens):
-        raise ScaleplanError("a recommended plan is for one demand; give a single number of inference tokens")
-    law = laws.get(law) if law is not None else sized.law_object()  # the sizing's own law object (a law file included)
-    c = sized.costs
-    n, d = float(sized.inference_aware.params), float(sized.inference_aware.tokens)
-    hw = c.train_hardware
-    precision = c.train_precision
-    rec = _assemble(
-        law,
-        6.0 * n * d,
-        n,
-        d,
-        hardware=hw,  # the serving plan's own preset (a hardware file's price and source included)
-        peak_flops=None,
-        mfu=c.train_mfu,
-        price=c.train_price,
-        gpus=gpus,
-        inference_tokens=float(sized.inference_tokens),
-        serving=c,
-        name=name,
-        extra_warnings=(),
-        precision=precision,
+    split, total = plan.total_budget, None if plan.cost is None else plan.cost.total_dollars
+    if total is None or float(total) <= split.total_dollars * OVER_BUDGET:
+        return ()
+    return (
+        f"training and serving cost {fmt_dollars(float(total))} at the designed shape, above the "
+        f"{fmt_dollars(split.total_dollars)} given (the sizing prices serving between designed sizes)",
     )
-    base_n, base_d = float(sized.compute_optimal.params), float(sized.compute_optimal.tokens)
-    base = _assemble(
-        law,
-        6.0 * base_n * base_d,
-        base_n,
-        base_d,
-        hardware=hw,  # the serving plan's own preset (a hardware file's price and source included)
-        peak_flops=None,
-        mfu=c.train_mfu,
-        price=c.train_price,
-        gpus=gpus,
-        inference_tokens=float(sized.inference_tokens),
-        serving=c,
-        name=None,
-        extra_warnings=(),
-        precision=precision,
-    )
-    rec = replace(
-        rec,
-        inference=sized,
-        budget_flops=sized.flops if sized.flops is not None else base.flops,
-        compute_optimal=base,
-        warnings=tuple(dict.fromkeys(rec.warnings + tuple(sized.warnings))),
-    )
-    rec = with_recipe(rec, **recipe_options) if recipe else rec
-    rec = with_serving(rec, c, float(sized.inference_tokens))
-    if serve_bits is not None or precision != "bf16":  # what low-precision training or serving does to the model
-        from . import precision as precision_mod
-
-        block = precision_mod.plan_penalties(  # the precision laws' N is non-embedding (precision.yaml)
-            _non_embedding(rec, rec.params_total),
-            float(rec.tokens),
-            None if precision == "bf16" else precision,
-            serve_bits,
-        )
-        rec = replace(rec, precision=block, warnings=tuple(dict.fromkeys(rec.warnings + tuple(block.warnings))))
-    if serve_bits is not None and law.is_parametric:  # sizing with the served loss in the objective
-        from .inference import quantized_serving
-
-        rec = replace(rec, quantized=quantized_serving(sized, serve_bits))
-    return rec
 
 
 def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
@@ -825,15 +827,55 @@ def plan(budget: Budget | None = None, *, law: str | None = None, **fields):
     layers, d_model, lr_law, ci, target_loss, objective, inference); quantities may be numbers or text such as
     '70B'. Every mode carries its cost, serving included when tokens are served (2 N per token; 2 N_active, MoE).
 
+    Arrays of budgets: give any of the quantities in `ARRAY_FIELDS` (flops, dollars, days, gpus, params, tokens,
+    unique_tokens, inference_tokens, target_loss) as a list or numpy array and the answer is a list of Plans, one
+    per budget, in the order of the arrays broadcast together and flattened (each a full plan: shape, recipe,
+    cost; for the allocation alone over millions of budgets, `scaleplan.allocate` is vectorised and far faster).
+
     >>> p = plan(flops=1e21)
     >>> round(p.params / 1e9, 2), p.recipe.shape.layers > 0, p.cost.gpu_hours > 0
     (2.75, True, True)
+    >>> [round(q.params / 1e9, 2) for q in plan(flops=[1e21, 1e23])]
+    [2.75, 29.4]
     """
     if budget is None:
+        arrays = {k: v for k, v in fields.items() if k in ARRAY_FIELDS and _is_array(v)}
+        if arrays:
+            return _plan_each(law, arrays, fields)
         budget = Budget.from_mapping({"law": law, **fields})
     elif fields:
         raise ScaleplanError("give a Budget or its fields, not both")
     return plan_budget(budget, law)
+
+
+# The budget quantities `plan()` takes as arrays (one plan per element).
+ARRAY_FIELDS = frozenset(
+    ("flops", "dollars", "days", "gpus", "params", "tokens", "unique_tokens", "inference_tokens", "target_loss")
+)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0)
+
+
+def _plan_each(law, arrays: dict, fields: dict) -> list:
+    """One plan per element of the array-valued budget fields, broadcast together (numpy's rules)."""
+    values = {}
+    for key, value in arrays.items():
+        if np.size(np.asarray(value, dtype=object)) == 0:
+            raise ScaleplanError(f"{key}: an empty list; give at least one budget")
+        values[key] = np.asarray(value, dtype=object)
+    try:
+        grid = np.broadcast_arrays(*values.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in values.items())
+        raise ScaleplanError(f"arrays of budgets that do not broadcast together: {shapes}") from None
+    flat = {k: list(np.ravel(g)) for k, g in zip(values, grid)}
+    count = len(next(iter(flat.values())))
+    return [
+        plan_budget(Budget.from_mapping({"law": law, **fields, **{k: flat[k][i] for k in flat}}), law)
+        for i in range(count)
+    ]
 
 
 def _from_hfu(budget: Budget, law, recipe: bool, ci, **recipe_options):

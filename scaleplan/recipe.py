@@ -55,6 +55,7 @@ import difflib
 import functools
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 from . import _yaml, fields, limits
 from .errors import ScaleplanError
@@ -1455,8 +1456,54 @@ def recipe(
             raise ScaleplanError("recipe needs tokens or flops")
         tokens = _pos_float("flops", flops) / ((1.0 if convention == "flops_per_token" else 6.0) * total)
     tokens = _pos_float("tokens", tokens)
-    shape, vres, warnings = _design(
+    design = design_model(
         total,
+        convention=convention,
+        context=context,
+        vocab=vocab,
+        layers=layers,
+        d_model=d_model,
+        heads=heads,
+        head_dim=head_dim,
+        d_ff=d_ff,
+        tied_embeddings=tied_embeddings,
+        arch=arch,
+    )
+    # A DeepSeek plan's budget is M·D by construction; other plans' C = 6 N D is not DeepSeek's C, so M comes
+    # from the shape.
+    m_flops = flops if convention == "flops_per_token" and flops is not None else None
+    return recipe_of(design, tokens, flops, loss=loss, law=law, deepseek_flops=m_flops)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A designed model before its recipe: the shape, the vocabulary result (None when pinned) and the design's
+    warnings. The pipeline's model stage makes it; its recipe stage adds the learning rate and batch."""
+
+    shape: Any  # a dense Shape, or a moe_shape.MoeShape
+    vocab: VocabResult | None = None
+    warnings: tuple[str, ...] = ()
+    vocab_pinned: bool = False
+
+
+def design_model(
+    params,
+    *,
+    convention: str = "total",
+    context=2048,
+    vocab=None,
+    layers=None,
+    d_model=None,
+    heads=None,
+    head_dim=None,
+    d_ff=None,
+    tied_embeddings: bool | None = None,
+    arch: str = "llama",
+) -> Design:
+    """The network a plan trains: a shape whose size in ``convention`` is ``params`` (as ``design_shape``, warning
+    rather than refusing when no shape is within tolerance), with its vocabulary."""
+    shape, vres, warnings = _design(
+        _pos_float("params", params),
         vocab,
         context,
         layers,
@@ -1467,23 +1514,27 @@ def recipe(
         _tied(tied_embeddings, arch),
         _check_arch(arch),
         None,
-        convention,
+        _check_convention(convention),
     )
-    count = flops_per_token(shape)
-    # A DeepSeek plan's budget is M·D by construction; other plans' C = 6 N D is not DeepSeek's C, so M comes
-    # from the shape.
-    m_flops = flops if convention == "flops_per_token" and flops is not None else None
-    rows = hyperparameters(tokens=tokens, flops=flops, loss=loss, law=law, shape=shape, deepseek_flops=m_flops)
-    for row in rows:
-        warnings.extend(row.warnings)
+    return Design(shape, vres, tuple(warnings), vocab_pinned=vocab is not None)
+
+
+def recipe_of(design: Design, tokens, flops=None, *, loss=None, law=None, deepseek_flops=None) -> Recipe:
+    """The recipe of a designed model trained on ``tokens``: its exact FLOPs per token and every learning-rate /
+    batch law's values (``law`` the default), the design's warnings and the laws' collected."""
+    shape = design.shape
+    rows = hyperparameters(
+        tokens=_pos_float("tokens", tokens), flops=flops, loss=loss, law=law, shape=shape, deepseek_flops=deepseek_flops
+    )
+    warnings = list(design.warnings) + [w for row in rows for w in row.warnings]
     return Recipe(
         shape=shape,
-        vocab=vres,
-        flops=count,
+        vocab=design.vocab,
+        flops=flops_per_token(shape),
         hparams=tuple(rows),
-        tokens=tokens,
+        tokens=float(tokens),
         warnings=tuple(dict.fromkeys(warnings)),
-        vocab_pinned=vocab is not None,
+        vocab_pinned=design.vocab_pinned,
     )
 
 

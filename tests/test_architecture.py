@@ -59,7 +59,7 @@ LAYERS = [
     ["units", "values"],
     ["_yaml"],
     ["files"],
-    ["errors", "_version"],
+    ["errors", "_version", "startup"],
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

@@ -22,8 +22,10 @@ def test_packaged_examples_are_the_top_level_configs():
     packaged = {p.name: p.read_bytes() for p in PACKAGED.glob("*.yaml")}
     assert len(top) >= 5
     assert packaged == top, "copy configs/*.yaml to scaleplan/data/configs/ (the package ships those)"
-    top_data = {p.name: p.read_bytes() for p in TOP.glob("*.csv")}
-    assert top_data == {p.name: p.read_bytes() for p in PACKAGED.glob("*.csv")}  # the README's training log
+    top_data = {p.name: p.read_bytes() for p in [*TOP.glob("*.csv"), *TOP.glob("*.md")]}
+    # the README's training log and runs file, with the note on their sources
+    assert {"example-train-log.csv", "sample-runs.csv", "SOURCES.md"} <= set(top_data)
+    assert top_data == {p.name: p.read_bytes() for p in [*PACKAGED.glob("*.csv"), *PACKAGED.glob("*.md")]}
     top_laws = {p.name: p.read_bytes() for p in (TOP / "laws").glob("*.yaml")}
     assert top_laws and top_laws == {p.name: p.read_bytes() for p in (PACKAGED / "laws").glob("*.yaml")}
     assert examples.example_names() == sorted(Path(n).stem for n in top)
@@ -33,7 +35,7 @@ def test_pyproject_ships_the_examples_license_and_py_typed():
     meta = tomllib.loads((REPO / "pyproject.toml").read_text())
     globs = meta["tool"]["setuptools"]["package-data"]["scaleplan"]
     assert "data/configs/*.yaml" in globs and "py.typed" in globs and "data/*.yaml" in globs
-    assert "data/configs/*.csv" in globs
+    assert "data/configs/*.csv" in globs and "data/configs/*.md" in globs
     assert (REPO / "scaleplan" / "py.typed").exists()
     assert meta["project"]["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License")
     assert "Typing :: Typed" in meta["project"]["classifiers"]
@@ -50,10 +52,12 @@ def test_init_writes_every_example_and_they_plan(tmp_path, monkeypatch):
     for path in written:
         assert path.read_bytes() == (TOP / path.name).read_bytes()
         assert load_budget_file(path)  # each is a valid budget file
-    assert "wrote 8 examples, 1 law file and 1 training log to configs" in result.stderr
+    assert "wrote 8 examples, 1 law file and 2 data files with their sources to configs" in result.stderr
     # the README's examples run from what init wrote
     assert runner.invoke(app, ["plan", "configs/academic-1e21.yaml", "-f", "json"]).exit_code == 0
     assert runner.invoke(app, ["curve", "fit", "configs/example-train-log.csv", "-f", "json"]).exit_code == 0
+    assert runner.invoke(app, ["fit", "configs/sample-runs.csv", "-f", "json"]).exit_code == 0
+    assert (tmp_path / "configs" / "SOURCES.md").read_bytes() == (TOP / "SOURCES.md").read_bytes()
 
 
 def test_init_never_overwrites_without_force(tmp_path):

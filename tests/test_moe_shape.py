@@ -232,9 +232,13 @@ def test_cli_moe_plan_has_a_model_and_recipe():
     assert isinstance(d["vocab"], int) and d["learning_rate"] > 0 and isinstance(d["batch_tokens"], int)
     s = d["shape"]
     assert s["experts"] == 2048 and isinstance(s["layers"], int) and isinstance(s["d_model"], int)
-    law = d["params_law_convention"]
-    assert abs(law["active"] / d["params_active"] - 1) <= 0.03
-    assert abs(law["total"] / d["params_total"] - 1) <= 0.03
+    law = d["params_law_convention"]  # the designed shape's, in Krajewski et al.'s convention: the plan's counts
+    assert law["active"] == d["params"] and (d["params_active"], d["params_total"]) == (
+        s["params_active"],
+        s["params_total"],
+    )
+    assert abs(law["active"] / d["law_params"]["params_active"] - 1) <= 0.03  # within 3% of the law's optimum
+    assert abs(law["total"] / d["law_params"]["params_total"] - 1) <= 0.03
 
 
 def test_cli_given_moe_has_a_shape():

@@ -58,6 +58,110 @@ def test_readme_has_exactly_the_two_setup_commands():
     assert "pip install -e '.[test]' && pytest" in text
 
 
+INDEX_HEADING = "## Start here: a task, a command"
+COMMAND = re.compile(r"`((?:scaleplan|python -c) [^`]*)`")
+
+
+def index_commands(text: str | None = None) -> list[str]:
+    """The commands of the README's task index, in order (the first writes the example files the others read)."""
+    text = README.read_text() if text is None else text
+    start = text.index(INDEX_HEADING)
+    end = text.index("\n## ", start + len(INDEX_HEADING))
+    rows = [line for line in text[start:end].splitlines() if line.startswith("| ") and "`" in line]
+    return [c for line in rows for c in COMMAND.findall(line.split(" | ", 1)[1])]
+
+
+# The nine tasks of issue #26, each answered by a line of the index (a word of its task, a word of its command).
+NINE_TASKS = [
+    ("$2M of H100", "--dollars 2M --hardware h100"),
+    ("five laws", "compare epoch chinchilla-tex kaplan porian deepseek --flops 1e24"),
+    ("limited data", "--unique-tokens"),
+    ("DeepSeek-V3-like MoE", "--total-params 671B --active-params 37B"),
+    ("your own runs", "scaleplan fit configs/sample-runs.csv"),
+    ("training curve", "scaleplan curve fit"),
+    ("FP8 vs BF16", "scaleplan precision"),
+    ("notebook", "np.geomspace"),
+    ("report to share", "--report"),
+]
+
+
+def test_index_answers_the_nine_tasks_one_line_each():
+    text = README.read_text()
+    start = text.index(INDEX_HEADING)
+    section = text[start : text.index("\n## ", start + 1)]
+    for task, command in NINE_TASKS:
+        lines = [line for line in section.splitlines() if task in line]
+        assert len(lines) == 1 and command in lines[0], f"the index has no one line for {task!r} with `{command}`"
+    assert text.index(INDEX_HEADING) < text.index("## The default law, and why")  # the index before the reference
+
+
+def test_package_data_globs_ship_every_data_file():
+    """What a wheel holds: every non-Python file in the package matches a package-data glob of pyproject.toml (the
+    wheel itself is built and the index run from it in .ci/run)."""
+    import fnmatch
+    import tomllib
+
+    root = README.parent / "scaleplan"
+    meta = tomllib.loads((README.parent / "pyproject.toml").read_text())
+    globs = meta["tool"]["setuptools"]["package-data"]["scaleplan"]
+    files = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    data = [f for f in files if not f.endswith((".py", ".pyc")) and "__pycache__" not in f]
+    assert "data/configs/sample-runs.csv" in data and "data/configs/SOURCES.md" in data
+    unshipped = [f for f in data if not any(fnmatch.fnmatch(f, g) and f.count("/") == g.count("/") for g in globs)]
+    assert not unshipped, f"package files no package-data glob ships: {unshipped}"
+
+
+def test_index_commands_run_in_a_clean_folder(tmp_path, monkeypatch, capsys):
+    """Every index command, in order, in an empty folder: the files they read are the package's own (written by
+    `scaleplan init` from the package data), never the source tree's. In-process (CliRunner, exec) to keep the
+    suite fast; .ci/run runs the same list from a wheel installed in a fresh venv."""
+    from typer.testing import CliRunner
+
+    from scaleplan import cli, plot
+
+    commands = index_commands()
+    assert commands[0] == "scaleplan init" and len(commands) >= 20
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")  # drawn, not encoded (test_plot's job)
+    runner = CliRunner()
+    for command in commands:
+        if command.startswith("python -c "):
+            code = shlex.split(command)[2]
+            exec(compile(code, command, "exec"), {})
+            assert capsys.readouterr().out.strip(), command
+            continue
+        result = runner.invoke(cli.app, shlex.split(command)[1:])
+        assert result.exit_code == 0, f"{command}: {result.stderr or result.output}"
+        assert result.stdout.strip() or result.stderr.strip(), command
+    assert (tmp_path / "startup-report" / "README.md").is_file()
+
+
+def test_from_python_blocks_run(tmp_path, monkeypatch):
+    """The README's Python examples run as written (after `scaleplan init`, in an empty folder)."""
+    from typer.testing import CliRunner
+
+    from scaleplan import cli
+
+    text = README.read_text()
+    section = text[text.index("## From Python") : text.index("\n## ", text.index("## From Python") + 1)]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2 and "from scaleplan import plot" in section
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(cli.app, ["init"]).exit_code == 0
+    from scaleplan import plot
+
+    # the figures are drawn, not encoded: PNG encoding is tests/test_plot.py's (and costs seconds here)
+    monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert [p.name for p in sorted(tmp_path.glob("*.png"))] == ["fit.png", "plan.png", "serve.png", "valley.png"]
+    flops = [p.flops for p in namespace["plans"]]
+    assert flops == [1e21, 1e22, 1e23]
+
+
 if __name__ == "__main__":
     if "--update" in sys.argv:
         README.write_text(regenerate(README.read_text()))
+    if "--index" in sys.argv:  # the task index's commands, one a line (.ci/run runs them from a wheel install)
+        print("\n".join(index_commands()))

@@ -112,3 +112,97 @@ def test_a_failed_write_leaves_no_half_written_file(budget_file, tmp_path, monke
     with pytest.raises(ScaleplanError, match="No space left"):
         write_report(budget_file, tmp_path / "out", figures=False)
     assert not (tmp_path / "out").exists()  # the folder it created is gone again
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+NUMBER = re.compile(r"\d[\d,.]*(?:e[+-]?\d+)?")
+
+
+def _sections(text: str) -> dict[str, str]:
+    """Heading -> the text under it, up to the next heading of any level."""
+    parts = re.split(r"^(#{1,3} .*)$", text, flags=re.M)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def test_reports_of_the_readme_scenario_files(tmp_path):
+    """Every example budget file (configs/, the README's scenario files) reports: one decision summary at the top
+    with a row per scenario, a title per scenario that says its mode, each warning once, each source once, and no
+    section (or table) without content."""
+    for src in sorted((REPO / "configs").glob("*.yaml")):
+        rep = write_report(src, tmp_path / src.stem, figures=False)
+        text = (rep.folder / "README.md").read_text()
+        sections = _sections(text)
+        assert list(sections)[:2] == [f"# Training plan: {src.name}", "## Decision"], src.name
+        assert text.count("## Decision") == 1
+        summary = [line for line in sections["## Decision"].splitlines() if line.startswith("| ")]
+        assert len(summary) == 1 + len(rep.plans), src.name  # the header and one row per scenario
+        for heading, body in sections.items():
+            assert body.strip(), f"{src.name}: empty section {heading!r}"
+        for table in re.findall(r"((?:^\|.*\|\n)+)", text, flags=re.M):
+            assert len(table.strip().splitlines()) > 2, f"{src.name}: a table with no rows"
+        # each warning once; warnings saying the same thing with other numbers are one line
+        bullets = sections.get("## Warnings", "").split("\n- ")[1:]
+        templates = [NUMBER.sub("#", b.split(": ", 1)[-1]) for b in bullets]
+        assert len(templates) == len(set(templates)), f"{src.name}: a repeated warning"
+        # each source once: a footnote, never a 'Source:' line or a price source repeated in the tables
+        assert "\nSource: " not in text and ", assumed: " not in text.split("## Sources and notes")[0]
+        notes = re.findall(r"^\[\^\d+\]: (.*)$", text, flags=re.M)
+        assert notes and len(notes) == len(set(notes))
+        for ref in set(re.findall(r"\[\^(\d+)\](?!:)", text)):
+            assert f"[^{ref}]: " in text  # every reference has its note
+        # a title per scenario that says its mode
+        for p in rep.plans:
+            assert any(h.startswith("## ") and p.name in h for h in sections) or any(p.name in r for r in summary)
+    serving = (tmp_path / "serving-2t-tokens" / "README.md").read_text()
+    assert "compute-optimal allocation under each" not in serving
+    titles = [h for h in _sections(serving) if h.startswith("## ") and ": inference-aware" in h]
+    assert len(titles) == 3 and not any("compute-optimal" in h for h in _sections(serving))
+    moe = _sections((tmp_path / "moe" / "README.md").read_text())
+    assert "## DeepSeek-V3-like: a given mixture of experts" in " ".join(moe)
+    limited = _sections((tmp_path / "limited-data" / "README.md").read_text())
+    assert any(h.startswith("## limited data: data-constrained") for h in limited)
+
+
+def test_report_leaves_out_what_does_not_apply(tmp_path):
+    """No inference table when nothing is served (`inference_tokens: 0`); no figures section without figures."""
+    src = tmp_path / "b.yaml"
+    src.write_text("flops: 1e21\ninference_tokens: 0\n")
+    rep = write_report(src, tmp_path / "out", figures=False)
+    text = (rep.folder / "README.md").read_text()
+    assert "Inference-aware sizing" not in text and "inference FLOPs" not in text and "## Figures" not in text
+    assert "## b: compute-optimal" in text  # named after its file
+
+
+def test_report_says_first_what_breaks_the_budget(tmp_path):
+    from scaleplan.budget import Budget
+    from scaleplan.report import write_plan_report
+
+    budget = Budget.from_mapping({"dollars": "2M", "hardware": "h100", "gpus": 512, "inference_tokens": 5e12})
+    rep = write_plan_report(budget, tmp_path / "out", figures=False)
+    text = (rep.folder / "README.md").read_text()
+    decision = _sections(text)["## Decision"]
+    # Besiroglu et al.'s law (epoch) at $2M of H100 time and 5e12 tokens served: the inference-aware model trains
+    # on 1.57e24 FLOPs, $2.21M at $2.00/h and MFU 0.40 (issue #26's measured example)
+    assert (
+        "**Over budget:** the plan: the inference-aware model trains on 1.57e24 FLOPs: $2.21M to train, not the $2.00M the budget gives"
+        in decision
+    )
+    assert "the budget gives" not in _sections(text).get("## Warnings", "")  # said once, first
+
+
+def test_allocate_report_from_flags(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from scaleplan.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["allocate", "--flops", "1e21", "--report", "rep"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "rep" / "README.md").read_text()
+    assert text.startswith("# Training plan: allocate") and "## the plan: compute-optimal" in text
+    assert "wrote 3 files to rep" in result.stderr  # allocation.png, the IsoFLOP valley, README.md
+    again = runner.invoke(app, args)  # never over an existing report without --force
+    assert again.exit_code == 2 and "the folder is not empty (3 entries)" in again.stderr
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0

@@ -39,7 +39,8 @@ FIXED_MFU = {"serving_model": "fixed-mfu"}  # the budget's serving block: Sardan
 )
 def test_a_given_model_is_priced_for_serving(fields, serving_params):
     fixed = scaleplan.plan(**fields, inference_tokens=SERVED, inference=FIXED_MFU)
-    assert fixed.cost.inference_flops == pytest.approx(2 * serving_params * SERVED)  # 2.8e22 and 1.48e23
+    # 2.8e22 and 1.48e23: an MoE is priced at its designed shape's active parameters, within 1% of the given ones
+    assert fixed.cost.inference_flops == pytest.approx(2 * serving_params * SERVED, rel=0.01)
     assert fixed.cost.inference_dollars == pytest.approx(fixed.cost.inference_flops * _per_inference_flop())
     p = scaleplan.plan(**fields, inference_tokens=SERVED)  # the serving roofline, by default
     assert p.cost.inference_flops == fixed.cost.inference_flops
@@ -50,16 +51,20 @@ def test_a_given_model_is_priced_for_serving(fields, serving_params):
 
 
 def test_the_fixed_deepseek_v3_serving_flops():
+    from scaleplan.units import fmt_count
+
     p = scaleplan.plan(moe={"total_params": "671B", "active_params": "37B"}, tokens="14.8T", inference_tokens=SERVED)
-    assert round(p.flops / 1e24, 2) == 3.29 and round(p.cost.inference_flops / 1e23, 2) == 1.48
-    assert any("2 x 37.0B active parameters per token" in w for w in p.warnings)
+    active = p.recipe.shape.active_params  # the designed shape's, within 1% of the 37B given
+    assert round(p.flops / 1e24, 2) == 3.29 and p.cost.inference_flops == pytest.approx(1.48e23, rel=0.01)
+    assert p.cost.inference_flops == pytest.approx(2 * active * SERVED)
+    assert any(f"2 x {fmt_count(active)} active parameters per token" in w for w in p.warnings)
 
 
 @pytest.mark.parametrize(
     "fields, serving_params",
     [
         ({"flops": "1e22", "unique_tokens": "1e11"}, lambda p: p.params),
-        ({"flops": "1e22", "moe": True}, lambda p: p.active_params),
+        ({"flops": "1e22", "moe": True}, lambda p: p.recipe.shape.active_params),  # the designed MoE's
     ],
 )
 def test_planned_modes_are_priced_for_serving(fields, serving_params):
@@ -330,9 +335,13 @@ def test_no_such_warning_without_serving_or_within_budget(fields):
 
 GIVEN = {
     "fixed": ({"params": "7B", "tokens": "2T"}, lambda p: 7e9),
-    "fixed moe": ({"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "14.8T"}, lambda p: 37e9),
+    # an MoE: the designed shape's active parameters (embeddings included, as a dense model's total)
+    "fixed moe": (
+        {"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "14.8T"},
+        lambda p: p.recipe.shape.active_params,
+    ),
     "data-constrained": ({"flops": "1e22", "unique_tokens": "1e11"}, lambda p: p.params),
-    "moe": ({"flops": "1e22", "moe": True}, lambda p: p.active_params),
+    "moe": ({"flops": "1e22", "moe": True}, lambda p: p.recipe.shape.active_params),
 }
 
 

@@ -126,7 +126,37 @@ def test_inference_aware_with_a_law_file_uses_the_file_throughout():
     assert own["loss"] == pytest.approx(float(fitted.loss(own["params"], own["tokens"])), rel=1e-12)
 
 
-def test_moe_counts_say_they_are_the_laws():
-    for fields in (MODES["moe"], MODES["given moe"]):
-        d = scaleplan.plan(**fields).to_dict()
-        assert "the law's" in d["moe"]["counts"] and "integer model" in d["moe"]["counts"]
+@pytest.mark.parametrize("flops", [1e19, 1e21, 1e23, 1e25])
+def test_moe_counts_are_the_designed_models_and_spend_the_budget(flops):
+    """An optimal MoE reports its integer shape's counts; its tokens spend the budget in Krajewski et al.'s own
+    convention (arXiv:2402.07871, eqs. 10-11 with App. E's c_f = 6 and c_r = 14: C = (6 N_active + 14 d_model E G
+    n_blocks) D, N_active non-embedding without router and norms), its loss is eq. (9) at the designed N."""
+    from scaleplan import moe
+
+    p = scaleplan.plan(flops=flops, moe=True)
+    shape, d = p.recipe.shape, p.to_dict()
+    active, total = shape.law_counts
+    assert (d["params"], d["params_active"], d["params_total"]) == (active, shape.active_params, shape.total_params)
+    assert d["params_non_embedding"] == shape.non_embedding_params
+    router = shape.moe_layers * shape.d_model * shape.experts
+    assert (6 * active + 14 * router) * d["tokens"] == pytest.approx(flops, rel=1e-12)
+    assert d["loss"] == pytest.approx(float(moe.moe_loss(total, d["tokens"], d["granularity"])), rel=1e-12)
+    law = moe.moe_allocation(flops)
+    assert (d["law_params"]["params"], d["law_params"]["tokens"]) == (law.active_params, law.tokens)
+    assert "moe" not in d  # no note that the counts are the law's: they are the shape's
+
+
+def test_a_given_moes_counts_are_the_designed_models_and_6_n_d_is_its_budget():
+    """47B total, 13B active (Mixtral 8x7B's published counts, Jiang et al. 2024, arXiv:2401.04088) on 1T tokens:
+    the designed shape's counts at top level (within 1% of the given), C = 6 N_active D kept (Kaplan et al. 2020)."""
+    p = scaleplan.plan(**MODES["given moe"])
+    shape, d = p.recipe.shape, p.to_dict()
+    assert (d["params_active"], d["params_total"]) == (shape.active_params, shape.total_params)
+    assert d["params"] == shape.active_params
+    assert 6 * d["params_active"] * d["tokens"] == pytest.approx(6 * 13e9 * 1e12, rel=1e-12) == d["flops"]
+    assert abs(d["params_total"] / 47e9 - 1) <= 0.01 and abs(d["params_active"] / 13e9 - 1) <= 0.01
+    assert (d["law_params"]["params_total"], d["law_params"]["params_active"], d["law_params"]["tokens"]) == (
+        47e9,
+        13e9,
+        1e12,
+    )
