@@ -68,7 +68,7 @@ def _cut(drop_fraction, min_tokens) -> tuple[float, float | None]:
 
 def _read_table(path: Path, columns: dict | None, run_column: str | None):
     """(run-id column, field -> column, {field: values}, run ids, sha256) of a checkpoints file, every cell checked."""
-    from . import runs as runs_mod  # the runs I/O (read, columns, cells)
+    from ..schema import runs as runs_mod  # the runs I/O (read, columns, cells)
 
     header, recs, digest = runs_mod.read_records(path)
     if len(recs) > limits.MAX_INPUT_ROWS:
@@ -114,7 +114,7 @@ def _early_cut(tokens, run_idx, n_runs: int, frac: float, cut: float | None) -> 
 
 
 def _enough(path, sizes: np.ndarray, kept: int) -> None:
-    from .runs import MIN_RUNS
+    from ..schema.runs import MIN_RUNS
 
     if sizes.size < MIN_SIZES:
         raise ScaleplanError(
