@@ -68,7 +68,11 @@ def _parametric(law) -> _laws.Law:
 
 def decay_constants(law=DEFAULT_LAW) -> tuple[float, float, bool]:
     """(R_D*, R_N*, borrowed): the law's own decay constants, or Muennighoff et al. 2023's if it has none."""
-    law = _laws.get(law)
+    return _decay(_laws.get(law))
+
+
+def _decay(law: _laws.Law) -> tuple[float, float, bool]:
+    """decay_constants of a law object (the planner's inner loops: no lookup, no check)."""
     if "R_D_star" in law.constants and "R_N_star" in law.constants:
         return law.constants["R_D_star"], law.constants["R_N_star"], False
     own = _laws.get(DEFAULT_LAW).constants
@@ -98,8 +102,12 @@ def effective_data(tokens, unique_tokens, r_star: float | None = None):
     Tokens beyond the first epoch are worth less and less; D' never exceeds (1 + R_D*) U however long one trains.
     """
     d = check_positive(tokens, "tokens")
-    u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
-    r_star = decay_constants()[0] if r_star is None else r_star
+    u = check_positive(unique_tokens, "unique tokens")
+    return _effective_data(d, u, decay_constants()[0] if r_star is None else r_star)
+
+
+def _effective_data(d, u, r_star):
+    u = np.minimum(u, d)
     return _decayed(u, d / u - 1.0, r_star)
 
 
@@ -110,9 +118,13 @@ def effective_params(params, tokens, unique_tokens, law=DEFAULT_LAW):
     """
     n = check_positive(params, "params")
     d = check_positive(tokens, "tokens")
-    u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
-    r_star = decay_constants(law)[1]
-    u_n = np.minimum(n, optimal_params_for_tokens(u, law))
+    u = check_positive(unique_tokens, "unique tokens")
+    law = _parametric(law)
+    return _effective_params(law, n, d, u, _decay(law)[1])
+
+
+def _effective_params(law: _laws.Law, n, d, u, r_star):
+    u_n = np.minimum(n, law.maths.params_for_tokens(np.minimum(u, d)))
     return _decayed(u_n, n / u_n - 1.0, r_star)
 
 
@@ -127,11 +139,16 @@ def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
     >>> round(float(data_constrained_loss(6.34e9, 242e9, 25e9)), 6)  # the better model of their Fig. 1 (right)
     2.225644
     """
-    law = _parametric(law)
-    r_d = decay_constants(law)[0]
-    n_eff = effective_params(params, tokens, unique_tokens, law)
-    d_eff = effective_data(tokens, unique_tokens, r_d)
-    return law.loss(n_eff, d_eff)
+    n = check_positive(params, "params")
+    d = check_positive(tokens, "tokens")
+    u = check_positive(unique_tokens, "unique tokens")
+    return _constrained_loss(_parametric(law), n, d, u)
+
+
+def _constrained_loss(law: _laws.Law, n, d, u):
+    """Eq. (7) for a checked parametric law and positive arrays: the planner's inner loop."""
+    r_d, r_n, _ = _decay(law)
+    return law.loss(_effective_params(law, n, d, u, r_n), _effective_data(d, u, r_d))
 
 
 _CONSTRAINED_NUMBERS = (
@@ -239,7 +256,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
 
     def fun(log_n):
         n = np.exp(log_n)
-        return data_constrained_loss(n, c_flat[:, None] / (6.0 * n), u_flat[:, None], law)
+        return _constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
 
     log_n, loss = minimise_log(fun, np.log(n0), span=math.log(1e4))
     n = np.exp(log_n)
@@ -250,7 +267,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
     loss = np.where(enough, loss0, loss)
     epochs = d / u_flat
     warnings = []
-    if decay_constants(law)[2]:
+    if _decay(law)[2]:
         warnings.append(_borrow_warning(law))
     warnings += epoch_warnings(epochs.reshape(c.shape) if c.ndim else epochs[0], law.name)
     warnings += law.range_warnings(c_flat)
@@ -268,8 +285,8 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
         tokens_per_param=out(d / n),
         epochs=out(epochs),
         loss=out(loss),
-        effective_params=out(effective_params(n, d, u_flat, law)),
-        effective_tokens=out(effective_data(d, u_flat, decay_constants(law)[0])),
+        effective_params=out(_effective_params(law, n, d, u_flat, _decay(law)[1])),
+        effective_tokens=out(_effective_data(d, u_flat, _decay(law)[0])),
         unconstrained_params=out(n0),
         unconstrained_tokens=out(d0),
         unconstrained_loss=out(loss0),
@@ -462,9 +479,9 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
         loss, penalty = plain_loss, None
         if u is not None:
             if law.is_parametric and law.params_convention == "total":
-                loss = float(data_constrained_loss(n, d, u, law))
+                loss = float(_constrained_loss(law, n, d, u))
                 penalty = loss - plain_loss
-                if decay_constants(law)[2]:
+                if _decay(law)[2]:
                     warnings.append(_borrow_warning(law))
             else:
                 warnings.append(
