@@ -284,9 +284,8 @@ def serving_costs(
     (scaleplan.serving: `serve_bits`, `kv_bits`, `serve_precision`, `prompt_tokens`, `output_tokens`, `serve_tp`,
     `latency`, `bandwidth_fraction`, `memory_fraction`, `batch_cap`, `prefill_mfu`), or with
     ``serving_model="fixed-mfu"`` as Sardana et al. 2024 price it (2N per token at `prefill_mfu` and `decode_mfu`,
-    `prompt_share` of the tokens in prefill, `inference_bits` 16 or 8).
-
-    `hardware` is a preset name or a resolved Hardware; `hardware_file` adds or overrides presets for both chips."""
+    `prompt_share` of the tokens in prefill, `inference_bits` 16 or 8). `hardware` is a preset name or a resolved
+    Hardware; `hardware_file` adds or overrides presets for both chips."""
     model = "roofline" if serving_model is None else str(serving_model).strip().lower()
     if model not in SERVING_MODELS:
         raise ScaleplanError(f"<serving_model> must be roofline or fixed-mfu, got {serving_model!r}")
