@@ -16,7 +16,6 @@ half-written). The folder may not be the budget file's own folder, so a report n
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -359,27 +358,9 @@ def _plans_markdown(plans, names) -> tuple[str, str]:
 
 
 def _result_markdown(result) -> str:
-    """Any other mode's table, as `scaleplan plan FILE --format markdown` renders it (without its title)."""
-    from rich.console import Console
-
-    from .constrained import ConstrainedPlan, OvertrainReport
-    from .moe import FixedMoePlan, MoePlan
-    from .render import Format, emit_constrained, emit_fixed_moe, emit_moe, emit_overtrain, emit_plans
-
-    console = Console(file=io.StringIO(), width=200, emoji=False, highlight=False)
-    fmt = Format.markdown
-    if isinstance(result, FixedMoePlan):
-        emit_fixed_moe(console, fmt, result)
-    elif isinstance(result, OvertrainReport):
-        emit_overtrain(console, fmt, result, result.cost)
-    elif isinstance(result, MoePlan):
-        emit_moe(console, fmt, result, result.cost)
-    elif isinstance(result, ConstrainedPlan):
-        emit_constrained(console, fmt, result, result.cost)
-    else:
-        emit_plans(console, fmt, [result])
-    text = console.file.getvalue()  # type: ignore[attr-defined]
-    return re.sub(r"^\*\*[^\n]*\*\*\n\n", "", text)
+    """Any other mode's table, as the result renders itself (`result.to_table("markdown")`, the CLI's markdown),
+    without its title: the report's heading says the mode."""
+    return re.sub(r"^\*\*[^\n]*\*\*\n\n", "", result.to_table("markdown"))
 
 
 def report_markdown(title: str, command: str, budgets, results, figure_text: str = "") -> str:
