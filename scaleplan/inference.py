@@ -367,6 +367,7 @@ def _serving_chips(hardware, price, inference_hardware, inference_price, peak_fl
             raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
         if not value > 0:
             raise ScaleplanError(f"{flag} must be positive, got {value!r}")
+    assert train_price is not None and inference_price is not None  # refused above
     return train_hw, float(train_price), infer_hw, float(inference_price)
 
 
