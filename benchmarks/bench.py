@@ -114,7 +114,7 @@ def main(startup_only: bool = False) -> None:
             None,
         )
     )
-    # The CLI's caps (scaleplan.limits): the largest output a user can ask for, in every format.
+    # The CLI's caps (scaleplan.schema.limits): the largest output a user can ask for, in every format.
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-CAP = 50_000_000  # bytes: scaleplan.files.MAX_TEXT_BYTES
+CAP = 50_000_000  # bytes: scaleplan.core.files.MAX_TEXT_BYTES
 
 
 def _write_capped(path: Path, header: str, lines) -> int:
@@ -74,8 +74,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--log", action="store_true", help="the training log only")
     args = parser.parse_args(argv)
     both = not (args.runs or args.log)
-    from scaleplan import curves, fit, fit_vp
-    from scaleplan.checkpoints import load_any
+    from scaleplan.curves import law as curves
+    from scaleplan.fit import parametric as fit
+    from scaleplan.fit import vp as fit_vp
+    from scaleplan.fit.checkpoints import load_any
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

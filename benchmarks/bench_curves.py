@@ -20,7 +20,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scaleplan import checkpoints, curves, fit, fit_vp, resample
+from scaleplan.curves import law as curves
+from scaleplan.fit import checkpoints, resample
+from scaleplan.fit import parametric as fit
+from scaleplan.fit import vp as fit_vp
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
 

@@ -1,4 +1,4 @@
-"""Benchmark the serving roofline (scaleplan.serving) and the `serve` command.
+"""Benchmark the serving roofline (scaleplan.cluster.serving) and the `serve` command.
 
     python benchmarks/bench_serving.py
 
@@ -42,7 +42,8 @@ def wall(cmd: list[str], runs: int = 11) -> tuple[float, float]:
 
 
 def main() -> None:
-    from scaleplan import recipe, serving
+    from scaleplan.cluster import serving
+    from scaleplan.recipe import design as recipe
 
     exe = shutil.which("scaleplan", path=os.path.dirname(sys.executable)) or shutil.which("scaleplan")
     cli = [exe] if exe else [sys.executable, "-m", "scaleplan"]
@@ -75,7 +76,7 @@ def main() -> None:
     rows.append(
         ("GPUs for 2,000 demands", best_of(lambda: serving.gpus_for(demands, one.tokens_per_s_per_gpu, one.tp)), None)
     )
-    from scaleplan import inference
+    from scaleplan.pipeline import inference
 
     def cold_table():
         inference._pricer.cache_clear()
@@ -90,7 +91,7 @@ def main() -> None:
             None,
         )
     )
-    from scaleplan.inference import within_total
+    from scaleplan.pipeline.inference import within_total
 
     costs = inference.serving_costs()
     rows.append(("within_total($2M, 5e12 tokens)", best_of(lambda: within_total("epoch", 2e6, 5e12, costs)), None))

@@ -9,18 +9,18 @@ The planner core is imported eagerly; the rest (inference-aware sizing, recipes,
 so `import scaleplan` and `scaleplan allocate` stay fast.
 """
 
-from . import startup
+from .core import startup
 
-with startup.paused():  # no garbage collection while the modules load (scaleplan.startup)
-    from . import values as _values
-    from .allocate import Comparison, Plan, allocate, compare, with_recipe
-    from .budget import Budget, load_budget_file
-    from .cost import CostBreakdown, Hardware, get_hardware, training_cost
-    from .errors import ScaleplanError, checked
+with startup.paused():  # no garbage collection while the modules load (scaleplan.core.startup)
+    from .cluster.cost import CostBreakdown, Hardware, get_hardware, training_cost
+    from .core import values as _values
+    from .core.errors import ScaleplanError, checked
     from .laws import DEFAULT_LAW, Law
     from .laws import get as get_law
     from .laws import names as law_names
-    from .pipeline import plan, plan_budget
+    from .pipeline.budget import Budget, load_budget_file
+    from .pipeline.optimal import Comparison, Plan, allocate, compare, with_recipe
+    from .pipeline.stages import plan, plan_budget
 
 _FunctionType = type(checked)
 # the eager entry points check their arguments too
@@ -31,13 +31,13 @@ load_budget_file, get_hardware, training_cost, get_law = map(
 
 
 def _table(result, fmt: str, width: int | None) -> str:
-    from .render import render_result  # the present part, above every result: loaded when a table is asked for
+    from .present.render import render_result  # the present part, above every result: loaded when a table is asked
 
     return render_result(result, fmt, width)
 
 
 def _summary(result) -> str:
-    from .answer import summary
+    from .present.answer import summary
 
     return summary(result)
 
@@ -45,69 +45,67 @@ def _summary(result) -> str:
 _values.RENDERERS.update(table=_table, summary=_summary)  # results render themselves (values.Rendered)
 
 _LAZY = {
-    "inference_aware": "inference",
-    "serving_costs": "inference",
-    "InferencePlan": "inference",
-    "optimal_vocab": "recipe",
-    "hyperparameters": "recipe",
-    "design_shape": "recipe",
-    "flops_per_token": "recipe",
-    "Shape": "recipe",
-    "load_runs": "fit",
-    "fit_parametric": "fit",
-    "fit_isoflop": "fit",
-    "bootstrap": "resample",
-    "design_sweep": "fit",
-    "data_constrained_allocation": "constrained",
-    "fixed_allocation": "constrained",
-    "moe_allocation": "moe",
-    "precision_report": "precision",
-    "plan_penalties": "precision",
-    "cost_optimal_precision": "precision",
-    "training_penalty": "precision",
-    "quantization_report": "precision",
-    "plan_cluster": "cluster",
-    "plan_layout": "memory",
-    "device_memory": "memory",
-    "ModelSpec": "memory",
-    "implied_utilisation": "cost",
-    "plan_intervals": "intervals",
-    "fit_vp": "fit_vp",
-    "load_checkpoints": "checkpoints",
+    "inference_aware": "pipeline.inference",
+    "serving_costs": "pipeline.inference",
+    "InferencePlan": "pipeline.inference",
+    "optimal_vocab": "recipe.design",
+    "hyperparameters": "recipe.design",
+    "design_shape": "recipe.design",
+    "flops_per_token": "recipe.design",
+    "Shape": "recipe.design",
+    "load_runs": "fit.parametric",
+    "fit_parametric": "fit.parametric",
+    "fit_isoflop": "fit.parametric",
+    "bootstrap": "fit.resample",
+    "design_sweep": "fit.parametric",
+    "data_constrained_allocation": "pipeline.constrained",
+    "fixed_allocation": "pipeline.constrained",
+    "moe_allocation": "pipeline.moe",
+    "precision_report": "pipeline.precision",
+    "plan_penalties": "pipeline.precision",
+    "cost_optimal_precision": "pipeline.precision",
+    "training_penalty": "pipeline.precision",
+    "quantization_report": "pipeline.precision",
+    "plan_cluster": "cluster.run",
+    "plan_layout": "cluster.memory",
+    "device_memory": "cluster.memory",
+    "ModelSpec": "cluster.memory",
+    "implied_utilisation": "cluster.cost",
+    "plan_intervals": "pipeline.intervals",
+    "fit_vp": "fit.vp",
+    "load_checkpoints": "fit.checkpoints",
     # the results the planners return (each renders itself: to_table, str, a notebook's markdown)
-    "ConstrainedPlan": "constrained",
-    "OvertrainReport": "constrained",
-    "MoePlan": "moe",
-    "FixedMoePlan": "moe",
-    "PrecisionReport": "precision",
-    "ClusterPlan": "cluster",
-    "Serving": "serving",
-    "ParametricFit": "fit",
-    "VPFit": "fit_vp",
-    "Sweep": "sweep",
-    "VocabResult": "recipe",
-    "Schedule": "curves",
-    "CurveLaw": "curves",
-    "fit_curves": "curves",
-    "load_log": "curves",
-    "best_cooldown": "curves",
-    "steps_to_loss": "curves",
+    "ConstrainedPlan": "pipeline.constrained",
+    "OvertrainReport": "pipeline.constrained",
+    "MoePlan": "pipeline.moe",
+    "FixedMoePlan": "pipeline.moe",
+    "PrecisionReport": "pipeline.precision",
+    "ClusterPlan": "cluster.run",
+    "Serving": "cluster.serving",
+    "ParametricFit": "fit.parametric",
+    "VPFit": "fit.vp",
+    "Sweep": "fit.sweep",
+    "VocabResult": "recipe.design",
+    "Schedule": "curves.law",
+    "CurveLaw": "curves.law",
+    "fit_curves": "curves.law",
+    "load_log": "curves.law",
+    "best_cooldown": "curves.law",
+    "steps_to_loss": "curves.law",
 }
 
+# scaleplan.<name> for modules users reach by attribute (scaleplan.plot.* and the like); the parts (recipe, fit,
+# cluster, curves, ...) are packages of their own
 _SUBMODULES = {
-    "recipe",
-    "inference",
-    "fit",
-    "constrained",
-    "moe",
-    "plot",
-    "report",
-    "precision",
-    "memory",
-    "cluster",
-    "curves",
-    "checkpoints",
-    "intervals",
+    "inference": "pipeline.inference",
+    "constrained": "pipeline.constrained",
+    "moe": "pipeline.moe",
+    "plot": "present.plot",
+    "report": "present.report",
+    "precision": "pipeline.precision",
+    "memory": "cluster.memory",
+    "checkpoints": "fit.checkpoints",
+    "intervals": "pipeline.intervals",
 }
 
 
@@ -122,18 +120,18 @@ def __getattr__(name: str):
     if name in _LAZY or name in _SUBMODULES:
         import importlib
 
-        module = importlib.import_module(f".{_LAZY.get(name, name)}", __name__)
+        module = importlib.import_module(f".{_LAZY.get(name) or _SUBMODULES[name]}", __name__)
         if name in _SUBMODULES:
             return module
         value = getattr(module, name)
-        if isinstance(value, _FunctionType):  # an entry point checks its arguments (scaleplan.errors.checked)
-            value = checked(value)  # not cached in globals(): `fit_vp` is also a submodule's name
+        if isinstance(value, _FunctionType):  # an entry point checks its arguments (scaleplan.core.errors.checked)
+            value = checked(value)
         return value
     raise AttributeError(f"module 'scaleplan' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:  # the lazy names too, for help() and tab completion
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
 
 
 __all__ = [

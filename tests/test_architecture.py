@@ -2,9 +2,9 @@
 
 (a) law forms own their maths: no module outside scaleplan/laws/ compares a `.form` to a name or reads
     `loss_spec[...]` keys;
-(b) imports only go down the layers cli -> render/plot/report -> pipeline -> laws -> solvers, units, values (at
-    module level and inside functions alike: no lazy back-imports, no cycles);
-(c) the golden-section and bisection loops exist only in scaleplan/solvers.py;
+(b) imports follow the parts (folders): cli -> present -> pipeline -> {cluster, curves, fit, recipe, laws} ->
+    schema -> core, with the crossings ALLOWED names (module level and inside functions alike), and no cycles;
+(c) the golden-section and bisection loops exist only in scaleplan/core/solvers.py;
 (d) Hoffmann's G = (alpha A / (beta B))^(1/(alpha+beta)) is written once, in scaleplan/laws/forms.py.
 """
 
@@ -19,57 +19,36 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scaleplan"
 
-# Top to bottom. A module may import from its own layer or any layer below it, never from one above.
-LAYERS = [
-    ["__init__", "__main__", "cli", "options"],
-    ["report", "checks", "plot", "precision_plot", "serving_plot", "plot_curves", "render", "export", "answer"],
-    ["audit"],  # scaleplan check: the fixed-model plan of a trainer's config, with its choices against the laws
-    # the pipeline, in the order the plan flows through it
-    # (precision imports minimise_log through constrained, which re-exports it from solvers)
-    ["pipeline"],
-    ["allocate"],
-    ["intervals"],
-    ["inference"],
-    ["precision"],
-    ["constrained"],
-    ["moe"],
-    ["cluster"],
-    ["serving"],  # the serving roofline: below the pipeline stages that price serving, above recipe and cost
-    ["moe_shape"],  # an MoE's integer shape and recipe, on the dense Shape (serving reads its attributes)
-    ["budget"],  # the schema: below every planner it feeds (it calls none of them); reads trainers' configs
-    ["trainer_configs"],  # trainers' configs read back to a shape block (counted by recipe.Shape)
-    ["recipe"],
-    ["memory"],
-    ["cost"],
-    ["curves"],
-    ["schedules"],
-    ["checkpoints"],
-    ["resample"],  # the one bootstrap: refits of either estimator (fit's Huber, fit_vp's least squares)
-    ["fit_vp"],
-    ["fit"],
-    ["sweep"],
-    ["runs"],
-    ["fields"],
-    ["limits"],
-    ["examples"],
-    ["laws.catalogue"],  # every bundled law of every kind, read from the data files (laws show, laws)
-    ["laws", "laws.forms"],
-    ["conventions"],
-    ["solvers"],
-    ["units", "values"],
-    ["_yaml"],
-    ["files"],
-    ["errors", "_version", "startup"],
-]
-RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+# The parts of the house (folders of scaleplan/) and the parts each may import: ../DESIGN.md's picture,
+#   cli -> present -> pipeline -> {cluster, curves, fit, recipe, laws} -> schema -> core
+# with the crossings below the pipeline written down. Anything else is refused, at module level and inside functions.
+ALLOWED = {
+    "api": {"cli", "present", "pipeline", "cluster", "curves", "fit", "recipe", "laws", "schema", "core"},
+    "cli": {"present", "pipeline", "cluster", "curves", "fit", "recipe", "laws", "schema", "core"},
+    "present": {"pipeline", "cluster", "curves", "fit", "recipe", "laws", "schema", "core"},
+    "pipeline": {"cluster", "curves", "fit", "recipe", "laws", "schema", "core"},  # checks.py recomputes curve claims
+    "cluster": {"recipe", "schema", "core"},  # memory and serving read the designed Shape
+    "curves": {"fit", "recipe", "schema", "core"},  # fitted with fit's variable projection; schedules live in recipe
+    "fit": {"laws", "schema", "core"},  # a fit is a law (forms own G and the optimum)
+    "recipe": {"schema", "core"},
+    "laws": {"schema", "core"},  # conventions and units
+    "schema": {"core"},
+    "core": set(),
+}
+TOP_LEVEL = {"__init__": "api", "__main__": "api", "_version": "core"}
+
+
+def part(name: str) -> str:
+    return TOP_LEVEL.get(name) or name.split(".")[0]
+
 
 # Scalar root-finding loops outside this refactor's files (precision.py's kumar_optimal_bits bisects one number).
-BISECTION_ELSEWHERE = {"precision", "fit_vp"}  # fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
+BISECTION_ELSEWHERE = {"pipeline.precision", "fit.vp"}  # fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
 # Nothing writes G outside laws/forms.py: the bootstrap's N_opt, D_opt go through forms.parametric_optimum.
 GROWTH_ELSEWHERE: set[str] = set()
-GROWTH = re.compile(r'\*\s*\w+\["A"\]\s*/\s*\(\s*\w+(\["beta"\])?\s*\*\s*\w+\["B"\]')  # alpha A / (beta B)
 # the same product under any names (fit_vp's `alpha * a_n / (beta * b_d)` slipped past the one above)
 GROWTH_ANY_NAMES = re.compile(r'alpha\W{0,3}\s*\*\s*[\w\[\]"]+\s*/\s*\(\s*[\w\[\]"]*beta')
+GROWTH = re.compile(r'\*\s*\w+\["A"\]\s*/\s*\(\s*\w+(\["beta"\])?\s*\*\s*\w+\["B"\]')  # alpha A / (beta B)
 
 
 def modules() -> dict[str, Path]:
@@ -118,28 +97,47 @@ def imported(name: str) -> list[tuple[str, int]]:
     return out
 
 
-def test_every_module_has_a_layer():
-    missing = sorted(set(MODULES) - set(RANK))
-    assert not missing, f"place {missing} in LAYERS of tests/test_architecture.py (which layer may it import?)"
+def test_every_module_is_in_a_part():
+    missing = sorted(name for name in MODULES if part(name) not in ALLOWED)
+    assert not missing, f"put {missing} in a part (a folder named in ALLOWED of tests/test_architecture.py)"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_imports_only_go_down(name):
-    upward = [
-        f"{name}:{line} imports {target}"
+def test_imports_follow_the_parts(name):
+    crossing = [
+        f"{name}:{line} imports {target} ({part(name)} -> {part(target)})"
         for target, line in imported(name)
-        if target in RANK and name in RANK and RANK[target] < RANK[name]
+        if target in MODULES and part(target) != part(name) and part(target) not in ALLOWED[part(name)]
     ]
-    assert not upward, upward
+    assert not crossing, crossing
+
+
+def test_no_import_cycles_between_modules():
+    """Within a part too, modules import one way (module level and inside functions)."""
+    edges = {name: {t for t, _ in imported(name) if t in MODULES and t != name} for name in MODULES}
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            raise AssertionError(" -> ".join([*path[path.index(name) :], name]))
+        if name in done:
+            return
+        for target in sorted(edges[name]):
+            visit(target, [*path, name])
+        done.add(name)
+
+    for name in sorted(MODULES):
+        visit(name, [])
 
 
 def test_import_resolution_sees_the_known_edges():
-    """Guard the checker itself: edges that exist must be found (else the test above could never fail)."""
-    assert "laws" in {t for t, _ in imported("inference")}
-    assert "solvers" in {t for t, _ in imported("laws")}
+    """Guard the checker itself: edges that exist must be found (else the tests above could never fail)."""
+    assert "laws" in {t for t, _ in imported("pipeline.inference")}
+    assert "core.solvers" in {t for t, _ in imported("laws")}
     assert "laws.forms" in {t for t, _ in imported("laws")}
-    assert "inference" in {t for t, _ in imported("allocate")}  # a function-level import, downwards
-    assert RANK["inference"] > RANK["allocate"]  # so inference importing allocate would be flagged
+    assert "pipeline.inference" in {t for t, _ in imported("pipeline.optimal")}  # a function-level import
+    assert "cluster.cost" in {t for t, _ in imported("pipeline.budget")}  # `from ..cluster import cost as cost_mod`
+    assert "pipeline" not in ALLOWED["cluster"]  # so cluster importing the pipeline would be flagged
 
 
 def _is_form_name_comparison(node: ast.Compare) -> bool:
@@ -208,20 +206,20 @@ def _midpoint(node) -> bool:
     )
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "solvers"))
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "core.solvers"))
 def test_golden_section_and_bisection_only_in_solvers(name):
     module = tree(name)
     golden = [n.lineno for n in ast.walk(module) if _golden_constant(n)]
-    assert not golden, f"{name}:{golden}: golden-section search belongs in scaleplan/solvers.py"
+    assert not golden, f"{name}:{golden}: golden-section search belongs in scaleplan/core/solvers.py"
     if name in BISECTION_ELSEWHERE:
         return
     loops = [n for n in ast.walk(module) if isinstance(n, (ast.For, ast.While))]
     halving = sorted({m.lineno for loop in loops for m in ast.walk(loop) if _midpoint(m)})
-    assert not halving, f"{name}:{halving}: a bisection loop; use scaleplan.solvers.bisect"
+    assert not halving, f"{name}:{halving}: a bisection loop; use scaleplan.core.solvers.bisect"
 
 
 def test_solvers_is_where_they_live():
-    module = tree("solvers")
+    module = tree("core.solvers")
     assert any(_golden_constant(n) for n in ast.walk(module))
     assert any(_midpoint(n) for n in ast.walk(module))
 
@@ -235,7 +233,7 @@ def test_hoffmanns_g_is_written_once():
 # (e) Library messages name arguments, not CLI flags (issue 11, item 6): a message marks an argument as <name>, which
 # Python callers read as `name` and the CLI shows as `--name` (ScaleplanError.for_flags). Only the CLI's own layers
 # may write flags; a command line offered as advice ("scaleplan fit RUNS --save FILE") is not a flag name.
-CLI_LAYERS = {name for layer in LAYERS[:2] for name in layer}
+CLI_LAYERS = {name for name in MODULES if part(name) in ("api", "cli", "present")}
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 
 

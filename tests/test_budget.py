@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 import scaleplan
-from scaleplan.budget import Budget, load_budget_file
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline.budget import Budget, load_budget_file
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 

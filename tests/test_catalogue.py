@@ -6,8 +6,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan.cli import app
-from scaleplan.errors import ScaleplanError
+from scaleplan.cli.app import app
+from scaleplan.core.errors import ScaleplanError
 from scaleplan.laws import catalogue
 
 runner = CliRunner()
@@ -106,8 +106,8 @@ def test_compare_says_why_each_law_differs_in_the_table_and_the_json():
     assert "refitted" in why["epoch"] and "1.39e18..1.3e22" in why["epoch"]
     from rich.console import Console
 
-    from scaleplan.allocate import compare
-    from scaleplan.render import Format, emit_comparison
+    from scaleplan.pipeline.optimal import compare
+    from scaleplan.present.render import Format, emit_comparison
 
     console = Console(width=80, record=True)
     emit_comparison(

@@ -1,4 +1,4 @@
-"""Laws from checkpoints (scaleplan.checkpoints), following Choshen, Zhang & Andreas 2024 (arXiv 2410.11840):
+"""Laws from checkpoints (scaleplan.fit.checkpoints), following Choshen, Zhang & Andreas 2024 (arXiv 2410.11840):
 fit intermediate checkpoints, drop early ones (section 6.1: before 10B tokens), >= 3 model sizes (section 3),
 and here each run weighs the same. Synthetic checkpoints from Chinchilla's unrounded constants (Hoffmann et al.
 2022, as used by Epoch: E 1.69337, A 406.401, B 410.723, alpha 0.33917, beta 0.28491)."""
@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scaleplan import checkpoints, fit, fit_vp, resample
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.fit import checkpoints, resample
+from scaleplan.fit import parametric as fit
+from scaleplan.fit import vp as fit_vp
 
 TEX = {"E": 1.69337, "A": 406.401, "B": 410.723, "alpha": 0.33917084, "beta": 0.2849083}
 

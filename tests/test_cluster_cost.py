@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from scaleplan import cost
-from scaleplan.errors import ScaleplanError
+from scaleplan.cluster import cost
+from scaleplan.core.errors import ScaleplanError
 
 # Korthikanti et al. 2022 (arXiv 2205.05198) Table 3 shapes (s = 2048, V = 51,200) and the MFU / HFU of Table 5
 # (also in the NVIDIA/Megatron-LM README): the paper's MFU uses its eq. 7 FLOPs, so compare HFU/MFU ratios.
@@ -164,7 +164,7 @@ def test_fp8_halves_h100_hours(flops, mfu):
 def test_budget_precision_sets_the_peak():
     # DeepSeek-V3 (arXiv 2412.19437): 2,048 H800 for 2,664K GPU-hours (54.2 days) at FP8
     import scaleplan
-    from scaleplan.budget import Budget
+    from scaleplan.pipeline.budget import Budget
 
     days = 2_664_000 / 2048 / 24
     r = Budget.from_mapping(

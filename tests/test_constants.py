@@ -9,8 +9,8 @@ import random
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import checks
-from scaleplan.cli import app
+from scaleplan.cli.app import app
+from scaleplan.pipeline import checks
 
 runner = CliRunner()
 

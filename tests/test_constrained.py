@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaleplan import constrained, laws
-from scaleplan.errors import ScaleplanError
+from scaleplan import laws
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline import constrained
 
 
 def rel(x, y):
@@ -391,7 +392,7 @@ def test_no_model_beats_the_compute_optimal_one(name, n, d):
 
 def test_compute_for_loss_on_kaplans_frontier():
     # Kaplan's frontier is not the minimum of its own loss: the inverse is computed along the frontier, numerically.
-    from scaleplan.allocate import common_convention_optimum
+    from scaleplan.pipeline.optimal import common_convention_optimum
 
     c = 1e21
     _, d, native = common_convention_optimum(laws.get("kaplan"), np.array([c]))

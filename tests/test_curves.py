@@ -1,4 +1,4 @@
-"""Tests for scaleplan.curves: schedules, S1/S2, the Tissue et al. 2024 curve law, fits and decisions.
+"""Tests for scaleplan.curves.law: schedules, S1/S2, the Tissue et al. 2024 curve law, fits and decisions.
 
 Published numbers used here, with their sources:
   * S1 = 2.699850 and S2 = 0.170410 for 8,000 steps at 3e-4 then linear to 0 over 2,000 steps (lambda 0.999):
@@ -23,8 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan import curves as cv
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.curves import law as cv
 
 EXAMPLE = cv.CurveLaw(L0=3.057, A=0.490, alpha=0.497, C=0.299)
 
@@ -241,8 +241,8 @@ def test_plan_schedule_follows_hagele():
 
 
 def test_plans_carry_the_schedule():
-    from scaleplan.budget import Budget
-    from scaleplan.pipeline import plan_budget
+    from scaleplan.pipeline.budget import Budget
+    from scaleplan.pipeline.stages import plan_budget
 
     plan = plan_budget(Budget.from_mapping({"flops": "1e21"}, flags=True))
     sched = plan.to_dict()["recipe"]["schedule"]
@@ -262,7 +262,7 @@ def test_step_zero_rows_are_allowed_and_skipped():
 
 
 def test_shipped_definitions_say_which_s2():
-    from scaleplan import _yaml
+    from scaleplan.core import _yaml
 
     raw = _yaml.read(_yaml.DATA / "curve_laws.yaml")
     assert raw["definitions"]["lambda"] == cv.LAMBDA == 0.999

@@ -1,7 +1,7 @@
 import pytest
 
-from scaleplan.errors import ScaleplanError
-from scaleplan.files import write_atomic
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.core.files import write_atomic
 
 
 def test_write_atomic_writes_and_leaves_no_temporary_files(tmp_path):
@@ -49,7 +49,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 
 
 def test_data_files_parse_the_same_through_the_cache(tmp_path, monkeypatch):
-    from scaleplan import _yaml
+    from scaleplan.core import _yaml
 
     path = _yaml.DATA / "hardware.yaml"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

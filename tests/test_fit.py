@@ -1,4 +1,4 @@
-"""Tests for scaleplan.fit: golden values from Besiroglu et al. 2024, synthetic recovery, bad input.
+"""Tests for scaleplan.fit.parametric: golden values from Besiroglu et al. 2024, synthetic recovery, bad input.
 
 Golden values: Besiroglu, Erdil, Barnett & You 2024, "Chinchilla Scaling: A replication attempt",
 arXiv 2404.10102; repository epoch-research/analyzing-chinchilla (commit 92258837), data_analysis.ipynb
@@ -21,8 +21,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaleplan import fit, resample
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.fit import parametric as fit
+from scaleplan.fit import resample
 from scaleplan.laws import law_from_dict
 
 EPOCH_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"
@@ -333,7 +334,7 @@ def test_design_sweep_rejects_bad_requests():
 
 
 def test_import_does_not_load_scipy():
-    code = "import sys, scaleplan.fit; assert 'scipy' not in sys.modules, 'scipy imported at module level'"
+    code = "import sys, scaleplan.fit.parametric; assert 'scipy' not in sys.modules, 'scipy imported at module level'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
 
 
@@ -384,7 +385,7 @@ def test_each_vectorised_refit_is_as_good_as_its_own_bfgs(seed, sigma):
 
 
 def test_one_bootstrap_for_either_estimator(epoch_runs):
-    from scaleplan import fit_vp
+    from scaleplan.fit import vp as fit_vp
 
     runs = fit_vp.below_flops(epoch_runs, 1e21)
     vp = fit_vp.fit_vp(runs)
@@ -399,7 +400,7 @@ def test_one_bootstrap_for_either_estimator(epoch_runs):
 def test_a_fits_intervals_say_which_they_are_and_why_a_plans_differ(epoch_runs, epoch_fit, epoch_boot, tmp_path):
     """Issue #26: fit --bootstrap and allocate --ci with the saved law give different 80% intervals; each says which
     interval it is (percentiles of the refits vs draws from their normal) and why they differ."""
-    from scaleplan import intervals
+    from scaleplan.pipeline import intervals
 
     out = epoch_boot.to_dict()
     assert out["interval"] == "bootstrap percentiles" and "normal" in out["interval_why"]

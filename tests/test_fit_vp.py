@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan import fit, fit_vp, resample
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.fit import parametric as fit
+from scaleplan.fit import resample
+from scaleplan.fit import vp as fit_vp
 from scaleplan.laws import law_from_dict
 
 EPOCH_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "svg_extracted_data.csv"

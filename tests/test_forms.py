@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaleplan import laws
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
 from scaleplan.laws import forms
 
 # Hoffmann et al. 2022 (arXiv:2203.15556), eq. (10) / App. D.2: the printed Approach 3 fit.
@@ -94,7 +94,7 @@ def test_law_delegates_to_its_form():
 
 
 def test_range_warnings_live_with_the_laws():
-    from scaleplan.allocate import range_warnings  # the old home re-exports it
+    from scaleplan.pipeline.optimal import range_warnings  # the old home re-exports it
 
     assert range_warnings is laws.range_warnings
     epoch = laws.get("epoch")
@@ -111,7 +111,7 @@ def test_compute_for_loss_on_a_frontier_needs_the_search():
 
 
 def test_data_constrained_refuses_a_non_parametric_law():
-    from scaleplan.constrained import data_constrained_allocation
+    from scaleplan.pipeline.constrained import data_constrained_allocation
 
     with pytest.raises(ScaleplanError, match="has form 'power'"):
         data_constrained_allocation(1e21, 1e9, law="kaplan")

@@ -3,8 +3,8 @@ citing its vendor document or secondary source), the hardware-file schema, user 
 
 import pytest
 
-from scaleplan import cost
-from scaleplan.errors import ScaleplanError
+from scaleplan.cluster import cost
+from scaleplan.core.errors import ScaleplanError
 
 GIB = 1024**3 / 1e9
 
@@ -276,7 +276,7 @@ def test_missing_user_file_is_an_error(tmp_path):
 
 def test_a_bad_hardware_file_names_hardware_file(tmp_path):
     """The file's mistakes name the file argument (--hardware-file, hardware_file:), not the preset (--hardware)."""
-    from scaleplan.budget import Budget, BudgetFieldError
+    from scaleplan.pipeline.budget import Budget, BudgetFieldError
 
     binary = tmp_path / "hw.yaml"
     binary.write_bytes(b"\x00\x01\xff")
@@ -299,7 +299,7 @@ def test_a_bad_hardware_file_names_hardware_file(tmp_path):
 def test_a_bad_user_config_file_is_named_not_blamed_on_a_flag(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from scaleplan.cli import app
+    from scaleplan.cli.app import app
 
     (tmp_path / "scaleplan").mkdir()
     (tmp_path / "scaleplan" / "hardware.yaml").write_text("foo:\n  aliases: [x]\n")
@@ -313,7 +313,7 @@ def test_a_bad_user_config_file_is_named_not_blamed_on_a_flag(tmp_path, monkeypa
 def test_an_unknown_serving_chip_in_a_budget_file_names_its_line(tmp_path):
     from typer.testing import CliRunner
 
-    from scaleplan.cli import app
+    from scaleplan.cli.app import app
 
     path = tmp_path / "b.yaml"
     path.write_text("flops: 1e22\ninference:\n  tokens: 1e12\n  hardware: nope\n")
@@ -332,14 +332,16 @@ def test_a_price_the_user_gives_is_labelled_given_even_when_it_equals_the_preset
     assert scaleplan.plan(flops=1e21, hardware="a100-80gb", price=1.5).cost.price_label == "$1.50/h, given"
     served = scaleplan.plan(flops=1e21, hardware="a100-80gb", price=1.5, inference_tokens=1e11).cost
     assert served.inference_price_label in ("$1.50/h, given", "as training")
-    cluster = __import__("scaleplan.cluster", fromlist=["x"]).plan_cluster(flops=1e21, hardware="a100-80gb", price=1.5)
+    cluster = __import__("scaleplan.cluster.run", fromlist=["x"]).plan_cluster(
+        flops=1e21, hardware="a100-80gb", price=1.5
+    )
     assert cluster.cost.price_label == "$1.50/h, given"
 
 
 def test_inference_aware_takes_a_hardware_file(tmp_path):
     from typer.testing import CliRunner
 
-    from scaleplan.cli import app
+    from scaleplan.cli.app import app
 
     extra = tmp_path / "extra.yaml"
     extra.write_text("b200:\n  price_per_hour: 6.0\n  price_source: vendor quote, 2026-02\n")

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import scaleplan
 from scaleplan import laws
-from scaleplan.errors import ScaleplanError
-from scaleplan.inference import inference_aware, optimum_for_loss, serving_costs, tokens_for_loss
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline.inference import inference_aware, optimum_for_loss, serving_costs, tokens_for_loss
 
 SARDANA = "chinchilla-sardana"  # the Chinchilla constants as their code uses them (alpha 0.336, beta 0.283)
 
@@ -113,7 +113,7 @@ def test_vectorised_sweep_matches_scalars():
 
 
 def test_break_even_demand_is_where_saving_crosses_one_percent():
-    from scaleplan.inference import savings
+    from scaleplan.pipeline.inference import savings
 
     plan = inference_aware(1e12, flops=1e23, law="epoch")
     law = laws.get("epoch")
@@ -167,8 +167,8 @@ def test_tokens_for_loss_inverts_the_law():
 def test_8_bit_serving_takes_the_chips_own_8_bit_path():
     # Presets (vendor data sheets, via shared/reference/hardware-memory-cost.md): A100 has no FP8 but INT8 624 TOPS
     # dense (2 x 312 BF16); H100 SXM FP8 1,979 TFLOP/s dense (2 x 989.4).
-    from scaleplan.cost import get_hardware
-    from scaleplan.inference import serving_peak
+    from scaleplan.cluster.cost import get_hardware
+    from scaleplan.pipeline.inference import serving_peak
 
     assert serving_peak(get_hardware("a100-80gb"), 8) == pytest.approx(624e12)
     assert serving_peak(get_hardware("h100"), 8) == pytest.approx(1.979e15, rel=1e-3)
@@ -176,7 +176,7 @@ def test_8_bit_serving_takes_the_chips_own_8_bit_path():
 
 
 def test_training_precision_halves_training_hours_on_fp8():
-    from scaleplan.inference import serving_costs
+    from scaleplan.pipeline.inference import serving_costs
 
     bf16, fp8 = serving_costs("h100"), serving_costs("h100", precision="fp8")
     assert fp8.dollars_per_training_flop == pytest.approx(bf16.dollars_per_training_flop / 2, rel=1e-3)
@@ -186,8 +186,8 @@ def test_sizing_for_quantized_serving_trains_less_far():
     # Ouyang et al. 2024 (arXiv 2411.17691): the quantization penalty grows with D/N (GPTQ: k D^0.5251 /
     # (N^0.2261 P^5.4967)), so sizing for the loss *as served* at fewer bits picks a larger model trained on fewer
     # tokens per parameter than plain inference-aware sizing (Sardana et al. 2024), and more so at fewer bits.
-    from scaleplan import precision
-    from scaleplan.inference import inference_aware, quantized_serving
+    from scaleplan.pipeline import precision
+    from scaleplan.pipeline.inference import inference_aware, quantized_serving
 
     plan = inference_aware(2e12, flops=1e23)
     q8, q4 = quantized_serving(plan, 8), quantized_serving(plan, 4)

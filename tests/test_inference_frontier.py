@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 
 import scaleplan
 from scaleplan import laws
-from scaleplan.allocate import allocate
-from scaleplan.cli import app
-from scaleplan.inference import describe_break_even, inference_aware, savings
-from scaleplan.units import fmt_sci
+from scaleplan.cli.app import app
+from scaleplan.pipeline.inference import describe_break_even, inference_aware, savings
+from scaleplan.pipeline.optimal import allocate
+from scaleplan.schema.units import fmt_sci
 
 rel = pytest.approx
 runner = CliRunner()
@@ -184,7 +184,7 @@ def test_the_table_says_it_once():
 
 
 def test_the_figure_marks_the_frontier_and_draws_no_break_even_line():
-    from scaleplan import plot
+    from scaleplan.present import plot
 
     plan = inference_aware(2e12, flops=1e23, law="kaplan")
     s = plot.inference_series(plan, points=30, demand_points=8)
@@ -200,7 +200,7 @@ def test_the_figure_marks_the_frontier_and_draws_no_break_even_line():
 def test_serving_is_priced_the_same_in_the_comparison_and_in_the_plan():
     # Kaplan's N is non-embedding; the comparison and the recommended plan's cost both serve at 2 N_total FLOPs per
     # token, so the two sections of one output give the same serving FLOPs and dollars.
-    from scaleplan.inference import inference_aware
+    from scaleplan.pipeline.inference import inference_aware
 
     plan = scaleplan.plan(flops=1e23, inference_tokens=2e12, law="kaplan")
     side = inference_aware(2e12, flops=1e23, law="kaplan").inference_aware

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import examples
-from scaleplan.budget import load_budget_file
-from scaleplan.cli import app
-from scaleplan.errors import ScaleplanError
+from scaleplan.cli.app import app
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline.budget import load_budget_file
+from scaleplan.schema import examples
 
 REPO = Path(__file__).resolve().parents[1]
 TOP = REPO / "configs"

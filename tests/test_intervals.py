@@ -1,4 +1,4 @@
-"""Intervals on a plan's decisions (scaleplan.intervals) from the epoch law's shipped bootstrap draws.
+"""Intervals on a plan's decisions (scaleplan.pipeline.intervals) from the epoch law's shipped bootstrap draws.
 
 Published numbers (hard-coded here with their source, never read from the files the code reads):
 Besiroglu, Erdil, Barnett & You 2024, "Chinchilla Scaling: A replication attempt" (arXiv 2404.10102), repository
@@ -20,9 +20,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaleplan import intervals, laws, recipe
-from scaleplan.allocate import allocate, with_recipe
-from scaleplan.errors import ScaleplanError
+from scaleplan import laws
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline import intervals
+from scaleplan.pipeline.optimal import allocate, with_recipe
+from scaleplan.recipe import design as recipe
 
 EPOCH_CI95 = {"alpha": (0.317, 0.373), "beta": (0.331, 0.415), "E": (1.769, 1.871)}
 EPOCH_SE = {"alpha": 0.01540, "beta": 0.02060, "E": 0.02566}
@@ -64,12 +66,13 @@ def test_shipped_draws_reproduce_epochs_published_95_percent_intervals(epoch_dra
 def test_draws_are_package_data_not_shared(epoch_draws):
     path = laws.data_dir() / "epoch-bootstrap.csv"
     assert path.is_file() and path.stat().st_size < 200_000
-    assert "shared" not in str(path.resolve().relative_to(Path(intervals.__file__).resolve().parent))
+    assert "shared" not in str(path.resolve().relative_to(Path(intervals.__file__).resolve().parents[1]))
 
 
 def test_draws_regenerate_from_the_runs(shared_data, epoch_draws):
     # the first resamples of the same seed are the same resamples (one multinomial draw per resample, in order)
-    from scaleplan import fit, resample
+    from scaleplan.fit import parametric as fit
+    from scaleplan.fit import resample
 
     runs = fit.load_runs(shared_data / "svg_extracted_data.csv", drop_worst=5)
     assert runs.n == 240
@@ -146,7 +149,7 @@ def test_learning_rate_batch_and_cost_follow_the_direction_of_n_and_d(epoch_draw
 
 
 def _serving():
-    from scaleplan.inference import serving_costs
+    from scaleplan.pipeline.inference import serving_costs
 
     return serving_costs(None, 0.4, 2.0, serving_model="fixed-mfu")  # 2N per token: dollars exactly in N
 

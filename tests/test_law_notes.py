@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from scaleplan import conventions, laws
+from scaleplan import laws
+from scaleplan.schema import conventions
 
 NAMES = laws.names()
 

@@ -8,7 +8,7 @@ import pytest
 
 import scaleplan
 from scaleplan import laws
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
 
 GOPHER = 5.76e23  # Rae et al. 2021's budget, quoted by Hoffmann et al. 2022
 CHINCHILLA_FLOPS = 6 * 70e9 * 1.4e12  # 5.88e23: Chinchilla's 70B parameters on 1.4T tokens

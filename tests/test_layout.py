@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from scaleplan import memory
-from scaleplan.cli import app
-from scaleplan.cost import get_hardware
-from scaleplan.recipe import batch_multiple
+from scaleplan.cli.app import app
+from scaleplan.cluster import memory
+from scaleplan.cluster.cost import get_hardware
+from scaleplan.recipe.design import batch_multiple
 
 runner = CliRunner()
 GPUS = [8, 64, 512, 1024, 4096, 16384]

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scaleplan
-from scaleplan.errors import ScaleplanError
-from scaleplan.units import fmt_dollars, fmt_duration
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.schema.units import fmt_dollars, fmt_duration
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,8 @@ def test_serving_costs_names_the_bad_argument(kwargs, message):
 
 @pytest.mark.parametrize("runs", [None, "runs.csv", [(1e8, 1e9, 3.0)], 5])
 def test_fits_take_runs(runs):
-    from scaleplan import fit, resample
+    from scaleplan.fit import parametric as fit
+    from scaleplan.fit import resample
 
     for call in (fit.fit_parametric, resample.bootstrap, fit.fit_isoflop):
         error = _fails(lambda call=call: call(runs), "runs must be a Runs (scaleplan.load_runs(path)")
@@ -157,7 +158,8 @@ def test_fits_take_runs(runs):
 def test_bootstrap_and_fit_arguments():
     import numpy as np
 
-    from scaleplan import fit, resample
+    from scaleplan.fit import parametric as fit
+    from scaleplan.fit import resample
 
     n = np.array([5e7, 1e8, 2e8, 4e8, 8e8, 1.6e9])
     d = 20 * n

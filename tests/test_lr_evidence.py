@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-from scaleplan import recipe as R
+from scaleplan.recipe import design as R
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -105,7 +105,7 @@ def test_one_learning_rate_under_one_name_and_the_spread():
 
     from typer.testing import CliRunner
 
-    from scaleplan import cli
+    from scaleplan.cli import app as cli
 
     res = CliRunner().invoke(cli.app, ["allocate", "--flops", "1e23", "-f", "json"])
     assert res.exit_code == 0, res.stderr

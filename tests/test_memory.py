@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan import cost
-from scaleplan import memory as M
-from scaleplan.errors import ScaleplanError
+from scaleplan.cluster import cost
+from scaleplan.cluster import memory as M
+from scaleplan.core.errors import ScaleplanError
 
 
 def test_zero_worked_example():

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaleplan import moe
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
 from scaleplan.laws import forms
+from scaleplan.pipeline import moe
 
 
 def rel(x, y):
@@ -233,8 +233,8 @@ def test_vectorised_equals_scalar(cs):
 
 def test_importing_the_planners_stays_light():
     code = (
-        "import sys, scaleplan.constrained, scaleplan.moe\n"
-        "scaleplan.moe.moe_allocation(1e21); scaleplan.constrained.data_constrained_allocation(1e21, 1e10)\n"
+        "import sys, scaleplan.pipeline.constrained, scaleplan.pipeline.moe\n"
+        "scaleplan.pipeline.moe.moe_allocation(1e21); scaleplan.pipeline.constrained.data_constrained_allocation(1e21, 1e10)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'pandas', 'typer'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

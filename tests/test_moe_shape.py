@@ -12,9 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from scaleplan import cli, memory, moe, moe_shape
-from scaleplan.cost import get_hardware
-from scaleplan.moe_shape import Mla, MoeShape, _base
+from scaleplan.cli import app as cli
+from scaleplan.cluster import memory
+from scaleplan.cluster.cost import get_hardware
+from scaleplan.pipeline import moe
+from scaleplan.recipe import moe_shape
+from scaleplan.recipe.moe_shape import Mla, MoeShape, _base
 
 runner = CliRunner()
 
@@ -294,7 +297,7 @@ def test_optimal_moe_plan_on_a_cluster_shows_ep():
 
 def test_budget_file_keys_tp_pp_ep(tmp_path):
     """A budget file pins the layout with tp, pp and ep, parsed by the same field parser as the flags."""
-    from scaleplan.budget import Budget
+    from scaleplan.pipeline.budget import Budget
 
     b = Budget.from_mapping({"flops": "1e22", "moe": True, "gpus": 256, "tp": 1, "pp": 4, "ep": 16})
     assert (b.tp, b.pp, b.ep) == (1, 4, 16) and b.on_cluster

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 runner = CliRunner()
 
@@ -233,13 +233,13 @@ def test_inference_aware_says_where_quantized_serving_erases_the_gain():
             "--mfu must be",
         ),
         (
-            lambda: __import__("scaleplan.inference", fromlist=["x"]).serving_costs(prefill_mfu=0.0),
+            lambda: __import__("scaleplan.pipeline.inference", fromlist=["x"]).serving_costs(prefill_mfu=0.0),
             ["inference-aware", "--flops", "1e23", "--inference-tokens", "2e12", "--prefill-mfu", "0"],
             "prefill_mfu must be in (0, 1]",
             "--prefill-mfu must be in (0, 1]",
         ),
         (
-            lambda: __import__("scaleplan.cluster", fromlist=["x"]).plan_cluster(params=7e9, tokens=2e12, days=3),
+            lambda: __import__("scaleplan.cluster.run", fromlist=["x"]).plan_cluster(params=7e9, tokens=2e12, days=3),
             ["cluster", "--params", "7B", "--tokens", "2T", "--days", "3"],
             "days needs gpus",
             "--days needs --gpus",

@@ -7,8 +7,12 @@ import sys
 import numpy as np
 import pytest
 
-from scaleplan import allocate, compare, fit, inference, laws, plot, resample
-from scaleplan.errors import ScaleplanError
+from scaleplan import allocate, compare, laws
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.fit import parametric as fit
+from scaleplan.fit import resample
+from scaleplan.pipeline import inference
+from scaleplan.present import plot
 
 POINTS = 30  # small series keep the whole file at a few seconds
 
@@ -22,7 +26,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_import_and_series_do_not_load_matplotlib():
     code = (
-        "import sys, scaleplan.plot as p, scaleplan.report\n"
+        "import sys, scaleplan.present.plot as p, scaleplan.present.report\n"
         "p.allocation_series(['epoch', 'kaplan'], 1e21, points=5)\n"
         "p.isoflop_series('chinchilla', 1e21, points=5)\n"
         "print('matplotlib' in sys.modules)\n"

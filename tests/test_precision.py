@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan import precision
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline import precision
 
 
 def rel(x, y):
@@ -425,7 +425,7 @@ SUN_TABLE3 = {
 
 @pytest.mark.parametrize("n", sorted(SUN_TABLE3))
 def test_sun_table3_n_is_attention_plus_mlp(n):
-    from scaleplan.recipe import Shape
+    from scaleplan.recipe.design import Shape
 
     layers, h, d_ff = SUN_TABLE3[n]
     shape = Shape(layers, h, h // 64, 64, d_ff, 2048, 32000, arch="llama")

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import scaleplan
 from scaleplan import laws
-from scaleplan.allocate import common_convention_optimum
+from scaleplan.pipeline.optimal import common_convention_optimum
 
 budgets = st.floats(min_value=1e15, max_value=1e28, allow_nan=False, allow_infinity=False)
 law_names = st.sampled_from(laws.names())
@@ -78,7 +78,7 @@ def test_optimum_has_the_lowest_loss_on_its_isoflop_curve(name, c, f):
 
 @given(st.floats(min_value=1e6, max_value=1e15))
 def test_parameter_split_is_exact(total):
-    from scaleplan import conventions
+    from scaleplan.schema import conventions
 
     law = laws.get("epoch")
     got_total, non_emb = conventions.split_params(law, total)

@@ -12,10 +12,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from scaleplan import checks
-from scaleplan.cli import app
-from scaleplan.errors import ScaleplanError
-from scaleplan.render import Format, emit_checks
+from scaleplan.cli.app import app
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline import checks
+from scaleplan.present.render import Format, emit_checks
 
 PUBLISHED: dict[str, float] = {}
 

@@ -17,7 +17,7 @@ WIDTH = 100
 def run(command: str) -> str:
     from typer.testing import CliRunner
 
-    from scaleplan import cli
+    from scaleplan.cli import app as cli
 
     args = shlex.split(command)[1:]
     old = cli.out.width, cli.err.width
@@ -117,7 +117,8 @@ def test_index_commands_run_in_a_clean_folder(tmp_path, monkeypatch, capsys):
     suite fast; .ci/run runs the same list from a wheel installed in a fresh venv."""
     from typer.testing import CliRunner
 
-    from scaleplan import cli, plot
+    from scaleplan.cli import app as cli
+    from scaleplan.present import plot
 
     commands = index_commands()
     assert commands[0] == "scaleplan init" and len(commands) >= 20
@@ -140,7 +141,7 @@ def test_from_python_blocks_run(tmp_path, monkeypatch):
     """The README's Python examples run as written (after `scaleplan init`, in an empty folder)."""
     from typer.testing import CliRunner
 
-    from scaleplan import cli
+    from scaleplan.cli import app as cli
 
     text = README.read_text()
     section = text[text.index("## From Python") : text.index("\n## ", text.index("## From Python") + 1)]
@@ -148,7 +149,7 @@ def test_from_python_blocks_run(tmp_path, monkeypatch):
     assert len(blocks) >= 2 and "from scaleplan import plot" in section
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(cli.app, ["init"]).exit_code == 0
-    from scaleplan import plot
+    from scaleplan.present import plot
 
     # the figures are drawn, not encoded: PNG encoding is tests/test_plot.py's (and costs seconds here)
     monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")

@@ -1,4 +1,4 @@
-"""scaleplan.recipe against published numbers (each test names its source) plus property tests.
+"""scaleplan.recipe.design against published numbers (each test names its source) plus property tests.
 
 Reference vectors: ../shared/reference/laws-compute.yaml (ids ds-T3-*, ds-7B-hparams, ds-67B-hparams,
 ds-alloc-1e20, porian-lr-*, chin-tableA4-ratio, kaplan-Bcrit-L3).
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan import recipe as R
-from scaleplan.errors import ScaleplanError
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.recipe import design as R
 
 rel = pytest.approx
 
@@ -466,7 +466,7 @@ def test_recipe_pins_and_tokens_from_flops():
 
 
 def test_import_is_cheap():
-    code = "import sys, scaleplan.recipe; print(sorted(m for m in ('scipy', 'typer', 'rich', 'matplotlib') if m in sys.modules))"
+    code = "import sys, scaleplan.recipe.design; print(sorted(m for m in ('scipy', 'typer', 'rich', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

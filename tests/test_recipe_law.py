@@ -17,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from scaleplan import conventions, laws
-from scaleplan import recipe as R
-from scaleplan.allocate import allocate, with_recipe
-from scaleplan.cli import app
-from scaleplan.inference import inference_aware
+from scaleplan import laws
+from scaleplan.cli.app import app
+from scaleplan.pipeline.inference import inference_aware
+from scaleplan.pipeline.optimal import allocate, with_recipe
+from scaleplan.recipe import design as R
+from scaleplan.schema import conventions
 
 rel = pytest.approx
 LAWS = laws.names()
@@ -185,7 +186,7 @@ def test_ladder_pairs(convention, lo, gap, context, tied, gpt):
 
 
 def test_too_small_to_design():
-    from scaleplan.errors import ScaleplanError
+    from scaleplan.core.errors import ScaleplanError
 
     with pytest.raises(ScaleplanError, match="too small to design"):
         R.design_shape(1e4, convention="non_embedding")

@@ -6,10 +6,10 @@ import struct
 import pytest
 
 from scaleplan import plan_budget
-from scaleplan.budget import load_budget_file
-from scaleplan.errors import ScaleplanError
-from scaleplan.report import write_report
-from scaleplan.units import fmt_count
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.pipeline.budget import load_budget_file
+from scaleplan.present.report import write_report
+from scaleplan.schema.units import fmt_count
 
 BUDGET = """\
 hardware: h100
@@ -174,8 +174,8 @@ def test_report_leaves_out_what_does_not_apply(tmp_path):
 
 
 def test_report_says_first_what_breaks_the_budget(tmp_path):
-    from scaleplan.budget import Budget
-    from scaleplan.report import write_plan_report
+    from scaleplan.pipeline.budget import Budget
+    from scaleplan.present.report import write_plan_report
 
     budget = Budget.from_mapping({"dollars": "2M", "hardware": "h100", "gpus": 512, "inference_tokens": 5e12})
     rep = write_plan_report(budget, tmp_path / "out", figures=False)
@@ -193,7 +193,7 @@ def test_report_says_first_what_breaks_the_budget(tmp_path):
 def test_allocate_report_from_flags(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from scaleplan.cli import app
+    from scaleplan.cli.app import app
 
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

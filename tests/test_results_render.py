@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan import cli
-from scaleplan.errors import ScaleplanError
-from scaleplan.values import Rendered
+from scaleplan.cli import app as cli
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.core.values import Rendered
 
 RESULT_TYPES = [
     "Plan",
@@ -116,8 +116,9 @@ def test_every_result_renders_in_every_format(kind):
 
 
 def test_fits_and_serving_render():
-    from scaleplan import fit, serving
-    from scaleplan.fit_vp import fit_vp  # scaleplan.fit_vp is also its module's name (issue #20)
+    from scaleplan.cluster import serving
+    from scaleplan.fit import parametric as fit
+    from scaleplan.fit.vp import fit_vp  # scaleplan.fit_vp is also its module's name (issue #20)
 
     n = np.repeat(np.geomspace(7e7, 1.6e10, 5), 4)
     d = n * np.tile(np.geomspace(2, 300, 4), 5)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan.cli import app
-from scaleplan.inference import serving_costs
+from scaleplan.cli.app import app
+from scaleplan.pipeline.inference import serving_costs
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def test_a_given_model_is_priced_for_serving(fields, serving_params):
 
 
 def test_the_fixed_deepseek_v3_serving_flops():
-    from scaleplan.units import fmt_count
+    from scaleplan.schema.units import fmt_count
 
     p = scaleplan.plan(moe={"total_params": "671B", "active_params": "37B"}, tokens="14.8T", inference_tokens=SERVED)
     active = p.recipe.shape.active_params  # the designed shape's, within 1% of the 37B given
@@ -378,7 +378,7 @@ def test_every_mode_labels_its_serving_price(fields):
 def test_a_target_loss_says_it_set_the_quality():
     from typer.testing import CliRunner
 
-    from scaleplan.cli import app
+    from scaleplan.cli.app import app
 
     argv = ["allocate", "--target-loss", "2.0", "--inference-tokens", "2e12"]
     result = CliRunner().invoke(app, argv)

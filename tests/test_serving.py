@@ -1,4 +1,4 @@
-"""The serving roofline (scaleplan.serving) against published figures: worked cases T1-T13 of
+"""The serving roofline (scaleplan.cluster.serving) against published figures: worked cases T1-T13 of
 ../shared/reference/serving.md §6.3, each hard-coded here with its primary source, and its invariants."""
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan import serving
-from scaleplan.errors import ScaleplanError
-from scaleplan.recipe import Shape
-from scaleplan.serving import Device, ServedModel, critical_batch, decode_step_time, dollars_per_million
+from scaleplan.cluster import serving
+from scaleplan.cluster.serving import Device, ServedModel, critical_batch, decode_step_time, dollars_per_million
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.recipe.design import Shape
 
 # Shapes of Dubey et al. 2024 (Llama 3 paper, Table 3) with the published parameter counts (8.03B, 70.6B, 405B;
 # the 70B and 405B to the precision their shapes give: 70.55B and 405.85B, serving.md §1.1).
@@ -371,7 +371,7 @@ def test_serving_flags_reach_the_plan():
 
 
 def test_cost_objective_says_how_it_differs_from_the_flop_objective():
-    from scaleplan.inference import inference_aware
+    from scaleplan.pipeline.inference import inference_aware
 
     cost = inference_aware(2e12, flops=1e23, objective="cost")
     flops = inference_aware(2e12, flops=1e23, objective="flops")
@@ -383,7 +383,7 @@ def test_cost_objective_says_how_it_differs_from_the_flop_objective():
 
 
 def test_cost_sizing_is_vectorised_over_demand():
-    from scaleplan.inference import inference_aware
+    from scaleplan.pipeline.inference import inference_aware
 
     demands = np.geomspace(1e10, 1e14, 7)
     many = inference_aware(demands, flops=1e22, objective="cost", break_even=False)
@@ -396,7 +396,7 @@ def test_cost_sizing_is_vectorised_over_demand():
 def test_total_dollars_is_the_lowest_loss_model_that_fits():
     import scaleplan
     from scaleplan import laws
-    from scaleplan.inference import serving_costs, within_total
+    from scaleplan.pipeline.inference import serving_costs, within_total
 
     p = scaleplan.plan(total_dollars=2e6, inference_tokens=5e12)
     tb = p.total_budget

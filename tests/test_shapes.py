@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaleplan import recipe as R
-from scaleplan.allocate import allocate, with_recipe
+from scaleplan.pipeline.optimal import allocate, with_recipe
+from scaleplan.recipe import design as R
 
 LLAMA = {
     # name: (layers, hidden, heads, kv_heads, intermediate, vocab, published total)
@@ -66,7 +66,7 @@ def test_shape_json_block_carries_the_layout_keys():
     [(dict(kv_heads=5), "kv_heads = 5 must divide heads = 32"), (dict(arch="mamba"), "arch must be one of")],
 )
 def test_bad_shapes_are_refused(kw, match):
-    from scaleplan.errors import ScaleplanError
+    from scaleplan.core.errors import ScaleplanError
 
     with pytest.raises(ScaleplanError, match=match):
         R.Shape(32, 4096, 32, 128, 14336, 4096, 32000, **kw)

@@ -1,4 +1,4 @@
-"""scaleplan.solvers: vectorised golden-section search and bisection, the only copies in the project."""
+"""scaleplan.core.solvers: vectorised golden-section search and bisection, the only copies in the project."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaleplan import solvers
+from scaleplan.core import solvers
 
 
 def test_golden_ratio():

@@ -1,4 +1,4 @@
-"""The plan pipeline (scaleplan.pipeline): every mode through the same stages, one Plan shape, one count.
+"""The plan pipeline (scaleplan.pipeline.stages): every mode through the same stages, one Plan shape, one count.
 
 - every mode's JSON has the output contract's common keys, and flags, a budget file and scaleplan.plan() agree;
 - a non-default option changes every mode's plan (its values, or a warning saying why a stage does not apply) or
@@ -17,9 +17,10 @@ import yaml
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan import laws, limits, recipe
-from scaleplan.cli import app
-from scaleplan.values import CONTRACT_KEYS
+from scaleplan import laws
+from scaleplan.cli.app import app
+from scaleplan.core.values import CONTRACT_KEYS
+from scaleplan.recipe import design as recipe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,7 +95,7 @@ LAW_BUDGETS = [
     (name, c)
     for name in laws.names()
     for c in (1e17, 1e19, 1e21, 1e23, 1e25)
-    if laws.get(name).params_convention != "active" and c >= limits.min_flops(name)
+    if laws.get(name).params_convention != "active" and c >= laws.min_flops(name)
 ]
 
 
@@ -131,7 +132,7 @@ def test_moe_counts_are_the_designed_models_and_spend_the_budget(flops):
     """An optimal MoE reports its integer shape's counts; its tokens spend the budget in Krajewski et al.'s own
     convention (arXiv:2402.07871, eqs. 10-11 with App. E's c_f = 6 and c_r = 14: C = (6 N_active + 14 d_model E G
     n_blocks) D, N_active non-embedding without router and norms), its loss is eq. (9) at the designed N."""
-    from scaleplan import moe
+    from scaleplan.pipeline import moe
 
     p = scaleplan.plan(flops=flops, moe=True)
     shape, d = p.recipe.shape, p.to_dict()

@@ -1,4 +1,4 @@
-"""Trainers' configs read back (scaleplan.trainer_configs): published files as fixtures (tests/data/SOURCES.md),
+"""Trainers' configs read back (scaleplan.recipe.trainer_configs): published files as fixtures (tests/data/SOURCES.md),
 every format's keys, and bad files refused in one line."""
 
 import json
@@ -8,8 +8,8 @@ from conftest import REPO
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan.errors import ScaleplanError
-from scaleplan.trainer_configs import megatron_arguments, megatron_padded_vocab, read_config, torchtitan_ffn_dim
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.recipe.trainer_configs import megatron_arguments, megatron_padded_vocab, read_config, torchtitan_ffn_dim
 
 DATA = REPO / "tests" / "data"
 

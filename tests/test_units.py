@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaleplan.errors import ScaleplanError
-from scaleplan.units import (
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.schema.units import (
     fmt_count,
     fmt_dollars,
     fmt_flops,

@@ -6,8 +6,8 @@ A maintainer's script, run once when the fit or the bootstrap changes; never at 
 
 It loads svg_extracted_data.csv of epoch-research/analyzing-chinchilla (commit 92258837; Besiroglu et al. 2024,
 arXiv 2404.10102), drops the 5 highest-loss runs as Epoch did, fits the Huber-sum law and refits `--n` resamples
-(scaleplan.resample.bootstrap), and writes the draws with a header saying how they were made (the format
-scaleplan.intervals reads).
+(scaleplan.fit.resample.bootstrap), and writes the draws with a header saying how they were made (the format
+scaleplan.pipeline.intervals reads).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ import hashlib
 import sys
 from pathlib import Path
 
-from scaleplan import fit, intervals, laws, resample
-from scaleplan.errors import ScaleplanError
-from scaleplan.files import command, read_bytes, write_atomic
+from scaleplan.fit import parametric as fit, resample
+from scaleplan.pipeline import intervals
+from scaleplan import laws
+from scaleplan.core.errors import ScaleplanError
+from scaleplan.core.files import command, read_bytes, write_atomic
 
 
 def epoch_draws(data_path: str | Path, n: int = 4000, seed: int = 0, today: _dt.date | None = None) -> str:
@@ -33,7 +35,7 @@ def epoch_draws(data_path: str | Path, n: int = 4000, seed: int = 0, today: _dt.
     meta = {
         "what": "bootstrap draws of the epoch law's constants, derived by scaleplan (not published numbers)",
         "method": (
-            f"scaleplan.resample.bootstrap: {n} nonparametric resamples of the 240 runs kept (the 5 highest-loss "
+            f"scaleplan.fit.resample.bootstrap: {n} nonparametric resamples of the 240 runs kept (the 5 highest-loss "
             "runs dropped, as Epoch did), each refitted by the Huber-sum fit (delta 1e-3) warm-started "
             "from the full-data fit"
         ),

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _yaml, conventions, solvers
-from ..errors import ScaleplanError
-from ..units import fmt_number, fmt_sci
+from ..core import _yaml, solvers
+from ..core.errors import ScaleplanError
+from ..schema import conventions, limits
+from ..schema.units import fmt_number, fmt_sci
 from . import forms
 
 DEFAULT_LAW = "epoch"
@@ -146,6 +147,10 @@ class Law:
     def frontier_is_loss_minimum(self) -> bool:
         """False for laws (Kaplan) whose published frontier is not the minimum of their own loss law."""
         return self.maths.frontier_is_loss_minimum
+
+    def min_flops(self) -> float:
+        """The smallest budget whose compute-optimal model has limits.MIN_PARAMS in total (cached per law)."""
+        return min_flops(self)
 
     def optimum(self, flops):
         """Compute-optimal (N in this law's own convention, D) for training budgets C (scalar or array)."""
@@ -284,7 +289,7 @@ def _check_number(where: str, key: str, value) -> float:
 def _check_downstream(source: str, block) -> None:
     """Optional `downstream` block: Err(L) = epsilon - k exp(-gamma L) per metric (Gadre et al. 2024 eq. 5).
 
-    Read by scaleplan.constrained; validated here so a bad law file fails when it is loaded.
+    Read by scaleplan.pipeline.constrained; validated here so a bad law file fails when it is loaded.
     """
     if block is None:
         return
@@ -454,3 +459,20 @@ def get(name: str | Law) -> Law:
     close = difflib.get_close_matches(key.lower(), list(index), n=1, cutoff=0.5)
     hint = f"; did you mean {index[close[0]]!r}?" if close else ""
     raise ScaleplanError(f"unknown law {key!r}{hint} (known: {', '.join(names())})")
+
+
+_MIN_FLOPS: dict[tuple[str, str], float] = {}
+
+
+def min_flops(law) -> float:
+    """The smallest budget whose compute-optimal model under `law` (a Law or a name) has MIN_PARAMS in total."""
+    law = get(law)
+    key = (law.name, law.source)
+    if key not in _MIN_FLOPS:
+        grid = np.geomspace(1.0, 1e24, 481)  # 20 points a decade; laws are monotone in C
+        n_native, _ = law.optimum(grid)
+        total, _ = conventions.split_params(law, n_native)
+        above = np.nonzero(np.asarray(total) >= limits.MIN_PARAMS)[0]
+        c = float(grid[above[0]]) if above.size else float(grid[-1])
+        _MIN_FLOPS[key] = float(f"{c:.2g}")
+    return _MIN_FLOPS[key]

@@ -21,8 +21,8 @@ import difflib
 import functools
 from dataclasses import dataclass, field, replace
 
-from .. import _yaml
-from ..errors import ScaleplanError
+from ..core import _yaml
+from ..core.errors import ScaleplanError
 
 KINDS = ("allocation", "recipe", "MoE", "precision", "training curves", "serving defaults")
 

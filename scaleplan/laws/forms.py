@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import solvers
+from ..core import solvers
 
 # ---------------------------------------------------------------------------------------------------------------
 # The parametric form's closed forms, on a constants mapping (scalars or arrays of bootstrap draws alike)

@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from scaleplan import cli
-from scaleplan.render import print_warnings
+from scaleplan.cli import app as cli
+from scaleplan.present.render import print_warnings
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 runner = CliRunner()

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -68,7 +68,7 @@ def test_formats_agree():
     assert float(row["params"]) == data["params"] and float(row["cost_dollars"]) == data["cost"]["dollars"]
     table = ok(*args).stdout
     markdown = ok(*args, "--format", "markdown").stdout
-    from scaleplan.units import fmt_count, fmt_dollars
+    from scaleplan.schema.units import fmt_count, fmt_dollars
 
     for text in (fmt_count(data["params"]), fmt_count(data["tokens"]), fmt_dollars(data["cost"]["dollars"])):
         assert text in table and text in markdown

@@ -5,8 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import cli
-from scaleplan.cli import app
+from scaleplan.cli import app as cli
+from scaleplan.cli.app import app
 
 runner = CliRunner()
 

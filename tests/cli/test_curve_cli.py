@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import curves as cv
-from scaleplan.cli import app
+from scaleplan.cli.app import app
+from scaleplan.curves import law as cv
 
 runner = CliRunner()
 EPOCH = Path(__file__).resolve().parents[3] / "shared" / "data" / "svg_extracted_data.csv"

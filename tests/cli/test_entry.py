@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from scaleplan import cli
+from scaleplan.cli import app as cli
 
 
 def scaleplan(*args):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan.cli import app
-from scaleplan.trainer_configs import read_config
+from scaleplan.cli.app import app
+from scaleplan.recipe.trainer_configs import read_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -155,7 +155,7 @@ def test_hf_export_loads_with_transformers_llamaconfig(tmp_path):
     recipe.Shape, is the plan's."""
     from transformers import LlamaConfig
 
-    from scaleplan.trainer_configs import ModelConfig
+    from scaleplan.recipe.trainer_configs import ModelConfig
 
     source = DATA / "megatron-llama3-8b-h100-fp8.sh"
     plan = json.loads(ok("allocate", "--model", source, "--tokens", "15T", "--format", "json").stdout)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 runner = CliRunner()
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "svg_extracted_data.csv"

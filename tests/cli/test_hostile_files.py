@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import scaleplan
 from scaleplan import ScaleplanError
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 runner = CliRunner()
 
@@ -54,7 +54,7 @@ def _hardware() -> str:
     """A valid hardware file of one preset: the bundled H100's figures under a new name."""
     import yaml
 
-    from scaleplan import _yaml
+    from scaleplan.core import _yaml
 
     entry = dict(_yaml.load((_yaml.DATA / "hardware.yaml").read_text(encoding="utf-8"))["h100"])
     entry["name"] = "My chip"
@@ -158,7 +158,7 @@ def test_a_fifo_named_in_a_budget_file_is_refused(workdir):
 
 
 def test_the_reader_refuses_special_files_and_reads_at_most_the_cap(tmp_path):
-    from scaleplan.files import read_bytes, read_text
+    from scaleplan.core.files import read_bytes, read_text
 
     os.mkfifo(tmp_path / "fifo")
     with pytest.raises(ScaleplanError, match="not a regular file"):
@@ -229,7 +229,7 @@ def test_curve_plot_honours_force(workdir):
 
 
 def _entry(cache: Path, name: str) -> Path:
-    from scaleplan import _yaml
+    from scaleplan.core import _yaml
 
     path = _yaml.DATA / name
     return cache / "scaleplan" / "data" / f"data-{path.stem}-{_yaml._cache_key(path.read_bytes())}.marshal"
@@ -259,7 +259,7 @@ CORRUPT = {
 @pytest.mark.parametrize("kind", list(CORRUPT))
 @pytest.mark.parametrize("name", ["hardware.yaml", "precision.yaml"])
 def test_a_corrupted_cache_entry_is_parsed_around(tmp_path, monkeypatch, kind, name):
-    from scaleplan import _yaml
+    from scaleplan.core import _yaml
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     entry = _entry(tmp_path, name)
@@ -273,7 +273,7 @@ def test_a_corrupted_cache_entry_is_parsed_around(tmp_path, monkeypatch, kind, n
 
 def test_the_cache_keys_on_content_not_on_size_and_time(tmp_path, monkeypatch):
     """A changed data file with the same size and modification time (cp -p, reproducible builds) is read afresh."""
-    from scaleplan import _yaml
+    from scaleplan.core import _yaml
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     data = tmp_path / "data"
@@ -385,7 +385,7 @@ def test_best_cooldown_of_a_tiny_run_is_an_answer_or_one_line(workdir, steps, fm
 
 
 def test_json_never_writes_nan():
-    from scaleplan.render import to_json
+    from scaleplan.present.render import to_json
 
     nulled: list[str] = []
     text = to_json({"a": math.nan, "b": [1.0, math.inf], "c": {"d": np.float64("-inf")}}, nulled)
@@ -456,14 +456,17 @@ def test_columns_resolve_an_ambiguity_and_the_output_names_them(workdir, name, c
         (lambda: scaleplan.load_log("log.csv", columns="loss"), "columns must be a mapping"),
         (lambda: scaleplan.load_checkpoints(5), "path must be a file name"),
         (lambda: scaleplan.fit_parametric("runs.csv"), "runs must be a Runs"),
-        (lambda: __import__("scaleplan.fit_vp").fit_vp.fit_vp("runs.csv"), "runs must be a Runs"),
+        (lambda: scaleplan.fit_vp("runs.csv"), "runs must be a Runs"),
         (lambda: scaleplan.fit_isoflop([1, 2]), "runs must be a Runs"),
         (lambda: scaleplan.bootstrap(None), "runs must be a Runs"),
         (lambda: scaleplan.fit_curves(5), "curves must be Curves"),
         (lambda: scaleplan.fit_curves(["log.csv"]), "curves must be Curves"),
         (lambda: scaleplan.best_cooldown(5, 5), "law must be a CurveLaw"),
-        (lambda: scaleplan.steps_to_loss(scaleplan.curves.example_law(), "3", 5), "schedule must be a Schedule"),
-        (lambda: scaleplan.curves.load_law(5), "path must be a file name"),
+        (
+            lambda: scaleplan.steps_to_loss(__import__("scaleplan.curves.law").curves.law.example_law(), "3", 5),
+            "schedule must be a Schedule",
+        ),
+        (lambda: scaleplan.curves.law.load_law(5), "path must be a file name"),
         (
             lambda: scaleplan.CurveLaw.from_dict({"L0": 3, "A": 1, "alpha": 0.5, "C": 0, "logged_peak_lr": "x"}),
             "logged_peak_lr",

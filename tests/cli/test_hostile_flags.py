@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import scaleplan
 from scaleplan import ScaleplanError
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 runner = CliRunner()
 FITTED_LAW = Path(__file__).resolve().parents[2] / "configs" / "laws" / "example-fitted-law.yaml"
@@ -95,7 +95,7 @@ def test_vocab_refuses_a_nonsense_width(width):
 
 
 def test_optimal_vocab_refuses_a_nonsense_width():
-    from scaleplan.recipe import optimal_vocab
+    from scaleplan.recipe.design import optimal_vocab
 
     for width in (1, 10**400, "x", math.nan):
         with pytest.raises(ScaleplanError, match="d_model"):

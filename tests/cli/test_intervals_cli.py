@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 runner = CliRunner()
 
@@ -45,9 +45,9 @@ def test_allocate_ci_with_the_bundled_law_json():
 def test_allocate_ci_table_has_one_row_per_quantity_within_80_columns():
     from rich.console import Console
 
-    from scaleplan.budget import Budget
-    from scaleplan.pipeline import plan_budget
-    from scaleplan.render import Format, emit_plans
+    from scaleplan.pipeline.budget import Budget
+    from scaleplan.pipeline.stages import plan_budget
+    from scaleplan.present.render import Format, emit_plans
 
     plan = plan_budget(Budget.from_mapping({"flops": "1e23", "inference_tokens": "2e12"}), ci=0.8)
     console = Console(width=80, record=True)

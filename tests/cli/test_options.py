@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 import scaleplan
-from scaleplan import fields, limits
-from scaleplan.cli import app
+from scaleplan.cli.app import app
+from scaleplan.schema import fields, limits
 
 # A valid call of each command, to which one bad option is added.
 BASE = {

@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from scaleplan import cli, cost
-from scaleplan.units import fmt_dollars, fmt_duration, parse_quantity
+from scaleplan.cli import app as cli
+from scaleplan.cluster import cost
+from scaleplan.schema.units import fmt_dollars, fmt_duration, parse_quantity
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
@@ -406,7 +407,7 @@ def test_no_price_label_is_neutral():
 def test_csv_cell_convention():
     import numpy as np
 
-    from scaleplan.render import csv_cell
+    from scaleplan.present.render import csv_cell
 
     cells = [None, True, 1e23, 5, float("nan"), np.float64(2.5), np.array([1.0, np.inf]), [1, {"a": None}], "x, y"]
     assert [csv_cell(v) for v in cells] == [

@@ -8,8 +8,8 @@ import struct
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import precision
-from scaleplan.cli import app
+from scaleplan.cli.app import app
+from scaleplan.pipeline import precision
 
 runner = CliRunner()
 
@@ -74,7 +74,7 @@ def test_markdown_and_chosen_formats():
 def test_tables_fit_80_columns():
     from rich.console import Console
 
-    from scaleplan import cli
+    from scaleplan.cli import app as cli
 
     old = cli.out
     cli.out = Console(width=80, record=True, highlight=False)
@@ -123,7 +123,7 @@ def test_plot_is_written_and_never_over_an_existing_file(tmp_path):
 
 
 def test_plot_series_is_the_librarys_numbers():
-    from scaleplan import precision_plot
+    from scaleplan.present import precision_plot
 
     s = precision_plot.penalty_series(7e9, 2e12, points=11)
     assert s.sun_penalty[list(s.bits).index(4)] == pytest.approx(precision.training_penalty(7e9, 2e12, "fp4").penalty)
@@ -148,7 +148,7 @@ def test_precision_command_imports_neither_scipy_nor_matplotlib():
     import sys
 
     code = (
-        "import io, contextlib, sys\nfrom scaleplan.cli import app\n"
+        "import io, contextlib, sys\nfrom scaleplan.cli.app import app\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
         "    try:\n        app(['precision', '--params', '7B', '--tokens', '2T'], standalone_mode=False)\n"
         "    except SystemExit:\n        pass\n"

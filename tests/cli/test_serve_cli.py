@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import cli
-from scaleplan.cli import app
+from scaleplan.cli import app as cli
+from scaleplan.cli.app import app
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 runner = CliRunner()

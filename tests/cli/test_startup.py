@@ -6,14 +6,14 @@ import sys
 
 from typer.testing import CliRunner
 
-from scaleplan.cli import app
+from scaleplan.cli.app import app
 
 PROBE = """
 import io, json, sys
 from contextlib import redirect_stdout
 at_start = set(sys.modules)  # what the interpreter's own start-up imported (site hooks may load tempfile)
 sys.argv = ["scaleplan", "allocate", "--flops", "1e21"]
-from scaleplan import cli
+from scaleplan.cli import app as cli
 with redirect_stdout(io.StringIO()):
     try:
         cli.run()

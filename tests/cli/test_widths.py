@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scaleplan import cli
+from scaleplan.cli import app as cli
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 runner = CliRunner()

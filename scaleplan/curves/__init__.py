@@ -1,0 +1,1 @@
+"""Training-curve laws: the loss at every step under a learning-rate schedule, fitted from logs."""

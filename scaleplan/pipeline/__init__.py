@@ -1,0 +1,3 @@
+"""The plan pipeline: the budget, the modes (optimal, fixed, inference-aware, data-constrained, MoE), the stages and
+the one Plan.
+"""
