@@ -93,6 +93,10 @@ def test_index_answers_the_nine_tasks_one_line_each():
         lines = [line for line in section.splitlines() if task in line]
         assert len(lines) == 1 and command in lines[0], f"the index has no one line for {task!r} with `{command}`"
     assert text.index(INDEX_HEADING) < text.index("## The default law, and why")  # the index before the reference
+    # its links to the reference sections lead somewhere (GitHub's anchors: lower case, punctuation dropped)
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^## (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", section)
+    assert len(links) >= 10 and not set(links) - anchors, sorted(set(links) - anchors)
 
 
 def test_package_data_globs_ship_every_data_file():
@@ -157,6 +161,7 @@ def test_from_python_blocks_run(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
     assert [p.name for p in sorted(tmp_path.glob("*.png"))] == ["fit.png", "plan.png", "serve.png", "valley.png"]
+    assert (tmp_path / "startup-report" / "README.md").read_text().startswith("# Training plan: startup-2m-dollars")
     flops = [p.flops for p in namespace["plans"]]
     assert flops == [1e21, 1e22, 1e23]
 
