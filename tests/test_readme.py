@@ -166,3 +166,33 @@ if __name__ == "__main__":
         README.write_text(regenerate(README.read_text()))
     if "--index" in sys.argv:  # the task index's commands, one a line (.ci/run runs them from a wheel install)
         print("\n".join(index_commands()))
+
+
+def _where_block(text: str) -> str:
+    start = text.index("- **Where things are.**")
+    fence = text.index("```\n", start)
+    return text[fence + 4 : text.index("```", fence + 4)]
+
+
+def test_where_things_are_names_every_module():
+    """The README's map of the package (Contributing, "Where things are") names every module of every part, and
+    nothing that is not there: a module added, moved or split gets its line (the map is the tree, not a memory)."""
+    block = _where_block(README.read_text())
+    package = README.parent / "scaleplan"
+    listed: dict[str, set[str]] = {}
+    part = None
+    for line in block.splitlines():
+        m = re.match(r"^    (\w+)/\s", line)  # a part, in the list item's indented block
+        if m:
+            part = m.group(1)
+            listed.setdefault(part, set())
+        if part is not None:
+            listed[part] |= set(re.findall(r"\b([a-z_][a-z0-9_]*\.py)\b", line))
+    parts = {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert set(listed) - {"data"} == parts, f"parts in the map {sorted(listed)} vs the package {sorted(parts)}"
+    for name in parts:
+        actual = {f.name for f in (package / name).glob("*.py") if f.name != "__init__.py"}
+        named = listed[name] - {"__init__.py"}
+        assert named == actual, (
+            f"README 'Where things are', {name}/: add {sorted(actual - named)}, remove {sorted(named - actual)}"
+        )

@@ -453,6 +453,82 @@ def _quality(pred, y) -> dict:
     }
 
 
+def _check_curves(curves) -> list:
+    if isinstance(curves, Curve):
+        curves = [curves]
+    if isinstance(curves, (str, bytes)) or not hasattr(curves, "__iter__"):
+        raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(curves).__name__}")
+    curves = list(curves)
+    if not curves:
+        raise ScaleplanError("no curves to fit")
+    for c in curves:
+        if not isinstance(c, Curve):
+            raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(c).__name__}")
+    return curves
+
+
+def _fitted_points(c: Curve, lam: float, from_step: int) -> tuple[tuple, dict]:
+    """((S1, S2, loss) of a curve's points after its warm-up and from `from_step`, a summary of the curve)."""
+    s1, s2 = c.areas(lam)
+    keep = (c.steps > c.warmup) & (c.steps >= from_step) & (s1 > 0)
+    if keep.sum() < 5:
+        raise ScaleplanError(
+            f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps"
+            f"{f' and from step {from_step:,}' if from_step else ''}; the fit needs at least 5"
+        )
+    info = {
+        "source": c.source,
+        "points": int(keep.sum()),
+        "warmup": int(c.warmup),
+        "from_step": from_step,
+        "steps": int(c.steps.max()),
+        "peak_lr": float(c.lr.max()),
+        "final_lr": float(c.lr[-1]),
+    }
+    return (s1[keep], s2[keep], c.loss[keep]), info
+
+
+def _fit_warnings(s2, c_: float, alpha: float) -> list[str]:
+    out = []
+    if np.max(s2) < 1e-12:
+        out.append(
+            "the learning rate never falls in the fitted steps, so C (the annealing term) cannot be "
+            "fitted; predictions for decaying schedules are not meaningful"
+        )
+    if c_ == 0 and np.max(s2) >= 1e-12:
+        out.append("C = 0: the loss did not fall faster when the learning rate decayed in these steps")
+    if min(abs(alpha - 0.01), abs(alpha - 3.0)) < 1e-6:
+        out.append(f"alpha = {alpha:.3g} sits on the search bound [0.01, 3]")
+    return out
+
+
+def _held_out(parts: list, info: list, lam: float, holdout: float, seed: int, robust: bool) -> dict:
+    """The held-out check: with two or more curves, fit all but the last and predict it; with one, refit on a
+    random (1 - holdout) of its points and score the rest ({} when there is nothing to hold out)."""
+
+    def refit(s1, s2, y):
+        h_alpha, h_coef, _ = _fit_arrays(s1, s2, y, robust)
+        return CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
+
+    if len(parts) >= 2:
+        h = refit(*(np.concatenate([p[k] for p in parts[:-1]]) for k in range(3)))
+        how = f"fit on the other {len(parts) - 1} curve(s), predict {info[-1]['source']}"
+        quality = _quality(h.loss_at(parts[-1][0], parts[-1][1]), parts[-1][2])
+    else:
+        s1, s2, y = parts[0]
+        if holdout <= 0:
+            return {}
+        test = np.zeros(y.size, bool)
+        picked = np.random.default_rng(seed).choice(y.size, size=max(1, int(round(holdout * y.size))), replace=False)
+        test[picked] = True
+        if (~test).sum() < 5:
+            return {}
+        h = refit(s1[~test], s2[~test], y[~test])
+        how = f"random {holdout:.0%} of logged points held out (seed {seed})"
+        quality = _quality(h.loss_at(s1[test], s2[test]), y[test])
+    return {"how": how, **quality, "law": {k: float(v) for k, v in h.constants.items()}}
+
+
 def fit_curves(
     curves,
     lam: float = LAMBDA,
@@ -469,46 +545,13 @@ def fit_curves(
     Held-out check: with one curve, refit on a random (1 - holdout) of its points and score the rest; with two or
     more, fit all but the last curve and predict the last (a cut in time would leave no annealing to fit C).
     """
-    if isinstance(curves, Curve):
-        curves = [curves]
-    if isinstance(curves, (str, bytes)) or not hasattr(curves, "__iter__"):
-        raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(curves).__name__}")
-    curves = list(curves)
-    if not curves:
-        raise ScaleplanError("no curves to fit")
-    for c in curves:
-        if not isinstance(c, Curve):
-            raise ScaleplanError(f"<curves> must be Curves (scaleplan.load_log(path)), got {type(c).__name__}")
+    curves = _check_curves(curves)
     holdout = fraction_in("holdout", holdout, 0.0, 0.9)
     lam = fraction_in("lambda", lam, 0.0, 1.0 - 1e-12)
     from_step = whole_number("from step", from_step, 0)
     seed = whole_number("seed", seed, 0, 2**63 - 1)
-    parts, info, warnings = [], [], []
-    for c in curves:
-        s1, s2 = c.areas(lam)
-        keep = (c.steps > c.warmup) & (c.steps >= from_step) & (s1 > 0)
-        if keep.sum() < 5:
-            raise ScaleplanError(
-                f"{c.source}: {int(keep.sum())} logged point(s) after the {c.warmup:,} warm-up steps"
-                f"{f' and from step {from_step:,}' if from_step else ''}; the fit needs at least 5"
-            )
-        parts.append((s1[keep], s2[keep], c.loss[keep]))
-        info.append(
-            {
-                "source": c.source,
-                "points": int(keep.sum()),
-                "warmup": int(c.warmup),
-                "from_step": from_step,
-                "steps": int(c.steps.max()),
-                "peak_lr": float(c.lr.max()),
-                "final_lr": float(c.lr[-1]),
-            }
-        )
-    s1 = np.concatenate([p[0] for p in parts])
-    s2 = np.concatenate([p[1] for p in parts])
-    y = np.concatenate([p[2] for p in parts])
-    if y.size < 5:
-        raise ScaleplanError("the fit needs at least 5 logged points after warm-up")
+    parts, info = zip(*(_fitted_points(c, lam, from_step) for c in curves))
+    s1, s2, y = (np.concatenate([p[k] for p in parts]) for k in range(3))
     alpha, coef, _rss = _fit_arrays(s1, s2, y, robust)
     l0, a, c_ = (float(v) for v in coef)
     law = CurveLaw(
@@ -521,40 +564,8 @@ def fit_curves(
         source="fitted by scaleplan: " + ", ".join(i["source"] for i in info),
         peak_lrs=tuple(i["peak_lr"] for i in info),
     )
-    pred = law.loss_at(s1, s2)
-    r = y - pred
+    r = y - law.loss_at(s1, s2)
     sst = float(np.sum((y - y.mean()) ** 2))
-    if np.max(s2) < 1e-12:
-        warnings.append(
-            "the learning rate never falls in the fitted steps, so C (the annealing term) cannot be "
-            "fitted; predictions for decaying schedules are not meaningful"
-        )
-    if c_ == 0 and np.max(s2) >= 1e-12:
-        warnings.append("C = 0: the loss did not fall faster when the learning rate decayed in these steps")
-    if min(abs(alpha - 0.01), abs(alpha - 3.0)) < 1e-6:
-        warnings.append(f"alpha = {alpha:.3g} sits on the search bound [0.01, 3]")
-    hold: dict = {}
-    if len(parts) >= 2:
-        fs1, fs2, fy = (np.concatenate([p[k] for p in parts[:-1]]) for k in range(3))
-        h_alpha, h_coef, _ = _fit_arrays(fs1, fs2, fy, robust)
-        h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
-        hold = {
-            "how": f"fit on the other {len(parts) - 1} curve(s), predict {info[-1]['source']}",
-            **_quality(h.loss_at(parts[-1][0], parts[-1][1]), parts[-1][2]),
-            "law": {k: float(v) for k, v in h.constants.items()},
-        }
-    elif holdout > 0:
-        rng = np.random.default_rng(seed)
-        test = np.zeros(y.size, bool)
-        test[rng.choice(y.size, size=max(1, int(round(holdout * y.size))), replace=False)] = True
-        if (~test).sum() >= 5:
-            h_alpha, h_coef, _ = _fit_arrays(s1[~test], s2[~test], y[~test], robust)
-            h = CurveLaw(float(h_coef[0]), float(h_coef[1]), h_alpha, float(h_coef[2]), lam)
-            hold = {
-                "how": f"random {holdout:.0%} of logged points held out (seed {seed})",
-                **_quality(h.loss_at(s1[test], s2[test]), y[test]),
-                "law": {k: float(v) for k, v in h.constants.items()},
-            }
     return CurveFit(
         law=law,
         n_points=int(y.size),
@@ -562,9 +573,9 @@ def fit_curves(
         robust=bool(robust),
         r2=float(1 - np.sum(r * r) / sst) if sst > 0 else math.nan,
         max_rel_error=float(np.max(np.abs(r) / y)),
-        holdout=hold,
+        holdout=_held_out(list(parts), list(info), lam, holdout, seed, robust),
         curves=tuple(info),
-        warnings=tuple(warnings),
+        warnings=tuple(_fit_warnings(s2, c_, alpha)),
     )
 
 

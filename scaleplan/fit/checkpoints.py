@@ -47,6 +47,114 @@ def find_run_column(header: list[str], given: str | None = None) -> str | None:
     return None
 
 
+def _cut(drop_fraction, min_tokens) -> tuple[float, float | None]:
+    """(fraction, min tokens) of the early cut, checked: min_tokens, if given, replaces the per-run fraction."""
+    if min_tokens is not None:
+        try:
+            cut = float(min_tokens)
+        except (TypeError, ValueError):
+            cut = math.nan
+        if not (math.isfinite(cut) and cut >= 0):
+            raise ScaleplanError(f"min_tokens must be a number of tokens >= 0, got {min_tokens!r}")
+        return 0.0, cut
+    try:
+        frac = float(drop_fraction)
+    except (TypeError, ValueError):
+        frac = math.nan
+    if not (math.isfinite(frac) and 0 <= frac < 1):
+        raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
+    return frac, None
+
+
+def _read_table(path: Path, columns: dict | None, run_column: str | None):
+    """(run-id column, field -> column, {field: values}, run ids, sha256) of a checkpoints file, every cell checked."""
+    from ..schema import runs as runs_mod  # the runs I/O (read, columns, cells)
+
+    header, recs, digest = runs_mod.read_records(path)
+    if len(recs) > limits.MAX_INPUT_ROWS:
+        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read")
+    run_col = find_run_column(header, run_column)
+    if run_col is None:
+        raise ScaleplanError(
+            f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); name one with <run_column>"
+        )
+    chosen = runs_mod.resolve_columns(path, [h for h in header if h != run_col], columns)
+    cols = {k: np.empty(len(recs)) for k in chosen}
+    ids = []
+    for i, (where, rec) in enumerate(recs):
+        rid = rec.get(run_col)
+        if rid is None or str(rid).strip() == "":
+            raise ScaleplanError(f"{path}, {where}: empty run id (column {run_col!r})")
+        ids.append(str(rid).strip())
+        for key, col in chosen.items():
+            if col not in rec or rec[col] is None:
+                raise ScaleplanError(f"{path}, {where}: missing value for column {col!r} ({key})")
+            cols[key][i] = runs_mod.cell_number(path, where, col, rec[col])
+    return run_col, chosen, cols, ids, digest
+
+
+def _one_size_per_run(path, names: np.ndarray, run_idx: np.ndarray, params: np.ndarray) -> None:
+    for r in range(names.size):  # a run is one model: its size must not change between checkpoints
+        sizes = np.unique(params[run_idx == r])
+        if sizes.size > 1:
+            raise ScaleplanError(
+                f"{path}: run {names[r]!r} has {sizes.size} different params values "
+                f"({sizes[0]:.4g}, {sizes[1]:.4g}, ...); one run is one model size"
+            )
+
+
+def _early_cut(tokens, run_idx, n_runs: int, frac: float, cut: float | None) -> tuple[np.ndarray, str]:
+    """(which checkpoints stay, the rule in words)."""
+    if cut is not None:
+        return tokens >= cut, f"checkpoints before {cut:.3g} tokens dropped (Choshen et al. 2024, section 6.1)"
+    run_max = np.zeros(n_runs)
+    np.maximum.at(run_max, run_idx, tokens)
+    how = f"each run's checkpoints at or below {frac:.0%} of its final tokens dropped"
+    return tokens > frac * run_max[run_idx], how
+
+
+def _enough(path, sizes: np.ndarray, kept: int) -> None:
+    from ..schema.runs import MIN_RUNS
+
+    if sizes.size < MIN_SIZES:
+        raise ScaleplanError(
+            f"{path}: {sizes.size} model size(s) left after dropping early checkpoints; a law needs "
+            f"at least {MIN_SIZES} (Choshen et al. 2024 use families of >= 3 models; 5 is safer)"
+        )
+    if kept < MIN_RUNS:
+        raise ScaleplanError(f"{path}: {kept} checkpoint(s) left; a fit of five constants needs at least {MIN_RUNS}")
+
+
+def _summary(run_col: str, rid, sizes, params, keep, how: str, lost: list[str]) -> dict:
+    """The `checkpoints` block of the Runs: counts, the rule, the weighting, seed noise and warnings."""
+    warnings = []
+    if sizes.size < SAFE_SIZES:
+        warnings.append(f"only {sizes.size} model sizes: Choshen et al. 2024 (section 8) found 5 a safe bet")
+    per_size = np.bincount(np.unique(np.column_stack([np.searchsorted(sizes, params[keep]), rid]), axis=0)[:, 0])
+    repeated = int(np.sum(per_size >= 2))  # sizes trained more than once (seeds): resampling runs covers their noise
+    if lost:
+        warnings.append(
+            f"{len(lost)} run(s) had no checkpoint left after the early cut: {', '.join(lost[:5])}"
+            + (" ..." if len(lost) > 5 else "")
+        )
+    return {
+        "run_column": run_col,
+        "runs": int(rid.max()) + 1,
+        "checkpoints": int(keep.sum()),
+        "dropped_early": int((~keep).sum()),
+        "rule": how,
+        "weighting": "each run weighs the same",
+        "model_sizes": int(sizes.size),
+        "sizes_with_repeated_runs": repeated,
+        "seed_noise": (
+            "the bootstrap resamples whole runs, so its intervals include the spread between runs of one size (seeds)"
+        )
+        if repeated
+        else "one run per size: no seed noise measured",
+        "warnings": warnings,
+    }
+
+
 def load_checkpoints(
     path,
     columns: dict | None = None,
@@ -62,119 +170,35 @@ def load_checkpoints(
     from ..schema import runs as runs_mod  # the runs I/O (read, columns, cells)
 
     path = runs_mod.check_path(path)
-    if min_tokens is not None:
-        try:
-            cut = float(min_tokens)
-        except (TypeError, ValueError):
-            cut = math.nan
-        if not (math.isfinite(cut) and cut >= 0):
-            raise ScaleplanError(f"min_tokens must be a number of tokens >= 0, got {min_tokens!r}")
-    else:
-        try:
-            frac = float(drop_fraction)
-        except (TypeError, ValueError):
-            frac = math.nan
-        if not (math.isfinite(frac) and 0 <= frac < 1):
-            raise ScaleplanError(f"drop_fraction must be in [0, 1), got {drop_fraction!r}")
-    header, recs, digest = runs_mod.read_records(path)
-    if len(recs) > limits.MAX_INPUT_ROWS:
-        raise ScaleplanError(f"{path}: {len(recs):,} rows; at most {limits.MAX_INPUT_ROWS:,} are read")
-    run_col = find_run_column(header, run_column)
-    if run_col is None:
-        raise ScaleplanError(
-            f"{path}: no run-id column (looked for {', '.join(RUN_ALIASES[:4])}, ...); name one with <run_column>"
-        )
-    chosen = runs_mod.resolve_columns(path, [h for h in header if h != run_col], columns)
-    n = len(recs)
-    cols = {k: np.empty(n) for k in chosen}
-    ids = []
-    for i, (where, rec) in enumerate(recs):
-        rid = rec.get(run_col)
-        if rid is None or str(rid).strip() == "":
-            raise ScaleplanError(f"{path}, {where}: empty run id (column {run_col!r})")
-        ids.append(str(rid).strip())
-        for key, col in chosen.items():
-            if col not in rec or rec[col] is None:
-                raise ScaleplanError(f"{path}, {where}: missing value for column {col!r} ({key})")
-            cols[key][i] = runs_mod.cell_number(path, where, col, rec[col])
+    frac, cut = _cut(drop_fraction, min_tokens)
+    run_col, chosen, cols, ids, digest = _read_table(path, columns, run_column)
     params = cols["params"]
     tokens = cols["tokens"] if "tokens" in cols else cols["flops"] / (6.0 * params)
     flops = cols["flops"] if "flops" in cols else 6.0 * params * tokens
-    loss = cols["loss"]
     names, run_idx = np.unique(np.array(ids), return_inverse=True)
-    for r in range(names.size):  # a run is one model: its size must not change between checkpoints
-        sizes = np.unique(params[run_idx == r])
-        if sizes.size > 1:
-            raise ScaleplanError(
-                f"{path}: run {names[r]!r} has {sizes.size} different params values "
-                f"({sizes[0]:.4g}, {sizes[1]:.4g}, ...); one run is one model size"
-            )
-    run_max = np.zeros(names.size)
-    np.maximum.at(run_max, run_idx, tokens)
-    if min_tokens is not None:
-        keep = tokens >= cut
-        how = f"checkpoints before {cut:.3g} tokens dropped (Choshen et al. 2024, section 6.1)"
-    else:
-        keep = tokens > frac * run_max[run_idx]
-        how = f"each run's checkpoints at or below {frac:.0%} of its final tokens dropped"
+    _one_size_per_run(path, names, run_idx, params)
+    keep, how = _early_cut(tokens, run_idx, names.size, frac, cut)
     kept_runs = np.unique(run_idx[keep])
     lost = [str(names[r]) for r in range(names.size) if r not in set(kept_runs.tolist())]
     sizes = np.unique(params[keep])
-    if sizes.size < MIN_SIZES:
-        raise ScaleplanError(
-            f"{path}: {sizes.size} model size(s) left after dropping early checkpoints; a law needs "
-            f"at least {MIN_SIZES} (Choshen et al. 2024 use families of >= 3 models; 5 is safer)"
-        )
-    if keep.sum() < runs_mod.MIN_RUNS:
-        raise ScaleplanError(
-            f"{path}: {int(keep.sum())} checkpoint(s) left; a fit of five constants needs at least {runs_mod.MIN_RUNS}"
-        )
+    _enough(path, sizes, int(keep.sum()))
     # renumber the surviving runs 0..R-1 and weight each run equally (weights sum to R)
     remap = -np.ones(names.size, dtype=np.int64)
     remap[kept_runs] = np.arange(kept_runs.size)
     rid = remap[run_idx[keep]]
-    counts = np.bincount(rid)
-    weights = 1.0 / counts[rid]
-    warnings = []
-    if sizes.size < SAFE_SIZES:
-        warnings.append(f"only {sizes.size} model sizes: Choshen et al. 2024 (section 8) found 5 a safe bet")
-    per_size = np.bincount(np.unique(np.column_stack([np.searchsorted(sizes, params[keep]), rid]), axis=0)[:, 0])
-    repeated = int(np.sum(per_size >= 2))  # sizes trained more than once (seeds): resampling runs covers their noise
-    if lost:
-        warnings.append(
-            f"{len(lost)} run(s) had no checkpoint left after the early cut: {', '.join(lost[:5])}"
-            + (" ..." if len(lost) > 5 else "")
-        )
-    info = {
-        "run_column": run_col,
-        "runs": int(kept_runs.size),
-        "checkpoints": int(keep.sum()),
-        "dropped_early": int((~keep).sum()),
-        "rule": how,
-        "weighting": "each run weighs the same",
-        "model_sizes": int(sizes.size),
-        "sizes_with_repeated_runs": repeated,
-        "seed_noise": (
-            "the bootstrap resamples whole runs, so its intervals include the spread between runs of one size (seeds)"
-        )
-        if repeated
-        else "one run per size: no seed noise measured",
-        "warnings": warnings,
-    }
-    rows = np.arange(1, n + 1)[keep]
     return runs_mod.Runs(
         params=params[keep],
         tokens=tokens[keep],
         flops=flops[keep],
-        loss=loss[keep],
+        loss=cols["loss"][keep],
         source=str(path),
-        rows=rows,
+        rows=np.arange(1, len(ids) + 1)[keep],
         columns={**chosen, "run": run_col},
         tokens_from_flops="tokens" not in cols,
         sha256=digest,
-        weights=weights,
+        weights=1.0 / np.bincount(rid)[rid],
         run_ids=rid,
-        checkpoints=info,
+        checkpoints=_summary(run_col, rid, sizes, params, keep, how, lost),
     )
 
 
