@@ -93,6 +93,10 @@ def test_index_answers_the_nine_tasks_one_line_each():
         lines = [line for line in section.splitlines() if task in line]
         assert len(lines) == 1 and command in lines[0], f"the index has no one line for {task!r} with `{command}`"
     assert text.index(INDEX_HEADING) < text.index("## The default law, and why")  # the index before the reference
+    # its links to the reference sections lead somewhere (GitHub's anchors: lower case, punctuation dropped)
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^## (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", section)
+    assert len(links) >= 10 and not set(links) - anchors, sorted(set(links) - anchors)
 
 
 def test_package_data_globs_ship_every_data_file():
