@@ -76,7 +76,7 @@ def serving_of(budget: Budget, resolved):
     spec = budget.serving_spec()
     if spec is None:
         return None, None
-    from .inference import serving_costs
+    from .serving_costs import serving_costs
 
     return spec, serving_costs(
         resolved.hardware,  # as resolved: with the budget's hardware file, peak and price (if given)

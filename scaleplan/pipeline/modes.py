@@ -109,7 +109,7 @@ def _allocate_target_loss(ctx: Context) -> Plan:
 def _allocate_total(ctx: Context) -> Plan:
     """`total_dollars` with tokens to serve: the lowest-loss model whose training plus serving cost is within it
     (scaleplan.pipeline.inference.within_total), with the split."""
-    from .inference import within_total
+    from .total_budget import within_total
 
     spec = ctx.serving_spec
     assert spec is not None and ctx.serving is not None  # Budget._check_mode: total_dollars serves tokens

@@ -163,7 +163,7 @@ def precision_stage(ctx: Context, result):
     result = replace(result, precision=block, warnings=tuple(dict.fromkeys(tuple(result.warnings) + block.warnings)))
     sized = getattr(result, "inference", None)
     if budget.serve_bits is not None and sized is not None and ctx.law.is_parametric:
-        from .inference import quantized_serving  # sizing with the served loss in the objective
+        from .quantized import quantized_serving  # sizing with the served loss in the objective
 
         result = replace(result, quantized=quantized_serving(sized, budget.serve_bits, law=ctx.law))
     return result
