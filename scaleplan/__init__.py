@@ -86,6 +86,8 @@ _LAZY = {
     "VPFit": "fit.vp",
     "Sweep": "fit.sweep",
     "VocabResult": "recipe.design",
+    "IsoflopFit": "fit.parametric",
+    "LayoutPlan": "cluster.memory",
     "Schedule": "curves.law",
     "CurveLaw": "curves.law",
     "fit_curves": "curves.law",

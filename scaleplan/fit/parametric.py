@@ -676,8 +676,8 @@ class IsoflopLevel:
     curvature: float  # second-order coefficient of the parabola in ln N
 
 
-@dataclass(frozen=True)
-class IsoflopFit:
+@dataclass(frozen=True, repr=False)
+class IsoflopFit(Rendered):
     """Hoffmann Approach 2: N_opt = n_coef C^a and D_opt = d_coef C^b from isoFLOP minima."""
 
     levels: tuple[IsoflopLevel, ...]
