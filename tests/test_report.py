@@ -195,7 +195,10 @@ def test_allocate_report_from_flags(tmp_path, monkeypatch):
 
     from scaleplan.cli.app import app
 
+    from scaleplan import plot
+
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")  # drawn, not encoded (test_plot's job)
     runner = CliRunner()
     args = ["allocate", "--flops", "1e21", "--report", "rep"]
     result = runner.invoke(app, args)
