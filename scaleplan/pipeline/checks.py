@@ -667,9 +667,9 @@ def _precision(spec, law):
     from the middle of a printed range ('within')."""
     import numpy as np
 
-    from .precision import _quantity
+    from .precision import published_quantity
 
-    got = _quantity(spec["quantity"], dict(spec.get("inputs") or {}))
+    got = published_quantity(spec["quantity"], dict(spec.get("inputs") or {}))
     if "index" in spec:
         return float(list(got)[int(spec["index"])])
     if "within" in spec:
