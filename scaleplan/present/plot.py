@@ -386,7 +386,7 @@ class FitSeries:
 
 def _flop_levels(log10_c: np.ndarray, max_levels: int = 8) -> np.ndarray:
     """Level index per run: the designed levels of an isoFLOP sweep if there are a few, else equal bins in log C."""
-    from ..fit.parametric import group_levels
+    from ..fit.isoflop import group_levels
 
     groups = group_levels(log10_c, 0.1)
     if 2 <= len(groups) <= 12 and all(g.size >= 3 for g in groups):
@@ -402,7 +402,7 @@ def _flop_levels(log10_c: np.ndarray, max_levels: int = 8) -> np.ndarray:
 
 def nopt_band(samples: np.ndarray, flops, levels=(0.8, 0.95)) -> dict:
     """Percentile bands of N_opt(C) over bootstrap samples (rows E, A, B, alpha, beta), as resample.bootstrap does."""
-    from ..fit.parametric import level_label
+    from ..fit.result import level_label
 
     s = np.asarray(samples, float)
     constants = {"A": s[:, 1:2], "B": s[:, 2:3], "alpha": s[:, 3:4], "beta": s[:, 4:5]}
