@@ -87,9 +87,9 @@ _LAZY = {
     "Sweep": "fit.sweep",
     "VocabResult": "recipe.design",
     "Schedule": "curves.law",
-    "CurveLaw": "curves.law",
-    "fit_curves": "curves.law",
-    "load_log": "curves.law",
+    "CurveLaw": "curves.annealing",
+    "fit_curves": "curves.fitting",
+    "load_log": "curves.logs",
     "best_cooldown": "curves.law",
     "steps_to_loss": "curves.law",
 }
