@@ -33,10 +33,8 @@ LARGE_FUNCTIONS = {
     "cli/app.py:curve_predict", "cli/app.py:export", "cluster/cost.py:check_hardware_spec",
     "cluster/cost.py:training_cost", "cluster/memory.py:plan_layout", "cluster/run.py:plan_cluster",
     "cluster/serving.py:_evaluate",
-    "laws/__init__.py:law_from_dict", "pipeline/budget.py:load_budget_file", "pipeline/budget.py:resolve",
-    "pipeline/budget.py:_check_mode", "pipeline/constrained.py:fixed_allocation",
-    "pipeline/inference.py:serving_costs", "pipeline/inference.py:inference_aware",
-    "pipeline/intervals.py:plan_intervals", "present/export.py:nanotron_yaml", "present/export.py:torchtitan_module",
+    "laws/__init__.py:law_from_dict", "pipeline/intervals.py:plan_intervals", "present/export.py:nanotron_yaml",
+    "present/export.py:torchtitan_module",
     "recipe/design.py:_design", "recipe/design.py:hyperparameters", "recipe/trainer_configs.py:_read_megatron",
     "schema/runs.py:parse_records",
 }  # fmt: skip

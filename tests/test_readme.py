@@ -93,6 +93,10 @@ def test_index_answers_the_nine_tasks_one_line_each():
         lines = [line for line in section.splitlines() if task in line]
         assert len(lines) == 1 and command in lines[0], f"the index has no one line for {task!r} with `{command}`"
     assert text.index(INDEX_HEADING) < text.index("## The default law, and why")  # the index before the reference
+    # its links to the reference sections lead somewhere (GitHub's anchors: lower case, punctuation dropped)
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^## (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", section)
+    assert len(links) >= 10 and not set(links) - anchors, sorted(set(links) - anchors)
 
 
 def test_package_data_globs_ship_every_data_file():
@@ -166,3 +170,33 @@ if __name__ == "__main__":
         README.write_text(regenerate(README.read_text()))
     if "--index" in sys.argv:  # the task index's commands, one a line (.ci/run runs them from a wheel install)
         print("\n".join(index_commands()))
+
+
+def _where_block(text: str) -> str:
+    start = text.index("- **Where things are.**")
+    fence = text.index("```\n", start)
+    return text[fence + 4 : text.index("```", fence + 4)]
+
+
+def test_where_things_are_names_every_module():
+    """The README's map of the package (Contributing, "Where things are") names every module of every part, and
+    nothing that is not there: a module added, moved or split gets its line (the map is the tree, not a memory)."""
+    block = _where_block(README.read_text())
+    package = README.parent / "scaleplan"
+    listed: dict[str, set[str]] = {}
+    part = None
+    for line in block.splitlines():
+        m = re.match(r"^    (\w+)/\s", line)  # a part, in the list item's indented block
+        if m:
+            part = m.group(1)
+            listed.setdefault(part, set())
+        if part is not None:
+            listed[part] |= set(re.findall(r"\b([a-z_][a-z0-9_]*\.py)\b", line))
+    parts = {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert set(listed) - {"data"} == parts, f"parts in the map {sorted(listed)} vs the package {sorted(parts)}"
+    for name in parts:
+        actual = {f.name for f in (package / name).glob("*.py") if f.name != "__init__.py"}
+        named = listed[name] - {"__init__.py"}
+        assert named == actual, (
+            f"README 'Where things are', {name}/: add {sorted(actual - named)}, remove {sorted(named - actual)}"
+        )

@@ -207,7 +207,8 @@ class Law:
 
         lo, hi = np.full(target.shape, math.log(1e6)), np.full(target.shape, math.log(1e40))
         reachable = ~frontier_above(hi)
-        lo, hi = solvers.bisect(frontier_above, lo, hi, iterations=80)
+        # to 1e-12 of log C (C itself to ~1e-12 relative): ~47 halvings of the 78-wide bracket, not all 80
+        lo, hi = solvers.bisect(frontier_above, lo, hi, iterations=80, xtol=1e-12)
         out = np.where(reachable, np.exp(hi), np.inf)
         return float(out[0]) if np.ndim(loss) == 0 else out
 

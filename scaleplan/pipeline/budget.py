@@ -229,6 +229,38 @@ class Budget:
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
         """
         self._check_mode()
+        as_budget = self._as_flops_budget(law)
+        if as_budget is not None:
+            return as_budget
+        ways = self._one_way()
+        hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
+        precision = self.precision or "bf16"
+        try:
+            hw.peak(precision)  # a clear error where the chip has no such path
+        except ScaleplanError as exc:
+            raise BudgetFieldError("precision", exc.template) from None
+        mfu = self._mfu(hw, precision)
+        price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
+        self._check_serving_block()
+        gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
+        flops = self._flops(flops, hw, precision, mfu, price, gpus)
+        law_obj = self.law_spec(law)
+        if not (self.target_loss is not None and math.isnan(flops)):  # a target loss not yet sized: unchecked
+            self._check_flops(flops, ways[0], law_obj)
+        return Resolved(
+            flops=flops,
+            hardware=hw,
+            mfu=mfu,
+            price=price,
+            gpus=gpus,
+            warnings=tuple(limits.mfu_warnings(mfu))
+            + tuple(cost_mod.precision_warnings(mfu, precision, hw, moe=self.moe is not None)),
+            precision=precision,
+        )
+
+    def _as_flops_budget(self, law) -> Resolved | None:
+        """A total budget, a given MoE, a trainer's config or a fixed model resolved as the FLOPs budget it sets
+        (None: the budget is already given as FLOPs, time, money or a target loss)."""
         if self.total_dollars is not None:  # hardware, MFU, price and GPUs; the training FLOPs come from the split
             return replace(self, total_dollars=None, flops=TOTAL_PLACEHOLDER_FLOPS).resolve(law)
         if self.mode == "fixed-moe":
@@ -253,16 +285,17 @@ class Budget:
             except ScaleplanError as exc:
                 raise BudgetFieldError("tokens" if "<tokens>" in exc.template else "params", exc.template) from None
             return replace(self, flops=6.0 * params * tokens, params=None, tokens=None).resolve(law)
-        ways = [
-            w
-            for w, given in (
-                ("flops", self.flops is not None),
-                ("days", self.days is not None),
-                ("dollars", self.dollars is not None),
-                ("target_loss", self.target_loss is not None),
-            )
-            if given
-        ]
+        return None
+
+    def _one_way(self) -> list[str]:
+        """The one way the budget is given (flops, days, dollars or target_loss), as a one-item list."""
+        given = (
+            ("flops", self.flops),
+            ("days", self.days),
+            ("dollars", self.dollars),
+            ("target_loss", self.target_loss),
+        )
+        ways = [w for w, value in given if value is not None]
         if len(ways) != 1:
             raise BudgetFieldError(
                 ways[1] if len(ways) > 1 else "flops",
@@ -272,65 +305,58 @@ class Budget:
             )
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the budget is gpus x days at the given MFU")
-        hw = cost_mod.with_given_price(self.hardware_spec(), self.price)
-        precision = self.precision or "bf16"
-        try:
-            hw.peak(precision)  # a clear error where the chip has no such path
-        except ScaleplanError as exc:
-            raise BudgetFieldError("precision", exc.template) from None
-        # the default MFU depends on the precision: published FP8 runs are ~1.34x BF16, not 2x (cost.default_mfu)
+        return ways
+
+    def _mfu(self, hw, precision: str) -> float:
+        """The MFU given, implied by an HFU, or the default at the precision (published FP8 runs are ~1.34x BF16,
+        not 2x: cost.default_mfu)."""
         mfu = self.mfu if self.mfu is not None else cost_mod.default_mfu(precision, hw)
         if self.hfu is not None:  # MFU = HFU x model/hardware FLOPs (cost.recompute_ratio, the one definition)
             if self.mfu is not None:
                 raise BudgetFieldError("hfu", "give <mfu> or <hfu>, not both")
-            # selective recompute's ratio needs the designed shape: plan_budget solves for it (allocate._from_hfu);
+            # selective recompute's ratio needs the designed shape: plan_budget solves for it (pipeline._from_hfu);
             # here, before any shape exists, it stands at 1
             recompute = self.recompute or "none"
             mfu = self.hfu / (1.0 if recompute == "selective" else cost_mod.recompute_ratio(recompute))
-        price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
-        if self.inference is not None and "tokens" not in (self.serving_spec() or {}):
+        return mfu
+
+    def _check_serving_block(self) -> None:
+        """The serving block names tokens, and a serving chip that exists (a file: its line)."""
+        spec = self.serving_spec() or {}
+        if self.inference is not None and "tokens" not in spec:
             raise BudgetFieldError(
                 "inference", "inference needs tokens: give <inference_tokens> (how many tokens the model will serve)"
             )
-        serving_chip = (self.serving_spec() or {}).get("hardware")
-        if serving_chip is not None:  # an unknown serving chip names inference.hardware (a file: its line)
+        if spec.get("hardware") is not None:
             try:
-                cost_mod.get_hardware(serving_chip, hardware_file=self.hardware_file)
+                cost_mod.get_hardware(spec["hardware"], hardware_file=self.hardware_file)
             except ScaleplanError as exc:
                 raise BudgetFieldError("inference.hardware", exc.template) from None
-        gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
-        target_unsized = self.target_loss is not None and flops is None
+
+    def _flops(self, sized: float | None, hw, precision: str, mfu: float, price, gpus) -> float:
+        """The training FLOPs the budget buys: given, gpus x days, dollars at the price, or (a target loss) the
+        compute-optimal budget `sized` for it (NaN until sized)."""
         if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
-            flops = math.nan if flops is None else flops
-        elif self.flops is not None:
-            flops = self.flops
-        elif self.days is not None:
-            flops = gpus * self.days * 86400.0 * hw.peak(precision) * mfu  # gpus given: checked above
-        else:
-            assert self.dollars is not None  # the one way left (checked above)
-            if price is None:
-                raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
-            flops = self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
-        law_obj = self.law_spec(law)
+            return math.nan if sized is None else sized
+        if self.flops is not None:
+            return self.flops
+        if self.days is not None:
+            return gpus * self.days * 86400.0 * hw.peak(precision) * mfu  # gpus given: _one_way checked
+        assert self.dollars is not None  # the one way left (_one_way)
+        if price is None:
+            raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
+        return self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
+
+    def _check_flops(self, flops: float, way: str, law) -> None:
+        """The budget within the caps and above the law's smallest plannable budget, named by the way it was given."""
         try:
-            if not target_unsized:
-                limits.check_flops(flops, "budget", law_obj)
+            limits.check_flops(flops, "budget", law)
         except ScaleplanError as exc:
             reason = exc.template.removeprefix("budget: ")
-            if ways[0] == "target_loss":  # the budget is the compute-optimal model's for that loss
+            if way == "target_loss":  # the budget is the compute-optimal model's for that loss
                 reached = f"<target_loss> {self.target_loss:g} is the compute-optimal loss of {fmt_sci(flops)} FLOPs"
                 reason = f"{reached}: {reason}"
-            raise BudgetFieldError(ways[0], reason) from None
-        return Resolved(
-            flops=flops,
-            hardware=hw,
-            mfu=mfu,
-            price=price,
-            gpus=gpus,
-            warnings=tuple(limits.mfu_warnings(mfu))
-            + tuple(cost_mod.precision_warnings(mfu, precision, hw, moe=self.moe is not None)),
-            precision=precision,
-        )
+            raise BudgetFieldError(way, reason) from None
 
     def implied_utilisation(self):
         """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
@@ -364,24 +390,32 @@ class Budget:
     def _check_mode(self) -> None:
         """One question at a time: a fixed model, or a budget (optionally MoE, or with limited unique data)."""
         if self.mode == "fixed-moe":
-            spec = self.moe or {}
-            if "total_params" not in spec or "active_params" not in spec or self.tokens is None:
-                raise BudgetFieldError("moe", "a given MoE needs <moe.total_params>, <moe.active_params> and <tokens>")
-            if spec["active_params"] > spec["total_params"]:
-                raise BudgetFieldError("moe", "<moe.active_params> cannot exceed <moe.total_params>")
-            shaped = [k for k in ("granularity", "expansion") if k in spec]
-            if shaped:  # a given MoE is priced from its parameter counts; nothing would use its shape
-                raise BudgetFieldError(
-                    "moe", f"a given MoE is priced from its total and active parameters; drop <moe.{shaped[0]}>"
-                )
-            given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
-            if given:
-                raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
-            if self.ci is not None:
-                raise BudgetFieldError(
-                    "ci", f"<ci> gives intervals on the compute-optimal plan only; a {self.mode} plan has none yet"
-                )
-            return
+            self._check_given_moe()
+        else:
+            self._check_fixed()
+            self._check_sizing()
+            self._check_total()
+            if self.moe is not None and self.unique_tokens is not None:
+                raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
+        self._check_ci()
+
+    def _check_given_moe(self) -> None:
+        spec = self.moe or {}
+        if "total_params" not in spec or "active_params" not in spec or self.tokens is None:
+            raise BudgetFieldError("moe", "a given MoE needs <moe.total_params>, <moe.active_params> and <tokens>")
+        if spec["active_params"] > spec["total_params"]:
+            raise BudgetFieldError("moe", "<moe.active_params> cannot exceed <moe.total_params>")
+        shaped = [k for k in ("granularity", "expansion") if k in spec]
+        if shaped:  # a given MoE is priced from its parameter counts; nothing would use its shape
+            raise BudgetFieldError(
+                "moe", f"a given MoE is priced from its total and active parameters; drop <moe.{shaped[0]}>"
+            )
+        given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
+        if given:
+            raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
+
+    def _check_fixed(self) -> None:
+        """A fixed model: both params and tokens (or a trainer's config), its budget set by them."""
         if self.model is not None:
             pinned = [k for k in ("params", *RECIPE_FIELDS[:-1]) if getattr(self, k) is not None]
             if pinned:
@@ -390,25 +424,28 @@ class Budget:
             raise BudgetFieldError(
                 "params" if self.params is None else "tokens", "a fixed model needs both <params> and <tokens>"
             )
-        if self.params is not None or self.model is not None:
-            if self.flops is not None:
-                raise BudgetFieldError("flops", "<params> and <tokens> set the budget (6ND); drop <flops>")
-            if self.days is not None and self.dollars is not None:
-                raise BudgetFieldError(
-                    "dollars",
-                    "give the run's time (<gpus> and <days>) or its money (<dollars>), "
-                    "not both: either implies the MFU",
-                )
-            if (self.days is not None or self.dollars is not None) and (self.mfu or self.hfu) is not None:
-                raise BudgetFieldError(
-                    "mfu" if self.mfu is not None else "hfu",
-                    "<days> or <dollars> with a fixed model imply the utilisation; drop "
-                    + ("<mfu>" if self.mfu is not None else "<hfu>"),
-                )
-            if self.moe is not None:
-                raise BudgetFieldError(
-                    "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
-                )
+        if self.params is None and self.model is None:
+            return
+        if self.flops is not None:
+            raise BudgetFieldError("flops", "<params> and <tokens> set the budget (6ND); drop <flops>")
+        if self.days is not None and self.dollars is not None:
+            raise BudgetFieldError(
+                "dollars",
+                "give the run's time (<gpus> and <days>) or its money (<dollars>), not both: either implies the MFU",
+            )
+        if (self.days is not None or self.dollars is not None) and (self.mfu or self.hfu) is not None:
+            raise BudgetFieldError(
+                "mfu" if self.mfu is not None else "hfu",
+                "<days> or <dollars> with a fixed model imply the utilisation; drop "
+                + ("<mfu>" if self.mfu is not None else "<hfu>"),
+            )
+        if self.moe is not None:
+            raise BudgetFieldError(
+                "moe", "<moe> plans from a budget alone; it does not combine with <params> and <tokens>"
+            )
+
+    def _check_sizing(self) -> None:
+        """<objective> and <target_loss> size a dense model inference-aware: they need tokens to serve."""
         if self.objective is not None and self.serving_spec() is None:
             raise BudgetFieldError(
                 "objective", "<objective> chooses how the inference-aware model is sized: give <inference_tokens> too"
@@ -419,38 +456,44 @@ class Budget:
                 f"<objective> chooses how a dense model is sized inference-aware; a {self.mode} plan is priced for "
                 "what it serves but not sized by it: drop <objective>",
             )
-        if self.target_loss is not None:
-            if self.mode != "compute-optimal":
-                other = "moe" if self.moe is not None else "params" if self.params is not None else "unique_tokens"
-                raise BudgetFieldError(
-                    "target_loss",
-                    f"<target_loss> sizes a dense model inference-aware; it does not combine with <{other}>",
-                )
-            if self.serving_spec() is None:
-                raise BudgetFieldError(
-                    "target_loss",
-                    "<target_loss> is the quality of inference-aware sizing: give <inference_tokens> too "
-                    "(0 for the compute-optimal model reaching it)",
-                )
-        if self.total_dollars is not None:
-            ways = ("flops", "dollars", "days", "target_loss", "params", "model", "moe", "unique_tokens")
-            given = [k for k in ways if getattr(self, k) is not None]
-            if given:
-                raise BudgetFieldError(
-                    "total_dollars",
-                    f"<total_dollars> is the whole budget, training and serving: drop <{given[0]}>",
-                )
-            if self.serving_spec() is None or "tokens" not in (self.serving_spec() or {}):
-                raise BudgetFieldError(
-                    "total_dollars", "<total_dollars> pays for training and serving: give <inference_tokens> too"
-                )
-        if self.moe is not None and self.unique_tokens is not None:
-            raise BudgetFieldError("moe", "<moe> does not combine with <unique_tokens>")
-        if self.mode not in ("compute-optimal",) and self.ci is not None:
+        if self.target_loss is None:
+            return
+        if self.mode != "compute-optimal":
+            other = "moe" if self.moe is not None else "params" if self.params is not None else "unique_tokens"
+            raise BudgetFieldError(
+                "target_loss", f"<target_loss> sizes a dense model inference-aware; it does not combine with <{other}>"
+            )
+        if self.serving_spec() is None:
+            raise BudgetFieldError(
+                "target_loss",
+                "<target_loss> is the quality of inference-aware sizing: give <inference_tokens> too "
+                "(0 for the compute-optimal model reaching it)",
+            )
+
+    def _check_total(self) -> None:
+        """<total_dollars> is the whole budget, training and serving: no other way, and tokens to serve."""
+        if self.total_dollars is None:
+            return
+        ways = ("flops", "dollars", "days", "target_loss", "params", "model", "moe", "unique_tokens")
+        given = [k for k in ways if getattr(self, k) is not None]
+        if given:
+            raise BudgetFieldError(
+                "total_dollars", f"<total_dollars> is the whole budget, training and serving: drop <{given[0]}>"
+            )
+        if "tokens" not in (self.serving_spec() or {}):
+            raise BudgetFieldError(
+                "total_dollars", "<total_dollars> pays for training and serving: give <inference_tokens> too"
+            )
+
+    def _check_ci(self) -> None:
+        """Intervals exist for the compute-optimal plan only."""
+        if self.ci is None:
+            return
+        if self.mode != "compute-optimal":
             raise BudgetFieldError(
                 "ci", f"<ci> gives intervals on the compute-optimal plan only; a {self.mode} plan has none yet"
             )
-        if self.ci is not None and self.serving_spec() is not None:
+        if self.serving_spec() is not None:
             raise BudgetFieldError(
                 "ci",
                 "<ci> gives intervals on the compute-optimal plan; with tokens to serve the "
@@ -644,25 +687,7 @@ def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None
     except BudgetFieldError as exc:
         fail(exc.path, exc.message)
     scenarios = raw.get("scenarios")
-    if scenarios is None:
-        entries = [defaults if defaults.name else replace(defaults, name=Path(path).stem)]
-        owners = [""]
-    else:
-        if not isinstance(scenarios, list) or not scenarios:
-            fail("scenarios", "must be a non-empty list of scenarios")
-        if len(scenarios) > limits.MAX_SCENARIOS:
-            fail("scenarios", f"{len(scenarios):,} scenarios; the limit is {limits.MAX_SCENARIOS:,}")
-        entries, owners = [], []
-        for i, item in enumerate(scenarios):
-            if not isinstance(item, dict):
-                fail(f"scenarios.{i}", "each scenario must be a mapping of fields")
-            try:
-                entry = _relative_law(Budget.from_mapping(item, where=f"scenarios.{i}."), path)
-            except BudgetFieldError as exc:
-                fail(exc.path, exc.message)
-            entry = entry.overriding(defaults)  # a scenario's own budget replaces the top level's
-            entries.append(entry if entry.name else replace(entry, name=f"scenario {i + 1}"))
-            owners.append(f"scenarios.{i}.")
+    entries, owners = _scenarios(scenarios, defaults, path, fail)
     if overrides is not None:
         entries = [overrides.overriding(entry) for entry in entries]
     for i, (entry, owner) in enumerate(zip(entries, owners)):
@@ -678,6 +703,29 @@ def load_budget_file(path: str | Path, law=None, overrides: Budget | None = None
             where = f"{owner}{exc.path}" if own else exc.path
             fail(where, str(exc), f"scenario {entry.name!r}: " if owner else "")
     return entries
+
+
+def _scenarios(scenarios, defaults: Budget, path, fail) -> tuple[list[Budget], list[str]]:
+    """(budgets, their key prefixes) of a file's scenarios, each over the top level's fields; the top level alone
+    when the file has none."""
+    if scenarios is None:
+        return [defaults if defaults.name else replace(defaults, name=Path(path).stem)], [""]
+    if not isinstance(scenarios, list) or not scenarios:
+        fail("scenarios", "must be a non-empty list of scenarios")
+    if len(scenarios) > limits.MAX_SCENARIOS:
+        fail("scenarios", f"{len(scenarios):,} scenarios; the limit is {limits.MAX_SCENARIOS:,}")
+    entries, owners = [], []
+    for i, item in enumerate(scenarios):
+        if not isinstance(item, dict):
+            fail(f"scenarios.{i}", "each scenario must be a mapping of fields")
+        try:
+            entry = _relative_law(Budget.from_mapping(item, where=f"scenarios.{i}."), path)
+        except BudgetFieldError as exc:
+            fail(exc.path, exc.message)
+        entry = entry.overriding(defaults)  # a scenario's own budget replaces the top level's
+        entries.append(entry if entry.name else replace(entry, name=f"scenario {i + 1}"))
+        owners.append(f"scenarios.{i}.")
+    return entries, owners
 
 
 def _relative_law(budget: Budget, path) -> Budget:

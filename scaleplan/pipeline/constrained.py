@@ -69,7 +69,11 @@ def _parametric(law) -> _laws.Law:
 
 def decay_constants(law=DEFAULT_LAW) -> tuple[float, float, bool]:
     """(R_D*, R_N*, borrowed): the law's own decay constants, or Muennighoff et al. 2023's if it has none."""
-    law = _laws.get(law)
+    return _decay(_laws.get(law))
+
+
+def _decay(law: _laws.Law) -> tuple[float, float, bool]:
+    """decay_constants of a law object (the planner's inner loops: no lookup, no check)."""
     if "R_D_star" in law.constants and "R_N_star" in law.constants:
         return law.constants["R_D_star"], law.constants["R_N_star"], False
     own = _laws.get(DEFAULT_LAW).constants
@@ -99,8 +103,12 @@ def effective_data(tokens, unique_tokens, r_star: float | None = None):
     Tokens beyond the first epoch are worth less and less; D' never exceeds (1 + R_D*) U however long one trains.
     """
     d = check_positive(tokens, "tokens")
-    u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
-    r_star = decay_constants()[0] if r_star is None else r_star
+    u = check_positive(unique_tokens, "unique tokens")
+    return _effective_data(d, u, decay_constants()[0] if r_star is None else r_star)
+
+
+def _effective_data(d, u, r_star):
+    u = np.minimum(u, d)
     return _decayed(u, d / u - 1.0, r_star)
 
 
@@ -111,9 +119,13 @@ def effective_params(params, tokens, unique_tokens, law=DEFAULT_LAW):
     """
     n = check_positive(params, "params")
     d = check_positive(tokens, "tokens")
-    u = np.minimum(check_positive(unique_tokens, "unique tokens"), d)
-    r_star = decay_constants(law)[1]
-    u_n = np.minimum(n, optimal_params_for_tokens(u, law))
+    u = check_positive(unique_tokens, "unique tokens")
+    law = _parametric(law)
+    return _effective_params(law, n, d, u, _decay(law)[1])
+
+
+def _effective_params(law: _laws.Law, n, d, u, r_star):
+    u_n = np.minimum(n, law.maths.params_for_tokens(np.minimum(u, d)))
     return _decayed(u_n, n / u_n - 1.0, r_star)
 
 
@@ -128,11 +140,16 @@ def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
     >>> round(float(data_constrained_loss(6.34e9, 242e9, 25e9)), 6)  # the better model of their Fig. 1 (right)
     2.225644
     """
-    law = _parametric(law)
-    r_d = decay_constants(law)[0]
-    n_eff = effective_params(params, tokens, unique_tokens, law)
-    d_eff = effective_data(tokens, unique_tokens, r_d)
-    return law.loss(n_eff, d_eff)
+    n = check_positive(params, "params")
+    d = check_positive(tokens, "tokens")
+    u = check_positive(unique_tokens, "unique tokens")
+    return _constrained_loss(_parametric(law), n, d, u)
+
+
+def _constrained_loss(law: _laws.Law, n, d, u):
+    """Eq. (7) for a checked parametric law and positive arrays: the planner's inner loop."""
+    r_d, r_n, _ = _decay(law)
+    return law.loss(_effective_params(law, n, d, u, r_n), _effective_data(d, u, r_d))
 
 
 _CONSTRAINED_NUMBERS = (
@@ -240,7 +257,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
 
     def fun(log_n):
         n = np.exp(log_n)
-        return data_constrained_loss(n, c_flat[:, None] / (6.0 * n), u_flat[:, None], law)
+        return _constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
 
     log_n, loss = minimise_log(fun, np.log(n0), span=math.log(1e4))
     n = np.exp(log_n)
@@ -251,7 +268,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
     loss = np.where(enough, loss0, loss)
     epochs = d / u_flat
     warnings = []
-    if decay_constants(law)[2]:
+    if _decay(law)[2]:
         warnings.append(_borrow_warning(law))
     warnings += epoch_warnings(epochs.reshape(c.shape) if c.ndim else epochs[0], law.name)
     warnings += law.range_warnings(c_flat)
@@ -269,8 +286,8 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
         tokens_per_param=out(d / n),
         epochs=out(epochs),
         loss=out(loss),
-        effective_params=out(effective_params(n, d, u_flat, law)),
-        effective_tokens=out(effective_data(d, u_flat, decay_constants(law)[0])),
+        effective_params=out(_effective_params(law, n, d, u_flat, _decay(law)[1])),
+        effective_tokens=out(_effective_data(d, u_flat, _decay(law)[0])),
         unconstrained_params=out(n0),
         unconstrained_tokens=out(d0),
         unconstrained_loss=out(loss0),
@@ -422,6 +439,78 @@ class OvertrainReport(Rendered):
         return contract(out)
 
 
+def _judging_laws(names) -> list[_laws.Law]:
+    """Every law that predicts loss, or the ones named (each must)."""
+    if names is None:
+        return [law for law in _laws.all_laws() if law.predicts_loss]
+    chosen = [_laws.get(name) for name in ([names] if isinstance(names, (str, _laws.Law)) else names)]
+    if not chosen:
+        raise ScaleplanError("fixed_allocation needs at least one law name")
+    silent = [law.name for law in chosen if not law.predicts_loss]
+    if silent:
+        raise ScaleplanError(
+            f"law(s) {', '.join(silent)} predict no loss; pick laws that do, e.g. epoch, "
+            "chinchilla, muennighoff, gadre, kaplan"
+        )
+    return chosen
+
+
+def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric) -> tuple[OvertrainRow, list[str]]:
+    """One law's judgement of N parameters on D tokens (of U unique ones), and what it warns."""
+    warnings = []
+    native = float(_native_params(law, n))
+    plain_loss = float(law.loss(native, d))
+    loss, penalty = plain_loss, None
+    if u is not None:
+        if law.is_parametric and law.params_convention == "total":
+            loss = float(_constrained_loss(law, n, d, u))
+            penalty = loss - plain_loss
+            if _decay(law)[2]:
+                warnings.append(_borrow_warning(law))
+        else:
+            warnings.append(
+                f"{law.name}: repeated data not discounted (the data-constrained correction needs a "
+                "parametric law counting all parameters)"
+            )
+    flops = 6.0 * n * d
+    total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
+    m_opt = float(d_opt[0] / total_opt[0])
+    c_same = float(np.asarray(compute_for_loss(law, loss)).reshape(-1)[0])
+    err, err_metric = None, None
+    block = downstream_block(law)
+    if block is not None:
+        err_metric = metric or block.get("default") or next(iter(block["metrics"]))
+        err = float(downstream_error(loss, law, err_metric))
+    row = OvertrainRow(
+        law=law.name,
+        params=native,
+        params_convention=law.params_convention,
+        loss=loss,
+        tokens_per_param=d / n,
+        optimal_tokens_per_param=m_opt,
+        overtraining=(d / n) / m_opt,
+        compute_optimal_flops=c_same,
+        extra_compute=flops / c_same if math.isfinite(c_same) else math.inf,
+        loss_units=law.loss_units or "",
+        citation=law.short_cite,
+        loss_penalty=penalty,
+        top1_error=err,
+        top1_error_metric=err_metric,
+    )
+    m_range = law.fitted_range.get("tokens_per_param")
+    if m_range and not m_range[0] <= d / n <= m_range[1]:
+        warnings.append(
+            f"{law.name}: {fmt_number(d / n)} tokens per parameter is outside the token multipliers "
+            f"it was fitted on ({fmt_number(m_range[0])} to {fmt_number(m_range[1])})"
+        )
+    if not law.frontier_is_loss_minimum:
+        warnings.append(
+            f"{law.name}: its compute-optimal frontier is not the minimum of its own loss, so "
+            f"extra_compute compares with the frontier model ({fmt_sci(c_same)} FLOPs)"
+        )
+    return row, warnings
+
+
 def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None) -> OvertrainReport:
     """Judge a fixed choice of N (all parameters) and D tokens, e.g. an over-trained 7B model on 2T tokens.
 
@@ -431,84 +520,22 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
     With `unique_tokens`, parametric laws discount repeated data (Muennighoff et al. 2023; other laws borrow its decay
     constants, with a warning) and each row carries the loss penalty.
     """
-    chosen_names = laws
     if np.ndim(params) or np.ndim(tokens) or np.ndim(unique_tokens):
         raise ScaleplanError("fixed_allocation judges one model at a time: give one params and one tokens value")
     n = float(check_positive(params, "params"))
     d = float(check_positive(tokens, "tokens"))
     u = None if unique_tokens is None else float(check_positive(unique_tokens, "unique tokens"))
     flops = 6.0 * n * d
-    if chosen_names is None:
-        chosen = [law for law in _laws.all_laws() if law.predicts_loss]
-    else:
-        chosen = [
-            _laws.get(name) for name in ([chosen_names] if isinstance(chosen_names, (str, _laws.Law)) else chosen_names)
-        ]
-        if not chosen:
-            raise ScaleplanError("fixed_allocation needs at least one law name")
-        silent = [law.name for law in chosen if not law.predicts_loss]
-        if silent:
-            raise ScaleplanError(
-                f"law(s) {', '.join(silent)} predict no loss; pick laws that do, e.g. epoch, "
-                "chinchilla, muennighoff, gadre, kaplan"
-            )
+    chosen = _judging_laws(laws)
     warnings = _laws.joint_range_warnings(chosen, flops)
     epochs = None if u is None else d / u
     if epochs is not None:
         warnings += epoch_warnings(epochs)
     rows = []
     for law in chosen:
-        native = float(_native_params(law, n))
-        plain_loss = float(law.loss(native, d))
-        loss, penalty = plain_loss, None
-        if u is not None:
-            if law.is_parametric and law.params_convention == "total":
-                loss = float(data_constrained_loss(n, d, u, law))
-                penalty = loss - plain_loss
-                if decay_constants(law)[2]:
-                    warnings.append(_borrow_warning(law))
-            else:
-                warnings.append(
-                    f"{law.name}: repeated data not discounted (the data-constrained correction needs a "
-                    "parametric law counting all parameters)"
-                )
-        total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
-        m_opt = float(d_opt[0] / total_opt[0])
-        c_same = float(np.asarray(compute_for_loss(law, loss)).reshape(-1)[0])
-        err, err_metric = None, None
-        block = downstream_block(law)
-        if block is not None:
-            err_metric = metric or block.get("default") or next(iter(block["metrics"]))
-            err = float(downstream_error(loss, law, err_metric))
-        rows.append(
-            OvertrainRow(
-                law=law.name,
-                params=native,
-                params_convention=law.params_convention,
-                loss=loss,
-                tokens_per_param=d / n,
-                optimal_tokens_per_param=m_opt,
-                overtraining=(d / n) / m_opt,
-                compute_optimal_flops=c_same,
-                extra_compute=flops / c_same if math.isfinite(c_same) else math.inf,
-                loss_units=law.loss_units or "",
-                citation=law.short_cite,
-                loss_penalty=penalty,
-                top1_error=err,
-                top1_error_metric=err_metric,
-            )
-        )
-        m_range = law.fitted_range.get("tokens_per_param")
-        if m_range and not m_range[0] <= d / n <= m_range[1]:
-            warnings.append(
-                f"{law.name}: {fmt_number(d / n)} tokens per parameter is outside the token multipliers "
-                f"it was fitted on ({fmt_number(m_range[0])} to {fmt_number(m_range[1])})"
-            )
-        if not law.frontier_is_loss_minimum:
-            warnings.append(
-                f"{law.name}: its compute-optimal frontier is not the minimum of its own loss, so "
-                f"extra_compute compares with the frontier model ({fmt_sci(c_same)} FLOPs)"
-            )
+        row, said = _overtrain_row(law, n, d, u, metric)
+        rows.append(row)
+        warnings += said
     return OvertrainReport(
         params=n,
         tokens=d,

@@ -288,9 +288,8 @@ def serving_costs(
     (cluster.serving: `serve_bits`, `kv_bits`, `serve_precision`, `prompt_tokens`, `output_tokens`, `serve_tp`,
     `latency`, `bandwidth_fraction`, `memory_fraction`, `batch_cap`, `prefill_mfu`), or with
     ``serving_model="fixed-mfu"`` as Sardana et al. 2024 price it (2N per token at `prefill_mfu` and `decode_mfu`,
-    `prompt_share` of the tokens in prefill, `inference_bits` 16 or 8).
-
-    `hardware` is a preset name or a resolved Hardware; `hardware_file` adds or overrides presets for both chips."""
+    `prompt_share` of the tokens in prefill, `inference_bits` 16 or 8). `hardware` is a preset name or a resolved
+    Hardware; `hardware_file` adds or overrides presets for both chips."""
     model = "roofline" if serving_model is None else str(serving_model).strip().lower()
     if model not in SERVING_MODELS:
         raise ScaleplanError(f"<serving_model> must be roofline or fixed-mfu, got {serving_model!r}")
@@ -306,29 +305,11 @@ def serving_costs(
         inference_bits=inference_bits,
         peak_flops=peak_flops,
     )
-    train_hw = with_given_price(get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
-    infer_hw = get_hardware(inference_hardware, hardware_file=hardware_file) if inference_hardware else train_hw
-    if inference_hardware:
-        infer_hw = with_given_price(infer_hw, inference_price)
-    train_price = price if price is not None else train_hw.price_per_hour
-    if inference_price is None:
-        inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour
-    for flag, hw_, value in (("<price>", train_hw, train_price), ("<inference_price>", infer_hw, inference_price)):
-        if value is None:
-            raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
-    assert train_price is not None and inference_price is not None
+    train_hw, train_price, infer_hw, inference_price = _serving_chips(
+        hardware, price, inference_hardware, inference_price, peak_flops, hardware_file
+    )
     train_hw.peak(precision)  # a clear error where the training chip has no such path
-    bits = 16 if inference_bits is None else int(inference_bits)
-    if bits not in BITS_SPEEDUP:
-        raise ScaleplanError(f"<inference_bits> must be 16 or 8, got {inference_bits!r}")
-    for name, value in (("<prefill_mfu>", prefill_mfu), ("<decode_mfu>", decode_mfu), ("<mfu>", mfu)):
-        if value is not None and not 0 < value <= 1:
-            raise ScaleplanError(f"{name} must be in (0, 1], got {value!r}")
-    if prompt_share is not None and not 0 <= prompt_share <= 1:
-        raise ScaleplanError(f"<prompt_share> must be in [0, 1], got {prompt_share!r}")
-    for name, value in (("<price>", train_price), ("<inference_price>", inference_price)):
-        if not value > 0:
-            raise ScaleplanError(f"{name} must be positive, got {value!r}")
+    bits = _check_fractions(inference_bits, prefill_mfu, decode_mfu, mfu, prompt_share)
     sardana = {"decode_mfu": decode_mfu, "prompt_share": prompt_share, "inference_bits": inference_bits}
     roof = {
         "serve_bits": serve_bits,
@@ -342,22 +323,7 @@ def serving_costs(
         "memory_fraction": memory_fraction,
         "batch_cap": batch_cap,
     }
-    if model == "roofline":
-        given = [f"<{k}>" for k, v in sardana.items() if v is not None]
-        if given:
-            raise ScaleplanError(
-                f"{', '.join(given)} set Sardana et al.'s fixed-MFU pricing: give <serving_model> fixed-mfu with "
-                "it (the default, the serving roofline, takes <serve_bits>, <kv_bits>, <prompt_tokens>, ...)"
-            )
-        settings = {k: v for k, v in roof.items() if v is not None}
-        if prefill_mfu is not None:
-            settings["prefill_mfu"] = prefill_mfu
-        _check_roofline(infer_hw, settings)
-    else:
-        given = [f"<{k}>" for k, v in roof.items() if v is not None and k != "serve_bits"]
-        if given:
-            raise ScaleplanError(f"{', '.join(given)} set the serving roofline, not <serving_model> fixed-mfu")
-        settings = {}
+    settings = _model_settings(model, sardana, roof, prefill_mfu, infer_hw)
     return ServingCosts(
         train_hw,
         DEFAULT_MFU if mfu is None else mfu,
@@ -375,6 +341,59 @@ def serving_costs(
 
 
 SERVING_MODELS = ("roofline", "fixed-mfu")
+
+
+def _check_fractions(inference_bits, prefill_mfu, decode_mfu, mfu, prompt_share) -> int:
+    """The serving bits (16 or 8) and the utilisations and prompt share within their ranges."""
+    bits = 16 if inference_bits is None else int(inference_bits)
+    if bits not in BITS_SPEEDUP:
+        raise ScaleplanError(f"<inference_bits> must be 16 or 8, got {inference_bits!r}")
+    for name, value in (("<prefill_mfu>", prefill_mfu), ("<decode_mfu>", decode_mfu), ("<mfu>", mfu)):
+        if value is not None and not 0 < value <= 1:
+            raise ScaleplanError(f"{name} must be in (0, 1], got {value!r}")
+    if prompt_share is not None and not 0 <= prompt_share <= 1:
+        raise ScaleplanError(f"<prompt_share> must be in [0, 1], got {prompt_share!r}")
+    return bits
+
+
+def _serving_chips(hardware, price, inference_hardware, inference_price, peak_flops, hardware_file):
+    """(training chip, its price, serving chip, its price): serving on the training chip at its price unless
+    another is named; a chip without a published price needs one given."""
+    train_hw = with_given_price(get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
+    infer_hw = get_hardware(inference_hardware, hardware_file=hardware_file) if inference_hardware else train_hw
+    if inference_hardware:
+        infer_hw = with_given_price(infer_hw, inference_price)
+    train_price = price if price is not None else train_hw.price_per_hour
+    if inference_price is None:
+        inference_price = train_price if inference_hardware is None else infer_hw.price_per_hour
+    for flag, hw_, value in (("<price>", train_hw, train_price), ("<inference_price>", infer_hw, inference_price)):
+        if value is None:
+            raise ScaleplanError(f"pricing serving against training needs {flag}: no published price for {hw_.key}")
+        if not value > 0:
+            raise ScaleplanError(f"{flag} must be positive, got {value!r}")
+    assert train_price is not None and inference_price is not None  # refused above
+    return train_hw, float(train_price), infer_hw, float(inference_price)
+
+
+def _model_settings(model: str, sardana: dict, roof: dict, prefill_mfu, infer_hw: Hardware) -> dict:
+    """The serving model's own settings, checked: the roofline's (refusing Sardana et al.'s fixed-MFU ones), or
+    none for fixed-MFU pricing (refusing the roofline's)."""
+    if model != "roofline":
+        given = [f"<{k}>" for k, v in roof.items() if v is not None and k != "serve_bits"]
+        if given:
+            raise ScaleplanError(f"{', '.join(given)} set the serving roofline, not <serving_model> fixed-mfu")
+        return {}
+    given = [f"<{k}>" for k, v in sardana.items() if v is not None]
+    if given:
+        raise ScaleplanError(
+            f"{', '.join(given)} set Sardana et al.'s fixed-MFU pricing: give <serving_model> fixed-mfu with "
+            "it (the default, the serving roofline, takes <serve_bits>, <kv_bits>, <prompt_tokens>, ...)"
+        )
+    settings = {k: v for k, v in roof.items() if v is not None}
+    if prefill_mfu is not None:
+        settings["prefill_mfu"] = prefill_mfu
+    _check_roofline(infer_hw, settings)
+    return settings
 
 
 def _check_roofline(hw: Hardware, settings: dict) -> None:
@@ -694,80 +713,18 @@ def inference_aware(
     (24.18, 4.78)
     """
     law = laws.get(law)
-    if costs is not None and not isinstance(costs, ServingCosts):
-        raise ScaleplanError(f"<costs> must be a ServingCosts from scaleplan.serving_costs(...), got {costs!r}")
-    tokens = _check_demand(inference_tokens)
-    if context is not None:
-        c = _number("context", context)
-        if not (c == math.floor(c) and 1 <= c <= limits.MAX_CONTEXT):
-            raise ScaleplanError(f"<context> must be a whole number from 1 to {limits.MAX_CONTEXT:,}, got {context!r}")
-    if target_loss is not None:
-        _number("target_loss", target_loss)
-    costs = costs or serving_costs()
-    if objective not in ("flops", "cost"):
-        raise ScaleplanError(f"<objective> must be 'flops' or 'cost', got {objective!r}")
-    if (flops is None) == (target_loss is None):
-        raise ScaleplanError(
-            "give the quality one way: <flops> (the loss its compute-optimal model reaches) or <target_loss>"
-        )
-    warnings = []
-    if flops is not None:
-        check_positive(flops, "<flops>")
-        tokens_for_loss(law, 1.0, 1.0)  # the clear error for laws without a loss, before anything else
-        warnings += law.range_warnings(flops)
-        # The quality is the loss of the law's compute-optimal model at C: its published frontier (for Kaplan,
-        # Table 6, which is not the minimum of its own L(N, D)), the answer `allocate` gives.
-        n_front, d_front = law.optimum(flops)
-        target_loss = float(law.loss(n_front, d_front))
-    else:
-        assert target_loss is not None  # exactly one of flops and target_loss (checked above)
-        if not np.isfinite(target_loss):
-            raise ScaleplanError(f"<target_loss> must be finite, got {target_loss!r}")
+    tokens, costs = _checked_request(inference_tokens, flops, target_loss, objective, context, costs)
+    target_loss, front, warnings = _quality(law, flops, target_loss)
     weight, per_token = sizing(law, objective, costs)
-    with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
-        n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
-        if not law.frontier_is_loss_minimum:  # the compute-optimal model is on the frontier, not the surface
-            if flops is None:
-                n_front, d_front = _frontier_for_loss(law, target_loss)
-            n_base = np.full(tokens.shape, float(n_front))
-            d_base = np.full(tokens.shape, float(d_front))
-    if flops is None:  # a quality only a budget beyond any plan reaches is refused, as `allocate` refuses it
-        base_flops = float(np.max(6.0 * np.asarray(n_base, float) * np.asarray(d_base, float)))
-        if not base_flops <= limits.MAX_FLOPS:
-            n_top, d_top = law.optimum(limits.MAX_FLOPS)
-            raise ScaleplanError(
-                f"<target_loss> {target_loss:g} needs a compute-optimal budget of {fmt_sci(base_flops)} FLOPs, beyond "
-                f"any plan (more than {fmt_sci(limits.MAX_FLOPS)}): the lowest plannable loss under {law.name} is "
-                f"{math.ceil(float(law.loss(n_top, d_top)) * 1e4) / 1e4:g}"
-            )
-    if not np.all(np.isfinite(n_base) & (np.asarray(n_base) >= 1.0)):
-        n_small, d_small = law.optimum(law.min_flops())
-        raise ScaleplanError(
-            f"target loss {target_loss:g} is above the loss of any model under {law.name}: a compute-optimal model "
-            f"reaching it would have less than one parameter (the smallest model scaleplan plans reaches "
-            f"{float(law.loss(n_small, d_small)):.4g})"
-        )
+    n_base, d_base, front = _baseline(law, target_loss, tokens, context, front, sized_by_budget=flops is not None)
     n_opt, d_opt = optimum_for_loss(law, target_loss, tokens * weight, context, per_token)
     base = costed_side(law, n_base, d_base, tokens, costs, context)
     best = costed_side(law, n_opt, d_opt, tokens, costs, context)
-    smallest = float(np.min(conventions.split_params(law, np.atleast_1d(np.asarray(n_opt, float)))[0]))
-    if smallest < limits.MIN_PARAMS:
-        warnings.append(
-            f"the inference-aware model has {fmt_count(smallest)} parameters, below the smallest model scaleplan "
-            f"plans ({fmt_count(limits.MIN_PARAMS)}) and far below anything published: "
-            + (
-                "the target loss is higher than such tiny models already reach"
-                if flops is None
-                else "the budget is tiny for this demand"
-            )
-            + "; treat the numbers as an extrapolation"
-        )
-    if np.any(np.asarray(d_opt) / n_opt > 10_000):
-        warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
+    warnings += _size_warnings(law, n_opt, d_opt, sized_by_budget=flops is not None)
     frontier = None
     baseline = None
     if not law.frontier_is_loss_minimum:  # a frontier law (Kaplan): its optimum is not its loss surface's minimum
-        baseline = (float(n_front), float(d_front))
+        baseline = (float(front[0]), float(front[1]))
         frontier = _frontier_vs_surface(law, *baseline, target_loss, objective, costs, context, break_even)
         warnings.append(frontier["note"])
     flop_optimal = None
@@ -796,6 +753,89 @@ def inference_aware(
             plan, break_even_tokens=break_even_tokens(law, target_loss, objective, costs, context, baseline=baseline)
         )
     return plan
+
+
+def _checked_request(inference_tokens, flops, target_loss, objective, context, costs):
+    """inference_aware's arguments checked: (the demand as an array, the serving costs)."""
+    if costs is not None and not isinstance(costs, ServingCosts):
+        raise ScaleplanError(f"<costs> must be a ServingCosts from scaleplan.serving_costs(...), got {costs!r}")
+    tokens = _check_demand(inference_tokens)
+    if context is not None:
+        c = _number("context", context)
+        if not (c == math.floor(c) and 1 <= c <= limits.MAX_CONTEXT):
+            raise ScaleplanError(f"<context> must be a whole number from 1 to {limits.MAX_CONTEXT:,}, got {context!r}")
+    if target_loss is not None:
+        _number("target_loss", target_loss)
+        if not np.isfinite(target_loss):
+            raise ScaleplanError(f"<target_loss> must be finite, got {target_loss!r}")
+    if objective not in ("flops", "cost"):
+        raise ScaleplanError(f"<objective> must be 'flops' or 'cost', got {objective!r}")
+    if (flops is None) == (target_loss is None):
+        raise ScaleplanError(
+            "give the quality one way: <flops> (the loss its compute-optimal model reaches) or <target_loss>"
+        )
+    if flops is not None:
+        check_positive(flops, "<flops>")
+    return tokens, costs or serving_costs()
+
+
+def _quality(law: laws.Law, flops, target_loss):
+    """(the target loss, the frontier model (N, D) or None, warnings): a budget's quality is the loss of the law's
+    compute-optimal model at C, its published frontier (for Kaplan, Table 6, which is not the minimum of its own
+    L(N, D)), the answer `allocate` gives."""
+    if flops is None:
+        return float(target_loss), None, []
+    tokens_for_loss(law, 1.0, 1.0)  # the clear error for laws without a loss, before anything else
+    n_front, d_front = law.optimum(flops)
+    return float(law.loss(n_front, d_front)), (n_front, d_front), list(law.range_warnings(flops))
+
+
+def _baseline(law: laws.Law, target_loss: float, tokens, context, front, *, sized_by_budget: bool):
+    """(N, D) of the compute-optimal model reaching the loss (one per demand), and the frontier model; a quality
+    no plannable budget reaches, or one no model of a parameter or more misses, is refused."""
+    with np.errstate(all="ignore"):  # absurd targets are judged below, not left to numpy's warnings
+        n_base, d_base = optimum_for_loss(law, target_loss, np.zeros_like(tokens), context)
+        if not law.frontier_is_loss_minimum:  # the compute-optimal model is on the frontier, not the surface
+            front = front if front is not None else _frontier_for_loss(law, target_loss)
+            n_base = np.full(tokens.shape, float(front[0]))
+            d_base = np.full(tokens.shape, float(front[1]))
+    if not sized_by_budget:  # a quality only a budget beyond any plan reaches is refused, as `allocate` refuses it
+        base_flops = float(np.max(6.0 * np.asarray(n_base, float) * np.asarray(d_base, float)))
+        if not base_flops <= limits.MAX_FLOPS:
+            n_top, d_top = law.optimum(limits.MAX_FLOPS)
+            raise ScaleplanError(
+                f"<target_loss> {target_loss:g} needs a compute-optimal budget of {fmt_sci(base_flops)} FLOPs, beyond "
+                f"any plan (more than {fmt_sci(limits.MAX_FLOPS)}): the lowest plannable loss under {law.name} is "
+                f"{math.ceil(float(law.loss(n_top, d_top)) * 1e4) / 1e4:g}"
+            )
+    if not np.all(np.isfinite(n_base) & (np.asarray(n_base) >= 1.0)):
+        n_small, d_small = law.optimum(law.min_flops())
+        raise ScaleplanError(
+            f"target loss {target_loss:g} is above the loss of any model under {law.name}: a compute-optimal model "
+            f"reaching it would have less than one parameter (the smallest model scaleplan plans reaches "
+            f"{float(law.loss(n_small, d_small)):.4g})"
+        )
+    return n_base, d_base, front
+
+
+def _size_warnings(law: laws.Law, n_opt, d_opt, *, sized_by_budget: bool) -> list[str]:
+    """A recommended model smaller than any scaleplan plans, or trained beyond what Sardana et al. validated."""
+    warnings = []
+    smallest = float(np.min(conventions.split_params(law, np.atleast_1d(np.asarray(n_opt, float)))[0]))
+    if smallest < limits.MIN_PARAMS:
+        warnings.append(
+            f"the inference-aware model has {fmt_count(smallest)} parameters, below the smallest model scaleplan "
+            f"plans ({fmt_count(limits.MIN_PARAMS)}) and far below anything published: "
+            + (
+                "the budget is tiny for this demand"
+                if sized_by_budget
+                else "the target loss is higher than such tiny models already reach"
+            )
+            + "; treat the numbers as an extrapolation"
+        )
+    if np.any(np.asarray(d_opt) / n_opt > 10_000):
+        warnings.append(f"more than 10,000 tokens per parameter: beyond what {SARDANA} validated (up to 10,000)")
+    return warnings
 
 
 def _versus_flop_optimal(law, costs: ServingCosts, tokens, n_c, d_c, n_f, d_f) -> dict:
