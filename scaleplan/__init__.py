@@ -86,6 +86,8 @@ _LAZY = {
     "VPFit": "fit.vp",
     "Sweep": "fit.sweep",
     "VocabResult": "recipe.design",
+    "IsoflopFit": "fit.isoflop",
+    "LayoutPlan": "cluster.memory",
     "Schedule": "curves.law",
     "CurveLaw": "curves.annealing",
     "fit_curves": "curves.fitting",

@@ -161,6 +161,7 @@ def test_from_python_blocks_run(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
     assert [p.name for p in sorted(tmp_path.glob("*.png"))] == ["fit.png", "plan.png", "serve.png", "valley.png"]
+    assert (tmp_path / "startup-report" / "README.md").read_text().startswith("# Training plan: startup-2m-dollars")
     flops = [p.flops for p in namespace["plans"]]
     assert flops == [1e21, 1e22, 1e23]
 

@@ -29,6 +29,9 @@ RESULT_TYPES = [
     "VPFit",
     "Sweep",
     "VocabResult",
+    "IsoflopFit",
+    "LayoutPlan",
+    "CostBreakdown",
 ]
 
 
@@ -101,6 +104,12 @@ RESULTS = {
     "Sweep": lambda: scaleplan.design_sweep(1e23, 1e21),
     "VocabResult": lambda: scaleplan.optimal_vocab(7e9),
     "Plan-vectorised": lambda: scaleplan.allocate([1e21, 1e23]),  # one column per budget
+    "CostBreakdown": lambda: scaleplan.training_cost(1e23, scaleplan.get_hardware("h100"), 0.4, 2.0, 512),
+    "LayoutPlan": lambda: scaleplan.plan_layout(
+        scaleplan.ModelSpec(params=7e9, layers=32, d_model=4096, heads=32, context=4096, d_ff=11008, glu=True),
+        scaleplan.get_hardware("h100"),
+        64,
+    ),
 }
 
 
@@ -125,6 +134,12 @@ def test_fits_and_serving_render():
     # Hoffmann et al. 2022's Approach 3 constants (Eq. 10, as Besiroglu et al. 2024 read them): a noiseless loss
     loss = 1.69 + 406.4 / n**0.34 + 410.7 / d**0.28
     runs = fit.Runs.from_arrays(n, loss, tokens=d, source="<synthetic>")
+    # three isoFLOP levels of five sizes each (C = 6ND), for Approach 2
+    c = np.repeat([1e18, 1e19, 1e20], 5)
+    n_iso = np.tile(np.geomspace(0.25, 4, 5), 3) * 2.4e8 * (c / 1e19) ** 0.45  # about the optimum at each level
+    iso_runs = fit.Runs.from_arrays(n_iso, 1.69 + 406.4 / n_iso**0.34 + 410.7 / (c / (6 * n_iso)) ** 0.28, flops=c)
+    iso = scaleplan.fit_isoflop(iso_runs)
+    assert str(iso).startswith("IsoflopFit") and "IsoFLOP minima" in iso.to_table("text")
     for result in (scaleplan.fit_parametric(runs), fit_vp(runs)):
         assert str(result).startswith(type(result).__name__) and "fitted: L = 1.69" in str(result)
         assert "Implied compute-optimal allocation" in result.to_table("text")

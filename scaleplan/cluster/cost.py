@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core import _yaml
 from ..core.errors import ScaleplanError
-from ..core.values import check_positive, check_settings, plain
+from ..core.values import Rendered, check_positive, check_settings, plain
 from ..schema.fields import PRECISIONS, RECOMPUTE  # noqa: F401 (the one list of each, re-exported)
 from ..schema.fields import parse as parse_field
 from ..schema.units import fmt_sci
@@ -504,8 +504,8 @@ class Owned:
 # The cost of a run
 
 
-@dataclass(frozen=True)
-class CostBreakdown:
+@dataclass(frozen=True, repr=False)
+class CostBreakdown(Rendered):
     """What training `flops` costs on `gpus` accelerators at utilisation `mfu` and `price` dollars per GPU-hour."""
 
     hardware: str

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from .cost import RECOMPUTE, Hardware
 
 WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0  # ZeRO sec. 3.1, mixed-precision Adam (K = 12)
@@ -316,8 +317,8 @@ def round_batch(sequences: float, multiple: int) -> int:
     return max(int(multiple), int(multiple) * round(float(sequences) / int(multiple)))
 
 
-@dataclass(frozen=True)
-class LayoutPlan:
+@dataclass(frozen=True, repr=False)
+class LayoutPlan(Rendered):
     """The fewest devices that hold the plan, and a layout for the devices given (if any)."""
 
     hardware: str

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from ..schema.runs import Runs
 from ..schema.units import fmt_sci
 from .result import check_runs
@@ -29,8 +30,8 @@ class IsoflopLevel:
     curvature: float  # second-order coefficient of the parabola in ln N
 
 
-@dataclass(frozen=True)
-class IsoflopFit:
+@dataclass(frozen=True, repr=False)
+class IsoflopFit(Rendered):
     """Hoffmann Approach 2: N_opt = n_coef C^a and D_opt = d_coef C^b from isoFLOP minima."""
 
     levels: tuple[IsoflopLevel, ...]

@@ -364,7 +364,36 @@ def _vocab_answer(v) -> list[Line]:
     return [Line("vocabulary", f"{v.vocab:,} at d_model {v.d_model:,} ({v.approach})")]
 
 
+def _isoflop_answer(iso) -> list[Line]:
+    return [
+        Line(
+            "fitted",
+            f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}, D_opt = {iso.d_coef:.4g} C^{iso.b:.4f} from "
+            f"{len(iso.levels)} FLOP levels",
+        )
+    ]
+
+
+def _layout_answer(lp) -> list[Line]:
+    m = lp.suggested or lp.fewest
+    if m is None:
+        return [Line("layout", lp.note, True)]
+    where = f"on {lp.gpus:,} {lp.hardware}" if lp.suggested is not None else f"fewest {lp.hardware}: {m.devices:,}"
+    fits = "fits" if m.fits else "does not fit"
+    return [
+        Line(
+            "layout",
+            f"{m.tp}x{m.pp}x{m.dp} TPxPPxDP {where}: {m.total_bytes / 1e9:,.1f} of {m.usable_bytes / 1e9:,.1f} GB "
+            f"per device, {fits}",
+            alert=not m.fits,
+        )
+    ]
+
+
 _BY_KIND = {
+    "IsoflopFit": _isoflop_answer,
+    "LayoutPlan": _layout_answer,
+    "CostBreakdown": lambda cost: _run_lines(cost),
     "OvertrainReport": _overtrain_answer,
     "ClusterPlan": _cluster_answer,
     "InferencePlan": _inference_answer,

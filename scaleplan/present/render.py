@@ -262,6 +262,10 @@ def emit_grid(
             text = (f"**{title}**\n\n" if title else "") + to_markdown(headers, rows)
             _write_raw(console, text + (f"\n{caption}\n" if caption else ""))
         case Format.table:
+            if len(headers) > 2 and not _fits_whole_words(headers, rows, console.width, wrap_first):
+                # Too narrow for the columns with whole words (a number split over two lines reads as two): each
+                # row as a block of (column, value) lines.
+                headers, rows, wrap_first = ["", ""], _stacked(headers, rows), True
             console.print(
                 grid_table(title, headers, rows, None, first_column_style, console.width, wrap_first=wrap_first)
             )
@@ -271,6 +275,15 @@ def emit_grid(
                 console.print(
                     Text(caption, style="table.caption", justify="left"), width=min(table_width, console.width)
                 )
+
+
+def _stacked(headers: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """The rows of a wide table as (column, value) lines, one block per row, a blank line between blocks."""
+    out: list[list[str]] = []
+    for i, row in enumerate(rows):
+        out += [["", ""]] if i else []
+        out += [[header, cell] for header, cell in zip(headers, row)]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1977,6 +1990,33 @@ def _emit_fit(console: Console, fmt: Format, fit) -> None:
     emit_fit(console, fmt, None, fit, None, None)
 
 
+def _emit_isoflop(console: Console, fmt: Format, iso) -> None:
+    """Approach 2 by itself: the minimum of each FLOP level and the power laws through them."""
+    rows = [
+        [fmt_sci(lv.flops), fmt_count(lv.params_opt), fmt_count(lv.tokens_opt), str(lv.n_runs)] for lv in iso.levels
+    ]
+    emit_grid(
+        console,
+        fmt,
+        "IsoFLOP minima (Approach 2)",
+        ["FLOPs", "params", "tokens", "runs"],
+        rows,
+        iso.to_dict() if fmt is Format.json else [dict(vars(lv)) for lv in iso.levels],
+        f"N_opt = {iso.n_coef:.4g} C^{iso.a:.4f}; D_opt = {iso.d_coef:.4g} C^{iso.b:.4f}",
+    )
+
+
+def _emit_cost(console: Console, fmt: Format, cost) -> None:
+    rows = [list(pair) for pair in cost_lines(cost)]
+    emit_grid(console, fmt, "Training cost", ["", "value"], rows, cost.to_dict())
+
+
+def _emit_layout(console: Console, fmt: Format, layout) -> None:
+    if fmt in (Format.json, Format.csv):
+        return emit_grid(console, fmt, None, [], [], layout.to_dict())
+    _memory_table(console, fmt, layout, layout.hardware)
+
+
 _EMITTERS = {
     "Plan": lambda console, fmt, plan: emit_plans(console, fmt, list(plan)),
     "ConstrainedPlan": _emit_each(lambda console, fmt, p: emit_constrained(console, fmt, p, p.cost)),
@@ -1991,6 +2031,9 @@ _EMITTERS = {
     "ParametricFit": _emit_fit,  # either estimator (scaleplan.VPFit is the same type)
     "Sweep": emit_sweep,
     "VocabResult": emit_vocab,
+    "IsoflopFit": _emit_isoflop,
+    "CostBreakdown": _emit_cost,
+    "LayoutPlan": _emit_layout,
 }
 
 

@@ -242,6 +242,13 @@ def over_budget(results) -> list[str]:
     return [f"{name}: {w}" for name, p in zip(_names(results), results) for w in sort_warnings(p.warnings).breaks]
 
 
+def _plan_words(budget, result, record: dict) -> str:
+    """'compute-optimal, epoch': the mode and the law it planned with (a given MoE is priced, not planned by one)."""
+    law = record.get("law") or getattr(result, "law", "")
+    mode = _short_mode(budget, result)
+    return mode if budget.mode == "fixed-moe" or not law else f"{mode}, {law}"
+
+
 def _short_mode(budget, result) -> str:
     title = mode_title(budget, result)
     return title.split(":")[0]
@@ -271,7 +278,7 @@ def summary_rows(budgets, results) -> tuple[list[str], list[list[str]]]:
         rows.append(
             [
                 _names(results)[i],
-                f"{_short_mode(b, p)}, {d.get('law') or getattr(p, 'law', '')}".strip(", "),
+                _plan_words(b, p, d),
                 model,
                 fmt_count(d["tokens"]),
                 run,

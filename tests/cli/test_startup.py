@@ -6,19 +6,20 @@ import sys
 
 from typer.testing import CliRunner
 
-from scaleplan.cli.app import app
+from scaleplan.cli.app import app, command_name
 
 PROBE = """
 import io, json, sys
 from contextlib import redirect_stdout
 at_start = set(sys.modules)  # what the interpreter's own start-up imported (site hooks may load tempfile)
 sys.argv = ["scaleplan", "allocate", "--flops", "1e21"]
-from scaleplan.cli import app as cli
+from scaleplan.cli import main
 with redirect_stdout(io.StringIO()):
     try:
-        cli.run()
+        main.run()
     except SystemExit:
         pass
+from scaleplan.cli import plan_commands as cli
 print(json.dumps({
     "modules": sorted(set(sys.modules) - at_start),
     "allocate": [type(v).__name__ for v in cli.allocate.__annotations__.values()],
@@ -38,6 +39,20 @@ def test_allocate_builds_only_its_own_options_and_no_emoji_table():
     assert set(seen["compare"]) == {"str"}  # the others stay source text
     assert "rich._emoji_codes" not in seen["modules"]  # ~3,600 emoji codes scaleplan never prints
     assert "tempfile" not in seen["modules"]  # only commands that write files need it
+    # only allocate's group is imported: the other command modules stay unread
+    assert "scaleplan.cli.plan_commands" in seen["modules"]
+    others = {m for m in seen["modules"] if m.startswith("scaleplan.cli.") and m.endswith("_commands")}
+    assert others == {"scaleplan.cli.plan_commands"}, others
+    assert "scaleplan.cli.app" not in seen["modules"]
+
+
+def test_every_command_is_mapped_to_its_module():
+    """The entry's table (scaleplan.cli.main.COMMANDS) names the module that registers each command of the app."""
+    from scaleplan.cli import main
+
+    registered = {command_name(c): c.callback.__module__ for c in app.registered_commands}
+    registered |= {g.name: g.typer_instance.registered_callback.callback.__module__ for g in app.registered_groups}
+    assert {name: f"scaleplan.cli.{module}" for name, module in main.COMMANDS.items()} == registered
 
 
 def test_names_print_as_given(tmp_path):

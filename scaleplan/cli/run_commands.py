@@ -1,0 +1,298 @@
+"""A run on hardware: cluster (MFU, cost, energy, memory and layout) and precision (training formats and serving
+bits)."""
+
+# Annotations stay source text until typer builds the command that runs (scaleplan.cli.main): building all
+# ~150 typer.Option objects at import would cost ~2.5 ms of every command's start-up.
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..core.errors import ScaleplanError
+from ..present.render import Format
+from ..schema import fields
+from ..schema.conventions import DEFAULT_CONTEXT
+from ..schema.units import (
+    parse_positive,
+)
+from .base import (
+    app,
+    err,
+    flops_flag,
+    model_size,
+    plotter_for,
+    show_result,
+    size_flags,
+)
+from .options import (
+    ContextOpt,
+    DModelOpt,
+    EpOpt,
+    FormatOpt,
+    GpusOpt,
+    HardwareFileOpt,
+    HardwareOpt,
+    HeadsOpt,
+    HfuOpt,
+    LayersOpt,
+    MfuOpt,
+    MicroBatchOpt,
+    PeakOpt,
+    PpOpt,
+    PrecisionOpt,
+    PriceOpt,
+    QuietOpt,
+    RecomputeOpt,
+    TpOpt,
+    ZeroOpt,
+    option,
+)
+
+# ---------------------------------------------------------------------------------------------------------------
+# scaleplan precision: training precision for a budget (Sun, Kumar); serving bits for a trained model (Ouyang)
+
+
+@app.command("precision")
+def precision_cmd(
+    flops: Annotated[
+        Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
+    ] = None,
+    params: Annotated[
+        Optional[str],
+        option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
+    ] = None,
+    tokens: Annotated[Optional[str], option("tokens", help="The model's training tokens (with --params).")] = None,
+    train: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--train-precision",
+            help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).",
+        ),
+    ] = None,
+    hardware_precision: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--hardware-precision",
+            help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).",
+        ),
+    ] = None,
+    block_size: Annotated[
+        Optional[int],
+        typer.Option(
+            "--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16)."
+        ),
+    ] = None,
+    serve_bits: Annotated[
+        Optional[list[str]],
+        option(
+            "serve_bits",
+            help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
+            "(repeat; default 8 4 3 2).",
+        ),
+    ] = None,
+    hardware: Annotated[
+        Optional[str],
+        option(
+            "hardware",
+            help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+        ),
+    ] = None,
+    plot: Annotated[
+        Optional[str],
+        typer.Option(
+            "--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
+    fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+):
+    """Precision-aware planning: the cost-optimal training precision (Sun et al. 2025), the compute-optimal
+    precision (Kumar et al. 2024), the critical data size per precision, and, for a trained model, the loss after
+    quantizing its weights to each bit width (Ouyang et al. 2024, GPTQ). Each law's penalty is shown in its own loss.
+
+    Example: scaleplan precision --flops 1e23
+    Example: scaleplan precision --params 7B --tokens 2T --serve-bits 4 --serve-bits 3
+    Example: scaleplan precision --flops 1e24 --hardware-precision bf16 --hardware-precision fp8
+    """
+    from ..pipeline import precision as prec
+
+    if flops is not None and (params is not None or tokens is not None):
+        raise ScaleplanError("give --flops, or --params and --tokens, not both")
+    if flops is None and (params is None or tokens is None):
+        raise ScaleplanError("give --flops (a budget), or --params and --tokens (a model)")
+    if block_size is not None and not 2 <= block_size <= prec.MAX_BLOCK:
+        raise ScaleplanError(f"--block-size must be from 2 to {prec.MAX_BLOCK:g}, got {block_size}")
+    bits = [fields.parse("serve_bits", b) for b in serve_bits or ()]
+    names = list(train or ("bf16", "fp8", "fp6", "fp4"))
+    choices = list(hardware_precision or ("bf16", "fp8", "fp4"))
+    if max(len(names), len(choices), len(serve_bits or ())) > 16:
+        raise ScaleplanError("give at most 16 values of --train-precision, --hardware-precision and --serve-bits")
+    for flag, values in (("--train-precision", names), ("--hardware-precision", choices)):
+        for name in values:
+            try:
+                prec.parse_format(name, block_size)
+            except ScaleplanError as exc:
+                raise ScaleplanError(f"{flag}: {exc.template}") from None
+    n, d, c = model_size(params), fields.optional("tokens", tokens), flops_flag(flops)
+    if plot is not None:
+        plotter_for(plot, force=force)  # matplotlib present and the path writable, before any work
+    report = prec.precision_report(
+        flops=c,
+        params=n,
+        tokens=d,
+        block_size=block_size,
+        formats=names,
+        serve_bits=tuple(bits) if bits else ((8, 4, 3, 2) if n is not None else ()),  # a budget: only if asked
+        choices=choices,
+        hardware=None if hardware is None else _precision_hardware(hardware),
+    )
+    show_result(report, fmt, quiet)
+    if plot is not None:
+        from ..present import precision_plot
+
+        # a bare budget: draw at the first available hardware precision's best N, D
+        first = next(ch for ch in report.cost_optimal.choices if ch.available)
+        pn, pd = (n, d) if n is not None and d is not None else (first.params, first.tokens)
+        assert pn is not None and pd is not None  # an available choice has its N and D
+        precision_plot.save(pn, pd, plot, force=force)
+        err.print(f"wrote {plot}", markup=False)
+
+
+def _precision_hardware(name: str):
+    from ..cluster import cost as cost_mod
+
+    try:
+        return cost_mod.get_hardware(fields.parse("hardware", name))
+    except ScaleplanError as exc:
+        raise ScaleplanError(f"--hardware: {exc.template.removesuffix('; or give <peak_flops>)') + ')'}") from None
+
+
+@app.command()
+def cluster(
+    params: Annotated[Optional[str], option("params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
+    tokens: Annotated[Optional[str], option("tokens", help="Training tokens, e.g. 2T.")] = None,
+    flops: Annotated[
+        Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
+    ] = None,
+    active_params: Annotated[
+        Optional[str],
+        option("active_params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."),
+    ] = None,
+    hardware: HardwareOpt = None,
+    hardware_file: HardwareFileOpt = None,
+    peak_flops: PeakOpt = None,
+    gpus: GpusOpt = None,
+    days: Annotated[
+        Optional[str], option("days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
+    ] = None,
+    dollars: Annotated[
+        Optional[str], option("dollars", help="Money at --price: answers the MFU the plan needs.")
+    ] = None,
+    price: PriceOpt = None,
+    mfu: MfuOpt = None,
+    hfu: HfuOpt = None,
+    precision: PrecisionOpt = None,
+    recompute: RecomputeOpt = None,
+    zero: ZeroOpt = None,
+    micro_batch: MicroBatchOpt = None,
+    context: ContextOpt = None,
+    flash: Annotated[bool, typer.Option("--flash/--no-flash", help="Flash attention (no s x s scores stored).")] = True,
+    layers: LayersOpt = None,
+    d_model: DModelOpt = None,
+    heads: HeadsOpt = None,
+    tp: TpOpt = None,
+    pp: PpOpt = None,
+    ep: EpOpt = None,
+    pue: Annotated[
+        Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
+    ] = None,
+    hyperscale: Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")] = False,
+    kwh_price: Annotated[
+        Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")
+    ] = None,
+    server_power: Annotated[
+        Optional[float],
+        typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8)."),
+    ] = None,
+    tdp_fraction: Annotated[
+        Optional[float],
+        typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs)."),
+    ] = None,
+    gpu_price: Annotated[
+        Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")
+    ] = None,
+    chip_price: Annotated[
+        Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")
+    ] = None,
+    age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
+    fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+):
+    """A run on your cluster: MFU/HFU (given or implied), cost, energy, memory per device and a layout.
+
+    Example: scaleplan cluster --params 70B --tokens 2T --hardware a100 --gpus 2048 --days 35 --d-model 8192 --heads 64
+    Example: scaleplan cluster --params 176B --tokens 366B --hardware a100 --gpus 384 --hfu 0.48 --recompute full
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --days 54 --precision fp8
+    Example: scaleplan cluster --params 671B --active-params 37B --tokens 14.8T --hardware h800 --gpus 2048 --precision fp8 --layers 61 --d-model 7168 --heads 128 --context 4096 --tp 1 --pp 16 --ep 64
+    Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
+    """
+    from ..cluster import cost as cost_mod
+    from ..cluster.run import plan_cluster
+
+    def pos(value, flag):
+        return None if value is None else parse_positive(value, flag)
+
+    opt = fields.optional
+    ctx, n_layers, width, n_heads = size_flags(context=context, layers=layers, d_model=d_model, heads=heads)
+    n = model_size(params)
+    n_active = model_size(active_params, "active_params")
+    budget_flops = opt("flops", flops)
+    n_tp, n_pp, n_ep = opt("tp", tp), opt("pp", pp), opt("ep", ep)
+
+    owned = None
+    if age and gpu_price is None and chip_price is None:
+        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
+    if gpu_price is not None or chip_price is not None:
+        owned = cost_mod.Owned(
+            server_price_per_gpu=pos(gpu_price, "--gpu-price"),
+            chip_price=pos(chip_price, "--chip-price"),
+            age_years=age,
+        )
+    result = plan_cluster(
+        params=n,
+        tokens=opt("tokens", tokens),
+        flops=budget_flops,
+        active_params=n_active,
+        hardware=hardware,
+        hardware_file=hardware_file,
+        peak_flops=opt("peak_flops", peak_flops),
+        gpus=opt("gpus", gpus),
+        days=opt("days", days),
+        dollars=opt("dollars", dollars),
+        price=opt("price", price),
+        mfu=opt("mfu", mfu),
+        hfu=opt("hfu", hfu),
+        precision=opt("precision", precision) or "bf16",
+        recompute=opt("recompute", recompute) or "none",
+        zero=1 if zero is None else opt("zero", zero),
+        micro_batch=opt("micro_batch", micro_batch) or 1,
+        context=ctx or DEFAULT_CONTEXT,
+        flash=flash,
+        layers=n_layers,
+        d_model=width,
+        heads=n_heads,
+        tp=n_tp,
+        pp=n_pp,
+        ep=n_ep,
+        energy=cost_mod.Energy(
+            server_power_x=server_power,
+            tdp_fraction=tdp_fraction,
+            pue=pue,
+            hyperscale=hyperscale,
+            dollars_per_kwh=kwh_price,
+        ),
+        owned=owned,
+    )
+    show_result(result, fmt, quiet)
