@@ -43,7 +43,8 @@ def part(name: str) -> str:
 
 
 # Scalar root-finding loops outside this refactor's files (precision_laws.py's kumar_optimal_bits bisects one number).
-BISECTION_ELSEWHERE = {"pipeline.precision_laws", "fit.vp"}  # fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
+# fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
+BISECTION_ELSEWHERE = {"pipeline.precision_laws", "fit.vp"}
 # Nothing writes G outside laws/forms.py: the bootstrap's N_opt, D_opt go through forms.parametric_optimum.
 GROWTH_ELSEWHERE: set[str] = set()
 # the same product under any names (fit_vp's `alpha * a_n / (beta * b_d)` slipped past the one above)
