@@ -71,10 +71,6 @@ __all__ = [
 ]
 
 
-# pipeline/inference.py still reads serving._whole (tests/test_public_names.py NOT_YET): serving_inputs.whole
-_whole = whole
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # One model: the result
 
