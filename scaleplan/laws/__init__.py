@@ -322,50 +322,14 @@ def law_from_dict(raw: object, source: str = "<dict>") -> Law:
     form = raw["form"]
     if form not in _REQUIRED:
         raise ScaleplanError(f"{source}: form must be one of {', '.join(_REQUIRED)}, got {form!r}")
-    consts = raw["constants"]
-    if not isinstance(consts, dict):
-        raise ScaleplanError(f"{source}: constants must be a mapping")
-    missing = [k for k in _REQUIRED[form] if k not in consts]
-    if missing:
-        raise ScaleplanError(f"{source}: form {form!r} needs constants {', '.join(missing)}")
-    consts = {k: _check_number(source, k, v) for k, v in consts.items()}
-    for key in _REQUIRED[form]:
-        if key != "E" and consts[key] <= 0:
-            raise ScaleplanError(f"{source}: constant {key} must be positive, got {consts[key]:g}")
-    for key, kind in (
-        ("citation", dict),
-        ("model", dict),
-        ("fitted_range", dict),
-        ("loss", dict),
-        ("aliases", list),
-        ("notes", list),
-        ("intervals", dict),
-        ("fit", dict),
-    ):
-        if raw.get(key) is not None and not isinstance(raw[key], kind):
-            raise ScaleplanError(f"{source}: {key} must be a {'mapping' if kind is dict else 'list'}")
-    for key, pair in (raw.get("fitted_range") or {}).items():
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
-            or not 0 < pair[0] < pair[1]
-        ):
-            raise ScaleplanError(f"{source}: fitted_range.{key} must be [low, high] with 0 < low < high")
+    consts = _check_constants(source, form, raw["constants"])
+    _check_sections(source, raw)
     conv = raw.get("params_convention", "total")
     if conv not in PARAMS_CONVENTIONS:
         raise ScaleplanError(
             f"{source}: params_convention must be one of {', '.join(PARAMS_CONVENTIONS)}, got {conv!r}"
         )
-    loss_spec = raw.get("loss")
-    if loss_spec is not None:
-        if not isinstance(loss_spec.get("constants"), dict):
-            raise ScaleplanError(f"{source}: loss needs a constants mapping")
-        if loss_spec.get("form") not in forms.LOSS_FORMS:
-            raise ScaleplanError(f"{source}: loss.form must be one of {', '.join(forms.LOSS_FORMS)}")
-        loss_spec = dict(
-            loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()}
-        )
+    loss_spec = _check_loss(source, raw.get("loss"))
     _check_downstream(source, raw.get("downstream"))
     return Law(
         name=str(raw["name"]),
@@ -388,6 +352,55 @@ def law_from_dict(raw: object, source: str = "<dict>") -> Law:
         source=source,
         why=_check_why(source, raw.get("why")),
     )
+
+
+def _check_constants(source: str, form: str, consts) -> dict:
+    """The form's constants, each a number (those the form needs positive, E excepted)."""
+    if not isinstance(consts, dict):
+        raise ScaleplanError(f"{source}: constants must be a mapping")
+    missing = [k for k in _REQUIRED[form] if k not in consts]
+    if missing:
+        raise ScaleplanError(f"{source}: form {form!r} needs constants {', '.join(missing)}")
+    consts = {k: _check_number(source, k, v) for k, v in consts.items()}
+    for key in _REQUIRED[form]:
+        if key != "E" and consts[key] <= 0:
+            raise ScaleplanError(f"{source}: constant {key} must be positive, got {consts[key]:g}")
+    return consts
+
+
+def _check_sections(source: str, raw: dict) -> None:
+    """Each optional section of its type; every fitted range [low, high] with 0 < low < high."""
+    for key, kind in (
+        ("citation", dict),
+        ("model", dict),
+        ("fitted_range", dict),
+        ("loss", dict),
+        ("aliases", list),
+        ("notes", list),
+        ("intervals", dict),
+        ("fit", dict),
+    ):
+        if raw.get(key) is not None and not isinstance(raw[key], kind):
+            raise ScaleplanError(f"{source}: {key} must be a {'mapping' if kind is dict else 'list'}")
+    for key, pair in (raw.get("fitted_range") or {}).items():
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
+            or not 0 < pair[0] < pair[1]
+        ):
+            raise ScaleplanError(f"{source}: fitted_range.{key} must be [low, high] with 0 < low < high")
+
+
+def _check_loss(source: str, loss_spec) -> dict | None:
+    """The law's loss section (a loss form and its constants), its constants checked as numbers."""
+    if loss_spec is None:
+        return None
+    if not isinstance(loss_spec.get("constants"), dict):
+        raise ScaleplanError(f"{source}: loss needs a constants mapping")
+    if loss_spec.get("form") not in forms.LOSS_FORMS:
+        raise ScaleplanError(f"{source}: loss.form must be one of {', '.join(forms.LOSS_FORMS)}")
+    return dict(loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()})
 
 
 def _check_why(source: str, why) -> dict | None:
