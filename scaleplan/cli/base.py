@@ -112,7 +112,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (the shell asks the whole app: scaleplan.cli.main)
 )
 
 
