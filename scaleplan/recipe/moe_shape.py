@@ -32,8 +32,11 @@ from dataclasses import dataclass, fields, replace
 
 from ..core.errors import ScaleplanError
 from ..schema import conventions
-from . import design as recipe_mod
-from .design import HParams, Shape, VocabResult
+from .hparams import HParams, hyperparameters
+from .shape import Shape
+from .sizing import design_shape
+from .tao import VocabResult
+from .vocab import optimal_vocab
 
 __all__ = ["Mla", "MoeRecipe", "MoeShape", "design_given_moe", "design_law_moe", "moe_recipe"]
 
@@ -347,7 +350,7 @@ def design_law_moe(
         _base(n_layers, d, d // head_dim, head_dim, 4 * d, context, v, False), experts, top_k, ff, norms=True
     )
     if vocab is None:
-        vres = recipe_mod.optimal_vocab(non_vocab_params=shape.active_non_embedding_params, d_model=d)
+        vres = optimal_vocab(non_vocab_params=shape.active_non_embedding_params, d_model=d)
         shape = replace(shape, base=replace(shape.base, vocab=vres.vocab))
     return shape, warnings
 
@@ -376,7 +379,7 @@ def design_given_moe(
             raise ScaleplanError(f"heads ({h}) must divide d_model ({d_model})")
         dense = _base(layers, d_model, h, d_model // h, 4 * d_model, context, vocab or 128, True)
     else:
-        dense = recipe_mod.design_shape(
+        dense = design_shape(
             active, context=context, vocab=vocab, layers=layers, d_model=d_model, heads=heads, arch="llama"
         )
     d, n_layers = dense.d_model, dense.layers
@@ -384,7 +387,7 @@ def design_given_moe(
     v = vocab if vocab is not None else dense.vocab
     if vocab is None:  # Tao's vocabulary at the active non-vocabulary parameters
         for _ in range(4):
-            v = recipe_mod.optimal_vocab(non_vocab_params=max(active - 2 * v * d, 1e6), d_model=d).vocab
+            v = optimal_vocab(non_vocab_params=max(active - 2 * v * d, 1e6), d_model=d).vocab
     base = _base(n_layers, d, dense.heads, dense.head_dim, dense.d_ff, context, v, True, kv)
     probe = MoeShape(base, 1, 1, 1)
     fixed = probe.embedding_params + probe.norm_params + n_layers * probe.attention_params
@@ -514,7 +517,7 @@ def moe_recipe(
     C = M_active D."""
     tokens = float(tokens)
     m = shape.active_flops_per_token
-    rows = recipe_mod.hyperparameters(flops=m * tokens, context=shape.context, law="deepseek")
+    rows = hyperparameters(flops=m * tokens, context=shape.context, law="deepseek")
     row = next(r for r in rows if r.default)
     row = replace(
         row,
@@ -523,6 +526,6 @@ def moe_recipe(
     )
     vres = None
     if not vocab_pinned:
-        vres = recipe_mod.optimal_vocab(non_vocab_params=shape.active_non_embedding_params, d_model=shape.d_model)
+        vres = optimal_vocab(non_vocab_params=shape.active_non_embedding_params, d_model=shape.d_model)
     warnings = tuple(row.warnings) + (() if vres is None else tuple(vres.warnings))
     return MoeRecipe(shape, vres, row, tokens, RECIPE_BASIS, warnings, law_convention)

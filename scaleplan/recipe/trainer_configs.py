@@ -92,7 +92,7 @@ class ModelConfig:
 
     def to_shape(self):
         """The shape as recipe.Shape, the one parameter counter."""
-        from .design import Shape
+        from .shape import Shape
 
         return Shape(**self.shape)
 
