@@ -168,7 +168,7 @@ def test_8_bit_serving_takes_the_chips_own_8_bit_path():
     # Presets (vendor data sheets, via shared/reference/hardware-memory-cost.md): A100 has no FP8 but INT8 624 TOPS
     # dense (2 x 312 BF16); H100 SXM FP8 1,979 TFLOP/s dense (2 x 989.4).
     from scaleplan.cluster.cost import get_hardware
-    from scaleplan.pipeline.inference import serving_peak
+    from scaleplan.pipeline.serving_costs import serving_peak
 
     assert serving_peak(get_hardware("a100-80gb"), 8) == pytest.approx(624e12)
     assert serving_peak(get_hardware("h100"), 8) == pytest.approx(1.979e15, rel=1e-3)
@@ -187,7 +187,8 @@ def test_sizing_for_quantized_serving_trains_less_far():
     # (N^0.2261 P^5.4967)), so sizing for the loss *as served* at fewer bits picks a larger model trained on fewer
     # tokens per parameter than plain inference-aware sizing (Sardana et al. 2024), and more so at fewer bits.
     from scaleplan.pipeline import precision
-    from scaleplan.pipeline.inference import inference_aware, quantized_serving
+    from scaleplan.pipeline.inference import inference_aware
+    from scaleplan.pipeline.quantized import quantized_serving
 
     plan = inference_aware(2e12, flops=1e23)
     q8, q4 = quantized_serving(plan, 8), quantized_serving(plan, 4)

@@ -396,7 +396,8 @@ def test_cost_sizing_is_vectorised_over_demand():
 def test_total_dollars_is_the_lowest_loss_model_that_fits():
     import scaleplan
     from scaleplan import laws
-    from scaleplan.pipeline.inference import serving_costs, within_total
+    from scaleplan.pipeline.inference import serving_costs
+    from scaleplan.pipeline.total_budget import within_total
 
     p = scaleplan.plan(total_dollars=2e6, inference_tokens=5e12)
     tb = p.total_budget

@@ -18,8 +18,9 @@ from ..schema.units import fmt_sci
 if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run time)
     from ..cluster.run import ClusterPlan
     from ..recipe.design import Recipe
-    from .inference import InferencePlan, QuantizedServing
+    from .inference import InferencePlan
     from .precision import PenaltyBlock
+    from .quantized import QuantizedServing
 
 
 @dataclass(frozen=True, eq=False, repr=False)  # PerBudget's __eq__ (arrays compare); repr: the summary
@@ -235,7 +236,7 @@ def _assemble(
     if inference_tokens is not None:
         inference_flops = 2.0 * total * inference_tokens
         if price is not None or serving is not None:
-            from .inference import serving_costs  # prefill and decode priced at their own utilisation
+            from .serving_costs import serving_costs  # prefill and decode priced at their own utilisation
 
             serving = serving or serving_costs(
                 hw.key if hw.key != "custom" else None, mfu, price, peak_flops=peak_flops
