@@ -28,7 +28,6 @@ OVERSIZE_MODULES = {
     "recipe/trainer_configs.py",
 }  # fmt: skip
 LARGE_FUNCTIONS = {
-    "cli/fit_commands.py:fit", "cli/curve_commands.py:curve_fit", "cli/curve_commands.py:curve_predict",
     "cluster/cost.py:check_hardware_spec",
     "cluster/cost.py:training_cost", "cluster/memory.py:plan_layout", "cluster/run.py:plan_cluster",
     "cluster/serving.py:_evaluate", "curves/law.py:fit_curves", "fit/checkpoints.py:load_checkpoints",
