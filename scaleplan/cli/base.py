@@ -42,6 +42,14 @@ class Group(TyperGroup):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         evaluate_options(app)  # built without run() (tests, `app([...])`): keep the values for the next build
+        from .options import FLAG_METAVAR
+
+        for name, command in self.commands.items():  # what each option takes, not click's type name
+            for param in command.params:
+                if param.param_type_name == "option" and not param.metavar and not getattr(param, "is_flag", False):
+                    flag = param.opts[0]
+                    where = f"{self.name} {name}" if self.name in ("laws", "curve") else name
+                    param.metavar = FLAG_METAVAR.get(f"{where} {flag}") or FLAG_METAVAR.get(flag)
 
     def invoke(self, ctx):
         import warnings

@@ -58,6 +58,28 @@ PANEL = {
 }  # fmt: skip
 OUTPUT = "Output"
 
+# What each command's own options take, by flag ("command flag" where one flag means two things); Group applies
+# them when the commands are built, so no option shows a bare type (tests/cli/test_conventions.py).
+FLAG_METAVAR = {
+    "--approach": "parametric|isoflop|both", "--method": "huber|vp", "--schedule": "cosine|wsd|constant|step",
+    "--shape": "linear|1-sqrt|cosine", "--train-precision": "FORMAT", "--hardware-precision": "FORMAT",
+    "--budget-flops": "FLOPS", "--budgets": "FLOPS", "--flops": "FLOPS", "--max-flops": "FLOPS",
+    "--target-flops": "FLOPS", "--price": "DOLLARS", "--inference-price": "DOLLARS", "--kwh-price": "DOLLARS",
+    "--cooldown": "FRACTION", "--decode-mfu": "FRACTION", "--drop-early": "FRACTION", "--final": "FRACTION",
+    "--holdout": "FRACTION", "--milestone": "FRACTION", "--prefill-mfu": "FRACTION", "--prompt-share": "FRACTION",
+    "--tdp-fraction": "FRACTION", "--block-size": "COUNT", "--bootstrap": "COUNT", "--d-ff": "COUNT",
+    "--d-model": "COUNT", "--head-dim": "COUNT", "--heads": "COUNT", "--kv-heads": "COUNT", "--layers": "COUNT",
+    "--vocab": "COUNT", "--drop-worst": "COUNT", "--levels": "COUNT", "--sizes": "COUNT", "--points": "COUNT",
+    "--rows": "COUNT", "--steps": "COUNT", "--params": "COUNT", "--non-vocab-params": "COUNT", "--tokens": "COUNT",
+    "--min-tokens": "COUNT", "--inference-tokens": "COUNT", "--warmup": "STEPS", "--from-step": "STEP",
+    "--data-dir": "PATH", "--hardware-file": "PATH", "--lr-log": "PATH", "--output": "PATH", "--plot": "PATH",
+    "--save": "PATH", "--columns": "FIELD=COLUMN", "--run-column": "COLUMN", "--example": "NAME", "--name": "NAME",
+    "--scenario": "NAME", "--hardware": "NAME", "--inference-hardware": "NAME", "--law": "LAW", "--loss": "NATS",
+    "--target-loss": "NATS", "--lr": "RATE", "--peak-lr": "RATE", "--inference-bits": "BITS", "--serve-bits": "BITS",
+    "--demand": "TOKENS/S", "--factor": "NUMBER", "--pue": "NUMBER", "--server-power": "NUMBER", "--seed": "SEED",
+    "--batch": "COUNT", "check --batch": "TOKENS", "curve predict --law": "PATH",
+}  # fmt: skip
+
 
 def option(key: str, *short: str, help: str | None = None, **extra: Any) -> Any:
     """typer.Option for field `key`: the flag is the field with dashes, the help is the field's, the metavar says

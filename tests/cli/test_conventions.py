@@ -123,3 +123,23 @@ def test_a_preset_price_is_assumed_everywhere_and_a_given_price_is_given():
     assert "given" not in cluster.replace("MFU given", "") and "$2.00/h, assumed" in cluster
     given = invoke(["allocate", "--flops", "1e23", "--hardware", "h100", "--gpus", "512", "--price", "2"]).stdout
     assert "$2.00/h, given" in given and "assumed: Sardana" not in given
+
+
+def test_every_option_of_every_command_says_what_it_takes():
+    """No option shows click's bare type (TEXT, INTEGER, <str>): each has a metavar (FLOPS, COUNT, PATH, ...)."""
+    import typer.main
+
+    bare = []
+
+    def walk(command, path):
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+        for param in command.params:
+            if param.param_type_name == "option" and not param.is_flag and not param.metavar:
+                bare.append(f"{' '.join(path)} {param.opts[0]}")
+
+    walk(typer.main.get_command(cli.app), [])
+    assert not bare, f"options with no metavar: {bare}"
+    for command in (["precision"], ["curve", "predict"], ["fit"], ["serve"]):
+        options = [line for line in invoke([*command, "-h"]).stdout.splitlines() if re.match(r"│\s+--", line)]
+        assert options and not re.search(r"<(str|int|float)>|\bTEXT\b|\bINTEGER\b", "\n".join(options)), command
