@@ -122,12 +122,12 @@ def test_index_commands_run_in_a_clean_folder(tmp_path, monkeypatch, capsys):
     from typer.testing import CliRunner
 
     from scaleplan.cli import app as cli
-    from scaleplan.present import plot
+    from scaleplan.present import plot_style
 
     commands = index_commands()
     assert commands[0] == "scaleplan init" and len(commands) >= 20
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")  # drawn, not encoded (test_plot's job)
+    monkeypatch.setattr(plot_style, "png", lambda fig: b"\x89PNG\r\n\x1a\n")  # drawn, not encoded (test_plot's job)
     runner = CliRunner()
     for command in commands:
         if command.startswith("python -c "):
@@ -153,10 +153,10 @@ def test_from_python_blocks_run(tmp_path, monkeypatch):
     assert len(blocks) >= 2 and "from scaleplan import plot" in section
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(cli.app, ["init"]).exit_code == 0
-    from scaleplan.present import plot
+    from scaleplan.present import plot_style
 
     # the figures are drawn, not encoded: PNG encoding is tests/test_plot.py's (and costs seconds here)
-    monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setattr(plot_style, "png", lambda fig: b"\x89PNG\r\n\x1a\n")
     namespace: dict = {}
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
