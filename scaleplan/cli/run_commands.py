@@ -53,57 +53,67 @@ from .options import (
 # scaleplan precision: training precision for a budget (Sun, Kumar); serving bits for a trained model (Ouyang)
 
 
+PrecisionFlopsOpt = Annotated[
+    Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
+]
+PrecisionParamsOpt = Annotated[
+    Optional[str],
+    option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
+]
+TrainPrecisionOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--train-precision",
+        help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).",
+    ),
+]
+HardwarePrecisionOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--hardware-precision",
+        help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).",
+    ),
+]
+BlockSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16)."
+    ),
+]
+ServeBitsListOpt = Annotated[
+    Optional[list[str]],
+    option(
+        "serve_bits",
+        help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
+        "(repeat; default 8 4 3 2).",
+    ),
+]
+ChipOpt = Annotated[
+    Optional[str],
+    option(
+        "hardware",
+        help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+    ),
+]
+PrecisionPlotOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file."
+    ),
+]
+
+
 @app.command("precision")
 def precision_cmd(
-    flops: Annotated[
-        Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
-    ] = None,
-    params: Annotated[
-        Optional[str],
-        option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
-    ] = None,
+    flops: PrecisionFlopsOpt = None,
+    params: PrecisionParamsOpt = None,
     tokens: Annotated[Optional[str], option("tokens", help="The model's training tokens (with --params).")] = None,
-    train: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--train-precision",
-            help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).",
-        ),
-    ] = None,
-    hardware_precision: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--hardware-precision",
-            help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).",
-        ),
-    ] = None,
-    block_size: Annotated[
-        Optional[int],
-        typer.Option(
-            "--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16)."
-        ),
-    ] = None,
-    serve_bits: Annotated[
-        Optional[list[str]],
-        option(
-            "serve_bits",
-            help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
-            "(repeat; default 8 4 3 2).",
-        ),
-    ] = None,
-    hardware: Annotated[
-        Optional[str],
-        option(
-            "hardware",
-            help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
-        ),
-    ] = None,
-    plot: Annotated[
-        Optional[str],
-        typer.Option(
-            "--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file."
-        ),
-    ] = None,
+    train: TrainPrecisionOpt = None,
+    hardware_precision: HardwarePrecisionOpt = None,
+    block_size: BlockSizeOpt = None,
+    serve_bits: ServeBitsListOpt = None,
+    hardware: ChipOpt = None,
+    plot: PrecisionPlotOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
@@ -169,27 +179,59 @@ def _precision_hardware(name: str):
         raise ScaleplanError(f"--hardware: {exc.template.removesuffix('; or give <peak_flops>)') + ')'}") from None
 
 
+# cluster's own options: fields with cluster's meaning, its energy model (Epoch AI's) and owned hardware
+ClusterFlopsOpt = Annotated[
+    Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
+]
+ClusterActiveOpt = Annotated[
+    Optional[str],
+    option("active_params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."),
+]
+ClusterDaysOpt = Annotated[
+    Optional[str], option("days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
+]
+ClusterDollarsOpt = Annotated[
+    Optional[str], option("dollars", help="Money at --price: answers the MFU the plan needs.")
+]
+PueOpt = Annotated[
+    Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
+]
+HyperscaleOpt = Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")]
+KwhPriceOpt = Annotated[
+    Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")
+]
+ServerPowerOpt = Annotated[
+    Optional[float],
+    typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8)."),
+]
+TdpFractionOpt = Annotated[
+    Optional[float],
+    typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs)."),
+]
+GpuPriceOpt = Annotated[
+    Optional[str], typer.Option("--gpu-price", metavar="DOLLARS", help="Owned: dollars per GPU as part of a server.")
+]
+ChipPriceOpt = Annotated[
+    Optional[str],
+    typer.Option("--chip-price", metavar="DOLLARS", help="Owned: dollars per chip (x 1.64 server factor)."),
+]
+AgeOpt = Annotated[
+    float, typer.Option("--age", metavar="YEARS", help="Owned: hardware age in years at the start of the run.")
+]
+
+
 @app.command()
 def cluster(
     params: Annotated[Optional[str], option("params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
     tokens: Annotated[Optional[str], option("tokens", help="Training tokens, e.g. 2T.")] = None,
-    flops: Annotated[
-        Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
-    ] = None,
-    active_params: Annotated[
-        Optional[str],
-        option("active_params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."),
-    ] = None,
+    flops: ClusterFlopsOpt = None,
+    active_params: ClusterActiveOpt = None,
     hardware: HardwareOpt = None,
     hardware_file: HardwareFileOpt = None,
     peak_flops: PeakOpt = None,
     gpus: GpusOpt = None,
-    days: Annotated[
-        Optional[str], option("days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
-    ] = None,
-    dollars: Annotated[
-        Optional[str], option("dollars", help="Money at --price: answers the MFU the plan needs.")
-    ] = None,
+    days: ClusterDaysOpt = None,
+    dollars: ClusterDollarsOpt = None,
     price: PriceOpt = None,
     mfu: MfuOpt = None,
     hfu: HfuOpt = None,
@@ -205,28 +247,14 @@ def cluster(
     tp: TpOpt = None,
     pp: PpOpt = None,
     ep: EpOpt = None,
-    pue: Annotated[
-        Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
-    ] = None,
-    hyperscale: Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")] = False,
-    kwh_price: Annotated[
-        Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")
-    ] = None,
-    server_power: Annotated[
-        Optional[float],
-        typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8)."),
-    ] = None,
-    tdp_fraction: Annotated[
-        Optional[float],
-        typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs)."),
-    ] = None,
-    gpu_price: Annotated[
-        Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")
-    ] = None,
-    chip_price: Annotated[
-        Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")
-    ] = None,
-    age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
+    pue: PueOpt = None,
+    hyperscale: HyperscaleOpt = False,
+    kwh_price: KwhPriceOpt = None,
+    server_power: ServerPowerOpt = None,
+    tdp_fraction: TdpFractionOpt = None,
+    gpu_price: GpuPriceOpt = None,
+    chip_price: ChipPriceOpt = None,
+    age: AgeOpt = 0.0,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
 ):
@@ -241,58 +269,49 @@ def cluster(
     from ..cluster import cost as cost_mod
     from ..cluster.run import plan_cluster
 
-    def pos(value, flag):
-        return None if value is None else parse_positive(value, flag)
-
-    opt = fields.optional
     ctx, n_layers, width, n_heads = size_flags(context=context, layers=layers, d_model=d_model, heads=heads)
-    n = model_size(params)
-    n_active = model_size(active_params, "active_params")
-    budget_flops = opt("flops", flops)
-    n_tp, n_pp, n_ep = opt("tp", tp), opt("pp", pp), opt("ep", ep)
-
-    owned = None
-    if age and gpu_price is None and chip_price is None:
-        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
-    if gpu_price is not None or chip_price is not None:
-        owned = cost_mod.Owned(
-            server_price_per_gpu=pos(gpu_price, "--gpu-price"),
-            chip_price=pos(chip_price, "--chip-price"),
-            age_years=age,
-        )
+    typed = dict(tokens=tokens, flops=flops, peak_flops=peak_flops, gpus=gpus, days=days, dollars=dollars)
+    typed |= dict(price=price, mfu=mfu, hfu=hfu, tp=tp, pp=pp, ep=ep)
+    parsed = {key: fields.optional(key, value) for key, value in typed.items()}  # each field by its one parser
+    chosen = {key: fields.optional(key, value) for key, value in (("precision", precision), ("recompute", recompute))}
+    energy = cost_mod.Energy(
+        server_power_x=server_power,
+        tdp_fraction=tdp_fraction,
+        pue=pue,
+        hyperscale=hyperscale,
+        dollars_per_kwh=kwh_price,
+    )
     result = plan_cluster(
-        params=n,
-        tokens=opt("tokens", tokens),
-        flops=budget_flops,
-        active_params=n_active,
+        params=model_size(params),
+        active_params=model_size(active_params, "active_params"),
         hardware=hardware,
         hardware_file=hardware_file,
-        peak_flops=opt("peak_flops", peak_flops),
-        gpus=opt("gpus", gpus),
-        days=opt("days", days),
-        dollars=opt("dollars", dollars),
-        price=opt("price", price),
-        mfu=opt("mfu", mfu),
-        hfu=opt("hfu", hfu),
-        precision=opt("precision", precision) or "bf16",
-        recompute=opt("recompute", recompute) or "none",
-        zero=1 if zero is None else opt("zero", zero),
-        micro_batch=opt("micro_batch", micro_batch) or 1,
+        precision=chosen["precision"] or "bf16",
+        recompute=chosen["recompute"] or "none",
+        zero=1 if zero is None else fields.optional("zero", zero),
+        micro_batch=fields.optional("micro_batch", micro_batch) or 1,
         context=ctx or DEFAULT_CONTEXT,
         flash=flash,
         layers=n_layers,
         d_model=width,
         heads=n_heads,
-        tp=n_tp,
-        pp=n_pp,
-        ep=n_ep,
-        energy=cost_mod.Energy(
-            server_power_x=server_power,
-            tdp_fraction=tdp_fraction,
-            pue=pue,
-            hyperscale=hyperscale,
-            dollars_per_kwh=kwh_price,
-        ),
-        owned=owned,
+        energy=energy,
+        owned=_owned(gpu_price, chip_price, age),
+        **parsed,
     )
     show_result(result, fmt, quiet)
+
+
+def _owned(gpu_price: str | None, chip_price: str | None, age: float):
+    """Owned hardware (scaleplan.cluster.cost.Owned) from --gpu-price or --chip-price and --age; None when rented."""
+    from ..cluster import cost as cost_mod
+
+    if age and gpu_price is None and chip_price is None:
+        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
+    if gpu_price is None and chip_price is None:
+        return None
+    return cost_mod.Owned(
+        server_price_per_gpu=None if gpu_price is None else parse_positive(gpu_price, "--gpu-price"),
+        chip_price=None if chip_price is None else parse_positive(chip_price, "--chip-price"),
+        age_years=age,
+    )
