@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,10 +21,9 @@ MAX_FUNCTION_LINES = 80
 MAX_COMPLEXITY = 15
 MAX_EXCEPTIONS = 5
 
-# Being split while the house is rebuilt (each part's owner empties its entries); nothing may join these lists.
-OVERSIZE_MODULES: set[str] = set()  # fmt: skip
-LARGE_FUNCTIONS = {
-}  # fmt: skip
+# The functions allowed over either limit (at most MAX_EXCEPTIONS), module:function -> why it is one piece; the
+# function's def line is preceded by a comment starting "# one piece:" that says the same. None is needed today.
+ONE_PIECE: dict[str, str] = {}
 
 
 def _complex(root: Path) -> set[tuple[str, int]]:
@@ -58,15 +58,23 @@ def large_functions(root: Path = PACKAGE) -> dict[str, tuple[int, bool]]:
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_no_module_over_600_lines(path):
-    module = path.relative_to(PACKAGE).as_posix()
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    if module not in OVERSIZE_MODULES:
-        assert lines <= MAX_MODULE_LINES, f"{module} has {lines} lines: split it by job within its part"
+    assert lines <= MAX_MODULE_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines: split it by job within its part"
 
 
-def test_no_new_large_functions():
-    new = {name: size for name, size in large_functions().items() if name not in LARGE_FUNCTIONS}
-    assert not new, f"split these by job (over {MAX_FUNCTION_LINES} lines or complexity {MAX_COMPLEXITY}): {new}"
+def test_large_functions_are_few_and_say_why():
+    large = large_functions()
+    unexplained = {name: size for name, size in large.items() if name not in ONE_PIECE}
+    assert not unexplained, (
+        f"split these by job (over {MAX_FUNCTION_LINES} lines or complexity {MAX_COMPLEXITY}): {unexplained}"
+    )
+    assert len(ONE_PIECE) <= MAX_EXCEPTIONS, f"at most {MAX_EXCEPTIONS} functions may stay large: {sorted(ONE_PIECE)}"
+    assert set(ONE_PIECE) <= set(large), f"no longer large, drop from ONE_PIECE: {sorted(set(ONE_PIECE) - set(large))}"
+    for name in ONE_PIECE:
+        module, function = name.split(":")
+        lines = (PACKAGE / module).read_text(encoding="utf-8").splitlines()
+        at = next(i for i, line in enumerate(lines) if re.match(rf"\s*(async )?def {function}\(", line))
+        assert lines[at - 1].strip().startswith("# one piece:"), f"{name}: say above its def why it is one piece"
 
 
 def test_the_checker_sees_long_and_complex_functions(tmp_path):
