@@ -201,7 +201,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _probe_writable(folder: Path, shown) -> None:
+def probe_writable(folder: Path, shown) -> None:
     """Create and remove a temporary file: the one check that sees read-only file systems, ACLs and quotas."""
     import tempfile  # only commands that write files need it (~0.4 ms at start-up)
 
@@ -260,7 +260,7 @@ def _check_place(p: Path, shown: str, inputs: Iterable, force: bool) -> None:
             raise ScaleplanError(f"{shown}: exists; pass <force> to replace it")
         if not p.is_file():
             raise ScaleplanError(f"{shown}: exists and is not a regular file")
-    _probe_writable(folder, shown)
+    probe_writable(folder, shown)
 
 
 def _stage(path: Path, data: str | bytes) -> str:

@@ -51,7 +51,7 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
     """The report folder, checked before any work: a new folder (its parent must exist) or an empty one; with
     `force`, a folder with files, of which the report replaces only its own names. Never the input's folder
     (`budget_path` None: a report of flags, whose input files `check_inputs` checks once they are read)."""
-    from ..core.files import _probe_writable
+    from ..core.files import probe_writable
 
     text = str(out_dir)
     if not text.strip():
@@ -75,14 +75,14 @@ def check_folder(budget_path, out_dir, force: bool = False) -> Path:
                 f"{shown}: the folder is not empty ({entries} entr{'y' if entries == 1 else 'ies'}); "
                 "give a new or empty folder, or --force to replace only the report's own files"
             )
-        _probe_writable(out, shown)
+        probe_writable(out, shown)
     else:
         parent = out.parent if str(out.parent) else Path(".")
         if parent.exists() and not parent.is_dir():
             raise ScaleplanError(f"{shown}: {parent} is a file, not a folder")
         if not parent.is_dir():
             raise ScaleplanError(f"{shown}: folder {parent} does not exist")
-        _probe_writable(parent, shown)
+        probe_writable(parent, shown)
     return out
 
 
