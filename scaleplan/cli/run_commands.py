@@ -5,6 +5,7 @@ bits)."""
 # ~150 typer.Option objects at import would cost ~2.5 ms of every command's start-up.
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
@@ -19,6 +20,7 @@ from ..schema.units import (
 from .base import (
     app,
     err,
+    flag_budget,
     flops_flag,
     model_size,
     plotter_for,
@@ -239,18 +241,45 @@ def cluster(
     Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
     """
     from ..cluster import cost as cost_mod
-    from ..cluster.run import plan_cluster
 
     def pos(value, flag):
         return None if value is None else parse_positive(value, flag)
 
-    opt = fields.optional
-    ctx, n_layers, width, n_heads = size_flags(context=context, layers=layers, d_model=d_model, heads=heads)
-    n = model_size(params)
-    n_active = model_size(active_params, "active_params")
-    budget_flops = opt("flops", flops)
-    n_tp, n_pp, n_ep = opt("tp", tp), opt("pp", pp), opt("ep", ep)
-
+    # The shared flags as a Budget: the same parsers, caps and messages as `allocate` (a MoE: its given counts)
+    moe = active_params is not None
+    if moe:
+        _check_given_moe(params, active_params)
+    alone = flops is not None  # FLOPs alone: the days or dollars only imply the MFU (no budget way of their own)
+    budget = flag_budget(
+        params=None if moe else params,
+        tokens=tokens,
+        flops=flops,
+        moe=moe,
+        granularity=None,
+        expansion=None,
+        total_params=params if moe else None,
+        active_params=active_params,
+        hardware=hardware,
+        hardware_file=hardware_file,
+        peak_flops=peak_flops,
+        gpus=gpus,
+        days=None if alone else days,
+        dollars=None if alone else dollars,
+        price=price,
+        mfu=mfu,
+        hfu=hfu,
+        precision=precision,
+        recompute=recompute,
+        zero=zero,
+        micro_batch=micro_batch,
+        context=context,
+        layers=layers,
+        d_model=d_model,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+    )
+    n_heads = size_flags(context=None, layers=None, d_model=None, heads=heads)[3]
     owned = None
     if age and gpu_price is None and chip_price is None:
         raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
@@ -260,39 +289,71 @@ def cluster(
             chip_price=pos(chip_price, "--chip-price"),
             age_years=age,
         )
-    result = plan_cluster(
-        params=n,
-        tokens=opt("tokens", tokens),
-        flops=budget_flops,
-        active_params=n_active,
-        hardware=hardware,
-        hardware_file=hardware_file,
-        peak_flops=opt("peak_flops", peak_flops),
-        gpus=opt("gpus", gpus),
-        days=opt("days", days),
-        dollars=opt("dollars", dollars),
-        price=opt("price", price),
-        mfu=opt("mfu", mfu),
-        hfu=opt("hfu", hfu),
-        precision=opt("precision", precision) or "bf16",
-        recompute=opt("recompute", recompute) or "none",
-        zero=1 if zero is None else opt("zero", zero),
-        micro_batch=opt("micro_batch", micro_batch) or 1,
-        context=ctx or DEFAULT_CONTEXT,
-        flash=flash,
-        layers=n_layers,
-        d_model=width,
-        heads=n_heads,
-        tp=n_tp,
-        pp=n_pp,
-        ep=n_ep,
-        energy=cost_mod.Energy(
-            server_power_x=server_power,
-            tdp_fraction=tdp_fraction,
-            pue=pue,
-            hyperscale=hyperscale,
-            dollars_per_kwh=kwh_price,
-        ),
-        owned=owned,
+    energy = cost_mod.Energy(
+        server_power_x=server_power,
+        tdp_fraction=tdp_fraction,
+        pue=pue,
+        hyperscale=hyperscale,
+        dollars_per_kwh=kwh_price,
     )
+    run = {"energy": energy, "owned": owned, "flash": flash}
+    if alone or params is None:  # no model to plan: no memory model
+        opt = fields.optional
+        result = _flops_only(replace(budget, days=opt("days", days), dollars=opt("dollars", dollars)), n_heads, run)
+    else:
+        result = _cluster_of_plan(budget, n_heads, run)
     show_result(result, fmt, quiet)
+
+
+def _check_given_moe(params, active_params) -> None:
+    """The given MoE's counts as this command names them (--params is the total, all experts)."""
+    n_total, n_active = model_size(params), model_size(active_params, "active_params")
+    if n_total is None:
+        raise ScaleplanError("--active-params needs --params (the total, all experts) and --tokens")
+    if n_active is None or not 0 < n_active <= n_total:
+        raise ScaleplanError(f"--active-params must be in (0, --params], got {active_params}")
+
+
+def _cluster_of_plan(budget, heads, run):
+    """The cluster block of the budget's plan (scaleplan.pipeline: the given model, or a given MoE, through every
+    stage, as `allocate` plans it), with the plan's common keys beside it (its warnings: the cluster's own)."""
+    from ..core.values import CONTRACT_KEYS
+    from ..pipeline.stages import plan_budget
+
+    plan = plan_budget(budget, run=run, heads=heads)
+    c = plan.cluster
+    assert c is not None  # `run` makes the cluster stage run
+    d = plan.to_dict()
+    return replace(c, plan={k: d.get(k) for k in CONTRACT_KEYS})
+
+
+def _flops_only(budget, heads, run):
+    """A budget in FLOPs alone: its cost, energy and utilisation on the cluster (no model, so no memory model)."""
+    from ..cluster.run import plan_cluster
+
+    return plan_cluster(
+        params=budget.params,
+        tokens=budget.tokens,
+        flops=budget.flops,
+        hardware=budget.hardware,
+        hardware_file=budget.hardware_file,
+        peak_flops=budget.peak_flops,
+        gpus=budget.gpus,
+        days=budget.days,
+        dollars=budget.dollars,
+        price=budget.price,
+        mfu=budget.mfu,
+        hfu=budget.hfu,
+        precision=budget.precision or "bf16",
+        recompute=budget.recompute or "none",
+        zero=1 if budget.zero is None else budget.zero,
+        micro_batch=budget.micro_batch or 1,
+        context=budget.context or DEFAULT_CONTEXT,
+        layers=budget.layers,
+        d_model=budget.d_model,
+        heads=heads,
+        tp=budget.tp,
+        pp=budget.pp,
+        ep=budget.ep,
+        **run,
+    )
