@@ -15,17 +15,16 @@ import math
 import numpy as np
 
 from ..core.errors import ScaleplanError
-from .parametric import (
+from ..schema.runs import Runs
+from .parametric import fit_parametric, huber_refits
+from .result import (
     CONSTANTS,
     LAW_TEXT,
     Bootstrap,
     ParametricFit,
-    Runs,
     check_budgets,
     check_levels,
     check_runs,
-    fit_parametric,
-    huber_refits,
     implied_allocation,
     log_data,
     percentile_intervals,

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ScaleplanError
-from .parametric import ParametricFit, check_runs, no_allocation, thin_index
+from .result import ParametricFit, check_runs, no_allocation, thin_index
 
 __all__ = [
     "D_SCALE",
