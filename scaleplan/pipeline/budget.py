@@ -356,7 +356,7 @@ class Budget:
         if not 0 < implied.mfu <= 1:
             raise BudgetFieldError(
                 "days" if self.days is not None else "dollars",
-                f"the run cannot finish: it would need an MFU of {implied.mfu:.0%} (more than 100%)",
+                f"the run cannot finish: it would need an MFU of {_percent(implied.mfu)} (more than 100%)",
             )
         return implied
 
@@ -591,3 +591,8 @@ def _relative_law(budget: Budget, path) -> Budget:
     if budget.model and not Path(budget.model).is_absolute():  # and a model config
         budget = replace(budget, model=str(Path(path).parent / budget.model))
     return budget
+
+
+def _percent(share: float) -> str:
+    """A share as a short percentage, however absurd (1e300 -> '1.00e+302%', not 300 digits)."""
+    return f"{share:.0%}" if share < 100 else f"{fmt_sci(share * 100)}%"
