@@ -117,7 +117,7 @@ def cluster_stage(ctx: Context, result):
         tp=budget.tp,
         pp=budget.pp,
         ep=budget.ep,
-        shape=shape if ctx.given is not None and moe_model is None else None,
+        shape=shape if moe_model is None else None,  # the designed (or given) dense model itself
         hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         hardware_file=budget.hardware_file,
         peak_flops=budget.peak_flops,

@@ -186,7 +186,8 @@ def test_allocate_and_cluster_agree_on_selective_recompute():
     s = a["shape"]
     pins = ["--layers", s["layers"], "--d-model", s["d_model"], "--heads", s["heads"]]
     c = json.loads(ok("cluster", "--params", a["params_total"], "--tokens", a["tokens"], *pins, *flags).stdout)
-    assert c["hfu"] / c["mfu"] == pytest.approx(a["cost"]["hfu"] / a["cost"]["mfu"], rel=1e-6)
+    # the same layers, width and heads; each plan's designed vocabulary (V/12hL) moves the ratio by < 1e-5
+    assert c["hfu"] / c["mfu"] == pytest.approx(a["cost"]["hfu"] / a["cost"]["mfu"], rel=1e-5)
     assert c["cost"]["days"] == pytest.approx(a["cost"]["days"], rel=1e-4)
 
 
