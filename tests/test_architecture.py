@@ -42,8 +42,9 @@ def part(name: str) -> str:
     return TOP_LEVEL.get(name) or name.split(".")[0]
 
 
-# Scalar root-finding loops outside this refactor's files (precision.py's kumar_optimal_bits bisects one number).
-BISECTION_ELSEWHERE = {"pipeline.precision", "fit.vp"}  # fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
+# Scalar root-finding loops outside this refactor's files (precision_laws.py's kumar_optimal_bits bisects one number).
+# fit_vp: 0.5 (H + H^T) symmetrises a Hessian, not a midpoint
+BISECTION_ELSEWHERE = {"pipeline.precision_laws", "fit.vp"}
 # Nothing writes G outside laws/forms.py: the bootstrap's N_opt, D_opt go through forms.parametric_optimum.
 GROWTH_ELSEWHERE: set[str] = set()
 # the same product under any names (fit_vp's `alpha * a_n / (beta * b_d)` slipped past the one above)

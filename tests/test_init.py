@@ -129,3 +129,18 @@ def test_a_failed_write_leaves_no_folder_and_no_file(tmp_path, monkeypatch):
     with pytest.raises(ScaleplanError, match="Read-only file system"):
         examples.write_examples(tmp_path / "mine")
     assert [p.name for p in tmp_path.iterdir()] == ["mine"] and list((tmp_path / "mine").iterdir()) == []
+
+
+def test_sample_runs_are_what_their_generator_writes():
+    """configs/sample-runs.csv (shipped for `scaleplan fit` from a package install) is tools/sample_runs.py's output:
+    synthetic runs from Besiroglu et al. 2024's Table 1 law (E 1.8172, A 482.01, B 2085.43, alpha 0.3478, beta
+    0.3658) with 1% log-normal noise, seed 0, as configs/SOURCES.md says."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sample_runs", REPO / "tools" / "sample_runs.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert (tool.E, tool.A, tool.B, tool.ALPHA, tool.BETA) == (1.8172, 482.01, 2085.43, 0.3478, 0.3658)
+    assert (TOP / "sample-runs.csv").read_text() == "\n".join(tool.rows()) + "\n"
+    assert "Table 1: E 1.8172, A 482.01, B 2085.43, alpha 0.3478, beta" in (TOP / "SOURCES.md").read_text()

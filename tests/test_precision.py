@@ -129,7 +129,7 @@ def test_sun_eq_54_is_the_minimum_of_the_loss_over_bits():
         losses = []
         for p in grid:
             e, m = precision.continuous_layout(p)
-            losses.append(precision._sun_best_params(flops, e, m, p, 128.0, 0.375, c)[2])
+            losses.append(precision.sun_best_params(flops, e, m, p, 128.0, 0.375, c)[2])
         assert abs(grid[int(np.argmin(losses))] - p_opt) <= 0.1 + 1e-9
 
 

@@ -693,7 +693,7 @@ def test_verdicts_and_bounds():
 )
 def test_bad_check_entries_are_one_clear_line(entry, message):
     with pytest.raises(ScaleplanError, match=message):
-        checks._parse(entry, "law", "law.yaml")
+        checks.parse_claims(entry, "law", "law.yaml")
 
 
 def test_unknown_name_suggests_the_closest():

@@ -193,11 +193,11 @@ def test_report_says_first_what_breaks_the_budget(tmp_path):
 def test_allocate_report_from_flags(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from scaleplan import plot
     from scaleplan.cli.app import app
+    from scaleplan.present import plot_style
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(plot, "_png", lambda fig: b"\x89PNG\r\n\x1a\n")  # drawn, not encoded (test_plot's job)
+    monkeypatch.setattr(plot_style, "png", lambda fig: b"\x89PNG\r\n\x1a\n")  # drawn, not encoded (test_plot's job)
     runner = CliRunner()
     args = ["allocate", "--flops", "1e21", "--report", "rep"]
     result = runner.invoke(app, args)

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scaleplan.core.errors import ScaleplanError
-from scaleplan.recipe.trainer_configs import megatron_arguments, megatron_padded_vocab, read_config, torchtitan_ffn_dim
+from scaleplan.recipe.config_megatron import megatron_arguments
+from scaleplan.recipe.trainer_configs import megatron_padded_vocab, read_config, torchtitan_ffn_dim
 
 DATA = REPO / "tests" / "data"
 

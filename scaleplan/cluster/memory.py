@@ -37,7 +37,8 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered
-from .cost import RECOMPUTE, Hardware
+from ..schema.fields import RECOMPUTE
+from .hardware import Hardware
 
 WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0  # ZeRO sec. 3.1, mixed-precision Adam (K = 12)
 RESERVE_FRACTION = 0.10
@@ -419,49 +420,13 @@ def plan_layout(
         raise ScaleplanError(f"micro-batch must be a positive whole number, got {micro_batch!r}")
     _check_pins(spec, hw, gpus, tp, pp, ep)
     tps = tp_choices(spec, hw) if tp is None else [int(tp)]
-    pps = np.array(pp_choices(spec) if pp is None else [int(pp)])
-    dps = np.unique(np.concatenate([np.arange(1, 129), 2.0 ** np.arange(7, 24)])).astype(float)
-    if ep is not None:
-        dps = np.unique(np.concatenate([dps[dps % ep == 0], [float(ep)]]))
-    t, p, d = (a.ravel() for a in np.meshgrid(np.array(tps, float), pps.astype(float), dps, indexing="ij"))
-    states, acts = _grid(spec, t, p, d, ep, zero, micro_batch, recompute, flash, None)
-    usable = _capacity(hw) * (1 - RESERVE_FRACTION)
-    ok = states + acts <= usable
-    fewest = None
-    if ok.any():
-        idx = np.flatnonzero(ok)
-        n = t[idx] * p[idx] * d[idx]
-        i = idx[np.lexsort((-t[idx], n))[0]]
-        ep_used = int(default_ep(spec, d[i])) if ep is None else int(ep)
-        fewest = _result(
-            spec, t[i], p[i], d[i], ep_used, zero, micro_batch, recompute, states[i], acts[i], _capacity(hw)
-        )
+    fewest, most_dp = _fewest(spec, hw, tps, pp, ep, zero, micro_batch, recompute, flash)
     suggested, note = None, ""
     if gpus is not None:
-        cand = [
-            (tt, pp_, gpus // (tt * pp_))
-            for tt in tps
-            for pp_ in (pp_choices(spec) if pp is None else [int(pp)])
-            if gpus % (tt * pp_) == 0 and (ep is None or (gpus // (tt * pp_)) % ep == 0)
-        ]
-        if not cand:
-            raise ScaleplanError(
-                f"no layout of {gpus:,} GPUs has TP in {tps}, PP dividing the {spec.layers} layers"
-                + ("" if ep is None else f" and EP {ep} dividing DP")
-                + " (give a GPU count with more factors of two, or pin <pp>)"
-            )
-        arr = np.array(cand, float)
-        suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash, ep, batch)
-        if suggested.fits:
-            note = f"fits on {gpus:,} x {hw.key}"
-        else:
-            note = (
-                f"does not fit on {gpus:,} x {hw.key}: {suggested.total_bytes / 1e9:,.1f} GB per device against "
-                f"{suggested.usable_bytes / 1e9:,.1f} GB usable, {suggested.shortfall_bytes / 1e9:,.1f} GB short"
-            )
+        suggested, note = _suggest(spec, hw, gpus, tps, pp, ep, zero, micro_batch, recompute, flash, batch)
     if fewest is None:
         note = (note + "; " if note else "") + (
-            f"no layout of up to {int(dps[-1] * spec.layers * max(tps)):,} "
+            f"no layout of up to {int(most_dp * spec.layers * max(tps)):,} "
             f"{hw.key} holds it at ZeRO-{zero} (try ZeRO-3 or activation recomputation)"
         )
     rounded = None
@@ -485,4 +450,50 @@ def plan_layout(
         batch_sequences=rounded,
         batch_sequences_law=None if batch is None else float(batch),
         context=spec.context,
+    )
+
+
+def _fewest(spec: ModelSpec, hw: Hardware, tps, pp, ep, zero, micro_batch, recompute, flash):
+    """(the layout of the fewest devices that hold `spec`, or None; the largest data-parallel degree tried)."""
+    pps = np.array(pp_choices(spec) if pp is None else [int(pp)])
+    dps = np.unique(np.concatenate([np.arange(1, 129), 2.0 ** np.arange(7, 24)])).astype(float)
+    if ep is not None:
+        dps = np.unique(np.concatenate([dps[dps % ep == 0], [float(ep)]]))
+    t, p, d = (a.ravel() for a in np.meshgrid(np.array(tps, float), pps.astype(float), dps, indexing="ij"))
+    states, acts = _grid(spec, t, p, d, ep, zero, micro_batch, recompute, flash, None)
+    usable = _capacity(hw) * (1 - RESERVE_FRACTION)
+    ok = states + acts <= usable
+    fewest = None
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        n = t[idx] * p[idx] * d[idx]
+        i = idx[np.lexsort((-t[idx], n))[0]]
+        ep_used = int(default_ep(spec, d[i])) if ep is None else int(ep)
+        fewest = _result(
+            spec, t[i], p[i], d[i], ep_used, zero, micro_batch, recompute, states[i], acts[i], _capacity(hw)
+        )
+    return fewest, dps[-1]
+
+
+def _suggest(spec: ModelSpec, hw: Hardware, gpus, tps, pp, ep, zero, micro_batch, recompute, flash, batch):
+    """(the layout of `gpus` devices with the least model parallelism that fits, and what it says)."""
+    cand = [
+        (tt, pp_, gpus // (tt * pp_))
+        for tt in tps
+        for pp_ in (pp_choices(spec) if pp is None else [int(pp)])
+        if gpus % (tt * pp_) == 0 and (ep is None or (gpus // (tt * pp_)) % ep == 0)
+    ]
+    if not cand:
+        raise ScaleplanError(
+            f"no layout of {gpus:,} GPUs has TP in {tps}, PP dividing the {spec.layers} layers"
+            + ("" if ep is None else f" and EP {ep} dividing DP")
+            + " (give a GPU count with more factors of two, or pin <pp>)"
+        )
+    arr = np.array(cand, float)
+    suggested = _pick(spec, hw, arr[:, 0], arr[:, 1], arr[:, 2], zero, micro_batch, recompute, flash, ep, batch)
+    if suggested.fits:
+        return suggested, f"fits on {gpus:,} x {hw.key}"
+    return suggested, (
+        f"does not fit on {gpus:,} x {hw.key}: {suggested.total_bytes / 1e9:,.1f} GB per device against "
+        f"{suggested.usable_bytes / 1e9:,.1f} GB usable, {suggested.shortfall_bytes / 1e9:,.1f} GB short"
     )

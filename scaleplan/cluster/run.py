@@ -94,6 +94,46 @@ def plan_cluster(
     hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
+    _check_sizes(params, tokens, flops, active_params)
+    zero = fields.parse("zero", zero)  # the one parser and cap of each, as flags and budget files have them
+    micro_batch, context = fields.parse("micro_batch", micro_batch), fields.parse("context", context)
+    gpus = fields.optional("gpus", gpus)
+    gpus = None if gpus is None else int(gpus)
+    active = params if active_params is None else active_params
+    model_flops = _model_flops(params, active, tokens, flops, (layers, d_model, heads))
+    _check_degrees(params, active_params, tp, pp, ep)
+    shape, spec, shape_dict, batch_sequences = _model(
+        params, active, active_params, tokens, shape, moe_model, context, (layers, d_model, heads), batch_sequences
+    )
+    if recompute == "selective" and shape is None:
+        raise ScaleplanError("<recompute> selective needs the model's shape: give <params> and <tokens>")
+    ratio = _hardware_ratio(shape, recompute)
+    _check_utilisation(mfu, hfu, gpus, days, dollars)
+    price = hw.price_per_hour if price is None else price
+    gpus_used = cost_mod.DEFAULT_GPUS if gpus is None else int(gpus)
+    mfu_used, source = _utilisation(
+        model_flops, hw, precision, recompute, ratio, mfu=mfu, hfu=hfu, gpus=gpus, days=days, dollars=dollars,
+        price=price,
+    )  # fmt: skip
+    warnings = list(cost_mod.utilisation_warnings(mfu_used))
+    warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)
+    c = cost_mod.training_cost(
+        model_flops, hw, mfu_used, price, gpus_used, precision=precision, recompute=recompute, hardware_ratio=ratio,
+        energy=energy, owned=owned,
+    )  # fmt: skip
+    if peak_flops is not None:
+        warnings.append(f"peak {peak_flops:.3g} FLOP/s given; memory, power and links are {hw.key}'s")
+    layout = None
+    if spec is not None and hw.memory_bytes is not None:
+        layout = _layout(spec, hw, gpus, zero, micro_batch, recompute, flash, (tp, pp, ep), batch_sequences, warnings)
+    return ClusterPlan(
+        model_flops, params, active_params, tokens, None if shape is None else shape_dict, mfu_used, mfu_used * ratio,
+        source, c, layout, tuple(warnings),
+    )  # fmt: skip
+
+
+def _check_sizes(params, tokens, flops, active_params) -> None:
+    """params with tokens, or flops alone; active parameters within the total."""
     if (params is None) != (tokens is None):
         raise ScaleplanError("give <params> with <tokens> (or <flops> alone)")
     if params is not None and flops is not None:
@@ -105,81 +145,59 @@ def plan_cluster(
             raise ScaleplanError("<active_params> needs <params> (the total, all experts) and <tokens>")
         if not 0 < active_params <= params:
             raise ScaleplanError(f"<active_params> must be in (0, <params>], got {active_params:g}")
-    zero = fields.parse("zero", zero)  # the one parser and cap of each, as flags and budget files have them
-    micro_batch, context = fields.parse("micro_batch", micro_batch), fields.parse("context", context)
-    gpus = fields.optional("gpus", gpus)
-    if params is None and (layers is not None or d_model is not None or heads is not None):
-        raise ScaleplanError("<layers>, <d_model> and <heads> pin the shape designed from <params>")
-    gpus = None if gpus is None else int(gpus)
-    active = params if active_params is None else active_params
-    if active is not None and tokens is not None:
-        model_flops = 6.0 * active * tokens
-    else:
-        assert flops is not None  # given alone (checked above)
-        model_flops = float(flops)
-    if model_flops > 1e35:
-        raise ScaleplanError(f"{model_flops:.3g} FLOPs is absurd (more than 1e35); check the units")
 
-    if (tp, pp, ep) != (None, None, None) and params is None:
-        raise ScaleplanError("<tp>, <pp> and <ep> pin the layout of a model: give <params> and <tokens>")
-    if ep is not None and ep > 1 and active_params is None:
-        raise ScaleplanError("<ep> splits the experts of a mixture of experts: give <active_params> too")
-    given_shape, shape, spec = shape, None, None
-    if params is not None and active is not None:
-        from ..recipe import design as recipe
-        from . import memory
 
-        if active_params is not None and active_params < params:
-            from ..recipe import moe_shape
+def _model(params, active, active_params, tokens, given_shape, moe_model, context, pins, batch):
+    """(shape, memory.ModelSpec, the shape's dict, global batch in sequences) of the model the run trains: an integer
+    mixture of experts, the given dense shape, or one designed from the active parameters (whose default batch law
+    gives the batch when none is given); Nones without a model (FLOPs alone)."""
+    if params is None or active is None:
+        return None, None, None, batch
+    from ..recipe import design as recipe
+    from . import memory
 
-            moe = moe_model or moe_shape.design_given_moe(
-                params, active, context=context, layers=layers, d_model=d_model, heads=heads
-            )
-            shape = moe.base
-            spec = memory.ModelSpec(
-                params,
-                moe.layers,
-                moe.d_model,
-                moe.heads,
-                moe.context,
-                d_ff=moe.active_ffn_width,  # activations follow the experts a token passes through
-                kv_heads=moe.kv_heads,
-                glu=moe.glu,
-                expert_params=min(float(moe.routed_expert_params), 0.999 * params),
-            )
-            shape_dict = moe.to_dict()
-        else:
-            shape = given_shape or recipe.design_shape(
-                active, context=context, layers=layers, d_model=d_model, heads=heads
-            )
-            spec = memory.ModelSpec(
-                params,
-                shape.layers,
-                shape.d_model,
-                shape.heads,
-                shape.context,
-                d_ff=shape.d_ff,
-                kv_heads=shape.kv_heads,
-                glu=shape.glu,
-                expert_params=0.0,
-            )
-            shape_dict = shape.to_dict()
-            if batch_sequences is None:
-                try:
-                    row = next(h for h in recipe.hyperparameters(tokens=tokens, shape=shape) if h.default)
-                    batch_sequences = row.batch_tokens_raw / shape.context
-                except (ScaleplanError, StopIteration):
-                    batch_sequences = None  # no batch law applies: the layout alone
-    if recompute == "selective" and shape is None:
-        raise ScaleplanError("<recompute> selective needs the model's shape: give <params> and <tokens>")
-    ratio = (
-        cost_mod.recompute_ratio(
-            recompute, context=shape.context, d_model=shape.d_model, layers=shape.layers, vocab=shape.vocab
+    layers, d_model, heads = pins
+    if active_params is not None and active_params < params:
+        from ..recipe import moe_shape
+
+        moe = moe_model or moe_shape.design_given_moe(
+            params, active, context=context, layers=layers, d_model=d_model, heads=heads
         )
-        if shape is not None and recompute == "selective"
-        else cost_mod.recompute_ratio(recompute)
+        spec = memory.ModelSpec(
+            params,
+            moe.layers,
+            moe.d_model,
+            moe.heads,
+            moe.context,
+            d_ff=moe.active_ffn_width,  # activations follow the experts a token passes through
+            kv_heads=moe.kv_heads,
+            glu=moe.glu,
+            expert_params=min(float(moe.routed_expert_params), 0.999 * params),
+        )
+        return moe.base, spec, moe.to_dict(), batch
+    shape = given_shape or recipe.design_shape(active, context=context, layers=layers, d_model=d_model, heads=heads)
+    spec = memory.ModelSpec(
+        params,
+        shape.layers,
+        shape.d_model,
+        shape.heads,
+        shape.context,
+        d_ff=shape.d_ff,
+        kv_heads=shape.kv_heads,
+        glu=shape.glu,
+        expert_params=0.0,
     )
+    if batch is None:
+        try:
+            row = next(h for h in recipe.hyperparameters(tokens=tokens, shape=shape) if h.default)
+            batch = row.batch_tokens_raw / shape.context
+        except (ScaleplanError, StopIteration):
+            batch = None  # no batch law applies: the layout alone
+    return shape, spec, shape.to_dict(), batch
 
+
+def _check_utilisation(mfu, hfu, gpus, days, dollars) -> None:
+    """The utilisation (<mfu> or <hfu>) or the time (<days> with <gpus>, or <dollars>), one way only."""
     timed = days is not None or dollars is not None
     for name, share in (("<mfu>", mfu), ("<hfu>", hfu)):
         if share is not None and not 0 < share <= 1:
@@ -195,9 +213,12 @@ def plan_cluster(
         raise ScaleplanError("<days> needs <gpus>")
     if days is not None and dollars is not None:
         raise ScaleplanError("give <days> or <dollars>, not both")
-    price = hw.price_per_hour if price is None else price
-    gpus_used = cost_mod.DEFAULT_GPUS if gpus is None else int(gpus)
-    if timed:
+
+
+def _utilisation(model_flops, hw, precision, recompute, ratio, *, mfu, hfu, gpus, days, dollars, price):
+    """(MFU, where it comes from): implied by the time, from the HFU, given, or the default at the precision;
+    refused above the peak."""
+    if days is not None or dollars is not None:
         implied = cost_mod.implied_utilisation(
             model_flops,
             hw,
@@ -232,53 +253,62 @@ def plan_cluster(
             f"{given}: the plan needs HFU {pct(mfu_used * ratio)} (MFU {pct(mfu_used)}): above the peak; "
             "more GPUs or more days"
         )
-    warnings = list(cost_mod.utilisation_warnings(mfu_used))
-    warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)
-    c = cost_mod.training_cost(
-        model_flops,
-        hw,
-        mfu_used,
-        price,
-        gpus_used,
-        precision=precision,
-        recompute=recompute,
-        hardware_ratio=ratio,
-        energy=energy,
-        owned=owned,
-    )
-    if peak_flops is not None:
-        warnings.append(f"peak {peak_flops:.3g} FLOP/s given; memory, power and links are {hw.key}'s")
-    layout = None
-    if spec is not None and hw.memory_bytes is not None:
-        from . import memory
+    return mfu_used, source
 
-        layout = memory.plan_layout(
-            spec,
-            hw,
-            gpus,
-            zero=zero,
-            micro_batch=micro_batch,
-            recompute=recompute,
-            flash=flash,
-            tp=tp,
-            pp=pp,
-            ep=ep,
-            batch=batch_sequences if gpus is not None else None,
-        )
-        if gpus is not None and layout.suggested is not None and not layout.suggested.fits:
-            warnings.append(layout.note)
-        elif "global batch moves" in layout.note:
-            warnings.append(layout.note.split("; ", 1)[-1])
-    return ClusterPlan(
-        model_flops,
-        params,
-        active_params,
-        tokens,
-        None if shape is None else shape_dict,
-        mfu_used,
-        mfu_used * ratio,
-        source,
-        c,
-        layout,
-        tuple(warnings),
+
+def _model_flops(params, active, tokens, flops, pins) -> float:
+    """6·N·D (N the active parameters), or the FLOPs given alone; refused past 1e35 (and shape pins without
+    <params> first)."""
+    if params is None and any(v is not None for v in pins):
+        raise ScaleplanError("<layers>, <d_model> and <heads> pin the shape designed from <params>")
+    if active is not None and tokens is not None:
+        model_flops = 6.0 * active * tokens
+    else:
+        assert flops is not None  # given alone (checked above)
+        model_flops = float(flops)
+    if model_flops > 1e35:
+        raise ScaleplanError(f"{model_flops:.3g} FLOPs is absurd (more than 1e35); check the units")
+    return model_flops
+
+
+def _layout(spec, hw, gpus, zero, micro_batch, recompute, flash, degrees, batch_sequences, warnings: list[str]):
+    """The memory model and layout (memory.plan_layout); a layout that does not fit, or a global batch it moves, is
+    appended to ``warnings``."""
+    from . import memory
+
+    tp, pp, ep = degrees
+    layout = memory.plan_layout(
+        spec,
+        hw,
+        gpus,
+        zero=zero,
+        micro_batch=micro_batch,
+        recompute=recompute,
+        flash=flash,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        batch=batch_sequences if gpus is not None else None,
     )
+    if gpus is not None and layout.suggested is not None and not layout.suggested.fits:
+        warnings.append(layout.note)
+    elif "global batch moves" in layout.note:
+        warnings.append(layout.note.split("; ", 1)[-1])
+    return layout
+
+
+def _check_degrees(params, active_params, tp, pp, ep) -> None:
+    """Pinned degrees need a model (and expert parallelism a mixture of experts)."""
+    if (tp, pp, ep) != (None, None, None) and params is None:
+        raise ScaleplanError("<tp>, <pp> and <ep> pin the layout of a model: give <params> and <tokens>")
+    if ep is not None and ep > 1 and active_params is None:
+        raise ScaleplanError("<ep> splits the experts of a mixture of experts: give <active_params> too")
+
+
+def _hardware_ratio(shape, recompute: str) -> float:
+    """Hardware over model FLOPs for the recompute policy (selective recompute from the shape)."""
+    if shape is not None and recompute == "selective":
+        return cost_mod.recompute_ratio(
+            recompute, context=shape.context, d_model=shape.d_model, layers=shape.layers, vocab=shape.vocab
+        )
+    return cost_mod.recompute_ratio(recompute)

@@ -201,15 +201,19 @@ class Law:
             return closed
         target = np.atleast_1d(np.asarray(loss, float))
 
-        def frontier_above(log_c):
-            _, d, n_native = common_convention_optimum(self, np.exp(log_c))
+        # The frontier is walked in the law's own budget C' (its optimum is closed form there) and converted to
+        # C = 6 N_total D once at the end: the same points as walking C itself, without a fixed point per step.
+        def frontier_above(log_native):
+            n_native, d = self.optimum(np.exp(log_native))
             return self.loss(n_native, d) > target
 
         lo, hi = np.full(target.shape, math.log(1e6)), np.full(target.shape, math.log(1e40))
         reachable = ~frontier_above(hi)
-        # to 1e-12 of log C (C itself to ~1e-12 relative): ~47 halvings of the 78-wide bracket, not all 80
+        # to 1e-12 of log C' (C' itself to ~1e-12 relative): ~47 halvings of the 78-wide bracket, not all 80
         lo, hi = solvers.bisect(frontier_above, lo, hi, iterations=80, xtol=1e-12)
-        out = np.where(reachable, np.exp(hi), np.inf)
+        n_native, d = self.optimum(np.exp(hi))
+        total, _ = conventions.split_params(self, n_native)
+        out = np.where(reachable, 6.0 * total * d, np.inf)
         return float(out[0]) if np.ndim(loss) == 0 else out
 
 
@@ -269,7 +273,7 @@ def common_convention_optimum(law: Law, flops, iterations: int = 60):
         n_native, d = law.optimum(native_budget)
         total, _ = conventions.split_params(law, n_native)
         spent = 6.0 * total * d
-        if np.allclose(spent, c, rtol=1e-12, atol=0):
+        if np.all(np.abs(spent - c) <= 1e-12 * np.abs(c)):  # np.allclose's test, without its ~50 us of set-up
             break
         native_budget = native_budget * c / spent
     return total, d, n_native
@@ -322,50 +326,14 @@ def law_from_dict(raw: object, source: str = "<dict>") -> Law:
     form = raw["form"]
     if form not in _REQUIRED:
         raise ScaleplanError(f"{source}: form must be one of {', '.join(_REQUIRED)}, got {form!r}")
-    consts = raw["constants"]
-    if not isinstance(consts, dict):
-        raise ScaleplanError(f"{source}: constants must be a mapping")
-    missing = [k for k in _REQUIRED[form] if k not in consts]
-    if missing:
-        raise ScaleplanError(f"{source}: form {form!r} needs constants {', '.join(missing)}")
-    consts = {k: _check_number(source, k, v) for k, v in consts.items()}
-    for key in _REQUIRED[form]:
-        if key != "E" and consts[key] <= 0:
-            raise ScaleplanError(f"{source}: constant {key} must be positive, got {consts[key]:g}")
-    for key, kind in (
-        ("citation", dict),
-        ("model", dict),
-        ("fitted_range", dict),
-        ("loss", dict),
-        ("aliases", list),
-        ("notes", list),
-        ("intervals", dict),
-        ("fit", dict),
-    ):
-        if raw.get(key) is not None and not isinstance(raw[key], kind):
-            raise ScaleplanError(f"{source}: {key} must be a {'mapping' if kind is dict else 'list'}")
-    for key, pair in (raw.get("fitted_range") or {}).items():
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
-            or not 0 < pair[0] < pair[1]
-        ):
-            raise ScaleplanError(f"{source}: fitted_range.{key} must be [low, high] with 0 < low < high")
+    consts = _check_constants(source, form, raw["constants"])
+    _check_sections(source, raw)
     conv = raw.get("params_convention", "total")
     if conv not in PARAMS_CONVENTIONS:
         raise ScaleplanError(
             f"{source}: params_convention must be one of {', '.join(PARAMS_CONVENTIONS)}, got {conv!r}"
         )
-    loss_spec = raw.get("loss")
-    if loss_spec is not None:
-        if not isinstance(loss_spec.get("constants"), dict):
-            raise ScaleplanError(f"{source}: loss needs a constants mapping")
-        if loss_spec.get("form") not in forms.LOSS_FORMS:
-            raise ScaleplanError(f"{source}: loss.form must be one of {', '.join(forms.LOSS_FORMS)}")
-        loss_spec = dict(
-            loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()}
-        )
+    loss_spec = _check_loss(source, raw.get("loss"))
     _check_downstream(source, raw.get("downstream"))
     return Law(
         name=str(raw["name"]),
@@ -388,6 +356,55 @@ def law_from_dict(raw: object, source: str = "<dict>") -> Law:
         source=source,
         why=_check_why(source, raw.get("why")),
     )
+
+
+def _check_constants(source: str, form: str, consts) -> dict:
+    """The form's constants, each a number (those the form needs positive, E excepted)."""
+    if not isinstance(consts, dict):
+        raise ScaleplanError(f"{source}: constants must be a mapping")
+    missing = [k for k in _REQUIRED[form] if k not in consts]
+    if missing:
+        raise ScaleplanError(f"{source}: form {form!r} needs constants {', '.join(missing)}")
+    consts = {k: _check_number(source, k, v) for k, v in consts.items()}
+    for key in _REQUIRED[form]:
+        if key != "E" and consts[key] <= 0:
+            raise ScaleplanError(f"{source}: constant {key} must be positive, got {consts[key]:g}")
+    return consts
+
+
+def _check_sections(source: str, raw: dict) -> None:
+    """Each optional section of its type; every fitted range [low, high] with 0 < low < high."""
+    for key, kind in (
+        ("citation", dict),
+        ("model", dict),
+        ("fitted_range", dict),
+        ("loss", dict),
+        ("aliases", list),
+        ("notes", list),
+        ("intervals", dict),
+        ("fit", dict),
+    ):
+        if raw.get(key) is not None and not isinstance(raw[key], kind):
+            raise ScaleplanError(f"{source}: {key} must be a {'mapping' if kind is dict else 'list'}")
+    for key, pair in (raw.get("fitted_range") or {}).items():
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
+            or not 0 < pair[0] < pair[1]
+        ):
+            raise ScaleplanError(f"{source}: fitted_range.{key} must be [low, high] with 0 < low < high")
+
+
+def _check_loss(source: str, loss_spec) -> dict | None:
+    """The law's loss section (a loss form and its constants), its constants checked as numbers."""
+    if loss_spec is None:
+        return None
+    if not isinstance(loss_spec.get("constants"), dict):
+        raise ScaleplanError(f"{source}: loss needs a constants mapping")
+    if loss_spec.get("form") not in forms.LOSS_FORMS:
+        raise ScaleplanError(f"{source}: loss.form must be one of {', '.join(forms.LOSS_FORMS)}")
+    return dict(loss_spec, constants={k: _check_number(source, k, v) for k, v in loss_spec["constants"].items()})
 
 
 def _check_why(source: str, why) -> dict | None:

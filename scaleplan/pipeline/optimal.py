@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the result types the plan carries (imported lazily at run t
     from ..cluster.run import ClusterPlan
     from ..recipe.design import Recipe
     from .inference import InferencePlan
-    from .precision import PenaltyBlock
+    from .precision_plan import PenaltyBlock
     from .quantized import QuantizedServing
 
 

@@ -40,7 +40,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
     """Minimise training + weighted serving FLOPs over N subject to the *served* loss at `bits` reaching the plan's
     target (one demand). A grid over N, and for each N the fewest tokens that reach it (bisection in log D)."""
     from ..core.solvers import bisect
-    from . import precision as precision_mod
+    from . import precision_laws as precision_mod
 
     law = laws.get(law) if law is not None else plan.law_object()  # the sizing's own law object (a law file included)
     if np.ndim(plan.inference_tokens):

@@ -174,7 +174,7 @@ def precision_stage(ctx: Context, result):
     budget, resolved = ctx.budget, ctx.resolved
     if resolved.precision == "bf16" and budget.serve_bits is None:
         return result
-    from . import precision as precision_mod
+    from . import precision_plan as precision_mod
 
     total, _active, tokens = plan_counts(result)
     block = precision_mod.plan_penalties(  # the precision laws' N is non-embedding (precision.yaml)

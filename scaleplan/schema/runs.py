@@ -228,57 +228,71 @@ def read_records(path: Path, what: str = "runs file") -> tuple[list[str], list[t
 def parse_records(path: Path, kind: str, text: str) -> tuple[list[str], list[tuple[str, dict]]]:
     """(column names, [(where, record)]) of a text read as `kind`, row by row (every cell checked later)."""
     if kind in ("csv", "tsv"):
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(kind))
-        header = [h for h in (reader.fieldnames or []) if h is not None]
-        if not header:
-            raise ScaleplanError(f"{path}: empty file; expected a header row with columns such as params, tokens, loss")
-        recs = []
-        for i, rec in enumerate(reader, start=1):
-            if not any((v or "").strip() for k, v in rec.items() if k is not None):
-                continue  # blank line
-            recs.append((f"row {i} (line {reader.line_num})", rec))
-        return header, recs
-    if kind == "jsonl":
-        recs = []
-        for ln, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ScaleplanError(f"{path}, line {ln}: not valid JSON ({exc.msg})") from None
-            except RecursionError:
-                raise ScaleplanError(f"{path}, line {ln}: nested too deeply") from None
-            if not isinstance(rec, dict):
-                raise ScaleplanError(f"{path}, line {ln}: each line must be a JSON object, got {type(rec).__name__}")
-            recs.append((f"line {ln}", rec))
-    else:
-        if kind == "json":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ScaleplanError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-            except RecursionError:
-                raise ScaleplanError(f"{path}: nested too deeply to be a runs file") from None
-        else:
-            from ..core import _yaml
-
-            data = _yaml.load_user(text, path)
-        if isinstance(data, dict) and "runs" in data:
-            data = data["runs"]
-        if not isinstance(data, list):
-            raise ScaleplanError(f"{path}: expected a list of runs (or a mapping with a 'runs' list)")
-        recs = []
-        for i, rec in enumerate(data):
-            if not isinstance(rec, dict):
-                raise ScaleplanError(f"{path}, runs[{i}]: each run must be a mapping, got {type(rec).__name__}")
-            recs.append((f"runs[{i}]", rec))
+        return _table_records(path, kind, text)
+    recs = _jsonl_records(path, text) if kind == "jsonl" else _list_records(path, kind, text)
     header = []
     for _, rec in recs:
         for k in rec:
             if str(k) not in header:
                 header.append(str(k))
     return header, recs
+
+
+def _table_records(path: Path, kind: str, text: str) -> tuple[list[str], list[tuple[str, dict]]]:
+    """A CSV or TSV with a header row; blank lines skipped."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(kind))
+    header = [h for h in (reader.fieldnames or []) if h is not None]
+    if not header:
+        raise ScaleplanError(f"{path}: empty file; expected a header row with columns such as params, tokens, loss")
+    recs = []
+    for i, rec in enumerate(reader, start=1):
+        if not any((v or "").strip() for k, v in rec.items() if k is not None):
+            continue  # blank line
+        recs.append((f"row {i} (line {reader.line_num})", rec))
+    return header, recs
+
+
+def _jsonl_records(path: Path, text: str) -> list[tuple[str, dict]]:
+    """One JSON object a line; blank lines skipped."""
+    recs = []
+    for ln, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ScaleplanError(f"{path}, line {ln}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ScaleplanError(f"{path}, line {ln}: nested too deeply") from None
+        if not isinstance(rec, dict):
+            raise ScaleplanError(f"{path}, line {ln}: each line must be a JSON object, got {type(rec).__name__}")
+        recs.append((f"line {ln}", rec))
+    return recs
+
+
+def _list_records(path: Path, kind: str, text: str) -> list[tuple[str, dict]]:
+    """A JSON or YAML list of runs (or a mapping with a 'runs' list)."""
+    if kind == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScaleplanError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ScaleplanError(f"{path}: nested too deeply to be a runs file") from None
+    else:
+        from ..core import _yaml
+
+        data = _yaml.load_user(text, path)
+    if isinstance(data, dict) and "runs" in data:
+        data = data["runs"]
+    if not isinstance(data, list):
+        raise ScaleplanError(f"{path}: expected a list of runs (or a mapping with a 'runs' list)")
+    recs = []
+    for i, rec in enumerate(data):
+        if not isinstance(rec, dict):
+            raise ScaleplanError(f"{path}, runs[{i}]: each run must be a mapping, got {type(rec).__name__}")
+        recs.append((f"runs[{i}]", rec))
+    return recs
 
 
 def resolve_columns(path, header: list[str], columns: dict | None) -> dict:

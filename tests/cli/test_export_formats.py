@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scaleplan.cli.app import app
-from scaleplan.present.export import TORCHTITAN_COMMIT, torchtitan_ffn_args
+from scaleplan.present.export_torchtitan import TORCHTITAN_COMMIT, torchtitan_ffn_args
 from scaleplan.recipe.trainer_configs import read_config, torchtitan_ffn_dim
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def test_every_format_round_trips_the_plans_counts(exported, llama_plan, kind):
 
 
 def test_megatron_arguments(exported, llama_plan):
-    from scaleplan.recipe.trainer_configs import megatron_arguments
+    from scaleplan.recipe.config_megatron import megatron_arguments
 
     a = megatron_arguments(exported["megatron"].read_text())
     sched = llama_plan["recipe"]["schedule"]
