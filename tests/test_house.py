@@ -25,7 +25,7 @@ OVERSIZE_MODULES: set[str] = set()  # fmt: skip
 LARGE_FUNCTIONS = {
     "cli/plan_commands.py:allocate", "cli/plan_commands.py:plan", "cli/serve_commands.py:serve", "cli/serve_commands.py:inference_aware_cmd",
     "cli/fit_commands.py:fit", "cli/run_commands.py:precision_cmd", "cli/run_commands.py:cluster", "cli/curve_commands.py:curve_fit",
-    "cli/curve_commands.py:curve_predict", "cli/config_commands.py:export", "pipeline/intervals.py:plan_intervals",
+    "cli/curve_commands.py:curve_predict", "cli/config_commands.py:export",
 }  # fmt: skip
 
 

@@ -26,7 +26,7 @@ their interval is the point, and the result says so. Serving dollars (2·N·toke
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -137,6 +137,62 @@ def _span(x, level: float, method: Literal["linear", "nearest"] = "linear") -> l
     return [float(lo), float(hi)]
 
 
+def _check_budget(flops, recipe_draws) -> float:
+    """The one budget an interval is for, and a sane number of recipe draws (one clear error otherwise)."""
+    if isinstance(flops, (bool, str, bytes)) or not isinstance(flops, (int, float, np.number)):
+        raise ScaleplanError(
+            f"flops must be one number of FLOPs (intervals are for one budget at a time), got {flops!r}"
+        )
+    c = float(check_positive(flops))
+    if isinstance(recipe_draws, bool) or not isinstance(recipe_draws, (int, np.integer)) or recipe_draws < 1:
+        raise ScaleplanError(f"recipe_draws must be a whole number >= 1, got {recipe_draws!r}")
+    return c
+
+
+def _draw_bill(trained, total, hardware, mfu, price, gpus, precision, inference_tokens, serving):
+    """cost.training_cost of every draw (and its serving when `inference_tokens` are given), and the price used."""
+    from ..cluster import cost
+
+    hw = cost.get_hardware(hardware) if hardware is None or isinstance(hardware, str) else hardware
+    mfu = cost.DEFAULT_MFU if mfu is None else mfu
+    price = hw.price_per_hour if price is None else price
+    inf_flops = inf_dollars = None
+    if inference_tokens is not None:
+        inf_flops = 2.0 * total * float(inference_tokens)
+        if serving is not None:
+            inf_dollars = float(inference_tokens) * serving.dollars_per_token(total)
+    gpus = cost.DEFAULT_GPUS if gpus is None else gpus
+    return cost.training_cost(trained, hw, mfu, price, gpus, inf_flops, inf_dollars, precision=precision), price
+
+
+def _draw_recipes(total, d, trained, loss, recipe_draws, context, hparams_law, pins) -> tuple[list, list, int, int]:
+    """(learning rates, batch tokens, draws tried, draws that could not hold the pinned shape) of the first
+    `recipe_draws` draws' recipes."""
+    from ..recipe import design as recipe_mod
+
+    k = max(1, min(int(recipe_draws), total.size))
+    ctx = recipe_mod.constants()["conventions"]["context"] if context is None else context
+    pins = {key: v for key, v in pins.items() if v is not None}
+    lr, batch, failed = [], [], 0
+    for i in range(k):
+        try:
+            r = recipe_mod.recipe(
+                float(total[i]),
+                float(d[i]),
+                float(trained[i]),
+                loss=float(loss[i]),
+                law=hparams_law,
+                context=ctx,
+                **pins,
+            )
+        except ScaleplanError:  # a pinned shape that cannot reach this draw's N: leave the draw out
+            failed += 1
+            continue
+        lr.append(np.nan if r.learning_rate is None else r.learning_rate)
+        batch.append(r.batch_tokens)
+    return lr, batch, k, failed
+
+
 def plan_intervals(
     law: str | laws.Law,
     flops: float,
@@ -161,68 +217,21 @@ def plan_intervals(
     `serving` a inference.ServingCosts when `inference_tokens` are served (adds serving and total dollars).
     `context`, `hparams_law` and `pins` (vocab, layers, d_model, ...) are the plan's recipe options.
     """
-    from ..cluster import cost
-    from ..recipe import design as recipe_mod
+    from ..laws import forms
 
     level = _check_level(level)
     law = laws.get(law)
-    if isinstance(flops, (bool, str, bytes)) or not isinstance(flops, (int, float, np.number)):
-        raise ScaleplanError(
-            f"flops must be one number of FLOPs (intervals are for one budget at a time), got {flops!r}"
-        )
-    c = float(check_positive(flops))
-    if isinstance(recipe_draws, bool) or not isinstance(recipe_draws, (int, np.integer)) or recipe_draws < 1:
-        raise ScaleplanError(f"recipe_draws must be a whole number >= 1, got {recipe_draws!r}")
+    c = _check_budget(flops, recipe_draws)
     consts, method, meta = law_draws(law)
-    from ..laws import forms
-
     n_native, d = forms.parametric_optimum(consts, c)
     loss = forms.parametric_loss(consts, n_native, d)
     total, _ = conventions.split_params(law, n_native)
     # Every draw spends the plan's budget (6·N·D = C up to rounding for a law counting total parameters); the plan
     # is costed on its budget, so each draw is too.
     trained = np.full(n_native.shape, c)
-    hw = cost.get_hardware(hardware) if hardware is None or isinstance(hardware, str) else hardware
-    mfu = cost.DEFAULT_MFU if mfu is None else mfu
-    price = hw.price_per_hour if price is None else price
-    inf_flops = inf_dollars = None
-    if inference_tokens is not None:
-        inf_flops = 2.0 * total * float(inference_tokens)
-        if serving is not None:
-            inf_dollars = float(inference_tokens) * serving.dollars_per_token(total)
-    bill = cost.training_cost(
-        trained,
-        hw,
-        mfu,
-        price,
-        cost.DEFAULT_GPUS if gpus is None else gpus,
-        inf_flops,
-        inf_dollars,
-        precision=precision,
-    )
-
-    k = max(1, min(int(recipe_draws), n_native.size))
-    ctx = recipe_mod.constants()["conventions"]["context"] if context is None else context
-    pins = {key: v for key, v in pins.items() if v is not None}
-    lr, batch, failed = [], [], 0
-    for i in range(k):
-        try:
-            r = recipe_mod.recipe(
-                float(total[i]),
-                float(d[i]),
-                float(trained[i]),
-                loss=float(loss[i]),
-                law=hparams_law,
-                context=ctx,
-                **pins,
-            )
-        except ScaleplanError:  # a pinned shape that cannot reach this draw's N: leave the draw out
-            failed += 1
-            continue
-        lr.append(np.nan if r.learning_rate is None else r.learning_rate)
-        batch.append(r.batch_tokens)
-
-    out = {
+    bill, price = _draw_bill(trained, total, hardware, mfu, price, gpus, precision, inference_tokens, serving)
+    lr, batch, k, failed = _draw_recipes(total, d, trained, loss, recipe_draws, context, hparams_law, pins)
+    out: dict[str, Any] = {
         "level": level,
         "draws": int(n_native.size),
         "recipe_draws": k - failed,
