@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from collections.abc import Mapping
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -41,6 +42,14 @@ class Group(TyperGroup):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         evaluate_options(app)  # built without run() (tests, `app([...])`): keep the values for the next build
+        from .options import FLAG_METAVAR
+
+        for name, command in self.commands.items():  # what each option takes, not click's type name
+            for param in command.params:
+                if param.param_type_name == "option" and not param.metavar and not getattr(param, "is_flag", False):
+                    flag = param.opts[0]
+                    where = f"{self.name} {name}" if self.name in ("laws", "curve") else name
+                    param.metavar = FLAG_METAVAR.get(f"{where} {flag}") or FLAG_METAVAR.get(flag)
 
     def invoke(self, ctx):
         import warnings
@@ -111,7 +120,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (the shell asks the whole app: scaleplan.cli.main)
 )
 
 
@@ -155,23 +164,22 @@ def show_result(result, fmt: Format, quiet: bool = False) -> None:
         emit(out, fmt, result)
 
 
-def flag_budget(*, moe: bool, granularity, expansion, total_params, active_params, serving=None, **fields) -> Budget:
-    """The planning flags as a Budget (the schema a budget file also fills): the same parser and names. The serving
-    roofline's flags (`serving`, parsed) are the budget's `inference:` block keys of the same names."""
-    if not moe and any(v is not None for v in (granularity, expansion, total_params, active_params)):
+MOE_FLAGS = ("granularity", "expansion", "total_params", "active_params")
+
+
+def flag_budget(flags: Mapping[str, Any]) -> Budget:
+    """The planning flags ({field: value as typed or None}, e.g. a command's `flags` from
+    scaleplan.cli.options.budget_options) as a Budget, the schema a budget file also fills: the same parser and
+    names. The MoE flags need --moe; the serving roofline's flags (fields.SERVING) are the budget's `inference:`
+    block keys of the same names."""
+    given = dict(flags)
+    moe = bool(given.pop("moe", False))
+    moe_spec = {key: given.pop(key, None) for key in MOE_FLAGS}
+    if not moe and any(v is not None for v in moe_spec.values()):
         raise ScaleplanError("--granularity, --expansion, --total-params and --active-params need --moe")
-    moe_spec = (
-        {
-            "granularity": granularity,
-            "expansion": expansion,
-            "total_params": total_params,
-            "active_params": active_params,
-        }
-        if moe
-        else None
-    )
-    block = {k: v for k, v in (serving or {}).items() if v is not None}
-    return Budget.from_mapping({**fields, "moe": moe_spec, "inference": block or None}, flags=True)
+    block = roofline_flags(**{key: given.pop(key) for key in fields.SERVING if key in given})
+    block = {k: v for k, v in block.items() if v is not None}
+    return Budget.from_mapping({**given, "moe": moe_spec if moe else None, "inference": block or None}, flags=True)
 
 
 def points_flag(points: int) -> int:

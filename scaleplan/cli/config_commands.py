@@ -26,12 +26,6 @@ from .base import (
     warn,
 )
 from .options import (
-    ArchOpt,
-    ContextOpt,
-    DaysOpt,
-    DModelOpt,
-    DollarsOpt,
-    FlopsOpt,
     ForceOpt,
     FormatOpt,
     GpusOpt,
@@ -39,21 +33,11 @@ from .options import (
     HardwareOpt,
     InferenceTokensOpt,
     LawOpt,
-    LayersOpt,
     LrLawOpt,
     MfuOpt,
-    MicroBatchOpt,
-    ModelOpt,
-    ObjectiveOpt,
-    ParamsOpt,
-    PeakOpt,
     PrecisionOpt,
     PriceOpt,
-    RecomputeOpt,
-    TargetLossOpt,
-    TokensOpt,
-    VocabOpt,
-    ZeroOpt,
+    budget_options,
 )
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -108,24 +92,9 @@ def check(
     if batch_tokens is not None and not 1 <= batch_tokens <= 1e12:
         raise ScaleplanError(f"--batch must be from 1 to 1e12 tokens, got {batch!r}")
     try:  # the config is the CONFIG argument here, not the --model flag of allocate and plan
-        budget = flag_budget(
-            moe=False,
-            granularity=None,
-            expansion=None,
-            total_params=None,
-            active_params=None,
-            model=path,
-            tokens=tokens,
-            law=law,
-            lr_law=lr_law,
-            inference_tokens=inference_tokens,
-            hardware=hardware,
-            hardware_file=hardware_file,
-            gpus=gpus,
-            mfu=mfu,
-            price=price,
-            precision=precision,
-        )
+        given = dict(tokens=tokens, law=law, lr_law=lr_law, inference_tokens=inference_tokens, hardware=hardware)
+        given |= dict(hardware_file=hardware_file, gpus=gpus, mfu=mfu, price=price, precision=precision)
+        budget = flag_budget({"model": path, **given})
         result = check_model(budget, learning_rate=learning_rate, batch_tokens=batch_tokens)
     except ScaleplanError as exc:
         text = exc.for_flags()
@@ -161,7 +130,16 @@ def _export_targets(kind: str, output: str, inputs: list, force: bool) -> tuple[
     return paths, create
 
 
+# The planning flags export takes: those that shape a dense model's plan and recipe
+EXPORT_FLAGS = (
+    "flops", "gpus", "days", "dollars", "price", "hardware", "peak_flops", "mfu", "precision", "law",
+    "inference_tokens", "objective", "target_loss", "context", "vocab", "layers", "d_model", "lr_law", "params",
+    "tokens", "model", "recompute", "zero", "micro_batch", "hardware_file", "arch",
+)  # fmt: skip
+
+
 @app.command()
+@budget_options(*EXPORT_FLAGS)
 def export(
     kind: Annotated[
         str, typer.Argument(metavar="FORMAT", help="Trainer format: hf (Hugging Face config.json + training.yaml).")
@@ -178,32 +156,8 @@ def export(
         Optional[str], typer.Option("--scenario", help="The scenario of a budget file or plan with several.")
     ] = None,
     force: ForceOpt = False,
-    flops: FlopsOpt = None,
-    gpus: GpusOpt = None,
-    days: DaysOpt = None,
-    dollars: DollarsOpt = None,
-    price: PriceOpt = None,
-    hardware: HardwareOpt = None,
-    peak_flops: PeakOpt = None,
-    mfu: MfuOpt = None,
-    precision: PrecisionOpt = None,
-    law: LawOpt = None,
-    inference_tokens: InferenceTokensOpt = None,
-    objective: ObjectiveOpt = None,
-    target_loss: TargetLossOpt = None,
-    context: ContextOpt = None,
-    vocab: VocabOpt = None,
-    layers: LayersOpt = None,
-    d_model: DModelOpt = None,
-    lr_law: LrLawOpt = None,
-    params: ParamsOpt = None,
-    tokens: TokensOpt = None,
-    model: ModelOpt = None,
-    recompute: RecomputeOpt = None,
-    zero: ZeroOpt = None,
-    micro_batch: MicroBatchOpt = None,
-    hardware_file: HardwareFileOpt = None,
-    arch: ArchOpt = None,
+    *,
+    flags: dict,
 ):
     """Write a plan as the configuration a trainer reads: the plan of the budget flags, of a budget file's scenario,
     or of a plan saved with --format json.
@@ -219,38 +173,10 @@ def export(
         raise ScaleplanError(f"FORMAT must be one of {', '.join(EXPORT_FORMATS)}, got {kind!r}")
     if output is None:
         raise ScaleplanError("give --output: a folder for hf, a file otherwise, or - to print")
-    flags = dict(
-        flops=flops,
-        gpus=gpus,
-        days=days,
-        dollars=dollars,
-        price=price,
-        hardware=hardware,
-        peak_flops=peak_flops,
-        mfu=mfu,
-        precision=precision,
-        law=law,
-        inference_tokens=inference_tokens,
-        objective=objective,
-        target_loss=target_loss,
-        context=context,
-        vocab=vocab,
-        layers=layers,
-        d_model=d_model,
-        lr_law=lr_law,
-        params=params,
-        tokens=tokens,
-        model=model,
-        recompute=recompute,
-        zero=zero,
-        micro_batch=micro_batch,
-        hardware_file=hardware_file,
-        arch=arch,
-    )
     given = {k: v for k, v in flags.items() if v is not None}
-    inputs = [x for x in (source, hardware_file, model) if x]
+    inputs = [x for x in (source, flags["hardware_file"], flags["model"]) if x]
     targets, create = _export_targets(kind, output, inputs, force)
-    plan_dict, described = _plan_to_export(kind, source, scenario, given, law)
+    plan_dict, described = _plan_to_export(kind, source, scenario, given, flags["law"])
     files = export_files(kind, plan_dict, described, where=source or "plan")
     if output == "-":
         for i, (name, text) in enumerate(files.items()):
@@ -260,13 +186,19 @@ def export(
         out.file.flush()
         return
     items = {targets.get(name, targets.get("")): text for name, text in files.items()}
+    written = _write_export(items, create, output, inputs, force)
+    err.print("wrote " + ", ".join(str(p) for p in written), markup=False, soft_wrap=True)
+
+
+def _write_export(items: dict, create: Path | None, output: str, inputs: list, force: bool) -> list:
+    """Write an export's files, creating its folder first (and removing it again if the writing fails)."""
     if create is not None:
         try:
             create.mkdir()
         except OSError as exc:
             raise ScaleplanError(f"--output {output}: cannot create the folder ({exc.strerror or exc})") from None
     try:
-        written = write_files(items, inputs, force=force, what="--output")
+        return write_files(items, inputs, force=force, what="--output")
     except BaseException:
         if create is not None:
             try:
@@ -274,7 +206,6 @@ def export(
             except OSError:
                 pass
         raise
-    err.print("wrote " + ", ".join(str(p) for p in written), markup=False, soft_wrap=True)
 
 
 def _plan_to_export(kind: str, source, scenario, flags: dict, law) -> tuple[dict, str]:
@@ -310,9 +241,7 @@ def _plan_to_export(kind: str, source, scenario, flags: dict, law) -> tuple[dict
             raise ScaleplanError(f"--scenario {scenario!r}: {source} holds one plan, named {plan.get('name')!r}")
         return plan, source + (f" (scenario {scenario})" if scenario else "")
     budget_flags = {k: v for k, v in flags.items() if k != "law"}
-    overrides = flag_budget(
-        moe=False, granularity=None, expansion=None, total_params=None, active_params=None, **budget_flags
-    )
+    overrides = flag_budget(budget_flags)
     if source is not None:
         budgets = load_budget_file(source, law, overrides)
         names = [b.name for b in budgets]
@@ -327,9 +256,7 @@ def _plan_to_export(kind: str, source, scenario, flags: dict, law) -> tuple[dict
     else:
         if scenario is not None:
             raise ScaleplanError("--scenario names a scenario of a budget file or plan; give the file")
-        budget = flag_budget(
-            moe=False, granularity=None, expansion=None, total_params=None, active_params=None, **flags
-        )
+        budget = flag_budget(flags)
         described = f"scaleplan export {kind} " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in flags.items())
     result = plan_budget(budget, law)
     warn(result.warnings)

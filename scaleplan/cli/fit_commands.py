@@ -48,58 +48,66 @@ def _columns(spec: list[str]) -> dict:
     return out
 
 
+RunsArg = Annotated[str, typer.Argument(metavar="RUNS", help="Your runs: .csv, .tsv, .jsonl, .json or .yaml.")]
+ColumnsOpt = Annotated[
+    list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=val_loss.")
+]
+DropWorstOpt = Annotated[int, typer.Option("--drop-worst", help="Leave out the K highest-loss runs (Epoch: 5).")]
+BootstrapOpt = Annotated[int, typer.Option("--bootstrap", help="Resample the runs N times for confidence intervals.")]
+ApproachOpt = Annotated[str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or both.")]
+FitBudgetsOpt = Annotated[
+    list[str], typer.Option("--budgets", help="Budgets for the implied allocation (default 1e21, 1e23, 1e25).")
+]
+SaveOpt = Annotated[
+    Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")
+]
+LawNameOpt = Annotated[Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Bootstrap seed (a whole number >= 0).")]
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.",
+    ),
+]
+MaxFlopsOpt = Annotated[
+    Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")
+]
+RunColumnOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--run-column", help="Checkpoints: the run-id column (default: run, run_id, name, ... when ids repeat)."
+    ),
+]
+DropEarlyOpt = Annotated[
+    float,
+    typer.Option(
+        "--drop-early",
+        help="Checkpoints: drop each run's checkpoints at or below this fraction of its final tokens.",
+    ),
+]
+MinTokensOpt = Annotated[
+    Optional[str],
+    typer.Option("--min-tokens", help="Checkpoints: drop those before this many tokens instead (Choshen et al.: 10B)."),
+]
+
+
 @app.command()
 def fit(
-    path: Annotated[str, typer.Argument(metavar="RUNS", help="Your runs: .csv, .tsv, .jsonl, .json or .yaml.")],
-    columns: Annotated[
-        list[str], typer.Option("--columns", help="Map fields to your column names, e.g. loss=val_loss.")
-    ] = [],
-    drop_worst: Annotated[int, typer.Option("--drop-worst", help="Leave out the K highest-loss runs (Epoch: 5).")] = 0,
-    n_bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Resample the runs N times for confidence intervals.")
-    ] = 0,
-    approach: Annotated[
-        str, typer.Option("--approach", help="parametric (Approach 3), isoflop (Approach 2) or both.")
-    ] = "parametric",
-    budgets: Annotated[
-        list[str], typer.Option("--budgets", help="Budgets for the implied allocation (default 1e21, 1e23, 1e25).")
-    ] = [],
-    save: Annotated[
-        Optional[str], typer.Option("--save", help="Write the fitted law to this YAML file (usable as --law FILE).")
-    ] = None,
-    name: Annotated[
-        Optional[str], typer.Option("--name", help="Name of the saved law (default: the file's stem).")
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (a whole number >= 0).")] = 0,
-    method: Annotated[
-        str,
-        typer.Option(
-            "--method",
-            help="huber: Huber on log loss from Epoch's grid (default); vp: least squares on the loss by variable projection.",
-        ),
-    ] = "huber",
-    max_flops: Annotated[
-        Optional[str], typer.Option("--max-flops", help="Fit only the runs below this many FLOPs (after --drop-worst).")
-    ] = None,
-    run_column: Annotated[
-        Optional[str],
-        typer.Option(
-            "--run-column", help="Checkpoints: the run-id column (default: run, run_id, name, ... when ids repeat)."
-        ),
-    ] = None,
-    drop_early: Annotated[
-        float,
-        typer.Option(
-            "--drop-early",
-            help="Checkpoints: drop each run's checkpoints at or below this fraction of its final tokens.",
-        ),
-    ] = 0.1,
-    min_tokens: Annotated[
-        Optional[str],
-        typer.Option(
-            "--min-tokens", help="Checkpoints: drop those before this many tokens instead (Choshen et al.: 10B)."
-        ),
-    ] = None,
+    path: RunsArg,
+    columns: ColumnsOpt = [],
+    drop_worst: DropWorstOpt = 0,
+    n_bootstrap: BootstrapOpt = 0,
+    approach: ApproachOpt = "parametric",
+    budgets: FitBudgetsOpt = [],
+    save: SaveOpt = None,
+    name: LawNameOpt = None,
+    seed: SeedOpt = 0,
+    method: MethodOpt = "huber",
+    max_flops: MaxFlopsOpt = None,
+    run_column: RunColumnOpt = None,
+    drop_early: DropEarlyOpt = 0.1,
+    min_tokens: MinTokensOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
@@ -113,42 +121,16 @@ def fit(
     """
     from ..fit import parametric as fit_mod
 
-    if method not in ("huber", "vp"):
-        raise ScaleplanError(f"--method must be huber or vp, got {method!r}")
-    if approach not in ("parametric", "isoflop", "both"):
-        raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
-    if (n_bootstrap or plot) and approach == "isoflop":
-        raise ScaleplanError("--bootstrap and --plot apply to the parametric fit; use --approach parametric or both")
-    if n_bootstrap != 0 and not 2 <= n_bootstrap <= limits.MAX_BOOTSTRAP:
-        raise ScaleplanError(f"--bootstrap must be 0 (none) or from 2 to {limits.MAX_BOOTSTRAP:,}, got {n_bootstrap:,}")
-    if not 0 <= seed < 2**63:
-        raise ScaleplanError(f"--seed must be a whole number >= 0, got {seed}")
-    if drop_worst < 0:
-        raise ScaleplanError(f"--drop-worst must be a whole number >= 0, got {drop_worst}")
+    _check_fit_flags(method, approach, n_bootstrap, plot, seed, drop_worst)
     if save is not None:
         check_target(save, [path], suffix=(".yaml", ".yml"), force=force, what="--save")  # .yaml: --law reads it
+    checkpoint_options = (run_column, drop_early, min_tokens)
     if method == "vp":
-        _fit_vp(
-            path,
-            columns,
-            drop_worst,
-            approach,
-            n_bootstrap,
-            plot,
-            max_flops,
-            budgets,
-            save,
-            name,
-            fmt,
-            (run_column, drop_early, min_tokens),
-            seed,
-            force,
-        )
-        return
+        fitting = (approach, n_bootstrap, plot, max_flops, budgets)
+        return _fit_vp(path, columns, drop_worst, *fitting, save, name, fmt, checkpoint_options, seed, force)
     plotter = plotter_for(plot, inputs=[path], force=force)
-    chosen = tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25)
-    limits.check_flops(chosen, "--budgets")
-    runs = _load_fit_runs(path, columns, drop_worst, (run_column, drop_early, min_tokens))
+    chosen = _budgets(budgets)
+    runs = _load_fit_runs(path, columns, drop_worst, checkpoint_options)
     if max_flops is not None:
         from ..fit.vp import below_flops
 
@@ -163,30 +145,18 @@ def fit(
         if n_bootstrap:
             boot = _bootstrap_with_progress(runs, n_bootstrap, seed, chosen, parametric)
             record["bootstrap"] = boot.to_dict()
-    if approach == "isoflop":
-        iso = fit_mod.fit_isoflop(runs)
-        record["isoflop"] = iso.to_dict()
-    elif approach == "both":
-        try:
-            iso = fit_mod.fit_isoflop(runs)
+    if approach != "parametric":
+        iso = _fit_isoflop(runs, approach)
+        if iso is not None:
             record["isoflop"] = iso.to_dict()
-        except ScaleplanError as exc:  # the parametric fit stands; say why the isoFLOP one is missing
-            warn([f"no isoFLOP fit: {exc}"])
     if iso is not None and parametric is not None:
         from ..fit.vp import approach2_bias
 
         record["isoflop"]["vs_parametric"] = approach2_bias(iso, parametric, chosen)
     if save:
-        import yaml
-
         fitted = parametric or iso
         assert fitted is not None  # each approach either fits or raises
-        if parametric is not None:
-            _refuse_degenerate_save(save, parametric.constants)
-        law = fit_mod.law_dict(fitted, boot, runs, name=name or Path(save).stem)
-        laws_mod.law_from_dict(law, save)  # what we write must load
-        write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
-        err.print(f"saved {save}: use it with --law {save}", markup=False)
+        _save_law(save, fitted, boot, runs, name, path, force, parametric=parametric is not None)
     if plotter:
         plotter.save_fit_figure(runs, parametric, plot, boot=boot, inputs=[path], force=force)
         err.print(f"wrote {plot}", markup=False)
@@ -197,6 +167,56 @@ def fit(
 
     bias = record.get("isoflop", {}).get("vs_parametric") if iso is not None and parametric is not None else None
     emit_fit(out, fmt, runs, parametric, boot, iso, bias, budgets=chosen)
+
+
+def _check_fit_flags(method: str, approach: str, n_bootstrap: int, plot, seed: int, drop_worst: int) -> None:
+    """fit's choices and counts, refused before any work."""
+    if method not in ("huber", "vp"):
+        raise ScaleplanError(f"--method must be huber or vp, got {method!r}")
+    if approach not in ("parametric", "isoflop", "both"):
+        raise ScaleplanError(f"--approach must be parametric, isoflop or both, got {approach!r}")
+    if (n_bootstrap or plot) and approach == "isoflop":
+        raise ScaleplanError("--bootstrap and --plot apply to the parametric fit; use --approach parametric or both")
+    if n_bootstrap != 0 and not 2 <= n_bootstrap <= limits.MAX_BOOTSTRAP:
+        raise ScaleplanError(f"--bootstrap must be 0 (none) or from 2 to {limits.MAX_BOOTSTRAP:,}, got {n_bootstrap:,}")
+    if not 0 <= seed < 2**63:
+        raise ScaleplanError(f"--seed must be a whole number >= 0, got {seed}")
+    if drop_worst < 0:
+        raise ScaleplanError(f"--drop-worst must be a whole number >= 0, got {drop_worst}")
+
+
+def _budgets(budgets: list[str]) -> tuple:
+    """--budgets: the budgets of the implied allocation (default 1e21, 1e23, 1e25)."""
+    chosen = tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25)
+    limits.check_flops(chosen, "--budgets")
+    return chosen
+
+
+def _fit_isoflop(runs, approach: str):
+    """The isoFLOP fit (Approach 2); beside the parametric one (--approach both), a failure is a warning."""
+    from ..fit import parametric as fit_mod
+
+    if approach == "isoflop":
+        return fit_mod.fit_isoflop(runs)
+    try:
+        return fit_mod.fit_isoflop(runs)
+    except ScaleplanError as exc:  # the parametric fit stands; say why the isoFLOP one is missing
+        warn([f"no isoFLOP fit: {exc}"])
+        return None
+
+
+def _save_law(save: str, fitted, boot, runs, name: str | None, path: str, force: bool, parametric: bool) -> None:
+    """--save: the fitted law as a law file --law reads (a parametric law refused when it implies no allocation)."""
+    import yaml
+
+    from ..fit import parametric as fit_mod
+
+    if parametric:
+        _refuse_degenerate_save(save, fitted.constants)
+    law = fit_mod.law_dict(fitted, boot, runs, name=name or Path(save).stem)
+    laws_mod.law_from_dict(law, save)  # what we write must load
+    write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
+    err.print(f"saved {save}: use it with --law {save}", markup=False)
 
 
 def _refuse_degenerate_save(save: str, constants: dict) -> None:
@@ -252,15 +272,13 @@ def _fit_vp(
     force: bool = False,
 ) -> None:
     """fit --method vp: least squares on the loss by variable projection (Czech / Open-Athena)."""
-    from ..fit import parametric as fit_mod
     from ..fit import vp as fit_vp
 
     if approach != "parametric" or plot:
         raise ScaleplanError("--method vp fits the parametric law alone: drop --approach and --plot")
     if not 0 <= n_bootstrap <= 100_000:
         raise ScaleplanError(f"--bootstrap must be in 0..100,000, got {n_bootstrap:,}")
-    chosen = tuple(parse_budgets(budgets, "--budgets", max_values=100)) if budgets else (1e21, 1e23, 1e25)
-    limits.check_flops(chosen, "--budgets")
+    chosen = _budgets(budgets)
     runs = _load_fit_runs(path, columns, drop_worst, checkpoint_options)
     if max_flops is not None:
         runs = fit_vp.below_flops(runs, parse_flops(max_flops, "--max-flops"))
@@ -271,13 +289,7 @@ def _fit_vp(
     boot = _bootstrap_with_progress(runs, n_bootstrap, seed, chosen, vp) if n_bootstrap else None
     alloc = vp.allocation(chosen)
     if save:
-        import yaml
-
-        _refuse_degenerate_save(save, vp.constants)
-        law = fit_mod.law_dict(vp, boot, runs, name=name or Path(save).stem)
-        laws_mod.law_from_dict(law, save)
-        write_atomic(save, yaml.safe_dump(law, sort_keys=False), inputs=[path], force=force, what="--save")
-        err.print(f"saved {save}: use it with --law {save}", markup=False)
+        _save_law(save, vp, boot, runs, name, path, force, parametric=True)
     record = {"data": runs.summary(), "vp": vp.to_dict(chosen)}
     if boot is not None:
         record["bootstrap"] = boot.to_dict()

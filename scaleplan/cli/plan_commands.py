@@ -12,141 +12,28 @@ import typer
 from .. import laws as laws_mod
 from ..core.errors import ScaleplanError
 from ..pipeline.budget import load_budget_file
-from ..pipeline.optimal import Plan
 from ..pipeline.optimal import compare as compare_laws
 from ..pipeline.stages import plan_budget
-from ..present.render import Format, emit_comparison, emit_grid, emit_inference, emit_plans
+from ..present.render import Format, emit_comparison
 from ..schema import limits
-from ..schema.units import (
-    parse_budgets,
-)
-from .base import (
-    app,
-    err,
-    flag_budget,
-    out,
-    plotter_for,
-    points_flag,
-    roofline_flags,
-    show_result,
-    warn,
-)
-from .options import (
-    ActiveParamsOpt,
-    ArchOpt,
-    BandwidthFractionOpt,
-    BatchCapOpt,
-    CiOpt,
-    ContextOpt,
-    DaysOpt,
-    DModelOpt,
-    DollarsOpt,
-    EpOpt,
-    ExpansionOpt,
-    FlopsOpt,
-    ForceOpt,
-    FormatOpt,
-    GpusOpt,
-    GranularityOpt,
-    HardwareFileOpt,
-    HardwareOpt,
-    HfuOpt,
-    InferenceTokensOpt,
-    KvBitsOpt,
-    LatencyOpt,
-    LawOpt,
-    LayersOpt,
-    LrLawOpt,
-    MemoryFractionOpt,
-    MfuOpt,
-    MicroBatchOpt,
-    ModelOpt,
-    MoeOpt,
-    ObjectiveOpt,
-    OutputTokensOpt,
-    ParamsOpt,
-    PeakOpt,
-    PlotOpt,
-    PpOpt,
-    PrecisionOpt,
-    PrefillMfuOpt,
-    PriceOpt,
-    PromptTokensOpt,
-    QuietOpt,
-    RecomputeOpt,
-    ServeBitsOpt,
-    ServePrecisionOpt,
-    ServeTpOpt,
-    ServingModelOpt,
-    TargetLossOpt,
-    TokensOpt,
-    TotalDollarsOpt,
-    TotalParamsOpt,
-    TpOpt,
-    UniqueTokensOpt,
-    VocabOpt,
-    ZeroOpt,
-)
+from ..schema.units import parse_budgets
+from .base import app, err, flag_budget, out, plotter_for, points_flag, show_result, warn
+from .options import OUTPUT, ForceOpt, FormatOpt, PlotOpt, QuietOpt, budget_options
+
+
+def _report_option(help: str):
+    return typer.Option("--report", metavar="DIR", help=help, rich_help_panel=OUTPUT)
 
 
 @app.command()
+@budget_options()
 def allocate(
-    flops: FlopsOpt = None,
-    gpus: GpusOpt = None,
-    days: DaysOpt = None,
-    dollars: DollarsOpt = None,
-    price: PriceOpt = None,
-    hardware: HardwareOpt = None,
-    peak_flops: PeakOpt = None,
-    mfu: MfuOpt = None,
-    precision: PrecisionOpt = None,
-    law: LawOpt = None,
-    inference_tokens: InferenceTokensOpt = None,
-    objective: ObjectiveOpt = None,
-    target_loss: TargetLossOpt = None,
-    context: ContextOpt = None,
-    vocab: VocabOpt = None,
-    layers: LayersOpt = None,
-    d_model: DModelOpt = None,
-    arch: ArchOpt = None,
-    lr_law: LrLawOpt = None,
-    ci: CiOpt = None,
-    unique_tokens: UniqueTokensOpt = None,
-    params: ParamsOpt = None,
-    tokens: TokensOpt = None,
-    model: ModelOpt = None,
-    moe: MoeOpt = False,
-    granularity: GranularityOpt = None,
-    expansion: ExpansionOpt = None,
-    hfu: HfuOpt = None,
-    recompute: RecomputeOpt = None,
-    zero: ZeroOpt = None,
-    micro_batch: MicroBatchOpt = None,
-    tp: TpOpt = None,
-    pp: PpOpt = None,
-    ep: EpOpt = None,
-    hardware_file: HardwareFileOpt = None,
-    serve_bits: ServeBitsOpt = None,
-    total_params: TotalParamsOpt = None,
-    active_params: ActiveParamsOpt = None,
-    total_dollars: TotalDollarsOpt = None,
-    serving_model: ServingModelOpt = None,
-    kv_bits: KvBitsOpt = None,
-    serve_precision: ServePrecisionOpt = None,
-    prompt_tokens: PromptTokensOpt = None,
-    output_tokens: OutputTokensOpt = None,
-    serve_tp: ServeTpOpt = None,
-    latency: LatencyOpt = None,
-    prefill_mfu: PrefillMfuOpt = None,
-    bandwidth_fraction: BandwidthFractionOpt = None,
-    memory_fraction: MemoryFractionOpt = None,
-    batch_cap: BatchCapOpt = None,
+    flags: dict,
     plot: PlotOpt = None,
     report: Annotated[
         Optional[str],
-        typer.Option(
-            "--report",
-            help="Also write a report folder (decision summary, markdown tables, PNG figures) here: a new or empty folder.",
+        _report_option(
+            "Also write a report folder (decision summary, markdown tables, PNG figures) here: a new or empty folder."
         ),
     ] = None,
     force: ForceOpt = False,
@@ -170,60 +57,7 @@ def allocate(
     Example: scaleplan allocate --dollars 2M --hardware h100 --gpus 512 --report my-plan/
     Example: scaleplan allocate --moe --total-params 671B --active-params 37B --tokens 14.8T --hardware h800 --precision fp8
     """
-    budget = flag_budget(
-        flops=flops,
-        gpus=gpus,
-        days=days,
-        dollars=dollars,
-        price=price,
-        hardware=hardware,
-        peak_flops=peak_flops,
-        mfu=mfu,
-        law=law,
-        inference_tokens=inference_tokens,
-        objective=objective,
-        target_loss=target_loss,
-        precision=precision,
-        params=params,
-        tokens=tokens,
-        model=model,
-        unique_tokens=unique_tokens,
-        moe=moe,
-        granularity=granularity,
-        expansion=expansion,
-        total_params=total_params,
-        active_params=active_params,
-        context=context,
-        vocab=vocab,
-        layers=layers,
-        d_model=d_model,
-        arch=arch,
-        lr_law=lr_law,
-        ci=ci,
-        hfu=hfu,
-        recompute=recompute,
-        zero=zero,
-        micro_batch=micro_batch,
-        tp=tp,
-        pp=pp,
-        ep=ep,
-        hardware_file=hardware_file,
-        serve_bits=serve_bits,
-        total_dollars=total_dollars,
-        serving=roofline_flags(
-            serving_model=serving_model,
-            kv_bits=kv_bits,
-            serve_precision=serve_precision,
-            prompt_tokens=prompt_tokens,
-            output_tokens=output_tokens,
-            serve_tp=serve_tp,
-            latency=latency,
-            prefill_mfu=prefill_mfu,
-            bandwidth_fraction=bandwidth_fraction,
-            memory_fraction=memory_fraction,
-            batch_cap=batch_cap,
-        ),
-    )
+    budget = flag_budget(flags)
     if plot and budget.mode != "compute-optimal":
         raise ScaleplanError(
             "--plot draws the compute-optimal plan; it does not combine with --params/--tokens, "
@@ -243,15 +77,7 @@ def allocate(
         from ..present.report import write_plan_report
 
         written = write_plan_report(budget, report, figures=_report_figures(), force=force, result=result)
-        n = len(written.files)
-        err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
-
-
-def _emit_result(result, fmt) -> None:
-    """One plan of any mode, rendered by its own table (render.emit: as `result.to_table()` renders it)."""
-    from ..present.render import emit
-
-    emit(out, fmt, result)
+        _wrote(written)
 
 
 @app.command()
@@ -286,68 +112,20 @@ def compare(
 
 
 @app.command()
+@budget_options()
 def plan(
     path: Annotated[str, typer.Argument(metavar="FILE", help="A YAML budget file (see configs/).")],
-    law: LawOpt = None,
-    flops: FlopsOpt = None,
-    gpus: GpusOpt = None,
-    days: DaysOpt = None,
-    dollars: DollarsOpt = None,
-    price: PriceOpt = None,
-    hardware: HardwareOpt = None,
-    peak_flops: PeakOpt = None,
-    mfu: MfuOpt = None,
-    precision: PrecisionOpt = None,
-    inference_tokens: InferenceTokensOpt = None,
-    objective: ObjectiveOpt = None,
-    target_loss: TargetLossOpt = None,
-    context: ContextOpt = None,
-    vocab: VocabOpt = None,
-    layers: LayersOpt = None,
-    d_model: DModelOpt = None,
-    arch: ArchOpt = None,
-    lr_law: LrLawOpt = None,
-    ci: CiOpt = None,
-    unique_tokens: UniqueTokensOpt = None,
-    params: ParamsOpt = None,
-    tokens: TokensOpt = None,
-    model: ModelOpt = None,
-    moe: MoeOpt = False,
-    granularity: GranularityOpt = None,
-    expansion: ExpansionOpt = None,
-    hfu: HfuOpt = None,
-    recompute: RecomputeOpt = None,
-    zero: ZeroOpt = None,
-    micro_batch: MicroBatchOpt = None,
-    tp: TpOpt = None,
-    pp: PpOpt = None,
-    ep: EpOpt = None,
-    hardware_file: HardwareFileOpt = None,
-    serve_bits: ServeBitsOpt = None,
-    total_params: TotalParamsOpt = None,
-    active_params: ActiveParamsOpt = None,
-    total_dollars: TotalDollarsOpt = None,
-    serving_model: ServingModelOpt = None,
-    kv_bits: KvBitsOpt = None,
-    serve_precision: ServePrecisionOpt = None,
-    prompt_tokens: PromptTokensOpt = None,
-    output_tokens: OutputTokensOpt = None,
-    serve_tp: ServeTpOpt = None,
-    latency: LatencyOpt = None,
-    prefill_mfu: PrefillMfuOpt = None,
-    bandwidth_fraction: BandwidthFractionOpt = None,
-    memory_fraction: MemoryFractionOpt = None,
-    batch_cap: BatchCapOpt = None,
+    flags: dict,
     report: Annotated[
         Optional[str],
-        typer.Option(
-            "--report", help="Also write a report folder (markdown tables and PNG figures) here: a new or empty folder."
-        ),
+        _report_option("Also write a report folder (markdown tables and PNG figures) here: a new or empty folder."),
     ] = None,
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Let --report write into a folder that has files (it replaces only its own file names)."
+            "--force",
+            help="Let --report write into a folder that has files (it replaces only its own file names).",
+            rich_help_panel=OUTPUT,
         ),
     ] = False,
     fmt: FormatOpt = Format.table,
@@ -360,59 +138,8 @@ def plan(
     Example: scaleplan plan configs/limited-data.yaml --mfu 0.5
     Example: scaleplan plan configs/serving-2t-tokens.yaml --report design-doc/
     """
-    overrides = flag_budget(
-        flops=flops,
-        gpus=gpus,
-        days=days,
-        dollars=dollars,
-        price=price,
-        hardware=hardware,
-        peak_flops=peak_flops,
-        mfu=mfu,
-        inference_tokens=inference_tokens,
-        objective=objective,
-        target_loss=target_loss,
-        precision=precision,
-        params=params,
-        tokens=tokens,
-        model=model,
-        unique_tokens=unique_tokens,
-        moe=moe,
-        granularity=granularity,
-        expansion=expansion,
-        total_params=total_params,
-        active_params=active_params,
-        context=context,
-        vocab=vocab,
-        layers=layers,
-        d_model=d_model,
-        arch=arch,
-        lr_law=lr_law,
-        ci=ci,
-        hfu=hfu,
-        recompute=recompute,
-        zero=zero,
-        micro_batch=micro_batch,
-        tp=tp,
-        pp=pp,
-        ep=ep,
-        hardware_file=hardware_file,
-        serve_bits=serve_bits,
-        total_dollars=total_dollars,
-        serving=roofline_flags(
-            serving_model=serving_model,
-            kv_bits=kv_bits,
-            serve_precision=serve_precision,
-            prompt_tokens=prompt_tokens,
-            output_tokens=output_tokens,
-            serve_tp=serve_tp,
-            latency=latency,
-            prefill_mfu=prefill_mfu,
-            bandwidth_fraction=bandwidth_fraction,
-            memory_fraction=memory_fraction,
-            batch_cap=batch_cap,
-        ),
-    )
+    law = flags.pop("law")  # the file's scenarios may name their own; --law overrides them all
+    overrides = flag_budget(flags)
     if report is not None:
         from ..present.report import check_folder
 
@@ -423,45 +150,54 @@ def plan(
 
         check_inputs(report)
         check_count(len(budgets), path, report)
-    results = [plan_budget(b, law) for b in budgets]
-    human = fmt in (Format.table, Format.markdown)
+    from ..present.answer import scenario_warnings
     from ..present.render import print_answer
 
+    results = [plan_budget(b, law) for b in budgets]
+    human = fmt in (Format.table, Format.markdown)
     for i, p in enumerate(results):  # the answer first: each scenario's model and run, what breaks its budget
         print_answer(out, fmt, p, title=(p.name or f"scenario {i + 1}") if len(results) > 1 else None)
     if not quiet:
-        from ..present.answer import scenario_warnings
-
         warn(scenario_warnings(results, answered=human))
-    if quiet and human:
-        results = []  # --quiet: the answers alone
+    if not (quiet and human):  # --quiet: the answers alone
+        _emit_scenarios(results, fmt, f"Plans for {path}")
+    if report is not None:
+        from ..present.report import write_report
+
+        _wrote(write_report(path, report, law=law, figures=_report_figures(), force=force, overrides=overrides))
+
+
+def _emit_scenarios(results: list, fmt: Format, title: str) -> None:
+    """A budget file's plans: compute-optimal ones side by side in one table, each other mode's its own, then each
+    inference-aware sizing; JSON and CSV carry every plan whole."""
+    from ..pipeline.optimal import Plan
+    from ..present.render import emit, emit_grid, emit_inference, emit_plans
+
     plans = [p for p in results if isinstance(p, Plan)]  # compute-optimal: side by side in one table
     others = [p for p in results if not isinstance(p, Plan)]  # other modes: each its own table
     if fmt in (Format.json, Format.csv) and others:
         records = [p.to_dict() for p in results]
         machine = records[0] if len(records) == 1 else {"plans": records}  # as for compute-optimal plans
         emit_grid(out, fmt, None, [], [], records if fmt is Format.csv else machine)
-    else:
-        if plans:
-            emit_plans(out, fmt, plans, title=f"Plans for {path}")
-        for p in others:
-            out.print() if plans or p is not others[0] else None
-            _emit_result(p, fmt)
+        return
+    if plans:
+        emit_plans(out, fmt, plans, title=title)
+    for p in others:
+        out.print() if plans or p is not others[0] else None
+        emit(out, fmt, p)  # one plan of any mode, by its own table (as `result.to_table()` renders it)
     if fmt in (Format.table, Format.markdown):  # the machine formats carry it inside each plan
         from ..pipeline.inference import describe_break_even
 
         for p in plans:
             if p.inference is not None:
                 out.print()
-                emit_inference(
-                    out, fmt, p.inference, describe_break_even(p.inference), title=f"Inference-aware sizing: {p.name}"
-                )
-    if report is not None:
-        from ..present.report import write_report
+                sizing = f"Inference-aware sizing: {p.name}"
+                emit_inference(out, fmt, p.inference, describe_break_even(p.inference), title=sizing)
 
-        written = write_report(path, report, law=law, figures=_report_figures(), force=force, overrides=overrides)
-        n = len(written.files)
-        err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
+
+def _wrote(written) -> None:
+    n = len(written.files)
+    err.print(f"wrote {n} file{'s' if n != 1 else ''} to {written.folder}", markup=False)
 
 
 def _report_figures() -> bool:

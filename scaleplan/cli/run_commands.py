@@ -55,57 +55,67 @@ from .options import (
 # scaleplan precision: training precision for a budget (Sun, Kumar); serving bits for a trained model (Ouyang)
 
 
+PrecisionFlopsOpt = Annotated[
+    Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
+]
+PrecisionParamsOpt = Annotated[
+    Optional[str],
+    option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
+]
+TrainPrecisionOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--train-precision",
+        help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).",
+    ),
+]
+HardwarePrecisionOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--hardware-precision",
+        help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).",
+    ),
+]
+BlockSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16)."
+    ),
+]
+ServeBitsListOpt = Annotated[
+    Optional[list[str]],
+    option(
+        "serve_bits",
+        help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
+        "(repeat; default 8 4 3 2).",
+    ),
+]
+ChipOpt = Annotated[
+    Optional[str],
+    option(
+        "hardware",
+        help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+    ),
+]
+PrecisionPlotOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file."
+    ),
+]
+
+
 @app.command("precision")
 def precision_cmd(
-    flops: Annotated[
-        Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
-    ] = None,
-    params: Annotated[
-        Optional[str],
-        option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
-    ] = None,
+    flops: PrecisionFlopsOpt = None,
+    params: PrecisionParamsOpt = None,
     tokens: Annotated[Optional[str], option("tokens", help="The model's training tokens (with --params).")] = None,
-    train: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--train-precision",
-            help="Training formats to compare (repeat): bf16, fp8, fp6, fp4, mxfp4, nvfp4, e5m2, fpN (default bf16 fp8 fp6 fp4).",
-        ),
-    ] = None,
-    hardware_precision: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--hardware-precision",
-            help="Precisions your hardware runs, for the best-of comparison (repeat; default bf16 fp8 fp4).",
-        ),
-    ] = None,
-    block_size: Annotated[
-        Optional[int],
-        typer.Option(
-            "--block-size", help="Elements per scaling factor (default 128 as in Sun et al.; MX formats 32, NVFP4 16)."
-        ),
-    ] = None,
-    serve_bits: Annotated[
-        Optional[list[str]],
-        option(
-            "serve_bits",
-            help="Weight bits to serve the trained model at (for a budget: the best choice's model), 2 to 16 "
-            "(repeat; default 8 4 3 2).",
-        ),
-    ] = None,
-    hardware: Annotated[
-        Optional[str],
-        option(
-            "hardware",
-            help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
-        ),
-    ] = None,
-    plot: Annotated[
-        Optional[str],
-        typer.Option(
-            "--plot", help="Also draw the penalty against bits and against tokens per parameter to this PNG file."
-        ),
-    ] = None,
+    train: TrainPrecisionOpt = None,
+    hardware_precision: HardwarePrecisionOpt = None,
+    block_size: BlockSizeOpt = None,
+    serve_bits: ServeBitsListOpt = None,
+    hardware: ChipOpt = None,
+    plot: PrecisionPlotOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --plot file.")] = False,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
@@ -171,27 +181,59 @@ def _precision_hardware(name: str):
         raise ScaleplanError(f"--hardware: {exc.template.removesuffix('; or give <peak_flops>)') + ')'}") from None
 
 
+# cluster's own options: fields with cluster's meaning, its energy model (Epoch AI's) and owned hardware
+ClusterFlopsOpt = Annotated[
+    Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
+]
+ClusterActiveOpt = Annotated[
+    Optional[str],
+    option("active_params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."),
+]
+ClusterDaysOpt = Annotated[
+    Optional[str], option("days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
+]
+ClusterDollarsOpt = Annotated[
+    Optional[str], option("dollars", help="Money at --price: answers the MFU the plan needs.")
+]
+PueOpt = Annotated[
+    Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
+]
+HyperscaleOpt = Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")]
+KwhPriceOpt = Annotated[
+    Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")
+]
+ServerPowerOpt = Annotated[
+    Optional[float],
+    typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8)."),
+]
+TdpFractionOpt = Annotated[
+    Optional[float],
+    typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs)."),
+]
+GpuPriceOpt = Annotated[
+    Optional[str], typer.Option("--gpu-price", metavar="DOLLARS", help="Owned: dollars per GPU as part of a server.")
+]
+ChipPriceOpt = Annotated[
+    Optional[str],
+    typer.Option("--chip-price", metavar="DOLLARS", help="Owned: dollars per chip (x 1.64 server factor)."),
+]
+AgeOpt = Annotated[
+    float, typer.Option("--age", metavar="YEARS", help="Owned: hardware age in years at the start of the run.")
+]
+
+
 @app.command()
 def cluster(
     params: Annotated[Optional[str], option("params", help="Total parameters (all experts for MoE), e.g. 70B.")] = None,
     tokens: Annotated[Optional[str], option("tokens", help="Training tokens, e.g. 2T.")] = None,
-    flops: Annotated[
-        Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
-    ] = None,
-    active_params: Annotated[
-        Optional[str],
-        option("active_params", help="MoE: active parameters per token (FLOPs use these; memory holds every expert)."),
-    ] = None,
+    flops: ClusterFlopsOpt = None,
+    active_params: ClusterActiveOpt = None,
     hardware: HardwareOpt = None,
     hardware_file: HardwareFileOpt = None,
     peak_flops: PeakOpt = None,
     gpus: GpusOpt = None,
-    days: Annotated[
-        Optional[str], option("days", help="Wall-clock days on --gpus: answers the MFU the plan needs.")
-    ] = None,
-    dollars: Annotated[
-        Optional[str], option("dollars", help="Money at --price: answers the MFU the plan needs.")
-    ] = None,
+    days: ClusterDaysOpt = None,
+    dollars: ClusterDollarsOpt = None,
     price: PriceOpt = None,
     mfu: MfuOpt = None,
     hfu: HfuOpt = None,
@@ -207,28 +249,14 @@ def cluster(
     tp: TpOpt = None,
     pp: PpOpt = None,
     ep: EpOpt = None,
-    pue: Annotated[
-        Optional[float], typer.Option("--pue", help="Power usage effectiveness (default 1.25; 1.1 with --hyperscale).")
-    ] = None,
-    hyperscale: Annotated[bool, typer.Option("--hyperscale", help="A hyperscaler's data centre (PUE 1.1).")] = False,
-    kwh_price: Annotated[
-        Optional[float], typer.Option("--kwh-price", help="Dollars per kWh (default 0.0771, EIA 2024).")
-    ] = None,
-    server_power: Annotated[
-        Optional[float],
-        typer.Option("--server-power", help="Server power per chip over chip TDP (default: the preset's, else 1.8)."),
-    ] = None,
-    tdp_fraction: Annotated[
-        Optional[float],
-        typer.Option("--tdp-fraction", help="Average draw as a fraction of TDP (default 0.75 GPUs, 0.43 TPUs)."),
-    ] = None,
-    gpu_price: Annotated[
-        Optional[str], typer.Option("--gpu-price", help="Owned: dollars per GPU as part of a server.")
-    ] = None,
-    chip_price: Annotated[
-        Optional[str], typer.Option("--chip-price", help="Owned: dollars per chip (x 1.64 server factor).")
-    ] = None,
-    age: Annotated[float, typer.Option("--age", help="Owned: hardware age in years at the start of the run.")] = 0.0,
+    pue: PueOpt = None,
+    hyperscale: HyperscaleOpt = False,
+    kwh_price: KwhPriceOpt = None,
+    server_power: ServerPowerOpt = None,
+    tdp_fraction: TdpFractionOpt = None,
+    gpu_price: GpuPriceOpt = None,
+    chip_price: ChipPriceOpt = None,
+    age: AgeOpt = 0.0,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
 ):
@@ -242,53 +270,10 @@ def cluster(
     """
     from ..cluster import cost as cost_mod
 
-    def pos(value, flag):
-        return None if value is None else parse_positive(value, flag)
-
     # The shared flags as a Budget: the same parsers, caps and messages as `allocate` (a MoE: its given counts)
-    moe = active_params is not None
-    if moe:
-        _check_given_moe(params, active_params)
-    alone = flops is not None  # FLOPs alone: the days or dollars only imply the MFU (no budget way of their own)
-    budget = flag_budget(
-        params=None if moe else params,
-        tokens=tokens,
-        flops=flops,
-        moe=moe,
-        granularity=None,
-        expansion=None,
-        total_params=params if moe else None,
-        active_params=active_params,
-        hardware=hardware,
-        hardware_file=hardware_file,
-        peak_flops=peak_flops,
-        gpus=gpus,
-        days=None if alone else days,
-        dollars=None if alone else dollars,
-        price=price,
-        mfu=mfu,
-        hfu=hfu,
-        precision=precision,
-        recompute=recompute,
-        zero=zero,
-        micro_batch=micro_batch,
-        context=context,
-        layers=layers,
-        d_model=d_model,
-        tp=tp,
-        pp=pp,
-        ep=ep,
-    )
+    budget = _cluster_budget(locals())
     n_heads = size_flags(context=None, layers=None, d_model=None, heads=heads)[3]
-    owned = None
-    if age and gpu_price is None and chip_price is None:
-        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
-    if gpu_price is not None or chip_price is not None:
-        owned = cost_mod.Owned(
-            server_price_per_gpu=pos(gpu_price, "--gpu-price"),
-            chip_price=pos(chip_price, "--chip-price"),
-            age_years=age,
-        )
+    owned = _owned(gpu_price, chip_price, age)
     energy = cost_mod.Energy(
         server_power_x=server_power,
         tdp_fraction=tdp_fraction,
@@ -297,12 +282,35 @@ def cluster(
         dollars_per_kwh=kwh_price,
     )
     run = {"energy": energy, "owned": owned, "flash": flash}
-    if alone or params is None:  # no model to plan: no memory model
+    if flops is not None or params is None:  # no model to plan: no memory model
         opt = fields.optional
         result = _flops_only(replace(budget, days=opt("days", days), dollars=opt("dollars", dollars)), n_heads, run)
     else:
         result = _cluster_of_plan(budget, n_heads, run)
     show_result(result, fmt, quiet)
+
+
+def _cluster_budget(flags: dict):
+    """`cluster`'s flags as a Budget (scaleplan.cli.base.flag_budget: allocate's parsers, caps and messages): a
+    given MoE when --active-params is set (--params is then its total); with --flops, --days and --dollars only
+    imply the MFU (plan_cluster), so they stay out of the budget."""
+    moe, alone = flags["active_params"] is not None, flags["flops"] is not None
+    if moe:
+        _check_given_moe(flags["params"], flags["active_params"])
+    shared: tuple[str, ...] = ("hardware", "hardware_file", "peak_flops", "gpus", "price", "mfu", "hfu")
+    shared += ("precision", "recompute", "zero", "micro_batch", "context", "layers", "d_model", "tp", "pp", "ep")
+    given = {key: flags[key] for key in (*shared, "tokens", "flops")}
+    return flag_budget(
+        {
+            **given,
+            "params": None if moe else flags["params"],
+            "moe": moe,
+            "total_params": flags["params"] if moe else None,
+            "active_params": flags["active_params"],
+            "days": None if alone else flags["days"],
+            "dollars": None if alone else flags["dollars"],
+        }
+    )
 
 
 def _check_given_moe(params, active_params) -> None:
@@ -356,4 +364,19 @@ def _flops_only(budget, heads, run):
         pp=budget.pp,
         ep=budget.ep,
         **run,
+    )
+
+
+def _owned(gpu_price: str | None, chip_price: str | None, age: float):
+    """Owned hardware (scaleplan.cluster.cost.Owned) from --gpu-price or --chip-price and --age; None when rented."""
+    from ..cluster import cost as cost_mod
+
+    if age and gpu_price is None and chip_price is None:
+        raise ScaleplanError("--age needs --gpu-price or --chip-price (owned hardware)")
+    if gpu_price is None and chip_price is None:
+        return None
+    return cost_mod.Owned(
+        server_price_per_gpu=None if gpu_price is None else parse_positive(gpu_price, "--gpu-price"),
+        chip_price=None if chip_price is None else parse_positive(chip_price, "--chip-price"),
+        age_years=age,
     )

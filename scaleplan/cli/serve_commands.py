@@ -34,30 +34,19 @@ from .base import (
     warn,
 )
 from .options import (
-    BandwidthFractionOpt,
-    BatchCapOpt,
     ForceOpt,
     FormatOpt,
-    HardwareFileOpt,
     HardwareOpt,
-    KvBitsOpt,
-    LatencyOpt,
     LawOpt,
-    MemoryFractionOpt,
     MfuOpt,
     ObjectiveOpt,
-    OutputTokensOpt,
     PeakOpt,
     PlotOpt,
     PrecisionOpt,
-    PrefillMfuOpt,
     PriceOpt,
-    PromptTokensOpt,
     QuietOpt,
     ServeBitsOpt,
-    ServePrecisionOpt,
-    ServeTpOpt,
-    ServingModelOpt,
+    budget_options,
     option,
 )
 
@@ -159,56 +148,69 @@ def _file_models(path, scenario, kv_heads, law):
     return out
 
 
+ServedFileArg = Annotated[
+    Optional[str],
+    typer.Argument(metavar="[FILE]", help="A budget file (its scenarios' designed models) or a plan's JSON."),
+]
+ScenarioOpt = Annotated[Optional[str], typer.Option("--scenario", help="Only this scenario of FILE.")]
+ServedParamsOpt = Annotated[
+    Optional[str], typer.Option("--params", help="Model size, e.g. 8B: the shape the recipe designs.")
+]
+ShapeLayersOpt = Annotated[Optional[int], typer.Option("--layers", help="An explicit shape: layers.")]
+ShapeDModelOpt = Annotated[Optional[int], typer.Option("--d-model", help="An explicit shape: width.")]
+ShapeHeadsOpt = Annotated[Optional[int], typer.Option("--heads", help="An explicit shape: query heads.")]
+KvHeadsOpt = Annotated[
+    Optional[int], typer.Option("--kv-heads", help="Key/value heads (GQA; default: as many as --heads).")
+]
+HeadDimOpt = Annotated[Optional[int], typer.Option("--head-dim", help="Per-head width (default d_model/heads).")]
+DFfOpt = Annotated[Optional[int], typer.Option("--d-ff", help="Feed-forward width (default 4 x d_model).")]
+ShapeVocabOpt = Annotated[Optional[int], typer.Option("--vocab", help="An explicit shape: vocabulary size.")]
+ServeHardwareOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--hardware", help="Serving hardware preset (default h100); repeat it to compare side by side."),
+]
+ServePriceOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--price", help="Dollars per GPU-hour of the serving hardware (one, or one per --hardware)."),
+]
+BatchOpt = Annotated[Optional[str], typer.Option("--batch", help="Run at this batch instead of the largest.")]
+DemandOpt = Annotated[
+    Optional[str], typer.Option("--demand", help="Tokens per second to serve (prompt + output): GPUs needed.")
+]
+
+
+# The serving roofline's flags (fields.SERVING): serve's model is given, not priced by fixed MFU; inference-aware
+# has its own --prefill-mfu (for either serving model)
+SERVE_FLAGS = ("hardware_file", *(key for key in fields.SERVING if key != "serving_model"))
+ROOFLINE_FLAGS = tuple(key for key in fields.SERVING if key != "prefill_mfu")
+INFERENCE_AWARE_FLAGS = ("hardware_file", *ROOFLINE_FLAGS)
+
+
 @app.command()
+@budget_options(*SERVE_FLAGS)
 def serve(
-    path: Annotated[
-        Optional[str],
-        typer.Argument(metavar="[FILE]", help="A budget file (its scenarios' designed models) or a plan's JSON."),
-    ] = None,
-    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Only this scenario of FILE.")] = None,
-    params: Annotated[
-        Optional[str], typer.Option("--params", help="Model size, e.g. 8B: the shape the recipe designs.")
-    ] = None,
-    layers: Annotated[Optional[int], typer.Option("--layers", help="An explicit shape: layers.")] = None,
-    d_model: Annotated[Optional[int], typer.Option("--d-model", help="An explicit shape: width.")] = None,
-    heads: Annotated[Optional[int], typer.Option("--heads", help="An explicit shape: query heads.")] = None,
-    kv_heads: Annotated[
-        Optional[int], typer.Option("--kv-heads", help="Key/value heads (GQA; default: as many as --heads).")
-    ] = None,
-    head_dim: Annotated[
-        Optional[int], typer.Option("--head-dim", help="Per-head width (default d_model/heads).")
-    ] = None,
-    d_ff: Annotated[Optional[int], typer.Option("--d-ff", help="Feed-forward width (default 4 x d_model).")] = None,
-    vocab: Annotated[Optional[int], typer.Option("--vocab", help="An explicit shape: vocabulary size.")] = None,
-    hardware: Annotated[
-        Optional[list[str]],
-        typer.Option("--hardware", help="Serving hardware preset (default h100); repeat it to compare side by side."),
-    ] = None,
-    price: Annotated[
-        Optional[list[str]],
-        typer.Option("--price", help="Dollars per GPU-hour of the serving hardware (one, or one per --hardware)."),
-    ] = None,
-    hardware_file: HardwareFileOpt = None,
+    path: ServedFileArg = None,
+    scenario: ScenarioOpt = None,
+    params: ServedParamsOpt = None,
+    layers: ShapeLayersOpt = None,
+    d_model: ShapeDModelOpt = None,
+    heads: ShapeHeadsOpt = None,
+    kv_heads: KvHeadsOpt = None,
+    head_dim: HeadDimOpt = None,
+    d_ff: DFfOpt = None,
+    vocab: ShapeVocabOpt = None,
+    hardware: ServeHardwareOpt = None,
+    price: ServePriceOpt = None,
     serve_bits: ServeBitsListOpt = None,
-    kv_bits: KvBitsOpt = None,
-    serve_precision: ServePrecisionOpt = None,
-    prompt_tokens: PromptTokensOpt = None,
-    output_tokens: OutputTokensOpt = None,
-    serve_tp: ServeTpOpt = None,
-    latency: LatencyOpt = None,
-    bandwidth_fraction: BandwidthFractionOpt = None,
-    prefill_mfu: PrefillMfuOpt = None,
-    memory_fraction: MemoryFractionOpt = None,
-    batch_cap: BatchCapOpt = None,
-    batch: Annotated[Optional[str], typer.Option("--batch", help="Run at this batch instead of the largest.")] = None,
-    demand: Annotated[
-        Optional[str], typer.Option("--demand", help="Tokens per second to serve (prompt + output): GPUs needed.")
-    ] = None,
+    batch: BatchOpt = None,
+    demand: DemandOpt = None,
     law: LawOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
+    *,
+    flags: dict,
 ):
     """How a model serves: the batch that fits and what bounds it, tokens/s per GPU, latency and $ per million
     tokens, from HBM bandwidth, memory, KV heads, bits and tensor parallelism (a roofline).
@@ -220,9 +222,8 @@ def serve(
     from ..cluster import serving
     from ..present.render import emit_serving
 
-    plotter = None
     if plot is not None:
-        plotter = plotter_for(plot, [path] if path else [], force)
+        plotter_for(plot, [path] if path else [], force)  # matplotlib present and the path writable, before any work
     chips: list[str | None] = [*hardware] if hardware else [None]
     prices = [parse_positive(p, "--price") for p in price or []]
     if len(prices) > 1 and len(prices) != len(chips):
@@ -230,18 +231,8 @@ def serve(
     if len(chips) > 8 or len(serve_bits or []) > 15:
         raise ScaleplanError("compare at most 8 --hardware and 15 --serve-bits at once")
     bits_list = [fields.parse("serve_bits", b) for b in serve_bits or ["16"]]
-    opts = roofline_flags(
-        kv_bits=kv_bits,
-        serve_precision=serve_precision,
-        prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens,
-        serve_tp=serve_tp,
-        latency=latency,
-        bandwidth_fraction=bandwidth_fraction,
-        prefill_mfu=prefill_mfu,
-        memory_fraction=memory_fraction,
-        batch_cap=batch_cap,
-    )
+    hardware_file = flags.pop("hardware_file")
+    opts = roofline_flags(**flags)
     kw = dict(
         opts,
         precision=opts.pop("serve_precision"),
@@ -250,26 +241,7 @@ def serve(
         demand=None if demand is None else parse_positive(demand, "--demand"),
     )
     models = _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head_dim, d_ff, vocab, None, law)
-    rows = []
-    curves = []
-    for label, model in models:
-        for i, chip in enumerate(chips):
-            chip_price = prices[0] if len(prices) == 1 else prices[i] if prices else None
-            dev = serving.device(chip, price=chip_price, hardware_file=hardware_file)
-            for bits in bits_list:
-                s = serving.serve(model, dev, serve_bits=bits, **kw)
-                rows.append((label, s))
-                if plotter is not None and s.fits:
-                    wl = serving.workload(
-                        prompt_tokens=kw["prompt_tokens"],
-                        output_tokens=kw["output_tokens"],
-                        serve_bits=bits,
-                        kv_bits=kw["kv_bits"],
-                        precision=serve_precision,
-                    )
-                    sweep = serving.batch_sweep(model, dev, wl, s.efficiency, s.tp)
-                    tag = f"{s.hardware} {bits}/{s.kv_bits}-bit TP{s.tp}"
-                    curves.append((f"{label}: {tag}" if len(models) > 1 else tag, sweep, s.batch))
+    rows, curves = _serve_rows(models, chips, prices, bits_list, kw, hardware_file, plot is not None)
     title = "Serving" + (f": {path}" if path else "")
     from ..present.answer import serving_answer
     from ..present.render import print_answer
@@ -286,71 +258,101 @@ def serve(
         err.print(f"wrote {plot}", markup=False)
 
 
+def _serve_rows(models, chips, prices, bits_list, kw, hardware_file, with_curves: bool):
+    """(label, Serving) for each model x hardware x served bits, and, for --plot, each fitting one's batch sweep."""
+    from ..cluster import serving
+
+    rows = []
+    curves = []
+    for label, model in models:
+        for i, chip in enumerate(chips):
+            chip_price = prices[0] if len(prices) == 1 else prices[i] if prices else None
+            dev = serving.device(chip, price=chip_price, hardware_file=hardware_file)
+            for bits in bits_list:
+                s = serving.serve(model, dev, serve_bits=bits, **kw)
+                rows.append((label, s))
+                if with_curves and s.fits:
+                    wl = serving.workload(
+                        prompt_tokens=kw["prompt_tokens"],
+                        output_tokens=kw["output_tokens"],
+                        serve_bits=bits,
+                        kv_bits=kw["kv_bits"],
+                        precision=kw["precision"],
+                    )
+                    sweep = serving.batch_sweep(model, dev, wl, s.efficiency, s.tp)
+                    tag = f"{s.hardware} {bits}/{s.kv_bits}-bit TP{s.tp}"
+                    curves.append((f"{label}: {tag}" if len(models) > 1 else tag, sweep, s.batch))
+    return rows, curves
+
+
+DemandsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--inference-tokens",
+        help="Tokens to serve over the model's life; repeat it or give a range 1e10..1e14 for a sweep.",
+    ),
+]
+QualityFlopsOpt = Annotated[
+    Optional[str], option("flops", help="Quality = the loss of the compute-optimal model at this budget.")
+]
+QualityLossOpt = Annotated[Optional[str], option("target_loss", help="Quality as a loss (the paper's formulation).")]
+InferenceHardwareOpt = Annotated[
+    Optional[str],
+    typer.Option("--inference-hardware", help="Serving hardware preset (default: the training hardware)."),
+]
+InferencePriceOpt = Annotated[
+    Optional[str],
+    typer.Option("--inference-price", help="Dollars per serving GPU-hour (default: the training price)."),
+]
+InferenceBitsOpt = Annotated[
+    Optional[int],
+    typer.Option("--inference-bits", help="Serving precision, 16 or 8 (8-bit doubles the tensor peak)."),
+]
+FixedPrefillMfuOpt = Annotated[
+    Optional[str], typer.Option("--prefill-mfu", help="MFU of prefill (default 0.5, Sardana et al.'s).")
+]
+DecodeMfuOpt = Annotated[
+    Optional[str], typer.Option("--decode-mfu", help="MFU of decoding (default 0.01, Sardana et al.'s).")
+]
+PromptShareOpt = Annotated[
+    Optional[str],
+    typer.Option("--prompt-share", help="Fraction of served tokens that are prompt, in [0, 1] (default 70/285)."),
+]
+AttentionContextOpt = Annotated[
+    Optional[str],
+    option("context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1)."),
+]
+DemandPointsOpt = Annotated[int, typer.Option("--points", help="Demands per range, log-spaced.")]
+
+
 @app.command("inference-aware")
+@budget_options(*INFERENCE_AWARE_FLAGS)
 def inference_aware_cmd(
-    inference_tokens: Annotated[
-        list[str],
-        typer.Option(
-            "--inference-tokens",
-            help="Tokens to serve over the model's life; repeat it or give a range 1e10..1e14 for a sweep.",
-        ),
-    ],
-    flops: Annotated[
-        Optional[str], option("flops", help="Quality = the loss of the compute-optimal model at this budget.")
-    ] = None,
-    target_loss: Annotated[
-        Optional[str], option("target_loss", help="Quality as a loss (the paper's formulation).")
-    ] = None,
+    inference_tokens: DemandsOpt,
+    flops: QualityFlopsOpt = None,
+    target_loss: QualityLossOpt = None,
     law: LawOpt = None,
     objective: ObjectiveOpt = None,
     hardware: HardwareOpt = None,
     mfu: MfuOpt = None,
     price: PriceOpt = None,
     peak_flops: PeakOpt = None,
-    inference_hardware: Annotated[
-        Optional[str],
-        typer.Option("--inference-hardware", help="Serving hardware preset (default: the training hardware)."),
-    ] = None,
-    inference_price: Annotated[
-        Optional[str],
-        typer.Option("--inference-price", help="Dollars per serving GPU-hour (default: the training price)."),
-    ] = None,
-    inference_bits: Annotated[
-        Optional[int],
-        typer.Option("--inference-bits", help="Serving precision, 16 or 8 (8-bit doubles the tensor peak)."),
-    ] = None,
-    prefill_mfu: Annotated[
-        Optional[str], typer.Option("--prefill-mfu", help="MFU of prefill (default 0.5, Sardana et al.'s).")
-    ] = None,
-    decode_mfu: Annotated[
-        Optional[str], typer.Option("--decode-mfu", help="MFU of decoding (default 0.01, Sardana et al.'s).")
-    ] = None,
-    prompt_share: Annotated[
-        Optional[str],
-        typer.Option("--prompt-share", help="Fraction of served tokens that are prompt, in [0, 1] (default 70/285)."),
-    ] = None,
-    context: Annotated[
-        Optional[str],
-        option("context", help="Add attention FLOPs over this context to the 2N per served token (Kaplan Table 1)."),
-    ] = None,
-    points: Annotated[int, typer.Option("--points", help="Demands per range, log-spaced.")] = 8,
+    inference_hardware: InferenceHardwareOpt = None,
+    inference_price: InferencePriceOpt = None,
+    inference_bits: InferenceBitsOpt = None,
+    prefill_mfu: FixedPrefillMfuOpt = None,
+    decode_mfu: DecodeMfuOpt = None,
+    prompt_share: PromptShareOpt = None,
+    context: AttentionContextOpt = None,
+    points: DemandPointsOpt = 8,
     precision: PrecisionOpt = None,
-    hardware_file: HardwareFileOpt = None,
     serve_bits: ServeBitsOpt = None,
-    serving_model: ServingModelOpt = None,
-    kv_bits: KvBitsOpt = None,
-    serve_precision: ServePrecisionOpt = None,
-    prompt_tokens: PromptTokensOpt = None,
-    output_tokens: OutputTokensOpt = None,
-    serve_tp: ServeTpOpt = None,
-    latency: LatencyOpt = None,
-    bandwidth_fraction: BandwidthFractionOpt = None,
-    memory_fraction: MemoryFractionOpt = None,
-    batch_cap: BatchCapOpt = None,
     plot: PlotOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Format.table,
     quiet: QuietOpt = False,
+    *,
+    flags: dict,
 ):
     """A model that will serve many tokens: how much smaller to make it and how much longer to train it (Sardana et al. 2024).
 
@@ -360,6 +362,106 @@ def inference_aware_cmd(
     """
     from ..pipeline import inference
 
+    tokens = _demands(inference_tokens, points)
+    hardware_file = flags.pop("hardware_file")
+    law_obj = law_flag(law)
+    budget, loss = _quality(flops, target_loss, law_obj)
+    ctx = fields.optional("context", context)
+    bits = fields.optional("serve_bits", serve_bits)
+    goal = fields.optional("objective", objective) or "flops"
+    plotter = plotter_for(plot, force=force)
+    train = dict(hardware=hardware, mfu=fields.optional("mfu", mfu), price=fields.optional("price", price))
+    train |= dict(peak_flops=fields.optional("peak_flops", peak_flops), hardware_file=hardware_file)
+    train["precision"] = fields.optional("precision", precision) or "bf16"
+    own = dict(hardware=inference_hardware, price=inference_price, bits=inference_bits, prefill_mfu=prefill_mfu)
+    serving = _serving_block(own, decode_mfu, prompt_share, ctx, flags)
+    if tokens.size > 1:  # a sweep over demands: the sizing alone, one row per demand
+        costs = _sweep_costs(train, serving, bits)
+        sweep = inference.inference_aware(
+            tokens, flops=budget, target_loss=loss, law=law_obj, objective=goal, context=ctx, costs=costs
+        )
+        show_result(sweep, fmt, quiet)
+        if plotter:
+            plotter.save_inference_figure(sweep, plot, law=law_obj, force=force)
+            err.print(f"wrote {plot}", markup=False)
+        return
+    # One demand: the plan pipeline, as `allocate --inference-tokens` plans it (the law, a law file included, used
+    # throughout): the sizing, then the recommended model in full, its recipe and cost.
+    if not law_obj.predicts_loss:
+        inference.tokens_for_loss(law_obj, 1.0, 1.0)  # the planner's own clear error for a law without a loss
+    block = {k: v for k, v in serving.items() if v is not None} or None
+    request = Budget(
+        law=law,
+        flops=budget,
+        target_loss=loss,
+        inference_tokens=float(tokens[0]),
+        objective=goal,
+        serve_bits=bits,
+        context=ctx,
+        inference=block,
+        **train,
+    )
+    recommended = plan_budget(request)
+    _show_recommended(recommended, fmt, quiet)
+    if plotter:
+        assert recommended.inference is not None  # a law with a loss sizes the model inference-aware
+        plotter.save_inference_figure(recommended.inference, plot, law=law_obj, force=force)
+        err.print(f"wrote {plot}", markup=False)
+
+
+def _quality(flops, target_loss, law_obj):
+    """(FLOPs, target loss): the quality asked for, one way: the loss of the compute-optimal model at --flops, or
+    --target-loss."""
+    if (flops is None) == (target_loss is None):
+        raise ScaleplanError(
+            "give the quality one way: --flops (the loss its compute-optimal model reaches) or --target-loss"
+        )
+    budget = fields.optional("flops", flops)
+    if budget is not None:
+        limits.check_flops(budget, "<flops>", law_obj)
+    return budget, fields.optional("target_loss", target_loss)
+
+
+def _serving_block(own: dict, decode_mfu, prompt_share, ctx, flags: dict) -> dict:
+    """The budget's `inference:` block from inference-aware's flags, each value parsed under its own flag."""
+    fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)
+    return {
+        "hardware": own["hardware"],
+        "price": None if own["price"] is None else _serving_price(own["price"]),
+        "bits": own["bits"],
+        "prefill_mfu": fraction(own["prefill_mfu"], "--prefill-mfu"),
+        "decode_mfu": fraction(decode_mfu, "--decode-mfu"),
+        "prompt_share": fraction(prompt_share, "--prompt-share", False),
+        "context": ctx,
+        **roofline_flags(**flags),
+    }
+
+
+def _sweep_costs(train: dict, serving: dict, bits):
+    """The serving costs a sweep over demands prices every size with: training's and serving's hardware and price."""
+    from ..pipeline import inference
+
+    roofline = {key: serving[key] for key in ROOFLINE_FLAGS}
+    return inference.serving_costs(
+        train["hardware"],
+        train["mfu"],
+        train["price"],
+        serving["hardware"],
+        serving["price"],
+        serving["prefill_mfu"],
+        serving["decode_mfu"],
+        serving["prompt_share"],
+        serving["bits"],
+        peak_flops=train["peak_flops"],
+        precision=train["precision"],
+        hardware_file=train["hardware_file"],
+        serve_bits=None if roofline["serving_model"] == "fixed-mfu" else bits,
+        **roofline,
+    )
+
+
+def _demands(inference_tokens: list[str], points: int):
+    """--inference-tokens: one demand, several, or a range of `points` demands; each at most MAX_TOKENS."""
     tokens = parse_budgets(
         inference_tokens,
         "--inference-tokens",
@@ -373,107 +475,16 @@ def inference_aware_cmd(
             f"--inference-tokens: {fmt_sci(tokens.max())} tokens is beyond any plan (more than "
             f"{fmt_sci(limits.MAX_TOKENS)}); check the units"
         )
-    law_obj = law_flag(law)
-    if (flops is None) == (target_loss is None):
-        raise ScaleplanError(
-            "give the quality one way: --flops (the loss its compute-optimal model reaches) or --target-loss"
-        )
-    budget = fields.optional("flops", flops)
-    if budget is not None:
-        limits.check_flops(budget, "<flops>", law_obj)
-    loss = fields.optional("target_loss", target_loss)
-    ctx = fields.optional("context", context)
-    bits = fields.optional("serve_bits", serve_bits)
-    train_precision = fields.optional("precision", precision) or "bf16"
-    goal = fields.optional("objective", objective) or "flops"
-    plotter = plotter_for(plot, force=force)
-    fraction = lambda v, name, low_open=True: None if v is None else parse_fraction(v, name, low_open)
-    serving = {  # the budget's `inference:` block, each value parsed under its own flag
-        "hardware": inference_hardware,
-        "price": None if inference_price is None else _serving_price(inference_price),
-        "bits": inference_bits,
-        "prefill_mfu": fraction(prefill_mfu, "--prefill-mfu"),
-        "decode_mfu": fraction(decode_mfu, "--decode-mfu"),
-        "prompt_share": fraction(prompt_share, "--prompt-share", False),
-        "context": ctx,
-        **roofline_flags(
-            serving_model=serving_model,
-            kv_bits=kv_bits,
-            serve_precision=serve_precision,
-            prompt_tokens=prompt_tokens,
-            output_tokens=output_tokens,
-            serve_tp=serve_tp,
-            latency=latency,
-            bandwidth_fraction=bandwidth_fraction,
-            memory_fraction=memory_fraction,
-            batch_cap=batch_cap,
-        ),
-    }
-    roofline = {
-        k: serving[k]
-        for k in (
-            "serving_model",
-            "kv_bits",
-            "serve_precision",
-            "prompt_tokens",
-            "output_tokens",
-            "serve_tp",
-            "latency",
-            "bandwidth_fraction",
-            "memory_fraction",
-            "batch_cap",
-        )
-    }
-    if tokens.size > 1:  # a sweep over demands: the sizing alone, one row per demand
-        costs = inference.serving_costs(
-            hardware,
-            fields.optional("mfu", mfu),
-            fields.optional("price", price),
-            inference_hardware,
-            serving["price"],
-            serving["prefill_mfu"],
-            serving["decode_mfu"],
-            serving["prompt_share"],
-            inference_bits,
-            peak_flops=fields.optional("peak_flops", peak_flops),
-            precision=train_precision,
-            hardware_file=hardware_file,
-            serve_bits=None if roofline["serving_model"] == "fixed-mfu" else bits,
-            **roofline,
-        )
-        sweep = inference.inference_aware(
-            tokens, flops=budget, target_loss=loss, law=law_obj, objective=goal, context=ctx, costs=costs
-        )
-        show_result(sweep, fmt, quiet)
-        if plotter:
-            plotter.save_inference_figure(sweep, plot, law=law_obj, force=force)
-            err.print(f"wrote {plot}", markup=False)
-        return
-    # One demand: the plan pipeline, as `allocate --inference-tokens` plans it (the law, a law file included, used
-    # throughout): the sizing, then the recommended model in full, its recipe and cost.
-    if not law_obj.predicts_loss:
-        inference.tokens_for_loss(law_obj, 1.0, 1.0)  # the planner's own clear error for a law without a loss
-    request = Budget(
-        law=law,
-        flops=budget,
-        target_loss=loss,
-        inference_tokens=float(tokens[0]),
-        objective=goal,
-        hardware=hardware,
-        mfu=fields.optional("mfu", mfu),
-        price=fields.optional("price", price),
-        peak_flops=fields.optional("peak_flops", peak_flops),
-        precision=train_precision,
-        hardware_file=hardware_file,
-        serve_bits=bits,
-        context=ctx,
-        inference={k: v for k, v in serving.items() if v is not None} or None,
-    )
-    recommended = plan_budget(request)
-    plan = recommended.inference
-    assert plan is not None  # a law with a loss sizes the model inference-aware
+    return tokens
+
+
+def _show_recommended(recommended, fmt: Format, quiet: bool) -> None:
+    """One demand's answer: the sizing (how much smaller, how much longer), then the recommended model in full."""
+    from ..pipeline import inference
     from ..present.render import print_answer
 
+    plan = recommended.inference
+    assert plan is not None  # a law with a loss sizes the model inference-aware
     print_answer(out, fmt, recommended)
     warn(recommended.warnings, quiet, answered=fmt in (Format.table, Format.markdown))
     if fmt in (Format.json, Format.csv):
@@ -482,6 +493,3 @@ def inference_aware_cmd(
         emit_inference(out, fmt, plan, inference.describe_break_even(plan))
         out.print() if fmt is Format.table else out.out("")
         emit_plans(out, fmt, [recommended], title="The recommended model: recipe and cost")
-    if plotter:
-        plotter.save_inference_figure(plan, plot, law=law_obj, force=force)
-        err.print(f"wrote {plot}", markup=False)
