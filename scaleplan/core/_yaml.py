@@ -7,6 +7,7 @@ anything is constructed.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import re
@@ -235,7 +236,19 @@ def _store(entry: Path, key: str, data) -> None:
             pass
 
 
-_OVERRIDES: dict[str, Any] = {}  # resolved path -> data: a drifted copy of a bundled file (checks.drifted)
+_OVERRIDES: dict[str, Any] = {}  # resolved path -> data: a drifted copy of a bundled file (checks_constants.drifted)
+
+
+@contextlib.contextmanager
+def overridden(path: Path, data):
+    """Within the block, `read(path)` gives (a fresh copy of) `data` instead of the file: a drifted copy of a bundled
+    file, in-process (checks_constants.drifted)."""
+    key = str(Path(path).resolve())
+    _OVERRIDES[key] = data
+    try:
+        yield
+    finally:
+        del _OVERRIDES[key]
 
 
 def read(path: Path):

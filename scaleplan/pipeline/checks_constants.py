@@ -159,14 +159,12 @@ def drifted(file: str, path: str, factor: float = 1.01):
     else:
         new = old * factor
     node[last] = new
-    key = str(files[file].resolve())
-    _yaml._OVERRIDES[key] = raw
-    clear_caches()
     try:
-        yield old, new
+        with _yaml.overridden(files[file], raw):
+            clear_caches()
+            yield old, new
     finally:
-        del _yaml._OVERRIDES[key]
-        clear_caches()
+        clear_caches()  # after the override is gone: the next reads are the bundled file's
 
 
 def clear_caches() -> None:
