@@ -161,3 +161,22 @@ def test_a_given_moes_counts_are_the_designed_models_and_6_n_d_is_its_budget():
         13e9,
         1e12,
     )
+
+
+def test_deepseek_with_tokens_to_serve_spends_m_d_not_6_m_d():
+    """DeepSeek's law allocates FLOPs per token M with C = M D (DeepSeek-AI 2024, arXiv:2401.02954, eq. 4:
+    M_opt = 0.1715 C^0.5243, D_opt = 5.8316 C^0.4757; at C = 1e22, 5.8731e10 and 1.7029e11). It predicts no loss,
+    so tokens to serve leave the compute-optimal plan (with a note): its FLOPs are the budget, M·D is the budget
+    within the constants' rounding (0.1715 x 5.8316 = 1.0001), not 6 M D."""
+    d = _cli_json(["allocate", "--law", "deepseek", "--flops", "1e22", "--inference-tokens", "1e12"])
+    assert d["flops"] == 1e22
+    own = d["law_params"]
+    assert own["flops_per_token_m"] == pytest.approx(5.8731e10, rel=1e-4)
+    assert own["tokens"] == pytest.approx(1.7029e11, rel=1e-4)
+    assert d["flops_per_token_m"] * d["tokens"] == pytest.approx(1.0001e22, rel=1e-4)
+    assert d["params"] < d["flops_per_token_m"] / 6  # params are N (M = 6N + attention), not M
+    assert any("predicts no loss" in w for w in d["warnings"])
+    for flag in ("--total-dollars", "--target-loss"):  # the other serving modes need a loss: refused, not mis-sized
+        value = "2M" if flag == "--total-dollars" else "2.1"
+        refused = CliRunner().invoke(app, ["allocate", "--law", "deepseek", flag, value, "--inference-tokens", "1e12"])
+        assert refused.exit_code == 2 and "predicts loss" in refused.stderr

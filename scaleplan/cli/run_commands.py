@@ -5,6 +5,7 @@ bits)."""
 # ~150 typer.Option objects at import would cost ~2.5 ms of every command's start-up.
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
@@ -19,6 +20,7 @@ from ..schema.units import (
 from .base import (
     app,
     err,
+    flag_budget,
     flops_flag,
     model_size,
     plotter_for,
@@ -267,13 +269,11 @@ def cluster(
     Example: scaleplan cluster --flops 1e24 --hardware h100 --gpus 1024 --chip-price 25000
     """
     from ..cluster import cost as cost_mod
-    from ..cluster.run import plan_cluster
 
-    ctx, n_layers, width, n_heads = size_flags(context=context, layers=layers, d_model=d_model, heads=heads)
-    typed = dict(tokens=tokens, flops=flops, peak_flops=peak_flops, gpus=gpus, days=days, dollars=dollars)
-    typed |= dict(price=price, mfu=mfu, hfu=hfu, tp=tp, pp=pp, ep=ep)
-    parsed = {key: fields.optional(key, value) for key, value in typed.items()}  # each field by its one parser
-    chosen = {key: fields.optional(key, value) for key, value in (("precision", precision), ("recompute", recompute))}
+    # The shared flags as a Budget: the same parsers, caps and messages as `allocate` (a MoE: its given counts)
+    budget = _cluster_budget(locals())
+    n_heads = size_flags(context=None, layers=None, d_model=None, heads=heads)[3]
+    owned = _owned(gpu_price, chip_price, age)
     energy = cost_mod.Energy(
         server_power_x=server_power,
         tdp_fraction=tdp_fraction,
@@ -281,25 +281,90 @@ def cluster(
         hyperscale=hyperscale,
         dollars_per_kwh=kwh_price,
     )
-    result = plan_cluster(
-        params=model_size(params),
-        active_params=model_size(active_params, "active_params"),
-        hardware=hardware,
-        hardware_file=hardware_file,
-        precision=chosen["precision"] or "bf16",
-        recompute=chosen["recompute"] or "none",
-        zero=1 if zero is None else fields.optional("zero", zero),
-        micro_batch=fields.optional("micro_batch", micro_batch) or 1,
-        context=ctx or DEFAULT_CONTEXT,
-        flash=flash,
-        layers=n_layers,
-        d_model=width,
-        heads=n_heads,
-        energy=energy,
-        owned=_owned(gpu_price, chip_price, age),
-        **parsed,
-    )
+    run = {"energy": energy, "owned": owned, "flash": flash}
+    if flops is not None or params is None:  # no model to plan: no memory model
+        opt = fields.optional
+        result = _flops_only(replace(budget, days=opt("days", days), dollars=opt("dollars", dollars)), n_heads, run)
+    else:
+        result = _cluster_of_plan(budget, n_heads, run)
     show_result(result, fmt, quiet)
+
+
+def _cluster_budget(flags: dict):
+    """`cluster`'s flags as a Budget (scaleplan.cli.base.flag_budget: allocate's parsers, caps and messages): a
+    given MoE when --active-params is set (--params is then its total); with --flops, --days and --dollars only
+    imply the MFU (plan_cluster), so they stay out of the budget."""
+    moe, alone = flags["active_params"] is not None, flags["flops"] is not None
+    if moe:
+        _check_given_moe(flags["params"], flags["active_params"])
+    shared: tuple[str, ...] = ("hardware", "hardware_file", "peak_flops", "gpus", "price", "mfu", "hfu")
+    shared += ("precision", "recompute", "zero", "micro_batch", "context", "layers", "d_model", "tp", "pp", "ep")
+    given = {key: flags[key] for key in (*shared, "tokens", "flops")}
+    return flag_budget(
+        {
+            **given,
+            "params": None if moe else flags["params"],
+            "moe": moe,
+            "total_params": flags["params"] if moe else None,
+            "active_params": flags["active_params"],
+            "days": None if alone else flags["days"],
+            "dollars": None if alone else flags["dollars"],
+        }
+    )
+
+
+def _check_given_moe(params, active_params) -> None:
+    """The given MoE's counts as this command names them (--params is the total, all experts)."""
+    n_total, n_active = model_size(params), model_size(active_params, "active_params")
+    if n_total is None:
+        raise ScaleplanError("--active-params needs --params (the total, all experts) and --tokens")
+    if n_active is None or not 0 < n_active <= n_total:
+        raise ScaleplanError(f"--active-params must be in (0, --params], got {active_params}")
+
+
+def _cluster_of_plan(budget, heads, run):
+    """The cluster block of the budget's plan (scaleplan.pipeline: the given model, or a given MoE, through every
+    stage, as `allocate` plans it), with the plan's common keys beside it (its warnings: the cluster's own)."""
+    from ..core.values import CONTRACT_KEYS
+    from ..pipeline.stages import plan_budget
+
+    plan = plan_budget(budget, run=run, heads=heads)
+    c = plan.cluster
+    assert c is not None  # `run` makes the cluster stage run
+    d = plan.to_dict()
+    return replace(c, plan={k: d.get(k) for k in CONTRACT_KEYS})
+
+
+def _flops_only(budget, heads, run):
+    """A budget in FLOPs alone: its cost, energy and utilisation on the cluster (no model, so no memory model)."""
+    from ..cluster.run import plan_cluster
+
+    return plan_cluster(
+        params=budget.params,
+        tokens=budget.tokens,
+        flops=budget.flops,
+        hardware=budget.hardware,
+        hardware_file=budget.hardware_file,
+        peak_flops=budget.peak_flops,
+        gpus=budget.gpus,
+        days=budget.days,
+        dollars=budget.dollars,
+        price=budget.price,
+        mfu=budget.mfu,
+        hfu=budget.hfu,
+        precision=budget.precision or "bf16",
+        recompute=budget.recompute or "none",
+        zero=1 if budget.zero is None else budget.zero,
+        micro_batch=budget.micro_batch or 1,
+        context=budget.context or DEFAULT_CONTEXT,
+        layers=budget.layers,
+        d_model=budget.d_model,
+        heads=heads,
+        tp=budget.tp,
+        pp=budget.pp,
+        ep=budget.ep,
+        **run,
+    )
 
 
 def _owned(gpu_price: str | None, chip_price: str | None, age: float):

@@ -32,9 +32,10 @@ class ClusterPlan(Rendered):
     cost: cost_mod.CostBreakdown
     layout: LayoutPlan | None
     warnings: tuple[str, ...]
+    plan: dict | None = None  # `scaleplan cluster`: the common keys of the plan this run trains (output contract)
 
     def to_dict(self) -> dict:
-        return {
+        own = {
             "flops": plain(self.flops),
             "params": plain(self.params),
             "params_active": plain(self.params_active),
@@ -47,6 +48,7 @@ class ClusterPlan(Rendered):
             "memory": None if self.layout is None else self.layout.to_dict(),
             "warnings": list(self.warnings),
         }
+        return own if self.plan is None else {**self.plan, **own}
 
 
 def plan_cluster(

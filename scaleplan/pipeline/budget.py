@@ -234,6 +234,9 @@ class Budget:
         (None: the budget is already given as FLOPs, time, money or a target loss)."""
         if self.total_dollars is not None:  # hardware, MFU, price and GPUs; the training FLOPs come from the split
             return replace(self, total_dollars=None, flops=TOTAL_PLACEHOLDER_FLOPS).resolve(law)
+        if self.mode in ("fixed", "fixed-moe") and (self.days is not None or self.dollars is not None):
+            implied = self.implied_utilisation()
+            return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
         if self.mode == "fixed-moe":
             spec = self.moe or {}
             try:
@@ -245,9 +248,6 @@ class Budget:
             return replace(r, warnings=tuple(dict.fromkeys(r.warnings + tuple(moe_warnings))))
         if self.model is not None and self.params is None:
             return self.with_model().resolve(law)
-        if self.mode == "fixed" and (self.days is not None or self.dollars is not None):
-            implied = self.implied_utilisation()
-            return replace(self, days=None, dollars=None, mfu=implied.mfu, hfu=None).resolve(law)
         if self.mode == "fixed":
             params, tokens = self.params, self.tokens
             assert params is not None and tokens is not None  # _check_mode: a fixed model gives both
@@ -330,17 +330,19 @@ class Budget:
             raise BudgetFieldError(way, reason) from None
 
     def implied_utilisation(self):
-        """A fixed model trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
+        """A fixed model (or a given MoE: 6 N_active D) trained on `gpus` for `days` (or for `dollars`): the MFU that
+        takes (cost.Implied)."""
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the MFU is 6ND over gpus x days x peak")
         hw = self.hardware_spec()
         price = self.price if self.price is not None else hw.price_per_hour
         if self.dollars is not None and price is None:
             raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
-        assert self.params is not None and self.tokens is not None  # called for a fixed model only
+        n = (self.moe or {}).get("active_params", self.params)
+        assert n is not None and self.tokens is not None  # called for a fixed model or a given MoE only
         try:
             implied = cost_mod.implied_utilisation(
-                6.0 * self.params * self.tokens,
+                6.0 * n * self.tokens,
                 hw,
                 gpus=self.gpus,
                 days=self.days,
@@ -354,7 +356,7 @@ class Budget:
         if not 0 < implied.mfu <= 1:
             raise BudgetFieldError(
                 "days" if self.days is not None else "dollars",
-                f"the run cannot finish: it would need an MFU of {implied.mfu:.0%} (more than 100%)",
+                f"the run cannot finish: it would need an MFU of {_percent(implied.mfu)} (more than 100%)",
             )
         return implied
 
@@ -381,7 +383,7 @@ class Budget:
             raise BudgetFieldError(
                 "moe", f"a given MoE is priced from its total and active parameters; drop <moe.{shaped[0]}>"
             )
-        given = [k for k in ("flops", "days", "dollars", "params", "unique_tokens") if getattr(self, k) is not None]
+        given = [k for k in ("flops", "params", "unique_tokens") if getattr(self, k) is not None]
         if given:
             raise BudgetFieldError(given[0], f"a given MoE sets its own budget (6 N_active D); drop <{given[0]}>")
 
@@ -589,3 +591,8 @@ def _relative_law(budget: Budget, path) -> Budget:
     if budget.model and not Path(budget.model).is_absolute():  # and a model config
         budget = replace(budget, model=str(Path(path).parent / budget.model))
     return budget
+
+
+def _percent(share: float) -> str:
+    """A share as a short percentage, however absurd (1e300 -> '1.00e+302%', not 300 digits)."""
+    return f"{share:.0%}" if share < 100 else f"{fmt_sci(share * 100)}%"

@@ -27,9 +27,10 @@ class Context:
     recipe: bool
     ci: float | None
     given: Any = None  # a trainer's config the budget names (export's `model`): the model is that shape
+    run: dict | None = None  # `scaleplan cluster`'s run options (energy, owned, flash): the cluster stage always runs
 
 
-def make_context(budget: Budget, law, recipe: bool, ci, recipe_options: dict) -> Context:
+def make_context(budget: Budget, law, recipe: bool, ci, recipe_options: dict, run: dict | None = None) -> Context:
     """The Budget stage: the law resolved once, the budget resolved once (a target loss first sized to its
     compute-optimal budget), what serving costs."""
     options = {**budget.recipe_options(), **{k: v for k, v in recipe_options.items() if v is not None}}
@@ -54,6 +55,7 @@ def make_context(budget: Budget, law, recipe: bool, ci, recipe_options: dict) ->
         options=options,
         recipe=recipe,
         ci=budget.ci if ci is None else ci,
+        run=run,
     )
 
 

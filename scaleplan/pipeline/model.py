@@ -120,7 +120,7 @@ def _model_fixed_moe(ctx: Context, given):
 
     opts = ctx.options
     vocab = opts.get("vocab")
-    pins = {k: opts.get(k) for k in ("layers", "d_model") if opts.get(k) is not None}
+    pins = {k: opts.get(k) for k in ("layers", "d_model", "heads") if opts.get(k) is not None}
     try:
         shape = moe_shape.design_given_moe(
             given.total_params,

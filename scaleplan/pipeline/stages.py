@@ -41,7 +41,14 @@ from .optimal import Plan
 from .pricing import cost_stage, plan_counts, with_serving
 
 
-def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci: float | None = None, **recipe_options):
+def plan_budget(
+    budget: Budget,
+    law: str | None = None,
+    recipe: bool = True,
+    ci: float | None = None,
+    run: dict | None = None,
+    **recipe_options,
+):
     """The plan for one validated budget (a CLI call, one scenario of a file, or Python), through the pipeline's
     stages (module docstring).
 
@@ -50,11 +57,12 @@ def plan_budget(budget: Budget, law: str | None = None, recipe: bool = True, ci:
     ConstrainedPlan), or the compute-optimal plan (a Plan, inference-aware sizing included when the budget serves
     tokens). Every result carries `cost` and the contract's common JSON keys. `recipe_options` (context, vocab,
     layers, d_model, lr_law / hparams_law) override the budget's; `recipe=False` skips the model and recipe stages
-    (the law's own counts).
+    (the law's own counts). `run` (scaleplan cluster's energy, owned and flash options: plan_cluster's keywords)
+    makes the cluster stage run whether or not the budget names a cluster.
     """
-    if budget.hfu is not None and budget.recompute == "selective" and budget.on_cluster:
-        return _from_hfu(budget, law, recipe, ci, **recipe_options)
-    ctx = make_context(budget, law, recipe, ci, recipe_options)
+    if budget.hfu is not None and budget.recompute == "selective" and (budget.on_cluster or run is not None):
+        return _from_hfu(budget, law, recipe, ci, run, **recipe_options)
+    ctx = make_context(budget, law, recipe, ci, recipe_options, run)
     result = allocation_stage(ctx)
     for stage in STAGES:
         result = stage(ctx, result)
@@ -90,8 +98,8 @@ def cluster_stage(ctx: Context, result):
     """Memory per device, a layout for the budget's GPUs and HFU beside MFU (scaleplan.cluster.run, as `scaleplan
     cluster` computes them), when the budget names a cluster; for a MoE, memory holds every expert."""
     budget = ctx.budget
-    fixed_run = budget.mode == "fixed" and (budget.days is not None or budget.dollars is not None)
-    if not (budget.on_cluster or fixed_run):
+    fixed_run = budget.mode in ("fixed", "fixed-moe") and (budget.days is not None or budget.dollars is not None)
+    if not (budget.on_cluster or fixed_run or ctx.run is not None):
         return result
     from ..cluster.run import plan_cluster
 
@@ -109,13 +117,13 @@ def cluster_stage(ctx: Context, result):
         tp=budget.tp,
         pp=budget.pp,
         ep=budget.ep,
-        shape=shape if ctx.given is not None and moe_model is None else None,
+        shape=shape if moe_model is None else None,  # the designed (or given) dense model itself
         hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
         hardware_file=budget.hardware_file,
         peak_flops=budget.peak_flops,
         gpus=int(resolved.gpus),
         mfu=resolved.mfu,
-        price=resolved.price,
+        price=budget.price,  # None: the preset's, labelled with its source
         precision=resolved.precision,
         recompute=budget.recompute or "none",
         zero=1 if budget.zero is None else budget.zero,
@@ -125,12 +133,27 @@ def cluster_stage(ctx: Context, result):
         d_model=None if shape is None else shape.d_model,
         heads=None if shape is None else shape.heads,
         batch_sequences=_law_batch_sequences(result),
+        **(ctx.run or {}),
     )
+    c = replace(c, utilisation_source=_utilisation_source(budget, resolved, c.utilisation_source))
     result = _with_layout_batch(result, c)
     # The plan keeps its own cost (its training FLOPs in the law's convention); the cluster adds the recomputed work
     cost = replace(result.cost, recompute=c.cost.recompute, hfu=result.cost.mfu * c.hfu / c.mfu)
     warnings = tuple(dict.fromkeys(tuple(result.warnings) + tuple(c.warnings)))
     return replace(result, cluster=c, cost=cost, warnings=warnings)
+
+
+def _utilisation_source(budget: Budget, resolved, given: str) -> str:
+    """Where the plan's MFU comes from, as `scaleplan cluster` says it: implied by the GPUs and days (or the money at
+    the price), the default, or given (the budget resolved the MFU before the cluster stage saw it)."""
+    fixed = budget.mode in ("fixed", "fixed-moe")
+    if fixed and budget.days is not None:
+        return f"implied by {int(resolved.gpus):,} GPUs x {budget.days:g} days"
+    if fixed and budget.dollars is not None:
+        return f"implied by ${budget.dollars:,.0f} at ${resolved.price:.2f}/h"
+    if budget.mfu is None and budget.hfu is None:
+        return "default" if resolved.precision == "bf16" else f"default at {resolved.precision}"
+    return given
 
 
 def _non_embedding(plan, total) -> float:
@@ -345,7 +368,7 @@ def _plan_each(law, arrays: dict, fields: dict) -> list:
     ]
 
 
-def _from_hfu(budget: Budget, law, recipe: bool, ci, **recipe_options):
+def _from_hfu(budget: Budget, law, recipe: bool, ci, run, **recipe_options):
     """A plan from an HFU with selective recompute: MFU = HFU / (hardware / model FLOPs), the ratio of Korthikanti et
     al. 2022 eq. 8 over eq. 7 for the designed shape (cost.recompute_ratio, as `scaleplan cluster` uses it). The
     shape depends on the plan, so the MFU is solved for: a FLOPs budget settles in two rounds, a time or money budget
@@ -353,7 +376,7 @@ def _from_hfu(budget: Budget, law, recipe: bool, ci, **recipe_options):
     assert budget.hfu is not None
     ratio, result = 1.0, None
     for _ in range(6):
-        result = plan_budget(replace(budget, mfu=budget.hfu / ratio, hfu=None), law, recipe, ci, **recipe_options)
+        result = plan_budget(replace(budget, mfu=budget.hfu / ratio, hfu=None), law, recipe, ci, run, **recipe_options)
         c = getattr(result, "cluster", None)
         if c is None:
             break

@@ -595,7 +595,7 @@ def _cases():
         (["--hardware-file", "folder.yaml"], "is a folder"),
         (["--hardware-file", "missing.yaml"], "no such file"),
         (["--hardware-file", "empty.yaml"], "empty"),
-        (["--gpus", "8", "--days", "1", "--mfu", "0.5"], "not both"),
+        (["--gpus", "8", "--days", "1", "--mfu", "0.5"], "imply the utilisation"),  # allocate's line
         (["--layers", "0"], "--layers must be"),
         (["--heads", "0"], "--heads must be"),
         (["--tdp-fraction", "5"], "fraction of TDP"),
