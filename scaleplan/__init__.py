@@ -90,6 +90,7 @@ _LAZY = {
     "LayoutPlan": "cluster.memory",
     "Schedule": "curves.law",
     "CurveLaw": "curves.annealing",
+    "CurveFit": "curves.fitting",
     "fit_curves": "curves.fitting",
     "load_log": "curves.logs",
     "best_cooldown": "curves.law",

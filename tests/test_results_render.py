@@ -4,6 +4,7 @@ markdown, and a short summary for str() and repr(); the CLI prints the same tabl
 import csv
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,6 +90,7 @@ def test_a_bad_format_or_width_is_refused(plan, fmt, width):
         plan.to_table(fmt, width)
 
 
+EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "configs" / "example-train-log.csv"
 RESULTS = {
     "Comparison": lambda: scaleplan.compare(["epoch", "chinchilla"], [1e21, 1e23]),
     "InferencePlan": lambda: scaleplan.inference_aware(2e12, flops=1e23),
@@ -110,6 +112,7 @@ RESULTS = {
         scaleplan.get_hardware("h100"),
         64,
     ),
+    "CurveFit": lambda: scaleplan.fit_curves([scaleplan.load_log(EXAMPLE_LOG)]),
 }
 
 

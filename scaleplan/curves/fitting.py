@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from ..recipe.schedules import (
     MAX_STEPS,
     fraction_in,
@@ -78,8 +79,8 @@ class Curve:
         return s1[i], s2[i]
 
 
-@dataclass(frozen=True, eq=False)
-class CurveFit:
+@dataclass(frozen=True, eq=False, repr=False)
+class CurveFit(Rendered):  # renders itself (to_table, str, a notebook's markdown) as `curve fit` prints it
     law: CurveLaw
     n_points: int
     rmse: float

@@ -152,6 +152,7 @@ def _breaks(result) -> tuple[str, ...]:
 def summary(result) -> str:
     """`str(result)`: its kind and law, then the answer's lines."""
     law = getattr(result, "law", None)
+    law = getattr(law, "name", law)  # a fitted curve carries its CurveLaw, a plan its law's name
     name = getattr(result, "name", None)
     head = type(result).__name__ + "".join(f" {x}" for x in (name, f"({law})" if law else None) if x)
     return "\n".join([head, *(f"  {line}" for line in answer(result))])
@@ -350,6 +351,18 @@ def _fit_answer(f) -> list[Line]:
     ]
 
 
+def _curve_answer(c) -> list[Line]:
+    law, h = c.law, c.holdout
+    held = f"; held-out max error {h['max_rel_error']:.2%} ({h['n_points']:,} points)" if h else ""
+    return [
+        Line(
+            "fitted",
+            f"L = {law.L0:.4g} + {law.A:.4g} S1^-{law.alpha:.4g} - {law.C:.4g} S2 on {c.n_points:,} points, "
+            f"RMSE {c.rmse:.3g}{held}",
+        )
+    ]
+
+
 def _sweep_answer(s) -> list[Line]:
     return [
         Line(
@@ -403,4 +416,5 @@ _BY_KIND = {
     "ParametricFit": _fit_answer,  # either estimator (scaleplan.VPFit is the same type)
     "Sweep": _sweep_answer,
     "VocabResult": _vocab_answer,
+    "CurveFit": _curve_answer,
 }

@@ -14,6 +14,7 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
+from .curve_tables import emit_curve_fit
 from .fit_tables import emit_fit, emit_fit_alone, emit_fit_vp, emit_isoflop
 from .plan_rows import (
     SHORT_CONVENTION,
@@ -126,6 +127,7 @@ _EMITTERS = {
     "IsoflopFit": emit_isoflop,
     "CostBreakdown": emit_cost,
     "LayoutPlan": emit_layout,
+    "CurveFit": lambda console, fmt, r: emit_curve_fit(console, fmt, r, r.to_dict()),
 }
 
 
