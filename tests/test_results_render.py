@@ -91,6 +91,7 @@ def test_a_bad_format_or_width_is_refused(plan, fmt, width):
 
 
 EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "configs" / "example-train-log.csv"
+SAMPLE_RUNS = EXAMPLE_LOG.with_name("sample-runs.csv")
 RESULTS = {
     "Comparison": lambda: scaleplan.compare(["epoch", "chinchilla"], [1e21, 1e23]),
     "InferencePlan": lambda: scaleplan.inference_aware(2e12, flops=1e23),
@@ -113,6 +114,12 @@ RESULTS = {
         64,
     ),
     "CurveFit": lambda: scaleplan.fit_curves([scaleplan.load_log(EXAMPLE_LOG)]),
+    # results with no table of their own render their JSON fields, one row each
+    "Shape": lambda: scaleplan.design_shape(7e9),
+    "ServingCosts": lambda: scaleplan.serving_costs(hardware="h100"),
+    "QuantizationReport": lambda: scaleplan.quantization_report(7e9, 2e12),
+    "PenaltyBlock": lambda: scaleplan.plan_penalties(7e9, 2e12, "fp8", serving_bits=4),
+    "Bootstrap": lambda: scaleplan.bootstrap(scaleplan.load_runs(SAMPLE_RUNS), n=20, seed=0),
 }
 
 
@@ -150,3 +157,17 @@ def test_fits_and_serving_render():
     shape = scaleplan.plan(flops=1e21).recipe.shape
     served = serving.serve(serving.ServedModel.from_shape(shape), "h100")
     assert "tokens/s per h100" in str(served) and "tok/s/GPU" in served.to_table("text")
+
+
+def test_a_result_without_a_table_of_its_own_shows_its_json_fields():
+    # Llama 2 7B's shape (Touvron et al. 2023, Table 1 / its config.json): 32 x 4,096, 32 heads, d_ff 11,008
+    shape = scaleplan.Shape(
+        layers=32, d_model=4096, heads=32, head_dim=128, d_ff=11008, context=4096, vocab=32000, tied_embeddings=False
+    )
+    assert shape.total_params == 6_738_415_616  # the released model's count
+    text = shape.to_table("text", width=80)
+    assert "d_ff" in text and "11,008" in text and "6,738,415,616" in text
+    assert json.loads(shape.to_table("json"))["d_ff"] == 11008
+    header, row = list(csv.reader(io.StringIO(shape.to_table("csv"))))[:2]
+    assert dict(zip(header, row))["layers"] == "32"
+    assert str(shape).splitlines()[0] == "Shape" and "d_ff 11,008" in str(shape)

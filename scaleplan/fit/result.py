@@ -250,8 +250,8 @@ PERCENTILE_WHY = (
 )
 
 
-@dataclass(frozen=True, eq=False)
-class Bootstrap:
+@dataclass(frozen=True, eq=False, repr=False)
+class Bootstrap(Rendered):
     """Nonparametric bootstrap of a parametric fit (either estimator): percentile intervals and standard errors."""
 
     n: int

@@ -221,8 +221,8 @@ class QuantizationRow:
         return {k: plain(v) for k, v in self.__dict__.items()}
 
 
-@dataclass(frozen=True)
-class QuantizationReport:
+@dataclass(frozen=True, repr=False)
+class QuantizationReport(Rendered):
     """The quantization penalty of a trained model (N parameters, D training tokens) at each serving bit width."""
 
     params: float

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.values import plain
+from ..core.values import Rendered, plain
 from ..schema.units import fmt_count
 from .precision_laws import (
     checked_bits,
@@ -23,8 +23,8 @@ from .precision_laws import (
 from .precision_search import TrainingPenalty, training_penalty
 
 
-@dataclass(frozen=True)
-class PenaltyBlock:
+@dataclass(frozen=True, repr=False)
+class PenaltyBlock(Rendered):
     """What precision does to one plan (N, D): training in a low-precision format (Sun et al., Dolma loss) and
     serving its weights at fewer bits (Ouyang et al., Pythia loss; Kumar et al., Dolma loss). Each penalty is a
     difference in its own law's loss with its relative change there; none is added to the plan's own loss.

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..cluster.cost import DEFAULT_MFU, Hardware, get_hardware, with_given_price
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 
 # Sardana et al.'s repository defaults (cost_optimal.py): prefill MFU 0.5, decode MFU 0.01 (decoding is memory-
 # bound), 70 prompt and 215 generated tokens per request.
@@ -23,8 +24,8 @@ DEFAULT_PROMPT_SHARE = 70 / (70 + 215)
 BITS_SPEEDUP = {16: 1.0, 8: 2.0}
 
 
-@dataclass(frozen=True)
-class ServingCosts:
+@dataclass(frozen=True, repr=False)
+class ServingCosts(Rendered):
     """Hardware, utilisation and price for training and for serving."""
 
     train_hardware: Hardware

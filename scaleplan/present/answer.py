@@ -140,7 +140,9 @@ def answer(result) -> list[Line]:
     kind = type(result).__name__
     if np.ndim(getattr(result, "flops", 0)) and hasattr(result, "at"):  # a vectorised plan: one line per budget
         return [Line(f"at {fmt_sci(float(p.flops))} FLOPs", _model_text(p)) for p in result]
-    build = _BY_KIND.get(kind, _plan_answer)
+    build = _BY_KIND.get(kind) or (
+        _plan_answer if hasattr(result, "tokens") and hasattr(result, "params") else _fields_answer
+    )
     breaks = [Line("over budget" if "budget" in w or "given" in w else "limit", w, True) for w in _breaks(result)]
     return breaks + build(result)
 
@@ -349,6 +351,18 @@ def _fit_answer(f) -> list[Line]:
             f"D_opt ~ C^{f.b:.3f}",
         )
     ]
+
+
+def _fields_answer(r) -> list[Line]:
+    """A result that is not a plan: its first few numbers, as its JSON names them."""
+    numbers = [
+        f"{k} {v:,}"
+        if isinstance(v, int)
+        else f"{k} {fmt_sci(v) if abs(v) >= 1e5 or 0 < abs(v) < 1e-3 else f'{v:.4g}'}"
+        for k, v in r.to_dict().items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
+    return [Line(type(r).__name__, ", ".join(numbers[:6]) or "see its table")]
 
 
 def _curve_answer(c) -> list[Line]:

@@ -136,11 +136,39 @@ def emit(console: Console, fmt: Format, result) -> None:
     emitter = _EMITTERS.get(type(result).__name__)
     if emitter is None:  # a plan of another type with the Plan's fields
         emitter = _EMITTERS["Plan"] if hasattr(result, "params_convention") else None
+    if emitter is None and hasattr(result, "to_dict"):
+        emitter = emit_fields  # a result with no table of its own: its JSON fields, one row each
     if emitter is None:
         from ..core.errors import ScaleplanError
 
         raise ScaleplanError(f"no table for a {type(result).__name__}")
     emitter(console, fmt, result)
+
+
+def field_rows(record: dict, prefix: str = "") -> list[list[str]]:
+    """(field, value) rows of a result's JSON form: nested blocks as dotted names, lists as JSON text."""
+    import json
+
+    rows: list[list[str]] = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += field_rows(value, name + ".")
+        elif isinstance(value, float):
+            rows.append([name, f"{value:.6g}"])
+        elif isinstance(value, int) and not isinstance(value, bool):
+            rows.append([name, f"{value:,}"])
+        elif isinstance(value, (list, tuple)):
+            rows.append([name, json.dumps(value, default=str)])
+        else:
+            rows.append([name, str(value)])
+    return rows
+
+
+def emit_fields(console: Console, fmt: Format, result) -> None:
+    """A result's fields as a two-column table (text, markdown, CSV), or its JSON: the same numbers as to_dict()."""
+    record = result.to_dict()
+    emit_grid(console, fmt, type(result).__name__, ["field", "value"], field_rows(record), record)
 
 
 TABLE_FORMATS = ("text", "markdown", "csv", "json")

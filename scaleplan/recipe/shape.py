@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.errors import ScaleplanError
+from ..core.values import Rendered
 from .tables import cite, constants, pos_int
 
 ARCHS = ("llama", "gpt")
 
 
-@dataclass(frozen=True)
-class Shape:
+@dataclass(frozen=True, repr=False)
+class Shape(Rendered):
     """A decoder-only transformer of one of two architectures, with its exact parameter count.
 
     ``arch="llama"`` (the default): RMSNorm, rotary positions, SwiGLU MLP (gate, up and down: 3·d·d_ff), grouped-query
