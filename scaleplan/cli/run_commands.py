@@ -55,11 +55,20 @@ from .options import (
 
 
 PrecisionFlopsOpt = Annotated[
-    Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
+    Optional[str],
+    option(
+        "flops",
+        help="Budget in FLOPs at 16 bits (6ND): allocate's compute-optimal plan, and each format at the precision "
+        "laws' own N, D (lower precision costs (6/16) P N D).",
+    ),
 ]
 PrecisionParamsOpt = Annotated[
     Optional[str],
-    option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
+    option(
+        "params",
+        help="A model's parameters (with --tokens), planned as allocate plans it; the precision laws judge its "
+        "designed shape's non-embedding count, and serving bits are shown.",
+    ),
 ]
 TrainPrecisionOpt = Annotated[
     Optional[list[str]],
@@ -93,7 +102,8 @@ ChipOpt = Annotated[
     Optional[str],
     option(
         "hardware",
-        help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+        help="The training chip: the plan's cost, and only the formats it has a dense path for are ranked, at its "
+        "published speed-up over BF16.",
     ),
 ]
 PrecisionPlotOpt = Annotated[

@@ -281,3 +281,27 @@ def test_table_and_markdown_say_which_count_is_which():
         "**The plan (as allocate plans it)**" in md and "| designed counts | 6.98B total, 6.46B non-embedding |" in md
     )
     assert "at N = 6.46B (non-emb.), D = 2.00T" in md
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--flops", "-1"],
+        ["--flops", "1e40"],
+        ["--flops", "1"],
+        ["--flops", "$2M"],
+        ["--params", "1", "--tokens", "1T"],
+        ["--params", "2e16", "--tokens", "1T"],
+        ["--params", "7B", "--tokens", "1e19"],
+        ["--params", "7B", "--tokens", "1e-300"],
+        ["--params", "7B", "--tokens", "abc"],
+    ],
+)
+def test_a_bad_budget_flag_gets_allocates_message(args):
+    """The budget's flags go through allocate's Budget parsers: the same one line, exit 2."""
+    said = []
+    for command in ("precision", "allocate"):
+        result = run(command, *args)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        said.append(result.stderr.strip())
+    assert "\n" not in said[0] and said[0] == said[1]
