@@ -19,7 +19,6 @@ from .base import (
     app,
     err,
     flag_budget,
-    flops_flag,
     model_size,
     plotter_for,
     show_result,
@@ -146,29 +145,44 @@ def precision_cmd(
                 prec.parse_format(name, block_size)
             except ScaleplanError as exc:
                 raise ScaleplanError(f"{flag}: {exc.template}") from None
-    n, d, c = model_size(params), fields.optional("tokens", tokens), flops_flag(flops)
+    if hardware is not None:
+        _precision_hardware(hardware)  # named as this command has it (no --peak-flops here)
+    # The shared flags as a Budget (allocate's parsers, caps and messages): a model, or a compute-optimal budget
+    budget = flag_budget({"flops": flops, "params": params, "tokens": tokens, "hardware": hardware})
     if plot is not None:
         plotter_for(plot, force=force)  # matplotlib present and the path writable, before any work
-    report = prec.precision_report(
-        flops=c,
-        params=n,
-        tokens=d,
-        block_size=block_size,
-        formats=names,
-        serve_bits=tuple(bits) if bits else ((8, 4, 3, 2) if n is not None else ()),  # a budget: only if asked
-        choices=choices,
-        hardware=None if hardware is None else _precision_hardware(hardware),
-    )
+    options = {
+        "formats": names,
+        "choices": choices,
+        "block_size": block_size,
+        "serve_bits": tuple(bits) if bits else ((8, 4, 3, 2) if params is not None else ()),  # a budget: if asked
+    }
+    report = _precision_of_plan(budget, options)
     show_result(report, fmt, quiet)
     if plot is not None:
         from ..present import precision_plot
 
-        # a bare budget: draw at the first available hardware precision's best N, D
+        # a model: the N (non-embedding) and D the report judged; a bare budget: the first available hardware
+        # precision's best N, D
         first = next(ch for ch in report.cost_optimal.choices if ch.available)
-        pn, pd = (n, d) if n is not None and d is not None else (first.params, first.tokens)
+        pn, pd = (report.params, report.tokens) if report.params is not None else (first.params, first.tokens)
         assert pn is not None and pd is not None  # an available choice has its N and D
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+def _precision_of_plan(budget, options: dict):
+    """The precision report of the budget's plan (scaleplan.pipeline: the given model, or the compute-optimal plan,
+    through every stage as `allocate` plans it; the precision stage adds the report), with the plan's common keys
+    beside it (its warnings: the report's own)."""
+    from ..core.values import CONTRACT_KEYS
+    from ..pipeline.stages import plan_budget
+
+    plan = plan_budget(budget, precision_report=options)
+    report = plan.precision_report
+    assert report is not None  # `precision_report` makes the precision stage add it
+    d = plan.to_dict()
+    return replace(report, plan={k: d.get(k) for k in CONTRACT_KEYS})
 
 
 def _precision_hardware(name: str):
