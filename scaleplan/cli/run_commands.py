@@ -5,6 +5,7 @@ bits)."""
 # ~150 typer.Option objects at import would cost ~2.5 ms of every command's start-up.
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
