@@ -32,6 +32,7 @@ from ..core import solvers
 from ..core.errors import ScaleplanError
 from ..core.solvers import minimise_log  # precision.py imports it from here too
 from ..core.values import PerBudget, Rendered, Reported, check_positive, contract, plain, stage_blocks
+from ..recipe.shape import measure
 from ..schema import conventions
 from ..schema.units import fmt_number, fmt_sci
 
@@ -407,6 +408,13 @@ class OvertrainReport(Rendered):
     precision: Reported | None = None
     precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
+    params_non_embedding: float | None = None  # the designed model's, once the model stage has designed it
+    law_params: dict | None = None  # the model as given, when the plan's counts are its designed shape's
+
+    @property
+    def params_total(self) -> float:
+        """Every parameter (a fixed model counts them all), as the other plans name it."""
+        return self.params
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name
@@ -433,6 +441,8 @@ class OvertrainReport(Rendered):
         out.update(
             law=None if top is None else top.law,
             params_total=self.params,
+            params_non_embedding=self.params_non_embedding,
+            law_params=self.law_params,
             loss=None if top is None else top.to_dict().get("loss"),
             citation=None if top is None or top.law not in _laws.names() else _laws.get(top.law).cite,
             fixed={"rows": out["rows"], "unique_tokens": self.unique_tokens, "epochs": self.epochs},
@@ -457,10 +467,11 @@ def _judging_laws(names) -> list[_laws.Law]:
     return chosen
 
 
-def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric) -> tuple[OvertrainRow, list[str]]:
-    """One law's judgement of N parameters on D tokens (of U unique ones), and what it warns."""
-    warnings = []
-    native = float(_native_params(law, n))
+def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric, native=None):
+    """One law's judgement of N parameters on D tokens (of U unique ones), and what it warns: (row, warnings).
+    `native` is N in the law's convention when a designed shape measures it."""
+    warnings: list[str] = []
+    native = float(_native_params(law, n) if native is None else native)
     plain_loss = float(law.loss(native, d))
     loss, penalty = plain_loss, None
     if u is not None:
@@ -513,14 +524,18 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric) 
     return row, warnings
 
 
-def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None) -> OvertrainReport:
+def fixed_allocation(
+    params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None, shape=None
+) -> OvertrainReport:
     """Judge a fixed choice of N (all parameters) and D tokens, e.g. an over-trained 7B model on 2T tokens.
 
     For every law that predicts loss (or those named in `laws`): the predicted loss, the token multiplier
     M = D/N next to the law's compute-optimal one at the same compute, the FLOPs of the compute-optimal model with the
     same loss and the extra-compute factor, and, where the law has one (gadre), the predicted average top-1 error.
     With `unique_tokens`, parametric laws discount repeated data (Muennighoff et al. 2023; other laws borrow its decay
-    constants, with a warning) and each row carries the loss penalty.
+    constants, with a warning) and each row carries the loss penalty. With `shape` (a recipe.Shape of `params`
+    parameters: the pipeline's designed model), each law's N is that shape's count in the law's convention rather
+    than `params` converted with a reference vocabulary.
     """
     if np.ndim(params) or np.ndim(tokens) or np.ndim(unique_tokens):
         raise ScaleplanError("fixed_allocation judges one model at a time: give one params and one tokens value")
@@ -535,7 +550,8 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
         warnings += epoch_warnings(epochs)
     rows = []
     for law in chosen:
-        row, said = _overtrain_row(law, n, d, u, metric)
+        native = None if shape is None else measure(shape, law.params_convention)
+        row, said = _overtrain_row(law, n, d, u, metric, native)
         rows.append(row)
         warnings += said
     return OvertrainReport(
