@@ -174,14 +174,14 @@ def _dense_recipe(ctx: Context, result, design):
     from ..recipe import design as recipe_mod
 
     loss = getattr(result, "loss", None)
-    r = recipe_mod.recipe_of(
+    r = recipe_mod.recipe_from(  # the plan's own tokens, budget and loss: checked where the plan was made
         design,
         float(result.tokens),
         float(result.flops),
         loss=None if loss is None else float(loss),
         law=ctx.options.get("hparams_law"),
         # a DeepSeek plan's budget is M·D by construction; other plans' M comes from the shape
-        deepseek_flops=result.flops if getattr(result, "flops_per_token_m", None) is not None else None,
+        deepseek_flops=float(result.flops) if getattr(result, "flops_per_token_m", None) is not None else None,
     )
     # the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law
     others = {w for row in r.hparams if not row.default for w in row.warnings}
