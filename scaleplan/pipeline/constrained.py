@@ -475,9 +475,9 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric) 
     flops = 6.0 * n * d
     total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
     m_opt = float(d_opt[0] / total_opt[0])
-    c_same = float(np.asarray(compute_for_loss(law, loss)).reshape(-1)[0])
+    c_same = float(np.asarray(law.compute_for_loss(loss)).reshape(-1)[0])  # every judging law predicts loss
     err, err_metric = None, None
-    block = downstream_block(law)
+    block = law.downstream
     if block is not None:
         err_metric = metric or block.get("default") or next(iter(block["metrics"]))
         err = float(downstream_error(loss, law, err_metric))

@@ -41,9 +41,14 @@ class ServingCosts(Rendered):
     serving_model: str = "roofline"  # or "fixed-mfu": Sardana et al.'s 2N per token at fixed prefill/decode MFU
     roofline: tuple[tuple[str, Any], ...] = ()  # scaleplan.cluster.serving settings (serve_bits, kv_bits, latency, ...)
 
+    @functools.cached_property
+    def train_peak(self) -> float:
+        """The training chip's dense peak at the training precision (looked up once: sizing searches read it)."""
+        return self.train_hardware.peak(self.train_precision)
+
     @property
     def dollars_per_training_flop(self) -> float:
-        return self.train_price / (3600.0 * self.train_hardware.peak(self.train_precision) * self.train_mfu)
+        return self.train_price / (3600.0 * self.train_peak * self.train_mfu)
 
     @property
     def inference_peak(self) -> float:
