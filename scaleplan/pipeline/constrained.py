@@ -143,11 +143,12 @@ def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
     n = check_positive(params, "params")
     d = check_positive(tokens, "tokens")
     u = check_positive(unique_tokens, "unique tokens")
-    return _constrained_loss(_parametric(law), n, d, u)
+    return constrained_loss(_parametric(law), n, d, u)
 
 
-def _constrained_loss(law: _laws.Law, n, d, u):
-    """Eq. (7) for a checked parametric law and positive arrays: the planner's inner loop."""
+def constrained_loss(law: _laws.Law, n, d, u):
+    """Eq. (7) for a checked parametric law and positive numbers (data_constrained_loss without its checks): the
+    planner's inner loop, and the model stage at the designed N of a plan the law already allocated."""
     r_d, r_n, _ = _decay(law)
     return law.loss(_effective_params(law, n, d, u, r_n), _effective_data(d, u, r_d))
 
@@ -257,7 +258,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
 
     def fun(log_n):
         n = np.exp(log_n)
-        return _constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
+        return constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
 
     log_n, loss = minimise_log(fun, np.log(n0), span=math.log(1e4))
     n = np.exp(log_n)
@@ -463,7 +464,7 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric) 
     loss, penalty = plain_loss, None
     if u is not None:
         if law.is_parametric and law.params_convention == "total":
-            loss = float(_constrained_loss(law, n, d, u))
+            loss = float(constrained_loss(law, n, d, u))
             penalty = loss - plain_loss
             if _decay(law)[2]:
                 warnings.append(_borrow_warning(law))

@@ -67,7 +67,7 @@ def _model_constrained(ctx: Context, plan):
     design = recipe_mod.design_model(plan.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
     n = float(design.shape.total_params)
     d = float(plan.flops) / (6.0 * n)
-    loss = float(constrained.data_constrained_loss(n, d, float(plan.unique_tokens), ctx.law))
+    loss = float(constrained.constrained_loss(ctx.law, n, d, float(plan.unique_tokens)))
     law_params = {
         "params": float(plan.params),
         "params_convention": plan.params_convention,
