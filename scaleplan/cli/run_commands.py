@@ -13,7 +13,6 @@ import typer
 from ..core.errors import ScaleplanError
 from ..present.render import Format
 from ..schema import fields
-from ..schema.conventions import DEFAULT_CONTEXT
 from ..schema.units import (
     parse_positive,
 )
@@ -21,7 +20,6 @@ from .base import (
     app,
     err,
     flag_budget,
-    flops_flag,
     model_size,
     plotter_for,
     show_result,
@@ -37,6 +35,7 @@ from .options import (
     HardwareOpt,
     HeadsOpt,
     HfuOpt,
+    LawOpt,
     LayersOpt,
     MfuOpt,
     MicroBatchOpt,
@@ -56,11 +55,20 @@ from .options import (
 
 
 PrecisionFlopsOpt = Annotated[
-    Optional[str], option("flops", help="Budget in FLOPs at 16 bits (6ND); lower precision costs (6/16) P N D.")
+    Optional[str],
+    option(
+        "flops",
+        help="Budget in FLOPs at 16 bits (6ND): allocate's compute-optimal plan, and each format at the precision "
+        "laws' own N, D (lower precision costs (6/16) P N D).",
+    ),
 ]
 PrecisionParamsOpt = Annotated[
     Optional[str],
-    option("params", help="A model's parameters (with --tokens): its budget is 6ND and serving bits are shown."),
+    option(
+        "params",
+        help="A model's parameters (with --tokens), planned as allocate plans it; the precision laws judge its "
+        "designed shape's non-embedding count, and serving bits are shown.",
+    ),
 ]
 TrainPrecisionOpt = Annotated[
     Optional[list[str]],
@@ -94,7 +102,8 @@ ChipOpt = Annotated[
     Optional[str],
     option(
         "hardware",
-        help="Rank only the formats this chip has a dense path for, at its published speed-up over BF16.",
+        help="The training chip: the plan's cost, and only the formats it has a dense path for are ranked, at its "
+        "published speed-up over BF16.",
     ),
 ]
 PrecisionPlotOpt = Annotated[
@@ -147,29 +156,44 @@ def precision_cmd(
                 prec.parse_format(name, block_size)
             except ScaleplanError as exc:
                 raise ScaleplanError(f"{flag}: {exc.template}") from None
-    n, d, c = model_size(params), fields.optional("tokens", tokens), flops_flag(flops)
+    if hardware is not None:
+        _precision_hardware(hardware)  # named as this command has it (no --peak-flops here)
+    # The shared flags as a Budget (allocate's parsers, caps and messages): a model, or a compute-optimal budget
+    budget = flag_budget({"flops": flops, "params": params, "tokens": tokens, "hardware": hardware})
     if plot is not None:
         plotter_for(plot, force=force)  # matplotlib present and the path writable, before any work
-    report = prec.precision_report(
-        flops=c,
-        params=n,
-        tokens=d,
-        block_size=block_size,
-        formats=names,
-        serve_bits=tuple(bits) if bits else ((8, 4, 3, 2) if n is not None else ()),  # a budget: only if asked
-        choices=choices,
-        hardware=None if hardware is None else _precision_hardware(hardware),
-    )
+    options = {
+        "formats": names,
+        "choices": choices,
+        "block_size": block_size,
+        "serve_bits": tuple(bits) if bits else ((8, 4, 3, 2) if params is not None else ()),  # a budget: if asked
+    }
+    report = _precision_of_plan(budget, options)
     show_result(report, fmt, quiet)
     if plot is not None:
         from ..present import precision_plot
 
-        # a bare budget: draw at the first available hardware precision's best N, D
+        # a model: the N (non-embedding) and D the report judged; a bare budget: the first available hardware
+        # precision's best N, D
         first = next(ch for ch in report.cost_optimal.choices if ch.available)
-        pn, pd = (n, d) if n is not None and d is not None else (first.params, first.tokens)
+        pn, pd = (report.params, report.tokens) if report.params is not None else (first.params, first.tokens)
         assert pn is not None and pd is not None  # an available choice has its N and D
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
+
+
+def _precision_of_plan(budget, options: dict):
+    """The precision report of the budget's plan (scaleplan.pipeline: the given model, or the compute-optimal plan,
+    through every stage as `allocate` plans it; the precision stage adds the report), with the plan's common keys
+    beside it (its warnings: the report's own)."""
+    from ..core.values import CONTRACT_KEYS
+    from ..pipeline.stages import plan_budget
+
+    plan = plan_budget(budget, precision_report=options)
+    report = plan.precision_report
+    assert report is not None  # `precision_report` makes the precision stage add it
+    d = plan.to_dict()
+    return replace(report, plan={k: d.get(k) for k in CONTRACT_KEYS})
 
 
 def _precision_hardware(name: str):
@@ -183,7 +207,8 @@ def _precision_hardware(name: str):
 
 # cluster's own options: fields with cluster's meaning, its energy model (Epoch AI's) and owned hardware
 ClusterFlopsOpt = Annotated[
-    Optional[str], option("flops", help="Training FLOPs instead of --params/--tokens (no memory model).")
+    Optional[str],
+    option("flops", help="Training FLOPs instead of --params/--tokens: the run of the model --law recommends."),
 ]
 ClusterActiveOpt = Annotated[
     Optional[str],
@@ -228,6 +253,7 @@ def cluster(
     tokens: Annotated[Optional[str], option("tokens", help="Training tokens, e.g. 2T.")] = None,
     flops: ClusterFlopsOpt = None,
     active_params: ClusterActiveOpt = None,
+    law: LawOpt = None,
     hardware: HardwareOpt = None,
     hardware_file: HardwareFileOpt = None,
     peak_flops: PeakOpt = None,
@@ -282,22 +308,26 @@ def cluster(
         dollars_per_kwh=kwh_price,
     )
     run = {"energy": energy, "owned": owned, "flash": flash}
-    if flops is not None or params is None:  # no model to plan: no memory model
-        opt = fields.optional
-        result = _flops_only(replace(budget, days=opt("days", days), dollars=opt("dollars", dollars)), n_heads, run)
-    else:
-        result = _cluster_of_plan(budget, n_heads, run)
-    show_result(result, fmt, quiet)
+    if flops is None and params is None:
+        raise ScaleplanError(
+            "give --params and --tokens, or --flops (a model, or the compute-optimal model of a budget)"
+        )
+    from ..pipeline.run_plan import plan_run
+
+    timed = (
+        {} if flops is None else {"days": fields.optional("days", days), "dollars": fields.optional("dollars", dollars)}
+    )
+    show_result(plan_run(budget, run, n_heads, **timed), fmt, quiet)
 
 
 def _cluster_budget(flags: dict):
     """`cluster`'s flags as a Budget (scaleplan.cli.base.flag_budget: allocate's parsers, caps and messages): a
-    given MoE when --active-params is set (--params is then its total); with --flops, --days and --dollars only
-    imply the MFU (plan_cluster), so they stay out of the budget."""
+    given MoE when --active-params is set (--params is then its total); with --flops, --days and --dollars imply the
+    MFU of that work (scaleplan.pipeline.run_plan), so they stay out of the budget."""
     moe, alone = flags["active_params"] is not None, flags["flops"] is not None
     if moe:
         _check_given_moe(flags["params"], flags["active_params"])
-    shared: tuple[str, ...] = ("hardware", "hardware_file", "peak_flops", "gpus", "price", "mfu", "hfu")
+    shared: tuple[str, ...] = ("law", "hardware", "hardware_file", "peak_flops", "gpus", "price", "mfu", "hfu")
     shared += ("precision", "recompute", "zero", "micro_batch", "context", "layers", "d_model", "tp", "pp", "ep")
     given = {key: flags[key] for key in (*shared, "tokens", "flops")}
     return flag_budget(
@@ -320,51 +350,6 @@ def _check_given_moe(params, active_params) -> None:
         raise ScaleplanError("--active-params needs --params (the total, all experts) and --tokens")
     if n_active is None or not 0 < n_active <= n_total:
         raise ScaleplanError(f"--active-params must be in (0, --params], got {active_params}")
-
-
-def _cluster_of_plan(budget, heads, run):
-    """The cluster block of the budget's plan (scaleplan.pipeline: the given model, or a given MoE, through every
-    stage, as `allocate` plans it), with the plan's common keys beside it (its warnings: the cluster's own)."""
-    from ..core.values import CONTRACT_KEYS
-    from ..pipeline.stages import plan_budget
-
-    plan = plan_budget(budget, run=run, heads=heads)
-    c = plan.cluster
-    assert c is not None  # `run` makes the cluster stage run
-    d = plan.to_dict()
-    return replace(c, plan={k: d.get(k) for k in CONTRACT_KEYS})
-
-
-def _flops_only(budget, heads, run):
-    """A budget in FLOPs alone: its cost, energy and utilisation on the cluster (no model, so no memory model)."""
-    from ..cluster.run import plan_cluster
-
-    return plan_cluster(
-        params=budget.params,
-        tokens=budget.tokens,
-        flops=budget.flops,
-        hardware=budget.hardware,
-        hardware_file=budget.hardware_file,
-        peak_flops=budget.peak_flops,
-        gpus=budget.gpus,
-        days=budget.days,
-        dollars=budget.dollars,
-        price=budget.price,
-        mfu=budget.mfu,
-        hfu=budget.hfu,
-        precision=budget.precision or "bf16",
-        recompute=budget.recompute or "none",
-        zero=1 if budget.zero is None else budget.zero,
-        micro_batch=budget.micro_batch or 1,
-        context=budget.context or DEFAULT_CONTEXT,
-        layers=budget.layers,
-        d_model=budget.d_model,
-        heads=heads,
-        tp=budget.tp,
-        pp=budget.pp,
-        ep=budget.ep,
-        **run,
-    )
 
 
 def _owned(gpu_price: str | None, chip_price: str | None, age: float):

@@ -85,7 +85,8 @@ def plan_cluster(
     batch_sequences: float | None = None,
 ) -> ClusterPlan:
     """Cost, utilisation, energy and memory of one run. Give params and tokens (a shape is designed for the memory
-    model and selective recompute) or flops alone (no memory model). Utilisation is --mfu or --hfu, or implied by
+    model and selective recompute) or flops alone (no memory model: `scaleplan cluster --flops` plans the model first,
+    scaleplan.pipeline.run_plan). Utilisation is --mfu or --hfu, or implied by
     gpus × days (or dollars at a price); otherwise the default MFU 0.4. With <active_params> the model is an integer
     mixture of experts with both counts within 1% (scaleplan.recipe.moe_shape); `tp`, `pp`, `ep` pin the layout. A given
     dense `shape` (recipe.Shape, e.g. a trainer's config read back) is used as it is instead of a designed one.

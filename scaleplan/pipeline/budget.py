@@ -331,8 +331,8 @@ class Budget:
             raise BudgetFieldError(way, reason) from None
 
     def implied_utilisation(self):
-        """A fixed model (or a given MoE: 6 N_active D) trained on `gpus` for `days` (or for `dollars`): the MFU that
-        takes (cost.Implied)."""
+        """A fixed model (or a given MoE: 6 N_active D), or work given in FLOPs (`scaleplan cluster --flops`),
+        trained on `gpus` for `days` (or for `dollars`): the MFU that takes (cost.Implied)."""
         if self.days is not None and self.gpus is None:
             raise BudgetFieldError("days", "<days> needs <gpus>: the MFU is 6ND over gpus x days x peak")
         hw = self.hardware_spec()
@@ -340,18 +340,18 @@ class Budget:
         if self.dollars is not None and price is None:
             raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
         n = (self.moe or {}).get("active_params", self.params)
-        assert n is not None and self.tokens is not None  # called for a fixed model or a given MoE only
+        assert self.flops is not None or (n is not None and self.tokens is not None)  # work, a model or a MoE
+        work = self.flops if self.flops is not None else 6.0 * n * self.tokens  # type: ignore[operator]
         try:
             implied = cost_mod.implied_utilisation(
-                6.0 * n * self.tokens,
+                work,
                 hw,
                 gpus=self.gpus,
                 days=self.days,
                 dollars=self.dollars,
                 price=price,
                 precision=self.precision or "bf16",
-                recompute=self.recompute or "none",
-            )
+            )  # MFU counts model FLOPs only: the cluster stage adds recomputed work (HFU) by the designed shape
         except ScaleplanError as exc:
             raise BudgetFieldError("days" if self.days is not None else "dollars", exc.template) from None
         if not 0 < implied.mfu <= 1:

@@ -198,6 +198,7 @@ class ConstrainedPlan(PerBudget):
     name: str | None = None
     cluster: ClusterPlan | None = None  # the pipeline's cluster stage (memory, layout, HFU)
     precision: Reported | None = None  # the pipeline's precision stage (precision.PenaltyBlock)
+    precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     law_params: dict | None = None  # the law's own N and D, once the model stage has designed the network
     design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
 
@@ -405,6 +406,7 @@ class OvertrainReport(Rendered):
     cluster: ClusterPlan | None = None  # when the budget names a cluster (memory, layout, HFU)
     # precision.PenaltyBlock (a module above this one): low-precision training or serving bits (own losses)
     precision: Reported | None = None
+    precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
 
     def row(self, law: str) -> OvertrainRow:

@@ -28,9 +28,20 @@ class Context:
     ci: float | None
     given: Any = None  # a trainer's config the budget names (export's `model`): the model is that shape
     run: dict | None = None  # `scaleplan cluster`'s run options (energy, owned, flash): the cluster stage always runs
+    # `scaleplan precision`'s report options (formats, choices, block_size, serve_bits: precision.report_of's
+    # keywords): the precision stage adds the whole report (precision.PrecisionReport) to the plan
+    precision_report: dict | None = None
 
 
-def make_context(budget: Budget, law, recipe: bool, ci, recipe_options: dict, run: dict | None = None) -> Context:
+def make_context(
+    budget: Budget,
+    law,
+    recipe: bool,
+    ci,
+    recipe_options: dict,
+    run: dict | None = None,
+    precision_report: dict | None = None,
+) -> Context:
     """The Budget stage: the law resolved once, the budget resolved once (a target loss first sized to its
     compute-optimal budget), what serving costs."""
     options = {**budget.recipe_options(), **{k: v for k, v in recipe_options.items() if v is not None}}
@@ -56,6 +67,7 @@ def make_context(budget: Budget, law, recipe: bool, ci, recipe_options: dict, ru
         recipe=recipe,
         ci=budget.ci if ci is None else ci,
         run=run,
+        precision_report=precision_report,
     )
 
 

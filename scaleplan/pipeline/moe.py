@@ -171,6 +171,7 @@ class MoePlan(PerBudget):
     recipe: MoeRecipe | None = None  # the integer model and its recipe (one budget), once with_recipe() ran
     cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
     precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
+    precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     law_params: dict | None = None  # the law's own counts, tokens and loss, once the model stage designed the shape
     design: Any = None  # recipe.Design of a moe_shape.MoeShape: the pipeline's model stage's network
 
@@ -475,6 +476,7 @@ class FixedMoePlan(Rendered):
     recipe: MoeRecipe | None = None  # an integer model with these counts (within 1%) and its recipe
     cluster: ClusterPlan | None = None  # memory per device and layout (EP included), when the budget names a cluster
     precision: Any = None  # the pipeline's precision stage (precision.PenaltyBlock), on the total parameters
+    precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     law_params: dict | None = None  # the given counts and tokens, once the model stage designed the shape
     design: Any = None  # recipe.Design of a moe_shape.MoeShape: the pipeline's model stage's network
     law: str = "fixed MoE"

@@ -60,6 +60,7 @@ class Plan(PerBudget):
     cluster: ClusterPlan | None = None  # when the budget names a cluster (memory, layout, HFU)
     precision: PenaltyBlock | None = None  # low-precision training or serving bits (each law's own loss)
     quantized: QuantizedServing | None = None  # the model that reaches the loss as served
+    precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     budget_flops: Values | None = None  # serving plans: the budget whose compute-optimal loss sets the quality
     compute_optimal: Plan | None = None  # serving plans: the compute-optimal Plan of that budget, for comparison
     serving: Any = (

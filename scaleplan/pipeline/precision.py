@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.errors import ScaleplanError
-from ..core.values import Rendered, plain
+from ..core.values import Rendered, contract, plain
 from ..schema import fields
 from ..schema.units import fmt_count
 from .precision_laws import (
@@ -114,6 +114,7 @@ __all__ = [
     "published_checks",
     "published_quantity",
     "quantization_report",
+    "report_of",
     "run_check",
     "sun_best_params",
     "sun_critical_tokens",
@@ -299,8 +300,25 @@ class PrecisionReport(Rendered):
     kumar_multipliers: dict
     quantization: QuantizationReport | None
     warnings: tuple[str, ...] = ()
+    plan: dict | None = None  # `scaleplan precision`: the common keys of the plan it judges (output contract)
 
     def to_dict(self) -> dict:
+        own = self._own()
+        if self.plan is None:
+            return own
+        # The plan's common keys at the top level, as every planning command has them (flops, params and tokens
+        # are the plan's, in its law's convention); the N, D and C the precision laws used are `precision_laws`
+        # (N without embeddings, C = 6 N D at 16 bits). The warnings are the report's own.
+        laws = {
+            "params": own["params"],
+            "tokens": own["tokens"],
+            "flops": own["flops"],
+            "params_convention": "non_embedding",
+            "judged": "the plan's designed model" if self.params is not None else "each format at its own N, D",
+        }
+        return contract({**own, **self.plan, "precision_laws": laws, "warnings": own["warnings"]})
+
+    def _own(self) -> dict:
         return {
             "flops": self.flops,
             "params": self.params,
@@ -342,17 +360,33 @@ def precision_report(
     d = None if tokens is None else float(fields.parse("tokens", tokens))
     serve_bits = tuple(fields.parse("serve_bits", b) for b in serve_bits)
     c = float(checked(flops if n is None or d is None else 6.0 * n * d, "flops", MAX_FLOPS))
-    conv = constants()["sun"]["conventions"]
-    block = float(conv["default_block"] if block_size is None else checked_block(block_size))
+    block = None if block_size is None else float(checked_block(block_size))
+    return report_of(c, n, d, block, formats, serve_bits, choices, hardware)
+
+
+def report_of(
+    flops: float,
+    params: float | None,
+    tokens: float | None,
+    block_size: float | None,
+    formats,
+    serve_bits,
+    choices,
+    hardware=None,
+) -> PrecisionReport:
+    """`precision_report` for inputs validated at the entry (the pipeline's precision stage, after the CLI or
+    `plan()` checked the budget): `flops` at 16 bits, and `params` (non-embedding) and `tokens` for a model or None
+    for a budget; `block_size` None is Sun et al.'s default 128."""
     derived = DERIVED.set(True)  # the inputs are checked: what follows judges models derived from them
     try:
-        return _precision_report(c, n, d, block, formats, serve_bits, choices, hardware)
+        return _precision_report(flops, params, tokens, block_size, formats, serve_bits, choices, hardware)
     finally:
         DERIVED.reset(derived)
 
 
 def _precision_report(c, n, d, block, formats, serve_bits, choices, hardware=None) -> PrecisionReport:
     conv = constants()["sun"]["conventions"]
+    block = float(conv["default_block"] if block is None else block)
     opt = cost_optimal_precision(c, block, choices, hardware=hardware)
     warnings = []
     training = []

@@ -47,6 +47,7 @@ def plan_budget(
     recipe: bool = True,
     ci: float | None = None,
     run: dict | None = None,
+    precision_report: dict | None = None,
     **recipe_options,
 ):
     """The plan for one validated budget (a CLI call, one scenario of a file, or Python), through the pipeline's
@@ -58,11 +59,13 @@ def plan_budget(
     tokens). Every result carries `cost` and the contract's common JSON keys. `recipe_options` (context, vocab,
     layers, d_model, lr_law / hparams_law) override the budget's; `recipe=False` skips the model and recipe stages
     (the law's own counts). `run` (scaleplan cluster's energy, owned and flash options: plan_cluster's keywords)
-    makes the cluster stage run whether or not the budget names a cluster.
+    makes the cluster stage run whether or not the budget names a cluster. `precision_report` (scaleplan
+    precision's report options: formats, choices, block_size, serve_bits, already validated) makes the precision
+    stage add the whole report as the plan's `precision_report`.
     """
     if budget.hfu is not None and budget.recompute == "selective" and (budget.on_cluster or run is not None):
-        return _from_hfu(budget, law, recipe, ci, run, **recipe_options)
-    ctx = make_context(budget, law, recipe, ci, recipe_options, run)
+        return _from_hfu(budget, law, recipe, ci, run, precision_report, **recipe_options)
+    ctx = make_context(budget, law, recipe, ci, recipe_options, run, precision_report)
     result = allocation_stage(ctx)
     for stage in STAGES:
         result = stage(ctx, result)
@@ -168,8 +171,11 @@ def precision_stage(ctx: Context, result):
     """What the plan's numeric precision does (scaleplan.pipeline.precision): the loss penalty of training in FP8/FP4
     against BF16 and its critical data size (Sun et al. 2025), the penalty of serving the weights at fewer bits
     (Ouyang et al. 2024; Kumar et al. 2024), each in its own law's loss; for an inference-aware model, the model
-    that reaches the loss as served."""
+    that reaches the loss as served. Asked for the whole report (`scaleplan precision`), it adds it beside
+    (_with_precision_report)."""
     budget, resolved = ctx.budget, ctx.resolved
+    if ctx.precision_report is not None:
+        result = _with_precision_report(ctx, result)
     if resolved.precision == "bf16" and budget.serve_bits is None:
         return result
     from . import precision_plan as precision_mod
@@ -188,6 +194,26 @@ def precision_stage(ctx: Context, result):
 
         result = replace(result, quantized=quantized_serving(sized, budget.serve_bits, law=ctx.law))
     return result
+
+
+def _with_precision_report(ctx: Context, result):
+    """The plan with `scaleplan precision`'s whole report (scaleplan.pipeline.precision.PrecisionReport): for a given
+    model, the precision laws judge the designed model (its non-embedding N, as the plan's precision block counts
+    it, and the plan's tokens; its 16-bit budget C = 6 N D); for a budget, each training format at the precision
+    laws' own cost-optimal N and D for the budget's FLOPs. The training chip ranks the formats when the budget
+    names one."""
+    from .precision import report_of
+
+    budget = ctx.budget
+    named = budget.hardware is not None or budget.hardware_file is not None or budget.peak_flops is not None
+    options = {**(ctx.precision_report or {}), "hardware": ctx.resolved.hardware if named else None}
+    if budget.mode in ("fixed", "fixed-moe"):
+        total, _active, tokens = plan_counts(result)
+        n = _non_embedding(result, total)
+        report = report_of(6.0 * n * tokens, n, tokens, **options)
+    else:
+        report = report_of(float(ctx.resolved.flops), None, None, **options)
+    return replace(result, precision_report=report)
 
 
 def serving_stage(ctx: Context, result):
@@ -366,7 +392,7 @@ def _plan_each(law, arrays: dict, fields: dict) -> list:
     ]
 
 
-def _from_hfu(budget: Budget, law, recipe: bool, ci, run, **recipe_options):
+def _from_hfu(budget: Budget, law, recipe: bool, ci, run, precision_report, **recipe_options):
     """A plan from an HFU with selective recompute: MFU = HFU / (hardware / model FLOPs), the ratio of Korthikanti et
     al. 2022 eq. 8 over eq. 7 for the designed shape (cost.recompute_ratio, as `scaleplan cluster` uses it). The
     shape depends on the plan, so the MFU is solved for: a FLOPs budget settles in two rounds, a time or money budget
@@ -374,7 +400,9 @@ def _from_hfu(budget: Budget, law, recipe: bool, ci, run, **recipe_options):
     assert budget.hfu is not None
     ratio, result = 1.0, None
     for _ in range(6):
-        result = plan_budget(replace(budget, mfu=budget.hfu / ratio, hfu=None), law, recipe, ci, run, **recipe_options)
+        result = plan_budget(
+            replace(budget, mfu=budget.hfu / ratio, hfu=None), law, recipe, ci, run, precision_report, **recipe_options
+        )
         c = getattr(result, "cluster", None)
         if c is None:
             break

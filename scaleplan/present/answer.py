@@ -239,7 +239,9 @@ def _overtrain_answer(r) -> list[Line]:
 def _cluster_answer(c) -> list[Line]:
     lines = []
     if c.params is not None:
-        lines.append(Line("model", f"{fmt_count(float(c.params))} parameters on {fmt_count(float(c.tokens))} tokens"))
+        text = f"{fmt_count(float(c.params))} parameters on {fmt_count(float(c.tokens))} tokens"
+        loss = None if c.plan is None else c.plan.get("loss")
+        lines.append(Line("model", text if loss is None else f"{text}, loss {float(loss):.3f} ({c.plan['law']})"))
     lines += _run_lines(c.cost)
     lp = c.layout
     m = None if lp is None else (lp.suggested or lp.fewest)

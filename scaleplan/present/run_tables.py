@@ -10,6 +10,8 @@ from rich.console import Console
 
 from ..schema.units import (
     fmt_count,
+    fmt_dollars,
+    fmt_duration,
     fmt_flops,
     fmt_number,
     fmt_sci,
@@ -26,9 +28,10 @@ def _signed_pct(x) -> str:
 
 
 def precision_records(report) -> list[dict]:
-    """CSV rows of a PrecisionReport: one per table row, tagged with its table."""
+    """CSV rows of a PrecisionReport: one per table row, tagged with its table (the plan it judges first)."""
     r = report.to_dict()
-    rows = [
+    rows = _plan_records(report.plan)
+    rows += [
         {
             "table": "cost_optimal",
             "precision": "continuous",
@@ -87,18 +90,83 @@ def precision_records(report) -> list[dict]:
     return rows
 
 
+def _plan_records(plan: dict | None) -> list[dict]:
+    """The plan's row of the CSV: its common keys (the law's convention), tagged `plan`."""
+    if plan is None:
+        return []
+    cost = plan.get("cost") or {}
+    keys = ("law", "flops", "params", "params_total", "params_non_embedding", "tokens", "loss")
+    return [
+        {
+            "table": "plan",
+            **{k: plan.get(k) for k in keys},
+            "gpu_hours": cost.get("gpu_hours"),
+            "dollars": cost.get("dollars"),
+        }
+    ]
+
+
 def emit_precision(console: Console, fmt: Format, report) -> None:
-    """The three tables of `scaleplan precision` (json: the whole report; csv: every row tagged by table)."""
+    """The tables of `scaleplan precision`: the plan it judges, then each law's (json: the whole report; csv:
+    every row tagged by table)."""
     if fmt is Format.json:
         return emit_grid(console, fmt, None, [], [], report.to_dict())
     if fmt is Format.csv:
         return emit_grid(console, fmt, None, [], [], precision_records(report))
+    if report.plan is not None:
+        _precision_plan_table(console, fmt, report)
+        gap(console, fmt)
     _cost_optimal_precision_table(console, fmt, report)
     gap(console, fmt)
     _training_precision_table(console, fmt, report)
     if report.quantization is not None:
         gap(console, fmt)
         _serving_precision_table(console, fmt, report.quantization)
+
+
+def _precision_plan_table(console: Console, fmt: Format, report) -> None:
+    """The plan the report judges, as `allocate` plans it (its law's counts and convention), and the N the
+    precision laws count (without embeddings)."""
+    p = report.plan
+    shape, cost = p.get("shape"), p.get("cost")
+    rows = [
+        ["law", str(p["law"])],
+        ["training FLOPs", fmt_flops(p["flops"])],
+        ["parameters", fmt_count(p["params"])],
+        ["training tokens", fmt_count(p["tokens"])],
+        ["predicted loss", "-" if p.get("loss") is None else f"{p['loss']:.3f}"],
+    ]
+    if shape is not None and "d_ff" in shape:
+        rows.insert(3, ["shape (designed)", f"{shape['layers']} x {shape['d_model']:,}, d_ff {shape['d_ff']:,}"])
+        rows.insert(
+            4,
+            [
+                "designed counts",
+                f"{fmt_count(shape['params_total'])} total, {fmt_count(shape['params_non_embedding'])} non-embedding",
+            ],
+        )
+    if cost is not None:
+        rows.append(
+            [
+                "training cost",
+                f"{fmt_dollars(cost['dollars'])}, {fmt_duration(cost['days'])} on {int(cost['gpus']):,} "
+                f"{cost['hardware']}",
+            ]
+        )
+    if report.params is not None:
+        judged = f"its designed model: N = {fmt_count(report.params)} non-embedding, D = {fmt_count(report.tokens)}"
+    else:
+        judged = "each format at the precision laws' own N, D for these FLOPs (not the plan's model)"
+    emit_grid(
+        console,
+        fmt,
+        "The plan (as allocate plans it)",
+        ["", "value"],
+        rows,
+        {},
+        f"Counts and loss in the plan's law. The precision laws count N without embeddings and take C = 6 N D at "
+        f"16 bits; below they judge {judged}.",
+    )
 
 
 def _cost_optimal_precision_table(console: Console, fmt: Format, report) -> None:
@@ -153,7 +221,7 @@ def _cost_optimal_precision_table(console: Console, fmt: Format, report) -> None
 def _training_precision_table(console: Console, fmt: Format, report) -> None:
     """Each training precision's penalty against BF16 (Sun et al.), at the given N, D or each at its own."""
     where = (
-        "at N = " + fmt_count(report.params) + ", D = " + fmt_count(report.tokens)
+        "at N = " + fmt_count(report.params) + " (non-emb.), D = " + fmt_count(report.tokens)
         if report.params
         else "each at its cost-optimal N, D"
     )

@@ -110,7 +110,63 @@ def test_cluster_table_fits_80_columns_and_labels_price(monkeypatch):
 def test_cluster_no_price_no_dollars():
     data = json.loads(ok("cluster", "--flops", "1e24", "--hardware", "tpu-v5p", "-f", "json").stdout)
     assert data["cost"]["dollars"] is None and "no published price for tpu-v5p" in data["cost"]["price_label"]
-    assert data["cost"]["energy_note"] == "board power of tpu-v5p: not published" and data["memory"] is None
+    assert data["cost"]["energy_note"] == "board power of tpu-v5p: not published"
+    # a FLOPs budget trains the model its law recommends: that model's memory per chip and layout
+    assert data["memory"]["fewest"]["layers"] == data["shape"]["layers"] and data["params"] > 0
+
+
+def test_cluster_flops_is_the_plan_allocate_gives():
+    """One pipeline: `cluster --flops` runs the compute-optimal plan `allocate` gives on the same cluster (the same
+    law, model, recipe, cost and warnings), adding its memory, layout and energy."""
+    from scaleplan.core.values import CONTRACT_KEYS
+
+    args = ["--flops", "1e24", "--hardware", "h100", "--gpus", "1024", "--law", "chinchilla", "-f", "json"]
+    plan = json.loads(ok("allocate", *args).stdout)
+    run = json.loads(ok("cluster", *args).stdout)
+    for key in set(CONTRACT_KEYS) - {"flops", "cost"}:
+        assert run[key] == plan[key], key
+    assert run["flops"] == pytest.approx(plan["flops"], rel=1e-12)  # 6 N D of the designed model, in the law's N
+    assert run["cost"]["gpu_hours"] == pytest.approx(plan["cost"]["gpu_hours"], rel=1e-12)
+    assert run["memory"] == plan["cluster"]["memory"] and run["law"] == "chinchilla"
+    assert any("extrapolating" in w for w in run["warnings"])  # 1e24 is above Chinchilla's largest fitted run
+
+
+def test_cluster_flops_with_days_implies_the_mfu():
+    # Touvron et al. 2023 Table 2: Llama 2 70B on 2T tokens, 1,720,320 A100-80GB hours (2,048 GPUs x 35 days).
+    # As work in FLOPs: 6 x 70e9 x 2e12 = 8.4e23 over 2,048 x 35 x 86,400 s x 312e12 FLOP/s = 0.4348 MFU.
+    data = json.loads(
+        ok("cluster", "--flops", "8.4e23", "--hardware", "a100", "--gpus", "2048", "--days", "35", "-f", "json").stdout
+    )
+    assert data["mfu"] == pytest.approx(0.4348, abs=5e-4) and data["cost"]["mfu"] == data["mfu"]
+    assert data["cost"]["gpu_hours"] == pytest.approx(1_720_320, rel=1e-9)
+    assert data["utilisation"] == "implied by 2,048 GPUs x 35 days"
+    money = json.loads(ok("cluster", "--flops", "8.4e23", "--hardware", "a100", "--dollars", "2M", "-f", "json").stdout)
+    assert money["utilisation"].startswith("implied by $2,000,000 at $") and money["cost"]["dollars"] == pytest.approx(
+        2e6
+    )
+
+
+def test_cluster_flops_designs_a_shape_for_pins_and_selective_recompute():
+    """A FLOPs budget has a designed model, so shape pins and selective recompute (which needs the shape) apply."""
+    data = json.loads(
+        ok("cluster", "--flops", "1e24", "--layers", "32", "--recompute", "selective", "-f", "json").stdout
+    )
+    assert data["shape"]["layers"] == 32 and data["hfu"] > data["mfu"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--flops", "1e24", "--gpus", "8", "--days", "3", "--mfu", "0.4"], "imply the utilisation; drop --mfu"),
+        (["--flops", "1e24", "--gpus", "8", "--days", "3"], "--days: the run cannot finish"),
+        (["--flops", "1e24", "--days", "3"], "--days needs --gpus"),
+        (["--flops", "1e24", "--gpus", "8", "--days", "30", "--dollars", "4M"], "not both"),
+        (["--flops", "1e24", "--law", "nope"], "--law"),
+    ],
+)
+def test_cluster_flops_bad_time_is_one_line(args, message):
+    result = run("cluster", *args)
+    assert result.exit_code == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_cluster_csv_and_markdown():
@@ -147,7 +203,6 @@ def test_hardware_lists_every_preset_within_80_columns(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--flops", "1e24", "--recompute", "selective"], "needs the model's shape"),
         (["--params", "7B"], "a fixed model needs both --params and --tokens"),
         (["--params", "7B", "--tokens", "1T", "--days", "3"], "--days needs --gpus"),
         (["--params", "7B", "--tokens", "1T", "--gpus", "8", "--days", "1", "--mfu", "0.4"], "drop --mfu"),
@@ -164,7 +219,6 @@ def test_hardware_lists_every_preset_within_80_columns(tmp_path, monkeypatch):
         (["--params", "1e30", "--tokens", "1T"], "beyond any plan"),
         (["--params", "7B", "--tokens", "1T", "--mfu", "1.5"], "--mfu must be in"),
         (["--params", "7B", "--active-params", "8B", "--tokens", "1T"], "--active-params must be in"),
-        (["--flops", "1e24", "--layers", "32"], "pin the shape designed from --params"),
     ],
 )
 def test_cluster_bad_input(args, message):
@@ -275,3 +329,12 @@ def test_cluster_and_allocate_refuse_a_bad_value_with_the_same_line(bad):
     c, a = run("cluster", *base, *bad), run("allocate", *base, *bad)
     assert c.exit_code == a.exit_code == 2
     assert c.stderr == a.stderr and len(c.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("work", [["--params", "70B", "--tokens", "2T"], ["--flops", "8.4e23"]])
+def test_days_with_selective_recompute_imply_the_mfu(work):
+    # Touvron et al. 2023 Table 2 (Llama 2 70B: 2T tokens, 1,720,320 A100 hours): MFU counts model FLOPs only, so
+    # it is 0.4348 whatever is recomputed; selective recompute adds work (Korthikanti et al. 2022), so HFU > MFU
+    args = [*work, "--hardware", "a100", "--gpus", "2048", "--days", "35", "--recompute", "selective", "-f", "json"]
+    data = json.loads(ok("cluster", *args).stdout)
+    assert data["mfu"] == pytest.approx(0.4348, abs=5e-4) and data["mfu"] < data["hfu"] < 1.05 * data["mfu"]

@@ -40,28 +40,60 @@ def test_budget_tables():
     assert "Serving" not in out  # no trained model and no --serve-bits: no serving table
 
 
+# The model `precision --params 7B --tokens 2T` judges is the one `allocate --params 7B --tokens 2T` designs:
+# 40 layers x d_model 3,584 (56 heads of 64, 8 KV heads), SwiGLU d_ff 12,288. Its non-embedding count, by hand:
+# per layer attention 2 x 3584^2 + 2 x 3584 x 512 = 29,360,128, MLP 3 x 3584 x 12288 = 132,120,576, norms
+# 2 x 3584; x 40 layers, + the final norm 3,584 = 6,459,518,464. The precision laws count N without embeddings
+# (Sun et al. 2025 Table 3: N = L (4 h^2 + 3 h d_ff)).
+DESIGNED_7B_NON_EMBEDDING = 6_459_518_464
+
+
+def sun_critical_tokens_by_hand(n, e, m, block=128):
+    """Sun et al. 2025 (arXiv:2501.02423) Eq. 41 with App. B.1 Table 2's constants typed here (not read from
+    precision.yaml): D_crit = [d gamma N^alpha (E+0.5)^delta (M+0.5)^nu / log2 B]^(1/(2 beta))."""
+    import math
+
+    d, gamma, alpha, beta, delta, nu = 68973.0621, 11334.5197, 0.2368, 0.5162, 3.1926, 2.9543
+    return (d * gamma * n**alpha * (e + 0.5) ** delta * (m + 0.5) ** nu / math.log2(block)) ** (1 / (2 * beta))
+
+
 def test_model_tables_and_warning_for_an_exceeded_critical_size():
     result = ok("precision", "--params", "7B", "--tokens", "2T")
     assert "Serving the trained model" in result.stdout and "Pythia" in result.stdout
-    assert "614B !" in result.stdout  # FP4's critical data size for 7B (Sun Eq. 41) is exceeded
+    assert "The plan (as allocate plans it)" in result.stdout and "6.46B non-embedding" in result.stdout
+    # FP4 (E2M1, B = 128) critical data size for the designed N = 6,459,518,464 (Sun Eq. 41, Table 2 constants):
+    # 6.03e11, i.e. the paper's printed 0.4T for 1B (Sec. 4.3) x 6.46^(alpha / (2 beta)) = 0.393T x 1.534; exceeded
+    assert sun_critical_tokens_by_hand(DESIGNED_7B_NON_EMBEDDING, 2, 1) == pytest.approx(6.026e11, rel=1e-3)
+    assert "603B !" in result.stdout
     assert "exceed Sun et al.'s critical data size" in result.stderr
 
 
-def test_json_is_the_library_report():
+def test_json_is_the_library_report_of_the_designed_model():
     data = json.loads(ok("precision", "--params", "7B", "--tokens", "2T", "-f", "json").stdout)
-    lib = precision.precision_report(params=7e9, tokens=2e12).to_dict()
+    assert data["shape"]["params_non_embedding"] == DESIGNED_7B_NON_EMBEDDING
+    assert data["precision_laws"]["params"] == DESIGNED_7B_NON_EMBEDDING
+    assert data["precision_laws"]["params_convention"] == "non_embedding"
+    lib = precision.precision_report(params=DESIGNED_7B_NON_EMBEDDING, tokens=2e12).to_dict()
     assert data["cost_optimal"]["bits"] == lib["cost_optimal"]["bits"]
     assert [t["penalty"] for t in data["training"]] == [t["penalty"] for t in lib["training"]]
     assert [r["qid"] for r in data["quantization"]["rows"]] == [r["qid"] for r in lib["quantization"]["rows"]]
     assert data["kumar"]["optimal_bits"] == pytest.approx(7.0, abs=0.01)
+    fp8 = next(t for t in data["training"] if t["format"]["name"] == "fp8")  # Sun Eq. 41, E4M3, B = 128
+    assert fp8["critical_tokens"] == pytest.approx(sun_critical_tokens_by_hand(DESIGNED_7B_NON_EMBEDDING, 4, 3))
 
 
 def test_csv_rows_tagged_by_table():
     text = ok("precision", "--params", "1B", "--tokens", "100B", "--serve-bits", "4", "-f", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert {r["table"] for r in rows} == {"cost_optimal", "training", "serving"}
+    assert {r["table"] for r in rows} == {"plan", "cost_optimal", "training", "serving"}
+    plan = next(r for r in rows if r["table"] == "plan")
+    data = json.loads(ok("precision", "--params", "1B", "--tokens", "100B", "--serve-bits", "4", "-f", "json").stdout)
+    assert float(plan["params"]) == data["params"] == 1e9 and float(plan["flops"]) == data["flops"]
     serving = [r for r in rows if r["table"] == "serving"]
-    assert len(serving) == 1 and float(serving[0]["penalty"]) == pytest.approx(precision.ouyang_qid(1e9, 1e11, 4))
+    n = data["precision_laws"]["params"]  # the designed 1B model's non-embedding count
+    assert n == data["shape"]["params_non_embedding"] < 1e9
+    assert float(serving[0]["params"]) == n
+    assert len(serving) == 1 and float(serving[0]["penalty"]) == pytest.approx(precision.ouyang_qid(n, 1e11, 4))
 
 
 def test_markdown_and_chosen_formats():
@@ -183,3 +215,93 @@ def test_serve_bits_in_budget_mode():
     assert [r["bits"] for r in d["quantization"]["rows"]] == [4.0]
     bad = run("precision", "--flops", "1e22", "--serve-bits", "1")
     assert bad.exit_code == 2 and "--serve-bits" in bad.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# On the one pipeline (issue #19): the plan's common keys, the designed model's count, allocate's numbers
+
+
+REPORT_KEYS = ("flops", "params", "tokens", "block_size", "cost_optimal", "training", "kumar", "quantization")
+
+
+@pytest.mark.parametrize("args", [["--params", "7B", "--tokens", "2T"], ["--flops", "1e22"]])
+def test_json_has_the_contract_keys_and_every_report_key(args):
+    from scaleplan.core.values import CONTRACT_KEYS
+
+    data = json.loads(ok("precision", *args, "-f", "json").stdout)
+    assert set(CONTRACT_KEYS) <= set(data) and set(REPORT_KEYS) <= set(data)
+    assert list(data)[: len(CONTRACT_KEYS) - 2] == list(CONTRACT_KEYS[:-2])  # the common keys first
+    assert data["params"] > 0 and data["tokens"] > 0 and data["shape"]["layers"] > 0 and data["cost"]["dollars"] > 0
+
+
+def test_penalties_are_allocates_for_the_same_model():
+    """`precision` and `allocate --precision fp8 --serve-bits 4` judge the same designed model with the same laws."""
+    data = json.loads(ok("precision", "--params", "7B", "--tokens", "2T", "-f", "json").stdout)
+    plan = json.loads(
+        ok(
+            "allocate", "--params", "7B", "--tokens", "2T", "--precision", "fp8", "--serve-bits", "4", "-f", "json"
+        ).stdout
+    )
+    block = plan["precision"]
+    fp8 = next(t for t in data["training"] if t["format"]["name"] == "fp8")
+    assert fp8["params"] == block["training"]["params"] == block["params"] == DESIGNED_7B_NON_EMBEDDING
+    assert fp8["tokens"] == block["tokens"] == 2e12
+    for key in ("penalty", "relative", "loss", "critical_tokens"):
+        assert fp8[key] == pytest.approx(block["training"][key], rel=1e-12), key
+    row = next(r for r in data["quantization"]["rows"] if r["bits"] == 4)
+    assert data["quantization"]["params"] == block["params"]
+    assert row["qid"] == pytest.approx(block["qid"], rel=1e-12)
+    assert row["kumar_ptq_delta"] == pytest.approx(block["kumar_ptq_delta"], rel=1e-12)
+    assert row["ouyang_critical_tokens_per_param"] == pytest.approx(block["ouyang_critical_tokens_per_param"])
+    # and the plan's common keys are allocate's for the same model
+    for key in ("law", "flops", "params", "params_total", "tokens", "loss", "vocab", "shape", "learning_rate"):
+        assert data[key] == plan[key], key
+
+
+@pytest.mark.parametrize("args", [["--flops", "1e22"], ["--flops", "1e23", "--hardware", "h100"]])
+def test_a_budget_plans_as_allocate_does(args):
+    """For a budget the plan is allocate's compute-optimal plan; Sun et al.'s own N, D per format stay beside it."""
+    from scaleplan.core.values import CONTRACT_KEYS
+
+    data = json.loads(ok("precision", *args, "-f", "json").stdout)
+    plan = json.loads(ok("allocate", *args, "-f", "json").stdout)
+    for key in CONTRACT_KEYS[:-2]:  # warnings are each command's own
+        assert data[key] == plan[key], key
+    assert data["citation"] == plan["citation"]
+    laws = data["precision_laws"]
+    assert laws["flops"] == plan["flops"] and laws["params"] is None and laws["tokens"] is None
+    assert data["cost_optimal"]["params"] != plan["params"]  # the precision laws' own allocation, labelled apart
+
+
+def test_table_and_markdown_say_which_count_is_which():
+    out = ok("precision", "--flops", "1e22").stdout
+    assert "The plan (as allocate plans it)" in out and "not the plan's model" in out
+    md = ok("precision", "--params", "7B", "--tokens", "2T", "-f", "markdown").stdout
+    assert (
+        "**The plan (as allocate plans it)**" in md and "| designed counts | 6.98B total, 6.46B non-embedding |" in md
+    )
+    assert "at N = 6.46B (non-emb.), D = 2.00T" in md
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--flops", "-1"],
+        ["--flops", "1e40"],
+        ["--flops", "1"],
+        ["--flops", "$2M"],
+        ["--params", "1", "--tokens", "1T"],
+        ["--params", "2e16", "--tokens", "1T"],
+        ["--params", "7B", "--tokens", "1e19"],
+        ["--params", "7B", "--tokens", "1e-300"],
+        ["--params", "7B", "--tokens", "abc"],
+    ],
+)
+def test_a_bad_budget_flag_gets_allocates_message(args):
+    """The budget's flags go through allocate's Budget parsers: the same one line, exit 2."""
+    said = []
+    for command in ("precision", "allocate"):
+        result = run(command, *args)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        said.append(result.stderr.strip())
+    assert "\n" not in said[0] and said[0] == said[1]
