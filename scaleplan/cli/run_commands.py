@@ -5,7 +5,6 @@ bits)."""
 # ~150 typer.Option objects at import would cost ~2.5 ms of every command's start-up.
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
@@ -138,6 +137,7 @@ def precision_cmd(
     Example: scaleplan precision --flops 1e24 --hardware-precision bf16 --hardware-precision fp8
     """
     from ..pipeline import precision as prec
+    from ..pipeline.precision_of_plan import plan_precision
 
     if flops is not None and (params is not None or tokens is not None):
         raise ScaleplanError("give --flops, or --params and --tokens, not both")
@@ -168,7 +168,7 @@ def precision_cmd(
         "block_size": block_size,
         "serve_bits": tuple(bits) if bits else ((8, 4, 3, 2) if params is not None else ()),  # a budget: if asked
     }
-    report = _precision_of_plan(budget, options)
+    report = plan_precision(budget, options)
     show_result(report, fmt, quiet)
     if plot is not None:
         from ..present import precision_plot
@@ -180,20 +180,6 @@ def precision_cmd(
         assert pn is not None and pd is not None  # an available choice has its N and D
         precision_plot.save(pn, pd, plot, force=force)
         err.print(f"wrote {plot}", markup=False)
-
-
-def _precision_of_plan(budget, options: dict):
-    """The precision report of the budget's plan (scaleplan.pipeline: the given model, or the compute-optimal plan,
-    through every stage as `allocate` plans it; the precision stage adds the report), with the plan's common keys
-    beside it (its warnings: the report's own)."""
-    from ..core.values import CONTRACT_KEYS
-    from ..pipeline.stages import plan_budget
-
-    plan = plan_budget(budget, precision_report=options)
-    report = plan.precision_report
-    assert report is not None  # `precision_report` makes the precision stage add it
-    d = plan.to_dict()
-    return replace(report, plan={k: d.get(k) for k in CONTRACT_KEYS})
 
 
 def _precision_hardware(name: str):

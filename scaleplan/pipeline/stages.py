@@ -213,7 +213,8 @@ def _with_precision_report(ctx: Context, result):
         report = report_of(6.0 * n * tokens, n, tokens, **options)
     else:
         report = report_of(float(ctx.resolved.flops), None, None, **options)
-    return replace(result, precision_report=report)
+    warnings = tuple(dict.fromkeys(tuple(result.warnings) + report.warnings))  # said once, with the plan's
+    return replace(result, precision_report=report, warnings=warnings)
 
 
 def serving_stage(ctx: Context, result):

@@ -305,3 +305,22 @@ def test_a_bad_budget_flag_gets_allocates_message(args):
         assert result.exit_code == 2 and "Traceback" not in result.output
         said.append(result.stderr.strip())
     assert "\n" not in said[0] and said[0] == said[1]
+
+
+def test_the_precision_stage_adds_the_report_to_any_plan_without_changing_it():
+    """plan_budget(..., precision_report=options): the stage judges the designed model; the plan is otherwise the
+    same plan (its own keys unchanged; its warnings gain the report's, once)."""
+    from scaleplan.pipeline.budget import Budget
+    from scaleplan.pipeline.stages import plan_budget
+
+    options = {"formats": ["fp8"], "choices": ["bf16", "fp8"], "block_size": None, "serve_bits": (4,)}
+    budget = Budget.from_mapping({"params": "7B", "tokens": "2T"}, flags=True)
+    with_report, alone = plan_budget(budget, precision_report=options), plan_budget(budget)
+    report = with_report.precision_report
+    assert alone.precision_report is None and report is not None
+    assert report.params == with_report.recipe.shape.non_embedding_params == DESIGNED_7B_NON_EMBEDDING
+    assert report.tokens == 2e12 and report.flops == pytest.approx(6 * DESIGNED_7B_NON_EMBEDDING * 2e12)
+    assert [r.bits for r in report.quantization.rows] == [4.0] and report.training[0].format.name == "fp8"
+    a, b = with_report.to_dict(), alone.to_dict()
+    assert {k: v for k, v in a.items() if k != "warnings"} == {k: v for k, v in b.items() if k != "warnings"}
+    assert set(b["warnings"]) <= set(a["warnings"]) and set(report.warnings) <= set(a["warnings"])
