@@ -51,13 +51,14 @@ multiple of 128.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ScaleplanError
 from .hparams import HParams, batch_multiple, hparam_rows, hyperparameters, steplaw
 from .shape import ARCHS, CONVENTIONS, FlopCount, Shape, check_convention, flops_per_token, measure
-from .sizing import check_arch, default_shape, design_shape, designed, tied_for
+from .sizing import check_arch, check_pins, default_shape, design_checked, design_shape, designed, tied_for
 from .tables import HPARAM_LAWS, constants, law_name, pos_float
 from .tao import VocabResult
 from .vocab import optimal_vocab
@@ -82,6 +83,7 @@ __all__ = [
     "measure",
     "optimal_vocab",
     "recipe",
+    "recipe_draws",
     "recipe_for_shape",
     "recipe_from",
     "recipe_of",
@@ -229,6 +231,40 @@ def recipe(
     # from the shape.
     m_flops = flops if convention == "flops_per_token" and flops is not None else None
     return recipe_of(design, tokens, flops, loss=loss, law=law, deepseek_flops=m_flops)
+
+
+def recipe_draws(
+    draws,
+    *,
+    law=None,
+    context=2048,
+    vocab=None,
+    layers=None,
+    d_model=None,
+    heads=None,
+    head_dim=None,
+    d_ff=None,
+    tied_embeddings: bool | None = None,
+    arch: str = "llama",
+) -> list[Recipe | None]:
+    """``recipe`` of each of a plan's bootstrap draws, ``draws`` an iterable of (total parameters, tokens, FLOPs,
+    loss) that the draws made (positive floats): the pins, context and law checked once here, not at every draw;
+    None for a draw no shape can reach with the pins (within tolerance) or whose recipe has no such law."""
+    tied, arch = tied_for(tied_embeddings, arch), check_arch(arch)
+    pins, context, tol = check_pins(vocab, context, layers, d_model, heads, head_dim, d_ff, None, arch)
+    chosen = None if law is None else law_name(law)
+    out: list[Recipe | None] = []
+    for total, tokens, flops, loss in draws:
+        if not all(math.isfinite(x) and x > 0 for x in (total, tokens, flops, loss)):
+            out.append(None)  # a draw whose law gives no positive size or loss here
+            continue
+        try:
+            shape, vres, warnings = design_checked(total, "total", context, pins, tied, arch, tol)
+            design = Design(shape, vres, tuple(warnings), vocab_pinned=vocab is not None)
+            out.append(recipe_from(design, tokens, flops, loss=loss, law=chosen))
+        except ScaleplanError:
+            out.append(None)
+    return out
 
 
 @dataclass(frozen=True)

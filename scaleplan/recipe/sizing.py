@@ -13,8 +13,10 @@ from .tables import constants, pos_float, pos_int
 from .vocab import vocab_at
 
 
-def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch, name):
-    target = pos_float(name, params_total)
+def check_pins(vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch) -> tuple[dict, int, float]:
+    """(pins, context, tolerance) checked: the pins (layers, d_model, heads, head_dim, d_ff, vocab) whole numbers
+    or None, that fit together (a d_model from heads x head_dim when only they are pinned); ``design_checked`` takes
+    them as they are."""
     context = pos_int("context", context)
     vocab = None if vocab is None else pos_int("vocab", vocab)
     layers = None if layers is None else pos_int("layers", layers)
@@ -36,7 +38,8 @@ def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, 
             raise ScaleplanError(f"heads × head_dim = {heads * head_dim} must equal d_model = {d_model}")
         if d_model is None:
             d_model = heads * head_dim
-    return target, vocab, context, layers, d_model, heads, head_dim, d_ff, float(tol)
+    pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
+    return pins, context, float(tol)
 
 
 def _pins_text(**pins) -> str:
@@ -146,10 +149,8 @@ def designed(
     tiny budget still gets its numbers.
     """
     convention = check_convention(convention)
-    target, vocab, context, layers, d_model, heads, head_dim, d_ff, tol = _check_pins(
-        params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch, name
-    )
-    pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
+    target = pos_float(name, params_total)
+    pins, context, tol = check_pins(vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch)
     return design_checked(target, convention, context, pins, tied, arch, tol, strict)
 
 

@@ -29,18 +29,7 @@ def optimal_vocab(
         nnv, nv = tao_approach1(pos_float("flops", flops))
         return _vocab_result(nnv, nv, _width(d_model, nnv), "approach1-isoflops")
     if params_total is not None and d_model is None:
-        # the same path as a plan of this many parameters: the designed shape's width and smooth split
-        total = pos_float("params_total", params_total)
-        if total < 1e5:
-            raise ScaleplanError(
-                f"params_total = {total:.4g} is too small to split into vocabulary and "
-                f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)"
-            )
-        shape = ladder_shape(
-            total, "total", None, int(constants()["conventions"]["context"]), bool(tied_embeddings), "llama"
-        )
-        nnv, _d, _nv = smooth_size(total, "total", shape.context, None, bool(tied_embeddings))
-        return vocab_at(nnv, shape.d_model)
+        return vocab_for_total(pos_float("params_total", params_total), bool(tied_embeddings))
     if params_total is not None:
         total = pos_float("params_total", params_total)
         k = 1 if tied_embeddings else 2
@@ -59,6 +48,19 @@ def optimal_vocab(
     else:
         nnv = pos_float("non_vocab_params", non_vocab_params)
     return vocab_at(nnv, _width(d_model, nnv))
+
+
+def vocab_for_total(total: float, tied: bool) -> VocabResult:
+    """``optimal_vocab(params_total=total)`` for a size already checked, the same path as a plan of this many
+    parameters (the designed shape's width and smooth split): what the pinned shape search calls for its target."""
+    if total < 1e5:
+        raise ScaleplanError(
+            f"params_total = {total:.4g} is too small to split into vocabulary and "
+            f"non-vocabulary parameters (Tao et al.'s fit starts at 33M)"
+        )
+    shape = ladder_shape(total, "total", None, int(constants()["conventions"]["context"]), tied, "llama")
+    nnv, _d, _nv = smooth_size(total, "total", shape.context, None, tied)
+    return vocab_at(nnv, shape.d_model)
 
 
 def vocab_at(non_vocab_params: float, d_model: int) -> VocabResult:
