@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # prints a small table of medians
     python benchmarks/bench.py --startup  # only the three start-up rows (quicker, for work on start-up time)
+    python benchmarks/bench.py --plan     # only scaleplan.plan() for one budget, after import (issue 19: < 20 ms)
 
 Not a timed test: machines differ. The figures go into issue notes and the README.
 """
@@ -55,6 +56,39 @@ def walls(cmds: list[list[str]], runs: int = 21) -> list[tuple[float, float]]:
             subprocess.run(cmd, capture_output=True, check=True, env=ENV)
             own.append(time.perf_counter() - t)
     return [(statistics.median(own), min(own)) for own in times]
+
+
+# One scaleplan.plan() in a fresh process, timed after `import scaleplan` (the first plan loads the data files and
+# designs what it needs), then the same plan again (caches warm); milliseconds on one line.
+PLAN = """
+import sys, time
+import scaleplan
+budget = eval(sys.argv[1])
+t = time.perf_counter(); scaleplan.plan(**budget); first = time.perf_counter() - t
+t = time.perf_counter(); scaleplan.plan(**budget); again = time.perf_counter() - t
+print(first * 1e3, again * 1e3)
+"""
+PLAN_BUDGETS = {
+    "flops 1e21": {"flops": 1e21},
+    "flops 1e21 on 512 GPUs, ZeRO-3, serving 2T tokens at 4 bits": {
+        "flops": 1e21, "gpus": 512, "zero": 3, "serve_bits": 4, "inference_tokens": "2T",
+    },
+}  # fmt: skip
+
+
+def plan_rows(runs: int = 15) -> list[tuple[str, float, float]]:
+    """(what, median, min) seconds of scaleplan.plan() after import, first and again, each budget in fresh processes
+    run in turns."""
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, budget in PLAN_BUDGETS.items():
+            out = subprocess.run(
+                [sys.executable, "-c", PLAN, repr(budget)], capture_output=True, check=True, env=ENV, text=True
+            )
+            first, again = (float(x) / 1e3 for x in out.stdout.split())
+            samples.setdefault(f"scaleplan.plan({name}), first after import", []).append(first)
+            samples.setdefault(f"scaleplan.plan({name}), again", []).append(again)
+    return [(k, statistics.median(v), min(v)) for k, v in samples.items()]
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -174,4 +208,8 @@ def report(rows, alloc_med: float, baseline_med: float, floor_med: float) -> Non
 
 
 if __name__ == "__main__":
-    main(startup_only="--startup" in sys.argv[1:])
+    if "--plan" in sys.argv[1:]:
+        for what, med, low in plan_rows():
+            print(f"{what:<96}  {med * 1e3:>8.2f}ms  {low * 1e3:>8.2f}ms")
+    else:
+        main(startup_only="--startup" in sys.argv[1:])

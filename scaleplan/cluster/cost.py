@@ -52,6 +52,7 @@ __all__ = [
     "Owned",
     "check_hardware_spec",
     "check_precision",
+    "cost_breakdown",
     "cost_model",
     "default_mfu",
     "get_hardware",
@@ -285,9 +286,33 @@ def training_cost(
     check_positive(flops, "<flops>")
     check_settings(mfu=mfu, price=price, gpus=gpus)
     precision = check_precision(precision)
-    peak = hw.peak(precision)
     ratio = recompute_ratio(recompute) if hardware_ratio is None else float(hardware_ratio)
-    hours = gpu_hours_for(flops, hw, mfu, precision)
+    return cost_breakdown(
+        flops, hw, mfu, price, gpus, inference_flops, inference_dollars, precision=precision, recompute=recompute,
+        hardware_ratio=ratio, energy=energy, owned=owned,
+    )  # fmt: skip
+
+
+def cost_breakdown(
+    flops,
+    hw: Hardware,
+    mfu: float,
+    price: float | None,
+    gpus: float,
+    inference_flops=None,
+    inference_dollars=None,
+    *,
+    precision: str = "bf16",
+    recompute: str = "none",
+    hardware_ratio: float = 1.0,
+    energy: Energy | None = None,
+    owned: Owned | None = None,
+) -> CostBreakdown:
+    """``training_cost`` on arguments already checked (`hw` a Hardware, `precision` a parsed name, `hardware_ratio`
+    the recompute's hardware/model FLOPs): the pipeline's cost stage and plan_cluster price with it what the budget
+    (or plan_cluster's entry) checked once."""
+    peak = hw.peak(precision)
+    hours = np.asarray(flops, float) / (peak * mfu * SECONDS_PER_HOUR)  # gpu_hours_for
     kwh = hours * hw.power_w / 1000.0 if hw.power_w else None
     kwh_fac, energy_dollars, assumptions, note = _facility_energy(kwh, hw, energy)
     dollars = None if price is None else hours * price
@@ -312,8 +337,8 @@ def training_cost(
         _num(total),
         precision=precision,
         recompute=str(recompute).strip().lower(),
-        hfu=mfu * ratio,
-        hardware_flops=_num(np.asarray(flops, float) * ratio),
+        hfu=mfu * hardware_ratio,
+        hardware_flops=_num(np.asarray(flops, float) * hardware_ratio),
         price_label=price_label(hw, price),
         kwh_facility=_num(kwh_fac),
         energy_dollars=_num(energy_dollars),

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..core import _yaml
 from ..core.errors import ScaleplanError
 from ..core.values import plain
+from ..schema.fields import PRECISIONS
 from ..schema.fields import parse as parse_field
 
 DEFAULT_HARDWARE = "h100"
@@ -109,6 +110,10 @@ class Hardware:
 
 
 def check_precision(precision: str) -> str:
+    """A training precision's parsed name (bf16, fp8 or fp4): a name already parsed (the budget's, on every hot
+    path) is taken as it is; anything else goes through the schema's one parser and its message."""
+    if isinstance(precision, str) and precision in PRECISIONS:
+        return precision
     return parse_field("precision", precision)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.errors import ScaleplanError
-from ..core.values import Rendered, plain
+from ..core.values import Rendered, check_positive, check_settings, plain
 from ..schema import fields
 from ..schema.units import fmt_sci
 from . import cost as cost_mod
@@ -92,14 +92,66 @@ def plan_cluster(
     dense `shape` (recipe.Shape, e.g. a trainer's config read back) is used as it is instead of a designed one.
     `batch_sequences` is the global batch the layout rounds to a multiple of its DP x micro-batch (default for a
     dense model: the default learning-rate/batch law's, before rounding, as `allocate` has it)."""
+    check_settings(mfu=mfu, price=price)
     hw = cost_mod.with_given_price(cost_mod.get_hardware(hardware, peak_flops, hardware_file=hardware_file), price)
     precision = cost_mod.check_precision(precision)
     hw.peak(precision)  # a clear error where the chip has no such path
+    for name, value in (
+        ("<params>", params),
+        ("<active_params>", active_params),
+        ("<tokens>", tokens),
+        ("<flops>", flops),
+    ):
+        if value is not None:
+            check_positive(value, name)
     _check_sizes(params, tokens, flops, active_params)
     zero = fields.parse("zero", zero)  # the one parser and cap of each, as flags and budget files have them
     micro_batch, context = fields.parse("micro_batch", micro_batch), fields.parse("context", context)
     gpus = fields.optional("gpus", gpus)
-    gpus = None if gpus is None else int(gpus)
+    return cluster_run(
+        hw, params=params, tokens=tokens, flops=flops, active_params=active_params, peak_flops=peak_flops,
+        gpus=None if gpus is None else int(gpus), days=days, dollars=dollars, mfu=mfu, hfu=hfu, precision=precision,
+        recompute=recompute, zero=zero, micro_batch=micro_batch, context=context, flash=flash, layers=layers,
+        d_model=d_model, heads=heads, energy=energy, owned=owned, tp=tp, pp=pp, ep=ep, shape=shape,
+        moe_model=moe_model, batch_sequences=batch_sequences,
+    )  # fmt: skip
+
+
+def cluster_run(
+    hw: cost_mod.Hardware,
+    *,
+    params: float | None = None,
+    tokens: float | None = None,
+    flops: float | None = None,
+    active_params: float | None = None,
+    peak_flops: float | None = None,
+    gpus: int | None = None,
+    days: float | None = None,
+    dollars: float | None = None,
+    mfu: float | None = None,
+    hfu: float | None = None,
+    precision: str = "bf16",
+    recompute: str = "none",
+    zero: int = 1,
+    micro_batch: int = 1,
+    context: int = 2048,
+    flash: bool = True,
+    layers: int | None = None,
+    d_model: int | None = None,
+    heads: int | None = None,
+    energy: cost_mod.Energy | None = None,
+    owned: cost_mod.Owned | None = None,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
+    shape=None,
+    moe_model=None,
+    batch_sequences: float | None = None,
+) -> ClusterPlan:
+    """``plan_cluster`` once its arguments are parsed: `hw` the Hardware at its price, `precision` its parsed name,
+    `zero`, `micro_batch`, `context` and `gpus` whole numbers within their caps, the sizes given one way (the cluster
+    stage calls it with the budget's resolved values). What depends on the model is still refused here: pins or a
+    layout without one, selective recompute without a shape, a utilisation above the peak."""
     active = params if active_params is None else active_params
     model_flops = _model_flops(params, active, tokens, flops, (layers, d_model, heads))
     _check_degrees(params, active_params, tp, pp, ep)
@@ -110,7 +162,7 @@ def plan_cluster(
         raise ScaleplanError("<recompute> selective needs the model's shape: give <params> and <tokens>")
     ratio = _hardware_ratio(shape, recompute)
     _check_utilisation(mfu, hfu, gpus, days, dollars)
-    price = hw.price_per_hour if price is None else price
+    price = hw.price_per_hour
     gpus_used = cost_mod.DEFAULT_GPUS if gpus is None else int(gpus)
     mfu_used, source = _utilisation(
         model_flops, hw, precision, recompute, ratio, mfu=mfu, hfu=hfu, gpus=gpus, days=days, dollars=dollars,
@@ -118,7 +170,7 @@ def plan_cluster(
     )  # fmt: skip
     warnings = list(cost_mod.utilisation_warnings(mfu_used))
     warnings += cost_mod.precision_warnings(mfu_used, precision, hw, moe=active_params is not None)
-    c = cost_mod.training_cost(
+    c = cost_mod.cost_breakdown(
         model_flops, hw, mfu_used, price, gpus_used, precision=precision, recompute=recompute, hardware_ratio=ratio,
         energy=energy, owned=owned,
     )  # fmt: skip

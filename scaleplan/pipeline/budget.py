@@ -194,7 +194,8 @@ class Budget:
     def resolve(self, law=None, flops: float | None = None) -> Resolved:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way.
 
-        `law` (default: the budget's own, else the default law) sets the smallest budget that can be planned.
+        `law` (a Law or its name; default: the budget's own, else the default law) sets the smallest budget that can be
+        planned.
         `flops` is the budget a <target_loss> sets, which the pipeline sizes (the schema sits below the planners and
         calls none of them); without it a target loss's FLOPs stay unknown (NaN) and unchecked.
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.

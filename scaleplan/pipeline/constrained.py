@@ -144,11 +144,12 @@ def data_constrained_loss(params, tokens, unique_tokens, law=DEFAULT_LAW):
     n = check_positive(params, "params")
     d = check_positive(tokens, "tokens")
     u = check_positive(unique_tokens, "unique tokens")
-    return _constrained_loss(_parametric(law), n, d, u)
+    return constrained_loss(_parametric(law), n, d, u)
 
 
-def _constrained_loss(law: _laws.Law, n, d, u):
-    """Eq. (7) for a checked parametric law and positive arrays: the planner's inner loop."""
+def constrained_loss(law: _laws.Law, n, d, u):
+    """Eq. (7) for a checked parametric law and positive numbers (data_constrained_loss without its checks): the
+    planner's inner loop, and the model stage at the designed N of a plan the law already allocated."""
     r_d, r_n, _ = _decay(law)
     return law.loss(_effective_params(law, n, d, u, r_n), _effective_data(d, u, r_d))
 
@@ -259,7 +260,7 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
 
     def fun(log_n):
         n = np.exp(log_n)
-        return _constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
+        return constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
 
     log_n, loss = minimise_log(fun, np.log(n0), span=math.log(1e4))
     n = np.exp(log_n)
@@ -476,7 +477,7 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric, 
     loss, penalty = plain_loss, None
     if u is not None:
         if law.is_parametric and law.params_convention == "total":
-            loss = float(_constrained_loss(law, n, d, u))
+            loss = float(constrained_loss(law, n, d, u))
             penalty = loss - plain_loss
             if _decay(law)[2]:
                 warnings.append(_borrow_warning(law))
@@ -488,9 +489,9 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric, 
     flops = 6.0 * n * d
     total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
     m_opt = float(d_opt[0] / total_opt[0])
-    c_same = float(np.asarray(compute_for_loss(law, loss)).reshape(-1)[0])
+    c_same = float(np.asarray(law.compute_for_loss(loss)).reshape(-1)[0])  # every judging law predicts loss
     err, err_metric = None, None
-    block = downstream_block(law)
+    block = law.downstream
     if block is not None:
         err_metric = metric or block.get("default") or next(iter(block["metrics"]))
         err = float(downstream_error(loss, law, err_metric))

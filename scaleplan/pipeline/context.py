@@ -50,7 +50,7 @@ def make_context(
     # the mode's law, resolved once: a data-constrained plan's own default is Muennighoff et al.'s
     law_obj = budget.law_spec(law or ("muennighoff" if budget.mode == "data-constrained" and not budget.law else None))
     target_flops = target_loss_flops(budget, law_obj) if budget.target_loss is not None else None
-    resolved = budget.resolve(law, flops=target_flops)
+    resolved = budget.resolve(law_obj, flops=target_flops)  # the smallest budget is that law's
     spec, serving = serving_of(budget, resolved)
     given = budget.given_model() if budget.mode not in ("compute-optimal",) else None
     if given is not None:  # a trainer's config: the model is that shape, not a designed one

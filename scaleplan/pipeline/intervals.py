@@ -173,23 +173,11 @@ def _draw_recipes(total, d, trained, loss, recipe_draws, context, hparams_law, p
     k = max(1, min(int(recipe_draws), total.size))
     ctx = recipe_mod.constants()["conventions"]["context"] if context is None else context
     pins = {key: v for key, v in pins.items() if v is not None}
-    lr, batch, failed = [], [], 0
-    for i in range(k):
-        try:
-            r = recipe_mod.recipe(
-                float(total[i]),
-                float(d[i]),
-                float(trained[i]),
-                loss=float(loss[i]),
-                law=hparams_law,
-                context=ctx,
-                **pins,
-            )
-        except ScaleplanError:  # a pinned shape that cannot reach this draw's N: leave the draw out
-            failed += 1
-            continue
-        lr.append(np.nan if r.learning_rate is None else r.learning_rate)
-        batch.append(r.batch_tokens)
+    draws = [(float(total[i]), float(d[i]), float(trained[i]), float(loss[i])) for i in range(k)]
+    recipes = recipe_mod.recipe_draws(draws, law=hparams_law, context=ctx, **pins)  # None: no pinned shape reaches it
+    lr = [np.nan if r.learning_rate is None else r.learning_rate for r in recipes if r is not None]
+    batch = [r.batch_tokens for r in recipes if r is not None]
+    failed = sum(r is None for r in recipes)
     return lr, batch, k, failed
 
 

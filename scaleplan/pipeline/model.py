@@ -95,7 +95,7 @@ def _model_constrained(ctx: Context, plan):
     design = recipe_mod.design_model(plan.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
     n = float(design.shape.total_params)
     d = float(plan.flops) / (6.0 * n)
-    loss = float(constrained.data_constrained_loss(n, d, float(plan.unique_tokens), ctx.law))
+    loss = float(constrained.constrained_loss(ctx.law, n, d, float(plan.unique_tokens)))
     law_params = {
         "params": float(plan.params),
         "params_convention": plan.params_convention,
@@ -202,14 +202,14 @@ def _dense_recipe(ctx: Context, result, design):
     from ..recipe import design as recipe_mod
 
     loss = getattr(result, "loss", None)
-    r = recipe_mod.recipe_of(
+    r = recipe_mod.recipe_from(  # the plan's own tokens, budget and loss: checked where the plan was made
         design,
         float(result.tokens),
         float(result.flops),
         loss=None if loss is None else float(loss),
         law=ctx.options.get("hparams_law"),
         # a DeepSeek plan's budget is M·D by construction; other plans' M comes from the shape
-        deepseek_flops=result.flops if getattr(result, "flops_per_token_m", None) is not None else None,
+        deepseek_flops=float(result.flops) if getattr(result, "flops_per_token_m", None) is not None else None,
     )
     # the warnings of the numbers the plan uses: shape, vocabulary and the default learning-rate law
     others = {w for row in r.hparams if not row.default for w in row.warnings}

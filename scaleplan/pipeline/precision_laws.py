@@ -260,9 +260,8 @@ def ouyang_qid(params, tokens, bits, constants_: dict | None = None, per_width: 
     precision.yaml ouyang.per_width, not printed by the paper), with which the paper's own table was made."""
     c = law_constants("ouyang", constants_)
     n, d, p = checked_params(params), checked_tokens(tokens), checked_bits(bits, low=1)
-    unified = c["k"] * d ** c["beta"] / (n ** c["alpha"] * p ** c["gamma"])
     per = constants()["ouyang"]["per_width"] if per_width and constants_ is None else {}
-    out = np.asarray(unified, float)
+    out = np.asarray(_qid(c, n, d, p), float)
     for width, w in per.items():
         at = np.asarray(p) == float(width)
         if np.any(at):
@@ -270,11 +269,25 @@ def ouyang_qid(params, tokens, bits, constants_: dict | None = None, per_width: 
     return as_value(out)
 
 
+def _qid(c: dict, n, d, p):
+    """Eq. (8), the unified law: k D^beta / (N^alpha P^gamma)."""
+    return c["k"] * d ** c["beta"] / (n ** c["alpha"] * p ** c["gamma"])
+
+
 def ouyang_loss_16bit(params, tokens):
     """Fig. 7 caption: the 16-bit Pythia loss [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D."""
+    return as_value(_loss_16bit(checked_params(params), checked_tokens(tokens)))
+
+
+def _loss_16bit(n, d):
     c = constants()["ouyang"]["loss_16bit"]["constants"]
-    n, d = checked_params(params), checked_tokens(tokens)
-    return as_value(((c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"]) + c["D_c"] / d) ** c["alpha_D"])
+    return ((c["N_c"] / n) ** (c["alpha_N"] / c["alpha_D"]) + c["D_c"] / d) ** c["alpha_D"]
+
+
+def ouyang_relative_penalty(n: np.ndarray, d: np.ndarray, bits: float) -> np.ndarray:
+    """ouyang_qid / ouyang_loss_16bit (the unified law) on float arrays already checked: what a search over (N, D)
+    calls at every step (scaleplan.pipeline.quantized), its bits checked once at its entry."""
+    return _qid(law_constants("ouyang", None), n, d, np.asarray(bits, float)) / _loss_16bit(n, d)
 
 
 def ouyang_tokens_for_qid(params, qid, bits, constants_: dict | None = None, per_width: bool = False):

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..cluster.cost import price_label, training_cost
+from ..cluster.cost import cost_breakdown, price_label
 from ..schema.units import fmt_count, fmt_sci
 from .context import Context
 from .optimal import Plan
@@ -23,7 +23,7 @@ def price(ctx: Context, flops, serve_params, stored=None):
         inference_flops = 2.0 * float(serve_params) * spec["tokens"]
         per_token = serving.dollars_per_token(float(serve_params), stored=stored)
         inference_dollars = float(spec["tokens"]) * float(per_token)
-    cost = training_cost(
+    cost = cost_breakdown(  # the budget resolved (and checked) hardware, MFU, price, GPUs and precision once
         flops,
         resolved.hardware,
         resolved.mfu,

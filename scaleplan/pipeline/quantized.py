@@ -45,6 +45,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
     law = laws.get(law) if law is not None else plan.law_object()  # the sizing's own law object (a law file included)
     if np.ndim(plan.inference_tokens):
         raise ScaleplanError("quantized serving is judged for one demand; give a single number of inference tokens")
+    precision_mod.checked_bits(bits, low=1)  # once here: the search below calls the law on checked values
     target = float(plan.loss)
     weight, per_token = sizing(law, plan.objective, plan.costs)
     t = float(plan.inference_tokens) * weight
@@ -54,7 +55,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
 
     def served(log_d):
         d = np.exp(log_d)
-        rel = precision_mod.ouyang_qid(n, d, bits) / precision_mod.ouyang_loss_16bit(n, d)
+        rel = precision_mod.ouyang_relative_penalty(n, d, bits)
         return law.loss(n, d) * (1.0 + rel), rel
 
     # the served loss first falls with D (training) then rises (quantization): its minimum on a coarse grid

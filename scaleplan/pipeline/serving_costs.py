@@ -41,9 +41,14 @@ class ServingCosts(Rendered):
     serving_model: str = "roofline"  # or "fixed-mfu": Sardana et al.'s 2N per token at fixed prefill/decode MFU
     roofline: tuple[tuple[str, Any], ...] = ()  # scaleplan.cluster.serving settings (serve_bits, kv_bits, latency, ...)
 
+    @functools.cached_property
+    def train_peak(self) -> float:
+        """The training chip's dense peak at the training precision (looked up once: sizing searches read it)."""
+        return self.train_hardware.peak(self.train_precision)
+
     @property
     def dollars_per_training_flop(self) -> float:
-        return self.train_price / (3600.0 * self.train_hardware.peak(self.train_precision) * self.train_mfu)
+        return self.train_price / (3600.0 * self.train_peak * self.train_mfu)
 
     @property
     def inference_peak(self) -> float:
@@ -93,7 +98,7 @@ class ServingCosts(Rendered):
             from ..cluster import serving
             from ..recipe import design as recipe
 
-            dense = serving.ServedModel.from_shape(recipe.design_shape(float(n)))
+            dense = serving.ServedModel.from_shape(recipe.default_shape(float(n)))
             served = self.serve(_replace(dense, params=float(stored), active_params=float(n)))
             if not served.fits or served.dollars_per_million is None:
                 raise ScaleplanError(f"the mixture of experts cannot be served on {served.hardware}: {served.notes}")
@@ -198,7 +203,7 @@ def _pricer(hw: Hardware, price: float, settings: tuple[tuple[str, Any], ...]) -
         batch_cap=opts.get("batch_cap"),
     )
     grid = np.geomspace(*ROOFLINE_GRID[:2], int(ROOFLINE_GRID[2]))
-    models = [serving.ServedModel.from_shape(recipe.design_shape(float(n))) for n in grid]
+    models = [serving.ServedModel.from_shape(recipe.default_shape(float(n))) for n in grid]  # sizes of our own grid
     out = serving.roofline(models, dev, wl, eff, tp=opts.get("serve_tp"))
     sizes = np.array([m.params for m in models])
     rate = np.where(out["fits"], out["tokens_per_s_per_gpu"], np.nan)

@@ -156,5 +156,5 @@ def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
         prefill,
         decode,
         train_dollars + prefill + decode,
-        train / (costs.train_hardware.peak(costs.train_precision) * costs.train_mfu * 3600),
+        train / (costs.train_peak * costs.train_mfu * 3600),
     )

@@ -104,7 +104,7 @@ def cluster_stage(ctx: Context, result):
     fixed_run = budget.mode in ("fixed", "fixed-moe") and (budget.days is not None or budget.dollars is not None)
     if not (budget.on_cluster or fixed_run or ctx.run is not None):
         return result
-    from ..cluster.run import plan_cluster
+    from ..cluster.run import cluster_run
 
     resolved = ctx.resolved
     total, active, tokens = plan_counts(result)
@@ -112,7 +112,8 @@ def cluster_stage(ctx: Context, result):
     moe_model = shape if hasattr(shape, "experts") else None  # an MoE's integer model (scaleplan.recipe.moe_shape)
     if moe_model is not None:
         total, active = float(moe_model.total_params), float(moe_model.active_params)
-    c = plan_cluster(
+    c = cluster_run(  # the budget's values, parsed and checked once (Budget.from_mapping, Budget.resolve)
+        resolved.hardware,  # at the budget's price (None: the preset's, labelled with its source)
         params=total,
         tokens=tokens,
         active_params=active,
@@ -121,12 +122,9 @@ def cluster_stage(ctx: Context, result):
         pp=budget.pp,
         ep=budget.ep,
         shape=shape if moe_model is None else None,  # the designed (or given) dense model itself
-        hardware=resolved.hardware.key if resolved.hardware.key != "custom" else None,
-        hardware_file=budget.hardware_file,
         peak_flops=budget.peak_flops,
         gpus=int(resolved.gpus),
         mfu=resolved.mfu,
-        price=budget.price,  # None: the preset's, labelled with its source
         precision=resolved.precision,
         recompute=budget.recompute or "none",
         zero=1 if budget.zero is None else budget.zero,

@@ -51,14 +51,15 @@ multiple of 128.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ScaleplanError
-from .hparams import HParams, batch_multiple, hyperparameters, steplaw
+from .hparams import HParams, batch_multiple, hparam_rows, hyperparameters, steplaw
 from .shape import ARCHS, CONVENTIONS, FlopCount, Shape, check_convention, flops_per_token, measure
-from .sizing import check_arch, design_shape, designed, tied_for
-from .tables import HPARAM_LAWS, constants, pos_float
+from .sizing import check_arch, check_pins, default_shape, design_checked, design_shape, designed, tied_for
+from .tables import HPARAM_LAWS, constants, law_name, pos_float
 from .tao import VocabResult
 from .vocab import optimal_vocab
 
@@ -74,6 +75,7 @@ __all__ = [
     "VocabResult",
     "batch_multiple",
     "constants",
+    "default_shape",
     "design_model",
     "design_shape",
     "flops_per_token",
@@ -81,7 +83,9 @@ __all__ = [
     "measure",
     "optimal_vocab",
     "recipe",
+    "recipe_draws",
     "recipe_for_shape",
+    "recipe_from",
     "recipe_of",
     "steplaw",
 ]
@@ -229,6 +233,40 @@ def recipe(
     return recipe_of(design, tokens, flops, loss=loss, law=law, deepseek_flops=m_flops)
 
 
+def recipe_draws(
+    draws,
+    *,
+    law=None,
+    context=2048,
+    vocab=None,
+    layers=None,
+    d_model=None,
+    heads=None,
+    head_dim=None,
+    d_ff=None,
+    tied_embeddings: bool | None = None,
+    arch: str = "llama",
+) -> list[Recipe | None]:
+    """``recipe`` of each of a plan's bootstrap draws, ``draws`` an iterable of (total parameters, tokens, FLOPs,
+    loss) that the draws made (positive floats): the pins, context and law checked once here, not at every draw;
+    None for a draw no shape can reach with the pins (within tolerance) or whose recipe has no such law."""
+    tied, arch = tied_for(tied_embeddings, arch), check_arch(arch)
+    pins, context, tol = check_pins(vocab, context, layers, d_model, heads, head_dim, d_ff, None, arch)
+    chosen = None if law is None else law_name(law)
+    out: list[Recipe | None] = []
+    for total, tokens, flops, loss in draws:
+        if not all(math.isfinite(x) and x > 0 for x in (total, tokens, flops, loss)):
+            out.append(None)  # a draw whose law gives no positive size or loss here
+            continue
+        try:
+            shape, vres, warnings = design_checked(total, "total", context, pins, tied, arch, tol)
+            design = Design(shape, vres, tuple(warnings), vocab_pinned=vocab is not None)
+            out.append(recipe_from(design, tokens, flops, loss=loss, law=chosen))
+        except ScaleplanError:
+            out.append(None)
+    return out
+
+
 @dataclass(frozen=True)
 class Design:
     """A designed model before its recipe: the shape, the vocabulary result (None when pinned) and the design's
@@ -257,7 +295,7 @@ def design_model(
     """The network a plan trains: a shape whose size in ``convention`` is ``params`` (as ``design_shape``, warning
     rather than refusing when no shape is within tolerance), with its vocabulary."""
     shape, vres, warnings = designed(
-        pos_float("params", params),
+        params,
         vocab,
         context,
         layers,
@@ -269,6 +307,7 @@ def design_model(
         check_arch(arch),
         None,
         check_convention(convention),
+        name="params",
     )
     return Design(shape, vres, tuple(warnings), vocab_pinned=vocab is not None)
 
@@ -276,10 +315,26 @@ def design_model(
 def recipe_of(design: Design, tokens, flops=None, *, loss=None, law=None, deepseek_flops=None) -> Recipe:
     """The recipe of a designed model trained on ``tokens``: its exact FLOPs per token and every learning-rate /
     batch law's values (``law`` the default), the design's warnings and the laws' collected."""
-    shape = design.shape
-    rows = hyperparameters(
-        tokens=pos_float("tokens", tokens), flops=flops, loss=loss, law=law, shape=shape, deepseek_flops=deepseek_flops
+
+    def optional(name, value):
+        return None if value is None else pos_float(name, value)
+
+    return recipe_from(
+        design,
+        pos_float("tokens", tokens),
+        optional("flops", flops),
+        loss=optional("loss", loss),
+        law=law,
+        deepseek_flops=optional("deepseek_flops", deepseek_flops),
     )
+
+
+def recipe_from(design: Design, tokens: float, flops=None, *, loss=None, law=None, deepseek_flops=None) -> Recipe:
+    """``recipe_of`` on numbers already checked (positive floats or None): the pipeline's recipe stage, whose
+    tokens, budget and loss the plan derived."""
+    shape = design.shape
+    chosen = None if law is None else law_name(law)
+    rows = hparam_rows(shape, tokens, flops, loss, chosen, shape.context, deepseek_flops)
     warnings = list(design.warnings) + [w for row in rows for w in row.warnings]
     return Recipe(
         shape=shape,

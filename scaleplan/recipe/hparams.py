@@ -104,8 +104,12 @@ def steplaw(non_embedding_params, tokens, *, law: str = "steplaw") -> tuple[floa
     name = law_name(law)
     if name not in ("steplaw", "steplaw-paper"):
         raise ScaleplanError(f"steplaw: law must be steplaw or steplaw-paper, got {law!r}")
+    return _steplaw(pos_float("non_embedding_params", non_embedding_params), pos_float("tokens", tokens), name)
+
+
+def _steplaw(n: float, d: float, name: str) -> tuple[float, float]:
+    """StepLaw's (learning rate, batch in tokens) at checked N and D."""
     c = constants()["hparams"][name]
-    n, d = pos_float("non_embedding_params", non_embedding_params), pos_float("tokens", tokens)
     return (c["eta_coef"] * n ** c["eta_n_exp"] * d ** c["eta_d_exp"], c["batch_coef"] * d ** c["batch_d_exp"])
 
 
@@ -131,9 +135,16 @@ def hyperparameters(
     tokens = None if tokens is None else pos_float("tokens", tokens)
     flops = None if flops is None else pos_float("flops", flops)
     loss = None if loss is None else pos_float("loss", loss)
+    deepseek_flops = None if deepseek_flops is None else pos_float("deepseek_flops", deepseek_flops)
     chosen = None if law is None else law_name(law)
     if shape is None and params is not None:
         shape = design_shape(pos_float("params", params), context=context)
+    return hparam_rows(shape, tokens, flops, loss, chosen, context, deepseek_flops)
+
+
+def hparam_rows(shape: Shape | None, tokens, flops, loss, chosen: str | None, context: int, deepseek_flops=None):
+    """``hyperparameters`` on arguments already checked (positive floats or None, ``chosen`` a law's own name):
+    what a recipe of a designed shape calls, without checking its tokens and budget again."""
     hp = constants()["hparams"]
     rows: dict[str, HParams] = {}
     if shape is not None and tokens is not None:
@@ -170,7 +181,7 @@ def hyperparameters(
 def _steplaw_row(name: str, shape: Shape, tokens: float, context: int) -> HParams:
     """StepLaw (or the paper's rounded constants) at the shape's non-embedding parameters and ``tokens``."""
     n, d = float(shape.non_embedding_params), tokens
-    lr, b = steplaw(n, d, law=name)
+    lr, b = _steplaw(n, d, name)
     rng = constants()["hparams"][name].get("fitted_range", {})
     return _row(
         name,
@@ -187,7 +198,7 @@ def _deepseek_row(shape: Shape | None, tokens, flops, deepseek_flops, context: i
     """DeepSeek eq. 1 at its C: ``deepseek_flops`` (a DeepSeek plan's M·D), else M·D from the shape and tokens,
     else ``flops`` as given; None when none is known."""
     if deepseek_flops is not None:
-        c_ds, basis = pos_float("deepseek_flops", deepseek_flops), "C = M·D of the DeepSeek plan"
+        c_ds, basis = deepseek_flops, "C = M·D of the DeepSeek plan"
     elif shape is not None and tokens is not None:
         c_ds, basis = flops_per_token(shape).deepseek_m * tokens, "C = M·D (DeepSeek eq. 2 M from the shape)"
     elif flops is not None:

@@ -36,7 +36,7 @@ from .hparams import HParams, hyperparameters
 from .shape import Shape
 from .sizing import design_shape
 from .tao import VocabResult
-from .vocab import optimal_vocab
+from .vocab import vocab_at
 
 __all__ = ["Mla", "MoeRecipe", "MoeShape", "design_given_moe", "design_law_moe", "moe_recipe"]
 
@@ -350,7 +350,7 @@ def design_law_moe(
         _base(n_layers, d, d // head_dim, head_dim, 4 * d, context, v, False), experts, top_k, ff, norms=True
     )
     if vocab is None:
-        vres = optimal_vocab(non_vocab_params=shape.active_non_embedding_params, d_model=d)
+        vres = vocab_at(shape.active_non_embedding_params, d)
         shape = replace(shape, base=replace(shape.base, vocab=vres.vocab))
     return shape, warnings
 
@@ -387,7 +387,7 @@ def design_given_moe(
     v = vocab if vocab is not None else dense.vocab
     if vocab is None:  # Tao's vocabulary at the active non-vocabulary parameters
         for _ in range(4):
-            v = optimal_vocab(non_vocab_params=max(active - 2 * v * d, 1e6), d_model=d).vocab
+            v = vocab_at(max(active - 2 * v * d, 1e6), d).vocab
     base = _base(n_layers, d, dense.heads, dense.head_dim, dense.d_ff, context, v, True, kv)
     probe = MoeShape(base, 1, 1, 1)
     fixed = probe.embedding_params + probe.norm_params + n_layers * probe.attention_params
@@ -526,6 +526,6 @@ def moe_recipe(
     )
     vres = None
     if not vocab_pinned:
-        vres = optimal_vocab(non_vocab_params=shape.active_non_embedding_params, d_model=shape.d_model)
+        vres = vocab_at(shape.active_non_embedding_params, shape.d_model)
     warnings = tuple(row.warnings) + (() if vres is None else tuple(vres.warnings))
     return MoeRecipe(shape, vres, row, tokens, RECIPE_BASIS, warnings, law_convention)

@@ -9,7 +9,7 @@ from .ladder import default_d_ff, default_kv_heads, ff_range, heads_for, size_te
 from .shape import Shape, measure
 from .tables import constants, round_multiple
 from .tao import tao_nv
-from .vocab import optimal_vocab
+from .vocab import vocab_for_total
 
 
 def _candidates(target: float, layers, d_model, aim: float, step: int, loose: bool):
@@ -38,7 +38,7 @@ def fit_shape(
     step = int(conv["d_model_multiple"])
     mult = int(conv["vocab_multiple"])
     aim = target_aspect(target)
-    v0 = vocab if vocab is not None else optimal_vocab(params_total=target, tied_embeddings=tied).vocab_params
+    v0 = vocab if vocab is not None else vocab_for_total(target, tied).vocab_params
     best = closest = None
     loose = d_ff is not None or heads is not None or head_dim is not None
     for d in _candidates(target, layers, d_model, aim, step, loose):

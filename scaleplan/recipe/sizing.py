@@ -10,11 +10,13 @@ from .ladder import default_tolerance, ladder_shape, smooth_size
 from .pinned import fit_shape
 from .shape import ARCHS, Shape, check_convention, measure
 from .tables import constants, pos_float, pos_int
-from .vocab import optimal_vocab
+from .vocab import vocab_at
 
 
-def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch="llama"):
-    target = pos_float("params_total", params_total)
+def check_pins(vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch) -> tuple[dict, int, float]:
+    """(pins, context, tolerance) checked: the pins (layers, d_model, heads, head_dim, d_ff, vocab) whole numbers
+    or None, that fit together (a d_model from heads x head_dim when only they are pinned); ``design_checked`` takes
+    them as they are."""
     context = pos_int("context", context)
     vocab = None if vocab is None else pos_int("vocab", vocab)
     layers = None if layers is None else pos_int("layers", layers)
@@ -36,7 +38,8 @@ def _check_pins(params_total, vocab, context, layers, d_model, heads, head_dim, 
             raise ScaleplanError(f"heads × head_dim = {heads * head_dim} must equal d_model = {d_model}")
         if d_model is None:
             d_model = heads * head_dim
-    return target, vocab, context, layers, d_model, heads, head_dim, d_ff, float(tol)
+    pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
+    return pins, context, float(tol)
 
 
 def _pins_text(**pins) -> str:
@@ -137,23 +140,41 @@ def designed(
     tolerance,
     convention="total",
     strict=False,
+    name="params_total",
 ):
-    """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe.
+    """(shape, VocabResult or None, warnings) — the shared engine of design_shape and recipe: the arguments checked
+    (``name`` is the size's argument in messages), then ``design_checked``.
 
     ``strict`` (design_shape) raises when no shape is within tolerance; a recipe warns instead, so a plan at a
     tiny budget still gets its numbers.
     """
     convention = check_convention(convention)
-    target, vocab, context, layers, d_model, heads, head_dim, d_ff, tol = _check_pins(
-        params_total, vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch
-    )
-    pins = dict(layers=layers, d_model=d_model, heads=heads, head_dim=head_dim, d_ff=d_ff, vocab=vocab)
-    if all(v is None for v in (layers, d_model, heads, head_dim, d_ff)):
-        shape, vres, warnings = _unpinned(target, convention, vocab, context, tied, arch, tol, pins, strict)
+    target = pos_float(name, params_total)
+    pins, context, tol = check_pins(vocab, context, layers, d_model, heads, head_dim, d_ff, tolerance, arch)
+    return design_checked(target, convention, context, pins, tied, arch, tol, strict)
+
+
+NO_PINS = dict.fromkeys(("layers", "d_model", "heads", "head_dim", "d_ff", "vocab"))
+
+
+def design_checked(
+    target: float, convention: str, context: int, pins: dict, tied: bool, arch: str, tol: float, strict: bool = False
+):
+    """``designed`` on arguments already checked (``pins``: layers, d_model, heads, head_dim, d_ff and vocab, each
+    None or a whole number): the ladder when nothing but the vocabulary is pinned, else the pinned search."""
+    if all(pins[k] is None for k in ("layers", "d_model", "heads", "head_dim", "d_ff")):
+        shape, vres, warnings = _unpinned(target, convention, pins["vocab"], context, tied, arch, tol, pins, strict)
     else:
         shape, vres = _pinned(target, convention, context, tied, arch, tol, pins)
         warnings = []
-    return shape, vres, warnings + _shape_warnings(shape, d_model, vres)
+    return shape, vres, warnings + _shape_warnings(shape, pins["d_model"], vres)
+
+
+def default_shape(params_total: float) -> Shape:
+    """``design_shape(params_total)`` with every default (llama, untied, context 2,048, no pins), for a size a
+    search has checked already (the serving pricer's grid of sizes): the same shape, nothing checked again."""
+    arch = "llama"
+    return design_checked(float(params_total), "total", 2048, NO_PINS, False, arch, default_tolerance(arch), True)[0]
 
 
 def _unpinned(target, convention, vocab, context, tied, arch, tol, pins, strict):
@@ -189,7 +210,7 @@ def _unpinned(target, convention, vocab, context, tied, arch, tol, pins, strict)
     vres = None
     if vocab is None:
         nnv, _d, _nv = smooth_size(target, convention, context, None, tied)
-        vres = optimal_vocab(non_vocab_params=nnv, d_model=shape.d_model, tied_embeddings=tied)
+        vres = vocab_at(nnv, shape.d_model)
     return shape, vres, warnings
 
 
@@ -225,7 +246,7 @@ def _pinned(target, convention, context, tied, arch, tol, pins):
         )
     vres = None
     if vocab is None:
-        vres = optimal_vocab(non_vocab_params=shape.non_vocab_params, d_model=shape.d_model, tied_embeddings=tied)
+        vres = vocab_at(shape.non_vocab_params, shape.d_model)
     return shape, vres
 
 
