@@ -452,7 +452,7 @@ class OvertrainReport(Rendered):
         return contract(out)
 
 
-def _judging_laws(names) -> list[_laws.Law]:
+def judging_laws(names) -> list[_laws.Law]:
     """Every law that predicts loss, or the ones named (each must)."""
     if names is None:
         return [law for law in _laws.all_laws() if law.predicts_loss]
@@ -525,26 +525,28 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric, 
     return row, warnings
 
 
-def fixed_allocation(
-    params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None, shape=None
-) -> OvertrainReport:
+def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: str | None = None) -> OvertrainReport:
     """Judge a fixed choice of N (all parameters) and D tokens, e.g. an over-trained 7B model on 2T tokens.
 
     For every law that predicts loss (or those named in `laws`): the predicted loss, the token multiplier
     M = D/N next to the law's compute-optimal one at the same compute, the FLOPs of the compute-optimal model with the
     same loss and the extra-compute factor, and, where the law has one (gadre), the predicted average top-1 error.
     With `unique_tokens`, parametric laws discount repeated data (Muennighoff et al. 2023; other laws borrow its decay
-    constants, with a warning) and each row carries the loss penalty. With `shape` (a recipe.Shape of `params`
-    parameters: the pipeline's designed model), each law's N is that shape's count in the law's convention rather
-    than `params` converted with a reference vocabulary.
+    constants, with a warning) and each row carries the loss penalty.
     """
     if np.ndim(params) or np.ndim(tokens) or np.ndim(unique_tokens):
         raise ScaleplanError("fixed_allocation judges one model at a time: give one params and one tokens value")
     n = float(check_positive(params, "params"))
     d = float(check_positive(tokens, "tokens"))
     u = None if unique_tokens is None else float(check_positive(unique_tokens, "unique tokens"))
+    return judge_fixed(n, d, u, judging_laws(laws), metric=metric)
+
+
+def judge_fixed(n: float, d: float, u: float | None, chosen, *, metric: str | None = None, shape=None):
+    """fixed_allocation's judgement of checked values by the chosen laws (Law objects). With `shape` (a
+    recipe.Shape of `n` parameters: the pipeline's designed model), each law's N is that shape's count in the law's
+    convention rather than `n` converted with a reference vocabulary."""
     flops = 6.0 * n * d
-    chosen = _judging_laws(laws)
     warnings = _laws.joint_range_warnings(chosen, flops)
     epochs = None if u is None else d / u
     if epochs is not None:

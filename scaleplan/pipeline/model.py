@@ -61,13 +61,8 @@ def _model_fixed(ctx: Context, report):
         design = recipe_mod.design_model(report.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
     shape = design.shape
     n = float(shape.total_params)
-    judged = constrained.fixed_allocation(
-        n,
-        float(report.flops) / (6.0 * n),
-        unique_tokens=report.unique_tokens,
-        laws=None if ctx.law_given is None else [ctx.law],
-        shape=shape,
-    )
+    chosen = constrained.judging_laws(None if ctx.law_given is None else [ctx.law])
+    judged = constrained.judge_fixed(n, float(report.flops) / (6.0 * n), report.unique_tokens, chosen, shape=shape)
     law_params = {
         "params": float(report.params),
         "params_convention": "total",
