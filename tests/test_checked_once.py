@@ -35,6 +35,7 @@ MODES = {
     "compute-optimal": {"flops": "1e21"},
     "fixed": {"params": "1B", "tokens": "100B"},
     "inference-aware": {"flops": "1e21", "inference_tokens": "2T"},
+    "target loss": {"target_loss": "2.4", "inference_tokens": "1e12"},
     "data-constrained": {"flops": "5e22", "unique_tokens": "5e10"},
     "moe": {"flops": "1e21", "moe": True},
     "given moe": {"moe": {"total_params": "47B", "active_params": "13B"}, "tokens": "1T"},

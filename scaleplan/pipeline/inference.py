@@ -172,6 +172,26 @@ def inference_aware(
     """
     law = laws.get(law)
     tokens, costs = _checked_request(inference_tokens, flops, target_loss, objective, context, costs)
+    return sized_for_demand(
+        law, tokens, costs, flops=flops, target_loss=target_loss, objective=objective, context=context,
+        break_even=break_even,
+    )  # fmt: skip
+
+
+def sized_for_demand(
+    law: laws.Law,
+    tokens: np.ndarray,
+    costs: ServingCosts,
+    *,
+    flops: float | None = None,
+    target_loss: float | None = None,
+    objective: str = "flops",
+    context: float | None = None,
+    break_even: bool = True,
+) -> InferencePlan:
+    """``inference_aware`` on arguments already checked (a Law, the demand as an array of tokens, ServingCosts,
+    exactly one of `flops` and `target_loss`): the pipeline's allocation of a budget that serves tokens, whose
+    values the budget checked."""
     target_loss, front, warnings = _quality(law, flops, target_loss)
     weight, per_token = sizing(law, objective, costs)
     n_base, d_base, front = _baseline(law, target_loss, tokens, context, front, sized_by_budget=flops is not None)

@@ -52,18 +52,18 @@ def _priced(ctx: Context, plan: Plan) -> Plan:
 def _allocate_inference_aware(ctx: Context) -> Plan:
     """The model that reaches the budget's compute-optimal loss and costs least over training and serving
     (scaleplan.pipeline.inference.inference_aware); the compute-optimal model stays beside it for comparison."""
-    from .inference import inference_aware
+    from .inference import sized_for_demand
 
     spec = ctx.serving_spec
-    assert spec is not None  # allocation_stage: something is served
+    assert spec is not None and ctx.serving is not None  # allocation_stage: something is served
     base = _allocate_compute_optimal(ctx)
-    sized = inference_aware(
-        spec["tokens"],
+    sized = sized_for_demand(  # the budget's demand, FLOPs and serving costs, checked once
+        ctx.law,
+        np.asarray(spec["tokens"], float),
+        ctx.serving,
         flops=ctx.resolved.flops,
-        law=ctx.law,
         objective=spec.get("objective", "flops"),
         context=spec.get("context"),
-        costs=ctx.serving,
     )
     return _sized_plan(ctx, sized, base, ctx.resolved.flops, base.warnings)
 
@@ -81,22 +81,22 @@ def _sized_plan(ctx: Context, sized, base: Plan, budget_flops, warnings: tuple[s
 def _allocate_target_loss(ctx: Context) -> Plan:
     """Quality as a loss (Sardana et al.'s formulation): the inference-aware model reaching `target_loss`, as
     `scaleplan inference-aware --target-loss` sizes it."""
-    from .inference import inference_aware
+    from .inference import sized_for_demand
 
     law, spec = ctx.law, ctx.serving_spec
-    assert spec is not None  # Budget._check_mode: a target loss serves tokens
+    assert spec is not None and ctx.serving is not None  # Budget._check_mode: a target loss serves tokens
     if not law.predicts_loss:
         raise BudgetFieldError(
             "target_loss", f"{law.name} predicts no loss, so no model can be sized for a target loss under it"
         )
     try:
-        sized = inference_aware(
-            spec["tokens"],
+        sized = sized_for_demand(
+            law,
+            np.asarray(spec["tokens"], float),
+            ctx.serving,
             target_loss=ctx.budget.target_loss,
-            law=law,
             objective=spec.get("objective", "flops"),
             context=spec.get("context"),
-            costs=ctx.serving,
         )
     except ScaleplanError as exc:
         raise BudgetFieldError("target_loss", exc.template) from None
