@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from ..schema import limits
 from ..schema.runs import Runs
 from .parametric import fit_parametric, huber_refits
 from .result import (
@@ -32,7 +33,7 @@ from .result import (
 
 __all__ = ["MAX_RESAMPLES", "bootstrap", "resample_weights", "summarise"]
 
-MAX_RESAMPLES = 100_000
+MAX_RESAMPLES = limits.MAX_BOOTSTRAP  # the one cap (schema.limits), under the name this module's callers know
 CHUNK_ELEMS = 65_536  # resamples x rows refitted together: ~270 of 240 runs, the fastest batch (cache-sized)
 
 
