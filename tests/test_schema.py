@@ -334,7 +334,7 @@ def test_no_such_warning_without_serving_or_within_budget(fields):
 
 
 GIVEN = {
-    "fixed": ({"params": "7B", "tokens": "2T"}, lambda p: 7e9),
+    "fixed": ({"params": "7B", "tokens": "2T"}, lambda p: p.recipe.shape.total_params),  # the designed 7B
     # an MoE: the designed shape's active parameters (embeddings included, as a dense model's total)
     "fixed moe": (
         {"moe": {"total_params": "671B", "active_params": "37B"}, "tokens": "14.8T"},

@@ -114,6 +114,31 @@ def test_reported_counts_are_the_designed_models(law, flops):
         assert p.loss == pytest.approx(float(laws.get(law).loss(native, p.tokens)), rel=1e-12)
 
 
+def test_a_fixed_models_counts_are_the_designed_models_and_6_n_d_is_its_budget():
+    """A fixed model (7B on 2T) trains the shape designed for it: every count is that shape's, tokens re-derived so
+    that 6 N D stays the budget the model given sets (6 x 7e9 x 2e12 = 8.4e22), each law judging the shape in its
+    own convention (Kaplan's N is the shape's non-embedding count); the model as given is law_params."""
+    p = scaleplan.plan(params="7B", tokens="2T")
+    shape = p.recipe.shape
+    assert p.params == p.params_total == shape.total_params and p.params_non_embedding == shape.non_embedding_params
+    assert 6 * p.params * p.tokens == pytest.approx(8.4e22, rel=1e-12) and p.flops == pytest.approx(8.4e22)
+    assert p.law_params["params"] == 7e9 and p.law_params["tokens"] == 2e12
+    assert p.row("kaplan").params == shape.non_embedding_params
+    assert p.row("chinchilla").loss == pytest.approx(float(laws.get("chinchilla").loss(p.params, p.tokens)), rel=1e-12)
+    assert p.cost.gpu_hours == pytest.approx(8.4e22 / (989e12 * 0.4 * 3600))  # H100 dense BF16 peak, default MFU
+
+
+def test_a_trainer_configs_counts_are_its_own(tmp_path):
+    # Llama 2 7B's released config (Touvron et al. 2023): 32 x 4,096, d_ff 11,008, 32,000 vocabulary, untied
+    # embeddings = 6,738,415,616 parameters, trained on 2T tokens
+    config = tmp_path / "config.json"
+    hf = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32}
+    hf |= {"num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000, "tie_word_embeddings": False}
+    config.write_text(json.dumps(hf))
+    p = scaleplan.plan(model=str(config), tokens="2T")
+    assert p.params_total == 6_738_415_616 and p.tokens == pytest.approx(2e12, rel=1e-12)
+
+
 def test_inference_aware_with_a_law_file_uses_the_file_throughout():
     """configs/laws/example-fitted-law.yaml is not a bundled law: inference-aware sized it, recipe and loss
     included, exactly as allocate --law FILE --inference-tokens plans it."""

@@ -32,6 +32,7 @@ from ..core import solvers
 from ..core.errors import ScaleplanError
 from ..core.solvers import minimise_log  # precision.py imports it from here too
 from ..core.values import PerBudget, Rendered, Reported, check_positive, contract, plain, stage_blocks
+from ..recipe.shape import measure
 from ..schema import conventions
 from ..schema.units import fmt_number, fmt_sci
 
@@ -408,6 +409,13 @@ class OvertrainReport(Rendered):
     precision: Reported | None = None
     precision_report: Any = None  # `scaleplan precision`'s whole report (precision.PrecisionReport), when asked
     design: Any = None  # recipe.Design: the pipeline's model stage's network, before the recipe stage
+    params_non_embedding: float | None = None  # the designed model's, once the model stage has designed it
+    law_params: dict | None = None  # the model as given, when the plan's counts are its designed shape's
+
+    @property
+    def params_total(self) -> float:
+        """Every parameter (a fixed model counts them all), as the other plans name it."""
+        return self.params
 
     def row(self, law: str) -> OvertrainRow:
         name = _laws.get(law).name
@@ -434,6 +442,8 @@ class OvertrainReport(Rendered):
         out.update(
             law=None if top is None else top.law,
             params_total=self.params,
+            params_non_embedding=self.params_non_embedding,
+            law_params=self.law_params,
             loss=None if top is None else top.to_dict().get("loss"),
             citation=None if top is None or top.law not in _laws.names() else _laws.get(top.law).cite,
             fixed={"rows": out["rows"], "unique_tokens": self.unique_tokens, "epochs": self.epochs},
@@ -442,7 +452,7 @@ class OvertrainReport(Rendered):
         return contract(out)
 
 
-def _judging_laws(names) -> list[_laws.Law]:
+def judging_laws(names) -> list[_laws.Law]:
     """Every law that predicts loss, or the ones named (each must)."""
     if names is None:
         return [law for law in _laws.all_laws() if law.predicts_loss]
@@ -458,10 +468,11 @@ def _judging_laws(names) -> list[_laws.Law]:
     return chosen
 
 
-def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric) -> tuple[OvertrainRow, list[str]]:
-    """One law's judgement of N parameters on D tokens (of U unique ones), and what it warns."""
-    warnings = []
-    native = float(_native_params(law, n))
+def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric, native=None):
+    """One law's judgement of N parameters on D tokens (of U unique ones), and what it warns: (row, warnings).
+    `native` is N in the law's convention when a designed shape measures it."""
+    warnings: list[str] = []
+    native = float(_native_params(law, n) if native is None else native)
     plain_loss = float(law.loss(native, d))
     loss, penalty = plain_loss, None
     if u is not None:
@@ -528,15 +539,22 @@ def fixed_allocation(params, tokens, unique_tokens=None, laws=None, *, metric: s
     n = float(check_positive(params, "params"))
     d = float(check_positive(tokens, "tokens"))
     u = None if unique_tokens is None else float(check_positive(unique_tokens, "unique tokens"))
+    return judge_fixed(n, d, u, judging_laws(laws), metric=metric)
+
+
+def judge_fixed(n: float, d: float, u: float | None, chosen, *, metric: str | None = None, shape=None):
+    """fixed_allocation's judgement of checked values by the chosen laws (Law objects). With `shape` (a
+    recipe.Shape of `n` parameters: the pipeline's designed model), each law's N is that shape's count in the law's
+    convention rather than `n` converted with a reference vocabulary."""
     flops = 6.0 * n * d
-    chosen = _judging_laws(laws)
     warnings = _laws.joint_range_warnings(chosen, flops)
     epochs = None if u is None else d / u
     if epochs is not None:
         warnings += epoch_warnings(epochs)
     rows = []
     for law in chosen:
-        row, said = _overtrain_row(law, n, d, u, metric)
+        native = None if shape is None else measure(shape, law.params_convention)
+        row, said = _overtrain_row(law, n, d, u, metric, native)
         rows.append(row)
         warnings += said
     return OvertrainReport(

@@ -48,14 +48,37 @@ def _model_dense(ctx: Context, plan: Plan) -> Plan:
 
 
 def _model_fixed(ctx: Context, report):
+    """The given model as a network (a trainer's config is its own shape), its counts made that network's: tokens
+    re-derived so that C = 6 N D stays the given budget, every law judging the designed model (each law's N that
+    shape's count in its convention); the model as given stays beside them as `law_params`."""
     from ..recipe import design as recipe_mod
+    from . import constrained
 
     if ctx.given is not None:  # a trainer's config: the model is that shape
         design = recipe_mod.Design(ctx.given.to_shape(), None, tuple(ctx.given.warnings), vocab_pinned=True)
     else:
         pins = _pins(ctx)
         design = recipe_mod.design_model(report.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
-    return replace(report, design=design)
+    shape = design.shape
+    n = float(shape.total_params)
+    chosen = constrained.judging_laws(None if ctx.law_given is None else [ctx.law])
+    judged = constrained.judge_fixed(n, float(report.flops) / (6.0 * n), report.unique_tokens, chosen, shape=shape)
+    law_params = {
+        "params": float(report.params),
+        "params_convention": "total",
+        "tokens": float(report.tokens),
+        "note": "the model as given; the plan's counts are its designed shape's, its tokens re-derived so that "
+        "C = 6 N D",
+    }
+    return replace(
+        judged,
+        name=report.name,
+        # the budget's (MFU, precision) first; the laws' judged again at the designed model
+        warnings=tuple(dict.fromkeys(ctx.resolved.warnings + judged.warnings)),
+        design=design,
+        params_non_embedding=float(shape.non_embedding_params),
+        law_params=law_params,
+    )
 
 
 def _model_constrained(ctx: Context, plan):

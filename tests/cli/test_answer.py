@@ -101,7 +101,7 @@ def test_quiet_keeps_the_answer_alone():
         (["allocate", "--flops", "1e21"], "model: 2.75B parameters"),
         (["plan", str(CONFIGS / "limited-data.yaml")], "model: "),
         (["inference-aware", "--inference-tokens", "2e12", "--flops", "1e23"], "model: 16.7B parameters"),
-        (["cluster", "--params", "70B", "--tokens", "2T", "--gpus", "1024", "--hardware", "h100"], "model: 70.0B"),
+        (["cluster", "--params", "70B", "--tokens", "2T", "--gpus", "1024", "--hardware", "h100"], "model: 70.2B"),
         (["precision", "--flops", "1e23"], "lowest loss: "),
         (["serve", "--params", "8B", "--hardware", "h100"], "serving: 7.98B: $"),
     ],

@@ -154,11 +154,11 @@ def test_fixed_model_csv_is_one_row_per_law_as_the_table():
     rows = read_csv(ok(*args, "-f", "csv").stdout)
     data = json.loads(ok(*args, "-f", "json").stdout)
     assert [r["law"] for r in rows] == [r["law"] for r in data["rows"]]
-    assert "rows" not in rows[0]
+    assert "rows" not in rows[0] and data["law_params"]["params"] == 7e9 and data["law_params"]["tokens"] == 2e12
     for r, want in zip(rows, data["rows"]):
         assert float(r["extra_compute"]) == want["extra_compute"]
-        # the model judged is the same on every row: 7e9 parameters on 2e12 tokens
-        assert float(r["model_params"]) == 7e9 and float(r["model_tokens"]) == 2e12
+        # the model judged is the same on every row: the designed 7B (6,977,908,224) on the tokens of the budget
+        assert float(r["model_params"]) == 6_977_908_224 and float(r["model_tokens"]) == data["tokens"]
         assert float(r["cost_dollars"]) == data["cost"]["dollars"]
         assert [h["law"] for h in json.loads(r["model_recipe_hparams"]) if h["default"]] == ["deepseek"]
 

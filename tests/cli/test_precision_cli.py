@@ -46,6 +46,9 @@ def test_budget_tables():
 # 2 x 3584; x 40 layers, + the final norm 3,584 = 6,459,518,464. The precision laws count N without embeddings
 # (Sun et al. 2025 Table 3: N = L (4 h^2 + 3 h d_ff)).
 DESIGNED_7B_NON_EMBEDDING = 6_459_518_464
+# The designed 7B's total is 6,977,908,224; the plan keeps the given budget 6 x 7e9 x 2e12 = 8.4e22, so it trains
+# on D = 8.4e22 / (6 x 6,977,908,224) = 2.00633e12 tokens (the model as given stays in law_params)
+DESIGNED_7B_TOKENS = 8.4e22 / (6 * 6_977_908_224)
 
 
 def sun_critical_tokens_by_hand(n, e, m, block=128):
@@ -73,7 +76,7 @@ def test_json_is_the_library_report_of_the_designed_model():
     assert data["shape"]["params_non_embedding"] == DESIGNED_7B_NON_EMBEDDING
     assert data["precision_laws"]["params"] == DESIGNED_7B_NON_EMBEDDING
     assert data["precision_laws"]["params_convention"] == "non_embedding"
-    lib = precision.precision_report(params=DESIGNED_7B_NON_EMBEDDING, tokens=2e12).to_dict()
+    lib = precision.precision_report(params=DESIGNED_7B_NON_EMBEDDING, tokens=DESIGNED_7B_TOKENS).to_dict()
     assert data["cost_optimal"]["bits"] == lib["cost_optimal"]["bits"]
     assert [t["penalty"] for t in data["training"]] == [t["penalty"] for t in lib["training"]]
     assert [r["qid"] for r in data["quantization"]["rows"]] == [r["qid"] for r in lib["quantization"]["rows"]]
@@ -88,12 +91,15 @@ def test_csv_rows_tagged_by_table():
     assert {r["table"] for r in rows} == {"plan", "cost_optimal", "training", "serving"}
     plan = next(r for r in rows if r["table"] == "plan")
     data = json.loads(ok("precision", "--params", "1B", "--tokens", "100B", "--serve-bits", "4", "-f", "json").stdout)
-    assert float(plan["params"]) == data["params"] == 1e9 and float(plan["flops"]) == data["flops"]
+    assert float(plan["params"]) == data["params"] == data["shape"]["params_total"] == 996_109_824  # the designed 1B
+    assert float(plan["flops"]) == data["flops"] and data["law_params"]["params"] == 1e9
     serving = [r for r in rows if r["table"] == "serving"]
     n = data["precision_laws"]["params"]  # the designed 1B model's non-embedding count
     assert n == data["shape"]["params_non_embedding"] < 1e9
     assert float(serving[0]["params"]) == n
-    assert len(serving) == 1 and float(serving[0]["penalty"]) == pytest.approx(precision.ouyang_qid(n, 1e11, 4))
+    assert len(serving) == 1 and float(serving[0]["penalty"]) == pytest.approx(
+        precision.ouyang_qid(n, data["tokens"], 4)
+    )
 
 
 def test_markdown_and_chosen_formats():
@@ -245,7 +251,7 @@ def test_penalties_are_allocates_for_the_same_model():
     block = plan["precision"]
     fp8 = next(t for t in data["training"] if t["format"]["name"] == "fp8")
     assert fp8["params"] == block["training"]["params"] == block["params"] == DESIGNED_7B_NON_EMBEDDING
-    assert fp8["tokens"] == block["tokens"] == 2e12
+    assert fp8["tokens"] == block["tokens"] == pytest.approx(DESIGNED_7B_TOKENS, rel=1e-12)
     for key in ("penalty", "relative", "loss", "critical_tokens"):
         assert fp8[key] == pytest.approx(block["training"][key], rel=1e-12), key
     row = next(r for r in data["quantization"]["rows"] if r["bits"] == 4)
@@ -280,7 +286,7 @@ def test_table_and_markdown_say_which_count_is_which():
     assert (
         "**The plan (as allocate plans it)**" in md and "| designed counts | 6.98B total, 6.46B non-embedding |" in md
     )
-    assert "at N = 6.46B (non-emb.), D = 2.00T" in md
+    assert "at N = 6.46B (non-emb.), D = 2.01T" in md
 
 
 @pytest.mark.parametrize(
@@ -319,7 +325,8 @@ def test_the_precision_stage_adds_the_report_to_any_plan_without_changing_it():
     report = with_report.precision_report
     assert alone.precision_report is None and report is not None
     assert report.params == with_report.recipe.shape.non_embedding_params == DESIGNED_7B_NON_EMBEDDING
-    assert report.tokens == 2e12 and report.flops == pytest.approx(6 * DESIGNED_7B_NON_EMBEDDING * 2e12)
+    assert report.tokens == pytest.approx(DESIGNED_7B_TOKENS, rel=1e-12)
+    assert report.flops == pytest.approx(6 * DESIGNED_7B_NON_EMBEDDING * DESIGNED_7B_TOKENS)
     assert [r.bits for r in report.quantization.rows] == [4.0] and report.training[0].format.name == "fp8"
     a, b = with_report.to_dict(), alone.to_dict()
     assert {k: v for k, v in a.items() if k != "warnings"} == {k: v for k, v in b.items() if k != "warnings"}
