@@ -154,9 +154,6 @@ def designed(
     return design_checked(target, convention, context, pins, tied, arch, tol, strict)
 
 
-NO_PINS = dict.fromkeys(("layers", "d_model", "heads", "head_dim", "d_ff", "vocab"))
-
-
 def design_checked(
     target: float, convention: str, context: int, pins: dict, tied: bool, arch: str, tol: float, strict: bool = False
 ):
@@ -173,8 +170,8 @@ def design_checked(
 def default_shape(params_total: float) -> Shape:
     """``design_shape(params_total)`` with every default (llama, untied, context 2,048, no pins), for a size a
     search has checked already (the serving pricer's grid of sizes): the same shape, nothing checked again."""
-    arch = "llama"
-    return design_checked(float(params_total), "total", 2048, NO_PINS, False, arch, default_tolerance(arch), True)[0]
+    arch, no_pins = "llama", dict.fromkeys(("layers", "d_model", "heads", "head_dim", "d_ff", "vocab"))
+    return design_checked(float(params_total), "total", 2048, no_pins, False, arch, default_tolerance(arch), True)[0]
 
 
 def _unpinned(target, convention, vocab, context, tied, arch, tol, pins, strict):
