@@ -191,13 +191,13 @@ class Budget:
             field = "hardware_file" if exc.template.startswith("<hardware_file>") else "hardware"
             raise BudgetFieldError(field, exc.template) from None
 
-    def resolve(self, law=None, flops: float | None = None) -> Resolved:
+    def resolve(self, law=None) -> Resolved:
         """Training FLOPs and the cost assumptions, checking the budget is given exactly one way.
 
         `law` (a Law or its name; default: the budget's own, else the default law) sets the smallest budget that can be
         planned.
-        `flops` is the budget a <target_loss> sets, which the pipeline sizes (the schema sits below the planners and
-        calls none of them); without it a target loss's FLOPs stay unknown (NaN) and unchecked.
+        A <target_loss>'s FLOPs stay unknown (NaN) and unchecked: the pipeline sizes them (its Budget stage,
+        pipeline.context) and checks them with `check_flops`.
         Errors are BudgetFieldError: they name the field, which the CLI shows as its flag and a file as its key.
         """
         self._check_mode()
@@ -215,10 +215,9 @@ class Budget:
         price = self.price if self.price is not None else hw.price_per_hour  # None: no published price
         self._check_serving_block()
         gpus = self.gpus if self.gpus is not None else cost_mod.DEFAULT_GPUS
-        flops = self._flops(flops, hw, precision, mfu, price, gpus)
-        law_obj = self.law_spec(law)
-        if not (self.target_loss is not None and math.isnan(flops)):  # a target loss not yet sized: unchecked
-            self._check_flops(flops, ways[0], law_obj)
+        flops = self._flops(hw, precision, mfu, price, gpus)
+        if self.target_loss is None:  # a target loss's budget is sized later (pipeline.context.make_context)
+            self.check_flops(flops, ways[0], self.law_spec(law))
         return Resolved(
             flops=flops,
             hardware=hw,
@@ -305,11 +304,11 @@ class Budget:
             except ScaleplanError as exc:
                 raise BudgetFieldError("inference.hardware", exc.template) from None
 
-    def _flops(self, sized: float | None, hw, precision: str, mfu: float, price, gpus) -> float:
-        """The training FLOPs the budget buys: given, gpus x days, dollars at the price, or (a target loss) the
-        compute-optimal budget `sized` for it (NaN until sized)."""
-        if self.target_loss is not None:  # the budget of the compute-optimal model reaching the target loss
-            return math.nan if sized is None else sized
+    def _flops(self, hw, precision: str, mfu: float, price, gpus) -> float:
+        """The training FLOPs the budget buys: given, gpus x days, dollars at the price, or (a target loss) NaN until
+        the pipeline sizes the compute-optimal budget reaching it."""
+        if self.target_loss is not None:
+            return math.nan
         if self.flops is not None:
             return self.flops
         if self.days is not None:
@@ -319,7 +318,7 @@ class Budget:
             raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
         return self.dollars / price * cost_mod.SECONDS_PER_HOUR * hw.peak(precision) * mfu
 
-    def _check_flops(self, flops: float, way: str, law) -> None:
+    def check_flops(self, flops: float, way: str, law) -> None:
         """The budget within the caps and above the law's smallest plannable budget, named by the way it was given."""
         try:
             limits.check_flops(flops, "budget", law)

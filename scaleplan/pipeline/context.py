@@ -4,7 +4,7 @@ Context every later stage reads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import laws
@@ -49,8 +49,11 @@ def make_context(
         options["hparams_law"] = options.pop("lr_law")
     # the mode's law, resolved once: a data-constrained plan's own default is Muennighoff et al.'s
     law_obj = budget.law_spec(law or ("muennighoff" if budget.mode == "data-constrained" and not budget.law else None))
-    target_flops = target_loss_flops(budget, law_obj) if budget.target_loss is not None else None
-    resolved = budget.resolve(law_obj, flops=target_flops)  # the smallest budget is that law's
+    resolved = budget.resolve(law_obj)  # the smallest budget is that law's; a target loss's FLOPs are not yet sized
+    if budget.target_loss is not None:  # sized once the budget's own checks passed (a target loss serves tokens, ...)
+        target_flops = target_loss_flops(budget, law_obj)
+        budget.check_flops(target_flops, "target_loss", law_obj)
+        resolved = replace(resolved, flops=target_flops)
     spec, serving = serving_of(budget, resolved)
     given = budget.given_model() if budget.mode not in ("compute-optimal",) else None
     if given is not None:  # a trainer's config: the model is that shape, not a designed one
@@ -75,8 +78,7 @@ def target_loss_flops(budget: Budget, law_obj) -> float:
     """6 N D of the law's compute-optimal model reaching `target_loss` (the budget that sets the quality)."""
     from .inference import inference_aware
 
-    assert budget.target_loss is not None  # called for a target loss only
-    budget.resolve(law_obj)  # the budget's own checks first (a target loss serves tokens, ...)
+    assert budget.target_loss is not None  # called for a target loss only, after Budget.resolve's checks
     try:
         sized = inference_aware(0.0, target_loss=budget.target_loss, law=law_obj, break_even=False)
     except ScaleplanError as exc:
