@@ -287,8 +287,14 @@ def emit_overtrain(console: Console, fmt: Format, report, cost) -> None:
         else f"; costs {fmt_dollars(cost.dollars)} ({fmt_number(cost.gpu_hours)} {cost.hardware} GPU-hours "
         f"at MFU {fmt_percent(cost.mfu)}; {cost.price_label})"
     )
+    given = d.get("law_params")
+    designed = (  # the model stage's network: its counts, its tokens re-derived so that 6ND stays the budget
+        ""
+        if not given
+        else f" (the shape designed for the {fmt_count(given['params'])} on {fmt_count(given['tokens'])} given)"
+    )
     caption = (
-        f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens = {fmt_flops(d['flops'])}"
+        f"{fmt_count(d['params'])} parameters on {fmt_count(d['tokens'])} tokens{designed} = {fmt_flops(d['flops'])}"
         f"{epochs}{costs}. Losses are each law's own units. "
         "'over' = D/N over the law's optimal D/N; "
         "'extra C' = this run's FLOPs over the compute-optimal model's for the same loss; top-1 error: Gadre et "
