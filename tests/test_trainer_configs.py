@@ -106,6 +106,17 @@ def test_hf_config_defaults_follow_llamaconfig(tmp_path):
     assert c.shape["kv_heads"] == 32 and c.shape["head_dim"] == 128 and c.shape["tied_embeddings"] is False
 
 
+@pytest.mark.parametrize(("kind", "context", "kv_heads"), [("llama", 2048, 32), ("mistral", 131072, 8)])
+def test_hf_config_without_context_or_kv_heads_takes_transformers_defaults(tmp_path, kind, context, kv_heads):
+    # transformers: LlamaConfig max_position_embeddings = 2048, num_key_value_heads None (= the attention heads);
+    # MistralConfig max_position_embeddings = 4096 * 32, num_key_value_heads = 8 (configuration_{llama,mistral}.py)
+    path = tmp_path / "config.json"
+    shape = {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32}
+    path.write_text(json.dumps({"model_type": kind, "vocab_size": 32000, **shape}))
+    c = read_config(path)
+    assert c.shape["context"] == context and c.shape["kv_heads"] == kv_heads
+
+
 def test_gpt2_config(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "vocab_size": 50257}))

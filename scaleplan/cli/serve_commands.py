@@ -14,6 +14,7 @@ from ..pipeline.budget import Budget, load_budget_file
 from ..pipeline.stages import plan_budget
 from ..present.render import Format, emit_grid, emit_inference, emit_plans
 from ..schema import fields, limits
+from ..schema.conventions import DEFAULT_CONTEXT
 from ..schema.units import (
     fmt_count,
     fmt_sci,
@@ -89,7 +90,7 @@ def _serve_models(path, scenario, params, layers, d_model, heads, kv_heads, head
     for key, value in {**shape_flags, "kv_heads": kv_heads, "vocab": vocab}.items():  # an explicit shape's flags
         if value is not None:
             fields.whole(value, as_flag(key), 1, limits.MAX_SHAPE)
-    model = serving.model_for(size, kv_heads=kv_heads, vocab=vocab, context=context or 2048, **shape_flags)
+    model = serving.model_for(size, kv_heads=kv_heads, vocab=vocab, context=context or DEFAULT_CONTEXT, **shape_flags)
     label = fmt_count(model.params) + (f" ({layers}x{d_model})" if params is None else "")
     return [(label, model)]
 
@@ -116,7 +117,7 @@ def _file_models(path, scenario, kv_heads, law):
                     d_ff=shape.get("d_ff"),
                     vocab=shape["vocab"],
                     kv_heads=kv_heads or shape.get("kv_heads"),
-                    context=shape.get("context", 2048),
+                    context=shape.get("context", DEFAULT_CONTEXT),
                 )
             except KeyError as exc:
                 raise ScaleplanError(f"{path}: plan {i + 1}'s shape has no {exc.args[0]}") from None

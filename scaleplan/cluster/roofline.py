@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..schema.conventions import serving_flops
 from .serving_inputs import (
     MAX_DEGREE,
     Device,
@@ -71,12 +72,14 @@ def evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pre
         b_max = np.floor(np.maximum(free, 0.0) / ((p_len + o_len) * kv_tok))
     s_bar = p_len + o_len / 2.0
     bw = t * eff.bandwidth_fraction * dev.bandwidth
-    flops_tok = 2.0 * arch["active_params"] + 4.0 * L * d_attn * s_bar
+    flops_tok = serving_flops(arch["active_params"], 1.0) + 4.0 * L * d_attn * s_bar
     comp_rate = flops_tok / (t * eff.compute_fraction * peak)  # seconds per sequence in the batch
     kv_rate = s_bar * kv_tok / bw
     t_w = weight_bytes / bw
     c0, c1 = _communication(arch, dev, eff, t)
-    t_pre = (2.0 * arch["active_params"] * p_len + 2.0 * L * d_attn * p_len * p_len) / (t * eff.prefill_mfu * peak)
+    t_pre = (serving_flops(arch["active_params"], p_len) + 2.0 * L * d_attn * p_len * p_len) / (
+        t * eff.prefill_mfu * peak
+    )
     stretch = t_pre / o_len  # time per output token added per sequence by interleaved prefill
     cap = np.minimum(b_max, float(eff.batch_cap))
     b_lat = np.full(L.shape, np.inf)
@@ -118,7 +121,7 @@ def evaluate(arch: dict, dev: Device, wl: Workload, eff: Efficiency, t: int, pre
         "time_per_output_token_s": step + b * stretch,
         "output_tokens_per_s_per_gpu": out_rate,
         "tokens_per_s_per_gpu": out_rate * (p_len + o_len) / o_len,
-        "decode_mfu": b * 2.0 * arch["active_params"] / (step * t * peak),
+        "decode_mfu": serving_flops(arch["active_params"], b) / (step * t * peak),
         "bandwidth_utilisation": (weight_bytes + b * s_bar * kv_tok) / (step * t * dev.bandwidth),
     }
 

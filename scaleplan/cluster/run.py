@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered, check_positive, check_settings, plain
 from ..schema import fields
+from ..schema.conventions import DEFAULT_CONTEXT, training_flops
 from ..schema.units import fmt_sci
 from . import cost as cost_mod
 
@@ -70,7 +71,7 @@ def plan_cluster(
     recompute: str = "none",
     zero: int = 1,
     micro_batch: int = 1,
-    context: int = 2048,
+    context: int = DEFAULT_CONTEXT,
     flash: bool = True,
     layers: int | None = None,
     d_model: int | None = None,
@@ -134,7 +135,7 @@ def cluster_run(
     recompute: str = "none",
     zero: int = 1,
     micro_batch: int = 1,
-    context: int = 2048,
+    context: int = DEFAULT_CONTEXT,
     flash: bool = True,
     layers: int | None = None,
     d_model: int | None = None,
@@ -315,7 +316,7 @@ def _model_flops(params, active, tokens, flops, pins) -> float:
     if params is None and any(v is not None for v in pins):
         raise ScaleplanError("<layers>, <d_model> and <heads> pin the shape designed from <params>")
     if active is not None and tokens is not None:
-        model_flops = 6.0 * active * tokens
+        model_flops = training_flops(active, tokens)
     else:
         assert flops is not None  # given alone (checked above)
         model_flops = float(flops)

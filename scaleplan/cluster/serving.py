@@ -34,6 +34,7 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered, plain
+from ..schema.conventions import DEFAULT_CONTEXT
 from .hardware import Hardware
 from .roofline import arch_arrays, critical_batch, decode_step_time, dollars_per_million, evaluate, roofline
 from .serving_inputs import (
@@ -313,7 +314,7 @@ def model_for(
     head_dim=None,
     d_ff=None,
     vocab=None,
-    context: int = 2048,
+    context: int = DEFAULT_CONTEXT,
 ) -> ServedModel:
     """A model to serve: the shape the recipe designs for `params` (pins allowed), or an explicit shape (layers,
     d_model, heads, vocab; d_ff 4·d_model and head_dim d_model/heads by default; kv_heads = heads, multi-head

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..schema import limits
+from ..schema.conventions import tokens_for, training_flops
 
 __all__ = ["MIN_SIZES", "RUN_ALIASES", "SAFE_SIZES", "find_run_column", "load_any", "load_checkpoints"]
 
@@ -173,8 +174,8 @@ def load_checkpoints(
     frac, cut = _cut(drop_fraction, min_tokens)
     run_col, chosen, cols, ids, digest = _read_table(path, columns, run_column)
     params = cols["params"]
-    tokens = cols["tokens"] if "tokens" in cols else cols["flops"] / (6.0 * params)
-    flops = cols["flops"] if "flops" in cols else 6.0 * params * tokens
+    tokens = cols["tokens"] if "tokens" in cols else tokens_for(cols["flops"], params)
+    flops = cols["flops"] if "flops" in cols else training_flops(params, tokens)
     names, run_idx = np.unique(np.array(ids), return_inverse=True)
     _one_size_per_run(path, names, run_idx, params)
     keep, how = _early_cut(tokens, run_idx, names.size, frac, cut)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered
+from ..schema.conventions import tokens_for
 from ..schema.runs import Runs
 from ..schema.units import fmt_sci
 from .result import check_runs
@@ -122,7 +123,7 @@ def fit_isoflop(runs: Runs, gap: float = 0.1, min_sizes: int = 3) -> IsoflopFit:
                 flops=c,
                 n_runs=int(idx.size),
                 params_opt=n_opt,
-                tokens_opt=c / (6 * n_opt),
+                tokens_opt=tokens_for(c, n_opt),
                 loss_opt=float(k0 + k1 * x_opt + k2 * x_opt**2),
                 curvature=float(k2),
             )

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered
+from ..schema.conventions import tokens_for, training_flops
 from ..schema.units import fmt_number, fmt_sci
 
 __all__ = ["Sweep", "SweepRow", "design_sweep"]
@@ -132,9 +133,9 @@ def design_sweep(
         n_opt, _ = ref.optimum(c)
         for f in spread:
             n = max(_round_sig(float(n_opt) * f), 1)
-            d = int(c // (6 * n))
+            d = math.floor(tokens_for(c, n))  # whole tokens within the level's budget
             rows.append(SweepRow(level=j + 1, flops=float(c), params=n, tokens=d))
-    total = float(sum(6.0 * r.params * r.tokens for r in rows))
+    total = float(sum(training_flops(r.params, r.tokens) for r in rows))
     warnings = []
     if total > budget:  # pragma: no cover - guarded by floor() above
         raise AssertionError("sweep exceeds budget")

@@ -213,7 +213,7 @@ class Law:
         lo, hi = solvers.bisect(frontier_above, lo, hi, iterations=80, xtol=1e-12)
         n_native, d = self.optimum(np.exp(hi))
         total, _ = conventions.split_params(self, n_native)
-        out = np.where(reachable, 6.0 * total * d, np.inf)
+        out = np.where(reachable, conventions.training_flops(total, d), np.inf)
         return float(out[0]) if np.ndim(loss) == 0 else out
 
 
@@ -272,7 +272,7 @@ def common_convention_optimum(law: Law, flops, iterations: int = 60):
     for _ in range(iterations):
         n_native, d = law.optimum(native_budget)
         total, _ = conventions.split_params(law, n_native)
-        spent = 6.0 * total * d
+        spent = conventions.training_flops(total, d)
         if np.all(np.abs(spent - c) <= 1e-12 * np.abs(c)):  # np.allclose's test, without its ~50 us of set-up
             break
         native_budget = native_budget * c / spent

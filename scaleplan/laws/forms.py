@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import solvers
+from ..schema.conventions import tokens_for
 
 # ---------------------------------------------------------------------------------------------------------------
 # The parametric form's closed forms, on a constants mapping (scalars or arrays of bootstrap draws alike)
@@ -78,12 +79,12 @@ def isoflop_minimum(loss, flops, points: int = 4001):
 
     def isoflop(log_n):
         n = np.exp(log_n)
-        return loss(n, c[:, None] / (6.0 * n))
+        return loss(n, tokens_for(c[:, None], n))
 
     log_n, _ = solvers.scan_minimum(isoflop, grid, iterations=200, xtol=1e-13)
     n = np.exp(log_n).reshape(np.shape(flops))
     n = float(n) if n.ndim == 0 else n
-    return n, np.asarray(flops, float) / (6.0 * n)
+    return n, tokens_for(np.asarray(flops, float), n)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ class PowerForm:
     def optimum(self, flops):
         n, d = power_optimum(self.constants, flops)
         if d is None:  # the law gives N only; D closes the budget C = 6ND
-            d = np.asarray(flops, float) / (6.0 * n)
+            d = tokens_for(np.asarray(flops, float), n)
         return n, d
 
     def loss(self, n, d):

@@ -15,6 +15,7 @@ from ..cluster import cost as cost_mod
 from ..core import _yaml
 from ..core.errors import ScaleplanError
 from ..schema import limits
+from ..schema.conventions import training_flops
 from ..schema.units import fmt_sci
 from .budget_fields import (  # noqa: F401 (BudgetFieldError and the field lists: re-exported, the schema's names)
     BUDGET_WAYS,
@@ -243,7 +244,8 @@ class Budget:
                 limits.check_model(spec["total_params"], self.tokens, what="<moe.total_params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
                 raise BudgetFieldError("moe", exc.template) from None
-            r = replace(self, flops=6.0 * spec["active_params"] * self.tokens, tokens=None, moe=None).resolve(law)
+            flops = training_flops(spec["active_params"], self.tokens)  # C = 6 N_active D
+            r = replace(self, flops=flops, tokens=None, moe=None).resolve(law)
             moe_warnings = cost_mod.precision_warnings(r.mfu, r.precision, r.hardware, moe=True)
             return replace(r, warnings=tuple(dict.fromkeys(r.warnings + tuple(moe_warnings))))
         if self.model is not None and self.params is None:
@@ -255,7 +257,7 @@ class Budget:
                 limits.check_model(params, tokens, what="<params>", what_tokens="<tokens>")
             except ScaleplanError as exc:
                 raise BudgetFieldError("tokens" if "<tokens>" in exc.template else "params", exc.template) from None
-            return replace(self, flops=6.0 * params * tokens, params=None, tokens=None).resolve(law)
+            return replace(self, flops=training_flops(params, tokens), params=None, tokens=None).resolve(law)
         return None
 
     def _one_way(self) -> list[str]:
@@ -340,7 +342,7 @@ class Budget:
             raise BudgetFieldError("dollars", f"<dollars> needs <price>: {cost_mod.price_label(hw, None)}")
         n = (self.moe or {}).get("active_params", self.params)
         assert self.flops is not None or (n is not None and self.tokens is not None)  # work, a model or a MoE
-        work = self.flops if self.flops is not None else 6.0 * n * self.tokens  # type: ignore[operator]
+        work = self.flops if self.flops is not None else training_flops(n, self.tokens)
         try:
             implied = cost_mod.implied_utilisation(
                 work,

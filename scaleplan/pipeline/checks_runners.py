@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core import _yaml
 from ..core.errors import ScaleplanError
+from ..schema.conventions import DEFAULT_CONTEXT, training_flops
 
 # ---------------------------------------------------------------------------------------------------------------
 # recomputing: one small function per kind of claim
@@ -161,7 +162,7 @@ def _shape(spec):
         int(spec.get("heads", d // head_dim)),
         head_dim,
         int(spec.get("d_ff", 4 * d)),
-        int(spec.get("context", 2048)),
+        int(spec.get("context", DEFAULT_CONTEXT)),
         int(spec.get("vocab", 32000)),
         arch="gpt",  # the papers' blocks: an MLP of two matrices, multi-head attention
     )
@@ -198,13 +199,14 @@ def _table_a4_ratio(spec, law):
     from ..recipe.design import flops_per_token
 
     s = _shape(spec)
-    return 3 * flops_per_token(s).transformer_blocks / (6 * gopher_params(s.layers, s.d_model, s.d_ff, s.vocab))
+    six_n = training_flops(gopher_params(s.layers, s.d_model, s.d_ff, s.vocab), 1.0)  # 6N per token
+    return 3 * flops_per_token(s).transformer_blocks / six_n
 
 
 def _training_run(spec, law):
     from ..cluster.cost import get_hardware, gpu_hours_for
 
-    flops = _f(spec, "flops") if "flops" in spec else 6 * _f(spec, "params") * _f(spec, "tokens")
+    flops = _f(spec, "flops") if "flops" in spec else training_flops(_f(spec, "params"), _f(spec, "tokens"))
     hours = float(gpu_hours_for(flops, get_hardware(spec["hardware"]), _f(spec, "mfu")))
     out = spec["output"]
     if out == "gpu_hours":

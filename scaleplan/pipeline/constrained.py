@@ -260,14 +260,14 @@ def data_constrained_allocation(flops, unique_tokens, law=DEFAULT_LAW) -> Constr
 
     def fun(log_n):
         n = np.exp(log_n)
-        return constrained_loss(law, n, c_flat[:, None] / (6.0 * n), u_flat[:, None])
+        return constrained_loss(law, n, conventions.tokens_for(c_flat[:, None], n), u_flat[:, None])
 
     log_n, loss = minimise_log(fun, np.log(n0), span=math.log(1e4))
     n = np.exp(log_n)
     # Enough unique data for the unconstrained optimum: the answer is the closed form (the search agrees to ~1e-10).
     enough = u_flat >= d0
     n = np.where(enough, n0, n)
-    d = c_flat / (6.0 * n)
+    d = conventions.tokens_for(c_flat, n)
     loss = np.where(enough, loss0, loss)
     epochs = d / u_flat
     warnings = []
@@ -486,7 +486,7 @@ def _overtrain_row(law: _laws.Law, n: float, d: float, u: float | None, metric, 
                 f"{law.name}: repeated data not discounted (the data-constrained correction needs a "
                 "parametric law counting all parameters)"
             )
-    flops = 6.0 * n * d
+    flops = conventions.training_flops(n, d)
     total_opt, d_opt, _ = _laws.common_convention_optimum(law, np.array([flops]))
     m_opt = float(d_opt[0] / total_opt[0])
     c_same = float(np.asarray(law.compute_for_loss(loss)).reshape(-1)[0])  # every judging law predicts loss
@@ -546,7 +546,7 @@ def judge_fixed(n: float, d: float, u: float | None, chosen, *, metric: str | No
     """fixed_allocation's judgement of checked values by the chosen laws (Law objects). With `shape` (a
     recipe.Shape of `n` parameters: the pipeline's designed model), each law's N is that shape's count in the law's
     convention rather than `n` converted with a reference vocabulary."""
-    flops = 6.0 * n * d
+    flops = conventions.training_flops(n, d)
     warnings = _laws.joint_range_warnings(chosen, flops)
     epochs = None if u is None else d / u
     if epochs is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import laws
 from ..core.errors import ScaleplanError
+from ..schema.conventions import training_flops
 from .budget import Budget, BudgetFieldError, Resolved
 
 
@@ -83,7 +84,7 @@ def target_loss_flops(budget: Budget, law_obj) -> float:
         sized = inference_aware(0.0, target_loss=budget.target_loss, law=law_obj, break_even=False)
     except ScaleplanError as exc:
         raise BudgetFieldError("target_loss", exc.template) from None
-    return 6.0 * float(sized.compute_optimal.params) * float(sized.compute_optimal.tokens)
+    return training_flops(float(sized.compute_optimal.params), float(sized.compute_optimal.tokens))
 
 
 def serving_of(budget: Budget, resolved):

@@ -278,7 +278,7 @@ def _baseline(law: laws.Law, target_loss: float, tokens, context, front, *, size
             n_base = np.full(tokens.shape, float(front[0]))
             d_base = np.full(tokens.shape, float(front[1]))
     if not sized_by_budget:  # a quality only a budget beyond any plan reaches is refused, as `allocate` refuses it
-        base_flops = float(np.max(6.0 * np.asarray(n_base, float) * np.asarray(d_base, float)))
+        base_flops = float(np.max(conventions.training_flops(np.asarray(n_base, float), np.asarray(d_base, float))))
         if not base_flops <= limits.MAX_FLOPS:
             n_top, d_top = law.optimum(limits.MAX_FLOPS)
             raise ScaleplanError(
@@ -377,10 +377,10 @@ def _frontier_vs_surface(
     """How the law's loss surface differs from its published frontier at the frontier model's budget C: the
     surface's minimum at C, and the cheapest model on the surface reaching the frontier model's loss with nothing
     served (the part of the inference-aware saving that is not due to serving)."""
-    c = 6.0 * n_front * d_front
+    c = conventions.training_flops(n_front, d_front)
     n_surface, d_surface = (float(x) for x in law.loss_optimum(c))
     n_cheap, d_cheap = (float(np.ravel(x)[0]) for x in optimum_for_loss(law, loss, np.zeros(1)))
-    c_cheap = 6.0 * n_cheap * d_cheap
+    c_cheap = conventions.training_flops(n_cheap, d_cheap)
     ratio = n_surface / n_front
     saving = 1.0 - c_cheap / c
     serving = break_even_tokens(law, loss, objective, costs, context) if break_even else None

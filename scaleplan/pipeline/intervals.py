@@ -158,7 +158,7 @@ def _draw_bill(trained, total, hardware, mfu, price, gpus, precision, inference_
     price = hw.price_per_hour if price is None else price
     inf_flops = inf_dollars = None
     if inference_tokens is not None:
-        inf_flops = 2.0 * total * float(inference_tokens)
+        inf_flops = conventions.serving_flops(total, float(inference_tokens))
         if serving is not None:
             inf_dollars = float(inference_tokens) * serving.dollars_per_token(total)
     gpus = cost.DEFAULT_GPUS if gpus is None else gpus

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..core.errors import ScaleplanError
-from ..schema.conventions import DEFAULT_CONTEXT
+from ..schema.conventions import DEFAULT_CONTEXT, tokens_for
 from .budget import BudgetFieldError
 from .context import Context
 from .optimal import Plan, context_flops_warning, designed_counts
@@ -62,7 +62,7 @@ def _model_fixed(ctx: Context, report):
     shape = design.shape
     n = float(shape.total_params)
     chosen = constrained.judging_laws(None if ctx.law_given is None else [ctx.law])
-    judged = constrained.judge_fixed(n, float(report.flops) / (6.0 * n), report.unique_tokens, chosen, shape=shape)
+    judged = constrained.judge_fixed(n, tokens_for(float(report.flops), n), report.unique_tokens, chosen, shape=shape)
     law_params = {
         "params": float(report.params),
         "params_convention": "total",
@@ -89,7 +89,7 @@ def _model_constrained(ctx: Context, plan):
     pins = _pins(ctx)
     design = recipe_mod.design_model(plan.params, context=pins.pop("context", None) or DEFAULT_CONTEXT, **pins)
     n = float(design.shape.total_params)
-    d = float(plan.flops) / (6.0 * n)
+    d = tokens_for(float(plan.flops), n)
     loss = float(constrained.constrained_loss(ctx.law, n, d, float(plan.unique_tokens)))
     law_params = {
         "params": float(plan.params),

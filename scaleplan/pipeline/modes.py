@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..schema import limits
+from ..schema.conventions import training_flops
 from ..schema.units import fmt_sci
 from .budget import BudgetFieldError
 from .context import Context
@@ -71,7 +72,7 @@ def _allocate_inference_aware(ctx: Context) -> Plan:
 def _sized_plan(ctx: Context, sized, base: Plan, budget_flops, warnings: tuple[str, ...]) -> Plan:
     """The inference-aware model of `sized` (one demand) as a law plan, `base` (priced) beside it; `warnings` first."""
     n, d = float(np.asarray(sized.inference_aware.params)), float(np.asarray(sized.inference_aware.tokens))
-    plan = law_plan(ctx.law, 6.0 * n * d, n, d, name=ctx.budget.name)
+    plan = law_plan(ctx.law, training_flops(n, d), n, d, name=ctx.budget.name)
     warnings = tuple(dict.fromkeys(warnings + plan.warnings + tuple(sized.warnings)))
     return replace(
         plan, inference=sized, budget_flops=budget_flops, compute_optimal=_priced(ctx, base), warnings=warnings
@@ -101,7 +102,7 @@ def _allocate_target_loss(ctx: Context) -> Plan:
     except ScaleplanError as exc:
         raise BudgetFieldError("target_loss", exc.template) from None
     n0, d0 = float(sized.compute_optimal.params), float(sized.compute_optimal.tokens)
-    base = law_plan(law, 6.0 * n0 * d0, n0, d0)
+    base = law_plan(law, training_flops(n0, d0), n0, d0)
     budget_flops = sized.flops if sized.flops is not None else base.flops
     return _sized_plan(ctx, sized, base, budget_flops, ctx.resolved.warnings)
 
@@ -118,7 +119,7 @@ def _allocate_total(ctx: Context) -> Plan:
     except ScaleplanError as exc:
         raise BudgetFieldError("total_dollars", exc.template) from None
     n, d = split.params, split.tokens
-    plan = law_plan(ctx.law, 6.0 * n * d, n, d, name=ctx.budget.name, warnings=ctx.resolved.warnings)
+    plan = law_plan(ctx.law, training_flops(n, d), n, d, name=ctx.budget.name, warnings=ctx.resolved.warnings)
     return replace(plan, total_budget=split)
 
 

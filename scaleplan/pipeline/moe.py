@@ -28,6 +28,7 @@ from ..core.errors import ScaleplanError
 from ..core.solvers import minimise_log
 from ..core.values import PerBudget, Rendered, check_positive, contract, plain
 from ..laws import forms
+from ..schema.conventions import tokens_for, training_flops
 from ..schema.units import fmt_number, fmt_sci
 
 if TYPE_CHECKING:
@@ -325,7 +326,7 @@ def designed_fixed(given: FixedMoePlan, design) -> FixedMoePlan:
         design=design,
         active_params=active,
         total_params=total,
-        tokens=given.flops / (6.0 * active),
+        tokens=tokens_for(given.flops, active),
         law_params=law_params,
     )
 
@@ -550,4 +551,4 @@ def fixed_moe(total_params: float, active_params: float, tokens: float) -> Fixed
     d = float(check_positive(tokens, "tokens"))
     if n_active > n_total:
         raise ScaleplanError(f"active_params ({n_active:.4g}) cannot exceed total_params ({n_total:.4g})")
-    return FixedMoePlan(total_params=n_total, active_params=n_active, tokens=d, flops=6.0 * n_active * d)
+    return FixedMoePlan(total_params=n_total, active_params=n_active, tokens=d, flops=training_flops(n_active, d))

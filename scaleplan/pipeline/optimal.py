@@ -91,7 +91,7 @@ class Plan(PerBudget):
         )
         if self.flops_per_token_m is not None:
             out["flops_per_token_m"] = plain(self.flops_per_token_m)
-        out["flops_6nd"] = plain(6.0 * np.asarray(self.params_total) * self.tokens)
+        out["flops_6nd"] = plain(conventions.training_flops(np.asarray(self.params_total), self.tokens))
         if self.recipe is not None:
             out.update(self.recipe.plan_fields())
         out["cost"] = None if self.cost is None else self.cost.to_dict()
@@ -235,7 +235,7 @@ def _assemble(
     price = hw.price_per_hour if price is None else price  # None: no published price, no dollars
     inference_flops = inference_dollars = None
     if inference_tokens is not None:
-        inference_flops = 2.0 * total * inference_tokens
+        inference_flops = conventions.serving_flops(total, inference_tokens)
         if price is not None or serving is not None:
             from .serving_costs import serving_costs  # prefill and decode priced at their own utilisation
 

@@ -30,6 +30,7 @@ import numpy as np
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered, contract, plain
 from ..schema import fields
+from ..schema.conventions import training_flops
 from ..schema.units import fmt_count
 from .precision_laws import (
     BITS_RANGE,
@@ -359,7 +360,7 @@ def precision_report(
     n = None if params is None else float(fields.parse("params", params))
     d = None if tokens is None else float(fields.parse("tokens", tokens))
     serve_bits = tuple(fields.parse("serve_bits", b) for b in serve_bits)
-    c = float(checked(flops if n is None or d is None else 6.0 * n * d, "flops", MAX_FLOPS))
+    c = float(checked(flops if n is None or d is None else training_flops(n, d), "flops", MAX_FLOPS))
     block = None if block_size is None else float(checked_block(block_size))
     return report_of(c, n, d, block, formats, serve_bits, choices, hardware)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..cluster.cost import cost_breakdown, price_label
+from ..schema.conventions import serving_flops
 from ..schema.units import fmt_count, fmt_sci
 from .context import Context
 from .optimal import Plan
@@ -20,7 +21,7 @@ def price(ctx: Context, flops, serve_params, stored=None):
     resolved, spec, serving = ctx.resolved, ctx.serving_spec, ctx.serving
     inference_flops = inference_dollars = None
     if spec is not None:
-        inference_flops = 2.0 * float(serve_params) * spec["tokens"]
+        inference_flops = serving_flops(float(serve_params), spec["tokens"])
         per_token = serving.dollars_per_token(float(serve_params), stored=stored)
         inference_dollars = float(spec["tokens"]) * float(per_token)
     cost = cost_breakdown(  # the budget resolved (and checked) hardware, MFU, price, GPUs and precision once

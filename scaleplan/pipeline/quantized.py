@@ -11,6 +11,7 @@ import numpy as np
 from .. import laws
 from ..core.errors import ScaleplanError
 from ..core.values import plain
+from ..schema.conventions import serving_flops, training_flops
 from .inference import InferencePlan
 from .sizing import sizing
 
@@ -69,7 +70,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
     with np.errstate(all="ignore"):
         lo, hi = bisect(lambda x: served(x)[0] > target, lo, hi, iterations=60)
     d = np.exp(hi)
-    flops = 6.0 * n * d + t * (2.0 * n if per_token is None else per_token(n))
+    flops = training_flops(n, d) + t * (serving_flops(n, 1.0) if per_token is None else per_token(n))
     flops = np.where(reachable, flops, np.inf)
     i = int(np.argmin(flops))
     if not np.isfinite(flops[i]):
@@ -91,7 +92,7 @@ def quantized_serving(plan: InferencePlan, bits: float, points: int = 400, law=N
         ni,
         di,
         di / ni,
-        6.0 * ni * di,
+        training_flops(ni, di),
         float(flops[i]),
         float(rel[i]),
         True,

@@ -14,6 +14,7 @@ import numpy as np
 from ..cluster.cost import DEFAULT_MFU, Hardware, get_hardware, with_given_price
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered
+from ..schema.conventions import serving_flops
 
 # Sardana et al.'s repository defaults (cost_optimal.py): prefill MFU 0.5, decode MFU 0.01 (decoding is memory-
 # bound), 70 prompt and 215 generated tokens per request.
@@ -91,7 +92,7 @@ class ServingCosts(Rendered):
         FLOPs come from the active and weight bytes from the stored ones."""
         n = np.asarray(params_total, float)
         if self.fixed_mfu:
-            return 2.0 * n * self.dollars_per_inference_flop
+            return serving_flops(n, 1.0) * self.dollars_per_inference_flop
         if stored is not None and float(stored) > float(n) * (1 + 1e-9):
             from dataclasses import replace as _replace
 

@@ -32,9 +32,9 @@ def _inference_flops_per_token(law: laws.Law, n, context: float | None):
     d_attn) if given."""
     total, non_emb = conventions.split_params(law, np.asarray(n, float))
     if not context:
-        return 2.0 * total
+        return conventions.serving_flops(total, 1.0)
     d_model = conventions.d_model_for(non_emb)
-    return 2.0 * total + 2.0 * (d_model / conventions.ASPECT_RATIO) * context * d_model
+    return conventions.serving_flops(total, 1.0) + 2.0 * (d_model / conventions.ASPECT_RATIO) * context * d_model
 
 
 def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float | None, per_token=None):
@@ -46,7 +46,7 @@ def _golden_optimum(law: laws.Law, loss: float, weighted_tokens, context: float 
 
     def cost(log_n):
         n = np.exp(log_n)
-        return 6.0 * n * law.tokens_for_loss(n, loss) + t * f(n)
+        return conventions.training_flops(n, law.tokens_for_loss(n, loss)) + t * f(n)
 
     log_n = solvers.golden_section(
         cost, np.full(t.shape, log_n_min + 1e-9), np.full(t.shape, log_n_min + 40.0), iterations=200, xtol=1e-12
@@ -134,7 +134,7 @@ class Side:
 
 def costed_side(law, n, d, tokens, costs: ServingCosts, context) -> Side:
     per_token = _inference_flops_per_token(law, n, context)
-    train = 6.0 * n * d
+    train = conventions.training_flops(n, d)
     infer = np.asarray(tokens, float) * per_token
     if costs.fixed_mfu:
         prefill = infer * costs.prompt_share * costs.dollars_per_prefill_flop()

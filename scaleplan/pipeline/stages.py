@@ -31,7 +31,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.errors import ScaleplanError
-from ..schema.conventions import DEFAULT_CONTEXT
+from ..schema.conventions import DEFAULT_CONTEXT, training_flops
 from ..schema.units import fmt_sci
 from .budget import Budget
 from .context import Context, make_context
@@ -210,7 +210,7 @@ def _with_precision_report(ctx: Context, result):
     if budget.mode in ("fixed", "fixed-moe"):
         total, _active, tokens = plan_counts(result)
         n = _non_embedding(result, total)
-        report = report_of(6.0 * n * tokens, n, tokens, **options)
+        report = report_of(training_flops(n, tokens), n, tokens, **options)
     else:
         report = report_of(float(ctx.resolved.flops), None, None, **options)
     warnings = tuple(dict.fromkeys(tuple(result.warnings) + report.warnings))  # said once, with the plan's

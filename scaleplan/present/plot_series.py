@@ -21,6 +21,7 @@ from .. import laws
 from ..core import solvers
 from ..core.errors import ScaleplanError
 from ..laws import forms
+from ..schema.conventions import tokens_for
 
 WITHIN = 0.005  # the loss tolerance of the IsoFLOP band: 0.5% above the optimum
 
@@ -166,7 +167,7 @@ class IsoflopSeries:
 
 def _isoflop_loss(law: laws.Law, log_n, flops):
     n = np.exp(log_n)
-    return law.loss(n, flops / (6.0 * n))
+    return law.loss(n, tokens_for(flops, n))
 
 
 def _band_edge(law: laws.Law, log_n_opt, flops, target, direction: float):
@@ -219,16 +220,16 @@ def isoflop_series(law, flops, within: float = WITHIN, points: int = 200) -> Iso
         within=float(within),
         flops=c,
         params=n,
-        tokens=c[:, None] / (6.0 * n),
-        loss=law.loss(n, c[:, None] / (6.0 * n)),
+        tokens=tokens_for(c[:, None], n),
+        loss=law.loss(n, tokens_for(c[:, None], n)),
         params_opt=n_opt,
-        tokens_opt=c / (6.0 * n_opt),
+        tokens_opt=tokens_for(c, n_opt),
         loss_opt=loss_opt,
         plan_params=np.asarray(plan.params, float),
         plan_tokens=np.asarray(plan.tokens, float),
         plan_loss=np.asarray(plan.loss, float),
         band_params=band,
-        band_tokens=c[:, None] / (6.0 * band),
+        band_tokens=tokens_for(c[:, None], band),
         band_loss=target,
         band_ratio=band / n_opt[:, None],
     )
@@ -382,7 +383,7 @@ def fit_series(runs, fit, boot=None, points: int = 120, grid_points: int = 120) 
     lo = np.array([runs.params[level == j].min() for j in range(k)]) / 1.5
     hi = np.array([runs.params[level == j].max() for j in range(k)]) * 1.5
     curve_n = np.exp(np.log(lo)[:, None] + np.log(hi / lo)[:, None] * np.linspace(0, 1, int(points))[None, :])
-    curve_loss = fit.loss(curve_n, level_flops[:, None] / (6.0 * curve_n))
+    curve_loss = fit.loss(curve_n, tokens_for(level_flops[:, None], curve_n))
     n_opt, d_opt = fit.optimum(level_flops)
     budgets = tuple(boot.budgets) if boot is not None else ()
     top = max([runs.flops.max() * 1e4, *(3.0 * c for c in budgets)])

@@ -6,6 +6,13 @@ from ..schema import limits
 from .config_values import ModelConfig, Source, need, shape_block
 
 HF_LLAMA_TYPES = ("llama", "mistral")  # the same weights: Q, K, V, O, gate, up, down, two RMSNorms a layer
+# transformers' own defaults for the keys a config.json may leave out, which the library fills in when it loads one:
+# LlamaConfig max_position_embeddings = 2048 (src/transformers/models/llama/configuration_llama.py), MistralConfig
+# max_position_embeddings = 4096 * 32 and num_key_value_heads = 8 (models/mistral/configuration_mistral.py; Llama's
+# None means one KV head per query head); both tie_word_embeddings = False. Not scaleplan's DEFAULT_CONTEXT.
+HF_DEFAULT_CONTEXT = {"llama": 2048, "mistral": 4096 * 32}
+HF_DEFAULT_KV_HEADS = {"llama": None, "mistral": 8}
+GPT2_DEFAULT_CONTEXT = 1024  # GPT2Config n_positions (models/gpt2/configuration_gpt2.py)
 
 
 def read_hf(src: Source, raw: dict) -> ModelConfig:
@@ -22,7 +29,7 @@ def read_hf(src: Source, raw: dict) -> ModelConfig:
             raise src.fail(f"{key} is true: scaleplan counts Llama-style models without biases")
     d = src.whole("hidden_size", need(src, raw, "hidden_size"))
     heads = src.whole("num_attention_heads", need(src, raw, "num_attention_heads"))
-    kv = raw.get("num_key_value_heads")
+    kv = raw.get("num_key_value_heads", HF_DEFAULT_KV_HEADS[kind])
     head_dim = raw.get("head_dim")
     if head_dim is None and d % heads:
         raise src.fail(f"hidden_size {d} is not a multiple of num_attention_heads {heads} (and no head_dim is given)")
@@ -36,8 +43,9 @@ def read_hf(src: Source, raw: dict) -> ModelConfig:
         head_dim=d // heads if head_dim is None else src.whole("head_dim", head_dim),
         d_ff=src.whole("intermediate_size", need(src, raw, "intermediate_size")),
         vocab=src.whole("vocab_size", need(src, raw, "vocab_size")),
-        # LlamaConfig's default max_position_embeddings is 2048 and tie_word_embeddings False
-        context=src.whole("max_position_embeddings", raw.get("max_position_embeddings", 2048), limits.MAX_CONTEXT),
+        context=src.whole(
+            "max_position_embeddings", raw.get("max_position_embeddings", HF_DEFAULT_CONTEXT[kind]), limits.MAX_CONTEXT
+        ),
         tied_embeddings=src.flag("tie_word_embeddings", raw.get("tie_word_embeddings", False)),
     )
     training = {}
@@ -62,7 +70,7 @@ def read_hf_gpt2(src: Source, raw: dict) -> ModelConfig:
         head_dim=d // heads,
         d_ff=4 * d if inner is None else src.whole("n_inner", inner),
         vocab=src.whole("vocab_size", need(src, raw, "vocab_size")),
-        context=src.whole("n_positions", raw.get("n_positions", 1024), limits.MAX_CONTEXT),
+        context=src.whole("n_positions", raw.get("n_positions", GPT2_DEFAULT_CONTEXT), limits.MAX_CONTEXT),
         tied_embeddings=src.flag("tie_word_embeddings", raw.get("tie_word_embeddings", True)),
     )
     return ModelConfig(src.path, "hf", shape, {})

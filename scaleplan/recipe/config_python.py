@@ -7,6 +7,7 @@ import ast
 from typing import Any
 
 from ..schema import limits
+from ..schema.conventions import DEFAULT_CONTEXT
 from .config_values import ModelConfig, Source, need, shape_block
 
 # torchtitan's compute_ffn_hidden_dim (torchtitan/models/common/feed_forward.py 18-31 at b5bcd76c):
@@ -125,7 +126,9 @@ def read_torchtitan(src: Source, module: ast.Module) -> ModelConfig:
         head_dim=dim // heads,
         d_ff=torchtitan_ffn_dim(dim, multiple_of, None if mult is None else src.number("ffn_dim_multiplier", mult)),
         vocab=src.whole("MODEL['vocab_size']", need(src, model, "vocab_size", "MODEL.")),
-        context=src.whole("MODEL['max_context_length']", model.get("max_context_length", 2048), limits.MAX_CONTEXT),
+        context=src.whole(
+            "MODEL['max_context_length']", model.get("max_context_length", DEFAULT_CONTEXT), limits.MAX_CONTEXT
+        ),
         tied_embeddings=src.flag("MODEL['enable_weight_tying']", model.get("enable_weight_tying", False)),
     )
     kw = _call_keywords(module)

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ScaleplanError
+from ..schema.conventions import DEFAULT_CONTEXT
 from .hparams import HParams, batch_multiple, hparam_rows, hyperparameters, steplaw
 from .shape import ARCHS, CONVENTIONS, FlopCount, Shape, check_convention, flops_per_token, measure
 from .sizing import check_arch, check_pins, default_shape, design_checked, design_shape, designed, tied_for
@@ -188,7 +189,7 @@ def recipe(
     *,
     loss=None,
     law=None,
-    context=2048,
+    context=DEFAULT_CONTEXT,
     vocab=None,
     layers=None,
     d_model=None,
@@ -237,7 +238,7 @@ def recipe_draws(
     draws,
     *,
     law=None,
-    context=2048,
+    context=DEFAULT_CONTEXT,
     vocab=None,
     layers=None,
     d_model=None,
@@ -282,7 +283,7 @@ def design_model(
     params,
     *,
     convention: str = "total",
-    context=2048,
+    context=DEFAULT_CONTEXT,
     vocab=None,
     layers=None,
     d_model=None,

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, replace
 
 from ..core.errors import ScaleplanError
+from ..schema.conventions import DEFAULT_CONTEXT
 from .shape import Shape, flops_per_token
 from .sizing import design_shape
 from .tables import HPARAM_LAWS, cite, constants, law_name, pos_float, pos_int, range_warning, round_multiple
@@ -120,7 +121,7 @@ def hyperparameters(
     *,
     loss=None,
     law=None,
-    context=2048,
+    context=DEFAULT_CONTEXT,
     shape: Shape | None = None,
     deepseek_flops=None,
 ) -> list[HParams]:

@@ -310,7 +310,7 @@ def design_law_moe(
     granularity: float,
     expansion: float,
     *,
-    context: int = 2048,
+    context: int = DEFAULT_CONTEXT,
     vocab: int | None = None,
 ) -> tuple[MoeShape, list[str]]:
     """The integer shape of a Krajewski et al. 2024 plan: their model family (Sec. 6.1: every layer an MoE layer
@@ -359,7 +359,7 @@ def design_given_moe(
     total: float,
     active: float,
     *,
-    context: int = 2048,
+    context: int = DEFAULT_CONTEXT,
     vocab: int | None = None,
     layers: int | None = None,
     d_model: int | None = None,

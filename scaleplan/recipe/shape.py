@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered
+from ..schema.conventions import training_flops
 from .tables import cite, constants, pos_int
 
 ARCHS = ("llama", "gpt")
@@ -243,8 +244,8 @@ def flops_per_token(shape: Shape) -> FlopCount:
         forward=fwd,
         flops_per_token=train,
         params=n,
-        six_n=6.0 * n,
-        ratio=train / (6.0 * n),
+        six_n=training_flops(n, 1.0),
+        ratio=train / training_flops(n, 1.0),
         deepseek_m=m,
         citation=cite(constants()["flops"]["citation"]),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core.errors import ScaleplanError
 from ..schema import limits
+from ..schema.conventions import DEFAULT_CONTEXT
 from ..schema.units import fmt_sci
 from .ladder import default_tolerance, ladder_shape, smooth_size
 from .pinned import fit_shape
@@ -51,7 +52,7 @@ def design_shape(
     params_total,
     *,
     vocab=None,
-    context=2048,
+    context=DEFAULT_CONTEXT,
     layers=None,
     d_model=None,
     heads=None,
@@ -171,7 +172,9 @@ def default_shape(params_total: float) -> Shape:
     """``design_shape(params_total)`` with every default (llama, untied, context 2,048, no pins), for a size a
     search has checked already (the serving pricer's grid of sizes): the same shape, nothing checked again."""
     arch, no_pins = "llama", dict.fromkeys(("layers", "d_model", "heads", "head_dim", "d_ff", "vocab"))
-    return design_checked(float(params_total), "total", 2048, no_pins, False, arch, default_tolerance(arch), True)[0]
+    return design_checked(
+        float(params_total), "total", DEFAULT_CONTEXT, no_pins, False, arch, default_tolerance(arch), True
+    )[0]
 
 
 def _unpinned(target, convention, vocab, context, tied, arch, tol, pins, strict):

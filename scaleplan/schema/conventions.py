@@ -18,6 +18,41 @@ ASPECT_RATIO = 128.0  # d_model / n_layer
 DEFAULT_CONTEXT = 2048
 
 
+# The dense-transformer FLOP conventions, written once: every module that means "C = 6 N D", "D = C / (6 N)" or
+# "2 N per served token" calls these (tests/test_architecture.py refuses the inline forms elsewhere). They keep
+# the operand order `6.0 * params * tokens`, so a caller's scalar or array result is bit-identical to the inline
+# expression it replaced, and return floats for floats and arrays for arrays (no casts).
+
+
+def training_flops(params, tokens):
+    """Training FLOPs C = 6 N D for N parameters trained on D tokens (scalars or arrays, broadcast; ``tokens=1.0``
+    gives the FLOPs per training token, 6 N).
+
+    Kaplan et al. 2020 sec. 2.1 (C ~ 6 N per training token: 2 N forward, 4 N backward) and Hoffmann et al. 2022
+    (6 FLOPs per parameter per token). For a mixture of experts N is the active parameters per token.
+    """
+    return 6.0 * params * tokens
+
+
+def tokens_for(flops, params):
+    """Tokens D = C / (6 N) that a training budget of C FLOPs buys with N parameters (the inverse of C = 6 N D)."""
+    return flops / (6.0 * params)
+
+
+def params_for(flops, tokens):
+    """Parameters N = C / (6 D) that a training budget of C FLOPs buys over D tokens (the inverse of C = 6 N D)."""
+    return flops / (6.0 * tokens)
+
+
+def serving_flops(params, tokens):
+    """Serving FLOPs C = 2 N per token times ``tokens`` (forward pass only; Kaplan et al. 2020 sec. 2.1, Table 1).
+
+    ``tokens=1.0`` gives the FLOPs of one served token, 2 N. Attention over the context (2 n_layer n_ctx d_attn per
+    token) is left out, as the dense convention does; N is the active parameters for a mixture of experts.
+    """
+    return 2.0 * params * tokens
+
+
 def d_model_for(non_embedding, aspect: float = ASPECT_RATIO):
     """Width of a 12 n_layer d_model^2 network with d_model = aspect * n_layer."""
     return np.cbrt(np.asarray(non_embedding, float) * aspect / 12.0)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ScaleplanError
+from . import conventions
 
 __all__ = [
     "ALIASES",
@@ -405,8 +406,8 @@ def _assemble(cols: dict, source: str, rows: np.ndarray, chosen: dict, drop_wors
         raise ScaleplanError(f"drop_worst must be a whole number >= 0, got {drop_worst!r}")
     n = cols["params"]
     from_flops = "tokens" not in cols
-    d = cols["flops"] / (6.0 * n) if from_flops else cols["tokens"]
-    c = cols["flops"] if "flops" in cols else 6.0 * n * d
+    d = conventions.tokens_for(cols["flops"], n) if from_flops else cols["tokens"]
+    c = cols["flops"] if "flops" in cols else conventions.training_flops(n, d)
     loss = cols["loss"]
     total = loss.size
     if total - drop_worst < MIN_RUNS:
