@@ -126,6 +126,9 @@ def test_a_fixed_models_counts_are_the_designed_models_and_6_n_d_is_its_budget()
     assert p.row("kaplan").params == shape.non_embedding_params
     assert p.row("chinchilla").loss == pytest.approx(float(laws.get("chinchilla").loss(p.params, p.tokens)), rel=1e-12)
     assert p.cost.gpu_hours == pytest.approx(8.4e22 / (989e12 * 0.4 * 3600))  # H100 dense BF16 peak, default MFU
+    top = p.to_dict()  # the default law at top level, every law under `fixed`
+    assert top["law"] == laws.DEFAULT_LAW == "epoch" and top["loss"] == p.row("epoch").loss
+    assert len(top["fixed"]["rows"]) == len(p.rows) > 1
 
 
 def test_a_trainer_configs_counts_are_its_own(tmp_path):

@@ -438,7 +438,8 @@ class OvertrainReport(Rendered):
             }
         )
         stage_blocks(out, self)
-        top = self.rows[0] if self.rows else None  # the default law's (or the one asked for) at top level
+        # at top level: the law asked for, else the default law (the other laws' rows stay under `fixed`)
+        top = next((r for r in self.rows if r.law == _laws.DEFAULT_LAW), self.rows[0] if self.rows else None)
         out.update(
             law=None if top is None else top.law,
             params_total=self.params,

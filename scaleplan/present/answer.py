@@ -287,15 +287,38 @@ def _inference_answer(ip) -> list[Line]:
 def _precision_answer(r) -> list[Line]:
     opt = r.cost_optimal
     best = next((ch for ch in opt.choices if ch.format.name == opt.best), None)
+    lines = _judged_model_lines(r) if r.params is not None else []
     if best is None:
-        return [Line("precision", f"continuous optimum {opt.bits:.2f} bits (no hardware format available)")]
+        return [*lines, Line("precision", f"continuous optimum {opt.bits:.2f} bits (no hardware format available)")]
     return [
+        *lines,
         Line(
             "lowest loss",
             f"{best.format.name}: {fmt_count(float(best.params))} parameters on {fmt_count(float(best.tokens))} "
             f"tokens, Sun loss {best.loss:.4f} (lowest of {len(opt.choices)} formats at {fmt_sci(r.flops)} FLOPs)",
-        )
+        ),
     ]
+
+
+def _judged_model_lines(r) -> list[Line]:
+    """A given model's precision answer: what training in each low-precision format and serving at fewer bits cost
+    in loss (Sun et al.; Ouyang et al.), each against 16 bits in its own law's loss."""
+    training = [t for t in r.training if t.format.name != "bf16"]
+    lines = []
+    if training:
+        said = ", ".join(f"{t.format.name} {100 * float(t.relative):+.2f}%" for t in training)
+        lines.append(
+            Line(
+                "training",
+                f"{fmt_count(float(r.params))} non-embedding parameters on {fmt_count(float(r.tokens))} tokens: "
+                f"loss {said} against BF16 (Sun et al.)",
+            )
+        )
+    q = r.quantization
+    if q is not None and q.rows:
+        said = ", ".join(f"{row.bits:g} bits {100 * row.relative:+.2f}%" for row in q.rows)
+        lines.append(Line("serving", f"weights at {said} loss against 16 bits (Ouyang et al.)"))
+    return lines
 
 
 def _serving_answer(s) -> list[Line]:
