@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.errors import ScaleplanError
 from ..core.values import Rendered
-from ..schema.conventions import tokens_for, training_flops
+from ..schema.conventions import training_flops
 from ..schema.units import fmt_number, fmt_sci
 
 __all__ = ["Sweep", "SweepRow", "design_sweep"]
@@ -133,7 +133,7 @@ def design_sweep(
         n_opt, _ = ref.optimum(c)
         for f in spread:
             n = max(_round_sig(float(n_opt) * f), 1)
-            d = math.floor(tokens_for(c, n))  # whole tokens within the level's budget
+            d = int(c // training_flops(n, 1.0))  # whole tokens: C floor-divided by 6N FLOPs a token
             rows.append(SweepRow(level=j + 1, flops=float(c), params=n, tokens=d))
     total = float(sum(training_flops(r.params, r.tokens) for r in rows))
     warnings = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import solvers
-from ..schema.conventions import tokens_for
+from ..schema.conventions import params_for, tokens_for
 
 # ---------------------------------------------------------------------------------------------------------------
 # The parametric form's closed forms, on a constants mapping (scalars or arrays of bootstrap draws alike)
@@ -75,7 +75,7 @@ def isoflop_minimum(loss, flops, points: int = 4001):
     A log grid over N (D from 1e2 to 1e14 tokens) finds the valley, golden section refines it (solvers).
     """
     c = np.atleast_1d(np.asarray(flops, float)).reshape(-1)
-    grid = np.linspace(np.log(c / 6e14), np.log(c / 6e2), points, axis=1)
+    grid = np.linspace(np.log(params_for(c, 1e14)), np.log(params_for(c, 1e2)), points, axis=1)
 
     def isoflop(log_n):
         n = np.exp(log_n)

@@ -44,7 +44,7 @@ def within_total(law, total_dollars: float, inference_tokens: float, costs: Serv
 
     def split(n):
         serve = t * costs.dollars_per_token(conventions.split_params(law, n)[0])
-        d = conventions.tokens_for((b - serve) / per_flop, n)  # the FLOPs the rest of the money buys
+        d = (b - serve) / (conventions.training_flops(n, 1.0) * per_flop)  # the money left / $ a training token
         return d, serve
 
     def loss_at(log_n):
