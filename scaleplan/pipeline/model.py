@@ -16,8 +16,9 @@ from .optimal import Plan, context_flops_warning, designed_counts
 def model_stage(ctx: Context, result):
     """The designed network (recipe.Design), and every count the plan reports made that network's: tokens
     re-derived so the budget is spent in the law's convention, the loss the law's at the designed N, the law's own
-    N and D beside them as `law_params`. A fixed model keeps the counts given (a trainer's config is its own
-    shape); a MoE is an integer shape of experts (scaleplan.recipe.moe_shape)."""
+    N and D beside them as `law_params`. A fixed model is the shape designed for the count given (a trainer's
+    config is its own shape), every law judging that shape; a MoE is an integer shape of experts
+    (scaleplan.recipe.moe_shape)."""
     if not ctx.recipe:
         return result
     return _MODELS.get(ctx.budget.mode, _model_dense)(ctx, result)
